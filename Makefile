@@ -1,0 +1,101 @@
+# klaxon — see README.md. `make` builds build/klaxon, `make test` runs every test (plain, then
+# under AddressSanitizer + UBSan), `make bench` the benchmarks, `make demo` the demonstration.
+# Each target first makes sure the Debian packages it needs are installed (tests/deps.sh).
+
+CC ?= cc
+PYTHON ?= /usr/bin/python3
+PKGS := libuv libwebsockets libcurl sqlite3 libcjson yaml-0.1 openssl
+SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
+ifeq ($(SYSTEMD),1)
+PKGS += libsystemd
+endif
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
+  -DKLAXON_VERSION='"$(VERSION)"' -DKLAXON_SRCDIR='"$(CURDIR)"' $(if $(SYSTEMD),-DHAVE_SYSTEMD=1)
+LDLIBS_ALL = $(PKG_LIBS) -lm
+
+# The sanitizer build lives in its own tree, so both can exist side by side.
+B ?= build
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+LIB_SRC := $(sort $(wildcard lib/*.c storage/*.c commands/*.c bot/*.c))
+LIB_SRC := $(filter-out bot/main.c,$(LIB_SRC))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+
+.PHONY: all deps deps-test test unit e2e test-plain test-asan bench demo fuzz clean format lint tidy
+
+all: deps $(B)/klaxon
+
+deps:
+	@tests/deps.sh build
+
+deps-test:
+	@tests/deps.sh test
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libklaxon.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/klaxon: $(B)/obj/bot/main.o $(B)/libklaxon.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libklaxon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libklaxon.a $(LDLIBS_ALL) -lcmocka
+
+$(B)/bench/%: tests/bench/%.c $(B)/libklaxon.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libklaxon.a $(LDLIBS_ALL)
+
+# test: the whole suite, plain and then under ASan+UBSan (clang). The runner prints a summary.
+test: deps deps-test
+	@$(MAKE) --no-print-directory test-plain
+	@$(MAKE) --no-print-directory test-asan
+
+test-plain:
+	@$(MAKE) --no-print-directory B=build build/klaxon $(patsubst $(B)/%,build/%,$(UNIT_BIN))
+	@tests/run.sh build plain
+
+test-asan:
+	@$(MAKE) --no-print-directory B=build/asan CC=clang CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	  build/asan/klaxon $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
+	@tests/run.sh build/asan asan
+
+unit: all $(UNIT_BIN)
+	@tests/run.sh $(B) plain unit
+
+e2e: all
+	@tests/run.sh $(B) plain e2e
+
+bench: deps deps-test $(B)/klaxon $(BENCH_BIN)
+	@tests/bench/run.sh $(B)
+
+demo: deps deps-test $(B)/klaxon
+	@$(B)/klaxon demo
+
+fuzz: deps deps-test
+	@tests/fuzz/run.sh
+
+format:
+	clang-format -i $(wildcard lib/*.[ch] storage/*.[ch] commands/*.[ch] bot/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/bench/*.c)
+
+lint:
+	clang-tidy $(LIB_SRC) bot/main.c -- -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS)
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(B)/obj/bot/main.d

@@ -1,0 +1,193 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "kx.h"
+
+enum log_level log_threshold = LOG_LEVEL_INFO;
+static enum log_format format = LOG_FORMAT_TEXT;
+static FILE *out;
+static long long (*clock_fn)(void);
+
+/* A log line is capped; longer lines are cut, never allocated. */
+#define LOG_LINE_MAX 4096
+
+void log_set_level(enum log_level level)
+{
+  log_threshold = level;
+}
+
+int log_parse_level(const char *name, enum log_level *level)
+{
+  static const char *names[] = {"debug", "info", "warn", "error", "off"};
+  for (size_t i = 0; i < KX_ARRAY_SIZE(names); i++) {
+    if (name && strcasecmp(name, names[i]) == 0) {
+      *level = (enum log_level)i;
+      return 0;
+    }
+  }
+  return KX_EINVAL;
+}
+
+void log_set_format(enum log_format f)
+{
+  format = f;
+}
+
+void log_set_output(FILE *f)
+{
+  out = f;
+}
+
+void log_set_clock(long long (*now_ms)(void))
+{
+  clock_fn = now_ms;
+}
+
+const char *log_quote(char *buf, size_t size, const char *s)
+{
+  size_t o = 0;
+  if (size < 3) return "\"\"";
+  buf[o++] = '"';
+  for (; s && *s && o + 3 < size; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\') {
+      buf[o++] = '\\';
+      buf[o++] = (char)c;
+    } else if (c < 0x20) {
+      buf[o++] = ' ';
+    } else {
+      buf[o++] = (char)c;
+    }
+  }
+  buf[o++] = '"';
+  buf[o] = '\0';
+  return buf;
+}
+
+static void blank_after(char *p, size_t skip)
+{
+  p += skip;
+  while (*p && *p != ' ' && *p != '"' && *p != '&' && *p != ',' && *p != '\'') *p++ = '*';
+}
+
+void log_redact(char *line)
+{
+  static const char *prefixes[] = {"xoxb-", "xoxp-", "xoxa-", "xoxo-", "xoxs-", "xoxr-",
+                                   "xoxe-", "xapp-", "ticket=", "Bearer ", "bearer ",
+                                   "HMAC ", "client_secret="};
+  for (size_t i = 0; i < KX_ARRAY_SIZE(prefixes); i++) {
+    size_t n = strlen(prefixes[i]);
+    for (char *p = strstr(line, prefixes[i]); p; p = strstr(p + n, prefixes[i])) blank_after(p, n);
+  }
+}
+
+static void utc_stamp(char *buf, size_t size)
+{
+  long long ms;
+  if (clock_fn) {
+    ms = clock_fn();
+  } else {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ms = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  }
+  time_t secs = (time_t)(ms / 1000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, size - n, ".%03lldZ", ms % 1000);
+}
+
+/* Append `s` to buf as a JSON string body (without quotes). */
+static size_t json_append(char *buf, size_t o, size_t size, const char *s, size_t len)
+{
+  for (size_t i = 0; i < len && o + 7 < size; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      buf[o++] = '\\';
+      buf[o++] = (char)c;
+    } else if (c < 0x20) {
+      o += (size_t)snprintf(buf + o, size - o, "\\u%04x", c);
+    } else {
+      buf[o++] = (char)c;
+    }
+  }
+  return o;
+}
+
+/* Turn `k=v k2="v 2"` into JSON members appended to buf. */
+static size_t fields_to_json(char *buf, size_t o, size_t size, const char *f)
+{
+  while (*f && o + 16 < size) {
+    while (*f == ' ') f++;
+    const char *eq = strchr(f, '=');
+    if (!*f || !eq) break;
+    const char *key = f;
+    size_t klen = (size_t)(eq - f);
+    const char *v = eq + 1;
+    const char *vend;
+    int quoted = (*v == '"');
+    if (quoted) {
+      v++;
+      vend = v;
+      while (*vend && *vend != '"') vend += (*vend == '\\' && vend[1]) ? 2 : 1;
+    } else {
+      vend = strchr(v, ' ');
+      if (!vend) vend = v + strlen(v);
+    }
+    buf[o++] = ',';
+    buf[o++] = '"';
+    o = json_append(buf, o, size, key, klen);
+    buf[o++] = '"';
+    buf[o++] = ':';
+    buf[o++] = '"';
+    if (quoted) {
+      /* The value is already escaped the way JSON wants (\" and \\). */
+      size_t n = (size_t)(vend - v);
+      if (o + n + 4 < size) {
+        memcpy(buf + o, v, n);
+        o += n;
+      }
+    } else {
+      o = json_append(buf, o, size, v, (size_t)(vend - v));
+    }
+    buf[o++] = '"';
+    f = (*vend == '"') ? vend + 1 : vend;
+  }
+  return o;
+}
+
+void log_emit(enum log_level level, const char *module, const char *event, const char *fmt, ...)
+{
+  static const char *upper[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
+  static const char *lower[] = {"debug", "info", "warn", "error", "off"};
+  char stamp[40], fields[LOG_LINE_MAX], line[LOG_LINE_MAX + 256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(fields, sizeof(fields), fmt ? fmt : "", ap);
+  va_end(ap);
+  utc_stamp(stamp, sizeof(stamp));
+  size_t o;
+  if (format == LOG_FORMAT_JSON) {
+    o = (size_t)snprintf(line, sizeof(line),
+                         "{\"ts\":\"%s\",\"level\":\"%s\",\"module\":\"%s\",\"event\":\"", stamp,
+                         lower[level], module);
+    o = json_append(line, o, sizeof(line), event, strlen(event));
+    line[o++] = '"';
+    o = fields_to_json(line, o, sizeof(line) - 4, fields);
+    line[o++] = '}';
+    line[o] = '\0';
+  } else {
+    snprintf(line, sizeof(line), "%s %s %s %s%s%s", stamp, upper[level], module, event,
+             fields[0] ? " " : "", fields);
+  }
+  log_redact(line);
+  FILE *f = out ? out : stderr;
+  fputs(line, f);
+  fputc('\n', f);
+  fflush(f);
+}
