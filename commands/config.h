@@ -174,6 +174,7 @@ struct config
     char *stakeholder_channel;
     char *app_token_env; /* default SLACK_APP_TOKEN */
     char *bot_token_env; /* default SLACK_BOT_TOKEN */
+    int64_t ping_interval_ms, pong_timeout_ms;
   } slack;
 
   struct person *people;

@@ -1,0 +1,539 @@
+#include "app.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "../commands/people.h"
+#include "../commands/render_slack.h"
+#include "../lib/kx.h"
+#include "../lib/log.h"
+#include "../lib/metrics.h"
+#include "../storage/outbox.h"
+#include "../storage/seen.h"
+#include "clock.h"
+#include "routes.h"
+
+#define DEFAULT_SLACK_API_URL "https://slack.com/api/"
+#define STOP_DEADLINE_MS 5000
+#define AUTH_RETRY_MS 5000
+
+static void app_final_stop(struct app *a);
+
+/* ---- dispatch ------------------------------------------------------------------------------- */
+
+int app_dispatch(struct app *a, const struct cmd_request *req, struct cmd_reply *reply)
+{
+  a->ctx.slack_bot_user = a->bot_user[0] ? a->bot_user : NULL;
+  a->ctx.slack_bot_id = a->bot_id[0] ? a->bot_id : NULL;
+  int rc = cmd_dispatch(&a->ctx, req, reply);
+  if (a->sender) sender_kick(a->sender);
+  if (a->scheduler) scheduler_kick(a->scheduler);
+  return rc;
+}
+
+char *app_reply_mrkdwn(struct app *a, const struct cmd_reply *reply)
+{
+  struct cmd_people pp;
+  cmd_people_open(&pp, &a->ctx);
+  char *text = render_slack_mrkdwn(reply->text.data ? reply->text.data : "", &pp.rp, 3000);
+  cmd_people_close(&pp);
+  return text;
+}
+
+static void on_response_url_sent(void *arg, const struct slack_result *r)
+{
+  (void)arg;
+  if (r->err) LOG_WARN("slack", "response_url_failed", "error=%s", r->error ? r->error : "-");
+}
+
+/* The ack frame: {"envelope_id": …} plus the reply as payload where Slack accepts one. */
+static char *ack_frame(struct app *a, const struct slack_frame *f, const struct cmd_request *req,
+                       const struct cmd_reply *reply)
+{
+  cJSON *ack = cJSON_CreateObject();
+  if (!ack) return NULL;
+  cJSON_AddStringToObject(ack, "envelope_id", f->envelope_id);
+  bool has_text = reply->text.len > 0;
+  if (f->accepts_response_payload && req->kind == CMD_KIND_VIEW_SUBMISSION && reply->view_response) {
+    cJSON_AddItemToObject(ack, "payload", cJSON_Duplicate(reply->view_response, 1));
+  } else if (f->accepts_response_payload && req->kind == CMD_KIND_COMMAND &&
+             (has_text || reply->blocks)) {
+    cJSON *payload = cJSON_AddObjectToObject(ack, "payload");
+    char *text = app_reply_mrkdwn(a, reply);
+    cJSON_AddStringToObject(payload, "text", text ? text : "");
+    free(text);
+    cJSON_AddStringToObject(payload, "response_type", reply->in_channel ? "in_channel" : "ephemeral");
+    if (reply->blocks) cJSON_AddItemToObject(payload, "blocks", cJSON_Duplicate(reply->blocks, 1));
+  } else if (has_text && req->response_url && a->slack) {
+    /* Buttons: the answer goes to the response_url, at once (it is an answer, not state). */
+    cJSON *body = cJSON_CreateObject();
+    char *text = app_reply_mrkdwn(a, reply);
+    cJSON_AddStringToObject(body, "text", text ? text : "");
+    free(text);
+    cJSON_AddStringToObject(body, "response_type", reply->in_channel ? "in_channel" : "ephemeral");
+    cJSON_AddBoolToObject(body, "replace_original", 0);
+    char *json = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (json) slack_api_response_url(a->slack, req->response_url, json, on_response_url_sent, NULL);
+    free(json);
+  }
+  char *text = cJSON_PrintUnformatted(ack);
+  cJSON_Delete(ack);
+  return text;
+}
+
+static char *on_envelope(void *arg, const struct slack_frame *f)
+{
+  struct app *a = arg;
+  struct cmd_request req;
+  struct slack_req_strings strs;
+  struct slack_self self = {a->bot_user[0] ? a->bot_user : NULL, a->bot_id[0] ? a->bot_id : NULL};
+  int64_t now = clock_now_ms();
+  int rc = slack_envelope_request(f, &self, now, &req, &strs);
+  struct cmd_reply reply;
+  cmd_reply_init(&reply);
+  bool send_ack = true;
+  if (rc == 0) {
+    rc = app_dispatch(a, &req, &reply);
+    if (rc == KX_EEXISTS) {
+      LOG_INFO("slack", "redelivery_ignored", "envelope=%s retry_attempt=%d", f->envelope_id,
+               f->retry_attempt);
+    } else if (rc < 0 && strcmp(f->type_name, "events_api") == 0) {
+      /* Not committed: no ack, so Slack delivers it again. */
+      send_ack = false;
+    }
+  } else if (rc == KX_EPROTO) {
+    LOG_WARN("slack", "envelope_malformed", "type=%s envelope=%s", f->type_name,
+             f->envelope_id ? f->envelope_id : "-");
+  } else {
+    LOG_DEBUG("slack", "envelope_ignored", "type=%s", f->type_name);
+  }
+  char *ack = (send_ack && f->envelope_id) ? ack_frame(a, f, &req, &reply) : NULL;
+  cmd_reply_free(&reply);
+  return ack;
+}
+
+static void on_socket_state(void *arg, bool connected)
+{
+  struct app *a = arg;
+#ifdef HAVE_SYSTEMD
+  sd_notifyf(0, "STATUS=Slack %s", connected ? "connected" : "disconnected");
+#endif
+  (void)a;
+  (void)connected;
+}
+
+static void on_socket_fatal(void *arg, const char *sentence)
+{
+  struct app *a = arg;
+  char q[600];
+  LOG_ERROR("slack", "fatal", "reason=%s", log_quote(q, sizeof(q), sentence));
+  fprintf(stderr, "klaxon: %s\n", sentence);
+  app_stop(a, strstr(sentence, "link_disabled") ? APP_EXIT_SLACK_DISABLED : APP_EXIT_SLACK_AUTH);
+}
+
+/* ---- Slack start-up ------------------------------------------------------------------------- */
+
+static void auth_test(struct app *a);
+
+static void on_auth_retry(uv_timer_t *t)
+{
+  struct app *a = t->data;
+  uv_close((uv_handle_t *)t, (uv_close_cb)free);
+  if (!a->stopping) auth_test(a);
+}
+
+static void on_auth_test(void *arg, const struct slack_result *r)
+{
+  struct app *a = arg;
+  if (a->stopping) return;
+  if (r->err == 0) {
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(r->json, "user_id");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(r->json, "bot_id");
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(r->json, "team_id");
+    if (cJSON_IsString(u)) snprintf(a->bot_user, sizeof(a->bot_user), "%s", u->valuestring);
+    if (cJSON_IsString(b)) snprintf(a->bot_id, sizeof(a->bot_id), "%s", b->valuestring);
+    if (cJSON_IsString(t)) snprintf(a->team_id, sizeof(a->team_id), "%s", t->valuestring);
+    LOG_INFO("slack", "authenticated", "bot_user=%s bot_id=%s team=%s", a->bot_user, a->bot_id,
+             a->team_id);
+    return;
+  }
+  if (r->error && slack_error_fatal_auth(r->error)) {
+    char sentence[256];
+    snprintf(sentence, sizeof(sentence),
+             "Slack refused the bot token (auth.test: %s); check SLACK_BOT_TOKEN (xoxb-…)",
+             r->error);
+    on_socket_fatal(a, sentence);
+    return;
+  }
+  LOG_WARN("slack", "auth_test_failed", "error=%s", r->error ? r->error : "-");
+  uv_timer_t *t = calloc(1, sizeof(*t));
+  if (!t) return;
+  uv_timer_init(&a->loop, t);
+  t->data = a;
+  uv_timer_start(t, on_auth_retry, AUTH_RETRY_MS, 0);
+}
+
+static void auth_test(struct app *a)
+{
+  if (slack_api_call(a->slack, "auth.test", SLACK_TOKEN_BOT, "{}", on_auth_test, a) != 0)
+    LOG_ERROR("slack", "auth_test_not_sent", "method=auth.test");
+}
+
+static int check_token(const char *env, const char *value, const char *prefix)
+{
+  if (strncmp(value, prefix, strlen(prefix)) != 0) {
+    fprintf(stderr, "klaxon: %s does not look like a Slack %s… token\n", env, prefix);
+    LOG_ERROR("slack", "bad_token_format", "env=%s expected_prefix=%s", env, prefix);
+    return KX_ECONFIG;
+  }
+  return 0;
+}
+
+static int slack_setup(struct app *a)
+{
+  const char *app_env = a->config->slack.app_token_env ? a->config->slack.app_token_env : "SLACK_APP_TOKEN";
+  const char *bot_env = a->config->slack.bot_token_env ? a->config->slack.bot_token_env : "SLACK_BOT_TOKEN";
+  const char *app_token = getenv(app_env);
+  const char *bot_token = getenv(bot_env);
+  if ((!app_token || !*app_token) && (!bot_token || !*bot_token)) {
+    LOG_WARN("slack", "disabled", "reason=\"%s and %s are not set\"", app_env, bot_env);
+    return 0;
+  }
+  if (!app_token || !*app_token || !bot_token || !*bot_token) {
+    fprintf(stderr, "klaxon: Slack needs both %s (xapp-…) and %s (xoxb-…)\n", app_env, bot_env);
+    return KX_ECONFIG;
+  }
+  if (check_token(app_env, app_token, "xapp-") || check_token(bot_env, bot_token, "xoxb-"))
+    return KX_ECONFIG;
+  const char *base = getenv("KLAXON_SLACK_API_URL");
+  if (!base || !*base) base = DEFAULT_SLACK_API_URL;
+  a->slack = slack_api_new(a->http, base, bot_token, app_token);
+  if (!a->slack) return KX_ENOMEM;
+  struct slack_socket_opts opts = {
+      .ping_interval_ms = (uint64_t)a->config->slack.ping_interval_ms,
+      .pong_timeout_ms = (uint64_t)a->config->slack.pong_timeout_ms,
+  };
+  struct slack_socket_cbs cbs = {on_envelope, on_socket_state, on_socket_fatal, a};
+  a->socket = slack_socket_new(&a->loop, a->lws, a->client_vhost, a->slack, &opts, &cbs);
+  if (!a->socket) return KX_ENOMEM;
+  a->slack_enabled = true;
+  return 0;
+}
+
+/* ---- HTTP: /healthz and /metrics ------------------------------------------------------------ */
+
+static int health(void *arg, const struct httpd_request *req, struct httpd_response *resp,
+                  struct httpd_pending *later)
+{
+  (void)req;
+  (void)later;
+  struct app *a = arg;
+  bool db_ok = db_check(a->db) == 0;
+  const char *slack = !a->slack_enabled ? "disabled"
+                      : slack_socket_connected(a->socket) ? "connected"
+                                                          : "disconnected";
+  bool ok = db_ok && strcmp(slack, "disconnected") != 0;
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "status", ok ? "ok" : "unavailable");
+  cJSON_AddStringToObject(o, "slack", slack);
+  cJSON_AddStringToObject(o, "database", db_ok ? "ok" : "error");
+  cJSON_AddStringToObject(o, "version", KLAXON_VERSION);
+  int64_t oldest = outbox_oldest_pending(a->db);
+  cJSON_AddNumberToObject(o, "outbox_depth", (double)outbox_depth(a->db));
+  cJSON_AddNumberToObject(o, "outbox_oldest_age_seconds",
+                          oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
+  char *text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  httpd_json(resp, ok ? 200 : 503, text);
+  free(text);
+  return HTTPD_DONE;
+}
+
+static int metrics_page(void *arg, const struct httpd_request *req, struct httpd_response *resp,
+                        struct httpd_pending *later)
+{
+  (void)req;
+  (void)later;
+  struct app *a = arg;
+  metrics_set("klaxon_outbox_depth", "", (double)outbox_depth(a->db));
+  int64_t oldest = outbox_oldest_pending(a->db);
+  metrics_set("klaxon_outbox_oldest_age_seconds", "",
+              oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
+  resp->status = 200;
+  snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
+  metrics_render(&resp->body);
+  a->ctx.now_ms = clock_now_ms();
+  for (const struct cmd_metrics_def *m = cmd_metrics; m->fn; m++) m->fn(&a->ctx, &resp->body);
+  return HTTPD_DONE;
+}
+
+static int http_setup(struct app *a)
+{
+  if (!a->config->http_listen) return 0;
+  a->httpd = httpd_new(a->lws, a->config->http_listen);
+  if (!a->httpd) {
+    fprintf(stderr, "klaxon: cannot listen on %s (in use, or not an address of this host)\n",
+            a->config->http_listen);
+    return KX_EIO;
+  }
+  struct httpd_route healthz = {"GET", "/healthz", 0, health, a};
+  struct httpd_route metrics = {"GET", "/metrics", 0, metrics_page, a};
+  httpd_route(a->httpd, &healthz);
+  httpd_route(a->httpd, &metrics);
+  for (const struct app_route_module *m = app_route_modules; m->name; m++) {
+    int rc = m->init(a);
+    if (rc) {
+      LOG_ERROR("app", "module_failed", "module=%s err=%s", m->name, kx_err_name(rc));
+      return rc;
+    }
+  }
+  return 0;
+}
+
+/* ---- lws -------------------------------------------------------------------------------------- */
+
+static int lws_setup(struct app *a)
+{
+  static const struct lws_protocols client_protocols[] = {
+      {"klaxon-slack", NULL, 0, 0, 0, NULL, 0},
+      {NULL, NULL, 0, 0, 0, NULL, 0},
+  };
+  static struct lws_protocols client_list[2];
+  client_list[0] = slack_socket_protocol;
+  client_list[1] = client_protocols[1];
+  void *foreign[1] = {&a->loop};
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof(info));
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_EXPLICIT_VHOSTS |
+                 LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.foreign_loops = foreign;
+  info.pcontext = &a->lws;
+  info.max_http_header_data = HTTPD_HEADER_MAX;
+  info.max_http_header_pool = 64;
+  a->lws = lws_create_context(&info);
+  if (!a->lws) {
+    fprintf(stderr,
+            "klaxon: libwebsockets could not start on libuv; is the package libwebsockets-evlib-uv "
+            "installed? (\"unable to load evlib plugin\")\n");
+    return KX_EIO;
+  }
+  struct lws_context_creation_info v;
+  memset(&v, 0, sizeof(v));
+  v.vhost_name = "klaxon-client";
+  v.port = CONTEXT_PORT_NO_LISTEN;
+  v.protocols = client_list;
+  v.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  v.client_ssl_ca_filepath = getenv("KLAXON_CA_FILE");
+  a->client_vhost = lws_create_vhost(a->lws, &v);
+  if (!a->client_vhost) {
+    fprintf(stderr, "klaxon: libwebsockets could not create its client\n");
+    return KX_EIO;
+  }
+  return 0;
+}
+
+/* ---- signals, heartbeat, shutdown ------------------------------------------------------------ */
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+  struct app *a = s->data;
+  if (signum == SIGHUP) {
+    LOG_INFO("app", "sighup", "note=\"config reload needs a restart; ignoring\"");
+    return;
+  }
+  LOG_INFO("app", "stopping", "signal=%d", signum);
+  app_stop(a, a->exit_code);
+}
+
+static void on_heartbeat(uv_timer_t *t)
+{
+  struct app *a = t->data;
+  (void)a;
+#ifdef HAVE_SYSTEMD
+  sd_notify(0, "WATCHDOG=1");
+#endif
+}
+
+static void part_stopped(void *arg)
+{
+  struct app *a = arg;
+  if (--a->pending_stops == 0) app_final_stop(a);
+}
+
+static void on_stop_deadline(uv_timer_t *t)
+{
+  struct app *a = t->data;
+  uv_close((uv_handle_t *)t, (uv_close_cb)free);
+  if (a->pending_stops > 0) {
+    LOG_WARN("app", "stop_deadline", "waiting_for=%d", a->pending_stops);
+    a->pending_stops = 1;
+    part_stopped(a);
+  }
+}
+
+static void on_http_closed(void *arg)
+{
+  (void)arg;
+}
+
+static void close_if_open(uv_handle_t *h)
+{
+  if (!uv_is_closing(h)) uv_close(h, NULL);
+}
+
+static void app_final_stop(struct app *a)
+{
+  if (a->sender) {
+    sender_free(a->sender);
+    a->sender = NULL;
+  }
+  if (a->socket) {
+    slack_socket_free(a->socket);
+    a->socket = NULL;
+  }
+  if (a->http) {
+    http_client_close(a->http, on_http_closed, a);
+    a->http = NULL;
+  }
+  close_if_open((uv_handle_t *)&a->sigterm);
+  close_if_open((uv_handle_t *)&a->sigint);
+  close_if_open((uv_handle_t *)&a->sighup);
+  close_if_open((uv_handle_t *)&a->heartbeat);
+  /* First of lws's two destroys: starts closing its handles inside the running loop. */
+  if (a->lws) lws_context_destroy(a->lws);
+}
+
+void app_stop(struct app *a, int exit_code)
+{
+  if (a->stopping) return;
+  a->stopping = true;
+  a->exit_code = exit_code;
+#ifdef HAVE_SYSTEMD
+  sd_notify(0, "STOPPING=1");
+#endif
+  if (a->scheduler) {
+    scheduler_stop(a->scheduler);
+    a->scheduler = NULL;
+  }
+  a->pending_stops = 1; /* this function's own share */
+  if (a->socket) {
+    a->pending_stops++;
+    slack_socket_stop(a->socket, part_stopped, a);
+  }
+  if (a->sender) {
+    a->pending_stops++;
+    sender_stop(a->sender, part_stopped, a);
+  }
+  uv_timer_t *deadline = calloc(1, sizeof(*deadline));
+  if (deadline) {
+    uv_timer_init(&a->loop, deadline);
+    deadline->data = a;
+    uv_timer_start(deadline, on_stop_deadline, STOP_DEADLINE_MS, 0);
+    uv_unref((uv_handle_t *)deadline);
+  }
+  part_stopped(a);
+}
+
+static void on_walk(uv_handle_t *h, void *arg)
+{
+  (void)arg;
+  LOG_WARN("app", "handle_still_open", "type=%s closing=%d", uv_handle_type_name(h->type),
+           uv_is_closing(h));
+}
+
+static void on_sender_wake(void *arg)
+{
+  struct app *a = arg;
+  if (a->sender) sender_kick(a->sender);
+}
+
+static int start(struct app *a)
+{
+  int rc = lws_setup(a);
+  if (rc) return APP_EXIT_RUNTIME;
+  a->http = http_client_new(&a->loop);
+  if (!a->http) return APP_EXIT_RUNTIME;
+  rc = slack_setup(a);
+  if (rc) return APP_EXIT_CONFIG;
+  rc = http_setup(a);
+  if (rc) return APP_EXIT_RUNTIME;
+  a->sender = sender_new(&a->loop, &a->ctx, a->slack, a->http);
+  a->scheduler = scheduler_new(&a->loop, &a->ctx, on_sender_wake, a);
+  if (!a->sender || !a->scheduler) return APP_EXIT_RUNTIME;
+  for (const struct app_route_module *m = app_route_modules; m->name; m++)
+    if (m->start && m->start(a) != 0) return APP_EXIT_RUNTIME;
+  a->ctx.now_ms = clock_now_ms();
+  if (cmd_startup(&a->ctx) != 0) return APP_EXIT_STORAGE;
+  if (a->slack_enabled) {
+    auth_test(a);
+    slack_socket_start(a->socket);
+  }
+  scheduler_start(a->scheduler);
+  sender_kick(a->sender);
+  return 0;
+}
+
+int app_run(struct config *config)
+{
+  struct app *a = calloc(1, sizeof(*a));
+  if (!a) return APP_EXIT_RUNTIME;
+  a->config = config;
+  metrics_describe("klaxon_outbox_depth", METRIC_GAUGE, "Outbox rows not yet delivered");
+  metrics_describe("klaxon_outbox_oldest_age_seconds", METRIC_GAUGE,
+                   "Age of the oldest undelivered outbox row (bot clock)");
+  metrics_describe("klaxon_build_info", METRIC_GAUGE, "Always 1; the version is a label");
+  metrics_set("klaxon_build_info", "version=\"" KLAXON_VERSION "\"", 1);
+  int err = 0;
+  a->db = db_open(config->storage_path ? config->storage_path : "klaxon.db", 0, &err);
+  if (!a->db) {
+    fprintf(stderr, "klaxon: cannot open the database %s (%s)\n",
+            config->storage_path ? config->storage_path : "klaxon.db", kx_strerror(err));
+    free(a);
+    return APP_EXIT_STORAGE;
+  }
+  a->ctx.db = a->db;
+  a->ctx.config = config;
+  a->ctx.public_url = config->public_url;
+  uv_loop_init(&a->loop);
+  uv_signal_init(&a->loop, &a->sigterm);
+  uv_signal_init(&a->loop, &a->sigint);
+  uv_signal_init(&a->loop, &a->sighup);
+  a->sigterm.data = a->sigint.data = a->sighup.data = a;
+  uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+  uv_signal_start(&a->sigint, on_signal, SIGINT);
+  uv_signal_start(&a->sighup, on_signal, SIGHUP);
+  uv_timer_init(&a->loop, &a->heartbeat);
+  a->heartbeat.data = a;
+  uv_timer_start(&a->heartbeat, on_heartbeat, 1000, 1000);
+  signal(SIGPIPE, SIG_IGN);
+  int code = start(a);
+  if (code) {
+    app_stop(a, code);
+  } else {
+    LOG_INFO("app", "started", "version=%s clock_scale=%g", KLAXON_VERSION, clock_scale());
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "READY=1");
+#endif
+  }
+  uv_run(&a->loop, UV_RUN_DEFAULT);
+  /* Second lws destroy, after the loop has closed its handles: frees the context. */
+  if (a->lws) lws_context_destroy(a->lws);
+  if (a->httpd) httpd_free(a->httpd);
+  slack_api_free(a->slack);
+  int closed = uv_loop_close(&a->loop);
+  if (closed != 0) {
+    uv_walk(&a->loop, on_walk, NULL);
+    LOG_WARN("app", "loop_not_closed", "err=%s", uv_err_name(closed));
+  }
+  db_close(a->db);
+  code = a->exit_code;
+  LOG_INFO("app", "stopped", "exit_code=%d", code);
+  free(a);
+  return code;
+}

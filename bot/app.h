@@ -1,0 +1,75 @@
+/*
+ * app.h — the running bot: one libuv loop owning every handle (signals, the libwebsockets
+ * context with the HTTP server and the Socket Mode client, curl's multi interface, the sender,
+ * the scheduler). app_run is the only caller of uv_run. Shutdown is bounded: SIGTERM/SIGINT
+ * close the sockets, let in-flight Web API calls finish (or time out), flush the database,
+ * destroy lws in its two steps, and return 0 with uv_loop_close() == 0.
+ *
+ * Transports call app_dispatch() with a neutral request: it runs the handler (one
+ * transaction), then kicks the sender and the scheduler. Transport modules that serve HTTP
+ * routes register them in app_routes (app.c) — one line per module.
+ */
+#ifndef KX_APP_H
+#define KX_APP_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "../commands/command.h"
+#include "../commands/config.h"
+#include "http_client.h"
+#include "httpd.h"
+#include "scheduler.h"
+#include "sender.h"
+#include "slack_api.h"
+#include "slack_socket.h"
+
+struct app
+{
+  uv_loop_t loop;
+  uv_signal_t sigterm, sigint, sighup;
+  uv_timer_t heartbeat; /* systemd watchdog and gauges */
+  struct config *config;
+  struct db *db;
+  struct cmd_ctx ctx;
+  struct lws_context *lws;
+  struct lws_vhost *client_vhost;
+  struct httpd *httpd;
+  struct http_client *http;
+  struct slack_api *slack;
+  struct slack_socket *socket;
+  struct sender *sender;
+  struct scheduler *scheduler;
+  char bot_user[32];
+  char bot_id[32];
+  char team_id[32];
+  bool slack_enabled;
+  bool stopping;
+  int exit_code;
+  int pending_stops;
+  void *teams; /* the Teams transport, when configured (bot/teams.c) */
+};
+
+/* Run the bot with a loaded config until a signal or a fatal error. Returns the exit code. */
+int app_run(struct config *config);
+/* Dispatch one request and wake the sender and scheduler. See cmd_dispatch for the result. */
+int app_dispatch(struct app *a, const struct cmd_request *req, struct cmd_reply *reply);
+/* Stop with an exit code (a fatal condition says why in the log first). */
+void app_stop(struct app *a, int exit_code);
+/* Render a reply's markup as Slack mrkdwn (people resolved). Caller frees. */
+char *app_reply_mrkdwn(struct app *a, const struct cmd_reply *reply);
+
+/* Exit codes (documented in the README). */
+enum app_exit
+{
+  APP_EXIT_OK = 0,
+  APP_EXIT_USAGE = 2,
+  APP_EXIT_CONFIG = 3,
+  APP_EXIT_STORAGE = 4,
+  APP_EXIT_SLACK_AUTH = 5,     /* Slack refused a token */
+  APP_EXIT_SLACK_DISABLED = 6, /* link_disabled */
+  APP_EXIT_RUNTIME = 7         /* lws/libuv could not start (e.g. cannot listen) */
+};
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * cli_table.c — every subcommand of build/klaxon. The first four rows' positions are used by
+ * their handlers (cli_commands[0] is run …); add new rows after them.
+ */
+#include <stddef.h>
+
+#include "cli.h"
+#include "cli_basic.h"
+
+const struct cli_cmd cli_commands[] = {
+    {"run", cli_run, "run [--config FILE]", "run the bot (Slack Socket Mode, HTTP, timers)"},
+    {"check-config", cli_check_config, "check-config [--config FILE | FILE]",
+     "check the config and report every problem with its line"},
+    {"backup", cli_backup, "backup [--config FILE] DEST",
+     "copy the database consistently while the bot runs (SQLite online backup)"},
+    {"restore", cli_restore, "restore [--config FILE] BACKUP",
+     "replace the database with a backup (stop the bot first)"},
+    {"demo", cli_demo, "demo", "play a whole incident against a local Slack simulator"},
+    {"version", cli_version, "version", "print the version"},
+    {NULL, NULL, NULL, NULL},
+};

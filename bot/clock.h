@@ -1,0 +1,30 @@
+/*
+ * clock.h — the only source of time in the bot.
+ *
+ * KLAXON_NOW (RFC 3339) starts the clock at that instant; KLAXON_TIME_SCALE (a positive number,
+ * default 1) makes it run that many times faster. Every timer in the program (escalations,
+ * reminders, the Monday handoff) is set through clock_real_delay_ms, so a test sees a
+ * 15-minute escalation in seconds. Network timeouts, Slack's rate limits and ping intervals are
+ * the platforms' real time and do not scale.
+ */
+#ifndef KX_CLOCK_H
+#define KX_CLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Read the environment; 0 or KX_EINVAL with a sentence in `err` (size >= 128). */
+int clock_init_from_env(char *err, size_t size);
+/* Set explicitly (tests): start instant in ms and scale. */
+void clock_set(int64_t start_ms, double scale);
+int64_t clock_now_ms(void);
+double clock_scale(void);
+/* Real milliseconds until the clock shows now + virtual_ms (rounded up, >= 0). */
+uint64_t clock_real_delay_ms(int64_t virtual_ms);
+/* Real monotonic milliseconds (for timeouts, rate limits, latency). */
+uint64_t clock_mono_ms(void);
+uint64_t clock_mono_us(void);
+/* For log timestamps: the wall clock, not the scaled one. */
+long long clock_wall_ms(void);
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * scheduler.h — runs due jobs (storage/jobs.h) on the bot's clock. One uv timer is armed for
+ * the earliest pending due time (converted to real time through the clock's scale, and never
+ * more than a minute away, so housekeeping runs too); scheduler_kick re-arms it after anything
+ * that may have added a job. Each job runs in its own transaction (cmd_run_jobs).
+ */
+#ifndef KX_SCHEDULER_H
+#define KX_SCHEDULER_H
+
+#include <uv.h>
+
+#include "../commands/command.h"
+
+struct scheduler;
+
+/* `after_run` is called after a pass that ran jobs (e.g. to kick the sender). */
+struct scheduler *scheduler_new(uv_loop_t *loop,
+                                struct cmd_ctx *ctx,
+                                void (*after_run)(void *arg),
+                                void *arg);
+void scheduler_start(struct scheduler *s);
+void scheduler_kick(struct scheduler *s);
+void scheduler_stop(struct scheduler *s); /* closes the timer; frees itself when closed */
+
+#endif

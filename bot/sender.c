@@ -1,0 +1,595 @@
+#include "sender.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/kx.h"
+#include "../lib/log.h"
+#include "../lib/metrics.h"
+#include "../lib/timeutil.h"
+#include "clock.h"
+
+#define MAX_INFLIGHT 16
+#define READY_BATCH 64
+#define MAX_BACKOFF 256
+#define MAX_BUCKETS 256
+#define MAX_PLATFORMS 4
+#define RETRY_BASE_MS 1000
+#define RETRY_MAX_MS 60000
+
+struct inflight
+{
+  int64_t id;
+  char queue[256];
+  char method[64];
+  char channel[64];
+  uint64_t started_ms;
+};
+
+struct backoff
+{
+  int64_t id;
+  char queue[256];
+  uint64_t until_ms;
+  int failures;
+};
+
+/* A token bucket on real time. */
+struct bucket
+{
+  char key[96]; /* "m:chat.update" or "c:C0123" */
+  double tokens;
+  double capacity;
+  double per_ms;
+  uint64_t last_ms;
+  uint64_t blocked_until_ms; /* from a 429 */
+};
+
+struct platform
+{
+  char name[16];
+  sender_platform_fn fn;
+  void *arg;
+};
+
+struct sender
+{
+  uv_loop_t *loop;
+  struct cmd_ctx *ctx;
+  struct slack_api *slack;
+  struct http_client *http;
+  uv_timer_t timer; /* next pass: kicked (0) or the earliest backoff/bucket time */
+  uv_idle_t idle;   /* unused: kicks go through the timer with 0 delay */
+  struct inflight inflight[MAX_INFLIGHT];
+  size_t n_inflight;
+  struct backoff backoffs[MAX_BACKOFF];
+  size_t n_backoff;
+  struct bucket buckets[MAX_BUCKETS];
+  size_t n_buckets;
+  struct platform platforms[MAX_PLATFORMS];
+  size_t n_platforms;
+  bool stopping;
+  void (*stop_done)(void *arg);
+  void *stop_arg;
+};
+
+struct call
+{
+  struct sender *s;
+  int64_t id;
+};
+
+static void pump(struct sender *s);
+static void on_timer(uv_timer_t *t);
+
+/* Slack's tiers (per minute) as buckets: capacity allows a short burst. */
+static void method_rate(const char *method, double *per_min, double *burst)
+{
+  static const struct
+  {
+    const char *method;
+    double per_min, burst;
+  } table[] = {
+      {"chat.postMessage", 300, 20},      /* workspace-wide: "several hundred per minute" */
+      {"chat.update", 50, 10},            {"chat.postEphemeral", 100, 20},
+      {"chat.delete", 50, 10},            {"conversations.create", 20, 5},
+      {"conversations.invite", 50, 10},   {"conversations.setTopic", 20, 5},
+      {"conversations.setPurpose", 20, 5}, {"conversations.archive", 20, 5},
+      {"conversations.open", 50, 10},     {"pins.add", 20, 5},
+      {"reactions.add", 50, 10},          {"bookmarks.add", 20, 5},
+      {"users.lookupByEmail", 50, 10},    {"users.info", 100, 20},
+      {"usergroups.users.update", 20, 5}, {"views.open", 100, 20},
+      {"views.update", 100, 20},          {"views.publish", 100, 20},
+      {"response_url", 600, 60},
+  };
+  for (size_t i = 0; i < KX_ARRAY_SIZE(table); i++) {
+    if (strcmp(table[i].method, method) == 0) {
+      *per_min = table[i].per_min;
+      *burst = table[i].burst;
+      return;
+    }
+  }
+  *per_min = 50;
+  *burst = 10;
+}
+
+static struct bucket *bucket_get(struct sender *s, const char *key, double per_min, double burst)
+{
+  for (size_t i = 0; i < s->n_buckets; i++)
+    if (strcmp(s->buckets[i].key, key) == 0) return &s->buckets[i];
+  if (s->n_buckets == MAX_BUCKETS) {
+    /* Forget the fullest bucket: it is the one whose state matters least. */
+    size_t best = 0;
+    for (size_t i = 1; i < s->n_buckets; i++)
+      if (s->buckets[i].tokens >= s->buckets[best].tokens &&
+          s->buckets[i].blocked_until_ms <= clock_mono_ms())
+        best = i;
+    s->buckets[best] = s->buckets[--s->n_buckets];
+  }
+  struct bucket *b = &s->buckets[s->n_buckets++];
+  snprintf(b->key, sizeof(b->key), "%s", key);
+  b->capacity = burst;
+  b->tokens = burst;
+  b->per_ms = per_min / 60000.0;
+  b->last_ms = clock_mono_ms();
+  b->blocked_until_ms = 0;
+  return b;
+}
+
+static void bucket_refill(struct bucket *b, uint64_t now)
+{
+  b->tokens += (double)(now - b->last_ms) * b->per_ms;
+  if (b->tokens > b->capacity) b->tokens = b->capacity;
+  b->last_ms = now;
+}
+
+/* ms until this bucket can give `need` tokens (0 = now). */
+static uint64_t bucket_wait(struct bucket *b, uint64_t now, double need)
+{
+  bucket_refill(b, now);
+  if (b->blocked_until_ms > now) return b->blocked_until_ms - now;
+  if (b->tokens >= need) return 0;
+  return (uint64_t)((need - b->tokens) / b->per_ms) + 1;
+}
+
+static void row_channel(const struct outbox_row *row, char *out, size_t size)
+{
+  out[0] = '\0';
+  if (strcmp(row->method, "chat.postMessage") != 0) return;
+  snprintf(out, size, "%.60s", row->queue);
+}
+
+/* How long this row must wait for rate limits; 0 when it may go now (tokens are taken). */
+static uint64_t rate_gate(struct sender *s, const struct outbox_row *row, uint64_t now)
+{
+  if (strcmp(row->platform, "slack") != 0) return 0;
+  double per_min, burst;
+  method_rate(row->method, &per_min, &burst);
+  char key[96];
+  snprintf(key, sizeof(key), "m:%.80s", row->method);
+  struct bucket *m = bucket_get(s, key, per_min, burst);
+  /* Bulk rows leave two tokens for pages that may come. */
+  double need = row->priority >= OUTBOX_BULK ? 3.0 : 1.0;
+  uint64_t wait = bucket_wait(m, now, need);
+  struct bucket *c = NULL;
+  char channel[64];
+  row_channel(row, channel, sizeof(channel));
+  if (channel[0]) {
+    snprintf(key, sizeof(key), "c:%s", channel);
+    c = bucket_get(s, key, 60, 3);
+    uint64_t cw = bucket_wait(c, now, 1.0);
+    if (cw > wait) wait = cw;
+  }
+  if (wait) return wait;
+  m->tokens -= 1.0;
+  if (c) c->tokens -= 1.0;
+  return 0;
+}
+
+static struct backoff *backoff_find(struct sender *s, int64_t id)
+{
+  for (size_t i = 0; i < s->n_backoff; i++)
+    if (s->backoffs[i].id == id) return &s->backoffs[i];
+  return NULL;
+}
+
+static void backoff_clear(struct sender *s, int64_t id)
+{
+  for (size_t i = 0; i < s->n_backoff; i++) {
+    if (s->backoffs[i].id == id) {
+      s->backoffs[i] = s->backoffs[--s->n_backoff];
+      return;
+    }
+  }
+}
+
+static void backoff_set(struct sender *s, int64_t id, const char *queue, uint64_t delay_ms)
+{
+  struct backoff *b = backoff_find(s, id);
+  if (!b) {
+    if (s->n_backoff == MAX_BACKOFF) return; /* the row will simply be retried sooner */
+    b = &s->backoffs[s->n_backoff++];
+    memset(b, 0, sizeof(*b));
+    b->id = id;
+    snprintf(b->queue, sizeof(b->queue), "%s", queue);
+  }
+  b->failures++;
+  if (!delay_ms) {
+    uint64_t base = RETRY_BASE_MS;
+    for (int i = 1; i < b->failures && base < RETRY_MAX_MS; i++) base *= 2;
+    if (base > RETRY_MAX_MS) base = RETRY_MAX_MS;
+    delay_ms = base / 2 + (uint64_t)rand() % (base / 2 + 1);
+  }
+  b->until_ms = clock_mono_ms() + delay_ms;
+}
+
+static void inflight_remove(struct sender *s, int64_t id, struct inflight *out)
+{
+  for (size_t i = 0; i < s->n_inflight; i++) {
+    if (s->inflight[i].id == id) {
+      if (out) *out = s->inflight[i];
+      s->inflight[i] = s->inflight[--s->n_inflight];
+      return;
+    }
+  }
+  if (out) memset(out, 0, sizeof(*out));
+}
+
+static void finish_stop_if_idle(struct sender *s)
+{
+  if (s->stopping && s->n_inflight == 0 && s->stop_done) {
+    void (*done)(void *) = s->stop_done;
+    s->stop_done = NULL;
+    uv_timer_stop(&s->timer);
+    done(s->stop_arg);
+  }
+}
+
+static void complete(struct sender *s,
+                     int64_t id,
+                     int err,
+                     const char *error,
+                     long retry_after_s,
+                     const cJSON *response)
+{
+  struct inflight fl;
+  inflight_remove(s, id, &fl);
+  uint64_t took = clock_mono_ms() - fl.started_ms;
+  if (err == 0 || err == KX_EPLATFORM || err == KX_EPROTO) {
+    struct outbox_row row;
+    memset(&row, 0, sizeof(row));
+    s->ctx->now_ms = clock_now_ms();
+    if (outbox_get(s->ctx->db, id, &row) == 0) {
+      struct cmd_result r = {.ok = err == 0, .error = error, .response = response};
+      if (err) {
+        LOG_WARN("sender", "refused", "id=%lld method=%s error=%s", (long long)id, row.method,
+                 error ? error : "-");
+      } else {
+        LOG_DEBUG("sender", "delivered", "id=%lld method=%s ms=%llu", (long long)id, row.method,
+                  (unsigned long long)took);
+      }
+      if (cmd_outbox_result(s->ctx, &row, &r) != 0) backoff_set(s, id, row.queue, 0);
+      outbox_row_clear(&row);
+    }
+    backoff_clear(s, id);
+  } else {
+    /* Retry later: Retry-After for the method on a 429, backoff otherwise. */
+    uint64_t delay = 0;
+    if (err == KX_ERATELIMITED) {
+      uint64_t until = clock_mono_ms() + (uint64_t)(retry_after_s > 0 ? retry_after_s : 1) * 1000;
+      char key[96];
+      snprintf(key, sizeof(key), "m:%.80s", fl.method);
+      double per_min, burst;
+      method_rate(fl.method, &per_min, &burst);
+      struct bucket *b = bucket_get(s, key, per_min, burst);
+      b->blocked_until_ms = until;
+      b->tokens = 0;
+      delay = (uint64_t)(retry_after_s > 0 ? retry_after_s : 1) * 1000;
+      metrics_inc("klaxon_slack_ratelimited_total", "", 1);
+    }
+    LOG_WARN("sender", "retry", "id=%lld method=%s error=%s retry_after=%ld", (long long)id,
+             fl.method, error ? error : "-", retry_after_s);
+    if (db_begin(s->ctx->db) == 0) {
+      if (outbox_attempted(s->ctx->db, id, error) == 0)
+        db_commit(s->ctx->db);
+      else
+        db_rollback(s->ctx->db);
+    }
+    backoff_set(s, id, fl.queue, delay);
+  }
+  finish_stop_if_idle(s);
+  if (!s->stopping) sender_kick(s);
+}
+
+static void platform_done(struct sender *s,
+                          int64_t row_id,
+                          int err,
+                          const char *error,
+                          long retry_after_s,
+                          const cJSON *response)
+{
+  complete(s, row_id, err, error, retry_after_s, response);
+}
+
+static void on_slack(void *arg, const struct slack_result *r)
+{
+  struct call *c = arg;
+  struct sender *s = c->s;
+  int64_t id = c->id;
+  free(c);
+  int err = r->err;
+  /* A bad bot token will not fix itself, but the operator may fix it: keep the rows, wait. */
+  if (err == KX_EPLATFORM && slack_error_fatal_auth(r->error)) {
+    LOG_ERROR("sender", "token_refused", "error=%s", r->error);
+    err = KX_ERETRY;
+  }
+  complete(s, id, err, r->error, r->retry_after_s, r->json);
+}
+
+static int send_slack(struct sender *s, const struct outbox_row *row)
+{
+  struct call *c = calloc(1, sizeof(*c));
+  if (!c) return KX_ENOMEM;
+  c->s = s;
+  c->id = row->id;
+  int rc;
+  if (strcmp(row->method, "response_url") == 0) {
+    cJSON *body = cJSON_Parse(row->body);
+    const cJSON *url = cJSON_GetObjectItemCaseSensitive(body, "url");
+    if (!cJSON_IsString(url)) {
+      cJSON_Delete(body);
+      free(c);
+      return KX_EINVAL;
+    }
+    char *u = strdup(url->valuestring);
+    cJSON_DeleteItemFromObject(body, "url");
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    rc = (u && text) ? slack_api_response_url(s->slack, u, text, on_slack, c) : KX_ENOMEM;
+    free(u);
+    free(text);
+  } else {
+    rc = slack_api_call(s->slack, row->method, SLACK_TOKEN_BOT, row->body, on_slack, c);
+  }
+  if (rc) free(c);
+  return rc;
+}
+
+/* ---- email --------------------------------------------------------------------------------- */
+
+struct mail_call
+{
+  struct sender *s;
+  int64_t id;
+};
+
+static void on_mail(void *arg, const struct http_response *r)
+{
+  struct mail_call *m = arg;
+  struct sender *s = m->s;
+  int64_t id = m->id;
+  free(m);
+  int err = 0;
+  const char *error = NULL;
+  char reason[48];
+  if (r->err) {
+    /* 5xx from the server is permanent; anything else (connect, 4xx) is worth a retry. */
+    err = (r->status >= 500 && r->status < 600) ? KX_EPLATFORM : KX_ERETRY;
+    snprintf(reason, sizeof(reason), "smtp_%ld", r->status);
+    error = r->status ? reason : "smtp_transport";
+  }
+  complete(s, id, err, error, -1, NULL);
+}
+
+static int send_email(struct sender *s, const struct outbox_row *row)
+{
+  const struct smtp_config *smtp = &s->ctx->config->smtp;
+  if (!smtp->url) return KX_ECONFIG;
+  cJSON *body = cJSON_Parse(row->body);
+  const cJSON *to = cJSON_GetObjectItemCaseSensitive(body, "to");
+  const cJSON *subject = cJSON_GetObjectItemCaseSensitive(body, "subject");
+  const cJSON *text = cJSON_GetObjectItemCaseSensitive(body, "text");
+  if (!cJSON_IsArray(to) || !cJSON_IsString(subject) || !cJSON_IsString(text)) {
+    cJSON_Delete(body);
+    return KX_EINVAL;
+  }
+  const char *rcpts[17];
+  size_t n = 0;
+  const cJSON *t;
+  cJSON_ArrayForEach(t, to)
+  {
+    if (cJSON_IsString(t) && n < 16) rcpts[n++] = t->valuestring;
+  }
+  rcpts[n] = NULL;
+  struct buf msg;
+  buf_init(&msg, 1024 * 1024);
+  char date[64];
+  time_t now = (time_t)(clock_now_ms() / 1000);
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  buf_printf(&msg, "Date: %s\r\nFrom: %s\r\nTo: ", date, smtp->from);
+  for (size_t i = 0; i < n; i++) buf_printf(&msg, "%s%s", i ? ", " : "", rcpts[i]);
+  buf_printf(&msg, "\r\nSubject: %s\r\nMessage-ID: <klaxon-%lld@klaxon>\r\nMIME-Version: 1.0\r\n"
+                   "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+             subject->valuestring, (long long)row->id);
+  /* Body: CRLF line ends, and a leading dot doubled (SMTP transparency is curl's, but lines
+   * must still end in CRLF). */
+  for (const char *p = text->valuestring; *p; p++) {
+    if (*p == '\n' && (p == text->valuestring || p[-1] != '\r')) buf_puts(&msg, "\r");
+    buf_append(&msg, p, 1);
+  }
+  buf_puts(&msg, "\r\n");
+  struct mail_call *m = calloc(1, sizeof(*m));
+  int rc = KX_ENOMEM;
+  if (m && msg.data) {
+    m->s = s;
+    m->id = row->id;
+    struct smtp_message sm = {
+        .url = smtp->url,
+        .from = smtp->from,
+        .to = rcpts,
+        .username = smtp->username_env ? getenv(smtp->username_env) : NULL,
+        .password = smtp->password_env ? getenv(smtp->password_env) : NULL,
+        .starttls = smtp->starttls,
+        .payload = msg.data,
+    };
+    rc = http_client_smtp(s->http, &sm, on_mail, m);
+  }
+  if (rc) free(m);
+  buf_free(&msg);
+  cJSON_Delete(body);
+  return rc;
+}
+
+/* ---- the pump ------------------------------------------------------------------------------- */
+
+static struct platform *platform_for(struct sender *s, const char *name)
+{
+  for (size_t i = 0; i < s->n_platforms; i++)
+    if (strcmp(s->platforms[i].name, name) == 0) return &s->platforms[i];
+  return NULL;
+}
+
+static int start_row(struct sender *s, const struct outbox_row *row)
+{
+  if (strcmp(row->platform, "slack") == 0) return send_slack(s, row);
+  if (strcmp(row->platform, "email") == 0) return send_email(s, row);
+  struct platform *p = platform_for(s, row->platform);
+  if (!p) return KX_EUNSUPPORTED;
+  return p->fn(p->arg, s, row, platform_done);
+}
+
+static void refuse_row(struct sender *s, const struct outbox_row *row, int rc)
+{
+  /* A row that can never be sent (malformed, no such platform): fail it so its queue moves. */
+  struct cmd_result r = {.ok = false, .error = kx_err_name(rc), .response = NULL};
+  LOG_ERROR("sender", "unsendable", "id=%lld platform=%s method=%s err=%s", (long long)row->id,
+            row->platform, row->method, kx_err_name(rc));
+  s->ctx->now_ms = clock_now_ms();
+  cmd_outbox_result(s->ctx, row, &r);
+}
+
+static void pump(struct sender *s)
+{
+  if (s->stopping) return;
+  uint64_t now = clock_mono_ms();
+  const char *skip[MAX_INFLIGHT + MAX_BACKOFF];
+  size_t n_skip = 0;
+  uint64_t next_wake = UINT64_MAX;
+  for (size_t i = 0; i < s->n_inflight; i++) skip[n_skip++] = s->inflight[i].queue;
+  for (size_t i = 0; i < s->n_backoff; i++) {
+    if (s->backoffs[i].until_ms > now) {
+      skip[n_skip++] = s->backoffs[i].queue;
+      if (s->backoffs[i].until_ms < next_wake) next_wake = s->backoffs[i].until_ms;
+    }
+  }
+  if (s->n_inflight >= MAX_INFLIGHT) return;
+  struct outbox_row *rows = NULL;
+  size_t n = 0;
+  if (outbox_ready(s->ctx->db, READY_BATCH, skip, n_skip, &rows, &n) != 0) {
+    next_wake = now + 1000;
+    n = 0;
+  }
+  bool more = false;
+  for (size_t i = 0; i < n; i++) {
+    if (s->n_inflight >= MAX_INFLIGHT) {
+      more = true;
+      break;
+    }
+    uint64_t wait = rate_gate(s, &rows[i], now);
+    if (wait) {
+      if (now + wait < next_wake) next_wake = now + wait;
+      continue;
+    }
+    struct inflight *fl = &s->inflight[s->n_inflight++];
+    fl->id = rows[i].id;
+    snprintf(fl->queue, sizeof(fl->queue), "%s", rows[i].queue);
+    snprintf(fl->method, sizeof(fl->method), "%s", rows[i].method);
+    fl->started_ms = now;
+    int rc = start_row(s, &rows[i]);
+    if (rc) {
+      s->n_inflight--;
+      if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG)
+        refuse_row(s, &rows[i], rc);
+      else
+        backoff_set(s, rows[i].id, rows[i].queue, 0);
+      more = true;
+    }
+  }
+  outbox_rows_free(rows, n);
+  /* A full batch may hide more ready rows: look again next turn. */
+  if (n == READY_BATCH) more = true;
+  if (more && s->n_inflight < MAX_INFLIGHT) {
+    uv_timer_start(&s->timer, on_timer, 0, 0);
+  } else if (next_wake != UINT64_MAX) {
+    uv_timer_start(&s->timer, on_timer, next_wake > now ? next_wake - now : 0, 0);
+  }
+}
+
+static void on_timer(uv_timer_t *t)
+{
+  pump(t->data);
+}
+
+struct sender *sender_new(uv_loop_t *loop,
+                          struct cmd_ctx *ctx,
+                          struct slack_api *slack,
+                          struct http_client *http)
+{
+  metrics_describe("klaxon_slack_ratelimited_total", METRIC_COUNTER,
+                   "HTTP 429 answers from Slack (each honoured for its Retry-After)");
+  struct sender *s = calloc(1, sizeof(*s));
+  if (!s) return NULL;
+  s->loop = loop;
+  s->ctx = ctx;
+  s->slack = slack;
+  s->http = http;
+  uv_timer_init(loop, &s->timer);
+  s->timer.data = s;
+  return s;
+}
+
+int sender_register(struct sender *s, const char *platform, sender_platform_fn fn, void *arg)
+{
+  if (s->n_platforms == MAX_PLATFORMS) return KX_ETOOBIG;
+  struct platform *p = &s->platforms[s->n_platforms++];
+  snprintf(p->name, sizeof(p->name), "%s", platform);
+  p->fn = fn;
+  p->arg = arg;
+  return 0;
+}
+
+void sender_kick(struct sender *s)
+{
+  if (s->stopping) return;
+  /* Coalesce: one pass on the next loop turn, unless a pass is already due sooner. */
+  if (uv_is_active((uv_handle_t *)&s->timer) && uv_timer_get_due_in(&s->timer) == 0) return;
+  uv_timer_start(&s->timer, on_timer, 0, 0);
+}
+
+size_t sender_inflight(const struct sender *s)
+{
+  return s->n_inflight;
+}
+
+void sender_stop(struct sender *s, void (*done)(void *arg), void *arg)
+{
+  s->stopping = true;
+  s->stop_done = done;
+  s->stop_arg = arg;
+  uv_timer_stop(&s->timer);
+  finish_stop_if_idle(s);
+}
+
+static void on_closed(uv_handle_t *h)
+{
+  free(h->data);
+}
+
+void sender_free(struct sender *s)
+{
+  if (!s) return;
+  uv_close((uv_handle_t *)&s->timer, on_closed);
+}

@@ -1,0 +1,51 @@
+/*
+ * sender.h — delivers the outbox: reads ready rows (oldest first per queue, urgent first
+ * across queues), sends them through the Slack Web API (or the platform's sender), and records
+ * each result in the same transaction as the row's hook (commands/ decides what follows).
+ *
+ * Rate limits are tracked here, on real time: per method (Slack's tiers), per channel for
+ * chat.postMessage (about one a second, with a small burst), and a method answered with 429 is
+ * not called again before its Retry-After. Urgent rows (pages) spend the budget first; bulk
+ * rows leave headroom. Transport failures and 5xx are retried with exponential backoff and
+ * jitter, forever: a page is never dropped because Slack had a bad minute. A permanent error
+ * (channel_not_found, invalid_blocks …) marks the row failed and its hook is told.
+ */
+#ifndef KX_SENDER_H
+#define KX_SENDER_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "../commands/command.h"
+#include "http_client.h"
+#include "slack_api.h"
+
+struct sender;
+
+/* A sender for another platform's rows ("teams", "email" …): send `row`, then call `done`
+ * exactly once (from the loop) with the result. Return < 0 to refuse synchronously. */
+typedef void (*sender_done_fn)(struct sender *s,
+                               int64_t row_id,
+                               int err, /* 0, KX_ERETRY, KX_ERATELIMITED, KX_EPLATFORM */
+                               const char *error,
+                               long retry_after_s,
+                               const cJSON *response);
+typedef int (*sender_platform_fn)(void *arg,
+                                  struct sender *s,
+                                  const struct outbox_row *row,
+                                  sender_done_fn done);
+
+struct sender *sender_new(uv_loop_t *loop,
+                          struct cmd_ctx *ctx,
+                          struct slack_api *slack,
+                          struct http_client *http);
+/* Route rows of `platform` to fn (the Slack and email senders are built in). */
+int sender_register(struct sender *s, const char *platform, sender_platform_fn fn, void *arg);
+/* Something may be ready: look soon (coalesced to one pass per loop turn). */
+void sender_kick(struct sender *s);
+size_t sender_inflight(const struct sender *s);
+/* Stop taking rows; `done` runs when nothing is in flight (bounded by the HTTP timeouts). */
+void sender_stop(struct sender *s, void (*done)(void *arg), void *arg);
+void sender_free(struct sender *s);
+
+#endif

@@ -1,0 +1,330 @@
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/kx.h"
+#include "../lib/log.h"
+#include "db_internal.h"
+
+/* A connection prepares a few dozen distinct statements; a small open-addressing table
+ * keyed by the SQL text's address keeps lookups O(1) without allocation per call. */
+#define STMT_CACHE_SIZE 512
+#define BUSY_TIMEOUT_MS 5000
+
+struct stmt_slot
+{
+  const char *sql;
+  sqlite3_stmt *st;
+};
+
+struct db
+{
+  sqlite3 *h;
+  char *path;
+  int readonly;
+  struct stmt_slot cache[STMT_CACHE_SIZE];
+};
+
+sqlite3 *db_handle(struct db *db)
+{
+  return db->h;
+}
+
+const char *db_path(struct db *db)
+{
+  return db->path;
+}
+
+int db_fail(struct db *db, int rc, const char *what)
+{
+  int err;
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      err = KX_EBUSY;
+      break;
+    case SQLITE_NOMEM:
+      err = KX_ENOMEM;
+      break;
+    case SQLITE_CONSTRAINT:
+      err = KX_EEXISTS;
+      break;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+      err = KX_EIO;
+      break;
+    default:
+      err = KX_EDB;
+  }
+  char q[512];
+  LOG_ERROR("db", "sqlite_error", "what=%s rc=%d msg=%s", what, rc,
+            log_quote(q, sizeof(q), db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc)));
+  return err;
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+{
+  size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE_SIZE;
+  for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
+    struct stmt_slot *s = &db->cache[(h + i) % STMT_CACHE_SIZE];
+    if (s->sql == sql) {
+      sqlite3_reset(s->st);
+      sqlite3_clear_bindings(s->st);
+      return s->st;
+    }
+    if (!s->sql) {
+      sqlite3_stmt *st = NULL;
+      int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+      if (rc != SQLITE_OK) {
+        db_fail(db, rc, "prepare");
+        LOG_ERROR("db", "bad_sql", "sql=%.80s", sql);
+        return NULL;
+      }
+      s->sql = sql;
+      s->st = st;
+      return st;
+    }
+  }
+  /* The cache is sized well above the number of statements in the program. */
+  LOG_ERROR("db", "stmt_cache_full", "size=%d", STMT_CACHE_SIZE);
+  return NULL;
+}
+
+int db_exec(struct db *db, const char *sql)
+{
+  char *msg = NULL;
+  int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+  if (rc != SQLITE_OK) {
+    char q[512];
+    LOG_ERROR("db", "exec_failed", "rc=%d msg=%s", rc, log_quote(q, sizeof(q), msg ? msg : ""));
+    sqlite3_free(msg);
+    return db_fail(NULL, rc, "exec");
+  }
+  return 0;
+}
+
+int db_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+  int rc = s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+  return rc == SQLITE_OK ? 0 : KX_EDB;
+}
+
+int db_bind_int64(sqlite3_stmt *st, int i, int64_t v)
+{
+  return sqlite3_bind_int64(st, i, v) == SQLITE_OK ? 0 : KX_EDB;
+}
+
+char *db_col_text(sqlite3_stmt *st, int i)
+{
+  const unsigned char *t = sqlite3_column_text(st, i);
+  return t ? strdup((const char *)t) : NULL;
+}
+
+int db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
+{
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) return 0;
+  return db_fail(db, rc, what);
+}
+
+int64_t db_last_id(struct db *db)
+{
+  return sqlite3_last_insert_rowid(db->h);
+}
+
+int db_changes(struct db *db)
+{
+  return sqlite3_changes(db->h);
+}
+
+int db_begin(struct db *db)
+{
+  sqlite3_stmt *st = db_stmt(db, "BEGIN IMMEDIATE");
+  return st ? db_step_done(db, st, "begin") : KX_EDB;
+}
+
+int db_commit(struct db *db)
+{
+  sqlite3_stmt *st = db_stmt(db, "COMMIT");
+  return st ? db_step_done(db, st, "commit") : KX_EDB;
+}
+
+int db_rollback(struct db *db)
+{
+  if (sqlite3_get_autocommit(db->h)) return 0;
+  sqlite3_stmt *st = db_stmt(db, "ROLLBACK");
+  return st ? db_step_done(db, st, "rollback") : KX_EDB;
+}
+
+bool db_in_transaction(struct db *db)
+{
+  return !sqlite3_get_autocommit(db->h);
+}
+
+int db_schema_version(struct db *db)
+{
+  sqlite3_stmt *st = db_stmt(db, "PRAGMA user_version");
+  if (!st || sqlite3_step(st) != SQLITE_ROW) return KX_EDB;
+  int v = sqlite3_column_int(st, 0);
+  sqlite3_reset(st);
+  return v;
+}
+
+int db_schema_latest(void)
+{
+  return db_n_migrations ? db_migrations[db_n_migrations - 1].version : 0;
+}
+
+static int migrate(struct db *db)
+{
+  int current = db_schema_version(db);
+  if (current < 0) return current;
+  if (current > db_schema_latest()) {
+    LOG_ERROR("db", "schema_too_new", "path=%s version=%d known=%d", db->path, current,
+              db_schema_latest());
+    return KX_EDB;
+  }
+  for (int i = 0; i < db_n_migrations; i++) {
+    const struct db_migration *m = &db_migrations[i];
+    if (m->version <= current) continue;
+    int rc = db_exec(db, "BEGIN IMMEDIATE");
+    for (const char *const *sql = m->sql; rc == 0 && *sql; sql++) rc = db_exec(db, *sql);
+    if (rc == 0) {
+      char pragma[64];
+      snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
+      rc = db_exec(db, pragma);
+    }
+    if (rc == 0) rc = db_exec(db, "COMMIT");
+    if (rc) {
+      db_exec(db, "ROLLBACK");
+      LOG_ERROR("db", "migration_failed", "version=%d", m->version);
+      return rc;
+    }
+    LOG_INFO("db", "migrated", "version=%d", m->version);
+  }
+  return 0;
+}
+
+struct db *db_open(const char *path, int flags, int *err)
+{
+  struct db *db = calloc(1, sizeof(*db));
+  int rc = 0;
+  if (!db || !(db->path = strdup(path))) {
+    free(db);
+    *err = KX_ENOMEM;
+    return NULL;
+  }
+  db->readonly = (flags & DB_OPEN_READONLY) != 0;
+  int oflags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (!db->readonly && !(flags & DB_OPEN_NO_CREATE)) oflags |= SQLITE_OPEN_CREATE;
+  int src = sqlite3_open_v2(path, &db->h, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+  if (src != SQLITE_OK) {
+    char q[512];
+    LOG_ERROR("db", "open_failed", "path=%s msg=%s", path,
+              log_quote(q, sizeof(q), db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(src)));
+    rc = KX_EIO;
+    goto fail;
+  }
+  sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+  sqlite3_extended_result_codes(db->h, 1);
+  if (!db->readonly) {
+    rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    if (rc) goto fail;
+  }
+  rc = db_exec(db, "PRAGMA foreign_keys=ON;");
+  if (rc) goto fail;
+  if (db->readonly) {
+    int v = db_schema_version(db);
+    if (v != db_schema_latest()) {
+      LOG_ERROR("db", "schema_mismatch", "path=%s version=%d expected=%d", path, v,
+                db_schema_latest());
+      rc = KX_EDB;
+      goto fail;
+    }
+  } else {
+    rc = migrate(db);
+    if (rc) goto fail;
+  }
+  *err = 0;
+  return db;
+fail:
+  db_close(db);
+  *err = rc ? rc : KX_EDB;
+  return NULL;
+}
+
+void db_close(struct db *db)
+{
+  if (!db) return;
+  for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
+    if (db->cache[i].st) sqlite3_finalize(db->cache[i].st);
+  if (db->h) sqlite3_close(db->h);
+  free(db->path);
+  free(db);
+}
+
+int db_check(struct db *db)
+{
+  sqlite3_stmt *st = db_stmt(db, "PRAGMA quick_check");
+  if (!st) return KX_EDB;
+  int rc = sqlite3_step(st);
+  int ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
+  sqlite3_reset(st);
+  return ok ? 0 : KX_EDB;
+}
+
+int db_backup(struct db *db, const char *path)
+{
+  if (access(path, F_OK) == 0) {
+    LOG_ERROR("db", "backup_exists", "path=%s", path);
+    return KX_EEXISTS;
+  }
+  sqlite3 *dst = NULL;
+  int rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(dst);
+    return db_fail(db, rc, "backup_open");
+  }
+  sqlite3_backup *b = sqlite3_backup_init(dst, "main", db->h, "main");
+  if (!b) {
+    rc = sqlite3_errcode(dst);
+    sqlite3_close(dst);
+    return db_fail(db, rc, "backup_init");
+  }
+  /* Copy in steps so a running bot's writers get the lock between steps. */
+  do {
+    rc = sqlite3_backup_step(b, 256);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(20);
+  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+  sqlite3_backup_finish(b);
+  int final = sqlite3_errcode(dst);
+  sqlite3_close(dst);
+  if (rc != SQLITE_DONE || final != SQLITE_OK) return db_fail(db, rc, "backup_step");
+  return 0;
+}
+
+int db_restore(const char *backup_path, const char *db_path_out)
+{
+  int err = 0;
+  struct db *src = db_open(backup_path, DB_OPEN_READONLY, &err);
+  if (!src) return err;
+  sqlite3 *dst = NULL;
+  int rc = sqlite3_open_v2(db_path_out, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  if (rc == SQLITE_OK) {
+    sqlite3_busy_timeout(dst, BUSY_TIMEOUT_MS);
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src->h, "main");
+    if (b) {
+      rc = sqlite3_backup_step(b, -1);
+      sqlite3_backup_finish(b);
+      rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
+    } else {
+      rc = sqlite3_errcode(dst);
+    }
+  }
+  sqlite3_close(dst);
+  db_close(src);
+  return rc == SQLITE_OK ? 0 : db_fail(NULL, rc, "restore");
+}

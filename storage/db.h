@@ -1,0 +1,45 @@
+/*
+ * db.h — the SQLite database: opening (WAL, busy_timeout, foreign keys), versioned migrations
+ * (PRAGMA user_version), transactions, and a per-connection cache of prepared statements.
+ *
+ * One struct db per connection; the bot has one, each CLI subcommand opens its own (WAL lets
+ * them read while the bot writes). Every aggregate has its own file in storage/ with its own
+ * functions; SQL never leaves storage/. All functions return 0 or a negative KX_E* code, with
+ * the SQLite message logged once where it happened.
+ */
+#ifndef KX_DB_H
+#define KX_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct db;
+
+enum db_open_flags
+{
+  DB_OPEN_READONLY = 1 << 0, /* CLI reports: never write, never migrate */
+  DB_OPEN_NO_CREATE = 1 << 1 /* refuse a path that does not exist yet */
+};
+
+/* Opens (creating when allowed) and migrates to the newest schema. NULL on failure, with the
+ * reason logged and *err set. path ":memory:" gives a private in-memory database (tests). */
+struct db *db_open(const char *path, int flags, int *err);
+void db_close(struct db *db); /* NULL-safe; finalizes cached statements */
+
+int db_begin(struct db *db);    /* BEGIN IMMEDIATE: the write lock is taken up front */
+int db_commit(struct db *db);
+int db_rollback(struct db *db); /* safe to call when no transaction is open */
+bool db_in_transaction(struct db *db);
+
+int db_schema_version(struct db *db);
+/* The newest schema version this build knows. */
+int db_schema_latest(void);
+/* "ok" from PRAGMA quick_check, for /healthz. */
+int db_check(struct db *db);
+/* Online backup (sqlite3_backup) of the whole database into a new file at path. */
+int db_backup(struct db *db, const char *path);
+/* Copy a backup file over this database (the bot must not be running). */
+int db_restore(const char *backup_path, const char *db_path);
+const char *db_path(struct db *db);
+
+#endif

@@ -1,0 +1,97 @@
+#include "notes.h"
+
+#include <stdlib.h>
+
+#include "../lib/kx.h"
+#include "db_internal.h"
+
+const char notes_schema_v1[] =
+    "CREATE TABLE notes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  rota TEXT,"
+    "  author TEXT,"
+    "  text TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  handed_at INTEGER"
+    ");";
+
+int notes_add(struct db *db,
+              const char *rota,
+              const char *author,
+              const char *text,
+              int64_t now_ms,
+              int64_t *id_out)
+{
+  static const char sql[] = "INSERT INTO notes (rota, author, text, created_at) VALUES (?,?,?,?)";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st) return KX_EDB;
+  db_bind_text(st, 1, rota);
+  db_bind_text(st, 2, author);
+  db_bind_text(st, 3, text);
+  db_bind_int64(st, 4, now_ms);
+  int rc = db_step_done(db, st, "notes_add");
+  if (rc == 0 && id_out) *id_out = db_last_id(db);
+  return rc;
+}
+
+int notes_pending(struct db *db, const char *rota, struct note **out, size_t *n)
+{
+  static const char sql[] =
+      "SELECT id, rota, author, text, created_at FROM notes"
+      " WHERE handed_at IS NULL AND (rota IS NULL OR rota = ?) ORDER BY id";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st) return KX_EDB;
+  db_bind_text(st, 1, rota);
+  size_t cap = 0, count = 0;
+  struct note *notes = NULL;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (count == cap) {
+      cap = cap ? cap * 2 : 8;
+      struct note *grown = realloc(notes, cap * sizeof(*notes));
+      if (!grown) {
+        sqlite3_reset(st);
+        notes_free(notes, count);
+        return KX_ENOMEM;
+      }
+      notes = grown;
+    }
+    struct note *x = &notes[count++];
+    x->id = sqlite3_column_int64(st, 0);
+    x->rota = db_col_text(st, 1);
+    x->author = db_col_text(st, 2);
+    x->text = db_col_text(st, 3);
+    x->created_at = sqlite3_column_int64(st, 4);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    notes_free(notes, count);
+    return db_fail(db, rc, "notes_pending");
+  }
+  *out = notes;
+  *n = count;
+  return 0;
+}
+
+int notes_mark_handed(struct db *db, const char *rota, int64_t handoff_at_ms)
+{
+  static const char sql[] =
+      "UPDATE notes SET handed_at = ? WHERE handed_at IS NULL AND (rota IS NULL OR rota = ?)";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st) return KX_EDB;
+  db_bind_int64(st, 1, handoff_at_ms);
+  db_bind_text(st, 2, rota);
+  return db_step_done(db, st, "notes_mark_handed");
+}
+
+void notes_free(struct note *notes, size_t n)
+{
+  for (size_t i = 0; notes && i < n; i++) {
+    free(notes[i].rota);
+    free(notes[i].author);
+    free(notes[i].text);
+  }
+  free(notes);
+}

@@ -1,0 +1,28 @@
+/*
+ * schema.c — the list of migrations. Each aggregate's file defines its tables as
+ * `<aggregate>_schema_v<N>`; a migration is the list of those texts that take the schema from
+ * version N-1 to N. Released versions are never edited: a change is a new migration.
+ */
+#include <stddef.h>
+
+#include "db_internal.h"
+
+extern const char outbox_schema_v1[];
+extern const char jobs_schema_v1[];
+extern const char seen_schema_v1[];
+extern const char notes_schema_v1[];
+extern const char people_schema_v1[];
+
+static const char *const migration_1[] = {
+    outbox_schema_v1,
+    jobs_schema_v1,
+    seen_schema_v1,
+    notes_schema_v1,
+    people_schema_v1,
+    NULL,
+};
+
+const struct db_migration db_migrations[] = {
+    {1, migration_1},
+};
+const int db_n_migrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));
