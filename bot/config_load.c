@@ -24,6 +24,7 @@
 
 /* ---- problems ---------------------------------------------------------------------------- */
 
+/* dropped: counts problems past the cap; NULL for a problem that is always kept. */
 static void add_problem(struct config_problems *pr, size_t *dropped, int line, char *msg)
 {
   if (!msg)
@@ -35,7 +36,7 @@ static void add_problem(struct config_problems *pr, size_t *dropped, int line, c
       return;
     }
   }
-  if (pr->n >= CONFIG_MAX_PROBLEMS) {
+  if (dropped && pr->n >= CONFIG_MAX_PROBLEMS) {
     (*dropped)++;
     free(msg);
     return;
@@ -75,10 +76,9 @@ static void early_problem(struct config_problems *pr, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void early_problem(struct config_problems *pr, const char *fmt, ...)
 {
-  size_t dropped = 0;
   va_list ap;
   va_start(ap, fmt);
-  add_problem(pr, &dropped, 0, vformat(fmt, ap));
+  add_problem(pr, NULL, 0, vformat(fmt, ap));
   va_end(ap);
 }
 
@@ -915,9 +915,9 @@ struct config *config_load_string(const char *yaml,
     return NULL;
   }
   load_document(&L, yaml ? yaml : "", len);
-  if (L.dropped)
-    cfg_problem(&L, 0, "... and %zu more problems (fix these first)", L.dropped);
   sort_problems(problems);
+  if (L.dropped)
+    add_problem(problems, NULL, 0, kx_asprintf("... and %zu more problems", L.dropped));
   cfg_names_free(&L.people);
   cfg_names_free(&L.slack_ids);
   cfg_names_free(&L.emails);
