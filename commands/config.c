@@ -112,6 +112,8 @@ void config_free(struct config *c)
   free(c->smtp.username_env);
   free(c->smtp.password_env);
   free_teams(&c->teams);
+  free(c->status_page.title);
+  free_list(c->status_page.components, c->status_page.n_components);
   free(c);
 }
 

@@ -1,6 +1,6 @@
 /*
  * config.h — the domain's types: people, rotas, severities, escalation policies, alert
- * routes and the settings that go with them. The YAML loader in bot/config.c fills a
+ * routes and the settings that go with them. The YAML loader in bot/config_load.c fills a
  * struct config; everything here is read-only after loading and owned by the config
  * (config_free releases it all). Durations and instants are milliseconds.
  *
@@ -174,7 +174,8 @@ struct config
     char *stakeholder_channel;
     char *app_token_env; /* default SLACK_APP_TOKEN */
     char *bot_token_env; /* default SLACK_BOT_TOKEN */
-    int64_t ping_interval_ms, pong_timeout_ms;
+    int64_t ping_interval_ms; /* Socket Mode ping period; default 10s */
+    int64_t pong_timeout_ms;  /* no pong/frame within this: the socket is dead; default 20s */
   } slack;
 
   struct person *people;
@@ -217,6 +218,13 @@ struct config
 
   struct smtp_config smtp;
   struct teams_config teams;
+
+  struct
+  {
+    char *title;       /* may be NULL */
+    char **components; /* component names, in config order */
+    size_t n_components;
+  } status_page; /* reserved for the status page to come: loaded and kept, not used yet */
 };
 
 void config_free(struct config *c); /* NULL-safe; frees everything the config owns */
