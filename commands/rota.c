@@ -524,11 +524,21 @@ int rota_oncall_at(const struct rota *r,
   out->shadow = st.shadow;
   out->manager = r->manager;
   rc = holder_until(r, &out->shift, changes, n, at_ms, false, &out->primary_until_ms,
-                    &out->until_capped);
-  if (!rc)
-    rc = holder_until(r, &out->shift, changes, n, at_ms, true, &out->secondary_until_ms,
-                      &out->until_capped);
-  return rc;
+                    &out->primary_until_capped);
+  if (rc)
+    return rc;
+  /* No secondary slot and no override of it: nobody holds it up to the horizon, as the walk
+   * would find, only slower. */
+  bool any = r->secondary_mode != SECONDARY_NONE;
+  for (size_t i = 0; i < n && !any; i++)
+    any = changes[i].kind == ROTA_OVERRIDE && changes[i].secondary;
+  if (!any) {
+    out->secondary_until_ms = at_ms + ROTA_UNTIL_HORIZON_MS;
+    out->secondary_until_capped = true;
+    return 0;
+  }
+  return holder_until(r, &out->shift, changes, n, at_ms, true, &out->secondary_until_ms,
+                      &out->secondary_until_capped);
 }
 
 /* ---- the schedule: shifts split into segments ---------------------------------------------- */

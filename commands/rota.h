@@ -92,10 +92,11 @@ struct rota_oncall {
                               call from it and only `shift` (shift 0) is filled */
   struct rota_shift shift; /* the base shift containing the instant */
   struct rota_slot primary, secondary;
-  int64_t primary_until_ms; /* when primary next changes hands (capped, see below) */
-  int64_t secondary_until_ms;
-  bool until_capped;  /* a holder does not change within ROTA_UNTIL_HORIZON_MS: the
-                         corresponding *_until_ms is at + that horizon */
+  int64_t primary_until_ms;   /* when primary next changes hands, see below */
+  int64_t secondary_until_ms; /* likewise for the secondary slot */
+  bool primary_until_capped;  /* the holder does not change within ROTA_UNTIL_HORIZON_MS:
+                                 primary_until_ms is at + that horizon */
+  bool secondary_until_capped;
   const char *shadow; /* the shift's shadow, NULL when absent at that instant */
   const char *manager;
 };

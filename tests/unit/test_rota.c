@@ -412,7 +412,8 @@ static void test_absence_covered_by_previous_primary(void **state)
   assert_string_equal(oc.primary.scheduled, "alice");
   assert_int_equal(oc.primary.change_id, 7);
   assert_instant(oc.primary_until_ms, "2026-01-08T00:00:00Z");
-  assert_false(oc.until_capped);
+  assert_false(oc.primary_until_capped);
+  assert_false(oc.secondary_until_capped);
 }
 
 static void test_chained_absences(void **state)
@@ -552,8 +553,16 @@ static void test_until_spans_shifts_and_is_capped(void **state)
   r.n_primary = 1;
   r.secondary_mode = SECONDARY_NONE;
   assert_int_equal(rota_oncall_at(&r, NULL, 0, T("2026-01-08T00:00:00Z"), &oc), 0);
-  assert_true(oc.until_capped);
+  assert_true(oc.primary_until_capped);
   assert_int_equal(oc.primary_until_ms, T("2026-01-08T00:00:00Z") + ROTA_UNTIL_HORIZON_MS);
+  assert_true(oc.secondary_until_capped);
+  assert_null(oc.secondary.person);
+  /* Two people, no secondary: primary changes at the handoff, secondary never. */
+  r.n_primary = 2;
+  assert_int_equal(rota_oncall_at(&r, NULL, 0, T("2026-01-08T00:00:00Z"), &oc), 0);
+  assert_false(oc.primary_until_capped);
+  assert_instant(oc.primary_until_ms, "2026-01-12T08:00:00Z");
+  assert_true(oc.secondary_until_capped);
 }
 
 /* ---- schedule ----------------------------------------------------------------------- */
