@@ -618,6 +618,80 @@ static void test_schedule_segments(void **state)
       KX_ETOOBIG);
 }
 
+/* Two code paths must agree: the schedule's segments and rota_oncall_at at instants inside
+ * them, over pseudo-random overrides and absences (a fixed seed, so failures repeat). */
+static uint32_t lcg(uint32_t *s)
+{
+  *s = *s * 1664525u + 1013904223u;
+  return *s >> 8;
+}
+
+static void test_schedule_agrees_with_oncall(void **state)
+{
+  (void)state;
+  static const char *who[] = {"alice", "bob", "carol", "dave", "erin"};
+  struct kx_date hol[] = {{2026, 1, 19}};
+  struct rota r = weekly("America/Los_Angeles");
+  r.holidays = hol;
+  r.n_holidays = 1;
+  int64_t base = T("2026-01-05T17:00:00Z");
+  for (uint32_t seed = 1; seed <= 40; seed++) {
+    uint32_t s = seed;
+    struct rota_change ch[24];
+    for (size_t i = 0; i < KX_ARRAY_SIZE(ch); i++) {
+      int64_t from = base + (int64_t)(lcg(&s) % (42 * 24)) * MS_PER_HOUR;
+      ch[i].kind = lcg(&s) % 2 ? ROTA_OVERRIDE : ROTA_ABSENCE;
+      ch[i].from_ms = from;
+      ch[i].to_ms = from + (int64_t)(1 + lcg(&s) % (5 * 24)) * MS_PER_HOUR;
+      ch[i].person = who[lcg(&s) % 5];
+      ch[i].secondary = lcg(&s) % 3 == 0;
+      ch[i].id = (int64_t)(lcg(&s) % 8); /* ties happen on purpose */
+    }
+    struct rota_segment *seg;
+    size_t n;
+    assert_int_equal(rota_schedule(&r, ch, KX_ARRAY_SIZE(ch), base, 6, &seg, &n), 0);
+    assert_true(n >= 6);
+    assert_instant(seg[0].start_ms, "2026-01-05T17:00:00Z");
+    for (size_t i = 0; i < n; i++) {
+      assert_true(seg[i].start_ms < seg[i].end_ms);
+      if (i + 1 < n)
+        assert_int_equal(seg[i].end_ms, seg[i + 1].start_ms);
+      if (i > 0)
+        assert_false(seg[i].shift_start != (seg[i].shift_index != seg[i - 1].shift_index));
+      int64_t probes[] = {seg[i].start_ms, seg[i].start_ms + (seg[i].end_ms - seg[i].start_ms) / 2,
+                          seg[i].end_ms - 1};
+      for (size_t p = 0; p < KX_ARRAY_SIZE(probes); p++) {
+        struct rota_oncall oc;
+        assert_int_equal(rota_oncall_at(&r, ch, KX_ARRAY_SIZE(ch), probes[p], &oc), 0);
+        assert_int_equal(oc.shift.index, seg[i].shift_index);
+        if (!kx_streq(oc.primary.person, seg[i].primary.person) ||
+            !kx_streq(oc.secondary.person, seg[i].secondary.person) ||
+            !kx_streq(oc.shadow, seg[i].shadow))
+          fail_msg("seed %u segment %zu probe %zu: oncall and schedule disagree", seed, i, p);
+        assert_int_equal(oc.primary.source, seg[i].primary.source);
+        assert_int_equal(oc.secondary.source, seg[i].secondary.source);
+        /* "until" is the start of the next segment with a different holder. */
+        size_t j = i + 1, k = i + 1;
+        while (j < n && kx_streq(seg[j].primary.person, seg[i].primary.person))
+          j++;
+        while (k < n && kx_streq(seg[k].secondary.person, seg[i].secondary.person))
+          k++;
+        if (j < n) {
+          assert_int_equal(oc.primary_until_ms, seg[j].start_ms);
+        } else {
+          assert_true(oc.primary_until_ms >= seg[n - 1].end_ms);
+        }
+        if (k < n) {
+          assert_int_equal(oc.secondary_until_ms, seg[k].start_ms);
+        } else {
+          assert_true(oc.secondary_until_ms >= seg[n - 1].end_ms);
+        }
+      }
+    }
+    rota_segments_free(seg);
+  }
+}
+
 /* Invariants over a year of instants, with holidays: shifts tile time without gaps. */
 static void test_shifts_tile_time(void **state)
 {
@@ -868,6 +942,7 @@ int main(void)
       cmocka_unit_test(test_absent_secondary),
       cmocka_unit_test(test_until_spans_shifts_and_is_capped),
       cmocka_unit_test(test_schedule_segments),
+      cmocka_unit_test(test_schedule_agrees_with_oncall),
       cmocka_unit_test(test_shifts_tile_time),
       cmocka_unit_test(test_business_hours),
       cmocka_unit_test(test_parse_time),
