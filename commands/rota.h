@@ -11,7 +11,7 @@
  * frees with free() (or rota_segments_free(), NULL-safe).
  *
  * Errors: 0 or a negative KX_E* code.
- *   KX_ECONFIG   the rota is unusable (rota_validate() says why): bad zone, no primary …
+ *   KX_ECONFIG   the rota is unusable (rota_problem() says why): bad zone, no primary …
  *   KX_EINVAL    an argument is bad: an instant outside years 1970..9999, a negative index,
  *                a malformed change (to <= from, no person, unknown kind), unparsable text.
  *   KX_ETOOBIG   more changes or shifts than the caps below.
