@@ -242,8 +242,10 @@ int tz_valid(const char *zone)
 static int use_zone(const char *zone)
 {
   static char current[ZONE_NAME_MAX + 2];
+  /* The zone in use was checked when it was set: skip the file check on the hot path. */
+  if (zone && current[0] && strcmp(current, zone) == 0) return 0;
   if (!tz_valid(zone)) return KX_EINVAL;
-  if (strcmp(current, zone) != 0) {
+  {
     char val[ZONE_NAME_MAX + 2];
     snprintf(val, sizeof(val), ":%s", zone);
     if (setenv("TZ", val, 1) != 0) return KX_ENOMEM;

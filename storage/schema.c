@@ -12,6 +12,7 @@ extern const char jobs_schema_v1[];
 extern const char seen_schema_v1[];
 extern const char notes_schema_v1[];
 extern const char people_schema_v1[];
+extern const char rota_changes_schema_v1[];
 
 static const char *const migration_1[] = {
     outbox_schema_v1,
@@ -19,6 +20,7 @@ static const char *const migration_1[] = {
     seen_schema_v1,
     notes_schema_v1,
     people_schema_v1,
+    rota_changes_schema_v1,
     NULL,
 };
 
