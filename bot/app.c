@@ -298,8 +298,22 @@ static int http_setup(struct app *a)
 
 /* ---- lws -------------------------------------------------------------------------------------- */
 
+/* libwebsockets' own log lines go through ours (warnings and errors only). */
+static void lws_log(int level, const char *line)
+{
+  char q[600];
+  size_t n = strlen(line);
+  char copy[560];
+  snprintf(copy, sizeof(copy), "%.*s", (int)(n && line[n - 1] == '\n' ? n - 1 : n), line);
+  if (level & LLL_ERR)
+    LOG_ERROR("lws", "log", "line=%s", log_quote(q, sizeof(q), copy));
+  else
+    LOG_WARN("lws", "log", "line=%s", log_quote(q, sizeof(q), copy));
+}
+
 static int lws_setup(struct app *a)
 {
+  lws_set_log_level(LLL_ERR | LLL_WARN, lws_log);
   static const struct lws_protocols client_protocols[] = {
       {"klaxon-slack", NULL, 0, 0, 0, NULL, 0},
       {NULL, NULL, 0, 0, 0, NULL, 0},
@@ -369,7 +383,6 @@ static void part_stopped(void *arg)
 static void on_stop_deadline(uv_timer_t *t)
 {
   struct app *a = t->data;
-  uv_close((uv_handle_t *)t, (uv_close_cb)free);
   if (a->pending_stops > 0) {
     LOG_WARN("app", "stop_deadline", "waiting_for=%d", a->pending_stops);
     a->pending_stops = 1;
@@ -405,6 +418,8 @@ static void app_final_stop(struct app *a)
   close_if_open((uv_handle_t *)&a->sigint);
   close_if_open((uv_handle_t *)&a->sighup);
   close_if_open((uv_handle_t *)&a->heartbeat);
+  uv_timer_stop(&a->stop_deadline);
+  close_if_open((uv_handle_t *)&a->stop_deadline);
   /* First of lws's two destroys: starts closing its handles inside the running loop. */
   if (a->lws) lws_context_destroy(a->lws);
 }
@@ -430,13 +445,7 @@ void app_stop(struct app *a, int exit_code)
     a->pending_stops++;
     sender_stop(a->sender, part_stopped, a);
   }
-  uv_timer_t *deadline = calloc(1, sizeof(*deadline));
-  if (deadline) {
-    uv_timer_init(&a->loop, deadline);
-    deadline->data = a;
-    uv_timer_start(deadline, on_stop_deadline, STOP_DEADLINE_MS, 0);
-    uv_unref((uv_handle_t *)deadline);
-  }
+  uv_timer_start(&a->stop_deadline, on_stop_deadline, STOP_DEADLINE_MS, 0);
   part_stopped(a);
 }
 
@@ -510,6 +519,8 @@ int app_run(struct config *config)
   uv_signal_start(&a->sighup, on_signal, SIGHUP);
   uv_timer_init(&a->loop, &a->heartbeat);
   a->heartbeat.data = a;
+  uv_timer_init(&a->loop, &a->stop_deadline);
+  a->stop_deadline.data = a;
   uv_timer_start(&a->heartbeat, on_heartbeat, 1000, 1000);
   signal(SIGPIPE, SIG_IGN);
   int code = start(a);

@@ -30,6 +30,7 @@ struct app
   uv_loop_t loop;
   uv_signal_t sigterm, sigint, sighup;
   uv_timer_t heartbeat; /* systemd watchdog and gauges */
+  uv_timer_t stop_deadline; /* bounds the shutdown */
   struct config *config;
   struct db *db;
   struct cmd_ctx ctx;

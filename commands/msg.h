@@ -89,7 +89,7 @@ struct msg_block
 
 struct msg
 {
-  char *fallback; /* plain text for notifications and clients without blocks */
+  char *fallback; /* PLAIN text for notifications (escaped by the renderers, never markup) */
   char *header;   /* plain text, may be NULL */
   struct msg_block *blocks;
   size_t n_blocks;

@@ -198,9 +198,12 @@ cJSON *render_slack_message(const struct msg *m,
   cJSON *body = cJSON_CreateObject();
   if (!body) return NULL;
   cJSON_AddStringToObject(body, "channel", channel);
-  /* The fallback is shown in notifications: mrkdwn of the fallback markup, else the header. */
+  /* The fallback is shown in notifications. It is plain text (often with what a user typed),
+   * and Slack parses `text` as mrkdwn: escape it, or a title with <!channel> pings everyone. */
   const char *fb = m->fallback ? m->fallback : m->header ? m->header : "";
-  char *text = render_slack_mrkdwn(fb, people, MSG_FALLBACK_MAX);
+  char *escaped = md_escape(fb);
+  char *text = escaped ? render_slack_mrkdwn(escaped, people, MSG_FALLBACK_MAX) : NULL;
+  free(escaped);
   cJSON_AddStringToObject(body, "text", text ? text : "");
   free(text);
   cJSON *blocks = render_slack_blocks(m, people);
