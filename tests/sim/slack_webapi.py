@@ -362,10 +362,11 @@ class WebApiMixin:
             return args, token, source
         if request.method != "POST":
             raise ApiError("invalid_post_type")
-        ctype = request.headers.get("Content-Type")
-        if ctype is None:
-            body = await request.read()
-            if body:
+        ctype = (request.headers.get("Content-Type") or "").strip()
+        if not ctype or request.content_length == 0:
+            # No body needs no type (apps.connections.open takes no arguments); a body without
+            # a type is refused.
+            if await request.read():
                 raise ApiError("missing_post_type")
             return {}, token, source
         mime = request.content_type.lower()
