@@ -1,0 +1,457 @@
+"""The end-to-end harness: one Harness per test. It starts the Slack simulator in-process on a
+free port, writes a temporary config (YAML) and database path, runs `$KLAXON_BIN run --config
+FILE` against the simulator, and gives tests short helpers to drive and observe both sides.
+
+    async def test_help(h):
+        await h.start()                                # the bot, connected
+        ack = await h.slash("/incident", "help")
+        assert "declare" in h.ack_text(ack)
+
+h.sim is the SlackSim (tests/sim/slack_sim.py): its records (calls, frames, acks,
+protocol_errors, ratelimited, conns, handshakes, response_posts) are what tests assert on.
+At the end of every test the harness stops the bot with SIGTERM and fails the test when it
+does not exit 0, when the log carries a sanitizer report, or when the simulator recorded a
+protocol error the test did not declare expected (h.expect_protocol_errors = True).
+"""
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "sim"))
+
+import aiohttp  # noqa: E402
+
+import slack_model  # noqa: E402
+from slack_sim import SimTimeout, SlackSim  # noqa: E402
+
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
+DEFAULT_NOW = "2026-11-24T10:00:00+01:00"  # a Tuesday in the rota's second day
+ALERT_TOKEN = "e2e-alert-token-0123456789abcdef"
+
+PEOPLE = [
+    ("alice", "U0ALICE001"),
+    ("bob", "U0BOB00001"),
+    ("carol", "U0CAROL001"),
+    ("dave", "U0DAVE0001"),
+    ("erin", "U0ERIN0001"),
+    ("frank", "U0FRANK001"),
+]
+
+
+# ---------------------------------------------------------------------------- test decorators
+
+
+def timeout(seconds):
+    """Per-test timeout (the runner's default is 30 s)."""
+
+    def deco(fn):
+        fn.e2e_timeout = seconds
+        return fn
+
+    return deco
+
+
+def cases(items, ids=None):
+    """Data-driven test: the runner calls fn(h, case) once per item, named test[id]."""
+
+    def deco(fn):
+        fn.e2e_cases = list(items)
+        fn.e2e_case_ids = list(ids) if ids else [
+            str(c.get("id")) if isinstance(c, dict) and "id" in c else str(i) for i, c in enumerate(items)]
+        return fn
+
+    return deco
+
+
+def sim_options(**opts):
+    """Options for this test's simulator (see DEFAULT_OPTS in tests/sim/slack_sim.py)."""
+
+    def deco(fn):
+        fn.e2e_sim_options = opts
+        return fn
+
+    return deco
+
+
+# ---------------------------------------------------------------------------- config
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def default_config(tmp, http_port):
+    """The minimum config of the foundation tests; the ids match the simulator's default
+    workspace (tests/sim/slack_model.py default_workspace)."""
+    return {
+        "timezone": "Europe/Berlin",
+        "storage": {"path": os.path.join(tmp, "klaxon.db")},
+        "http": {"listen": "127.0.0.1:%d" % http_port},
+        "slack": {
+            "announce_channel": "C0INCIDENT",
+            "handoff_channel": "C0ONCALL01",
+            "stakeholder_channel": "C0STAKEHLD",
+            "ping_interval": "2s",
+            "pong_timeout": "3s",
+        },
+        "people": [{"id": pid, "slack": uid, "email": "%s@example.com" % pid} for pid, uid in PEOPLE],
+        "rotas": [{
+            "name": "platform",
+            "timezone": "Europe/Berlin",
+            "handoff": "monday 09:00",
+            "start": "2026-11-23",
+            "primary": ["alice", "bob", "carol", "dave"],
+            "secondary": "next",
+            "manager": "erin",
+        }],
+        "severities": [
+            {"name": "P0", "ack": "5m", "resolve": "4h", "update_every": "15m", "page": ["primary", "secondary"],
+             "stakeholders": True, "policy": "default"},
+            {"name": "P1", "ack": "5m", "resolve": "8h", "update_every": "30m", "page": ["primary"],
+             "policy": "default"},
+            {"name": "P2", "ack": "30m", "resolve": "72h", "update_every": "60m", "page": "business_hours"},
+        ],
+        "default_severity": "P2",
+        "escalation_policies": [{
+            "name": "default",
+            "steps": [
+                {"after": "0m", "notify": "primary"},
+                {"after": "15m", "notify": "secondary"},
+                {"after": "30m", "notify": "manager"},
+                {"after": "60m", "notify": "frank"},
+            ],
+        }],
+        "alerts": {
+            "token_env": "KLAXON_ALERT_TOKEN",
+            "routes": [
+                {"match": {"severity": "critical"}, "rota": "platform", "severity": "P1"},
+                {"match": {"severity": "warning"}, "channel": "C0ALERTS01"},
+                {"match": {"severity": "info"}, "record": True},
+            ],
+        },
+    }
+
+
+_PLAIN = re.compile(r"[A-Za-z_/][A-Za-z0-9 _./@+\-:]*")
+_RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
+
+
+def yaml_scalar(v):
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    s = str(v)
+    if (_PLAIN.fullmatch(s) and s.lower() not in _RESERVED and not s.endswith((" ", ":"))
+            and ": " not in s and " #" not in s):
+        return s
+    return json.dumps(s)  # a JSON string is a valid double-quoted YAML scalar
+
+
+def to_yaml(x, indent=0):
+    """Block-style YAML for dicts, lists and scalars (the config the harness writes)."""
+    pad = " " * indent
+    lines = []
+    if isinstance(x, dict):
+        for k, v in x.items():
+            if isinstance(v, (dict, list)) and v:
+                lines.append("%s%s:" % (pad, k))
+                lines.append(to_yaml(v, indent + 2))
+            else:
+                lines.append("%s%s: %s" % (pad, k, "{}" if v == {} else "[]" if v == [] else yaml_scalar(v)))
+    elif isinstance(x, list):
+        for v in x:
+            if isinstance(v, (dict, list)) and v:
+                inner = to_yaml(v, indent + 2)
+                lines.append("%s- %s" % (pad, inner[indent + 2:]))
+            else:
+                lines.append("%s- %s" % (pad, yaml_scalar(v)))
+    else:
+        lines.append(pad + yaml_scalar(x))
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------- the harness
+
+
+class Harness:
+    def __init__(self, name="e2e", sim_opts=None):
+        self.name = name
+        self.tmp = tempfile.mkdtemp(prefix="klaxon-e2e-")
+        self.http_port = free_port()
+        self.config = default_config(self.tmp, self.http_port)
+        self.config_path = os.path.join(self.tmp, "klaxon.yaml")
+        self.db_path = self.config["storage"]["path"]
+        self.log_path = os.path.join(self.tmp, "klaxon.log")
+        self.bin = os.environ.get("KLAXON_BIN") or os.path.join(ROOT, "build", "klaxon")
+        if not os.path.isabs(self.bin):
+            self.bin = os.path.join(ROOT, self.bin)
+        self.now = DEFAULT_NOW
+        self.time_scale = 1
+        self.alert_token = ALERT_TOKEN
+        self.env = {}  # extra environment for the bot; a None value removes the variable
+        self.sim_opts = dict(sim_opts or {})
+        self.sim = None
+        self.proc = None
+        self.starts = 0
+        self.exit_codes = []
+        self.expect_protocol_errors = False
+        self.expect_exit = False  # the test ends the bot itself (or expects it to exit)
+        self._log = None
+        self._http = None
+
+    # ------------------------------------------------------------------ setup and teardown
+
+    async def setup(self):
+        self.sim = SlackSim(**self.sim_opts)
+        await self.sim.start()
+        self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        return self
+
+    async def close(self, failed=False):
+        """Stop everything; raise AssertionError for what the end of a test must check."""
+        problems = []
+        try:
+            if self.running:
+                rc = await self.stop_bot(signal.SIGTERM, timeout=5.0)
+                if rc != 0 and not self.expect_exit:
+                    problems.append("klaxon exited %s on SIGTERM at the end of the test (want 0)" % rc)
+            problems.extend(self.sanitizer_reports())
+            if self.sim is not None and self.sim.protocol_errors and not self.expect_protocol_errors:
+                problems.append("the simulator recorded protocol errors: %s" % json.dumps(
+                    [{k: e[k] for k in ("kind", "detail")} for e in self.sim.protocol_errors[:5]]))
+        finally:
+            if self._http is not None:
+                await self._http.close()
+            if self.sim is not None:
+                await self.sim.stop()
+            if self._log is not None:
+                self._log.close()
+            if not failed and not problems:
+                shutil.rmtree(self.tmp, ignore_errors=True)
+        if problems:
+            raise AssertionError("; ".join(problems))
+
+    def write_config(self):
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write("# written by tests/e2e/harness.py for %s\n" % self.name)
+            f.write(to_yaml(self.config) + "\n")
+        return self.config_path
+
+    def bot_env(self):
+        env = dict(os.environ)
+        env.pop("KLAXON_CONFIG", None)
+        env.update({
+            "SLACK_APP_TOKEN": self.sim.app_token,
+            "SLACK_BOT_TOKEN": self.sim.bot_token,
+            "KLAXON_SLACK_API_URL": self.sim.api_url,
+            "KLAXON_NOW": self.now,
+            "KLAXON_TIME_SCALE": str(self.time_scale),
+            "KLAXON_ALERT_TOKEN": self.alert_token,
+        })
+        for k, v in self.env.items():
+            if v is None:
+                env.pop(k, None)
+            else:
+                env[k] = str(v)
+        return env
+
+    # ------------------------------------------------------------------ the bot process
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.returncode is None
+
+    async def start_bot(self, wait=True, timeout=15.0, args=None):
+        """Start `$KLAXON_BIN run --config FILE` (same database on every start) and, with
+        wait=True, return once it is connected: a Socket Mode connection has had its hello and
+        /healthz answers 200 with slack "connected"."""
+        if self.running:
+            raise RuntimeError("klaxon is already running")
+        if not os.access(self.bin, os.X_OK):
+            raise AssertionError("no klaxon binary at %s (run `make`, or set KLAXON_BIN)" % self.bin)
+        if self.starts == 0 or not os.path.exists(self.config_path):
+            self.write_config()
+        self.starts += 1
+        if self._log is None:
+            self._log = open(self.log_path, "ab")
+        self._log.write(b"=== harness: start %d of %s ===\n" % (self.starts, self.bin.encode()))
+        self._log.flush()
+        self.conn_mark = self.sim._conn_seq
+        self.proc = await asyncio.create_subprocess_exec(
+            self.bin, "run", "--config", self.config_path, *(args or []),
+            stdin=asyncio.subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=self.bot_env(),
+            cwd=self.tmp)
+        if wait:
+            await self.wait_connected(timeout)
+        return self.proc
+
+    start = start_bot
+
+    async def wait_connected(self, timeout=15.0):
+        """Connected = a new live Socket Mode connection and /healthz 200 "connected"."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise AssertionError("klaxon exited with %s before it was connected\n%s" % (
+                    self.proc.returncode, self.log_tail(30)))
+            live = [c for c in self.sim.live_conns() if c.id > self.conn_mark]
+            if live:
+                try:
+                    status, body = await self.healthz()
+                    last = (status, body)
+                    if status == 200 and isinstance(body, dict) and body.get("slack") == "connected":
+                        return live[-1]
+                except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as e:
+                    last = repr(e)
+            await asyncio.sleep(0.05)
+        raise AssertionError("klaxon did not get connected within %.0f s (last /healthz: %s)\n%s" % (
+            timeout, last, self.log_tail(30)))
+
+    async def wait_exit(self, timeout=5.0):
+        """The bot's exit status, or AssertionError when it is still running after `timeout`."""
+        try:
+            rc = await asyncio.wait_for(self.proc.wait(), timeout)
+        except asyncio.TimeoutError:
+            raise AssertionError("klaxon still running %.1f s later" % timeout)
+        self.exit_codes.append(rc)
+        return rc
+
+    async def stop_bot(self, sig=signal.SIGTERM, timeout=5.0):
+        """Send `sig` and wait for the exit; SIGKILL after `timeout` (then the status is the
+        negative signal number and the test is told)."""
+        if not self.running:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return await self.wait_exit(timeout)
+        except AssertionError:
+            self.proc.kill()
+            await self.proc.wait()
+            self.exit_codes.append(self.proc.returncode)
+            raise AssertionError("klaxon did not exit within %.1f s of signal %d" % (timeout, sig))
+
+    async def sigterm(self, timeout=5.0):
+        return await self.stop_bot(signal.SIGTERM, timeout)
+
+    async def kill9(self):
+        self.proc.kill()
+        rc = await self.proc.wait()
+        self.exit_codes.append(rc)
+        return rc
+
+    async def restart(self, wait=True, timeout=15.0):
+        """Start again on the same config and database (after a stop or kill -9)."""
+        if self.running:
+            raise RuntimeError("stop or kill klaxon before restart()")
+        return await self.start_bot(wait=wait, timeout=timeout)
+
+    # ------------------------------------------------------------------ the bot's log
+
+    def log_text(self):
+        if self._log is not None:
+            self._log.flush()
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def log_tail(self, n=40):
+        lines = self.log_text().splitlines()
+        return "\n".join(lines[-n:]) if lines else "(klaxon's log is empty)"
+
+    def sanitizer_reports(self):
+        text = self.log_text()
+        found = [m for m in SANITIZER_MARKS if m in text]
+        return ["klaxon's log carries a sanitizer report (%s)" % ", ".join(found)] if found else []
+
+    async def wait_log(self, pattern, timeout=5.0, flags=re.I):
+        """Wait until klaxon's log matches the regular expression; return the match."""
+        rx = re.compile(pattern, flags)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.log_text())
+            if m:
+                return m
+            if time.monotonic() > deadline:
+                raise AssertionError("klaxon's log never matched /%s/ within %.1f s\n%s" % (
+                    pattern, timeout, self.log_tail(20)))
+            await asyncio.sleep(0.05)
+
+    # ------------------------------------------------------------------ HTTP to the bot
+
+    async def http_get(self, path):
+        async with self._http.get("http://127.0.0.1:%d%s" % (self.http_port, path)) as r:
+            return r.status, r.headers.get("Content-Type", ""), await r.text()
+
+    async def healthz(self):
+        status, ctype, text = await self.http_get("/healthz")
+        try:
+            return status, json.loads(text)
+        except ValueError:
+            return status, text
+
+    async def metrics(self):
+        status, ctype, text = await self.http_get("/metrics")
+        return status, text
+
+    # ------------------------------------------------------------------ Slack side helpers
+
+    async def slash(self, command, text="", user="U0ALICE001", channel="C0INCIDENT", timeout=5.0):
+        """A user runs a slash command; returns the bot's ack record (its `payload` is what the
+        user sees)."""
+        rec = self.sim.slash(command, text, user, channel)
+        return await self.sim.wait_ack(rec["envelope_id"], timeout)
+
+    async def click(self, channel, message_ts, action_id=None, user="U0ALICE001", value=None, timeout=5.0,
+                    accepts_response_payload=False):
+        rec = self.sim.block_action(user, channel, message_ts, action_id, value, accepts_response_payload)
+        return await self.sim.wait_ack(rec["envelope_id"], timeout)
+
+    async def message(self, channel, text, user="U0ALICE001", thread_ts=None, timeout=5.0):
+        """A user writes in a channel; returns (message, [acks of the events it caused])."""
+        m, recs = self.sim.user_message(user, channel, text, thread_ts)
+        acks = [await self.sim.wait_ack(r["envelope_id"], timeout) for r in recs]
+        return m, acks
+
+    async def wait_call(self, method, pred=None, timeout=10.0, since=0, ok=None):
+        return await self.sim.wait_call(method, pred, timeout, since, ok)
+
+    @staticmethod
+    def ack_text(ack):
+        """All text a user sees in an ack payload: `text` plus every text in `blocks`."""
+        p = ack.get("payload") or {}
+        parts = [p.get("text") or ""] + slack_model.block_texts(p.get("blocks") or [])
+        return "\n".join(x for x in parts if x)
+
+    @staticmethod
+    def message_text(msg):
+        """All text of a posted message or Web API call args: text, blocks, attachments."""
+        blocks = msg.get("blocks")
+        if isinstance(blocks, str):
+            try:
+                blocks = json.loads(blocks)
+            except ValueError:
+                blocks = []
+        parts = [msg.get("text") or ""] + slack_model.block_texts(blocks or []) + slack_model.block_texts(
+            msg.get("attachments") or [])
+        return "\n".join(x for x in parts if isinstance(x, str) and x)
+
+
+__all__ = ["Harness", "SimTimeout", "timeout", "cases", "sim_options", "to_yaml", "default_config"]
