@@ -457,7 +457,7 @@ static int split_token(const char *token, struct jwt_parts *p, struct teams_auth
   while (tok_len > 0 && (token[tok_len - 1] == ' ' || token[tok_len - 1] == '\t'))
     tok_len--;
   const char *end = token + tok_len;
-  if (end <= dot2)
+  if (end <= dot2 + 1)
     return set_reason(out, KX_EINVAL, "empty signature");
   p->signing_input = token;
   p->signing_len = (size_t)(dot2 - token);
