@@ -33,10 +33,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TEAMS_ACTIVITY_MAX_BYTES (256 * 1024) /* a whole activity body */
-#define TEAMS_TEXT_MAX (40 * 1000)            /* the message text */
-#define TEAMS_FIELD_MAX 2048                  /* any other copied string (ids, names, urls) */
-#define TEAMS_MENTIONS_MAX 32                 /* other users' mentions kept */
+#define TEAMS_ACTIVITY_MAX_BYTES ((size_t)256 * 1024) /* a whole activity body */
+#define TEAMS_TEXT_MAX ((size_t)40 * 1000)            /* the message text */
+#define TEAMS_FIELD_MAX 2048  /* any other copied string (ids, names, urls) */
+#define TEAMS_MENTIONS_MAX 32 /* other users' mentions kept */
 
 enum teams_activity_type {
   TEAMS_ACTIVITY_OTHER = 0,

@@ -510,7 +510,7 @@ static int check_header(const struct jwt_parts *p,
     rc = set_reason(out, KX_EINVAL, "kid too long");
   } else {
     if (out)
-      snprintf(out->kid, sizeof(out->kid), "%s", kid);
+      (void)snprintf(out->kid, sizeof(out->kid), "%s", kid);
     *key = find_key(jwks, kid);
     if (!*key)
       rc = set_reason(out, KX_ENOTFOUND, "unknown kid");
@@ -538,7 +538,7 @@ static int numeric_date(const cJSON *payload, const char *name, int64_t *ms)
   const cJSON *it = unique_member(payload, name, &dup);
   if (!it && !dup)
     return 1;
-  if (!cJSON_IsNumber(it))
+  if (!it || !cJSON_IsNumber(it))
     return KX_EAUTH;
   double v = it->valuedouble;
   /* Seconds since 1970, before the year 10000: anything else is not a date. */

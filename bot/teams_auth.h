@@ -19,6 +19,16 @@
  * endorsement); KX_ENOTFOUND the token's kid is not in the set (refresh the JWKS if
  * teams_jwks_refresh_due() allows it and verify once more); KX_NOMEM.
  *
+ * How the transport is meant to use it for POST /teams/messages (the serviceUrl to check the
+ * token against lives in the body, so the body is parsed first but trusted only after this):
+ *   teams_activity_parse(body) -> a                     (400 when it fails)
+ *   rc = teams_auth_verify(jwks, authz, &{app_id, .service_url = a->service_url,
+ *                          .channel_id = a->channel_id, .skew_ms = -1}, now, &res)
+ *   if rc == KX_ENOTFOUND and teams_jwks_refresh_due(jwks, now, 1):
+ *       teams_jwks_fetch_started(jwks, now); fetch metadata + jwks_uri; teams_jwks_load();
+ *       verify once more (asynchronously, so hold the request until the fetch ends)
+ *   rc != 0 -> 401/403 and LOG_WARN("teams", "auth_refused", "reason=%s kid=%s", …)
+ *
  * Semantics chosen (see also the .c):
  * - Only RS256 is accepted. Microsoft's metadata advertises only RS256
  *   (id_token_signing_alg_values_supported); the SDK's RS384/RS512 allowance is not needed.
@@ -39,20 +49,20 @@
 #include <stdint.h>
 
 /* Caps on everything that comes from outside. */
-#define TEAMS_AUTH_HEADER_MAX (16 * 1024) /* the whole Authorization header value */
-#define TEAMS_JWT_HEADER_MAX 2048         /* decoded JOSE header */
-#define TEAMS_JWT_PAYLOAD_MAX 8192        /* decoded claims */
-#define TEAMS_JWKS_MAX_BYTES (256 * 1024) /* the JWKS document */
-#define TEAMS_JWKS_MAX_KEYS 64            /* keys kept from one document */
-#define TEAMS_JWK_MAX_ENDORSEMENTS 64     /* endorsements kept per key */
-#define TEAMS_KID_MAX 128                 /* length of a kid */
-#define TEAMS_HMAC_BODY_MAX (256 * 1024)  /* an Outgoing Webhook body */
+#define TEAMS_AUTH_HEADER_MAX ((size_t)16 * 1024) /* the whole Authorization header value */
+#define TEAMS_JWT_HEADER_MAX 2048                 /* decoded JOSE header */
+#define TEAMS_JWT_PAYLOAD_MAX 8192                /* decoded claims */
+#define TEAMS_JWKS_MAX_BYTES ((size_t)256 * 1024) /* the JWKS document */
+#define TEAMS_JWKS_MAX_KEYS 64                    /* keys kept from one document */
+#define TEAMS_JWK_MAX_ENDORSEMENTS 64             /* endorsements kept per key */
+#define TEAMS_KID_MAX 128                         /* length of a kid */
+#define TEAMS_HMAC_BODY_MAX ((size_t)256 * 1024)  /* an Outgoing Webhook body */
 
 #define TEAMS_DEFAULT_ISSUER "https://api.botframework.com"
 #define TEAMS_DEFAULT_CHANNEL "msteams"
-#define TEAMS_DEFAULT_SKEW_MS (5 * 60 * 1000LL)
-#define TEAMS_JWKS_MAX_AGE_MS (24 * 60 * 60 * 1000LL) /* refresh the set at least daily */
-#define TEAMS_JWKS_MISS_INTERVAL_MS (60 * 1000LL)     /* unknown kid: at most one fetch a minute */
+#define TEAMS_DEFAULT_SKEW_MS (5LL * 60 * 1000)
+#define TEAMS_JWKS_MAX_AGE_MS (24LL * 60 * 60 * 1000) /* refresh the set at least daily */
+#define TEAMS_JWKS_MISS_INTERVAL_MS (60LL * 1000)     /* unknown kid: at most one fetch a minute */
 
 struct teams_jwks;
 
