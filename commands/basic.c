@@ -22,10 +22,11 @@ int cmd_group_help(struct cmd_ctx *ctx,
   return cmd_help(req->command, reply);
 }
 
-/* The channel a rota's handoff goes to. */
+/* A rota's own Slack handoff channel, or NULL for the config's. */
 static const char *handoff_channel(const struct config *c, const struct rota *r)
 {
-  return r && r->handoff_channel ? r->handoff_channel : c->slack.handoff_channel;
+  (void)c;
+  return r ? r->handoff_channel : NULL;
 }
 
 int cmd_oncall_note(struct cmd_ctx *ctx,
@@ -60,8 +61,8 @@ int cmd_oncall_note(struct cmd_ctx *ctx,
     free(plain);
     return rc;
   }
-  const char *channel = handoff_channel(ctx->config, rota);
-  if (channel) {
+  int posted = 0;
+  {
     struct msg *m = msg_new();
     struct buf b;
     md_init(&b);
@@ -82,12 +83,16 @@ int cmd_oncall_note(struct cmd_ctx *ctx,
     msg_set_fallback(m, fallback);
     free(fallback);
     rc = m ? msg_section_take(m, &b) : KX_ENOMEM;
-    if (rc == 0) rc = out_post(ctx, channel, m, OUTBOX_NORMAL, NULL, NULL, NULL);
+    if (rc == 0) {
+      posted = out_announce(ctx, OUT_HANDOFF, handoff_channel(ctx->config, rota), m, OUTBOX_NORMAL,
+                            NULL, NULL);
+      if (posted < 0) rc = posted;
+    }
     msg_free(m);
   }
   free(plain);
   if (rc) return rc;
   cmd_reply_printf(reply, "Noted (#%lld); it will be in the next handoff%s.", (long long)id,
-                   channel ? " and is posted in the handoff channel" : "");
+                   posted > 0 ? " and is posted in the handoff channel" : "");
   return 0;
 }

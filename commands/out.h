@@ -3,11 +3,22 @@
  * platform and writes one outbox row in the caller's transaction. Nothing is sent here; the
  * sender (bot/sender.c) delivers the rows. The msg stays the caller's.
  * Returns 0 or a KX_E* code; `id_out` (may be NULL) receives the outbox row id.
+ *
+ * The destination decides the platform: Slack ids (C…, G…, D…, U…) give Slack rows; Teams
+ * conversation ids ("19:…", "a:…") give Teams rows (platform "teams") carrying an Adaptive
+ * Card activity:
+ *   teams.post   {"channel": "19:…@thread.tacv2", "activity": {…}}  a new thread in a channel
+ *   teams.reply  {"conversation": "19:…;messageid=…", "activity": {…}} into a thread
+ *   teams.update {"conversation": …, "activity_id": …, "activity": {…}} a card in place
+ *   teams.webhook {"activity": {…}}   a one-way post to the Workflows webhook
+ * The Teams sender (bot/teams.c) delivers them and puts the connector's answer ({"id": …,
+ * "activityId": …}) in the hook's result, like Slack's {"channel", "ts"}.
  */
 #ifndef KX_OUT_H
 #define KX_OUT_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 
 #include "command.h"
 #include "msg.h"
@@ -50,6 +61,27 @@ int out_dm(struct cmd_ctx *ctx,
            int priority,
            const char *hook,
            const char *ref);
+/* Where announcements of a kind go: the Slack channel from the config's slack: block and the
+ * Teams channel from its teams: block (or the Workflows webhook), whichever are configured. */
+enum out_audience
+{
+  OUT_ANNOUNCE = 0, /* slack.announce_channel / teams.announce_channel */
+  OUT_HANDOFF,      /* slack.handoff_channel / teams.handoff_channel */
+  OUT_STAKEHOLDERS  /* slack.stakeholder_channel (Teams: the announce channel) */
+};
+/* Post to every configured destination of the audience; returns how many rows were written
+ * (0 when nothing is configured) or < 0. `slack_channel` (may be NULL) overrides the Slack
+ * destination (a rota's own handoff channel). */
+int out_announce(struct cmd_ctx *ctx,
+                 enum out_audience audience,
+                 const char *slack_channel,
+                 const struct msg *m,
+                 int priority,
+                 const char *hook,
+                 const char *ref);
+/* True for a Teams conversation id. */
+bool out_is_teams(const char *destination);
+
 /* A post to a response_url (slash commands and buttons give one; valid 30 minutes). */
 int out_response_url(struct cmd_ctx *ctx,
                      const char *url,
