@@ -522,7 +522,8 @@ int app_run(struct config *config)
   uv_timer_init(&a->loop, &a->stop_deadline);
   a->stop_deadline.data = a;
   uv_timer_start(&a->heartbeat, on_heartbeat, 1000, 1000);
-  signal(SIGPIPE, SIG_IGN);
+  /* A peer closing mid-write must not kill the pager: errors come back as EPIPE instead. */
+  (void)signal(SIGPIPE, SIG_IGN);
   int code = start(a);
   if (code) {
     app_stop(a, code);

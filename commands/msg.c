@@ -7,7 +7,7 @@
 #include "../lib/kx.h"
 
 /* A markup buffer is capped well above a section's size; builders cut at render time. */
-#define MD_BUF_CAP (64 * 1024)
+#define MD_BUF_CAP ((size_t)64 * 1024)
 
 void md_init(struct buf *b)
 {
