@@ -151,7 +151,9 @@ struct cfg_shown cfg_show(const char *s)
   size_t i = 0;
   for (; s && s[i] && i < SHOW_MAX; i++) {
     unsigned char ch = (unsigned char)s[i];
-    out.s[i] = (ch < 0x20 || ch == 0x7f || ch == '"') ? '?' : (char)ch;
+    out.s[i] = s[i];
+    if (ch < 0x20 || ch == 0x7f || ch == '"')
+      out.s[i] = '?';
   }
   /* Do not cut a UTF-8 sequence in half. */
   if (s && s[i]) {

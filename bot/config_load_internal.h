@@ -20,12 +20,12 @@
 #include "config_load.h"
 
 /* Caps on what comes from the file; each is named here and nowhere else. */
-#define CONFIG_MAX_BYTES (1024 * 1024) /* the file */
-#define CONFIG_MAX_ITEMS 10000         /* entries in one list or map */
-#define CONFIG_MAX_VISITS 1000000      /* values visited in all, an alias counted each time */
-#define CONFIG_MAX_TEXT 4096           /* one value's length */
-#define CONFIG_MAX_PROBLEMS 200        /* problems listed; the rest are counted */
-#define CONFIG_MAX_MERGE_DEPTH 8       /* `<<:` merges inside merged maps */
+#define CONFIG_MAX_BYTES 1048576  /* the file: 1 MiB */
+#define CONFIG_MAX_ITEMS 10000    /* entries in one list or map */
+#define CONFIG_MAX_VISITS 1000000 /* values visited in all, an alias counted each time */
+#define CONFIG_MAX_TEXT 4096      /* one value's length */
+#define CONFIG_MAX_PROBLEMS 200   /* problems listed; the rest are counted */
+#define CONFIG_MAX_MERGE_DEPTH 8  /* `<<:` merges inside merged maps */
 #define CFG_PATH_MAX 192
 #define CFG_OBJ_MAX_KEYS 24
 
