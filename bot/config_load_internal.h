@@ -1,7 +1,8 @@
 /*
  * config_load_internal.h — shared by the two halves of the YAML config loader, and by
  * nothing else: config_load.c (reading the file, libyaml, problems, typed values, name
- * indexes) and config_schema.c (the keys of klaxon's config, their defaults and checks).
+ * indexes), config_values.c (what ids, URLs and addresses look like), config_schema.c (the
+ * keys of klaxon's config, their defaults and checks) and config_rota.c (the rotas section).
  *
  * The loader state (struct cfg_loader) owns nothing of the config: every string stored in
  * the config is a copy made here and freed by config_free(). Name indexes (struct cfg_names)
@@ -27,6 +28,10 @@
 #define CONFIG_MAX_PROBLEMS 200   /* problems listed; the rest are counted */
 #define CONFIG_MAX_MERGE_DEPTH 8  /* `<<:` merges inside merged maps */
 #define CFG_PATH_MAX 192
+
+/* A formatted path for a message, e.g. CFG_P("rotas[%zu].primary", i); valid until the end of
+ * the full expression it is in. */
+#define CFG_P(...) (cfg_pathf(__VA_ARGS__).s)
 #define CFG_OBJ_MAX_KEYS 24
 
 /* A name (person id, rota, severity …) where it was defined; pos keeps config order. */
@@ -128,6 +133,9 @@ yaml_node_t *cfg_need(struct cfg_loader *L,
 bool cfg_list(struct cfg_loader *L, yaml_node_t *n, const char *path, size_t *len);
 yaml_node_t *cfg_item(struct cfg_loader *L, yaml_node_t *list, size_t i);
 
+/* "9:00" / "09:00" (and "24:00" when allow_24) as minutes after midnight; config_values.c. */
+bool cfg_parse_hhmm(const char *s, size_t len, bool allow_24, int *minutes);
+
 /* Typed values. Each takes n == NULL as "absent" (returns false, reports nothing) and leaves
  * *out unchanged when the value is wrong. */
 const char *cfg_text(struct cfg_loader *L, yaml_node_t *n, const char *path);
@@ -139,7 +147,6 @@ bool cfg_checked(struct cfg_loader *L,
                  char **out);
 bool cfg_duration(struct cfg_loader *L, yaml_node_t *n, const char *path, int64_t *out);
 bool cfg_bool(struct cfg_loader *L, yaml_node_t *n, const char *path, bool *out);
-bool cfg_parse_hhmm(const char *s, size_t len, bool allow_24, int *minutes);
 
 /* Name indexes: add while loading, then cfg_names_check sorts and reports duplicates
  * (`duplicate WHAT "x" (first defined on line N)`); cfg_names_find works after that. */
@@ -153,5 +160,21 @@ void cfg_names_free(struct cfg_names *ns);
 
 /* config_schema.c: fill L->c from the document's root map. */
 void cfg_load_root(struct cfg_loader *L, yaml_node_t *root);
+/* A person a rota, contact or step names must be in people (else: `WHO: ROLE names "x", who
+ * is not in people`). */
+void cfg_need_person(
+    struct cfg_loader *L, yaml_node_t *n, const char *id, const char *who, const char *role);
+/* A list of person ids into (*out, *n_out), each checked with cfg_need_person. */
+void cfg_person_list(struct cfg_loader *L,
+                     yaml_node_t *n,
+                     const char *path,
+                     const char *who,
+                     const char *role,
+                     bool empty_ok,
+                     char ***out,
+                     size_t *n_out);
+
+/* config_rota.c: the rotas section (after people, so names can be checked). */
+void cfg_load_rotas(struct cfg_loader *L, yaml_node_t *n);
 
 #endif
