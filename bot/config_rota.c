@@ -140,6 +140,11 @@ static void rota_people(struct cfg_loader *L,
     if (cfg_str(L, n, CFG_P("%s.secondary", path), &id) && strcmp(id, "next") == 0) {
       r->secondary_mode = SECONDARY_NEXT;
       free(id);
+      if (r->n_primary == 1)
+        cfg_problem(L, cfg_line(n),
+                    "%s: secondary: next needs at least two people in primary (with one, they "
+                    "would be their own secondary)",
+                    who);
     } else if (id && !(r->secondary = calloc(1, sizeof(char *)))) {
       free(id);
       cfg_oom(L);

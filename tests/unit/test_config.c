@@ -484,6 +484,8 @@ static const struct bad_case CASES[] = {
      "rota \"r\": manager names \"zed\", who is not in people", 1},
     {"secondary unknown", ROTA_WITH("secondary: [bob, zed]"), 4,
      "rota \"r\": secondary names \"zed\"", 1},
+    {"secondary next alone", ROTA_WITH("secondary: next"), 4,
+     "rota \"r\": secondary: next needs at least two people in primary", 1},
     {"secondary one unknown", ROTA_WITH("secondary: zed"), 4, "rota \"r\": secondary names \"zed\"",
      1},
     {"shadow unknown", ROTA_WITH("shadow: [zed]"), 4, "rota \"r\": shadow names \"zed\"", 1},
