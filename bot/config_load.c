@@ -96,22 +96,21 @@ char *cfg_dup(struct cfg_loader *L, const char *s)
   return d;
 }
 
-bool cfg_reserve(struct cfg_loader *L, void **arr, size_t *alloc, size_t n, size_t size)
+void *cfg_grow(struct cfg_loader *L, void *arr, size_t *alloc, size_t n, size_t size)
 {
   if (n <= *alloc)
-    return true;
+    return arr;
   size_t want = *alloc ? *alloc * 2 : 8;
   if (want < n)
     want = n;
-  void *p = realloc(*arr, want * size);
+  char *p = realloc(arr, want * size);
   if (!p) {
     cfg_oom(L);
-    return false;
+    return NULL;
   }
-  memset((char *)p + *alloc * size, 0, (want - *alloc) * size);
-  *arr = p;
+  memset(p + *alloc * size, 0, (want - *alloc) * size);
   *alloc = want;
-  return true;
+  return p;
 }
 
 void config_problems_free(struct config_problems *problems)
@@ -293,6 +292,8 @@ static void walk_pairs(
 
 bool cfg_pairs(struct cfg_loader *L, yaml_node_t *map, const char *path, cfg_pair_fn fn, void *ctx)
 {
+  if (!map)
+    return false;
   if (map->type != YAML_MAPPING_NODE) {
     cfg_problem(L, cfg_line(map), "%s must be a map (key: value lines), not %s", path,
                 cfg_kind(map));
@@ -380,8 +381,8 @@ static void obj_pair(struct cfg_loader *L,
   }
   if (w->o->val[i]) {
     if (!merged)
-      cfg_problem(L, cfg_line(knode), "duplicate key \"%s\" in %s (first on line %d)", key,
-                  w->path[0] ? w->path : "the top level", w->key_line[i]);
+      cfg_problem(L, cfg_line(knode), "duplicate key \"%s\" in %s (first on line %d)",
+                  cfg_show(key).s, w->path[0] ? w->path : "the top level", w->key_line[i]);
     return;
   }
   w->o->val[i] = val;
@@ -426,6 +427,8 @@ yaml_node_t *cfg_need(struct cfg_loader *L,
 
 bool cfg_list(struct cfg_loader *L, yaml_node_t *n, const char *path, size_t *len)
 {
+  if (!n)
+    return false;
   if (n->type != YAML_SEQUENCE_NODE) {
     cfg_problem(L, cfg_line(n), "%s must be a list, not %s", path, cfg_kind(n));
     return false;
@@ -536,8 +539,10 @@ bool cfg_bool(struct cfg_loader *L, yaml_node_t *n, const char *path, bool *out)
 bool cfg_names_add(
     struct cfg_loader *L, struct cfg_names *ns, const char *name, int line, size_t pos)
 {
-  if (!cfg_reserve(L, (void **)&ns->v, &ns->alloc, ns->n + 1, sizeof(*ns->v)))
+  struct cfg_name *grown = cfg_grow(L, ns->v, &ns->alloc, ns->n + 1, sizeof(*ns->v));
+  if (!grown)
     return false;
+  ns->v = grown;
   ns->v[ns->n] = (struct cfg_name){.name = name, .line = line, .pos = pos};
   ns->n++;
   return true;

@@ -95,8 +95,9 @@ void cfg_problem(struct cfg_loader *L, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void cfg_oom(struct cfg_loader *L);
 char *cfg_dup(struct cfg_loader *L, const char *s); /* NULL (reported) when out of memory */
-/* Grow *arr (of *alloc elements of size each) to hold at least n; false (reported) on OOM. */
-bool cfg_reserve(struct cfg_loader *L, void **arr, size_t *alloc, size_t n, size_t size);
+/* Room for n elements of size bytes in arr, which has *alloc (new room is zeroed). Returns
+ * the array to use from now on, or NULL (reported) when out of memory; arr is then unchanged. */
+void *cfg_grow(struct cfg_loader *L, void *arr, size_t *alloc, size_t n, size_t size);
 
 int cfg_line(const yaml_node_t *n); /* 1-based; 0 for NULL */
 struct cfg_shown cfg_show(const char *s);
@@ -105,7 +106,8 @@ const char *cfg_kind(const yaml_node_t *n); /* "a map", "a list", "a single valu
 bool cfg_is_null(const yaml_node_t *n);     /* empty, ~ or null */
 bool cfg_visit(struct cfg_loader *L);       /* counts one value; false once over budget */
 
-/* Maps. cfg_pairs calls fn for each key of a map, explicit keys first, then those from `<<`
+/* Maps and lists: a NULL node (a key that is not there) is "nothing to do": false, no report.
+ * cfg_pairs calls fn for each key of a map, explicit keys first, then those from `<<`
  * merges (merged = true; a merged key the map already has is the caller's to skip). */
 typedef void (*cfg_pair_fn)(struct cfg_loader *L,
                             const char *key,
@@ -115,7 +117,7 @@ typedef void (*cfg_pair_fn)(struct cfg_loader *L,
                             void *ctx);
 bool cfg_pairs(struct cfg_loader *L, yaml_node_t *map, const char *path, cfg_pair_fn fn, void *ctx);
 /* Opens a map with known keys: reports a non-map, unknown keys (with a suggestion) and
- * duplicate keys. False when n is not a map. */
+ * duplicate keys. False when n is absent or not a map. */
 bool cfg_obj_open(struct cfg_loader *L,
                   yaml_node_t *n,
                   const char *path,

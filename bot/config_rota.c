@@ -110,16 +110,16 @@ static void contact_pair(struct cfg_loader *L,
   if (!cfg_str(L, val, CFG_P("%s: contacts.%s", w->who, cfg_show(key).s), &person))
     return;
   cfg_need_person(L, val, person, w->who, CFG_P("contact \"%s\"", cfg_show(key).s));
-  if (!cfg_reserve(L, (void **)&r->contacts, &w->alloc, r->n_contacts + 1, sizeof(*r->contacts))) {
+  struct contact *grown = cfg_grow(L, r->contacts, &w->alloc, r->n_contacts + 1, sizeof(*grown));
+  if (!grown) {
     free(person);
     return;
   }
-  struct contact *ct = &r->contacts[r->n_contacts];
+  r->contacts = grown;
+  struct contact *ct = &r->contacts[r->n_contacts++];
   ct->person = person;
-  if (!(ct->role = cfg_dup(L, key)))
-    return;
-  r->n_contacts++;
-  cfg_names_add(L, &w->roles, ct->role, cfg_line(knode), r->n_contacts - 1);
+  if ((ct->role = cfg_dup(L, key)))
+    cfg_names_add(L, &w->roles, ct->role, cfg_line(knode), r->n_contacts - 1);
 }
 
 static void rota_people(struct cfg_loader *L,

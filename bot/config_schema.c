@@ -94,9 +94,8 @@ static const char *const STORAGE_KEYS[] = {"path", NULL}, *const HTTP_KEYS[] = {
 
 static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
 {
-  static const char *const levels[] = {"debug", "info", "warn", "error", NULL}, *const formats[] = {
-                                                                                    "text", "json",
-                                                                                    NULL};
+  static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
+  static const char *const formats[] = {"text", "json", NULL};
   struct config *c = L->c;
   struct cfg_obj o;
   yaml_node_t *n;
@@ -293,26 +292,22 @@ static void load_teams(struct cfg_loader *L, yaml_node_t *n)
   t->enabled = true;
   cfg_checked(L, cfg_get(&o, "app_id"), "teams.app_id", &CFG_GUID, &t->app_id);
   cfg_checked(L, cfg_get(&o, "tenant_id"), "teams.tenant_id", &TENANT, &t->tenant_id);
-  static const struct {
-    const char *key;
-    const struct cfg_check *check;
-    size_t offset;
-  } fields[] = {
-      {"app_password_env", &CFG_ENV, offsetof(struct teams_config, app_password_env)},
-      {"openid_metadata_url", &CFG_URL, offsetof(struct teams_config, openid_metadata_url)},
-      {"token_url", &CFG_URL, offsetof(struct teams_config, token_url)},
-      {"service_url", &CFG_URL, offsetof(struct teams_config, service_url)},
-      {"incident_channel", &CFG_TEAMS_CHANNEL, offsetof(struct teams_config, incident_channel)},
-      {"announce_channel", &CFG_TEAMS_CHANNEL, offsetof(struct teams_config, announce_channel)},
-      {"handoff_channel", &CFG_TEAMS_CHANNEL, offsetof(struct teams_config, handoff_channel)},
-      {"outgoing_webhook_secret_env", &CFG_ENV,
-       offsetof(struct teams_config, outgoing_webhook_secret_env)},
-      {"workflow_webhook_url_env", &CFG_ENV,
-       offsetof(struct teams_config, workflow_webhook_url_env)},
-  };
-  for (size_t i = 0; i < KX_ARRAY_SIZE(fields); i++)
-    cfg_checked(L, cfg_get(&o, fields[i].key), CFG_P("teams.%s", fields[i].key), fields[i].check,
-                (char **)((char *)t + fields[i].offset));
+  cfg_checked(L, cfg_get(&o, "app_password_env"), "teams.app_password_env", &CFG_ENV,
+              &t->app_password_env);
+  cfg_checked(L, cfg_get(&o, "openid_metadata_url"), "teams.openid_metadata_url", &CFG_URL,
+              &t->openid_metadata_url);
+  cfg_checked(L, cfg_get(&o, "token_url"), "teams.token_url", &CFG_URL, &t->token_url);
+  cfg_checked(L, cfg_get(&o, "service_url"), "teams.service_url", &CFG_URL, &t->service_url);
+  cfg_checked(L, cfg_get(&o, "incident_channel"), "teams.incident_channel", &CFG_TEAMS_CHANNEL,
+              &t->incident_channel);
+  cfg_checked(L, cfg_get(&o, "announce_channel"), "teams.announce_channel", &CFG_TEAMS_CHANNEL,
+              &t->announce_channel);
+  cfg_checked(L, cfg_get(&o, "handoff_channel"), "teams.handoff_channel", &CFG_TEAMS_CHANNEL,
+              &t->handoff_channel);
+  cfg_checked(L, cfg_get(&o, "outgoing_webhook_secret_env"), "teams.outgoing_webhook_secret_env",
+              &CFG_ENV, &t->outgoing_webhook_secret_env);
+  cfg_checked(L, cfg_get(&o, "workflow_webhook_url_env"), "teams.workflow_webhook_url_env",
+              &CFG_ENV, &t->workflow_webhook_url_env);
   if (cfg_get(&o, "app_id") && !cfg_get(&o, "app_password_env"))
     cfg_problem(L, cfg_line(n),
                 "teams.app_password_env is missing (the variable holding the bot's client "
@@ -346,16 +341,16 @@ static void runbook_pair(struct cfg_loader *L,
     return;
   if (!cfg_checked(L, val, CFG_P("runbooks.%s", cfg_show(key).s), &CFG_URL, &url))
     return;
-  if (!cfg_reserve(L, (void **)&c->runbooks, &w->alloc, c->n_runbooks + 1, sizeof(*c->runbooks))) {
+  struct runbook *grown = cfg_grow(L, c->runbooks, &w->alloc, c->n_runbooks + 1, sizeof(*grown));
+  if (!grown) {
     free(url);
     return;
   }
-  struct runbook *rb = &c->runbooks[c->n_runbooks];
+  c->runbooks = grown;
+  struct runbook *rb = &c->runbooks[c->n_runbooks++];
   rb->url = url;
-  if (!(rb->alertname = cfg_dup(L, key)))
-    return;
-  c->n_runbooks++;
-  cfg_names_add(L, &w->names, rb->alertname, cfg_line(knode), c->n_runbooks - 1);
+  if ((rb->alertname = cfg_dup(L, key)))
+    cfg_names_add(L, &w->names, rb->alertname, cfg_line(knode), c->n_runbooks - 1);
 }
 
 static void load_runbooks(struct cfg_loader *L, yaml_node_t *n)
@@ -428,9 +423,8 @@ static void load_people(struct cfg_loader *L, yaml_node_t *n)
 
 /* ---- escalation policies -------------------------------------------------------------------- */
 
-static const char *const POLICY_KEYS[] = {"name", "repeat", "steps", NULL}, *const STEP_KEYS[] = {
-                                                                                "after", "notify",
-                                                                                NULL};
+static const char *const POLICY_KEYS[] = {"name", "repeat", "steps", NULL};
+static const char *const STEP_KEYS[] = {"after", "notify", NULL};
 
 static void load_notify(
     struct cfg_loader *L, yaml_node_t *n, const char *path, const char *who, struct policy_step *st)
@@ -681,16 +675,16 @@ static void match_pair(struct cfg_loader *L,
     return;
   if (!cfg_str(L, val, CFG_P("%s.%s", w->path, cfg_show(key).s), &value))
     return;
-  if (!cfg_reserve(L, (void **)&r->match, &w->alloc, r->n_match + 1, sizeof(*r->match))) {
+  struct label_match *grown = cfg_grow(L, r->match, &w->alloc, r->n_match + 1, sizeof(*grown));
+  if (!grown) {
     free(value);
     return;
   }
-  struct label_match *m = &r->match[r->n_match];
+  r->match = grown;
+  struct label_match *m = &r->match[r->n_match++];
   m->value = value;
-  if (!(m->key = cfg_dup(L, key)))
-    return;
-  r->n_match++;
-  cfg_names_add(L, &w->labels, m->key, cfg_line(knode), r->n_match - 1);
+  if ((m->key = cfg_dup(L, key)))
+    cfg_names_add(L, &w->labels, m->key, cfg_line(knode), r->n_match - 1);
 }
 
 /* A route names something of kind `what` that must be in `ns`. */
