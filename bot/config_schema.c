@@ -687,7 +687,8 @@ static void match_pair(struct cfg_loader *L,
     cfg_names_add(L, &w->labels, m->key, cfg_line(knode), r->n_match - 1);
 }
 
-/* A route names something of kind `what` that must be in `ns`. */
+/* A route names a rota, policy or severity that must be in ns; it is stored as spelled there
+ * (severities match ignoring case). */
 static void route_ref(struct cfg_loader *L,
                       yaml_node_t *n,
                       const char *path,
@@ -697,8 +698,18 @@ static void route_ref(struct cfg_loader *L,
                       const char *section,
                       char **out)
 {
-  if (cfg_str(L, n, CFG_P("%s.%s", path, key), out) && !broken && !cfg_names_find(ns, *out))
+  if (!cfg_str(L, n, CFG_P("%s.%s", path, key), out) || broken)
+    return;
+  const struct cfg_name *found = cfg_names_find(ns, *out);
+  if (!found) {
     cfg_problem(L, cfg_line(n), "%s: %s \"%s\" is not in %s", path, key, cfg_show(*out).s, section);
+  } else if (strcmp(found->name, *out) != 0) {
+    char *canon = cfg_dup(L, found->name);
+    if (canon) {
+      free(*out);
+      *out = canon;
+    }
+  }
 }
 
 static void load_route(struct cfg_loader *L,
@@ -712,7 +723,8 @@ static void load_route(struct cfg_loader *L,
   if (!cfg_obj_open(L, n, path, ROUTE_KEYS, &o))
     return;
   if ((m = cfg_get(&o, "match"))) {
-    struct match_walk w = {.r = r, .path = CFG_P("%s.match", path)};
+    struct cfg_path mp = cfg_pathf("%s.match", path);
+    struct match_walk w = {.r = r, .path = mp.s};
     cfg_pairs(L, m, w.path, match_pair, &w);
     cfg_names_check(L, &w.labels, "label");
     cfg_names_free(&w.labels);

@@ -310,7 +310,9 @@ static void test_variants(void **state)
                              "     primary: [bob], secondary: alice, hours: fri-mon 00:00-24:00}\n"
                              "teams: {workflow_webhook_url_env: TEAMS_URL}\n"
                              "public_url: http://klaxon.example.com/base//\n"
-                             "http: {listen: \"[::1]:8080\"}\n");
+                             "http: {listen: \"[::1]:8080\"}\n"
+                             "alerts: {routes: [{match: {team: a, env: prod}, rota: fixed, "
+                             "severity: sev2}]}\n");
   assert_string_equal(c->default_severity, "SEV1"); /* stored as the severity spells it */
   assert_false(c->severities[0].page_primary || c->severities[0].page_business_hours);
   assert_false(c->severities[1].page_primary || c->severities[1].page_secondary);
@@ -339,6 +341,11 @@ static void test_variants(void **state)
                       "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token");
   assert_string_equal(c->public_url, "http://klaxon.example.com/base");
   assert_string_equal(c->http_listen, "[::1]:8080");
+  const struct alert_route *rt = &c->alerts.routes[0];
+  assert_string_equal(rt->severity, "SEV2"); /* stored as the severity spells it */
+  assert_int_equal(rt->n_match, 2);
+  assert_string_equal(rt->match[1].key, "env");
+  assert_string_equal(rt->match[1].value, "prod");
   config_free(c);
 }
 
