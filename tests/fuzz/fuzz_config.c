@@ -5,9 +5,8 @@
  *
  *   clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -DKLAXON_SRCDIR='"."' tests/fuzz/fuzz_config.c lib/buf.c lib/kx.c lib/log.c lib/timeutil.c \
- *     commands/config.c bot/config_load.c bot/config_values.c bot/config_schema.c bot/config_rota.c \
- *     -lyaml -lcrypto -lm -o build/fuzz_config
- *   build/fuzz_config -max_total_time=60 deploy/
+ *     commands/config.c bot/config_load.c bot/config_values.c bot/config_schema.c bot/config_rota.c
+ * \ -lyaml -lcrypto -lm -o build/fuzz_config build/fuzz_config -max_total_time=60 deploy/
  */
 #include <stddef.h>
 #include <stdint.h>
