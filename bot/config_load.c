@@ -13,13 +13,14 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "../lib/buf.h"
 #include "../lib/kx.h"
 #include "../lib/timeutil.h"
 #include "config_load_internal.h"
 
 #define SHOW_MAX 60         /* characters of a value shown in a message */
 #define DURATION_MAX_LEN 32 /* longer "durations" are refused before parsing (no overflow) */
-#define READ_CHUNK 65536
+#define READ_CHUNK 16384
 
 /* ---- problems ---------------------------------------------------------------------------- */
 
@@ -757,30 +758,26 @@ struct config *config_load_file(const char *path, struct config_problems *proble
     (void)fclose(f);
     return NULL;
   }
-  /* Read at most one byte past the cap, so a pipe or a growing file is refused the same way. */
-  char *data = malloc(CONFIG_MAX_BYTES + 1);
-  size_t len = 0;
-  while (data && len <= CONFIG_MAX_BYTES) {
-    size_t want = CONFIG_MAX_BYTES + 1 - len;
-    size_t got = fread(data + len, 1, want < READ_CHUNK ? want : READ_CHUNK, f);
-    if (got == 0)
-      break;
-    len += got;
-  }
+  /* The buffer's cap refuses a pipe or a growing file the same way as a large regular file. */
+  struct buf b;
+  char chunk[READ_CHUNK];
+  size_t got;
+  int rc = 0;
+  buf_init(&b, CONFIG_MAX_BYTES);
+  while (rc == 0 && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    rc = buf_append(&b, chunk, got);
   int read_error = ferror(f);
   (void)fclose(f);
-  if (!data) {
-    early_problem(problems, "out of memory while reading %s", path);
-    return NULL;
-  }
   struct config *c = NULL;
-  if (read_error)
-    early_problem(problems, "cannot read %s", path);
-  else if (len > CONFIG_MAX_BYTES)
+  if (rc == KX_ETOOBIG)
     early_problem(problems, "%s is larger than %d bytes (1 MiB), the most a config may be", path,
                   CONFIG_MAX_BYTES);
+  else if (rc)
+    early_problem(problems, "out of memory while reading %s", path);
+  else if (read_error)
+    early_problem(problems, "cannot read %s", path);
   else
-    c = config_load_string(data, len, path, problems);
-  free(data);
+    c = config_load_string(b.data ? b.data : "", b.len, path, problems);
+  buf_free(&b);
   return c;
 }

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "../lib/kx.h"
+#include "../lib/log.h"
 #include "../lib/timeutil.h"
 #include "config_load_internal.h"
 
@@ -94,7 +95,6 @@ static const char *const STORAGE_KEYS[] = {"path", NULL}, *const HTTP_KEYS[] = {
 
 static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
 {
-  static const char *const levels[] = {"debug", "info", "warn", "error", NULL};
   static const char *const formats[] = {"text", "json", NULL};
   struct config *c = L->c;
   struct cfg_obj o;
@@ -112,9 +112,16 @@ static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
       c->public_url[--len] = '\0';
   }
   if ((n = cfg_get(top, "log")) && cfg_obj_open(L, n, "log", LOG_KEYS, &o)) {
-    if (cfg_get(&o, "level"))
-      one_of(L, cfg_get(&o, "level"), "log.level", levels, "debug, info, warn, error",
-             &c->log_level);
+    /* The logger's own parser decides, so the two never disagree. */
+    yaml_node_t *level = cfg_get(&o, "level");
+    const char *name = cfg_text(L, level, "log.level");
+    enum log_level parsed;
+    if (name && log_parse_level(name, &parsed) != 0)
+      cfg_problem(L, cfg_line(level),
+                  "log.level: \"%s\" is not one of debug, info, warn, error, off",
+                  cfg_show(name).s);
+    else if (name)
+      cfg_str(L, level, "log.level", &c->log_level);
     if (cfg_get(&o, "format"))
       one_of(L, cfg_get(&o, "format"), "log.format", formats, "text, json", &c->log_format);
   }

@@ -457,7 +457,7 @@ static const struct bad_case CASES[] = {
     {"public url scheme", BASE "public_url: klaxon.example.com\n", 5,
      "public_url: \"klaxon.example.com\" is not an http:// or https:// URL", 1},
     {"log level", BASE "log: {level: verbose}\n", 5,
-     "log.level: \"verbose\" is not one of debug, info, warn, error", 1},
+     "log.level: \"verbose\" is not one of debug, info, warn, error, off", 1},
     {"log format", BASE "log: {format: xml}\n", 5, "log.format: \"xml\" is not one of text, json",
      1},
     {"shift not whole days", ROTA_WITH("shift: 36h"), 4,
