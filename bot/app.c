@@ -231,14 +231,16 @@ static int slack_setup(struct app *a)
 static int health(void *arg, const struct httpd_request *req, struct httpd_response *resp,
                   struct httpd_pending *later)
 {
-  (void)req;
   (void)later;
   struct app *a = arg;
   bool db_ok = db_check(a->db) == 0;
   const char *slack = !a->slack_enabled ? "disabled"
                       : slack_socket_connected(a->socket) ? "connected"
                                                           : "disconnected";
-  bool ok = db_ok && strcmp(slack, "disconnected") != 0;
+  /* ?probe=live: the loop answers, which is all a liveness probe should ask (restarting
+   * klaxon does not bring a Slack outage to an end). */
+  bool live_only = req->query && strstr(req->query, "probe=live") != NULL;
+  bool ok = live_only || (db_ok && strcmp(slack, "disconnected") != 0);
   cJSON *o = cJSON_CreateObject();
   cJSON_AddStringToObject(o, "status", ok ? "ok" : "unavailable");
   cJSON_AddStringToObject(o, "slack", slack);
