@@ -117,7 +117,11 @@ class SocketModeMixin:
         if not ws.can_prepare(request).ok:
             return self._handshake(request, False, "not_a_websocket_upgrade", 400)
         transport = request.transport
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except ConnectionResetError:  # the client went away during the handshake
+            self._handshake(request, False, "client_gone", None)
+            return ws
         self._handshake(request, True, None)
         self._conn_seq += 1
         conn = Conn(self._conn_seq, ws, transport, ticket, dict(request.query))

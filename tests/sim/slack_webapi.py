@@ -246,6 +246,17 @@ class WebApiMixin:
             charset="utf-8",
         )
 
+    async def _sleep_while_connected(self, request, seconds):
+        """Sleep; False as soon as the client's connection is gone."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            tr = request.transport
+            if tr is None or tr.is_closing():
+                return False
+            await asyncio.sleep(min(0.05, max(0.0, end - time.monotonic())))
+        tr = request.transport
+        return tr is not None and not tr.is_closing()
+
     def _drop(self, rec, request):
         rec["dropped"] = True
         rec["status"] = 0
@@ -265,6 +276,16 @@ class WebApiMixin:
         return self._respond(rec, body, status=429, headers={"Retry-After": str(retry_after)})
 
     async def _api_call(self, request, method, rec):
+        # The body is read first so that every call, faulted ones too, records its arguments.
+        perr = None
+        try:
+            args, token, source = await self._parse_request(request)
+        except ApiError as e:
+            perr, args, token, source = e, {}, None, None
+        rec["args"] = args
+        rec["token"] = token
+        rec["token_source"] = source
+
         fault = self._take_fault(method) if method in METHODS else None
         rec["fault"] = fault
         if fault:
@@ -279,16 +300,16 @@ class WebApiMixin:
             if k == "drop":
                 return self._drop(rec, request)
             if k == "delay":
-                await asyncio.sleep(fault["seconds"])
+                # A client that goes away during the delay leaves no effect: Slack never
+                # processed its request. (Checked here rather than left to aiohttp's handler
+                # cancellation, which does not always happen.)
+                if not await self._sleep_while_connected(request, fault["seconds"]):
+                    rec["client_gone"] = True
+                    rec["status"] = 0
+                    return web.Response(status=500)
 
-        try:
-            args, token, source = await self._parse_request(request)
-        except ApiError as e:
-            return self._respond(rec, dict({"ok": False, "error": e.error}, **e.extra))
-        rec["args"] = args
-        rec["token"] = token
-        rec["token_source"] = source
-
+        if perr is not None:
+            return self._respond(rec, dict({"ok": False, "error": perr.error}, **perr.extra))
         if method not in METHODS:
             return self._respond(rec, {"ok": False, "error": "unknown_method"})
         want, _ = METHODS[method]
