@@ -51,9 +51,10 @@ async def settle(seconds):
 
 async def test_startup_auth_connect_healthz(h):
     await h.start()
-    first = h.sim.calls[:2]
-    assert [c["method"] for c in first] == ["auth.test", "apps.connections.open"], [c["method"] for c in h.sim.calls]
-    auth, aco = first
+    methods = [c["method"] for c in h.sim.calls]
+    assert methods[0] == "auth.test" and "apps.connections.open" in methods, methods
+    auth, aco = h.sim.calls[0], h.sim.calls_of("apps.connections.open")[0]
+    assert len(h.sim.calls_of("apps.connections.open")) == 1, "one connection, one apps.connections.open"
     assert auth["ok"] and auth["token"] == M.BOT_TOKEN and auth["token_source"] == "header"
     assert aco["ok"] and aco["token"] == M.APP_TOKEN and aco["token_source"] == "header"
     assert aco["http_method"] == "POST" and (aco["content_type"] or "").startswith("application/x-www-form-urlencoded"), aco["content_type"]
