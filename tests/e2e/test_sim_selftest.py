@@ -2,11 +2,9 @@
 would (aiohttp's HTTP and WebSocket clients) and need no klaxon binary."""
 
 import asyncio
-import base64
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -14,7 +12,7 @@ import time
 import aiohttp
 import yaml
 
-from harness import HERE, ROOT, SimTimeout, cases, default_config, sim_options, timeout, to_yaml
+from harness import ROOT, SimTimeout, cases, sim_options, timeout, to_yaml
 
 import slack_model as M
 
