@@ -95,6 +95,7 @@ static void conn_gone(struct conn *c, const char *why)
 {
   struct slack_socket *s = c->owner;
   bool was_live = c->hello && !c->retiring;
+  bool c_had_hello = c->hello;
   for (int i = 0; i < SLACK_MAX_CONNS; i++)
     if (s->conns[i] == c) s->conns[i] = NULL;
   if (c->wsi) lws_set_opaque_user_data(c->wsi, NULL);
@@ -102,7 +103,12 @@ static void conn_gone(struct conn *c, const char *why)
   conn_free(c);
   set_connected(s);
   if (!s->stopping && !s->fatal) {
-    if (was_live) s->attempt = 0; /* a long-lived socket dropping is not a failure streak */
+    /* A socket that never said hello is a failed attempt (refused handshake, no hello): back
+     * off. A long-lived socket dropping is not a failure streak: reconnect at once. */
+    if (was_live)
+      s->attempt = 0;
+    else if (!c_had_hello)
+      s->attempt++;
     need_connection(s);
   }
 }
@@ -270,7 +276,7 @@ static void on_receive(struct conn *c, struct lws *wsi, const void *in, size_t l
   }
   if (c->rx.cap && buf_append(&c->rx, in, len) != 0) {
     /* Over the cap: the buffer freed itself; drop the rest of this message. */
-    LOG_WARN("slack", "frame_too_large", "conn=%u max=%d", c->id, SLACK_FRAME_MAX);
+    LOG_WARN("slack", "frame_too_large", "conn=%u max=%zu", c->id, SLACK_FRAME_MAX);
     c->rx.cap = 0;
   }
   if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return;
@@ -334,7 +340,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 const struct lws_protocols slack_socket_protocol = {
-    "klaxon-slack", callback, 0, 64 * 1024, 0, NULL, 0,
+    "klaxon-slack", callback, 0, (size_t)64 * 1024, 0, NULL, 0,
 };
 
 /* ---- connecting ----------------------------------------------------------------------------- */
