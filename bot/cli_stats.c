@@ -23,10 +23,12 @@ int cli_stats(int argc, char **argv)
 {
   const struct cli_cmd *cmd = NULL;
   for (const struct cli_cmd *c = cli_commands; c->name; c++)
-    if (strcmp(c->name, "stats") == 0) cmd = c;
+    if (strcmp(c->name, "stats") == 0)
+      cmd = c;
   struct cli_opts o;
   int rc = cli_parse(cmd, argc, argv, &o);
-  if (rc || o.help) return rc;
+  if (rc || o.help)
+    return rc;
   const char *since = cli_take(&o, "--since");
   int days = 30;
   if (since) {
@@ -49,7 +51,8 @@ int cli_stats(int argc, char **argv)
   bool json = o.json;
   struct config *c = cli_load_config(&o);
   cli_opts_free(&o);
-  if (!c) return 1;
+  if (!c)
+    return 1;
   struct db *db = cli_open_db(c, false);
   if (!db) {
     config_free(c);
@@ -63,8 +66,10 @@ int cli_stats(int argc, char **argv)
   } else if (json) {
     cJSON *j = stats_json(&ctx, &r);
     char *text = j ? cJSON_Print(j) : NULL;
-    if (text) printf("%s\n", text);
-    else rc = KX_ENOMEM;
+    if (text)
+      printf("%s\n", text);
+    else
+      rc = KX_ENOMEM;
     free(text);
     cJSON_Delete(j);
   } else {
@@ -72,7 +77,8 @@ int cli_stats(int argc, char **argv)
     buf_init(&b, 1 << 20);
     stats_markup(&ctx, &r, &b);
     char *plain = md_to_plain(b.data ? b.data : "", person_name, c);
-    if (plain) printf("%s", plain);
+    if (plain)
+      printf("%s", plain);
     free(plain);
     buf_free(&b);
   }

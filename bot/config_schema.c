@@ -255,7 +255,7 @@ static void load_smtp(struct cfg_loader *L, yaml_node_t *n)
   if (!(s->stakeholders = calloc(len, sizeof(char *))))
     return cfg_oom(L);
   for (size_t i = 0; i < len && cfg_visit(L); i++)
-    if (cfg_checked(L, cfg_item(L, list, i), P("smtp.stakeholders[%zu]", i), &CFG_EMAIL,
+    if (cfg_checked(L, cfg_item(L, list, i), CFG_P("smtp.stakeholders[%zu]", i), &CFG_EMAIL,
                     &s->stakeholders[s->n_stakeholders]))
       s->n_stakeholders++;
 }

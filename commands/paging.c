@@ -462,6 +462,30 @@ static int tell_stakeholders(struct cmd_ctx *ctx, const struct page_row *p)
   return 0;
 }
 
+/* Steps due at once (after: 0m) are part of the page itself: they are counted into
+ * next_step before anything is sent, so the first message already carries the right
+ * Escalate button. Returns how many there are. */
+static int64_t steps_due_now(struct cmd_ctx *ctx, const struct page_row *p)
+{
+  bool automatic;
+  const struct policy *pol = paging_policy(ctx, p, &automatic);
+  int64_t g = 0, total = paging_steps_total(pol);
+  while (automatic && g < total && p->anchor_at + paging_step_offset(pol, g) <= ctx->now_ms)
+    g++;
+  return g;
+}
+
+int paging_start(struct cmd_ctx *ctx, const struct page_row *p, int64_t first, int64_t upto)
+{
+  int rc = paging_notify_initial(ctx, p);
+  for (int64_t g = first; rc == 0 && g < upto; g++) {
+    int n = paging_fire_step(ctx, p, g, false);
+    if (n < 0)
+      rc = n;
+  }
+  return rc ? rc : paging_schedule_step(ctx, p, upto);
+}
+
 int paging_create(struct cmd_ctx *ctx, const struct page_new *n, int64_t *id_out)
 {
   const struct severity *sev = config_severity(ctx->config, n->severity);
@@ -496,6 +520,8 @@ int paging_create(struct cmd_ctx *ctx, const struct page_new *n, int64_t *id_out
     if (rota_next_business_start(r, ctx->now_ms, &start) == 0 && start > ctx->now_ms)
       row.held_until = start;
   }
+  int64_t upto = row.held_until ? 0 : steps_due_now(ctx, &row);
+  row.next_step = upto;
   int64_t id = 0;
   int rc = pages_add(ctx->db, &row, &id);
   if (rc)
@@ -513,9 +539,7 @@ int paging_create(struct cmd_ctx *ctx, const struct page_new *n, int64_t *id_out
     rc = jobs_schedule(ctx->db, PAGING_JOB_RELEASE, key, p.held_until, ref, ctx->now_ms);
     LOG_INFO("paging", "held", "page=%lld until=%lld", (long long)id, (long long)p.held_until);
   } else {
-    rc = paging_notify_initial(ctx, &p);
-    if (rc == 0)
-      rc = paging_schedule_step(ctx, &p, 0);
+    rc = paging_start(ctx, &p, 0, upto);
   }
   if (rc == 0)
     rc = tell_stakeholders(ctx, &p);

@@ -85,6 +85,8 @@ const struct policy *paging_policy(struct cmd_ctx *ctx, const struct page_row *p
 int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, bool by_hand);
 int paging_notify_initial(struct cmd_ctx *ctx, const struct page_row *p);
 int paging_schedule_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g);
+/* Notify the first targets, fire steps [first, upto) (those due at once) and schedule upto. */
+int paging_start(struct cmd_ctx *ctx, const struct page_row *p, int64_t first, int64_t upto);
 /* "who" for people: a person id, or a platform user id for someone not in the config. */
 const char *paging_who(struct cmd_ctx *ctx, const struct cmd_request *req);
 /* Append `who` as markup (a person mention or a user mention). */

@@ -161,9 +161,20 @@ static int release(struct cmd_ctx *ctx, int64_t id)
   rc = pages_get(ctx->db, id, &p);
   if (rc)
     return rc;
-  rc = paging_notify_initial(ctx, &p);
+  /* Steps due at once count from the release, like at creation. */
+  bool automatic;
+  const struct policy *pol = paging_policy(ctx, &p, &automatic);
+  int64_t first = p.next_step, upto = p.next_step, total = paging_steps_total(pol);
+  while (automatic && upto < total && p.anchor_at + paging_step_offset(pol, upto) <= ctx->now_ms)
+    upto++;
+  if (upto > first)
+    rc = pages_set_step(ctx->db, id, upto, false);
+  page_row_clear(&p);
   if (rc == 0)
-    rc = paging_schedule_step(ctx, &p, p.next_step);
+    rc = pages_get(ctx->db, id, &p);
+  if (rc)
+    return rc;
+  rc = paging_start(ctx, &p, first, upto);
   page_row_clear(&p);
   LOG_INFO("paging", "released", "page=%lld", (long long)id);
   return rc;

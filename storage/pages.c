@@ -61,7 +61,7 @@ int pages_add(struct db *db, const struct page_row *p, int64_t *id_out)
   static const char sql[] =
       "INSERT INTO pages (kind, group_key, rota, policy, severity, title, summary, labels, runbook,"
       " source, channel, target, created_by, created_at, started_at, anchor_at, held_until,"
-      " was_held) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      " was_held, next_step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   if (!p->kind || !p->title || !p->source)
     return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);
@@ -85,6 +85,7 @@ int pages_add(struct db *db, const struct page_row *p, int64_t *id_out)
   db_bind_int64(st, 16, p->anchor_at);
   db_bind_int64(st, 17, p->held_until);
   db_bind_int64(st, 18, p->held_until ? 1 : 0);
+  db_bind_int64(st, 19, p->next_step);
   int rc = db_step_done(db, st, "pages_add");
   if (rc == 0 && id_out)
     *id_out = db_last_id(db);
