@@ -18,12 +18,10 @@ int out_slack_call(struct cmd_ctx *ctx,
                    const char *ref,
                    int64_t *id_out)
 {
-  if (!body)
-    return KX_ENOMEM;
+  if (!body) return KX_ENOMEM;
   char *text = cJSON_PrintUnformatted(body);
   cJSON_Delete(body);
-  if (!text)
-    return KX_ENOMEM;
+  if (!text) return KX_ENOMEM;
   struct outbox_new row = {
       .platform = "slack",
       .method = method,
@@ -54,12 +52,10 @@ static int teams_row(struct cmd_ctx *ctx,
                      const char *ref,
                      int64_t *id_out)
 {
-  if (!body)
-    return KX_ENOMEM;
+  if (!body) return KX_ENOMEM;
   char *text = cJSON_PrintUnformatted(body);
   cJSON_Delete(body);
-  if (!text)
-    return KX_ENOMEM;
+  if (!text) return KX_ENOMEM;
   struct outbox_new row = {
       .platform = "teams",
       .method = method,
@@ -126,10 +122,8 @@ int out_post(struct cmd_ctx *ctx,
              const char *ref,
              int64_t *id_out)
 {
-  if (!channel)
-    return KX_EINVAL;
-  if (out_is_teams(channel))
-    return teams_post(ctx, channel, m, priority, hook, ref, id_out);
+  if (!channel) return KX_EINVAL;
+  if (out_is_teams(channel)) return teams_post(ctx, channel, m, priority, hook, ref, id_out);
   cJSON *body = message_body(ctx, channel, m);
   return out_slack_call(ctx, "chat.postMessage", channel, body, priority, hook, ref, id_out);
 }
@@ -140,19 +134,19 @@ int out_post_thread(struct cmd_ctx *ctx,
                     const struct msg *m,
                     int priority)
 {
-  if (!channel || !thread_ts)
-    return KX_EINVAL;
+  if (!channel || !thread_ts) return KX_EINVAL;
   cJSON *body = message_body(ctx, channel, m);
-  if (body)
-    cJSON_AddStringToObject(body, "thread_ts", thread_ts);
+  if (body) cJSON_AddStringToObject(body, "thread_ts", thread_ts);
   return out_slack_call(ctx, "chat.postMessage", channel, body, priority, NULL, NULL, NULL);
 }
 
-int out_update(
-    struct cmd_ctx *ctx, const char *channel, const char *ts, const struct msg *m, int priority)
+int out_update(struct cmd_ctx *ctx,
+               const char *channel,
+               const char *ts,
+               const struct msg *m,
+               int priority)
 {
-  if (!channel || !ts)
-    return KX_EINVAL;
+  if (!channel || !ts) return KX_EINVAL;
   if (out_is_teams(channel)) {
     cJSON *body = cJSON_CreateObject();
     cJSON *act = teams_activity(ctx, m);
@@ -169,18 +163,15 @@ int out_update(
     return teams_row(ctx, "teams.update", queue, body, priority, NULL, NULL, NULL);
   }
   cJSON *body = message_body(ctx, channel, m);
-  if (body)
-    cJSON_AddStringToObject(body, "ts", ts);
+  if (body) cJSON_AddStringToObject(body, "ts", ts);
   return out_slack_call(ctx, "chat.update", channel, body, priority, NULL, NULL, NULL);
 }
 
 int out_ephemeral(struct cmd_ctx *ctx, const char *channel, const char *user, const struct msg *m)
 {
-  if (!channel || !user)
-    return KX_EINVAL;
+  if (!channel || !user) return KX_EINVAL;
   cJSON *body = message_body(ctx, channel, m);
-  if (body)
-    cJSON_AddStringToObject(body, "user", user);
+  if (body) cJSON_AddStringToObject(body, "user", user);
   return out_slack_call(ctx, "chat.postEphemeral", channel, body, OUTBOX_URGENT, NULL, NULL, NULL);
 }
 
@@ -207,11 +198,9 @@ int out_response_url(struct cmd_ctx *ctx,
                      bool replace_original,
                      bool in_channel)
 {
-  if (!url)
-    return KX_EINVAL;
+  if (!url) return KX_EINVAL;
   cJSON *body = message_body(ctx, "", m);
-  if (!body)
-    return KX_ENOMEM;
+  if (!body) return KX_ENOMEM;
   cJSON_DeleteItemFromObject(body, "channel");
   cJSON_AddStringToObject(body, "url", url);
   cJSON_AddBoolToObject(body, "replace_original", replace_original);
@@ -233,32 +222,27 @@ int out_announce(struct cmd_ctx *ctx,
   const char *teams = NULL;
   switch (audience) {
     case OUT_ANNOUNCE:
-      if (!slack)
-        slack = c->slack.announce_channel;
+      if (!slack) slack = c->slack.announce_channel;
       teams = c->teams.announce_channel;
       break;
     case OUT_HANDOFF:
-      if (!slack)
-        slack = c->slack.handoff_channel;
+      if (!slack) slack = c->slack.handoff_channel;
       teams = c->teams.handoff_channel;
       break;
     case OUT_STAKEHOLDERS:
-      if (!slack)
-        slack = c->slack.stakeholder_channel;
+      if (!slack) slack = c->slack.stakeholder_channel;
       teams = c->teams.announce_channel;
       break;
   }
   int written = 0, rc;
   if (slack) {
     rc = out_post(ctx, slack, m, priority, hook, ref, NULL);
-    if (rc)
-      return rc;
+    if (rc) return rc;
     written++;
   }
   if (teams && c->teams.app_id) {
     rc = teams_post(ctx, teams, m, priority, hook, ref, NULL);
-    if (rc)
-      return rc;
+    if (rc) return rc;
     written++;
   } else if (c->teams.workflow_webhook_url_env && audience != OUT_STAKEHOLDERS) {
     /* One-way Workflows webhook: cards without callbacks (protocols/teams.md §3.2). */
@@ -271,8 +255,7 @@ int out_announce(struct cmd_ctx *ctx,
     }
     cJSON_AddItemToObject(body, "activity", act);
     rc = teams_row(ctx, "teams.webhook", "teams.webhook", body, priority, NULL, NULL, NULL);
-    if (rc)
-      return rc;
+    if (rc) return rc;
     written++;
   }
   return written;

@@ -13,9 +13,7 @@
 
 /* A row of the command table; the statistics start at zero. */
 #define CMD(group, name, fn, min, max, flags, usage, help) \
-  {                                                        \
-    group, name, fn, min, max, flags, usage, help, 0, 0    \
-  }
+  {group, name, fn, min, max, flags, usage, help, 0, 0}
 
 /* clang-format off */
 struct cmd_def cmd_table[] = {

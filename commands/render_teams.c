@@ -23,8 +23,7 @@ char *render_teams_markdown(const char *markup, const struct render_people *peop
       }
       char inner[1024];
       size_t len = (size_t)(end - p - 1);
-      if (len >= sizeof(inner))
-        len = sizeof(inner) - 1;
+      if (len >= sizeof(inner)) len = sizeof(inner) - 1;
       memcpy(inner, p + 1, len);
       inner[len] = '\0';
       p = end + 1;
@@ -55,10 +54,8 @@ char *render_teams_markdown(const char *markup, const struct render_people *peop
       const char *close = strchr(p + 1, '*');
       if (close && close > p + 1 && !memchr(p + 1, '\n', (size_t)(close - p - 1))) {
         rc = buf_puts(&b, "**");
-        if (rc == 0)
-          rc = buf_append(&b, p + 1, (size_t)(close - p - 1));
-        if (rc == 0)
-          rc = buf_puts(&b, "**");
+        if (rc == 0) rc = buf_append(&b, p + 1, (size_t)(close - p - 1));
+        if (rc == 0) rc = buf_puts(&b, "**");
         p = close + 1;
       } else {
         rc = buf_append(&b, p++, 1);
@@ -97,12 +94,9 @@ static cJSON *text_block(const char *text, const char *size, const char *weight,
   cJSON_AddStringToObject(t, "type", "TextBlock");
   cJSON_AddStringToObject(t, "text", text);
   cJSON_AddBoolToObject(t, "wrap", 1);
-  if (size)
-    cJSON_AddStringToObject(t, "size", size);
-  if (weight)
-    cJSON_AddStringToObject(t, "weight", weight);
-  if (subtle)
-    cJSON_AddBoolToObject(t, "isSubtle", 1);
+  if (size) cJSON_AddStringToObject(t, "size", size);
+  if (weight) cJSON_AddStringToObject(t, "weight", weight);
+  if (subtle) cJSON_AddBoolToObject(t, "isSubtle", 1);
   return t;
 }
 
@@ -127,10 +121,8 @@ static cJSON *action(const struct msg_button *x)
   cJSON_AddStringToObject(a, "title", x->label);
   cJSON_AddStringToObject(a, "verb", x->action_id ? x->action_id : "");
   cJSON_AddItemToObject(a, "data", submit_data(x));
-  if (x->style == MSG_STYLE_PRIMARY)
-    cJSON_AddStringToObject(a, "style", "positive");
-  if (x->style == MSG_STYLE_DANGER)
-    cJSON_AddStringToObject(a, "style", "destructive");
+  if (x->style == MSG_STYLE_PRIMARY) cJSON_AddStringToObject(a, "style", "positive");
+  if (x->style == MSG_STYLE_DANGER) cJSON_AddStringToObject(a, "style", "destructive");
   cJSON *fb = cJSON_CreateObject();
   cJSON_AddStringToObject(fb, "type", "Action.Submit");
   cJSON_AddStringToObject(fb, "title", x->label);
@@ -142,22 +134,19 @@ static cJSON *action(const struct msg_button *x)
 cJSON *render_teams_card(const struct msg *m, const struct render_people *people)
 {
   cJSON *card = cJSON_CreateObject();
-  if (!card)
-    return NULL;
+  if (!card) return NULL;
   cJSON_AddStringToObject(card, "type", "AdaptiveCard");
   cJSON_AddStringToObject(card, "$schema", "http://adaptivecards.io/schemas/adaptive-card.json");
   cJSON_AddStringToObject(card, "version", TEAMS_CARD_VERSION);
   cJSON *body = cJSON_AddArrayToObject(card, "body");
   cJSON *actions = NULL;
-  if (m->header)
-    cJSON_AddItemToArray(body, text_block(m->header, "Large", "Bolder", false));
+  if (m->header) cJSON_AddItemToArray(body, text_block(m->header, "Large", "Bolder", false));
   for (size_t i = 0; i < m->n_blocks; i++) {
     const struct msg_block *mb = &m->blocks[i];
     if (mb->kind == MSG_SECTION || mb->kind == MSG_CONTEXT) {
       char *t = render_teams_markdown(mb->text, people);
-      if (t)
-        cJSON_AddItemToArray(body, text_block(t, mb->kind == MSG_CONTEXT ? "Small" : NULL, NULL,
-                                              mb->kind == MSG_CONTEXT));
+      if (t) cJSON_AddItemToArray(body, text_block(t, mb->kind == MSG_CONTEXT ? "Small" : NULL,
+                                                   NULL, mb->kind == MSG_CONTEXT));
       free(t);
     } else if (mb->kind == MSG_FIELDS) {
       cJSON *fs = cJSON_CreateObject();
@@ -177,10 +166,8 @@ cJSON *render_teams_card(const struct msg *m, const struct render_people *people
       cJSON_AddBoolToObject(sep, "separator", 1);
       cJSON_AddItemToArray(body, sep);
     } else if (mb->kind == MSG_ACTIONS) {
-      if (!actions)
-        actions = cJSON_AddArrayToObject(card, "actions");
-      for (size_t j = 0; j < mb->n_buttons; j++)
-        cJSON_AddItemToArray(actions, action(&mb->buttons[j]));
+      if (!actions) actions = cJSON_AddArrayToObject(card, "actions");
+      for (size_t j = 0; j < mb->n_buttons; j++) cJSON_AddItemToArray(actions, action(&mb->buttons[j]));
     }
   }
   return card;
@@ -189,8 +176,7 @@ cJSON *render_teams_card(const struct msg *m, const struct render_people *people
 cJSON *render_teams_activity(const struct msg *m, const struct render_people *people)
 {
   cJSON *act = cJSON_CreateObject();
-  if (!act)
-    return NULL;
+  if (!act) return NULL;
   cJSON_AddStringToObject(act, "type", "message");
   /* The fallback is plain text: shown in notifications and by clients without cards. */
   const char *fb = m->fallback ? m->fallback : m->header ? m->header : "";
