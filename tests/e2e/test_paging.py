@@ -214,3 +214,67 @@ async def test_redelivered_ack_does_nothing_twice(h):
     await asyncio.sleep(0.5)
     assert not h.sim.calls_of("chat.update", since=mark)
     assert db_value(h, "SELECT version FROM pages") == 2
+
+
+@timeout(30)
+async def test_email_step_and_stakeholders_over_smtp(h):
+    from alerting import Smtp
+    smtp = Smtp().start()
+    try:
+        h.config["smtp"] = {"url": "smtp://127.0.0.1:%d" % smtp.port, "from": "klaxon@example.com",
+                            "stakeholders": ["cto@example.com"]}
+        h.config["escalation_policies"].append({"name": "mail", "steps": [
+            {"after": "0m", "notify": "primary"}, {"after": "0m", "notify": "email:erin"}]})
+        h.config["severities"][0]["policy"] = "mail"  # P0: stakeholders: true
+        h.config["alerts"]["routes"][0]["severity"] = "P0"
+        await h.start()
+        await post(h, "/alerts/webhook", critical("CheckoutDown"))
+        await wait_dm(h, ALICE)
+        m = await smtp.wait(lambda m: "erin@example.com" in m["to"])
+        assert "Subject: [klaxon] Page [P0] CheckoutDown" in m["data"], m["data"]
+        assert "the disk of db-1 is full" in m["data"]
+        s = await smtp.wait(lambda m: "cto@example.com" in m["to"])
+        assert "CheckoutDown" in s["data"]
+        await wait_db(h, "SELECT count(*) FROM outbox WHERE platform = 'email' AND state = 'done'",
+                      lambda r: r[0][0] == 2)
+        assert db_value(h, "SELECT count(*) FROM page_copies WHERE kind = 'email'") == 2
+    finally:
+        smtp.stop()
+
+
+@timeout(30)
+async def test_metrics_and_stats_cli(h):
+    import json
+    import subprocess
+    await h.start()
+    await post(h, "/alerts/webhook", critical())
+    a = await wait_dm(h, ALICE)
+    await click(h, a, "page.ack", ALICE)
+    await click(h, a, "page.resolve", ALICE)
+    await wait_db(h, "SELECT state FROM pages", lambda r: r == [("resolved",)])
+    status, text = await h.metrics()
+    assert status == 200
+    for want in ("klaxon_alerts_received_total 1", 'klaxon_pages_total{rota="platform",result="created"} 1',
+                 'klaxon_pages_total{rota="platform",result="acknowledged"} 1',
+                 'klaxon_pages_total{rota="platform",result="resolved"} 1', "klaxon_page_ack_seconds_count 1",
+                 'klaxon_page_ack_seconds_bucket{le="+Inf"} 1', "klaxon_outbox_depth",
+                 "# TYPE klaxon_page_ack_seconds histogram"):
+        assert want in text, (want, text)
+    env = dict(h.bot_env(), KLAXON_NOW="2026-11-24T11:00:00+01:00")  # an hour later, as a cron job would
+    out = subprocess.run([h.bin, "stats", "--config", h.config_path, "--since", "7", "--json"], env=env,
+                         capture_output=True, text=True, timeout=10)
+    assert out.returncode == 0, out.stderr
+    j = json.loads(out.stdout)
+    assert j["days"] == 7 and j["pages"]["total"] == 1 and j["pages"]["acknowledged"] == 1, j
+    assert j["pages"]["by_person"][0]["name"] == "alice", j
+    assert j["mtta"]["seconds"] is not None and j["mtta"]["seconds"] < 60, j
+    out = subprocess.run([h.bin, "stats", "--config", h.config_path], env=env, capture_output=True, text=True,
+                         timeout=10)
+    assert out.returncode == 0 and "MTTA" in out.stdout and "Pages per person" in out.stdout, out
+    bad = subprocess.run([h.bin, "stats", "--config", h.config_path, "--since", "zero"], env=env,
+                         capture_output=True, text=True, timeout=10)
+    assert bad.returncode == 2 and "--since" in bad.stderr, bad
+    ack = await h.slash("/incident", "stats 90d")
+    assert "The last 90 days" in h.ack_text(ack) and "MTTA" in h.ack_text(ack)
+    ack = await h.slash("/incident", "stats 5y")
+    assert "Usage" in h.ack_text(ack)
