@@ -72,7 +72,7 @@ int paging_escalate(
 
 /* Escalation arithmetic (pure). A policy of n steps repeated r times has n * (r + 1) steps;
  * step g is steps[g % n] of round g / n; a round lasts the last step's `after` plus the gap
- * before the last step (the last `after` itself for a one-step policy), at least a minute. */
+ * before the last step (for a one-step policy: its `after`), at least a minute. */
 int64_t paging_steps_total(const struct policy *p);
 int64_t paging_round_ms(const struct policy *p);
 int64_t paging_step_offset(const struct policy *p, int64_t g);

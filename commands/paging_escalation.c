@@ -34,7 +34,7 @@ int64_t paging_round_ms(const struct policy *p)
   if (!p || !p->n_steps)
     return MIN_ROUND_MS;
   int64_t last = p->steps[p->n_steps - 1].after_ms;
-  int64_t gap = p->n_steps >= 2 ? last - p->steps[p->n_steps - 2].after_ms : last;
+  int64_t gap = p->n_steps >= 2 ? last - p->steps[p->n_steps - 2].after_ms : 0;
   int64_t round = last + gap;
   return round < MIN_ROUND_MS ? MIN_ROUND_MS : round;
 }
