@@ -1,11 +1,13 @@
 /* Alerts and paging on a real in-memory database: Alertmanager/webhook parsing, routing,
  * grouping and de-duplication, and the escalation schedule (offsets, jobs on the bot's clock,
  * a restart after missed steps, acknowledge, stale Escalate clicks, the business-hours hold). */
-#include <cmocka.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
