@@ -110,6 +110,9 @@ async def test_am_kill9_mid_escalation_resumes_once(h):
     try:
         await am.fire([am_fire("APIErrorRateSLOCritical")])
         await wait_dm(h, ALICE, timeout=10)
+        # Killed between steps (once the page's delivery is on record: a message in flight at
+        # the instant of a crash is sent again on restart, at least once).
+        await wait_db(h, "SELECT ts FROM page_copies", lambda r: r and r[0][0])
         await h.kill9()
         # Down for 20 minutes: the secondary's step (15m) fell due meanwhile.
         start = datetime.datetime.fromisoformat(h.now)
