@@ -10,7 +10,7 @@
 #ifndef KX_ALERTS_HTTP_H
 #define KX_ALERTS_HTTP_H
 
-#define ALERTS_HTTP_MAX_BODY (1024 * 1024)
+#define ALERTS_HTTP_MAX_BODY ((size_t)1024 * 1024)
 
 struct app;
 

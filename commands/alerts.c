@@ -153,7 +153,7 @@ static int parse_webhook(const cJSON *root, struct alert_batch *b, char *why, si
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, keys[i]);
     if (v && !cJSON_IsString(v) && !cJSON_IsNull(v))
       return fail(why, n, "\"%s\" must be a string", keys[i]);
-    if (cJSON_IsString(v) && strlen(v->valuestring) > ALERTS_MAX_VALUE)
+    if (v && cJSON_IsString(v) && v->valuestring && strlen(v->valuestring) > ALERTS_MAX_VALUE)
       return fail(why, n, "\"%s\" is too long", keys[i]);
   }
   if (strlen(title) > ALERTS_MAX_VALUE)

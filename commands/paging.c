@@ -253,7 +253,7 @@ static int post_copy(struct cmd_ctx *ctx,
 static char *plain_page(struct cmd_ctx *ctx, const struct page_row *p)
 {
   struct buf b;
-  buf_init(&b, 64 * 1024);
+  buf_init(&b, (size_t)64 * 1024);
   buf_printf(&b, "%s [%s] %s\n\n", strcmp(p->kind, "test") == 0 ? "TEST PAGE" : "PAGE",
              p->severity ? p->severity : "-", p->title);
   if (p->summary)
