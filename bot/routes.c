@@ -2,6 +2,10 @@
 
 #include <stddef.h>
 
+#include "alerts_http.h"
+
 const struct app_route_module app_route_modules[] = {
+    /* alerts (issue 5) */
+    {"alerts", alerts_http_init, NULL},
     {NULL, NULL, NULL},
 };

@@ -5,9 +5,12 @@
  */
 #include <stddef.h>
 
+#include "alerts.h"
 #include "basic.h"
 #include "command.h"
 #include "incident_internal.h"
+#include "paging.h"
+#include "stats.h"
 
 /* A row of the command table; the statistics start at zero. */
 #define CMD(group, name, fn, min, max, flags, usage, help) \
@@ -36,6 +39,12 @@ struct cmd_def cmd_table[] = {
     CMD("incident", "postmortem",   incident_cmd_postmortem,   0, 2,  CMD_WRITE, "postmortem [done [URL]]",      "where the postmortem draft is; mark it done"),
     CMD("incident", "close",        incident_cmd_close,        0, 0,  CMD_WRITE, "close",                        "close the incident once the postmortem is done"),
     CMD("incident", "action",       incident_cmd_action,       1, -1, CMD_WRITE, "action add @owner TEXT | done N | list", "action items"),
+    /* paging, alerts and stats (issue 5) */
+    CMD("oncall",   "page",      paging_cmd_page,      2, -1, CMD_WRITE, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
+    CMD("oncall",   "test-page", paging_cmd_test_page, 0, 0,  CMD_WRITE, "test-page",           "send yourself a test page to check delivery"),
+    CMD("oncall",   "pages",     paging_cmd_pages,     0, 0,  0,         "pages",               "open pages and who acknowledged them"),
+    CMD("oncall",   "escalate",  paging_cmd_escalate,  1, 1,  CMD_WRITE, "escalate PAGE",       "escalate a page to its next step now (also releases a held page)"),
+    CMD("incident", "stats",     stats_cmd,            0, 1,  0,         "stats [7d|30d|90d]",  "MTTA, MTTR, MTTD, pages, escalations, false positives against targets"),
     CMD(NULL, NULL, NULL, 0, 0, 0, NULL, NULL),
 };
 
@@ -44,6 +53,13 @@ const struct cmd_action_def cmd_actions[] = {
     {"incident.take_commander", incident_btn_take_commander},
     {"incident.take_scribe", incident_btn_take_scribe},
     {"incident.resolve", incident_btn_resolve},
+    /* paging and alerts (issue 5); the alert actions come only from the HTTP transport */
+    {"page.ack", paging_action_ack},
+    {"page.escalate", paging_action_escalate},
+    {"page.resolve", paging_action_resolve},
+    {"page.reason", paging_action_reason},
+    {ALERTS_ACTION_AM, alerts_action_ingest},
+    {ALERTS_ACTION_WEBHOOK, alerts_action_ingest},
     {NULL, NULL},
 };
 
@@ -71,6 +87,9 @@ const struct cmd_job_def cmd_jobs[] = {
     {INC_JOB_RESOLVE_TARGET, incident_job_resolve_target},
     {INC_JOB_POSTMORTEM, incident_job_postmortem_due},
     {INC_JOB_CHANNEL_RETRY, incident_job_channel_retry},
+    /* paging (issue 5) */
+    {PAGING_JOB_STEP, paging_job_step},
+    {PAGING_JOB_RELEASE, paging_job_release},
     {NULL, NULL},
 };
 
@@ -78,6 +97,9 @@ const struct cmd_hook_def cmd_hooks[] = {
     /* incidents (issue 3) */
     {"incident.channel_created", incident_hook_channel_created},
     {"incident.summary_posted", incident_hook_summary_posted},
+    /* paging (issue 5) */
+    {PAGING_HOOK_POSTED, paging_hook_posted},
+    {PAGING_HOOK_UPDATED, paging_hook_updated},
     {NULL, NULL},
 };
 
@@ -86,6 +108,8 @@ const struct cmd_startup_def cmd_startups[] = {
 };
 
 const struct cmd_metrics_def cmd_metrics[] = {
+    /* alerts and paging (issue 5) */
+    {"paging", paging_metrics},
     {NULL, NULL},
 };
 /* clang-format on */

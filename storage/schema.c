@@ -19,6 +19,9 @@ extern const char incident_roles_schema_v1[];
 extern const char incident_timeline_schema_v1[];
 extern const char incident_actions_schema_v1[];
 extern const char channel_names_schema_v1[];
+/* alerts, paging and escalation (issue 5) */
+extern const char alerts_schema_v1[];
+extern const char pages_schema_v1[];
 
 static const char *const migration_1[] = {
     outbox_schema_v1,
@@ -33,6 +36,9 @@ static const char *const migration_1[] = {
     incident_timeline_schema_v1,
     incident_actions_schema_v1,
     channel_names_schema_v1,
+    /* alerts, paging and escalation (issue 5) */
+    alerts_schema_v1,
+    pages_schema_v1,
     NULL,
 };
 
