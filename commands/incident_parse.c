@@ -192,6 +192,18 @@ static int put_control(struct buf *b,
   return put_decoded(b, url, url_len);
 }
 
+/* Slack's control sequences start with @, # or !, or are links (scheme:…); a bare "<" in the
+ * text (which Slack would have escaped) is kept as it is. */
+static bool is_control(const char *body, const char *end)
+{
+  if (*body == '@' || *body == '#' || *body == '!') return true;
+  const char *colon = memchr(body, ':', (size_t)(end - body));
+  if (!colon || colon == body) return false;
+  for (const char *p = body; p < colon; p++)
+    if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.') return false;
+  return true;
+}
+
 char *incident_plain(const char *s, incident_name_fn name_of, void *arg, bool single_line)
 {
   struct buf b;
@@ -203,7 +215,7 @@ char *incident_plain(const char *s, incident_name_fn name_of, void *arg, bool si
     if (c == '<') {
       const char *close = strchr(s + 1, '>');
       const char *open = strchr(s + 1, '<');
-      if (close && close > s + 1 && (!open || open > close)) {
+      if (close && close > s + 1 && (!open || open > close) && is_control(s + 1, close)) {
         rc = put_control(&b, s + 1, (size_t)(close - s - 1), name_of, arg);
         s = close + 1;
         continue;

@@ -293,10 +293,23 @@ char *inc_topic(struct cmd_ctx *ctx, const struct incident *inc)
                             inc->severity, inc->status, ic ? inc_who_name(ctx, ic) : "none",
                             (long long)inc->id, inc->title);
   if (!topic) return NULL;
-  /* setTopic takes plain text of at most 250 characters; the markup controls are kept out so
-   * a title can never become a mention there either. */
-  char *safe = md_escape(topic);
+  /* setTopic takes plain text (no formatting) of at most 250 characters. Slack escapes it
+   * itself, so & stays &; < and > become look-alikes, so nothing in a title can ever read
+   * as a <!channel> or <@U…> there. */
+  struct buf b;
+  buf_init(&b, 4096);
+  int rc = buf_puts(&b, "");
+  for (const char *p = topic; rc == 0 && *p; p++) {
+    if (*p == '<')
+      rc = buf_puts(&b, "\xE2\x80\xB9");
+    else if (*p == '>')
+      rc = buf_puts(&b, "\xE2\x80\xBA");
+    else
+      rc = buf_append(&b, p, 1);
+  }
   free(topic);
+  if (rc) return NULL;
+  char *safe = buf_take(&b);
   if (safe) incident_cut(safe, 240);
   return safe;
 }
