@@ -493,6 +493,13 @@ static void on_sender_wake(void *arg)
   if (a->sender) sender_kick(a->sender);
 }
 
+/* A hook may have scheduled a job (a retry, a reminder): the scheduler looks again. */
+static void on_hook_ran(void *arg)
+{
+  struct app *a = arg;
+  if (a->scheduler) scheduler_kick(a->scheduler);
+}
+
 static int start(struct app *a)
 {
   int rc = lws_setup(a);
@@ -506,6 +513,7 @@ static int start(struct app *a)
   a->sender = sender_new(&a->loop, &a->ctx, a->slack, a->http);
   a->scheduler = scheduler_new(&a->loop, &a->ctx, on_sender_wake, a);
   if (!a->sender || !a->scheduler) return APP_EXIT_RUNTIME;
+  sender_on_hook(a->sender, on_hook_ran, a);
   for (const struct app_route_module *m = app_route_modules; m->name; m++)
     if (m->start && m->start(a) != 0) return APP_EXIT_RUNTIME;
   a->ctx.now_ms = clock_now_ms();

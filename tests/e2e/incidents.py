@@ -117,6 +117,47 @@ def summary(h, channel):
     return None
 
 
+def button(msg, action):
+    """The full action_id of a button ("incident.resolve#2": renderers number them)."""
+    for b in msg.get("blocks") or []:
+        if b.get("type") == "actions":
+            for el in b.get("elements") or []:
+                if (el.get("action_id") or "").split("#")[0] == action:
+                    return el["action_id"]
+    raise LookupError("no %s button in %s" % (action, msg.get("ts")))
+
+
+async def click(h, channel, msg, action, user="U0ALICE001"):
+    cid = channel["id"] if isinstance(channel, dict) else channel
+    return await h.click(cid, msg["ts"], button(msg, action), user=user)
+
+
+def mrkdwn(args):
+    """The parts of a message Slack reads as mrkdwn (where <!channel> would ping): the top-level
+    text and every mrkdwn text object in the blocks (plain_text headers and labels are not
+    parsed for mentions)."""
+    blocks = args.get("blocks")
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except ValueError:
+            blocks = []
+    out = [args.get("text") or ""]
+
+    def walk(x):
+        if isinstance(x, dict):
+            if x.get("type") == "mrkdwn" and isinstance(x.get("text"), str):
+                out.append(x["text"])
+            for v in x.values():
+                walk(v)
+        elif isinstance(x, list):
+            for v in x:
+                walk(v)
+
+    walk(blocks or [])
+    return "\n".join(out)
+
+
 def db_rows(h, sql, args=()):
     con = sqlite3.connect("file:%s?mode=ro" % h.db_path, uri=True, timeout=5)
     try:
