@@ -170,6 +170,9 @@ int incident_hook_summary_posted(struct cmd_ctx *ctx,
                                  const struct outbox_row *row,
                                  const struct cmd_result *result);
 
+/* /metrics: the incident series (commands/incident_stats.c). */
+int incident_metrics(struct cmd_ctx *ctx, struct buf *out);
+
 /* Job kinds and keys. */
 #define INC_JOB_UPDATE "incident.update_due"
 #define INC_JOB_RESOLVE_TARGET "incident.resolve_target"

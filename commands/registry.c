@@ -108,6 +108,8 @@ const struct cmd_startup_def cmd_startups[] = {
 };
 
 const struct cmd_metrics_def cmd_metrics[] = {
+    /* incidents (issue 3) */
+    {"incidents", incident_metrics},
     /* alerts and paging (issue 5) */
     {"paging", paging_metrics},
     {NULL, NULL},

@@ -205,7 +205,9 @@ def cli(h, *args, env=None):
     """Run `klaxon ARGS --config FILE`; returns (exit code, stdout, stderr)."""
     e = dict(os.environ)
     e.pop("KLAXON_CONFIG", None)
-    e.update({"KLAXON_NOW": h.now})
+    # the bot's clock now (the simulator's message clock follows it)
+    now = datetime.datetime.fromtimestamp(h.sim.ts.now(), datetime.timezone.utc)
+    e.update({"KLAXON_NOW": now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000)})
     e.update(env or {})
     p = subprocess.run([h.bin, *args, "--config", h.config_path], capture_output=True, text=True,
                        env=e, timeout=20, cwd=h.tmp)
