@@ -46,13 +46,15 @@ static int postmortem_page(void *arg,
   struct app *a = arg;
   /* /incidents/<id>/postmortem.md */
   const char *p = req->path + strlen("/incidents/");
-  char *end = NULL;
-  long long id = strtoll(p, &end, 10);
-  if (!end || strcmp(end, "/postmortem.md") != 0) {
+  const char *slash = strchr(p, '/');
+  if (!slash || strcmp(slash, "/postmortem.md") != 0) {
     httpd_error(resp, 404, "not found: try /incidents/ID/postmortem.md");
     return HTTPD_DONE;
   }
-  if (end == p || id <= 0 || *p == '-' || *p == '+') {
+  char *end = NULL;
+  errno = 0;
+  long long id = (*p >= '0' && *p <= '9') ? strtoll(p, &end, 10) : 0;
+  if (end != slash || id <= 0 || errno == ERANGE) {
     httpd_error(resp, 400, "the incident id must be a positive number");
     return HTTPD_DONE;
   }

@@ -106,9 +106,8 @@ int postmortem_md_text(struct buf *b, const char *s)
   bool line_start = true;
   for (; s && *s && rc == 0; s++) {
     char c = *s;
-    if (c == '&')
-      rc = buf_puts(b, "&amp;");
-    else if (c == '<')
+    /* & needs no escape: an entity people type renders as its character, never as a tag. */
+    if (c == '<')
       rc = buf_puts(b, "&lt;");
     else if (c == '>')
       rc = buf_puts(b, "&gt;");

@@ -37,7 +37,7 @@ int postmortem_fill(const char *tmpl,
 /* The placeholder names, NULL-terminated. */
 extern const char *const postmortem_placeholders[];
 
-/* Markdown-escape plain text people typed (HTML's & < >, and the characters that would make
+/* Markdown-escape plain text people typed (HTML's < and >, and the characters that would make
  * emphasis, code, links or tables). */
 int postmortem_md_text(struct buf *b, const char *text);
 

@@ -335,7 +335,7 @@ static void test_postmortem(void **state)
   buf_free(&out);
   buf_init(&out, 4096);
   assert_int_equal(postmortem_md_text(&out, "<b>*x*</b> & [l](j:s) `c` |\n# h"), 0);
-  assert_string_equal(out.data, "&lt;b&gt;\\*x\\*&lt;/b&gt; &amp; \\[l\\](j:s) \\`c\\` \\|\n  \\# h");
+  assert_string_equal(out.data, "&lt;b&gt;\\*x\\*&lt;/b&gt; & \\[l\\](j:s) \\`c\\` \\|\n  \\# h");
   buf_free(&out);
   assert_int_equal(slash(f, "U0ALICE001", "C0ORIGIN1", "declare P2 disk full on db-3", NULL, 0), 0);
   created(f, "C0NEW0001", "incident-20261124");
