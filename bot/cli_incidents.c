@@ -20,7 +20,8 @@ int cli_postmortem(int argc, char **argv);
 static const struct cli_cmd *find_cmd(const char *name)
 {
   for (const struct cli_cmd *c = cli_commands; c->name; c++)
-    if (strcmp(c->name, name) == 0) return c;
+    if (strcmp(c->name, name) == 0)
+      return c;
   return NULL;
 }
 
@@ -44,7 +45,8 @@ static void add_str(cJSON *o, const char *key, const char *v)
 static cJSON *incident_json(const struct incident *x)
 {
   cJSON *o = cJSON_CreateObject();
-  if (!o) return NULL;
+  if (!o)
+    return NULL;
   cJSON_AddNumberToObject(o, "id", (double)x->id);
   add_str(o, "title", x->title);
   add_str(o, "severity", x->severity);
@@ -52,7 +54,8 @@ static cJSON *incident_json(const struct incident *x)
   add_str(o, "channel", x->channel_name);
   add_str(o, "channel_id", x->channel);
   static const char *const roles[INCIDENT_N_ROLES] = {"commander", "scribe", "comms", "ops"};
-  for (int r = 0; r < INCIDENT_N_ROLES; r++) add_str(o, roles[r], x->roles[r]);
+  for (int r = 0; r < INCIDENT_N_ROLES; r++)
+    add_str(o, roles[r], x->roles[r]);
   add_str(o, "declared_by", x->declared_by);
   add_time(o, "declared_at", x->declared_at);
   add_time(o, "acknowledged_at", x->acknowledged_at);
@@ -102,7 +105,8 @@ int cli_incidents(int argc, char **argv)
   const struct cli_cmd *cmd = find_cmd("incidents");
   struct cli_opts o;
   int rc = cli_parse(cmd, argc, argv, &o);
-  if (rc || o.help) return rc;
+  if (rc || o.help)
+    return rc;
   bool open = cli_take_flag(&o, "--open");
   if (o.argc) {
     fprintf(stderr, "klaxon incidents: unexpected argument \"%s\"\n", o.argv[0]);
@@ -113,7 +117,8 @@ int cli_incidents(int argc, char **argv)
   bool json = o.json;
   struct config *c = cli_load_config(&o);
   cli_opts_free(&o);
-  if (!c) return 1;
+  if (!c)
+    return 1;
   struct db *db = cli_open_db(c, false);
   if (!db) {
     config_free(c);
@@ -126,7 +131,8 @@ int cli_incidents(int argc, char **argv)
     fprintf(stderr, "klaxon incidents: cannot read the incidents (%s)\n", kx_strerror(rc));
   } else if (json) {
     cJSON *arr = cJSON_CreateArray();
-    for (size_t i = 0; arr && i < n; i++) cJSON_AddItemToArray(arr, incident_json(&list[i]));
+    for (size_t i = 0; arr && i < n; i++)
+      cJSON_AddItemToArray(arr, incident_json(&list[i]));
     char *text = arr ? cJSON_Print(arr) : NULL;
     if (text)
       printf("%s\n", text);
@@ -148,18 +154,21 @@ int cli_postmortem(int argc, char **argv)
   const struct cli_cmd *cmd = find_cmd("postmortem");
   struct cli_opts o;
   int rc = cli_parse(cmd, argc, argv, &o);
-  if (rc || o.help) return rc;
+  if (rc || o.help)
+    return rc;
   char *end = NULL;
   long long id = o.argc == 1 ? strtoll(o.argv[0], &end, 10) : 0;
   if (o.argc != 1 || !end || *end || id <= 0) {
-    if (o.argc == 1) fprintf(stderr, "klaxon postmortem: \"%s\" is not an incident id\n", o.argv[0]);
+    if (o.argc == 1)
+      fprintf(stderr, "klaxon postmortem: \"%s\" is not an incident id\n", o.argv[0]);
     cli_usage(stderr, cmd);
     cli_opts_free(&o);
     return 2;
   }
   struct config *c = cli_load_config(&o);
   cli_opts_free(&o);
-  if (!c) return 1;
+  if (!c)
+    return 1;
   struct db *db = cli_open_db(c, false);
   if (!db) {
     config_free(c);

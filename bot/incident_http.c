@@ -13,11 +13,14 @@
 
 char *incident_template_read(const struct config *c, char *problem, size_t size)
 {
-  if (problem && size) problem[0] = '\0';
-  if (!c->postmortem.template_path) return NULL;
+  if (problem && size)
+    problem[0] = '\0';
+  if (!c->postmortem.template_path)
+    return NULL;
   FILE *f = fopen(c->postmortem.template_path, "rb");
   if (!f) {
-    if (problem) snprintf(problem, size, "cannot open %s: %s", c->postmortem.template_path, strerror(errno));
+    if (problem)
+      snprintf(problem, size, "cannot open %s: %s", c->postmortem.template_path, strerror(errno));
     return NULL;
   }
   char *text = malloc(POSTMORTEM_TEMPLATE_MAX + 1);
@@ -27,7 +30,7 @@ char *incident_template_read(const struct config *c, char *problem, size_t size)
   if (bad) {
     if (problem)
       snprintf(problem, size, "%s is %s", c->postmortem.template_path,
-               !text ? "too big for memory"
+               !text                         ? "too big for memory"
                : n > POSTMORTEM_TEMPLATE_MAX ? "larger than 256 KiB"
                                              : "not a text file");
     free(text);

@@ -33,8 +33,7 @@
  * back (a repeated command, a double submit), not a second one. */
 #define INCIDENT_REPEAT_WINDOW_MS (10 * 60 * 1000LL)
 
-struct incident_new
-{
+struct incident_new {
   const char *title;              /* plain text (not markup); required */
   const char *severity;           /* a configured name (any case); NULL: default_severity */
   const char *description;        /* plain text, may be NULL */

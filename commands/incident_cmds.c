@@ -36,7 +36,8 @@ static cJSON *input_block(const char *id, const char *label, cJSON *element, boo
   cJSON_AddItemToObject(b, "label", text_obj("plain_text", label));
   cJSON_AddStringToObject(element, "action_id", id);
   cJSON_AddItemToObject(b, "element", element);
-  if (optional) cJSON_AddBoolToObject(b, "optional", 1);
+  if (optional)
+    cJSON_AddBoolToObject(b, "optional", 1);
   return b;
 }
 
@@ -56,14 +57,16 @@ static int open_modal(struct cmd_ctx *ctx,
   cJSON *view = cJSON_CreateObject();
   cJSON_AddStringToObject(view, "type", "modal");
   cJSON_AddStringToObject(view, "callback_id", "incident.declare");
-  cJSON_AddItemToObject(view, "title",
-                        text_obj("plain_text", a->drill ? "Declare a drill" : "Declare an incident"));
+  cJSON_AddItemToObject(
+      view, "title", text_obj("plain_text", a->drill ? "Declare a drill" : "Declare an incident"));
   cJSON_AddItemToObject(view, "submit", text_obj("plain_text", "Declare"));
   cJSON_AddItemToObject(view, "close", text_obj("plain_text", "Cancel"));
   cJSON *meta = cJSON_CreateObject();
-  if (req->channel) cJSON_AddStringToObject(meta, "channel", req->channel);
+  if (req->channel)
+    cJSON_AddStringToObject(meta, "channel", req->channel);
   cJSON_AddBoolToObject(meta, "drill", a->drill);
-  if (a->rota) cJSON_AddStringToObject(meta, "rota", a->rota);
+  if (a->rota)
+    cJSON_AddStringToObject(meta, "rota", a->rota);
   char *pm = cJSON_PrintUnformatted(meta);
   cJSON_Delete(meta);
   cJSON_AddStringToObject(view, "private_metadata", pm ? pm : "{}");
@@ -78,11 +81,14 @@ static int open_modal(struct cmd_ctx *ctx,
   cJSON_AddStringToObject(sel, "type", "static_select");
   cJSON *opts = cJSON_AddArrayToObject(sel, "options");
   const struct severity *initial = a->severity;
-  if (!initial && c->default_severity) initial = config_severity(c, c->default_severity);
-  if (!initial && c->n_severities) initial = &c->severities[c->n_severities - 1];
+  if (!initial && c->default_severity)
+    initial = config_severity(c, c->default_severity);
+  if (!initial && c->n_severities)
+    initial = &c->severities[c->n_severities - 1];
   for (size_t i = 0; i < c->n_severities && i < 100; i++)
     cJSON_AddItemToArray(opts, option(c->severities[i].name));
-  if (initial) cJSON_AddItemToObject(sel, "initial_option", option(initial->name));
+  if (initial)
+    cJSON_AddItemToObject(sel, "initial_option", option(initial->name));
   cJSON_AddItemToArray(blocks, input_block("severity", "Severity", sel, false));
   cJSON *desc = cJSON_CreateObject();
   cJSON_AddStringToObject(desc, "type", "plain_text_input");
@@ -106,7 +112,8 @@ int incident_cmd_declare(struct cmd_ctx *ctx,
   md_init(&err);
   int rc = incident_parse_declare(ctx->config, args, &a, &err);
   if (rc) {
-    if (rc == KX_EINVAL) inc_reply_markup(reply, &err);
+    if (rc == KX_EINVAL)
+      inc_reply_markup(reply, &err);
     buf_free(&err);
     return rc;
   }
@@ -120,7 +127,8 @@ int incident_cmd_declare(struct cmd_ctx *ctx,
   }
   char *title = inc_typed(ctx, req, a.title, true);
   incident_declare_args_free(&a);
-  if (!title) return KX_ENOMEM;
+  if (!title)
+    return KX_ENOMEM;
   if (strlen(title) > INCIDENT_TITLE_MAX) {
     free(title);
     return inc_too_long(reply, "title", INCIDENT_TITLE_MAX);
@@ -143,8 +151,8 @@ int incident_cmd_declare(struct cmd_ctx *ctx,
 
 static const char *state_value(const cJSON *values, const char *id, bool select)
 {
-  const cJSON *entry = cJSON_GetObjectItemCaseSensitive(
-      cJSON_GetObjectItemCaseSensitive(values, id), id);
+  const cJSON *entry =
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(values, id), id);
   const cJSON *v = select ? cJSON_GetObjectItemCaseSensitive(
                                 cJSON_GetObjectItemCaseSensitive(entry, "selected_option"), "value")
                           : cJSON_GetObjectItemCaseSensitive(entry, "value");
@@ -161,11 +169,13 @@ static void view_error(struct cmd_reply *reply, const char *block, const char *s
   reply->view_response = r;
 }
 
-int incident_view_declare(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+int incident_view_declare(struct cmd_ctx *ctx,
+                          const struct cmd_request *req,
+                          struct cmd_reply *reply)
 {
   const cJSON *view = cJSON_GetObjectItemCaseSensitive(req->payload, "view");
-  const cJSON *values = cJSON_GetObjectItemCaseSensitive(
-      cJSON_GetObjectItemCaseSensitive(view, "state"), "values");
+  const cJSON *values =
+      cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(view, "state"), "values");
   const cJSON *pm = cJSON_GetObjectItemCaseSensitive(view, "private_metadata");
   cJSON *meta = cJSON_IsString(pm) ? cJSON_Parse(pm->valuestring) : NULL;
   const cJSON *mc = cJSON_GetObjectItemCaseSensitive(meta, "channel");
@@ -197,15 +207,17 @@ int incident_view_declare(struct cmd_ctx *ctx, const struct cmd_request *req, st
         .origin_channel = cJSON_IsString(mc) ? mc->valuestring : NULL,
         .drill = drill,
         .rota = cJSON_IsString(mr) && config_rota(ctx->config, mr->valuestring) ? mr->valuestring
-                                                                                   : NULL,
+                                                                                : NULL,
     };
     rc = incident_declare(ctx, &n, NULL, reply);
     /* A modal has no place for the answer: it goes to where the command was typed. */
     if (rc == 0 && n.origin_channel && req->user && reply->text.len) {
       struct msg *m = msg_new();
       rc = m ? msg_section(m, reply->text.data) : KX_ENOMEM;
-      if (rc == 0) rc = msg_set_fallback(m, "Incident declared");
-      if (rc == 0) rc = out_ephemeral(ctx, n.origin_channel, req->user, m);
+      if (rc == 0)
+        rc = msg_set_fallback(m, "Incident declared");
+      if (rc == 0)
+        rc = out_ephemeral(ctx, n.origin_channel, req->user, m);
       msg_free(m);
     }
   }
@@ -227,7 +239,8 @@ int incident_cmd_list(struct cmd_ctx *ctx,
   struct incident *list = NULL;
   size_t n = 0;
   int rc = incidents_list(ctx->db, INCIDENTS_OPEN, 0, 0, &list, &n);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   if (n == 0) {
     incidents_free(list, n);
     return cmd_reply_printf(reply, "No open incidents. :tada:");
@@ -246,13 +259,15 @@ int incident_cmd_list(struct cmd_ctx *ctx,
     inc_md_channel(&b, x);
     md_printf(&b, " — %s%s — IC ", x->status, x->acknowledged_at ? ", acknowledged" : "");
     inc_md_who(&b, ctx, x->roles[INCIDENT_ROLE_COMMANDER]);
-    md_printf(&b, " — open %s", time_format_duration(ctx->now_ms - x->declared_at, age, sizeof(age)));
+    md_printf(&b, " — open %s",
+              time_format_duration(ctx->now_ms - x->declared_at, age, sizeof(age)));
   }
   incidents_free(list, n);
   return inc_reply_markup(reply, &b);
 }
 
-/* ---- roles ------------------------------------------------------------------------------------ */
+/* ---- roles ------------------------------------------------------------------------------------
+ */
 
 int inc_set_role(struct cmd_ctx *ctx,
                  const struct incident *inc,
@@ -277,16 +292,19 @@ int inc_set_role(struct cmd_ctx *ctx,
     return inc_reply_markup(reply, &b);
   }
   int rc = incident_roles_set(ctx->db, inc->id, role, who, ctx->now_ms);
-  if (rc) return rc;
-  char *text = who ? kx_asprintf("%s is now %s%s%s%s", inc_who_name(ctx, who), name,
-                                 old ? " (was " : "", old ? inc_who_name(ctx, old) : "",
-                                 old ? ")" : "")
-                   : kx_asprintf("Nobody is %s any more (was %s)", name, inc_who_name(ctx, old));
-  if (!text) return KX_ENOMEM;
+  if (rc)
+    return rc;
+  char *text =
+      who ? kx_asprintf("%s is now %s%s%s%s", inc_who_name(ctx, who), name, old ? " (was " : "",
+                        old ? inc_who_name(ctx, old) : "", old ? ")" : "")
+          : kx_asprintf("Nobody is %s any more (was %s)", name, inc_who_name(ctx, old));
+  if (!text)
+    return KX_ENOMEM;
   struct timeline_new e = {inc->id, "role", by, text, ctx->now_ms, false, NULL, ctx->now_ms};
   rc = timeline_add(ctx->db, &e, NULL);
   free(text);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   struct buf b;
   md_init(&b);
   md_raw(&b, ":bust_in_silhouette: ");
@@ -311,8 +329,10 @@ int inc_set_role(struct cmd_ctx *ctx,
     const char *whos[1] = {who};
     rc = inc_invite(ctx, inc, whos, 1);
   }
-  if (rc == 0) rc = inc_refresh(ctx, inc->id, role == INCIDENT_ROLE_COMMANDER);
-  if (rc) return rc;
+  if (rc == 0)
+    rc = inc_refresh(ctx, inc->id, role == INCIDENT_ROLE_COMMANDER);
+  if (rc)
+    return rc;
   md_init(&b);
   md_raw(&b, "Done: ");
   if (who)
@@ -342,13 +362,16 @@ int incident_cmd_role(struct cmd_ctx *ctx,
   }
   struct incident inc;
   int rc = inc_current(ctx, req, reply, "role", &inc);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   rc = inc_need_open(&inc, reply, "role");
   char buf[64], me[64];
   const char *who = NULL;
-  if (rc == 0 && strcasecmp(args->argv[1], "none") != 0 && strcasecmp(args->argv[1], "nobody") != 0) {
+  if (rc == 0 && strcasecmp(args->argv[1], "none") != 0 &&
+      strcasecmp(args->argv[1], "nobody") != 0) {
     who = inc_arg_who(ctx, req, args->argv[1], buf, sizeof(buf));
-    if (!who) rc = inc_unknown_person(reply, args->argv[1], ROLE_USAGE);
+    if (!who)
+      rc = inc_unknown_person(reply, args->argv[1], ROLE_USAGE);
   }
   if (rc == 0)
     rc = inc_set_role(ctx, &inc, (enum incident_role)role, who,
@@ -365,11 +388,13 @@ int incident_cmd_lead(struct cmd_ctx *ctx,
   (void)args;
   struct incident inc;
   int rc = inc_current(ctx, req, reply, "lead", &inc);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   char me[64];
   const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
   rc = inc_need_open(&inc, reply, "lead");
-  if (rc == 0) rc = inc_set_role(ctx, &inc, INCIDENT_ROLE_COMMANDER, who, who, reply);
+  if (rc == 0)
+    rc = inc_set_role(ctx, &inc, INCIDENT_ROLE_COMMANDER, who, who, reply);
   incident_clear(&inc);
   return rc;
 }
@@ -387,26 +412,33 @@ static int button_role(struct cmd_ctx *ctx,
     cmd_reply_printf(reply, "I cannot find that incident any more.");
     return KX_ENOTFOUND;
   }
-  if (rc) return rc;
+  if (rc)
+    return rc;
   char me[64];
   const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
   rc = inc_need_open(&inc, reply, role == INCIDENT_ROLE_COMMANDER ? "lead" : "role");
-  if (rc == 0) rc = inc_set_role(ctx, &inc, role, who, who, reply);
+  if (rc == 0)
+    rc = inc_set_role(ctx, &inc, role, who, who, reply);
   incident_clear(&inc);
   return rc;
 }
 
-int incident_btn_take_commander(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+int incident_btn_take_commander(struct cmd_ctx *ctx,
+                                const struct cmd_request *req,
+                                struct cmd_reply *reply)
 {
   return button_role(ctx, req, reply, INCIDENT_ROLE_COMMANDER);
 }
 
-int incident_btn_take_scribe(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+int incident_btn_take_scribe(struct cmd_ctx *ctx,
+                             const struct cmd_request *req,
+                             struct cmd_reply *reply)
 {
   return button_role(ctx, req, reply, INCIDENT_ROLE_SCRIBE);
 }
 
-/* ---- note, timeline ---------------------------------------------------------------------------- */
+/* ---- note, timeline ----------------------------------------------------------------------------
+ */
 
 int incident_cmd_note(struct cmd_ctx *ctx,
                       const struct cmd_request *req,
@@ -415,13 +447,17 @@ int incident_cmd_note(struct cmd_ctx *ctx,
 {
   struct incident inc;
   int rc = inc_current(ctx, req, reply, "note", &inc);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   char me[64];
   const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
   char *text = inc_typed(ctx, req, args->rest[0], false);
-  if (!text) rc = KX_ENOMEM;
-  else if (strlen(text) > INCIDENT_TEXT_MAX) rc = inc_too_long(reply, "note", INCIDENT_TEXT_MAX);
-  else if (inc.closed_at) rc = inc_need_open(&inc, reply, "note");
+  if (!text)
+    rc = KX_ENOMEM;
+  else if (strlen(text) > INCIDENT_TEXT_MAX)
+    rc = inc_too_long(reply, "note", INCIDENT_TEXT_MAX);
+  else if (inc.closed_at)
+    rc = inc_need_open(&inc, reply, "note");
   if (rc == 0) {
     struct timeline_new e = {inc.id, "note", who, text, ctx->now_ms, false, NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
@@ -465,7 +501,8 @@ int incident_cmd_timeline(struct cmd_ctx *ctx,
   (void)args;
   struct incident inc;
   int rc = inc_current(ctx, req, reply, "timeline", &inc);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   struct timeline_entry *list = NULL;
   size_t n = 0;
   rc = timeline_list(ctx->db, inc.id, TIMELINE_LATEST, INC_TIMELINE_SHOWN, &list, &n);
@@ -486,7 +523,8 @@ int incident_cmd_timeline(struct cmd_ctx *ctx,
         md_raw(&b, ": ");
       }
       md_textn(&b, list[i].text, 300);
-      if (strlen(list[i].text) > 300) md_raw(&b, "…");
+      if (strlen(list[i].text) > 300)
+        md_raw(&b, "…");
     }
     rc = inc_reply_markup(reply, &b);
   }
@@ -504,49 +542,55 @@ int incident_cmd_impact_start(struct cmd_ctx *ctx,
 {
   struct incident inc;
   int rc = inc_current(ctx, req, reply, "impact-start", &inc);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   int64_t at = 0;
   char t[48], d[32];
   if (inc.closed_at) {
     rc = inc_need_open(&inc, reply, "impact-start");
   } else if (incident_parse_time(ctx->config->timezone, args->rest[0], ctx->now_ms, &at) != 0) {
-    cmd_reply_printf(reply, "I cannot read that time. Try `/incident impact-start 09:40`, "
-                            "`2026-11-24 09:40`, `45m ago` or an RFC 3339 time; times are in %s.",
+    cmd_reply_printf(reply,
+                     "I cannot read that time. Try `/incident impact-start 09:40`, "
+                     "`2026-11-24 09:40`, `45m ago` or an RFC 3339 time; times are in %s.",
                      ctx->config->timezone);
     rc = KX_EINVAL;
   } else if (at > inc.declared_at) {
-    cmd_reply_printf(reply, "The impact must have started before the incident was declared "
-                            "(%s).", inc_local_time(ctx, inc.declared_at, t, sizeof(t)));
+    cmd_reply_printf(reply,
+                     "The impact must have started before the incident was declared "
+                     "(%s).",
+                     inc_local_time(ctx, inc.declared_at, t, sizeof(t)));
     rc = KX_EINVAL;
   }
   char me[64];
   const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
-  if (rc == 0) rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_IMPACT_START_AT, at);
+  if (rc == 0)
+    rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_IMPACT_START_AT, at);
   if (rc == 0) {
     int hidden = timeline_hide_kind(ctx->db, inc.id, "impact", ctx->now_ms);
     rc = hidden < 0 ? hidden : 0;
   }
   if (rc == 0) {
     char *text = kx_asprintf("Impact started (set by %s)", inc_who_name(ctx, who));
-    struct timeline_new e = {inc.id, "impact", who, text ? text : "Impact started", at, true,
-                             NULL, ctx->now_ms};
+    struct timeline_new e = {inc.id, "impact", who,  text ? text : "Impact started",
+                             at,     true,     NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
     free(text);
   }
   if (rc == 0) {
     struct buf b;
     md_init(&b);
-    md_printf(&b, ":hourglass: Impact started at *%s* (set by ", inc_local_time(ctx, at, t, sizeof(t)));
+    md_printf(&b, ":hourglass: Impact started at *%s* (set by ",
+              inc_local_time(ctx, at, t, sizeof(t)));
     inc_md_who(&b, ctx, who);
     md_printf(&b, "). Time to detect: *%s*.",
               time_format_duration(inc.declared_at - at, d, sizeof(d)));
     rc = inc_say(ctx, &inc, &b, "Impact start set", OUTBOX_NORMAL);
   }
-  if (rc == 0) rc = inc_refresh(ctx, inc.id, false);
+  if (rc == 0)
+    rc = inc_refresh(ctx, inc.id, false);
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Impact start set to %s; time to detect %s.", t,
                           time_format_duration(inc.declared_at - at, d, sizeof(d)));
   incident_clear(&inc);
   return rc;
 }
-

@@ -23,7 +23,8 @@
 static int ours(struct cmd_ctx *ctx, const struct cmd_request *req, struct incident *inc)
 {
   int rc = incidents_by_channel(ctx->db, req->channel, inc);
-  if (rc) return rc == KX_ENOTFOUND ? 1 : rc;
+  if (rc)
+    return rc == KX_ENOTFOUND ? 1 : rc;
   if (inc->closed_at) {
     incident_clear(inc);
     return 1;
@@ -34,7 +35,8 @@ static int ours(struct cmd_ctx *ctx, const struct cmd_request *req, struct incid
 static char *message_text(struct cmd_ctx *ctx, const struct cmd_request *req)
 {
   char *text = inc_typed(ctx, req, req->text ? req->text : "", false);
-  if (!text) return NULL;
+  if (!text)
+    return NULL;
   if (!text[0]) {
     free(text);
     return kx_strdup("(a message without text, e.g. a file)");
@@ -52,7 +54,8 @@ int incident_ev_message(struct cmd_ctx *ctx, const struct cmd_request *req, stru
   (void)reply;
   struct incident inc;
   int rc = ours(ctx, req, &inc);
-  if (rc) return rc > 0 ? 0 : rc;
+  if (rc)
+    return rc > 0 ? 0 : rc;
   char me[64];
   char *text = message_text(ctx, req);
   if (!text) {
@@ -83,10 +86,12 @@ int incident_ev_changed(struct cmd_ctx *ctx, const struct cmd_request *req, stru
   (void)reply;
   struct incident inc;
   int rc = ours(ctx, req, &inc);
-  if (rc) return rc > 0 ? 0 : rc;
+  if (rc)
+    return rc > 0 ? 0 : rc;
   char *text = message_text(ctx, req);
   rc = text ? timeline_edit(ctx->db, inc.id, req->message_ts, text, req->now_ms) : KX_ENOMEM;
-  if (rc == KX_ENOTFOUND) rc = 0; /* a message from before the incident, or not a person's */
+  if (rc == KX_ENOTFOUND)
+    rc = 0; /* a message from before the incident, or not a person's */
   free(text);
   incident_clear(&inc);
   return rc;
@@ -97,26 +102,33 @@ int incident_ev_deleted(struct cmd_ctx *ctx, const struct cmd_request *req, stru
   (void)reply;
   struct incident inc;
   int rc = ours(ctx, req, &inc);
-  if (rc) return rc > 0 ? 0 : rc;
+  if (rc)
+    return rc > 0 ? 0 : rc;
   rc = timeline_delete(ctx->db, inc.id, req->message_ts, req->now_ms);
-  if (rc == KX_ENOTFOUND) rc = 0;
+  if (rc == KX_ENOTFOUND)
+    rc = 0;
   incident_clear(&inc);
   return rc;
 }
 
-int incident_ev_reaction(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+int incident_ev_reaction(struct cmd_ctx *ctx,
+                         const struct cmd_request *req,
+                         struct cmd_reply *reply)
 {
   (void)reply;
   /* The transport puts the emoji's name in action_id (action_value on some platforms). */
   const char *emoji = req->action_id ? req->action_id : req->action_value;
-  if (!kx_streq(emoji, "pushpin")) return 0;
+  if (!kx_streq(emoji, "pushpin"))
+    return 0;
   struct incident inc;
   int rc = ours(ctx, req, &inc);
-  if (rc) return rc > 0 ? 0 : rc;
-  rc = timeline_mark(ctx->db, inc.id, req->message_ts,
-                     req->kind == CMD_KIND_REACTION_ADDED ? TIMELINE_REACTION_ADDED
-                                                          : TIMELINE_REACTION_REMOVED);
-  if (rc == KX_ENOTFOUND) rc = 0;
+  if (rc)
+    return rc > 0 ? 0 : rc;
+  rc = timeline_mark(
+      ctx->db, inc.id, req->message_ts,
+      req->kind == CMD_KIND_REACTION_ADDED ? TIMELINE_REACTION_ADDED : TIMELINE_REACTION_REMOVED);
+  if (rc == KX_ENOTFOUND)
+    rc = 0;
   incident_clear(&inc);
   return rc;
 }
@@ -126,10 +138,12 @@ int incident_ev_pin(struct cmd_ctx *ctx, const struct cmd_request *req, struct c
   (void)reply;
   struct incident inc;
   int rc = ours(ctx, req, &inc);
-  if (rc) return rc > 0 ? 0 : rc;
+  if (rc)
+    return rc > 0 ? 0 : rc;
   rc = timeline_mark(ctx->db, inc.id, req->message_ts,
                      req->kind == CMD_KIND_PIN_ADDED ? TIMELINE_PINNED : TIMELINE_UNPINNED);
-  if (rc == KX_ENOTFOUND) rc = 0;
+  if (rc == KX_ENOTFOUND)
+    rc = 0;
   incident_clear(&inc);
   return rc;
 }

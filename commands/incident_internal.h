@@ -17,11 +17,8 @@
 #include "msg.h"
 
 /* A "who": a config person id, else the platform user id. buf >= 64. NULL when user is. */
-const char *inc_who(struct cmd_ctx *ctx,
-                    enum cmd_platform platform,
-                    const char *user,
-                    char *buf,
-                    size_t size);
+const char *inc_who(
+    struct cmd_ctx *ctx, enum cmd_platform platform, const char *user, char *buf, size_t size);
 /* Mention a who in markup (<@p:alice> or <@u:U1>); "nobody" for NULL. */
 int inc_md_who(struct buf *b, struct cmd_ctx *ctx, const char *who);
 /* A display name for plain text ("Alice Doe", or the user id). Never NULL. */
@@ -29,11 +26,8 @@ const char *inc_who_name(struct cmd_ctx *ctx, const char *who);
 /* The Slack user id behind a who, or NULL (caller frees). */
 char *inc_who_slack(struct cmd_ctx *ctx, const char *who);
 /* A person named in an argument ("me", @name, <@U1>, an id) as a who, or NULL. */
-const char *inc_arg_who(struct cmd_ctx *ctx,
-                        const struct cmd_request *req,
-                        const char *arg,
-                        char *buf,
-                        size_t size);
+const char *inc_arg_who(
+    struct cmd_ctx *ctx, const struct cmd_request *req, const char *arg, char *buf, size_t size);
 int inc_unknown_person(struct cmd_reply *reply, const char *arg, const char *usage);
 /* What a user typed, as plain text (mentions by name, Slack's escapes undone). */
 char *inc_typed(struct cmd_ctx *ctx, const struct cmd_request *req, const char *raw, bool line);
@@ -118,7 +112,7 @@ int inc_resolve(struct cmd_ctx *ctx,
 
 /* ---- handlers (commands/registry.c) --------------------------------------------------- */
 
-#define INC_CMD(name)                                                                          \
+#define INC_CMD(name)                                                                       \
   int name(struct cmd_ctx *ctx, const struct cmd_request *req, const struct cmd_args *args, \
            struct cmd_reply *reply)
 INC_CMD(incident_cmd_declare);
@@ -145,14 +139,22 @@ int incident_btn_take_commander(struct cmd_ctx *ctx,
 int incident_btn_take_scribe(struct cmd_ctx *ctx,
                              const struct cmd_request *req,
                              struct cmd_reply *reply);
-int incident_btn_resolve(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+int incident_btn_resolve(struct cmd_ctx *ctx,
+                         const struct cmd_request *req,
+                         struct cmd_reply *reply);
 int incident_view_declare(struct cmd_ctx *ctx,
                           const struct cmd_request *req,
                           struct cmd_reply *reply);
 
-int incident_ev_message(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
-int incident_ev_changed(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
-int incident_ev_deleted(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+int incident_ev_message(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        struct cmd_reply *reply);
+int incident_ev_changed(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        struct cmd_reply *reply);
+int incident_ev_deleted(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        struct cmd_reply *reply);
 int incident_ev_reaction(struct cmd_ctx *ctx,
                          const struct cmd_request *req,
                          struct cmd_reply *reply);

@@ -19,12 +19,14 @@ static int list_items(struct cmd_ctx *ctx, const struct cmd_request *req, struct
   struct incident inc;
   int rc = incidents_by_channel(ctx->db, req->channel, &inc);
   bool here = rc == 0;
-  if (rc && rc != KX_ENOTFOUND) return rc;
+  if (rc && rc != KX_ENOTFOUND)
+    return rc;
   struct incident_action *items = NULL;
   size_t n = 0;
   rc = incident_actions_list(ctx->db, here ? inc.id : 0, !here, &items, &n);
   if (rc) {
-    if (here) incident_clear(&inc);
+    if (here)
+      incident_clear(&inc);
     return rc;
   }
   struct buf b;
@@ -32,7 +34,8 @@ static int list_items(struct cmd_ctx *ctx, const struct cmd_request *req, struct
   if (here) {
     md_raw(&b, "*Action items of* ");
     inc_md_ref(&b, &inc);
-    if (n == 0) md_raw(&b, ": none yet. `/incident action add @owner TEXT` adds one.");
+    if (n == 0)
+      md_raw(&b, ": none yet. `/incident action add @owner TEXT` adds one.");
   } else {
     md_raw(&b, n ? "*Open action items of every incident:*" : "No open action items. :tada:");
   }
@@ -44,14 +47,15 @@ static int list_items(struct cmd_ctx *ctx, const struct cmd_request *req, struct
       md_text(&b, a->incident_title);
       last = a->incident_id;
     }
-    md_printf(&b, "\n%s *%lld.* ", a->done_at ? ":white_check_mark:" : ":white_square:",
-              (long long)a->number);
+    md_printf(&b, "\n%s *%lld.* ",
+              a->done_at ? ":white_check_mark:" : ":white_square:", (long long)a->number);
     md_text(&b, a->text);
     md_raw(&b, " — ");
     inc_md_who(&b, ctx, a->owner);
   }
   incident_actions_free(items, n);
-  if (here) incident_clear(&inc);
+  if (here)
+    incident_clear(&inc);
   return inc_reply_markup(reply, &b);
 }
 
@@ -68,18 +72,22 @@ static int add_item(struct cmd_ctx *ctx,
     return KX_EINVAL;
   }
   const char *owner = inc_arg_who(ctx, req, args->argv[1], buf, sizeof(buf));
-  if (!owner) return inc_unknown_person(reply, args->argv[1], "/incident action add @owner TEXT");
+  if (!owner)
+    return inc_unknown_person(reply, args->argv[1], "/incident action add @owner TEXT");
   char *text = inc_typed(ctx, req, args->rest[2], true);
-  if (!text) return KX_ENOMEM;
+  if (!text)
+    return KX_ENOMEM;
   int rc = 0;
-  if (strlen(text) > INCIDENT_TITLE_MAX * 2) rc = inc_too_long(reply, "action item", INCIDENT_TITLE_MAX * 2);
+  if (strlen(text) > INCIDENT_TITLE_MAX * 2)
+    rc = inc_too_long(reply, "action item", INCIDENT_TITLE_MAX * 2);
   int64_t number = 0;
-  if (rc == 0) rc = incident_actions_add(ctx->db, inc->id, owner, text, me, ctx->now_ms, &number);
+  if (rc == 0)
+    rc = incident_actions_add(ctx->db, inc->id, owner, text, me, ctx->now_ms, &number);
   if (rc == 0) {
     char *t = kx_asprintf("Action item %lld for %s: %s", (long long)number,
                           inc_who_name(ctx, owner), text);
-    struct timeline_new e = {inc->id, "action", me, t ? t : text, ctx->now_ms, false, NULL,
-                             ctx->now_ms};
+    struct timeline_new e = {inc->id,     "action", me,   t ? t : text,
+                             ctx->now_ms, false,    NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
     free(t);
   }
@@ -93,9 +101,10 @@ static int add_item(struct cmd_ctx *ctx,
     rc = inc_say(ctx, inc, &b, text, OUTBOX_NORMAL);
   }
   if (rc == 0)
-    rc = cmd_reply_printf(reply, "Added action item %lld to #%lld; `/incident action done %lld` "
-                                 "when it is done.", (long long)number, (long long)inc->id,
-                          (long long)number);
+    rc = cmd_reply_printf(reply,
+                          "Added action item %lld to #%lld; `/incident action done %lld` "
+                          "when it is done.",
+                          (long long)number, (long long)inc->id, (long long)number);
   free(text);
   return rc;
 }
@@ -107,7 +116,8 @@ static int done_item(struct cmd_ctx *ctx,
                      struct cmd_reply *reply)
 {
   const char *w = args->argc == 2 ? args->argv[1] : "";
-  if (*w == '#') w++;
+  if (*w == '#')
+    w++;
   char *end = NULL;
   long long number = strtoll(w, &end, 10);
   if (!*w || !end || *end || number <= 0) {
@@ -116,16 +126,17 @@ static int done_item(struct cmd_ctx *ctx,
   }
   int rc = incident_actions_done(ctx->db, inc->id, number, me, ctx->now_ms);
   if (rc == KX_ENOTFOUND || rc == KX_EEXISTS) {
-    cmd_reply_printf(reply, rc == KX_EEXISTS ? "Action item %lld of #%lld is already done."
-                                             : "Incident #%lld has no action item %lld.",
+    cmd_reply_printf(reply,
+                     rc == KX_EEXISTS ? "Action item %lld of #%lld is already done."
+                                      : "Incident #%lld has no action item %lld.",
                      rc == KX_EEXISTS ? number : (long long)inc->id,
                      rc == KX_EEXISTS ? (long long)inc->id : number);
     return KX_EINVAL;
   }
   if (rc == 0) {
     char *t = kx_asprintf("Action item %lld done", number);
-    struct timeline_new e = {inc->id, "action", me, t ? t : "Action item done", ctx->now_ms,
-                             false, NULL, ctx->now_ms};
+    struct timeline_new e = {inc->id,     "action", me,   t ? t : "Action item done",
+                             ctx->now_ms, false,    NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
     free(t);
   }
@@ -137,7 +148,8 @@ static int done_item(struct cmd_ctx *ctx,
     md_raw(&b, ").");
     rc = inc_say(ctx, inc, &b, "Action item done", OUTBOX_NORMAL);
   }
-  if (rc == 0) rc = cmd_reply_printf(reply, "Action item %lld of #%lld is done.", number, (long long)inc->id);
+  if (rc == 0)
+    rc = cmd_reply_printf(reply, "Action item %lld of #%lld is done.", number, (long long)inc->id);
   return rc;
 }
 
@@ -147,7 +159,8 @@ int incident_cmd_action(struct cmd_ctx *ctx,
                         struct cmd_reply *reply)
 {
   const char *verb = args->argv[0];
-  if (strcasecmp(verb, "list") == 0) return list_items(ctx, req, reply);
+  if (strcasecmp(verb, "list") == 0)
+    return list_items(ctx, req, reply);
   if (strcasecmp(verb, "add") != 0 && strcasecmp(verb, "done") != 0) {
     cmd_reply_printf(reply, "Usage: `%s`", ACTION_USAGE);
     return KX_EINVAL;
@@ -155,7 +168,8 @@ int incident_cmd_action(struct cmd_ctx *ctx,
   struct incident inc;
   int rc = inc_current(ctx, req, reply, strcasecmp(verb, "add") == 0 ? "action add" : "action done",
                        &inc);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   char me[64];
   const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
   rc = strcasecmp(verb, "add") == 0 ? add_item(ctx, req, args, &inc, who, reply)

@@ -40,9 +40,11 @@ int incident_job_update_due(struct cmd_ctx *ctx, const struct job *job)
 {
   struct incident inc;
   int rc = load(ctx, job, &inc);
-  if (rc) return rc == KX_ENOTFOUND ? 0 : rc;
+  if (rc)
+    return rc == KX_ENOTFOUND ? 0 : rc;
   const struct severity *sev = config_severity(ctx->config, inc.severity);
-  if (!incident_is_open(&inc) || !sev || sev->update_every_ms <= 0) goto done;
+  if (!incident_is_open(&inc) || !sev || sev->update_every_ms <= 0)
+    goto done;
   int64_t due = inc.last_update_at + sev->update_every_ms;
   if (ctx->now_ms < due) {
     /* An update came in after this job was set: wait for the real due time. */
@@ -54,13 +56,16 @@ int incident_job_update_due(struct cmd_ctx *ctx, const struct job *job)
   md_init(&b);
   md_raw(&b, ":alarm_clock: ");
   inc_md_who(&b, ctx, asked(&inc));
-  md_printf(&b, ", there has been no status update on this %s incident for *%s* (every %s is "
-                "expected). Post one with `/incident update TEXT`.",
-            inc.severity, time_format_duration(ctx->now_ms - inc.last_update_at, since, sizeof(since)),
+  md_printf(&b,
+            ", there has been no status update on this %s incident for *%s* (every %s is "
+            "expected). Post one with `/incident update TEXT`.",
+            inc.severity,
+            time_format_duration(ctx->now_ms - inc.last_update_at, since, sizeof(since)),
             time_format_duration(sev->update_every_ms, every, sizeof(every)));
   rc = inc_say(ctx, &inc, &b, "A status update is due", OUTBOX_NORMAL);
   /* And again each period, counted from now. */
-  if (rc == 0) rc = inc_schedule_update(ctx, &inc, ctx->now_ms);
+  if (rc == 0)
+    rc = inc_schedule_update(ctx, &inc, ctx->now_ms);
   LOG_INFO("incident", "update_reminder", "id=%lld", (long long)inc.id);
 done:
   incident_clear(&inc);
@@ -75,7 +80,8 @@ static int bring_in_manager(struct cmd_ctx *ctx,
   const struct person *mgr = NULL;
   struct oncall_view v;
   bool have_view = r && oncall_at(ctx, r, ctx->now_ms, &v) == 0;
-  if (have_view) mgr = oncall_manager(ctx, &v);
+  if (have_view)
+    mgr = oncall_manager(ctx, &v);
   char target[32], open[32];
   time_format_duration(sev->resolve_ms, target, sizeof(target));
   time_format_duration(ctx->now_ms - inc->declared_at, open, sizeof(open));
@@ -102,29 +108,34 @@ static int bring_in_manager(struct cmd_ctx *ctx,
     inc_md_ref(&b, inc);
     md_printf(&b, " (%s) ", inc->severity);
     md_bold(&b, inc->title);
-    md_printf(&b, ": it is not resolved within its %s target (open for %s). Channel: ", target, open);
+    md_printf(&b, ": it is not resolved within its %s target (open for %s). Channel: ", target,
+              open);
     inc_md_channel(&b, inc);
     struct msg *m = msg_new();
     rc = m ? msg_section_take(m, &b) : KX_ENOMEM;
-    if (rc == 0) rc = msg_set_fallback(m, "You are brought into an incident");
+    if (rc == 0)
+      rc = msg_set_fallback(m, "You are brought into an incident");
     if (rc == 0) {
       rc = out_dm(ctx, mgr, m, OUTBOX_URGENT, NULL, NULL);
-      if (rc == KX_ENOTFOUND) rc = 0; /* no Slack id: the channel post names them */
+      if (rc == KX_ENOTFOUND)
+        rc = 0; /* no Slack id: the channel post names them */
     }
     msg_free(m);
     buf_free(&b);
   }
   if (rc == 0) {
-    char *text = mgr ? kx_asprintf("Not resolved within the %s target (%s): %s (manager) brought in",
-                                   inc->severity, target, cmd_person_name(mgr))
-                     : kx_asprintf("Not resolved within the %s target (%s); no manager configured",
-                                   inc->severity, target);
-    struct timeline_new e = {inc->id, "escalation", NULL, text ? text : "Resolve target missed",
-                             ctx->now_ms, true, NULL, ctx->now_ms};
+    char *text =
+        mgr ? kx_asprintf("Not resolved within the %s target (%s): %s (manager) brought in",
+                          inc->severity, target, cmd_person_name(mgr))
+            : kx_asprintf("Not resolved within the %s target (%s); no manager configured",
+                          inc->severity, target);
+    struct timeline_new e = {inc->id,     "escalation", NULL, text ? text : "Resolve target missed",
+                             ctx->now_ms, true,         NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
     free(text);
   }
-  if (have_view) oncall_view_free(&v);
+  if (have_view)
+    oncall_view_free(&v);
   return rc;
 }
 
@@ -132,15 +143,18 @@ int incident_job_resolve_target(struct cmd_ctx *ctx, const struct job *job)
 {
   struct incident inc;
   int rc = load(ctx, job, &inc);
-  if (rc) return rc == KX_ENOTFOUND ? 0 : rc;
+  if (rc)
+    return rc == KX_ENOTFOUND ? 0 : rc;
   const struct severity *sev = config_severity(ctx->config, inc.severity);
-  if (!incident_is_open(&inc) || inc.manager_called_at || !sev || sev->resolve_ms <= 0) goto done;
+  if (!incident_is_open(&inc) || inc.manager_called_at || !sev || sev->resolve_ms <= 0)
+    goto done;
   if (ctx->now_ms < inc.declared_at + sev->resolve_ms) {
     rc = inc_schedule_resolve_target(ctx, &inc); /* the severity changed: a later target */
     goto done;
   }
   rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_MANAGER_CALLED_AT, ctx->now_ms);
-  if (rc == 0) rc = bring_in_manager(ctx, &inc, sev);
+  if (rc == 0)
+    rc = bring_in_manager(ctx, &inc, sev);
   LOG_INFO("incident", "resolve_target_missed", "id=%lld", (long long)inc.id);
 done:
   incident_clear(&inc);
@@ -151,8 +165,10 @@ int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job)
 {
   struct incident inc;
   int rc = load(ctx, job, &inc);
-  if (rc) return rc == KX_ENOTFOUND ? 0 : rc;
-  if (incident_is_open(&inc) || inc.closed_at || inc.postmortem_done_at) goto done;
+  if (rc)
+    return rc == KX_ENOTFOUND ? 0 : rc;
+  if (incident_is_open(&inc) || inc.closed_at || inc.postmortem_done_at)
+    goto done;
   const char *who = asked(&inc);
   char late[32];
   time_format_duration(ctx->now_ms - inc.resolved_at, late, sizeof(late));
@@ -160,8 +176,10 @@ int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job)
   md_init(&b);
   md_raw(&b, ":notebook: ");
   inc_md_who(&b, ctx, who);
-  md_printf(&b, ", the postmortem of this incident is due (resolved %s ago). When it is "
-                "written, say `/incident postmortem done [URL]`.", late);
+  md_printf(&b,
+            ", the postmortem of this incident is due (resolved %s ago). When it is "
+            "written, say `/incident postmortem done [URL]`.",
+            late);
   rc = inc_say(ctx, &inc, &b, "The postmortem is due", OUTBOX_BULK);
   if (rc == 0) {
     const struct person *p = who ? config_person(ctx->config, who) : NULL;
@@ -175,10 +193,12 @@ int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job)
     md_raw(&b, ".");
     struct msg *m = msg_new();
     rc = m ? msg_section_take(m, &b) : KX_ENOMEM;
-    if (rc == 0) rc = msg_set_fallback(m, "The postmortem is due");
+    if (rc == 0)
+      rc = msg_set_fallback(m, "The postmortem is due");
     if (rc == 0 && p) {
       rc = out_dm(ctx, p, m, OUTBOX_BULK, NULL, NULL);
-      if (rc == KX_ENOTFOUND) rc = 0;
+      if (rc == KX_ENOTFOUND)
+        rc = 0;
     } else if (rc == 0 && who && (who[0] == 'U' || who[0] == 'W')) {
       rc = out_post(ctx, who, m, OUTBOX_BULK, NULL, NULL, NULL);
     }

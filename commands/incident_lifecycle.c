@@ -34,7 +34,8 @@ static int md_postmortem_where(struct buf *b, struct cmd_ctx *ctx, int64_t id)
   if (base) {
     char *url = kx_asprintf("%s%sincidents/%lld/postmortem.md", base,
                             base[strlen(base) - 1] == '/' ? "" : "/", (long long)id);
-    if (!url) return KX_ENOMEM;
+    if (!url)
+      return KX_ENOMEM;
     md_link(b, url, "the postmortem draft");
     free(url);
     md_printf(b, " (or `klaxon postmortem %lld`)", (long long)id);
@@ -65,7 +66,8 @@ static int64_t postmortem_due_ms(const struct config *c)
   return c->postmortem.due_ms > 0 ? c->postmortem.due_ms : 24 * MS_PER_HOUR;
 }
 
-/* ---- resolve ------------------------------------------------------------------------------------ */
+/* ---- resolve ------------------------------------------------------------------------------------
+ */
 
 int inc_resolve(struct cmd_ctx *ctx,
                 const struct incident *inc,
@@ -85,21 +87,25 @@ int inc_resolve(struct cmd_ctx *ctx,
     return KX_ESTATE;
   }
   int rc = incidents_set_time(ctx->db, inc->id, INCIDENT_F_RESOLVED_AT, ctx->now_ms);
-  if (rc == 0) rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_RESOLVED_BY, by);
-  if (rc == 0) rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_STATUS, INCIDENT_RESOLVED);
+  if (rc == 0)
+    rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_RESOLVED_BY, by);
+  if (rc == 0)
+    rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_STATUS, INCIDENT_RESOLVED);
   if (rc == 0 && summary && *summary)
     rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_RESOLUTION, summary);
   time_format_duration(ctx->now_ms - inc->declared_at, d, sizeof(d));
   if (rc == 0) {
     char *text = summary && *summary ? kx_asprintf("Resolved: %s", summary) : kx_strdup("Resolved");
-    struct timeline_new e = {inc->id, "resolved", by, text ? text : "Resolved", ctx->now_ms, true,
-                             NULL, ctx->now_ms};
+    struct timeline_new e = {inc->id,     "resolved", by,   text ? text : "Resolved",
+                             ctx->now_ms, true,       NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
     free(text);
   }
-  if (rc == 0) rc = inc_cancel_open_jobs(ctx, inc->id);
+  if (rc == 0)
+    rc = inc_cancel_open_jobs(ctx, inc->id);
   int64_t due = ctx->now_ms + postmortem_due_ms(ctx->config);
-  if (rc == 0 && !inc->postmortem_done_at) rc = schedule_postmortem(ctx, inc->id, due);
+  if (rc == 0 && !inc->postmortem_done_at)
+    rc = schedule_postmortem(ctx, inc->id, due);
   if (rc == 0) {
     struct buf b;
     md_init(&b);
@@ -131,12 +137,13 @@ int inc_resolve(struct cmd_ctx *ctx,
     rc = inc_announce(ctx, inc, &b, "Incident resolved");
   }
   if (rc == 0) {
-    char *head = kx_asprintf("Resolved: incident #%lld (%s) %s", (long long)inc->id,
-                             inc->severity, inc->title);
+    char *head = kx_asprintf("Resolved: incident #%lld (%s) %s", (long long)inc->id, inc->severity,
+                             inc->title);
     rc = head ? inc_stakeholders(ctx, inc, head, summary) : KX_ENOMEM;
     free(head);
   }
-  if (rc == 0) rc = inc_refresh(ctx, inc->id, true);
+  if (rc == 0)
+    rc = inc_refresh(ctx, inc->id, true);
   if (rc == 0) {
     struct buf b;
     md_init(&b);
@@ -158,10 +165,12 @@ int incident_cmd_resolve(struct cmd_ctx *ctx,
 {
   struct incident inc;
   int rc = inc_current(ctx, req, reply, "resolve", &inc);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   char me[64];
   char *summary = args->argc ? inc_typed(ctx, req, args->rest[0], false) : NULL;
-  if (args->argc && !summary) rc = KX_ENOMEM;
+  if (args->argc && !summary)
+    rc = KX_ENOMEM;
   if (rc == 0 && summary && strlen(summary) > INCIDENT_TEXT_MAX) {
     cmd_reply_printf(reply, "That summary is too long (at most %d characters).", INCIDENT_TEXT_MAX);
     rc = KX_EINVAL;
@@ -174,7 +183,9 @@ int incident_cmd_resolve(struct cmd_ctx *ctx,
   return rc;
 }
 
-int incident_btn_resolve(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+int incident_btn_resolve(struct cmd_ctx *ctx,
+                         const struct cmd_request *req,
+                         struct cmd_reply *reply)
 {
   struct incident inc;
   int64_t id = ref_id(req->action_value);
@@ -183,14 +194,16 @@ int incident_btn_resolve(struct cmd_ctx *ctx, const struct cmd_request *req, str
     cmd_reply_printf(reply, "I cannot find that incident any more.");
     return KX_ENOTFOUND;
   }
-  if (rc) return rc;
+  if (rc)
+    return rc;
   char me[64];
   rc = inc_resolve(ctx, &inc, inc_who(ctx, req->platform, req->user, me, sizeof(me)), NULL, reply);
   incident_clear(&inc);
   return rc;
 }
 
-/* ---- reopen, close ------------------------------------------------------------------------------ */
+/* ---- reopen, close ------------------------------------------------------------------------------
+ */
 
 int incident_cmd_reopen(struct cmd_ctx *ctx,
                         const struct cmd_request *req,
@@ -200,7 +213,8 @@ int incident_cmd_reopen(struct cmd_ctx *ctx,
   (void)args;
   struct incident inc;
   int rc = inc_current(ctx, req, reply, "reopen", &inc);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   char me[64];
   const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
   if (inc.closed_at) {
@@ -208,23 +222,31 @@ int incident_cmd_reopen(struct cmd_ctx *ctx,
                      (long long)inc.id);
     rc = KX_ESTATE;
   } else if (incident_is_open(&inc)) {
-    cmd_reply_printf(reply, "Incident #%lld is not resolved; nothing to reopen.", (long long)inc.id);
+    cmd_reply_printf(reply, "Incident #%lld is not resolved; nothing to reopen.",
+                     (long long)inc.id);
     rc = KX_ESTATE;
   }
-  if (rc == 0) rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_RESOLVED_AT, 0);
-  if (rc == 0) rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_RESOLVED_BY, NULL);
-  if (rc == 0) rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_STATUS, INCIDENT_INVESTIGATING);
-  if (rc == 0) rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_LAST_UPDATE_AT, ctx->now_ms);
-  if (rc == 0) rc = cancel_postmortem(ctx, inc.id);
+  if (rc == 0)
+    rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_RESOLVED_AT, 0);
+  if (rc == 0)
+    rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_RESOLVED_BY, NULL);
+  if (rc == 0)
+    rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_STATUS, INCIDENT_INVESTIGATING);
+  if (rc == 0)
+    rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_LAST_UPDATE_AT, ctx->now_ms);
+  if (rc == 0)
+    rc = cancel_postmortem(ctx, inc.id);
   if (rc == 0) {
-    struct timeline_new e = {inc.id, "reopened", who, "Reopened", ctx->now_ms, true, NULL,
-                             ctx->now_ms};
+    struct timeline_new e = {inc.id,      "reopened", who,  "Reopened",
+                             ctx->now_ms, true,       NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
   }
   int64_t id = inc.id;
   incident_clear(&inc);
-  if (rc == 0) rc = incidents_get(ctx->db, id, &inc);
-  if (rc) return rc;
+  if (rc == 0)
+    rc = incidents_get(ctx->db, id, &inc);
+  if (rc)
+    return rc;
   rc = inc_schedule_update(ctx, &inc, ctx->now_ms);
   if (rc == 0) {
     struct buf b;
@@ -245,8 +267,10 @@ int incident_cmd_reopen(struct cmd_ctx *ctx,
     inc_md_channel(&b, &inc);
     rc = inc_announce(ctx, &inc, &b, "Incident reopened");
   }
-  if (rc == 0) rc = inc_refresh(ctx, inc.id, true);
-  if (rc == 0) rc = cmd_reply_printf(reply, "Reopened #%lld.", (long long)inc.id);
+  if (rc == 0)
+    rc = inc_refresh(ctx, inc.id, true);
+  if (rc == 0)
+    rc = cmd_reply_printf(reply, "Reopened #%lld.", (long long)inc.id);
   incident_clear(&inc);
   return rc;
 }
@@ -259,26 +283,35 @@ int incident_cmd_close(struct cmd_ctx *ctx,
   (void)args;
   struct incident inc;
   int rc = inc_current(ctx, req, reply, "close", &inc);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   char me[64];
   const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
   if (inc.closed_at) {
     cmd_reply_printf(reply, "Incident #%lld is already closed.", (long long)inc.id);
     rc = KX_ESTATE;
   } else if (incident_is_open(&inc)) {
-    cmd_reply_printf(reply, "Incident #%lld is not resolved yet: `/incident resolve [SUMMARY]` "
-                            "first, then the postmortem, then close.", (long long)inc.id);
+    cmd_reply_printf(reply,
+                     "Incident #%lld is not resolved yet: `/incident resolve [SUMMARY]` "
+                     "first, then the postmortem, then close.",
+                     (long long)inc.id);
     rc = KX_ESTATE;
   } else if (!inc.postmortem_done_at) {
-    cmd_reply_printf(reply, "The postmortem of #%lld is not done yet. When it is, say "
-                            "`/incident postmortem done [URL]`, then close.", (long long)inc.id);
+    cmd_reply_printf(reply,
+                     "The postmortem of #%lld is not done yet. When it is, say "
+                     "`/incident postmortem done [URL]`, then close.",
+                     (long long)inc.id);
     rc = KX_ESTATE;
   }
-  if (rc == 0) rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_CLOSED_AT, ctx->now_ms);
-  if (rc == 0) rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_STATUS, INCIDENT_CLOSED);
-  if (rc == 0) rc = cancel_postmortem(ctx, inc.id);
+  if (rc == 0)
+    rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_CLOSED_AT, ctx->now_ms);
+  if (rc == 0)
+    rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_STATUS, INCIDENT_CLOSED);
+  if (rc == 0)
+    rc = cancel_postmortem(ctx, inc.id);
   if (rc == 0) {
-    struct timeline_new e = {inc.id, "closed", who, "Closed", ctx->now_ms, false, NULL, ctx->now_ms};
+    struct timeline_new e = {inc.id,      "closed", who,  "Closed",
+                             ctx->now_ms, false,    NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
   }
   if (rc == 0) {
@@ -289,13 +322,16 @@ int incident_cmd_close(struct cmd_ctx *ctx,
     md_raw(&b, ". Thank you all.");
     rc = inc_say(ctx, &inc, &b, "Incident closed", OUTBOX_NORMAL);
   }
-  if (rc == 0) rc = inc_refresh(ctx, inc.id, true);
-  if (rc == 0) rc = cmd_reply_printf(reply, "Closed #%lld.", (long long)inc.id);
+  if (rc == 0)
+    rc = inc_refresh(ctx, inc.id, true);
+  if (rc == 0)
+    rc = cmd_reply_printf(reply, "Closed #%lld.", (long long)inc.id);
   incident_clear(&inc);
   return rc;
 }
 
-/* ---- the postmortem ------------------------------------------------------------------------------ */
+/* ---- the postmortem
+ * ------------------------------------------------------------------------------ */
 
 int incident_cmd_postmortem(struct cmd_ctx *ctx,
                             const struct cmd_request *req,
@@ -304,7 +340,8 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
 {
   struct incident inc;
   int rc = inc_current(ctx, req, reply, "postmortem", &inc);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   char me[64], t[48];
   const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
   if (args->argc == 0) {
@@ -315,7 +352,8 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     md_raw(&b, ": ");
     md_postmortem_where(&b, ctx, inc.id);
     if (inc.postmortem_done_at) {
-      md_printf(&b, ". Marked done at %s", inc_local_time(ctx, inc.postmortem_done_at, t, sizeof(t)));
+      md_printf(&b, ". Marked done at %s",
+                inc_local_time(ctx, inc.postmortem_done_at, t, sizeof(t)));
       if (inc.postmortem_url) {
         md_raw(&b, ": ");
         md_link(&b, inc.postmortem_url, NULL);
@@ -330,8 +368,9 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     return rc;
   }
   if (strcasecmp(args->argv[0], "done") != 0 || args->argc > 2) {
-    cmd_reply_printf(reply, "Usage: `/incident postmortem` (where it is) or "
-                            "`/incident postmortem done [URL]`.");
+    cmd_reply_printf(reply,
+                     "Usage: `/incident postmortem` (where it is) or "
+                     "`/incident postmortem done [URL]`.");
     rc = KX_EINVAL;
   } else if (incident_is_open(&inc)) {
     cmd_reply_printf(reply, "Resolve the incident first (`/incident resolve [SUMMARY]`).");
@@ -344,7 +383,8 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
   char *url = NULL;
   if (rc == 0 && args->argc == 2) {
     url = incident_plain(args->argv[1], NULL, NULL, true);
-    if (!url) rc = KX_ENOMEM;
+    if (!url)
+      rc = KX_ENOMEM;
     else if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
       cmd_reply_printf(reply, "The URL must start with https:// or http://.");
       rc = KX_EINVAL;
@@ -353,13 +393,16 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
       rc = KX_EINVAL;
     }
   }
-  if (rc == 0) rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_POSTMORTEM_DONE_AT, ctx->now_ms);
-  if (rc == 0 && url) rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_POSTMORTEM_URL, url);
-  if (rc == 0) rc = cancel_postmortem(ctx, inc.id);
+  if (rc == 0)
+    rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_POSTMORTEM_DONE_AT, ctx->now_ms);
+  if (rc == 0 && url)
+    rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_POSTMORTEM_URL, url);
+  if (rc == 0)
+    rc = cancel_postmortem(ctx, inc.id);
   if (rc == 0) {
     char *text = url ? kx_asprintf("Postmortem done: %s", url) : kx_strdup("Postmortem done");
-    struct timeline_new e = {inc.id, "postmortem", who, text ? text : "Postmortem done",
-                             ctx->now_ms, false, NULL, ctx->now_ms};
+    struct timeline_new e = {inc.id,      "postmortem", who,  text ? text : "Postmortem done",
+                             ctx->now_ms, false,        NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
     free(text);
   }
@@ -376,7 +419,8 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     md_raw(&b, ". `/incident close` when you are ready.");
     rc = inc_say(ctx, &inc, &b, "Postmortem done", OUTBOX_NORMAL);
   }
-  if (rc == 0) rc = cmd_reply_printf(reply, "Postmortem of #%lld marked done.", (long long)inc.id);
+  if (rc == 0)
+    rc = cmd_reply_printf(reply, "Postmortem of #%lld marked done.", (long long)inc.id);
   free(url);
   incident_clear(&inc);
   return rc;

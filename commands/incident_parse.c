@@ -22,7 +22,8 @@ static char *trimmed_copy(const char *s, size_t n)
     s++;
     n--;
   }
-  while (n && isspace((unsigned char)s[n - 1])) n--;
+  while (n && isspace((unsigned char)s[n - 1]))
+    n--;
   return kx_strndup(s, n);
 }
 
@@ -58,7 +59,8 @@ int incident_parse_declare(const struct config *c,
         out->rota = v;
       } else {
         out->severity = config_severity(c, v);
-        if (!out->severity) goto bad_severity;
+        if (!out->severity)
+          goto bad_severity;
       }
     } else {
       buf_puts(err, "I don't know the option `");
@@ -70,14 +72,16 @@ int incident_parse_declare(const struct config *c,
   /* The first word names a severity only when it is typed bare: "P1" in quotes is a title. */
   if (!out->severity && i < args->argc && !quoted(args->rest[i])) {
     out->severity = config_severity(c, args->argv[i]);
-    if (out->severity) i++;
+    if (out->severity)
+      i++;
   }
   if (i < args->argc) {
     if (i == args->argc - 1)
       out->title = kx_strdup(args->argv[i]); /* one word, or one quoted string without quotes */
     else
       out->title = trimmed_copy(args->rest[i], strlen(args->rest[i]));
-    if (!out->title) return KX_ENOMEM;
+    if (!out->title)
+      return KX_ENOMEM;
     if (!out->title[0]) {
       free(out->title);
       out->title = NULL;
@@ -88,7 +92,8 @@ bad_severity:
   buf_puts(err, "There is no severity `");
   md_text(err, args->argv[i]);
   buf_puts(err, "`. The severities are:");
-  for (size_t k = 0; k < c->n_severities; k++) buf_printf(err, " `%s`", c->severities[k].name);
+  for (size_t k = 0; k < c->n_severities; k++)
+    buf_printf(err, " `%s`", c->severities[k].name);
   buf_puts(err, ".");
   return KX_EINVAL;
 }
@@ -103,8 +108,7 @@ void incident_declare_args_free(struct incident_declare_args *a)
 
 static int put_entity(struct buf *b, const char **p)
 {
-  static const struct
-  {
+  static const struct {
     const char *ent;
     char c;
   } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}};
@@ -137,11 +141,8 @@ static int put_decoded(struct buf *b, const char *s, size_t n)
 }
 
 /* One <…> control sequence (body is the text between < and >). */
-static int put_control(struct buf *b,
-                       const char *body,
-                       size_t n,
-                       incident_name_fn name_of,
-                       void *arg)
+static int put_control(
+    struct buf *b, const char *body, size_t n, incident_name_fn name_of, void *arg)
 {
   const char *bar = memchr(body, '|', n);
   size_t id_len = bar ? (size_t)(bar - body) : n;
@@ -168,11 +169,13 @@ static int put_control(struct buf *b,
   if (body[0] == '!') {
     /* <!channel>, <!here>, <!subteam^S1|@team>, <!date^…|fallback> */
     if (label && label_len) {
-      if (label[0] != '@' && strncmp(body, "!subteam", 8) == 0) buf_puts(b, "@");
+      if (label[0] != '@' && strncmp(body, "!subteam", 8) == 0)
+        buf_puts(b, "@");
       return put_decoded(b, label, label_len);
     }
     size_t word = strcspn(body + 1, "^|");
-    if (word > id_len - 1) word = id_len - 1;
+    if (word > id_len - 1)
+      word = id_len - 1;
     return buf_printf(b, "@%.*s", (int)word, body + 1);
   }
   /* A link: <https://x|label>, <mailto:a@b|a@b>, <https://x>. */
@@ -184,9 +187,12 @@ static int put_control(struct buf *b,
   }
   if (label && label_len && (label_len != url_len || strncmp(label, url, url_len) != 0)) {
     int rc = put_decoded(b, label, label_len);
-    if (rc == 0) rc = buf_puts(b, " (");
-    if (rc == 0) rc = put_decoded(b, url, url_len);
-    if (rc == 0) rc = buf_puts(b, ")");
+    if (rc == 0)
+      rc = buf_puts(b, " (");
+    if (rc == 0)
+      rc = put_decoded(b, url, url_len);
+    if (rc == 0)
+      rc = buf_puts(b, ")");
     return rc;
   }
   return put_decoded(b, url, url_len);
@@ -196,11 +202,14 @@ static int put_control(struct buf *b,
  * text (which Slack would have escaped) is kept as it is. */
 static bool is_control(const char *body, const char *end)
 {
-  if (*body == '@' || *body == '#' || *body == '!') return true;
+  if (*body == '@' || *body == '#' || *body == '!')
+    return true;
   const char *colon = memchr(body, ':', (size_t)(end - body));
-  if (!colon || colon == body) return false;
+  if (!colon || colon == body)
+    return false;
   for (const char *p = body; p < colon; p++)
-    if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.') return false;
+    if (!isalnum((unsigned char)*p) && *p != '+' && *p != '-' && *p != '.')
+      return false;
   return true;
 }
 
@@ -208,7 +217,8 @@ char *incident_plain(const char *s, incident_name_fn name_of, void *arg, bool si
 {
   struct buf b;
   buf_init(&b, (size_t)CMD_TEXT_MAX * 4 + 1024);
-  if (!s) s = "";
+  if (!s)
+    s = "";
   int rc = buf_puts(&b, "");
   while (rc == 0 && *s) {
     unsigned char c = (unsigned char)*s;
@@ -224,7 +234,8 @@ char *incident_plain(const char *s, incident_name_fn name_of, void *arg, bool si
     } else if (c == '&') {
       rc = put_entity(&b, &s);
     } else if (c == '\n' || c == '\t' || c == '\r') {
-      if (c != '\r' || single_line) rc = buf_append(&b, single_line ? " " : s, 1);
+      if (c != '\r' || single_line)
+        rc = buf_append(&b, single_line ? " " : s, 1);
       s++;
     } else if (c < 0x20 || c == 0x7f) {
       s++; /* other control characters never reach a message, a topic or an email header */
@@ -243,10 +254,12 @@ char *incident_plain(const char *s, incident_name_fn name_of, void *arg, bool si
 
 char *incident_clean(const char *s, bool single_line)
 {
-  if (!s) s = "";
+  if (!s)
+    s = "";
   size_t n = strlen(s);
   char *out = malloc(n + 1);
-  if (!out) return NULL;
+  if (!out)
+    return NULL;
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
@@ -263,8 +276,10 @@ char *incident_clean(const char *s, bool single_line)
 bool incident_cut(char *s, size_t max)
 {
   size_t n = strlen(s);
-  if (n <= max) return false;
-  while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80) max--;
+  if (n <= max)
+    return false;
+  while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+    max--;
   s[max] = '\0';
   return true;
 }
@@ -275,10 +290,12 @@ static int parse_hhmm(const char *s, int *hh, int *mm, int *ss)
 {
   int n = 0;
   *ss = 0;
-  if (sscanf(s, "%2d:%2d:%2d%n", hh, mm, ss, &n) == 3 && s[n] == '\0') goto check;
+  if (sscanf(s, "%2d:%2d:%2d%n", hh, mm, ss, &n) == 3 && s[n] == '\0')
+    goto check;
   n = 0;
   *ss = 0;
-  if (sscanf(s, "%2d:%2d%n", hh, mm, &n) == 2 && s[n] == '\0') goto check;
+  if (sscanf(s, "%2d:%2d%n", hh, mm, &n) == 2 && s[n] == '\0')
+    goto check;
   return KX_EINVAL;
 check:
   return (*hh >= 0 && *hh < 24 && *mm >= 0 && *mm < 60 && *ss >= 0 && *ss < 60) ? 0 : KX_EINVAL;
@@ -286,12 +303,16 @@ check:
 
 int incident_parse_time(const char *zone, const char *text, int64_t now_ms, int64_t *out_ms)
 {
-  if (!zone || !text) return KX_EINVAL;
+  if (!zone || !text)
+    return KX_EINVAL;
   char s[64];
-  while (isspace((unsigned char)*text)) text++;
+  while (isspace((unsigned char)*text))
+    text++;
   size_t n = strlen(text);
-  while (n && isspace((unsigned char)text[n - 1])) n--;
-  if (n == 0 || n >= sizeof(s)) return KX_EINVAL;
+  while (n && isspace((unsigned char)text[n - 1]))
+    n--;
+  if (n == 0 || n >= sizeof(s))
+    return KX_EINVAL;
   memcpy(s, text, n);
   s[n] = '\0';
   if (strcasecmp(s, "now") == 0) {
@@ -306,19 +327,23 @@ int incident_parse_time(const char *zone, const char *text, int64_t now_ms, int6
   }
   if (n > 4 && strcasecmp(s + n - 4, " ago") == 0) {
     s[n - 4] = '\0';
-    if (time_parse_duration(s, &d) != 0) return KX_EINVAL;
+    if (time_parse_duration(s, &d) != 0)
+      return KX_EINVAL;
     *out_ms = now_ms - d;
     return 0;
   }
   int hh, mm, ss;
   struct kx_local now;
   if (parse_hhmm(s, &hh, &mm, &ss) == 0) {
-    if (tz_to_local(zone, now_ms, &now)) return KX_EINVAL;
+    if (tz_to_local(zone, now_ms, &now))
+      return KX_EINVAL;
     int64_t at;
-    if (tz_from_local(zone, now.y, now.m, now.d, hh, mm, ss, &at)) return KX_EINVAL;
+    if (tz_from_local(zone, now.y, now.m, now.d, hh, mm, ss, &at))
+      return KX_EINVAL;
     if (at > now_ms) {
       struct kx_date y = date_add_days((struct kx_date){now.y, now.m, now.d}, -1);
-      if (tz_from_local(zone, y.y, y.m, y.d, hh, mm, ss, &at)) return KX_EINVAL;
+      if (tz_from_local(zone, y.y, y.m, y.d, hh, mm, ss, &at))
+        return KX_EINVAL;
     }
     *out_ms = at;
     return 0;
@@ -339,7 +364,8 @@ int incident_channel_base(const char *zone, int64_t at_ms, char *out, size_t siz
 {
   struct kx_local l;
   int rc = tz_to_local(zone ? zone : "UTC", at_ms, &l);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   int n = snprintf(out, size, "incident-%04d%02d%02d", l.y, l.m, l.d);
   return (n > 0 && (size_t)n < size) ? 0 : KX_ETOOBIG;
 }

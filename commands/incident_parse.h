@@ -15,8 +15,7 @@
 #include "command.h"
 #include "config.h"
 
-struct incident_declare_args
-{
+struct incident_declare_args {
   bool drill;
   const struct severity *severity; /* NULL: not given (the default applies) */
   const char *rota;                /* points into the args; NULL: not given */
@@ -42,10 +41,7 @@ typedef const char *(*incident_name_fn)(void *arg, const char *user_id);
  * <https://x|label> to "label (https://x)", &amp; &lt; &gt; decoded, control characters
  * dropped; with single_line, newlines and tabs become spaces. Leading and trailing blanks
  * are trimmed. NULL only when out of memory. */
-char *incident_plain(const char *slack_text,
-                     incident_name_fn name_of,
-                     void *arg,
-                     bool single_line);
+char *incident_plain(const char *slack_text, incident_name_fn name_of, void *arg, bool single_line);
 
 /* Text typed into a modal's plain-text input (not escaped by Slack): control characters
  * dropped (newlines kept unless single_line), blanks trimmed. NULL only when out of memory. */

@@ -22,13 +22,11 @@
 
 /* ---- people ------------------------------------------------------------------------------ */
 
-const char *inc_who(struct cmd_ctx *ctx,
-                    enum cmd_platform platform,
-                    const char *user,
-                    char *buf,
-                    size_t size)
+const char *inc_who(
+    struct cmd_ctx *ctx, enum cmd_platform platform, const char *user, char *buf, size_t size)
 {
-  if (!user || !*user) return NULL;
+  if (!user || !*user)
+    return NULL;
   const struct person *p = cmd_person_for_user(ctx, platform, user);
   snprintf(buf, size, "%s", p ? p->id : user);
   return buf;
@@ -36,31 +34,36 @@ const char *inc_who(struct cmd_ctx *ctx,
 
 int inc_md_who(struct buf *b, struct cmd_ctx *ctx, const char *who)
 {
-  if (!who) return md_raw(b, "nobody");
-  if (config_person(ctx->config, who)) return md_person(b, who);
+  if (!who)
+    return md_raw(b, "nobody");
+  if (config_person(ctx->config, who))
+    return md_person(b, who);
   return md_user(b, who);
 }
 
 const char *inc_who_name(struct cmd_ctx *ctx, const char *who)
 {
-  if (!who) return "klaxon";
+  if (!who)
+    return "klaxon";
   const struct person *p = config_person(ctx->config, who);
   return p ? cmd_person_name(p) : who;
 }
 
 char *inc_who_slack(struct cmd_ctx *ctx, const char *who)
 {
-  if (!who) return NULL;
+  if (!who)
+    return NULL;
   const struct person *p = config_person(ctx->config, who);
-  if (p) return cmd_person_slack(ctx, p);
+  if (p)
+    return cmd_person_slack(ctx, p);
   /* A platform id kept as is: Slack user ids start with U or W. */
   return (who[0] == 'U' || who[0] == 'W') ? kx_strdup(who) : NULL;
 }
 
-/* ---- what people type --------------------------------------------------------------------------- */
+/* ---- what people type ---------------------------------------------------------------------------
+ */
 
-struct names
-{
+struct names {
   struct cmd_ctx *ctx;
   enum cmd_platform platform;
 };
@@ -93,13 +96,11 @@ int inc_reply_markup(struct cmd_reply *reply, struct buf *b)
 }
 
 /* A person named in an argument, as a who: a config person, or a platform user mention. */
-const char *inc_arg_who(struct cmd_ctx *ctx,
-                           const struct cmd_request *req,
-                           const char *arg,
-                           char *buf,
-                           size_t size)
+const char *inc_arg_who(
+    struct cmd_ctx *ctx, const struct cmd_request *req, const char *arg, char *buf, size_t size)
 {
-  if (strcasecmp(arg, "me") == 0) return inc_who(ctx, req->platform, req->user, buf, size);
+  if (strcasecmp(arg, "me") == 0)
+    return inc_who(ctx, req->platform, req->user, buf, size);
   const struct person *p = cmd_person_arg(ctx, req->platform, arg);
   if (p) {
     snprintf(buf, size, "%s", p->id);
@@ -116,8 +117,10 @@ const char *inc_arg_who(struct cmd_ctx *ctx,
 int inc_unknown_person(struct cmd_reply *reply, const char *arg, const char *usage)
 {
   char *esc = md_escape(arg);
-  cmd_reply_printf(reply, "I don't know who `%s` is. Mention them (`@name`) or use their klaxon "
-                          "id. Usage: `%s`", esc ? esc : "", usage);
+  cmd_reply_printf(reply,
+                   "I don't know who `%s` is. Mention them (`@name`) or use their klaxon "
+                   "id. Usage: `%s`",
+                   esc ? esc : "", usage);
   free(esc);
   return KX_EINVAL;
 }
@@ -136,8 +139,10 @@ int inc_md_ref(struct buf *b, const struct incident *inc)
 
 int inc_md_channel(struct buf *b, const struct incident *inc)
 {
-  if (inc->channel && !out_is_teams(inc->channel)) return md_channel(b, inc->channel);
-  if (inc->channel_name) return md_printf(b, "#%s", inc->channel_name);
+  if (inc->channel && !out_is_teams(inc->channel))
+    return md_channel(b, inc->channel);
+  if (inc->channel_name)
+    return md_printf(b, "#%s", inc->channel_name);
   return md_raw(b, "(no channel yet)");
 }
 
@@ -162,10 +167,12 @@ static int list_open_channels(struct cmd_ctx *ctx, struct cmd_reply *reply)
   struct incident *list = NULL;
   size_t n = 0;
   int rc = incidents_list(ctx->db, INCIDENTS_OPEN, 0, 0, &list, &n);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   if (n == 0) {
-    cmd_reply_printf(reply, "There is no open incident. Declare one with "
-                            "`/incident declare [SEV] TITLE`.");
+    cmd_reply_printf(reply,
+                     "There is no open incident. Declare one with "
+                     "`/incident declare [SEV] TITLE`.");
   } else {
     cmd_reply_printf(reply, "Open incidents:");
     for (size_t i = 0; i < n && i < 10; i++) {
@@ -192,17 +199,22 @@ int inc_current(struct cmd_ctx *ctx,
                 struct incident *out)
 {
   int rc = incidents_by_channel(ctx->db, req->channel, out);
-  if (rc == 0) return 0;
-  if (rc != KX_ENOTFOUND) return rc;
-  cmd_reply_printf(reply, "`/incident %s` works in an incident's own channel, and this is not "
-                          "one. Run it there. ", what);
+  if (rc == 0)
+    return 0;
+  if (rc != KX_ENOTFOUND)
+    return rc;
+  cmd_reply_printf(reply,
+                   "`/incident %s` works in an incident's own channel, and this is not "
+                   "one. Run it there. ",
+                   what);
   rc = list_open_channels(ctx, reply);
   return rc ? rc : KX_EINVAL;
 }
 
 int inc_need_open(const struct incident *inc, struct cmd_reply *reply, const char *what)
 {
-  if (incident_is_open(inc)) return 0;
+  if (incident_is_open(inc))
+    return 0;
   cmd_reply_printf(reply, "Incident #%lld is %s, so `/incident %s` does not apply any more.%s",
                    (long long)inc->id, inc->status, what,
                    inc->closed_at ? "" : " Reopen it with `/incident reopen` first.");
@@ -226,33 +238,38 @@ static void field_who(struct msg *m, struct cmd_ctx *ctx, const char *label, con
 struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
 {
   struct msg *m = msg_new();
-  if (!m) return NULL;
+  if (!m)
+    return NULL;
   char t[64], t2[64];
   char *header = kx_asprintf("%s Incident #%lld: %s", inc->drill ? "DRILL —" : "\xF0\x9F\x9A\xA8",
                              (long long)inc->id, inc->title);
-  char *fallback = kx_asprintf("%sIncident #%lld (%s, %s): %s", inc_prefix(inc),
-                               (long long)inc->id, inc->severity, inc->status, inc->title);
+  char *fallback = kx_asprintf("%sIncident #%lld (%s, %s): %s", inc_prefix(inc), (long long)inc->id,
+                               inc->severity, inc->status, inc->title);
   msg_set_header(m, header);
   msg_set_fallback(m, fallback);
   free(header);
   free(fallback);
   struct buf b;
   md_init(&b);
-  if (inc->drill) md_raw(&b, ":test_tube: *This is a drill.* No stakeholders are notified.\n");
+  if (inc->drill)
+    md_raw(&b, ":test_tube: *This is a drill.* No stakeholders are notified.\n");
   if (inc->description) {
     md_text(&b, inc->description);
     md_raw(&b, "\n");
   }
-  if (b.len) msg_section_take(m, &b);
+  if (b.len)
+    msg_section_take(m, &b);
   buf_free(&b);
   msg_field(m, "Severity", inc->severity);
   md_init(&b);
   md_text(&b, inc->status);
-  if (inc->acknowledged_at && incident_is_open(inc)) md_raw(&b, " (acknowledged)");
+  if (inc->acknowledged_at && incident_is_open(inc))
+    md_raw(&b, " (acknowledged)");
   msg_field(m, "Status", b.data ? b.data : inc->status);
   buf_free(&b);
   static const char *const labels[INCIDENT_N_ROLES] = {"Commander", "Scribe", "Comms", "Ops"};
-  for (int r = 0; r < INCIDENT_N_ROLES; r++) field_who(m, ctx, labels[r], inc->roles[r]);
+  for (int r = 0; r < INCIDENT_N_ROLES; r++)
+    field_who(m, ctx, labels[r], inc->roles[r]);
   md_init(&b);
   inc_md_who(&b, ctx, inc->declared_by);
   md_printf(&b, "\n%s", inc_local_time(ctx, inc->declared_at, t, sizeof(t)));
@@ -274,13 +291,15 @@ struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
       md_raw(&b, ": ");
       md_text(&b, inc->resolution);
     }
-    if (inc->closed_at) md_raw(&b, "\nClosed; the postmortem is done.");
+    if (inc->closed_at)
+      md_raw(&b, "\nClosed; the postmortem is done.");
     msg_section_take(m, &b);
     buf_free(&b);
   }
   md_init(&b);
-  md_printf(&b, "`/incident help` for the commands. Everything said here is the timeline; "
-                "react with :pushpin: to mark a key event.");
+  md_printf(&b,
+            "`/incident help` for the commands. Everything said here is the timeline; "
+            "react with :pushpin: to mark a key event.");
   msg_context(m, b.data ? b.data : "");
   buf_free(&b);
   return m;
@@ -289,10 +308,11 @@ struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
 char *inc_topic(struct cmd_ctx *ctx, const struct incident *inc)
 {
   const char *ic = inc->roles[INCIDENT_ROLE_COMMANDER];
-  char *topic = kx_asprintf("%s%s | %s | IC: %s | #%lld %s", inc->drill ? "DRILL | " : "",
-                            inc->severity, inc->status, ic ? inc_who_name(ctx, ic) : "none",
-                            (long long)inc->id, inc->title);
-  if (!topic) return NULL;
+  char *topic =
+      kx_asprintf("%s%s | %s | IC: %s | #%lld %s", inc->drill ? "DRILL | " : "", inc->severity,
+                  inc->status, ic ? inc_who_name(ctx, ic) : "none", (long long)inc->id, inc->title);
+  if (!topic)
+    return NULL;
   /* setTopic takes plain text (no formatting) of at most 250 characters. Slack escapes it
    * itself, so & stays &; < and > become look-alikes, so nothing in a title can ever read
    * as a <!channel> or <@U…> there. */
@@ -308,9 +328,11 @@ char *inc_topic(struct cmd_ctx *ctx, const struct incident *inc)
       rc = buf_append(&b, p, 1);
   }
   free(topic);
-  if (rc) return NULL;
+  if (rc)
+    return NULL;
   char *safe = buf_take(&b);
-  if (safe) incident_cut(safe, 240);
+  if (safe)
+    incident_cut(safe, 240);
   return safe;
 }
 
@@ -318,8 +340,10 @@ int inc_refresh(struct cmd_ctx *ctx, int64_t id, bool topic)
 {
   struct incident inc;
   int rc = incidents_get(ctx->db, id, &inc);
-  if (rc) return rc;
-  if (!inc.channel) goto done;
+  if (rc)
+    return rc;
+  if (!inc.channel)
+    goto done;
   if (topic && !out_is_teams(inc.channel)) {
     char *text = inc_topic(ctx, &inc);
     cJSON *body = cJSON_CreateObject();
@@ -332,9 +356,10 @@ int inc_refresh(struct cmd_ctx *ctx, int64_t id, bool topic)
     cJSON_AddStringToObject(body, "channel", inc.channel);
     cJSON_AddStringToObject(body, "topic", text);
     free(text);
-    rc = out_slack_call(ctx, "conversations.setTopic", inc.channel, body, OUTBOX_NORMAL, NULL,
-                        NULL, NULL);
-    if (rc) goto done;
+    rc = out_slack_call(ctx, "conversations.setTopic", inc.channel, body, OUTBOX_NORMAL, NULL, NULL,
+                        NULL);
+    if (rc)
+      goto done;
   }
   if (inc.summary_ts) {
     struct msg *m = inc_summary_msg(ctx, &inc);
@@ -373,7 +398,8 @@ int inc_say(struct cmd_ctx *ctx,
     return 0;
   }
   struct msg *m = markup_msg(markup, fallback);
-  if (!m) return KX_ENOMEM;
+  if (!m)
+    return KX_ENOMEM;
   int rc = out_post(ctx, inc->channel, m, priority, NULL, NULL, NULL);
   msg_free(m);
   return rc;
@@ -386,7 +412,8 @@ int inc_announce(struct cmd_ctx *ctx,
 {
   (void)inc;
   struct msg *m = markup_msg(markup, fallback);
-  if (!m) return KX_ENOMEM;
+  if (!m)
+    return KX_ENOMEM;
   int rc = out_announce(ctx, OUT_ANNOUNCE, NULL, m, OUTBOX_NORMAL, NULL, NULL);
   msg_free(m);
   return rc < 0 ? rc : 0;
@@ -396,7 +423,8 @@ int inc_announce(struct cmd_ctx *ctx,
 static void header_safe(char *s)
 {
   for (; *s; s++)
-    if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = ' ';
+    if ((unsigned char)*s < 0x20 || *s == 0x7f)
+      *s = ' ';
 }
 
 static int email(struct cmd_ctx *ctx, const char *to, const char *subject, const char *text)
@@ -412,7 +440,8 @@ static int email(struct cmd_ctx *ctx, const char *to, const char *subject, const
   cJSON_AddStringToObject(body, "text", text);
   char *json = cJSON_PrintUnformatted(body);
   cJSON_Delete(body);
-  if (!json) return KX_ENOMEM;
+  if (!json)
+    return KX_ENOMEM;
   struct outbox_new row = {.platform = "email",
                            .method = "email.send",
                            .queue = "email",
@@ -430,7 +459,8 @@ int inc_stakeholders(struct cmd_ctx *ctx,
                      const char *detail)
 {
   const struct severity *sev = config_severity(ctx->config, inc->severity);
-  if (inc->drill || !sev || !sev->stakeholders) return 0;
+  if (inc->drill || !sev || !sev->stakeholders)
+    return 0;
   struct buf b;
   md_init(&b);
   md_raw(&b, ":loudspeaker: ");
@@ -442,19 +472,24 @@ int inc_stakeholders(struct cmd_ctx *ctx,
   md_raw(&b, "\nIncident channel: ");
   inc_md_channel(&b, inc);
   struct msg *m = markup_msg(&b, headline);
-  if (!m) return KX_ENOMEM;
+  if (!m)
+    return KX_ENOMEM;
   int rc = out_announce(ctx, OUT_STAKEHOLDERS, NULL, m, OUTBOX_NORMAL, NULL, NULL);
   msg_free(m);
-  if (rc < 0) return rc;
-  if (!ctx->config->smtp.url) return 0;
+  if (rc < 0)
+    return rc;
+  if (!ctx->config->smtp.url)
+    return 0;
   char *subject = kx_asprintf("[klaxon] %s", headline);
-  char *text = kx_asprintf("%s\n\n%s%sIncident #%lld: %s\nSeverity: %s\nStatus: %s\nChannel: %s\n"
-                           "\nThis message was sent by klaxon to the stakeholders of %s incidents.\n",
-                           headline, detail ? detail : "", detail && *detail ? "\n\n" : "",
-                           (long long)inc->id, inc->title, inc->severity, inc->status,
-                           inc->channel_name ? inc->channel_name : "-", inc->severity);
+  char *text = kx_asprintf(
+      "%s\n\n%s%sIncident #%lld: %s\nSeverity: %s\nStatus: %s\nChannel: %s\n"
+      "\nThis message was sent by klaxon to the stakeholders of %s incidents.\n",
+      headline, detail ? detail : "", detail && *detail ? "\n\n" : "", (long long)inc->id,
+      inc->title, inc->severity, inc->status, inc->channel_name ? inc->channel_name : "-",
+      inc->severity);
   rc = (subject && text) ? 0 : KX_ENOMEM;
-  if (subject) header_safe(subject);
+  if (subject)
+    header_safe(subject);
   for (size_t i = 0; rc == 0 && i < ctx->config->smtp.n_stakeholders; i++)
     rc = email(ctx, ctx->config->smtp.stakeholders[i], subject, text);
   free(subject);
@@ -464,7 +499,8 @@ int inc_stakeholders(struct cmd_ctx *ctx,
 
 int inc_announce_new(struct cmd_ctx *ctx, const struct incident *inc)
 {
-  if (inc->announced_at) return 0;
+  if (inc->announced_at)
+    return 0;
   struct buf b;
   md_init(&b);
   md_raw(&b, inc->drill ? ":test_tube: *Drill* — " : ":rotating_light: ");
@@ -487,7 +523,8 @@ int inc_announce_new(struct cmd_ctx *ctx, const struct incident *inc)
     rc = head ? inc_stakeholders(ctx, inc, head, inc->description) : KX_ENOMEM;
     free(head);
   }
-  if (rc == 0) rc = incidents_set_time(ctx->db, inc->id, INCIDENT_F_ANNOUNCED_AT, ctx->now_ms);
+  if (rc == 0)
+    rc = incidents_set_time(ctx->db, inc->id, INCIDENT_F_ANNOUNCED_AT, ctx->now_ms);
   return rc;
 }
 
@@ -500,36 +537,43 @@ size_t inc_paged(struct cmd_ctx *ctx,
                  size_t max)
 {
   const struct rota *r = inc->rota ? config_rota(ctx->config, inc->rota) : NULL;
-  if (!r || !sev || max < 2) return 0;
+  if (!r || !sev || max < 2)
+    return 0;
   struct oncall_view v;
-  if (oncall_at(ctx, r, ctx->now_ms, &v) != 0) return 0;
+  if (oncall_at(ctx, r, ctx->now_ms, &v) != 0)
+    return 0;
   size_t n = 0;
   const struct person *p = oncall_primary(ctx, &v);
-  bool primary = sev->page_primary ||
-                 (sev->page_business_hours && rota_in_business_hours(r, ctx->now_ms));
-  if (primary && p) snprintf(whos[n++], 64, "%s", p->id);
+  bool primary =
+      sev->page_primary || (sev->page_business_hours && rota_in_business_hours(r, ctx->now_ms));
+  if (primary && p)
+    snprintf(whos[n++], 64, "%s", p->id);
   const struct person *s = oncall_secondary(ctx, &v);
-  if (sev->page_secondary && s) snprintf(whos[n++], 64, "%s", s->id);
+  if (sev->page_secondary && s)
+    snprintf(whos[n++], 64, "%s", s->id);
   oncall_view_free(&v);
   return n;
 }
 
 int inc_invite(struct cmd_ctx *ctx, const struct incident *inc, const char *const *whos, size_t n)
 {
-  if (!inc->channel || out_is_teams(inc->channel)) return 0;
+  if (!inc->channel || out_is_teams(inc->channel))
+    return 0;
   struct buf users;
   buf_init(&users, 4096);
   int rc = buf_puts(&users, "");
   for (size_t i = 0; rc == 0 && i < n; i++) {
     char *id = inc_who_slack(ctx, whos[i]);
-    if (!id) continue;
+    if (!id)
+      continue;
     bool dup = (ctx->slack_bot_user && strcmp(id, ctx->slack_bot_user) == 0);
     for (size_t j = 0; !dup && j < i; j++) {
       char *other = inc_who_slack(ctx, whos[j]);
       dup = other && strcmp(other, id) == 0;
       free(other);
     }
-    if (!dup) rc = buf_printf(&users, "%s%s", users.len ? "," : "", id);
+    if (!dup)
+      rc = buf_printf(&users, "%s%s", users.len ? "," : "", id);
     free(id);
   }
   if (rc || users.len == 0) {
@@ -546,8 +590,8 @@ int inc_invite(struct cmd_ctx *ctx, const struct incident *inc, const char *cons
   /* force: invite the ones Slack accepts even if one is already in or unknown. */
   cJSON_AddBoolToObject(body, "force", 1);
   buf_free(&users);
-  return out_slack_call(ctx, "conversations.invite", inc->channel, body, OUTBOX_URGENT, NULL,
-                        NULL, NULL);
+  return out_slack_call(ctx, "conversations.invite", inc->channel, body, OUTBOX_URGENT, NULL, NULL,
+                        NULL);
 }
 
 /* ---- jobs ------------------------------------------------------------------------------------ */
@@ -581,8 +625,8 @@ int inc_schedule_resolve_target(struct cmd_ctx *ctx, const struct incident *inc)
     int rc = jobs_cancel(ctx->db, key, ctx->now_ms);
     return rc < 0 ? rc : 0;
   }
-  return jobs_upsert(ctx->db, INC_JOB_RESOLVE_TARGET, key, inc->declared_at + sev->resolve_ms,
-                     ref, ctx->now_ms);
+  return jobs_upsert(ctx->db, INC_JOB_RESOLVE_TARGET, key, inc->declared_at + sev->resolve_ms, ref,
+                     ctx->now_ms);
 }
 
 int inc_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id)
@@ -591,6 +635,7 @@ int inc_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id)
   job_key(key, sizeof(key), id, "update");
   int rc = jobs_cancel(ctx->db, key, ctx->now_ms);
   job_key(key, sizeof(key), id, "resolve-target");
-  if (rc >= 0) rc = jobs_cancel(ctx->db, key, ctx->now_ms);
+  if (rc >= 0)
+    rc = jobs_cancel(ctx->db, key, ctx->now_ms);
   return rc < 0 ? rc : 0;
 }

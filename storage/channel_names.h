@@ -20,19 +20,10 @@
 /* Reserve the first free name of `base`, `base`-2, `base`-3 … for the incident and copy it to
  * out (size >= CHANNEL_NAME_MAX + 1). KX_ETOOBIG when all are used or the name would be too
  * long. */
-int channel_names_reserve(struct db *db,
-                          const char *base,
-                          int64_t incident_id,
-                          int64_t now_ms,
-                          char *out,
-                          size_t size);
+int channel_names_reserve(
+    struct db *db, const char *base, int64_t incident_id, int64_t now_ms, char *out, size_t size);
 
-enum channel_name_state
-{
-  CHANNEL_NAME_RESERVED = 0,
-  CHANNEL_NAME_CREATED,
-  CHANNEL_NAME_TAKEN
-};
+enum channel_name_state { CHANNEL_NAME_RESERVED = 0, CHANNEL_NAME_CREATED, CHANNEL_NAME_TAKEN };
 int channel_names_set_state(struct db *db, const char *name, enum channel_name_state state);
 /* The state of a name, or KX_ENOTFOUND. */
 int channel_names_state(struct db *db, const char *name);

@@ -32,9 +32,11 @@ int incident_actions_add(struct db *db,
       "INSERT INTO incident_actions (incident_id, number, owner, text, created_by, created_at)"
       " VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM incident_actions WHERE"
       " incident_id = ?1), ?2, ?3, ?4, ?5) RETURNING number";
-  if (!text || !*text) return KX_EINVAL;
+  if (!text || !*text)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_text(st, 2, owner);
   db_bind_text(st, 3, text);
@@ -42,18 +44,18 @@ int incident_actions_add(struct db *db,
   db_bind_int64(st, 5, now_ms);
   int rc = sqlite3_step(st);
   int64_t number = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-  if (rc == SQLITE_ROW) rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    rc = sqlite3_step(st);
   sqlite3_reset(st);
-  if (rc != SQLITE_DONE) return db_fail(db, rc, "incident_actions_add");
-  if (number_out) *number_out = number;
+  if (rc != SQLITE_DONE)
+    return db_fail(db, rc, "incident_actions_add");
+  if (number_out)
+    *number_out = number;
   return 0;
 }
 
-int incident_actions_done(struct db *db,
-                          int64_t incident_id,
-                          int64_t number,
-                          const char *who,
-                          int64_t now_ms)
+int incident_actions_done(
+    struct db *db, int64_t incident_id, int64_t number, const char *who, int64_t now_ms)
 {
   static const char sql[] =
       "UPDATE incident_actions SET done_at = ?, done_by = ? WHERE incident_id = ? AND number = ?"
@@ -61,28 +63,29 @@ int incident_actions_done(struct db *db,
   static const char exists[] =
       "SELECT 1 FROM incident_actions WHERE incident_id = ? AND number = ?";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, now_ms ? now_ms : 1);
   db_bind_text(st, 2, who);
   db_bind_int64(st, 3, incident_id);
   db_bind_int64(st, 4, number);
   int rc = db_step_done(db, st, "incident_actions_done");
-  if (rc || db_changes(db) > 0) return rc;
+  if (rc || db_changes(db) > 0)
+    return rc;
   st = db_stmt(db, exists);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_int64(st, 2, number);
   rc = sqlite3_step(st);
   sqlite3_reset(st);
-  if (rc == SQLITE_ROW) return KX_EEXISTS;
+  if (rc == SQLITE_ROW)
+    return KX_EEXISTS;
   return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incident_actions_done");
 }
 
-int incident_actions_list(struct db *db,
-                          int64_t incident_id,
-                          bool open_only,
-                          struct incident_action **out,
-                          size_t *n)
+int incident_actions_list(
+    struct db *db, int64_t incident_id, bool open_only, struct incident_action **out, size_t *n)
 {
   static const char sql[] =
       "SELECT a.id, a.incident_id, a.number, a.owner, a.text, a.created_by, a.created_at,"
@@ -92,7 +95,8 @@ int incident_actions_list(struct db *db,
   *out = NULL;
   *n = 0;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_int64(st, 2, open_only ? 1 : 0);
   struct incident_action *list = NULL;
@@ -153,18 +157,16 @@ void incident_actions_free(struct incident_action *items, size_t n)
   free(items);
 }
 
-int incident_actions_count(struct db *db,
-                           int64_t from_ms,
-                           int64_t to_ms,
-                           int64_t *total,
-                           int64_t *done)
+int incident_actions_count(
+    struct db *db, int64_t from_ms, int64_t to_ms, int64_t *total, int64_t *done)
 {
   static const char sql[] =
       "SELECT COUNT(*), COALESCE(SUM(a.done_at > 0), 0) FROM incident_actions a JOIN incidents"
       " i ON i.id = a.incident_id WHERE i.drill = 0 AND (?1 = 0 AND ?2 = 0 OR (i.declared_at"
       " >= ?1 AND i.declared_at < ?2))";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, from_ms);
   db_bind_int64(st, 2, to_ms);
   int rc = sqlite3_step(st);

@@ -15,8 +15,7 @@
 
 #include "db.h"
 
-struct incident_action
-{
+struct incident_action {
   int64_t id;
   int64_t incident_id;
   int64_t number; /* 1, 2, 3 … within the incident */
@@ -39,25 +38,16 @@ int incident_actions_add(struct db *db,
                          const char *created_by,
                          int64_t now_ms,
                          int64_t *number_out);
-int incident_actions_done(struct db *db,
-                          int64_t incident_id,
-                          int64_t number,
-                          const char *who,
-                          int64_t now_ms);
+int incident_actions_done(
+    struct db *db, int64_t incident_id, int64_t number, const char *who, int64_t now_ms);
 /* Items of one incident (incident_id > 0) or of every incident (0), open ones only when
  * open_only, ordered by incident then number. */
-int incident_actions_list(struct db *db,
-                          int64_t incident_id,
-                          bool open_only,
-                          struct incident_action **out,
-                          size_t *n);
+int incident_actions_list(
+    struct db *db, int64_t incident_id, bool open_only, struct incident_action **out, size_t *n);
 void incident_actions_free(struct incident_action *items, size_t n);
 /* Items of incidents declared in [from_ms, to_ms) (0, 0: all time), drills left out: how many,
  * and how many are done — the completion rate. */
-int incident_actions_count(struct db *db,
-                           int64_t from_ms,
-                           int64_t to_ms,
-                           int64_t *total,
-                           int64_t *done);
+int incident_actions_count(
+    struct db *db, int64_t from_ms, int64_t to_ms, int64_t *total, int64_t *done);
 
 #endif

@@ -12,11 +12,8 @@
 #include "incidents.h"
 
 /* Give the role to `who` (a person id or platform user id; NULL: nobody). */
-int incident_roles_set(struct db *db,
-                       int64_t incident_id,
-                       enum incident_role role,
-                       const char *who,
-                       int64_t now_ms);
+int incident_roles_set(
+    struct db *db, int64_t incident_id, enum incident_role role, const char *who, int64_t now_ms);
 /* The holder (a copy the caller frees), or NULL when nobody holds it. */
 char *incident_roles_get(struct db *db, int64_t incident_id, enum incident_role role);
 

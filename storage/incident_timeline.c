@@ -31,9 +31,11 @@ int timeline_add(struct db *db, const struct timeline_new *e, int64_t *id_out)
   static const char sql[] =
       "INSERT INTO incident_timeline (incident_id, kind, who, text, at, key_system, source_ts,"
       " created_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING";
-  if (!e->kind || !e->text) return KX_EINVAL;
+  if (!e->kind || !e->text)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, e->incident_id);
   db_bind_text(st, 2, e->kind);
   db_bind_text(st, 3, e->who);
@@ -43,30 +45,33 @@ int timeline_add(struct db *db, const struct timeline_new *e, int64_t *id_out)
   db_bind_text(st, 7, e->source_ts);
   db_bind_int64(st, 8, e->now_ms);
   int rc = db_step_done(db, st, "timeline_add");
-  if (rc) return rc;
-  if (db_changes(db) == 0) return KX_EEXISTS;
-  if (id_out) *id_out = db_last_id(db);
+  if (rc)
+    return rc;
+  if (db_changes(db) == 0)
+    return KX_EEXISTS;
+  if (id_out)
+    *id_out = db_last_id(db);
   return 0;
 }
 
-int timeline_edit(struct db *db,
-                  int64_t incident_id,
-                  const char *source_ts,
-                  const char *text,
-                  int64_t now_ms)
+int timeline_edit(
+    struct db *db, int64_t incident_id, const char *source_ts, const char *text, int64_t now_ms)
 {
   static const char sql[] =
       "UPDATE incident_timeline SET text = ?, edited_at = ? WHERE incident_id = ? AND"
       " source_ts = ? AND deleted_at = 0";
-  if (!source_ts || !text) return KX_EINVAL;
+  if (!source_ts || !text)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, text);
   db_bind_int64(st, 2, now_ms);
   db_bind_int64(st, 3, incident_id);
   db_bind_text(st, 4, source_ts);
   int rc = db_step_done(db, st, "timeline_edit");
-  if (rc == 0 && db_changes(db) == 0) return KX_ENOTFOUND;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_ENOTFOUND;
   return rc;
 }
 
@@ -76,14 +81,17 @@ int timeline_delete(struct db *db, int64_t incident_id, const char *source_ts, i
   static const char sql[] =
       "UPDATE incident_timeline SET deleted_at = ?, text = '' WHERE incident_id = ? AND"
       " source_ts = ? AND deleted_at = 0";
-  if (!source_ts) return KX_EINVAL;
+  if (!source_ts)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, now_ms ? now_ms : 1);
   db_bind_int64(st, 2, incident_id);
   db_bind_text(st, 3, source_ts);
   int rc = db_step_done(db, st, "timeline_delete");
-  if (rc == 0 && db_changes(db) == 0) return KX_ENOTFOUND;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_ENOTFOUND;
   return rc;
 }
 
@@ -93,7 +101,8 @@ int timeline_hide_kind(struct db *db, int64_t incident_id, const char *kind, int
       "UPDATE incident_timeline SET deleted_at = ? WHERE incident_id = ? AND kind = ? AND"
       " source_ts IS NULL AND deleted_at = 0";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, now_ms ? now_ms : 1);
   db_bind_int64(st, 2, incident_id);
   db_bind_text(st, 3, kind);
@@ -113,21 +122,21 @@ int timeline_mark(struct db *db, int64_t incident_id, const char *source_ts, enu
       "UPDATE incident_timeline SET pinned = 0 WHERE incident_id = ? AND source_ts = ? AND"
       " deleted_at = 0",
   };
-  if ((int)m < 0 || (size_t)m >= KX_ARRAY_SIZE(sql) || !source_ts) return KX_EINVAL;
+  if ((int)m < 0 || (size_t)m >= KX_ARRAY_SIZE(sql) || !source_ts)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql[m]);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_text(st, 2, source_ts);
   int rc = db_step_done(db, st, "timeline_mark");
-  if (rc == 0 && db_changes(db) == 0) return KX_ENOTFOUND;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_ENOTFOUND;
   return rc;
 }
 
-static int collect(struct db *db,
-                   sqlite3_stmt *st,
-                   struct timeline_entry **out,
-                   size_t *n,
-                   bool reverse)
+static int collect(
+    struct db *db, sqlite3_stmt *st, struct timeline_entry **out, size_t *n, bool reverse)
 {
   struct timeline_entry *list = NULL;
   size_t count = 0, cap = 0;
@@ -198,7 +207,8 @@ int timeline_list(struct db *db,
   *n = 0;
   bool latest = (flags & TIMELINE_LATEST) != 0;
   sqlite3_stmt *st = db_stmt(db, latest ? newest : oldest);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_int64(st, 2, (flags & TIMELINE_KEY_ONLY) ? 1 : 0);
   db_bind_int64(st, 3, limit ? (int64_t)limit : -1);
@@ -210,7 +220,8 @@ int64_t timeline_count(struct db *db, int64_t incident_id)
   static const char sql[] =
       "SELECT COUNT(*) FROM incident_timeline WHERE incident_id = ? AND deleted_at = 0";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   int rc = sqlite3_step(st);
   int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
@@ -237,7 +248,8 @@ int timeline_people(struct db *db, int64_t incident_id, char ***out, size_t *n)
   *out = NULL;
   *n = 0;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   char **list = NULL;
   size_t count = 0, cap = 0;
@@ -274,6 +286,7 @@ int timeline_people(struct db *db, int64_t incident_id, char ***out, size_t *n)
 
 void timeline_people_free(char **people, size_t n)
 {
-  for (size_t i = 0; people && i < n; i++) free(people[i]);
+  for (size_t i = 0; people && i < n; i++)
+    free(people[i]);
   free(people);
 }

@@ -19,17 +19,16 @@
 
 #include "db.h"
 
-struct timeline_entry
-{
+struct timeline_entry {
   int64_t id;
   int64_t incident_id;
-  char *kind;      /* "declared", "message", "note", "status", "severity", "role", "update",
-                      "ack", "impact", "escalation", "resolved", "reopened", "closed",
-                      "page", "action", "postmortem" … */
-  char *who;       /* person id or platform user id, may be NULL (klaxon itself) */
-  char *text;      /* plain text */
+  char *kind; /* "declared", "message", "note", "status", "severity", "role", "update",
+                 "ack", "impact", "escalation", "resolved", "reopened", "closed",
+                 "page", "action", "postmortem" … */
+  char *who;  /* person id or platform user id, may be NULL (klaxon itself) */
+  char *text; /* plain text */
   int64_t at_ms;
-  bool key;        /* any of the three reasons below */
+  bool key; /* any of the three reasons below */
   bool key_system;
   bool pinned;
   int reactions;   /* 📌 reactions on it */
@@ -37,8 +36,7 @@ struct timeline_entry
   int64_t edited_at;
 };
 
-struct timeline_new
-{
+struct timeline_new {
   int64_t incident_id;
   const char *kind;
   const char *who;
@@ -51,11 +49,8 @@ struct timeline_new
 
 int timeline_add(struct db *db, const struct timeline_new *e, int64_t *id_out);
 /* The message was edited: new text. KX_ENOTFOUND when it is not in the timeline. */
-int timeline_edit(struct db *db,
-                  int64_t incident_id,
-                  const char *source_ts,
-                  const char *text,
-                  int64_t now_ms);
+int timeline_edit(
+    struct db *db, int64_t incident_id, const char *source_ts, const char *text, int64_t now_ms);
 /* The message was deleted: hidden from the timeline for good. KX_ENOTFOUND as above. */
 int timeline_delete(struct db *db, int64_t incident_id, const char *source_ts, int64_t now_ms);
 
@@ -63,8 +58,7 @@ int timeline_delete(struct db *db, int64_t incident_id, const char *source_ts, i
  * returns how many or < 0. */
 int timeline_hide_kind(struct db *db, int64_t incident_id, const char *kind, int64_t now_ms);
 
-enum timeline_mark
-{
+enum timeline_mark {
   TIMELINE_REACTION_ADDED = 0,
   TIMELINE_REACTION_REMOVED,
   TIMELINE_PINNED,
@@ -73,8 +67,7 @@ enum timeline_mark
 /* 📌 and pins. KX_ENOTFOUND when the message is not in the timeline. */
 int timeline_mark(struct db *db, int64_t incident_id, const char *source_ts, enum timeline_mark m);
 
-enum timeline_list_flags
-{
+enum timeline_list_flags {
   TIMELINE_KEY_ONLY = 1 << 0,
   TIMELINE_LATEST = 1 << 1 /* the newest `limit` entries (still returned oldest first) */
 };

@@ -43,16 +43,16 @@ const char incidents_schema_v1[] =
     "CREATE INDEX incidents_by_declared ON incidents (declared_at);";
 
 /* Every read selects the same columns in this order (see read_row). */
-#define INCIDENT_COLUMNS                                                                        \
-  "i.id, i.title, i.description, i.severity, i.status, i.platform, i.channel, i.channel_name,"  \
-  " i.origin_channel, i.summary_ts, i.declared_by, i.declared_by_user, i.rota, i.drill,"         \
-  " i.alert_id, i.declared_at, i.impact_start_at, i.acknowledged_at, i.acknowledged_by,"         \
-  " i.resolved_at, i.resolved_by, i.resolution, i.closed_at, i.last_update_at,"                  \
-  " i.manager_called_at, i.postmortem_done_at, i.postmortem_url, i.announced_at,"                \
-  " i.channel_failures,"                                                                         \
-  " (SELECT who FROM incident_roles r WHERE r.incident_id = i.id AND r.role = 'commander'),"    \
-  " (SELECT who FROM incident_roles r WHERE r.incident_id = i.id AND r.role = 'scribe'),"       \
-  " (SELECT who FROM incident_roles r WHERE r.incident_id = i.id AND r.role = 'comms'),"        \
+#define INCIDENT_COLUMNS                                                                       \
+  "i.id, i.title, i.description, i.severity, i.status, i.platform, i.channel, i.channel_name," \
+  " i.origin_channel, i.summary_ts, i.declared_by, i.declared_by_user, i.rota, i.drill,"       \
+  " i.alert_id, i.declared_at, i.impact_start_at, i.acknowledged_at, i.acknowledged_by,"       \
+  " i.resolved_at, i.resolved_by, i.resolution, i.closed_at, i.last_update_at,"                \
+  " i.manager_called_at, i.postmortem_done_at, i.postmortem_url, i.announced_at,"              \
+  " i.channel_failures,"                                                                       \
+  " (SELECT who FROM incident_roles r WHERE r.incident_id = i.id AND r.role = 'commander'),"   \
+  " (SELECT who FROM incident_roles r WHERE r.incident_id = i.id AND r.role = 'scribe'),"      \
+  " (SELECT who FROM incident_roles r WHERE r.incident_id = i.id AND r.role = 'comms'),"       \
   " (SELECT who FROM incident_roles r WHERE r.incident_id = i.id AND r.role = 'ops')"
 
 static const char *const ROLE_NAMES[INCIDENT_N_ROLES] = {"commander", "scribe", "comms", "ops"};
@@ -64,24 +64,21 @@ const char *incident_role_name(enum incident_role r)
 
 int incident_role_parse(const char *w)
 {
-  static const struct
-  {
+  static const struct {
     const char *word;
     enum incident_role role;
   } words[] = {
-      {"commander", INCIDENT_ROLE_COMMANDER},
-      {"ic", INCIDENT_ROLE_COMMANDER},
-      {"lead", INCIDENT_ROLE_COMMANDER},
-      {"incident-commander", INCIDENT_ROLE_COMMANDER},
-      {"scribe", INCIDENT_ROLE_SCRIBE},
-      {"comms", INCIDENT_ROLE_COMMS},
-      {"communications", INCIDENT_ROLE_COMMS},
-      {"ops", INCIDENT_ROLE_OPS},
+      {"commander", INCIDENT_ROLE_COMMANDER},  {"ic", INCIDENT_ROLE_COMMANDER},
+      {"lead", INCIDENT_ROLE_COMMANDER},       {"incident-commander", INCIDENT_ROLE_COMMANDER},
+      {"scribe", INCIDENT_ROLE_SCRIBE},        {"comms", INCIDENT_ROLE_COMMS},
+      {"communications", INCIDENT_ROLE_COMMS}, {"ops", INCIDENT_ROLE_OPS},
       {"operations", INCIDENT_ROLE_OPS},
   };
-  if (!w) return -1;
+  if (!w)
+    return -1;
   for (size_t i = 0; i < KX_ARRAY_SIZE(words); i++)
-    if (strcasecmp(words[i].word, w) == 0) return (int)words[i].role;
+    if (strcasecmp(words[i].word, w) == 0)
+      return (int)words[i].role;
   return -1;
 }
 
@@ -123,7 +120,8 @@ static void read_row(sqlite3_stmt *st, struct incident *x)
   x->postmortem_url = db_col_text(st, c++);
   x->announced_at = sqlite3_column_int64(st, c++);
   x->channel_failures = sqlite3_column_int64(st, c++);
-  for (int r = 0; r < INCIDENT_N_ROLES; r++) x->roles[r] = db_col_text(st, c++);
+  for (int r = 0; r < INCIDENT_N_ROLES; r++)
+    x->roles[r] = db_col_text(st, c++);
 }
 
 /* A NULL from a text column we always fill means the allocation failed. */
@@ -134,7 +132,8 @@ static bool row_complete(const struct incident *x)
 
 void incident_clear(struct incident *x)
 {
-  if (!x) return;
+  if (!x)
+    return;
   free(x->title);
   free(x->description);
   free(x->severity);
@@ -147,7 +146,8 @@ void incident_clear(struct incident *x)
   free(x->declared_by);
   free(x->declared_by_user);
   free(x->rota);
-  for (int r = 0; r < INCIDENT_N_ROLES; r++) free(x->roles[r]);
+  for (int r = 0; r < INCIDENT_N_ROLES; r++)
+    free(x->roles[r]);
   free(x->acknowledged_by);
   free(x->resolved_by);
   free(x->resolution);
@@ -157,7 +157,8 @@ void incident_clear(struct incident *x)
 
 void incidents_free(struct incident *list, size_t n)
 {
-  for (size_t i = 0; list && i < n; i++) incident_clear(&list[i]);
+  for (size_t i = 0; list && i < n; i++)
+    incident_clear(&list[i]);
   free(list);
 }
 
@@ -167,9 +168,11 @@ int incidents_create(struct db *db, const struct incident_create *n, int64_t *id
       "INSERT INTO incidents (title, description, severity, status, platform, origin_channel,"
       " declared_by, declared_by_user, rota, drill, alert_id, declared_at, impact_start_at,"
       " last_update_at) VALUES (?,?,?,'" INCIDENT_INVESTIGATING "',?,?,?,?,?,?,?,?,?,?)";
-  if (!n->title || !n->severity) return KX_EINVAL;
+  if (!n->title || !n->severity)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, n->title);
   db_bind_text(st, 2, n->description);
   db_bind_text(st, 3, n->severity);
@@ -184,7 +187,8 @@ int incidents_create(struct db *db, const struct incident_create *n, int64_t *id
   db_bind_int64(st, 12, n->impact_start_at ? n->impact_start_at : n->declared_at);
   db_bind_int64(st, 13, n->declared_at);
   int rc = db_step_done(db, st, "incidents_create");
-  if (rc == 0 && id_out) *id_out = db_last_id(db);
+  if (rc == 0 && id_out)
+    *id_out = db_last_id(db);
   return rc;
 }
 
@@ -210,52 +214,50 @@ int incidents_get(struct db *db, int64_t id, struct incident *out)
 {
   static const char sql[] = "SELECT " INCIDENT_COLUMNS " FROM incidents i WHERE i.id = ?";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, id);
   return one(db, st, out, "incidents_get");
 }
 
 int incidents_by_channel(struct db *db, const char *channel, struct incident *out)
 {
-  static const char sql[] = "SELECT " INCIDENT_COLUMNS
-                            " FROM incidents i WHERE i.channel = ? ORDER BY i.id DESC LIMIT 1";
+  static const char sql[] =
+      "SELECT " INCIDENT_COLUMNS " FROM incidents i WHERE i.channel = ? ORDER BY i.id DESC LIMIT 1";
   if (!channel || !*channel) {
     memset(out, 0, sizeof(*out));
     return KX_ENOTFOUND;
   }
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, channel);
   return one(db, st, out, "incidents_by_channel");
 }
 
-int incidents_find_repeat(struct db *db,
-                          const char *who,
-                          const char *title,
-                          int64_t since_ms,
-                          int64_t *id_out)
+int incidents_find_repeat(
+    struct db *db, const char *who, const char *title, int64_t since_ms, int64_t *id_out)
 {
   static const char sql[] =
       "SELECT id FROM incidents WHERE declared_by IS ? AND title = ? AND declared_at >= ?"
       " AND resolved_at = 0 AND closed_at = 0 ORDER BY id DESC LIMIT 1";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, who);
   db_bind_text(st, 2, title);
   db_bind_int64(st, 3, since_ms);
   int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) *id_out = sqlite3_column_int64(st, 0);
+  if (rc == SQLITE_ROW)
+    *id_out = sqlite3_column_int64(st, 0);
   sqlite3_reset(st);
-  if (rc == SQLITE_ROW) return 0;
+  if (rc == SQLITE_ROW)
+    return 0;
   return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incidents_find_repeat");
 }
 
-int incidents_list(struct db *db,
-                   unsigned flags,
-                   int64_t from_ms,
-                   int64_t to_ms,
-                   struct incident **out,
-                   size_t *n)
+int incidents_list(
+    struct db *db, unsigned flags, int64_t from_ms, int64_t to_ms, struct incident **out, size_t *n)
 {
   static const char sql[] =
       "SELECT " INCIDENT_COLUMNS
@@ -265,7 +267,8 @@ int incidents_list(struct db *db,
   *out = NULL;
   *n = 0;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, (flags & INCIDENTS_OPEN) ? 1 : 0);
   db_bind_int64(st, 2, (flags & INCIDENTS_NO_DRILLS) ? 1 : 0);
   db_bind_int64(st, 3, from_ms);
@@ -316,15 +319,18 @@ int incidents_set_text(struct db *db, int64_t id, enum incident_text_field f, co
       "UPDATE incidents SET resolution = ? WHERE id = ?",
       "UPDATE incidents SET postmortem_url = ? WHERE id = ?",
   };
-  if ((int)f < 0 || f >= INCIDENT_N_TEXT_FIELDS) return KX_EINVAL;
+  if ((int)f < 0 || f >= INCIDENT_N_TEXT_FIELDS)
+    return KX_EINVAL;
   if ((f == INCIDENT_F_TITLE || f == INCIDENT_F_SEVERITY || f == INCIDENT_F_STATUS) && !value)
     return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql[f]);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, value);
   db_bind_int64(st, 2, id);
   int rc = db_step_done(db, st, "incidents_set_text");
-  if (rc == 0 && db_changes(db) == 0) return KX_ENOTFOUND;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_ENOTFOUND;
   return rc;
 }
 
@@ -341,12 +347,15 @@ int incidents_set_time(struct db *db, int64_t id, enum incident_time_field f, in
       "UPDATE incidents SET announced_at = ? WHERE id = ?",
       "UPDATE incidents SET channel_failures = ? WHERE id = ?",
   };
-  if ((int)f < 0 || f >= INCIDENT_N_TIME_FIELDS) return KX_EINVAL;
+  if ((int)f < 0 || f >= INCIDENT_N_TIME_FIELDS)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql[f]);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, value);
   db_bind_int64(st, 2, id);
   int rc = db_step_done(db, st, "incidents_set_time");
-  if (rc == 0 && db_changes(db) == 0) return KX_ENOTFOUND;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_ENOTFOUND;
   return rc;
 }

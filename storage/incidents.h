@@ -30,8 +30,7 @@
 #define INCIDENT_CLOSED "closed"
 
 /* The four incident roles, in display order. */
-enum incident_role
-{
+enum incident_role {
   INCIDENT_ROLE_COMMANDER = 0,
   INCIDENT_ROLE_SCRIBE,
   INCIDENT_ROLE_COMMS,
@@ -39,42 +38,40 @@ enum incident_role
   INCIDENT_N_ROLES
 };
 
-struct incident
-{
+struct incident {
   int64_t id;
   char *title;
-  char *description;    /* may be NULL */
-  char *severity;       /* a configured severity name */
-  char *status;         /* one of the words above */
-  char *platform;       /* "slack" or "teams": where it was declared */
-  char *channel;        /* where it talks; NULL until the channel exists */
-  char *channel_name;   /* "incident-20261124-2"; reserved before the channel exists */
-  char *origin_channel; /* where it was declared, may be NULL */
-  char *summary_ts;     /* the summary message in the channel (updated in place), may be NULL */
-  char *declared_by;    /* who */
+  char *description;      /* may be NULL */
+  char *severity;         /* a configured severity name */
+  char *status;           /* one of the words above */
+  char *platform;         /* "slack" or "teams": where it was declared */
+  char *channel;          /* where it talks; NULL until the channel exists */
+  char *channel_name;     /* "incident-20261124-2"; reserved before the channel exists */
+  char *origin_channel;   /* where it was declared, may be NULL */
+  char *summary_ts;       /* the summary message in the channel (updated in place), may be NULL */
+  char *declared_by;      /* who */
   char *declared_by_user; /* the declarer's platform user id, may be NULL */
-  char *rota;           /* whose on-call is involved, may be NULL */
+  char *rota;             /* whose on-call is involved, may be NULL */
   char *roles[INCIDENT_N_ROLES]; /* who holds each role, NULL when nobody */
   bool drill;
-  int64_t alert_id;     /* 0: not from an alert */
+  int64_t alert_id; /* 0: not from an alert */
   int64_t declared_at;
   int64_t impact_start_at; /* the alert's startsAt, else the declaration, or as set */
   int64_t acknowledged_at;
   char *acknowledged_by;
   int64_t resolved_at;
   char *resolved_by;
-  char *resolution;     /* the summary given with resolve, may be NULL */
+  char *resolution; /* the summary given with resolve, may be NULL */
   int64_t closed_at;
   int64_t last_update_at; /* the last status update (the declaration to begin with) */
   int64_t manager_called_at;
   int64_t postmortem_done_at;
   char *postmortem_url;
-  int64_t announced_at;   /* the announcement was written */
+  int64_t announced_at;     /* the announcement was written */
   int64_t channel_failures; /* conversations.create refusals so far */
 };
 
-struct incident_create
-{
+struct incident_create {
   const char *title;
   const char *description;
   const char *severity;
@@ -95,14 +92,10 @@ int incidents_get(struct db *db, int64_t id, struct incident *out);
 int incidents_by_channel(struct db *db, const char *channel, struct incident *out);
 /* An open incident declared by `who` with exactly this title at or after since_ms, for
  * repeated commands: *id_out = its id, or KX_ENOTFOUND. */
-int incidents_find_repeat(struct db *db,
-                          const char *who,
-                          const char *title,
-                          int64_t since_ms,
-                          int64_t *id_out);
+int incidents_find_repeat(
+    struct db *db, const char *who, const char *title, int64_t since_ms, int64_t *id_out);
 
-enum incidents_list_flags
-{
+enum incidents_list_flags {
   INCIDENTS_OPEN = 1 << 0,     /* neither resolved nor closed */
   INCIDENTS_NO_DRILLS = 1 << 1 /* leave drills out (statistics) */
 };
@@ -119,8 +112,7 @@ void incidents_free(struct incident *list, size_t n);
 bool incident_is_open(const struct incident *inc);
 
 /* Single-column updates; the column is named by the enum, never by a string. */
-enum incident_text_field
-{
+enum incident_text_field {
   INCIDENT_F_TITLE = 0,
   INCIDENT_F_SEVERITY,
   INCIDENT_F_STATUS,
@@ -133,8 +125,7 @@ enum incident_text_field
   INCIDENT_F_POSTMORTEM_URL,
   INCIDENT_N_TEXT_FIELDS
 };
-enum incident_time_field
-{
+enum incident_time_field {
   INCIDENT_F_IMPACT_START_AT = 0,
   INCIDENT_F_ACKNOWLEDGED_AT,
   INCIDENT_F_RESOLVED_AT,

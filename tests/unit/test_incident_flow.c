@@ -2,11 +2,11 @@
  * outbox, what the answers to those rows lead to (the channel, name_taken, a refusal and its
  * retry), the functions other features call (incident_declare, incident_timeline_add,
  * incident_attach_channel), drills, repeats, and the postmortem (built-in and a template). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,14 +29,16 @@ static const char CONFIG[] =
     "  - {id: bob, name: Bob Roe, slack: U0BOB00001}\n"
     "  - {id: erin, name: Erin Moe, slack: U0ERIN0001}\n"
     "rotas:\n"
-    "  - {name: platform, start: 2026-11-23, primary: [alice, bob], secondary: next, manager: erin}\n"
+    "  - {name: platform, start: 2026-11-23, primary: [alice, bob], secondary: next, manager: "
+    "erin}\n"
     "severities:\n"
-    "  - {name: P0, resolve: 1h, update_every: 15m, page: [primary, secondary], stakeholders: true}\n"
+    "  - {name: P0, resolve: 1h, update_every: 15m, page: [primary, secondary], stakeholders: "
+    "true}\n"
     "  - {name: P2, page: [primary]}\n"
-    "smtp: {url: \"smtp://127.0.0.1:2525\", from: klaxon@example.com, stakeholders: [cto@example.com]}\n";
+    "smtp: {url: \"smtp://127.0.0.1:2525\", from: klaxon@example.com, stakeholders: "
+    "[cto@example.com]}\n";
 
-struct fix
-{
+struct fix {
   struct config *cfg;
   struct db *db;
   struct cmd_ctx ctx;
@@ -55,7 +57,8 @@ static int setup(void **state)
   struct fix *f = calloc(1, sizeof(*f));
   struct config_problems pr;
   f->cfg = config_load_string(CONFIG, strlen(CONFIG), "test", &pr);
-  for (size_t i = 0; i < pr.n; i++) fprintf(stderr, "config: %d %s\n", pr.items[i].line, pr.items[i].message);
+  for (size_t i = 0; i < pr.n; i++)
+    fprintf(stderr, "config: %d %s\n", pr.items[i].line, pr.items[i].message);
   config_problems_free(&pr);
   assert_non_null(f->cfg);
   int err;
@@ -79,8 +82,8 @@ static int teardown(void **state)
 }
 
 /* Run `/incident TEXT` as `user` in `channel`; the reply text is copied to out. */
-static int slash(struct fix *f, const char *user, const char *channel, const char *text, char *out,
-                 size_t size)
+static int slash(
+    struct fix *f, const char *user, const char *channel, const char *text, char *out, size_t size)
 {
   struct cmd_request req = {.platform = CMD_PLATFORM_SLACK,
                             .kind = CMD_KIND_COMMAND,
@@ -93,7 +96,8 @@ static int slash(struct fix *f, const char *user, const char *channel, const cha
   struct cmd_reply reply;
   cmd_reply_init(&reply);
   int rc = cmd_dispatch(&f->ctx, &req, &reply);
-  if (out) snprintf(out, size, "%s", reply.text.data ? reply.text.data : "");
+  if (out)
+    snprintf(out, size, "%s", reply.text.data ? reply.text.data : "");
   cmd_reply_free(&reply);
   return rc;
 }
@@ -103,9 +107,11 @@ static void next_row(struct fix *f, const char *method, struct outbox_row *row)
 {
   for (;;) {
     int rc = outbox_get(f->db, ++f->seen, row);
-    if (rc == KX_ENOTFOUND) fail_msg("no more outbox rows; wanted %s", method);
+    if (rc == KX_ENOTFOUND)
+      fail_msg("no more outbox rows; wanted %s", method);
     assert_int_equal(rc, 0);
-    if (strcmp(row->method, method) == 0) return;
+    if (strcmp(row->method, method) == 0)
+      return;
     outbox_row_clear(row);
   }
 }
@@ -116,14 +122,15 @@ static bool any_row(struct fix *f, const char *method, const char *needle)
   for (int64_t id = 1; outbox_get(f->db, id, &row) == 0; id++) {
     bool hit = strcmp(row.method, method) == 0 && (!needle || strstr(row.body, needle));
     outbox_row_clear(&row);
-    if (hit) return true;
+    if (hit)
+      return true;
   }
   return false;
 }
 
 /* The platform answers a row. */
-static void answer(struct fix *f, const struct outbox_row *row, bool ok, const char *error,
-                   const char *response)
+static void answer(
+    struct fix *f, const struct outbox_row *row, bool ok, const char *error, const char *response)
 {
   cJSON *resp = response ? cJSON_Parse(response) : NULL;
   struct cmd_result r = {.ok = ok, .error = error, .response = resp};
@@ -139,7 +146,8 @@ static void created(struct fix *f, const char *id, const char *name)
   snprintf(want, sizeof(want), "\"name\":\"%s\"", name);
   assert_non_null(strstr(row.body, want));
   char resp[256];
-  snprintf(resp, sizeof(resp), "{\"ok\":true,\"channel\":{\"id\":\"%s\",\"name\":\"%s\"}}", id, name);
+  snprintf(resp, sizeof(resp), "{\"ok\":true,\"channel\":{\"id\":\"%s\",\"name\":\"%s\"}}", id,
+           name);
   answer(f, &row, true, NULL, resp);
   outbox_row_clear(&row);
 }
@@ -168,7 +176,8 @@ static void test_declare_flow(void **state)
   assert_string_equal(row.queue, "C0NEW0001");
   outbox_row_clear(&row);
   next_row(f, "conversations.setTopic", &row);
-  assert_non_null(strstr(row.body, "P0 | investigating | IC: Alice Doe | #1 @channel payments down"));
+  assert_non_null(
+      strstr(row.body, "P0 | investigating | IC: Alice Doe | #1 @channel payments down"));
   outbox_row_clear(&row);
   next_row(f, "chat.postMessage", &row);
   assert_non_null(strstr(row.body, "incident.take_commander"));
@@ -273,7 +282,8 @@ static void test_api_for_other_features(void **state)
   assert_int_equal(incident_timeline_add(&f->ctx, 1, "ack", "bob", "Bob acknowledged", 5, true), 0);
   assert_int_equal(incident_timeline_add(&f->ctx, 99, "page", NULL, "x", 0, false), KX_ENOTFOUND);
   /* the Teams thread becomes where it talks */
-  assert_int_equal(incident_attach_channel(&f->ctx, 1, "19:abc@thread.tacv2;messageid=42", "thread"), 0);
+  assert_int_equal(
+      incident_attach_channel(&f->ctx, 1, "19:abc@thread.tacv2;messageid=42", "thread"), 0);
   assert_int_equal(incident_attach_channel(&f->ctx, 1, "19:other", NULL), KX_EEXISTS);
   assert_int_equal(db_commit(f->db), 0);
   assert_true(any_row(f, "teams.reply", "incident.take_commander"));
@@ -301,7 +311,8 @@ static void test_drill_tells_no_stakeholders(void **state)
 {
   struct fix *f = *state;
   char reply[1024];
-  assert_int_equal(slash(f, "U0ALICE001", "C0ORIGIN1", "declare --drill P0 game day", reply, sizeof(reply)), 0);
+  assert_int_equal(
+      slash(f, "U0ALICE001", "C0ORIGIN1", "declare --drill P0 game day", reply, sizeof(reply)), 0);
   assert_non_null(strstr(reply, "Drill declared"));
   created(f, "C0NEW0001", "incident-20261124");
   assert_true(any_row(f, "chat.postMessage", "\"channel\":\"C0ANNOUNCE\""));
@@ -328,8 +339,8 @@ static void test_postmortem(void **state)
   struct fix *f = *state;
   struct buf out;
   buf_init(&out, 4096);
-  assert_int_equal(postmortem_fill("# {{title}} {{ title }} {{unknown}} {{empty}}{{ {{title", fill_value,
-                                   NULL, &out),
+  assert_int_equal(postmortem_fill("# {{title}} {{ title }} {{unknown}} {{empty}}{{ {{title",
+                                   fill_value, NULL, &out),
                    0);
   assert_string_equal(out.data, "# T T {{unknown}} {{ {{title");
   buf_free(&out);
@@ -341,22 +352,28 @@ static void test_postmortem(void **state)
   created(f, "C0NEW0001", "incident-20261124");
   f->ctx.now_ms += 10 * MS_PER_MIN;
   assert_int_equal(slash(f, "U0BOB00001", "C0NEW0001", "ack", NULL, 0), 0);
-  assert_int_equal(slash(f, "U0BOB00001", "C0NEW0001", "action add @alice grow the volume", NULL, 0), 0);
+  assert_int_equal(
+      slash(f, "U0BOB00001", "C0NEW0001", "action add @alice grow the volume", NULL, 0), 0);
   f->ctx.now_ms += 20 * MS_PER_MIN;
   assert_int_equal(slash(f, "U0ALICE001", "C0NEW0001", "resolve <b>cleaned</b> up", NULL, 0), 0);
   assert_int_equal(jobs_pending(f->db, "incident:1:postmortem"), 1);
   assert_int_equal(postmortem_render(&f->ctx, 1, NULL, &out), 0);
   const char *md = out.data;
   assert_non_null(strstr(md, "# Postmortem: incident #1 — disk full on db-3"));
-  assert_non_null(strstr(md, "- Time to acknowledge (TTA, declaration to acknowledgement): 10m 0s"));
+  assert_non_null(
+      strstr(md, "- Time to acknowledge (TTA, declaration to acknowledgement): 10m 0s"));
   assert_non_null(strstr(md, "- Time to resolve (TTR, declaration to resolution): 30m 0s"));
-  assert_non_null(strstr(md, "| Resolved | 2026-11-24 10:30:00 (UTC+01:00) | 2026-11-24T09:30:00Z |"));
+  assert_non_null(
+      strstr(md, "| Resolved | 2026-11-24 10:30:00 (UTC+01:00) | 2026-11-24T09:30:00Z |"));
   assert_non_null(strstr(md, "&lt;b&gt;cleaned&lt;/b&gt; up"));
   assert_non_null(strstr(md, "- [ ] 1. grow the volume — owner: Alice Doe (open)"));
   assert_non_null(strstr(md, "## Root cause"));
   assert_non_null(strstr(md, "## Lessons learned"));
   buf_free(&out);
-  assert_int_equal(postmortem_render(&f->ctx, 1, "{{title}}|{{tta}}|{{commander}}|{{participants}}|{{nope}}", &out), 0);
+  assert_int_equal(
+      postmortem_render(&f->ctx, 1, "{{title}}|{{tta}}|{{commander}}|{{participants}}|{{nope}}",
+                        &out),
+      0);
   assert_string_equal(out.data, "disk full on db-3|10m 0s|Alice Doe|Alice Doe, Bob Roe|{{nope}}");
   buf_free(&out);
   assert_int_equal(postmortem_render(&f->ctx, 42, NULL, &out), KX_ENOTFOUND);

@@ -1,10 +1,10 @@
 /* commands/incident_parse.c: `/incident declare`'s words (SEV detection, --drill, --rota,
  * quoting, mentions), Slack text to plain text, the times people type, channel names by date. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +34,8 @@ static int setup(void **state)
   (void)state;
   struct config_problems pr;
   cfg = config_load_string(CONFIG, strlen(CONFIG), "test", &pr);
-  for (size_t i = 0; i < pr.n; i++) fprintf(stderr, "config: %d %s\n", pr.items[i].line, pr.items[i].message);
+  for (size_t i = 0; i < pr.n; i++)
+    fprintf(stderr, "config: %d %s\n", pr.items[i].line, pr.items[i].message);
   config_problems_free(&pr);
   return cfg ? 0 : -1;
 }
@@ -46,8 +47,7 @@ static int teardown(void **state)
   return 0;
 }
 
-struct parsed
-{
+struct parsed {
   int rc;
   struct incident_declare_args a;
   char err[512];
@@ -300,8 +300,8 @@ static void test_times(void **state)
   int64_t july = at("2026-07-01T12:00:00Z");
   assert_int_equal(incident_parse_time("Europe/Berlin", "09:40", july, &got), 0);
   assert_int_equal(got, at("2026-07-01T07:40:00Z"));
-  const char *bad[] = {"", "25:00", "9h", "yesterday", "2026-13-01 10:00", "10:60", "ago",
-                       "-", "12:00:61", "2026-11-24 10", "x45m ago"};
+  const char *bad[] = {"",    "25:00", "9h",       "yesterday",     "2026-13-01 10:00", "10:60",
+                       "ago", "-",     "12:00:61", "2026-11-24 10", "x45m ago"};
   for (size_t i = 0; i < KX_ARRAY_SIZE(bad); i++)
     assert_int_equal(incident_parse_time("Europe/Berlin", bad[i], now, &got), KX_EINVAL);
   char huge[200];
@@ -320,9 +320,8 @@ static void test_channel_base_uses_the_zone(void **state)
   assert_string_equal(name, "incident-20261125");
   assert_int_equal(incident_channel_base("America/New_York", t, name, sizeof(name)), 0);
   assert_string_equal(name, "incident-20261124");
-  assert_int_equal(incident_channel_base("Europe/Berlin", at("2026-11-24T22:59:59Z"), name,
-                                         sizeof(name)),
-                   0);
+  assert_int_equal(
+      incident_channel_base("Europe/Berlin", at("2026-11-24T22:59:59Z"), name, sizeof(name)), 0);
   assert_string_equal(name, "incident-20261124");
   assert_int_equal(incident_channel_base("UTC", t, name, 8), KX_ETOOBIG);
 }

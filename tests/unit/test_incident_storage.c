@@ -1,10 +1,10 @@
 /* storage/: incidents, incident roles, the timeline, action items and channel-name
  * reservations, on ":memory:". */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
