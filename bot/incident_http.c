@@ -26,7 +26,8 @@ char *incident_template_read(const struct config *c, char *problem, size_t size)
   char *text = malloc(POSTMORTEM_TEMPLATE_MAX + 1);
   size_t n = text ? fread(text, 1, POSTMORTEM_TEMPLATE_MAX + 1, f) : 0;
   bool bad = !text || ferror(f) || n > POSTMORTEM_TEMPLATE_MAX || memchr(text, '\0', n);
-  fclose(f);
+  if (fclose(f) != 0)
+    bad = true;
   if (bad) {
     if (problem)
       snprintf(problem, size, "%s is %s", c->postmortem.template_path,

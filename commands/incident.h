@@ -31,7 +31,7 @@
 #define INCIDENT_TEXT_MAX 3000
 /* The same person declaring the same title again within this window gets the first incident
  * back (a repeated command, a double submit), not a second one. */
-#define INCIDENT_REPEAT_WINDOW_MS (10 * 60 * 1000LL)
+#define INCIDENT_REPEAT_WINDOW_MS (10LL * 60 * 1000)
 
 struct incident_new {
   const char *title;              /* plain text (not markup); required */

@@ -182,10 +182,12 @@ int incident_metrics(struct cmd_ctx *ctx, struct buf *out);
 #define INC_JOB_CHANNEL_RETRY "incident.channel_retry"
 
 /* The longest wait between two attempts to create a channel Slack refused. */
-#define INC_CHANNEL_RETRY_MAX_MS (30 * 60 * 1000LL)
+#define INC_CHANNEL_RETRY_MAX_MS (30LL * 60 * 1000)
 /* Postmortem reminders after the first: daily. */
-#define INC_POSTMORTEM_REPEAT_MS (24 * 60 * 60 * 1000LL)
+#define INC_POSTMORTEM_REPEAT_MS (24LL * 60 * 60 * 1000)
 /* `/incident timeline` shows this many entries. */
 #define INC_TIMELINE_SHOWN 15
+/* The longest action item (bytes). */
+#define INC_ACTION_MAX ((size_t)INCIDENT_TITLE_MAX * 2)
 
 #endif

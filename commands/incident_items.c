@@ -78,8 +78,8 @@ static int add_item(struct cmd_ctx *ctx,
   if (!text)
     return KX_ENOMEM;
   int rc = 0;
-  if (strlen(text) > INCIDENT_TITLE_MAX * 2)
-    rc = inc_too_long(reply, "action item", INCIDENT_TITLE_MAX * 2);
+  if (strlen(text) > INC_ACTION_MAX)
+    rc = inc_too_long(reply, "action item", INC_ACTION_MAX);
   int64_t number = 0;
   if (rc == 0)
     rc = incident_actions_add(ctx->db, inc->id, owner, text, me, ctx->now_ms, &number);

@@ -264,7 +264,7 @@ char *incident_clean(const char *s, bool single_line)
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c == '\n' || c == '\t')
-      out[o++] = single_line ? ' ' : (char)c;
+      out[o++] = (char)(single_line ? ' ' : c);
     else if (c >= 0x20 && c != 0x7f)
       out[o++] = (char)c;
   }
@@ -286,19 +286,35 @@ bool incident_cut(char *s, size_t max)
 
 /* ---- times ------------------------------------------------------------------------------ */
 
-static int parse_hhmm(const char *s, int *hh, int *mm, int *ss)
+/* One or two digits into *v; returns the characters read (0: none). */
+static int digits(const char *s, int *v)
 {
   int n = 0;
+  *v = 0;
+  while (n < 2 && s[n] >= '0' && s[n] <= '9')
+    *v = *v * 10 + (s[n++] - '0');
+  return n;
+}
+
+/* "9:40", "09:40", "09:40:30" */
+static int parse_hhmm(const char *s, int *hh, int *mm, int *ss)
+{
+  int n = digits(s, hh);
   *ss = 0;
-  if (sscanf(s, "%2d:%2d:%2d%n", hh, mm, ss, &n) == 3 && s[n] == '\0')
-    goto check;
-  n = 0;
-  *ss = 0;
-  if (sscanf(s, "%2d:%2d%n", hh, mm, &n) == 2 && s[n] == '\0')
-    goto check;
-  return KX_EINVAL;
-check:
-  return (*hh >= 0 && *hh < 24 && *mm >= 0 && *mm < 60 && *ss >= 0 && *ss < 60) ? 0 : KX_EINVAL;
+  if (!n || s[n] != ':')
+    return KX_EINVAL;
+  s += n + 1;
+  if (digits(s, mm) != 2)
+    return KX_EINVAL;
+  s += 2;
+  if (*s == ':') {
+    if (digits(s + 1, ss) != 2)
+      return KX_EINVAL;
+    s += 3;
+  }
+  if (*s)
+    return KX_EINVAL;
+  return (*hh < 24 && *mm < 60 && *ss < 60) ? 0 : KX_EINVAL;
 }
 
 int incident_parse_time(const char *zone, const char *text, int64_t now_ms, int64_t *out_ms)

@@ -10,6 +10,9 @@
 #include "../storage/incident_timeline.h"
 #include "incident_internal.h"
 
+/* The cap of the small parts (roles, participants, the times table …). */
+#define PM_SMALL ((size_t)64 * 1024)
+
 const char *const postmortem_placeholders[] = {
     "id",
     "title",
@@ -339,7 +342,7 @@ static int timeline_vars(struct vars *v, struct cmd_ctx *ctx, const struct incid
   struct buf key, full, sev;
   buf_init(&key, POSTMORTEM_MAX);
   buf_init(&full, POSTMORTEM_MAX);
-  buf_init(&sev, 64 * 1024);
+  buf_init(&sev, PM_SMALL);
   char l[64];
   /* The severity it was declared with: the "from" of the first change, else the present one. */
   const char *first = inc->severity;
@@ -397,7 +400,7 @@ static int people_vars(struct vars *v, struct cmd_ctx *ctx, const struct inciden
                                                        "Communications", "Operations"};
   static const char *const names[INCIDENT_N_ROLES] = {"commander", "scribe", "comms", "ops"};
   struct buf roles;
-  buf_init(&roles, 64 * 1024);
+  buf_init(&roles, PM_SMALL);
   int rc = 0;
   for (int r = 0; rc == 0 && r < INCIDENT_N_ROLES; r++) {
     rc = put_who(v, ctx, names[r], inc->roles[r]);
@@ -414,7 +417,7 @@ static int people_vars(struct vars *v, struct cmd_ctx *ctx, const struct inciden
   if (rc == 0)
     rc = timeline_people(ctx->db, inc->id, &who, &n);
   struct buf p;
-  buf_init(&p, 64 * 1024);
+  buf_init(&p, PM_SMALL);
   for (size_t i = 0; rc == 0 && i < n; i++) {
     if (i)
       rc = buf_puts(&p, ", ");
@@ -483,7 +486,7 @@ static int times_table(struct vars *v, struct cmd_ctx *ctx, const struct inciden
   const int64_t at[] = {inc->impact_start_at, inc->declared_at, inc->acknowledged_at,
                         inc->resolved_at, inc->closed_at};
   struct buf b;
-  buf_init(&b, 64 * 1024);
+  buf_init(&b, PM_SMALL);
   char l[64], u[64];
   int rc = buf_printf(&b, "| Event | %s | UTC |\n|---|---|---|", zone_of(ctx));
   for (size_t i = 0; rc == 0 && i < KX_ARRAY_SIZE(labels); i++)
