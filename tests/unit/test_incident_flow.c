@@ -2,11 +2,14 @@
  * outbox, what the answers to those rows lead to (the channel, name_taken, a refusal and its
  * retry), the functions other features call (incident_declare, incident_timeline_add,
  * incident_attach_channel), drills, repeats, and the postmortem (built-in and a template). */
-#include <cmocka.h>
+/* cmocka.h needs these before it. */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

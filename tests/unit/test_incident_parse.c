@@ -1,10 +1,13 @@
 /* commands/incident_parse.c: `/incident declare`'s words (SEV detection, --drill, --rota,
  * quoting, mentions), Slack text to plain text, the times people type, channel names by date. */
-#include <cmocka.h>
+/* cmocka.h needs these before it. */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

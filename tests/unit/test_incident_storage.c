@@ -1,10 +1,13 @@
 /* storage/: incidents, incident roles, the timeline, action items and channel-name
  * reservations, on ":memory:". */
-#include <cmocka.h>
+/* cmocka.h needs these before it. */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
