@@ -377,6 +377,8 @@ int incident_job_channel_retry(struct cmd_ctx *ctx, const struct job *job)
   return rc;
 }
 
+static int bookmark(struct cmd_ctx *ctx, const struct incident *inc);
+
 int inc_channel_ready(struct cmd_ctx *ctx, int64_t id)
 {
   struct incident inc;
@@ -416,6 +418,8 @@ int inc_channel_ready(struct cmd_ctx *ctx, int64_t id)
   }
   if (rc == 0)
     rc = inc_announce_new(ctx, &inc);
+  if (rc == 0)
+    rc = bookmark(ctx, &inc);
   if (rc == 0 && inc.channel_failures > 0 && !out_is_teams(inc.channel)) {
     struct buf b;
     md_init(&b);
@@ -445,8 +449,40 @@ int incident_hook_summary_posted(struct cmd_ctx *ctx,
   int rc = incidents_set_text(ctx->db, ref_id(row->ref), INCIDENT_F_SUMMARY_TS, ts);
   if (rc == KX_ENOTFOUND)
     return 0;
+  /* Pinned, so the summary (roles, status, buttons) stays at hand in a busy channel. */
+  if (rc == 0 && !out_is_teams(row->queue)) {
+    cJSON *body = cJSON_CreateObject();
+    if (!body)
+      return KX_ENOMEM;
+    cJSON_AddStringToObject(body, "channel", row->queue);
+    cJSON_AddStringToObject(body, "timestamp", ts);
+    rc = out_slack_call(ctx, "pins.add", row->queue, body, OUTBOX_NORMAL, NULL, NULL, NULL);
+  }
   /* Something may have changed while the summary was on its way. */
   return rc ? rc : inc_refresh(ctx, ref_id(row->ref), false);
+}
+
+/* A bookmark to the postmortem draft (it grows with the timeline), when klaxon has a public
+ * URL people can open. */
+static int bookmark(struct cmd_ctx *ctx, const struct incident *inc)
+{
+  const char *base = ctx->public_url ? ctx->public_url : ctx->config->public_url;
+  if (!base || !inc->channel || out_is_teams(inc->channel))
+    return 0;
+  char *url = kx_asprintf("%s%sincidents/%lld/postmortem.md", base,
+                          base[strlen(base) - 1] == '/' ? "" : "/", (long long)inc->id);
+  cJSON *body = cJSON_CreateObject();
+  if (!url || !body) {
+    free(url);
+    cJSON_Delete(body);
+    return KX_ENOMEM;
+  }
+  cJSON_AddStringToObject(body, "channel_id", inc->channel);
+  cJSON_AddStringToObject(body, "title", "Postmortem draft");
+  cJSON_AddStringToObject(body, "type", "link");
+  cJSON_AddStringToObject(body, "link", url);
+  free(url);
+  return out_slack_call(ctx, "bookmarks.add", inc->channel, body, OUTBOX_BULK, NULL, NULL, NULL);
 }
 
 int incident_attach_channel(struct cmd_ctx *ctx,

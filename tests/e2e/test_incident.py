@@ -30,6 +30,8 @@ async def test_declare_creates_channel_summary_and_announcement(h):
     st = h.message_text(s)
     for w in ("Take commander", "Take scribe", "Resolve", "P0", "investigating", "<@U0ALICE001>"):
         assert w in st, (w, st)
+    # the summary is pinned in its channel
+    await h.sim.wait_until(lambda: s["ts"] in h.sim.channels[ch["id"]]["pins"], 5, "the summary pinned")
     await I.wait_said(h, I.ANNOUNCE, re.compile(r"P0 incident.*#1.*Checkout API returns 502.*<#%s>" % ch["id"], re.S))
     # P0 has stakeholders: true: the stakeholder channel hears of it, with the channel
     m = (await I.wait_said(h, I.STAKEHOLDERS, "Checkout API returns 502"))[0]

@@ -144,6 +144,9 @@ async def test_resolve_reopen_close(h):
     assert "Resolved *#1*" in h.ack_text(ack) and "postmortem" in h.ack_text(ack)
     link = "<https://klaxon.example.com/incidents/1/postmortem.md|the postmortem draft>"
     await I.wait_said(h, c, link)
+    # the channel has had a bookmark to the draft from the start
+    bm = await h.sim.wait_call("bookmarks.add", ok=True)
+    assert bm["args"]["channel_id"] == c and bm["args"]["link"] == "https://klaxon.example.com/incidents/1/postmortem.md"
     await I.wait_said(h, c, "*Resolved* by <@U0BOB00001>")
     await I.wait_said(h, I.ANNOUNCE, re.compile(r"Resolved: \*#1\* \(P1\) \*invoices not sent\*.*queue worker restarted"))
     assert I.db_rows(h, "SELECT status, resolution FROM incidents") == [("resolved", "queue worker restarted")]
