@@ -522,9 +522,12 @@ int incident_cmd_timeline(struct cmd_ctx *ctx,
         md_bold(&b, inc_who_name(ctx, list[i].who));
         md_raw(&b, ": ");
       }
-      md_textn(&b, list[i].text, 300);
-      if (strlen(list[i].text) > 300)
+      if (incident_cut(list[i].text, 300)) {
+        md_text(&b, list[i].text);
         md_raw(&b, "…");
+      } else {
+        md_text(&b, list[i].text);
+      }
     }
     rc = inc_reply_markup(reply, &b);
   }

@@ -55,9 +55,14 @@ int incident_job_update_due(struct cmd_ctx *ctx, const struct job *job)
   struct buf b;
   md_init(&b);
   md_raw(&b, ":alarm_clock: ");
-  inc_md_who(&b, ctx, asked(&inc));
+  if (asked(&inc)) {
+    inc_md_who(&b, ctx, asked(&inc));
+    md_raw(&b, ", there");
+  } else {
+    md_raw(&b, "Nobody leads this incident (`/incident lead`), and there");
+  }
   md_printf(&b,
-            ", there has been no status update on this %s incident for *%s* (every %s is "
+            " has been no status update on this %s incident for *%s* (every %s is "
             "expected). Post one with `/incident update TEXT`.",
             inc.severity,
             time_format_duration(ctx->now_ms - inc.last_update_at, since, sizeof(since)),
@@ -175,9 +180,14 @@ int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job)
   struct buf b;
   md_init(&b);
   md_raw(&b, ":notebook: ");
-  inc_md_who(&b, ctx, who);
+  if (who) {
+    inc_md_who(&b, ctx, who);
+    md_raw(&b, ", the");
+  } else {
+    md_raw(&b, "The");
+  }
   md_printf(&b,
-            ", the postmortem of this incident is due (resolved %s ago). When it is "
+            " postmortem of this incident is due (resolved %s ago). When it is "
             "written, say `/incident postmortem done [URL]`.",
             late);
   rc = inc_say(ctx, &inc, &b, "The postmortem is due", OUTBOX_BULK);

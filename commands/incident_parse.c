@@ -216,9 +216,19 @@ static bool is_control(const char *body, const char *end)
 char *incident_plain(const char *s, incident_name_fn name_of, void *arg, bool single_line)
 {
   struct buf b;
-  buf_init(&b, (size_t)CMD_TEXT_MAX * 4 + 1024);
+  /* Each input byte gives at most a few output bytes (a mention becomes a name of at most
+   * 64 + the id), so this cap is never reached for an input cut at INCIDENT_PLAIN_MAX_IN. */
+  buf_init(&b, INCIDENT_PLAIN_MAX_IN * 8 + 1024);
   if (!s)
     s = "";
+  size_t len = strnlen(s, INCIDENT_PLAIN_MAX_IN);
+  while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80 && s[len] != '\0')
+    len--; /* do not split a UTF-8 sequence */
+  char *copy = kx_strndup(s, len);
+  if (!copy)
+    return NULL;
+  const char *start = copy;
+  s = copy;
   int rc = buf_puts(&b, "");
   while (rc == 0 && *s) {
     unsigned char c = (unsigned char)*s;
@@ -243,6 +253,7 @@ char *incident_plain(const char *s, incident_name_fn name_of, void *arg, bool si
       rc = buf_append(&b, s++, 1);
     }
   }
+  free((void *)start);
   if (rc) {
     buf_free(&b);
     return NULL;

@@ -33,6 +33,10 @@ int incident_parse_declare(const struct config *c,
                            struct buf *err);
 void incident_declare_args_free(struct incident_declare_args *a);
 
+/* incident_plain reads at most this many bytes of its input (Slack messages can be 40,000
+ * characters; the timeline keeps 4,000). */
+#define INCIDENT_PLAIN_MAX_IN ((size_t)16 * 1024)
+
 /* A display name for a platform user id, or NULL (then the id is shown). */
 typedef const char *(*incident_name_fn)(void *arg, const char *user_id);
 

@@ -42,6 +42,11 @@ async def test_messages_edits_deletions_and_redeliveries(h):
     # the deleted text is gone from the database, not only hidden
     assert I.db_rows(h, "SELECT COUNT(*) FROM incident_timeline WHERE text LIKE '%on it%'") == [(0,)]
     assert I.db_rows(h, "SELECT COUNT(*) FROM incident_timeline WHERE kind = 'message'") == [(3,)]
+    # a very long message is kept, cut
+    await h.message(c, "é" * 20000, user="U0DAVE0001")
+    tl = await I.wait_timeline(h, lambda t: any(x[1] == "dave" for x in t))
+    long_text = [x[2] for x in tl if x[1] == "dave"][0]
+    assert long_text.endswith("…") and 3990 < len(long_text.encode()) <= 4003, len(long_text.encode())
     # /incident timeline shows the latest entries, names and all
     ack = await h.slash("/incident", "timeline", channel=c)
     t = h.ack_text(ack)

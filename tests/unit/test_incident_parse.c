@@ -254,6 +254,25 @@ static void test_plain(void **state)
   free(n);
 }
 
+static void test_plain_caps_huge_input(void **state)
+{
+  (void)state;
+  /* A 100 KB message (Slack allows 40,000 characters, a fake peer anything) gives a text, cut,
+   * never a failure that would make Slack redeliver the event forever. */
+  size_t n = 100 * 1024;
+  char *big = malloc(n + 1);
+  assert_non_null(big);
+  for (size_t i = 0; i < n; i += 4)
+    memcpy(big + i, "\xc3\xa9<@", 4); /* é and half-mentions */
+  big[n] = '\0';
+  char *out = incident_plain(big, names, NULL, false);
+  assert_non_null(out);
+  assert_true(strlen(out) <= INCIDENT_PLAIN_MAX_IN * 8);
+  assert_true(strlen(out) > 1000);
+  free(out);
+  free(big);
+}
+
 static void test_clean_and_cut(void **state)
 {
   (void)state;
@@ -340,6 +359,7 @@ int main(void)
       cmocka_unit_test(test_quoting),
       cmocka_unit_test(test_mentions_stay_in_the_title),
       cmocka_unit_test(test_plain),
+      cmocka_unit_test(test_plain_caps_huge_input),
       cmocka_unit_test(test_clean_and_cut),
       cmocka_unit_test(test_times),
       cmocka_unit_test(test_channel_base_uses_the_zone),
