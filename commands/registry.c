@@ -58,6 +58,7 @@ const struct cmd_action_def cmd_actions[] = {
     {"page.escalate", paging_action_escalate},
     {"page.resolve", paging_action_resolve},
     {"page.reason", paging_action_reason},
+    {"page.declare", paging_action_declare}, /* issue 3 */
     {ALERTS_ACTION_AM, alerts_action_ingest},
     {ALERTS_ACTION_WEBHOOK, alerts_action_ingest},
     {NULL, NULL},

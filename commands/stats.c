@@ -16,8 +16,9 @@ static int64_t mean(int64_t sum, int64_t n)
 }
 
 /* Incidents declared in the window, drills left out (issue 3): how many by severity (in the
- * config's order), MTTR (declaration to resolution), MTTD (for incidents from an alert: the
- * alert's start, or the impact start as corrected, to the declaration), and the action items. */
+ * config's order), MTTR (declaration to resolution), MTTD (impact start to declaration, for the
+ * incidents whose impact began before they were declared: from a page, the alert's startsAt;
+ * else as set with /incident impact-start), and the action items. */
 static int incident_part(struct cmd_ctx *ctx, struct stats_report *out)
 {
   struct incident *list = NULL;
@@ -52,7 +53,7 @@ static int incident_part(struct cmd_ctx *ctx, struct stats_report *out)
       ttr += list[i].resolved_at - list[i].declared_at;
       resolved++;
     }
-    if (list[i].alert_id && list[i].impact_start_at <= list[i].declared_at) {
+    if (list[i].impact_start_at < list[i].declared_at) {
       ttd += list[i].declared_at - list[i].impact_start_at;
       detected++;
     }
