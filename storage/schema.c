@@ -16,6 +16,8 @@ extern const char rota_changes_schema_v1[];
 /* alerts, paging and escalation (issue 5) */
 extern const char alerts_schema_v1[];
 extern const char pages_schema_v1[];
+/* rotas, /oncall and the handoff (issue 4) */
+extern const char handoffs_schema_v1[];
 
 static const char *const migration_1[] = {
     outbox_schema_v1,
@@ -27,6 +29,8 @@ static const char *const migration_1[] = {
     /* alerts, paging and escalation (issue 5) */
     alerts_schema_v1,
     pages_schema_v1,
+    /* rotas, /oncall and the handoff (issue 4) */
+    handoffs_schema_v1,
     NULL,
 };
 
