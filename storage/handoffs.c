@@ -17,6 +17,7 @@ const char handoffs_schema_v1[] =
     "  created_at INTEGER NOT NULL,"
     "  out_primary TEXT, out_secondary TEXT,"
     "  in_primary TEXT, in_secondary TEXT, in_shadow TEXT, manager TEXT,"
+    "  checklist TEXT,"
     "  channel TEXT, ts TEXT,"
     "  acked_at INTEGER NOT NULL DEFAULT 0,"
     "  acked_by TEXT,"
@@ -28,14 +29,14 @@ const char handoffs_schema_v1[] =
 #define COLUMNS                                                                         \
   "id, rota, shift_index, due_at, state, late, created_at, out_primary, out_secondary," \
   " in_primary, in_secondary, in_shadow, manager, channel, ts, acked_at, acked_by,"     \
-  " manager_told_at"
+  " manager_told_at, checklist"
 
 int handoffs_add(struct db *db, const struct handoff_new *h, int64_t *id_out)
 {
   static const char sql[] =
       "INSERT INTO handoffs (rota, shift_index, due_at, state, late, created_at, out_primary,"
-      " out_secondary, in_primary, in_secondary, in_shadow, manager)"
-      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (rota, shift_index) DO NOTHING";
+      " out_secondary, in_primary, in_secondary, in_shadow, manager, checklist)"
+      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (rota, shift_index) DO NOTHING";
   if (!h->rota || h->shift_index < 0)
     return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);
@@ -53,6 +54,7 @@ int handoffs_add(struct db *db, const struct handoff_new *h, int64_t *id_out)
   db_bind_text(st, 10, h->in_secondary);
   db_bind_text(st, 11, h->in_shadow);
   db_bind_text(st, 12, h->manager);
+  db_bind_text(st, 13, h->checklist);
   int rc = db_step_done(db, st, "handoffs_add");
   if (rc)
     return rc;
@@ -85,6 +87,7 @@ static void read_row(sqlite3_stmt *st, struct handoff_row *h)
   h->acked_at = sqlite3_column_int64(st, 15);
   h->acked_by = db_col_text(st, 16);
   h->manager_told_at = sqlite3_column_int64(st, 17);
+  h->checklist = db_col_text(st, 18);
 }
 
 /* Step a bound SELECT of at most one row into out. */
@@ -209,5 +212,6 @@ void handoff_row_clear(struct handoff_row *h)
   free(h->channel);
   free(h->ts);
   free(h->acked_by);
+  free(h->checklist);
   memset(h, 0, sizeof(*h));
 }

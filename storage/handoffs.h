@@ -31,6 +31,7 @@ struct handoff_new {
   /* person ids; any may be NULL (nobody) */
   const char *out_primary, *out_secondary;
   const char *in_primary, *in_secondary, *in_shadow, *manager;
+  const char *checklist; /* markup, kept so the post can be redrawn (button pressed …) */
   int64_t now_ms;
 };
 
@@ -48,6 +49,7 @@ struct handoff_row {
   int64_t acked_at;   /* "I have the pager", 0 when not yet */
   char *acked_by;
   int64_t manager_told_at; /* 0 when the manager was not told */
+  char *checklist;
 };
 
 /* KX_EEXISTS when this rota's shift already has a row (posted or missed). */
