@@ -8,6 +8,10 @@
 #include "cli_basic.h"
 
 int cli_stats(int argc, char **argv); /* cli_stats.c (issue 5) */
+/* cli_oncall.c (issue 4) */
+int cli_oncall(int argc, char **argv);
+int cli_schedule(int argc, char **argv);
+int cli_export_ical(int argc, char **argv);
 
 const struct cli_cmd cli_commands[] = {
     {"run", cli_run, "run [--config FILE]", "run the bot (Slack Socket Mode, HTTP, timers)"},
@@ -22,5 +26,12 @@ const struct cli_cmd cli_commands[] = {
     /* stats (issue 5) */
     {"stats", cli_stats, "stats [--config FILE] [--since DAYS] [--json]",
      "MTTA, MTTR, MTTD, pages per rota and person, escalations, false positives vs targets"},
+    /* rotas (issue 4) */
+    {"oncall", cli_oncall, "oncall [--config FILE] [--rota R] [--at TIME] [--json]",
+     "who is on call (primary, secondary, manager, shift) now or at TIME"},
+    {"schedule", cli_schedule, "schedule [--config FILE] [--rota R] [--weeks N] [--json]",
+     "the shifts of the next N weeks (default 4), overrides, covers and holidays applied"},
+    {"export-ical", cli_export_ical, "export-ical [--config FILE] [--rota R] [--weeks N]",
+     "a rota's iCalendar feed (RFC 5545) on stdout, as GET /calendar/R.ics serves it"},
     {NULL, NULL, NULL, NULL},
 };

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "../lib/buf.h"
+#include "../storage/rota_changes.h"
 #include "command.h"
 #include "rota.h"
 
@@ -81,6 +82,24 @@ int oncall_notify_changed(struct cmd_ctx *ctx,
                           const char *what_markup,
                           const char *actor,
                           struct buf *told);
+
+/* The iCalendar feed of a rota (GET /calendar/R.ics, `klaxon export-ical`): whole shifts from
+ * ONCALL_ICAL_PAST_DAYS before now to `weeks` ahead (1..ONCALL_ICAL_MAX_WEEKS), stored
+ * overrides and absences applied (none when ctx->db is NULL), appended to out. */
+#define ONCALL_ICAL_PAST_DAYS 28
+#define ONCALL_ICAL_WEEKS 26
+#define ONCALL_ICAL_MAX_WEEKS 520
+#define ONCALL_ICAL_MAX_BYTES ((size_t)8 * 1024 * 1024)
+int oncall_ical(struct cmd_ctx *ctx, const struct rota *r, int weeks, struct buf *out);
+/* How many shifts cover `days` days of the rota (at least 1, at most the schedule cap). */
+size_t oncall_shifts_for_days(const struct rota *r, int64_t days);
+/* The rota's changes that matter from `after_ms` on; none (and 0) when ctx->db is NULL. */
+int oncall_changes_load_opt(struct cmd_ctx *ctx,
+                            const struct rota *r,
+                            int64_t after_ms,
+                            struct rota_change_row **rows,
+                            struct rota_change **changes,
+                            size_t *n);
 
 /* Slash subcommands (rows in registry.c). */
 int oncall_cmd_who(struct cmd_ctx *ctx,
