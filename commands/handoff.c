@@ -44,8 +44,13 @@ int handoff_schedule_reminder(struct cmd_ctx *ctx, const struct rota *r, int64_t
   int64_t at;
   if (start <= ctx->now_ms || handoff_reminder_at(r, start, &at) != 0)
     return 0;
-  if (at < ctx->now_ms)
-    at = ctx->now_ms; /* first start after the reminder time: remind now */
+  if (at < ctx->now_ms) {
+    /* Started after the reminder time (the first start, or a long outage): remind now, unless
+     * the shift is so close that the handoff itself will do. */
+    if (start - ctx->now_ms < HANDOFF_REMIND_LATE_MS)
+      return 0;
+    at = ctx->now_ms;
+  }
   char key[200];
   handoff_key(key, sizeof(key), HANDOFF_JOB_REMIND, r->name, k);
   int rc = jobs_schedule(ctx->db, HANDOFF_JOB_REMIND, key, at, r->name, ctx->now_ms);

@@ -45,6 +45,7 @@
 #define HANDOFF_CATCHUP_MS (24LL * 3600 * 1000)      /* missed longer than this: not posted */
 #define HANDOFF_DIGEST_STALE_MS (12LL * 3600 * 1000) /* a digest this late is not sent */
 #define HANDOFF_DEFAULT_ACK_MS (30LL * 60 * 1000)
+#define HANDOFF_REMIND_LATE_MS (12LL * 3600 * 1000) /* a missed reminder still worth sending */
 #define HANDOFF_LIST_MAX 10  /* lines per checklist section before "… and N more" */
 #define HANDOFF_SCAN_DAYS 15 /* how far the working-day walks look */
 
