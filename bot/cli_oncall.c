@@ -9,10 +9,13 @@
  *              primary_until, secondary_until, started}   (an array of them without --rota)
  *   schedule: [{rota, shift, start, end, primary, secondary, note}, …]
  */
+#include "cli_oncall.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <uv.h>
 
 #include "../commands/oncall.h"
 #include "../commands/oncall_cmd.h"
@@ -20,10 +23,8 @@
 #include "../lib/kx.h"
 #include "../lib/timeutil.h"
 #include "cli.h"
-
-int cli_oncall(int argc, char **argv);
-int cli_schedule(int argc, char **argv);
-int cli_export_ical(int argc, char **argv);
+#include "http_client.h"
+#include "slack_api.h"
 
 #define CLI_MAX_WEEKS 520
 
@@ -407,4 +408,155 @@ int cli_export_ical(int argc, char **argv)
   }
   session_close(&s);
   return rc;
+}
+
+/* ---- check-config --online: people in Slack ---------------------------------------------------
+ */
+
+#define ONLINE_MAX_RETRIES 5
+#define ONLINE_MAX_WAIT_S 60
+
+struct online {
+  uv_loop_t loop;
+  uv_timer_t wait;
+  struct http_client *http;
+  struct slack_api *api;
+  const struct config *c;
+  size_t next; /* the person being asked about */
+  int retries;
+  int missing;  /* not found, or refused */
+  int mismatch; /* configured id differs */
+  int asked;
+  bool auth_failed;
+};
+
+static void ask_next(struct online *o);
+
+static void on_wait(uv_timer_t *t)
+{
+  ask_next(t->data);
+}
+
+static void on_closed(void *arg)
+{
+  (void)arg;
+}
+
+static void finish_online(struct online *o)
+{
+  http_client_close(o->http, on_closed, o);
+  uv_close((uv_handle_t *)&o->wait, NULL);
+}
+
+static void on_lookup(void *arg, const struct slack_result *r)
+{
+  struct online *o = arg;
+  const struct person *p = &o->c->people[o->next];
+  if (r->err == KX_ERATELIMITED || r->err == KX_ERETRY) {
+    if (++o->retries <= ONLINE_MAX_RETRIES) {
+      long s = r->retry_after_s > 0 ? r->retry_after_s : 1;
+      uv_timer_start(&o->wait, on_wait,
+                     (uint64_t)(s > ONLINE_MAX_WAIT_S ? ONLINE_MAX_WAIT_S : s) * 1000, 0);
+      return;
+    }
+  }
+  const cJSON *user = cJSON_GetObjectItemCaseSensitive(r->json, "user");
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(user, "id");
+  if (r->err == 0 && cJSON_IsString(id)) {
+    if (p->slack && strcmp(p->slack, id->valuestring) != 0) {
+      printf("  %-16s %s: Slack says %s, the config says %s\n", p->id, p->email, id->valuestring,
+             p->slack);
+      o->mismatch++;
+    } else {
+      printf("  %-16s %s: %s\n", p->id, p->email, id->valuestring);
+    }
+  } else {
+    printf("  %-16s %s: NOT FOUND in Slack (%s)\n", p->id, p->email,
+           r->error ? r->error : "no user in the answer");
+    o->missing++;
+  }
+  o->next++;
+  o->retries = 0;
+  ask_next(o);
+}
+
+static void ask_next(struct online *o)
+{
+  while (o->next < o->c->n_people && !o->c->people[o->next].email)
+    o->next++;
+  if (o->next >= o->c->n_people) {
+    finish_online(o);
+    return;
+  }
+  cJSON *args = cJSON_CreateObject();
+  if (args)
+    cJSON_AddStringToObject(args, "email", o->c->people[o->next].email);
+  char *form = args ? slack_form_encode(args) : NULL;
+  cJSON_Delete(args);
+  int rc = form ? slack_api_form(o->api, "users.lookupByEmail", SLACK_TOKEN_BOT, form, on_lookup, o)
+                : KX_ENOMEM;
+  free(form);
+  o->asked++;
+  if (rc) {
+    printf("  %-16s cannot ask Slack (%s)\n", o->c->people[o->next].id, kx_strerror(rc));
+    o->missing++;
+    o->next++;
+    ask_next(o);
+  }
+}
+
+static void on_auth(void *arg, const struct slack_result *r)
+{
+  struct online *o = arg;
+  if (r->err) {
+    printf("Slack refused the bot token (auth.test: %s)\n", r->error ? r->error : "no answer");
+    o->auth_failed = true;
+    finish_online(o);
+    return;
+  }
+  const cJSON *team = cJSON_GetObjectItemCaseSensitive(r->json, "team");
+  printf("Slack workspace %s: looking people up by email\n",
+         cJSON_IsString(team) ? team->valuestring : "?");
+  ask_next(o);
+}
+
+int cli_check_people_online(const struct config *c)
+{
+  const char *env = c->slack.bot_token_env ? c->slack.bot_token_env : "SLACK_BOT_TOKEN";
+  const char *token = getenv(env);
+  if (!token || strncmp(token, "xoxb-", 5) != 0) {
+    fprintf(stderr, "klaxon check-config --online: %s must hold the bot token (xoxb-…)\n", env);
+    return 1;
+  }
+  const char *base = getenv("KLAXON_SLACK_API_URL");
+  if (!base || !*base)
+    base = "https://slack.com/api/";
+  struct online *o = calloc(1, sizeof(*o));
+  if (!o)
+    return 1;
+  o->c = c;
+  uv_loop_init(&o->loop);
+  uv_timer_init(&o->loop, &o->wait);
+  o->wait.data = o;
+  o->http = http_client_new(&o->loop);
+  o->api = o->http ? slack_api_new(o->http, base, token, NULL) : NULL;
+  int rc =
+      o->api ? slack_api_call(o->api, "auth.test", SLACK_TOKEN_BOT, "{}", on_auth, o) : KX_ENOMEM;
+  if (rc) {
+    fprintf(stderr, "klaxon check-config --online: cannot reach Slack (%s)\n", kx_strerror(rc));
+    if (o->http)
+      finish_online(o);
+    else
+      uv_close((uv_handle_t *)&o->wait, NULL);
+  }
+  uv_run(&o->loop, UV_RUN_DEFAULT);
+  slack_api_free(o->api);
+  if (uv_loop_close(&o->loop) != 0)
+    fprintf(stderr, "klaxon check-config --online: the loop did not close cleanly\n");
+  int bad = rc || o->auth_failed || o->missing || o->mismatch;
+  if (!rc && !o->auth_failed)
+    printf("%d people asked about: %d not found, %d with a different Slack id\n", o->asked,
+           o->missing, o->mismatch);
+  free(o);
+  return bad ? 1 : 0;
 }

@@ -8,15 +8,12 @@
 #include "cli_basic.h"
 
 int cli_stats(int argc, char **argv); /* cli_stats.c (issue 5) */
-/* cli_oncall.c (issue 4) */
-int cli_oncall(int argc, char **argv);
-int cli_schedule(int argc, char **argv);
-int cli_export_ical(int argc, char **argv);
+#include "cli_oncall.h" /* issue 4 */
 
 const struct cli_cmd cli_commands[] = {
     {"run", cli_run, "run [--config FILE]", "run the bot (Slack Socket Mode, HTTP, timers)"},
-    {"check-config", cli_check_config, "check-config [--config FILE | FILE]",
-     "check the config and report every problem with its line"},
+    {"check-config", cli_check_config, "check-config [--config FILE | FILE] [--online]",
+     "check the config and report every problem with its line; --online: find people in Slack"},
     {"backup", cli_backup, "backup [--config FILE] DEST",
      "copy the database consistently while the bot runs (SQLite online backup)"},
     {"restore", cli_restore, "restore [--config FILE] BACKUP",

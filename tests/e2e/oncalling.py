@@ -6,7 +6,6 @@ import asyncio
 import datetime
 import json
 import os
-import subprocess
 import time
 import zoneinfo
 
@@ -81,19 +80,23 @@ async def press(h, call, action_id, user):
     raise AssertionError("no %s button on %s" % (action_id, h.message_text(message_now(h, call))))
 
 
-def cli(h, *args, now=None, check=True):
-    """Run `klaxon ARGS --config FILE` with the harness's config; returns (code, stdout, stderr)."""
-    h.write_config() if not os.path.exists(h.config_path) else None
-    env = dict(os.environ)
-    env.pop("KLAXON_CONFIG", None)
-    env["KLAXON_NOW"] = now or h.now
-    p = subprocess.run([h.bin, *args, "--config", h.config_path], capture_output=True, text=True,
-                       env=env, timeout=20)
-    return p.returncode, p.stdout, p.stderr
+async def cli(h, *args, now=None, env=None):
+    """Run `klaxon ARGS --config FILE` with the harness's config (asynchronously: the simulator
+    shares this event loop); returns (code, stdout, stderr) as text, CRLF kept."""
+    if not os.path.exists(h.config_path):
+        h.write_config()
+    e = dict(os.environ)
+    e.pop("KLAXON_CONFIG", None)
+    e["KLAXON_NOW"] = now or h.now
+    e.update(env or {})
+    p = await asyncio.create_subprocess_exec(h.bin, *args, "--config", h.config_path, env=e,
+                                             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(p.communicate(), 20)
+    return p.returncode, out.decode("utf-8"), err.decode("utf-8")
 
 
-def cli_json(h, *args, now=None):
-    code, out, err = cli(h, *args, "--json", now=now)
+async def cli_json(h, *args, now=None):
+    code, out, err = await cli(h, *args, "--json", now=now)
     assert code == 0, (code, out, err)
     return json.loads(out)
 
