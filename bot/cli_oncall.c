@@ -189,7 +189,7 @@ static void oncall_text(const struct config *c,
     printf("  %-9s %s\n", "shadow", name_of(c, o->shadow));
   if (r->manager)
     printf("  %-9s %s\n", "manager", name_of(c, r->manager));
-  printf("  shift #%lld: %s -> %s\n", (long long)(o->shift.index + 1),
+  printf("  shift #%lld: %s -> %s\n", (long long)o->shift.index + 1,
          oncall_fmt_time(r, o->shift.start_ms, t1, sizeof(t1)),
          oncall_fmt_time(r, o->shift.end_ms, t2, sizeof(t2)));
 }
@@ -310,7 +310,7 @@ static int schedule_rota(struct session *s, const struct rota *r, int weeks, cJS
       cJSON_AddItemToArray(arr, j);
     } else {
       char t1[48], t2[48];
-      printf("  #%-4lld %s -> %s  %s", (long long)(g->shift_index + 1),
+      printf("  #%-4lld %s -> %s  %s", (long long)g->shift_index + 1,
              oncall_fmt_time(r, g->start_ms, t1, sizeof(t1)),
              oncall_fmt_time(r, g->end_ms, t2, sizeof(t2)),
              g->primary.person ? name_of(s->config, g->primary.person) : "nobody");
@@ -368,6 +368,23 @@ int cli_schedule(int argc, char **argv)
 
 /* ---- klaxon export-ical -------------------------------------------------------------------- */
 
+static int export_one(struct cmd_ctx *ctx, const struct rota *r, int weeks)
+{
+  struct buf b;
+  buf_init(&b, ONCALL_ICAL_MAX_BYTES);
+  int rc = 0;
+  int err = oncall_ical(ctx, r, weeks, &b);
+  if (err) {
+    fprintf(stderr, "klaxon export-ical: %s: %s\n", r->name, kx_strerror(err));
+    rc = 1;
+  } else if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
+    fprintf(stderr, "klaxon export-ical: cannot write the calendar\n");
+    rc = 1;
+  }
+  buf_free(&b);
+  return rc;
+}
+
 int cli_export_ical(int argc, char **argv)
 {
   struct session s;
@@ -380,32 +397,17 @@ int cli_export_ical(int argc, char **argv)
   if (rc == 0)
     rc = session_load(&s);
   const struct rota *r = NULL;
-  if (rc == 0) {
-    if (s.rota)
-      r = config_rota(s.config, s.rota);
-    else if (s.config->n_rotas == 1)
-      r = &s.config->rotas[0];
-    if (!r) {
-      fprintf(stderr, "klaxon export-ical: give --rota R (one of:");
-      for (size_t i = 0; i < s.config->n_rotas; i++)
-        fprintf(stderr, " %s", s.config->rotas[i].name);
-      fprintf(stderr, ")\n");
-      rc = 2;
-    }
+  if (rc == 0 && s.config)
+    r = s.rota ? config_rota(s.config, s.rota) : (s.config->n_rotas == 1 ? s.config->rotas : NULL);
+  if (rc == 0 && !r) {
+    fprintf(stderr, "klaxon export-ical: give --rota R (one of:");
+    for (size_t i = 0; s.config && s.config->rotas && i < s.config->n_rotas; i++)
+      fprintf(stderr, " %s", s.config->rotas[i].name);
+    fprintf(stderr, ")\n");
+    rc = 2;
   }
-  if (rc == 0) {
-    struct buf b;
-    buf_init(&b, ONCALL_ICAL_MAX_BYTES);
-    int err = oncall_ical(&s.ctx, r, weeks, &b);
-    if (err) {
-      fprintf(stderr, "klaxon export-ical: %s: %s\n", r->name, kx_strerror(err));
-      rc = 1;
-    } else if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) != 0) {
-      fprintf(stderr, "klaxon export-ical: cannot write the calendar\n");
-      rc = 1;
-    }
-    buf_free(&b);
-  }
+  if (rc == 0 && r)
+    rc = export_one(&s.ctx, r, weeks);
   session_close(&s);
   return rc;
 }

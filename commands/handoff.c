@@ -169,7 +169,7 @@ struct msg *handoff_message(struct cmd_ctx *ctx, const struct rota *r, const str
   md_init(&b);
   struct rota_shift s;
   if (rota_shift_by_index(r, h->shift_index, &s) == 0) {
-    md_printf(&b, "*Shift #%lld*: %s → %s (", (long long)(h->shift_index + 1),
+    md_printf(&b, "*Shift #%lld*: %s → %s (", (long long)h->shift_index + 1,
               oncall_fmt_time(r, s.start_ms, t1, sizeof(t1)),
               oncall_fmt_time(r, s.end_ms, t2, sizeof(t2)));
     md_text(&b, rota_zone(r));

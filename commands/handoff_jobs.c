@@ -129,7 +129,7 @@ int handoff_job_remind(struct cmd_ctx *ctx, const struct job *job)
     md_raw(&b, ":calendar: Heads-up: you are the *primary* on-call for *");
     md_text(&b, r->name);
     md_printf(&b, "* from %s to %s (shift #%lld).", oncall_fmt_time(r, s.start_ms, t1, sizeof(t1)),
-              oncall_fmt_time(r, s.end_ms, t2, sizeof(t2)), (long long)(k + 1));
+              oncall_fmt_time(r, s.end_ms, t2, sizeof(t2)), (long long)k + 1);
     if (in.now.secondary.person) {
       md_raw(&b, " Secondary: ");
       md_person(&b, in.now.secondary.person);
@@ -143,7 +143,7 @@ int handoff_job_remind(struct cmd_ctx *ctx, const struct job *job)
     md_printf(&b,
               "\nCan't make it? `/oncall swap @someone #%lld`, `/oncall override` or "
               "`/oncall away`.",
-              (long long)(k + 1));
+              (long long)k + 1);
     rc = handoff_dm(ctx, who, b.data, "Heads-up: your on-call shift is coming", OUTBOX_NORMAL);
     if (rc == 0)
       LOG_INFO("handoff", "reminded", "rota=%s shift=%lld person=%s", r->name, (long long)k, who);
@@ -177,7 +177,7 @@ int handoff_job_digest(struct cmd_ctx *ctx, const struct job *job)
   const char *who = v.now.started ? v.now.primary.person : NULL;
   int64_t since;
   if (handoff_prev_digest(r, job->due_at, &since) != 0)
-    since = job->due_at - 24 * 3600 * 1000LL;
+    since = job->due_at - 24LL * 3600 * 1000;
   if (who) {
     char t[40];
     struct buf b;
@@ -189,7 +189,7 @@ int handoff_job_digest(struct cmd_ctx *ctx, const struct job *job)
     if (rc == 0)
       rc = handoff_section_incidents(ctx, r, &b);
     if (rc == 0)
-      rc = handoff_section_actions(ctx, r, ctx->now_ms + 24 * 3600 * 1000LL, &b);
+      rc = handoff_section_actions(ctx, r, ctx->now_ms + 24LL * 3600 * 1000, &b);
     if (rc == 0)
       rc = handoff_dm(ctx, who, b.data, "Your on-call digest", OUTBOX_BULK);
     if (rc == 0)

@@ -250,7 +250,7 @@ static int who_rota(struct cmd_ctx *ctx, const struct rota *r, struct buf *b)
     md_raw(b, "\n");
   }
   char t2[40];
-  md_printf(b, "• Shift #%lld: %s → %s\n", (long long)(o->shift.index + 1),
+  md_printf(b, "• Shift #%lld: %s → %s\n", (long long)o->shift.index + 1,
             oncall_fmt_time(r, o->shift.start_ms, t, sizeof(t)),
             oncall_fmt_time(r, o->shift.end_ms, t2, sizeof(t2)));
   contacts_line(ctx, r, b);
@@ -315,7 +315,7 @@ static void schedule_shift(
 {
   char t1[40], t2[40];
   const struct rota_segment *first = &segs[from];
-  md_printf(b, "• *#%lld* %s → %s: ", (long long)(first->shift_index + 1),
+  md_printf(b, "• *#%lld* %s → %s: ", (long long)first->shift_index + 1,
             oncall_fmt_time(r, first->start_ms, t1, sizeof(t1)),
             oncall_fmt_time(r, segs[to - 1].end_ms, t2, sizeof(t2)));
   md_person(b, first->primary.scheduled);

@@ -579,10 +579,14 @@ static int parse_week(const struct rota *r, const char *text, int64_t *k_out)
   if (end != p && *end == '\0')
     return n >= 1 && n <= 1000000 ? (*k_out = n - 1, 0) : KX_EINVAL;
   struct kx_date d;
-  int y, w;
-  char tail;
-  if (sscanf(text, "%4d-W%2d%c", &y, &w, &tail) == 2 && y >= 1970 && w >= 1 && w <= 53) {
-    struct kx_date jan4 = {y, 1, 4};
+  /* "2026-W50": an ISO week (its Monday is in the week of 4 January, plus w - 1 weeks). */
+  if (strlen(text) == 8 && text[4] == '-' && (text[5] == 'W' || text[5] == 'w')) {
+    char *e1, *e2;
+    long y = strtol(text, &e1, 10);
+    long w = strtol(text + 6, &e2, 10);
+    if (e1 != text + 4 || *e2 || y < 1970 || y > 9999 || w < 1 || w > 53)
+      return KX_EINVAL;
+    struct kx_date jan4 = {(int)y, 1, 4};
     int64_t monday = date_to_days(jan4) - (date_weekday(jan4) + 6) % 7 + 7LL * (w - 1);
     int wanted = r->shift_days % 7 == 0 ? (r->handoff_wday + 6) % 7 : 0;
     d = date_from_days(monday + wanted);
@@ -667,7 +671,7 @@ int oncall_cmd_swap(struct cmd_ctx *ctx,
     return KX_EINVAL;
   }
   if (s.start_ms == s.end_ms || s.end_ms <= ctx->now_ms) {
-    cmd_reply_printf(reply, "Shift #%lld is %s.", (long long)(k + 1),
+    cmd_reply_printf(reply, "Shift #%lld is %s.", (long long)k + 1,
                      s.start_ms == s.end_ms ? "skipped (holidays)" : "over already");
     return KX_EINVAL;
   }
@@ -678,7 +682,7 @@ int oncall_cmd_swap(struct cmd_ctx *ctx,
     a = other, b = me;
   } else {
     cmd_reply_printf(reply, "Neither of you is the primary of shift #%lld in *%s*: it is <@p:%s>.",
-                     (long long)(k + 1), r->name, s.primary);
+                     (long long)k + 1, r->name, s.primary);
     return KX_EINVAL;
   }
   if (a == b) {
@@ -704,14 +708,14 @@ int oncall_cmd_swap(struct cmd_ctx *ctx,
   md_init(&what);
   md_init(&told);
   md_person(&what, a->id);
-  md_printf(&what, " takes shift #%lld (%s → %s) from ", (long long)(k + 1),
+  md_printf(&what, " takes shift #%lld (%s → %s) from ", (long long)k + 1,
             oncall_fmt_time(r, plan[0].from_ms, t1, sizeof(t1)),
             oncall_fmt_time(r, plan[0].to_ms, t2, sizeof(t2)));
   md_person(&what, b->id);
   md_raw(&what, ", and ");
   md_person(&what, b->id);
   md_printf(&what, " takes shift #%lld (%s → %s) in return (swap #%lld and #%lld, by ",
-            (long long)(j + 1), oncall_fmt_time(r, plan[1].from_ms, t3, sizeof(t3)),
+            (long long)j + 1, oncall_fmt_time(r, plan[1].from_ms, t3, sizeof(t3)),
             oncall_fmt_time(r, plan[1].to_ms, t4, sizeof(t4)), (long long)ids[0],
             (long long)ids[1]);
   md_actor(&what, ctx, actor);
@@ -726,7 +730,7 @@ int oncall_cmd_swap(struct cmd_ctx *ctx,
   if (rc == 0) {
     char *plain =
         kx_asprintf("Swap in %s: %s takes shift %lld, %s takes shift %lld", r->name,
-                    cmd_person_name(a), (long long)(k + 1), cmd_person_name(b), (long long)(j + 1));
+                    cmd_person_name(a), (long long)k + 1, cmd_person_name(b), (long long)j + 1);
     rc = announce(ctx, r, what.data, plain ? plain : "Swap");
     free(plain);
   }

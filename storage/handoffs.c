@@ -106,6 +106,7 @@ static int one_row(struct db *db, sqlite3_stmt *st, struct handoff_row *out, con
 
 int handoffs_get(struct db *db, int64_t id, struct handoff_row *out)
 {
+  memset(out, 0, sizeof(*out));
   static const char sql[] = "SELECT " COLUMNS " FROM handoffs WHERE id = ?";
   sqlite3_stmt *st = db_stmt(db, sql);
   if (!st)
@@ -116,6 +117,7 @@ int handoffs_get(struct db *db, int64_t id, struct handoff_row *out)
 
 int handoffs_by_shift(struct db *db, const char *rota, int64_t shift_index, struct handoff_row *out)
 {
+  memset(out, 0, sizeof(*out));
   static const char sql[] = "SELECT " COLUMNS " FROM handoffs WHERE rota = ? AND shift_index = ?";
   sqlite3_stmt *st = db_stmt(db, sql);
   if (!st)
@@ -142,6 +144,7 @@ int handoffs_by_message(struct db *db, const char *channel, const char *ts, stru
 
 int handoffs_last(struct db *db, const char *rota, struct handoff_row *out)
 {
+  memset(out, 0, sizeof(*out));
   static const char sql[] = "SELECT " COLUMNS
                             " FROM handoffs WHERE rota = ? AND state = 'posted'"
                             " ORDER BY shift_index DESC LIMIT 1";
