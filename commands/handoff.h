@@ -108,6 +108,8 @@ int handoff_action_ack(struct cmd_ctx *ctx, const struct cmd_request *req, struc
 int handoff_event_message(struct cmd_ctx *ctx,
                           const struct cmd_request *req,
                           struct cmd_reply *reply);
+/* klaxon_handoffs_total{rota, result} for /metrics. */
+int handoff_metrics(struct cmd_ctx *ctx, struct buf *out);
 /* Make sure each rota's next handoff, reminder and digest are scheduled. */
 int handoff_startup(struct cmd_ctx *ctx);
 

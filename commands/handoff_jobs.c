@@ -199,3 +199,28 @@ int handoff_job_digest(struct cmd_ctx *ctx, const struct job *job)
   oncall_view_free(&v);
   return rc;
 }
+
+/* ---- /metrics -----------------------------------------------------------------------------------
+ */
+
+int handoff_metrics(struct cmd_ctx *ctx, struct buf *out)
+{
+  struct handoff_totals *t = NULL;
+  size_t n = 0;
+  int rc = handoffs_totals(ctx->db, &t, &n);
+  if (rc == 0)
+    rc = buf_puts(out,
+                  "# HELP klaxon_handoffs_total Shift handoffs by rota and what became of them "
+                  "(posted on time, late, missed while down; the pager taken; the manager told)\n"
+                  "# TYPE klaxon_handoffs_total counter\n");
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    static const char *const results[] = {"on_time", "late", "missed", "pager_taken",
+                                          "manager_told"};
+    const int64_t v[] = {t[i].on_time, t[i].late, t[i].missed, t[i].taken, t[i].told};
+    for (size_t k = 0; rc == 0 && k < KX_ARRAY_SIZE(results); k++)
+      rc = buf_printf(out, "klaxon_handoffs_total{rota=\"%s\",result=\"%s\"} %lld\n",
+                      t[i].rota ? t[i].rota : "none", results[k], (long long)v[k]);
+  }
+  handoff_totals_free(t, n);
+  return rc;
+}

@@ -97,6 +97,8 @@ const struct cmd_startup_def cmd_startups[] = {
 const struct cmd_metrics_def cmd_metrics[] = {
     /* alerts and paging (issue 5) */
     {"paging", paging_metrics},
+    /* the handoff (issue 4) */
+    {"handoff", handoff_metrics},
     {NULL, NULL},
 };
 /* clang-format on */

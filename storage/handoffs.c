@@ -218,3 +218,53 @@ void handoff_row_clear(struct handoff_row *h)
   free(h->checklist);
   memset(h, 0, sizeof(*h));
 }
+
+int handoffs_totals(struct db *db, struct handoff_totals **out, size_t *n)
+{
+  static const char sql[] =
+      "SELECT rota, sum(state = 'posted' AND late = 0), sum(state = 'posted' AND late = 1),"
+      " sum(state = 'missed'), sum(acked_at > 0), sum(manager_told_at > 0)"
+      " FROM handoffs GROUP BY rota ORDER BY rota";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  struct handoff_totals *t = NULL;
+  size_t count = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (count == cap) {
+      cap = cap ? cap * 2 : 8;
+      struct handoff_totals *grown = realloc(t, cap * sizeof(*grown));
+      if (!grown) {
+        sqlite3_reset(st);
+        handoff_totals_free(t, count);
+        return KX_ENOMEM;
+      }
+      t = grown;
+    }
+    struct handoff_totals *x = &t[count++];
+    x->rota = db_col_text(st, 0);
+    x->on_time = sqlite3_column_int64(st, 1);
+    x->late = sqlite3_column_int64(st, 2);
+    x->missed = sqlite3_column_int64(st, 3);
+    x->taken = sqlite3_column_int64(st, 4);
+    x->told = sqlite3_column_int64(st, 5);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    handoff_totals_free(t, count);
+    return db_fail(db, rc, "handoffs_totals");
+  }
+  *out = t;
+  *n = count;
+  return 0;
+}
+
+void handoff_totals_free(struct handoff_totals *t, size_t n)
+{
+  for (size_t i = 0; t && i < n; i++)
+    free(t[i].rota);
+  free(t);
+}

@@ -13,6 +13,7 @@
 #define KX_HANDOFFS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -71,5 +72,14 @@ int handoffs_set_message(struct db *db, int64_t id, const char *channel, const c
 int handoffs_ack(struct db *db, int64_t id, const char *who, int64_t now_ms);
 int handoffs_manager_told(struct db *db, int64_t id, int64_t now_ms);
 void handoff_row_clear(struct handoff_row *h);
+
+/* For /metrics: per rota, handoffs posted on time, posted late, missed, the pager taken, the
+ * manager told (all time). handoff_totals_free releases the array. */
+struct handoff_totals {
+  char *rota;
+  int64_t on_time, late, missed, taken, told;
+};
+int handoffs_totals(struct db *db, struct handoff_totals **out, size_t *n);
+void handoff_totals_free(struct handoff_totals *t, size_t n);
 
 #endif

@@ -54,6 +54,9 @@ async def test_handoff_on_time_posts_checklist_dms_and_thread(h):
     pending = db_value(h, "SELECT count(*) FROM notes n WHERE NOT EXISTS (SELECT 1 FROM note_handovers x "
                           "WHERE x.note_id = n.id)")
     assert pending == 1, pending
+    status, metrics = await h.metrics()
+    assert 'klaxon_handoffs_total{rota="platform",result="on_time"} 1' in metrics, metrics
+    assert 'klaxon_handoffs_total{rota="platform",result="late"} 0' in metrics, metrics
     # The user group is not configured here; the next handoff is scheduled a week on.
     due = db_value(h, "SELECT due_at FROM jobs WHERE kind = 'handoff' AND state = 'pending'")
     assert due == ms("2026-12-07T09:00:00+01:00"), due
@@ -124,6 +127,8 @@ async def test_handoff_missed_for_more_than_a_day_is_recorded_not_posted(h):
     assert not handoff_posts(h), "a handoff older than a day was posted"
     assert not dms(h, BOB, ["You are now the *primary*"])
     assert "recorded, not posted" in h.log_text()
+    status, metrics = await h.metrics()
+    assert 'klaxon_handoffs_total{rota="platform",result="missed"} 1' in metrics, metrics
     due = db_value(h, "SELECT due_at FROM jobs WHERE kind = 'handoff' AND state = 'pending'")
     assert due == ms("2026-12-07T09:00:00+01:00"), due
 
