@@ -157,6 +157,33 @@ static void status_block(struct cmd_ctx *ctx,
   buf_free(&b);
 }
 
+/* The checklist, one section block per checklist section (a line starting with '*' begins
+ * one), so a long section is cut on its own instead of swallowing the ones after it. */
+static void checklist_blocks(struct msg *m, const char *checklist)
+{
+  struct buf b;
+  md_init(&b);
+  md_raw(&b, "*Checklist*\n");
+  const char *p = checklist ? checklist : "";
+  while (*p) {
+    const char *end = p;
+    while ((end = strchr(end, '\n')) && end[1] && end[1] != '*')
+      end++;
+    size_t n = end ? (size_t)(end - p) : strlen(p);
+    if (b.len > sizeof("*Checklist*\n") - 1 && *p == '*') {
+      msg_section_take(m, &b);
+      md_init(&b);
+    }
+    buf_append(&b, p, n);
+    p += n;
+    if (*p == '\n')
+      p++;
+  }
+  if (b.len)
+    msg_section_take(m, &b);
+  buf_free(&b);
+}
+
 struct msg *handoff_message(struct cmd_ctx *ctx, const struct rota *r, const struct handoff_row *h)
 {
   struct msg *m = msg_new();
@@ -193,9 +220,7 @@ struct msg *handoff_message(struct cmd_ctx *ctx, const struct rota *r, const str
     field_person(m, "Shadow", h->in_shadow);
   if (h->manager)
     field_person(m, "Manager", h->manager);
-  md_raw(&b, "*Checklist*\n");
-  md_raw(&b, h->checklist ? h->checklist : "");
-  msg_section_take(m, &b);
+  checklist_blocks(m, h->checklist);
   msg_context(m,
               ":thread: Notes for this shift: reply in this post's thread, or `/oncall note TEXT`; "
               "they go into the next handoff.");

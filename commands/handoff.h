@@ -48,6 +48,7 @@
 #define HANDOFF_REMIND_LATE_MS (12LL * 3600 * 1000) /* a missed reminder still worth sending */
 #define HANDOFF_LIST_MAX 10  /* lines per checklist section before "… and N more" */
 #define HANDOFF_SCAN_DAYS 15 /* how far the working-day walks look */
+#define HANDOFF_NOTE_MAX 280 /* bytes of a note shown in the checklist */
 
 /* Working days and the times derived from them (pure; 0 or KX_E*). */
 bool handoff_working_day(const struct rota *r, struct kx_date d);

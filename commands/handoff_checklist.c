@@ -105,7 +105,7 @@ int handoff_section_notes(struct cmd_ctx *ctx, const struct note *notes, size_t 
   size_t shown = n < HANDOFF_LIST_MAX ? n : HANDOFF_LIST_MAX;
   for (size_t i = 0; i < shown; i++) {
     md_raw(b, "• ");
-    md_textn(b, notes[i].text, 500);
+    md_textn(b, notes[i].text, HANDOFF_NOTE_MAX);
     md_raw(b, " — ");
     if (notes[i].author && config_person(ctx->config, notes[i].author))
       md_person(b, notes[i].author);

@@ -286,6 +286,12 @@ static void test_handoff_on_time_once(void **state)
   startup_at(f, at("2026-11-30T08:00:00+01:00"));
   assert_int_equal(notes_add(f->db, "platform", "alice", "kafka upgrade Wednesday", 1, NULL), 0);
   assert_int_equal(notes_add(f->db, "web", "carol", "not for platform", 1, NULL), 0);
+  /* Twelve long notes: their section is cut, not the sections after it. */
+  char long_note[400];
+  memset(long_note, 'x', sizeof(long_note) - 1);
+  long_note[sizeof(long_note) - 1] = '\0';
+  for (int i = 0; i < 12; i++)
+    assert_int_equal(notes_add(f->db, "platform", "bob", long_note, 2, NULL), 0);
   int64_t t = at("2026-11-30T09:00:00+01:00");
   assert_true(run_jobs_at(f, t) >= 1);
   assert_int_equal(count(f, "SELECT count(*) FROM handoffs WHERE rota = 'platform'"), 1);
@@ -296,6 +302,7 @@ static void test_handoff_on_time_once(void **state)
   assert_non_null(strstr(body, "kafka upgrade Wednesday"));
   assert_null(strstr(body, "not for platform"));
   assert_non_null(strstr(body, "handoff.ack"));
+  assert_non_null(strstr(body, "Last shift's numbers"));
   assert_non_null(strstr(body, "<@U0BOB00001>"));
   free(body);
   /* DMs: bob (in, primary), carol (in, secondary), alice (out). */
