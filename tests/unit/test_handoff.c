@@ -22,6 +22,7 @@
 #include "../../storage/handoffs.h"
 #include "../../storage/jobs.h"
 #include "../../storage/notes.h"
+#include "../../storage/rota_changes.h"
 
 static const char CONFIG[] =
     "timezone: Europe/Berlin\n"
@@ -292,6 +293,15 @@ static void test_handoff_on_time_once(void **state)
   long_note[sizeof(long_note) - 1] = '\0';
   for (int i = 0; i < 12; i++)
     assert_int_equal(notes_add(f->db, "platform", "bob", long_note, 2, NULL), 0);
+  for (int i = 0; i < 10; i++) {
+    struct rota_change_new c = {.rota = "platform",
+                                .kind = ROTA_CHANGE_ABSENCE,
+                                .person = "dave",
+                                .from_ms = at("2026-12-01T00:00:00+01:00") + i * MS_PER_HOUR,
+                                .to_ms = at("2026-12-01T00:30:00+01:00") + i * MS_PER_HOUR,
+                                .now_ms = 1};
+    assert_int_equal(rota_changes_add(f->db, &c, NULL), 0);
+  }
   int64_t t = at("2026-11-30T09:00:00+01:00");
   assert_true(run_jobs_at(f, t) >= 1);
   assert_int_equal(count(f, "SELECT count(*) FROM handoffs WHERE rota = 'platform'"), 1);
@@ -302,6 +312,7 @@ static void test_handoff_on_time_once(void **state)
   assert_non_null(strstr(body, "kafka upgrade Wednesday"));
   assert_null(strstr(body, "not for platform"));
   assert_non_null(strstr(body, "handoff.ack"));
+  assert_non_null(strstr(body, "Coming up this shift"));
   assert_non_null(strstr(body, "Last shift's numbers"));
   assert_non_null(strstr(body, "<@U0BOB00001>"));
   free(body);
