@@ -9,6 +9,8 @@
 
 int cli_stats(int argc, char **argv); /* cli_stats.c (issue 5) */
 #include "cli_oncall.h" /* issue 4 */
+int cli_incidents(int argc, char **argv);  /* cli_incidents.c (issue 3) */
+int cli_postmortem(int argc, char **argv); /* cli_incidents.c (issue 3) */
 
 const struct cli_cmd cli_commands[] = {
     {"run", cli_run, "run [--config FILE]", "run the bot (Slack Socket Mode, HTTP, timers)"},
@@ -30,5 +32,10 @@ const struct cli_cmd cli_commands[] = {
      "the shifts of the next N weeks (default 4), overrides, covers and holidays applied"},
     {"export-ical", cli_export_ical, "export-ical [--config FILE] [--rota R] [--weeks N]",
      "a rota's iCalendar feed (RFC 5545) on stdout, as GET /calendar/R.ics serves it"},
+    /* incidents (issue 3) */
+    {"incidents", cli_incidents, "incidents [--config FILE] [--open] [--json]",
+     "the incidents (--open: not resolved yet); --json for scripts"},
+    {"postmortem", cli_postmortem, "postmortem [--config FILE] ID",
+     "print the postmortem draft of incident ID (Markdown)"},
     {NULL, NULL, NULL, NULL},
 };
