@@ -19,8 +19,8 @@
  * not one of its holidays. The rules are written out in docs/oncall.md.
  *
  * The checklist is built from separate sections, each appending markup (a bold title and
- * bullets, nothing when it has nothing to say), so other features' data can be wired in
- * section by section. Everything runs inside the caller's transaction.
+ * bullets, nothing when it has nothing to say). Everything runs inside the caller's
+ * transaction.
  */
 #ifndef KX_HANDOFF_H
 #define KX_HANDOFF_H
@@ -72,20 +72,19 @@ int handoff_checklist(struct cmd_ctx *ctx,
                       size_t n_notes,
                       struct buf *out);
 int handoff_section_notes(struct cmd_ctx *ctx, const struct note *notes, size_t n, struct buf *out);
-/* Open incidents with links to their channels. Needs issue 3's storage/incidents.h: until it
- * is wired, it appends nothing. */
+/* Open incidents (of the rota, or naming no rota) with links to their channels. */
 int handoff_section_incidents(struct cmd_ctx *ctx, const struct rota *r, struct buf *out);
-/* Open postmortem action items (due before due_before_ms first). Needs issue 3's storage:
- * until it is wired, it appends nothing. */
+/* Open postmortem action items (drills left out); only those `owner` owns when it is not NULL
+ * (the digest: the primary's own). */
 int handoff_section_actions(struct cmd_ctx *ctx,
                             const struct rota *r,
-                            int64_t due_before_ms,
+                            const char *owner,
                             struct buf *out);
 /* Overrides, absences and holidays within [from, to). */
 int handoff_section_upcoming(
     struct cmd_ctx *ctx, const struct rota *r, int64_t from_ms, int64_t to_ms, struct buf *out);
 /* The numbers of [from, to): pages of the rota, acknowledged, mean time to acknowledge,
- * escalated (and incidents by severity once issue 3's storage is wired). */
+ * escalated, and incidents (of the rota or naming none, drills left out) by severity. */
 int handoff_section_numbers(
     struct cmd_ctx *ctx, const struct rota *r, int64_t from_ms, int64_t to_ms, struct buf *out);
 /* The pages of the rota (or to `person`, may be NULL) created in [from, to), one line each. */

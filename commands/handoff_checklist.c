@@ -7,14 +7,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../lib/kx.h"
 #include "../lib/timeutil.h"
+#include "../storage/incident_actions.h"
+#include "../storage/incidents.h"
 #include "../storage/pages.h"
 #include "../storage/rota_changes.h"
 #include "handoff.h"
 #include "msg.h"
 #include "oncall_cmd.h"
+#include "out.h"
 #include "paging.h"
 
 /* ---- working days ---------------------------------------------------------------------------- */
@@ -117,27 +121,119 @@ int handoff_section_notes(struct cmd_ctx *ctx, const struct note *notes, size_t 
   return 0;
 }
 
-int handoff_section_incidents(struct cmd_ctx *ctx, const struct rota *r, struct buf *out)
+/* Incidents concern a rota when they name it, or name none (company-wide). */
+static bool concerns(const struct rota *r, const char *rota)
 {
-  /* Open incidents live in issue 3's storage/incidents.h (incidents_list with INCIDENTS_OPEN),
-   * which is not in this tree yet: the lead wires it here. */
-  (void)ctx;
-  (void)r;
-  (void)out;
+  return !rota || strcmp(rota, r->name) == 0;
+}
+
+int handoff_section_incidents(struct cmd_ctx *ctx, const struct rota *r, struct buf *b)
+{
+  struct incident *list = NULL;
+  size_t n = 0;
+  int rc = incidents_list(ctx->db, INCIDENTS_OPEN, 0, 0, &list, &n);
+  if (rc)
+    return rc;
+  size_t total = 0, shown = 0;
+  for (size_t i = 0; i < n; i++)
+    total += concerns(r, list[i].rota);
+  if (total)
+    md_raw(b, "*Open incidents*\n");
+  char t[40];
+  for (size_t i = 0; i < n && shown < HANDOFF_LIST_MAX; i++) {
+    const struct incident *x = &list[i];
+    if (!concerns(r, x->rota))
+      continue;
+    md_printf(b, "• #%lld ", (long long)x->id);
+    md_bold(b, x->severity ? x->severity : "?");
+    md_raw(b, " ");
+    md_textn(b, x->title ? x->title : "", 200);
+    md_raw(b, " — ");
+    md_text(b, x->status ? x->status : "open");
+    md_printf(b, " since %s", oncall_fmt_time(r, x->declared_at, t, sizeof(t)));
+    if (x->channel && !out_is_teams(x->channel)) {
+      md_raw(b, ", ");
+      md_channel(b, x->channel);
+    }
+    if (x->drill)
+      md_raw(b, " _(drill)_");
+    md_raw(b, "\n");
+    shown++;
+  }
+  more_line(b, shown, total);
+  incidents_free(list, n);
   return 0;
 }
 
 int handoff_section_actions(struct cmd_ctx *ctx,
                             const struct rota *r,
-                            int64_t due_before_ms,
-                            struct buf *out)
+                            const char *owner,
+                            struct buf *b)
 {
-  /* Open action items live in issue 3's storage/incident_actions.h, not in this tree yet:
-   * the lead wires them here. */
-  (void)ctx;
   (void)r;
-  (void)due_before_ms;
-  (void)out;
+  struct incident_action *items = NULL;
+  size_t n = 0;
+  int rc = incident_actions_list(ctx->db, 0, true, &items, &n);
+  if (rc)
+    return rc;
+  size_t total = 0, shown = 0;
+  for (size_t i = 0; i < n; i++)
+    total += !items[i].incident_drill && (!owner || kx_streq(items[i].owner, owner));
+  if (total)
+    md_raw(b, owner ? "*Your open action items*\n" : "*Open action items*\n");
+  for (size_t i = 0; i < n && shown < HANDOFF_LIST_MAX; i++) {
+    const struct incident_action *a = &items[i];
+    if (a->incident_drill || (owner && !kx_streq(a->owner, owner)))
+      continue;
+    md_printf(b, "• #%lld.%lld ", (long long)a->incident_id, (long long)a->number);
+    md_textn(b, a->text ? a->text : "", 200);
+    md_raw(b, " — ");
+    if (a->owner && config_person(ctx->config, a->owner))
+      md_person(b, a->owner);
+    else if (a->owner)
+      md_user(b, a->owner);
+    else
+      md_raw(b, "_no owner_");
+    md_raw(b, " (");
+    md_textn(b, a->incident_title ? a->incident_title : "incident", 100);
+    md_raw(b, ")\n");
+    shown++;
+  }
+  more_line(b, shown, total);
+  incident_actions_free(items, n);
+  return 0;
+}
+
+/* Incidents of the rota (or company-wide) declared in [from, to), drills left out, by
+ * severity in the config's order. */
+static int incidents_by_severity(
+    struct cmd_ctx *ctx, const struct rota *r, int64_t from_ms, int64_t to_ms, struct buf *b)
+{
+  struct incident *list = NULL;
+  size_t n = 0;
+  int rc = incidents_list(ctx->db, INCIDENTS_NO_DRILLS, from_ms, to_ms, &list, &n);
+  if (rc)
+    return rc;
+  size_t total = 0;
+  for (size_t i = 0; i < n; i++)
+    total += concerns(r, list[i].rota);
+  md_printf(b, "• Incidents: %zu", total);
+  const struct config *c = ctx->config;
+  bool first = true;
+  for (size_t s = 0; total && s < c->n_severities; s++) {
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+      k += concerns(r, list[i].rota) && list[i].severity &&
+           strcasecmp(list[i].severity, c->severities[s].name) == 0;
+    if (!k)
+      continue;
+    md_raw(b, first ? " (" : ", ");
+    md_text(b, c->severities[s].name);
+    md_printf(b, " %zu", k);
+    first = false;
+  }
+  md_raw(b, first ? "\n" : ")\n");
+  incidents_free(list, n);
   return 0;
 }
 
@@ -240,9 +336,8 @@ int handoff_section_numbers(
   if (acked)
     md_printf(b, "• Mean time to acknowledge: %s\n",
               time_format_duration(ack_sum / acked, d, sizeof(d)));
-  /* Incidents by severity come from issue 3's storage/incidents.h once it is wired here. */
   pages_free(pages, n);
-  return 0;
+  return incidents_by_severity(ctx, r, from_ms, to_ms, b);
 }
 
 static void page_line(struct cmd_ctx *ctx,
@@ -323,7 +418,7 @@ int handoff_checklist(struct cmd_ctx *ctx,
   if (rc == 0)
     rc = handoff_section_notes(ctx, notes, n_notes, out);
   if (rc == 0)
-    rc = handoff_section_actions(ctx, r, end_ms, out);
+    rc = handoff_section_actions(ctx, r, NULL, out);
   if (rc == 0)
     rc = handoff_section_upcoming(ctx, r, start_ms, end_ms, out);
   int64_t prev = previous_start(r, k);

@@ -189,7 +189,7 @@ int handoff_job_digest(struct cmd_ctx *ctx, const struct job *job)
     if (rc == 0)
       rc = handoff_section_incidents(ctx, r, &b);
     if (rc == 0)
-      rc = handoff_section_actions(ctx, r, ctx->now_ms + 24LL * 3600 * 1000, &b);
+      rc = handoff_section_actions(ctx, r, who, &b);
     if (rc == 0)
       rc = handoff_dm(ctx, who, b.data, "Your on-call digest", OUTBOX_BULK);
     if (rc == 0)

@@ -9,6 +9,7 @@ from oncalling import (ALICE, BOB, CAROL, DAVE, ERIN, HANDOFF, buttons, db_rows,
                        fields_text, handoff_posts, handoff_rows, message_now, ms, posts, press,
                        settle, text_of, wait_db, wait_dm, wait_handoff)
 from alerting import post as http_post
+import incidents as I
 
 MONDAY = "2026-11-30T09:00:00+01:00"  # shift #2: alice -> bob (primary), bob -> carol (secondary)
 
@@ -260,3 +261,23 @@ async def test_friday_reminder_and_daily_digest(h):
     await settle(1.5)
     assert not dms(h, BOB, ["Heads-up"], since=mark)
     assert not dms(h, ALICE, ["digest"], since=mark)
+
+
+@timeout(40)
+async def test_handoff_checklist_lists_open_incidents_and_action_items(h):
+    h.now = "2026-11-30T08:59:00+01:00"
+    h.time_scale = 4  # a minute to the handoff: 15 real seconds, room for a declaration
+    h.sim.ts.follow(I.epoch(h.now), h.time_scale)
+    await h.start()
+    ack, ch = await I.declare(h, "P1 Checkout is slow", user=CAROL)
+    await h.slash("/incident", "action add @dave add a latency alert", user=CAROL, channel=ch["id"])
+    await h.wait_call("chat.postMessage", lambda c: c["args"].get("channel") == ch["id"] and
+                      "add a latency alert" in text_of(h, c), ok=True)
+    assert not handoff_posts(h), "the handoff came before 09:00"
+    call = await wait_handoff(h, timeout=25)
+    text = text_of(h, call)
+    for want in ("*Open incidents*", "#1 *P1* Checkout is slow", "<#%s>" % ch["id"], "*Open action items*",
+                 "#1.1 add a latency alert — <@%s> (Checkout is slow)" % DAVE, "Incidents: 1 (P1 1)"):
+        assert want in text, (want, text)
+    digest = await wait_dm(h, BOB, ["on-call digest", "*Open incidents*", "Checkout is slow"])
+    assert "action items" not in text_of(h, digest), "bob owns no action item"

@@ -20,6 +20,8 @@
 #include "../../lib/timeutil.h"
 #include "../../storage/db_internal.h"
 #include "../../storage/handoffs.h"
+#include "../../storage/incident_actions.h"
+#include "../../storage/incidents.h"
 #include "../../storage/jobs.h"
 #include "../../storage/notes.h"
 #include "../../storage/rota_changes.h"
@@ -342,6 +344,44 @@ static void test_handoff_on_time_once(void **state)
   assert_int_equal(count(f, "SELECT count(*) FROM handoffs WHERE rota = 'platform'"), 1);
 }
 
+static void test_checklist_incidents_actions_numbers(void **state)
+{
+  struct fx *f = *state;
+  int64_t id = 0, other = 0;
+  struct incident_create inc = {.title = "Checkout <slow>",
+                                .severity = "P1",
+                                .platform = "slack",
+                                .declared_by = "carol",
+                                .rota = "platform",
+                                .declared_at = at("2026-11-27T10:00:00+01:00")};
+  assert_int_equal(incidents_create(f->db, &inc, &id), 0);
+  assert_int_equal(incidents_set_text(f->db, id, INCIDENT_F_CHANNEL, "C0INC00001"), 0);
+  inc.title = "web only";
+  inc.rota = "web";
+  assert_int_equal(incidents_create(f->db, &inc, &other), 0);
+  assert_int_equal(incident_actions_add(f->db, id, "dave", "add an alert", "carol", 1, NULL), 0);
+  struct buf b;
+  buf_init(&b, 1 << 16);
+  f->ctx.now_ms = at("2026-11-30T09:00:00+01:00");
+  const struct rota *r = config_rota(f->c, "platform");
+  assert_int_equal(handoff_checklist(&f->ctx, r, 1, at("2026-11-30T09:00:00+01:00"),
+                                     at("2026-12-07T09:00:00+01:00"), NULL, 0, &b),
+                   0);
+  const char *t = b.data;
+  assert_non_null(strstr(t, "*Open incidents*\n• #1 *P1* Checkout &lt;slow&gt; — investigating"));
+  assert_non_null(strstr(t, "<#C0INC00001>"));
+  assert_null(strstr(t, "web only"));
+  assert_non_null(strstr(t, "*Open action items*\n• #1.1 add an alert — <@p:dave>"));
+  assert_non_null(strstr(t, "• Incidents: 1 (P1 1)"));
+  buf_reset(&b);
+  /* The digest's action items are the primary's own. */
+  assert_int_equal(handoff_section_actions(&f->ctx, r, "bob", &b), 0);
+  assert_int_equal(b.len, 0);
+  assert_int_equal(handoff_section_actions(&f->ctx, r, "dave", &b), 0);
+  assert_non_null(strstr(b.data, "Your open action items"));
+  buf_free(&b);
+}
+
 static void test_handoff_late_and_missed(void **state)
 {
   struct fx *f = *state;
@@ -544,6 +584,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_startup_schedules_handoff_reminder_digest, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_handoff_on_time_once, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_checklist_incidents_actions_numbers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_handoff_late_and_missed, setup, teardown),
       cmocka_unit_test_setup_teardown(test_startup_leaves_a_catch_up_pending, setup, teardown),
       cmocka_unit_test_setup_teardown(test_holiday_moves_handoff_and_reminder, setup, teardown),
