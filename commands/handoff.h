@@ -13,7 +13,7 @@
  *   handoff.remind  the last working day before a shift, at the handoff time (the Friday
  *                   before a Monday handoff): a DM to the incoming primary.
  *   handoff.digest  every working day at the handoff time: a DM to the primary with what paged
- *                   since the last working day, open incidents and action items due.
+ *                   since the last working day, open incidents and the action items they own.
  *
  * A working day is a business day of the rota (`hours:` days, else Monday to Friday) that is
  * not one of its holidays. The rules are written out in docs/oncall.md.
