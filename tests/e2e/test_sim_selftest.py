@@ -311,14 +311,17 @@ async def test_dm_history_replies_pagination(h):
 
 async def test_users_and_usergroups(h):
     async with Client(h.sim) as c:
-        u = (await c.ok("users.info", {"user": "U0FRANK001"}))["user"]
+        u = (await c.ok("users.info", {"user": "U0FRANK001"}, form=True))["user"]
         assert set(fixture("users_info_ok.json")["user"]) <= set(u)
         assert u["tz"] == "America/New_York" and u["tz_offset"] in (-18000, -14400) and u["profile"]["email"] == "frank@example.com"
-        assert await c.err("users.info", {"user": "U0NOBODY01"}) == "user_not_found"
-        u = (await c.ok("users.lookupByEmail", {"email": "Alice@Example.com"}))["user"]
+        assert await c.err("users.info", {"user": "U0NOBODY01"}, form=True) == "user_not_found"
+        u = (await c.ok("users.lookupByEmail", {"email": "Alice@Example.com"}, form=True))["user"]
         assert u["id"] == "U0ALICE001"
-        assert await c.err("users.lookupByEmail", {"email": "nobody@example.com"}) == fixture(
+        assert await c.err("users.lookupByEmail", {"email": "nobody@example.com"}, form=True) == fixture(
             "users_lookupByEmail_users_not_found.json")["error"]
+        # Read methods ignore a JSON body's fields, as Slack does.
+        assert await c.err("users.info", {"user": "U0FRANK001"}) == "user_not_found"
+        assert await c.err("users.lookupByEmail", {"email": "alice@example.com"}) == "invalid_arguments"
         g = (await c.ok("usergroups.users.update", {"usergroup": "S0ONCALL01", "users": "U0ALICE001,U0BOB00001"}))["usergroup"]
         assert g["users"] == ["U0ALICE001", "U0BOB00001"] and h.sim.usergroups["S0ONCALL01"]["users"] == g["users"]
         assert await c.err("usergroups.users.update", {"usergroup": "S0NOSUCH01", "users": "U0ALICE001"}) == "no_such_subteam"

@@ -65,6 +65,11 @@ METHODS = {
     "views.publish": ("bot", ("tier", 4)),
 }
 
+# Slack's older read methods read form (or query) arguments only: the fields of a JSON body are
+# ignored, so users.info answers user_not_found and users.lookupByEmail finds no email
+# (protocols/slack.md §2.1: JSON bodies are for "most write methods").
+FORM_ONLY = ("users.info", "users.lookupByEmail")
+
 FAULT_KINDS = ("ratelimit", "http", "error", "delay", "delay_after", "drop", "drop_after")
 
 
@@ -281,6 +286,8 @@ class WebApiMixin:
         rec["args"] = args
         rec["token"] = token
         rec["token_source"] = source
+        if method in FORM_ONLY and (request.content_type or "").lower() == "application/json":
+            args = {}  # recorded as sent, read as Slack reads them: not at all
 
         fault = self._take_fault(method) if method in METHODS else None
         rec["fault"] = fault
@@ -882,7 +889,7 @@ class WebApiMixin:
 
     def m_users_info(self, a):
         if not a.get("user"):
-            raise missing("user")
+            raise ApiError("user_not_found")  # what Slack answers when it read no user
         return {"ok": True, "user": M.user_object(self._user(a["user"]))}
 
     def m_users_lookupByEmail(self, a):
