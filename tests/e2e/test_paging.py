@@ -97,9 +97,13 @@ async def test_escalate_button_jumps_and_stale_click_does_nothing(h):
     await h.start()
     await post(h, "/alerts/webhook", critical())
     a = await wait_dm(h, ALICE)
+    # Keep the button as it was: the refreshed message may replace it before the second click.
+    old = [el for bl in message_now(h, a)["blocks"] if bl["type"] == "actions" for el in bl["elements"]
+           if str(el.get("action_id", "")).startswith("page.escalate")][0]
     await click(h, a, "page.escalate", ALICE)
     await wait_dm(h, BOB, timeout=5)
-    await click(h, a, "page.escalate", ALICE)  # the old button (step 1) once more: no-op
+    ch, ts = a["response"]["channel"], a["response"]["ts"]
+    await h.click(ch, ts, old["action_id"], user=ALICE, value=old["value"])  # the old button (step 1): no-op
     await asyncio.sleep(0.8)
     assert len(posts_to(h, BOB)) == 1
     assert not posts_to(h, ERIN)
