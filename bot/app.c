@@ -115,7 +115,9 @@ static char *on_envelope(void *arg, const struct slack_frame *f)
   cmd_reply_init(&reply);
   bool send_ack = true;
   if (rc == 0) {
+    uint64_t t0 = clock_mono_us();
     rc = app_dispatch(a, &req, &reply);
+    metrics_observe("klaxon_dispatch_seconds", "", (double)(clock_mono_us() - t0) / 1e6);
     if (rc == KX_EEXISTS) {
       LOG_INFO("slack", "redelivery_ignored", "envelope=%s retry_attempt=%d", f->envelope_id,
                f->retry_attempt);
@@ -548,6 +550,11 @@ int app_run(struct config *config)
   struct app *a = calloc(1, sizeof(*a));
   if (!a) return APP_EXIT_RUNTIME;
   a->config = config;
+  static const double dispatch_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
+                                            0.01,   0.025,   0.05,   0.1,   0.5};
+  metrics_histogram("klaxon_dispatch_seconds",
+                    "Time to run one request's handler and commit its transaction",
+                    dispatch_buckets, KX_ARRAY_SIZE(dispatch_buckets));
   metrics_describe("klaxon_outbox_depth", METRIC_GAUGE, "Outbox rows not yet delivered");
   metrics_describe("klaxon_outbox_oldest_age_seconds", METRIC_GAUGE,
                    "Age of the oldest undelivered outbox row (bot clock)");

@@ -238,21 +238,36 @@ static void handle_frame(struct conn *c, const char *data, size_t len, uint64_t 
 
 /* ---- lws callback --------------------------------------------------------------------------- */
 
+/* Acks waiting when the socket turns writable go out in one go, while the kernel takes them:
+ * one write per WRITEABLE callback costs a loop iteration per ack, and under a burst that
+ * queue, not the handlers, was the ack latency. lws_send_pipe_choked() says when to stop (the
+ * socket is full, or lws holds a partial frame); then we wait for the next WRITEABLE. */
+#define ACKS_PER_WRITEABLE 64
+
+static int write_ack(struct conn *c)
+{
+  struct frame_out *f = c->head;
+  int n = lws_write(c->wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT);
+  if (n < (int)f->len) return -1;
+  if (f->received_us) {
+    double secs = (double)(clock_mono_us() - f->received_us) / 1e6;
+    metrics_observe("klaxon_envelope_ack_seconds", "", secs);
+    metrics_inc("klaxon_envelopes_acked_total", "", 1);
+  }
+  c->head = f->next;
+  if (!c->head) c->tail = NULL;
+  free(f);
+  return 0;
+}
+
 static int write_one(struct conn *c)
 {
   struct lws *wsi = c->wsi;
   if (c->head) {
-    struct frame_out *f = c->head;
-    int n = lws_write(wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT);
-    if (n < (int)f->len) return -1;
-    if (f->received_us) {
-      double ms = (double)(clock_mono_us() - f->received_us) / 1000.0;
-      metrics_observe("klaxon_envelope_ack_seconds", "", ms / 1000.0);
-      metrics_inc("klaxon_envelopes_acked_total", "", 1);
-    }
-    c->head = f->next;
-    if (!c->head) c->tail = NULL;
-    free(f);
+    int sent = 0;
+    do {
+      if (write_ack(c)) return -1;
+    } while (c->head && ++sent < ACKS_PER_WRITEABLE && !lws_send_pipe_choked(wsi));
   } else if (c->ping_pending) {
     unsigned char buf[LWS_PRE + 32];
     int len = snprintf((char *)buf + LWS_PRE, 32, "klaxon %llu",
@@ -558,8 +573,8 @@ struct slack_socket *slack_socket_new(uv_loop_t *loop,
                                       const struct slack_socket_opts *opts,
                                       const struct slack_socket_cbs *cbs)
 {
-  static const double ack_buckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
-                                       0.05,   0.1,   0.25,  0.5,   1,    3};
+  static const double ack_buckets[] = {0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01,
+                                       0.025,   0.05,   0.1,   0.25,  0.5,   1,    3};
   metrics_describe("klaxon_envelopes_received_total", METRIC_COUNTER,
                    "Socket Mode envelopes received");
   metrics_describe("klaxon_envelopes_acked_total", METRIC_COUNTER, "Socket Mode envelopes acked");

@@ -234,7 +234,9 @@ struct db *db_open(const char *path, int flags, int *err)
     rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
     if (rc) goto fail;
   }
-  rc = db_exec(db, "PRAGMA foreign_keys=ON;");
+  /* 1 MiB of page cache: klaxon's working set is small (open incidents, due jobs, the head
+   * of the outbox), and every MiB shows in the resident size on a 16 MB budget. */
+  rc = db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024;");
   if (rc) goto fail;
   if (db->readonly) {
     int v = db_schema_version(db);
@@ -349,6 +351,7 @@ struct db *db_open_checkpointer(const char *path, int *err)
     return NULL;
   }
   sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+  (void)sqlite3_exec(db->h, "PRAGMA cache_size=-128;", NULL, NULL, NULL);
   *err = 0;
   return db;
 }
