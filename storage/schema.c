@@ -13,6 +13,8 @@ extern const char seen_schema_v1[];
 extern const char notes_schema_v1[];
 extern const char people_schema_v1[];
 extern const char rota_changes_schema_v1[];
+/* Teams (issue 6) */
+extern const char teams_store_schema_v1[];
 
 static const char *const migration_1[] = {
     outbox_schema_v1,
@@ -21,6 +23,8 @@ static const char *const migration_1[] = {
     notes_schema_v1,
     people_schema_v1,
     rota_changes_schema_v1,
+    /* Teams (issue 6) */
+    teams_store_schema_v1,
     NULL,
 };
 

@@ -13,6 +13,10 @@ recordings in tests/fixtures/teams/):
         POST {serviceUrl}v3/conversations/{id}/activities/{activityId} reply, 201
         PUT  {serviceUrl}v3/conversations/{id}/activities/{activityId} update, 200
         DELETE {serviceUrl}v3/conversations/{id}/activities/{activityId} delete, 200
+  - a Power Automate Workflows webhook ("When a Teams webhook request is received"):
+        POST /workflows/{flow}/triggers/manual/paths/invoke   202, recorded in sim.workflow_posts
+    (a message activity with Adaptive Card attachments only, and no Action.Submit/Execute:
+    Workflows cannot call back, protocols/teams.md §3.2)
     Every connector call needs `Authorization: Bearer <a token this stand-in issued, unexpired>`
     (401 otherwise), a JSON body where one is due (400/415), ids percent-encoded in the path
     (a raw ':', ';', '@' or '=' in an id segment is refused with 400, as a strict peer), and a
@@ -75,6 +79,23 @@ def b64url(data):
 
 def int_b64url(n):
     return b64url(n.to_bytes((n.bit_length() + 7) // 8, "big"))
+
+
+def _callback_actions(node):
+    """The first Action.Submit/Action.Execute anywhere in a card (fallbacks included)."""
+    if isinstance(node, dict):
+        if node.get("type") in ("Action.Submit", "Action.Execute"):
+            return node["type"]
+        for v in node.values():
+            bad = _callback_actions(v)
+            if bad:
+                return bad
+    elif isinstance(node, list):
+        for v in node:
+            bad = _callback_actions(v)
+            if bad:
+                return bad
+    return None
 
 
 class SimTimeout(AssertionError):
@@ -155,6 +176,8 @@ class TeamsSim:
         self.calls = []  # every connector call, in order
         self.sent = []  # every activity this stand-in POSTed to a bot, with the answer
         self.injections = []
+        self.workflow_posts = []  # every Workflows webhook request, in order
+        self.workflow_id = uuid.uuid4().hex
         self._ids = itertools.count(int(self.clock() * 1000))
         self._runner = None
         self._waiters = []
@@ -167,6 +190,18 @@ class TeamsSim:
 
     def _new_kid(self):
         return f"sim-key-{next(self._kid_seq)}-{uuid.uuid4().hex[:6]}"
+
+    def add_user(self, key, name=None):
+        """Another member of the team (29: id and Entra object id, as Teams gives them)."""
+        self.users[key] = {"id": "29:1" + b64url(os.urandom(48)), "name": name or key.title(),
+                           "aadObjectId": str(uuid.uuid4())}
+        return self.users[key]
+
+    def add_channel(self, name):
+        """A channel of the team the bot is installed in (posts there are accepted)."""
+        cid = "19:" + uuid.uuid4().hex + "@thread.skype"
+        self.channels[cid] = name
+        return cid
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -191,6 +226,11 @@ class TeamsSim:
         return self.base_url + "/"
 
     @property
+    def workflow_url(self):
+        return (f"{self.base_url}/workflows/{self.workflow_id}/triggers/manual/paths/invoke"
+                f"?api-version=1&sig={self.workflow_id[:16]}")
+
+    @property
     def token_url(self):
         return f"{self.base_url}/{self.tenant_id}/oauth2/v2.0/token"
 
@@ -199,6 +239,7 @@ class TeamsSim:
         app.router.add_get("/v1/.well-known/openidconfiguration", self._openid)
         app.router.add_get("/v1/.well-known/keys", self._jwks)
         app.router.add_route("*", "/{tenant}/oauth2/v2.0/token", self._token)
+        app.router.add_route("*", "/workflows/{flow}/triggers/manual/paths/invoke", self._workflow)
         Control(self).routes(app)
         # The connector parses its own raw paths (to see the percent-encoding as sent).
         app.router.add_route("*", SERVICE_PREFIX + "{tail:.*}", self._connector)
@@ -393,6 +434,53 @@ class TeamsSim:
             return web.json_response(body, status=status, headers=headers)
         return None
 
+    # ------------------------------------------------------------------ Workflows webhook
+
+    async def _workflow(self, request):
+        """A Workflows trigger URL: the `sig` query parameter is its only credential; the body
+        must be a message with Adaptive Card attachments that have no callback actions."""
+        rec = {"method": request.method, "path": request.path, "query": dict(request.query),
+               "authorization": request.headers.get("Authorization"), "body": None,
+               "status": None, "time": self.clock()}
+        resp = await self._workflow_inner(request, rec)
+        rec["status"] = resp.status
+        self.workflow_posts.append(rec)
+        self._notify()
+        return resp
+
+    async def _workflow_inner(self, request, rec):
+        if request.match_info["flow"] != self.workflow_id or \
+                request.query.get("sig") != self.workflow_id[:16]:
+            return connector_error(401, "DirectApiAuthorizationRequired", "The signature is invalid.")
+        if request.method != "POST":
+            return connector_error(405, "MethodNotAllowed", "Method not allowed.")
+        if not request.headers.get("Content-Type", "").startswith("application/json"):
+            return connector_error(415, "UnsupportedMediaType", "Content-Type must be application/json.")
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return connector_error(400, "InvalidRequestContent", "The body is not JSON.")
+        rec["body"] = body
+        inj = self._take_injection("workflow", request.method, None)
+        if inj is not None:
+            return inj
+        if not isinstance(body, dict) or body.get("type") != "message":
+            return connector_error(400, "InvalidRequestContent", "type must be message.")
+        atts = body.get("attachments")
+        if not isinstance(atts, list) or not atts:
+            return connector_error(400, "InvalidRequestContent", "attachments are required.")
+        for a in atts:
+            if not isinstance(a, dict) or a.get("contentType") != "application/vnd.microsoft.card.adaptive":
+                return connector_error(400, "InvalidRequestContent", "Only Adaptive Cards are supported.")
+            c = a.get("content")
+            if not isinstance(c, dict) or c.get("type") != "AdaptiveCard":
+                return connector_error(400, "InvalidRequestContent", "content must be an AdaptiveCard.")
+            bad = _callback_actions(c)
+            if bad:
+                return connector_error(400, "InvalidRequestContent",
+                                       f"{bad} cannot be delivered through a webhook.")
+        return web.Response(status=202)
+
     # ------------------------------------------------------------------ the connector
 
     def new_message_id(self):
@@ -567,9 +655,39 @@ class TeamsSim:
                 "channel": {"id": channel_id}, "team": {"id": self.team_id},
                 "tenant": {"id": self.tenant_id}}
 
-    def channel_mention(self, text, user="alice", channel_id=None, thread_root=None):
+    def _user_mentions(self, act, mention_users):
+        """Mention entities for other users, as Teams sends them: mentioned {id: the 29: id,
+        name}, text "<at>Name</at>" (which the caller's text must contain)."""
+        for key in mention_users or ():
+            u = self.users[key]
+            at = f"<at>{u['name']}</at>"
+            if at not in act.get("text", ""):
+                raise ValueError(f"the text does not contain {at}")
+            act["entities"].append({"mentioned": {"id": u["id"], "name": u["name"]},
+                                    "text": at, "type": "mention"})
+
+    def channel_message(self, text, user="alice", channel_id=None, thread_root=None,
+                        mention_users=()):
+        """A channel post or thread reply WITHOUT the bot's mention. Teams delivers these to a
+        bot only when the app holds the RSC permission ChannelMessage.Read.Group
+        (protocols/teams.md §1.2 and the issue); same shape as channel_mention otherwise."""
+        channel_id = channel_id or self.team_id
+        act = self._base("message", None, user)
+        root = thread_root or act["id"]
+        act["conversation"] = self._channel_conversation(channel_id, root)
+        act["text"] = text
+        act["textFormat"] = "plain"
+        act["attachments"] = [{"contentType": "text/html", "content": f"<div>{text}</div>"}]
+        act["channelData"] = self._channel_data(channel_id)
+        self._user_mentions(act, mention_users)
+        self.register_conversation(act["conversation"]["id"], act["id"], root)
+        return act
+
+    def channel_mention(self, text, user="alice", channel_id=None, thread_root=None,
+                        mention_users=()):
         """A channel post "@bot <text>", shaped like 20191020020553704-request: mention entity
-        with mentioned.id = the bot's 28: id and the install name, text/html attachment."""
+        with mentioned.id = the bot's 28: id and the install name, text/html attachment.
+        mention_users: other users mentioned in the text as <at>Name</at>."""
         channel_id = channel_id or self.team_id
         act = self._base("message", None, user)
         root = thread_root or act["id"]
@@ -584,6 +702,7 @@ class TeamsSim:
         act["entities"].insert(0, {"mentioned": {"id": self.bot_id, "name": self.mention_name},
                                    "text": at, "type": "mention"})
         act["channelData"] = self._channel_data(channel_id)
+        self._user_mentions(act, mention_users)
         self.register_conversation(act["conversation"]["id"], act["id"], root)
         return act
 
@@ -760,6 +879,7 @@ class TeamsSim:
                 "openid_url": self.openid_url, "jwks_url": self.jwks_url,
                 "login_url": self.login_url, "token_url": self.token_url,
                 "app_id": self.app_id, "tenant_id": self.tenant_id, "bot_id": self.bot_id,
+                "workflow_url": self.workflow_url,
                 "team_id": self.team_id, "kid": self.key.kid,
                 "token_requests": self.token_requests, "jwks_requests": self.jwks_requests,
                 "calls": len(self.calls)}
