@@ -31,6 +31,10 @@ struct app
   uv_signal_t sigterm, sigint, sighup;
   uv_timer_t heartbeat; /* systemd watchdog and gauges */
   uv_timer_t stop_deadline; /* bounds the shutdown */
+  uv_timer_t checkpoint_timer;
+  uv_work_t checkpoint_work;
+  struct db *checkpointer; /* a second connection, used only from the worker thread */
+  bool checkpoint_running;
   struct config *config;
   struct db *db;
   struct cmd_ctx ctx;

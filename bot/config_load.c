@@ -4,7 +4,6 @@
  */
 #include "config_load.h"
 
-#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -14,13 +13,14 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "../lib/buf.h"
 #include "../lib/kx.h"
 #include "../lib/timeutil.h"
 #include "config_load_internal.h"
 
 #define SHOW_MAX 60         /* characters of a value shown in a message */
 #define DURATION_MAX_LEN 32 /* longer "durations" are refused before parsing (no overflow) */
-#define READ_CHUNK 65536
+#define READ_CHUNK 16384
 
 /* ---- problems ---------------------------------------------------------------------------- */
 
@@ -97,22 +97,21 @@ char *cfg_dup(struct cfg_loader *L, const char *s)
   return d;
 }
 
-bool cfg_reserve(struct cfg_loader *L, void **arr, size_t *alloc, size_t n, size_t size)
+void *cfg_grow(struct cfg_loader *L, void *arr, size_t *alloc, size_t n, size_t size)
 {
   if (n <= *alloc)
-    return true;
+    return arr;
   size_t want = *alloc ? *alloc * 2 : 8;
   if (want < n)
     want = n;
-  void *p = realloc(*arr, want * size);
+  char *p = realloc(arr, want * size);
   if (!p) {
     cfg_oom(L);
-    return false;
+    return NULL;
   }
-  memset((char *)p + *alloc * size, 0, (want - *alloc) * size);
-  *arr = p;
+  memset(p + *alloc * size, 0, (want - *alloc) * size);
   *alloc = want;
-  return true;
+  return p;
 }
 
 void config_problems_free(struct config_problems *problems)
@@ -151,7 +150,9 @@ struct cfg_shown cfg_show(const char *s)
   size_t i = 0;
   for (; s && s[i] && i < SHOW_MAX; i++) {
     unsigned char ch = (unsigned char)s[i];
-    out.s[i] = (ch < 0x20 || ch == 0x7f || ch == '"') ? '?' : (char)ch;
+    out.s[i] = s[i];
+    if (ch < 0x20 || ch == 0x7f || ch == '"')
+      out.s[i] = '?';
   }
   /* Do not cut a UTF-8 sequence in half. */
   if (s && s[i]) {
@@ -292,6 +293,8 @@ static void walk_pairs(
 
 bool cfg_pairs(struct cfg_loader *L, yaml_node_t *map, const char *path, cfg_pair_fn fn, void *ctx)
 {
+  if (!map)
+    return false;
   if (map->type != YAML_MAPPING_NODE) {
     cfg_problem(L, cfg_line(map), "%s must be a map (key: value lines), not %s", path,
                 cfg_kind(map));
@@ -379,8 +382,8 @@ static void obj_pair(struct cfg_loader *L,
   }
   if (w->o->val[i]) {
     if (!merged)
-      cfg_problem(L, cfg_line(knode), "duplicate key \"%s\" in %s (first on line %d)", key,
-                  w->path[0] ? w->path : "the top level", w->key_line[i]);
+      cfg_problem(L, cfg_line(knode), "duplicate key \"%s\" in %s (first on line %d)",
+                  cfg_show(key).s, w->path[0] ? w->path : "the top level", w->key_line[i]);
     return;
   }
   w->o->val[i] = val;
@@ -425,6 +428,8 @@ yaml_node_t *cfg_need(struct cfg_loader *L,
 
 bool cfg_list(struct cfg_loader *L, yaml_node_t *n, const char *path, size_t *len)
 {
+  if (!n)
+    return false;
   if (n->type != YAML_SEQUENCE_NODE) {
     cfg_problem(L, cfg_line(n), "%s must be a list, not %s", path, cfg_kind(n));
     return false;
@@ -530,208 +535,15 @@ bool cfg_bool(struct cfg_loader *L, yaml_node_t *n, const char *path, bool *out)
   return false;
 }
 
-bool cfg_parse_hhmm(const char *s, size_t len, bool allow_24, int *minutes)
-{
-  if (len != 4 && len != 5)
-    return false;
-  size_t hl = len - 3;
-  if (s[hl] != ':')
-    return false;
-  for (size_t i = 0; i < len; i++)
-    if (i != hl && !isdigit((unsigned char)s[i]))
-      return false;
-  int h = hl == 1 ? s[0] - '0' : (s[0] - '0') * 10 + (s[1] - '0');
-  int m = (s[hl + 1] - '0') * 10 + (s[hl + 2] - '0');
-  if (m > 59 || h > 24 || (h == 24 && (!allow_24 || m != 0)))
-    return false;
-  *minutes = h * 60 + m;
-  return true;
-}
-
-/* ---- what values look like ----------------------------------------------------------------- */
-
-static bool all_chars(const char *s, const char *extra, bool lower, bool upper, bool digit)
-{
-  if (!*s)
-    return false;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    bool ok = (lower && islower(*p)) || (upper && isupper(*p)) || (digit && isdigit(*p)) ||
-              (extra && *p < 0x80 && strchr(extra, *p));
-    if (!ok)
-      return false;
-  }
-  return true;
-}
-
-static bool slack_id(const char *s, const char *first)
-{
-  return strlen(s) >= 3 && strlen(s) <= 32 && strchr(first, s[0]) &&
-         all_chars(s + 1, NULL, false, true, true);
-}
-
-static bool is_channel(const char *s)
-{
-  return slack_id(s, "CGD");
-}
-
-static bool is_usergroup(const char *s)
-{
-  return slack_id(s, "S");
-}
-
-static bool is_slack_user(const char *s)
-{
-  return slack_id(s, "UW");
-}
-
-static bool is_tz(const char *s)
-{
-  return tz_valid(s) != 0;
-}
-
-static bool is_email(const char *s)
-{
-  const char *at = strchr(s, '@');
-  if (!at || at == s || !at[1] || strchr(at + 1, '@'))
-    return false;
-  for (const char *p = s; *p; p++)
-    if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
-      return false;
-  return strchr(at + 1, '.') != NULL || strcmp(at + 1, "localhost") == 0;
-}
-
-static bool is_env(const char *s)
-{
-  return !isdigit((unsigned char)s[0]) && strlen(s) <= 128 && all_chars(s, "_", true, true, true);
-}
-
-static bool is_hostname(const char *s, size_t len)
-{
-  if (len == 0 || len > 253 || s[0] == '-' || s[0] == '.')
-    return false;
-  for (size_t i = 0; i < len; i++)
-    if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
-      return false;
-  return true;
-}
-
-/* "scheme://host[:port][/…]" with one of the given schemes; no spaces or control characters. */
-static bool url_with(const char *s, const char *const *schemes)
-{
-  for (const char *p = s; *p; p++)
-    if ((unsigned char)*p <= 0x20 || *p == 0x7f)
-      return false;
-  for (size_t i = 0; schemes[i]; i++) {
-    size_t n = strlen(schemes[i]);
-    if (strncasecmp(s, schemes[i], n) != 0)
-      continue;
-    const char *host = s + n, *end = host + strcspn(host, "/?#");
-    const char *colon = memchr(host, ':', (size_t)(end - host));
-    if (host[0] == '[')
-      return strchr(host, ']') != NULL; /* an IPv6 literal */
-    return is_hostname(host, (size_t)((colon ? colon : end) - host));
-  }
-  return false;
-}
-
-static bool is_url(const char *s)
-{
-  static const char *const schemes[] = {"http://", "https://", NULL};
-  return url_with(s, schemes);
-}
-
-static bool is_smtp_url(const char *s)
-{
-  static const char *const schemes[] = {"smtp://", "smtps://", NULL};
-  return url_with(s, schemes);
-}
-
-static bool is_person_id(const char *s)
-{
-  return strlen(s) <= 64 && all_chars(s, "_.-", true, false, true);
-}
-
-static bool is_rota_name(const char *s)
-{
-  return strlen(s) <= 64 && all_chars(s, "_-", true, false, true);
-}
-
-/* host:port with an IPv4 address, a [bracketed] IPv6 address or a name; port 1-65535. */
-static bool is_listen(const char *s)
-{
-  const char *colon = strrchr(s, ':');
-  char host[256];
-  if (!colon || !colon[1] || strlen(colon + 1) > 5 || !all_chars(colon + 1, NULL, 0, 0, true))
-    return false;
-  long port = strtol(colon + 1, NULL, 10);
-  size_t hl = (size_t)(colon - s);
-  if (port < 1 || port > 65535 || hl == 0 || hl >= sizeof(host))
-    return false;
-  memcpy(host, s, hl);
-  host[hl] = '\0';
-  unsigned char addr[16];
-  if (host[0] == '[') {
-    if (hl < 3 || host[hl - 1] != ']')
-      return false;
-    host[hl - 1] = '\0';
-    return inet_pton(AF_INET6, host + 1, addr) == 1;
-  }
-  if (all_chars(host, ".", false, false, true))
-    return inet_pton(AF_INET, host, addr) == 1;
-  return is_hostname(host, hl);
-}
-
-/* "19:…@thread.tacv2" / "@thread.skype": a Teams channel's conversation id. */
-static bool is_teams_channel(const char *s)
-{
-  return strncmp(s, "19:", 3) == 0 && strstr(s, "@thread.") != NULL && !strpbrk(s, " \t\r\n");
-}
-
-static bool is_guid(const char *s)
-{
-  if (strlen(s) != 36)
-    return false;
-  for (int i = 0; i < 36; i++) {
-    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-    if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-      return false;
-  }
-  return true;
-}
-
-const struct cfg_check
-    CFG_TIMEZONE = {is_tz, "a known time zone (an IANA name like Europe/Berlin or UTC)", false},
-    CFG_CHANNEL = {is_channel,
-                   "a Slack channel id (C, G or D and capitals or digits, like C0INCIDENT; the id, "
-                   "not the #name)",
-                   false},
-    CFG_USERGROUP = {is_usergroup,
-                     "a Slack user group id (S and capitals or digits, like S0PLATFORM)", false},
-    CFG_SLACK_USER = {is_slack_user,
-                      "a Slack user id (U or W and capitals or digits, like U0ALICE001)", false},
-    CFG_EMAIL = {is_email, "an email address", false},
-    CFG_ENV = {is_env,
-               "an environment variable name (write the variable's name, like SLACK_BOT_TOKEN, "
-               "never the secret itself)",
-               true},
-    CFG_URL = {is_url, "an http:// or https:// URL", false},
-    CFG_SMTP_URL = {is_smtp_url, "an smtp:// or smtps:// URL (like smtp://mail.example.com:587)",
-                    false},
-    CFG_PERSON_ID = {is_person_id, "a valid person id (a-z, 0-9, _ . -; at most 64)", false},
-    CFG_ROTA_NAME = {is_rota_name,
-                     "a valid rota name (a-z, 0-9, _ -; at most 64; it is used in URLs)", false},
-    CFG_LISTEN = {is_listen, "host:port (like 127.0.0.1:8080, [::1]:8080 or localhost:8080)",
-                  false},
-    CFG_TEAMS_CHANNEL = {is_teams_channel, "a Teams channel id (like 19:abc…@thread.tacv2)", false},
-    CFG_GUID = {is_guid, "a GUID (like 00000000-0000-0000-0000-000000000000)", false};
-
 /* ---- name indexes -------------------------------------------------------------------------- */
 
 bool cfg_names_add(
     struct cfg_loader *L, struct cfg_names *ns, const char *name, int line, size_t pos)
 {
-  if (!cfg_reserve(L, (void **)&ns->v, &ns->alloc, ns->n + 1, sizeof(*ns->v)))
+  struct cfg_name *grown = cfg_grow(L, ns->v, &ns->alloc, ns->n + 1, sizeof(*ns->v));
+  if (!grown)
     return false;
+  ns->v = grown;
   ns->v[ns->n] = (struct cfg_name){.name = name, .line = line, .pos = pos};
   ns->n++;
   return true;
@@ -946,30 +758,26 @@ struct config *config_load_file(const char *path, struct config_problems *proble
     (void)fclose(f);
     return NULL;
   }
-  /* Read at most one byte past the cap, so a pipe or a growing file is refused the same way. */
-  char *data = malloc(CONFIG_MAX_BYTES + 1);
-  size_t len = 0;
-  while (data && len <= CONFIG_MAX_BYTES) {
-    size_t want = CONFIG_MAX_BYTES + 1 - len;
-    size_t got = fread(data + len, 1, want < READ_CHUNK ? want : READ_CHUNK, f);
-    if (got == 0)
-      break;
-    len += got;
-  }
+  /* The buffer's cap refuses a pipe or a growing file the same way as a large regular file. */
+  struct buf b;
+  char chunk[READ_CHUNK];
+  size_t got;
+  int rc = 0;
+  buf_init(&b, CONFIG_MAX_BYTES);
+  while (rc == 0 && (got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    rc = buf_append(&b, chunk, got);
   int read_error = ferror(f);
   (void)fclose(f);
-  if (!data) {
-    early_problem(problems, "out of memory while reading %s", path);
-    return NULL;
-  }
   struct config *c = NULL;
-  if (read_error)
-    early_problem(problems, "cannot read %s", path);
-  else if (len > CONFIG_MAX_BYTES)
+  if (rc == KX_ETOOBIG)
     early_problem(problems, "%s is larger than %d bytes (1 MiB), the most a config may be", path,
                   CONFIG_MAX_BYTES);
+  else if (rc)
+    early_problem(problems, "out of memory while reading %s", path);
+  else if (read_error)
+    early_problem(problems, "cannot read %s", path);
   else
-    c = config_load_string(data, len, path, problems);
-  free(data);
+    c = config_load_string(b.data ? b.data : "", b.len, path, problems);
+  buf_free(&b);
   return c;
 }

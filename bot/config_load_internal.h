@@ -1,7 +1,8 @@
 /*
  * config_load_internal.h — shared by the two halves of the YAML config loader, and by
  * nothing else: config_load.c (reading the file, libyaml, problems, typed values, name
- * indexes) and config_schema.c (the keys of klaxon's config, their defaults and checks).
+ * indexes), config_values.c (what ids, URLs and addresses look like), config_schema.c (the
+ * keys of klaxon's config, their defaults and checks) and config_rota.c (the rotas section).
  *
  * The loader state (struct cfg_loader) owns nothing of the config: every string stored in
  * the config is a copy made here and freed by config_free(). Name indexes (struct cfg_names)
@@ -20,13 +21,17 @@
 #include "config_load.h"
 
 /* Caps on what comes from the file; each is named here and nowhere else. */
-#define CONFIG_MAX_BYTES (1024 * 1024) /* the file */
-#define CONFIG_MAX_ITEMS 10000         /* entries in one list or map */
-#define CONFIG_MAX_VISITS 1000000      /* values visited in all, an alias counted each time */
-#define CONFIG_MAX_TEXT 4096           /* one value's length */
-#define CONFIG_MAX_PROBLEMS 200        /* problems listed; the rest are counted */
-#define CONFIG_MAX_MERGE_DEPTH 8       /* `<<:` merges inside merged maps */
+#define CONFIG_MAX_BYTES 1048576  /* the file: 1 MiB */
+#define CONFIG_MAX_ITEMS 10000    /* entries in one list or map */
+#define CONFIG_MAX_VISITS 1000000 /* values visited in all, an alias counted each time */
+#define CONFIG_MAX_TEXT 4096      /* one value's length */
+#define CONFIG_MAX_PROBLEMS 200   /* problems listed; the rest are counted */
+#define CONFIG_MAX_MERGE_DEPTH 8  /* `<<:` merges inside merged maps */
 #define CFG_PATH_MAX 192
+
+/* A formatted path for a message, e.g. CFG_P("rotas[%zu].primary", i); valid until the end of
+ * the full expression it is in. */
+#define CFG_P(...) (cfg_pathf(__VA_ARGS__).s)
 #define CFG_OBJ_MAX_KEYS 24
 
 /* A name (person id, rota, severity …) where it was defined; pos keeps config order. */
@@ -90,8 +95,9 @@ void cfg_problem(struct cfg_loader *L, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void cfg_oom(struct cfg_loader *L);
 char *cfg_dup(struct cfg_loader *L, const char *s); /* NULL (reported) when out of memory */
-/* Grow *arr (of *alloc elements of size each) to hold at least n; false (reported) on OOM. */
-bool cfg_reserve(struct cfg_loader *L, void **arr, size_t *alloc, size_t n, size_t size);
+/* Room for n elements of size bytes in arr, which has *alloc (new room is zeroed). Returns
+ * the array to use from now on, or NULL (reported) when out of memory; arr is then unchanged. */
+void *cfg_grow(struct cfg_loader *L, void *arr, size_t *alloc, size_t n, size_t size);
 
 int cfg_line(const yaml_node_t *n); /* 1-based; 0 for NULL */
 struct cfg_shown cfg_show(const char *s);
@@ -100,7 +106,8 @@ const char *cfg_kind(const yaml_node_t *n); /* "a map", "a list", "a single valu
 bool cfg_is_null(const yaml_node_t *n);     /* empty, ~ or null */
 bool cfg_visit(struct cfg_loader *L);       /* counts one value; false once over budget */
 
-/* Maps. cfg_pairs calls fn for each key of a map, explicit keys first, then those from `<<`
+/* Maps and lists: a NULL node (a key that is not there) is "nothing to do": false, no report.
+ * cfg_pairs calls fn for each key of a map, explicit keys first, then those from `<<`
  * merges (merged = true; a merged key the map already has is the caller's to skip). */
 typedef void (*cfg_pair_fn)(struct cfg_loader *L,
                             const char *key,
@@ -110,7 +117,7 @@ typedef void (*cfg_pair_fn)(struct cfg_loader *L,
                             void *ctx);
 bool cfg_pairs(struct cfg_loader *L, yaml_node_t *map, const char *path, cfg_pair_fn fn, void *ctx);
 /* Opens a map with known keys: reports a non-map, unknown keys (with a suggestion) and
- * duplicate keys. False when n is not a map. */
+ * duplicate keys. False when n is absent or not a map. */
 bool cfg_obj_open(struct cfg_loader *L,
                   yaml_node_t *n,
                   const char *path,
@@ -128,6 +135,9 @@ yaml_node_t *cfg_need(struct cfg_loader *L,
 bool cfg_list(struct cfg_loader *L, yaml_node_t *n, const char *path, size_t *len);
 yaml_node_t *cfg_item(struct cfg_loader *L, yaml_node_t *list, size_t i);
 
+/* "9:00" / "09:00" (and "24:00" when allow_24) as minutes after midnight; config_values.c. */
+bool cfg_parse_hhmm(const char *s, size_t len, bool allow_24, int *minutes);
+
 /* Typed values. Each takes n == NULL as "absent" (returns false, reports nothing) and leaves
  * *out unchanged when the value is wrong. */
 const char *cfg_text(struct cfg_loader *L, yaml_node_t *n, const char *path);
@@ -139,7 +149,6 @@ bool cfg_checked(struct cfg_loader *L,
                  char **out);
 bool cfg_duration(struct cfg_loader *L, yaml_node_t *n, const char *path, int64_t *out);
 bool cfg_bool(struct cfg_loader *L, yaml_node_t *n, const char *path, bool *out);
-bool cfg_parse_hhmm(const char *s, size_t len, bool allow_24, int *minutes);
 
 /* Name indexes: add while loading, then cfg_names_check sorts and reports duplicates
  * (`duplicate WHAT "x" (first defined on line N)`); cfg_names_find works after that. */
@@ -153,5 +162,21 @@ void cfg_names_free(struct cfg_names *ns);
 
 /* config_schema.c: fill L->c from the document's root map. */
 void cfg_load_root(struct cfg_loader *L, yaml_node_t *root);
+/* A person a rota, contact or step names must be in people (else: `WHO: ROLE names "x", who
+ * is not in people`). */
+void cfg_need_person(
+    struct cfg_loader *L, yaml_node_t *n, const char *id, const char *who, const char *role);
+/* A list of person ids into (*out, *n_out), each checked with cfg_need_person. */
+void cfg_person_list(struct cfg_loader *L,
+                     yaml_node_t *n,
+                     const char *path,
+                     const char *who,
+                     const char *role,
+                     bool empty_ok,
+                     char ***out,
+                     size_t *n_out);
+
+/* config_rota.c: the rotas section (after people, so names can be checked). */
+void cfg_load_rotas(struct cfg_loader *L, yaml_node_t *n);
 
 #endif

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "../lib/kx.h"
+#include "../lib/log.h"
 #include "../lib/timeutil.h"
 #include "config_load_internal.h"
 
@@ -24,13 +25,10 @@
 #define MAX_PONG_MS (30 * MS_PER_SEC) /* Slack drops a socket that has been quiet this long */
 #define DEFAULT_POSTMORTEM_DUE_MS (24 * MS_PER_HOUR)
 #define DEFAULT_HANDOFF_ACK_MS (30 * MS_PER_MIN)
-#define MAX_SHIFT_DAYS 366
 #define MAX_REPEAT 100
 #define TEAMS_OPENID_URL "https://login.botframework.com/v1/.well-known/openidconfiguration"
 #define TEAMS_SERVICE_URL "https://smba.trafficmanager.net/teams/"
 #define TEAMS_LEGACY_TENANT "botframework.com" /* multi-tenant bots, when no tenant_id is given */
-
-#define P(...) cfg_pathf(__VA_ARGS__).s
 
 static bool one_of(struct cfg_loader *L,
                    yaml_node_t *n,
@@ -49,8 +47,7 @@ static bool one_of(struct cfg_loader *L,
   return false;
 }
 
-/* A person a rota, contact or step names must be in people. */
-static void need_person(
+void cfg_need_person(
     struct cfg_loader *L, yaml_node_t *n, const char *id, const char *who, const char *role)
 {
   if (id && !L->people_broken && !cfg_names_find(&L->people, id))
@@ -58,15 +55,14 @@ static void need_person(
                 cfg_show(id).s);
 }
 
-/* A list of person ids into (*out, *n_out); each id must be in people. */
-static void person_list(struct cfg_loader *L,
-                        yaml_node_t *n,
-                        const char *path,
-                        const char *who,
-                        const char *role,
-                        bool empty_ok,
-                        char ***out,
-                        size_t *n_out)
+void cfg_person_list(struct cfg_loader *L,
+                     yaml_node_t *n,
+                     const char *path,
+                     const char *who,
+                     const char *role,
+                     bool empty_ok,
+                     char ***out,
+                     size_t *n_out)
 {
   size_t len;
   if (!n || !cfg_list(L, n, path, &len) || (len == 0 && empty_ok))
@@ -75,12 +71,14 @@ static void person_list(struct cfg_loader *L,
     cfg_problem(L, cfg_line(n), "%s is an empty list; name at least one person", path);
     return;
   }
-  if (!(*out = calloc(len, sizeof(**out))))
-    return cfg_oom(L);
+  if (!(*out = calloc(len, sizeof(**out)))) {
+    cfg_oom(L);
+    return;
+  }
   for (size_t i = 0; i < len && cfg_visit(L); i++) {
     yaml_node_t *it = cfg_item(L, n, i);
-    if (cfg_str(L, it, P("%s[%zu]", path, i), &(*out)[*n_out])) {
-      need_person(L, it, (*out)[*n_out], who, role);
+    if (cfg_str(L, it, CFG_P("%s[%zu]", path, i), &(*out)[*n_out])) {
+      cfg_need_person(L, it, (*out)[*n_out], who, role);
       (*n_out)++;
     }
   }
@@ -97,9 +95,7 @@ static const char *const STORAGE_KEYS[] = {"path", NULL}, *const HTTP_KEYS[] = {
 
 static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
 {
-  static const char *const levels[] = {"debug", "info", "warn", "error", NULL}, *const formats[] = {
-                                                                                    "text", "json",
-                                                                                    NULL};
+  static const char *const formats[] = {"text", "json", NULL};
   struct config *c = L->c;
   struct cfg_obj o;
   yaml_node_t *n;
@@ -116,9 +112,16 @@ static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
       c->public_url[--len] = '\0';
   }
   if ((n = cfg_get(top, "log")) && cfg_obj_open(L, n, "log", LOG_KEYS, &o)) {
-    if (cfg_get(&o, "level"))
-      one_of(L, cfg_get(&o, "level"), "log.level", levels, "debug, info, warn, error",
-             &c->log_level);
+    /* The logger's own parser decides, so the two never disagree. */
+    yaml_node_t *level = cfg_get(&o, "level");
+    const char *name = cfg_text(L, level, "log.level");
+    enum log_level parsed;
+    if (name && log_parse_level(name, &parsed) != 0)
+      cfg_problem(L, cfg_line(level),
+                  "log.level: \"%s\" is not one of debug, info, warn, error, off",
+                  cfg_show(name).s);
+    else if (name)
+      cfg_str(L, level, "log.level", &c->log_level);
     if (cfg_get(&o, "format"))
       one_of(L, cfg_get(&o, "format"), "log.format", formats, "text, json", &c->log_format);
   }
@@ -176,11 +179,13 @@ static void load_status_page(struct cfg_loader *L, yaml_node_t *n)
   yaml_node_t *list = cfg_get(&o, "components");
   if (!list || !cfg_list(L, list, "status_page.components", &len) || len == 0)
     return;
-  if (!(L->c->status_page.components = calloc(len, sizeof(char *))))
-    return cfg_oom(L);
+  if (!(L->c->status_page.components = calloc(len, sizeof(char *)))) {
+    cfg_oom(L);
+    return;
+  }
   for (size_t i = 0; i < len && cfg_visit(L); i++) {
     char **slot = &L->c->status_page.components[L->c->status_page.n_components];
-    if (cfg_str(L, cfg_item(L, list, i), P("status_page.components[%zu]", i), slot))
+    if (cfg_str(L, cfg_item(L, list, i), CFG_P("status_page.components[%zu]", i), slot))
       L->c->status_page.n_components++;
   }
 }
@@ -294,26 +299,22 @@ static void load_teams(struct cfg_loader *L, yaml_node_t *n)
   t->enabled = true;
   cfg_checked(L, cfg_get(&o, "app_id"), "teams.app_id", &CFG_GUID, &t->app_id);
   cfg_checked(L, cfg_get(&o, "tenant_id"), "teams.tenant_id", &TENANT, &t->tenant_id);
-  static const struct {
-    const char *key;
-    const struct cfg_check *check;
-    size_t offset;
-  } fields[] = {
-      {"app_password_env", &CFG_ENV, offsetof(struct teams_config, app_password_env)},
-      {"openid_metadata_url", &CFG_URL, offsetof(struct teams_config, openid_metadata_url)},
-      {"token_url", &CFG_URL, offsetof(struct teams_config, token_url)},
-      {"service_url", &CFG_URL, offsetof(struct teams_config, service_url)},
-      {"incident_channel", &CFG_TEAMS_CHANNEL, offsetof(struct teams_config, incident_channel)},
-      {"announce_channel", &CFG_TEAMS_CHANNEL, offsetof(struct teams_config, announce_channel)},
-      {"handoff_channel", &CFG_TEAMS_CHANNEL, offsetof(struct teams_config, handoff_channel)},
-      {"outgoing_webhook_secret_env", &CFG_ENV,
-       offsetof(struct teams_config, outgoing_webhook_secret_env)},
-      {"workflow_webhook_url_env", &CFG_ENV,
-       offsetof(struct teams_config, workflow_webhook_url_env)},
-  };
-  for (size_t i = 0; i < KX_ARRAY_SIZE(fields); i++)
-    cfg_checked(L, cfg_get(&o, fields[i].key), P("teams.%s", fields[i].key), fields[i].check,
-                (char **)((char *)t + fields[i].offset));
+  cfg_checked(L, cfg_get(&o, "app_password_env"), "teams.app_password_env", &CFG_ENV,
+              &t->app_password_env);
+  cfg_checked(L, cfg_get(&o, "openid_metadata_url"), "teams.openid_metadata_url", &CFG_URL,
+              &t->openid_metadata_url);
+  cfg_checked(L, cfg_get(&o, "token_url"), "teams.token_url", &CFG_URL, &t->token_url);
+  cfg_checked(L, cfg_get(&o, "service_url"), "teams.service_url", &CFG_URL, &t->service_url);
+  cfg_checked(L, cfg_get(&o, "incident_channel"), "teams.incident_channel", &CFG_TEAMS_CHANNEL,
+              &t->incident_channel);
+  cfg_checked(L, cfg_get(&o, "announce_channel"), "teams.announce_channel", &CFG_TEAMS_CHANNEL,
+              &t->announce_channel);
+  cfg_checked(L, cfg_get(&o, "handoff_channel"), "teams.handoff_channel", &CFG_TEAMS_CHANNEL,
+              &t->handoff_channel);
+  cfg_checked(L, cfg_get(&o, "outgoing_webhook_secret_env"), "teams.outgoing_webhook_secret_env",
+              &CFG_ENV, &t->outgoing_webhook_secret_env);
+  cfg_checked(L, cfg_get(&o, "workflow_webhook_url_env"), "teams.workflow_webhook_url_env",
+              &CFG_ENV, &t->workflow_webhook_url_env);
   if (cfg_get(&o, "app_id") && !cfg_get(&o, "app_password_env"))
     cfg_problem(L, cfg_line(n),
                 "teams.app_password_env is missing (the variable holding the bot's client "
@@ -345,18 +346,18 @@ static void runbook_pair(struct cfg_loader *L,
   char *url = NULL;
   if (merged && cfg_names_has(&w->names, key))
     return;
-  if (!cfg_checked(L, val, P("runbooks.%s", cfg_show(key).s), &CFG_URL, &url))
+  if (!cfg_checked(L, val, CFG_P("runbooks.%s", cfg_show(key).s), &CFG_URL, &url))
     return;
-  if (!cfg_reserve(L, (void **)&c->runbooks, &w->alloc, c->n_runbooks + 1, sizeof(*c->runbooks))) {
+  struct runbook *grown = cfg_grow(L, c->runbooks, &w->alloc, c->n_runbooks + 1, sizeof(*grown));
+  if (!grown) {
     free(url);
     return;
   }
-  struct runbook *rb = &c->runbooks[c->n_runbooks];
+  c->runbooks = grown;
+  struct runbook *rb = &c->runbooks[c->n_runbooks++];
   rb->url = url;
-  if (!(rb->alertname = cfg_dup(L, key)))
-    return;
-  c->n_runbooks++;
-  cfg_names_add(L, &w->names, rb->alertname, cfg_line(knode), c->n_runbooks - 1);
+  if ((rb->alertname = cfg_dup(L, key)))
+    cfg_names_add(L, &w->names, rb->alertname, cfg_line(knode), c->n_runbooks - 1);
 }
 
 static void load_runbooks(struct cfg_loader *L, yaml_node_t *n)
@@ -381,24 +382,24 @@ static void load_person(struct cfg_loader *L, yaml_node_t *n, size_t pos, struct
   if (!cfg_obj_open(L, n, path, PERSON_KEYS, &o))
     return;
   yaml_node_t *id = cfg_need(L, &o, path, "id", "(like alice)");
-  const char *s = cfg_text(L, id, P("%s.id", path));
+  const char *s = cfg_text(L, id, CFG_P("%s.id", path));
   if (s && !CFG_PERSON_ID.ok(s))
     cfg_problem(L, cfg_line(id), "%s.id: \"%s\" is not %s", path, cfg_show(s).s,
                 CFG_PERSON_ID.what);
   /* Even a malformed id is indexed: the rotas naming it should not all be reported too. */
   if (s && (p->id = cfg_dup(L, s)))
     cfg_names_add(L, &L->people, p->id, cfg_line(id), pos);
-  cfg_str(L, cfg_get(&o, "name"), P("%s.name", path), &p->name);
-  if (cfg_checked(L, cfg_get(&o, "slack"), P("%s.slack", path), &CFG_SLACK_USER, &p->slack))
+  cfg_str(L, cfg_get(&o, "name"), CFG_P("%s.name", path), &p->name);
+  if (cfg_checked(L, cfg_get(&o, "slack"), CFG_P("%s.slack", path), &CFG_SLACK_USER, &p->slack))
     cfg_names_add(L, &L->slack_ids, p->slack, cfg_line(cfg_get(&o, "slack")), pos);
-  if (cfg_checked(L, cfg_get(&o, "email"), P("%s.email", path), &CFG_EMAIL, &p->email))
+  if (cfg_checked(L, cfg_get(&o, "email"), CFG_P("%s.email", path), &CFG_EMAIL, &p->email))
     cfg_names_add(L, &L->emails, p->email, cfg_line(cfg_get(&o, "email")), pos);
-  cfg_str(L, cfg_get(&o, "teams"), P("%s.teams", path), &p->teams);
-  cfg_str(L, cfg_get(&o, "phone"), P("%s.phone", path), &p->phone);
+  cfg_str(L, cfg_get(&o, "teams"), CFG_P("%s.teams", path), &p->teams);
+  cfg_str(L, cfg_get(&o, "phone"), CFG_P("%s.phone", path), &p->phone);
   if (!cfg_get(&o, "slack") && !cfg_get(&o, "email"))
     cfg_problem(L, cfg_line(n),
                 "%s: give slack (a user id) or email (looked up in Slack at run time), or both",
-                p->id ? P("person \"%s\"", cfg_show(p->id).s) : path);
+                p->id ? CFG_P("person \"%s\"", cfg_show(p->id).s) : path);
   if (!p->name && p->id)
     p->name = cfg_dup(L, p->id);
 }
@@ -414,8 +415,10 @@ static void load_people(struct cfg_loader *L, yaml_node_t *n)
     cfg_problem(L, cfg_line(n), "people is empty; a rota needs at least one person");
     return;
   }
-  if (!(c->people = calloc(len, sizeof(*c->people))))
-    return cfg_oom(L);
+  if (!(c->people = calloc(len, sizeof(*c->people)))) {
+    cfg_oom(L);
+    return;
+  }
   c->n_people = len;
   for (size_t i = 0; i < len && cfg_visit(L); i++)
     load_person(L, cfg_item(L, n, i), i, &c->people[i]);
@@ -427,9 +430,8 @@ static void load_people(struct cfg_loader *L, yaml_node_t *n)
 
 /* ---- escalation policies -------------------------------------------------------------------- */
 
-static const char *const POLICY_KEYS[] = {"name", "repeat", "steps", NULL}, *const STEP_KEYS[] = {
-                                                                                "after", "notify",
-                                                                                NULL};
+static const char *const POLICY_KEYS[] = {"name", "repeat", "steps", NULL};
+static const char *const STEP_KEYS[] = {"after", "notify", NULL};
 
 static void load_notify(
     struct cfg_loader *L, yaml_node_t *n, const char *path, const char *who, struct policy_step *st)
@@ -490,8 +492,10 @@ static void load_steps(
     cfg_problem(L, cfg_line(n), "%s is empty; a policy needs at least one step", path);
     return;
   }
-  if (!(pol->steps = calloc(len, sizeof(*pol->steps))))
-    return cfg_oom(L);
+  if (!(pol->steps = calloc(len, sizeof(*pol->steps)))) {
+    cfg_oom(L);
+    return;
+  }
   pol->n_steps = len;
   int64_t prev = -1;
   const char *prev_text = NULL;
@@ -503,8 +507,8 @@ static void load_steps(
       continue;
     yaml_node_t *after = cfg_need(L, &o, sp.s, "after", "(like 15m; 0m for at once)");
     load_notify(L, cfg_need(L, &o, sp.s, "notify", "(primary, secondary, manager, a person …)"),
-                P("%s.notify", sp.s), P("%s step %zu", who, i + 1), st);
-    if (!cfg_duration(L, after, P("%s.after", sp.s), &st->after_ms))
+                CFG_P("%s.notify", sp.s), CFG_P("%s step %zu", who, i + 1), st);
+    if (!cfg_duration(L, after, CFG_P("%s.after", sp.s), &st->after_ms))
       continue;
     const char *text = (const char *)after->data.scalar.value;
     if (st->after_ms < prev)
@@ -526,8 +530,10 @@ static void load_policies(struct cfg_loader *L, yaml_node_t *n)
   L->policies_broken = true;
   if (!cfg_list(L, n, "escalation_policies", &len) || len == 0)
     return;
-  if (!(c->policies = calloc(len, sizeof(*c->policies))))
-    return cfg_oom(L);
+  if (!(c->policies = calloc(len, sizeof(*c->policies)))) {
+    cfg_oom(L);
+    return;
+  }
   c->n_policies = len;
   L->policies_broken = false;
   for (size_t i = 0; i < len && cfg_visit(L); i++) {
@@ -537,9 +543,9 @@ static void load_policies(struct cfg_loader *L, yaml_node_t *n)
     if (!cfg_obj_open(L, cfg_item(L, n, i), path.s, POLICY_KEYS, &o))
       continue;
     yaml_node_t *name = cfg_need(L, &o, path.s, "name", "(like default)");
-    if (cfg_str(L, name, P("%s.name", path.s), &pol->name))
+    if (cfg_str(L, name, CFG_P("%s.name", path.s), &pol->name))
       cfg_names_add(L, &L->policies, pol->name, cfg_line(name), i);
-    const char *rep = cfg_text(L, cfg_get(&o, "repeat"), P("%s.repeat", path.s));
+    const char *rep = cfg_text(L, cfg_get(&o, "repeat"), CFG_P("%s.repeat", path.s));
     char *end = NULL;
     long r = rep ? strtol(rep, &end, 10) : 0;
     if (rep && (*end || end == rep || r < 0 || r > MAX_REPEAT))
@@ -549,8 +555,8 @@ static void load_policies(struct cfg_loader *L, yaml_node_t *n)
     else
       pol->repeat = (int)r;
     load_steps(L, cfg_need(L, &o, path.s, "steps", "(a list of {after, notify})"),
-               P("%s.steps", path.s),
-               pol->name ? P("policy \"%s\"", cfg_show(pol->name).s) : path.s, pol);
+               CFG_P("%s.steps", path.s),
+               pol->name ? CFG_P("policy \"%s\"", cfg_show(pol->name).s) : path.s, pol);
   }
   cfg_names_check(L, &L->policies, "escalation policy");
 }
@@ -597,18 +603,19 @@ static void load_severity(struct cfg_loader *L, yaml_node_t *n, size_t pos, stru
   if (!cfg_obj_open(L, n, path, SEVERITY_KEYS, &o))
     return;
   yaml_node_t *name = cfg_need(L, &o, path, "name", "(like P1)");
-  if (cfg_str(L, name, P("%s.name", path), &sv->name))
+  if (cfg_str(L, name, CFG_P("%s.name", path), &sv->name))
     cfg_names_add(L, &L->severities, sv->name, cfg_line(name), pos);
-  cfg_duration(L, cfg_get(&o, "ack"), P("%s.ack", path), &sv->ack_ms);
-  cfg_duration(L, cfg_get(&o, "resolve"), P("%s.resolve", path), &sv->resolve_ms);
-  cfg_duration(L, cfg_get(&o, "update_every"), P("%s.update_every", path), &sv->update_every_ms);
-  cfg_bool(L, cfg_get(&o, "stakeholders"), P("%s.stakeholders", path), &sv->stakeholders);
+  cfg_duration(L, cfg_get(&o, "ack"), CFG_P("%s.ack", path), &sv->ack_ms);
+  cfg_duration(L, cfg_get(&o, "resolve"), CFG_P("%s.resolve", path), &sv->resolve_ms);
+  cfg_duration(L, cfg_get(&o, "update_every"), CFG_P("%s.update_every", path),
+               &sv->update_every_ms);
+  cfg_bool(L, cfg_get(&o, "stakeholders"), CFG_P("%s.stakeholders", path), &sv->stakeholders);
   if (cfg_get(&o, "page"))
-    load_page(L, cfg_get(&o, "page"), P("%s.page", path), sv);
+    load_page(L, cfg_get(&o, "page"), CFG_P("%s.page", path), sv);
   else
     sv->page_primary = true; /* a severity pages the primary unless it says otherwise */
   yaml_node_t *pol = cfg_get(&o, "policy");
-  if (cfg_str(L, pol, P("%s.policy", path), &sv->policy) && !L->policies_broken &&
+  if (cfg_str(L, pol, CFG_P("%s.policy", path), &sv->policy) && !L->policies_broken &&
       !cfg_names_find(&L->policies, sv->policy))
     cfg_problem(L, cfg_line(pol), "severity \"%s\": policy \"%s\" is not in escalation_policies",
                 sv->name ? cfg_show(sv->name).s : path, cfg_show(sv->policy).s);
@@ -625,8 +632,10 @@ static void load_severities(struct cfg_loader *L, yaml_node_t *n, yaml_node_t *d
     cfg_problem(L, cfg_line(n), "severities is empty; give at least one (most severe first)");
     return;
   }
-  if (!(c->severities = calloc(len, sizeof(*c->severities))))
-    return cfg_oom(L);
+  if (!(c->severities = calloc(len, sizeof(*c->severities)))) {
+    cfg_oom(L);
+    return;
+  }
   c->n_severities = len;
   L->severities_broken = false;
   for (size_t i = 0; i < len && cfg_visit(L); i++) {
@@ -642,279 +651,6 @@ static void load_severities(struct cfg_loader *L, yaml_node_t *n, yaml_node_t *d
   else if (want && dflt)
     cfg_problem(L, cfg_line(dflt), "default_severity \"%s\" is not one of the severities",
                 cfg_show(want).s);
-}
-
-/* ---- rotas ---------------------------------------------------------------------------------- */
-
-static const char *const ROTA_KEYS[] = {"name",      "timezone",        "handoff",   "shift",
-                                        "start",     "primary",         "secondary", "shadow",
-                                        "manager",   "holidays",        "hours",     "contacts",
-                                        "usergroup", "handoff_channel", NULL};
-
-static const char *const WEEKDAYS[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
-                                       "Thursday", "Friday", "Saturday"};
-
-/* Copies [s, e) without surrounding blanks into out (size n); false when empty or too long. */
-static bool trimmed(const char *s, const char *e, char *out, size_t n)
-{
-  while (s < e && *s == ' ')
-    s++;
-  while (e > s && e[-1] == ' ')
-    e--;
-  if (s == e || (size_t)(e - s) >= n)
-    return false;
-  memcpy(out, s, (size_t)(e - s));
-  out[e - s] = '\0';
-  return true;
-}
-
-/* "monday 09:00", "mon 9:00" or "09:00" (weekday -1). */
-static bool parse_handoff(const char *s, int *wday, int *minute)
-{
-  const char *sp = strrchr(s, ' ');
-  char day[16];
-  *wday = -1;
-  if (sp) {
-    if (!trimmed(s, sp, day, sizeof(day)) || (*wday = weekday_parse(day)) < 0)
-      return false;
-    s = sp + 1;
-  }
-  return cfg_parse_hhmm(s, strlen(s), false, minute);
-}
-
-/* "mon-fri 08:00-18:00", "mon,wed,fri 09:00-17:00", "fri-mon 10:00-14:00" (ranges wrap).
- * 0 when good, -1 when not that shape, -2 when the start is not before the end. */
-static int parse_hours(const char *s, int *days, int *start, int *end)
-{
-  const char *sp = strrchr(s, ' '), *dash = sp ? strchr(sp + 1, '-') : NULL;
-  if (!dash || !cfg_parse_hhmm(sp + 1, (size_t)(dash - sp - 1), false, start) ||
-      !cfg_parse_hhmm(dash + 1, strlen(dash + 1), true, end))
-    return -1;
-  int mask = 0;
-  for (const char *p = s; p < sp;) {
-    const char *comma = memchr(p, ',', (size_t)(sp - p)), *e = comma ? comma : sp;
-    char item[32], *to;
-    if (!trimmed(p, e, item, sizeof(item)))
-      return -1;
-    int a, b;
-    if ((to = strchr(item, '-'))) {
-      *to++ = '\0';
-      char first[16], last[16];
-      if (!trimmed(item, item + strlen(item), first, sizeof(first)) ||
-          !trimmed(to, to + strlen(to), last, sizeof(last)))
-        return -1;
-      a = weekday_parse(first);
-      b = weekday_parse(last);
-    } else {
-      a = b = weekday_parse(item);
-    }
-    if (a < 0 || b < 0)
-      return -1;
-    for (int d = a;; d = (d + 1) % 7) {
-      mask |= 1 << d;
-      if (d == b)
-        break;
-    }
-    p = comma ? comma + 1 : sp;
-  }
-  if (!mask)
-    return -1;
-  *days = mask;
-  return *start < *end ? 0 : -2;
-}
-
-struct contact_walk {
-  struct rota *r;
-  const char *who;
-  struct cfg_names roles;
-  size_t alloc;
-};
-
-static void contact_pair(struct cfg_loader *L,
-                         const char *key,
-                         yaml_node_t *knode,
-                         yaml_node_t *val,
-                         bool merged,
-                         void *ctx)
-{
-  struct contact_walk *w = ctx;
-  struct rota *r = w->r;
-  char *person = NULL;
-  if (merged && cfg_names_has(&w->roles, key))
-    return;
-  if (!cfg_str(L, val, P("%s: contacts.%s", w->who, cfg_show(key).s), &person))
-    return;
-  need_person(L, val, person, w->who, P("contact \"%s\"", cfg_show(key).s));
-  if (!cfg_reserve(L, (void **)&r->contacts, &w->alloc, r->n_contacts + 1, sizeof(*r->contacts))) {
-    free(person);
-    return;
-  }
-  struct contact *ct = &r->contacts[r->n_contacts];
-  ct->person = person;
-  if (!(ct->role = cfg_dup(L, key)))
-    return;
-  r->n_contacts++;
-  cfg_names_add(L, &w->roles, ct->role, cfg_line(knode), r->n_contacts - 1);
-}
-
-static void rota_people(struct cfg_loader *L,
-                        const struct cfg_obj *o,
-                        const char *path,
-                        const char *who,
-                        struct rota *r)
-{
-  yaml_node_t *n;
-  person_list(L, cfg_need(L, o, path, "primary", "(a list of person ids)"), P("%s.primary", path),
-              who, "primary", false, &r->primary, &r->n_primary);
-  if ((n = cfg_get(o, "secondary")) && n->type == YAML_SEQUENCE_NODE) {
-    person_list(L, n, P("%s.secondary", path), who, "secondary", false, &r->secondary,
-                &r->n_secondary);
-    r->secondary_mode = SECONDARY_LIST;
-  } else if (n) {
-    char *id = NULL;
-    if (cfg_str(L, n, P("%s.secondary", path), &id) && strcmp(id, "next") == 0) {
-      r->secondary_mode = SECONDARY_NEXT;
-      free(id);
-    } else if (id && !(r->secondary = calloc(1, sizeof(char *)))) {
-      free(id);
-      cfg_oom(L);
-    } else if (id) {
-      r->secondary_mode = SECONDARY_FIXED;
-      r->secondary[r->n_secondary++] = id;
-      need_person(L, n, id, who, "secondary");
-    }
-  }
-  if ((n = cfg_get(o, "shadow")))
-    person_list(L, n, P("%s.shadow", path), who, "shadow", true, &r->shadow, &r->n_shadow);
-  if (cfg_str(L, (n = cfg_get(o, "manager")), P("%s.manager", path), &r->manager))
-    need_person(L, n, r->manager, who, "manager");
-  if ((n = cfg_get(o, "contacts"))) {
-    struct contact_walk w = {.r = r, .who = who};
-    cfg_pairs(L, n, P("%s.contacts", path), contact_pair, &w);
-    cfg_names_check(L, &w.roles, "contact role");
-    cfg_names_free(&w.roles);
-  }
-}
-
-static void rota_calendar(struct cfg_loader *L,
-                          const struct cfg_obj *o,
-                          const char *path,
-                          struct rota *r)
-{
-  yaml_node_t *n;
-  size_t len;
-  if ((n = cfg_get(o, "holidays")) && cfg_list(L, n, P("%s.holidays", path), &len) && len > 0) {
-    if (!(r->holidays = calloc(len, sizeof(*r->holidays))))
-      return cfg_oom(L);
-    for (size_t i = 0; i < len && cfg_visit(L); i++) {
-      struct cfg_path ip = cfg_pathf("%s.holidays[%zu]", path, i);
-      yaml_node_t *it = cfg_item(L, n, i);
-      const char *s = cfg_text(L, it, ip.s);
-      if (s && date_parse(s, &r->holidays[r->n_holidays]) == 0)
-        r->n_holidays++;
-      else if (s)
-        cfg_problem(L, cfg_line(it), "%s: \"%s\" is not a date (YYYY-MM-DD)", ip.s, cfg_show(s).s);
-    }
-  }
-  const char *s = cfg_text(L, (n = cfg_get(o, "hours")), P("%s.hours", path));
-  int rc = s ? parse_hours(s, &r->hours_days, &r->hours_start_min, &r->hours_end_min) : 1;
-  if (rc == -1)
-    cfg_problem(L, cfg_line(n),
-                "%s.hours: \"%s\" is not business hours (like mon-fri 08:00-18:00 or "
-                "mon,wed,fri 09:00-17:00)",
-                path, cfg_show(s).s);
-  else if (rc == -2)
-    cfg_problem(L, cfg_line(n),
-                "%s.hours: \"%s\" ends before it starts (the start must be before the end; hours "
-                "cannot cross midnight)",
-                path, cfg_show(s).s);
-  r->has_hours = rc == 0;
-  cfg_checked(L, cfg_get(o, "usergroup"), P("%s.usergroup", path), &CFG_USERGROUP, &r->usergroup);
-  cfg_checked(L, cfg_get(o, "handoff_channel"), P("%s.handoff_channel", path), &CFG_CHANNEL,
-              &r->handoff_channel);
-}
-
-/* timezone, shift, handoff and start, which must agree with each other. */
-static void rota_clock(struct cfg_loader *L,
-                       const struct cfg_obj *o,
-                       const char *path,
-                       const char *who,
-                       struct rota *r)
-{
-  yaml_node_t *n;
-  const char *s;
-  if (!cfg_checked(L, cfg_get(o, "timezone"), P("%s.timezone", path), &CFG_TIMEZONE, &r->timezone))
-    r->timezone = cfg_dup(L, L->c->timezone);
-  int64_t shift_ms = 0;
-  if (cfg_duration(L, (n = cfg_get(o, "shift")), P("%s.shift", path), &shift_ms)) {
-    if (shift_ms % MS_PER_DAY || shift_ms < MS_PER_DAY || shift_ms > MAX_SHIFT_DAYS * MS_PER_DAY)
-      cfg_problem(L, cfg_line(n),
-                  "%s.shift: \"%s\" is not a whole number of days from 1d to %dd (like 1d, 1w, 2w)",
-                  path, cfg_show((const char *)n->data.scalar.value).s, MAX_SHIFT_DAYS);
-    else
-      r->shift_days = (int)(shift_ms / MS_PER_DAY);
-  }
-  bool weekly = r->shift_days % 7 == 0;
-  int wday = 1;
-  r->handoff_minute = 9 * 60; /* monday 09:00 unless the rota says otherwise */
-  if ((s = cfg_text(L, (n = cfg_get(o, "handoff")), P("%s.handoff", path))) &&
-      !parse_handoff(s, &wday, &r->handoff_minute))
-    cfg_problem(L, cfg_line(n), "%s.handoff: \"%s\" is not a weekday and time (like monday 09:00)",
-                path, cfg_show(s).s);
-  else if (s && wday < 0 && weekly)
-    cfg_problem(L, cfg_line(n),
-                "%s.handoff: \"%s\" needs a weekday for a shift of whole weeks (like monday 09:00)",
-                path, cfg_show(s).s);
-  s = cfg_text(L, (n = cfg_need(L, o, path, "start", "(the date shift 1 begins, like 2026-11-23)")),
-               P("%s.start", path));
-  if (s && date_parse(s, &r->start) != 0) {
-    cfg_problem(L, cfg_line(n), "%s.start: \"%s\" is not a date (YYYY-MM-DD)", path, cfg_show(s).s);
-    s = NULL;
-  }
-  if (s && weekly && wday >= 0 && date_weekday(r->start) != wday)
-    cfg_problem(L, cfg_line(n),
-                "%s: start %s is a %s, but the handoff is on %s (for shifts of whole weeks they "
-                "must match)",
-                who, s, WEEKDAYS[date_weekday(r->start)], WEEKDAYS[wday]);
-  /* For shifts that are not whole weeks the weekday is not used; keep the start's. */
-  r->handoff_wday = weekly || !s ? (wday < 0 ? 1 : wday) : date_weekday(r->start);
-}
-
-static void load_rota(struct cfg_loader *L, yaml_node_t *n, size_t pos, struct rota *r)
-{
-  struct cfg_obj o;
-  struct cfg_path at = cfg_pathf("rotas[%zu]", pos);
-  r->line = cfg_line(n);
-  r->shift_days = 7;
-  if (!cfg_obj_open(L, n, at.s, ROTA_KEYS, &o))
-    return;
-  yaml_node_t *name = cfg_need(L, &o, at.s, "name", "(like platform)");
-  if (cfg_checked(L, name, P("%s.name", at.s), &CFG_ROTA_NAME, &r->name))
-    cfg_names_add(L, &L->rotas, r->name, cfg_line(name), pos);
-  struct cfg_path who = r->name ? cfg_pathf("rota \"%s\"", r->name) : at;
-  rota_clock(L, &o, at.s, who.s, r);
-  rota_people(L, &o, at.s, who.s, r);
-  rota_calendar(L, &o, at.s, r);
-}
-
-static void load_rotas(struct cfg_loader *L, yaml_node_t *n)
-{
-  struct config *c = L->c;
-  size_t len;
-  L->rotas_broken = true;
-  if (!n || !cfg_list(L, n, "rotas", &len))
-    return;
-  if (len == 0) {
-    cfg_problem(L, cfg_line(n), "rotas is empty; give at least one rota");
-    return;
-  }
-  if (!(c->rotas = calloc(len, sizeof(*c->rotas))))
-    return cfg_oom(L);
-  c->n_rotas = len;
-  L->rotas_broken = false;
-  for (size_t i = 0; i < len && cfg_visit(L); i++)
-    load_rota(L, cfg_item(L, n, i), i, &c->rotas[i]);
-  cfg_names_check(L, &L->rotas, "rota name");
 }
 
 /* ---- alerts --------------------------------------------------------------------------------- */
@@ -944,21 +680,22 @@ static void match_pair(struct cfg_loader *L,
   char *value = NULL;
   if (merged && cfg_names_has(&w->labels, key))
     return;
-  if (!cfg_str(L, val, P("%s.%s", w->path, cfg_show(key).s), &value))
+  if (!cfg_str(L, val, CFG_P("%s.%s", w->path, cfg_show(key).s), &value))
     return;
-  if (!cfg_reserve(L, (void **)&r->match, &w->alloc, r->n_match + 1, sizeof(*r->match))) {
+  struct label_match *grown = cfg_grow(L, r->match, &w->alloc, r->n_match + 1, sizeof(*grown));
+  if (!grown) {
     free(value);
     return;
   }
-  struct label_match *m = &r->match[r->n_match];
+  r->match = grown;
+  struct label_match *m = &r->match[r->n_match++];
   m->value = value;
-  if (!(m->key = cfg_dup(L, key)))
-    return;
-  r->n_match++;
-  cfg_names_add(L, &w->labels, m->key, cfg_line(knode), r->n_match - 1);
+  if ((m->key = cfg_dup(L, key)))
+    cfg_names_add(L, &w->labels, m->key, cfg_line(knode), r->n_match - 1);
 }
 
-/* A route names something of kind `what` that must be in `ns`. */
+/* A route names a rota, policy or severity that must be in ns; it is stored as spelled there
+ * (severities match ignoring case). */
 static void route_ref(struct cfg_loader *L,
                       yaml_node_t *n,
                       const char *path,
@@ -968,8 +705,18 @@ static void route_ref(struct cfg_loader *L,
                       const char *section,
                       char **out)
 {
-  if (cfg_str(L, n, P("%s.%s", path, key), out) && !broken && !cfg_names_find(ns, *out))
+  if (!cfg_str(L, n, CFG_P("%s.%s", path, key), out) || broken)
+    return;
+  const struct cfg_name *found = cfg_names_find(ns, *out);
+  if (!found) {
     cfg_problem(L, cfg_line(n), "%s: %s \"%s\" is not in %s", path, key, cfg_show(*out).s, section);
+  } else if (strcmp(found->name, *out) != 0) {
+    char *canon = cfg_dup(L, found->name);
+    if (canon) {
+      free(*out);
+      *out = canon;
+    }
+  }
 }
 
 static void load_route(struct cfg_loader *L,
@@ -983,7 +730,8 @@ static void load_route(struct cfg_loader *L,
   if (!cfg_obj_open(L, n, path, ROUTE_KEYS, &o))
     return;
   if ((m = cfg_get(&o, "match"))) {
-    struct match_walk w = {.r = r, .path = P("%s.match", path)};
+    struct cfg_path mp = cfg_pathf("%s.match", path);
+    struct match_walk w = {.r = r, .path = mp.s};
     cfg_pairs(L, m, w.path, match_pair, &w);
     cfg_names_check(L, &w.labels, "label");
     cfg_names_free(&w.labels);
@@ -993,8 +741,8 @@ static void load_route(struct cfg_loader *L,
             "escalation_policies", &r->policy);
   route_ref(L, cfg_get(&o, "severity"), path, "severity", &L->severities, L->severities_broken,
             "severities", &r->severity);
-  cfg_checked(L, cfg_get(&o, "channel"), P("%s.channel", path), &CFG_CHANNEL, &r->channel);
-  cfg_bool(L, cfg_get(&o, "record"), P("%s.record", path), &r->record);
+  cfg_checked(L, cfg_get(&o, "channel"), CFG_P("%s.channel", path), &CFG_CHANNEL, &r->channel);
+  cfg_bool(L, cfg_get(&o, "record"), CFG_P("%s.record", path), &r->record);
   bool rota = cfg_get(&o, "rota"), channel = cfg_get(&o, "channel");
   int kinds = rota + channel + r->record;
   if (kinds == 0)
@@ -1017,11 +765,13 @@ static void load_alerts(struct cfg_loader *L, yaml_node_t *n)
   cfg_checked(L, cfg_get(&o, "token_env"), "alerts.token_env", &CFG_ENV, &c->alerts.token_env);
   if (!(routes = cfg_get(&o, "routes")) || !cfg_list(L, routes, "alerts.routes", &len) || len == 0)
     return;
-  if (!(c->alerts.routes = calloc(len, sizeof(*c->alerts.routes))))
-    return cfg_oom(L);
+  if (!(c->alerts.routes = calloc(len, sizeof(*c->alerts.routes)))) {
+    cfg_oom(L);
+    return;
+  }
   c->alerts.n_routes = len;
   for (size_t i = 0; i < len && cfg_visit(L); i++)
-    load_route(L, cfg_item(L, routes, i), P("alerts.routes[%zu]", i), &c->alerts.routes[i]);
+    load_route(L, cfg_item(L, routes, i), CFG_P("alerts.routes[%zu]", i), &c->alerts.routes[i]);
 }
 
 /* ---- the whole file ------------------------------------------------------------------------- */
@@ -1083,6 +833,6 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
   load_policies(L, cfg_get(&o, "escalation_policies"));
   load_severities(L, cfg_need(L, &o, "", "severities", "(a list, most severe first)"),
                   cfg_get(&o, "default_severity"));
-  load_rotas(L, cfg_need(L, &o, "", "rotas", "(a list of on-call rotas)"));
+  cfg_load_rotas(L, cfg_need(L, &o, "", "rotas", "(a list of on-call rotas)"));
   load_alerts(L, cfg_get(&o, "alerts"));
 }

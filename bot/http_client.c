@@ -343,7 +343,7 @@ int http_client_smtp(struct http_client *c, const struct smtp_message *m, http_c
 {
   if (c->closing) return KX_ESTATE;
   if (!m->url || !m->from || !m->to || !m->to[0] || !m->payload) return KX_EINVAL;
-  struct transfer *t = transfer_new(c, 64 * 1024, cb, arg);
+  struct transfer *t = transfer_new(c, (size_t)64 * 1024, cb, arg);
   if (!t) return KX_ENOMEM;
   t->upload = strdup(m->payload);
   t->upload_len = strlen(m->payload);
@@ -386,7 +386,11 @@ void http_client_close(struct http_client *c, void (*done)(void *arg), void *arg
   c->closing = 1;
   c->done = done;
   c->done_arg = arg;
-  while (c->transfers) finish(c->transfers, CURLE_ABORTED_BY_CALLBACK);
+  /* Each finish() unlinks its transfer; no new one can start while closing. */
+  for (struct transfer *t = c->transfers, *next; t; t = next) {
+    next = t->next;
+    finish(t, CURLE_ABORTED_BY_CALLBACK);
+  }
   /* curl_multi_cleanup calls the socket callback again: our poll state is still valid. */
   curl_multi_cleanup(c->multi);
   c->multi = NULL;

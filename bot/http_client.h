@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <uv.h>
 
-#define HTTP_RESPONSE_MAX (4 * 1024 * 1024)
+#define HTTP_RESPONSE_MAX ((size_t)4 * 1024 * 1024)
 #define HTTP_DEFAULT_TIMEOUT_MS 15000
 #define HTTP_DEFAULT_CONNECT_TIMEOUT_MS 5000
 

@@ -103,7 +103,13 @@ struct httpd *httpd_new(struct lws_context *lws, const char *listen)
     LOG_ERROR("http", "bad_listen", "listen=%s", listen);
     return NULL;
   }
-  port = atoi(colon + 1);
+  char *end;
+  long p = strtol(colon + 1, &end, 10);
+  if (*end || p < 0 || p > 65535) {
+    LOG_ERROR("http", "bad_listen", "listen=%s", listen);
+    return NULL;
+  }
+  port = (int)p;
   size_t hl = (size_t)(colon - listen);
   if (hl >= sizeof(host)) return NULL;
   memcpy(host, listen, hl);

@@ -18,8 +18,8 @@
 
 #include "../lib/buf.h"
 
-#define HTTPD_DEFAULT_MAX_BODY (1024 * 1024)
-#define HTTPD_RESPONSE_MAX (8 * 1024 * 1024)
+#define HTTPD_DEFAULT_MAX_BODY ((size_t)1024 * 1024)
+#define HTTPD_RESPONSE_MAX ((size_t)8 * 1024 * 1024)
 #define HTTPD_HEADER_MAX 16384
 
 struct httpd_request

@@ -403,12 +403,12 @@ static int send_email(struct sender *s, const struct outbox_row *row)
   }
   rcpts[n] = NULL;
   struct buf msg;
-  buf_init(&msg, 1024 * 1024);
+  buf_init(&msg, (size_t)1024 * 1024);
   char date[64];
   time_t now = (time_t)(clock_now_ms() / 1000);
   struct tm tm;
   gmtime_r(&now, &tm);
-  strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  if (strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0) date[0] = '\0';
   buf_printf(&msg, "Date: %s\r\nFrom: %s\r\nTo: ", date, smtp->from);
   for (size_t i = 0; i < n; i++) buf_printf(&msg, "%s%s", i ? ", " : "", rcpts[i]);
   buf_printf(&msg, "\r\nSubject: %s\r\nMessage-ID: <klaxon-%lld@klaxon>\r\nMIME-Version: 1.0\r\n"

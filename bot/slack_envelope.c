@@ -76,7 +76,7 @@ int64_t slack_ts_to_ms(const char *ts)
   if (*end == '.') {
     int scale = 100;
     for (const char *p = end + 1; *p >= '0' && *p <= '9' && scale; p++, scale /= 10)
-      ms += (*p - '0') * scale;
+      ms += (int64_t)(*p - '0') * scale;
   }
   return ms;
 }

@@ -15,7 +15,7 @@
 #include "../commands/request.h"
 
 /* A frame larger than this is refused before parsing (Slack's largest are ~70 KB). */
-#define SLACK_FRAME_MAX (1024 * 1024)
+#define SLACK_FRAME_MAX ((size_t)1024 * 1024)
 
 enum slack_frame_type
 {

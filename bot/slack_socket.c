@@ -270,7 +270,7 @@ static void on_receive(struct conn *c, struct lws *wsi, const void *in, size_t l
   }
   if (c->rx.cap && buf_append(&c->rx, in, len) != 0) {
     /* Over the cap: the buffer freed itself; drop the rest of this message. */
-    LOG_WARN("slack", "frame_too_large", "conn=%u max=%d", c->id, SLACK_FRAME_MAX);
+    LOG_WARN("slack", "frame_too_large", "conn=%u max=%zu", c->id, SLACK_FRAME_MAX);
     c->rx.cap = 0;
   }
   if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return;
@@ -334,7 +334,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 }
 
 const struct lws_protocols slack_socket_protocol = {
-    "klaxon-slack", callback, 0, 64 * 1024, 0, NULL, 0,
+    "klaxon-slack", callback, 0, (size_t)64 * 1024, 0, NULL, 0,
 };
 
 /* ---- connecting ----------------------------------------------------------------------------- */

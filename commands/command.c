@@ -14,7 +14,7 @@
 void cmd_reply_init(struct cmd_reply *r)
 {
   memset(r, 0, sizeof(*r));
-  buf_init(&r->text, 64 * 1024);
+  buf_init(&r->text, (size_t)64 * 1024);
 }
 
 void cmd_reply_free(struct cmd_reply *r)

@@ -174,8 +174,9 @@ struct config
     char *stakeholder_channel;
     char *app_token_env; /* default SLACK_APP_TOKEN */
     char *bot_token_env; /* default SLACK_BOT_TOKEN */
-    int64_t ping_interval_ms; /* Socket Mode ping period; default 10s */
-    int64_t pong_timeout_ms;  /* no pong/frame within this: the socket is dead; default 20s */
+    /* Socket Mode ping period (default 10s), and how long without a pong or any other frame
+     * before the socket is dead (default 20s). */
+    int64_t ping_interval_ms, pong_timeout_ms;
   } slack;
 
   struct person *people;

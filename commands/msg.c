@@ -7,7 +7,7 @@
 #include "../lib/kx.h"
 
 /* A markup buffer is capped well above a section's size; builders cut at render time. */
-#define MD_BUF_CAP (64 * 1024)
+#define MD_BUF_CAP ((size_t)64 * 1024)
 
 void md_init(struct buf *b)
 {
@@ -79,8 +79,11 @@ int md_link(struct buf *b, const char *url, const char *label)
 {
   /* A URL cannot carry the control characters: drop any that a config or alert smuggled in. */
   int rc = buf_puts(b, "<");
-  for (const char *p = url; rc == 0 && p && *p; p++)
-    if (*p != '<' && *p != '>' && *p != '|' && (unsigned char)*p > ' ') rc = buf_append(b, p, 1);
+  for (const char *p = url; rc == 0 && p && *p; p++) {
+    if (*p == '<' || *p == '>' || *p == '|' || (unsigned char)*p <= ' ') continue;
+    /* Slack decodes entities inside links, and sends & in URLs as &amp; itself. */
+    rc = (*p == '&') ? buf_puts(b, "&amp;") : buf_append(b, p, 1);
+  }
   if (rc == 0 && label) {
     rc = buf_puts(b, "|");
     for (const char *p = label; rc == 0 && *p; p++) {

@@ -41,8 +41,10 @@ char *render_teams_markdown(const char *markup, const struct render_people *peop
         if (bar) {
           *bar = '\0';
           char *label = md_unescape(bar + 1);
-          rc = buf_printf(&b, "[%s](%s)", label ? label : inner, inner);
+          char *url = md_unescape(inner);
+          rc = buf_printf(&b, "[%s](%s)", label ? label : inner, url ? url : inner);
           free(label);
+          free(url);
         } else {
           rc = buf_puts(&b, inner);
         }

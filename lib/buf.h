@@ -25,7 +25,7 @@ void buf_reset(struct buf *b); /* len 0, memory kept */
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Hand the data over to the caller (who frees it); the buffer is empty afterwards. */
 char *buf_take(struct buf *b);
 

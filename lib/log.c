@@ -166,10 +166,13 @@ void log_emit(enum log_level level, const char *module, const char *event, const
   static const char *upper[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
   static const char *lower[] = {"debug", "info", "warn", "error", "off"};
   char stamp[40], fields[LOG_LINE_MAX], line[LOG_LINE_MAX + 256];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(fields, sizeof(fields), fmt ? fmt : "", ap);
-  va_end(ap);
+  fields[0] = '\0';
+  if (fmt) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fields, sizeof(fields), fmt, ap);
+    va_end(ap);
+  }
   utc_stamp(stamp, sizeof(stamp));
   size_t o;
   if (format == LOG_FORMAT_JSON) {

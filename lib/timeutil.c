@@ -135,7 +135,7 @@ int time_parse_rfc3339(const char *s, int64_t *out_ms)
   }
   if (*p) return KX_EINVAL;
   struct kx_date date = {y, mo, d};
-  int64_t secs = date_to_days(date) * 86400 + h * 3600 + mi * 60 + (sec > 59 ? 59 : sec);
+  int64_t secs = date_to_days(date) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + (sec > 59 ? 59 : sec);
   *out_ms = (secs - offset) * 1000 + ms;
   return 0;
 }
@@ -234,7 +234,7 @@ int tz_valid(const char *zone)
   FILE *f = fopen(path, "rb");
   if (!f) return 0;
   size_t n = fread(magic, 1, sizeof(magic), f);
-  fclose(f);
+  (void)fclose(f);
   return n == 4 && memcmp(magic, "TZif", 4) == 0;
 }
 
@@ -285,7 +285,7 @@ int tz_from_local(const char *zone, int y, int m, int d, int hh, int mm, int ss,
   int rc = use_zone(zone);
   if (rc) return rc;
   struct kx_date date = {y, m, d};
-  int64_t wall = date_to_days(date) * 86400 + hh * 3600 + mm * 60 + ss;
+  int64_t wall = date_to_days(date) * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss;
   /* Try the UTC offsets in effect a day either side: a zone has at most two around a
    * transition. The earliest instant that shows this wall time wins (first occurrence). */
   struct kx_local before, after;

@@ -328,3 +328,37 @@ int db_restore(const char *backup_path, const char *db_path_out)
   db_close(src);
   return rc == SQLITE_OK ? 0 : db_fail(NULL, rc, "restore");
 }
+
+int db_set_autocheckpoint(struct db *db, int pages)
+{
+  return sqlite3_wal_autocheckpoint(db->h, pages) == SQLITE_OK ? 0 : KX_EDB;
+}
+
+struct db *db_open_checkpointer(const char *path, int *err)
+{
+  struct db *db = calloc(1, sizeof(*db));
+  if (!db || !(db->path = strdup(path))) {
+    free(db);
+    *err = KX_ENOMEM;
+    return NULL;
+  }
+  int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    db_close(db);
+    *err = KX_EIO;
+    return NULL;
+  }
+  sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
+  *err = 0;
+  return db;
+}
+
+int db_checkpoint(struct db *db, bool truncate)
+{
+  int log = 0, done = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
+                                     truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
+                                     &log, &done);
+  if (rc == SQLITE_BUSY) return KX_EBUSY;
+  return rc == SQLITE_OK ? 0 : KX_EDB;
+}

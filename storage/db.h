@@ -42,4 +42,12 @@ int db_backup(struct db *db, const char *path);
 int db_restore(const char *backup_path, const char *db_path);
 const char *db_path(struct db *db);
 
+/* WAL checkpoints off the hot path. The bot turns automatic checkpoints off on its own
+ * connection (a checkpoint fsyncs, and would stall an ack) and runs db_checkpoint() from a
+ * worker thread on a second connection opened for that alone (db_open_checkpointer). A
+ * passive checkpoint never blocks writers. `truncate` (at shutdown) resets the WAL file. */
+int db_set_autocheckpoint(struct db *db, int pages);
+struct db *db_open_checkpointer(const char *path, int *err);
+int db_checkpoint(struct db *db, bool truncate);
+
 #endif

@@ -111,8 +111,7 @@ int jobs_due(struct db *db, int64_t now_ms, size_t limit, struct job **out, size
   struct job *jobs = calloc(limit ? limit : 1, sizeof(*jobs));
   if (!jobs) return KX_ENOMEM;
   size_t count = 0;
-  int rc;
-  while (count < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) read_job(st, &jobs[count++]);
+  while (count < limit && sqlite3_step(st) == SQLITE_ROW) read_job(st, &jobs[count++]);
   sqlite3_reset(st);
   *out = jobs;
   *n = count;

@@ -91,8 +91,7 @@ int outbox_ready(struct db *db,
   struct outbox_row *out = calloc(limit ? limit : 1, sizeof(*out));
   if (!out) return KX_ENOMEM;
   size_t count = 0;
-  int rc;
-  while (count < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while (count < limit && sqlite3_step(st) == SQLITE_ROW) {
     const char *queue = (const char *)sqlite3_column_text(st, 4);
     if (queue && skipped(queue, skip_queues, n_skip)) continue;
     read_row(st, &out[count++]);

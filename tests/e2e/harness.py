@@ -263,6 +263,7 @@ class Harness:
                 await self.sim.stop()
             if self._log is not None:
                 self._log.close()
+                self._log = None
             if not failed and not problems:
                 shutil.rmtree(self.tmp, ignore_errors=True)
         if problems:

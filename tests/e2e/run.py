@@ -28,6 +28,13 @@ from harness import Harness  # noqa: E402
 DEFAULT_TIMEOUT = 30.0
 
 
+def import_failed(msg):
+    async def fail(h):
+        raise AssertionError("the test module did not import:\n" + msg)
+
+    return fail
+
+
 def discover(pattern=None):
     """[(name, fn, case or None, timeout, sim options)] in file and definition order."""
     out = []
@@ -37,7 +44,12 @@ def discover(pattern=None):
         path = os.path.join(HERE, fname)
         spec = importlib.util.spec_from_file_location(fname[:-3], path)
         mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
+        try:
+            spec.loader.exec_module(mod)
+        except Exception as e:  # reported as one failing test, so the summary still comes
+            msg = "".join(traceback.format_exception(type(e), e, e.__traceback__, limit=-3)).rstrip()
+            out.append(("%s::<import>" % fname, import_failed(msg), None, DEFAULT_TIMEOUT, {}))
+            continue
         fns = [(n, f) for n, f in vars(mod).items()
                if n.startswith("test_") and inspect.iscoroutinefunction(f) and f.__module__ == mod.__name__]
         fns.sort(key=lambda nf: nf[1].__code__.co_firstlineno)

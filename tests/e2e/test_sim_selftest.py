@@ -2,11 +2,9 @@
 would (aiohttp's HTTP and WebSocket clients) and need no klaxon binary."""
 
 import asyncio
-import base64
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -14,7 +12,7 @@ import time
 import aiohttp
 import yaml
 
-from harness import HERE, ROOT, SimTimeout, cases, default_config, sim_options, timeout, to_yaml
+from harness import ROOT, SimTimeout, cases, sim_options, timeout, to_yaml
 
 import slack_model as M
 
@@ -457,6 +455,15 @@ async def test_faults_delay_and_drop(h):
         except aiohttp.ServerDisconnectedError:
             pass
         assert [m["text"] for m in h.sim.messages("C0ONCALL01")] == ["done but unanswered"]
+        # delay: a client that gives up during the delay leaves no effect
+        h.sim.inject_fault("chat.postMessage", "delay", seconds=1)
+        try:
+            await asyncio.wait_for(c.call("chat.postMessage", {"channel": "C0ONCALL01", "text": "abandoned"}), 0.2)
+        except asyncio.TimeoutError:
+            pass
+        await asyncio.sleep(1.1)
+        assert h.sim.calls[-1]["client_gone"] is True and h.sim.calls[-1]["args"]["text"] == "abandoned"
+        assert [m["text"] for m in h.sim.messages("C0ONCALL01")] == ["done but unanswered"]
         # delay_after: committed at once, answered later; a client that gives up still left its effect
         h.sim.inject_fault("chat.postMessage", "delay_after", seconds=2)
         try:
@@ -893,65 +900,59 @@ async def test_harness_config_matches_workspace(h):
     assert yaml.safe_load(to_yaml(tricky)) == tricky
 
 
+STAND_IN = os.path.join(ROOT, "tests", "sim", "fake_klaxon.py")
+
+
 async def test_harness_runs_a_fake_bot(h):
-    """The harness's process handling, against a tiny stand-in bot written here in Python that
-    connects, serves /healthz, acks envelopes and exits 0 on SIGTERM — so the harness paths
-    (start, wait_connected, slash, kill -9, restart, SIGTERM status) are proven before klaxon
-    exists."""
-    fake = os.path.join(h.tmp, "fakebot.py")
-    with open(fake, "w") as f:
-        f.write(FAKE_BOT)
-    os.chmod(fake, 0o755)
-    h.bin = fake
+    """The harness's process handling (start, wait_connected, slash, kill -9, restart on the same
+    database, SIGTERM status, the log) against the Python stand-in tests/sim/fake_klaxon.py."""
+    h.bin = STAND_IN
     await h.start()
     status, body = await h.healthz()
     assert status == 200 and body == {"status": "ok", "slack": "connected", "database": "ok"}
     ack = await h.slash("/incident", "help")
     assert "declare" in h.ack_text(ack)
     await h.kill9()
-    assert h.proc.returncode == -9
+    assert h.proc.returncode == -9 and not h.running
     await h.restart()
     assert h.starts == 2 and len(h.sim.calls_of("apps.connections.open")) == 2
     assert await h.sigterm() == 0
-    assert "=== harness: start 2" in h.log_text()
-    h.log_text()
+    assert "=== harness: start 2" in h.log_text() and "klaxon.stopped" in h.log_text()
+    assert h.sanitizer_reports() == []
+    with open(h.log_path, "a") as f:
+        f.write("==1==ERROR: AddressSanitizer: heap-use-after-free\n")
+    assert h.sanitizer_reports(), "a sanitizer report in the log went unnoticed"
+    with open(h.log_path, "w") as f:
+        f.write("")
 
 
-FAKE_BOT = r'''#!/usr/bin/python3
-import asyncio, json, os, re, signal, sys
-import aiohttp
-from aiohttp import web
-async def main():
-    cfg = open(sys.argv[sys.argv.index("--config") + 1]).read()
-    listen = re.search(r"listen: \"?127\.0\.0\.1:(\d+)", cfg).group(1)
-    state = {"connected": False}
-    async def healthz(request):
-        ok = state["connected"]
-        return web.json_response({"status": "ok" if ok else "degraded", "slack": "connected" if ok else "disconnected",
-                                  "database": "ok"}, status=200 if ok else 503)
-    app = web.Application(); app.router.add_get("/healthz", healthz)
-    runner = web.AppRunner(app); await runner.setup(); await web.TCPSite(runner, "127.0.0.1", int(listen)).start()
-    api = os.environ["KLAXON_SLACK_API_URL"]
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    async with aiohttp.ClientSession() as s:
-        h = {"Authorization": "Bearer " + os.environ["SLACK_BOT_TOKEN"], "Content-Type": "application/json; charset=utf-8"}
-        async with s.post(api + "auth.test", data=b"{}", headers=h) as r: assert (await r.json())["ok"]
-        async with s.post(api + "apps.connections.open", headers={"Authorization": "Bearer " + os.environ["SLACK_APP_TOKEN"],
-                          "Content-Type": "application/x-www-form-urlencoded"}) as r:
-            url = (await r.json())["url"]
-        ws = await s.ws_connect(url)
-        async def loop():
-            async for m in ws:
-                d = json.loads(m.data)
-                if d.get("type") == "hello": state["connected"] = True; print("connected", flush=True)
-                elif "envelope_id" in d:
-                    ack = {"envelope_id": d["envelope_id"]}
-                    if d.get("accepts_response_payload"): ack["payload"] = {"text": "Usage: /incident declare | resolve"}
-                    await ws.send_str(json.dumps(ack))
-        t = asyncio.ensure_future(loop())
-        await stop.wait(); t.cancel(); await ws.close()
-    await runner.cleanup()
-    print("bye", file=sys.stderr)
-asyncio.run(main())
-'''
+@cases([
+    {"id": "startup", "test": "test_startup_auth_connect_healthz"},
+    {"id": "help", "test": "test_help_in_ack", "args": [{"command": "/oncall", "words": ["schedule", "override"]}]},
+    {"id": "redelivery", "test": "test_redelivered_envelope_does_nothing_twice"},
+    {"id": "kill9", "test": "test_outbox_kill9_before_call_exactly_once"},
+])
+async def test_foundation_passes_against_stand_in(h, case):
+    """Foundation tests are passable: they pass against a stand-in written to the contract."""
+    import test_foundation as F
+    h.bin = STAND_IN
+    await getattr(F, case["test"])(h, *case.get("args", []))
+
+
+@cases([
+    {"id": "no_dedupe", "test": "test_redelivered_envelope_does_nothing_twice", "want": "posted again"},
+    {"id": "close_old_first", "test": "test_disconnect_refresh_loses_nothing",
+     "args": [{"reason": "refresh_requested"}], "want": "closed before the new one"},
+    {"id": "no_backoff", "test": "test_outbox_retries_5xx_with_backoff", "want": "without backoff"},
+])
+async def test_foundation_fails_against_broken_stand_in(h, case):
+    """Foundation tests can fail: each catches the stand-in's deliberate bug."""
+    import test_foundation as F
+    h.bin = STAND_IN
+    h.env["FAKE_KLAXON_BREAK"] = case["id"]
+    try:
+        await getattr(F, case["test"])(h, *case.get("args", []))
+    except AssertionError as e:
+        assert case["want"] in str(e), "failed, but not for the planted bug: %s" % e
+        return
+    raise AssertionError("%s passed against a stand-in with the bug %s" % (case["test"], case["id"]))

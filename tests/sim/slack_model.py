@@ -62,6 +62,25 @@ MAX_CHANNEL_NAME = 80
 MAX_INVITE_USERS = 100
 
 
+def truthy(v):
+    """Slack's boolean arguments: true, "true", "1", "yes"."""
+    return v is True or (isinstance(v, str) and v.lower() in ("1", "true", "yes"))
+
+
+def add_reaction(m, name, user):
+    """Record `user`'s reaction `name` on message m; False when it was already there."""
+    rs = m.setdefault("reactions", [])
+    r = next((x for x in rs if x["name"] == name), None)
+    if r is None:
+        r = {"name": name, "users": [], "count": 0}
+        rs.append(r)
+    if user in r["users"]:
+        return False
+    r["users"].append(user)
+    r["count"] += 1
+    return True
+
+
 def load_fixture(name):
     """Parse one fixture file from tests/fixtures/slack (a fresh deep copy each call)."""
     with open(os.path.join(FIXTURES, name), encoding="utf-8") as f:

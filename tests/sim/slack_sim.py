@@ -25,7 +25,7 @@ from aiohttp import web  # noqa: E402
 
 import slack_model as M  # noqa: E402
 from slack_socket import BAD_FRAME_KINDS, SocketModeMixin  # noqa: E402
-from slack_webapi import FAULT_KINDS, METHODS, WebApiMixin  # noqa: E402
+from slack_webapi import FAULT_KINDS, WebApiMixin  # noqa: E402
 
 DEFAULT_OPTS = {
     "rate_limits": True,          # per-method tier buckets and chat.postMessage per channel (§2.3)

@@ -117,7 +117,11 @@ class SocketModeMixin:
         if not ws.can_prepare(request).ok:
             return self._handshake(request, False, "not_a_websocket_upgrade", 400)
         transport = request.transport
-        await ws.prepare(request)
+        try:
+            await ws.prepare(request)
+        except ConnectionResetError:  # the client went away during the handshake
+            self._handshake(request, False, "client_gone", None)
+            return ws
         self._handshake(request, True, None)
         self._conn_seq += 1
         conn = Conn(self._conn_seq, ws, transport, ticket, dict(request.query))
@@ -592,14 +596,7 @@ class SocketModeMixin:
         m = self.find_message(c, ts)
         if m is None:
             raise LookupError("no message %s in %s" % (ts, channel))
-        rs = m.setdefault("reactions", [])
-        r = next((x for x in rs if x["name"] == name), None)
-        if r is None:
-            r = {"name": name, "users": [], "count": 0}
-            rs.append(r)
-        if u["id"] not in r["users"]:
-            r["users"].append(u["id"])
-            r["count"] += 1
+        M.add_reaction(m, name, u["id"])
         self._state_changed()
         ev = M.load_fixture("events_api_reaction_added.json")["event"]
         ev.update({"user": u["id"], "item": {"type": "message", "channel": c["id"], "ts": ts}, "reaction": name,
@@ -741,7 +738,7 @@ class SocketModeMixin:
 
     def _apply_response(self, r, post):
         c = self.channels.get(r["channel"])
-        replace, delete = truthy_any(post["replace_original"]), truthy_any(post["delete_original"])
+        replace, delete = M.truthy(post["replace_original"]), M.truthy(post["delete_original"])
         if r["kind"] == "slash" and (replace or delete):
             self.protocol_error(None, "response_url_misuse",
                                 "replace_original/delete_original is not possible for slash commands", post["raw"])
@@ -763,7 +760,3 @@ class SocketModeMixin:
             c["ephemeral"].append({"user": r["user"], "ts": self.ts.next(), "text": post["text"],
                                    "blocks": post["blocks"], "via": "response_url"})
         self._state_changed()
-
-
-def truthy_any(v):
-    return v is True or (isinstance(v, str) and v.lower() == "true")

@@ -88,10 +88,6 @@ class Bucket:
         return (1.0 - self.tokens) / self.rate
 
 
-def truthy(v):
-    return v is True or (isinstance(v, str) and v.lower() in ("1", "true", "yes"))
-
-
 def as_list_arg(v):
     """A comma-separated string or a JSON array -> list of non-empty strings."""
     if isinstance(v, list):
@@ -246,6 +242,17 @@ class WebApiMixin:
             charset="utf-8",
         )
 
+    async def _sleep_while_connected(self, request, seconds):
+        """Sleep; False as soon as the client's connection is gone."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            tr = request.transport
+            if tr is None or tr.is_closing():
+                return False
+            await asyncio.sleep(min(0.05, max(0.0, end - time.monotonic())))
+        tr = request.transport
+        return tr is not None and not tr.is_closing()
+
     def _drop(self, rec, request):
         rec["dropped"] = True
         rec["status"] = 0
@@ -265,6 +272,16 @@ class WebApiMixin:
         return self._respond(rec, body, status=429, headers={"Retry-After": str(retry_after)})
 
     async def _api_call(self, request, method, rec):
+        # The body is read first so that every call, faulted ones too, records its arguments.
+        perr = None
+        try:
+            args, token, source = await self._parse_request(request)
+        except ApiError as e:
+            perr, args, token, source = e, {}, None, None
+        rec["args"] = args
+        rec["token"] = token
+        rec["token_source"] = source
+
         fault = self._take_fault(method) if method in METHODS else None
         rec["fault"] = fault
         if fault:
@@ -279,16 +296,16 @@ class WebApiMixin:
             if k == "drop":
                 return self._drop(rec, request)
             if k == "delay":
-                await asyncio.sleep(fault["seconds"])
+                # A client that goes away during the delay leaves no effect: Slack never
+                # processed its request. (Checked here rather than left to aiohttp's handler
+                # cancellation, which does not always happen.)
+                if not await self._sleep_while_connected(request, fault["seconds"]):
+                    rec["client_gone"] = True
+                    rec["status"] = 0
+                    return web.Response(status=500)
 
-        try:
-            args, token, source = await self._parse_request(request)
-        except ApiError as e:
-            return self._respond(rec, dict({"ok": False, "error": e.error}, **e.extra))
-        rec["args"] = args
-        rec["token"] = token
-        rec["token_source"] = source
-
+        if perr is not None:
+            return self._respond(rec, dict({"ok": False, "error": perr.error}, **perr.extra))
         if method not in METHODS:
             return self._respond(rec, {"ok": False, "error": "unknown_method"})
         want, _ = METHODS[method]
@@ -569,7 +586,7 @@ class WebApiMixin:
         if thread_ts is not None and not M.ts_valid(str(thread_ts)):
             raise ApiError("invalid_thread_ts")
         extra = {}
-        if truthy(a.get("reply_broadcast")) and thread_ts:
+        if M.truthy(a.get("reply_broadcast")) and thread_ts:
             extra["subtype"] = "thread_broadcast"
         m = self.post_message(c, text, blocks, atts, thread_ts, extra=extra)
         if self.opts["echo_bot_messages"] and self._subscribed(c):
@@ -643,7 +660,7 @@ class WebApiMixin:
             raise ApiError(err)
         if any(x["name"] == name for x in self.channels.values() if not x["is_im"]):
             raise ApiError("name_taken")
-        private = truthy(a.get("is_private"))
+        private = M.truthy(a.get("is_private"))
         c = M.make_channel({"id": M.new_id("C"), "name": name, "is_private": private,
                             "members": [M.BOT_USER_ID]})
         self.channels[c["id"]] = c
@@ -673,7 +690,7 @@ class WebApiMixin:
                 errors.append({"user": uid, "ok": False, "error": "already_in_channel"})
             else:
                 good.append(uid)
-        if errors and not truthy(a.get("force")):
+        if errors and not M.truthy(a.get("force")):
             raise ApiError(errors[0]["error"], errors=errors)
         for uid in good:
             c["members"].append(uid)
@@ -699,7 +716,7 @@ class WebApiMixin:
             body = {"ok": True, "channel": {"id": c["id"]}}
             if existed:
                 body.update({"no_op": True, "already_open": True})
-            if truthy(a.get("return_im")):
+            if M.truthy(a.get("return_im")):
                 body["channel"] = M.channel_object(c)
             return body
         members = sorted(set(ids + [M.BOT_USER_ID]))
@@ -759,7 +776,7 @@ class WebApiMixin:
         if not c["is_im"]:
             self._member(c)
         limit = self._limit(a, 100, 999)
-        inclusive = truthy(a.get("inclusive"))
+        inclusive = M.truthy(a.get("inclusive"))
         oldest = a.get("oldest") or "0"
         latest = a.get("latest") or None
         for v, err in ((oldest, "invalid_ts_oldest"), (latest, "invalid_ts_latest")):
@@ -837,15 +854,8 @@ class WebApiMixin:
         c, m = self._item(a)
         self._not_archived(c)
         self._member(c)
-        rs = m.setdefault("reactions", [])
-        r = next((x for x in rs if x["name"] == name), None)
-        if r is None:
-            r = {"name": name, "users": [], "count": 0}
-            rs.append(r)
-        if M.BOT_USER_ID in r["users"]:
+        if not M.add_reaction(m, name, M.BOT_USER_ID):
             raise ApiError("already_reacted")
-        r["users"].append(M.BOT_USER_ID)
-        r["count"] += 1
         return {"ok": True}
 
     def m_bookmarks_add(self, a):

@@ -36,6 +36,22 @@ static void dump(const struct config_problems *pr)
     print_message("  line %d: %s\n", pr->items[i].line, pr->items[i].message);
 }
 
+/* Loads text that must be valid; otherwise shows the problems and fails the test. */
+static struct config *load_ok(const char *yaml, size_t len, const char *name)
+{
+  struct config_problems pr;
+  struct config *c = name ? config_load_string(yaml, len, name, &pr) : config_load_file(yaml, &pr);
+  if (!c || pr.n) {
+    dump(&pr);
+    fail();
+    abort(); /* not reached: fail() does not return (said for the static analyser) */
+  }
+  config_problems_free(&pr);
+  return c;
+}
+
+#define LOAD_OK(yaml) load_ok(yaml, strlen(yaml), "test.yaml")
+
 static const struct config_problem *find(const struct config_problems *pr,
                                          int line,
                                          const char *sub)
@@ -57,16 +73,8 @@ static void expect_problem(const struct config_problems *pr, int line, const cha
 
 /* ---- the example -------------------------------------------------------------------------- */
 
-static void test_example_loads(void **state)
+static void check_example_people_rotas(const struct config *c)
 {
-  (void)state;
-  struct config_problems pr;
-  struct config *c = config_load_file(EXAMPLE, &pr);
-  if (!c)
-    dump(&pr);
-  assert_non_null(c);
-  assert_int_equal(pr.n, 0);
-
   assert_string_equal(c->path, EXAMPLE);
   assert_string_equal(c->timezone, "Europe/Berlin");
   assert_string_equal(c->storage_path, "/var/lib/klaxon/klaxon.db");
@@ -129,7 +137,10 @@ static void test_example_loads(void **state)
   assert_string_equal(r->usergroup, "S0PLATFORM");
   assert_string_equal(r->handoff_channel, "C0ONCALL01");
   assert_int_equal(r->line, 52);
+}
 
+static void check_example_paging(const struct config *c)
+{
   assert_int_equal(c->n_severities, 3);
   const struct severity *p0 = config_severity(c, "p0");
   assert_non_null(p0);
@@ -182,7 +193,10 @@ static void test_example_loads(void **state)
   assert_null(c->alerts.routes[1].rota);
   assert_true(c->alerts.routes[2].record);
   assert_string_equal(c->alerts.routes[2].match[0].value, "info");
+}
 
+static void check_example_rest(const struct config *c)
+{
   assert_int_equal(c->n_runbooks, 1);
   assert_string_equal(config_runbook(c, "APIErrorRateSLOCritical"),
                       "https://runbooks.example.com/api-errors");
@@ -221,9 +235,16 @@ static void test_example_loads(void **state)
   assert_int_equal(c->status_page.n_components, 2);
   assert_string_equal(c->status_page.components[0], "api");
   assert_string_equal(c->status_page.components[1], "web");
+}
 
+static void test_example_loads(void **state)
+{
+  (void)state;
+  struct config *c = load_ok(EXAMPLE, 0, NULL);
+  check_example_people_rotas(c);
+  check_example_paging(c);
+  check_example_rest(c);
   config_free(c);
-  config_problems_free(&pr);
 }
 
 /* ---- defaults ------------------------------------------------------------------------------- */
@@ -237,11 +258,7 @@ static void test_example_loads(void **state)
 static void test_minimal_defaults(void **state)
 {
   (void)state;
-  struct config_problems pr;
-  struct config *c = load(BASE, &pr);
-  if (!c)
-    dump(&pr);
-  assert_non_null(c);
+  struct config *c = LOAD_OK(BASE);
   assert_string_equal(c->path, "test.yaml");
   assert_string_equal(c->storage_path, "klaxon.db");
   assert_null(c->http_listen);
@@ -277,29 +294,25 @@ static void test_minimal_defaults(void **state)
   assert_int_equal(s->ack_ms, 0);
   assert_string_equal(c->default_severity, "P1");
   config_free(c);
-  config_problems_free(&pr);
 }
 
 static void test_variants(void **state)
 {
   (void)state;
-  struct config_problems pr;
-  struct config *c = load(TZ PEOPLE
-                          "severities: [{name: SEV1, page: none}, {name: SEV2, page: []}]\n"
-                          "default_severity: sev1\n"
-                          "rotas:\n"
-                          "  - {name: daily, shift: 1d, handoff: \"8:30\", start: 2026-11-25,\n"
-                          "     primary: [alice, bob], secondary: [bob, alice],\n"
-                          "     hours: \"mon, wed,fri 09:00-17:00\", shadow: []}\n"
-                          "  - {name: fixed, shift: 2w, handoff: Tue 23:59, start: 2026-11-24,\n"
-                          "     primary: [bob], secondary: alice, hours: fri-mon 00:00-24:00}\n"
-                          "teams: {workflow_webhook_url_env: TEAMS_URL}\n"
-                          "public_url: http://klaxon.example.com/base//\n"
-                          "http: {listen: \"[::1]:8080\"}\n",
-                          &pr);
-  if (!c)
-    dump(&pr);
-  assert_non_null(c);
+  struct config *c = LOAD_OK(TZ PEOPLE
+                             "severities: [{name: SEV1, page: none}, {name: SEV2, page: []}]\n"
+                             "default_severity: sev1\n"
+                             "rotas:\n"
+                             "  - {name: daily, shift: 1d, handoff: \"8:30\", start: 2026-11-25,\n"
+                             "     primary: [alice, bob], secondary: [bob, alice],\n"
+                             "     hours: \"mon, wed,fri 09:00-17:00\", shadow: []}\n"
+                             "  - {name: fixed, shift: 2w, handoff: Tue 23:59, start: 2026-11-24,\n"
+                             "     primary: [bob], secondary: alice, hours: fri-mon 00:00-24:00}\n"
+                             "teams: {workflow_webhook_url_env: TEAMS_URL}\n"
+                             "public_url: http://klaxon.example.com/base//\n"
+                             "http: {listen: \"[::1]:8080\"}\n"
+                             "alerts: {routes: [{match: {team: a, env: prod}, rota: fixed, "
+                             "severity: sev2}]}\n");
   assert_string_equal(c->default_severity, "SEV1"); /* stored as the severity spells it */
   assert_false(c->severities[0].page_primary || c->severities[0].page_business_hours);
   assert_false(c->severities[1].page_primary || c->severities[1].page_secondary);
@@ -328,29 +341,28 @@ static void test_variants(void **state)
                       "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token");
   assert_string_equal(c->public_url, "http://klaxon.example.com/base");
   assert_string_equal(c->http_listen, "[::1]:8080");
+  const struct alert_route *rt = &c->alerts.routes[0];
+  assert_string_equal(rt->severity, "SEV2"); /* stored as the severity spells it */
+  assert_int_equal(rt->n_match, 2);
+  assert_string_equal(rt->match[1].key, "env");
+  assert_string_equal(rt->match[1].value, "prod");
   config_free(c);
-  config_problems_free(&pr);
 }
 
 /* Anchors, aliases and merge keys: the document API resolves aliases; merges are ours. */
 static void test_aliases_and_merges(void **state)
 {
   (void)state;
-  struct config_problems pr;
   struct config *c =
-      load(TZ
-           "x-defaults: &person {name: Someone, phone: \"+1 555 0100\"}\n"
-           "people:\n"
-           "  - {<<: *person, id: alice, slack: U0ALICE001}\n"
-           "  - {<<: *person, id: bob, name: Bob, email: bob@example.com}\n"
-           "  - {<<: [{id: carol}, {id: nope, phone: \"123\"}], slack: U0CAROL001}\n" SEVS
-           "rotas:\n"
-           "  - &rota {name: a, start: 2026-11-23, primary: &team [alice, bob]}\n"
-           "  - {<<: *rota, name: b, secondary: *team}\n",
-           &pr);
-  if (!c)
-    dump(&pr);
-  assert_non_null(c);
+      LOAD_OK(TZ
+              "x-defaults: &person {name: Someone, phone: \"+1 555 0100\"}\n"
+              "people:\n"
+              "  - {<<: *person, id: alice, slack: U0ALICE001}\n"
+              "  - {<<: *person, id: bob, name: Bob, email: bob@example.com}\n"
+              "  - {<<: [{id: carol}, {id: nope, phone: \"123\"}], slack: U0CAROL001}\n" SEVS
+              "rotas:\n"
+              "  - &rota {name: a, start: 2026-11-23, primary: &team [alice, bob]}\n"
+              "  - {<<: *rota, name: b, secondary: *team}\n");
   assert_string_equal(c->people[0].name, "Someone");
   assert_string_equal(c->people[0].phone, "+1 555 0100");
   assert_string_equal(c->people[1].phone, "+1 555 0100");
@@ -363,7 +375,6 @@ static void test_aliases_and_merges(void **state)
   assert_int_equal(b->secondary_mode, SECONDARY_LIST);
   assert_string_equal(b->secondary[1], "bob");
   config_free(c);
-  config_problems_free(&pr);
 }
 
 /* ---- one problem per case ------------------------------------------------------------------- */
@@ -446,7 +457,7 @@ static const struct bad_case CASES[] = {
     {"public url scheme", BASE "public_url: klaxon.example.com\n", 5,
      "public_url: \"klaxon.example.com\" is not an http:// or https:// URL", 1},
     {"log level", BASE "log: {level: verbose}\n", 5,
-     "log.level: \"verbose\" is not one of debug, info, warn, error", 1},
+     "log.level: \"verbose\" is not one of debug, info, warn, error, off", 1},
     {"log format", BASE "log: {format: xml}\n", 5, "log.format: \"xml\" is not one of text, json",
      1},
     {"shift not whole days", ROTA_WITH("shift: 36h"), 4,
@@ -480,9 +491,20 @@ static const struct bad_case CASES[] = {
      "rota \"r\": manager names \"zed\", who is not in people", 1},
     {"secondary unknown", ROTA_WITH("secondary: [bob, zed]"), 4,
      "rota \"r\": secondary names \"zed\"", 1},
+    {"secondary next alone", ROTA_WITH("secondary: next"), 4,
+     "rota \"r\": secondary: next needs at least two people in primary", 1},
     {"secondary one unknown", ROTA_WITH("secondary: zed"), 4, "rota \"r\": secondary names \"zed\"",
      1},
     {"shadow unknown", ROTA_WITH("shadow: [zed]"), 4, "rota \"r\": shadow names \"zed\"", 1},
+    {"primary missing", TZ PEOPLE SEVS "rotas: [{name: r, start: 2026-11-23}]\n", 4,
+     "rotas[0].primary is missing", 1},
+    {"rota name missing", TZ PEOPLE SEVS "rotas: [{start: 2026-11-23, primary: [alice]}]\n", 4,
+     "rotas[0].name is missing", 1},
+    {"severity name missing", TZ PEOPLE "severities: [{ack: 5m}]\n" ROTA, 3,
+     "severities[0].name is missing", 1},
+    {"alerts not a map", BASE "alerts: [x]\n", 5, "alerts must be a map", 1},
+    {"routes not a list", BASE "alerts: {routes: {rota: r}}\n", 5,
+     "alerts.routes must be a list, not a map", 1},
     {"primary empty", TZ PEOPLE SEVS "rotas: [{name: r, start: 2026-11-23, primary: []}]\n", 4,
      "rotas[0].primary is an empty list", 1},
     {"primary not list", TZ PEOPLE SEVS "rotas: [{name: r, start: 2026-11-23, primary: alice}]\n",
@@ -526,6 +548,10 @@ static const struct bad_case CASES[] = {
      "emails \"zed\", who is not in people", 1},
     {"channel step", STEPS("{after: 0m, notify: \"channel:alerts\"}"), 5,
      "steps[0].notify: \"alerts\" is not a Slack channel id", 1},
+    {"steps missing", BASE "escalation_policies: [{name: d}]\n", 5,
+     "escalation_policies[0].steps is missing", 1},
+    {"policy not a map", BASE "escalation_policies: [default]\n", 5,
+     "escalation_policies[0] must be a map (key: value lines), not a single value", 1},
     {"steps empty", STEPS(""), 5, "escalation_policies[0].steps is empty", 1},
     {"repeat not number",
      BASE "escalation_policies: [{name: d, repeat: lots, steps: [{after: 0m, notify: primary}]}]\n",
@@ -623,13 +649,7 @@ static void test_case_bases_load(void **state)
       RT("{match: {severity: critical}, rota: r, severity: p1}"),
   };
   for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
-    struct config_problems pr;
-    struct config *c = load(bases[i], &pr);
-    if (!c)
-      dump(&pr);
-    assert_non_null(c);
-    config_free(c);
-    config_problems_free(&pr);
+    config_free(LOAD_OK(bases[i]));
   }
 }
 
@@ -729,7 +749,7 @@ static void test_file_errors(void **state)
 static void test_alias_bomb(void **state)
 {
   (void)state;
-  size_t cap = 64 * 1024;
+  size_t cap = (size_t)64 * 1024;
   char *yaml = malloc(cap);
   assert_non_null(yaml);
   size_t n = (size_t)snprintf(yaml, cap, TZ PEOPLE SEVS "x-team: &team [alice");
@@ -762,7 +782,7 @@ static void test_alias_cycle(void **state)
 
 static char *people_yaml(size_t n)
 {
-  size_t cap = 64 + n * 48;
+  size_t cap = 64 + n * (size_t)48;
   char *s = malloc(cap);
   assert_non_null(s);
   size_t len = (size_t)snprintf(s, cap, TZ SEVS ROTA "people:\n");
@@ -777,13 +797,9 @@ static void test_list_cap(void **state)
   (void)state;
   struct config_problems pr;
   char *ok = people_yaml(CONFIG_MAX_ITEMS);
-  struct config *c = load(ok, &pr);
-  if (!c)
-    dump(&pr);
-  assert_non_null(c);
+  struct config *c = LOAD_OK(ok);
   assert_int_equal(c->n_people, CONFIG_MAX_ITEMS);
   config_free(c);
-  config_problems_free(&pr);
   free(ok);
 
   char *over = people_yaml(CONFIG_MAX_ITEMS + 1);
@@ -798,7 +814,7 @@ static void test_problem_cap(void **state)
 {
   (void)state;
   struct config_problems pr;
-  size_t cap = 64 + 400 * 24;
+  size_t cap = 64 + (size_t)400 * 24;
   char *s = malloc(cap);
   assert_non_null(s);
   size_t len = (size_t)snprintf(s, cap, BASE "log:\n");
