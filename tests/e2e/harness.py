@@ -388,7 +388,7 @@ class Harness:
     # ------------------------------------------------------------------ the bot's log
 
     def log_text(self):
-        if self._log is not None:
+        if self._log is not None and not self._log.closed:
             self._log.flush()
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as f:
