@@ -21,6 +21,8 @@ struct call {
   char *http_method;
   char *url;
   char *body;
+  char *conversation; /* reply/update: where; for the result's "channel" */
+  bool is_post;       /* teams.post: the answer names the new thread */
   bool needs_token;
   unsigned token_gen; /* which token the call carried: a 401 drops only that one */
   struct call *next;
@@ -322,6 +324,7 @@ static void call_free(struct call *k)
   free(k->http_method);
   free(k->url);
   free(k->body);
+  free(k->conversation);
   free(k);
 }
 
@@ -361,6 +364,29 @@ static void count_call(const char *method, const char *result)
   metrics_inc("klaxon_teams_connector_calls_total", labels, 1);
 }
 
+/* The result also names the message as Slack's does ({"channel", "ts"}), so a hook written for
+ * chat.postMessage can update or answer a Teams message through out_update(channel, ts):
+ * a new thread's channel is its conversation id (";messageid=…") and ts the activity id. */
+static void add_slack_names(const struct call *k, cJSON *json)
+{
+  if (!cJSON_IsObject(json)) return;
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "id");
+  const cJSON *aid = cJSON_GetObjectItemCaseSensitive(json, "activityId");
+  const char *channel = k->is_post ? (cJSON_IsString(id) ? id->valuestring : NULL) : k->conversation;
+  const char *ts = k->is_post ? (cJSON_IsString(aid) ? aid->valuestring : NULL)
+                              : (cJSON_IsString(id) ? id->valuestring : NULL);
+  if (channel && ts && !cJSON_GetObjectItemCaseSensitive(json, "channel") &&
+      !cJSON_GetObjectItemCaseSensitive(json, "ts")) {
+    char *c = kx_strdup(channel), *t = kx_strdup(ts);
+    if (c && t) {
+      cJSON_AddStringToObject(json, "channel", c);
+      cJSON_AddStringToObject(json, "ts", t);
+    }
+    free(c);
+    free(t);
+  }
+}
+
 static void on_call(void *arg, const struct http_response *r)
 {
   struct call *k = arg;
@@ -382,6 +408,7 @@ static void on_call(void *arg, const struct http_response *r)
   }
   count_call(k->http_method, err == 0 ? "ok" : error);
   cJSON *json = (err == 0 && r->body && r->body_len) ? cJSON_Parse(r->body) : NULL;
+  if (err == 0) add_slack_names(k, json);
   if (err && err != KX_ERETRY && err != KX_ERATELIMITED) {
     char q[300];
     LOG_WARN("teams", "connector_refused", "status=%ld error=%s body=%s", r->status, error,
@@ -572,6 +599,7 @@ static int call_build(struct teams_connector *c, const struct outbox_row *row, s
       cJSON_AddItemToObject(out, "activity", cJSON_DetachItemViaPointer(body, activity));
       k->url = teams_connector_url(service, NULL, NULL);
     }
+    k->is_post = true;
     k->needs_token = true;
   } else if (strcmp(row->method, "teams.reply") == 0 || strcmp(row->method, "teams.update") == 0) {
     bool update = strcmp(row->method, "teams.update") == 0;
@@ -586,6 +614,7 @@ static int call_build(struct teams_connector *c, const struct outbox_row *row, s
         cJSON_AddStringToObject(out, "id", act_id);
       k->url = teams_connector_url(service, conv, act_id);
       k->http_method = kx_strdup(update ? "PUT" : "POST");
+      k->conversation = kx_strdup(conv);
     }
     k->needs_token = true;
   } else {

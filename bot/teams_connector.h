@@ -12,6 +12,12 @@
  * serviceUrl stored for the conversation's tenant (learnt from a verified activity, see
  * storage/teams_store.h), else the config's teams.service_url. Our token is sent nowhere else.
  *
+ * The answer given to the row's hook is the connector's ({"id"[, "activityId"]}) plus
+ * "channel" and "ts" named as Slack's chat.postMessage names them: for teams.post the new
+ * thread's conversation id and its activityId, for a reply or an update the conversation and
+ * the activity id. So a hook that stores (channel, ts) and later calls out_update() works on
+ * both platforms.
+ *
  * Results (the sender's done callback): 2xx → 0 with the parsed answer; 429 → KX_ERATELIMITED
  * with Retry-After; 5xx, timeouts, network errors, and a 401 (the cached token is dropped, a
  * new one is fetched) → KX_ERETRY; other 4xx → KX_EPLATFORM with the connector's error code

@@ -23,6 +23,19 @@ def db_rows(h, sql, *args):
         con.close()
 
 
+async def wait_rows(h, sql, want, *args, timeout=5.0):
+    """Poll the database until the query returns `want` (the bot records results after the
+    peer answered, so a test must not read too early)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        rows = db_rows(h, sql, *args)
+        if rows == want:
+            return rows
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("%s gave %r, want %r" % (sql, rows, want))
+        await asyncio.sleep(0.05)
+
+
 async def start(h, **kw):
     await h.start_teams(**kw)
     await h.start()
@@ -70,6 +83,12 @@ async def test_teams_oncall_note_from_channel(h):
     assert "Alice Example" in text or "alice" in text, text
     rows = db_rows(h, "SELECT author, text FROM notes")
     assert rows == [("alice", "DB maintenance tonight, expect <failovers> & noise")], rows
+    # The hook's result names the new thread as Slack names a message: channel and ts.
+    want = {"id": post["response"]["id"], "activityId": post["response"]["activityId"],
+            "channel": post["response"]["id"], "ts": post["response"]["activityId"]}
+    await wait_rows(h, "SELECT count(*) FROM outbox WHERE method = 'teams.post' AND state = 'done'", [(1,)])
+    result = json.loads(db_rows(h, "SELECT result FROM outbox WHERE method = 'teams.post'")[0][0])
+    assert result == want, result
     slack = await h.wait_call("chat.postMessage", lambda c: c["args"].get("channel") == "C0ONCALL01")
     assert "DB maintenance" in h.message_text(slack["args"])
 
@@ -250,8 +269,8 @@ async def test_teams_429_and_5xx_retried(h):
     assert [c["status"] for c in tries] == [429, 502, 201], [c["status"] for c in tries]
     assert tries[1]["time"] - tries[0]["time"] >= 0.9, "Retry-After not honoured"
     assert call["status"] == 201
-    rows = db_rows(h, "SELECT attempts, state FROM outbox WHERE method = 'teams.reply'")
-    assert rows == [(3, "done")], rows  # two failed attempts and the one that went out
+    # two failed attempts and the one that went out
+    await wait_rows(h, "SELECT attempts, state FROM outbox WHERE method = 'teams.reply'", [(3, "done")])
 
 
 async def test_teams_blocked_is_permanent(h):
@@ -264,8 +283,8 @@ async def test_teams_blocked_is_permanent(h):
     await asyncio.sleep(1.0)
     tries = [c for c in h.teams.calls if c["kind"] == "reply"]
     assert len(tries) == 1, tries
-    rows = db_rows(h, "SELECT state, error FROM outbox WHERE method = 'teams.reply'")
-    assert rows and rows[0][0] == "failed", rows
+    await wait_rows(h, "SELECT state, error FROM outbox WHERE method = 'teams.reply'",
+                    [("failed", "MessageWritesBlocked")])
     assert act
 
 
