@@ -9,7 +9,9 @@
  * and registers the sender of outbox rows with platform "teams" (teams_connector.h).
  *
  * A verified activity is remembered (serviceUrl per tenant, the conversation and its team,
- * the users it names: storage/teams_store.h), turned into a struct cmd_request
+ * the users it names: storage/teams_store.h); users mentioned in it that we have never seen
+ * are looked up in the roster (GET …/members/{id}) before it is answered, so their mention
+ * reaches the handler as <@AADID>; then it is turned into a struct cmd_request
  * (teams_request.h) and run by app_dispatch. The reply goes back into the conversation as a
  * reply activity through the outbox (teams.reply), or, for an Action.Execute invoke, in the
  * HTTP response as {statusCode, type, value}.
@@ -24,6 +26,7 @@ struct app;
 
 #define TEAMS_HELD_MAX 64                /* requests waiting for the signing keys */
 #define TEAMS_KEYS_FETCH_TIMEOUT_MS 5000 /* each of the two GETs (metadata, JWKS) */
+#define TEAMS_LOOKUPS_MAX 8              /* unknown mentioned users looked up per message */
 
 int teams_init(struct app *a);  /* the HTTP routes (called when the HTTP server exists) */
 int teams_start(struct app *a); /* the outbox sender (and the first key fetch) */

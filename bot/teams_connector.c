@@ -16,7 +16,9 @@
 struct call {
   struct teams_connector *c;
   struct sender *s;
-  sender_done_fn done;
+  sender_done_fn done;       /* an outbox row … */
+  teams_member_cb member_cb; /* … or a roster lookup */
+  void *member_arg;
   int64_t row_id;
   char *http_method;
   char *url;
@@ -24,6 +26,7 @@ struct call {
   char *conversation; /* reply/update: where; for the result's "channel" */
   bool is_post;       /* teams.post: the answer names the new thread */
   bool needs_token;
+  long timeout_ms;    /* 0: TEAMS_CONNECTOR_TIMEOUT_MS */
   unsigned token_gen; /* which token the call carried: a 401 drops only that one */
   struct call *next;
 };
@@ -44,8 +47,7 @@ struct teams_connector {
   uint64_t fetches;
 };
 
-/* ---- pure helpers ------------------------------------------------------------------------------
- */
+/* ---- pure helpers ---------------------------------------------------------------------------- */
 
 char *teams_path_escape(const char *s)
 {
@@ -107,6 +109,21 @@ char *teams_connector_url(const char *service_url, const char *conversation, con
     url = kx_asprintf("%s%sv3/conversations/%s/activities/%s", service_url, slash, conv, act);
   free(conv);
   free(act);
+  return url;
+}
+
+char *teams_member_url(const char *service_url, const char *conversation, const char *user)
+{
+  if (!teams_service_url_ok(service_url) || !conversation || !user)
+    return NULL;
+  size_t n = strlen(service_url);
+  char *conv = teams_path_escape(conversation);
+  char *u = teams_path_escape(user);
+  char *url = conv && u ? kx_asprintf("%s%sv3/conversations/%s/members/%s", service_url,
+                                      n && service_url[n - 1] == '/' ? "" : "/", conv, u)
+                        : NULL;
+  free(conv);
+  free(u);
   return url;
 }
 
@@ -286,8 +303,7 @@ cJSON *teams_webhook_message(const cJSON *activity)
   return out;
 }
 
-/* ---- the connector ------------------------------------------------------------------------------
- */
+/* ---- the connector --------------------------------------------------------------------------- */
 
 struct teams_connector *teams_connector_new(struct http_client *http,
                                             struct db *db,
@@ -369,10 +385,12 @@ static void count_call(const char *method, const char *result)
  * a new thread's channel is its conversation id (";messageid=…") and ts the activity id. */
 static void add_slack_names(const struct call *k, cJSON *json)
 {
-  if (!cJSON_IsObject(json)) return;
+  if (!cJSON_IsObject(json))
+    return;
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(json, "id");
   const cJSON *aid = cJSON_GetObjectItemCaseSensitive(json, "activityId");
-  const char *channel = k->is_post ? (cJSON_IsString(id) ? id->valuestring : NULL) : k->conversation;
+  const char *channel =
+      k->is_post ? (cJSON_IsString(id) ? id->valuestring : NULL) : k->conversation;
   const char *ts = k->is_post ? (cJSON_IsString(aid) ? aid->valuestring : NULL)
                               : (cJSON_IsString(id) ? id->valuestring : NULL);
   if (channel && ts && !cJSON_GetObjectItemCaseSensitive(json, "channel") &&
@@ -385,6 +403,21 @@ static void add_slack_names(const struct call *k, cJSON *json)
     free(c);
     free(t);
   }
+}
+
+static void member_done(struct call *k, const struct http_response *r, int err)
+{
+  cJSON *j = err == 0 ? cJSON_ParseWithLength(r->body, r->body_len) : NULL;
+  const cJSON *aad = cJSON_GetObjectItemCaseSensitive(j, "aadObjectId");
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+  if (err == 0 && !cJSON_IsString(aad))
+    err = KX_EPROTO;
+  if (err == KX_EPLATFORM && r->status == 404)
+    err = KX_ENOTFOUND;
+  k->member_cb(k->member_arg, err, err ? NULL : aad->valuestring,
+               err == 0 && cJSON_IsString(name) ? name->valuestring : NULL);
+  cJSON_Delete(j);
+  call_free(k);
 }
 
 static void on_call(void *arg, const struct http_response *r)
@@ -406,9 +439,14 @@ static void on_call(void *arg, const struct http_response *r)
     free(c->token);
     c->token = NULL;
   }
-  count_call(k->http_method, err == 0 ? "ok" : error);
+  count_call(k->member_cb ? "GET member" : k->http_method, err == 0 ? "ok" : error);
+  if (k->member_cb) {
+    member_done(k, r, err);
+    return;
+  }
   cJSON *json = (err == 0 && r->body && r->body_len) ? cJSON_Parse(r->body) : NULL;
-  if (err == 0) add_slack_names(k, json);
+  if (err == 0)
+    add_slack_names(k, json);
   if (err && err != KX_ERETRY && err != KX_ERATELIMITED) {
     char q[300];
     LOG_WARN("teams", "connector_refused", "status=%ld error=%s body=%s", r->status, error,
@@ -424,12 +462,15 @@ static int call_start(struct call *k)
 {
   struct teams_connector *c = k->c;
   char authz[TEAMS_TOKEN_MAX + 32];
-  const char *headers[3] = {"Content-Type: application/json; charset=utf-8", NULL, NULL};
+  const char *headers[3] = {NULL, NULL, NULL};
+  size_t h = 0;
+  if (k->body)
+    headers[h++] = "Content-Type: application/json; charset=utf-8";
   if (k->needs_token) {
     if (!c->token)
       return KX_ERETRY;
     snprintf(authz, sizeof(authz), "Authorization: Bearer %s", c->token);
-    headers[1] = authz;
+    headers[h++] = authz;
     k->token_gen = c->token_gen;
   }
   struct http_request req = {
@@ -438,7 +479,7 @@ static int call_start(struct call *k)
       .headers = headers,
       .body = k->body,
       .body_len = k->body ? strlen(k->body) : 0,
-      .timeout_ms = TEAMS_CONNECTOR_TIMEOUT_MS,
+      .timeout_ms = k->timeout_ms ? k->timeout_ms : TEAMS_CONNECTOR_TIMEOUT_MS,
       .max_response = TEAMS_CONNECTOR_RESPONSE_MAX,
   };
   int rc = http_client_send(c->http, &req, on_call, k);
@@ -457,7 +498,10 @@ static void flush_waiters(struct teams_connector *c, int err, const char *error)
     list = k->next;
     k->next = NULL;
     int rc = err ? err : call_start(k);
-    if (rc) {
+    if (rc && k->member_cb) {
+      k->member_cb(k->member_arg, KX_ERETRY, NULL, NULL);
+      call_free(k);
+    } else if (rc) {
       k->done(k->s, k->row_id, KX_ERETRY, err ? error : kx_err_name(rc), -1, NULL);
       call_free(k);
     }
@@ -637,6 +681,49 @@ static int call_build(struct teams_connector *c, const struct outbox_row *row, s
   return rc;
 }
 
+/* Start a call now, or queue it behind the token fetch. */
+static int call_go(struct teams_connector *c, struct call *k)
+{
+  if (!k->needs_token || token_fresh(c))
+    return call_start(k);
+  if (c->n_waiting >= TEAMS_TOKEN_WAITERS_MAX)
+    return KX_EBUSY;
+  int rc = token_fetch(c);
+  if (rc)
+    return rc;
+  struct call **tail = &c->waiting;
+  while (*tail)
+    tail = &(*tail)->next;
+  *tail = k;
+  c->n_waiting++;
+  return 0;
+}
+
+int teams_connector_member(struct teams_connector *c,
+                           const char *service_url,
+                           const char *conversation,
+                           const char *user_id,
+                           teams_member_cb cb,
+                           void *arg)
+{
+  if (!c || !c->secret || !cb)
+    return KX_ECONFIG;
+  struct call *k = calloc(1, sizeof(*k));
+  if (!k)
+    return KX_ENOMEM;
+  k->c = c;
+  k->member_cb = cb;
+  k->member_arg = arg;
+  k->needs_token = true;
+  k->http_method = kx_strdup("GET");
+  k->url = teams_member_url(service_url, conversation, user_id);
+  k->timeout_ms = TEAMS_MEMBER_TIMEOUT_MS;
+  int rc = k->http_method && k->url ? call_go(c, k) : KX_EINVAL;
+  if (rc)
+    call_free(k);
+  return rc;
+}
+
 int teams_connector_send(void *arg,
                          struct sender *s,
                          const struct outbox_row *row,
@@ -653,22 +740,9 @@ int teams_connector_send(void *arg,
   int rc = call_build(c, row, k);
   if (rc == 0 && k->needs_token && !c->secret)
     rc = KX_ECONFIG;
-  if (rc == 0 && (!k->needs_token || token_fresh(c))) {
-    rc = call_start(k);
-  } else if (rc == 0) {
-    /* Wait for the token; one fetch serves every waiting row. */
-    if (c->n_waiting >= TEAMS_TOKEN_WAITERS_MAX) {
-      rc = KX_EBUSY;
-    } else {
-      rc = token_fetch(c);
-      if (rc == 0) {
-        k->next = c->waiting;
-        c->waiting = k;
-        c->n_waiting++;
-        return 0;
-      }
-    }
-  }
+  /* Without a fresh token the row waits for it; one fetch serves every waiting call. */
+  if (rc == 0)
+    rc = call_go(c, k);
   if (rc)
     call_free(k);
   return rc;

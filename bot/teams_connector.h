@@ -64,6 +64,20 @@ int teams_connector_send(void *arg,
                          struct sender *s,
                          const struct outbox_row *row,
                          sender_done_fn done);
+/* Who a `29:` user is: GET {service}v3/conversations/{conversation}/members/{user} (the
+ * roster entry carries aadObjectId). `service_url` must come from a verified activity. The
+ * callback runs exactly once, from the loop, with 0 and the ids (valid during the call) or an
+ * error (KX_ENOTFOUND when Teams does not know the member); a function that returns an error
+ * never calls it. */
+typedef void (*teams_member_cb)(void *arg, int err, const char *aad_object_id, const char *name);
+int teams_connector_member(struct teams_connector *c,
+                           const char *service_url,
+                           const char *conversation,
+                           const char *user_id,
+                           teams_member_cb cb,
+                           void *arg);
+#define TEAMS_MEMBER_TIMEOUT_MS 3000
+
 /* For /metrics and tests: how many tokens were fetched. */
 uint64_t teams_connector_token_fetches(const struct teams_connector *c);
 
@@ -74,6 +88,8 @@ char *teams_path_escape(const char *s);
 /* {service}v3/conversations[/{conversation}/activities[/{activity}]] with the ids escaped and
  * one '/' between the service URL and "v3"; NULL when service_url is not http(s). */
 char *teams_connector_url(const char *service_url, const char *conversation, const char *activity);
+/* {service}v3/conversations/{conversation}/members/{user}, ids escaped; NULL as above. */
+char *teams_member_url(const char *service_url, const char *conversation, const char *user);
 /* 1 when the URL may receive our token: an http:// or https:// URL with a host. */
 int teams_service_url_ok(const char *url);
 /* Map a connector answer to the sender's result code; `error` gets a short name

@@ -21,7 +21,7 @@ void teams_req_strings_free(struct teams_req_strings *s)
   memset(s, 0, sizeof(*s));
 }
 
-/* ---- text ----------------------------------------------------------------------------------- */
+/* ---- text ------------------------------------------------------------------------------------ */
 
 /* A mention's display name may carry the characters that delimit our mention form. */
 static int put_name(struct buf *b, const char *name)
@@ -134,7 +134,7 @@ void teams_webhook_addressed(struct teams_activity *a)
   a->n_mentions--;
 }
 
-/* ---- commands ------------------------------------------------------------------------------- */
+/* ---- commands -------------------------------------------------------------------------------- */
 
 static const char *const GROUPS[] = {"incident", "oncall"};
 
@@ -294,7 +294,7 @@ fail:
   return TEAMS_ROUTE_IGNORE;
 }
 
-/* ---- replies -------------------------------------------------------------------------------- */
+/* ---- replies --------------------------------------------------------------------------------- */
 
 cJSON *teams_reply_activity(const char *markdown, const cJSON *card, const char *reply_to_id)
 {

@@ -130,6 +130,37 @@ async def test_teams_channel_message_without_mention_is_not_a_command(h):
     assert not [c for c in h.teams.calls if c["kind"] == "reply"]
 
 
+async def test_teams_mention_mapped_through_roster(h):
+    """A mentioned user the bot has never seen is looked up in the roster (GET …/members/{id},
+    with our token, ids encoded) before the command runs, so the handler gets <@AADID|Name>;
+    the second time no lookup is needed."""
+    await start(h)
+    bob = h.teams.users["bob"]
+    act = await h.teams_command("oncall note ask <at>Bob Example</at> about the failover",
+                                mention_users=["bob"])
+    await h.teams_reply_to(act)
+    look = [c for c in h.teams.calls if c["kind"] == "member"]
+    assert len(look) == 1 and look[0]["status"] == 200 and look[0]["auth_ok"], look
+    assert look[0]["activity_id"] == bob["id"], look
+    notes = db_rows(h, "SELECT text FROM notes")
+    assert notes == [("ask <@%s|Bob Example> about the failover" % bob["aadObjectId"],)], notes
+    again = await h.teams_command("oncall note <at>Bob Example</at> again", mention_users=["bob"])
+    await h.teams_reply_to(again)
+    assert len([c for c in h.teams.calls if c["kind"] == "member"]) == 1
+
+
+async def test_teams_mention_of_unknown_member(h):
+    """Teams does not know the member (404): the command still runs, with the 29: id."""
+    await start(h)
+    h.expect_teams_errors = True
+    ghost = h.teams.add_user("ghost", "Ghost User")
+    h.teams.inject(404, kind="member", body={"error": {"code": "MemberNotFoundInConversation"}})
+    act = await h.teams_command("oncall note ping <at>Ghost User</at>", mention_users=["ghost"])
+    await h.teams_reply_to(act)
+    notes = db_rows(h, "SELECT text FROM notes")
+    assert notes == [("ping <@%s|Ghost User>" % ghost["id"],)], notes
+
+
 # ---------------------------------------------------------------------------- refusals
 
 REFUSALS = [

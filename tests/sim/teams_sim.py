@@ -11,6 +11,7 @@ recordings in tests/fixtures/teams/):
         POST {serviceUrl}v3/conversations                              new channel thread, 201
         POST {serviceUrl}v3/conversations/{id}/activities             send, 201
         POST {serviceUrl}v3/conversations/{id}/activities/{activityId} reply, 201
+        GET  {serviceUrl}v3/conversations/{id}/members/{memberId}      roster entry, 200
         PUT  {serviceUrl}v3/conversations/{id}/activities/{activityId} update, 200
         DELETE {serviceUrl}v3/conversations/{id}/activities/{activityId} delete, 200
   - a Power Automate Workflows webhook ("When a Teams webhook request is received"):
@@ -386,8 +387,8 @@ class TeamsSim:
     def inject(self, status, times=1, target="connector", method=None, kind=None,
                retry_after=None, body=None):
         """The next `times` matching requests get `status` instead of being served.
-        target: "connector" or "token"; method/kind narrow the match (kind: create_conversation,
-        send, reply, update, delete)."""
+        target: "connector", "token" or "workflow"; method/kind narrow the match (kind:
+        create_conversation, send, reply, update, delete, member)."""
         self.injections.append({"status": status, "times": times, "target": target,
                                 "method": method, "kind": kind, "retry_after": retry_after,
                                 "body": body})
@@ -518,6 +519,8 @@ class TeamsSim:
             return ("send", ids[0], None)
         if len(segs) == 3 and segs[1] == "activities" and segs[2]:
             return ("activity", ids[0], ids[2])
+        if len(segs) == 3 and segs[1] == "members" and segs[2]:
+            return ("member", ids[0], ids[2])
         return connector_error(404, "NotFound", f"No route for {path}")
 
     async def _connector(self, request):
@@ -546,12 +549,17 @@ class TeamsSim:
             kind = {"POST": "reply", "PUT": "update", "DELETE": "delete"}.get(request.method)
             if kind is None:
                 return connector_error(405, "MethodNotAllowed", "Method not allowed.")
+        elif kind == "member":
+            if request.method != "GET":
+                return connector_error(405, "MethodNotAllowed", "Method not allowed.")
         elif request.method != "POST":
             return connector_error(405, "MethodNotAllowed", "Method not allowed.")
         call.update(kind=kind, conversation_id=conv, activity_id=act)
         if not call["auth_ok"]:
             return web.json_response({"message": "Authorization has been denied for this request."},
                                      status=401)
+        if kind == "member":
+            return self._member(conv, act)
         body = None
         if kind != "delete":
             if not call["content_type"].startswith("application/json"):
@@ -584,6 +592,24 @@ class TeamsSim:
         new_id = "1:" + b64url(os.urandom(33))
         self.conversations[conv].add(new_id)
         return web.json_response({"id": new_id}, status=201)
+
+    def _member(self, conv, member_id):
+        """GetConversationMember: the roster entry of one member of a team, a channel of it,
+        or a known chat (TeamsChannelAccount: id, name, aadObjectId, email, UPN …)."""
+        base = conv.split(";", 1)[0]
+        if base not in self.channels and base not in self.conversations and conv not in self.conversations:
+            return connector_error(404, "ConversationNotFound", "Conversation not found.")
+        inj = self._take_injection("connector", "GET", "member")
+        if inj is not None:
+            return inj
+        for key, u in self.users.items():
+            if u["id"] == member_id:
+                return web.json_response({
+                    "id": u["id"], "name": u["name"], "aadObjectId": u["aadObjectId"],
+                    "givenName": u["name"].split(" ")[0], "surname": u["name"].split(" ")[-1],
+                    "email": f"{key}@example.com", "userPrincipalName": f"{key}@example.com",
+                    "tenantId": self.tenant_id, "userRole": "user"}, status=200)
+        return connector_error(404, "MemberNotFoundInConversation", "The member was not found.")
 
     def _check_activity(self, act):
         if not isinstance(act, dict):
