@@ -161,6 +161,27 @@ async def test_teams_mention_of_unknown_member(h):
     assert notes == [("ping <@%s|Ghost User>" % ghost["id"],)], notes
 
 
+async def test_teams_invoke_answered_in_response(h):
+    """Action.Execute (invoke adaptiveCard/action) is answered in the HTTP response with
+    {statusCode, type, value}; an Action.Submit answers 200 with no body of substance. Neither
+    names a known button here, so nothing else happens."""
+    await start(h)
+    card = h.teams.new_message_id()
+    conv = "%s;messageid=%s" % (h.teams_channels["announce"], card)
+    act = h.teams.adaptive_action("nothing.here", {"action": "nothing.here", "value": "1"}, card,
+                                  conversation_id=conv, channel_id=h.teams_channels["announce"])
+    status, body = await h.teams_send(act)
+    assert status == 200, (status, body)
+    j = json.loads(body)
+    assert j["statusCode"] == 200 and j["type"] == "application/vnd.microsoft.activity.message", j
+    assert isinstance(j["value"], str) and j["value"], j
+    sub = h.teams.card_submit({"action": "nothing.here", "value": "1"}, card, conversation_id=conv,
+                              channel_id=h.teams_channels["announce"])
+    status, body = await h.teams_send(sub)
+    assert status == 200, (status, body)
+    await h.wait_log(r"cmd unknown_action action_id=nothing.here")
+
+
 # ---------------------------------------------------------------------------- refusals
 
 REFUSALS = [
@@ -392,3 +413,16 @@ async def test_teams_workflow_webhook_only(h):
     card = body["attachments"][0]["content"]
     assert "planned failover" in json.dumps(card)
     assert h.teams.token_requests == 0  # a webhook needs no token
+
+
+@cases([{"id": "app_password", "env": "KLAXON_TEAMS_APP_PASSWORD"},
+        {"id": "webhook_secret", "env": "KLAXON_TEAMS_WEBHOOK_SECRET"}])
+async def test_teams_missing_secret_stops_start(h, case):
+    """A variable the teams: block names but the environment lacks: exit 3, saying which."""
+    await h.start_teams()
+    h.env[case["env"]] = None
+    h.expect_exit = True
+    await h.start(wait=False)
+    rc = await h.wait_exit(10)
+    assert rc == 3, rc
+    assert case["env"] in h.log_text(), h.log_tail(5)
