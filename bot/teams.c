@@ -160,7 +160,7 @@ static void keys_fetch(struct teams *t)
       .method = "GET",
       .url = t->cfg->openid_metadata_url,
       .timeout_ms = TEAMS_KEYS_FETCH_TIMEOUT_MS,
-      .max_response = 64 * 1024,
+      .max_response = (size_t)64 * 1024,
   };
   if (http_client_send(t->a->http, &req, on_openid, t) == 0) {
     t->keys_fetching = true;
@@ -328,7 +328,8 @@ int teams_start(struct app *a)
       return rc;
     workflow = getenv(cfg->workflow_webhook_url_env);
     /* The URL carries its own credential (sig=…) in the query: never logged. */
-    if (strncmp(workflow, "https://", 8) != 0 && strncmp(workflow, "http://", 7) != 0) {
+    if (!workflow ||
+        (strncmp(workflow, "https://", 8) != 0 && strncmp(workflow, "http://", 7) != 0)) {
       fprintf(stderr, "klaxon: %s does not hold an http(s) URL\n", cfg->workflow_webhook_url_env);
       return KX_ECONFIG;
     }

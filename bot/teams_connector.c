@@ -210,7 +210,7 @@ char *teams_token_form(const char *app_id, const char *secret)
   if (!app_id || !secret)
     return NULL;
   struct buf b;
-  buf_init(&b, 64 * 1024);
+  buf_init(&b, (size_t)64 * 1024);
   int rc = buf_puts(&b, "grant_type=client_credentials&client_id=");
   if (rc == 0)
     rc = form_put(&b, app_id);
@@ -571,7 +571,7 @@ static int token_fetch(struct teams_connector *c)
       .body = form,
       .body_len = strlen(form),
       .timeout_ms = TEAMS_CONNECTOR_TIMEOUT_MS,
-      .max_response = 64 * 1024,
+      .max_response = (size_t)64 * 1024,
   };
   int rc = http_client_send(c->http, &req, on_token, c);
   explicit_bzero(form, strlen(form));
@@ -609,7 +609,10 @@ static int call_build(struct teams_connector *c, const struct outbox_row *row, s
   int rc = 0;
   cJSON *out = NULL;
   char *service = NULL;
-  if (!cJSON_IsObject(activity)) {
+  bool known = strcmp(row->method, "teams.webhook") == 0 ||
+               strcmp(row->method, "teams.post") == 0 || strcmp(row->method, "teams.reply") == 0 ||
+               strcmp(row->method, "teams.update") == 0;
+  if (!known || !cJSON_IsObject(activity)) {
     rc = KX_EINVAL;
   } else if (strcmp(row->method, "teams.webhook") == 0) {
     if (!c->workflow_url) {
@@ -645,7 +648,7 @@ static int call_build(struct teams_connector *c, const struct outbox_row *row, s
     }
     k->is_post = true;
     k->needs_token = true;
-  } else if (strcmp(row->method, "teams.reply") == 0 || strcmp(row->method, "teams.update") == 0) {
+  } else { /* teams.reply, teams.update */
     bool update = strcmp(row->method, "teams.update") == 0;
     const char *conv = str_member(body, "conversation");
     const char *act_id = str_member(body, update ? "activity_id" : "reply_to_id");
@@ -661,8 +664,6 @@ static int call_build(struct teams_connector *c, const struct outbox_row *row, s
       k->conversation = kx_strdup(conv);
     }
     k->needs_token = true;
-  } else {
-    rc = KX_EINVAL;
   }
   if (rc == 0 && !k->http_method)
     k->http_method = kx_strdup("POST");

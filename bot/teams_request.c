@@ -194,15 +194,16 @@ static int action_fields(const cJSON *data, const char *verb, struct teams_req_s
       cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, "action") : NULL;
   const cJSON *value =
       cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, "value") : NULL;
-  const char *id = cJSON_IsString(action) && *action->valuestring ? action->valuestring : verb;
+  const char *id =
+      action && cJSON_IsString(action) && *action->valuestring ? action->valuestring : verb;
   if (!id || !*id || strlen(id) > TEAMS_FIELD_MAX)
     return KX_EINVAL;
   strs->action_id = kx_strdup(id);
-  if (cJSON_IsString(value)) {
+  if (value && cJSON_IsString(value)) {
     if (strlen(value->valuestring) > TEAMS_FIELD_MAX)
       return KX_EINVAL;
     strs->action_value = kx_strdup(value->valuestring);
-  } else if (cJSON_IsNumber(value)) {
+  } else if (value && cJSON_IsNumber(value)) {
     strs->action_value = kx_asprintf("%.0f", value->valuedouble);
   } else {
     strs->action_value = kx_strdup("");
