@@ -62,8 +62,10 @@ $(B)/bench/%: tests/bench/%.c $(B)/libklaxon.a
 
 # test: the whole suite, plain and then under ASan+UBSan (clang). The runner prints a summary.
 test: deps deps-test
-	@$(MAKE) --no-print-directory test-plain
-	@$(MAKE) --no-print-directory test-asan
+	@st=0; $(MAKE) --no-print-directory test-plain || st=1; \
+	  $(MAKE) --no-print-directory test-asan || st=1; \
+	  if [ $$st -eq 0 ]; then echo "make test: all passed (plain and ASan+UBSan)"; \
+	  else echo "make test: FAILED (see the summaries above)"; fi; exit $$st
 
 test-plain:
 	@$(MAKE) --no-print-directory B=build build/klaxon $(patsubst $(B)/%,build/%,$(UNIT_BIN))

@@ -7,6 +7,8 @@
 #include "cli.h"
 #include "cli_basic.h"
 
+int cli_stats(int argc, char **argv); /* cli_stats.c (issue 5) */
+
 const struct cli_cmd cli_commands[] = {
     {"run", cli_run, "run [--config FILE]", "run the bot (Slack Socket Mode, HTTP, timers)"},
     {"check-config", cli_check_config, "check-config [--config FILE | FILE]",
@@ -17,5 +19,8 @@ const struct cli_cmd cli_commands[] = {
      "replace the database with a backup (stop the bot first)"},
     {"demo", cli_demo, "demo", "play a whole incident against a local Slack simulator"},
     {"version", cli_version, "version", "print the version"},
+    /* stats (issue 5) */
+    {"stats", cli_stats, "stats [--config FILE] [--since DAYS] [--json]",
+     "MTTA, MTTR, MTTD, pages per rota and person, escalations, false positives vs targets"},
     {NULL, NULL, NULL, NULL},
 };

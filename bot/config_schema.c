@@ -227,7 +227,7 @@ static void load_slack(struct cfg_loader *L, yaml_node_t *n)
 }
 
 static const char *const SMTP_KEYS[] = {"url",          "from",     "username_env",
-                                        "password_env", "starttls", NULL};
+                                        "password_env", "starttls", "stakeholders", NULL};
 
 static void load_smtp(struct cfg_loader *L, yaml_node_t *n)
 {
@@ -247,6 +247,17 @@ static void load_smtp(struct cfg_loader *L, yaml_node_t *n)
   if (!cfg_get(&o, "username_env") != !cfg_get(&o, "password_env"))
     cfg_problem(L, cfg_line(n), "smtp: give both username_env and password_env, or neither");
   cfg_bool(L, cfg_get(&o, "starttls"), "smtp.starttls", &s->starttls);
+  /* Email addresses told of pages of severities with stakeholders: true (issue 5). */
+  yaml_node_t *list = cfg_get(&o, "stakeholders");
+  size_t len;
+  if (!list || !cfg_list(L, list, "smtp.stakeholders", &len) || len == 0)
+    return;
+  if (!(s->stakeholders = calloc(len, sizeof(char *))))
+    return cfg_oom(L);
+  for (size_t i = 0; i < len && cfg_visit(L); i++)
+    if (cfg_checked(L, cfg_item(L, list, i), CFG_P("smtp.stakeholders[%zu]", i), &CFG_EMAIL,
+                    &s->stakeholders[s->n_stakeholders]))
+      s->n_stakeholders++;
 }
 
 static bool is_tenant(const char *s)

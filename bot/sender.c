@@ -60,7 +60,6 @@ struct sender
   struct slack_api *slack;
   struct http_client *http;
   uv_timer_t timer; /* next pass: kicked (0) or the earliest backoff/bucket time */
-  uv_idle_t idle;   /* unused: kicks go through the timer with 0 delay */
   struct inflight inflight[MAX_INFLIGHT];
   size_t n_inflight;
   struct backoff backoffs[MAX_BACKOFF];
@@ -454,7 +453,11 @@ static struct platform *platform_for(struct sender *s, const char *name)
 
 static int start_row(struct sender *s, const struct outbox_row *row)
 {
-  if (strcmp(row->platform, "slack") == 0) return send_slack(s, row);
+  if (strcmp(row->platform, "slack") == 0) {
+    /* Slack is off (no tokens): keep the row for when it is configured. */
+    if (!s->slack) return KX_ESTATE;
+    return send_slack(s, row);
+  }
   if (strcmp(row->platform, "email") == 0) return send_email(s, row);
   struct platform *p = platform_for(s, row->platform);
   if (!p) return KX_EUNSUPPORTED;
@@ -511,11 +514,15 @@ static void pump(struct sender *s)
     int rc = start_row(s, &rows[i]);
     if (rc) {
       s->n_inflight--;
-      if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG)
+      if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG) {
         refuse_row(s, &rows[i], rc);
-      else
+        more = true;
+      } else if (rc == KX_ESTATE) {
+        backoff_set(s, rows[i].id, rows[i].queue, RETRY_MAX_MS);
+      } else {
         backoff_set(s, rows[i].id, rows[i].queue, 0);
-      more = true;
+        more = true;
+      }
     }
   }
   outbox_rows_free(rows, n);

@@ -95,6 +95,7 @@ static void conn_gone(struct conn *c, const char *why)
 {
   struct slack_socket *s = c->owner;
   bool was_live = c->hello && !c->retiring;
+  bool c_had_hello = c->hello;
   for (int i = 0; i < SLACK_MAX_CONNS; i++)
     if (s->conns[i] == c) s->conns[i] = NULL;
   if (c->wsi) lws_set_opaque_user_data(c->wsi, NULL);
@@ -102,7 +103,12 @@ static void conn_gone(struct conn *c, const char *why)
   conn_free(c);
   set_connected(s);
   if (!s->stopping && !s->fatal) {
-    if (was_live) s->attempt = 0; /* a long-lived socket dropping is not a failure streak */
+    /* A socket that never said hello is a failed attempt (refused handshake, no hello): back
+     * off. A long-lived socket dropping is not a failure streak: reconnect at once. */
+    if (was_live)
+      s->attempt = 0;
+    else if (!c_had_hello)
+      s->attempt++;
     need_connection(s);
   }
 }

@@ -111,6 +111,7 @@ void config_free(struct config *c)
   free(c->smtp.from);
   free(c->smtp.username_env);
   free(c->smtp.password_env);
+  free_list(c->smtp.stakeholders, c->smtp.n_stakeholders);
   free_teams(&c->teams);
   free(c->status_page.title);
   free_list(c->status_page.components, c->status_page.n_components);

@@ -139,6 +139,8 @@ struct smtp_config
   char *username_env; /* names of environment variables */
   char *password_env;
   bool starttls;
+  char **stakeholders; /* email addresses told of pages whose severity has stakeholders: true */
+  size_t n_stakeholders;
 };
 
 struct teams_config

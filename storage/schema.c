@@ -13,6 +13,9 @@ extern const char seen_schema_v1[];
 extern const char notes_schema_v1[];
 extern const char people_schema_v1[];
 extern const char rota_changes_schema_v1[];
+/* alerts, paging and escalation (issue 5) */
+extern const char alerts_schema_v1[];
+extern const char pages_schema_v1[];
 /* Teams (issue 6) */
 extern const char teams_store_schema_v1[];
 
@@ -23,6 +26,9 @@ static const char *const migration_1[] = {
     notes_schema_v1,
     people_schema_v1,
     rota_changes_schema_v1,
+    /* alerts, paging and escalation (issue 5) */
+    alerts_schema_v1,
+    pages_schema_v1,
     /* Teams (issue 6) */
     teams_store_schema_v1,
     NULL,

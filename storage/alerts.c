@@ -1,0 +1,187 @@
+#include "alerts.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/kx.h"
+#include "db_internal.h"
+
+const char alerts_schema_v1[] =
+    "CREATE TABLE alerts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  fingerprint TEXT NOT NULL UNIQUE,"
+    "  group_key TEXT,"
+    "  source TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('firing','resolved')),"
+    "  alertname TEXT,"
+    "  severity TEXT,"
+    "  labels TEXT NOT NULL DEFAULT '{}',"
+    "  annotations TEXT NOT NULL DEFAULT '{}',"
+    "  starts_at INTEGER,"
+    "  ends_at INTEGER,"
+    "  route INTEGER NOT NULL DEFAULT -1,"
+    "  action TEXT NOT NULL DEFAULT 'record',"
+    "  page_id INTEGER,"
+    "  receives INTEGER NOT NULL DEFAULT 1,"
+    "  fires INTEGER NOT NULL DEFAULT 1,"
+    "  first_seen INTEGER NOT NULL,"
+    "  last_seen INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX alerts_page ON alerts(page_id, status);";
+
+static int insert(struct db *db, const struct alert_in *a, int64_t now_ms, int64_t *id_out)
+{
+  static const char sql[] =
+      "INSERT INTO alerts (fingerprint, group_key, source, status, alertname, severity, labels,"
+      " annotations, starts_at, ends_at, route, action, first_seen, last_seen, fires)"
+      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, a->fingerprint);
+  db_bind_text(st, 2, a->group_key);
+  db_bind_text(st, 3, a->source ? a->source : "webhook");
+  db_bind_text(st, 4, a->firing ? "firing" : "resolved");
+  db_bind_text(st, 5, a->alertname);
+  db_bind_text(st, 6, a->severity);
+  db_bind_text(st, 7, a->labels_json ? a->labels_json : "{}");
+  db_bind_text(st, 8, a->annotations_json ? a->annotations_json : "{}");
+  db_bind_int64(st, 9, a->starts_at);
+  db_bind_int64(st, 10, a->ends_at);
+  db_bind_int64(st, 11, a->route);
+  db_bind_text(st, 12, a->action ? a->action : "record");
+  db_bind_int64(st, 13, now_ms);
+  db_bind_int64(st, 14, now_ms);
+  db_bind_int64(st, 15, a->firing ? 1 : 0);
+  int rc = db_step_done(db, st, "alerts_insert");
+  if (rc == 0)
+    *id_out = db_last_id(db);
+  return rc;
+}
+
+int alerts_upsert(struct db *db,
+                  const struct alert_in *a,
+                  int64_t now_ms,
+                  int64_t *id_out,
+                  enum alert_change *change,
+                  int64_t *page_id_out)
+{
+  static const char find[] = "SELECT id, status, page_id FROM alerts WHERE fingerprint = ?";
+  static const char upd[] =
+      "UPDATE alerts SET status = ?, group_key = ?, alertname = ?, severity = ?, labels = ?,"
+      " annotations = ?, starts_at = ?, ends_at = ?, route = ?, action = ?, last_seen = ?,"
+      " receives = receives + 1, fires = fires + ? WHERE id = ?";
+  if (!a->fingerprint || !*a->fingerprint)
+    return KX_EINVAL;
+  sqlite3_stmt *st = db_stmt(db, find);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, a->fingerprint);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_DONE) {
+    sqlite3_reset(st);
+    *change = a->firing ? ALERT_NEW : ALERT_NEW_RESOLVED;
+    *page_id_out = 0;
+    return insert(db, a, now_ms, id_out);
+  }
+  if (rc != SQLITE_ROW) {
+    sqlite3_reset(st);
+    return db_fail(db, rc, "alerts_find");
+  }
+  int64_t id = sqlite3_column_int64(st, 0);
+  bool was_firing = strcmp((const char *)sqlite3_column_text(st, 1), "firing") == 0;
+  int64_t page = sqlite3_column_int64(st, 2);
+  sqlite3_reset(st);
+  if (a->firing)
+    *change = was_firing ? ALERT_REPEAT : ALERT_REFIRED;
+  else
+    *change = was_firing ? ALERT_RESOLVED : ALERT_REPEAT_RESOLVED;
+  st = db_stmt(db, upd);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, a->firing ? "firing" : "resolved");
+  db_bind_text(st, 2, a->group_key);
+  db_bind_text(st, 3, a->alertname);
+  db_bind_text(st, 4, a->severity);
+  db_bind_text(st, 5, a->labels_json ? a->labels_json : "{}");
+  db_bind_text(st, 6, a->annotations_json ? a->annotations_json : "{}");
+  db_bind_int64(st, 7, a->starts_at);
+  db_bind_int64(st, 8, a->ends_at);
+  db_bind_int64(st, 9, a->route);
+  db_bind_text(st, 10, a->action ? a->action : "record");
+  db_bind_int64(st, 11, now_ms);
+  db_bind_int64(st, 12, *change == ALERT_REFIRED ? 1 : 0);
+  db_bind_int64(st, 13, id);
+  rc = db_step_done(db, st, "alerts_update");
+  if (rc)
+    return rc;
+  *id_out = id;
+  *page_id_out = page;
+  return 0;
+}
+
+int alerts_set_page(struct db *db, int64_t alert_id, int64_t page_id)
+{
+  static const char sql[] = "UPDATE alerts SET page_id = ? WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  if (page_id > 0)
+    db_bind_int64(st, 1, page_id);
+  else
+    sqlite3_bind_null(st, 1);
+  db_bind_int64(st, 2, alert_id);
+  return db_step_done(db, st, "alerts_set_page");
+}
+
+int alerts_page_counts(struct db *db, int64_t page_id, int64_t *total, int64_t *firing)
+{
+  static const char sql[] =
+      "SELECT count(*), coalesce(sum(status = 'firing'), 0) FROM alerts WHERE page_id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, page_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *total = sqlite3_column_int64(st, 0);
+    *firing = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "alerts_page_counts");
+}
+
+static int64_t scalar(struct db *db, const char *sql, int64_t arg, bool with_arg)
+{
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  if (with_arg)
+    db_bind_int64(st, 1, arg);
+  int64_t v = 0;
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW ? v : db_fail(db, rc, "alerts_scalar");
+}
+
+int64_t alerts_page_started(struct db *db, int64_t page_id)
+{
+  static const char sql[] =
+      "SELECT coalesce(min(starts_at), 0) FROM alerts WHERE page_id = ? AND starts_at > 0";
+  int64_t v = scalar(db, sql, page_id, true);
+  return v < 0 ? 0 : v;
+}
+
+int64_t alerts_count(struct db *db)
+{
+  static const char sql[] = "SELECT count(*) FROM alerts";
+  return scalar(db, sql, 0, false);
+}
+
+int64_t alerts_received_total(struct db *db)
+{
+  static const char sql[] = "SELECT coalesce(sum(receives), 0) FROM alerts";
+  return scalar(db, sql, 0, false);
+}

@@ -1,0 +1,717 @@
+#include "pages.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/kx.h"
+#include "db_internal.h"
+
+const char pages_schema_v1[] =
+    "CREATE TABLE pages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('page','post','test')),"
+    "  group_key TEXT,"
+    "  rota TEXT, policy TEXT, severity TEXT,"
+    "  title TEXT NOT NULL, summary TEXT, labels TEXT NOT NULL DEFAULT '{}', runbook TEXT,"
+    "  source TEXT NOT NULL, channel TEXT, target TEXT, created_by TEXT,"
+    "  state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','acked','resolved')),"
+    "  version INTEGER NOT NULL DEFAULT 1,"
+    "  created_at INTEGER NOT NULL,"
+    "  started_at INTEGER NOT NULL DEFAULT 0,"
+    "  anchor_at INTEGER NOT NULL,"
+    "  held_until INTEGER NOT NULL DEFAULT 0,"
+    "  was_held INTEGER NOT NULL DEFAULT 0,"
+    "  acked_at INTEGER, acked_by TEXT,"
+    "  resolved_at INTEGER, resolved_by TEXT, reason TEXT,"
+    "  next_step INTEGER NOT NULL DEFAULT 0,"
+    "  escalations INTEGER NOT NULL DEFAULT 0,"
+    "  incident_id INTEGER"
+    ");"
+    "CREATE UNIQUE INDEX pages_open_group ON pages(group_key)"
+    "  WHERE state != 'resolved' AND group_key IS NOT NULL;"
+    "CREATE INDEX pages_created ON pages(created_at);"
+    "CREATE TABLE page_copies ("
+    "  id INTEGER PRIMARY KEY,"
+    "  page_id INTEGER NOT NULL REFERENCES pages(id),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('dm','channel','email')),"
+    "  person TEXT, dest TEXT NOT NULL,"
+    "  step INTEGER NOT NULL DEFAULT -1,"
+    "  channel TEXT, ts TEXT,"
+    "  version INTEGER NOT NULL DEFAULT 0,"
+    "  updating INTEGER NOT NULL DEFAULT 0,"
+    "  after_hours INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX page_copies_page ON page_copies(page_id);"
+    "CREATE INDEX page_copies_msg ON page_copies(channel, ts);";
+
+static const char *const STATES[] = {"open", "acked", "resolved"};
+
+static enum page_state state_of(const unsigned char *s)
+{
+  for (int i = 0; i < 3; i++)
+    if (s && strcmp((const char *)s, STATES[i]) == 0)
+      return (enum page_state)i;
+  return PAGE_OPEN;
+}
+
+int pages_add(struct db *db, const struct page_row *p, int64_t *id_out)
+{
+  static const char sql[] =
+      "INSERT INTO pages (kind, group_key, rota, policy, severity, title, summary, labels, runbook,"
+      " source, channel, target, created_by, created_at, started_at, anchor_at, held_until,"
+      " was_held, next_step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+  if (!p->kind || !p->title || !p->source)
+    return KX_EINVAL;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, p->kind);
+  db_bind_text(st, 2, p->group_key);
+  db_bind_text(st, 3, p->rota);
+  db_bind_text(st, 4, p->policy);
+  db_bind_text(st, 5, p->severity);
+  db_bind_text(st, 6, p->title);
+  db_bind_text(st, 7, p->summary);
+  db_bind_text(st, 8, p->labels ? p->labels : "{}");
+  db_bind_text(st, 9, p->runbook);
+  db_bind_text(st, 10, p->source);
+  db_bind_text(st, 11, p->channel);
+  db_bind_text(st, 12, p->target);
+  db_bind_text(st, 13, p->created_by);
+  db_bind_int64(st, 14, p->created_at);
+  db_bind_int64(st, 15, p->started_at);
+  db_bind_int64(st, 16, p->anchor_at);
+  db_bind_int64(st, 17, p->held_until);
+  db_bind_int64(st, 18, p->held_until ? 1 : 0);
+  db_bind_int64(st, 19, p->next_step);
+  int rc = db_step_done(db, st, "pages_add");
+  if (rc == 0 && id_out)
+    *id_out = db_last_id(db);
+  return rc;
+}
+
+#define PAGE_COLUMNS                                                                             \
+  "id, kind, group_key, rota, policy, severity, title, summary, labels, runbook, source,"        \
+  " channel, target, created_by, state, version, created_at, started_at, anchor_at,"             \
+  " held_until, coalesce(acked_at, 0), acked_by, coalesce(resolved_at, 0), resolved_by, reason," \
+  " next_step, escalations, coalesce(incident_id, 0)"
+
+static void read_page(sqlite3_stmt *st, struct page_row *p)
+{
+  p->id = sqlite3_column_int64(st, 0);
+  p->kind = db_col_text(st, 1);
+  p->group_key = db_col_text(st, 2);
+  p->rota = db_col_text(st, 3);
+  p->policy = db_col_text(st, 4);
+  p->severity = db_col_text(st, 5);
+  p->title = db_col_text(st, 6);
+  p->summary = db_col_text(st, 7);
+  p->labels = db_col_text(st, 8);
+  p->runbook = db_col_text(st, 9);
+  p->source = db_col_text(st, 10);
+  p->channel = db_col_text(st, 11);
+  p->target = db_col_text(st, 12);
+  p->created_by = db_col_text(st, 13);
+  p->state = state_of(sqlite3_column_text(st, 14));
+  p->version = sqlite3_column_int64(st, 15);
+  p->created_at = sqlite3_column_int64(st, 16);
+  p->started_at = sqlite3_column_int64(st, 17);
+  p->anchor_at = sqlite3_column_int64(st, 18);
+  p->held_until = sqlite3_column_int64(st, 19);
+  p->acked_at = sqlite3_column_int64(st, 20);
+  p->acked_by = db_col_text(st, 21);
+  p->resolved_at = sqlite3_column_int64(st, 22);
+  p->resolved_by = db_col_text(st, 23);
+  p->reason = db_col_text(st, 24);
+  p->next_step = sqlite3_column_int64(st, 25);
+  p->escalations = sqlite3_column_int64(st, 26);
+  p->incident_id = sqlite3_column_int64(st, 27);
+}
+
+void page_row_clear(struct page_row *p)
+{
+  if (!p)
+    return;
+  char **strs[] = {&p->kind,       &p->group_key, &p->rota,        &p->policy,
+                   &p->severity,   &p->title,     &p->summary,     &p->labels,
+                   &p->runbook,    &p->source,    &p->channel,     &p->target,
+                   &p->created_by, &p->acked_by,  &p->resolved_by, &p->reason};
+  for (size_t i = 0; i < KX_ARRAY_SIZE(strs); i++)
+    free(*strs[i]);
+  memset(p, 0, sizeof(*p));
+}
+
+int pages_get(struct db *db, int64_t id, struct page_row *out)
+{
+  static const char sql[] = "SELECT " PAGE_COLUMNS " FROM pages WHERE id = ?";
+  memset(out, 0, sizeof(*out));
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    read_page(st, out);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "pages_get");
+}
+
+int pages_find_open(struct db *db, const char *group_key, int64_t *id_out)
+{
+  static const char sql[] =
+      "SELECT id FROM pages WHERE group_key = ? AND state != 'resolved' AND group_key IS NOT NULL";
+  if (!group_key)
+    return KX_ENOTFOUND;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, group_key);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *id_out = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "pages_find_open");
+}
+
+/* Grow an array of `size`-byte elements by one slot; 0 or KX_ENOMEM. */
+static int grow(void **arr, size_t *cap, size_t count, size_t size)
+{
+  if (count < *cap)
+    return 0;
+  size_t ncap = *cap ? *cap * 2 : 8;
+  void *n = realloc(*arr, ncap * size);
+  if (!n)
+    return KX_ENOMEM;
+  *arr = n;
+  *cap = ncap;
+  return 0;
+}
+
+int pages_list_open(struct db *db, size_t limit, struct page_row **out, size_t *n)
+{
+  static const char sql[] = "SELECT " PAGE_COLUMNS
+                            " FROM pages WHERE state != 'resolved' AND kind != 'post'"
+                            " ORDER BY id DESC LIMIT ?";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, (int64_t)limit);
+  struct page_row *rows = NULL;
+  size_t cap = 0, count = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+      sqlite3_reset(st);
+      pages_free(rows, count);
+      return KX_ENOMEM;
+    }
+    read_page(st, &rows[count++]);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    pages_free(rows, count);
+    return db_fail(db, rc, "pages_list_open");
+  }
+  *out = rows;
+  *n = count;
+  return 0;
+}
+
+void pages_free(struct page_row *rows, size_t n)
+{
+  for (size_t i = 0; rows && i < n; i++)
+    page_row_clear(&rows[i]);
+  free(rows);
+}
+
+/* Run an UPDATE bound by `bind`; KX_ENOTFOUND/KX_ESTATE when it changed nothing. */
+static int changed(struct db *db, sqlite3_stmt *st, const char *what, int64_t id)
+{
+  int rc = db_step_done(db, st, what);
+  if (rc)
+    return rc;
+  if (db_changes(db) > 0)
+    return 0;
+  struct page_row p;
+  rc = pages_get(db, id, &p);
+  page_row_clear(&p);
+  return rc == 0 ? KX_ESTATE : rc;
+}
+
+int pages_ack(struct db *db, int64_t id, const char *who, int64_t now_ms)
+{
+  static const char sql[] =
+      "UPDATE pages SET state = 'acked', acked_at = ?, acked_by = ?, version = version + 1"
+      " WHERE id = ? AND state = 'open'";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, now_ms);
+  db_bind_text(st, 2, who);
+  db_bind_int64(st, 3, id);
+  return changed(db, st, "pages_ack", id);
+}
+
+int pages_resolve(struct db *db, int64_t id, const char *who, const char *reason, int64_t now_ms)
+{
+  static const char sql[] =
+      "UPDATE pages SET state = 'resolved', resolved_at = ?, resolved_by = ?, reason = ?,"
+      " held_until = 0, version = version + 1 WHERE id = ? AND state != 'resolved'";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, now_ms);
+  db_bind_text(st, 2, who);
+  db_bind_text(st, 3, reason);
+  db_bind_int64(st, 4, id);
+  return changed(db, st, "pages_resolve", id);
+}
+
+int pages_set_reason(struct db *db, int64_t id, const char *reason)
+{
+  static const char sql[] =
+      "UPDATE pages SET reason = ?, version = version + 1 WHERE id = ? AND state = 'resolved'";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, reason);
+  db_bind_int64(st, 2, id);
+  return changed(db, st, "pages_set_reason", id);
+}
+
+int pages_bump(struct db *db, int64_t id)
+{
+  static const char sql[] = "UPDATE pages SET version = version + 1 WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, id);
+  return db_step_done(db, st, "pages_bump");
+}
+
+int pages_set_step(struct db *db, int64_t id, int64_t next_step, bool escalated)
+{
+  static const char sql[] =
+      "UPDATE pages SET next_step = ?, escalations = escalations + ?, version = version + 1"
+      " WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, next_step);
+  db_bind_int64(st, 2, escalated ? 1 : 0);
+  db_bind_int64(st, 3, id);
+  return db_step_done(db, st, "pages_set_step");
+}
+
+int pages_release(struct db *db, int64_t id, int64_t anchor_ms)
+{
+  static const char sql[] =
+      "UPDATE pages SET held_until = 0, anchor_at = ?, version = version + 1"
+      " WHERE id = ? AND held_until != 0 AND state != 'resolved'";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, anchor_ms);
+  db_bind_int64(st, 2, id);
+  return changed(db, st, "pages_release", id);
+}
+
+int pages_hold(struct db *db, int64_t id, int64_t until_ms)
+{
+  static const char sql[] = "UPDATE pages SET held_until = ?, was_held = 1 WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, until_ms);
+  db_bind_int64(st, 2, id);
+  return db_step_done(db, st, "pages_hold");
+}
+
+int pages_set_incident(struct db *db, int64_t id, int64_t incident_id)
+{
+  static const char sql[] =
+      "UPDATE pages SET incident_id = ?, version = version + 1 WHERE id = ? AND incident_id IS "
+      "NULL";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, incident_id);
+  db_bind_int64(st, 2, id);
+  return changed(db, st, "pages_set_incident", id);
+}
+
+int pages_set_summary(struct db *db, int64_t id, const char *title, const char *summary)
+{
+  static const char sql[] =
+      "UPDATE pages SET title = coalesce(?, title), summary = coalesce(?, summary),"
+      " version = version + 1 WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, title);
+  db_bind_text(st, 2, summary);
+  db_bind_int64(st, 3, id);
+  return db_step_done(db, st, "pages_set_summary");
+}
+
+/* ---- copies -------------------------------------------------------------------------------- */
+
+int page_copies_add(struct db *db, const struct page_copy_new *c, int64_t *id_out)
+{
+  static const char sql[] =
+      "INSERT INTO page_copies (page_id, kind, person, dest, step, version, after_hours,"
+      " created_at) VALUES (?,?,?,?,?,?,?,?)";
+  if (!c->kind || !c->dest)
+    return KX_EINVAL;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, c->page_id);
+  db_bind_text(st, 2, c->kind);
+  db_bind_text(st, 3, c->person);
+  db_bind_text(st, 4, c->dest);
+  db_bind_int64(st, 5, c->step);
+  db_bind_int64(st, 6, c->version);
+  db_bind_int64(st, 7, c->after_hours ? 1 : 0);
+  db_bind_int64(st, 8, c->now_ms);
+  int rc = db_step_done(db, st, "page_copies_add");
+  if (rc == 0 && id_out)
+    *id_out = db_last_id(db);
+  return rc;
+}
+
+#define COPY_COLUMNS                                                                           \
+  "id, page_id, kind, person, dest, step, channel, ts, version, updating, after_hours, error," \
+  " created_at"
+
+static void read_copy(sqlite3_stmt *st, struct page_copy *c)
+{
+  c->id = sqlite3_column_int64(st, 0);
+  c->page_id = sqlite3_column_int64(st, 1);
+  c->kind = db_col_text(st, 2);
+  c->person = db_col_text(st, 3);
+  c->dest = db_col_text(st, 4);
+  c->step = sqlite3_column_int64(st, 5);
+  c->channel = db_col_text(st, 6);
+  c->ts = db_col_text(st, 7);
+  c->version = sqlite3_column_int64(st, 8);
+  c->updating = sqlite3_column_int(st, 9) != 0;
+  c->after_hours = sqlite3_column_int(st, 10) != 0;
+  c->error = db_col_text(st, 11);
+  c->created_at = sqlite3_column_int64(st, 12);
+}
+
+void page_copy_clear(struct page_copy *c)
+{
+  if (!c)
+    return;
+  free(c->kind);
+  free(c->person);
+  free(c->dest);
+  free(c->channel);
+  free(c->ts);
+  free(c->error);
+  memset(c, 0, sizeof(*c));
+}
+
+void page_copies_free(struct page_copy *c, size_t n)
+{
+  for (size_t i = 0; c && i < n; i++)
+    page_copy_clear(&c[i]);
+  free(c);
+}
+
+int page_copies_get(struct db *db, int64_t id, struct page_copy *out)
+{
+  static const char sql[] = "SELECT " COPY_COLUMNS " FROM page_copies WHERE id = ?";
+  memset(out, 0, sizeof(*out));
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    read_copy(st, out);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "page_copies_get");
+}
+
+int page_copies_list(struct db *db, int64_t page_id, struct page_copy **out, size_t *n)
+{
+  static const char sql[] =
+      "SELECT " COPY_COLUMNS " FROM page_copies WHERE page_id = ? ORDER BY id";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, page_id);
+  struct page_copy *rows = NULL;
+  size_t cap = 0, count = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+      sqlite3_reset(st);
+      page_copies_free(rows, count);
+      return KX_ENOMEM;
+    }
+    read_copy(st, &rows[count++]);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    page_copies_free(rows, count);
+    return db_fail(db, rc, "page_copies_list");
+  }
+  *out = rows;
+  *n = count;
+  return 0;
+}
+
+int page_copies_posted(
+    struct db *db, int64_t id, const char *channel, const char *ts, int64_t version)
+{
+  static const char sql[] =
+      "UPDATE page_copies SET channel = ?, ts = ?, version = ?, error = NULL WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, channel);
+  db_bind_text(st, 2, ts);
+  db_bind_int64(st, 3, version);
+  db_bind_int64(st, 4, id);
+  return db_step_done(db, st, "page_copies_posted");
+}
+
+int page_copies_failed(struct db *db, int64_t id, const char *error)
+{
+  static const char sql[] = "UPDATE page_copies SET error = ?, updating = 0 WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, error);
+  db_bind_int64(st, 2, id);
+  return db_step_done(db, st, "page_copies_failed");
+}
+
+int page_copies_updating(struct db *db, int64_t id, bool updating, int64_t version)
+{
+  static const char sql[] = "UPDATE page_copies SET updating = ?, version = ? WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, updating ? 1 : 0);
+  db_bind_int64(st, 2, version);
+  db_bind_int64(st, 3, id);
+  return db_step_done(db, st, "page_copies_updating");
+}
+
+int page_copies_by_message(struct db *db, const char *channel, const char *ts, int64_t *page_id)
+{
+  static const char sql[] = "SELECT page_id FROM page_copies WHERE channel = ? AND ts = ?";
+  if (!channel || !ts)
+    return KX_ENOTFOUND;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, channel);
+  db_bind_text(st, 2, ts);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *page_id = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "page_copies_by_message");
+}
+
+int page_copies_has_person(
+    struct db *db, int64_t page_id, const char *person, int64_t from, int64_t to)
+{
+  static const char sql[] =
+      "SELECT 1 FROM page_copies WHERE page_id = ? AND person = ? AND kind != 'channel'"
+      " AND step BETWEEN ? AND ? LIMIT 1";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, page_id);
+  db_bind_text(st, 2, person);
+  db_bind_int64(st, 3, from);
+  db_bind_int64(st, 4, to);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 1;
+  return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "page_copies_has_person");
+}
+
+/* ---- numbers ------------------------------------------------------------------------------- */
+
+int pages_stats(struct db *db, int64_t from_ms, int64_t to_ms, struct page_stats *out)
+{
+  static const char sql[] =
+      "SELECT count(*),"
+      " coalesce(sum(acked_at IS NOT NULL), 0),"
+      " coalesce(sum(CASE WHEN acked_at IS NOT NULL THEN acked_at - created_at END), 0),"
+      " coalesce(sum(resolved_at IS NOT NULL), 0),"
+      " coalesce(sum(CASE WHEN resolved_at IS NOT NULL THEN resolved_at - created_at END), 0),"
+      " coalesce(sum(escalations > 0), 0), coalesce(sum(escalations), 0),"
+      " coalesce(sum(reason IN ('fixed','false_positive','duplicate','not_actionable')), 0),"
+      " coalesce(sum(reason = 'false_positive'), 0),"
+      " coalesce(sum(was_held), 0)"
+      " FROM pages WHERE kind = 'page' AND created_at >= ? AND created_at < ?";
+  memset(out, 0, sizeof(*out));
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, from_ms);
+  db_bind_int64(st, 2, to_ms);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    int64_t *f[] = {&out->pages,          &out->acked,     &out->ack_ms_sum,  &out->resolved,
+                    &out->resolve_ms_sum, &out->escalated, &out->escalations, &out->with_reason,
+                    &out->false_positive, &out->held};
+    for (int i = 0; i < (int)KX_ARRAY_SIZE(f); i++)
+      *f[i] = sqlite3_column_int64(st, i);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "pages_stats");
+}
+
+int pages_count_by(struct db *db,
+                   enum page_count_by by,
+                   int64_t from_ms,
+                   int64_t to_ms,
+                   struct page_count **out,
+                   size_t *n)
+{
+  static const char by_rota[] =
+      "SELECT coalesce(p.rota, '-'), count(*), coalesce(sum(c.after_hours), 0)"
+      " FROM page_copies c JOIN pages p ON p.id = c.page_id"
+      " WHERE p.kind = 'page' AND c.kind != 'channel' AND c.created_at >= ? AND c.created_at < ?"
+      " GROUP BY 1 ORDER BY 2 DESC, 1";
+  static const char by_person[] =
+      "SELECT coalesce(c.person, c.dest), count(*), coalesce(sum(c.after_hours), 0)"
+      " FROM page_copies c JOIN pages p ON p.id = c.page_id"
+      " WHERE p.kind = 'page' AND c.kind != 'channel' AND c.created_at >= ? AND c.created_at < ?"
+      " GROUP BY 1 ORDER BY 2 DESC, 1";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = db_stmt(db, by == PAGE_COUNT_ROTA ? by_rota : by_person);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, from_ms);
+  db_bind_int64(st, 2, to_ms);
+  struct page_count *rows = NULL;
+  size_t cap = 0, count = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+      sqlite3_reset(st);
+      page_counts_free(rows, count);
+      return KX_ENOMEM;
+    }
+    struct page_count *c = &rows[count++];
+    c->name = db_col_text(st, 0);
+    c->total = sqlite3_column_int64(st, 1);
+    c->after_hours = sqlite3_column_int64(st, 2);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    page_counts_free(rows, count);
+    return db_fail(db, rc, "pages_count_by");
+  }
+  *out = rows;
+  *n = count;
+  return 0;
+}
+
+void page_counts_free(struct page_count *c, size_t n)
+{
+  for (size_t i = 0; c && i < n; i++)
+    free(c[i].name);
+  free(c);
+}
+
+int pages_rota_totals(struct db *db, struct page_rota_totals **out, size_t *n)
+{
+  static const char sql[] =
+      "SELECT coalesce(rota, ''), count(*), coalesce(sum(acked_at IS NOT NULL), 0),"
+      " coalesce(sum(resolved_at IS NOT NULL), 0), coalesce(sum(escalations > 0), 0)"
+      " FROM pages WHERE kind = 'page' GROUP BY 1 ORDER BY 1";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  struct page_rota_totals *rows = NULL;
+  size_t cap = 0, count = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+      sqlite3_reset(st);
+      page_rota_totals_free(rows, count);
+      return KX_ENOMEM;
+    }
+    struct page_rota_totals *t = &rows[count++];
+    t->rota = db_col_text(st, 0);
+    t->created = sqlite3_column_int64(st, 1);
+    t->acked = sqlite3_column_int64(st, 2);
+    t->resolved = sqlite3_column_int64(st, 3);
+    t->escalated = sqlite3_column_int64(st, 4);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    page_rota_totals_free(rows, count);
+    return db_fail(db, rc, "pages_rota_totals");
+  }
+  *out = rows;
+  *n = count;
+  return 0;
+}
+
+void page_rota_totals_free(struct page_rota_totals *t, size_t n)
+{
+  for (size_t i = 0; t && i < n; i++)
+    free(t[i].rota);
+  free(t);
+}
+
+int pages_ack_durations(struct db *db, int64_t **out, size_t *n)
+{
+  static const char sql[] =
+      "SELECT acked_at - created_at FROM pages WHERE kind = 'page' AND acked_at IS NOT NULL";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  int64_t *rows = NULL;
+  size_t cap = 0, count = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+      sqlite3_reset(st);
+      free(rows);
+      return KX_ENOMEM;
+    }
+    rows[count++] = sqlite3_column_int64(st, 0);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    free(rows);
+    return db_fail(db, rc, "pages_ack_durations");
+  }
+  *out = rows;
+  *n = count;
+  return 0;
+}

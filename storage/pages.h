@@ -1,0 +1,162 @@
+/*
+ * pages.h — pages (a person or a rota called for an alert or by hand), alert posts (a
+ * channel message standing for a group of alerts) and every copy of them that was sent: a
+ * DM to a person, a post in a channel, an email. A page moves open -> acked -> resolved (or
+ * open -> resolved); `version` counts every change worth showing, so each copy can be
+ * brought up to date with one chat.update (a copy remembers the version it shows and whether
+ * an update of it is under way). Escalation progress is `next_step` (a global step index
+ * across the policy's repeats) from `anchor_at`.
+ *
+ * At most one page is open per group_key (a partial unique index): a new page for a group
+ * needs the old one resolved. Rows read out own their strings (page_row_clear,
+ * page_copies_free). Errors: 0 or KX_E*; KX_ENOTFOUND for a missing row, KX_ESTATE when a
+ * transition is not allowed from the page's state (acking a resolved page …).
+ */
+#ifndef KX_PAGES_H
+#define KX_PAGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+enum page_state { PAGE_OPEN = 0, PAGE_ACKED, PAGE_RESOLVED };
+
+struct page_row {
+  int64_t id;
+  char *kind;      /* "page" | "post" (an alert group posted to a channel) | "test" */
+  char *group_key; /* alert group, NULL for pages by hand */
+  char *rota;
+  char *policy;
+  char *severity;
+  char *title;
+  char *summary;
+  char *labels; /* JSON object text */
+  char *runbook;
+  char *source;     /* "alertmanager" | "webhook" | "manual" | "test" */
+  char *channel;    /* kind "post": the channel */
+  char *target;     /* a page to one person: the person id (or platform user id) */
+  char *created_by; /* person id or platform user id; NULL for alerts */
+  enum page_state state;
+  int64_t version;
+  int64_t created_at;
+  int64_t started_at; /* the alert's startsAt (time to detect), 0 when unknown */
+  int64_t anchor_at;  /* escalation steps count from here (creation, or release of a held page) */
+  int64_t held_until; /* business-hours hold: 0 when not held */
+  int64_t acked_at;
+  char *acked_by;
+  int64_t resolved_at;
+  char *resolved_by;
+  char *reason; /* fixed | false_positive | duplicate | not_actionable | alert_resolved */
+  int64_t next_step;
+  int64_t escalations;
+  int64_t incident_id;
+};
+
+int pages_add(struct db *db, const struct page_row *p, int64_t *id_out);
+int pages_get(struct db *db, int64_t id, struct page_row *out);
+void page_row_clear(struct page_row *p);
+/* The open (not resolved) page or post of a group. */
+int pages_find_open(struct db *db, const char *group_key, int64_t *id_out);
+/* Open pages (kind page/test), newest first, at most `limit`. */
+int pages_list_open(struct db *db, size_t limit, struct page_row **out, size_t *n);
+void pages_free(struct page_row *rows, size_t n);
+
+int pages_ack(struct db *db, int64_t id, const char *who, int64_t now_ms);
+int pages_resolve(struct db *db, int64_t id, const char *who, const char *reason, int64_t now_ms);
+int pages_set_reason(struct db *db, int64_t id, const char *reason);
+int pages_bump(struct db *db, int64_t id); /* version + 1 */
+int pages_set_step(struct db *db, int64_t id, int64_t next_step, bool escalated);
+int pages_release(struct db *db, int64_t id, int64_t anchor_ms);
+int pages_hold(struct db *db, int64_t id, int64_t until_ms);
+int pages_set_incident(struct db *db, int64_t id, int64_t incident_id);
+int pages_set_summary(struct db *db, int64_t id, const char *title, const char *summary);
+
+/* ---- copies ---- */
+
+struct page_copy {
+  int64_t id;
+  int64_t page_id;
+  char *kind;    /* "dm" | "channel" | "email" */
+  char *person;  /* person id (dm/email), NULL for channel copies */
+  char *dest;    /* where it was sent: a user id, a channel id, an email address */
+  int64_t step;  /* escalation step (global index); -1 for the first notification */
+  char *channel; /* from the platform's answer (a DM's D… id) */
+  char *ts;
+  int64_t version;
+  bool updating;
+  bool after_hours;
+  char *error;
+  int64_t created_at;
+};
+
+struct page_copy_new {
+  int64_t page_id;
+  const char *kind;
+  const char *person;
+  const char *dest;
+  int64_t step;
+  int64_t version;
+  bool after_hours;
+  int64_t now_ms;
+};
+
+int page_copies_add(struct db *db, const struct page_copy_new *c, int64_t *id_out);
+int page_copies_get(struct db *db, int64_t id, struct page_copy *out);
+int page_copies_list(struct db *db, int64_t page_id, struct page_copy **out, size_t *n);
+void page_copy_clear(struct page_copy *c);
+void page_copies_free(struct page_copy *c, size_t n);
+/* The message of a copy exists now: where and which version it shows. */
+int page_copies_posted(
+    struct db *db, int64_t id, const char *channel, const char *ts, int64_t version);
+int page_copies_failed(struct db *db, int64_t id, const char *error);
+int page_copies_updating(struct db *db, int64_t id, bool updating, int64_t version);
+/* A copy by its message (a button's channel + ts), for buttons pressed on a page. */
+int page_copies_by_message(struct db *db, const char *channel, const char *ts, int64_t *page_id);
+/* 1 when `person` already has a dm/email copy of the page with step in [from, to], else 0. */
+int page_copies_has_person(
+    struct db *db, int64_t page_id, const char *person, int64_t from, int64_t to);
+
+/* ---- numbers ---- */
+
+struct page_stats {
+  int64_t pages; /* kind page, created in the window */
+  int64_t acked;
+  int64_t ack_ms_sum;
+  int64_t resolved;
+  int64_t resolve_ms_sum;
+  int64_t escalated;   /* pages with at least one escalation */
+  int64_t escalations; /* escalation steps fired */
+  int64_t with_reason; /* resolved with a reason given by a person */
+  int64_t false_positive;
+  int64_t held; /* pages held for business hours */
+};
+int pages_stats(struct db *db, int64_t from_ms, int64_t to_ms, struct page_stats *out);
+
+/* Notifications of people (dm/email copies of kind page), grouped by rota or by person. */
+struct page_count {
+  char *name; /* rota name or person id */
+  int64_t total;
+  int64_t after_hours;
+};
+enum page_count_by { PAGE_COUNT_ROTA = 0, PAGE_COUNT_PERSON };
+int pages_count_by(struct db *db,
+                   enum page_count_by by,
+                   int64_t from_ms,
+                   int64_t to_ms,
+                   struct page_count **out,
+                   size_t *n);
+void page_counts_free(struct page_count *c, size_t n);
+
+/* For /metrics: per rota, pages created/acked/resolved/escalated (all time). */
+struct page_rota_totals {
+  char *rota;
+  int64_t created, acked, resolved, escalated;
+};
+int pages_rota_totals(struct db *db, struct page_rota_totals **out, size_t *n);
+void page_rota_totals_free(struct page_rota_totals *t, size_t n);
+/* Ack durations (ms) of every acked page, for the histogram; caller frees *out. */
+int pages_ack_durations(struct db *db, int64_t **out, size_t *n);
+
+#endif
