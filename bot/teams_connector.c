@@ -26,7 +26,15 @@ struct call {
   char *conversation; /* reply/update: where; for the result's "channel" */
   bool is_post;       /* teams.post: the answer names the new thread */
   bool needs_token;
-  long timeout_ms;    /* 0: TEAMS_CONNECTOR_TIMEOUT_MS */
+  long timeout_ms; /* 0: TEAMS_CONNECTOR_TIMEOUT_MS */
+  /* teams.dm goes in up to three steps: find the user (aad: only), open the 1:1 chat (unless
+   * known), post into it. Each step's answer starts the next (dm_next). */
+  int dm_stage;
+  char *dm_user;      /* "29:…", once known */
+  char *dm_aad;       /* the Entra object id to find */
+  char *dm_tenant;    /* may be NULL */
+  char *dm_service;   /* the serviceUrl */
+  char *dm_activity;  /* the activity to post, JSON */
   unsigned token_gen; /* which token the call carried: a 401 drops only that one */
   struct call *next;
 };
@@ -46,262 +54,6 @@ struct teams_connector {
   size_t n_waiting;
   uint64_t fetches;
 };
-
-/* ---- pure helpers ---------------------------------------------------------------------------- */
-
-char *teams_path_escape(const char *s)
-{
-  static const char hex[] = "0123456789ABCDEF";
-  if (!s)
-    return NULL;
-  size_t n = strlen(s);
-  char *out = malloc(n * 3 + 1);
-  if (!out)
-    return NULL;
-  char *o = out;
-  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-        *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-      *o++ = (char)*p;
-    } else {
-      *o++ = '%';
-      *o++ = hex[*p >> 4];
-      *o++ = hex[*p & 15];
-    }
-  }
-  *o = '\0';
-  return out;
-}
-
-int teams_service_url_ok(const char *url)
-{
-  if (!url)
-    return 0;
-  const char *host = NULL;
-  if (strncasecmp(url, "https://", 8) == 0)
-    host = url + 8;
-  else if (strncasecmp(url, "http://", 7) == 0)
-    host = url + 7;
-  if (!host || !*host || *host == '/' || *host == ':')
-    return 0;
-  for (const char *p = url; *p; p++)
-    if ((unsigned char)*p <= ' ' || *p == '\\' || *p == '#' || *p == '?')
-      return 0;
-  return 1;
-}
-
-char *teams_connector_url(const char *service_url, const char *conversation, const char *activity)
-{
-  if (!teams_service_url_ok(service_url))
-    return NULL;
-  size_t n = strlen(service_url);
-  const char *slash = n && service_url[n - 1] == '/' ? "" : "/";
-  char *conv = conversation ? teams_path_escape(conversation) : NULL;
-  char *act = activity ? teams_path_escape(activity) : NULL;
-  char *url = NULL;
-  if ((conversation && !conv) || (activity && !act))
-    url = NULL;
-  else if (!conversation)
-    url = kx_asprintf("%s%sv3/conversations", service_url, slash);
-  else if (!activity)
-    url = kx_asprintf("%s%sv3/conversations/%s/activities", service_url, slash, conv);
-  else
-    url = kx_asprintf("%s%sv3/conversations/%s/activities/%s", service_url, slash, conv, act);
-  free(conv);
-  free(act);
-  return url;
-}
-
-char *teams_member_url(const char *service_url, const char *conversation, const char *user)
-{
-  if (!teams_service_url_ok(service_url) || !conversation || !user)
-    return NULL;
-  size_t n = strlen(service_url);
-  char *conv = teams_path_escape(conversation);
-  char *u = teams_path_escape(user);
-  char *url = conv && u ? kx_asprintf("%s%sv3/conversations/%s/members/%s", service_url,
-                                      n && service_url[n - 1] == '/' ? "" : "/", conv, u)
-                        : NULL;
-  free(conv);
-  free(u);
-  return url;
-}
-
-int teams_classify(long status, const char *body, char *error, size_t size)
-{
-  snprintf(error, size, "http_%ld", status);
-  /* Connectors and Workflows report throttling in the body, whatever the status. */
-  if (body && strstr(body, "HTTP error 429")) {
-    snprintf(error, size, "throttled");
-    return KX_ERATELIMITED;
-  }
-  if (status >= 200 && status < 300)
-    return 0;
-  if (status == 429) {
-    snprintf(error, size, "throttled");
-    return KX_ERATELIMITED;
-  }
-  if (status == 401 || status == 408 || status >= 500 || status == 0)
-    return KX_ERETRY;
-  cJSON *j = body ? cJSON_Parse(body) : NULL;
-  const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
-  const cJSON *sub = cJSON_GetObjectItemCaseSensitive(e, "subCode");
-  const cJSON *code = cJSON_GetObjectItemCaseSensitive(e, "code");
-  if (cJSON_IsString(sub) && *sub->valuestring)
-    snprintf(error, size, "%.60s", sub->valuestring);
-  else if (cJSON_IsString(code) && *code->valuestring)
-    snprintf(error, size, "%.60s", code->valuestring);
-  cJSON_Delete(j);
-  return KX_EPLATFORM;
-}
-
-int teams_token_parse(const char *body, char **token, int64_t *expires_in_ms)
-{
-  *token = NULL;
-  *expires_in_ms = 0;
-  cJSON *j = body ? cJSON_Parse(body) : NULL;
-  const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "access_token");
-  const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "token_type");
-  const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
-  int rc = 0;
-  double secs = -1;
-  if (cJSON_IsNumber(exp))
-    secs = exp->valuedouble;
-  else if (cJSON_IsString(exp))
-    secs = strtod(exp->valuestring, NULL); /* older endpoints send "3599" */
-  if (!cJSON_IsString(t) || !*t->valuestring || secs <= 0 || secs > 7 * 86400 ||
-      (type && (!cJSON_IsString(type) || strcasecmp(type->valuestring, "Bearer") != 0))) {
-    rc = KX_EPROTO;
-  } else if (strlen(t->valuestring) > TEAMS_TOKEN_MAX) {
-    rc = KX_ETOOBIG;
-  } else {
-    for (const char *p = t->valuestring; *p; p++)
-      if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 127)
-        rc = KX_EPROTO;
-    if (rc == 0) {
-      *token = kx_strdup(t->valuestring);
-      *expires_in_ms = (int64_t)(secs * 1000);
-      if (!*token)
-        rc = KX_ENOMEM;
-    }
-  }
-  cJSON_Delete(j);
-  return rc;
-}
-
-static int form_put(struct buf *b, const char *s)
-{
-  static const char hex[] = "0123456789ABCDEF";
-  int rc = 0;
-  for (const unsigned char *p = (const unsigned char *)s; *p && rc == 0; p++) {
-    if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-        *p == '-' || *p == '.' || *p == '_' || *p == '~') {
-      rc = buf_append(b, p, 1);
-    } else {
-      char e[3] = {'%', hex[*p >> 4], hex[*p & 15]};
-      rc = buf_append(b, e, 3);
-    }
-  }
-  return rc;
-}
-
-char *teams_token_form(const char *app_id, const char *secret)
-{
-  if (!app_id || !secret)
-    return NULL;
-  struct buf b;
-  buf_init(&b, (size_t)64 * 1024);
-  int rc = buf_puts(&b, "grant_type=client_credentials&client_id=");
-  if (rc == 0)
-    rc = form_put(&b, app_id);
-  if (rc == 0)
-    rc = buf_puts(&b, "&client_secret=");
-  if (rc == 0)
-    rc = form_put(&b, secret);
-  if (rc == 0)
-    rc = buf_puts(&b, "&scope=");
-  if (rc == 0)
-    rc = form_put(&b, TEAMS_TOKEN_SCOPE);
-  if (rc) {
-    buf_free(&b);
-    return NULL;
-  }
-  return buf_take(&b);
-}
-
-static void strip_callbacks(cJSON *actions)
-{
-  cJSON *a = actions ? actions->child : NULL;
-  while (a) {
-    cJSON *next = a->next;
-    const cJSON *type = cJSON_GetObjectItemCaseSensitive(a, "type");
-    if (!cJSON_IsString(type) || strcmp(type->valuestring, "Action.OpenUrl") != 0)
-      cJSON_Delete(cJSON_DetachItemViaPointer(actions, a));
-    a = next;
-  }
-}
-
-cJSON *teams_webhook_message(const cJSON *activity)
-{
-  const cJSON *atts = cJSON_GetObjectItemCaseSensitive(activity, "attachments");
-  cJSON *out = cJSON_CreateObject();
-  cJSON *list = out ? cJSON_AddArrayToObject(out, "attachments") : NULL;
-  if (!list || !cJSON_AddStringToObject(out, "type", "message")) {
-    cJSON_Delete(out);
-    return NULL;
-  }
-  const cJSON *att;
-  cJSON_ArrayForEach (att, atts) {
-    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(att, "contentType");
-    const cJSON *content = cJSON_GetObjectItemCaseSensitive(att, "content");
-    if (!cJSON_IsString(ct) ||
-        strcmp(ct->valuestring, "application/vnd.microsoft.card.adaptive") != 0 ||
-        !cJSON_IsObject(content))
-      continue;
-    cJSON *card = cJSON_Duplicate(content, 1);
-    cJSON *item = cJSON_CreateObject();
-    if (!card || !item) {
-      cJSON_Delete(card);
-      cJSON_Delete(item);
-      cJSON_Delete(out);
-      return NULL;
-    }
-    cJSON *actions = cJSON_GetObjectItemCaseSensitive(card, "actions");
-    strip_callbacks(actions);
-    if (actions && cJSON_GetArraySize(actions) == 0)
-      cJSON_DeleteItemFromObject(card, "actions");
-    cJSON_AddStringToObject(item, "contentType", ct->valuestring);
-    cJSON_AddNullToObject(item, "contentUrl");
-    cJSON_AddItemToObject(item, "content", card);
-    cJSON_AddItemToArray(list, item);
-  }
-  if (cJSON_GetArraySize(list) == 0) {
-    /* A text-only activity: Workflows posts Adaptive Cards only, so wrap the text in one. */
-    const cJSON *text = cJSON_GetObjectItemCaseSensitive(activity, "text");
-    cJSON *item = cJSON_CreateObject();
-    cJSON *card = cJSON_CreateObject();
-    cJSON *body = card ? cJSON_AddArrayToObject(card, "body") : NULL;
-    cJSON *tb = cJSON_CreateObject();
-    if (!item || !body || !tb) {
-      cJSON_Delete(item);
-      cJSON_Delete(card);
-      cJSON_Delete(tb);
-      cJSON_Delete(out);
-      return NULL;
-    }
-    cJSON_AddStringToObject(card, "type", "AdaptiveCard");
-    cJSON_AddStringToObject(card, "version", "1.4");
-    cJSON_AddStringToObject(tb, "type", "TextBlock");
-    cJSON_AddStringToObject(tb, "text", cJSON_IsString(text) ? text->valuestring : "");
-    cJSON_AddBoolToObject(tb, "wrap", 1);
-    cJSON_AddItemToArray(body, tb);
-    cJSON_AddStringToObject(item, "contentType", "application/vnd.microsoft.card.adaptive");
-    cJSON_AddNullToObject(item, "contentUrl");
-    cJSON_AddItemToObject(item, "content", card);
-    cJSON_AddItemToArray(list, item);
-  }
-  return out;
-}
 
 /* ---- the connector --------------------------------------------------------------------------- */
 
@@ -341,6 +93,11 @@ static void call_free(struct call *k)
   free(k->url);
   free(k->body);
   free(k->conversation);
+  free(k->dm_user);
+  free(k->dm_aad);
+  free(k->dm_tenant);
+  free(k->dm_service);
+  free(k->dm_activity);
   free(k);
 }
 
@@ -420,6 +177,160 @@ static void member_done(struct call *k, const struct http_response *r, int err)
   call_free(k);
 }
 
+/* ---- teams.dm: the bot's 1:1 chat with a person ------------------------------------------ */
+
+enum {
+  DM_LOOKUP = 1, /* GET …/conversations/{team}/members/{aad}: the user's 29: id */
+  DM_CREATE,     /* POST …/v3/conversations {isGroup:false, members:[{id}]}: the chat's id */
+  DM_SEND        /* POST …/v3/conversations/{a:…}/activities */
+};
+
+static int call_go(struct teams_connector *c, struct call *k);
+
+static void dm_stage_send(struct call *k, const char *personal)
+{
+  free(k->conversation);
+  free(k->url);
+  free(k->body);
+  k->dm_stage = DM_SEND;
+  k->conversation = kx_strdup(personal);
+  k->url = teams_connector_url(k->dm_service, personal, NULL);
+  k->body = kx_strdup(k->dm_activity);
+}
+
+static void dm_stage_create(struct teams_connector *c, struct call *k)
+{
+  free(k->url);
+  free(k->body);
+  k->dm_stage = DM_CREATE;
+  k->url = teams_connector_url(k->dm_service, NULL, NULL);
+  cJSON *b = cJSON_CreateObject();
+  cJSON *bot = cJSON_AddObjectToObject(b, "bot");
+  cJSON *members = cJSON_AddArrayToObject(b, "members");
+  cJSON *m = cJSON_CreateObject();
+  char bot_id[128];
+  snprintf(bot_id, sizeof(bot_id), "28:%s", c->cfg->app_id ? c->cfg->app_id : "");
+  if (bot)
+    cJSON_AddStringToObject(bot, "id", bot_id);
+  if (m)
+    cJSON_AddStringToObject(m, "id", k->dm_user);
+  if (members && m)
+    cJSON_AddItemToArray(members, m);
+  else
+    cJSON_Delete(m);
+  cJSON_AddBoolToObject(b, "isGroup", 0);
+  if (k->dm_tenant) {
+    cJSON *cd = cJSON_AddObjectToObject(b, "channelData");
+    cJSON *t = cd ? cJSON_AddObjectToObject(cd, "tenant") : NULL;
+    if (t)
+      cJSON_AddStringToObject(t, "id", k->dm_tenant);
+    cJSON_AddStringToObject(b, "tenantId", k->dm_tenant);
+  }
+  k->body = cJSON_PrintUnformatted(b);
+  cJSON_Delete(b);
+}
+
+/* Store what a step learnt (in its own transaction: no other is open while calls run). */
+static void dm_store(struct teams_connector *c,
+                     const struct call *k,
+                     const char *name,
+                     const char *personal)
+{
+  if (db_begin(c->db) != 0)
+    return;
+  int rc =
+      personal
+          ? teams_store_set_personal(c->db, k->dm_user, personal, k->dm_tenant, c->now_ms())
+          : teams_store_set_user(c->db, k->dm_user, k->dm_aad, name, k->dm_tenant, c->now_ms());
+  if (rc == 0)
+    db_commit(c->db);
+  else
+    db_rollback(c->db);
+}
+
+/* A step answered 2xx: set up and start the next. 1 when the call goes on (or has ended with
+ * an error already reported), 0 when the answer is not usable (the caller reports it). */
+static int dm_next(struct call *k, const struct http_response *r)
+{
+  struct teams_connector *c = k->c;
+  cJSON *j = cJSON_ParseWithLength(r->body ? r->body : "", r->body_len);
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(j, "id");
+  const cJSON *name = cJSON_GetObjectItemCaseSensitive(j, "name");
+  if (!cJSON_IsString(id) || !*id->valuestring) {
+    cJSON_Delete(j);
+    return 0;
+  }
+  if (k->dm_stage == DM_LOOKUP) {
+    free(k->dm_user);
+    k->dm_user = kx_strdup(id->valuestring);
+    dm_store(c, k, cJSON_IsString(name) ? name->valuestring : NULL, NULL);
+    char *personal = k->dm_user ? teams_store_personal(c->db, k->dm_user) : NULL;
+    if (personal)
+      dm_stage_send(k, personal);
+    else
+      dm_stage_create(c, k);
+    free(personal);
+  } else {
+    dm_store(c, k, NULL, id->valuestring);
+    LOG_INFO("teams", "personal_chat_opened", "row=%lld", (long long)k->row_id);
+    dm_stage_send(k, id->valuestring);
+  }
+  cJSON_Delete(j);
+  free(k->http_method);
+  k->http_method = kx_strdup("POST");
+  int rc = k->url && k->body && k->http_method ? call_go(c, k) : KX_ENOMEM;
+  if (rc) {
+    k->done(k->s, k->row_id, KX_ERETRY, kx_err_name(rc), -1, NULL);
+    call_free(k);
+  }
+  return 1;
+}
+
+/* The first step of a teams.dm row: {"user": "29:…" | "aad:<object id>", "activity": {…}}. */
+static int dm_build(struct teams_connector *c, const char *user, cJSON *activity, struct call *k)
+{
+  k->dm_activity = cJSON_PrintUnformatted(activity);
+  if (strncmp(user, "aad:", 4) == 0) {
+    k->dm_aad = kx_strdup(user + 4);
+    k->dm_user = teams_store_user_by_aad(c->db, user + 4);
+  } else {
+    k->dm_user = kx_strdup(user);
+  }
+  k->dm_tenant = k->dm_user ? teams_store_user_tenant(c->db, k->dm_user) : NULL;
+  if (!k->dm_tenant && c->cfg->tenant_id)
+    k->dm_tenant = kx_strdup(c->cfg->tenant_id);
+  char *url = teams_store_service_url(c->db, k->dm_tenant);
+  if (url && teams_service_url_ok(url)) {
+    k->dm_service = url;
+  } else {
+    free(url);
+    k->dm_service = kx_strdup(c->cfg->service_url);
+  }
+  if (!k->dm_activity || !k->dm_service)
+    return KX_ENOMEM;
+  k->needs_token = true;
+  char *personal = k->dm_user ? teams_store_personal(c->db, k->dm_user) : NULL;
+  if (personal) {
+    dm_stage_send(k, personal);
+  } else if (k->dm_user) {
+    dm_stage_create(c, k);
+  } else {
+    /* Never seen: ask a team the bot is in for the user's roster entry. */
+    char *team = teams_store_any_team(c->db, k->dm_tenant);
+    if (!team) {
+      LOG_WARN("teams", "dm_user_unknown",
+               "aad=%s reason=\"the bot is in no team to find the user in\"", k->dm_aad);
+      return KX_ECONFIG;
+    }
+    k->dm_stage = DM_LOOKUP;
+    k->url = teams_member_url(k->dm_service, team, k->dm_aad);
+    free(team);
+  }
+  free(personal);
+  k->http_method = kx_strdup(k->dm_stage == DM_LOOKUP ? "GET" : "POST");
+  return k->url && k->http_method ? 0 : KX_ENOMEM;
+}
+
 static void on_call(void *arg, const struct http_response *r)
 {
   struct call *k = arg;
@@ -444,6 +355,8 @@ static void on_call(void *arg, const struct http_response *r)
     member_done(k, r, err);
     return;
   }
+  if (err == 0 && k->dm_stage && k->dm_stage != DM_SEND && dm_next(k, r))
+    return;
   cJSON *json = (err == 0 && r->body && r->body_len) ? cJSON_Parse(r->body) : NULL;
   if (err == 0)
     add_slack_names(k, json);
@@ -611,9 +524,14 @@ static int call_build(struct teams_connector *c, const struct outbox_row *row, s
   char *service = NULL;
   bool known = strcmp(row->method, "teams.webhook") == 0 ||
                strcmp(row->method, "teams.post") == 0 || strcmp(row->method, "teams.reply") == 0 ||
-               strcmp(row->method, "teams.update") == 0;
+               strcmp(row->method, "teams.update") == 0 || strcmp(row->method, "teams.dm") == 0;
   if (!known || !cJSON_IsObject(activity)) {
     rc = KX_EINVAL;
+  } else if (strcmp(row->method, "teams.dm") == 0) {
+    const char *user = str_member(body, "user");
+    rc = user ? dm_build(c, user, activity, k) : KX_EINVAL;
+    cJSON_Delete(body);
+    return rc;
   } else if (strcmp(row->method, "teams.webhook") == 0) {
     if (!c->workflow_url) {
       rc = KX_ECONFIG;

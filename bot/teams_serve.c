@@ -110,6 +110,10 @@ static int remember(struct teams *t, const struct teams_activity *act, const cha
   if (rc == 0 && act->from.id && act->from.aad_object_id)
     rc = teams_store_set_user(db, act->from.id, act->from.aad_object_id, act->from.name, tenant,
                               now);
+  /* A 1:1 chat with the bot: where pages to this user go from now on. */
+  if (rc == 0 && act->from.id && act->conversation.id && act->conversation.conversation_type &&
+      strcmp(act->conversation.conversation_type, "personal") == 0)
+    rc = teams_store_set_personal(db, act->from.id, act->conversation.id, tenant, now);
   if (rc == 0 && act->n_members_added)
     remember_members(db, body, len, tenant, now);
   if (rc == 0)

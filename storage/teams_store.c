@@ -25,8 +25,10 @@ const char teams_store_schema_v1[] =
     "  aad_object_id TEXT,"
     "  name TEXT,"
     "  tenant_id TEXT,"
+    "  personal_conversation TEXT,"
     "  updated_at INTEGER NOT NULL"
-    ") WITHOUT ROWID;";
+    ") WITHOUT ROWID;"
+    "CREATE INDEX teams_users_aad ON teams_users(aad_object_id);";
 
 int teams_store_set_service_url(struct db *db,
                                 const char *tenant_id,
@@ -175,4 +177,63 @@ char *teams_store_user_aad(struct db *db, const char *user_id)
 {
   static const char sql[] = "SELECT aad_object_id FROM teams_users WHERE user_id = ?";
   return one(db, sql, user_id);
+}
+
+char *teams_store_user_by_aad(struct db *db, const char *aad_object_id)
+{
+  static const char sql[] =
+      "SELECT user_id FROM teams_users WHERE aad_object_id = ? COLLATE NOCASE"
+      " ORDER BY updated_at DESC LIMIT 1";
+  return one(db, sql, aad_object_id);
+}
+
+int teams_store_set_personal(struct db *db,
+                             const char *user_id,
+                             const char *conversation_id,
+                             const char *tenant_id,
+                             int64_t now_ms)
+{
+  static const char sql[] =
+      "INSERT INTO teams_users (user_id, tenant_id, personal_conversation, updated_at)"
+      " VALUES (?, ?, ?, ?)"
+      " ON CONFLICT(user_id) DO UPDATE SET"
+      "  personal_conversation = excluded.personal_conversation,"
+      "  tenant_id = COALESCE(excluded.tenant_id, tenant_id),"
+      "  updated_at = excluded.updated_at";
+  if (!user_id || !conversation_id) return KX_EINVAL;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st) return KX_EDB;
+  db_bind_text(st, 1, user_id);
+  db_bind_text(st, 2, tenant_id);
+  db_bind_text(st, 3, conversation_id);
+  db_bind_int64(st, 4, now_ms);
+  return db_step_done(db, st, "teams_store_set_personal");
+}
+
+char *teams_store_personal(struct db *db, const char *user_id)
+{
+  static const char sql[] = "SELECT personal_conversation FROM teams_users WHERE user_id = ?";
+  return one(db, sql, user_id);
+}
+
+char *teams_store_user_tenant(struct db *db, const char *user_id)
+{
+  static const char sql[] = "SELECT tenant_id FROM teams_users WHERE user_id = ?";
+  return one(db, sql, user_id);
+}
+
+char *teams_store_any_team(struct db *db, const char *tenant_id)
+{
+  /* A team the bot is installed in (its General channel's id is the team's): where a user's
+   * roster entry can be asked for. The most recently seen first. */
+  static const char sql[] =
+      "SELECT team_id FROM teams_conversations WHERE installed = 1 AND team_id IS NOT NULL"
+      " AND (?1 IS NULL OR tenant_id = ?1) ORDER BY updated_at DESC LIMIT 1";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st) return NULL;
+  db_bind_text(st, 1, tenant_id);
+  char *v = NULL;
+  if (sqlite3_step(st) == SQLITE_ROW) v = db_col_text(st, 0);
+  sqlite3_reset(st);
+  return v;
 }

@@ -57,5 +57,17 @@ int teams_store_set_user(struct db *db,
                          int64_t now_ms);
 /* The Entra object id of a `29:` user id, or NULL. */
 char *teams_store_user_aad(struct db *db, const char *user_id);
+/* The `29:` id of an Entra object id (any case), or NULL. */
+char *teams_store_user_by_aad(struct db *db, const char *aad_object_id);
+char *teams_store_user_tenant(struct db *db, const char *user_id);
+/* The bot's 1:1 conversation with a user ("a:…"), once created or seen. */
+int teams_store_set_personal(struct db *db,
+                             const char *user_id,
+                             const char *conversation_id,
+                             const char *tenant_id,
+                             int64_t now_ms);
+char *teams_store_personal(struct db *db, const char *user_id);
+/* A team the bot is installed in (of this tenant when given), or NULL. */
+char *teams_store_any_team(struct db *db, const char *tenant_id);
 
 #endif

@@ -603,7 +603,8 @@ class TeamsSim:
         if inj is not None:
             return inj
         for key, u in self.users.items():
-            if u["id"] == member_id:
+            # Teams finds a member by the 29: id or by the Entra object id.
+            if u["id"] == member_id or u["aadObjectId"].lower() == member_id.lower():
                 return web.json_response({
                     "id": u["id"], "name": u["name"], "aadObjectId": u["aadObjectId"],
                     "givenName": u["name"].split(" ")[0], "surname": u["name"].split(" ")[-1],
@@ -634,9 +635,40 @@ class TeamsSim:
                                    "and a version."
         return None
 
+    def personal_conversation_id(self, user="alice"):
+        """The bot's 1:1 conversation with a user: one per user, the same every time."""
+        return "a:1" + b64url(hashlib.sha256((self.users[user]["id"] + self.bot_id).encode())
+                              .digest() * 3)
+
+    def _create_personal(self, body):
+        """CreateConversation for a 1:1 chat (proactive message to a team member): isGroup
+        false, bot {id: our 28: id}, exactly one member {id: 29:…} who is in the team, the
+        tenant. Idempotent: the same user gets the same conversation id (200 then 201)."""
+        bot = body.get("bot")
+        members = body.get("members")
+        tenant = body.get("tenantId") or ((body.get("channelData") or {}).get("tenant") or {}).get("id")
+        if not isinstance(bot, dict) or bot.get("id") != self.bot_id:
+            return connector_error(400, "BadArgument", "bot.id must be the bot's 28: id.")
+        if not isinstance(members, list) or len(members) != 1 or not isinstance(members[0], dict):
+            return connector_error(400, "BadArgument", "A 1:1 conversation needs exactly one member.")
+        if tenant != self.tenant_id:
+            return connector_error(400, "BadArgument", "The tenant id is missing or wrong.")
+        if "activity" in body and not isinstance(body["activity"], dict):
+            return connector_error(400, "BadArgument", "activity must be an object.")
+        member = members[0].get("id")
+        for key, u in self.users.items():
+            if u["id"] == member:
+                conv = self.personal_conversation_id(key)
+                created = conv not in self.conversations
+                self.register_conversation(conv)
+                return web.json_response({"id": conv}, status=201 if created else 200)
+        return connector_error(403, "Forbidden", "The user is not a member of a team the bot is in.")
+
     def _create_conversation(self, body):
         if not isinstance(body, dict):
             return connector_error(400, "BadArgument", "The body must be a JSON object.")
+        if body.get("isGroup") is False:
+            return self._create_personal(body)
         if body.get("isGroup") is not True:
             return connector_error(400, "BadArgument", "isGroup must be true for a channel thread.")
         ch = (body.get("channelData") or {}).get("channel") or {}
@@ -734,8 +766,7 @@ class TeamsSim:
 
     def personal_message(self, text, user="alice"):
         """A 1:1 chat message (20191021205338231-request): no mention, conversation id a:…"""
-        conv_id = "a:1" + b64url(hashlib.sha256((self.users[user]["id"] + self.bot_id).encode())
-                                 .digest() * 3)
+        conv_id = self.personal_conversation_id(user)
         act = self._base("message", {"conversationType": "personal", "tenantId": self.tenant_id,
                                      "id": conv_id}, user)
         act["text"] = text
@@ -754,6 +785,11 @@ class TeamsSim:
         act["id"] = "f:" + str(next(self._ids))
         act["channelData"] = {"channel": {"id": channel_id}, "team": {"id": self.team_id},
                               "tenant": {"id": self.tenant_id}, "source": {"name": "message"}}
+        if conv_id.startswith("a:"):
+            # A card in the bot's 1:1 chat (20191021205338231-request's conversation shape).
+            act["conversation"] = {"conversationType": "personal", "tenantId": self.tenant_id,
+                                   "id": conv_id}
+            act["channelData"] = {"tenant": {"id": self.tenant_id}, "source": {"name": "message"}}
         act["replyToId"] = reply_to_id
         act["value"] = value
         self.register_conversation(conv_id, reply_to_id)
