@@ -444,6 +444,19 @@ static void load_people(struct cfg_loader *L, yaml_node_t *n)
 static const char *const POLICY_KEYS[] = {"name", "repeat", "steps", NULL};
 static const char *const STEP_KEYS[] = {"after", "notify", NULL};
 
+
+/* Where a page copy or an alert post may go: a Slack channel, or a Teams channel (issue 6). */
+static bool is_any_channel(const char *s)
+{
+  return CFG_CHANNEL.ok(s) || CFG_TEAMS_CHANNEL.ok(s);
+}
+
+static const struct cfg_check ANY_CHANNEL = {
+    is_any_channel,
+    "a Slack channel id (C, G or D and capitals or digits, like C0INCIDENT; the id, not the "
+    "#name) or a Teams channel id (like 19:abc…@thread.tacv2)",
+    false};
+
 static void load_notify(
     struct cfg_loader *L, yaml_node_t *n, const char *path, const char *who, struct policy_step *st)
 {
@@ -463,9 +476,9 @@ static void load_notify(
   }
   if (strncmp(s, "channel:", 8) == 0) {
     st->kind = NOTIFY_CHANNEL;
-    if (!CFG_CHANNEL.ok(s + 8))
+    if (!ANY_CHANNEL.ok(s + 8))
       cfg_problem(L, cfg_line(n), "%s: \"%s\" is not %s", path, cfg_show(s + 8).s,
-                  CFG_CHANNEL.what);
+                  ANY_CHANNEL.what);
     else
       st->target = cfg_dup(L, s + 8);
     return;
@@ -752,7 +765,7 @@ static void load_route(struct cfg_loader *L,
             "escalation_policies", &r->policy);
   route_ref(L, cfg_get(&o, "severity"), path, "severity", &L->severities, L->severities_broken,
             "severities", &r->severity);
-  cfg_checked(L, cfg_get(&o, "channel"), CFG_P("%s.channel", path), &CFG_CHANNEL, &r->channel);
+  cfg_checked(L, cfg_get(&o, "channel"), CFG_P("%s.channel", path), &ANY_CHANNEL, &r->channel);
   cfg_bool(L, cfg_get(&o, "record"), CFG_P("%s.record", path), &r->record);
   bool rota = cfg_get(&o, "rota"), channel = cfg_get(&o, "channel");
   int kinds = rota + channel + r->record;

@@ -132,3 +132,32 @@ async def test_teams_acknowledge_from_card(h, case):
     again = h.teams.adaptive_action(ack["verb"], ack["data"], card_id, conversation_id=chat)
     status, body = await h.teams_send(again)
     assert status == 200 and "Already acknowledged" in json.loads(body)["value"], body
+
+
+async def test_teams_channel_step_and_cross_platform_ack(h):
+    """An escalation step `channel:<Teams channel>` posts the page card as a new thread there;
+    acknowledging from that card (Action.Execute) updates both the Teams card and alice's Slack
+    DM copy."""
+    await h.start_teams()
+    ch = h.teams_channels["announce"]
+    h.config["escalation_policies"][0]["steps"].insert(1, {"after": "0m", "notify": "channel:" + ch})
+    await h.start()
+    ack = await h.slash("/oncall", "page platform P1 payments are failing", user="U0BOB00001")
+    assert "payments" in h.ack_text(ack) or ack
+    post = await h.teams_wait(lambda c: c["kind"] == "create_conversation" and c["status"] == 201
+                              and c["body"]["channelData"]["channel"]["id"] == ch,
+                              what="the page card in the Teams channel")
+    dm = await h.wait_call("chat.postMessage", lambda c: c["args"].get("channel") == "U0ALICE001")
+    assert dm
+    thread, card_id = post["response"]["id"], post["response"]["activityId"]
+    button = [a for a in card_actions(post["body"]["activity"]) if a["title"] == "Acknowledge"][0]
+    click = h.teams.adaptive_action(button["verb"], button["data"], card_id, conversation_id=thread,
+                                    user="carol", channel_id=ch)
+    status, body = await h.teams_send(click)
+    assert status == 200 and "Acknowledged page #1" in json.loads(body)["value"], body
+    await h.teams_wait(lambda c: c["kind"] == "update" and c["activity_id"] == card_id
+                       and c["conversation_id"] == thread and c["status"] == 200,
+                       what="the Teams card updated")
+    dm_channel = dm["response"]["channel"]
+    await h.wait_call("chat.update", lambda c: c["args"].get("channel") == dm_channel)
+    await wait_rows(h, "SELECT state, acked_by FROM pages WHERE id = 1", [("acked", "carol")])
