@@ -426,3 +426,21 @@ async def test_teams_missing_secret_stops_start(h, case):
     rc = await h.wait_exit(10)
     assert rc == 3, rc
     assert case["env"] in h.log_text(), h.log_tail(5)
+
+
+async def test_teams_reply_survives_kill9(h):
+    """The command was committed before the 200; its reply, not yet delivered (the connector
+    answers 503), is sent after kill -9 and a restart — once."""
+    await start(h)
+    h.teams.inject_5xx(status=503, kind="reply", times=1000)
+    act = await h.teams_command("oncall note survive the crash")
+    await h.teams_wait(lambda c: c["kind"] == "reply" and c["status"] == 503, what="a failed reply")
+    await h.kill9()
+    h.teams.injections.clear()
+    await h.restart()
+    call = await h.teams_reply_to(act, timeout=15)
+    assert "Noted" in h.teams_text(call["body"])
+    await asyncio.sleep(0.5)
+    ok = [c for c in h.teams.calls if c["kind"] == "reply" and c["status"] == 201]
+    assert len(ok) == 1, ok
+    assert db_rows(h, "SELECT count(*) FROM notes") == [(1,)]
