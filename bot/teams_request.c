@@ -222,7 +222,11 @@ enum teams_route teams_request_build(const struct teams_activity *a,
   memset(strs, 0, sizeof(*strs));
   if (a->kind == TEAMS_KIND_EVENT)
     return TEAMS_ROUTE_EVENT;
-  if (a->kind == TEAMS_KIND_OTHER || !a->id || !a->conversation.id)
+  /* An edit or a deletion of a channel message (the timeline follows them): the activity's id
+   * is the message's. */
+  bool edit = a->type_name && strcmp(a->type_name, "messageUpdate") == 0;
+  bool gone = a->type_name && strcmp(a->type_name, "messageDelete") == 0;
+  if ((a->kind == TEAMS_KIND_OTHER && !edit && !gone) || !a->id || !a->conversation.id)
     return TEAMS_ROUTE_IGNORE;
   /* Our own posts never come back to us, but a misrouted one must not loop. */
   if (a->from.id && a->recipient.id && strcmp(a->from.id, a->recipient.id) == 0)
@@ -239,6 +243,19 @@ enum teams_route teams_request_build(const struct teams_activity *a,
   if (!strs->dedup || !strs->user)
     goto fail;
   fill_common(a, now_ms, req, strs);
+  if (edit || gone) {
+    /* The dedup key must differ from the message's own (and between two edits). */
+    free(strs->dedup);
+    strs->dedup = kx_asprintf("%s:%s:%lld", dedup, edit ? "edit" : "delete",
+                              (long long)(a->timestamp_ms > 0 ? a->timestamp_ms : now_ms));
+    strs->text = edit ? teams_text_normalise(a, aad, aad_arg) : NULL;
+    if (!strs->dedup || (edit && !strs->text))
+      goto fail;
+    req->dedup_key = strs->dedup;
+    req->kind = edit ? CMD_KIND_MESSAGE_CHANGED : CMD_KIND_MESSAGE_DELETED;
+    req->text = strs->text;
+    return TEAMS_ROUTE_DISPATCH;
+  }
   switch (a->kind) {
     case TEAMS_KIND_CARD_SUBMIT:
       if (action_fields(a->value, NULL, strs))

@@ -15,6 +15,9 @@
  * - A card submit (message with `value` {action, value} and replyToId) and an Action.Execute
  *   (invoke adaptiveCard/action with value.action.data {action, value}) → CMD_KIND_ACTION with
  *   action_id / action_value, message_ts = the card's activity id (replyToId).
+ * - messageUpdate / messageDelete (a channel message edited or deleted; Teams sends them to a
+ *   bot that saw the message) → CMD_KIND_MESSAGE_CHANGED (text = the new text) /
+ *   CMD_KIND_MESSAGE_DELETED, message_ts = the message's id.
  * - conversationUpdate / installationUpdate → TEAMS_ROUTE_EVENT (the transport stores them).
  * - Anything else → TEAMS_ROUTE_IGNORE.
  * Text is put in the form handlers parse for Slack: &, < and > escaped as &amp; &lt; &gt;,

@@ -764,6 +764,27 @@ class TeamsSim:
         self.register_conversation(act["conversation"]["id"], act["id"], root)
         return act
 
+    def message_update(self, original, text):
+        """The original message edited (Activity spec A5900: type messageUpdate, the same id
+        and conversation, all fields of the revised message; Teams: eventType editMessage)."""
+        act = json.loads(json.dumps(original))
+        act["type"] = "messageUpdate"
+        act["timestamp"] = act["localTimestamp"] = self._timestamp()
+        act["text"] = text
+        act["entities"] = [e for e in act.get("entities", []) if e.get("type") != "mention"]
+        act.setdefault("channelData", {})["eventType"] = "editMessage"
+        return act
+
+    def message_delete(self, original):
+        """The original message deleted (A5800: type messageDelete, its id and conversation;
+        Teams: eventType softDeleteMessage)."""
+        act = {k: original[k] for k in ("id", "conversation", "from", "recipient", "serviceUrl",
+                                        "channelId") if k in original}
+        act["type"] = "messageDelete"
+        act["timestamp"] = self._timestamp()
+        act["channelData"] = dict(original.get("channelData") or {}, eventType="softDeleteMessage")
+        return act
+
     def personal_message(self, text, user="alice"):
         """A 1:1 chat message (20191021205338231-request): no mention, conversation id a:…"""
         conv_id = self.personal_conversation_id(user)

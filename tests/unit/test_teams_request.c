@@ -338,6 +338,46 @@ static void events_and_own_messages(void **state)
   teams_activity_free(a);
 }
 
+static void edit_update(cJSON *b)
+{
+  put(b, "type", cJSON_CreateString("messageUpdate"));
+  set_text(b, "the database is back (edited)");
+  cJSON_DeleteItemFromObject(b, "entities");
+}
+
+static void edit_delete(cJSON *b)
+{
+  put(b, "type", cJSON_CreateString("messageDelete"));
+  cJSON_DeleteItemFromObject(b, "text");
+  cJSON_DeleteItemFromObject(b, "entities");
+}
+
+static void message_edit_and_delete(void **state)
+{
+  (void)state;
+  struct cmd_request req;
+  struct teams_req_strings s;
+  struct teams_activity *a = load(F_CHANNEL_MENTION, edit_update);
+  assert_int_equal(teams_request_build(a, NOW, NULL, NULL, &req, &s), TEAMS_ROUTE_DISPATCH);
+  assert_int_equal(req.kind, CMD_KIND_MESSAGE_CHANGED);
+  assert_string_equal(req.text, "the database is back (edited)");
+  assert_string_equal(req.message_ts, a->id);
+  /* Not the dedup key of the message itself, or the edit would be dropped as a repeat. */
+  char plain[600];
+  snprintf(plain, sizeof(plain), "teams:%s:%s", a->conversation.base_id, a->id);
+  assert_string_not_equal(req.dedup_key, plain);
+  assert_non_null(strstr(req.dedup_key, ":edit:"));
+  teams_req_strings_free(&s);
+  teams_activity_free(a);
+  a = load(F_CHANNEL_MENTION, edit_delete);
+  assert_int_equal(teams_request_build(a, NOW, NULL, NULL, &req, &s), TEAMS_ROUTE_DISPATCH);
+  assert_int_equal(req.kind, CMD_KIND_MESSAGE_DELETED);
+  assert_string_equal(req.message_ts, a->id);
+  assert_null(req.text);
+  teams_req_strings_free(&s);
+  teams_activity_free(a);
+}
+
 /* ---- Outgoing Webhook -------------------------------------------------------------------------
  */
 
@@ -415,6 +455,7 @@ int main(void)
       cmocka_unit_test(card_execute),
       cmocka_unit_test(card_execute_verb_and_nothing),
       cmocka_unit_test(events_and_own_messages),
+      cmocka_unit_test(message_edit_and_delete),
       cmocka_unit_test(webhook_addressed),
       cmocka_unit_test(reply_shapes),
   };
