@@ -200,7 +200,6 @@ void teams__help_reply(struct cmd_reply *reply)
 
 /* ---- one verified activity ------------------------------------------------------------------- */
 
-/* Fill resp for a verified activity: remember it, dispatch it, answer. */
 /* Dispatch a remembered activity and fill resp with the answer. */
 static void answer(struct teams *t, struct teams_activity *act, struct httpd_response *resp)
 {

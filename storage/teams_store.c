@@ -28,7 +28,14 @@ const char teams_store_schema_v1[] =
     "  personal_conversation TEXT,"
     "  updated_at INTEGER NOT NULL"
     ") WITHOUT ROWID;"
-    "CREATE INDEX teams_users_aad ON teams_users(aad_object_id);";
+    "CREATE INDEX teams_users_aad ON teams_users(aad_object_id);"
+    "CREATE TABLE teams_threads ("
+    "  incident_id INTEGER PRIMARY KEY,"
+    "  state TEXT NOT NULL CHECK (state IN ('requested','started','failed')),"
+    "  channel TEXT,"
+    "  error TEXT,"
+    "  updated_at INTEGER NOT NULL"
+    ");";
 
 int teams_store_set_service_url(struct db *db,
                                 const char *tenant_id,
@@ -236,4 +243,32 @@ char *teams_store_any_team(struct db *db, const char *tenant_id)
   if (sqlite3_step(st) == SQLITE_ROW) v = db_col_text(st, 0);
   sqlite3_reset(st);
   return v;
+}
+
+int teams_store_thread_claim(struct db *db, int64_t incident_id, const char *channel, int64_t now_ms)
+{
+  static const char sql[] =
+      "INSERT OR IGNORE INTO teams_threads (incident_id, state, channel, updated_at)"
+      " VALUES (?, 'requested', ?, ?)";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st) return KX_EDB;
+  db_bind_int64(st, 1, incident_id);
+  db_bind_text(st, 2, channel);
+  db_bind_int64(st, 3, now_ms);
+  int rc = db_step_done(db, st, "teams_store_thread_claim");
+  if (rc == 0 && db_changes(db) == 0) return KX_EEXISTS;
+  return rc;
+}
+
+int teams_store_thread_done(struct db *db, int64_t incident_id, const char *error, int64_t now_ms)
+{
+  static const char sql[] =
+      "UPDATE teams_threads SET state = CASE WHEN ?2 IS NULL THEN 'started' ELSE 'failed' END,"
+      " error = ?2, updated_at = ?3 WHERE incident_id = ?1";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st) return KX_EDB;
+  db_bind_int64(st, 1, incident_id);
+  db_bind_text(st, 2, error);
+  db_bind_int64(st, 3, now_ms);
+  return db_step_done(db, st, "teams_store_thread_done");
 }
