@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "../../bot/teams_request.h"
+#include "../../commands/render_teams.h"
 #include "../../lib/kx.h"
 #include "util.h"
 
@@ -441,6 +442,30 @@ static void reply_shapes(void **state)
   free(inv);
 }
 
+/* Slack shortcodes in klaxon's messages become emoji on Teams cards; anything else stays. */
+static void render_emoji(void **state)
+{
+  (void)state;
+  static const struct {
+    const char *in, *out;
+  } cases[] = {
+      {":rotating_light: P1 down", "\U0001F6A8 P1 down"},
+      {":alarm_clock::x:", "\u23F0\u274C"},
+      {"done :white_check_mark:", "done \u2705"},
+      {":warning:", "\u26A0\uFE0F"},
+      {"at 10:30:00 ok", "at 10:30:00 ok"},
+      {":not_an_emoji: ::", ":not_an_emoji: ::"},
+      {":ROTATING_LIGHT:", ":ROTATING_LIGHT:"},
+      {":rotating_light", ":rotating_light"},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    char *t = render_teams_markdown(cases[i].in, NULL);
+    assert_non_null(t);
+    assert_string_equal(t, cases[i].out);
+    free(t);
+  }
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -458,6 +483,7 @@ int main(void)
       cmocka_unit_test(message_edit_and_delete),
       cmocka_unit_test(webhook_addressed),
       cmocka_unit_test(reply_shapes),
+      cmocka_unit_test(render_emoji),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
