@@ -519,8 +519,8 @@ class Harness:
         """The bot's reply (POST …/activities/{id}) into the activity's conversation."""
         conv = activity["conversation"]["id"]
         return await self.teams_wait(
-            lambda c: c["kind"] == "reply" and c["conversation_id"] == conv and c["status"] == status,
-            timeout, "a reply in %s" % conv)
+            lambda c: c["kind"] == "reply" and c["conversation_id"] == conv and c["status"] == status
+            and c["activity_id"] == activity["id"], timeout, "a reply to %s in %s" % (activity["id"], conv))
 
     @staticmethod
     def teams_text(activity):
