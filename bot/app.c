@@ -69,6 +69,22 @@ static char *ack_frame(struct app *a, const struct slack_frame *f, const struct 
     free(text);
     cJSON_AddStringToObject(payload, "response_type", reply->in_channel ? "in_channel" : "ephemeral");
     if (reply->blocks) cJSON_AddItemToObject(payload, "blocks", cJSON_Duplicate(reply->blocks, 1));
+  } else if (has_text && req->kind == CMD_KIND_COMMAND && !req->response_url && a->slack &&
+             req->channel && req->user) {
+    /* "@klaxon incident …" arrives as an event, which has no response_url: answer the asker
+     * with an ephemeral message, at once. */
+    cJSON *body = cJSON_CreateObject();
+    char *text = app_reply_mrkdwn(a, reply);
+    cJSON_AddStringToObject(body, "channel", req->channel);
+    cJSON_AddStringToObject(body, "user", req->user);
+    cJSON_AddStringToObject(body, "text", text ? text : "");
+    free(text);
+    char *json = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (json)
+      slack_api_call(a->slack, "chat.postEphemeral", SLACK_TOKEN_BOT, json, on_response_url_sent,
+                     NULL);
+    free(json);
   } else if (has_text && req->response_url && a->slack) {
     /* Buttons: the answer goes to the response_url, at once (it is an answer, not state). */
     cJSON *body = cJSON_CreateObject();
@@ -493,6 +509,13 @@ static void on_sender_wake(void *arg)
   if (a->sender) sender_kick(a->sender);
 }
 
+/* A hook may have scheduled a job (a retry, a reminder): the scheduler looks again. */
+static void on_hook_ran(void *arg)
+{
+  struct app *a = arg;
+  if (a->scheduler) scheduler_kick(a->scheduler);
+}
+
 static int start(struct app *a)
 {
   int rc = lws_setup(a);
@@ -506,6 +529,7 @@ static int start(struct app *a)
   a->sender = sender_new(&a->loop, &a->ctx, a->slack, a->http);
   a->scheduler = scheduler_new(&a->loop, &a->ctx, on_sender_wake, a);
   if (!a->sender || !a->scheduler) return APP_EXIT_RUNTIME;
+  sender_on_hook(a->sender, on_hook_ran, a);
   for (const struct app_route_module *m = app_route_modules; m->name; m++) {
     rc = m->start ? m->start(a) : 0;
     if (rc) return rc == KX_ECONFIG ? APP_EXIT_CONFIG : APP_EXIT_RUNTIME;

@@ -8,6 +8,8 @@
 #include "cli_basic.h"
 
 int cli_stats(int argc, char **argv); /* cli_stats.c (issue 5) */
+int cli_incidents(int argc, char **argv);  /* cli_incidents.c (issue 3) */
+int cli_postmortem(int argc, char **argv); /* cli_incidents.c (issue 3) */
 
 const struct cli_cmd cli_commands[] = {
     {"run", cli_run, "run [--config FILE]", "run the bot (Slack Socket Mode, HTTP, timers)"},
@@ -22,5 +24,10 @@ const struct cli_cmd cli_commands[] = {
     /* stats (issue 5) */
     {"stats", cli_stats, "stats [--config FILE] [--since DAYS] [--json]",
      "MTTA, MTTR, MTTD, pages per rota and person, escalations, false positives vs targets"},
+    /* incidents (issue 3) */
+    {"incidents", cli_incidents, "incidents [--config FILE] [--open] [--json]",
+     "the incidents (--open: not resolved yet); --json for scripts"},
+    {"postmortem", cli_postmortem, "postmortem [--config FILE] ID",
+     "print the postmortem draft of incident ID (Markdown)"},
     {NULL, NULL, NULL, NULL},
 };

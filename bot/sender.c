@@ -71,6 +71,8 @@ struct sender
   bool stopping;
   void (*stop_done)(void *arg);
   void *stop_arg;
+  void (*on_hook)(void *arg);
+  void *on_hook_arg;
 };
 
 struct call
@@ -268,7 +270,10 @@ static void complete(struct sender *s,
         LOG_DEBUG("sender", "delivered", "id=%lld method=%s ms=%llu", (long long)id, row.method,
                   (unsigned long long)took);
       }
-      if (cmd_outbox_result(s->ctx, &row, &r) != 0) backoff_set(s, id, row.queue, 0);
+      if (cmd_outbox_result(s->ctx, &row, &r) != 0)
+        backoff_set(s, id, row.queue, 0);
+      else if (row.hook && s->on_hook)
+        s->on_hook(s->on_hook_arg);
       outbox_row_clear(&row);
     }
     backoff_clear(s, id);
@@ -566,6 +571,12 @@ int sender_register(struct sender *s, const char *platform, sender_platform_fn f
   p->fn = fn;
   p->arg = arg;
   return 0;
+}
+
+void sender_on_hook(struct sender *s, void (*fn)(void *arg), void *arg)
+{
+  s->on_hook = fn;
+  s->on_hook_arg = arg;
 }
 
 void sender_kick(struct sender *s)

@@ -41,6 +41,9 @@ struct sender *sender_new(uv_loop_t *loop,
                           struct http_client *http);
 /* Route rows of `platform` to fn (the Slack and email senders are built in). */
 int sender_register(struct sender *s, const char *platform, sender_platform_fn fn, void *arg);
+/* Called after an outbox row's hook ran (a hook may have scheduled a job: the app kicks the
+ * scheduler). NULL to clear. */
+void sender_on_hook(struct sender *s, void (*fn)(void *arg), void *arg);
 /* Something may be ready: look soon (coalesced to one pass per loop turn). */
 void sender_kick(struct sender *s);
 size_t sender_inflight(const struct sender *s);

@@ -129,6 +129,9 @@ static void add_buttons(struct msg *m, const struct page_row *p)
     if (strcmp(p->kind, "page") == 0 && p->rota)
       msg_button(m, "Escalate", "page.escalate", esc, 0);
     msg_button(m, "Resolve", "page.resolve", v, MSG_STYLE_DANGER);
+    /* issue 3: an incident of its own (commands/incident.h) */
+    if (strcmp(p->kind, "page") == 0 && !p->incident_id)
+      msg_button(m, "Declare incident", "page.declare", v, 0);
   } else if (!p->reason) {
     static const char *const ids[] = {"fixed", "false_positive", "duplicate", "not_actionable"};
     static const char *const labels[] = {"Fixed", "False positive", "Duplicate", "Not actionable"};

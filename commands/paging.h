@@ -108,6 +108,11 @@ int paging_action_escalate(struct cmd_ctx *ctx,
 int paging_action_resolve(struct cmd_ctx *ctx,
                           const struct cmd_request *req,
                           struct cmd_reply *reply);
+/* "Declare incident": an incident from the page (its title, severity, the alert's start as
+ * the impact start), linked to the page; later acknowledgements go into its timeline. */
+int paging_action_declare(struct cmd_ctx *ctx,
+                          const struct cmd_request *req,
+                          struct cmd_reply *reply);
 int paging_action_reason(struct cmd_ctx *ctx,
                          const struct cmd_request *req,
                          struct cmd_reply *reply);

@@ -10,6 +10,7 @@
 #include "../lib/kx.h"
 #include "../lib/log.h"
 #include "../storage/alerts.h"
+#include "incident.h"
 #include "msg.h"
 #include "paging.h"
 #include "people.h"
@@ -55,6 +56,7 @@ int paging_ack(struct cmd_ctx *ctx, int64_t page_id, const char *who, struct cmd
   char *by = p.acked_by ? kx_strdup(p.acked_by) : NULL;
   bool post = strcmp(p.kind, "post") == 0;
   int64_t created = p.created_at;
+  int64_t incident = p.incident_id;
   page_row_clear(&p);
   if (post || st != PAGE_OPEN) {
     if (st == PAGE_ACKED)
@@ -74,6 +76,15 @@ int paging_ack(struct cmd_ctx *ctx, int64_t page_id, const char *who, struct cmd
   if (rc)
     return rc;
   char d[32];
+  if (incident) {
+    char *text = kx_asprintf("Page #%lld acknowledged (%s after it was sent)", (long long)page_id,
+                             time_format_duration(ctx->now_ms - created, d, sizeof(d)));
+    rc = text ? incident_timeline_add(ctx, incident, "ack", who, text, ctx->now_ms, false)
+              : KX_ENOMEM;
+    free(text);
+    if (rc && rc != KX_ENOTFOUND)
+      return rc;
+  }
   cmd_reply_printf(reply, "Acknowledged page #%lld after %s; its escalation is stopped.",
                    (long long)page_id, time_format_duration(ctx->now_ms - created, d, sizeof(d)));
   LOG_INFO("paging", "acknowledged", "page=%lld who=%s ms=%lld", (long long)page_id, who,
@@ -163,6 +174,70 @@ int paging_action_resolve(struct cmd_ctx *ctx,
   if (!id)
     return bad_button(reply);
   return paging_resolve(ctx, id, paging_who(ctx, req), NULL, reply);
+}
+
+/* The page so far, in the new incident's timeline: when it was sent, and who acknowledged it. */
+static int page_history(struct cmd_ctx *ctx, int64_t incident, const struct page_row *p)
+{
+  char *text = kx_asprintf("Page #%lld sent: %s", (long long)p->id, p->title ? p->title : "");
+  int rc = text ? incident_timeline_add(ctx, incident, "page", NULL, text, p->created_at, false)
+                : KX_ENOMEM;
+  free(text);
+  if (rc == 0 && p->acked_at) {
+    char d[32];
+    text = kx_asprintf("Page #%lld acknowledged (%s after it was sent)", (long long)p->id,
+                       time_format_duration(p->acked_at - p->created_at, d, sizeof(d)));
+    rc = text ? incident_timeline_add(ctx, incident, "ack", p->acked_by, text, p->acked_at, false)
+              : KX_ENOMEM;
+    free(text);
+  }
+  return rc;
+}
+
+int paging_action_declare(struct cmd_ctx *ctx,
+                          const struct cmd_request *req,
+                          struct cmd_reply *reply)
+{
+  int64_t id = value_id(req->action_value, NULL);
+  if (!id)
+    return bad_button(reply);
+  struct page_row p;
+  int rc = pages_get(ctx->db, id, &p);
+  if (rc == KX_ENOTFOUND)
+    return not_found(reply, id);
+  if (rc)
+    return rc;
+  if (p.incident_id) {
+    /* A double click, or someone was quicker. */
+    cmd_reply_printf(reply, "Page #%lld is already incident #%lld.", (long long)id,
+                     (long long)p.incident_id);
+    page_row_clear(&p);
+    return KX_EINVAL;
+  }
+  const struct person *who = cmd_person_for_user(ctx, req->platform, req->user);
+  struct incident_new n = {
+      .title = p.title && *p.title ? p.title : "Incident from a page",
+      .severity = p.severity,
+      .description = p.summary,
+      .declared_by_person = who ? who->id : NULL,
+      .declared_by_user = req->user,
+      .platform = req->platform,
+      .origin_channel = req->channel,
+      .impact_start_ms = p.started_at && p.started_at <= ctx->now_ms ? p.started_at : 0,
+      .rota = p.rota,
+  };
+  int64_t incident = 0;
+  rc = incident_declare(ctx, &n, &incident, reply);
+  if (rc == 0 && incident)
+    rc = pages_set_incident(ctx->db, id, incident);
+  if (rc == 0 && incident)
+    rc = page_history(ctx, incident, &p);
+  if (rc == 0)
+    rc = paging_refresh(ctx, id);
+  LOG_INFO("paging", "incident_declared", "page=%lld incident=%lld", (long long)id,
+           (long long)incident);
+  page_row_clear(&p);
+  return rc;
 }
 
 int paging_action_reason(struct cmd_ctx *ctx,

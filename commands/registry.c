@@ -8,6 +8,7 @@
 #include "alerts.h"
 #include "basic.h"
 #include "command.h"
+#include "incident_internal.h"
 #include "paging.h"
 #include "stats.h"
 
@@ -21,6 +22,23 @@ struct cmd_def cmd_table[] = {
     CMD("incident", "help",  cmd_group_help,  0, -1,  CMD_DEFAULT, "help",                  "this list"),
     CMD("oncall",   "help",  cmd_group_help,  0, -1,  0,           "help",                  "this list"),
     CMD("oncall",   "note",  cmd_oncall_note, 1, -1,  CMD_WRITE,   "note [--rota R] TEXT",  "a note for the next handoff (ongoing issue, maintenance)"),
+    /* incidents (issue 3) */
+    CMD("incident", "declare",      incident_cmd_declare,      0, -1, CMD_WRITE, "declare [--drill] [SEV] TITLE", "declare an incident (without a title: a form); --drill for practice"),
+    CMD("incident", "list",         incident_cmd_list,         0, 0,  0,         "list",                         "the open incidents"),
+    CMD("incident", "lead",         incident_cmd_lead,         0, 0,  CMD_WRITE, "lead",                         "make me the incident commander"),
+    CMD("incident", "role",         incident_cmd_role,         2, 2,  CMD_WRITE, "role commander|scribe|comms|ops @someone", "give an incident role (or `none`)"),
+    CMD("incident", "ack",          incident_cmd_ack,          0, 0,  CMD_WRITE, "ack",                          "acknowledge the incident (we are on it)"),
+    CMD("incident", "update",       incident_cmd_update,       1, -1, CMD_WRITE, "update TEXT",                  "a status update for the channel, the announce channel and stakeholders"),
+    CMD("incident", "status",       incident_cmd_status,       1, 1,  CMD_WRITE, "status investigating|identified|monitoring", "where the work stands"),
+    CMD("incident", "sev",          incident_cmd_sev,          1, 1,  CMD_WRITE, "sev SEV",                      "raise or lower the severity"),
+    CMD("incident", "note",         incident_cmd_note,         1, -1, CMD_WRITE, "note TEXT",                    "add a note to the timeline"),
+    CMD("incident", "timeline",     incident_cmd_timeline,     0, 0,  0,         "timeline",                     "the latest timeline entries"),
+    CMD("incident", "impact-start", incident_cmd_impact_start, 1, -1, CMD_WRITE, "impact-start TIME",            "when the impact began (09:40, 45m ago, 2026-11-24 09:40)"),
+    CMD("incident", "resolve",      incident_cmd_resolve,      0, -1, CMD_WRITE, "resolve [SUMMARY]",            "resolve the incident; the postmortem draft follows"),
+    CMD("incident", "reopen",       incident_cmd_reopen,       0, 0,  CMD_WRITE, "reopen",                       "reopen a resolved incident"),
+    CMD("incident", "postmortem",   incident_cmd_postmortem,   0, 2,  CMD_WRITE, "postmortem [done [URL]]",      "where the postmortem draft is; mark it done"),
+    CMD("incident", "close",        incident_cmd_close,        0, 0,  CMD_WRITE, "close",                        "close the incident once the postmortem is done"),
+    CMD("incident", "action",       incident_cmd_action,       1, -1, CMD_WRITE, "action add @owner TEXT | done N | list", "action items"),
     /* paging, alerts and stats (issue 5) */
     CMD("oncall",   "page",      paging_cmd_page,      2, -1, CMD_WRITE, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
     CMD("oncall",   "test-page", paging_cmd_test_page, 0, 0,  CMD_WRITE, "test-page",           "send yourself a test page to check delivery"),
@@ -31,25 +49,45 @@ struct cmd_def cmd_table[] = {
 };
 
 const struct cmd_action_def cmd_actions[] = {
+    /* incidents (issue 3) */
+    {"incident.take_commander", incident_btn_take_commander},
+    {"incident.take_scribe", incident_btn_take_scribe},
+    {"incident.resolve", incident_btn_resolve},
     /* paging and alerts (issue 5); the alert actions come only from the HTTP transport */
     {"page.ack", paging_action_ack},
     {"page.escalate", paging_action_escalate},
     {"page.resolve", paging_action_resolve},
     {"page.reason", paging_action_reason},
+    {"page.declare", paging_action_declare}, /* issue 3 */
     {ALERTS_ACTION_AM, alerts_action_ingest},
     {ALERTS_ACTION_WEBHOOK, alerts_action_ingest},
     {NULL, NULL},
 };
 
 const struct cmd_view_def cmd_views[] = {
+    /* incidents (issue 3) */
+    {"incident.declare", incident_view_declare},
     {NULL, NULL},
 };
 
 const struct cmd_event_def cmd_events[] = {
+    /* incidents (issue 3): the timeline */
+    {CMD_KIND_MESSAGE, incident_ev_message},
+    {CMD_KIND_MESSAGE_CHANGED, incident_ev_changed},
+    {CMD_KIND_MESSAGE_DELETED, incident_ev_deleted},
+    {CMD_KIND_REACTION_ADDED, incident_ev_reaction},
+    {CMD_KIND_REACTION_REMOVED, incident_ev_reaction},
+    {CMD_KIND_PIN_ADDED, incident_ev_pin},
+    {CMD_KIND_PIN_REMOVED, incident_ev_pin},
     {CMD_KIND_OTHER, NULL},
 };
 
 const struct cmd_job_def cmd_jobs[] = {
+    /* incidents (issue 3) */
+    {INC_JOB_UPDATE, incident_job_update_due},
+    {INC_JOB_RESOLVE_TARGET, incident_job_resolve_target},
+    {INC_JOB_POSTMORTEM, incident_job_postmortem_due},
+    {INC_JOB_CHANNEL_RETRY, incident_job_channel_retry},
     /* paging (issue 5) */
     {PAGING_JOB_STEP, paging_job_step},
     {PAGING_JOB_RELEASE, paging_job_release},
@@ -57,6 +95,9 @@ const struct cmd_job_def cmd_jobs[] = {
 };
 
 const struct cmd_hook_def cmd_hooks[] = {
+    /* incidents (issue 3) */
+    {"incident.channel_created", incident_hook_channel_created},
+    {"incident.summary_posted", incident_hook_summary_posted},
     /* paging (issue 5) */
     {PAGING_HOOK_POSTED, paging_hook_posted},
     {PAGING_HOOK_UPDATED, paging_hook_updated},
@@ -68,6 +109,8 @@ const struct cmd_startup_def cmd_startups[] = {
 };
 
 const struct cmd_metrics_def cmd_metrics[] = {
+    /* incidents (issue 3) */
+    {"incidents", incident_metrics},
     /* alerts and paging (issue 5) */
     {"paging", paging_metrics},
     {NULL, NULL},

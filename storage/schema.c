@@ -13,6 +13,12 @@ extern const char seen_schema_v1[];
 extern const char notes_schema_v1[];
 extern const char people_schema_v1[];
 extern const char rota_changes_schema_v1[];
+/* incidents (issue 3) */
+extern const char incidents_schema_v1[];
+extern const char incident_roles_schema_v1[];
+extern const char incident_timeline_schema_v1[];
+extern const char incident_actions_schema_v1[];
+extern const char channel_names_schema_v1[];
 /* alerts, paging and escalation (issue 5) */
 extern const char alerts_schema_v1[];
 extern const char pages_schema_v1[];
@@ -26,6 +32,12 @@ static const char *const migration_1[] = {
     notes_schema_v1,
     people_schema_v1,
     rota_changes_schema_v1,
+    /* incidents (issue 3) */
+    incidents_schema_v1,
+    incident_roles_schema_v1,
+    incident_timeline_schema_v1,
+    incident_actions_schema_v1,
+    channel_names_schema_v1,
     /* alerts, paging and escalation (issue 5) */
     alerts_schema_v1,
     pages_schema_v1,

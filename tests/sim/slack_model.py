@@ -118,13 +118,31 @@ def new_hash():
 
 
 class TsClock:
-    """Message timestamps "1503435956.000247": real seconds, strictly increasing."""
+    """Message timestamps "1503435956.000247": real seconds, strictly increasing.
+
+    Real Slack and a real bot read the same clock. A test that runs the bot on a simulated
+    clock (KLAXON_NOW, KLAXON_TIME_SCALE) calls follow() with the same start and scale, so the
+    stamps on messages agree with the bot's idea of now, as they would in production."""
 
     def __init__(self):
         self.last = 0
+        self.base_sim = None  # simulated epoch seconds at base_real
+        self.base_real = 0.0
+        self.scale = 1.0
+
+    def follow(self, epoch_seconds, scale=1.0):
+        """From now on, stamps run from `epoch_seconds` at `scale` times real speed."""
+        self.base_sim = float(epoch_seconds)
+        self.base_real = time.time()
+        self.scale = float(scale)
+
+    def now(self):
+        if self.base_sim is None:
+            return time.time()
+        return self.base_sim + (time.time() - self.base_real) * self.scale
 
     def next(self):
-        us = int(time.time() * 1_000_000)
+        us = int(self.now() * 1_000_000)
         if us <= self.last:
             us = self.last + 1
         self.last = us

@@ -368,7 +368,7 @@ class SocketModeMixin:
         env["envelope_id"] = M.new_envelope_id()
         p = env["payload"]
         p.update({"token": M.VERIFICATION_TOKEN, "team_id": M.TEAM_ID, "api_app_id": M.APP_ID, "event": event,
-                  "event_id": event_id or M.new_event_id(), "event_time": int(time.time())})
+                  "event_id": event_id or M.new_event_id(), "event_time": int(self.ts.now())})
         p["authorizations"][0].update({"team_id": M.TEAM_ID, "user_id": M.BOT_USER_ID})
         ctx = "%s-%s-%s" % (event.get("type"), M.TEAM_ID, event.get("channel") or (event.get("item") or {}).get("channel", ""))
         p["event_context"] = "4-" + base64.b64encode(ctx.encode()).decode().rstrip("=")
@@ -601,6 +601,56 @@ class SocketModeMixin:
         ev = M.load_fixture("events_api_reaction_added.json")["event"]
         ev.update({"user": u["id"], "item": {"type": "message", "channel": c["id"], "ts": ts}, "reaction": name,
                    "item_user": m.get("user"), "event_ts": self.ts.next()})
+        return self._emit_event(ev)
+
+    def user_reaction_removed(self, user, channel, ts, name):
+        """reaction_removed: the same shape as reaction_added (fixture
+        events_api_reaction_added.json) with the type changed."""
+        u, c = self._who(user), self._where(channel)
+        m = self.find_message(c, ts)
+        if m is None:
+            raise LookupError("no message %s in %s" % (ts, channel))
+        r = next((x for x in m.get("reactions", []) if x["name"] == name), None)
+        if r is None or u["id"] not in r["users"]:
+            raise LookupError("%s has no %s reaction on %s" % (user, name, ts))
+        r["users"].remove(u["id"])
+        r["count"] -= 1
+        if not r["users"]:
+            m["reactions"].remove(r)
+        self._state_changed()
+        ev = M.load_fixture("events_api_reaction_added.json")["event"]
+        ev.update({"type": "reaction_removed", "user": u["id"], "item": {"type": "message", "channel": c["id"],
+                                                                        "ts": ts},
+                   "reaction": name, "item_user": m.get("user"), "event_ts": self.ts.next()})
+        return self._emit_event(ev)
+
+    def user_pin(self, user, channel, ts, pinned=True):
+        """A user pins (or unpins) a message: pin_added / pin_removed as Slack's Events API
+        documents them (channel_id, item.type "message", item.message with ts), sent when the
+        bot is in the channel."""
+        u, c = self._who(user), self._where(channel)
+        m = self.find_message(c, ts)
+        if m is None:
+            raise LookupError("no message %s in %s" % (ts, channel))
+        if pinned == (ts in c["pins"]):
+            raise LookupError("message %s is %s pinned" % (ts, "already" if pinned else "not"))
+        if pinned:
+            c["pins"].append(ts)
+            m.setdefault("pinned_to", []).append(c["id"])
+        else:
+            c["pins"].remove(ts)
+            if c["id"] in m.get("pinned_to", []):
+                m["pinned_to"].remove(c["id"])
+        self._state_changed()
+        if not self._subscribed(c):
+            return None
+        msg = {k: v for k, v in M.deepcopy(m).items() if k in ("type", "user", "text", "ts", "bot_id", "pinned_to")}
+        ev = {"type": "pin_added" if pinned else "pin_removed", "user": u["id"], "channel_id": c["id"],
+              "item": {"type": "message", "channel": c["id"], "message": msg, "created": int(self.ts.now()),
+                       "created_by": u["id"]},
+              "item_user": m.get("user"), "pin_count": len(c["pins"]), "event_ts": self.ts.next()}
+        if not pinned:
+            ev["has_pins"] = bool(c["pins"])
         return self._emit_event(ev)
 
     # ------------------------------------------------------------------ misbehaviour on demand

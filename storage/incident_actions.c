@@ -1,0 +1,179 @@
+#include "incident_actions.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/kx.h"
+#include "db_internal.h"
+
+const char incident_actions_schema_v1[] =
+    "CREATE TABLE incident_actions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  incident_id INTEGER NOT NULL REFERENCES incidents(id),"
+    "  number INTEGER NOT NULL,"
+    "  owner TEXT,"
+    "  text TEXT NOT NULL,"
+    "  created_by TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  done_at INTEGER NOT NULL DEFAULT 0,"
+    "  done_by TEXT,"
+    "  UNIQUE (incident_id, number)"
+    ");";
+
+int incident_actions_add(struct db *db,
+                         int64_t incident_id,
+                         const char *owner,
+                         const char *text,
+                         const char *created_by,
+                         int64_t now_ms,
+                         int64_t *number_out)
+{
+  static const char sql[] =
+      "INSERT INTO incident_actions (incident_id, number, owner, text, created_by, created_at)"
+      " VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM incident_actions WHERE"
+      " incident_id = ?1), ?2, ?3, ?4, ?5) RETURNING number";
+  if (!text || !*text)
+    return KX_EINVAL;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, incident_id);
+  db_bind_text(st, 2, owner);
+  db_bind_text(st, 3, text);
+  db_bind_text(st, 4, created_by);
+  db_bind_int64(st, 5, now_ms);
+  int rc = sqlite3_step(st);
+  int64_t number = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  if (rc == SQLITE_ROW)
+    rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE)
+    return db_fail(db, rc, "incident_actions_add");
+  if (number_out)
+    *number_out = number;
+  return 0;
+}
+
+int incident_actions_done(
+    struct db *db, int64_t incident_id, int64_t number, const char *who, int64_t now_ms)
+{
+  static const char sql[] =
+      "UPDATE incident_actions SET done_at = ?, done_by = ? WHERE incident_id = ? AND number = ?"
+      " AND done_at = 0";
+  static const char exists[] =
+      "SELECT 1 FROM incident_actions WHERE incident_id = ? AND number = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, now_ms ? now_ms : 1);
+  db_bind_text(st, 2, who);
+  db_bind_int64(st, 3, incident_id);
+  db_bind_int64(st, 4, number);
+  int rc = db_step_done(db, st, "incident_actions_done");
+  if (rc || db_changes(db) > 0)
+    return rc;
+  st = db_stmt(db, exists);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, incident_id);
+  db_bind_int64(st, 2, number);
+  rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return KX_EEXISTS;
+  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incident_actions_done");
+}
+
+int incident_actions_list(
+    struct db *db, int64_t incident_id, bool open_only, struct incident_action **out, size_t *n)
+{
+  static const char sql[] =
+      "SELECT a.id, a.incident_id, a.number, a.owner, a.text, a.created_by, a.created_at,"
+      " a.done_at, a.done_by, i.title, i.severity, i.drill FROM incident_actions a JOIN"
+      " incidents i ON i.id = a.incident_id WHERE (?1 = 0 OR a.incident_id = ?1) AND"
+      " (?2 = 0 OR a.done_at = 0) ORDER BY a.incident_id, a.number";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, incident_id);
+  db_bind_int64(st, 2, open_only ? 1 : 0);
+  struct incident_action *list = NULL;
+  size_t count = 0, cap = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (count == cap) {
+      size_t ncap = cap ? cap * 2 : 16;
+      struct incident_action *grown = realloc(list, ncap * sizeof(*list));
+      if (!grown) {
+        sqlite3_reset(st);
+        incident_actions_free(list, count);
+        return KX_ENOMEM;
+      }
+      list = grown;
+      cap = ncap;
+    }
+    struct incident_action *x = &list[count++];
+    memset(x, 0, sizeof(*x));
+    x->id = sqlite3_column_int64(st, 0);
+    x->incident_id = sqlite3_column_int64(st, 1);
+    x->number = sqlite3_column_int64(st, 2);
+    x->owner = db_col_text(st, 3);
+    x->text = db_col_text(st, 4);
+    x->created_by = db_col_text(st, 5);
+    x->created_at = sqlite3_column_int64(st, 6);
+    x->done_at = sqlite3_column_int64(st, 7);
+    x->done_by = db_col_text(st, 8);
+    x->incident_title = db_col_text(st, 9);
+    x->incident_severity = db_col_text(st, 10);
+    x->incident_drill = sqlite3_column_int(st, 11) != 0;
+    if (!x->text || !x->incident_title || !x->incident_severity) {
+      sqlite3_reset(st);
+      incident_actions_free(list, count);
+      return KX_ENOMEM;
+    }
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    incident_actions_free(list, count);
+    return db_fail(db, rc, "incident_actions_list");
+  }
+  *out = list;
+  *n = count;
+  return 0;
+}
+
+void incident_actions_free(struct incident_action *items, size_t n)
+{
+  for (size_t i = 0; items && i < n; i++) {
+    free(items[i].owner);
+    free(items[i].text);
+    free(items[i].created_by);
+    free(items[i].done_by);
+    free(items[i].incident_title);
+    free(items[i].incident_severity);
+  }
+  free(items);
+}
+
+int incident_actions_count(
+    struct db *db, int64_t from_ms, int64_t to_ms, int64_t *total, int64_t *done)
+{
+  static const char sql[] =
+      "SELECT COUNT(*), COALESCE(SUM(a.done_at > 0), 0) FROM incident_actions a JOIN incidents"
+      " i ON i.id = a.incident_id WHERE i.drill = 0 AND (?1 = 0 AND ?2 = 0 OR (i.declared_at"
+      " >= ?1 AND i.declared_at < ?2))";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, from_ms);
+  db_bind_int64(st, 2, to_ms);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *total = sqlite3_column_int64(st, 0);
+    *done = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "incident_actions_count");
+}

@@ -1,0 +1,53 @@
+/*
+ * incident_actions.h — the action items that come out of an incident ("add a disk alert",
+ * "document the failover"): an owner, a text, a number per incident (1, 2, 3 … as people
+ * refer to them), and when and by whom each was done. Open items are listed in the postmortem
+ * and in the Monday handoff; the statistics count them.
+ * Items own their strings (incident_actions_free). Errors: KX_ENOTFOUND (no such item),
+ * KX_EEXISTS (already done).
+ */
+#ifndef KX_STORAGE_INCIDENT_ACTIONS_H
+#define KX_STORAGE_INCIDENT_ACTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+
+struct incident_action {
+  int64_t id;
+  int64_t incident_id;
+  int64_t number; /* 1, 2, 3 … within the incident */
+  char *owner;    /* person id or platform user id, may be NULL */
+  char *text;
+  char *created_by;
+  int64_t created_at;
+  int64_t done_at; /* 0: open */
+  char *done_by;
+  /* Filled by incident_actions_list for the handoff's convenience. */
+  char *incident_title;
+  char *incident_severity;
+  bool incident_drill;
+};
+
+int incident_actions_add(struct db *db,
+                         int64_t incident_id,
+                         const char *owner,
+                         const char *text,
+                         const char *created_by,
+                         int64_t now_ms,
+                         int64_t *number_out);
+int incident_actions_done(
+    struct db *db, int64_t incident_id, int64_t number, const char *who, int64_t now_ms);
+/* Items of one incident (incident_id > 0) or of every incident (0), open ones only when
+ * open_only, ordered by incident then number. */
+int incident_actions_list(
+    struct db *db, int64_t incident_id, bool open_only, struct incident_action **out, size_t *n);
+void incident_actions_free(struct incident_action *items, size_t n);
+/* Items of incidents declared in [from_ms, to_ms) (0, 0: all time), drills left out: how many,
+ * and how many are done — the completion rate. */
+int incident_actions_count(
+    struct db *db, int64_t from_ms, int64_t to_ms, int64_t *total, int64_t *done);
+
+#endif
