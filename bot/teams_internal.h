@@ -47,6 +47,9 @@ int teams__serve(struct teams *t,
                  size_t len,
                  struct httpd_response *resp,
                  struct httpd_pending *later);
+/* After a dispatched Teams command or button: start the Teams threads of incidents declared
+ * from Teams (commands/incident_teams.h), in a transaction of its own. */
+void teams__after_dispatch(struct teams *t);
 /* POST /teams/webhook (arg: struct teams). */
 int teams__on_webhook(void *arg,
                       const struct httpd_request *req,

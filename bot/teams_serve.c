@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../commands/incident_teams.h"
 #include "../commands/msg.h"
 #include "../commands/people.h"
 #include "../commands/render_teams.h"
@@ -200,6 +201,25 @@ void teams__help_reply(struct cmd_reply *reply)
 
 /* ---- one verified activity ------------------------------------------------------------------- */
 
+/* After a Teams request: an incident declared from Teams gets its thread (commands/
+ * incident_teams.c), in its own transaction. */
+void teams__after_dispatch(struct teams *t)
+{
+  struct db *db = t->a->db;
+  t->a->ctx.now_ms = clock_now_ms();
+  if (db_begin(db) != 0)
+    return;
+  int rc = incident_teams_threads(&t->a->ctx);
+  if (rc == 0)
+    rc = db_commit(db);
+  if (rc) {
+    db_rollback(db);
+    LOG_ERROR("teams", "incident_threads_failed", "err=%s", kx_err_name(rc));
+  }
+  if (t->a->sender)
+    sender_kick(t->a->sender);
+}
+
 /* Dispatch a remembered activity and fill resp with the answer. */
 static void answer(struct teams *t, struct teams_activity *act, struct httpd_response *resp)
 {
@@ -227,6 +247,8 @@ static void answer(struct teams *t, struct teams_activity *act, struct httpd_res
     result = rc == KX_EEXISTS ? "redelivery" : rc ? "failed" : "ok";
     if (rc == KX_EEXISTS)
       buf_reset(&reply.text);
+    if (rc == 0 && (req.kind == CMD_KIND_COMMAND || req.kind == CMD_KIND_ACTION))
+      teams__after_dispatch(t);
   }
   teams__count(type, result);
   LOG_DEBUG("teams", "activity", "type=%s kind=%s result=%s", type,

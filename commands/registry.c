@@ -9,6 +9,7 @@
 #include "basic.h"
 #include "command.h"
 #include "incident_internal.h"
+#include "incident_teams.h"
 #include "paging.h"
 #include "stats.h"
 
@@ -101,10 +102,14 @@ const struct cmd_hook_def cmd_hooks[] = {
     /* paging (issue 5) */
     {PAGING_HOOK_POSTED, paging_hook_posted},
     {PAGING_HOOK_UPDATED, paging_hook_updated},
+    /* Teams (issue 6) */
+    {INCIDENT_TEAMS_HOOK_THREAD, incident_teams_hook_thread},
     {NULL, NULL},
 };
 
 const struct cmd_startup_def cmd_startups[] = {
+    /* Teams (issue 6): an incident declared from Teams whose thread was not started yet */
+    {"incident.teams_threads", incident_teams_threads},
     {NULL, NULL},
 };
 
