@@ -161,3 +161,25 @@ async def test_teams_channel_step_and_cross_platform_ack(h):
     dm_channel = dm["response"]["channel"]
     await h.wait_call("chat.update", lambda c: c["args"].get("channel") == dm_channel)
     await wait_rows(h, "SELECT state, acked_by FROM pages WHERE id = 1", [("acked", "carol")])
+
+
+async def test_teams_declare_incident_from_page_card(h):
+    """The page card's Declare incident button, clicked in Teams: a Teams incident, linked to the
+    page, with its own thread in the incident channel and the page in its timeline."""
+    await teams_only_alice(h)
+    send = await page_alice(h)
+    buttons = card_actions(send["body"])
+    declare = [a for a in buttons if a["data"]["action"] == "page.declare"]
+    assert declare, [a["title"] for a in buttons]
+    click = h.teams.card_submit(declare[0]["fallback"]["data"], send["response"]["id"],
+                                conversation_id=send["conversation_id"])
+    status, _ = await h.teams_send(click)
+    assert status == 200
+    await wait_rows(h, "SELECT platform, title FROM incidents", [("teams", "checkout returns 500s")])
+    thread = await h.teams_wait(lambda c: c["kind"] == "create_conversation" and c["status"] == 201
+                                and c["body"].get("channelData", {}).get("channel", {}).get("id") == h.teams_channels["incidents"],
+                                what="the incident's thread")
+    await wait_rows(h, "SELECT channel FROM incidents", [(thread["response"]["id"],)])
+    await wait_rows(h, "SELECT incident_id FROM pages WHERE id = 1", [(1,)])
+    kinds = [r[0] for r in db_rows(h, "SELECT kind FROM incident_timeline ORDER BY at, id")]
+    assert "page" in kinds, kinds
