@@ -405,11 +405,13 @@ static void load_person(struct cfg_loader *L, yaml_node_t *n, size_t pos, struct
     cfg_names_add(L, &L->slack_ids, p->slack, cfg_line(cfg_get(&o, "slack")), pos);
   if (cfg_checked(L, cfg_get(&o, "email"), CFG_P("%s.email", path), &CFG_EMAIL, &p->email))
     cfg_names_add(L, &L->emails, p->email, cfg_line(cfg_get(&o, "email")), pos);
-  cfg_str(L, cfg_get(&o, "teams"), CFG_P("%s.teams", path), &p->teams);
+  /* Teams (issue 6): the Entra object id, which activities carry as from.aadObjectId. */
+  cfg_checked(L, cfg_get(&o, "teams"), CFG_P("%s.teams", path), &CFG_GUID, &p->teams);
   cfg_str(L, cfg_get(&o, "phone"), CFG_P("%s.phone", path), &p->phone);
-  if (!cfg_get(&o, "slack") && !cfg_get(&o, "email"))
+  if (!cfg_get(&o, "slack") && !cfg_get(&o, "email") && !cfg_get(&o, "teams"))
     cfg_problem(L, cfg_line(n),
-                "%s: give slack (a user id) or email (looked up in Slack at run time), or both",
+                "%s: give slack (a user id) or email (looked up in Slack at run time), or both; "
+                "or teams (the Entra object id) for someone who is only in Teams",
                 p->id ? CFG_P("person \"%s\"", cfg_show(p->id).s) : path);
   if (!p->name && p->id)
     p->name = cfg_dup(L, p->id);
