@@ -14,6 +14,7 @@
 #include "app.h"
 #include "cli.h"
 #include "cli_basic.h"
+#include "cli_oncall.h"
 #include "clock.h"
 
 static int apply_log_settings(const struct config *c)
@@ -90,6 +91,7 @@ int cli_check_config(int argc, char **argv)
   struct cli_opts o;
   int rc = cli_parse(&cli_commands[1], argc, argv, &o);
   if (rc || o.help) return rc;
+  bool online = cli_take_flag(&o, "--online");
   /* A file given as a plain argument is the config, like `klaxon check-config FILE`. */
   if (!o.config_path && o.argc == 1) o.config_path = o.argv[0];
   struct config *c = cli_load_config(&o);
@@ -100,9 +102,11 @@ int cli_check_config(int argc, char **argv)
   }
   printf("%s: OK — %zu people, %zu rotas, %zu severities, %zu escalation policies, %zu alert routes\n",
          o.config_path, c->n_people, c->n_rotas, c->n_severities, c->n_policies, c->alerts.n_routes);
+  /* --online: ask Slack who the people are (issue 4, bot/cli_oncall.c). */
+  rc = online ? cli_check_people_online(c) : 0;
   config_free(c);
   cli_opts_free(&o);
-  return 0;
+  return rc;
 }
 
 int cli_backup(int argc, char **argv)

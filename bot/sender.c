@@ -331,6 +331,12 @@ static void on_slack(void *arg, const struct slack_result *r)
   complete(s, id, err, r->error, r->retry_after_s, r->json);
 }
 
+static bool slack_form_method(const char *method)
+{
+  return strcmp(method, "users.lookupByEmail") == 0 || strcmp(method, "users.info") == 0 ||
+         strcmp(method, "conversations.info") == 0;
+}
+
 static int send_slack(struct sender *s, const struct outbox_row *row)
 {
   struct call *c = calloc(1, sizeof(*c));
@@ -353,6 +359,14 @@ static int send_slack(struct sender *s, const struct outbox_row *row)
     rc = (u && text) ? slack_api_response_url(s->slack, u, text, on_slack, c) : KX_ENOMEM;
     free(u);
     free(text);
+  } else if (slack_form_method(row->method)) {
+    /* Slack takes JSON bodies for write methods only: read methods get a form body. */
+    cJSON *body = cJSON_Parse(row->body);
+    char *form = body ? slack_form_encode(body) : NULL;
+    cJSON_Delete(body);
+    rc = form ? slack_api_form(s->slack, row->method, SLACK_TOKEN_BOT, form, on_slack, c)
+              : KX_EINVAL;
+    free(form);
   } else {
     rc = slack_api_call(s->slack, row->method, SLACK_TOKEN_BOT, row->body, on_slack, c);
   }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../lib/buf.h"
 #include "../lib/kx.h"
 #include "../lib/log.h"
 #include "../lib/metrics.h"
@@ -201,6 +202,44 @@ int slack_api_form(struct slack_api *api,
                      form_body ? form_body : "", cb, arg);
   free(url);
   return rc;
+}
+
+char *slack_form_encode(const cJSON *args)
+{
+  static const char hex[] = "0123456789ABCDEF";
+  struct buf b;
+  buf_init(&b, (size_t)1 << 20);
+  int rc = buf_puts(&b, "");
+  const cJSON *a;
+  cJSON_ArrayForEach(a, args)
+  {
+    char *own = NULL;
+    const char *v = NULL;
+    if (cJSON_IsString(a)) v = a->valuestring;
+    else if (cJSON_IsBool(a)) v = cJSON_IsTrue(a) ? "true" : "false";
+    else v = own = cJSON_PrintUnformatted(a); /* numbers; objects and arrays as JSON text */
+    if (!a->string || !v) rc = KX_ENOMEM;
+    for (int part = 0; rc == 0 && part < 2; part++) {
+      const unsigned char *p = (const unsigned char *)(part ? v : a->string);
+      rc = buf_puts(&b, part ? "=" : (b.len ? "&" : ""));
+      for (; rc == 0 && *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+            *p == '-' || *p == '_' || *p == '.' || *p == '~') {
+          rc = buf_append(&b, p, 1);
+        } else {
+          char esc[3] = {'%', hex[*p >> 4], hex[*p & 15]};
+          rc = buf_append(&b, esc, 3);
+        }
+      }
+    }
+    free(own);
+    if (rc) break;
+  }
+  if (rc) {
+    buf_free(&b);
+    return NULL;
+  }
+  return buf_take(&b);
 }
 
 int slack_api_response_url(struct slack_api *api,

@@ -58,6 +58,10 @@ int slack_api_form(struct slack_api *api,
                    const char *form_body,
                    slack_cb cb,
                    void *arg);
+/* A JSON object's members as an application/x-www-form-urlencoded body (strings as they are,
+ * other values as JSON text), for the read methods that take no JSON body (users.lookupByEmail,
+ * users.info). Caller frees; NULL when out of memory. */
+char *slack_form_encode(const cJSON *args);
 /* POST JSON to a response_url (no token). */
 int slack_api_response_url(struct slack_api *api,
                            const char *url,

@@ -8,6 +8,8 @@
 #include "alerts.h"
 #include "basic.h"
 #include "command.h"
+#include "handoff.h"
+#include "oncall_cmd.h"
 #include "incident_internal.h"
 #include "incident_teams.h"
 #include "paging.h"
@@ -21,7 +23,7 @@
 struct cmd_def cmd_table[] = {
     /*  group       name     handler          min max flags        usage                    help */
     CMD("incident", "help",  cmd_group_help,  0, -1,  CMD_DEFAULT, "help",                  "this list"),
-    CMD("oncall",   "help",  cmd_group_help,  0, -1,  0,           "help",                  "this list"),
+    CMD("oncall",   "help",  oncall_cmd_help, 0, -1,  0,           "help",                  "this list"),
     CMD("oncall",   "note",  cmd_oncall_note, 1, -1,  CMD_WRITE,   "note [--rota R] TEXT",  "a note for the next handoff (ongoing issue, maintenance)"),
     /* incidents (issue 3) */
     CMD("incident", "declare",      incident_cmd_declare,      0, -1, CMD_WRITE, "declare [--drill] [SEV] TITLE", "declare an incident (without a title: a form); --drill for practice"),
@@ -46,6 +48,14 @@ struct cmd_def cmd_table[] = {
     CMD("oncall",   "pages",     paging_cmd_pages,     0, 0,  0,         "pages",               "open pages and who acknowledged them"),
     CMD("oncall",   "escalate",  paging_cmd_escalate,  1, 1,  CMD_WRITE, "escalate PAGE",       "escalate a page to its next step now (also releases a held page)"),
     CMD("incident", "stats",     stats_cmd,            0, 1,  0,         "stats [7d|30d|90d]",  "MTTA, MTTR, MTTD, pages, escalations, false positives against targets"),
+    /* rotas, /oncall and the handoff (issue 4) */
+    CMD("oncall", "who",      oncall_cmd_who,      0, 3,  CMD_DEFAULT, "[who] [ROTA]",          "who is on call now in every rota (primary, secondary, manager, until when)"),
+    CMD("oncall", "schedule", oncall_cmd_schedule, 0, 4,  0,         "schedule [N] [--rota R]",  "the next N shifts (default 4) with overrides, covers and holidays"),
+    CMD("oncall", "override", oncall_cmd_override, 3, -1, CMD_WRITE, "override @user FROM TO [--rota R] [--secondary]", "@user holds primary (or secondary) from FROM to TO"),
+    CMD("oncall", "away",     oncall_cmd_away,     2, -1, CMD_WRITE, "away [@user] FROM TO [--rota R]", "you (or @user) are away: the previous shift's person covers"),
+    CMD("oncall", "swap",     oncall_cmd_swap,     2, -1, CMD_WRITE, "swap @user WEEK [--rota R]", "swap shifts: one of you takes the other's shift WEEK, who takes the first one's next shift"),
+    CMD("oncall", "changes",  oncall_cmd_changes,  0, 3,  0,         "changes [--rota R]",       "overrides and absences from now on, with their numbers"),
+    CMD("oncall", "cancel",   oncall_cmd_cancel,   1, 3,  CMD_WRITE, "cancel ID [--rota R]",     "cancel an override or an absence (a swap is two overrides)"),
     CMD(NULL, NULL, NULL, 0, 0, 0, NULL, NULL),
 };
 
@@ -62,6 +72,8 @@ const struct cmd_action_def cmd_actions[] = {
     {"page.declare", paging_action_declare}, /* issue 3 */
     {ALERTS_ACTION_AM, alerts_action_ingest},
     {ALERTS_ACTION_WEBHOOK, alerts_action_ingest},
+    /* the handoff (issue 4) */
+    {HANDOFF_ACTION_ACK, handoff_action_ack},
     {NULL, NULL},
 };
 
@@ -72,6 +84,8 @@ const struct cmd_view_def cmd_views[] = {
 };
 
 const struct cmd_event_def cmd_events[] = {
+    /* the handoff's thread for notes (issue 4) */
+    {CMD_KIND_MESSAGE, handoff_event_message},
     /* incidents (issue 3): the timeline */
     {CMD_KIND_MESSAGE, incident_ev_message},
     {CMD_KIND_MESSAGE_CHANGED, incident_ev_changed},
@@ -92,6 +106,12 @@ const struct cmd_job_def cmd_jobs[] = {
     /* paging (issue 5) */
     {PAGING_JOB_STEP, paging_job_step},
     {PAGING_JOB_RELEASE, paging_job_release},
+    /* rotas and the handoff (issue 4) */
+    {HANDOFF_JOB, handoff_job},
+    {HANDOFF_JOB_ACK, handoff_job_ack},
+    {HANDOFF_JOB_REMIND, handoff_job_remind},
+    {HANDOFF_JOB_DIGEST, handoff_job_digest},
+    {ONCALL_JOB_SYNC, oncall_job_sync},
     {NULL, NULL},
 };
 
@@ -104,12 +124,19 @@ const struct cmd_hook_def cmd_hooks[] = {
     {PAGING_HOOK_UPDATED, paging_hook_updated},
     /* Teams (issue 6) */
     {INCIDENT_TEAMS_HOOK_THREAD, incident_teams_hook_thread},
+    /* rotas and the handoff (issue 4) */
+    {HANDOFF_HOOK_POSTED, handoff_hook_posted},
+    {ONCALL_HOOK_LOOKUP, oncall_hook_lookup},
+    {ONCALL_HOOK_USERGROUP, oncall_hook_usergroup},
     {NULL, NULL},
 };
 
 const struct cmd_startup_def cmd_startups[] = {
     /* Teams (issue 6): an incident declared from Teams whose thread was not started yet */
     {"incident.teams_threads", incident_teams_threads},
+    /* rotas and the handoff (issue 4): people by email, user groups, the next handoffs */
+    {"oncall", oncall_startup},
+    {"handoff", handoff_startup},
     {NULL, NULL},
 };
 
@@ -118,6 +145,8 @@ const struct cmd_metrics_def cmd_metrics[] = {
     {"incidents", incident_metrics},
     /* alerts and paging (issue 5) */
     {"paging", paging_metrics},
+    /* the handoff (issue 4) */
+    {"handoff", handoff_metrics},
     {NULL, NULL},
 };
 /* clang-format on */

@@ -13,7 +13,14 @@ const char notes_schema_v1[] =
     "  text TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL,"
     "  handed_at INTEGER"
-    ");";
+    ");"
+    /* A note for every rota (rota NULL) is handed over once per rota: one row per handover. */
+    "CREATE TABLE note_handovers ("
+    "  note_id INTEGER NOT NULL REFERENCES notes(id),"
+    "  rota TEXT NOT NULL,"
+    "  handed_at INTEGER NOT NULL,"
+    "  PRIMARY KEY (note_id, rota)"
+    ") WITHOUT ROWID;";
 
 int notes_add(struct db *db,
               const char *rota,
@@ -38,7 +45,8 @@ int notes_pending(struct db *db, const char *rota, struct note **out, size_t *n)
 {
   static const char sql[] =
       "SELECT id, rota, author, text, created_at FROM notes"
-      " WHERE handed_at IS NULL AND (rota IS NULL OR rota = ?) ORDER BY id";
+      " WHERE (rota IS NULL OR rota = ?1) AND NOT EXISTS (SELECT 1 FROM note_handovers h"
+      " WHERE h.note_id = notes.id AND h.rota = ?1) ORDER BY id";
   *out = NULL;
   *n = 0;
   sqlite3_stmt *st = db_stmt(db, sql);
@@ -77,9 +85,20 @@ int notes_pending(struct db *db, const char *rota, struct note **out, size_t *n)
 
 int notes_mark_handed(struct db *db, const char *rota, int64_t handoff_at_ms)
 {
-  static const char sql[] =
-      "UPDATE notes SET handed_at = ? WHERE handed_at IS NULL AND (rota IS NULL OR rota = ?)";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  static const char mark[] =
+      "INSERT OR IGNORE INTO note_handovers (note_id, rota, handed_at)"
+      " SELECT id, ?2, ?1 FROM notes WHERE rota IS NULL OR rota = ?2";
+  static const char first[] =
+      "UPDATE notes SET handed_at = ?1 WHERE handed_at IS NULL AND (rota IS NULL OR rota = ?2)";
+  if (!rota) return KX_EINVAL;
+  sqlite3_stmt *st = db_stmt(db, mark);
+  if (!st) return KX_EDB;
+  db_bind_int64(st, 1, handoff_at_ms);
+  db_bind_text(st, 2, rota);
+  int rc = db_step_done(db, st, "notes_mark_handed");
+  if (rc) return rc;
+  /* handed_at keeps the first handover, for the record. */
+  st = db_stmt(db, first);
   if (!st) return KX_EDB;
   db_bind_int64(st, 1, handoff_at_ms);
   db_bind_text(st, 2, rota);

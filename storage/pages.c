@@ -225,6 +225,45 @@ int pages_list_open(struct db *db, size_t limit, struct page_row **out, size_t *
   return 0;
 }
 
+int pages_list_created(struct db *db,
+                       int64_t from_ms,
+                       int64_t to_ms,
+                       size_t limit,
+                       struct page_row **out,
+                       size_t *n)
+{
+  static const char sql[] = "SELECT " PAGE_COLUMNS
+                            " FROM pages WHERE kind = 'page' AND created_at >= ? AND created_at < ?"
+                            " ORDER BY id LIMIT ?";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, from_ms);
+  db_bind_int64(st, 2, to_ms);
+  db_bind_int64(st, 3, (int64_t)limit);
+  struct page_row *rows = NULL;
+  size_t cap = 0, count = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+      sqlite3_reset(st);
+      pages_free(rows, count);
+      return KX_ENOMEM;
+    }
+    read_page(st, &rows[count++]);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    pages_free(rows, count);
+    return db_fail(db, rc, "pages_list_created");
+  }
+  *out = rows;
+  *n = count;
+  return 0;
+}
+
 void pages_free(struct page_row *rows, size_t n)
 {
   for (size_t i = 0; rows && i < n; i++)

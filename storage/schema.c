@@ -24,6 +24,8 @@ extern const char alerts_schema_v1[];
 extern const char pages_schema_v1[];
 /* Teams (issue 6) */
 extern const char teams_store_schema_v1[];
+/* rotas, /oncall and the handoff (issue 4) */
+extern const char handoffs_schema_v1[];
 
 static const char *const migration_1[] = {
     outbox_schema_v1,
@@ -43,6 +45,8 @@ static const char *const migration_1[] = {
     pages_schema_v1,
     /* Teams (issue 6) */
     teams_store_schema_v1,
+    /* rotas, /oncall and the handoff (issue 4) */
+    handoffs_schema_v1,
     NULL,
 };
 

@@ -153,7 +153,7 @@ async def test_resolved_alert_resolves_page_and_stops_escalation(h):
     await h.wait_call("chat.update", lambda c: c["args"].get("ts") == a["response"]["ts"] and "Resolved" in
                       h.message_text(c["args"]), since=mark)
     assert db_rows(h, "SELECT state, reason, resolved_by FROM pages") == [("resolved", "alert_resolved", "webhook")]
-    assert db_value(h, "SELECT count(*) FROM jobs WHERE state = 'pending'") == 0
+    assert db_value(h, "SELECT count(*) FROM jobs WHERE state = 'pending' AND key LIKE 'page:%'") == 0
 
 
 @timeout(30)

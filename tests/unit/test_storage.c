@@ -197,9 +197,17 @@ static void test_notes_people_changes(void **state)
   assert_int_equal(notes_pending(db, "platform", &notes, &n), 0);
   assert_int_equal(n, 0);
   notes_free(notes, n);
+  /* The note for every rota is still due in web's next handoff. */
   assert_int_equal(notes_pending(db, "web", &notes, &n), 0);
-  assert_int_equal(n, 1);
+  assert_int_equal(n, 2);
+  assert_string_equal(notes[0].text, "all rotas");
+  assert_string_equal(notes[1].text, "not mine");
   notes_free(notes, n);
+  assert_int_equal(notes_mark_handed(db, "web", 200), 0);
+  assert_int_equal(notes_pending(db, "web", &notes, &n), 0);
+  assert_int_equal(n, 0);
+  notes_free(notes, n);
+  assert_int_equal(notes_mark_handed(db, NULL, 200), KX_EINVAL);
 
   assert_null(people_slack(db, "carol"));
   assert_int_equal(people_set_slack(db, "carol", "U0CAROL", 1), 0);
