@@ -207,9 +207,11 @@ int teams_store_set_personal(struct db *db,
       "  personal_conversation = excluded.personal_conversation,"
       "  tenant_id = COALESCE(excluded.tenant_id, tenant_id),"
       "  updated_at = excluded.updated_at";
-  if (!user_id || !conversation_id) return KX_EINVAL;
+  if (!user_id || !conversation_id)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, user_id);
   db_bind_text(st, 2, tenant_id);
   db_bind_text(st, 3, conversation_id);
@@ -237,26 +239,33 @@ char *teams_store_any_team(struct db *db, const char *tenant_id)
       "SELECT team_id FROM teams_conversations WHERE installed = 1 AND team_id IS NOT NULL"
       " AND (?1 IS NULL OR tenant_id = ?1) ORDER BY updated_at DESC LIMIT 1";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return NULL;
+  if (!st)
+    return NULL;
   db_bind_text(st, 1, tenant_id);
   char *v = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW) v = db_col_text(st, 0);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    v = db_col_text(st, 0);
   sqlite3_reset(st);
   return v;
 }
 
-int teams_store_thread_claim(struct db *db, int64_t incident_id, const char *channel, int64_t now_ms)
+int teams_store_thread_claim(struct db *db,
+                             int64_t incident_id,
+                             const char *channel,
+                             int64_t now_ms)
 {
   static const char sql[] =
       "INSERT OR IGNORE INTO teams_threads (incident_id, state, channel, updated_at)"
       " VALUES (?, 'requested', ?, ?)";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_text(st, 2, channel);
   db_bind_int64(st, 3, now_ms);
   int rc = db_step_done(db, st, "teams_store_thread_claim");
-  if (rc == 0 && db_changes(db) == 0) return KX_EEXISTS;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_EEXISTS;
   return rc;
 }
 
@@ -266,7 +275,8 @@ int teams_store_thread_done(struct db *db, int64_t incident_id, const char *erro
       "UPDATE teams_threads SET state = CASE WHEN ?2 IS NULL THEN 'started' ELSE 'failed' END,"
       " error = ?2, updated_at = ?3 WHERE incident_id = ?1";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_text(st, 2, error);
   db_bind_int64(st, 3, now_ms);

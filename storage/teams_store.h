@@ -72,7 +72,10 @@ char *teams_store_any_team(struct db *db, const char *tenant_id);
 
 /* An incident's Teams thread: claimed once (KX_EEXISTS when it already was, so a thread is
  * never started twice), then marked started or failed (error given). */
-int teams_store_thread_claim(struct db *db, int64_t incident_id, const char *channel, int64_t now_ms);
+int teams_store_thread_claim(struct db *db,
+                             int64_t incident_id,
+                             const char *channel,
+                             int64_t now_ms);
 int teams_store_thread_done(struct db *db, int64_t incident_id, const char *error, int64_t now_ms);
 
 #endif
