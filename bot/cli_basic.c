@@ -173,14 +173,26 @@ int cli_restore(int argc, char **argv)
 
 int cli_version(int argc, char **argv)
 {
-  (void)argc;
-  (void)argv;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      for (const struct cli_cmd *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, "version") == 0) cli_usage(stdout, c);
+      return 0;
+    }
+  }
   printf("klaxon %s\n", KLAXON_VERSION);
   return 0;
 }
 
 int cli_demo(int argc, char **argv)
 {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      for (const struct cli_cmd *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, "demo") == 0) cli_usage(stdout, c);
+      return 0;
+    }
+  }
   /* The demonstration drives this binary against the Slack simulator in tests/ (Python,
    * Debian's python3-aiohttp): it needs the source tree klaxon was built from. */
   const char *srcdir = getenv("KLAXON_SRCDIR");

@@ -153,11 +153,12 @@ int stats_markup(struct cmd_ctx *ctx, const struct stats_report *r, struct buf *
                   ? ", met :white_check_mark:"
                   : ", missed :warning:");
   md_raw(b, "\n");
-  if (r->actions_total >= 0)
-    md_printf(
-        b, "• *Action items*: %lld of %lld done (%.0f%%)\n", (long long)r->actions_done,
-        (long long)r->actions_total,
-        r->actions_total ? 100.0 * (double)r->actions_done / (double)r->actions_total : 100.0);
+  if (r->actions_total > 0)
+    md_printf(b, "• *Action items*: %lld of %lld done (%.0f%%)\n", (long long)r->actions_done,
+              (long long)r->actions_total,
+              100.0 * (double)r->actions_done / (double)r->actions_total);
+  else if (r->actions_total == 0)
+    md_raw(b, "• *Action items*: none yet\n");
   const struct {
     const char *title;
     const struct page_count *rows;
