@@ -527,13 +527,15 @@ static int start(struct app *a)
   rc = slack_setup(a);
   if (rc) return APP_EXIT_CONFIG;
   rc = http_setup(a);
-  if (rc) return APP_EXIT_RUNTIME;
+  if (rc) return rc == KX_ECONFIG ? APP_EXIT_CONFIG : APP_EXIT_RUNTIME;
   a->sender = sender_new(&a->loop, &a->ctx, a->slack, a->http);
   a->scheduler = scheduler_new(&a->loop, &a->ctx, on_sender_wake, a);
   if (!a->sender || !a->scheduler) return APP_EXIT_RUNTIME;
   sender_on_hook(a->sender, on_hook_ran, a);
-  for (const struct app_route_module *m = app_route_modules; m->name; m++)
-    if (m->start && m->start(a) != 0) return APP_EXIT_RUNTIME;
+  for (const struct app_route_module *m = app_route_modules; m->name; m++) {
+    rc = m->start ? m->start(a) : 0;
+    if (rc) return rc == KX_ECONFIG ? APP_EXIT_CONFIG : APP_EXIT_RUNTIME;
+  }
   a->ctx.now_ms = clock_now_ms();
   if (cmd_startup(&a->ctx) != 0) return APP_EXIT_STORAGE;
   if (a->slack_enabled) {
@@ -610,6 +612,8 @@ int app_run(struct config *config)
   /* Second lws destroy, after the loop has closed its handles: frees the context. */
   if (a->lws) lws_context_destroy(a->lws);
   if (a->httpd) httpd_free(a->httpd);
+  for (const struct app_route_module *m = app_route_modules; m->name; m++)
+    if (m->close) m->close(a);
   slack_api_free(a->slack);
   int closed = uv_loop_close(&a->loop);
   if (closed != 0) {

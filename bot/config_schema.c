@@ -405,11 +405,13 @@ static void load_person(struct cfg_loader *L, yaml_node_t *n, size_t pos, struct
     cfg_names_add(L, &L->slack_ids, p->slack, cfg_line(cfg_get(&o, "slack")), pos);
   if (cfg_checked(L, cfg_get(&o, "email"), CFG_P("%s.email", path), &CFG_EMAIL, &p->email))
     cfg_names_add(L, &L->emails, p->email, cfg_line(cfg_get(&o, "email")), pos);
-  cfg_str(L, cfg_get(&o, "teams"), CFG_P("%s.teams", path), &p->teams);
+  /* Teams (issue 6): the Entra object id, which activities carry as from.aadObjectId. */
+  cfg_checked(L, cfg_get(&o, "teams"), CFG_P("%s.teams", path), &CFG_GUID, &p->teams);
   cfg_str(L, cfg_get(&o, "phone"), CFG_P("%s.phone", path), &p->phone);
-  if (!cfg_get(&o, "slack") && !cfg_get(&o, "email"))
+  if (!cfg_get(&o, "slack") && !cfg_get(&o, "email") && !cfg_get(&o, "teams"))
     cfg_problem(L, cfg_line(n),
-                "%s: give slack (a user id) or email (looked up in Slack at run time), or both",
+                "%s: give slack (a user id) or email (looked up in Slack at run time), or both; "
+                "or teams (the Entra object id) for someone who is only in Teams",
                 p->id ? CFG_P("person \"%s\"", cfg_show(p->id).s) : path);
   if (!p->name && p->id)
     p->name = cfg_dup(L, p->id);
@@ -444,6 +446,19 @@ static void load_people(struct cfg_loader *L, yaml_node_t *n)
 static const char *const POLICY_KEYS[] = {"name", "repeat", "steps", NULL};
 static const char *const STEP_KEYS[] = {"after", "notify", NULL};
 
+
+/* Where a page copy or an alert post may go: a Slack channel, or a Teams channel (issue 6). */
+static bool is_any_channel(const char *s)
+{
+  return CFG_CHANNEL.ok(s) || CFG_TEAMS_CHANNEL.ok(s);
+}
+
+static const struct cfg_check ANY_CHANNEL = {
+    is_any_channel,
+    "a Slack channel id (C, G or D and capitals or digits, like C0INCIDENT; the id, not the "
+    "#name) or a Teams channel id (like 19:abc…@thread.tacv2)",
+    false};
+
 static void load_notify(
     struct cfg_loader *L, yaml_node_t *n, const char *path, const char *who, struct policy_step *st)
 {
@@ -463,9 +478,9 @@ static void load_notify(
   }
   if (strncmp(s, "channel:", 8) == 0) {
     st->kind = NOTIFY_CHANNEL;
-    if (!CFG_CHANNEL.ok(s + 8))
+    if (!ANY_CHANNEL.ok(s + 8))
       cfg_problem(L, cfg_line(n), "%s: \"%s\" is not %s", path, cfg_show(s + 8).s,
-                  CFG_CHANNEL.what);
+                  ANY_CHANNEL.what);
     else
       st->target = cfg_dup(L, s + 8);
     return;
@@ -752,7 +767,7 @@ static void load_route(struct cfg_loader *L,
             "escalation_policies", &r->policy);
   route_ref(L, cfg_get(&o, "severity"), path, "severity", &L->severities, L->severities_broken,
             "severities", &r->severity);
-  cfg_checked(L, cfg_get(&o, "channel"), CFG_P("%s.channel", path), &CFG_CHANNEL, &r->channel);
+  cfg_checked(L, cfg_get(&o, "channel"), CFG_P("%s.channel", path), &ANY_CHANNEL, &r->channel);
   cfg_bool(L, cfg_get(&o, "record"), CFG_P("%s.record", path), &r->record);
   bool rota = cfg_get(&o, "rota"), channel = cfg_get(&o, "channel");
   int kinds = rota + channel + r->record;

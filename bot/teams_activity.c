@@ -324,6 +324,8 @@ static void mentions_apply(struct pctx *c, const cJSON *entities, struct teams_a
       struct teams_mention *m = &a->mentions[a->n_mentions++];
       m->id = copy_field(c, who, "id");
       m->name = copy_field(c, who, "name");
+      m->aad_object_id = copy_field(c, who, "aadObjectId");
+      m->text = copy_field(c, e, "text");
     }
   }
 }
@@ -484,6 +486,8 @@ void teams_activity_free(struct teams_activity *a)
   for (size_t i = 0; i < a->n_mentions; i++) {
     free(a->mentions[i].id);
     free(a->mentions[i].name);
+    free(a->mentions[i].aad_object_id);
+    free(a->mentions[i].text);
   }
   free(a->action_type);
   free(a->action_verb);

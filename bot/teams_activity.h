@@ -80,8 +80,10 @@ struct teams_channel_data {
 };
 
 struct teams_mention {
-  char *id;
-  char *name;
+  char *id;            /* mentioned.id: "29:…" for a user */
+  char *name;          /* mentioned.name */
+  char *aad_object_id; /* mentioned.aadObjectId, when Teams gives it */
+  char *text;          /* the entity's text as it appears in `text`: "<at>Name</at>" */
 };
 
 struct teams_activity {

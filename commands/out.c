@@ -40,7 +40,7 @@ int out_slack_call(struct cmd_ctx *ctx,
 bool out_is_teams(const char *d)
 {
   return d && (strncmp(d, "19:", 3) == 0 || strncmp(d, "a:", 2) == 0 || strncmp(d, "29:", 3) == 0 ||
-               strncmp(d, "8:", 2) == 0);
+               strncmp(d, "8:", 2) == 0 || strncmp(d, "aad:", 4) == 0);
 }
 
 static int teams_row(struct cmd_ctx *ctx,
@@ -95,6 +95,12 @@ static int teams_post(struct cmd_ctx *ctx,
     cJSON_Delete(act);
     return KX_ENOMEM;
   }
+  if (strncmp(dest, "29:", 3) == 0 || strncmp(dest, "aad:", 4) == 0) {
+    /* A person: the bot's 1:1 chat with them (created by the sender when needed). */
+    cJSON_AddStringToObject(body, "user", dest);
+    cJSON_AddItemToObject(body, "activity", act);
+    return teams_row(ctx, "teams.dm", dest, body, priority, hook, ref, id_out);
+  }
   bool thread = strstr(dest, ";messageid=") != NULL || strncmp(dest, "a:", 2) == 0;
   cJSON_AddStringToObject(body, thread ? "conversation" : "channel", dest);
   cJSON_AddItemToObject(body, "activity", act);
@@ -146,6 +152,17 @@ int out_update(struct cmd_ctx *ctx,
                const struct msg *m,
                int priority)
 {
+  return out_update_hook(ctx, channel, ts, m, priority, NULL, NULL);
+}
+
+int out_update_hook(struct cmd_ctx *ctx,
+                    const char *channel,
+                    const char *ts,
+                    const struct msg *m,
+                    int priority,
+                    const char *hook,
+                    const char *ref)
+{
   if (!channel || !ts) return KX_EINVAL;
   if (out_is_teams(channel)) {
     cJSON *body = cJSON_CreateObject();
@@ -160,11 +177,11 @@ int out_update(struct cmd_ctx *ctx,
     cJSON_AddItemToObject(body, "activity", act);
     char queue[512];
     snprintf(queue, sizeof(queue), "%.*s", (int)strcspn(channel, ";"), channel);
-    return teams_row(ctx, "teams.update", queue, body, priority, NULL, NULL, NULL);
+    return teams_row(ctx, "teams.update", queue, body, priority, hook, ref, NULL);
   }
   cJSON *body = message_body(ctx, channel, m);
   if (body) cJSON_AddStringToObject(body, "ts", ts);
-  return out_slack_call(ctx, "chat.update", channel, body, priority, NULL, NULL, NULL);
+  return out_slack_call(ctx, "chat.update", channel, body, priority, hook, ref, NULL);
 }
 
 int out_ephemeral(struct cmd_ctx *ctx, const char *channel, const char *user, const struct msg *m)

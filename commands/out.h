@@ -11,8 +11,11 @@
  *   teams.reply  {"conversation": "19:…;messageid=…", "activity": {…}} into a thread
  *   teams.update {"conversation": …, "activity_id": …, "activity": {…}} a card in place
  *   teams.webhook {"activity": {…}}   a one-way post to the Workflows webhook
- * The Teams sender (bot/teams.c) delivers them and puts the connector's answer ({"id": …,
- * "activityId": …}) in the hook's result, like Slack's {"channel", "ts"}.
+ *   teams.dm     {"user": "29:…" | "aad:<object id>", "activity": {…}} the bot's 1:1 chat with a
+ *                person (a destination "29:…" or "aad:…", see cmd_person_teams in people.h)
+ * The Teams sender (bot/teams_connector.c) delivers them and puts the connector's answer
+ * ({"id": …, "activityId": …}) in the hook's result, plus "channel" and "ts" naming the message
+ * as Slack's {"channel", "ts"} do, so out_update(channel, ts) updates it on either platform.
  */
 #ifndef KX_OUT_H
 #define KX_OUT_H
@@ -52,6 +55,14 @@ int out_update(struct cmd_ctx *ctx,
                const char *ts,
                const struct msg *m,
                int priority);
+/* The same, with a hook told when the update has landed (or was refused). */
+int out_update_hook(struct cmd_ctx *ctx,
+                    const char *channel,
+                    const char *ts,
+                    const struct msg *m,
+                    int priority,
+                    const char *hook,
+                    const char *ref);
 /* chat.postEphemeral: only `user` sees it. */
 int out_ephemeral(struct cmd_ctx *ctx, const char *channel, const char *user, const struct msg *m);
 /* A DM to a person (by their Slack id); KX_ENOTFOUND when the person has no Slack id yet. */

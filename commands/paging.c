@@ -248,6 +248,13 @@ static int post_copy(struct cmd_ctx *ctx,
     return rc;
   char ref[32];
   ref_of(ref, sizeof(ref), copy);
+  if (out_is_teams(dest)) {
+    /* Teams (issue 6): the same message as an Adaptive Card, in a channel or a 1:1 chat. */
+    struct msg *m = render(ctx, p);
+    rc = m ? out_post(ctx, dest, m, OUTBOX_URGENT, PAGING_HOOK_POSTED, ref, NULL) : KX_ENOMEM;
+    msg_free(m);
+    return rc;
+  }
   cJSON *body = slack_body(ctx, p, dest);
   return out_slack_call(ctx, "chat.postMessage", dest, body, OUTBOX_URGENT, PAGING_HOOK_POSTED, ref,
                         NULL);
@@ -329,9 +336,14 @@ static int notify_person(struct cmd_ctx *ctx,
 {
   bool ah = after_hours(ctx, p);
   char *uid = cmd_person_slack(ctx, who);
+  /* Teams (issue 6): a person with people[].teams and no Slack id gets the page in the bot's
+   * 1:1 chat with them. */
+  char *tid = !uid && ctx->config->teams.app_id ? cmd_person_teams(ctx, who) : NULL;
   int rc;
   if (uid) {
     rc = post_copy(ctx, p, "dm", who->id, uid, step, ah);
+  } else if (tid) {
+    rc = post_copy(ctx, p, "dm", who->id, tid, step, ah);
   } else if (who->email) {
     LOG_WARN("paging", "no_slack_id_email_instead", "page=%lld person=%s", (long long)p->id,
              who->id);
@@ -341,6 +353,7 @@ static int notify_person(struct cmd_ctx *ctx,
     rc = 0;
   }
   free(uid);
+  free(tid);
   if (rc == 0)
     LOG_INFO("paging", "notified", "page=%lld person=%s step=%lld", (long long)p->id, who->id,
              (long long)step);
@@ -562,12 +575,20 @@ static int update_copy(struct cmd_ctx *ctx, const struct page_row *p, const stru
     return 0;
   if (c->version >= p->version)
     return 0;
+  char ref[32];
+  ref_of(ref, sizeof(ref), c->id);
+  if (out_is_teams(c->channel)) {
+    /* Teams (issue 6): the card is replaced in place (PUT …/activities/{id}). */
+    struct msg *m = render(ctx, p);
+    int rc = m ? out_update_hook(ctx, c->channel, c->ts, m, OUTBOX_URGENT, PAGING_HOOK_UPDATED, ref)
+               : KX_ENOMEM;
+    msg_free(m);
+    return rc ? rc : page_copies_updating(ctx->db, c->id, true, p->version);
+  }
   cJSON *body = slack_body(ctx, p, c->channel);
   if (!body)
     return KX_ENOMEM;
   cJSON_AddStringToObject(body, "ts", c->ts);
-  char ref[32];
-  ref_of(ref, sizeof(ref), c->id);
   int rc = out_slack_call(ctx, "chat.update", c->channel, body, OUTBOX_URGENT, PAGING_HOOK_UPDATED,
                           ref, NULL);
   if (rc == 0)

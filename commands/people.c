@@ -6,6 +6,7 @@
 
 #include "../lib/kx.h"
 #include "../storage/people.h"
+#include "../storage/teams_store.h"
 
 const char *cmd_person_name(const struct person *p)
 {
@@ -63,6 +64,14 @@ char *cmd_person_slack(struct cmd_ctx *ctx, const struct person *p)
   if (!p) return NULL;
   if (p->slack) return strdup(p->slack);
   return ctx->db ? people_slack(ctx->db, p->id) : NULL;
+}
+
+char *cmd_person_teams(struct cmd_ctx *ctx, const struct person *p)
+{
+  if (!p || !p->teams) return NULL;
+  char *uid = ctx->db ? teams_store_user_by_aad(ctx->db, p->teams) : NULL;
+  if (uid) return uid;
+  return kx_asprintf("aad:%s", p->teams);
 }
 
 static const char *keep(struct cmd_people *pp, char *s)

@@ -22,6 +22,10 @@ int cmd_mention_id(const char *arg, char *out, size_t size);
 /* The Slack user id of a person (config, else learnt from email), or NULL. Caller frees. */
 char *cmd_person_slack(struct cmd_ctx *ctx, const struct person *p);
 const char *cmd_person_name(const struct person *p); /* display name, never NULL */
+/* Where a person is reached in Teams (an out_post destination for the bot's 1:1 chat): their
+ * "29:…" user id when the bot has seen it, else "aad:<people[].teams>" (the sender finds the
+ * user in a team's roster); NULL without people[].teams. Caller frees. */
+char *cmd_person_teams(struct cmd_ctx *ctx, const struct person *p);
 
 /* A resolver for render_slack: strings it returns live until cmd_people_close. */
 #define CMD_PEOPLE_CACHE 64

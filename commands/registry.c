@@ -11,6 +11,7 @@
 #include "handoff.h"
 #include "oncall_cmd.h"
 #include "incident_internal.h"
+#include "incident_teams.h"
 #include "paging.h"
 #include "stats.h"
 
@@ -121,6 +122,8 @@ const struct cmd_hook_def cmd_hooks[] = {
     /* paging (issue 5) */
     {PAGING_HOOK_POSTED, paging_hook_posted},
     {PAGING_HOOK_UPDATED, paging_hook_updated},
+    /* Teams (issue 6) */
+    {INCIDENT_TEAMS_HOOK_THREAD, incident_teams_hook_thread},
     /* rotas and the handoff (issue 4) */
     {HANDOFF_HOOK_POSTED, handoff_hook_posted},
     {ONCALL_HOOK_LOOKUP, oncall_hook_lookup},
@@ -129,6 +132,8 @@ const struct cmd_hook_def cmd_hooks[] = {
 };
 
 const struct cmd_startup_def cmd_startups[] = {
+    /* Teams (issue 6): an incident declared from Teams whose thread was not started yet */
+    {"incident.teams_threads", incident_teams_threads},
     /* rotas and the handoff (issue 4): people by email, user groups, the next handoffs */
     {"oncall", oncall_startup},
     {"handoff", handoff_startup},

@@ -22,6 +22,8 @@ extern const char channel_names_schema_v1[];
 /* alerts, paging and escalation (issue 5) */
 extern const char alerts_schema_v1[];
 extern const char pages_schema_v1[];
+/* Teams (issue 6) */
+extern const char teams_store_schema_v1[];
 /* rotas, /oncall and the handoff (issue 4) */
 extern const char handoffs_schema_v1[];
 
@@ -41,6 +43,8 @@ static const char *const migration_1[] = {
     /* alerts, paging and escalation (issue 5) */
     alerts_schema_v1,
     pages_schema_v1,
+    /* Teams (issue 6) */
+    teams_store_schema_v1,
     /* rotas, /oncall and the handoff (issue 4) */
     handoffs_schema_v1,
     NULL,

@@ -9,6 +9,12 @@ FILE` against the simulator, and gives tests short helpers to drive and observe 
 
 h.sim is the SlackSim (tests/sim/slack_sim.py): its records (calls, frames, acks,
 protocol_errors, ratelimited, conns, handshakes, response_posts) are what tests assert on.
+
+Teams: `await h.start_teams()` before `h.start()` also runs the Teams stand-in
+(tests/sim/teams_sim.py) as h.teams, adds a `teams:` block pointing the bot at it (bot, Outgoing
+Webhook and, with workflow=True, a Workflows webhook), maps the config's people to its users,
+and keeps its clock on the bot's simulated clock so the tokens it signs are valid in the bot's
+frame. `await h.teams_command("oncall help")` posts "@klaxon oncall help" in a channel.
 At the end of every test the harness stops the bot with SIGTERM and fails the test when it
 does not exit 0, when the log carries a sanitizer report, or when the simulator recorded a
 protocol error the test did not declare expected (h.expect_protocol_errors = True).
@@ -30,6 +36,8 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "sim"))
 
 import aiohttp  # noqa: E402
+import base64  # noqa: E402
+import datetime  # noqa: E402
 
 import slack_model  # noqa: E402
 from slack_sim import SimTimeout, SlackSim  # noqa: E402
@@ -213,6 +221,11 @@ class Harness:
         self.expect_exit = False  # the test ends the bot itself (or expects it to exit)
         self._log = None
         self._http = None
+        self.teams = None  # the Teams stand-in, after start_teams()
+        self.teams_channels = {}
+        self.teams_webhook_secret = None
+        self.expect_teams_errors = False  # the test provokes connector 4xx on purpose
+        self._clock_anchor = None  # time.monotonic() when the bot's clock started
 
     # ------------------------------------------------------------------ setup and teardown
 
@@ -234,9 +247,18 @@ class Harness:
             if self.sim is not None and self.sim.protocol_errors and not self.expect_protocol_errors:
                 problems.append("the simulator recorded protocol errors: %s" % json.dumps(
                     [{k: e[k] for k in ("kind", "detail")} for e in self.sim.protocol_errors[:5]]))
+            if self.teams is not None and not self.expect_teams_errors:
+                bad = [c for c in self.teams.calls if c["status"] in (400, 401, 404, 405, 415)]
+                bad += [w for w in self.teams.workflow_posts if w["status"] in (400, 401, 405, 415)]
+                if bad:
+                    problems.append("the Teams stand-in refused requests: %s" % json.dumps(
+                        [{k: c.get(k) for k in ("method", "raw_path", "path", "status", "response")}
+                         for c in bad[:5]], default=str))
         finally:
             if self._http is not None:
                 await self._http.close()
+            if self.teams is not None:
+                await self.teams.stop()
             if self.sim is not None:
                 await self.sim.stop()
             if self._log is not None:
@@ -293,6 +315,7 @@ class Harness:
         self._log.write(b"=== harness: start %d of %s ===\n" % (self.starts, self.bin.encode()))
         self._log.flush()
         self.conn_mark = self.sim._conn_seq
+        self._clock_anchor = time.monotonic()
         self.proc = await asyncio.create_subprocess_exec(
             self.bin, "run", "--config", self.config_path, *(args or []),
             stdin=asyncio.subprocess.DEVNULL, stdout=self._log, stderr=self._log, env=self.bot_env(),
@@ -365,7 +388,7 @@ class Harness:
     # ------------------------------------------------------------------ the bot's log
 
     def log_text(self):
-        if self._log is not None:
+        if self._log is not None and not self._log.closed:
             self._log.flush()
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as f:
@@ -411,6 +434,113 @@ class Harness:
     async def metrics(self):
         status, ctype, text = await self.http_get("/metrics")
         return status, text
+
+    # ------------------------------------------------------------------ the bot's clock
+
+    def bot_clock(self):
+        """The bot's simulated clock in epoch seconds (KLAXON_NOW, running KLAXON_TIME_SCALE
+        times faster since the bot started)."""
+        base = datetime.datetime.fromisoformat(self.now.replace("Z", "+00:00")).timestamp()
+        if self._clock_anchor is None:
+            return base
+        return base + (time.monotonic() - self._clock_anchor) * float(self.time_scale)
+
+    # ------------------------------------------------------------------ Teams side helpers
+
+    async def start_teams(self, webhook=True, workflow=False, bot=True, **sim_kwargs):
+        """Start the Teams stand-in and add the teams: block (call before start())."""
+        from teams_sim import TeamsSim
+        self.teams = TeamsSim(clock=self.bot_clock, **sim_kwargs)
+        await self.teams.start()
+        for pid, _ in PEOPLE:
+            if pid not in self.teams.users:
+                self.teams.add_user(pid, "%s Example" % pid.title())
+        for p in self.config["people"]:
+            p["teams"] = self.teams.users[p["id"]]["aadObjectId"]
+        self.teams_channels = {
+            "incidents": self.teams.add_channel("Incidents"),
+            "announce": self.teams.add_channel("Announcements"),
+            "oncall": self.teams.add_channel("On-call"),
+        }
+        t = {}
+        if bot:
+            t.update({
+                "app_id": self.teams.app_id,
+                "tenant_id": self.teams.tenant_id,
+                "app_password_env": "KLAXON_TEAMS_APP_PASSWORD",
+                "openid_metadata_url": self.teams.openid_url,
+                "token_url": self.teams.token_url,
+                "service_url": self.teams.service_url,
+                "incident_channel": self.teams_channels["incidents"],
+                "announce_channel": self.teams_channels["announce"],
+                "handoff_channel": self.teams_channels["oncall"],
+            })
+            self.env["KLAXON_TEAMS_APP_PASSWORD"] = self.teams.app_secret
+        if webhook:
+            self.teams_webhook_secret = base64.b64encode(os.urandom(32)).decode()
+            t["outgoing_webhook_secret_env"] = "KLAXON_TEAMS_WEBHOOK_SECRET"
+            self.env["KLAXON_TEAMS_WEBHOOK_SECRET"] = self.teams_webhook_secret
+        if workflow:
+            t["workflow_webhook_url_env"] = "KLAXON_TEAMS_WORKFLOW_URL"
+            self.env["KLAXON_TEAMS_WORKFLOW_URL"] = self.teams.workflow_url
+        self.config["teams"] = t
+        return self.teams
+
+    @property
+    def teams_url(self):
+        return "http://127.0.0.1:%d/teams/messages" % self.http_port
+
+    @property
+    def teams_webhook_url(self):
+        return "http://127.0.0.1:%d/teams/webhook" % self.http_port
+
+    async def teams_send(self, activity, **knobs):
+        """POST a signed activity to the bot; returns (status, body text)."""
+        return await self.teams.send(self.teams_url, activity, **knobs)
+
+    async def teams_command(self, text, user="alice", channel=None, expect=200, **kw):
+        """"@klaxon <text>" in a Teams channel (default: the team's General channel). Returns
+        the activity sent; asserts the HTTP status."""
+        act = self.teams.channel_mention(text, user=user, channel_id=channel, **kw)
+        status, body = await self.teams_send(act)
+        assert status == expect, "POST /teams/messages answered %s %s (want %s)" % (status, body, expect)
+        return act
+
+    async def teams_wait(self, pred, timeout=10.0, what="a connector call"):
+        """Wait for a recorded connector call matching pred(call); return it."""
+        def pick():
+            for c in self.teams.calls:
+                if pred(c):
+                    return c
+            return None
+        return await self.teams.wait_until(pick, timeout, what)
+
+    async def teams_reply_to(self, activity, timeout=10.0, status=201):
+        """The bot's reply (POST …/activities/{id}) into the activity's conversation."""
+        conv = activity["conversation"]["id"]
+        return await self.teams_wait(
+            lambda c: c["kind"] == "reply" and c["conversation_id"] == conv and c["status"] == status
+            and c["activity_id"] == activity["id"], timeout, "a reply to %s in %s" % (activity["id"], conv))
+
+    @staticmethod
+    def teams_text(activity):
+        """All text of an activity the bot sent: text plus every TextBlock and fact of its cards."""
+        parts = [activity.get("text") or ""]
+
+        def walk(n):
+            if isinstance(n, dict):
+                if n.get("type") == "TextBlock":
+                    parts.append(n.get("text") or "")
+                if n.get("type") == "FactSet":
+                    for f in n.get("facts") or []:
+                        parts.append("%s: %s" % (f.get("title"), f.get("value")))
+                for v in n.values():
+                    walk(v)
+            elif isinstance(n, list):
+                for v in n:
+                    walk(v)
+        walk(activity.get("attachments") or [])
+        return "\n".join(p for p in parts if p)
 
     # ------------------------------------------------------------------ Slack side helpers
 

@@ -10,6 +10,9 @@
  *   4  an Outgoing Webhook request: header value, '\n', body (teams_hmac_verify)
  *   5  a JWKS document (teams_jwks_load)
  *   6  a message text to clean (teams_text_clean / teams_text_remove)
+ *   7  an activity body taken all the way to a neutral request (teams_request_build, with and
+ *      without teams_webhook_addressed), and the reply shapes built from its text
+ *   8  a connector answer: status byte, then the body (teams_classify, teams_token_parse)
  * Build and run: tests/fuzz/run.sh (FUZZ_SECONDS, default 30).
  */
 #include <cjson/cJSON.h>
@@ -23,6 +26,9 @@
 
 #include "../../bot/teams_activity.h"
 #include "../../bot/teams_auth.h"
+#include "../../bot/teams_connector.h"
+#include "../../bot/teams_request.h"
+#include "../../lib/kx.h"
 
 #define NOW_MS 1795532400000LL
 #define SERVICE_URL "https://smba.trafficmanager.net/amer/"
@@ -139,6 +145,12 @@ static void verify_signed(const unsigned char *header,
   free(tok);
 }
 
+static char *fake_aad(void *arg, const char *user_id)
+{
+  (void)arg;
+  return strncmp(user_id, "29:a", 4) == 0 ? strdup("00000000-0000-0000-0000-0000000000aa") : NULL;
+}
+
 static char *cstr(const uint8_t *data, size_t size)
 {
   char *s = malloc(size + 1);
@@ -158,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
       "\"iss\":\"https://api.botframework.com\",\"aud\":\"" APP_ID "\"}";
   if (size < 1)
     return 0;
-  uint8_t mode = data[0] % 7;
+  uint8_t mode = data[0] % 9;
   data++;
   size--;
   switch (mode) {
@@ -211,6 +223,52 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
       (void)teams_text_remove(s, "<at>Bot</at>");
       free(s);
+      break;
+    }
+    case 7: {
+      struct teams_activity *a = NULL;
+      if (teams_activity_parse((const char *)data, size, &a) != 0)
+        break;
+      for (int pass = 0; pass < 2; pass++) {
+        struct cmd_request req;
+        struct teams_req_strings strs;
+        enum teams_route r = teams_request_build(a, NOW_MS, fake_aad, NULL, &req, &strs);
+        if (r == TEAMS_ROUTE_DISPATCH) {
+          /* A dispatched request always has its identity, its dedup key and its kind's fields. */
+          if (!req.user || !req.dedup_key || !req.channel)
+            abort();
+          if (req.kind == CMD_KIND_COMMAND && (!req.command || !req.text))
+            abort();
+          if (req.kind == CMD_KIND_ACTION && (!req.action_id || !req.action_value || !req.message_ts))
+            abort();
+          /* Escaped: no raw '<' survives except in our own <@…> mentions. */
+          for (const char *p = req.text ? req.text : ""; (p = strchr(p, '<')); p++)
+            if (p[1] != '@')
+              abort();
+          cJSON *row = teams_reply_row(req.channel, req.reply_to_id,
+                                       teams_reply_activity(req.text, NULL, req.reply_to_id));
+          cJSON_Delete(row);
+        }
+        teams_req_strings_free(&strs);
+        teams_webhook_addressed(a);
+      }
+      teams_activity_free(a);
+      break;
+    }
+    case 8: {
+      if (size < 1)
+        break;
+      char *body = cstr(data + 1, size - 1);
+      char err[80];
+      int rc = teams_classify(100 + data[0] * 2, body, err, sizeof(err));
+      if (rc != 0 && rc != KX_ERATELIMITED && rc != KX_ERETRY && rc != KX_EPLATFORM)
+        abort();
+      char *tok = NULL;
+      int64_t life = 0;
+      if (teams_token_parse(body, &tok, &life) == 0 && (!tok || life <= 0))
+        abort();
+      free(tok);
+      free(body);
       break;
     }
     default:

@@ -662,11 +662,102 @@ async def check_standalone(sim, bot):
     assert rc == 0, rc
 
 
+async def check_roster_and_personal_chats(sim, bot):
+    """GetConversationMember by 29: id and by Entra object id; CreateConversation for a 1:1
+    chat (idempotent) with every required field checked."""
+    _, tok, _ = await get_token(sim)
+    auth = {"Authorization": "Bearer " + tok["access_token"]}
+    base = sim.service_url + "v3/conversations"
+    alice = sim.users["alice"]
+    for who in (alice["id"], alice["aadObjectId"], alice["aadObjectId"].upper()):
+        st, body, _ = await http("GET", f"{base}/{q(sim.team_id)}/members/{q(who)}", headers=auth)
+        assert st == 200 and body["id"] == alice["id"] and body["aadObjectId"] == alice["aadObjectId"], body
+    st, body, _ = await http("GET", f"{base}/{q(sim.team_id)}/members/{q('29:nobody')}", headers=auth)
+    assert st == 404 and body["error"]["code"] == "MemberNotFoundInConversation", body
+    st, body, _ = await http("GET", f"{base}/{q(sim.team_id)}/members/{q(alice['id'])}")
+    assert st == 401, body
+    st, body, _ = await http("GET", f"{base}/{sim.team_id}/members/{q(alice['id'])}", headers=auth)
+    assert st == 400, body  # the team id unencoded
+    st, body, _ = await http("POST", f"{base}/{q(sim.team_id)}/members/{q(alice['id'])}", headers=auth,
+                             json={})
+    assert st == 405, body
+    good = {"isGroup": False, "bot": {"id": sim.bot_id}, "members": [{"id": alice["id"]}],
+            "channelData": {"tenant": {"id": sim.tenant_id}}, "tenantId": sim.tenant_id}
+    st, body, _ = await http("POST", base, json=good, headers=auth)
+    assert st in (200, 201) and body["id"] == sim.personal_conversation_id("alice"), body
+    st, again, _ = await http("POST", base, json=good, headers=auth)
+    assert st == 200 and again["id"] == body["id"], again
+    st, body2, _ = await http("POST", f"{base}/{q(body['id'])}/activities", headers=auth,
+                              json={"type": "message", "text": "page"})
+    assert st == 201, body2
+    for broken in (dict(good, bot={"id": sim.app_id}), dict(good, members=[]),
+                   dict(good, members=[{"id": alice["id"]}, {"id": sim.users["bob"]["id"]}]),
+                   {k: v for k, v in good.items() if k not in ("tenantId", "channelData")},
+                   dict(good, tenantId="00000000-0000-0000-0000-000000000000",
+                        channelData={"tenant": {"id": "00000000-0000-0000-0000-000000000000"}})):
+        st, body, _ = await http("POST", base, json=broken, headers=auth)
+        assert st == 400, (broken, st, body)
+    st, body, _ = await http("POST", base, headers=auth,
+                             json=dict(good, members=[{"id": "29:not-in-the-team"}]))
+    assert st == 403, body
+
+
+async def check_workflow_webhook(sim, bot):
+    """The Workflows trigger: Adaptive Cards only, no callback actions, its sig required."""
+    card = {"type": "AdaptiveCard", "version": "1.4", "body": [{"type": "TextBlock", "text": "x"}],
+            "actions": [{"type": "Action.OpenUrl", "title": "Runbook", "url": "https://r"}]}
+    good = {"type": "message", "attachments": [{"contentType": "application/vnd.microsoft.card.adaptive",
+                                                "contentUrl": None, "content": card}]}
+    n = len(sim.workflow_posts)
+    st, body, _ = await http("POST", sim.workflow_url, json=good)
+    assert st == 202, body
+    bad_cards = [dict(card, actions=[{"type": "Action.Submit", "title": "Ack", "data": {}}]),
+                 dict(card, actions=[{"type": "Action.Execute", "title": "Ack", "verb": "ack",
+                                      "fallback": {"type": "Action.Submit"}}])]
+    for c in bad_cards:
+        st, body, _ = await http("POST", sim.workflow_url, json=dict(good, attachments=[
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": c}]))
+        assert st == 400, body
+    st, body, _ = await http("POST", sim.workflow_url, json={"type": "message", "text": "plain"})
+    assert st == 400, body
+    st, body, _ = await http("POST", sim.workflow_url.replace("sig=", "sig=x"), json=good)
+    assert st == 401, body
+    sim.inject(429, target="workflow", retry_after=2)
+    st, body, hdrs = await http("POST", sim.workflow_url, json=good)
+    assert st == 429 and hdrs.get("Retry-After") == "2", body
+    assert [w["status"] for w in sim.workflow_posts[n:]] == [202, 400, 400, 400, 401, 429]
+
+
+async def check_more_activity_shapes(sim, bot):
+    """Channel messages without the bot's mention (RSC), user mentions, edits and deletions."""
+    m = sim.channel_message("<at>Bob Example</at> is looking", mention_users=["bob"])
+    assert not [e for e in m["entities"] if e.get("type") == "mention" and
+                e["mentioned"]["id"] == sim.bot_id]
+    ment = [e for e in m["entities"] if e.get("type") == "mention"]
+    assert ment == [{"mentioned": {"id": sim.users["bob"]["id"], "name": "Bob Example"},
+                     "text": "<at>Bob Example</at>", "type": "mention"}], ment
+    try:
+        sim.channel_mention("no tag here", mention_users=["bob"])
+        raise AssertionError("a mention without its <at> tag was accepted")
+    except ValueError:
+        pass
+    up = sim.message_update(m, "edited")
+    assert up["type"] == "messageUpdate" and up["id"] == m["id"] and up["text"] == "edited"
+    assert up["conversation"] == m["conversation"] and up["channelData"]["eventType"] == "editMessage"
+    gone = sim.message_delete(m)
+    assert gone["type"] == "messageDelete" and gone["id"] == m["id"] and "text" not in gone
+    assert gone["channelData"]["eventType"] == "softDeleteMessage"
+    card = sim.card_submit({"action": "page.ack", "value": "1"}, "1:card",
+                           conversation_id=sim.personal_conversation_id("alice"))
+    assert card["conversation"]["conversationType"] == "personal" and "team" not in card["channelData"]
+
+
 CHECKS = [check_metadata_and_jwks, check_tokens_verify_with_pyjwt, check_every_knob_is_refused,
           check_c_verifier_agrees, check_token_endpoint, check_connector_auth,
           check_connector_encoding, check_replay_recordings, check_threads_replies_updates,
           check_injection, check_activity_shapes, check_send_to_bot, check_key_rotation,
-          check_outgoing_webhook, check_control_api, check_standalone]
+          check_outgoing_webhook, check_control_api, check_standalone,
+          check_roster_and_personal_chats, check_workflow_webhook, check_more_activity_shapes]
 
 
 async def main():

@@ -11,8 +11,13 @@ recordings in tests/fixtures/teams/):
         POST {serviceUrl}v3/conversations                              new channel thread, 201
         POST {serviceUrl}v3/conversations/{id}/activities             send, 201
         POST {serviceUrl}v3/conversations/{id}/activities/{activityId} reply, 201
+        GET  {serviceUrl}v3/conversations/{id}/members/{memberId}      roster entry, 200
         PUT  {serviceUrl}v3/conversations/{id}/activities/{activityId} update, 200
         DELETE {serviceUrl}v3/conversations/{id}/activities/{activityId} delete, 200
+  - a Power Automate Workflows webhook ("When a Teams webhook request is received"):
+        POST /workflows/{flow}/triggers/manual/paths/invoke   202, recorded in sim.workflow_posts
+    (a message activity with Adaptive Card attachments only, and no Action.Submit/Execute:
+    Workflows cannot call back, protocols/teams.md §3.2)
     Every connector call needs `Authorization: Bearer <a token this stand-in issued, unexpired>`
     (401 otherwise), a JSON body where one is due (400/415), ids percent-encoded in the path
     (a raw ':', ';', '@' or '=' in an id segment is refused with 400, as a strict peer), and a
@@ -75,6 +80,23 @@ def b64url(data):
 
 def int_b64url(n):
     return b64url(n.to_bytes((n.bit_length() + 7) // 8, "big"))
+
+
+def _callback_actions(node):
+    """The first Action.Submit/Action.Execute anywhere in a card (fallbacks included)."""
+    if isinstance(node, dict):
+        if node.get("type") in ("Action.Submit", "Action.Execute"):
+            return node["type"]
+        for v in node.values():
+            bad = _callback_actions(v)
+            if bad:
+                return bad
+    elif isinstance(node, list):
+        for v in node:
+            bad = _callback_actions(v)
+            if bad:
+                return bad
+    return None
 
 
 class SimTimeout(AssertionError):
@@ -155,6 +177,8 @@ class TeamsSim:
         self.calls = []  # every connector call, in order
         self.sent = []  # every activity this stand-in POSTed to a bot, with the answer
         self.injections = []
+        self.workflow_posts = []  # every Workflows webhook request, in order
+        self.workflow_id = uuid.uuid4().hex
         self._ids = itertools.count(int(self.clock() * 1000))
         self._runner = None
         self._waiters = []
@@ -167,6 +191,18 @@ class TeamsSim:
 
     def _new_kid(self):
         return f"sim-key-{next(self._kid_seq)}-{uuid.uuid4().hex[:6]}"
+
+    def add_user(self, key, name=None):
+        """Another member of the team (29: id and Entra object id, as Teams gives them)."""
+        self.users[key] = {"id": "29:1" + b64url(os.urandom(48)), "name": name or key.title(),
+                           "aadObjectId": str(uuid.uuid4())}
+        return self.users[key]
+
+    def add_channel(self, name):
+        """A channel of the team the bot is installed in (posts there are accepted)."""
+        cid = "19:" + uuid.uuid4().hex + "@thread.skype"
+        self.channels[cid] = name
+        return cid
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -191,6 +227,11 @@ class TeamsSim:
         return self.base_url + "/"
 
     @property
+    def workflow_url(self):
+        return (f"{self.base_url}/workflows/{self.workflow_id}/triggers/manual/paths/invoke"
+                f"?api-version=1&sig={self.workflow_id[:16]}")
+
+    @property
     def token_url(self):
         return f"{self.base_url}/{self.tenant_id}/oauth2/v2.0/token"
 
@@ -199,6 +240,7 @@ class TeamsSim:
         app.router.add_get("/v1/.well-known/openidconfiguration", self._openid)
         app.router.add_get("/v1/.well-known/keys", self._jwks)
         app.router.add_route("*", "/{tenant}/oauth2/v2.0/token", self._token)
+        app.router.add_route("*", "/workflows/{flow}/triggers/manual/paths/invoke", self._workflow)
         Control(self).routes(app)
         # The connector parses its own raw paths (to see the percent-encoding as sent).
         app.router.add_route("*", SERVICE_PREFIX + "{tail:.*}", self._connector)
@@ -345,8 +387,8 @@ class TeamsSim:
     def inject(self, status, times=1, target="connector", method=None, kind=None,
                retry_after=None, body=None):
         """The next `times` matching requests get `status` instead of being served.
-        target: "connector" or "token"; method/kind narrow the match (kind: create_conversation,
-        send, reply, update, delete)."""
+        target: "connector", "token" or "workflow"; method/kind narrow the match (kind:
+        create_conversation, send, reply, update, delete, member)."""
         self.injections.append({"status": status, "times": times, "target": target,
                                 "method": method, "kind": kind, "retry_after": retry_after,
                                 "body": body})
@@ -393,6 +435,53 @@ class TeamsSim:
             return web.json_response(body, status=status, headers=headers)
         return None
 
+    # ------------------------------------------------------------------ Workflows webhook
+
+    async def _workflow(self, request):
+        """A Workflows trigger URL: the `sig` query parameter is its only credential; the body
+        must be a message with Adaptive Card attachments that have no callback actions."""
+        rec = {"method": request.method, "path": request.path, "query": dict(request.query),
+               "authorization": request.headers.get("Authorization"), "body": None,
+               "status": None, "time": self.clock()}
+        resp = await self._workflow_inner(request, rec)
+        rec["status"] = resp.status
+        self.workflow_posts.append(rec)
+        self._notify()
+        return resp
+
+    async def _workflow_inner(self, request, rec):
+        if request.match_info["flow"] != self.workflow_id or \
+                request.query.get("sig") != self.workflow_id[:16]:
+            return connector_error(401, "DirectApiAuthorizationRequired", "The signature is invalid.")
+        if request.method != "POST":
+            return connector_error(405, "MethodNotAllowed", "Method not allowed.")
+        if not request.headers.get("Content-Type", "").startswith("application/json"):
+            return connector_error(415, "UnsupportedMediaType", "Content-Type must be application/json.")
+        try:
+            body = json.loads(await request.read())
+        except ValueError:
+            return connector_error(400, "InvalidRequestContent", "The body is not JSON.")
+        rec["body"] = body
+        inj = self._take_injection("workflow", request.method, None)
+        if inj is not None:
+            return inj
+        if not isinstance(body, dict) or body.get("type") != "message":
+            return connector_error(400, "InvalidRequestContent", "type must be message.")
+        atts = body.get("attachments")
+        if not isinstance(atts, list) or not atts:
+            return connector_error(400, "InvalidRequestContent", "attachments are required.")
+        for a in atts:
+            if not isinstance(a, dict) or a.get("contentType") != "application/vnd.microsoft.card.adaptive":
+                return connector_error(400, "InvalidRequestContent", "Only Adaptive Cards are supported.")
+            c = a.get("content")
+            if not isinstance(c, dict) or c.get("type") != "AdaptiveCard":
+                return connector_error(400, "InvalidRequestContent", "content must be an AdaptiveCard.")
+            bad = _callback_actions(c)
+            if bad:
+                return connector_error(400, "InvalidRequestContent",
+                                       f"{bad} cannot be delivered through a webhook.")
+        return web.Response(status=202)
+
     # ------------------------------------------------------------------ the connector
 
     def new_message_id(self):
@@ -430,6 +519,8 @@ class TeamsSim:
             return ("send", ids[0], None)
         if len(segs) == 3 and segs[1] == "activities" and segs[2]:
             return ("activity", ids[0], ids[2])
+        if len(segs) == 3 and segs[1] == "members" and segs[2]:
+            return ("member", ids[0], ids[2])
         return connector_error(404, "NotFound", f"No route for {path}")
 
     async def _connector(self, request):
@@ -458,12 +549,17 @@ class TeamsSim:
             kind = {"POST": "reply", "PUT": "update", "DELETE": "delete"}.get(request.method)
             if kind is None:
                 return connector_error(405, "MethodNotAllowed", "Method not allowed.")
+        elif kind == "member":
+            if request.method != "GET":
+                return connector_error(405, "MethodNotAllowed", "Method not allowed.")
         elif request.method != "POST":
             return connector_error(405, "MethodNotAllowed", "Method not allowed.")
         call.update(kind=kind, conversation_id=conv, activity_id=act)
         if not call["auth_ok"]:
             return web.json_response({"message": "Authorization has been denied for this request."},
                                      status=401)
+        if kind == "member":
+            return self._member(conv, act)
         body = None
         if kind != "delete":
             if not call["content_type"].startswith("application/json"):
@@ -497,6 +593,25 @@ class TeamsSim:
         self.conversations[conv].add(new_id)
         return web.json_response({"id": new_id}, status=201)
 
+    def _member(self, conv, member_id):
+        """GetConversationMember: the roster entry of one member of a team, a channel of it,
+        or a known chat (TeamsChannelAccount: id, name, aadObjectId, email, UPN …)."""
+        base = conv.split(";", 1)[0]
+        if base not in self.channels and base not in self.conversations and conv not in self.conversations:
+            return connector_error(404, "ConversationNotFound", "Conversation not found.")
+        inj = self._take_injection("connector", "GET", "member")
+        if inj is not None:
+            return inj
+        for key, u in self.users.items():
+            # Teams finds a member by the 29: id or by the Entra object id.
+            if u["id"] == member_id or u["aadObjectId"].lower() == member_id.lower():
+                return web.json_response({
+                    "id": u["id"], "name": u["name"], "aadObjectId": u["aadObjectId"],
+                    "givenName": u["name"].split(" ")[0], "surname": u["name"].split(" ")[-1],
+                    "email": f"{key}@example.com", "userPrincipalName": f"{key}@example.com",
+                    "tenantId": self.tenant_id, "userRole": "user"}, status=200)
+        return connector_error(404, "MemberNotFoundInConversation", "The member was not found.")
+
     def _check_activity(self, act):
         if not isinstance(act, dict):
             return "The activity must be a JSON object."
@@ -520,9 +635,40 @@ class TeamsSim:
                                    "and a version."
         return None
 
+    def personal_conversation_id(self, user="alice"):
+        """The bot's 1:1 conversation with a user: one per user, the same every time."""
+        return "a:1" + b64url(hashlib.sha256((self.users[user]["id"] + self.bot_id).encode())
+                              .digest() * 3)
+
+    def _create_personal(self, body):
+        """CreateConversation for a 1:1 chat (proactive message to a team member): isGroup
+        false, bot {id: our 28: id}, exactly one member {id: 29:…} who is in the team, the
+        tenant. Idempotent: the same user gets the same conversation id (200 then 201)."""
+        bot = body.get("bot")
+        members = body.get("members")
+        tenant = body.get("tenantId") or ((body.get("channelData") or {}).get("tenant") or {}).get("id")
+        if not isinstance(bot, dict) or bot.get("id") != self.bot_id:
+            return connector_error(400, "BadArgument", "bot.id must be the bot's 28: id.")
+        if not isinstance(members, list) or len(members) != 1 or not isinstance(members[0], dict):
+            return connector_error(400, "BadArgument", "A 1:1 conversation needs exactly one member.")
+        if tenant != self.tenant_id:
+            return connector_error(400, "BadArgument", "The tenant id is missing or wrong.")
+        if "activity" in body and not isinstance(body["activity"], dict):
+            return connector_error(400, "BadArgument", "activity must be an object.")
+        member = members[0].get("id")
+        for key, u in self.users.items():
+            if u["id"] == member:
+                conv = self.personal_conversation_id(key)
+                created = conv not in self.conversations
+                self.register_conversation(conv)
+                return web.json_response({"id": conv}, status=201 if created else 200)
+        return connector_error(403, "Forbidden", "The user is not a member of a team the bot is in.")
+
     def _create_conversation(self, body):
         if not isinstance(body, dict):
             return connector_error(400, "BadArgument", "The body must be a JSON object.")
+        if body.get("isGroup") is False:
+            return self._create_personal(body)
         if body.get("isGroup") is not True:
             return connector_error(400, "BadArgument", "isGroup must be true for a channel thread.")
         ch = (body.get("channelData") or {}).get("channel") or {}
@@ -567,9 +713,39 @@ class TeamsSim:
                 "channel": {"id": channel_id}, "team": {"id": self.team_id},
                 "tenant": {"id": self.tenant_id}}
 
-    def channel_mention(self, text, user="alice", channel_id=None, thread_root=None):
+    def _user_mentions(self, act, mention_users):
+        """Mention entities for other users, as Teams sends them: mentioned {id: the 29: id,
+        name}, text "<at>Name</at>" (which the caller's text must contain)."""
+        for key in mention_users or ():
+            u = self.users[key]
+            at = f"<at>{u['name']}</at>"
+            if at not in act.get("text", ""):
+                raise ValueError(f"the text does not contain {at}")
+            act["entities"].append({"mentioned": {"id": u["id"], "name": u["name"]},
+                                    "text": at, "type": "mention"})
+
+    def channel_message(self, text, user="alice", channel_id=None, thread_root=None,
+                        mention_users=()):
+        """A channel post or thread reply WITHOUT the bot's mention. Teams delivers these to a
+        bot only when the app holds the RSC permission ChannelMessage.Read.Group
+        (protocols/teams.md §1.2 and the issue); same shape as channel_mention otherwise."""
+        channel_id = channel_id or self.team_id
+        act = self._base("message", None, user)
+        root = thread_root or act["id"]
+        act["conversation"] = self._channel_conversation(channel_id, root)
+        act["text"] = text
+        act["textFormat"] = "plain"
+        act["attachments"] = [{"contentType": "text/html", "content": f"<div>{text}</div>"}]
+        act["channelData"] = self._channel_data(channel_id)
+        self._user_mentions(act, mention_users)
+        self.register_conversation(act["conversation"]["id"], act["id"], root)
+        return act
+
+    def channel_mention(self, text, user="alice", channel_id=None, thread_root=None,
+                        mention_users=()):
         """A channel post "@bot <text>", shaped like 20191020020553704-request: mention entity
-        with mentioned.id = the bot's 28: id and the install name, text/html attachment."""
+        with mentioned.id = the bot's 28: id and the install name, text/html attachment.
+        mention_users: other users mentioned in the text as <at>Name</at>."""
         channel_id = channel_id or self.team_id
         act = self._base("message", None, user)
         root = thread_root or act["id"]
@@ -584,13 +760,34 @@ class TeamsSim:
         act["entities"].insert(0, {"mentioned": {"id": self.bot_id, "name": self.mention_name},
                                    "text": at, "type": "mention"})
         act["channelData"] = self._channel_data(channel_id)
+        self._user_mentions(act, mention_users)
         self.register_conversation(act["conversation"]["id"], act["id"], root)
+        return act
+
+    def message_update(self, original, text):
+        """The original message edited (Activity spec A5900: type messageUpdate, the same id
+        and conversation, all fields of the revised message; Teams: eventType editMessage)."""
+        act = json.loads(json.dumps(original))
+        act["type"] = "messageUpdate"
+        act["timestamp"] = act["localTimestamp"] = self._timestamp()
+        act["text"] = text
+        act["entities"] = [e for e in act.get("entities", []) if e.get("type") != "mention"]
+        act.setdefault("channelData", {})["eventType"] = "editMessage"
+        return act
+
+    def message_delete(self, original):
+        """The original message deleted (A5800: type messageDelete, its id and conversation;
+        Teams: eventType softDeleteMessage)."""
+        act = {k: original[k] for k in ("id", "conversation", "from", "recipient", "serviceUrl",
+                                        "channelId") if k in original}
+        act["type"] = "messageDelete"
+        act["timestamp"] = self._timestamp()
+        act["channelData"] = dict(original.get("channelData") or {}, eventType="softDeleteMessage")
         return act
 
     def personal_message(self, text, user="alice"):
         """A 1:1 chat message (20191021205338231-request): no mention, conversation id a:…"""
-        conv_id = "a:1" + b64url(hashlib.sha256((self.users[user]["id"] + self.bot_id).encode())
-                                 .digest() * 3)
+        conv_id = self.personal_conversation_id(user)
         act = self._base("message", {"conversationType": "personal", "tenantId": self.tenant_id,
                                      "id": conv_id}, user)
         act["text"] = text
@@ -609,6 +806,11 @@ class TeamsSim:
         act["id"] = "f:" + str(next(self._ids))
         act["channelData"] = {"channel": {"id": channel_id}, "team": {"id": self.team_id},
                               "tenant": {"id": self.tenant_id}, "source": {"name": "message"}}
+        if conv_id.startswith("a:"):
+            # A card in the bot's 1:1 chat (20191021205338231-request's conversation shape).
+            act["conversation"] = {"conversationType": "personal", "tenantId": self.tenant_id,
+                                   "id": conv_id}
+            act["channelData"] = {"tenant": {"id": self.tenant_id}, "source": {"name": "message"}}
         act["replyToId"] = reply_to_id
         act["value"] = value
         self.register_conversation(conv_id, reply_to_id)
@@ -760,6 +962,7 @@ class TeamsSim:
                 "openid_url": self.openid_url, "jwks_url": self.jwks_url,
                 "login_url": self.login_url, "token_url": self.token_url,
                 "app_id": self.app_id, "tenant_id": self.tenant_id, "bot_id": self.bot_id,
+                "workflow_url": self.workflow_url,
                 "team_id": self.team_id, "kid": self.key.kid,
                 "token_requests": self.token_requests, "jwks_requests": self.jwks_requests,
                 "calls": len(self.calls)}

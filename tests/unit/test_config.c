@@ -255,6 +255,20 @@ static void test_example_loads(void **state)
 #define ROTA "rotas: [{name: r, start: 2026-11-23, primary: [alice]}]\n"
 #define BASE TZ PEOPLE SEVS ROTA /* four lines; cases add from line 5 */
 
+/* Teams (issue 6): a person only in Teams; people[].teams found in any case. */
+static void test_teams_only_person(void **state)
+{
+  (void)state;
+  struct config *c = LOAD_OK(TZ "people: [{id: alice, slack: U0ALICE001},"
+                                " {id: tina, teams: 6f1d2a3b-1c4d-4e5f-8a9b-0c1d2e3f4a5b}]\n" SEVS ROTA);
+  const struct person *p = config_person_by_teams(c, "6F1D2A3B-1C4D-4E5F-8A9B-0C1D2E3F4A5B");
+  assert_non_null(p);
+  assert_string_equal(p->id, "tina");
+  assert_null(p->slack);
+  assert_null(p->email);
+  config_free(c);
+}
+
 static void test_minimal_defaults(void **state)
 {
   (void)state;
@@ -426,6 +440,10 @@ static const struct bad_case CASES[] = {
     {"person no contact",
      TZ "people: [{id: alice, slack: U0ALICE001}, {id: bob, name: Bob}]\n" SEVS ROTA, 2,
      "person \"bob\": give slack (a user id) or email", 1},
+    /* Teams (issue 6): someone only in Teams is named by their Entra object id (a GUID). */
+    {"bad teams id",
+     TZ "people: [{id: alice, slack: U0ALICE001}, {id: bob, teams: bob@example.com}]\n" SEVS ROTA,
+     2, "people[1].teams: \"bob@example.com\" is not a GUID", 1},
     {"bad email",
      TZ "people: [{id: alice, slack: U0ALICE001, email: alice.example.com}]\n" SEVS ROTA, 2,
      "people[0].email: \"alice.example.com\" is not an email address", 1},
@@ -831,6 +849,7 @@ int main(void)
 {
   static const struct CMUnitTest fixed[] = {
       cmocka_unit_test(test_example_loads),     cmocka_unit_test(test_minimal_defaults),
+      cmocka_unit_test(test_teams_only_person),
       cmocka_unit_test(test_variants),          cmocka_unit_test(test_aliases_and_merges),
       cmocka_unit_test(test_case_bases_load),   cmocka_unit_test(test_many_problems),
       cmocka_unit_test(test_secret_not_echoed), cmocka_unit_test(test_huge_refused),
