@@ -31,8 +31,10 @@ int app_dispatch(struct app *a, const struct cmd_request *req, struct cmd_reply 
   a->ctx.slack_bot_user = a->bot_user[0] ? a->bot_user : NULL;
   a->ctx.slack_bot_id = a->bot_id[0] ? a->bot_id : NULL;
   int rc = cmd_dispatch(&a->ctx, req, reply);
-  if (a->sender) sender_kick(a->sender);
-  if (a->scheduler) scheduler_kick(a->scheduler);
+  if (a->sender)
+    sender_kick(a->sender);
+  if (a->scheduler)
+    scheduler_kick(a->scheduler);
   return rc;
 }
 
@@ -48,18 +50,23 @@ char *app_reply_mrkdwn(struct app *a, const struct cmd_reply *reply)
 static void on_response_url_sent(void *arg, const struct slack_result *r)
 {
   (void)arg;
-  if (r->err) LOG_WARN("slack", "response_url_failed", "error=%s", r->error ? r->error : "-");
+  if (r->err)
+    LOG_WARN("slack", "response_url_failed", "error=%s", r->error ? r->error : "-");
 }
 
 /* The ack frame: {"envelope_id": …} plus the reply as payload where Slack accepts one. */
-static char *ack_frame(struct app *a, const struct slack_frame *f, const struct cmd_request *req,
+static char *ack_frame(struct app *a,
+                       const struct slack_frame *f,
+                       const struct cmd_request *req,
                        const struct cmd_reply *reply)
 {
   cJSON *ack = cJSON_CreateObject();
-  if (!ack) return NULL;
+  if (!ack)
+    return NULL;
   cJSON_AddStringToObject(ack, "envelope_id", f->envelope_id);
   bool has_text = reply->text.len > 0;
-  if (f->accepts_response_payload && req->kind == CMD_KIND_VIEW_SUBMISSION && reply->view_response) {
+  if (f->accepts_response_payload && req->kind == CMD_KIND_VIEW_SUBMISSION &&
+      reply->view_response) {
     cJSON_AddItemToObject(ack, "payload", cJSON_Duplicate(reply->view_response, 1));
   } else if (f->accepts_response_payload && req->kind == CMD_KIND_COMMAND &&
              (has_text || reply->blocks)) {
@@ -67,8 +74,10 @@ static char *ack_frame(struct app *a, const struct slack_frame *f, const struct 
     char *text = app_reply_mrkdwn(a, reply);
     cJSON_AddStringToObject(payload, "text", text ? text : "");
     free(text);
-    cJSON_AddStringToObject(payload, "response_type", reply->in_channel ? "in_channel" : "ephemeral");
-    if (reply->blocks) cJSON_AddItemToObject(payload, "blocks", cJSON_Duplicate(reply->blocks, 1));
+    cJSON_AddStringToObject(payload, "response_type",
+                            reply->in_channel ? "in_channel" : "ephemeral");
+    if (reply->blocks)
+      cJSON_AddItemToObject(payload, "blocks", cJSON_Duplicate(reply->blocks, 1));
   } else if (has_text && req->kind == CMD_KIND_COMMAND && !req->response_url && a->slack &&
              req->channel && req->user) {
     /* "@klaxon incident …" arrives as an event, which has no response_url: answer the asker
@@ -95,7 +104,8 @@ static char *ack_frame(struct app *a, const struct slack_frame *f, const struct 
     cJSON_AddBoolToObject(body, "replace_original", 0);
     char *json = cJSON_PrintUnformatted(body);
     cJSON_Delete(body);
-    if (json) slack_api_response_url(a->slack, req->response_url, json, on_response_url_sent, NULL);
+    if (json)
+      slack_api_response_url(a->slack, req->response_url, json, on_response_url_sent, NULL);
     free(json);
   }
   char *text = cJSON_PrintUnformatted(ack);
@@ -163,20 +173,25 @@ static void on_auth_retry(uv_timer_t *t)
 {
   struct app *a = t->data;
   uv_close((uv_handle_t *)t, (uv_close_cb)free);
-  if (!a->stopping) auth_test(a);
+  if (!a->stopping)
+    auth_test(a);
 }
 
 static void on_auth_test(void *arg, const struct slack_result *r)
 {
   struct app *a = arg;
-  if (a->stopping) return;
+  if (a->stopping)
+    return;
   if (r->err == 0) {
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(r->json, "user_id");
     const cJSON *b = cJSON_GetObjectItemCaseSensitive(r->json, "bot_id");
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(r->json, "team_id");
-    if (cJSON_IsString(u)) snprintf(a->bot_user, sizeof(a->bot_user), "%s", u->valuestring);
-    if (cJSON_IsString(b)) snprintf(a->bot_id, sizeof(a->bot_id), "%s", b->valuestring);
-    if (cJSON_IsString(t)) snprintf(a->team_id, sizeof(a->team_id), "%s", t->valuestring);
+    if (cJSON_IsString(u))
+      snprintf(a->bot_user, sizeof(a->bot_user), "%s", u->valuestring);
+    if (cJSON_IsString(b))
+      snprintf(a->bot_id, sizeof(a->bot_id), "%s", b->valuestring);
+    if (cJSON_IsString(t))
+      snprintf(a->team_id, sizeof(a->team_id), "%s", t->valuestring);
     LOG_INFO("slack", "authenticated", "bot_user=%s bot_id=%s team=%s", a->bot_user, a->bot_id,
              a->team_id);
     return;
@@ -191,7 +206,8 @@ static void on_auth_test(void *arg, const struct slack_result *r)
   }
   LOG_WARN("slack", "auth_test_failed", "error=%s", r->error ? r->error : "-");
   uv_timer_t *t = calloc(1, sizeof(*t));
-  if (!t) return;
+  if (!t)
+    return;
   uv_timer_init(&a->loop, t);
   t->data = a;
   uv_timer_start(t, on_auth_retry, AUTH_RETRY_MS, 0);
@@ -215,8 +231,10 @@ static int check_token(const char *env, const char *value, const char *prefix)
 
 static int slack_setup(struct app *a)
 {
-  const char *app_env = a->config->slack.app_token_env ? a->config->slack.app_token_env : "SLACK_APP_TOKEN";
-  const char *bot_env = a->config->slack.bot_token_env ? a->config->slack.bot_token_env : "SLACK_BOT_TOKEN";
+  const char *app_env =
+      a->config->slack.app_token_env ? a->config->slack.app_token_env : "SLACK_APP_TOKEN";
+  const char *bot_env =
+      a->config->slack.bot_token_env ? a->config->slack.bot_token_env : "SLACK_BOT_TOKEN";
   const char *app_token = getenv(app_env);
   const char *bot_token = getenv(bot_env);
   if ((!app_token || !*app_token) && (!bot_token || !*bot_token)) {
@@ -230,29 +248,34 @@ static int slack_setup(struct app *a)
   if (check_token(app_env, app_token, "xapp-") || check_token(bot_env, bot_token, "xoxb-"))
     return KX_ECONFIG;
   const char *base = getenv("KLAXON_SLACK_API_URL");
-  if (!base || !*base) base = DEFAULT_SLACK_API_URL;
+  if (!base || !*base)
+    base = DEFAULT_SLACK_API_URL;
   a->slack = slack_api_new(a->http, base, bot_token, app_token);
-  if (!a->slack) return KX_ENOMEM;
+  if (!a->slack)
+    return KX_ENOMEM;
   struct slack_socket_opts opts = {
       .ping_interval_ms = (uint64_t)a->config->slack.ping_interval_ms,
       .pong_timeout_ms = (uint64_t)a->config->slack.pong_timeout_ms,
   };
   struct slack_socket_cbs cbs = {on_envelope, on_socket_state, on_socket_fatal, a};
   a->socket = slack_socket_new(&a->loop, a->lws, a->client_vhost, a->slack, &opts, &cbs);
-  if (!a->socket) return KX_ENOMEM;
+  if (!a->socket)
+    return KX_ENOMEM;
   a->slack_enabled = true;
   return 0;
 }
 
 /* ---- HTTP: /healthz and /metrics ------------------------------------------------------------ */
 
-static int health(void *arg, const struct httpd_request *req, struct httpd_response *resp,
+static int health(void *arg,
+                  const struct httpd_request *req,
+                  struct httpd_response *resp,
                   struct httpd_pending *later)
 {
   (void)later;
   struct app *a = arg;
   bool db_ok = db_check(a->db) == 0;
-  const char *slack = !a->slack_enabled ? "disabled"
+  const char *slack = !a->slack_enabled                   ? "disabled"
                       : slack_socket_connected(a->socket) ? "connected"
                                                           : "disconnected";
   /* ?probe=live: the loop answers, which is all a liveness probe should ask (restarting
@@ -275,7 +298,9 @@ static int health(void *arg, const struct httpd_request *req, struct httpd_respo
   return HTTPD_DONE;
 }
 
-static int metrics_page(void *arg, const struct httpd_request *req, struct httpd_response *resp,
+static int metrics_page(void *arg,
+                        const struct httpd_request *req,
+                        struct httpd_response *resp,
                         struct httpd_pending *later)
 {
   (void)req;
@@ -289,13 +314,15 @@ static int metrics_page(void *arg, const struct httpd_request *req, struct httpd
   snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
   metrics_render(&resp->body);
   a->ctx.now_ms = clock_now_ms();
-  for (const struct cmd_metrics_def *m = cmd_metrics; m->fn; m++) m->fn(&a->ctx, &resp->body);
+  for (const struct cmd_metrics_def *m = cmd_metrics; m->fn; m++)
+    m->fn(&a->ctx, &resp->body);
   return HTTPD_DONE;
 }
 
 static int http_setup(struct app *a)
 {
-  if (!a->config->http_listen) return 0;
+  if (!a->config->http_listen)
+    return 0;
   a->httpd = httpd_new(a->lws, a->config->http_listen);
   if (!a->httpd) {
     fprintf(stderr, "klaxon: cannot listen on %s (in use, or not an address of this host)\n",
@@ -316,7 +343,8 @@ static int http_setup(struct app *a)
   return 0;
 }
 
-/* ---- lws -------------------------------------------------------------------------------------- */
+/* ---- lws --------------------------------------------------------------------------------------
+ */
 
 /* libwebsockets' own log lines go through ours (warnings and errors only). */
 static void lws_log(int level, const char *line)
@@ -406,7 +434,8 @@ static void checkpoint_done(uv_work_t *w, int status)
 static void on_checkpoint_timer(uv_timer_t *t)
 {
   struct app *a = t->data;
-  if (a->checkpoint_running || !a->checkpointer || a->stopping) return;
+  if (a->checkpoint_running || !a->checkpointer || a->stopping)
+    return;
   a->checkpoint_running = true;
   a->checkpoint_work.data = a;
   if (uv_queue_work(&a->loop, &a->checkpoint_work, checkpoint_work, checkpoint_done) != 0)
@@ -425,7 +454,8 @@ static void on_heartbeat(uv_timer_t *t)
 static void part_stopped(void *arg)
 {
   struct app *a = arg;
-  if (--a->pending_stops == 0) app_final_stop(a);
+  if (--a->pending_stops == 0)
+    app_final_stop(a);
 }
 
 static void on_stop_deadline(uv_timer_t *t)
@@ -445,7 +475,8 @@ static void on_http_closed(void *arg)
 
 static void close_if_open(uv_handle_t *h)
 {
-  if (!uv_is_closing(h)) uv_close(h, NULL);
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
 }
 
 static void app_final_stop(struct app *a)
@@ -470,12 +501,14 @@ static void app_final_stop(struct app *a)
   uv_timer_stop(&a->stop_deadline);
   close_if_open((uv_handle_t *)&a->stop_deadline);
   /* First of lws's two destroys: starts closing its handles inside the running loop. */
-  if (a->lws) lws_context_destroy(a->lws);
+  if (a->lws)
+    lws_context_destroy(a->lws);
 }
 
 void app_stop(struct app *a, int exit_code)
 {
-  if (a->stopping) return;
+  if (a->stopping)
+    return;
   a->stopping = true;
   a->exit_code = exit_code;
 #ifdef HAVE_SYSTEMD
@@ -508,36 +541,45 @@ static void on_walk(uv_handle_t *h, void *arg)
 static void on_sender_wake(void *arg)
 {
   struct app *a = arg;
-  if (a->sender) sender_kick(a->sender);
+  if (a->sender)
+    sender_kick(a->sender);
 }
 
 /* A hook may have scheduled a job (a retry, a reminder): the scheduler looks again. */
 static void on_hook_ran(void *arg)
 {
   struct app *a = arg;
-  if (a->scheduler) scheduler_kick(a->scheduler);
+  if (a->scheduler)
+    scheduler_kick(a->scheduler);
 }
 
 static int start(struct app *a)
 {
   int rc = lws_setup(a);
-  if (rc) return APP_EXIT_RUNTIME;
+  if (rc)
+    return APP_EXIT_RUNTIME;
   a->http = http_client_new(&a->loop);
-  if (!a->http) return APP_EXIT_RUNTIME;
+  if (!a->http)
+    return APP_EXIT_RUNTIME;
   rc = slack_setup(a);
-  if (rc) return APP_EXIT_CONFIG;
+  if (rc)
+    return APP_EXIT_CONFIG;
   rc = http_setup(a);
-  if (rc) return rc == KX_ECONFIG ? APP_EXIT_CONFIG : APP_EXIT_RUNTIME;
+  if (rc)
+    return rc == KX_ECONFIG ? APP_EXIT_CONFIG : APP_EXIT_RUNTIME;
   a->sender = sender_new(&a->loop, &a->ctx, a->slack, a->http);
   a->scheduler = scheduler_new(&a->loop, &a->ctx, on_sender_wake, a);
-  if (!a->sender || !a->scheduler) return APP_EXIT_RUNTIME;
+  if (!a->sender || !a->scheduler)
+    return APP_EXIT_RUNTIME;
   sender_on_hook(a->sender, on_hook_ran, a);
   for (const struct app_route_module *m = app_route_modules; m->name; m++) {
     rc = m->start ? m->start(a) : 0;
-    if (rc) return rc == KX_ECONFIG ? APP_EXIT_CONFIG : APP_EXIT_RUNTIME;
+    if (rc)
+      return rc == KX_ECONFIG ? APP_EXIT_CONFIG : APP_EXIT_RUNTIME;
   }
   a->ctx.now_ms = clock_now_ms();
-  if (cmd_startup(&a->ctx) != 0) return APP_EXIT_STORAGE;
+  if (cmd_startup(&a->ctx) != 0)
+    return APP_EXIT_STORAGE;
   if (a->slack_enabled) {
     auth_test(a);
     slack_socket_start(a->socket);
@@ -550,7 +592,8 @@ static int start(struct app *a)
 int app_run(struct config *config)
 {
   struct app *a = calloc(1, sizeof(*a));
-  if (!a) return APP_EXIT_RUNTIME;
+  if (!a)
+    return APP_EXIT_RUNTIME;
   a->config = config;
   static const double dispatch_buckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005,
                                             0.01,   0.025,   0.05,   0.1,   0.5};
@@ -610,10 +653,13 @@ int app_run(struct config *config)
   }
   uv_run(&a->loop, UV_RUN_DEFAULT);
   /* Second lws destroy, after the loop has closed its handles: frees the context. */
-  if (a->lws) lws_context_destroy(a->lws);
-  if (a->httpd) httpd_free(a->httpd);
+  if (a->lws)
+    lws_context_destroy(a->lws);
+  if (a->httpd)
+    httpd_free(a->httpd);
   for (const struct app_route_module *m = app_route_modules; m->name; m++)
-    if (m->close) m->close(a);
+    if (m->close)
+      m->close(a);
   slack_api_free(a->slack);
   int closed = uv_loop_close(&a->loop);
   if (closed != 0) {
@@ -621,7 +667,8 @@ int app_run(struct config *config)
     LOG_WARN("app", "loop_not_closed", "err=%s", uv_err_name(closed));
   }
   /* Flush: fold the WAL back into the database before exiting. */
-  if (db_checkpoint(a->db, true) != 0) LOG_WARN("db", "final_checkpoint_failed", "path=%s", db_path(a->db));
+  if (db_checkpoint(a->db, true) != 0)
+    LOG_WARN("db", "final_checkpoint_failed", "path=%s", db_path(a->db));
   db_close(a->checkpointer);
   db_close(a->db);
   code = a->exit_code;

@@ -25,11 +25,10 @@
 #include "slack_api.h"
 #include "slack_socket.h"
 
-struct app
-{
+struct app {
   uv_loop_t loop;
   uv_signal_t sigterm, sigint, sighup;
-  uv_timer_t heartbeat; /* systemd watchdog and gauges */
+  uv_timer_t heartbeat;     /* systemd watchdog and gauges */
   uv_timer_t stop_deadline; /* bounds the shutdown */
   uv_timer_t checkpoint_timer;
   uv_work_t checkpoint_work;
@@ -66,8 +65,7 @@ void app_stop(struct app *a, int exit_code);
 char *app_reply_mrkdwn(struct app *a, const struct cmd_reply *reply);
 
 /* Exit codes (documented in the README). */
-enum app_exit
-{
+enum app_exit {
   APP_EXIT_OK = 0,
   APP_EXIT_USAGE = 2,
   APP_EXIT_CONFIG = 3,

@@ -18,9 +18,11 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_opts 
 {
   memset(o, 0, sizeof(*o));
   o->config_path = getenv("KLAXON_CONFIG");
-  if (o->config_path && !*o->config_path) o->config_path = NULL;
+  if (o->config_path && !*o->config_path)
+    o->config_path = NULL;
   o->argv = calloc((size_t)argc + 1, sizeof(char *));
-  if (!o->argv) return 1;
+  if (!o->argv)
+    return 1;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) {
       if (i + 1 >= argc) {
@@ -114,7 +116,8 @@ struct db *cli_open_db(const struct config *c, bool write)
   int err = 0;
   const char *path = c->storage_path ? c->storage_path : "klaxon.db";
   struct db *db = db_open(path, write ? 0 : (DB_OPEN_READONLY | DB_OPEN_NO_CREATE), &err);
-  if (!db) fprintf(stderr, "klaxon: cannot open the database %s (%s)\n", path, kx_strerror(err));
+  if (!db)
+    fprintf(stderr, "klaxon: cannot open the database %s (%s)\n", path, kx_strerror(err));
   return db;
 }
 

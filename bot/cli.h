@@ -13,8 +13,7 @@
 #include "../commands/config.h"
 #include "../storage/db.h"
 
-struct cli_cmd
-{
+struct cli_cmd {
   const char *name;
   int (*fn)(int argc, char **argv); /* argv[0] is the subcommand's name */
   const char *usage;                /* "oncall [--rota R] [--at TIME] [--json]" */
@@ -25,8 +24,7 @@ extern const struct cli_cmd cli_commands[];
 
 /* Common options. cli_parse consumes --config FILE, --json and --help/-h wherever they are,
  * leaving the rest in `rest` (argv order kept). Returns 0, or 2 after printing usage. */
-struct cli_opts
-{
+struct cli_opts {
   const char *config_path; /* --config, else $KLAXON_CONFIG, else NULL */
   bool json;
   bool help;

@@ -1,6 +1,8 @@
 /*
  * cli_basic.c — `run`, `check-config`, `backup`, `restore`, `demo` and `version`.
  */
+#include "cli_basic.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -13,17 +15,19 @@
 #include "../lib/log.h"
 #include "app.h"
 #include "cli.h"
-#include "cli_basic.h"
 #include "cli_oncall.h"
 #include "clock.h"
 
 static int apply_log_settings(const struct config *c)
 {
   enum log_level level;
-  if (c->log_level && log_parse_level(c->log_level, &level) == 0) log_set_level(level);
+  if (c->log_level && log_parse_level(c->log_level, &level) == 0)
+    log_set_level(level);
   const char *env = getenv("KLAXON_LOG_LEVEL");
-  if (env && *env && log_parse_level(env, &level) == 0) log_set_level(level);
-  if (c->log_format && strcmp(c->log_format, "json") == 0) log_set_format(LOG_FORMAT_JSON);
+  if (env && *env && log_parse_level(env, &level) == 0)
+    log_set_level(level);
+  if (c->log_format && strcmp(c->log_format, "json") == 0)
+    log_set_format(LOG_FORMAT_JSON);
   return 0;
 }
 
@@ -31,10 +35,12 @@ static int apply_log_settings(const struct config *c)
 int cli_lock_db(const char *db_path, int *fd_out)
 {
   char *path = kx_asprintf("%s.lock", db_path);
-  if (!path) return KX_ENOMEM;
+  if (!path)
+    return KX_ENOMEM;
   int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   free(path);
-  if (fd < 0) return KX_EIO;
+  if (fd < 0)
+    return KX_EIO;
   if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
     close(fd);
     return errno == EWOULDBLOCK ? KX_EBUSY : KX_EIO;
@@ -47,7 +53,8 @@ int cli_run(int argc, char **argv)
 {
   struct cli_opts o;
   int rc = cli_parse(&cli_commands[0], argc, argv, &o);
-  if (rc || o.help) return rc;
+  if (rc || o.help)
+    return rc;
   if (o.argc) {
     fprintf(stderr, "klaxon run: unexpected argument \"%s\"\n", o.argv[0]);
     cli_opts_free(&o);
@@ -90,18 +97,21 @@ int cli_check_config(int argc, char **argv)
 {
   struct cli_opts o;
   int rc = cli_parse(&cli_commands[1], argc, argv, &o);
-  if (rc || o.help) return rc;
+  if (rc || o.help)
+    return rc;
   bool online = cli_take_flag(&o, "--online");
   /* A file given as a plain argument is the config, like `klaxon check-config FILE`. */
-  if (!o.config_path && o.argc == 1) o.config_path = o.argv[0];
+  if (!o.config_path && o.argc == 1)
+    o.config_path = o.argv[0];
   struct config *c = cli_load_config(&o);
   if (!c) {
     fprintf(stderr, "%s: the config has problems\n", o.config_path ? o.config_path : "config");
     cli_opts_free(&o);
     return 1;
   }
-  printf("%s: OK — %zu people, %zu rotas, %zu severities, %zu escalation policies, %zu alert routes\n",
-         o.config_path, c->n_people, c->n_rotas, c->n_severities, c->n_policies, c->alerts.n_routes);
+  printf(
+      "%s: OK — %zu people, %zu rotas, %zu severities, %zu escalation policies, %zu alert routes\n",
+      o.config_path, c->n_people, c->n_rotas, c->n_severities, c->n_policies, c->alerts.n_routes);
   /* --online: ask Slack who the people are (issue 4, bot/cli_oncall.c). */
   rc = online ? cli_check_people_online(c) : 0;
   config_free(c);
@@ -113,7 +123,8 @@ int cli_backup(int argc, char **argv)
 {
   struct cli_opts o;
   int rc = cli_parse(&cli_commands[2], argc, argv, &o);
-  if (rc || o.help) return rc;
+  if (rc || o.help)
+    return rc;
   if (o.argc != 1) {
     cli_usage(stderr, &cli_commands[2]);
     cli_opts_free(&o);
@@ -127,8 +138,10 @@ int cli_backup(int argc, char **argv)
   }
   struct db *db = cli_open_db(c, false);
   rc = db ? db_backup(db, dest) : KX_EIO;
-  if (db && rc == 0) printf("backed up %s to %s\n", db_path(db), dest);
-  else if (db) fprintf(stderr, "klaxon backup: %s (%s)\n", kx_strerror(rc), dest);
+  if (db && rc == 0)
+    printf("backed up %s to %s\n", db_path(db), dest);
+  else if (db)
+    fprintf(stderr, "klaxon backup: %s (%s)\n", kx_strerror(rc), dest);
   db_close(db);
   config_free(c);
   cli_opts_free(&o);
@@ -139,7 +152,8 @@ int cli_restore(int argc, char **argv)
 {
   struct cli_opts o;
   int rc = cli_parse(&cli_commands[3], argc, argv, &o);
-  if (rc || o.help) return rc;
+  if (rc || o.help)
+    return rc;
   if (o.argc != 1) {
     cli_usage(stderr, &cli_commands[3]);
     cli_opts_free(&o);
@@ -176,7 +190,8 @@ int cli_version(int argc, char **argv)
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       for (const struct cli_cmd *c = cli_commands; c->name; c++)
-        if (strcmp(c->name, "version") == 0) cli_usage(stdout, c);
+        if (strcmp(c->name, "version") == 0)
+          cli_usage(stdout, c);
       return 0;
     }
   }
@@ -189,14 +204,16 @@ int cli_demo(int argc, char **argv)
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       for (const struct cli_cmd *c = cli_commands; c->name; c++)
-        if (strcmp(c->name, "demo") == 0) cli_usage(stdout, c);
+        if (strcmp(c->name, "demo") == 0)
+          cli_usage(stdout, c);
       return 0;
     }
   }
   /* The demonstration drives this binary against the Slack simulator in tests/ (Python,
    * Debian's python3-aiohttp): it needs the source tree klaxon was built from. */
   const char *srcdir = getenv("KLAXON_SRCDIR");
-  if (!srcdir || !*srcdir) srcdir = KLAXON_SRCDIR;
+  if (!srcdir || !*srcdir)
+    srcdir = KLAXON_SRCDIR;
   char *script = kx_asprintf("%s/tests/demo/demo.py", srcdir);
   if (!script || access(script, R_OK) != 0) {
     fprintf(stderr,
@@ -223,10 +240,12 @@ int cli_demo(int argc, char **argv)
   args[k++] = script;
   args[k++] = "--klaxon";
   args[k++] = self;
-  for (int i = 1; i < argc; i++) args[k++] = argv[i];
+  for (int i = 1; i < argc; i++)
+    args[k++] = argv[i];
   args[k] = NULL;
   execv(args[0], args);
-  fprintf(stderr, "klaxon demo: cannot run /usr/bin/python3 (apt-get install python3 python3-aiohttp)\n");
+  fprintf(stderr,
+          "klaxon demo: cannot run /usr/bin/python3 (apt-get install python3 python3-aiohttp)\n");
   free(args);
   free(script);
   return 1;

@@ -7,8 +7,8 @@
 #include "cli.h"
 #include "cli_basic.h"
 
-int cli_stats(int argc, char **argv); /* cli_stats.c (issue 5) */
-#include "cli_oncall.h" /* issue 4 */
+int cli_stats(int argc, char **argv);      /* cli_stats.c (issue 5) */
+#include "cli_oncall.h"                    /* issue 4 */
 int cli_incidents(int argc, char **argv);  /* cli_incidents.c (issue 3) */
 int cli_postmortem(int argc, char **argv); /* cli_incidents.c (issue 3) */
 

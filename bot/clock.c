@@ -65,7 +65,8 @@ int clock_init_from_env(char *err, size_t size)
 
 int64_t clock_now_ms(void)
 {
-  if (!initialised) clock_set(clock_wall_ms(), 1.0);
+  if (!initialised)
+    clock_set(clock_wall_ms(), 1.0);
   uint64_t elapsed_us = clock_mono_us() - start_mono_us;
   return start_virtual_ms + (int64_t)((double)elapsed_us * scale / 1000.0);
 }
@@ -77,7 +78,8 @@ double clock_scale(void)
 
 uint64_t clock_real_delay_ms(int64_t virtual_ms)
 {
-  if (virtual_ms <= 0) return 0;
+  if (virtual_ms <= 0)
+    return 0;
   double real = ceil((double)virtual_ms / scale);
   return real > 1e12 ? (uint64_t)1e12 : (uint64_t)real;
 }

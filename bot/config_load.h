@@ -19,14 +19,12 @@
 
 #include "../commands/config.h"
 
-struct config_problem
-{
+struct config_problem {
   int line; /* 1-based; 0 when the problem is not tied to a line */
   char *message;
 };
 
-struct config_problems
-{
+struct config_problems {
   struct config_problem *items;
   size_t n;
 };

@@ -226,8 +226,8 @@ static void load_slack(struct cfg_loader *L, yaml_node_t *n)
                 time_format_duration(c->slack.ping_interval_ms, b, sizeof(b)));
 }
 
-static const char *const SMTP_KEYS[] = {"url",          "from",     "username_env",
-                                        "password_env", "starttls", "stakeholders", NULL};
+static const char *const SMTP_KEYS[] = {
+    "url", "from", "username_env", "password_env", "starttls", "stakeholders", NULL};
 
 static void load_smtp(struct cfg_loader *L, yaml_node_t *n)
 {
@@ -445,7 +445,6 @@ static void load_people(struct cfg_loader *L, yaml_node_t *n)
 
 static const char *const POLICY_KEYS[] = {"name", "repeat", "steps", NULL};
 static const char *const STEP_KEYS[] = {"after", "notify", NULL};
-
 
 /* Where a page copy or an alert post may go: a Slack channel, or a Teams channel (issue 6). */
 static bool is_any_channel(const char *s)

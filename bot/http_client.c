@@ -9,8 +9,7 @@
 #include "../lib/kx.h"
 #include "../lib/log.h"
 
-struct http_client
-{
+struct http_client {
   uv_loop_t *loop;
   CURLM *multi;
   uv_timer_t timer;
@@ -22,15 +21,13 @@ struct http_client
   struct transfer *transfers; /* doubly linked, for aborting on close */
 };
 
-struct poll_ctx
-{
+struct poll_ctx {
   uv_poll_t poll;
   curl_socket_t fd;
   struct http_client *client;
 };
 
-struct transfer
-{
+struct transfer {
   CURL *easy;
   struct http_client *client;
   struct curl_slist *headers;
@@ -60,7 +57,8 @@ static void maybe_done(struct http_client *c)
 static void on_handle_closed(uv_handle_t *h)
 {
   struct http_client *c = h->data;
-  if ((uv_handle_t *)&c->timer != h) free(h); /* a poll_ctx (poll is its first member) */
+  if ((uv_handle_t *)&c->timer != h)
+    free(h); /* a poll_ctx (poll is its first member) */
   c->open_handles--;
   maybe_done(c);
 }
@@ -68,9 +66,12 @@ static void on_handle_closed(uv_handle_t *h)
 static void unlink_transfer(struct transfer *t)
 {
   struct http_client *c = t->client;
-  if (t->prev) t->prev->next = t->next;
-  else c->transfers = t->next;
-  if (t->next) t->next->prev = t->prev;
+  if (t->prev)
+    t->prev->next = t->next;
+  else
+    c->transfers = t->next;
+  if (t->next)
+    t->next->prev = t->prev;
 }
 
 static void finish(struct transfer *t, CURLcode code)
@@ -83,10 +84,10 @@ static void finish(struct transfer *t, CURLcode code)
   if (code == CURLE_OK) {
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
   } else {
-    r.err = code == CURLE_OPERATION_TIMEDOUT   ? KX_ETIMEOUT
-            : code == CURLE_WRITE_ERROR        ? KX_ETOOBIG
-            : code == CURLE_OUT_OF_MEMORY      ? KX_ENOMEM
-                                               : KX_EIO;
+    r.err = code == CURLE_OPERATION_TIMEDOUT ? KX_ETIMEOUT
+            : code == CURLE_WRITE_ERROR      ? KX_ETOOBIG
+            : code == CURLE_OUT_OF_MEMORY    ? KX_ENOMEM
+                                             : KX_EIO;
     r.error_text = t->errbuf[0] ? t->errbuf : curl_easy_strerror(code);
     /* SMTP failures still carry the server's last reply code. */
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
@@ -114,10 +115,12 @@ static void drain(struct http_client *c)
   CURLMsg *msg;
   int left;
   while ((msg = curl_multi_info_read(c->multi, &left))) {
-    if (msg->msg != CURLMSG_DONE) continue;
+    if (msg->msg != CURLMSG_DONE)
+      continue;
     struct transfer *t = NULL;
     curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-    if (t) finish(t, msg->data.result);
+    if (t)
+      finish(t, msg->data.result);
   }
 }
 
@@ -126,9 +129,12 @@ static void on_poll(uv_poll_t *h, int status, int events)
   struct poll_ctx *p = h->data;
   struct http_client *c = p->client;
   int flags = 0;
-  if (status < 0) flags = CURL_CSELECT_ERR;
-  if (events & UV_READABLE) flags |= CURL_CSELECT_IN;
-  if (events & UV_WRITABLE) flags |= CURL_CSELECT_OUT;
+  if (status < 0)
+    flags = CURL_CSELECT_ERR;
+  if (events & UV_READABLE)
+    flags |= CURL_CSELECT_IN;
+  if (events & UV_WRITABLE)
+    flags |= CURL_CSELECT_OUT;
   int running;
   curl_multi_socket_action(c->multi, p->fd, flags, &running);
   drain(c);
@@ -160,7 +166,8 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
   }
   if (!p) {
     p = calloc(1, sizeof(*p));
-    if (!p) return -1;
+    if (!p)
+      return -1;
     p->fd = s;
     p->client = c;
     int rc = uv_poll_init_socket(c->loop, &p->poll, s);
@@ -174,8 +181,10 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     curl_multi_assign(c->multi, s, p);
   }
   int events = 0;
-  if (what & CURL_POLL_IN) events |= UV_READABLE;
-  if (what & CURL_POLL_OUT) events |= UV_WRITABLE;
+  if (what & CURL_POLL_IN)
+    events |= UV_READABLE;
+  if (what & CURL_POLL_OUT)
+    events |= UV_WRITABLE;
   p->poll.data = p;
   uv_poll_start(&p->poll, events, on_poll);
   return 0;
@@ -196,7 +205,8 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
 struct http_client *http_client_new(uv_loop_t *loop)
 {
   struct http_client *c = calloc(1, sizeof(*c));
-  if (!c) return NULL;
+  if (!c)
+    return NULL;
   c->loop = loop;
   c->multi = curl_multi_init();
   if (!c->multi) {
@@ -233,10 +243,12 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
   if (strncasecmp(line, "retry-after:", 12) == 0) {
     char *end;
     long v = strtol(line + 12, &end, 10);
-    if (end != line + 12 && v >= 0 && v < 86400) t->retry_after_s = v;
+    if (end != line + 12 && v >= 0 && v < 86400)
+      t->retry_after_s = v;
   } else if (strncasecmp(line, "content-type:", 13) == 0) {
     const char *v = line + 13;
-    while (*v == ' ') v++;
+    while (*v == ' ')
+      v++;
     snprintf(t->content_type, sizeof(t->content_type), "%.127s", v);
   } else if (strncmp(line, "HTTP/", 5) == 0) {
     /* A new response (after a 100 Continue or a redirect): forget the old headers. */
@@ -249,7 +261,8 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 static struct transfer *transfer_new(struct http_client *c, size_t cap, http_cb cb, void *arg)
 {
   struct transfer *t = calloc(1, sizeof(*t));
-  if (!t) return NULL;
+  if (!t)
+    return NULL;
   t->easy = curl_easy_init();
   if (!t->easy) {
     free(t);
@@ -284,7 +297,8 @@ static int start(struct transfer *t)
     return KX_EIO;
   }
   t->next = c->transfers;
-  if (c->transfers) c->transfers->prev = t;
+  if (c->transfers)
+    c->transfers->prev = t;
   c->transfers = t;
   c->running++;
   return 0;
@@ -292,23 +306,29 @@ static int start(struct transfer *t)
 
 int http_client_send(struct http_client *c, const struct http_request *req, http_cb cb, void *arg)
 {
-  if (c->closing) return KX_ESTATE;
+  if (c->closing)
+    return KX_ESTATE;
   struct transfer *t = transfer_new(c, req->max_response, cb, arg);
-  if (!t) return KX_ENOMEM;
+  if (!t)
+    return KX_ENOMEM;
   CURL *e = t->easy;
   curl_easy_setopt(e, CURLOPT_URL, req->url);
-  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
-  curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                   req->connect_timeout_ms ? req->connect_timeout_ms : HTTP_DEFAULT_CONNECT_TIMEOUT_MS);
+  curl_easy_setopt(e, CURLOPT_TIMEOUT_MS,
+                   req->timeout_ms ? req->timeout_ms : HTTP_DEFAULT_TIMEOUT_MS);
+  curl_easy_setopt(
+      e, CURLOPT_CONNECTTIMEOUT_MS,
+      req->connect_timeout_ms ? req->connect_timeout_ms : HTTP_DEFAULT_CONNECT_TIMEOUT_MS);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "klaxon/" KLAXON_VERSION);
   for (const char *const *h = req->headers; h && *h; h++) {
     struct curl_slist *n = curl_slist_append(t->headers, *h);
-    if (!n) goto nomem;
+    if (!n)
+      goto nomem;
     t->headers = n;
   }
   /* No "Expect: 100-continue" round trip for our small bodies. */
   struct curl_slist *n = curl_slist_append(t->headers, "Expect:");
-  if (!n) goto nomem;
+  if (!n)
+    goto nomem;
   t->headers = n;
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
   const char *method = req->method ? req->method : (req->body ? "POST" : "GET");
@@ -341,15 +361,19 @@ static size_t on_read(char *out, size_t size, size_t n, void *arg)
 
 int http_client_smtp(struct http_client *c, const struct smtp_message *m, http_cb cb, void *arg)
 {
-  if (c->closing) return KX_ESTATE;
-  if (!m->url || !m->from || !m->to || !m->to[0] || !m->payload) return KX_EINVAL;
+  if (c->closing)
+    return KX_ESTATE;
+  if (!m->url || !m->from || !m->to || !m->to[0] || !m->payload)
+    return KX_EINVAL;
   struct transfer *t = transfer_new(c, (size_t)64 * 1024, cb, arg);
-  if (!t) return KX_ENOMEM;
+  if (!t)
+    return KX_ENOMEM;
   t->upload = strdup(m->payload);
   t->upload_len = strlen(m->payload);
   for (const char *const *to = m->to; *to; to++) {
     struct curl_slist *n = curl_slist_append(t->rcpts, *to);
-    if (n) t->rcpts = n;
+    if (n)
+      t->rcpts = n;
   }
   if (!t->upload || !t->rcpts) {
     curl_easy_cleanup(t->easy);
@@ -369,9 +393,12 @@ int http_client_smtp(struct http_client *c, const struct smtp_message *m, http_c
   curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)t->upload_len);
   curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
   curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)HTTP_DEFAULT_CONNECT_TIMEOUT_MS);
-  if (m->starttls) curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-  if (m->username) curl_easy_setopt(e, CURLOPT_USERNAME, m->username);
-  if (m->password) curl_easy_setopt(e, CURLOPT_PASSWORD, m->password);
+  if (m->starttls)
+    curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+  if (m->username)
+    curl_easy_setopt(e, CURLOPT_USERNAME, m->username);
+  if (m->password)
+    curl_easy_setopt(e, CURLOPT_PASSWORD, m->password);
   return start(t);
 }
 
@@ -382,7 +409,8 @@ size_t http_client_pending(const struct http_client *c)
 
 void http_client_close(struct http_client *c, void (*done)(void *arg), void *arg)
 {
-  if (!c || c->closing) return;
+  if (!c || c->closing)
+    return;
   c->closing = 1;
   c->done = done;
   c->done_arg = arg;

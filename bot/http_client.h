@@ -20,40 +20,37 @@
 
 struct http_client;
 
-struct http_request
-{
-  const char *method;            /* "GET", "POST", "PUT", "DELETE" */
+struct http_request {
+  const char *method; /* "GET", "POST", "PUT", "DELETE" */
   const char *url;
-  const char *const *headers;    /* "Name: value", NULL-terminated; may be NULL */
-  const char *body;              /* may be NULL */
+  const char *const *headers; /* "Name: value", NULL-terminated; may be NULL */
+  const char *body;           /* may be NULL */
   size_t body_len;
-  long timeout_ms;               /* 0: HTTP_DEFAULT_TIMEOUT_MS */
-  long connect_timeout_ms;       /* 0: HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
-  size_t max_response;           /* 0: HTTP_RESPONSE_MAX */
+  long timeout_ms;         /* 0: HTTP_DEFAULT_TIMEOUT_MS */
+  long connect_timeout_ms; /* 0: HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
+  size_t max_response;     /* 0: HTTP_RESPONSE_MAX */
 };
 
-struct http_response
-{
-  int err;               /* 0, or KX_ETIMEOUT / KX_EIO / KX_ETOOBIG / KX_ENOMEM (no status then) */
-  long status;           /* HTTP status, 0 when err */
-  const char *body;      /* NUL-terminated */
+struct http_response {
+  int err;          /* 0, or KX_ETIMEOUT / KX_EIO / KX_ETOOBIG / KX_ENOMEM (no status then) */
+  long status;      /* HTTP status, 0 when err */
+  const char *body; /* NUL-terminated */
   size_t body_len;
-  long retry_after_s;    /* Retry-After in seconds, -1 when absent */
+  long retry_after_s; /* Retry-After in seconds, -1 when absent */
   const char *content_type;
   const char *error_text; /* curl's sentence when err */
   double total_ms;
 };
 
 /* An email for http_client_smtp. */
-struct smtp_message
-{
-  const char *url;      /* smtp://host:port or smtps://… */
-  const char *from;     /* envelope sender */
+struct smtp_message {
+  const char *url;       /* smtp://host:port or smtps://… */
+  const char *from;      /* envelope sender */
   const char *const *to; /* NULL-terminated */
-  const char *username; /* may be NULL */
+  const char *username;  /* may be NULL */
   const char *password;
-  int starttls;         /* require STARTTLS on smtp:// */
-  const char *payload;  /* the full RFC 5322 message, CRLF line ends */
+  int starttls;        /* require STARTTLS on smtp:// */
+  const char *payload; /* the full RFC 5322 message, CRLF line ends */
 };
 
 typedef void (*http_cb)(void *arg, const struct http_response *resp);

@@ -14,8 +14,7 @@
 #define MAX_ROUTES 64
 #define WRITE_CHUNK 16384
 
-struct httpd
-{
+struct httpd {
   struct lws_context *lws;
   struct lws_vhost *vhost;
   struct httpd_route routes[MAX_ROUTES];
@@ -23,8 +22,7 @@ struct httpd
   int port;
 };
 
-struct httpd_pending
-{
+struct httpd_pending {
   struct lws *wsi; /* NULL once the client is gone */
   struct httpd_response resp;
   bool finished;
@@ -34,8 +32,7 @@ struct httpd_pending
 };
 
 /* Per connection, allocated by lws (per_session_data_size). */
-struct httpd_session
-{
+struct httpd_session {
   struct httpd *server;
   char method[8];
   char path[512];
@@ -64,7 +61,8 @@ void httpd_text(struct httpd_response *resp, int status, const char *content_typ
   resp->status = status;
   snprintf(resp->content_type, sizeof(resp->content_type), "%s", content_type);
   buf_reset(&resp->body);
-  if (text) buf_puts(&resp->body, text);
+  if (text)
+    buf_puts(&resp->body, text);
 }
 
 void httpd_json(struct httpd_response *resp, int status, const char *json)
@@ -111,7 +109,8 @@ struct httpd *httpd_new(struct lws_context *lws, const char *listen)
   }
   port = (int)p;
   size_t hl = (size_t)(colon - listen);
-  if (hl >= sizeof(host)) return NULL;
+  if (hl >= sizeof(host))
+    return NULL;
   memcpy(host, listen, hl);
   host[hl] = '\0';
   if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
@@ -119,7 +118,8 @@ struct httpd *httpd_new(struct lws_context *lws, const char *listen)
     host[hl - 2] = '\0';
   }
   struct httpd *h = calloc(1, sizeof(*h));
-  if (!h) return NULL;
+  if (!h)
+    return NULL;
   h->lws = lws;
   /* lws keeps a pointer to the protocol list for the vhost's lifetime. */
   static struct lws_protocols protocols[2];
@@ -133,7 +133,8 @@ struct httpd *httpd_new(struct lws_context *lws, const char *listen)
   info.protocols = protocols;
   info.user = h;
   info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
-  if (strchr(host, ':')) info.options = 0;
+  if (strchr(host, ':'))
+    info.options = 0;
   info.keepalive_timeout = 30;
   info.timeout_secs = 20;
   h->vhost = lws_create_vhost(lws, &info);
@@ -161,12 +162,15 @@ int httpd_port(const struct httpd *h)
 
 int httpd_route(struct httpd *h, const struct httpd_route *route)
 {
-  if (h->n_routes == MAX_ROUTES) return KX_ETOOBIG;
+  if (h->n_routes == MAX_ROUTES)
+    return KX_ETOOBIG;
   h->routes[h->n_routes++] = *route;
   return 0;
 }
 
-static const struct httpd_route *find_route(struct httpd *h, const char *method, const char *path,
+static const struct httpd_route *find_route(struct httpd *h,
+                                            const char *method,
+                                            const char *path,
                                             bool *method_mismatch)
 {
   *method_mismatch = false;
@@ -178,7 +182,8 @@ static const struct httpd_route *find_route(struct httpd *h, const char *method,
       match = strncmp(path, r->path, r->path[n - 1] == '*' ? n - 1 : n) == 0;
     else
       match = strcmp(path, r->path) == 0;
-    if (!match) continue;
+    if (!match)
+      continue;
     if (r->method && strcmp(r->method, method) != 0) {
       *method_mismatch = true;
       continue;
@@ -211,7 +216,8 @@ static int begin_response(struct lws *wsi, struct httpd_pending *p)
   char *line = r->extra_headers;
   while (*line) {
     char *eol = strstr(line, "\r\n");
-    if (!eol) break;
+    if (!eol)
+      break;
     char *colon = memchr(line, ':', (size_t)(eol - line));
     if (colon) {
       char name[96];
@@ -219,9 +225,11 @@ static int begin_response(struct lws *wsi, struct httpd_pending *p)
       if (nl < sizeof(name)) {
         memcpy(name, line, nl);
         name[nl] = '\0';
-        for (char *c = name; *c; c++) *c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
+        for (char *c = name; *c; c++)
+          *c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
         const char *v = colon + 1;
-        while (*v == ' ') v++;
+        while (*v == ' ')
+          v++;
         if (lws_add_http_header_by_name(wsi, (unsigned char *)name, (const unsigned char *)v,
                                         (int)(eol - v), &pos, end))
           return -1;
@@ -229,7 +237,8 @@ static int begin_response(struct lws *wsi, struct httpd_pending *p)
     }
     line = eol + 2;
   }
-  if (lws_finalize_write_http_header(wsi, start, &pos, end)) return -1;
+  if (lws_finalize_write_http_header(wsi, start, &pos, end))
+    return -1;
   p->responding = true;
   p->sent = 0;
   lws_callback_on_writable(wsi);
@@ -245,7 +254,8 @@ static void pending_free(struct httpd_pending *p)
 static int dispatch(struct lws *wsi, struct httpd_session *s)
 {
   struct httpd_pending *p = calloc(1, sizeof(*p));
-  if (!p) return -1;
+  if (!p)
+    return -1;
   p->wsi = wsi;
   p->pss = s;
   s->pending = p;
@@ -277,7 +287,8 @@ static int dispatch(struct lws *wsi, struct httpd_session *s)
   };
   int rc = s->route->fn(s->route->arg, &req, &p->resp, p);
   buf_free(&s->body);
-  if (rc == HTTPD_LATER) return 0;
+  if (rc == HTTPD_LATER)
+    return 0;
   p->finished = true;
   count(s, p->resp.status);
   return begin_response(wsi, p);
@@ -290,7 +301,8 @@ struct httpd_response *httpd_pending_response(struct httpd_pending *later)
 
 void httpd_finish(struct httpd_pending *p, struct httpd_response *resp)
 {
-  if (p->finished) return;
+  if (p->finished)
+    return;
   p->finished = true;
   if (resp != &p->resp) {
     buf_free(&p->resp.body);
@@ -303,19 +315,26 @@ void httpd_finish(struct httpd_pending *p, struct httpd_response *resp)
     return;
   }
   count(p->pss, p->resp.status);
-  if (begin_response(p->wsi, p)) lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  if (begin_response(p->wsi, p))
+    lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 static void read_headers(struct lws *wsi, struct httpd_session *s, const char *uri)
 {
   snprintf(s->path, sizeof(s->path), "%s", uri ? uri : "/");
-  if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI)) snprintf(s->method, sizeof(s->method), "GET");
-  else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI)) snprintf(s->method, sizeof(s->method), "POST");
-  else if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI)) snprintf(s->method, sizeof(s->method), "PUT");
-  else if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI)) snprintf(s->method, sizeof(s->method), "DELETE");
-  else snprintf(s->method, sizeof(s->method), "OTHER");
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
+    snprintf(s->method, sizeof(s->method), "GET");
+  else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
+    snprintf(s->method, sizeof(s->method), "POST");
+  else if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI))
+    snprintf(s->method, sizeof(s->method), "PUT");
+  else if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI))
+    snprintf(s->method, sizeof(s->method), "DELETE");
+  else
+    snprintf(s->method, sizeof(s->method), "OTHER");
   s->authorization[0] = s->content_type[0] = s->query[0] = '\0';
-  if (lws_hdr_copy(wsi, s->authorization, sizeof(s->authorization), WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+  if (lws_hdr_copy(wsi, s->authorization, sizeof(s->authorization), WSI_TOKEN_HTTP_AUTHORIZATION) <
+      0)
     s->authorization[0] = '\0';
   if (lws_hdr_copy(wsi, s->content_type, sizeof(s->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
     s->content_type[0] = '\0';
@@ -323,24 +342,29 @@ static void read_headers(struct lws *wsi, struct httpd_session *s, const char *u
   char frag[512];
   for (int i = 0; used < sizeof(s->query) - 2; i++) {
     int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
-    if (n <= 0) break;
-    used += (size_t)snprintf(s->query + used, sizeof(s->query) - used, "%s%s", used ? "&" : "", frag);
+    if (n <= 0)
+      break;
+    used +=
+        (size_t)snprintf(s->query + used, sizeof(s->query) - used, "%s%s", used ? "&" : "", frag);
   }
   lws_get_peer_simple(wsi, s->peer, sizeof(s->peer));
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len)
+static int callback(
+    struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
   struct httpd_session *s = user;
   switch (reason) {
     case LWS_CALLBACK_HTTP: {
       struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
-      if (!h || !s) return -1;
-      if (s->pending && s->pending->responding) return -1; /* pipelining: not supported */
+      if (!h || !s)
+        return -1;
+      if (s->pending && s->pending->responding)
+        return -1; /* pipelining: not supported */
       if (s->pending) {
         s->pending->wsi = NULL;
-        if (s->pending->finished) pending_free(s->pending);
+        if (s->pending->finished)
+          pending_free(s->pending);
         s->pending = NULL;
       }
       s->server = h;
@@ -358,28 +382,34 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         s->too_big = true;
       if (strcmp(s->method, "POST") == 0 || strcmp(s->method, "PUT") == 0) {
         /* Wait for the body; a declared length over the cap is refused without reading it. */
-        if (s->too_big) return dispatch(wsi, s);
+        if (s->too_big)
+          return dispatch(wsi, s);
         return 0;
       }
       return dispatch(wsi, s);
     }
     case LWS_CALLBACK_HTTP_BODY:
-      if (s && !s->too_big && buf_append(&s->body, in, len) != 0) s->too_big = true;
+      if (s && !s->too_big && buf_append(&s->body, in, len) != 0)
+        s->too_big = true;
       return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
       return s ? dispatch(wsi, s) : -1;
     case LWS_CALLBACK_HTTP_WRITEABLE: {
       struct httpd_pending *p = s ? s->pending : NULL;
-      if (!p || !p->responding) return 0;
+      if (!p || !p->responding)
+        return 0;
       size_t left = p->resp.body.len - p->sent;
       size_t n = left > WRITE_CHUNK ? WRITE_CHUNK : left;
       unsigned char *chunk = malloc(LWS_PRE + n + 1);
-      if (!chunk) return -1;
-      if (n) memcpy(chunk + LWS_PRE, p->resp.body.data + p->sent, n);
+      if (!chunk)
+        return -1;
+      if (n)
+        memcpy(chunk + LWS_PRE, p->resp.body.data + p->sent, n);
       bool last = (p->sent + n == p->resp.body.len);
       int w = lws_write(wsi, chunk + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
       free(chunk);
-      if (w < (int)n) return -1;
+      if (w < (int)n)
+        return -1;
       p->sent += n;
       if (!last) {
         lws_callback_on_writable(wsi);
@@ -387,7 +417,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       }
       s->pending = NULL;
       pending_free(p);
-      if (lws_http_transaction_completed(wsi)) return -1;
+      if (lws_http_transaction_completed(wsi))
+        return -1;
       return 0;
     }
     case LWS_CALLBACK_CLOSED_HTTP:
@@ -399,7 +430,8 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
           s->pending = NULL;
           p->wsi = NULL;
           /* An unfinished one is freed by httpd_finish when its handler answers. */
-          if (p->finished) pending_free(p);
+          if (p->finished)
+            pending_free(p);
         }
       }
       return 0;

@@ -22,32 +22,26 @@
 #define HTTPD_RESPONSE_MAX ((size_t)8 * 1024 * 1024)
 #define HTTPD_HEADER_MAX 16384
 
-struct httpd_request
-{
+struct httpd_request {
   const char *method; /* "GET", "POST", "PUT", "DELETE" */
   const char *path;   /* without the query */
   const char *query;  /* "a=1&b=2" (decoded by lws), "" when none */
   const char *authorization;
   const char *content_type;
-  const char *body;   /* NUL-terminated */
+  const char *body; /* NUL-terminated */
   size_t body_len;
-  const char *peer;   /* remote address */
+  const char *peer; /* remote address */
   uint64_t received_us;
 };
 
-struct httpd_response
-{
+struct httpd_response {
   int status;
   char content_type[96];
   struct buf body;
   char extra_headers[512]; /* "Name: value\r\n" lines, e.g. WWW-Authenticate */
 };
 
-enum httpd_result
-{
-  HTTPD_DONE = 0,
-  HTTPD_LATER = 1
-};
+enum httpd_result { HTTPD_DONE = 0, HTTPD_LATER = 1 };
 
 struct httpd_pending; /* a request answered later */
 
@@ -56,8 +50,7 @@ typedef int (*httpd_handler)(void *arg,
                              struct httpd_response *resp,
                              struct httpd_pending *later);
 
-struct httpd_route
-{
+struct httpd_route {
   const char *method; /* NULL: any */
   const char *path;   /* exact, or a prefix when it ends with '/' or '*' */
   size_t max_body;    /* 0: HTTPD_DEFAULT_MAX_BODY */
@@ -78,7 +71,10 @@ int httpd_port(const struct httpd *h);
 
 /* Helpers for handlers. */
 void httpd_json(struct httpd_response *resp, int status, const char *json);
-void httpd_text(struct httpd_response *resp, int status, const char *content_type, const char *text);
+void httpd_text(struct httpd_response *resp,
+                int status,
+                const char *content_type,
+                const char *text);
 void httpd_error(struct httpd_response *resp, int status, const char *message);
 int httpd_add_header(struct httpd_response *resp, const char *name, const char *value);
 

@@ -11,8 +11,7 @@
 
 struct app;
 
-struct app_route_module
-{
+struct app_route_module {
   const char *name;
   int (*init)(struct app *a);
   int (*start)(struct app *a);

@@ -18,8 +18,7 @@
 #define RETRY_BASE_MS 1000
 #define RETRY_MAX_MS 60000
 
-struct inflight
-{
+struct inflight {
   int64_t id;
   char queue[256];
   char method[64];
@@ -27,8 +26,7 @@ struct inflight
   uint64_t started_ms;
 };
 
-struct backoff
-{
+struct backoff {
   int64_t id;
   char queue[256];
   uint64_t until_ms;
@@ -36,8 +34,7 @@ struct backoff
 };
 
 /* A token bucket on real time. */
-struct bucket
-{
+struct bucket {
   char key[96]; /* "m:chat.update" or "c:C0123" */
   double tokens;
   double capacity;
@@ -46,15 +43,13 @@ struct bucket
   uint64_t blocked_until_ms; /* from a 429 */
 };
 
-struct platform
-{
+struct platform {
   char name[16];
   sender_platform_fn fn;
   void *arg;
 };
 
-struct sender
-{
+struct sender {
   uv_loop_t *loop;
   struct cmd_ctx *ctx;
   struct slack_api *slack;
@@ -75,8 +70,7 @@ struct sender
   void *on_hook_arg;
 };
 
-struct call
-{
+struct call {
   struct sender *s;
   int64_t id;
 };
@@ -87,21 +81,29 @@ static void on_timer(uv_timer_t *t);
 /* Slack's tiers (per minute) as buckets: capacity allows a short burst. */
 static void method_rate(const char *method, double *per_min, double *burst)
 {
-  static const struct
-  {
+  static const struct {
     const char *method;
     double per_min, burst;
   } table[] = {
-      {"chat.postMessage", 300, 20},      /* workspace-wide: "several hundred per minute" */
-      {"chat.update", 50, 10},            {"chat.postEphemeral", 100, 20},
-      {"chat.delete", 50, 10},            {"conversations.create", 20, 5},
-      {"conversations.invite", 50, 10},   {"conversations.setTopic", 20, 5},
-      {"conversations.setPurpose", 20, 5}, {"conversations.archive", 20, 5},
-      {"conversations.open", 50, 10},     {"pins.add", 20, 5},
-      {"reactions.add", 50, 10},          {"bookmarks.add", 20, 5},
-      {"users.lookupByEmail", 50, 10},    {"users.info", 100, 20},
-      {"usergroups.users.update", 20, 5}, {"views.open", 100, 20},
-      {"views.update", 100, 20},          {"views.publish", 100, 20},
+      {"chat.postMessage", 300, 20}, /* workspace-wide: "several hundred per minute" */
+      {"chat.update", 50, 10},
+      {"chat.postEphemeral", 100, 20},
+      {"chat.delete", 50, 10},
+      {"conversations.create", 20, 5},
+      {"conversations.invite", 50, 10},
+      {"conversations.setTopic", 20, 5},
+      {"conversations.setPurpose", 20, 5},
+      {"conversations.archive", 20, 5},
+      {"conversations.open", 50, 10},
+      {"pins.add", 20, 5},
+      {"reactions.add", 50, 10},
+      {"bookmarks.add", 20, 5},
+      {"users.lookupByEmail", 50, 10},
+      {"users.info", 100, 20},
+      {"usergroups.users.update", 20, 5},
+      {"views.open", 100, 20},
+      {"views.update", 100, 20},
+      {"views.publish", 100, 20},
       {"response_url", 600, 60},
   };
   for (size_t i = 0; i < KX_ARRAY_SIZE(table); i++) {
@@ -118,7 +120,8 @@ static void method_rate(const char *method, double *per_min, double *burst)
 static struct bucket *bucket_get(struct sender *s, const char *key, double per_min, double burst)
 {
   for (size_t i = 0; i < s->n_buckets; i++)
-    if (strcmp(s->buckets[i].key, key) == 0) return &s->buckets[i];
+    if (strcmp(s->buckets[i].key, key) == 0)
+      return &s->buckets[i];
   if (s->n_buckets == MAX_BUCKETS) {
     /* Forget the fullest bucket: it is the one whose state matters least. */
     size_t best = 0;
@@ -141,7 +144,8 @@ static struct bucket *bucket_get(struct sender *s, const char *key, double per_m
 static void bucket_refill(struct bucket *b, uint64_t now)
 {
   b->tokens += (double)(now - b->last_ms) * b->per_ms;
-  if (b->tokens > b->capacity) b->tokens = b->capacity;
+  if (b->tokens > b->capacity)
+    b->tokens = b->capacity;
   b->last_ms = now;
 }
 
@@ -149,22 +153,26 @@ static void bucket_refill(struct bucket *b, uint64_t now)
 static uint64_t bucket_wait(struct bucket *b, uint64_t now, double need)
 {
   bucket_refill(b, now);
-  if (b->blocked_until_ms > now) return b->blocked_until_ms - now;
-  if (b->tokens >= need) return 0;
+  if (b->blocked_until_ms > now)
+    return b->blocked_until_ms - now;
+  if (b->tokens >= need)
+    return 0;
   return (uint64_t)((need - b->tokens) / b->per_ms) + 1;
 }
 
 static void row_channel(const struct outbox_row *row, char *out, size_t size)
 {
   out[0] = '\0';
-  if (strcmp(row->method, "chat.postMessage") != 0) return;
+  if (strcmp(row->method, "chat.postMessage") != 0)
+    return;
   snprintf(out, size, "%.60s", row->queue);
 }
 
 /* How long this row must wait for rate limits; 0 when it may go now (tokens are taken). */
 static uint64_t rate_gate(struct sender *s, const struct outbox_row *row, uint64_t now)
 {
-  if (strcmp(row->platform, "slack") != 0) return 0;
+  if (strcmp(row->platform, "slack") != 0)
+    return 0;
   double per_min, burst;
   method_rate(row->method, &per_min, &burst);
   char key[96];
@@ -180,18 +188,22 @@ static uint64_t rate_gate(struct sender *s, const struct outbox_row *row, uint64
     snprintf(key, sizeof(key), "c:%s", channel);
     c = bucket_get(s, key, 60, 3);
     uint64_t cw = bucket_wait(c, now, 1.0);
-    if (cw > wait) wait = cw;
+    if (cw > wait)
+      wait = cw;
   }
-  if (wait) return wait;
+  if (wait)
+    return wait;
   m->tokens -= 1.0;
-  if (c) c->tokens -= 1.0;
+  if (c)
+    c->tokens -= 1.0;
   return 0;
 }
 
 static struct backoff *backoff_find(struct sender *s, int64_t id)
 {
   for (size_t i = 0; i < s->n_backoff; i++)
-    if (s->backoffs[i].id == id) return &s->backoffs[i];
+    if (s->backoffs[i].id == id)
+      return &s->backoffs[i];
   return NULL;
 }
 
@@ -209,7 +221,8 @@ static void backoff_set(struct sender *s, int64_t id, const char *queue, uint64_
 {
   struct backoff *b = backoff_find(s, id);
   if (!b) {
-    if (s->n_backoff == MAX_BACKOFF) return; /* the row will simply be retried sooner */
+    if (s->n_backoff == MAX_BACKOFF)
+      return; /* the row will simply be retried sooner */
     b = &s->backoffs[s->n_backoff++];
     memset(b, 0, sizeof(*b));
     b->id = id;
@@ -218,8 +231,10 @@ static void backoff_set(struct sender *s, int64_t id, const char *queue, uint64_
   b->failures++;
   if (!delay_ms) {
     uint64_t base = RETRY_BASE_MS;
-    for (int i = 1; i < b->failures && base < RETRY_MAX_MS; i++) base *= 2;
-    if (base > RETRY_MAX_MS) base = RETRY_MAX_MS;
+    for (int i = 1; i < b->failures && base < RETRY_MAX_MS; i++)
+      base *= 2;
+    if (base > RETRY_MAX_MS)
+      base = RETRY_MAX_MS;
     delay_ms = base / 2 + (uint64_t)rand() % (base / 2 + 1);
   }
   b->until_ms = clock_mono_ms() + delay_ms;
@@ -229,12 +244,14 @@ static void inflight_remove(struct sender *s, int64_t id, struct inflight *out)
 {
   for (size_t i = 0; i < s->n_inflight; i++) {
     if (s->inflight[i].id == id) {
-      if (out) *out = s->inflight[i];
+      if (out)
+        *out = s->inflight[i];
       s->inflight[i] = s->inflight[--s->n_inflight];
       return;
     }
   }
-  if (out) memset(out, 0, sizeof(*out));
+  if (out)
+    memset(out, 0, sizeof(*out));
 }
 
 static void finish_stop_if_idle(struct sender *s)
@@ -303,7 +320,8 @@ static void complete(struct sender *s,
     backoff_set(s, id, fl.queue, delay);
   }
   finish_stop_if_idle(s);
-  if (!s->stopping) sender_kick(s);
+  if (!s->stopping)
+    sender_kick(s);
 }
 
 static void platform_done(struct sender *s,
@@ -340,7 +358,8 @@ static bool slack_form_method(const char *method)
 static int send_slack(struct sender *s, const struct outbox_row *row)
 {
   struct call *c = calloc(1, sizeof(*c));
-  if (!c) return KX_ENOMEM;
+  if (!c)
+    return KX_ENOMEM;
   c->s = s;
   c->id = row->id;
   int rc;
@@ -370,14 +389,14 @@ static int send_slack(struct sender *s, const struct outbox_row *row)
   } else {
     rc = slack_api_call(s->slack, row->method, SLACK_TOKEN_BOT, row->body, on_slack, c);
   }
-  if (rc) free(c);
+  if (rc)
+    free(c);
   return rc;
 }
 
 /* ---- email --------------------------------------------------------------------------------- */
 
-struct mail_call
-{
+struct mail_call {
   struct sender *s;
   int64_t id;
 };
@@ -403,7 +422,8 @@ static void on_mail(void *arg, const struct http_response *r)
 static int send_email(struct sender *s, const struct outbox_row *row)
 {
   const struct smtp_config *smtp = &s->ctx->config->smtp;
-  if (!smtp->url) return KX_ECONFIG;
+  if (!smtp->url)
+    return KX_ECONFIG;
   cJSON *body = cJSON_Parse(row->body);
   const cJSON *to = cJSON_GetObjectItemCaseSensitive(body, "to");
   const cJSON *subject = cJSON_GetObjectItemCaseSensitive(body, "subject");
@@ -415,9 +435,9 @@ static int send_email(struct sender *s, const struct outbox_row *row)
   const char *rcpts[17];
   size_t n = 0;
   const cJSON *t;
-  cJSON_ArrayForEach(t, to)
-  {
-    if (cJSON_IsString(t) && n < 16) rcpts[n++] = t->valuestring;
+  cJSON_ArrayForEach (t, to) {
+    if (cJSON_IsString(t) && n < 16)
+      rcpts[n++] = t->valuestring;
   }
   rcpts[n] = NULL;
   struct buf msg;
@@ -426,16 +446,20 @@ static int send_email(struct sender *s, const struct outbox_row *row)
   time_t now = (time_t)(clock_now_ms() / 1000);
   struct tm tm;
   gmtime_r(&now, &tm);
-  if (strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0) date[0] = '\0';
+  if (strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
+    date[0] = '\0';
   buf_printf(&msg, "Date: %s\r\nFrom: %s\r\nTo: ", date, smtp->from);
-  for (size_t i = 0; i < n; i++) buf_printf(&msg, "%s%s", i ? ", " : "", rcpts[i]);
-  buf_printf(&msg, "\r\nSubject: %s\r\nMessage-ID: <klaxon-%lld@klaxon>\r\nMIME-Version: 1.0\r\n"
-                   "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+  for (size_t i = 0; i < n; i++)
+    buf_printf(&msg, "%s%s", i ? ", " : "", rcpts[i]);
+  buf_printf(&msg,
+             "\r\nSubject: %s\r\nMessage-ID: <klaxon-%lld@klaxon>\r\nMIME-Version: 1.0\r\n"
+             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
              subject->valuestring, (long long)row->id);
   /* Body: CRLF line ends, and a leading dot doubled (SMTP transparency is curl's, but lines
    * must still end in CRLF). */
   for (const char *p = text->valuestring; *p; p++) {
-    if (*p == '\n' && (p == text->valuestring || p[-1] != '\r')) buf_puts(&msg, "\r");
+    if (*p == '\n' && (p == text->valuestring || p[-1] != '\r'))
+      buf_puts(&msg, "\r");
     buf_append(&msg, p, 1);
   }
   buf_puts(&msg, "\r\n");
@@ -455,7 +479,8 @@ static int send_email(struct sender *s, const struct outbox_row *row)
     };
     rc = http_client_smtp(s->http, &sm, on_mail, m);
   }
-  if (rc) free(m);
+  if (rc)
+    free(m);
   buf_free(&msg);
   cJSON_Delete(body);
   return rc;
@@ -466,7 +491,8 @@ static int send_email(struct sender *s, const struct outbox_row *row)
 static struct platform *platform_for(struct sender *s, const char *name)
 {
   for (size_t i = 0; i < s->n_platforms; i++)
-    if (strcmp(s->platforms[i].name, name) == 0) return &s->platforms[i];
+    if (strcmp(s->platforms[i].name, name) == 0)
+      return &s->platforms[i];
   return NULL;
 }
 
@@ -474,12 +500,15 @@ static int start_row(struct sender *s, const struct outbox_row *row)
 {
   if (strcmp(row->platform, "slack") == 0) {
     /* Slack is off (no tokens): keep the row for when it is configured. */
-    if (!s->slack) return KX_ESTATE;
+    if (!s->slack)
+      return KX_ESTATE;
     return send_slack(s, row);
   }
-  if (strcmp(row->platform, "email") == 0) return send_email(s, row);
+  if (strcmp(row->platform, "email") == 0)
+    return send_email(s, row);
   struct platform *p = platform_for(s, row->platform);
-  if (!p) return KX_EUNSUPPORTED;
+  if (!p)
+    return KX_EUNSUPPORTED;
   return p->fn(p->arg, s, row, platform_done);
 }
 
@@ -495,19 +524,23 @@ static void refuse_row(struct sender *s, const struct outbox_row *row, int rc)
 
 static void pump(struct sender *s)
 {
-  if (s->stopping) return;
+  if (s->stopping)
+    return;
   uint64_t now = clock_mono_ms();
   const char *skip[MAX_INFLIGHT + MAX_BACKOFF];
   size_t n_skip = 0;
   uint64_t next_wake = UINT64_MAX;
-  for (size_t i = 0; i < s->n_inflight; i++) skip[n_skip++] = s->inflight[i].queue;
+  for (size_t i = 0; i < s->n_inflight; i++)
+    skip[n_skip++] = s->inflight[i].queue;
   for (size_t i = 0; i < s->n_backoff; i++) {
     if (s->backoffs[i].until_ms > now) {
       skip[n_skip++] = s->backoffs[i].queue;
-      if (s->backoffs[i].until_ms < next_wake) next_wake = s->backoffs[i].until_ms;
+      if (s->backoffs[i].until_ms < next_wake)
+        next_wake = s->backoffs[i].until_ms;
     }
   }
-  if (s->n_inflight >= MAX_INFLIGHT) return;
+  if (s->n_inflight >= MAX_INFLIGHT)
+    return;
   struct outbox_row *rows = NULL;
   size_t n = 0;
   if (outbox_ready(s->ctx->db, READY_BATCH, skip, n_skip, &rows, &n) != 0) {
@@ -522,7 +555,8 @@ static void pump(struct sender *s)
     }
     uint64_t wait = rate_gate(s, &rows[i], now);
     if (wait) {
-      if (now + wait < next_wake) next_wake = now + wait;
+      if (now + wait < next_wake)
+        next_wake = now + wait;
       continue;
     }
     struct inflight *fl = &s->inflight[s->n_inflight++];
@@ -546,7 +580,8 @@ static void pump(struct sender *s)
   }
   outbox_rows_free(rows, n);
   /* A full batch may hide more ready rows: look again next turn. */
-  if (n == READY_BATCH) more = true;
+  if (n == READY_BATCH)
+    more = true;
   if (more && s->n_inflight < MAX_INFLIGHT) {
     uv_timer_start(&s->timer, on_timer, 0, 0);
   } else if (next_wake != UINT64_MAX) {
@@ -567,7 +602,8 @@ struct sender *sender_new(uv_loop_t *loop,
   metrics_describe("klaxon_slack_ratelimited_total", METRIC_COUNTER,
                    "HTTP 429 answers from Slack (each honoured for its Retry-After)");
   struct sender *s = calloc(1, sizeof(*s));
-  if (!s) return NULL;
+  if (!s)
+    return NULL;
   s->loop = loop;
   s->ctx = ctx;
   s->slack = slack;
@@ -579,7 +615,8 @@ struct sender *sender_new(uv_loop_t *loop,
 
 int sender_register(struct sender *s, const char *platform, sender_platform_fn fn, void *arg)
 {
-  if (s->n_platforms == MAX_PLATFORMS) return KX_ETOOBIG;
+  if (s->n_platforms == MAX_PLATFORMS)
+    return KX_ETOOBIG;
   struct platform *p = &s->platforms[s->n_platforms++];
   snprintf(p->name, sizeof(p->name), "%s", platform);
   p->fn = fn;
@@ -595,9 +632,11 @@ void sender_on_hook(struct sender *s, void (*fn)(void *arg), void *arg)
 
 void sender_kick(struct sender *s)
 {
-  if (s->stopping) return;
+  if (s->stopping)
+    return;
   /* Coalesce: one pass on the next loop turn, unless a pass is already due sooner. */
-  if (uv_is_active((uv_handle_t *)&s->timer) && uv_timer_get_due_in(&s->timer) == 0) return;
+  if (uv_is_active((uv_handle_t *)&s->timer) && uv_timer_get_due_in(&s->timer) == 0)
+    return;
   uv_timer_start(&s->timer, on_timer, 0, 0);
 }
 
@@ -622,6 +661,7 @@ static void on_closed(uv_handle_t *h)
 
 void sender_free(struct sender *s)
 {
-  if (!s) return;
+  if (!s)
+    return;
   uv_close((uv_handle_t *)&s->timer, on_closed);
 }

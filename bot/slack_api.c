@@ -8,16 +8,14 @@
 #include "../lib/log.h"
 #include "../lib/metrics.h"
 
-struct slack_api
-{
+struct slack_api {
   struct http_client *http;
   char *base;
   char *bot_auth; /* "Authorization: Bearer xoxb-…" */
   char *app_auth;
 };
 
-struct call
-{
+struct call {
   struct slack_api *api;
   char method[64];
   slack_cb cb;
@@ -40,7 +38,8 @@ struct slack_api *slack_api_new(struct http_client *http,
   metrics_describe("klaxon_slack_api_calls_total", METRIC_COUNTER,
                    "Slack Web API calls by method and result (ok, an error name, http_NNN)");
   struct slack_api *api = calloc(1, sizeof(*api));
-  if (!api) return NULL;
+  if (!api)
+    return NULL;
   api->http = http;
   size_t n = strlen(base_url);
   api->base = (n && base_url[n - 1] == '/') ? strdup(base_url) : kx_asprintf("%s/", base_url);
@@ -55,10 +54,13 @@ struct slack_api *slack_api_new(struct http_client *http,
 
 void slack_api_free(struct slack_api *api)
 {
-  if (!api) return;
+  if (!api)
+    return;
   free(api->base);
-  if (api->bot_auth) explicit_bzero(api->bot_auth, strlen(api->bot_auth));
-  if (api->app_auth) explicit_bzero(api->app_auth, strlen(api->app_auth));
+  if (api->bot_auth)
+    explicit_bzero(api->bot_auth, strlen(api->bot_auth));
+  if (api->app_auth)
+    explicit_bzero(api->app_auth, strlen(api->app_auth));
   free(api->bot_auth);
   free(api->app_auth);
   free(api);
@@ -71,22 +73,24 @@ const char *slack_api_base(const struct slack_api *api)
 
 bool slack_error_retryable(const char *error)
 {
-  static const char *retry[] = {"ratelimited",     "rate_limited",      "internal_error",
-                                "fatal_error",     "service_unavailable", "request_timeout",
-                                "timeout",         "transport",         "http_500",
-                                "team_added_to_org"};
+  static const char *retry[] = {
+      "ratelimited",     "rate_limited", "internal_error", "fatal_error", "service_unavailable",
+      "request_timeout", "timeout",      "transport",      "http_500",    "team_added_to_org"};
   for (size_t i = 0; error && i < KX_ARRAY_SIZE(retry); i++)
-    if (strcmp(error, retry[i]) == 0) return true;
+    if (strcmp(error, retry[i]) == 0)
+      return true;
   return false;
 }
 
 bool slack_error_fatal_auth(const char *error)
 {
-  static const char *fatal[] = {"not_authed",   "invalid_auth", "account_inactive",
-                                "token_revoked", "token_expired", "not_allowed_token_type",
-                                "user_removed_from_team", "team_disabled", "missing_scope"};
+  static const char *fatal[] = {
+      "not_authed",    "invalid_auth",           "account_inactive",       "token_revoked",
+      "token_expired", "not_allowed_token_type", "user_removed_from_team", "team_disabled",
+      "missing_scope"};
   for (size_t i = 0; error && i < KX_ARRAY_SIZE(fatal); i++)
-    if (strcmp(error, fatal[i]) == 0) return true;
+    if (strcmp(error, fatal[i]) == 0)
+      return true;
   return false;
 }
 
@@ -150,12 +154,14 @@ static int send_call(struct slack_api *api,
                      slack_cb cb,
                      void *arg)
 {
-  const char *auth = token == SLACK_TOKEN_BOT ? api->bot_auth
+  const char *auth = token == SLACK_TOKEN_BOT   ? api->bot_auth
                      : token == SLACK_TOKEN_APP ? api->app_auth
                                                 : NULL;
-  if (token != SLACK_TOKEN_NONE && !auth) return KX_EAUTH;
+  if (token != SLACK_TOKEN_NONE && !auth)
+    return KX_EAUTH;
   struct call *c = calloc(1, sizeof(*c));
-  if (!c) return KX_ENOMEM;
+  if (!c)
+    return KX_ENOMEM;
   c->api = api;
   snprintf(c->method, sizeof(c->method), "%s", method);
   c->cb = cb;
@@ -170,7 +176,8 @@ static int send_call(struct slack_api *api,
       .body_len = body ? strlen(body) : 0,
   };
   int rc = http_client_send(api->http, &req, on_response, c);
-  if (rc) free(c);
+  if (rc)
+    free(c);
   return rc;
 }
 
@@ -182,7 +189,8 @@ int slack_api_call(struct slack_api *api,
                    void *arg)
 {
   char *url = kx_asprintf("%s%s", api->base, method);
-  if (!url) return KX_ENOMEM;
+  if (!url)
+    return KX_ENOMEM;
   int rc = send_call(api, method, url, token, "Content-Type: application/json; charset=utf-8",
                      json_body ? json_body : "{}", cb, arg);
   free(url);
@@ -197,7 +205,8 @@ int slack_api_form(struct slack_api *api,
                    void *arg)
 {
   char *url = kx_asprintf("%s%s", api->base, method);
-  if (!url) return KX_ENOMEM;
+  if (!url)
+    return KX_ENOMEM;
   int rc = send_call(api, method, url, token, "Content-Type: application/x-www-form-urlencoded",
                      form_body ? form_body : "", cb, arg);
   free(url);
@@ -211,14 +220,17 @@ char *slack_form_encode(const cJSON *args)
   buf_init(&b, (size_t)1 << 20);
   int rc = buf_puts(&b, "");
   const cJSON *a;
-  cJSON_ArrayForEach(a, args)
-  {
+  cJSON_ArrayForEach (a, args) {
     char *own = NULL;
     const char *v = NULL;
-    if (cJSON_IsString(a)) v = a->valuestring;
-    else if (cJSON_IsBool(a)) v = cJSON_IsTrue(a) ? "true" : "false";
-    else v = own = cJSON_PrintUnformatted(a); /* numbers; objects and arrays as JSON text */
-    if (!a->string || !v) rc = KX_ENOMEM;
+    if (cJSON_IsString(a))
+      v = a->valuestring;
+    else if (cJSON_IsBool(a))
+      v = cJSON_IsTrue(a) ? "true" : "false";
+    else
+      v = own = cJSON_PrintUnformatted(a); /* numbers; objects and arrays as JSON text */
+    if (!a->string || !v)
+      rc = KX_ENOMEM;
     for (int part = 0; rc == 0 && part < 2; part++) {
       const unsigned char *p = (const unsigned char *)(part ? v : a->string);
       rc = buf_puts(&b, part ? "=" : (b.len ? "&" : ""));
@@ -233,7 +245,8 @@ char *slack_form_encode(const cJSON *args)
       }
     }
     free(own);
-    if (rc) break;
+    if (rc)
+      break;
   }
   if (rc) {
     buf_free(&b);
@@ -242,11 +255,8 @@ char *slack_form_encode(const cJSON *args)
   return buf_take(&b);
 }
 
-int slack_api_response_url(struct slack_api *api,
-                           const char *url,
-                           const char *json_body,
-                           slack_cb cb,
-                           void *arg)
+int slack_api_response_url(
+    struct slack_api *api, const char *url, const char *json_body, slack_cb cb, void *arg)
 {
   return send_call(api, "response_url", url, SLACK_TOKEN_NONE,
                    "Content-Type: application/json; charset=utf-8", json_body, cb, arg);

@@ -15,15 +15,13 @@
 
 #include "http_client.h"
 
-enum slack_token
-{
+enum slack_token {
   SLACK_TOKEN_BOT = 0, /* xoxb- */
   SLACK_TOKEN_APP,     /* xapp-: apps.connections.open only */
   SLACK_TOKEN_NONE     /* response_url */
 };
 
-struct slack_result
-{
+struct slack_result {
   int err;            /* 0; KX_EPLATFORM (ok:false), KX_ERATELIMITED (429), KX_ERETRY (5xx,
                          timeouts, network), KX_EPROTO (an answer that is not Slack's JSON) */
   long status;        /* HTTP status, 0 when the request never got an answer */
@@ -63,11 +61,8 @@ int slack_api_form(struct slack_api *api,
  * users.info). Caller frees; NULL when out of memory. */
 char *slack_form_encode(const cJSON *args);
 /* POST JSON to a response_url (no token). */
-int slack_api_response_url(struct slack_api *api,
-                           const char *url,
-                           const char *json_body,
-                           slack_cb cb,
-                           void *arg);
+int slack_api_response_url(
+    struct slack_api *api, const char *url, const char *json_body, slack_cb cb, void *arg);
 
 /* Errors that mean "try again later" rather than "this will never work". */
 bool slack_error_retryable(const char *error);

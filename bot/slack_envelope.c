@@ -21,7 +21,8 @@ static const cJSON *obj(const cJSON *o, const char *key)
 int slack_frame_parse(const char *data, size_t len, struct slack_frame *f)
 {
   memset(f, 0, sizeof(*f));
-  if (len > SLACK_FRAME_MAX) return KX_ETOOBIG;
+  if (len > SLACK_FRAME_MAX)
+    return KX_ETOOBIG;
   f->root = cJSON_ParseWithLength(data, len);
   if (!cJSON_IsObject(f->root)) {
     slack_frame_free(f);
@@ -43,8 +44,7 @@ int slack_frame_parse(const char *data, size_t len, struct slack_frame *f)
     f->type = SLACK_FRAME_DISCONNECT;
     f->reason = str(f->root, "reason");
   } else if (strcmp(f->type_name, "slash_commands") == 0 ||
-             strcmp(f->type_name, "interactive") == 0 ||
-             strcmp(f->type_name, "events_api") == 0) {
+             strcmp(f->type_name, "interactive") == 0 || strcmp(f->type_name, "events_api") == 0) {
     f->type = SLACK_FRAME_ENVELOPE;
     f->envelope_id = str(f->root, "envelope_id");
     f->accepts_response_payload =
@@ -68,10 +68,12 @@ void slack_frame_free(struct slack_frame *f)
 
 int64_t slack_ts_to_ms(const char *ts)
 {
-  if (!ts) return 0;
+  if (!ts)
+    return 0;
   char *end;
   long long secs = strtoll(ts, &end, 10);
-  if (end == ts || secs <= 0) return 0;
+  if (end == ts || secs <= 0)
+    return 0;
   int64_t ms = (int64_t)secs * 1000;
   if (*end == '.') {
     int scale = 100;
@@ -84,12 +86,14 @@ int64_t slack_ts_to_ms(const char *ts)
 static int slash_request(const cJSON *p, struct cmd_request *req, struct slack_req_strings *s)
 {
   const char *cmd = str(p, "command");
-  if (!cmd || cmd[0] != '/' || !cmd[1] || strlen(cmd) >= sizeof(s->command)) return KX_EPROTO;
+  if (!cmd || cmd[0] != '/' || !cmd[1] || strlen(cmd) >= sizeof(s->command))
+    return KX_EPROTO;
   snprintf(s->command, sizeof(s->command), "%s", cmd + 1);
   req->kind = CMD_KIND_COMMAND;
   req->command = s->command;
   req->text = str(p, "text");
-  if (!req->text) req->text = "";
+  if (!req->text)
+    req->text = "";
   req->user = str(p, "user_id");
   req->user_name = str(p, "user_name");
   req->channel = str(p, "channel_id");
@@ -109,24 +113,30 @@ static int interactive_request(const cJSON *p, struct cmd_request *req, struct s
   req->team = str(obj(p, "team"), "id");
   req->trigger_id = str(p, "trigger_id");
   req->response_url = str(p, "response_url");
-  if (!type) return KX_EPROTO;
+  if (!type)
+    return KX_EPROTO;
   if (strcmp(type, "block_actions") == 0) {
     const cJSON *actions = cJSON_GetObjectItemCaseSensitive(p, "actions");
     const cJSON *a = cJSON_IsArray(actions) ? cJSON_GetArrayItem(actions, 0) : NULL;
     const char *id = str(a, "action_id");
-    if (!id) return KX_EPROTO;
+    if (!id)
+      return KX_EPROTO;
     snprintf(s->action_id, sizeof(s->action_id), "%s", id);
     char *hash = strrchr(s->action_id, '#');
-    if (hash) *hash = '\0';
+    if (hash)
+      *hash = '\0';
     req->kind = CMD_KIND_ACTION;
     req->action_id = s->action_id;
     req->action_value = str(a, "value");
-    if (!req->action_value) req->action_value = str(obj(a, "selected_option"), "value");
+    if (!req->action_value)
+      req->action_value = str(obj(a, "selected_option"), "value");
     const cJSON *container = obj(p, "container");
     req->channel = str(obj(p, "channel"), "id");
-    if (!req->channel) req->channel = str(container, "channel_id");
+    if (!req->channel)
+      req->channel = str(container, "channel_id");
     req->message_ts = str(container, "message_ts");
-    if (!req->message_ts) req->message_ts = str(obj(p, "message"), "ts");
+    if (!req->message_ts)
+      req->message_ts = str(obj(p, "message"), "ts");
     req->thread_ts = str(obj(p, "message"), "thread_ts");
     return req->user ? 0 : KX_EPROTO;
   }
@@ -144,7 +154,8 @@ static bool is_self(const cJSON *msg, const struct slack_self *self)
   const char *bot_id = str(msg, "bot_id");
   const char *user = str(msg, "user");
   /* Every bot's message is ignored: the timeline is what people said. */
-  if (bot_id) return true;
+  if (bot_id)
+    return true;
   return self && self->user_id && user && strcmp(user, self->user_id) == 0;
 }
 
@@ -155,15 +166,18 @@ static int mention_command(const cJSON *ev,
 {
   /* "<@UBOT> incident declare P1 db down" → /incident declare P1 db down */
   const char *text = str(ev, "text");
-  if (!text) return KX_ENOTFOUND;
+  if (!text)
+    return KX_ENOTFOUND;
   const char *p = text;
   if (self && self->user_id) {
     char mention[64];
     snprintf(mention, sizeof(mention), "<@%s>", self->user_id);
     const char *at = strstr(p, mention);
-    if (at) p = at + strlen(mention);
+    if (at)
+      p = at + strlen(mention);
   }
-  while (*p == ' ') p++;
+  while (*p == ' ')
+    p++;
   size_t n = strcspn(p, " ");
   if ((n == 8 && strncmp(p, "incident", 8) == 0) || (n == 6 && strncmp(p, "oncall", 6) == 0)) {
     snprintf(s->command, sizeof(s->command), "%.*s", (int)n, p);
@@ -183,7 +197,8 @@ static int event_request(const cJSON *p,
 {
   const cJSON *ev = obj(p, "event");
   const char *type = str(ev, "type");
-  if (!type) return KX_EPROTO;
+  if (!type)
+    return KX_EPROTO;
   const char *event_id = str(p, "event_id");
   if (event_id) {
     snprintf(s->dedup, sizeof(s->dedup), "slack-ev:%.120s", event_id);
@@ -194,9 +209,10 @@ static int event_request(const cJSON *p,
   if (strcmp(type, "message") == 0) {
     const char *subtype = str(ev, "subtype");
     req->channel = str(ev, "channel");
-    if (!subtype || strcmp(subtype, "thread_broadcast") == 0 || strcmp(subtype, "file_share") == 0 ||
-        strcmp(subtype, "me_message") == 0) {
-      if (is_self(ev, self)) return KX_ENOTFOUND;
+    if (!subtype || strcmp(subtype, "thread_broadcast") == 0 ||
+        strcmp(subtype, "file_share") == 0 || strcmp(subtype, "me_message") == 0) {
+      if (is_self(ev, self))
+        return KX_ENOTFOUND;
       req->kind = CMD_KIND_MESSAGE;
       req->text = str(ev, "text");
       req->message_ts = str(ev, "ts");
@@ -206,8 +222,10 @@ static int event_request(const cJSON *p,
     }
     if (strcmp(subtype, "message_changed") == 0) {
       const cJSON *m = obj(ev, "message");
-      if (!m) return KX_EPROTO;
-      if (is_self(m, self)) return KX_ENOTFOUND;
+      if (!m)
+        return KX_EPROTO;
+      if (is_self(m, self))
+        return KX_ENOTFOUND;
       req->kind = CMD_KIND_MESSAGE_CHANGED;
       req->user = str(m, "user");
       req->text = str(m, "text");
@@ -238,7 +256,8 @@ static int event_request(const cJSON *p,
     const cJSON *item = obj(ev, "item");
     req->kind = type[4] == 'a' ? CMD_KIND_PIN_ADDED : CMD_KIND_PIN_REMOVED;
     req->channel = str(ev, "channel_id");
-    if (!req->channel) req->channel = str(item, "channel");
+    if (!req->channel)
+      req->channel = str(item, "channel");
     req->message_ts = str(obj(item, "message"), "ts");
     req->event_time_ms = slack_ts_to_ms(str(ev, "event_ts"));
     return (req->channel && req->message_ts) ? 0 : KX_ENOTFOUND;
@@ -261,11 +280,15 @@ int slack_envelope_request(const struct slack_frame *f,
   req->platform = CMD_PLATFORM_SLACK;
   req->now_ms = now_ms;
   req->payload = f->payload;
-  if (!f->payload || !f->envelope_id) return KX_EPROTO;
+  if (!f->payload || !f->envelope_id)
+    return KX_EPROTO;
   snprintf(s->dedup, sizeof(s->dedup), "slack-env:%.120s", f->envelope_id);
   req->dedup_key = s->dedup;
-  if (strcmp(f->type_name, "slash_commands") == 0) return slash_request(f->payload, req, s);
-  if (strcmp(f->type_name, "interactive") == 0) return interactive_request(f->payload, req, s);
-  if (strcmp(f->type_name, "events_api") == 0) return event_request(f->payload, self, req, s);
+  if (strcmp(f->type_name, "slash_commands") == 0)
+    return slash_request(f->payload, req, s);
+  if (strcmp(f->type_name, "interactive") == 0)
+    return interactive_request(f->payload, req, s);
+  if (strcmp(f->type_name, "events_api") == 0)
+    return event_request(f->payload, self, req, s);
   return KX_ENOTFOUND;
 }

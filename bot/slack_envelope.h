@@ -17,25 +17,23 @@
 /* A frame larger than this is refused before parsing (Slack's largest are ~70 KB). */
 #define SLACK_FRAME_MAX ((size_t)1024 * 1024)
 
-enum slack_frame_type
-{
+enum slack_frame_type {
   SLACK_FRAME_HELLO = 0,
   SLACK_FRAME_DISCONNECT,
   SLACK_FRAME_ENVELOPE,
   SLACK_FRAME_UNKNOWN /* valid JSON of a type we do not know: ignored */
 };
 
-struct slack_frame
-{
+struct slack_frame {
   enum slack_frame_type type;
   cJSON *root;
-  const char *type_name;     /* the "type" field */
-  const char *envelope_id;   /* ENVELOPE (may be NULL on a broken one) */
+  const char *type_name;   /* the "type" field */
+  const char *envelope_id; /* ENVELOPE (may be NULL on a broken one) */
   bool accepts_response_payload;
   int retry_attempt;
   const char *retry_reason;
-  const char *reason;        /* DISCONNECT */
-  int num_connections;       /* HELLO */
+  const char *reason;              /* DISCONNECT */
+  int num_connections;             /* HELLO */
   int approximate_connection_time; /* HELLO, seconds, 0 when absent */
   const cJSON *payload;
 };
@@ -45,8 +43,7 @@ int slack_frame_parse(const char *data, size_t len, struct slack_frame *out);
 void slack_frame_free(struct slack_frame *f);
 
 /* Derived strings the request points into. */
-struct slack_req_strings
-{
+struct slack_req_strings {
   char command[32];
   char action_id[256];
   char dedup[160];
@@ -54,8 +51,7 @@ struct slack_req_strings
 };
 
 /* What the bot itself is, so its own messages are not taken for people's. */
-struct slack_self
-{
+struct slack_self {
   const char *user_id; /* auth.test user_id */
   const char *bot_id;  /* auth.test bot_id */
 };

@@ -16,23 +16,21 @@
 #define BACKOFF_MAX_MS 30000
 #define STOP_GRACE_MS 2000
 
-struct frame_out
-{
+struct frame_out {
   struct frame_out *next;
   size_t len;
   uint64_t received_us; /* for the ack latency histogram; 0 for non-acks */
   unsigned char data[]; /* LWS_PRE bytes of headroom, then the text */
 };
 
-struct conn
-{
+struct conn {
   struct slack_socket *owner;
   struct lws *wsi;
   unsigned id;
   bool established;
   bool hello;
-  bool retiring;     /* replaced: close once the replacement has said hello */
-  bool closing;      /* close at the next writeable */
+  bool retiring; /* replaced: close once the replacement has said hello */
+  bool closing;  /* close at the next writeable */
   bool ping_pending;
   uint64_t opened_ms, established_ms, last_rx_ms, last_ping_ms;
   struct buf rx;
@@ -40,8 +38,7 @@ struct conn
   struct frame_out *head, *tail;
 };
 
-struct slack_socket
-{
+struct slack_socket {
   uv_loop_t *loop;
   struct lws_context *lws;
   struct lws_vhost *vhost;
@@ -50,11 +47,11 @@ struct slack_socket
   struct slack_socket_cbs cbs;
   struct conn *conns[SLACK_MAX_CONNS];
   unsigned next_id;
-  bool opening;     /* apps.connections.open in flight */
-  bool connected;   /* some conn has said hello */
+  bool opening;   /* apps.connections.open in flight */
+  bool connected; /* some conn has said hello */
   bool stopping;
   bool fatal;
-  int attempt;      /* consecutive failures, for backoff */
+  int attempt; /* consecutive failures, for backoff */
   uv_timer_t retry_timer;
   uv_timer_t watchdog;
   int open_timers;
@@ -71,11 +68,13 @@ static void set_connected(struct slack_socket *s)
 {
   bool now = false;
   for (int i = 0; i < SLACK_MAX_CONNS; i++)
-    if (s->conns[i] && s->conns[i]->hello && !s->conns[i]->closing) now = true;
+    if (s->conns[i] && s->conns[i]->hello && !s->conns[i]->closing)
+      now = true;
   if (now != s->connected) {
     s->connected = now;
     metrics_set("klaxon_slack_connected", "", now ? 1 : 0);
-    if (s->cbs.on_state) s->cbs.on_state(s->cbs.arg, now);
+    if (s->cbs.on_state)
+      s->cbs.on_state(s->cbs.arg, now);
   }
 }
 
@@ -97,8 +96,10 @@ static void conn_gone(struct conn *c, const char *why)
   bool was_live = c->hello && !c->retiring;
   bool c_had_hello = c->hello;
   for (int i = 0; i < SLACK_MAX_CONNS; i++)
-    if (s->conns[i] == c) s->conns[i] = NULL;
-  if (c->wsi) lws_set_opaque_user_data(c->wsi, NULL);
+    if (s->conns[i] == c)
+      s->conns[i] = NULL;
+  if (c->wsi)
+    lws_set_opaque_user_data(c->wsi, NULL);
   LOG_INFO("slack", "socket_closed", "conn=%u reason=%s", c->id, why);
   conn_free(c);
   set_connected(s);
@@ -118,20 +119,24 @@ static void kill_conn(struct conn *c, const char *why)
   LOG_WARN("slack", "socket_killed", "conn=%u reason=%s", c->id, why);
   c->closing = true;
   c->retiring = true;
-  if (c->wsi) lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  if (c->wsi)
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 static void close_conn(struct conn *c)
 {
-  if (c->closing) return;
+  if (c->closing)
+    return;
   c->closing = true;
-  if (c->wsi) lws_callback_on_writable(c->wsi);
+  if (c->wsi)
+    lws_callback_on_writable(c->wsi);
 }
 
 static int queue_frame(struct conn *c, const char *text, size_t len, uint64_t received_us)
 {
   struct frame_out *f = malloc(sizeof(*f) + LWS_PRE + len);
-  if (!f) return KX_ENOMEM;
+  if (!f)
+    return KX_ENOMEM;
   f->next = NULL;
   f->len = len;
   f->received_us = received_us;
@@ -141,7 +146,8 @@ static int queue_frame(struct conn *c, const char *text, size_t len, uint64_t re
   else
     c->head = f;
   c->tail = f;
-  if (c->wsi) lws_callback_on_writable(c->wsi);
+  if (c->wsi)
+    lws_callback_on_writable(c->wsi);
   return 0;
 }
 
@@ -149,7 +155,8 @@ static unsigned live_conns(const struct slack_socket *s, bool include_retiring)
 {
   unsigned n = 0;
   for (int i = 0; i < SLACK_MAX_CONNS; i++)
-    if (s->conns[i] && !s->conns[i]->closing && (include_retiring || !s->conns[i]->retiring)) n++;
+    if (s->conns[i] && !s->conns[i]->closing && (include_retiring || !s->conns[i]->retiring))
+      n++;
   return n;
 }
 
@@ -165,7 +172,8 @@ static void on_hello(struct conn *c, const struct slack_frame *f)
   /* The replacement is live: retire the ones it replaces. */
   for (int i = 0; i < SLACK_MAX_CONNS; i++) {
     struct conn *o = s->conns[i];
-    if (o && o != c && o->retiring) close_conn(o);
+    if (o && o != c && o->retiring)
+      close_conn(o);
   }
   set_connected(s);
 }
@@ -228,7 +236,8 @@ static void handle_frame(struct conn *c, const char *data, size_t len, uint64_t 
         cJSON_AddStringToObject(a, "envelope_id", f.envelope_id);
         char *text = cJSON_PrintUnformatted(a);
         cJSON_Delete(a);
-        if (text) queue_frame(c, text, strlen(text), 0);
+        if (text)
+          queue_frame(c, text, strlen(text), 0);
         free(text);
       }
       break;
@@ -248,14 +257,16 @@ static int write_ack(struct conn *c)
 {
   struct frame_out *f = c->head;
   int n = lws_write(c->wsi, f->data + LWS_PRE, f->len, LWS_WRITE_TEXT);
-  if (n < (int)f->len) return -1;
+  if (n < (int)f->len)
+    return -1;
   if (f->received_us) {
     double secs = (double)(clock_mono_us() - f->received_us) / 1e6;
     metrics_observe("klaxon_envelope_ack_seconds", "", secs);
     metrics_inc("klaxon_envelopes_acked_total", "", 1);
   }
   c->head = f->next;
-  if (!c->head) c->tail = NULL;
+  if (!c->head)
+    c->tail = NULL;
   free(f);
   return 0;
 }
@@ -266,19 +277,22 @@ static int write_one(struct conn *c)
   if (c->head) {
     int sent = 0;
     do {
-      if (write_ack(c)) return -1;
+      if (write_ack(c))
+        return -1;
     } while (c->head && ++sent < ACKS_PER_WRITEABLE && !lws_send_pipe_choked(wsi));
   } else if (c->ping_pending) {
     unsigned char buf[LWS_PRE + 32];
-    int len = snprintf((char *)buf + LWS_PRE, 32, "klaxon %llu",
-                       (unsigned long long)clock_mono_ms());
+    int len =
+        snprintf((char *)buf + LWS_PRE, 32, "klaxon %llu", (unsigned long long)clock_mono_ms());
     c->ping_pending = false;
-    if (lws_write(wsi, buf + LWS_PRE, (size_t)len, LWS_WRITE_PING) < len) return -1;
+    if (lws_write(wsi, buf + LWS_PRE, (size_t)len, LWS_WRITE_PING) < len)
+      return -1;
   } else if (c->closing) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"bye", 3);
     return -1;
   }
-  if (c->head || c->ping_pending || c->closing) lws_callback_on_writable(wsi);
+  if (c->head || c->ping_pending || c->closing)
+    lws_callback_on_writable(wsi);
   return 0;
 }
 
@@ -294,7 +308,8 @@ static void on_receive(struct conn *c, struct lws *wsi, const void *in, size_t l
     LOG_WARN("slack", "frame_too_large", "conn=%u max=%zu", c->id, SLACK_FRAME_MAX);
     c->rx.cap = 0;
   }
-  if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return;
+  if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi))
+    return;
   uint64_t received_us = clock_mono_us();
   if (!c->rx.cap) {
     c->rx.cap = SLACK_FRAME_MAX;
@@ -306,8 +321,8 @@ static void on_receive(struct conn *c, struct lws *wsi, const void *in, size_t l
   buf_reset(&c->rx);
 }
 
-static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
-                    size_t len)
+static int callback(
+    struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
   (void)user;
   struct conn *c = lws_get_opaque_user_data(wsi);
@@ -331,15 +346,18 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
       }
       return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE:
-      if (c && !c->closing) on_receive(c, wsi, in, len);
+      if (c && !c->closing)
+        on_receive(c, wsi, in, len);
       return 0;
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
-      if (c) c->last_rx_ms = clock_mono_ms();
+      if (c)
+        c->last_rx_ms = clock_mono_ms();
       return 0;
     case LWS_CALLBACK_CLIENT_WRITEABLE:
       return c ? write_one(c) : -1;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-      if (c) LOG_INFO("slack", "peer_closed", "conn=%u", c->id);
+      if (c)
+        LOG_INFO("slack", "peer_closed", "conn=%u", c->id);
       return 0;
     case LWS_CALLBACK_CLIENT_CLOSED:
     case LWS_CALLBACK_WSI_DESTROY:
@@ -364,7 +382,8 @@ static void connect_to(struct slack_socket *s, const char *url)
 {
   int slot = -1;
   for (int i = 0; i < SLACK_MAX_CONNS; i++)
-    if (!s->conns[i]) slot = i;
+    if (!s->conns[i])
+      slot = i;
   if (slot < 0) {
     LOG_WARN("slack", "too_many_sockets", "max=%d", SLACK_MAX_CONNS);
     return;
@@ -434,7 +453,8 @@ static void on_connections_open(void *arg, const struct slack_result *r)
 {
   struct slack_socket *s = arg;
   s->opening = false;
-  if (s->stopping) return;
+  if (s->stopping)
+    return;
   if (r->err == 0) {
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(r->json, "url");
     if (cJSON_IsString(url)) {
@@ -449,7 +469,8 @@ static void on_connections_open(void *arg, const struct slack_result *r)
              "SLACK_APP_TOKEN is an xapp- token with the connections:write scope",
              r->error);
     s->fatal = true;
-    if (s->cbs.on_fatal) s->cbs.on_fatal(s->cbs.arg, sentence);
+    if (s->cbs.on_fatal)
+      s->cbs.on_fatal(s->cbs.arg, sentence);
     return;
   } else {
     LOG_WARN("slack", "connections_open_failed", "error=%s retry_after=%ld",
@@ -468,9 +489,11 @@ static void on_connections_open(void *arg, const struct slack_result *r)
 
 static void open_connection(struct slack_socket *s)
 {
-  if (s->opening || s->stopping || s->fatal) return;
+  if (s->opening || s->stopping || s->fatal)
+    return;
   s->opening = true;
-  int rc = slack_api_form(s->api, "apps.connections.open", SLACK_TOKEN_APP, "", on_connections_open, s);
+  int rc =
+      slack_api_form(s->api, "apps.connections.open", SLACK_TOKEN_APP, "", on_connections_open, s);
   if (rc) {
     s->opening = false;
     LOG_ERROR("slack", "connections_open_not_sent", "err=%s", kx_err_name(rc));
@@ -489,10 +512,13 @@ static void on_retry_timer(uv_timer_t *t)
 
 static uint64_t backoff_ms(int attempt)
 {
-  if (attempt <= 0) return 0;
+  if (attempt <= 0)
+    return 0;
   uint64_t base = BACKOFF_BASE_MS;
-  for (int i = 1; i < attempt && base < BACKOFF_MAX_MS; i++) base *= 2;
-  if (base > BACKOFF_MAX_MS) base = BACKOFF_MAX_MS;
+  for (int i = 1; i < attempt && base < BACKOFF_MAX_MS; i++)
+    base *= 2;
+  if (base > BACKOFF_MAX_MS)
+    base = BACKOFF_MAX_MS;
   /* Full jitter in [base/2, base): many bots restarting together do not stampede. */
   return base / 2 + (uint64_t)rand() % (base / 2 + 1);
 }
@@ -500,9 +526,12 @@ static uint64_t backoff_ms(int attempt)
 /* Open a connection when none is live or connecting (retiring ones do not count). */
 static void need_connection(struct slack_socket *s)
 {
-  if (s->stopping || s->fatal || s->opening) return;
-  if (live_conns(s, false) > 0) return;
-  if (uv_is_active((uv_handle_t *)&s->retry_timer)) return;
+  if (s->stopping || s->fatal || s->opening)
+    return;
+  if (live_conns(s, false) > 0)
+    return;
+  if (uv_is_active((uv_handle_t *)&s->retry_timer))
+    return;
   uint64_t delay = backoff_ms(s->attempt);
   if (delay == 0) {
     open_connection(s);
@@ -529,13 +558,16 @@ static void on_watchdog(uv_timer_t *t)
   uint64_t now = clock_mono_ms();
   for (int i = 0; i < SLACK_MAX_CONNS; i++) {
     struct conn *c = s->conns[i];
-    if (!c || !c->wsi) continue;
+    if (!c || !c->wsi)
+      continue;
     if (s->stopping) {
-      if (now - s->stop_started_ms > STOP_GRACE_MS && !c->retiring) kill_conn(c, "shutdown");
+      if (now - s->stop_started_ms > STOP_GRACE_MS && !c->retiring)
+        kill_conn(c, "shutdown");
       continue;
     }
     if (!c->established) {
-      if (now - c->opened_ms > CONNECT_TIMEOUT_MS) kill_conn(c, "connect_timeout");
+      if (now - c->opened_ms > CONNECT_TIMEOUT_MS)
+        kill_conn(c, "connect_timeout");
       continue;
     }
     if (!c->hello && now - c->established_ms > HELLO_TIMEOUT_MS) {
@@ -554,10 +586,12 @@ static void on_watchdog(uv_timer_t *t)
       lws_callback_on_writable(c->wsi);
     }
   }
-  if (!s->stopping) need_connection(s);
+  if (!s->stopping)
+    need_connection(s);
   if (s->stopping) {
     bool any = false;
-    for (int i = 0; i < SLACK_MAX_CONNS; i++) any |= s->conns[i] != NULL;
+    for (int i = 0; i < SLACK_MAX_CONNS; i++)
+      any |= s->conns[i] != NULL;
     if (!any && uv_is_active((uv_handle_t *)&s->watchdog)) {
       uv_timer_stop(&s->watchdog);
       uv_close((uv_handle_t *)&s->retry_timer, on_timer_closed);
@@ -573,28 +607,31 @@ struct slack_socket *slack_socket_new(uv_loop_t *loop,
                                       const struct slack_socket_opts *opts,
                                       const struct slack_socket_cbs *cbs)
 {
-  static const double ack_buckets[] = {0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01,
-                                       0.025,   0.05,   0.1,   0.25,  0.5,   1,    3};
+  static const double ack_buckets[] = {0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025,
+                                       0.05,    0.1,    0.25,  0.5,   1,     3};
   metrics_describe("klaxon_envelopes_received_total", METRIC_COUNTER,
                    "Socket Mode envelopes received");
   metrics_describe("klaxon_envelopes_acked_total", METRIC_COUNTER, "Socket Mode envelopes acked");
   metrics_histogram("klaxon_envelope_ack_seconds",
-                    "Time from an envelope's arrival to its ack being written",
-                    ack_buckets, KX_ARRAY_SIZE(ack_buckets));
+                    "Time from an envelope's arrival to its ack being written", ack_buckets,
+                    KX_ARRAY_SIZE(ack_buckets));
   metrics_describe("klaxon_slack_frames_total", METRIC_COUNTER, "Socket Mode frames by validity");
   metrics_describe("klaxon_slack_connected", METRIC_GAUGE, "1 when a Socket Mode socket is live");
   metrics_describe("klaxon_slack_dead_sockets_total", METRIC_COUNTER,
                    "Sockets declared dead for want of a pong");
   metrics_set("klaxon_slack_connected", "", 0);
   struct slack_socket *s = calloc(1, sizeof(*s));
-  if (!s) return NULL;
+  if (!s)
+    return NULL;
   s->loop = loop;
   s->lws = lws;
   s->vhost = vhost;
   s->api = api;
   s->opts = *opts;
-  if (!s->opts.ping_interval_ms) s->opts.ping_interval_ms = 10000;
-  if (!s->opts.pong_timeout_ms) s->opts.pong_timeout_ms = 20000;
+  if (!s->opts.ping_interval_ms)
+    s->opts.ping_interval_ms = 10000;
+  if (!s->opts.pong_timeout_ms)
+    s->opts.pong_timeout_ms = 20000;
   s->cbs = *cbs;
   uv_timer_init(loop, &s->retry_timer);
   uv_timer_init(loop, &s->watchdog);
@@ -618,14 +655,16 @@ bool slack_socket_connected(const struct slack_socket *s)
 
 void slack_socket_stop(struct slack_socket *s, void (*done)(void *arg), void *arg)
 {
-  if (s->stopping) return;
+  if (s->stopping)
+    return;
   s->stopping = true;
   s->stop_started_ms = clock_mono_ms();
   s->stop_done = done;
   s->stop_arg = arg;
   uv_timer_stop(&s->retry_timer);
   for (int i = 0; i < SLACK_MAX_CONNS; i++)
-    if (s->conns[i]) close_conn(s->conns[i]);
+    if (s->conns[i])
+      close_conn(s->conns[i]);
   /* The watchdog notices when every socket is gone, closes the timers, and then `done` runs. */
   if (!uv_is_active((uv_handle_t *)&s->watchdog))
     uv_timer_start(&s->watchdog, on_watchdog, WATCHDOG_PERIOD_MS, WATCHDOG_PERIOD_MS);
@@ -634,10 +673,12 @@ void slack_socket_stop(struct slack_socket *s, void (*done)(void *arg), void *ar
 
 void slack_socket_free(struct slack_socket *s)
 {
-  if (!s) return;
+  if (!s)
+    return;
   for (int i = 0; i < SLACK_MAX_CONNS; i++) {
     if (s->conns[i]) {
-      if (s->conns[i]->wsi) lws_set_opaque_user_data(s->conns[i]->wsi, NULL);
+      if (s->conns[i]->wsi)
+        lws_set_opaque_user_data(s->conns[i]->wsi, NULL);
       conn_free(s->conns[i]);
     }
   }

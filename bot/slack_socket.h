@@ -28,16 +28,14 @@
 /* At most this many sockets at once: the live one and its replacement. */
 #define SLACK_MAX_CONNS 3
 
-struct slack_socket_cbs
-{
+struct slack_socket_cbs {
   char *(*on_envelope)(void *arg, const struct slack_frame *frame);
   void (*on_state)(void *arg, bool connected);
   void (*on_fatal)(void *arg, const char *sentence);
   void *arg;
 };
 
-struct slack_socket_opts
-{
+struct slack_socket_opts {
   uint64_t ping_interval_ms;
   uint64_t pong_timeout_ms;
   const char *ca_file; /* for wss://, may be NULL (system default) */

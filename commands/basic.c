@@ -2,12 +2,13 @@
  * basic.c — the handlers every group has (help) and `/oncall note`, the first thing that
  * speaks through the outbox.
  */
+#include "basic.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include "../lib/kx.h"
 #include "../storage/notes.h"
-#include "basic.h"
 #include "msg.h"
 #include "out.h"
 #include "people.h"
@@ -86,12 +87,14 @@ int cmd_oncall_note(struct cmd_ctx *ctx,
     if (rc == 0) {
       posted = out_announce(ctx, OUT_HANDOFF, handoff_channel(ctx->config, rota), m, OUTBOX_NORMAL,
                             NULL, NULL);
-      if (posted < 0) rc = posted;
+      if (posted < 0)
+        rc = posted;
     }
     msg_free(m);
   }
   free(plain);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   cmd_reply_printf(reply, "Noted (#%lld); it will be in the next handoff%s.", (long long)id,
                    posted > 0 ? " and is posted in the handoff channel" : "");
   return 0;

@@ -40,16 +40,21 @@ int cmd_reply_printf(struct cmd_reply *r, const char *fmt, ...)
 int cmd_args_parse(const char *text, struct cmd_args *a)
 {
   memset(a, 0, sizeof(*a));
-  if (!text) text = "";
+  if (!text)
+    text = "";
   size_t len = strlen(text);
-  if (len > CMD_TEXT_MAX) return KX_ETOOBIG;
+  if (len > CMD_TEXT_MAX)
+    return KX_ETOOBIG;
   a->storage_ = malloc(len + 1);
-  if (!a->storage_) return KX_ENOMEM;
+  if (!a->storage_)
+    return KX_ENOMEM;
   char *o = a->storage_;
   const char *p = text;
   for (;;) {
-    while (*p && isspace((unsigned char)*p)) p++;
-    if (!*p) break;
+    while (*p && isspace((unsigned char)*p))
+      p++;
+    if (!*p)
+      break;
     if (a->argc == CMD_MAX_ARGS) {
       cmd_args_free(a);
       return KX_ETOOBIG;
@@ -110,8 +115,10 @@ void cmd_args_free(struct cmd_args *a)
 const struct cmd_def *cmd_lookup(const char *group, const char *name)
 {
   for (struct cmd_def *d = cmd_table; d->group; d++) {
-    if (strcmp(d->group, group) != 0) continue;
-    if (name ? strcasecmp(d->name, name) == 0 : (d->flags & CMD_DEFAULT) != 0) return d;
+    if (strcmp(d->group, group) != 0)
+      continue;
+    if (name ? strcasecmp(d->name, name) == 0 : (d->flags & CMD_DEFAULT) != 0)
+      return d;
   }
   return NULL;
 }
@@ -129,7 +136,8 @@ int cmd_tables_check(void)
       bad = 1;
     }
     for (struct cmd_def *e = d + 1; e->group; e++) {
-      if (strcmp(d->group, e->group) == 0 && d->name && e->name && strcasecmp(d->name, e->name) == 0) {
+      if (strcmp(d->group, e->group) == 0 && d->name && e->name &&
+          strcasecmp(d->name, e->name) == 0) {
         LOG_ERROR("cmd", "table_duplicate", "group=%s name=%s", d->group, d->name);
         bad = 1;
       }
@@ -166,7 +174,8 @@ int cmd_help(const char *group, struct cmd_reply *reply)
 {
   int rc = cmd_reply_printf(reply, "*/%s* — what I can do:\n", group);
   for (struct cmd_def *d = cmd_table; rc == 0 && d->group; d++) {
-    if (strcmp(d->group, group) != 0 || (d->flags & CMD_HIDDEN)) continue;
+    if (strcmp(d->group, group) != 0 || (d->flags & CMD_HIDDEN))
+      continue;
     rc = cmd_reply_printf(reply, "• `/%s %s` — %s\n", group, d->usage, d->help);
   }
   return rc;
@@ -188,7 +197,8 @@ static int run_command(struct cmd_ctx *ctx, const struct cmd_request *req, struc
                      CMD_TEXT_MAX, CMD_MAX_ARGS);
     return KX_EINVAL;
   }
-  if (rc) return rc;
+  if (rc)
+    return rc;
   const struct cmd_def *d = words.argc ? cmd_lookup(req->command, words.argv[0]) : NULL;
   int shift = 1;
   if (!d && words.argc == 0) {
@@ -221,7 +231,8 @@ static int run_command(struct cmd_ctx *ctx, const struct cmd_request *req, struc
     return KX_EINVAL;
   }
   rc = d->fn(ctx, req, &args, reply);
-  if (rc) mut->failures++;
+  if (rc)
+    mut->failures++;
   cmd_args_free(&words);
   return rc;
 }
@@ -229,7 +240,8 @@ static int run_command(struct cmd_ctx *ctx, const struct cmd_request *req, struc
 static int run_action(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
 {
   for (const struct cmd_action_def *a = cmd_actions; a->action_id; a++)
-    if (req->action_id && strcmp(a->action_id, req->action_id) == 0) return a->fn(ctx, req, reply);
+    if (req->action_id && strcmp(a->action_id, req->action_id) == 0)
+      return a->fn(ctx, req, reply);
   LOG_WARN("cmd", "unknown_action", "action_id=%s", req->action_id ? req->action_id : "-");
   return 0;
 }
@@ -246,9 +258,11 @@ static int run_view(struct cmd_ctx *ctx, const struct cmd_request *req, struct c
 static int run_events(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
 {
   for (const struct cmd_event_def *e = cmd_events; e->fn; e++) {
-    if (e->kind != req->kind) continue;
+    if (e->kind != req->kind)
+      continue;
     int rc = e->fn(ctx, req, reply);
-    if (rc) return rc;
+    if (rc)
+      return rc;
   }
   return 0;
 }
@@ -273,7 +287,8 @@ int cmd_dispatch(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_
       db_rollback(ctx->db);
       return KX_EEXISTS;
     }
-    if (rc) goto fail;
+    if (rc)
+      goto fail;
   }
   switch (req->kind) {
     case CMD_KIND_COMMAND:
@@ -294,22 +309,28 @@ int cmd_dispatch(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_
     /* Refused: nothing changed, but the delivery was handled; keep the dedup mark only. */
     db_rollback(ctx->db);
     if (req->dedup_key && db_begin(ctx->db) == 0) {
-      if (seen_mark(ctx->db, req->dedup_key, req->now_ms) == 0) db_commit(ctx->db);
-      else db_rollback(ctx->db);
+      if (seen_mark(ctx->db, req->dedup_key, req->now_ms) == 0)
+        db_commit(ctx->db);
+      else
+        db_rollback(ctx->db);
     }
     return 0;
   }
-  if (rc) goto fail;
+  if (rc)
+    goto fail;
   rc = db_commit(ctx->db);
-  if (rc) goto fail;
+  if (rc)
+    goto fail;
   return 0;
 fail:
   db_rollback(ctx->db);
   LOG_ERROR("cmd", "dispatch_failed", "kind=%d command=%s err=%s", req->kind,
             req->command ? req->command : "-", kx_err_name(rc));
   buf_reset(&reply->text);
-  cmd_reply_printf(reply, "Sorry, something went wrong on my side and nothing was changed (%s). "
-                          "Please try again.", kx_strerror(rc));
+  cmd_reply_printf(reply,
+                   "Sorry, something went wrong on my side and nothing was changed (%s). "
+                   "Please try again.",
+                   kx_strerror(rc));
   return rc;
 }
 
@@ -318,7 +339,8 @@ fail:
 static const struct cmd_job_def *job_def(const char *kind)
 {
   for (const struct cmd_job_def *j = cmd_jobs; j->kind; j++)
-    if (strcmp(j->kind, kind) == 0) return j;
+    if (strcmp(j->kind, kind) == 0)
+      return j;
   return NULL;
 }
 
@@ -327,15 +349,20 @@ int cmd_run_jobs(struct cmd_ctx *ctx, size_t limit)
   struct job *jobs = NULL;
   size_t n = 0;
   int rc = jobs_due(ctx->db, ctx->now_ms, limit, &jobs, &n);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   int ran = 0;
   for (size_t i = 0; i < n; i++) {
     const struct cmd_job_def *def = job_def(jobs[i].kind);
-    if (db_begin(ctx->db)) break;
+    if (db_begin(ctx->db))
+      break;
     rc = jobs_finish(ctx->db, jobs[i].id, ctx->now_ms);
-    if (rc == 0 && def) rc = def->fn(ctx, &jobs[i]);
-    if (!def) LOG_ERROR("cmd", "unknown_job_kind", "kind=%s key=%s", jobs[i].kind, jobs[i].key);
-    if (rc == 0) rc = db_commit(ctx->db);
+    if (rc == 0 && def)
+      rc = def->fn(ctx, &jobs[i]);
+    if (!def)
+      LOG_ERROR("cmd", "unknown_job_kind", "kind=%s key=%s", jobs[i].kind, jobs[i].key);
+    if (rc == 0)
+      rc = db_commit(ctx->db);
     if (rc) {
       db_rollback(ctx->db);
       LOG_ERROR("cmd", "job_failed", "kind=%s key=%s err=%s", jobs[i].kind, jobs[i].key,
@@ -363,7 +390,8 @@ int cmd_outbox_result(struct cmd_ctx *ctx,
                       const struct cmd_result *result)
 {
   int rc = db_begin(ctx->db);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   if (result->ok) {
     char *text = result->response ? cJSON_PrintUnformatted(result->response) : NULL;
     rc = outbox_done(ctx->db, row->id, text, ctx->now_ms);
@@ -373,14 +401,16 @@ int cmd_outbox_result(struct cmd_ctx *ctx,
   }
   if (rc == 0 && row->hook) {
     const struct cmd_hook_def *h = cmd_hooks;
-    while (h->name && strcmp(h->name, row->hook) != 0) h++;
+    while (h->name && strcmp(h->name, row->hook) != 0)
+      h++;
     if (h->name) {
       rc = h->fn(ctx, row, result);
     } else {
       LOG_ERROR("cmd", "unknown_hook", "hook=%s id=%lld", row->hook, (long long)row->id);
     }
   }
-  if (rc == 0) rc = db_commit(ctx->db);
+  if (rc == 0)
+    rc = db_commit(ctx->db);
   if (rc) {
     db_rollback(ctx->db);
     LOG_ERROR("cmd", "outbox_result_failed", "id=%lld hook=%s err=%s", (long long)row->id,
@@ -393,9 +423,11 @@ int cmd_startup(struct cmd_ctx *ctx)
 {
   for (const struct cmd_startup_def *s = cmd_startups; s->name; s++) {
     int rc = db_begin(ctx->db);
-    if (rc) return rc;
+    if (rc)
+      return rc;
     rc = s->fn(ctx);
-    if (rc == 0) rc = db_commit(ctx->db);
+    if (rc == 0)
+      rc = db_commit(ctx->db);
     if (rc) {
       db_rollback(ctx->db);
       LOG_ERROR("cmd", "startup_failed", "task=%s err=%s", s->name, kx_err_name(rc));

@@ -32,8 +32,7 @@
 #define CMD_TEXT_MAX 4000
 #define CMD_MAX_ARGS 64
 
-struct cmd_ctx
-{
+struct cmd_ctx {
   struct db *db;
   const struct config *config;
   int64_t now_ms;
@@ -42,10 +41,9 @@ struct cmd_ctx
   const char *public_url;     /* base URL of the HTTP server for links, may be NULL */
 };
 
-struct cmd_args
-{
-  int argc;                          /* words after the subcommand */
-  char *argv[CMD_MAX_ARGS];          /* unquoted words */
+struct cmd_args {
+  int argc;                           /* words after the subcommand */
+  char *argv[CMD_MAX_ARGS];           /* unquoted words */
   const char *rest[CMD_MAX_ARGS + 1]; /* rest[i]: the raw text from word i to the end */
   char *storage_;
 };
@@ -55,20 +53,18 @@ typedef int (*cmd_fn)(struct cmd_ctx *ctx,
                       const struct cmd_args *args,
                       struct cmd_reply *reply);
 
-enum cmd_flags
-{
-  CMD_WRITE = 1 << 0,   /* changes state */
-  CMD_HIDDEN = 1 << 1,  /* not listed in help */
-  CMD_DEFAULT = 1 << 2  /* runs when no subcommand is given */
+enum cmd_flags {
+  CMD_WRITE = 1 << 0,  /* changes state */
+  CMD_HIDDEN = 1 << 1, /* not listed in help */
+  CMD_DEFAULT = 1 << 2 /* runs when no subcommand is given */
 };
 
-struct cmd_def
-{
+struct cmd_def {
   const char *group; /* "incident" */
   const char *name;  /* "declare" */
   cmd_fn fn;
-  int min_args;      /* words after the name */
-  int max_args;      /* -1: no limit */
+  int min_args; /* words after the name */
+  int max_args; /* -1: no limit */
   unsigned flags;
   const char *usage; /* "declare [SEV] TITLE" */
   const char *help;  /* one line */
@@ -81,54 +77,47 @@ typedef int (*cmd_event_fn)(struct cmd_ctx *ctx,
                             const struct cmd_request *req,
                             struct cmd_reply *reply);
 
-struct cmd_action_def
-{
+struct cmd_action_def {
   const char *action_id; /* exact, after the transport strips the "#N" suffix */
   cmd_event_fn fn;
 };
 
-struct cmd_view_def
-{
+struct cmd_view_def {
   const char *callback_id;
   cmd_event_fn fn;
 };
 
-struct cmd_event_def
-{
+struct cmd_event_def {
   enum cmd_kind kind; /* MESSAGE, MESSAGE_CHANGED, REACTION_ADDED … */
   cmd_event_fn fn;    /* every handler of the kind runs, in table order */
 };
 
 typedef int (*cmd_job_fn)(struct cmd_ctx *ctx, const struct job *job);
 
-struct cmd_job_def
-{
+struct cmd_job_def {
   const char *kind;
   cmd_job_fn fn;
 };
 
 /* The platform's answer to an outbox row, given to the row's hook. */
-struct cmd_result
-{
+struct cmd_result {
   bool ok;
-  const char *error;      /* Slack's error name, or a KX name for transport failures */
-  const cJSON *response;  /* the parsed answer, may be NULL */
+  const char *error;     /* Slack's error name, or a KX name for transport failures */
+  const cJSON *response; /* the parsed answer, may be NULL */
 };
 
 typedef int (*cmd_hook_fn)(struct cmd_ctx *ctx,
                            const struct outbox_row *row,
                            const struct cmd_result *result);
 
-struct cmd_hook_def
-{
+struct cmd_hook_def {
   const char *name;
   cmd_hook_fn fn;
 };
 
 typedef int (*cmd_startup_fn)(struct cmd_ctx *ctx);
 
-struct cmd_startup_def
-{
+struct cmd_startup_def {
   const char *name;
   cmd_startup_fn fn;
 };
@@ -136,8 +125,7 @@ struct cmd_startup_def
 /* Domain series for /metrics, computed from the database at scrape time (Prometheus text). */
 typedef int (*cmd_metrics_fn)(struct cmd_ctx *ctx, struct buf *out);
 
-struct cmd_metrics_def
-{
+struct cmd_metrics_def {
   const char *name;
   cmd_metrics_fn fn;
 };

@@ -6,7 +6,8 @@
 
 static void free_list(char **list, size_t n)
 {
-  for (size_t i = 0; i < n; i++) free(list[i]);
+  for (size_t i = 0; i < n; i++)
+    free(list[i]);
   free(list);
 }
 
@@ -63,7 +64,8 @@ static void free_routes(struct config *c)
 
 void config_free(struct config *c)
 {
-  if (!c) return;
+  if (!c)
+    return;
   free(c->path);
   free(c->timezone);
   free(c->storage_path);
@@ -86,7 +88,8 @@ void config_free(struct config *c)
     free(p->phone);
   }
   free(c->people);
-  for (size_t i = 0; i < c->n_rotas; i++) free_rota(&c->rotas[i]);
+  for (size_t i = 0; i < c->n_rotas; i++)
+    free_rota(&c->rotas[i]);
   free(c->rotas);
   for (size_t i = 0; i < c->n_severities; i++) {
     free(c->severities[i].name);
@@ -95,7 +98,8 @@ void config_free(struct config *c)
   free(c->severities);
   free(c->default_severity);
   for (size_t i = 0; i < c->n_policies; i++) {
-    for (size_t j = 0; j < c->policies[i].n_steps; j++) free(c->policies[i].steps[j].target);
+    for (size_t j = 0; j < c->policies[i].n_steps; j++)
+      free(c->policies[i].steps[j].target);
     free(c->policies[i].steps);
     free(c->policies[i].name);
   }
@@ -121,55 +125,63 @@ void config_free(struct config *c)
 const struct person *config_person(const struct config *c, const char *id)
 {
   for (size_t i = 0; id && i < c->n_people; i++)
-    if (strcmp(c->people[i].id, id) == 0) return &c->people[i];
+    if (strcmp(c->people[i].id, id) == 0)
+      return &c->people[i];
   return NULL;
 }
 
 const struct person *config_person_by_slack(const struct config *c, const char *slack_id)
 {
   for (size_t i = 0; slack_id && i < c->n_people; i++)
-    if (c->people[i].slack && strcmp(c->people[i].slack, slack_id) == 0) return &c->people[i];
+    if (c->people[i].slack && strcmp(c->people[i].slack, slack_id) == 0)
+      return &c->people[i];
   return NULL;
 }
 
 const struct person *config_person_by_teams(const struct config *c, const char *aad_id)
 {
   for (size_t i = 0; aad_id && i < c->n_people; i++)
-    if (c->people[i].teams && strcasecmp(c->people[i].teams, aad_id) == 0) return &c->people[i];
+    if (c->people[i].teams && strcasecmp(c->people[i].teams, aad_id) == 0)
+      return &c->people[i];
   return NULL;
 }
 
 const struct person *config_person_by_email(const struct config *c, const char *email)
 {
   for (size_t i = 0; email && i < c->n_people; i++)
-    if (c->people[i].email && strcasecmp(c->people[i].email, email) == 0) return &c->people[i];
+    if (c->people[i].email && strcasecmp(c->people[i].email, email) == 0)
+      return &c->people[i];
   return NULL;
 }
 
 const struct rota *config_rota(const struct config *c, const char *name)
 {
   for (size_t i = 0; name && i < c->n_rotas; i++)
-    if (strcmp(c->rotas[i].name, name) == 0) return &c->rotas[i];
+    if (strcmp(c->rotas[i].name, name) == 0)
+      return &c->rotas[i];
   return NULL;
 }
 
 const struct severity *config_severity(const struct config *c, const char *name)
 {
   for (size_t i = 0; name && i < c->n_severities; i++)
-    if (strcasecmp(c->severities[i].name, name) == 0) return &c->severities[i];
+    if (strcasecmp(c->severities[i].name, name) == 0)
+      return &c->severities[i];
   return NULL;
 }
 
 const struct policy *config_policy(const struct config *c, const char *name)
 {
   for (size_t i = 0; name && i < c->n_policies; i++)
-    if (strcmp(c->policies[i].name, name) == 0) return &c->policies[i];
+    if (strcmp(c->policies[i].name, name) == 0)
+      return &c->policies[i];
   return NULL;
 }
 
 const char *config_runbook(const struct config *c, const char *alertname)
 {
   for (size_t i = 0; alertname && i < c->n_runbooks; i++)
-    if (strcmp(c->runbooks[i].alertname, alertname) == 0) return c->runbooks[i].url;
+    if (strcmp(c->runbooks[i].alertname, alertname) == 0)
+      return c->runbooks[i].url;
   return NULL;
 }

@@ -16,32 +16,28 @@
 
 #include "../lib/timeutil.h"
 
-struct person
-{
-  char *id;     /* config id: "alice" */
-  char *name;   /* display name; defaults to the id */
-  char *slack;  /* Slack user id, may be NULL (resolved from email at run time) */
+struct person {
+  char *id;    /* config id: "alice" */
+  char *name;  /* display name; defaults to the id */
+  char *slack; /* Slack user id, may be NULL (resolved from email at run time) */
   char *email;
-  char *teams;  /* AAD object id */
+  char *teams; /* AAD object id */
   char *phone;
 };
 
-enum secondary_mode
-{
+enum secondary_mode {
   SECONDARY_NONE = 0, /* no secondary */
   SECONDARY_NEXT,     /* the next person in primary */
   SECONDARY_LIST,     /* a list of its own, rotating like primary */
   SECONDARY_FIXED     /* one fixed person */
 };
 
-struct contact
-{
+struct contact {
   char *role;   /* "crm" */
   char *person; /* person id */
 };
 
-struct rota
-{
+struct rota {
   char *name;
   char *timezone;       /* defaults to the config's timezone */
   int handoff_wday;     /* 0 = Sunday … 6; for daily shifts the day is ignored */
@@ -53,15 +49,15 @@ struct rota
   enum secondary_mode secondary_mode;
   char **secondary; /* SECONDARY_LIST: the list; SECONDARY_FIXED: one entry */
   size_t n_secondary;
-  char *manager;    /* person id, may be NULL */
-  char **shadow;    /* trainees paired with primary[k mod n_shadow] */
+  char *manager; /* person id, may be NULL */
+  char **shadow; /* trainees paired with primary[k mod n_shadow] */
   size_t n_shadow;
   struct kx_date *holidays;
   size_t n_holidays;
-  bool has_hours;        /* business hours configured */
-  int hours_days;        /* bit i set: weekday i (0 = Sunday) is a business day */
-  int hours_start_min;   /* 08:00 -> 480 */
-  int hours_end_min;     /* 18:00 -> 1080 */
+  bool has_hours;      /* business hours configured */
+  int hours_days;      /* bit i set: weekday i (0 = Sunday) is a business day */
+  int hours_start_min; /* 08:00 -> 480 */
+  int hours_end_min;   /* 18:00 -> 1080 */
   struct contact *contacts;
   size_t n_contacts;
   char *usergroup;       /* Slack user group id kept equal to who is on call */
@@ -69,22 +65,20 @@ struct rota
   int line;              /* where it was defined, for messages */
 };
 
-struct severity
-{
-  char *name;            /* "P0" */
-  int rank;              /* 0 = most severe (the order in the config) */
-  int64_t ack_ms;        /* acknowledge target, 0 = none */
-  int64_t resolve_ms;    /* resolve target, 0 = none */
+struct severity {
+  char *name;         /* "P0" */
+  int rank;           /* 0 = most severe (the order in the config) */
+  int64_t ack_ms;     /* acknowledge target, 0 = none */
+  int64_t resolve_ms; /* resolve target, 0 = none */
   int64_t update_every_ms;
   bool page_primary;
   bool page_secondary;
   bool page_business_hours; /* `page: business_hours`: primary, but only inside business hours */
   bool stakeholders;
-  char *policy;          /* escalation policy for pages of this severity, may be NULL */
+  char *policy; /* escalation policy for pages of this severity, may be NULL */
 };
 
-enum notify_kind
-{
+enum notify_kind {
   NOTIFY_PRIMARY = 0,
   NOTIFY_SECONDARY,
   NOTIFY_MANAGER,
@@ -93,29 +87,25 @@ enum notify_kind
   NOTIFY_EMAIL    /* target: person id, `email:alice` */
 };
 
-struct policy_step
-{
+struct policy_step {
   int64_t after_ms;
   enum notify_kind kind;
   char *target;
 };
 
-struct policy
-{
+struct policy {
   char *name;
   struct policy_step *steps;
   size_t n_steps;
   int repeat; /* run the steps this many more times after the last */
 };
 
-struct label_match
-{
+struct label_match {
   char *key;
   char *value;
 };
 
-struct alert_route
-{
+struct alert_route {
   struct label_match *match;
   size_t n_match;
   char *rota;
@@ -126,15 +116,13 @@ struct alert_route
   int line;
 };
 
-struct runbook
-{
+struct runbook {
   char *alertname;
   char *url;
 };
 
-struct smtp_config
-{
-  char *url;          /* smtp://host:port or smtps://… ; NULL = email disabled */
+struct smtp_config {
+  char *url; /* smtp://host:port or smtps://… ; NULL = email disabled */
   char *from;
   char *username_env; /* names of environment variables */
   char *password_env;
@@ -143,8 +131,7 @@ struct smtp_config
   size_t n_stakeholders;
 };
 
-struct teams_config
-{
+struct teams_config {
   bool enabled;
   char *app_id;
   char *tenant_id;
@@ -159,8 +146,7 @@ struct teams_config
   char *workflow_webhook_url_env;
 };
 
-struct config
-{
+struct config {
   char *path;
   char *timezone;
   char *storage_path;
@@ -169,8 +155,7 @@ struct config
   char *log_format; /* "text" | "json" */
   char *public_url; /* how people reach the HTTP server, for links; may be NULL */
 
-  struct
-  {
+  struct {
     char *announce_channel;
     char *handoff_channel;
     char *stakeholder_channel;
@@ -191,8 +176,7 @@ struct config
   struct policy *policies;
   size_t n_policies;
 
-  struct
-  {
+  struct {
     char *token_env;
     struct alert_route *routes;
     size_t n_routes;
@@ -201,29 +185,25 @@ struct config
   struct runbook *runbooks;
   size_t n_runbooks;
 
-  struct
-  {
+  struct {
     int64_t mtta_ms;
     int64_t mttr_ms;
     double false_positive_rate; /* 0.05 for 5%; < 0 when unset */
   } targets;
 
-  struct
-  {
+  struct {
     char *template_path;
     int64_t due_ms; /* default 24h */
   } postmortem;
 
-  struct
-  {
+  struct {
     int64_t handoff_ack_ms; /* "I have the pager" not pressed: tell the manager; default 30m */
   } handoff;
 
   struct smtp_config smtp;
   struct teams_config teams;
 
-  struct
-  {
+  struct {
     char *title;       /* may be NULL */
     char **components; /* component names, in config order */
     size_t n_components;

@@ -20,14 +20,17 @@ int md_textn(struct buf *b, const char *s, size_t n)
   size_t start = 0;
   for (size_t i = 0; i < n && s[i] && rc == 0; i++) {
     const char *ent = s[i] == '&' ? "&amp;" : s[i] == '<' ? "&lt;" : s[i] == '>' ? "&gt;" : NULL;
-    if (!ent) continue;
+    if (!ent)
+      continue;
     rc = buf_append(b, s + start, i - start);
-    if (rc == 0) rc = buf_puts(b, ent);
+    if (rc == 0)
+      rc = buf_puts(b, ent);
     start = i + 1;
   }
   if (rc == 0) {
     size_t end = start;
-    while (end < n && s[end]) end++;
+    while (end < n && s[end])
+      end++;
     rc = buf_append(b, s + start, end - start);
   }
   return rc;
@@ -55,8 +58,10 @@ int md_printf(struct buf *b, const char *fmt, ...)
 int md_bold(struct buf *b, const char *s)
 {
   int rc = buf_puts(b, "*");
-  if (rc == 0) rc = md_text(b, s);
-  if (rc == 0) rc = buf_puts(b, "*");
+  if (rc == 0)
+    rc = md_text(b, s);
+  if (rc == 0)
+    rc = buf_puts(b, "*");
   return rc;
 }
 
@@ -80,24 +85,30 @@ int md_link(struct buf *b, const char *url, const char *label)
   /* A URL cannot carry the control characters: drop any that a config or alert smuggled in. */
   int rc = buf_puts(b, "<");
   for (const char *p = url; rc == 0 && p && *p; p++) {
-    if (*p == '<' || *p == '>' || *p == '|' || (unsigned char)*p <= ' ') continue;
+    if (*p == '<' || *p == '>' || *p == '|' || (unsigned char)*p <= ' ')
+      continue;
     /* Slack decodes entities inside links, and sends & in URLs as &amp; itself. */
     rc = (*p == '&') ? buf_puts(b, "&amp;") : buf_append(b, p, 1);
   }
   if (rc == 0 && label) {
     rc = buf_puts(b, "|");
     for (const char *p = label; rc == 0 && *p; p++) {
-      if (*p == '>' || *p == '|') continue;
-      rc = (*p == '<') ? buf_puts(b, "&lt;") : (*p == '&') ? buf_puts(b, "&amp;") : buf_append(b, p, 1);
+      if (*p == '>' || *p == '|')
+        continue;
+      rc = (*p == '<')   ? buf_puts(b, "&lt;")
+           : (*p == '&') ? buf_puts(b, "&amp;")
+                         : buf_append(b, p, 1);
     }
   }
-  if (rc == 0) rc = buf_puts(b, ">");
+  if (rc == 0)
+    rc = buf_puts(b, ">");
   return rc;
 }
 
 char *md_escape(const char *s)
 {
-  if (!s) return NULL;
+  if (!s)
+    return NULL;
   struct buf b;
   md_init(&b);
   if (md_text(&b, s)) {
@@ -109,10 +120,12 @@ char *md_escape(const char *s)
 
 char *md_unescape(const char *s)
 {
-  if (!s) return NULL;
+  if (!s)
+    return NULL;
   size_t n = strlen(s);
   char *out = malloc(n + 1);
-  if (!out) return NULL;
+  if (!out)
+    return NULL;
   size_t o = 0;
   for (size_t i = 0; i < n;) {
     if (strncmp(s + i, "&amp;", 5) == 0) {
@@ -156,8 +169,10 @@ static void block_clear(struct msg_block *b)
 
 void msg_free(struct msg *m)
 {
-  if (!m) return;
-  for (size_t i = 0; i < m->n_blocks; i++) block_clear(&m->blocks[i]);
+  if (!m)
+    return;
+  for (size_t i = 0; i < m->n_blocks; i++)
+    block_clear(&m->blocks[i]);
   free(m->blocks);
   free(m->fallback);
   free(m->header);
@@ -167,7 +182,8 @@ void msg_free(struct msg *m)
 static int set_str(char **dst, const char *src)
 {
   char *copy = kx_strdup(src);
-  if (src && !copy) return KX_ENOMEM;
+  if (src && !copy)
+    return KX_ENOMEM;
   free(*dst);
   *dst = copy;
   return 0;
@@ -185,9 +201,11 @@ int msg_set_header(struct msg *m, const char *plain)
 
 static struct msg_block *add_block(struct msg *m, enum msg_block_kind kind)
 {
-  if (m->n_blocks >= MSG_MAX_BLOCKS) return NULL;
+  if (m->n_blocks >= MSG_MAX_BLOCKS)
+    return NULL;
   struct msg_block *grown = realloc(m->blocks, (m->n_blocks + 1) * sizeof(*grown));
-  if (!grown) return NULL;
+  if (!grown)
+    return NULL;
   m->blocks = grown;
   struct msg_block *b = &m->blocks[m->n_blocks++];
   memset(b, 0, sizeof(*b));
@@ -209,7 +227,8 @@ int msg_section_take(struct msg *m, struct buf *markup)
 static int text_block(struct msg *m, enum msg_block_kind kind, const char *markup)
 {
   struct msg_block *b = add_block(m, kind);
-  if (!b) return KX_ETOOBIG;
+  if (!b)
+    return KX_ETOOBIG;
   b->text = kx_strdup(markup ? markup : "");
   return b->text ? 0 : KX_ENOMEM;
 }
@@ -231,17 +250,21 @@ int msg_divider(struct msg *m)
 
 static struct msg_block *last_of(struct msg *m, enum msg_block_kind kind)
 {
-  if (m->n_blocks && m->blocks[m->n_blocks - 1].kind == kind) return &m->blocks[m->n_blocks - 1];
+  if (m->n_blocks && m->blocks[m->n_blocks - 1].kind == kind)
+    return &m->blocks[m->n_blocks - 1];
   return add_block(m, kind);
 }
 
 int msg_field(struct msg *m, const char *label, const char *value)
 {
   struct msg_block *b = last_of(m, MSG_FIELDS);
-  if (b && b->n_fields >= MSG_MAX_FIELDS) b = add_block(m, MSG_FIELDS);
-  if (!b) return KX_ETOOBIG;
+  if (b && b->n_fields >= MSG_MAX_FIELDS)
+    b = add_block(m, MSG_FIELDS);
+  if (!b)
+    return KX_ETOOBIG;
   struct msg_field *grown = realloc(b->fields, (b->n_fields + 1) * sizeof(*grown));
-  if (!grown) return KX_ENOMEM;
+  if (!grown)
+    return KX_ENOMEM;
   b->fields = grown;
   struct msg_field *f = &b->fields[b->n_fields];
   f->label = kx_strdup(label ? label : "");
@@ -263,9 +286,11 @@ static int add_button(struct msg *m,
                       enum msg_style style)
 {
   struct msg_block *b = last_of(m, MSG_ACTIONS);
-  if (!b || b->n_buttons >= MSG_MAX_BUTTONS) return KX_ETOOBIG;
+  if (!b || b->n_buttons >= MSG_MAX_BUTTONS)
+    return KX_ETOOBIG;
   struct msg_button *grown = realloc(b->buttons, (b->n_buttons + 1) * sizeof(*grown));
-  if (!grown) return KX_ENOMEM;
+  if (!grown)
+    return KX_ENOMEM;
   b->buttons = grown;
   struct msg_button *x = &b->buttons[b->n_buttons];
   memset(x, 0, sizeof(*x));
@@ -316,7 +341,8 @@ char *md_to_plain(const char *markup,
       }
       size_t len = (size_t)(end - p - 1);
       char inner[1024];
-      if (len >= sizeof(inner)) len = sizeof(inner) - 1;
+      if (len >= sizeof(inner))
+        len = sizeof(inner) - 1;
       memcpy(inner, p + 1, len);
       inner[len] = '\0';
       if (strncmp(inner, "@p:", 3) == 0) {

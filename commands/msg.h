@@ -34,7 +34,7 @@
 void md_init(struct buf *b);
 int md_text(struct buf *b, const char *user_text); /* escaped */
 int md_textn(struct buf *b, const char *user_text, size_t n);
-int md_raw(struct buf *b, const char *markup);     /* trusted markup, not escaped */
+int md_raw(struct buf *b, const char *markup); /* trusted markup, not escaped */
 int md_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int md_bold(struct buf *b, const char *user_text); /* *escaped* */
 int md_person(struct buf *b, const char *person_id);
@@ -46,30 +46,16 @@ char *md_escape(const char *s);
 /* Undo Slack's escaping of user text (&amp; &lt; &gt;) into a new string (caller frees). */
 char *md_unescape(const char *s);
 
-enum msg_block_kind
-{
-  MSG_SECTION = 0,
-  MSG_FIELDS,
-  MSG_CONTEXT,
-  MSG_DIVIDER,
-  MSG_ACTIONS
-};
+enum msg_block_kind { MSG_SECTION = 0, MSG_FIELDS, MSG_CONTEXT, MSG_DIVIDER, MSG_ACTIONS };
 
-enum msg_style
-{
-  MSG_STYLE_DEFAULT = 0,
-  MSG_STYLE_PRIMARY,
-  MSG_STYLE_DANGER
-};
+enum msg_style { MSG_STYLE_DEFAULT = 0, MSG_STYLE_PRIMARY, MSG_STYLE_DANGER };
 
-struct msg_field
-{
+struct msg_field {
   char *label; /* plain */
   char *value; /* markup */
 };
 
-struct msg_button
-{
+struct msg_button {
   char *label;     /* plain */
   char *action_id; /* "page.ack" */
   char *value;     /* opaque to the platform: "42" */
@@ -77,8 +63,7 @@ struct msg_button
   enum msg_style style;
 };
 
-struct msg_block
-{
+struct msg_block {
   enum msg_block_kind kind;
   char *text; /* SECTION, CONTEXT: markup */
   struct msg_field *fields;
@@ -87,8 +72,7 @@ struct msg_block
   size_t n_buttons;
 };
 
-struct msg
-{
+struct msg {
   char *fallback; /* PLAIN text for notifications (escaped by the renderers, never markup) */
   char *header;   /* plain text, may be NULL */
   struct msg_block *blocks;

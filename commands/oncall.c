@@ -18,7 +18,8 @@ int oncall_changes_load(struct cmd_ctx *ctx,
   *n = 0;
   size_t count = 0;
   int rc = rota_changes_load(ctx->db, rota, after_ms, ROTA_MAX_CHANGES, rows, &count);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   *changes = calloc(count ? count : 1, sizeof(**changes));
   if (!*changes) {
     rota_change_rows_free(*rows, count);
@@ -50,9 +51,11 @@ int oncall_at(struct cmd_ctx *ctx, const struct rota *r, int64_t at_ms, struct o
   out->rota = r;
   /* Changes that ended before `at` cannot matter now; the "until" walk looks only forward. */
   int rc = oncall_changes_load(ctx, r->name, at_ms, &out->rows, &out->changes, &out->n_rows);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   rc = rota_oncall_at(r, out->changes, out->n_rows, at_ms, &out->now);
-  if (rc) oncall_view_free(out);
+  if (rc)
+    oncall_view_free(out);
   return rc;
 }
 

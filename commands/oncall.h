@@ -12,13 +12,12 @@
 #include "command.h"
 #include "rota.h"
 
-struct oncall_view
-{
+struct oncall_view {
   const struct rota *rota;
   struct rota_oncall now;
   struct rota_change_row *rows; /* what was loaded, owned */
   size_t n_rows;
-  struct rota_change *changes;  /* the same, as the rota module takes them */
+  struct rota_change *changes; /* the same, as the rota module takes them */
 };
 
 /* Load a rota's active changes ending after `after_ms` into rows + changes (the caller frees

@@ -18,10 +18,12 @@ int out_slack_call(struct cmd_ctx *ctx,
                    const char *ref,
                    int64_t *id_out)
 {
-  if (!body) return KX_ENOMEM;
+  if (!body)
+    return KX_ENOMEM;
   char *text = cJSON_PrintUnformatted(body);
   cJSON_Delete(body);
-  if (!text) return KX_ENOMEM;
+  if (!text)
+    return KX_ENOMEM;
   struct outbox_new row = {
       .platform = "slack",
       .method = method,
@@ -52,10 +54,12 @@ static int teams_row(struct cmd_ctx *ctx,
                      const char *ref,
                      int64_t *id_out)
 {
-  if (!body) return KX_ENOMEM;
+  if (!body)
+    return KX_ENOMEM;
   char *text = cJSON_PrintUnformatted(body);
   cJSON_Delete(body);
-  if (!text) return KX_ENOMEM;
+  if (!text)
+    return KX_ENOMEM;
   struct outbox_new row = {
       .platform = "teams",
       .method = method,
@@ -128,8 +132,10 @@ int out_post(struct cmd_ctx *ctx,
              const char *ref,
              int64_t *id_out)
 {
-  if (!channel) return KX_EINVAL;
-  if (out_is_teams(channel)) return teams_post(ctx, channel, m, priority, hook, ref, id_out);
+  if (!channel)
+    return KX_EINVAL;
+  if (out_is_teams(channel))
+    return teams_post(ctx, channel, m, priority, hook, ref, id_out);
   cJSON *body = message_body(ctx, channel, m);
   return out_slack_call(ctx, "chat.postMessage", channel, body, priority, hook, ref, id_out);
 }
@@ -140,17 +146,16 @@ int out_post_thread(struct cmd_ctx *ctx,
                     const struct msg *m,
                     int priority)
 {
-  if (!channel || !thread_ts) return KX_EINVAL;
+  if (!channel || !thread_ts)
+    return KX_EINVAL;
   cJSON *body = message_body(ctx, channel, m);
-  if (body) cJSON_AddStringToObject(body, "thread_ts", thread_ts);
+  if (body)
+    cJSON_AddStringToObject(body, "thread_ts", thread_ts);
   return out_slack_call(ctx, "chat.postMessage", channel, body, priority, NULL, NULL, NULL);
 }
 
-int out_update(struct cmd_ctx *ctx,
-               const char *channel,
-               const char *ts,
-               const struct msg *m,
-               int priority)
+int out_update(
+    struct cmd_ctx *ctx, const char *channel, const char *ts, const struct msg *m, int priority)
 {
   return out_update_hook(ctx, channel, ts, m, priority, NULL, NULL);
 }
@@ -163,7 +168,8 @@ int out_update_hook(struct cmd_ctx *ctx,
                     const char *hook,
                     const char *ref)
 {
-  if (!channel || !ts) return KX_EINVAL;
+  if (!channel || !ts)
+    return KX_EINVAL;
   if (out_is_teams(channel)) {
     cJSON *body = cJSON_CreateObject();
     cJSON *act = teams_activity(ctx, m);
@@ -180,15 +186,18 @@ int out_update_hook(struct cmd_ctx *ctx,
     return teams_row(ctx, "teams.update", queue, body, priority, hook, ref, NULL);
   }
   cJSON *body = message_body(ctx, channel, m);
-  if (body) cJSON_AddStringToObject(body, "ts", ts);
+  if (body)
+    cJSON_AddStringToObject(body, "ts", ts);
   return out_slack_call(ctx, "chat.update", channel, body, priority, hook, ref, NULL);
 }
 
 int out_ephemeral(struct cmd_ctx *ctx, const char *channel, const char *user, const struct msg *m)
 {
-  if (!channel || !user) return KX_EINVAL;
+  if (!channel || !user)
+    return KX_EINVAL;
   cJSON *body = message_body(ctx, channel, m);
-  if (body) cJSON_AddStringToObject(body, "user", user);
+  if (body)
+    cJSON_AddStringToObject(body, "user", user);
   return out_slack_call(ctx, "chat.postEphemeral", channel, body, OUTBOX_URGENT, NULL, NULL, NULL);
 }
 
@@ -215,9 +224,11 @@ int out_response_url(struct cmd_ctx *ctx,
                      bool replace_original,
                      bool in_channel)
 {
-  if (!url) return KX_EINVAL;
+  if (!url)
+    return KX_EINVAL;
   cJSON *body = message_body(ctx, "", m);
-  if (!body) return KX_ENOMEM;
+  if (!body)
+    return KX_ENOMEM;
   cJSON_DeleteItemFromObject(body, "channel");
   cJSON_AddStringToObject(body, "url", url);
   cJSON_AddBoolToObject(body, "replace_original", replace_original);
@@ -239,27 +250,32 @@ int out_announce(struct cmd_ctx *ctx,
   const char *teams = NULL;
   switch (audience) {
     case OUT_ANNOUNCE:
-      if (!slack) slack = c->slack.announce_channel;
+      if (!slack)
+        slack = c->slack.announce_channel;
       teams = c->teams.announce_channel;
       break;
     case OUT_HANDOFF:
-      if (!slack) slack = c->slack.handoff_channel;
+      if (!slack)
+        slack = c->slack.handoff_channel;
       teams = c->teams.handoff_channel;
       break;
     case OUT_STAKEHOLDERS:
-      if (!slack) slack = c->slack.stakeholder_channel;
+      if (!slack)
+        slack = c->slack.stakeholder_channel;
       teams = c->teams.announce_channel;
       break;
   }
   int written = 0, rc;
   if (slack) {
     rc = out_post(ctx, slack, m, priority, hook, ref, NULL);
-    if (rc) return rc;
+    if (rc)
+      return rc;
     written++;
   }
   if (teams && c->teams.app_id) {
     rc = teams_post(ctx, teams, m, priority, hook, ref, NULL);
-    if (rc) return rc;
+    if (rc)
+      return rc;
     written++;
   } else if (c->teams.workflow_webhook_url_env && audience != OUT_STAKEHOLDERS) {
     /* One-way Workflows webhook: cards without callbacks (protocols/teams.md §3.2). */
@@ -272,7 +288,8 @@ int out_announce(struct cmd_ctx *ctx,
     }
     cJSON_AddItemToObject(body, "activity", act);
     rc = teams_row(ctx, "teams.webhook", "teams.webhook", body, priority, NULL, NULL, NULL);
-    if (rc) return rc;
+    if (rc)
+      return rc;
     written++;
   }
   return written;

@@ -50,11 +50,8 @@ int out_post_thread(struct cmd_ctx *ctx,
                     const struct msg *m,
                     int priority);
 /* chat.update of a message the bot posted. */
-int out_update(struct cmd_ctx *ctx,
-               const char *channel,
-               const char *ts,
-               const struct msg *m,
-               int priority);
+int out_update(
+    struct cmd_ctx *ctx, const char *channel, const char *ts, const struct msg *m, int priority);
 /* The same, with a hook told when the update has landed (or was refused). */
 int out_update_hook(struct cmd_ctx *ctx,
                     const char *channel,
@@ -74,8 +71,7 @@ int out_dm(struct cmd_ctx *ctx,
            const char *ref);
 /* Where announcements of a kind go: the Slack channel from the config's slack: block and the
  * Teams channel from its teams: block (or the Workflows webhook), whichever are configured. */
-enum out_audience
-{
+enum out_audience {
   OUT_ANNOUNCE = 0, /* slack.announce_channel / teams.announce_channel */
   OUT_HANDOFF,      /* slack.handoff_channel / teams.handoff_channel */
   OUT_STAKEHOLDERS  /* slack.stakeholder_channel (Teams: the announce channel) */

@@ -16,7 +16,9 @@ const struct person *cmd_person_for_user(struct cmd_ctx *ctx,
                                          const char *user_id);
 /* A person named in an argument: "<@U123|alice>", "<@U123>", "@alice", "alice". NULL when
  * nobody matches. */
-const struct person *cmd_person_arg(struct cmd_ctx *ctx, enum cmd_platform platform, const char *arg);
+const struct person *cmd_person_arg(struct cmd_ctx *ctx,
+                                    enum cmd_platform platform,
+                                    const char *arg);
 /* The platform user id inside a mention argument ("<@U123|x>" -> "U123"); 0 or KX_EINVAL. */
 int cmd_mention_id(const char *arg, char *out, size_t size);
 /* The Slack user id of a person (config, else learnt from email), or NULL. Caller frees. */
@@ -29,8 +31,7 @@ char *cmd_person_teams(struct cmd_ctx *ctx, const struct person *p);
 
 /* A resolver for render_slack: strings it returns live until cmd_people_close. */
 #define CMD_PEOPLE_CACHE 64
-struct cmd_people
-{
+struct cmd_people {
   struct render_people rp;
   struct cmd_ctx *ctx;
   char *owned[CMD_PEOPLE_CACHE];

@@ -9,15 +9,17 @@
 #include "basic.h"
 #include "command.h"
 #include "handoff.h"
-#include "oncall_cmd.h"
 #include "incident_internal.h"
 #include "incident_teams.h"
+#include "oncall_cmd.h"
 #include "paging.h"
 #include "stats.h"
 
 /* A row of the command table; the statistics start at zero. */
 #define CMD(group, name, fn, min, max, flags, usage, help) \
-  {group, name, fn, min, max, flags, usage, help, 0, 0}
+  {                                                        \
+    group, name, fn, min, max, flags, usage, help, 0, 0    \
+  }
 
 /* clang-format off */
 struct cmd_def cmd_table[] = {

@@ -9,13 +9,16 @@
 /* Cut at max_len bytes without splitting a UTF-8 sequence or an entity/mention, then add "…". */
 static void cut(struct buf *b, size_t max_len)
 {
-  if (!max_len || b->len <= max_len) return;
+  if (!max_len || b->len <= max_len)
+    return;
   size_t n = max_len - 3; /* room for the ellipsis (3 bytes in UTF-8) */
-  while (n > 0 && ((unsigned char)b->data[n] & 0xC0) == 0x80) n--;
+  while (n > 0 && ((unsigned char)b->data[n] & 0xC0) == 0x80)
+    n--;
   /* Do not leave half a <…> or &…; behind. */
   for (size_t i = n; i > 0 && n - i < 256; i--) {
     char c = b->data[i - 1];
-    if (c == '>' || c == ';') break;
+    if (c == '>' || c == ';')
+      break;
     if (c == '<' || c == '&') {
       n = i - 1;
       break;
@@ -35,14 +38,17 @@ char *render_slack_mrkdwn(const char *markup, const struct render_people *people
   while (*p && rc == 0) {
     if (p[0] == '<' && p[1] == '@' && (p[2] == 'p' || p[2] == 'u') && p[3] == ':') {
       const char *end = strchr(p, '>');
-      if (!end) break;
+      if (!end)
+        break;
       char id[256];
       size_t len = (size_t)(end - p - 4);
-      if (len >= sizeof(id)) len = sizeof(id) - 1;
+      if (len >= sizeof(id))
+        len = sizeof(id) - 1;
       memcpy(id, p + 4, len);
       id[len] = '\0';
       char *bar = strchr(id, '|');
-      if (bar) *bar = '\0';
+      if (bar)
+        *bar = '\0';
       if (p[2] == 'u') {
         rc = buf_printf(&b, "<@%s>", id);
       } else {
@@ -70,10 +76,12 @@ char *render_slack_mrkdwn(const char *markup, const struct render_people *people
 static cJSON *text_obj(const char *type, const char *text)
 {
   cJSON *o = cJSON_CreateObject();
-  if (!o) return NULL;
+  if (!o)
+    return NULL;
   cJSON_AddStringToObject(o, "type", type);
   cJSON_AddStringToObject(o, "text", text);
-  if (strcmp(type, "plain_text") == 0) cJSON_AddBoolToObject(o, "emoji", 1);
+  if (strcmp(type, "plain_text") == 0)
+    cJSON_AddBoolToObject(o, "emoji", 1);
   return o;
 }
 
@@ -89,11 +97,14 @@ static char *plain_cut(const char *s, size_t max_len)
   return buf_take(&b);
 }
 
-static int add_section(cJSON *blocks, const char *type, const char *markup,
+static int add_section(cJSON *blocks,
+                       const char *type,
+                       const char *markup,
                        const struct render_people *people)
 {
   char *text = render_slack_mrkdwn(markup, people, MSG_SECTION_MAX);
-  if (!text) return KX_ENOMEM;
+  if (!text)
+    return KX_ENOMEM;
   cJSON *block = cJSON_CreateObject();
   cJSON_AddStringToObject(block, "type", type);
   if (strcmp(type, "context") == 0) {
@@ -107,7 +118,8 @@ static int add_section(cJSON *blocks, const char *type, const char *markup,
   return 0;
 }
 
-static void add_fields(cJSON *blocks, const struct msg_block *mb,
+static void add_fields(cJSON *blocks,
+                       const struct msg_block *mb,
                        const struct render_people *people)
 {
   cJSON *block = cJSON_CreateObject();
@@ -121,7 +133,8 @@ static void add_fields(cJSON *blocks, const struct msg_block *mb,
     md_raw(&b, mb->fields[i].value);
     char *text = render_slack_mrkdwn(b.data ? b.data : "", people, MSG_FIELD_MAX);
     buf_free(&b);
-    if (text) cJSON_AddItemToArray(fields, text_obj("mrkdwn", text));
+    if (text)
+      cJSON_AddItemToArray(fields, text_obj("mrkdwn", text));
     free(text);
   }
   cJSON_AddItemToArray(blocks, block);
@@ -144,10 +157,14 @@ static void add_actions(cJSON *blocks, const struct msg_block *mb, size_t index)
     char action_id[256];
     snprintf(action_id, sizeof(action_id), "%s#%zu", x->action_id ? x->action_id : "link", i);
     cJSON_AddStringToObject(btn, "action_id", action_id);
-    if (x->value) cJSON_AddStringToObject(btn, "value", x->value);
-    if (x->url) cJSON_AddStringToObject(btn, "url", x->url);
-    if (x->style == MSG_STYLE_PRIMARY) cJSON_AddStringToObject(btn, "style", "primary");
-    if (x->style == MSG_STYLE_DANGER) cJSON_AddStringToObject(btn, "style", "danger");
+    if (x->value)
+      cJSON_AddStringToObject(btn, "value", x->value);
+    if (x->url)
+      cJSON_AddStringToObject(btn, "url", x->url);
+    if (x->style == MSG_STYLE_PRIMARY)
+      cJSON_AddStringToObject(btn, "style", "primary");
+    if (x->style == MSG_STYLE_DANGER)
+      cJSON_AddStringToObject(btn, "style", "danger");
     cJSON_AddItemToArray(elements, btn);
   }
   cJSON_AddItemToArray(blocks, block);
@@ -156,7 +173,8 @@ static void add_actions(cJSON *blocks, const struct msg_block *mb, size_t index)
 cJSON *render_slack_blocks(const struct msg *m, const struct render_people *people)
 {
   cJSON *blocks = cJSON_CreateArray();
-  if (!blocks) return NULL;
+  if (!blocks)
+    return NULL;
   if (m->header) {
     char *h = plain_cut(m->header, MSG_HEADER_MAX);
     cJSON *block = cJSON_CreateObject();
@@ -196,7 +214,8 @@ cJSON *render_slack_message(const struct msg *m,
                             const struct render_people *people)
 {
   cJSON *body = cJSON_CreateObject();
-  if (!body) return NULL;
+  if (!body)
+    return NULL;
   cJSON_AddStringToObject(body, "channel", channel);
   /* The fallback is shown in notifications. It is plain text (often with what a user typed),
    * and Slack parses `text` as mrkdwn: escape it, or a title with <!channel> pings everyone. */
@@ -207,6 +226,7 @@ cJSON *render_slack_message(const struct msg *m,
   cJSON_AddStringToObject(body, "text", text ? text : "");
   free(text);
   cJSON *blocks = render_slack_blocks(m, people);
-  if (blocks) cJSON_AddItemToObject(body, "blocks", blocks);
+  if (blocks)
+    cJSON_AddItemToObject(body, "blocks", blocks);
   return body;
 }

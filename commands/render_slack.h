@@ -13,8 +13,7 @@
 
 #include "msg.h"
 
-struct render_people
-{
+struct render_people {
   /* Slack user id for a config person id, or NULL when unknown. */
   const char *(*slack_id)(void *arg, const char *person_id);
   /* Display name for a config person id, or NULL when unknown. */

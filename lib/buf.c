@@ -25,7 +25,8 @@ void buf_free(struct buf *b)
 void buf_reset(struct buf *b)
 {
   b->len = 0;
-  if (b->data) b->data[0] = '\0';
+  if (b->data)
+    b->data[0] = '\0';
 }
 
 int buf_append(struct buf *b, const void *data, size_t len)
@@ -37,8 +38,10 @@ int buf_append(struct buf *b, const void *data, size_t len)
   size_t need = b->len + len + 1;
   if (need > b->alloc) {
     size_t n = b->alloc ? b->alloc : 256;
-    while (n < need) n *= 2;
-    if (n > b->cap + 1) n = b->cap + 1;
+    while (n < need)
+      n *= 2;
+    if (n > b->cap + 1)
+      n = b->cap + 1;
     char *p = realloc(b->data, n);
     if (!p) {
       buf_free(b);
@@ -47,7 +50,8 @@ int buf_append(struct buf *b, const void *data, size_t len)
     b->data = p;
     b->alloc = n;
   }
-  if (len) memcpy(b->data + b->len, data, len);
+  if (len)
+    memcpy(b->data + b->len, data, len);
   b->len += len;
   b->data[b->len] = '\0';
   return 0;
@@ -65,10 +69,13 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
   va_copy(copy, ap);
   int n = vsnprintf(small, sizeof(small), fmt, copy);
   va_end(copy);
-  if (n < 0) return KX_EINVAL;
-  if ((size_t)n < sizeof(small)) return buf_append(b, small, (size_t)n);
+  if (n < 0)
+    return KX_EINVAL;
+  if ((size_t)n < sizeof(small))
+    return buf_append(b, small, (size_t)n);
   char *big = malloc((size_t)n + 1);
-  if (!big) return KX_ENOMEM;
+  if (!big)
+    return KX_ENOMEM;
   vsnprintf(big, (size_t)n + 1, fmt, ap);
   int rc = buf_append(b, big, (size_t)n);
   free(big);
@@ -87,7 +94,8 @@ int buf_printf(struct buf *b, const char *fmt, ...)
 char *buf_take(struct buf *b)
 {
   char *p = b->data;
-  if (!p) p = calloc(1, 1);
+  if (!p)
+    p = calloc(1, 1);
   b->data = NULL;
   b->len = 0;
   b->alloc = 0;

@@ -11,8 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-struct buf
-{
+struct buf {
   char *data;
   size_t len;
   size_t alloc;

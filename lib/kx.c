@@ -59,19 +59,23 @@ char *kx_asprintf(const char *fmt, ...)
 
 int kx_streq(const char *a, const char *b)
 {
-  if (!a || !b) return a == b;
+  if (!a || !b)
+    return a == b;
   return strcmp(a, b) == 0;
 }
 
 int kx_strcaseeq(const char *a, const char *b)
 {
-  if (!a || !b) return a == b;
+  if (!a || !b)
+    return a == b;
   return strcasecmp(a, b) == 0;
 }
 
 int kx_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
-  if (alen != blen) return 0;
-  if (alen == 0) return 1;
+  if (alen != blen)
+    return 0;
+  if (alen == 0)
+    return 1;
   return CRYPTO_memcmp(a, b, alen) == 0;
 }

@@ -14,27 +14,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KX_ERRNO_MAP(XX)                                         \
-  XX(NOMEM, "out of memory")                                     \
-  XX(INVAL, "invalid argument")                                  \
-  XX(NOTFOUND, "not found")                                      \
-  XX(EXISTS, "already exists")                                   \
-  XX(IO, "input/output error")                                   \
-  XX(DB, "database error")                                       \
-  XX(PROTO, "protocol error")                                    \
-  XX(TOOBIG, "too large")                                        \
-  XX(AUTH, "not authorised")                                     \
-  XX(BUSY, "busy")                                               \
-  XX(TIMEOUT, "timed out")                                       \
-  XX(RATELIMITED, "rate limited")                                \
-  XX(CONFIG, "configuration error")                              \
-  XX(PLATFORM, "the platform refused the call")                  \
-  XX(RETRY, "temporary failure, retry later")                    \
-  XX(STATE, "not allowed in the current state")                  \
+#define KX_ERRNO_MAP(XX)                        \
+  XX(NOMEM, "out of memory")                    \
+  XX(INVAL, "invalid argument")                 \
+  XX(NOTFOUND, "not found")                     \
+  XX(EXISTS, "already exists")                  \
+  XX(IO, "input/output error")                  \
+  XX(DB, "database error")                      \
+  XX(PROTO, "protocol error")                   \
+  XX(TOOBIG, "too large")                       \
+  XX(AUTH, "not authorised")                    \
+  XX(BUSY, "busy")                              \
+  XX(TIMEOUT, "timed out")                      \
+  XX(RATELIMITED, "rate limited")               \
+  XX(CONFIG, "configuration error")             \
+  XX(PLATFORM, "the platform refused the call") \
+  XX(RETRY, "temporary failure, retry later")   \
+  XX(STATE, "not allowed in the current state") \
   XX(UNSUPPORTED, "not supported")
 
-enum kx_errno
-{
+enum kx_errno {
   KX_OK = 0,
   KX__ERR_FIRST = -1000,
 #define XX(name, _) KX_E##name,
@@ -51,10 +50,10 @@ const char *kx_err_name(int err);
 
 /* Allocation that aborts on failure is not used: callers handle NULL. These are thin
  * wrappers that keep the "free(NULL) is a no-op" promise explicit. */
-char *kx_strdup(const char *s);                /* NULL in, NULL out */
-char *kx_strndup(const char *s, size_t n);     /* copies at most n bytes, always terminates */
+char *kx_strdup(const char *s);            /* NULL in, NULL out */
+char *kx_strndup(const char *s, size_t n); /* copies at most n bytes, always terminates */
 char *kx_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-int kx_streq(const char *a, const char *b);    /* both NULL or equal; NULL-safe */
+int kx_streq(const char *a, const char *b); /* both NULL or equal; NULL-safe */
 int kx_strcaseeq(const char *a, const char *b);
 /* Constant-time comparison of two byte strings; 1 when equal. */
 int kx_ct_equal(const void *a, size_t alen, const void *b, size_t blen);

@@ -50,7 +50,8 @@ void log_set_clock(long long (*now_ms)(void))
 const char *log_quote(char *buf, size_t size, const char *s)
 {
   size_t o = 0;
-  if (size < 3) return "\"\"";
+  if (size < 3)
+    return "\"\"";
   buf[o++] = '"';
   for (; s && *s && o + 3 < size; s++) {
     unsigned char c = (unsigned char)*s;
@@ -71,17 +72,19 @@ const char *log_quote(char *buf, size_t size, const char *s)
 static void blank_after(char *p, size_t skip)
 {
   p += skip;
-  while (*p && *p != ' ' && *p != '"' && *p != '&' && *p != ',' && *p != '\'') *p++ = '*';
+  while (*p && *p != ' ' && *p != '"' && *p != '&' && *p != ',' && *p != '\'')
+    *p++ = '*';
 }
 
 void log_redact(char *line)
 {
-  static const char *prefixes[] = {"xoxb-", "xoxp-", "xoxa-", "xoxo-", "xoxs-", "xoxr-",
-                                   "xoxe-", "xapp-", "ticket=", "Bearer ", "bearer ",
-                                   "HMAC ", "client_secret="};
+  static const char *prefixes[] = {"xoxb-",   "xoxp-", "xoxa-",         "xoxo-",   "xoxs-",
+                                   "xoxr-",   "xoxe-", "xapp-",         "ticket=", "Bearer ",
+                                   "bearer ", "HMAC ", "client_secret="};
   for (size_t i = 0; i < KX_ARRAY_SIZE(prefixes); i++) {
     size_t n = strlen(prefixes[i]);
-    for (char *p = strstr(line, prefixes[i]); p; p = strstr(p + n, prefixes[i])) blank_after(p, n);
+    for (char *p = strstr(line, prefixes[i]); p; p = strstr(p + n, prefixes[i]))
+      blank_after(p, n);
   }
 }
 
@@ -123,9 +126,11 @@ static size_t json_append(char *buf, size_t o, size_t size, const char *s, size_
 static size_t fields_to_json(char *buf, size_t o, size_t size, const char *f)
 {
   while (*f && o + 16 < size) {
-    while (*f == ' ') f++;
+    while (*f == ' ')
+      f++;
     const char *eq = strchr(f, '=');
-    if (!*f || !eq) break;
+    if (!*f || !eq)
+      break;
     const char *key = f;
     size_t klen = (size_t)(eq - f);
     const char *v = eq + 1;
@@ -134,10 +139,12 @@ static size_t fields_to_json(char *buf, size_t o, size_t size, const char *f)
     if (quoted) {
       v++;
       vend = v;
-      while (*vend && *vend != '"') vend += (*vend == '\\' && vend[1]) ? 2 : 1;
+      while (*vend && *vend != '"')
+        vend += (*vend == '\\' && vend[1]) ? 2 : 1;
     } else {
       vend = strchr(v, ' ');
-      if (!vend) vend = v + strlen(v);
+      if (!vend)
+        vend = v + strlen(v);
     }
     buf[o++] = ',';
     buf[o++] = '"';

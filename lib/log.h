@@ -17,8 +17,7 @@
 
 #include <stdio.h>
 
-enum log_level
-{
+enum log_level {
   LOG_LEVEL_DEBUG = 0,
   LOG_LEVEL_INFO,
   LOG_LEVEL_WARN,
@@ -26,11 +25,7 @@ enum log_level
   LOG_LEVEL_OFF
 };
 
-enum log_format
-{
-  LOG_FORMAT_TEXT = 0,
-  LOG_FORMAT_JSON
-};
+enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON };
 
 extern enum log_level log_threshold;
 
@@ -50,9 +45,10 @@ const char *log_quote(char *buf, size_t size, const char *s);
 /* Overwrite secrets in a NUL-terminated buffer in place (exposed for tests). */
 void log_redact(char *line);
 
-#define LOG_AT(level, module, event, ...)                                   \
-  do {                                                                      \
-    if ((level) >= log_threshold) log_emit(level, module, event, __VA_ARGS__); \
+#define LOG_AT(level, module, event, ...)          \
+  do {                                             \
+    if ((level) >= log_threshold)                  \
+      log_emit(level, module, event, __VA_ARGS__); \
   } while (0)
 
 #define LOG_DEBUG(module, event, ...) LOG_AT(LOG_LEVEL_DEBUG, module, event, __VA_ARGS__)

@@ -15,12 +15,7 @@
 
 #include "buf.h"
 
-enum metric_type
-{
-  METRIC_COUNTER = 0,
-  METRIC_GAUGE,
-  METRIC_HISTOGRAM
-};
+enum metric_type { METRIC_COUNTER = 0, METRIC_GAUGE, METRIC_HISTOGRAM };
 
 int metrics_describe(const char *name, enum metric_type type, const char *help);
 /* Histogram bucket upper bounds (ascending, without +Inf), copied. */

@@ -16,7 +16,8 @@ static int digits(const char *s, int n, int *out)
 {
   int v = 0;
   for (int i = 0; i < n; i++) {
-    if (!isdigit((unsigned char)s[i])) return KX_EINVAL;
+    if (!isdigit((unsigned char)s[i]))
+      return KX_EINVAL;
     v = v * 10 + (s[i] - '0');
   }
   *out = v;
@@ -26,7 +27,8 @@ static int digits(const char *s, int n, int *out)
 static int days_in_month(int y, int m)
 {
   static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+    return 29;
   return dm[m - 1];
 }
 
@@ -65,9 +67,12 @@ int date_weekday(struct kx_date d)
 
 int date_cmp(struct kx_date a, struct kx_date b)
 {
-  if (a.y != b.y) return a.y < b.y ? -1 : 1;
-  if (a.m != b.m) return a.m < b.m ? -1 : 1;
-  if (a.d != b.d) return a.d < b.d ? -1 : 1;
+  if (a.y != b.y)
+    return a.y < b.y ? -1 : 1;
+  if (a.m != b.m)
+    return a.m < b.m ? -1 : 1;
+  if (a.d != b.d)
+    return a.d < b.d ? -1 : 1;
   return 0;
 }
 
@@ -79,22 +84,28 @@ struct kx_date date_add_days(struct kx_date d, int64_t n)
 int date_parse(const char *s, struct kx_date *out)
 {
   struct kx_date d;
-  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-') return KX_EINVAL;
-  if (digits(s, 4, &d.y) || digits(s + 5, 2, &d.m) || digits(s + 8, 2, &d.d)) return KX_EINVAL;
-  if (d.m < 1 || d.m > 12 || d.d < 1 || d.d > days_in_month(d.y, d.m)) return KX_EINVAL;
+  if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+    return KX_EINVAL;
+  if (digits(s, 4, &d.y) || digits(s + 5, 2, &d.m) || digits(s + 8, 2, &d.d))
+    return KX_EINVAL;
+  if (d.m < 1 || d.m > 12 || d.d < 1 || d.d > days_in_month(d.y, d.m))
+    return KX_EINVAL;
   *out = d;
   return 0;
 }
 
 int weekday_parse(const char *s)
 {
-  static const char *names[] = {"sunday", "monday", "tuesday", "wednesday",
+  static const char *names[] = {"sunday",   "monday", "tuesday", "wednesday",
                                 "thursday", "friday", "saturday"};
-  if (!s) return -1;
+  if (!s)
+    return -1;
   size_t n = strlen(s);
-  if (n < 3) return -1;
+  if (n < 3)
+    return -1;
   for (int i = 0; i < 7; i++) {
-    if (n <= strlen(names[i]) && strncasecmp(s, names[i], n) == 0) return i;
+    if (n <= strlen(names[i]) && strncasecmp(s, names[i], n) == 0)
+      return i;
   }
   return -1;
 }
@@ -102,11 +113,13 @@ int weekday_parse(const char *s)
 int time_parse_rfc3339(const char *s, int64_t *out_ms)
 {
   int y, mo, d, h, mi, sec, ms = 0;
-  if (!s || strlen(s) < 20) return KX_EINVAL;
+  if (!s || strlen(s) < 20)
+    return KX_EINVAL;
   if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
       digits(s + 8, 2, &d))
     return KX_EINVAL;
-  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return KX_EINVAL;
+  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
+    return KX_EINVAL;
   if (digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
       digits(s + 17, 2, &sec))
     return KX_EINVAL;
@@ -119,7 +132,8 @@ int time_parse_rfc3339(const char *s, int64_t *out_ms)
       ms += (*p - '0') * scale;
       scale /= 10;
     }
-    if (n == 0) return KX_EINVAL;
+    if (n == 0)
+      return KX_EINVAL;
   }
   int offset = 0;
   if (*p == 'Z' || *p == 'z') {
@@ -133,9 +147,11 @@ int time_parse_rfc3339(const char *s, int64_t *out_ms)
   } else {
     return KX_EINVAL;
   }
-  if (*p) return KX_EINVAL;
+  if (*p)
+    return KX_EINVAL;
   struct kx_date date = {y, mo, d};
-  int64_t secs = date_to_days(date) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + (sec > 59 ? 59 : sec);
+  int64_t secs =
+      date_to_days(date) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + (sec > 59 ? 59 : sec);
   *out_ms = (secs - offset) * 1000 + ms;
   return 0;
 }
@@ -159,7 +175,8 @@ const char *time_format_utc(int64_t ms, char *buf, size_t size)
 const char *time_format_zone(int64_t ms, const char *zone, char *buf, size_t size)
 {
   struct kx_local l;
-  if (tz_to_local(zone, ms, &l)) return time_format_utc(ms, buf, size);
+  if (tz_to_local(zone, ms, &l))
+    return time_format_utc(ms, buf, size);
   int off = l.offset_s < 0 ? -l.offset_s : l.offset_s;
   snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d%c%02d:%02d", l.y, l.m, l.d, l.hh, l.mm, l.ss,
            l.offset_s < 0 ? '-' : '+', off / 3600, off / 60 % 60);
@@ -170,12 +187,15 @@ int time_parse_duration(const char *s, int64_t *out_ms)
 {
   int64_t total = 0;
   int parts = 0;
-  if (!s || !*s) return KX_EINVAL;
+  if (!s || !*s)
+    return KX_EINVAL;
   while (*s) {
-    if (!isdigit((unsigned char)*s)) return KX_EINVAL;
+    if (!isdigit((unsigned char)*s))
+      return KX_EINVAL;
     char *end;
     long long v = strtoll(s, &end, 10);
-    if (v < 0 || v > 1000000) return KX_EINVAL;
+    if (v < 0 || v > 1000000)
+      return KX_EINVAL;
     int64_t unit;
     switch (*end) {
       case 's':
@@ -200,7 +220,8 @@ int time_parse_duration(const char *s, int64_t *out_ms)
     s = end + 1;
     parts++;
   }
-  if (parts == 0) return KX_EINVAL;
+  if (parts == 0)
+    return KX_EINVAL;
   *out_ms = total;
   return 0;
 }
@@ -228,11 +249,13 @@ int tz_valid(const char *zone)
   if (!zone || !*zone || strlen(zone) > ZONE_NAME_MAX || zone[0] == '/' || strstr(zone, ".."))
     return 0;
   for (const char *p = zone; *p; p++) {
-    if (!isalnum((unsigned char)*p) && !strchr("/_-+", *p)) return 0;
+    if (!isalnum((unsigned char)*p) && !strchr("/_-+", *p))
+      return 0;
   }
   snprintf(path, sizeof(path), "%s/%s", ZONEINFO_DIR, zone);
   FILE *f = fopen(path, "rb");
-  if (!f) return 0;
+  if (!f)
+    return 0;
   size_t n = fread(magic, 1, sizeof(magic), f);
   (void)fclose(f);
   return n == 4 && memcmp(magic, "TZif", 4) == 0;
@@ -243,12 +266,15 @@ static int use_zone(const char *zone)
 {
   static char current[ZONE_NAME_MAX + 2];
   /* The zone in use was checked when it was set: skip the file check on the hot path. */
-  if (zone && current[0] && strcmp(current, zone) == 0) return 0;
-  if (!tz_valid(zone)) return KX_EINVAL;
+  if (zone && current[0] && strcmp(current, zone) == 0)
+    return 0;
+  if (!tz_valid(zone))
+    return KX_EINVAL;
   {
     char val[ZONE_NAME_MAX + 2];
     snprintf(val, sizeof(val), ":%s", zone);
-    if (setenv("TZ", val, 1) != 0) return KX_ENOMEM;
+    if (setenv("TZ", val, 1) != 0)
+      return KX_ENOMEM;
     tzset();
     snprintf(current, sizeof(current), "%s", zone);
   }
@@ -258,10 +284,12 @@ static int use_zone(const char *zone)
 int tz_to_local(const char *zone, int64_t ms, struct kx_local *out)
 {
   int rc = use_zone(zone);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
   struct tm tm;
-  if (!localtime_r(&t, &tm)) return KX_EINVAL;
+  if (!localtime_r(&t, &tm))
+    return KX_EINVAL;
   out->y = tm.tm_year + 1900;
   out->m = tm.tm_mon + 1;
   out->d = tm.tm_mday;
@@ -276,14 +304,16 @@ int tz_to_local(const char *zone, int64_t ms, struct kx_local *out)
 static int shows(const char *zone, int64_t secs, int y, int m, int d, int hh, int mm, int ss)
 {
   struct kx_local l;
-  if (tz_to_local(zone, secs * 1000, &l)) return 0;
+  if (tz_to_local(zone, secs * 1000, &l))
+    return 0;
   return l.y == y && l.m == m && l.d == d && l.hh == hh && l.mm == mm && l.ss == ss;
 }
 
 int tz_from_local(const char *zone, int y, int m, int d, int hh, int mm, int ss, int64_t *out_ms)
 {
   int rc = use_zone(zone);
-  if (rc) return rc;
+  if (rc)
+    return rc;
   struct kx_date date = {y, m, d};
   int64_t wall = date_to_days(date) * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss;
   /* Try the UTC offsets in effect a day either side: a zone has at most two around a

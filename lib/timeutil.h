@@ -20,17 +20,15 @@
 #define MS_PER_DAY (24LL * MS_PER_HOUR)
 
 /* A calendar date, no zone attached. */
-struct kx_date
-{
+struct kx_date {
   int y, m, d;
 };
 
 /* Wall-clock time in some zone. */
-struct kx_local
-{
+struct kx_local {
   int y, m, d, hh, mm, ss;
-  int wday;      /* 0 = Sunday */
-  int offset_s;  /* UTC offset in seconds at that instant */
+  int wday;     /* 0 = Sunday */
+  int offset_s; /* UTC offset in seconds at that instant */
 };
 
 /* "2026-11-24T15:00:00Z", "2026-11-24T16:00:00.250+01:00", also a lower-case t/z and a space. */

@@ -11,14 +11,12 @@
 #define STMT_CACHE_SIZE 512
 #define BUSY_TIMEOUT_MS 5000
 
-struct stmt_slot
-{
+struct stmt_slot {
   const char *sql;
   sqlite3_stmt *st;
 };
 
-struct db
-{
+struct db {
   sqlite3 *h;
   char *path;
   int readonly;
@@ -126,7 +124,8 @@ int db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
 {
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
-  if (rc == SQLITE_DONE || rc == SQLITE_ROW) return 0;
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+    return 0;
   return db_fail(db, rc, what);
 }
 
@@ -154,7 +153,8 @@ int db_commit(struct db *db)
 
 int db_rollback(struct db *db)
 {
-  if (sqlite3_get_autocommit(db->h)) return 0;
+  if (sqlite3_get_autocommit(db->h))
+    return 0;
   sqlite3_stmt *st = db_stmt(db, "ROLLBACK");
   return st ? db_step_done(db, st, "rollback") : KX_EDB;
 }
@@ -167,7 +167,8 @@ bool db_in_transaction(struct db *db)
 int db_schema_version(struct db *db)
 {
   sqlite3_stmt *st = db_stmt(db, "PRAGMA user_version");
-  if (!st || sqlite3_step(st) != SQLITE_ROW) return KX_EDB;
+  if (!st || sqlite3_step(st) != SQLITE_ROW)
+    return KX_EDB;
   int v = sqlite3_column_int(st, 0);
   sqlite3_reset(st);
   return v;
@@ -181,7 +182,8 @@ int db_schema_latest(void)
 static int migrate(struct db *db)
 {
   int current = db_schema_version(db);
-  if (current < 0) return current;
+  if (current < 0)
+    return current;
   if (current > db_schema_latest()) {
     LOG_ERROR("db", "schema_too_new", "path=%s version=%d known=%d", db->path, current,
               db_schema_latest());
@@ -189,15 +191,18 @@ static int migrate(struct db *db)
   }
   for (int i = 0; i < db_n_migrations; i++) {
     const struct db_migration *m = &db_migrations[i];
-    if (m->version <= current) continue;
+    if (m->version <= current)
+      continue;
     int rc = db_exec(db, "BEGIN IMMEDIATE");
-    for (const char *const *sql = m->sql; rc == 0 && *sql; sql++) rc = db_exec(db, *sql);
+    for (const char *const *sql = m->sql; rc == 0 && *sql; sql++)
+      rc = db_exec(db, *sql);
     if (rc == 0) {
       char pragma[64];
       snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
       rc = db_exec(db, pragma);
     }
-    if (rc == 0) rc = db_exec(db, "COMMIT");
+    if (rc == 0)
+      rc = db_exec(db, "COMMIT");
     if (rc) {
       db_exec(db, "ROLLBACK");
       LOG_ERROR("db", "migration_failed", "version=%d", m->version);
@@ -219,7 +224,8 @@ struct db *db_open(const char *path, int flags, int *err)
   }
   db->readonly = (flags & DB_OPEN_READONLY) != 0;
   int oflags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-  if (!db->readonly && !(flags & DB_OPEN_NO_CREATE)) oflags |= SQLITE_OPEN_CREATE;
+  if (!db->readonly && !(flags & DB_OPEN_NO_CREATE))
+    oflags |= SQLITE_OPEN_CREATE;
   int src = sqlite3_open_v2(path, &db->h, oflags | SQLITE_OPEN_NOMUTEX, NULL);
   if (src != SQLITE_OK) {
     char q[512];
@@ -232,12 +238,14 @@ struct db *db_open(const char *path, int flags, int *err)
   sqlite3_extended_result_codes(db->h, 1);
   if (!db->readonly) {
     rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-    if (rc) goto fail;
+    if (rc)
+      goto fail;
   }
   /* 1 MiB of page cache: klaxon's working set is small (open incidents, due jobs, the head
    * of the outbox), and every MiB shows in the resident size on a 16 MB budget. */
   rc = db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024;");
-  if (rc) goto fail;
+  if (rc)
+    goto fail;
   if (db->readonly) {
     int v = db_schema_version(db);
     if (v != db_schema_latest()) {
@@ -248,7 +256,8 @@ struct db *db_open(const char *path, int flags, int *err)
     }
   } else {
     rc = migrate(db);
-    if (rc) goto fail;
+    if (rc)
+      goto fail;
   }
   *err = 0;
   return db;
@@ -260,10 +269,13 @@ fail:
 
 void db_close(struct db *db)
 {
-  if (!db) return;
+  if (!db)
+    return;
   for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
-    if (db->cache[i].st) sqlite3_finalize(db->cache[i].st);
-  if (db->h) sqlite3_close(db->h);
+    if (db->cache[i].st)
+      sqlite3_finalize(db->cache[i].st);
+  if (db->h)
+    sqlite3_close(db->h);
   free(db->path);
   free(db);
 }
@@ -271,7 +283,8 @@ void db_close(struct db *db)
 int db_check(struct db *db)
 {
   sqlite3_stmt *st = db_stmt(db, "PRAGMA quick_check");
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   int rc = sqlite3_step(st);
   int ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
   sqlite3_reset(st);
@@ -299,12 +312,14 @@ int db_backup(struct db *db, const char *path)
   /* Copy in steps so a running bot's writers get the lock between steps. */
   do {
     rc = sqlite3_backup_step(b, 256);
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) sqlite3_sleep(20);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+      sqlite3_sleep(20);
   } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
   sqlite3_backup_finish(b);
   int final = sqlite3_errcode(dst);
   sqlite3_close(dst);
-  if (rc != SQLITE_DONE || final != SQLITE_OK) return db_fail(db, rc, "backup_step");
+  if (rc != SQLITE_DONE || final != SQLITE_OK)
+    return db_fail(db, rc, "backup_step");
   return 0;
 }
 
@@ -312,7 +327,8 @@ int db_restore(const char *backup_path, const char *db_path_out)
 {
   int err = 0;
   struct db *src = db_open(backup_path, DB_OPEN_READONLY, &err);
-  if (!src) return err;
+  if (!src)
+    return err;
   sqlite3 *dst = NULL;
   int rc = sqlite3_open_v2(db_path_out, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   if (rc == SQLITE_OK) {
@@ -359,9 +375,9 @@ struct db *db_open_checkpointer(const char *path, int *err)
 int db_checkpoint(struct db *db, bool truncate)
 {
   int log = 0, done = 0;
-  int rc = sqlite3_wal_checkpoint_v2(db->h, NULL,
-                                     truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE,
-                                     &log, &done);
-  if (rc == SQLITE_BUSY) return KX_EBUSY;
+  int rc = sqlite3_wal_checkpoint_v2(
+      db->h, NULL, truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  if (rc == SQLITE_BUSY)
+    return KX_EBUSY;
   return rc == SQLITE_OK ? 0 : KX_EDB;
 }

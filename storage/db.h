@@ -15,8 +15,7 @@
 
 struct db;
 
-enum db_open_flags
-{
+enum db_open_flags {
   DB_OPEN_READONLY = 1 << 0, /* CLI reports: never write, never migrate */
   DB_OPEN_NO_CREATE = 1 << 1 /* refuse a path that does not exist yet */
 };
@@ -26,7 +25,7 @@ enum db_open_flags
 struct db *db_open(const char *path, int flags, int *err);
 void db_close(struct db *db); /* NULL-safe; finalizes cached statements */
 
-int db_begin(struct db *db);    /* BEGIN IMMEDIATE: the write lock is taken up front */
+int db_begin(struct db *db); /* BEGIN IMMEDIATE: the write lock is taken up front */
 int db_commit(struct db *db);
 int db_rollback(struct db *db); /* safe to call when no transaction is open */
 bool db_in_transaction(struct db *db);

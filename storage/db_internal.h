@@ -1,6 +1,6 @@
 /*
- * db_internal.h — for the storage/ modules only: the sqlite3 handle, the statement cache and helpers
- * to bind and read columns. Nothing outside storage/ includes this file.
+ * db_internal.h — for the storage/ modules only: the sqlite3 handle, the statement cache and
+ * helpers to bind and read columns. Nothing outside storage/ includes this file.
  *
  * db_stmt() returns a cached statement, already reset and with bindings cleared; the caller
  * steps it and need not finalize it. A statement is keyed by the address of its SQL text, so
@@ -31,8 +31,7 @@ int64_t db_last_id(struct db *db);
 int db_changes(struct db *db);
 
 /* One migration: a version and the SQL texts that take the schema there. */
-struct db_migration
-{
+struct db_migration {
   int version;
   const char *const *sql; /* NULL-terminated */
 };

@@ -29,14 +29,16 @@ int jobs_schedule(struct db *db,
   static const char sql[] =
       "INSERT OR IGNORE INTO jobs (kind, key, due_at, ref, created_at) VALUES (?, ?, ?, ?, ?)";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, kind);
   db_bind_text(st, 2, key);
   db_bind_int64(st, 3, due_at);
   db_bind_text(st, 4, ref);
   db_bind_int64(st, 5, now_ms);
   int rc = db_step_done(db, st, "jobs_schedule");
-  if (rc == 0 && db_changes(db) == 0) return KX_EEXISTS;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_EEXISTS;
   return rc;
 }
 
@@ -52,7 +54,8 @@ int jobs_upsert(struct db *db,
       " ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at,"
       " ref = excluded.ref, state = 'pending', done_at = NULL";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, kind);
   db_bind_text(st, 2, key);
   db_bind_int64(st, 3, due_at);
@@ -68,7 +71,8 @@ int jobs_cancel_prefix(struct db *db, const char *key_prefix, int64_t now_ms)
       "UPDATE jobs SET state = 'cancelled', done_at = ?"
       " WHERE state = 'pending' AND substr(key, 1, length(?2)) = ?2";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, now_ms);
   db_bind_text(st, 2, key_prefix);
   int rc = db_step_done(db, st, "jobs_cancel_prefix");
@@ -80,7 +84,8 @@ int jobs_cancel(struct db *db, const char *key, int64_t now_ms)
   static const char sql[] =
       "UPDATE jobs SET state = 'cancelled', done_at = ? WHERE state = 'pending' AND key = ?";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, now_ms);
   db_bind_text(st, 2, key);
   int rc = db_step_done(db, st, "jobs_cancel");
@@ -105,13 +110,16 @@ int jobs_due(struct db *db, int64_t now_ms, size_t limit, struct job **out, size
   *out = NULL;
   *n = 0;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, now_ms);
   db_bind_int64(st, 2, (int64_t)limit);
   struct job *jobs = calloc(limit ? limit : 1, sizeof(*jobs));
-  if (!jobs) return KX_ENOMEM;
+  if (!jobs)
+    return KX_ENOMEM;
   size_t count = 0;
-  while (count < limit && sqlite3_step(st) == SQLITE_ROW) read_job(st, &jobs[count++]);
+  while (count < limit && sqlite3_step(st) == SQLITE_ROW)
+    read_job(st, &jobs[count++]);
   sqlite3_reset(st);
   *out = jobs;
   *n = count;
@@ -123,11 +131,13 @@ int jobs_finish(struct db *db, int64_t id, int64_t now_ms)
   static const char sql[] =
       "UPDATE jobs SET state = 'done', done_at = ? WHERE id = ? AND state = 'pending'";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, now_ms);
   db_bind_int64(st, 2, id);
   int rc = db_step_done(db, st, "jobs_finish");
-  if (rc == 0 && db_changes(db) == 0) return KX_ENOTFOUND;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_ENOTFOUND;
   return rc;
 }
 
@@ -135,7 +145,8 @@ int64_t jobs_next_due(struct db *db)
 {
   static const char sql[] = "SELECT min(due_at) FROM jobs WHERE state = 'pending'";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return INT64_MAX;
+  if (!st)
+    return INT64_MAX;
   int64_t v = INT64_MAX;
   if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
     v = sqlite3_column_int64(st, 0);
@@ -147,11 +158,13 @@ int jobs_pending(struct db *db, const char *key)
 {
   static const char sql[] = "SELECT 1 FROM jobs WHERE key = ? AND state = 'pending'";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, key);
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
-  if (rc == SQLITE_ROW) return 1;
+  if (rc == SQLITE_ROW)
+    return 1;
   return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "jobs_pending");
 }
 
@@ -160,15 +173,18 @@ int jobs_get(struct db *db, const char *key, struct job *out, int *state_done)
   static const char sql[] =
       "SELECT id, kind, key, due_at, ref, created_at, state FROM jobs WHERE key = ?";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, key);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     read_job(st, out);
-    if (state_done) *state_done = strcmp((const char *)sqlite3_column_text(st, 6), "pending") != 0;
+    if (state_done)
+      *state_done = strcmp((const char *)sqlite3_column_text(st, 6), "pending") != 0;
   }
   sqlite3_reset(st);
-  if (rc == SQLITE_ROW) return 0;
+  if (rc == SQLITE_ROW)
+    return 0;
   return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "jobs_get");
 }
 
@@ -182,6 +198,7 @@ void job_clear(struct job *j)
 
 void jobs_free(struct job *jobs, size_t n)
 {
-  for (size_t i = 0; jobs && i < n; i++) job_clear(&jobs[i]);
+  for (size_t i = 0; jobs && i < n; i++)
+    job_clear(&jobs[i]);
   free(jobs);
 }

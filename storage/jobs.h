@@ -15,8 +15,7 @@
 
 #include "db.h"
 
-struct job
-{
+struct job {
   int64_t id;
   char *kind;
   char *key;

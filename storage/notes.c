@@ -31,13 +31,15 @@ int notes_add(struct db *db,
 {
   static const char sql[] = "INSERT INTO notes (rota, author, text, created_at) VALUES (?,?,?,?)";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, rota);
   db_bind_text(st, 2, author);
   db_bind_text(st, 3, text);
   db_bind_int64(st, 4, now_ms);
   int rc = db_step_done(db, st, "notes_add");
-  if (rc == 0 && id_out) *id_out = db_last_id(db);
+  if (rc == 0 && id_out)
+    *id_out = db_last_id(db);
   return rc;
 }
 
@@ -50,7 +52,8 @@ int notes_pending(struct db *db, const char *rota, struct note **out, size_t *n)
   *out = NULL;
   *n = 0;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, rota);
   size_t cap = 0, count = 0;
   struct note *notes = NULL;
@@ -90,16 +93,20 @@ int notes_mark_handed(struct db *db, const char *rota, int64_t handoff_at_ms)
       " SELECT id, ?2, ?1 FROM notes WHERE rota IS NULL OR rota = ?2";
   static const char first[] =
       "UPDATE notes SET handed_at = ?1 WHERE handed_at IS NULL AND (rota IS NULL OR rota = ?2)";
-  if (!rota) return KX_EINVAL;
+  if (!rota)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, mark);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, handoff_at_ms);
   db_bind_text(st, 2, rota);
   int rc = db_step_done(db, st, "notes_mark_handed");
-  if (rc) return rc;
+  if (rc)
+    return rc;
   /* handed_at keeps the first handover, for the record. */
   st = db_stmt(db, first);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, handoff_at_ms);
   db_bind_text(st, 2, rota);
   return db_step_done(db, st, "notes_mark_handed");

@@ -12,8 +12,7 @@
 
 #include "db.h"
 
-struct note
-{
+struct note {
   int64_t id;
   char *rota; /* NULL: every rota */
   char *author;

@@ -31,9 +31,11 @@ int outbox_add(struct db *db, const struct outbox_new *n, int64_t *id_out)
   static const char sql[] =
       "INSERT INTO outbox (created_at, platform, method, queue, body, priority, hook, ref) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
-  if (!n->method || !n->body) return KX_EINVAL;
+  if (!n->method || !n->body)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, n->now_ms);
   db_bind_text(st, 2, n->platform ? n->platform : "slack");
   db_bind_text(st, 3, n->method);
@@ -43,7 +45,8 @@ int outbox_add(struct db *db, const struct outbox_new *n, int64_t *id_out)
   db_bind_text(st, 7, n->hook);
   db_bind_text(st, 8, n->ref);
   int rc = db_step_done(db, st, "outbox_add");
-  if (rc == 0 && id_out) *id_out = db_last_id(db);
+  if (rc == 0 && id_out)
+    *id_out = db_last_id(db);
   return rc;
 }
 
@@ -66,7 +69,8 @@ static void read_row(sqlite3_stmt *st, struct outbox_row *r)
 static int skipped(const char *queue, const char *const *skip, size_t n)
 {
   for (size_t i = 0; i < n; i++)
-    if (strcmp(queue, skip[i]) == 0) return 1;
+    if (strcmp(queue, skip[i]) == 0)
+      return 1;
   return 0;
 }
 
@@ -78,22 +82,24 @@ int outbox_ready(struct db *db,
                  size_t *n)
 {
   /* The head of every queue: the pending row with no older pending row in its queue. */
-  static const char sql[] =
-      "SELECT " ROW_COLUMNS
-      " FROM outbox WHERE id IN ("
-      "  SELECT min(id) FROM outbox WHERE state = 'pending' GROUP BY queue)"
-      " ORDER BY priority, id LIMIT ?";
+  static const char sql[] = "SELECT " ROW_COLUMNS
+                            " FROM outbox WHERE id IN ("
+                            "  SELECT min(id) FROM outbox WHERE state = 'pending' GROUP BY queue)"
+                            " ORDER BY priority, id LIMIT ?";
   *rows = NULL;
   *n = 0;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, (int64_t)(limit + n_skip));
   struct outbox_row *out = calloc(limit ? limit : 1, sizeof(*out));
-  if (!out) return KX_ENOMEM;
+  if (!out)
+    return KX_ENOMEM;
   size_t count = 0;
   while (count < limit && sqlite3_step(st) == SQLITE_ROW) {
     const char *queue = (const char *)sqlite3_column_text(st, 4);
-    if (queue && skipped(queue, skip_queues, n_skip)) continue;
+    if (queue && skipped(queue, skip_queues, n_skip))
+      continue;
     read_row(st, &out[count++]);
   }
   sqlite3_reset(st);
@@ -115,7 +121,8 @@ void outbox_row_clear(struct outbox_row *r)
 
 void outbox_rows_free(struct outbox_row *rows, size_t n)
 {
-  for (size_t i = 0; rows && i < n; i++) outbox_row_clear(&rows[i]);
+  for (size_t i = 0; rows && i < n; i++)
+    outbox_row_clear(&rows[i]);
   free(rows);
 }
 
@@ -123,12 +130,15 @@ int outbox_get(struct db *db, int64_t id, struct outbox_row *out)
 {
   static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox WHERE id = ?";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, id);
   int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) read_row(st, out);
+  if (rc == SQLITE_ROW)
+    read_row(st, out);
   sqlite3_reset(st);
-  if (rc == SQLITE_ROW) return 0;
+  if (rc == SQLITE_ROW)
+    return 0;
   return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "outbox_get");
 }
 
@@ -138,12 +148,14 @@ int outbox_done(struct db *db, int64_t id, const char *result, int64_t now_ms)
       "UPDATE outbox SET state = 'done', result = ?, done_at = ?, attempts = attempts + 1"
       " WHERE id = ? AND state = 'pending'";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, result);
   db_bind_int64(st, 2, now_ms);
   db_bind_int64(st, 3, id);
   int rc = db_step_done(db, st, "outbox_done");
-  if (rc == 0 && db_changes(db) == 0) return KX_ENOTFOUND;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_ENOTFOUND;
   return rc;
 }
 
@@ -153,12 +165,14 @@ int outbox_failed(struct db *db, int64_t id, const char *error, int64_t now_ms)
       "UPDATE outbox SET state = 'failed', error = ?, done_at = ?, attempts = attempts + 1"
       " WHERE id = ? AND state = 'pending'";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, error);
   db_bind_int64(st, 2, now_ms);
   db_bind_int64(st, 3, id);
   int rc = db_step_done(db, st, "outbox_failed");
-  if (rc == 0 && db_changes(db) == 0) return KX_ENOTFOUND;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_ENOTFOUND;
   return rc;
 }
 
@@ -167,7 +181,8 @@ int outbox_attempted(struct db *db, int64_t id, const char *error)
   static const char sql[] =
       "UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ? AND state = 'pending'";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, error);
   db_bind_int64(st, 2, id);
   return db_step_done(db, st, "outbox_attempted");
@@ -176,7 +191,8 @@ int outbox_attempted(struct db *db, int64_t id, const char *error)
 static int64_t scalar(struct db *db, const char *sql, int64_t dflt)
 {
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return dflt;
+  if (!st)
+    return dflt;
   int64_t v = dflt;
   if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
     v = sqlite3_column_int64(st, 0);
@@ -200,7 +216,8 @@ int outbox_prune(struct db *db, int64_t before_ms)
 {
   static const char sql[] = "DELETE FROM outbox WHERE state != 'pending' AND done_at < ?";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, before_ms);
   return db_step_done(db, st, "outbox_prune");
 }

@@ -17,15 +17,13 @@
 
 #include "db.h"
 
-enum outbox_priority
-{
+enum outbox_priority {
   OUTBOX_URGENT = 0, /* pages, escalations, acknowledgements */
   OUTBOX_NORMAL = 1,
   OUTBOX_BULK = 2 /* digests, reminders that can wait */
 };
 
-struct outbox_new
-{
+struct outbox_new {
   const char *platform; /* "slack" (default when NULL), "teams", "email" */
   const char *method;   /* "chat.postMessage", "teams.reply", "email.send" … */
   const char *queue;    /* ordering key; NULL = the method name */
@@ -36,8 +34,7 @@ struct outbox_new
   int64_t now_ms;
 };
 
-struct outbox_row
-{
+struct outbox_row {
   int64_t id;
   int64_t created_at;
   char *platform;

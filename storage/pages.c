@@ -225,12 +225,8 @@ int pages_list_open(struct db *db, size_t limit, struct page_row **out, size_t *
   return 0;
 }
 
-int pages_list_created(struct db *db,
-                       int64_t from_ms,
-                       int64_t to_ms,
-                       size_t limit,
-                       struct page_row **out,
-                       size_t *n)
+int pages_list_created(
+    struct db *db, int64_t from_ms, int64_t to_ms, size_t limit, struct page_row **out, size_t *n)
 {
   static const char sql[] = "SELECT " PAGE_COLUMNS
                             " FROM pages WHERE kind = 'page' AND created_at >= ? AND created_at < ?"

@@ -63,12 +63,8 @@ int pages_find_open(struct db *db, const char *group_key, int64_t *id_out);
 int pages_list_open(struct db *db, size_t limit, struct page_row **out, size_t *n);
 /* Pages (kind page) created in [from_ms, to_ms), oldest first, at most `limit` (the handoff
  * digest's "what paged overnight"). */
-int pages_list_created(struct db *db,
-                       int64_t from_ms,
-                       int64_t to_ms,
-                       size_t limit,
-                       struct page_row **out,
-                       size_t *n);
+int pages_list_created(
+    struct db *db, int64_t from_ms, int64_t to_ms, size_t limit, struct page_row **out, size_t *n);
 void pages_free(struct page_row *rows, size_t n);
 
 int pages_ack(struct db *db, int64_t id, const char *who, int64_t now_ms);

@@ -19,7 +19,8 @@ int people_set_slack(struct db *db, const char *person, const char *slack_id, in
       " ON CONFLICT(person) DO UPDATE SET slack = excluded.slack, lookup_error = NULL,"
       " updated_at = excluded.updated_at";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, person);
   db_bind_text(st, 2, slack_id);
   db_bind_int64(st, 3, now_ms);
@@ -33,7 +34,8 @@ int people_set_lookup_error(struct db *db, const char *person, const char *error
       " ON CONFLICT(person) DO UPDATE SET lookup_error = excluded.lookup_error,"
       " updated_at = excluded.updated_at";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, person);
   db_bind_text(st, 2, error);
   db_bind_int64(st, 3, now_ms);
@@ -43,10 +45,12 @@ int people_set_lookup_error(struct db *db, const char *person, const char *error
 static char *one(struct db *db, const char *sql, const char *arg)
 {
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return NULL;
+  if (!st)
+    return NULL;
   db_bind_text(st, 1, arg);
   char *v = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW) v = db_col_text(st, 0);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    v = db_col_text(st, 0);
   sqlite3_reset(st);
   return v;
 }

@@ -28,9 +28,11 @@ int rota_changes_add(struct db *db, const struct rota_change_new *c, int64_t *id
   static const char sql[] =
       "INSERT INTO rota_changes (rota, kind, person, from_ms, to_ms, secondary, created_by, reason,"
       " created_at) VALUES (?,?,?,?,?,?,?,?,?)";
-  if (!c->rota || !c->person || c->to_ms <= c->from_ms) return KX_EINVAL;
+  if (!c->rota || !c->person || c->to_ms <= c->from_ms)
+    return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, c->rota);
   db_bind_text(st, 2, c->kind == ROTA_CHANGE_ABSENCE ? "absence" : "override");
   db_bind_text(st, 3, c->person);
@@ -41,7 +43,8 @@ int rota_changes_add(struct db *db, const struct rota_change_new *c, int64_t *id
   db_bind_text(st, 8, c->reason);
   db_bind_int64(st, 9, c->now_ms);
   int rc = db_step_done(db, st, "rota_changes_add");
-  if (rc == 0 && id_out) *id_out = db_last_id(db);
+  if (rc == 0 && id_out)
+    *id_out = db_last_id(db);
   return rc;
 }
 
@@ -50,12 +53,14 @@ int rota_changes_cancel(struct db *db, const char *rota, int64_t id, int64_t now
   static const char sql[] =
       "UPDATE rota_changes SET cancelled_at = ? WHERE id = ? AND rota = ? AND cancelled_at IS NULL";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, now_ms);
   db_bind_int64(st, 2, id);
   db_bind_text(st, 3, rota);
   int rc = db_step_done(db, st, "rota_changes_cancel");
-  if (rc == 0 && db_changes(db) == 0) return KX_ENOTFOUND;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_ENOTFOUND;
   return rc;
 }
 
@@ -73,7 +78,8 @@ int rota_changes_load(struct db *db,
   *out = NULL;
   *n = 0;
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, rota);
   db_bind_int64(st, 2, after_ms);
   db_bind_int64(st, 3, (int64_t)limit);
@@ -102,11 +108,14 @@ int rota_changes_load(struct db *db,
     c->created_by = db_col_text(st, 6);
     c->reason = db_col_text(st, 7);
     c->created_at = sqlite3_column_int64(st, 8);
-    if (!c->person) err = KX_ENOMEM;
-    if (err) break;
+    if (!c->person)
+      err = KX_ENOMEM;
+    if (err)
+      break;
   }
   sqlite3_reset(st);
-  if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW) err = db_fail(db, rc, "rota_changes_load");
+  if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+    err = db_fail(db, rc, "rota_changes_load");
   if (err) {
     rota_change_rows_free(rows, count);
     return err;

@@ -12,14 +12,9 @@
 
 #include "db.h"
 
-enum rota_change_type
-{
-  ROTA_CHANGE_OVERRIDE = 1,
-  ROTA_CHANGE_ABSENCE = 2
-};
+enum rota_change_type { ROTA_CHANGE_OVERRIDE = 1, ROTA_CHANGE_ABSENCE = 2 };
 
-struct rota_change_new
-{
+struct rota_change_new {
   const char *rota;
   enum rota_change_type kind;
   const char *person;
@@ -30,8 +25,7 @@ struct rota_change_new
   int64_t now_ms;
 };
 
-struct rota_change_row
-{
+struct rota_change_row {
   int64_t id;
   enum rota_change_type kind;
   char *person;

@@ -13,11 +13,13 @@ int seen_mark(struct db *db, const char *key, int64_t now_ms)
 {
   static const char sql[] = "INSERT OR IGNORE INTO seen (key, at) VALUES (?, ?)";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, key);
   db_bind_int64(st, 2, now_ms);
   int rc = db_step_done(db, st, "seen_mark");
-  if (rc == 0 && db_changes(db) == 0) return KX_EEXISTS;
+  if (rc == 0 && db_changes(db) == 0)
+    return KX_EEXISTS;
   return rc;
 }
 
@@ -25,7 +27,8 @@ int seen_prune(struct db *db, int64_t before_ms)
 {
   static const char sql[] = "DELETE FROM seen WHERE at < ?";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_int64(st, 1, before_ms);
   return db_step_done(db, st, "seen_prune");
 }
@@ -36,7 +39,8 @@ int kv_set(struct db *db, const char *key, const char *value, int64_t now_ms)
       "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
       " ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return KX_EDB;
+  if (!st)
+    return KX_EDB;
   db_bind_text(st, 1, key);
   db_bind_text(st, 2, value);
   db_bind_int64(st, 3, now_ms);
@@ -47,10 +51,12 @@ char *kv_get(struct db *db, const char *key)
 {
   static const char sql[] = "SELECT value FROM kv WHERE key = ?";
   sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st) return NULL;
+  if (!st)
+    return NULL;
   db_bind_text(st, 1, key);
   char *v = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW) v = db_col_text(st, 0);
+  if (sqlite3_step(st) == SQLITE_ROW)
+    v = db_col_text(st, 0);
   sqlite3_reset(st);
   return v;
 }

@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (f.type == SLACK_FRAME_ENVELOPE && slack_envelope_request(&f, &self, 0, &req, &s) == 0 &&
         req.text) {
       struct cmd_args args;
-      if (cmd_args_parse(req.text, &args) == 0) cmd_args_free(&args);
+      if (cmd_args_parse(req.text, &args) == 0)
+        cmd_args_free(&args);
     }
     slack_frame_free(&f);
   }

@@ -239,7 +239,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
           if (req.kind == CMD_KIND_COMMAND && (!req.command || !req.text))
             abort();
-          if (req.kind == CMD_KIND_ACTION && (!req.action_id || !req.action_value || !req.message_ts))
+          if (req.kind == CMD_KIND_ACTION &&
+              (!req.action_id || !req.action_value || !req.message_ts))
             abort();
           /* Escaped: no raw '<' survives except in our own <@…> mentions. */
           for (const char *p = req.text ? req.text : ""; (p = strchr(p, '<')); p++)

@@ -1,10 +1,10 @@
 /* The command table and the dispatcher: tokenising, arity, help and usage, redeliveries,
  * refusals that roll back, and `/oncall note` writing an escaped outbox row. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +25,7 @@ static const char config_yaml[] =
     "severities:\n"
     "  - {name: P1, ack: 15m, resolve: 4h, page: [primary]}\n";
 
-struct fixture
-{
+struct fixture {
   struct config *config;
   struct db *db;
   struct cmd_ctx ctx;
@@ -37,7 +36,8 @@ static int setup(void **state)
   struct fixture *f = calloc(1, sizeof(*f));
   struct config_problems problems;
   f->config = config_load_string(config_yaml, strlen(config_yaml), "test", &problems);
-  for (size_t i = 0; i < problems.n; i++) fprintf(stderr, "%s\n", problems.items[i].message);
+  for (size_t i = 0; i < problems.n; i++)
+    fprintf(stderr, "%s\n", problems.items[i].message);
   config_problems_free(&problems);
   assert_non_null(f->config);
   int err;
@@ -58,7 +58,10 @@ static int teardown(void **state)
   return 0;
 }
 
-static int run(struct fixture *f, const char *command, const char *text, const char *dedup,
+static int run(struct fixture *f,
+               const char *command,
+               const char *text,
+               const char *dedup,
                struct cmd_reply *reply)
 {
   struct cmd_request req = {
@@ -106,7 +109,8 @@ static void test_args(void **state)
   big[sizeof(big) - 1] = '\0';
   assert_int_equal(cmd_args_parse(big, &a), KX_ETOOBIG);
   char many[CMD_MAX_ARGS * 2 + 4];
-  for (size_t i = 0; i < sizeof(many) - 1; i++) many[i] = (i % 2) ? ' ' : 'w';
+  for (size_t i = 0; i < sizeof(many) - 1; i++)
+    many[i] = (i % 2) ? ' ' : 'w';
   many[sizeof(many) - 1] = '\0';
   assert_int_equal(cmd_args_parse(many, &a), KX_ETOOBIG);
 }
@@ -200,8 +204,8 @@ static void test_note_and_redelivery(void **state)
 static void test_unknown_action_is_harmless(void **state)
 {
   struct fixture *f = *state;
-  struct cmd_request req = {.kind = CMD_KIND_ACTION, .action_id = "no.such.button",
-                            .user = "U1", .now_ms = 1};
+  struct cmd_request req = {
+      .kind = CMD_KIND_ACTION, .action_id = "no.such.button", .user = "U1", .now_ms = 1};
   struct cmd_reply r;
   cmd_reply_init(&r);
   assert_int_equal(cmd_dispatch(&f->ctx, &req, &r), 0);

@@ -259,8 +259,10 @@ static void test_example_loads(void **state)
 static void test_teams_only_person(void **state)
 {
   (void)state;
-  struct config *c = LOAD_OK(TZ "people: [{id: alice, slack: U0ALICE001},"
-                                " {id: tina, teams: 6f1d2a3b-1c4d-4e5f-8a9b-0c1d2e3f4a5b}]\n" SEVS ROTA);
+  struct config *c =
+      LOAD_OK(TZ
+              "people: [{id: alice, slack: U0ALICE001},"
+              " {id: tina, teams: 6f1d2a3b-1c4d-4e5f-8a9b-0c1d2e3f4a5b}]\n" SEVS ROTA);
   const struct person *p = config_person_by_teams(c, "6F1D2A3B-1C4D-4E5F-8A9B-0C1D2E3F4A5B");
   assert_non_null(p);
   assert_string_equal(p->id, "tina");
@@ -848,14 +850,13 @@ static void test_problem_cap(void **state)
 int main(void)
 {
   static const struct CMUnitTest fixed[] = {
-      cmocka_unit_test(test_example_loads),     cmocka_unit_test(test_minimal_defaults),
-      cmocka_unit_test(test_teams_only_person),
-      cmocka_unit_test(test_variants),          cmocka_unit_test(test_aliases_and_merges),
-      cmocka_unit_test(test_case_bases_load),   cmocka_unit_test(test_many_problems),
-      cmocka_unit_test(test_secret_not_echoed), cmocka_unit_test(test_huge_refused),
-      cmocka_unit_test(test_file_errors),       cmocka_unit_test(test_alias_bomb),
-      cmocka_unit_test(test_alias_cycle),       cmocka_unit_test(test_list_cap),
-      cmocka_unit_test(test_problem_cap),
+      cmocka_unit_test(test_example_loads),      cmocka_unit_test(test_minimal_defaults),
+      cmocka_unit_test(test_teams_only_person),  cmocka_unit_test(test_variants),
+      cmocka_unit_test(test_aliases_and_merges), cmocka_unit_test(test_case_bases_load),
+      cmocka_unit_test(test_many_problems),      cmocka_unit_test(test_secret_not_echoed),
+      cmocka_unit_test(test_huge_refused),       cmocka_unit_test(test_file_errors),
+      cmocka_unit_test(test_alias_bomb),         cmocka_unit_test(test_alias_cycle),
+      cmocka_unit_test(test_list_cap),           cmocka_unit_test(test_problem_cap),
   };
   size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]), n_cases = sizeof(CASES) / sizeof(CASES[0]);
   struct CMUnitTest *tests = calloc(n_fixed + n_cases, sizeof(*tests));

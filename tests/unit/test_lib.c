@@ -1,10 +1,10 @@
 /* lib/: instants, durations and zones; the log's redaction and JSON form; capped buffers;
  * Prometheus rendering. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +33,15 @@ static void test_rfc3339(void **state)
   assert_string_equal(time_format_utc(at("2026-03-29T01:00:00Z"), buf, sizeof(buf)),
                       "2026-03-29T01:00:00Z");
   assert_string_equal(time_format_utc(-1, buf, sizeof(buf)), "1969-12-31T23:59:59.999Z");
-  static const char *bad[] = {"", "2026-11-24", "2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z",
-                              "2026-11-24T25:00:00Z", "2026-11-24T15:00:00", "2026-11-24T15:00:00+1",
-                              "2026-11-24T15:00:00Zjunk", "2026-11-24T15:00:00.Z"};
+  static const char *bad[] = {"",
+                              "2026-11-24",
+                              "2026-13-01T00:00:00Z",
+                              "2026-02-30T00:00:00Z",
+                              "2026-11-24T25:00:00Z",
+                              "2026-11-24T15:00:00",
+                              "2026-11-24T15:00:00+1",
+                              "2026-11-24T15:00:00Zjunk",
+                              "2026-11-24T15:00:00.Z"};
   int64_t ms;
   for (size_t i = 0; i < KX_ARRAY_SIZE(bad); i++)
     assert_int_equal(time_parse_rfc3339(bad[i], &ms), KX_EINVAL);
@@ -100,12 +106,12 @@ static void test_zones(void **state)
   /* The repeat: 02:30 on 2026-10-25 happens twice → the first (CEST). */
   assert_int_equal(tz_from_local("Europe/Berlin", 2026, 10, 25, 2, 30, 0, &ms), 0);
   assert_int_equal(ms, at("2026-10-25T00:30:00Z"));
-  assert_string_equal(time_format_zone(at("2026-07-01T12:00:00Z"), "America/Los_Angeles", buf,
-                                       sizeof(buf)),
-                      "2026-07-01T05:00:00-07:00");
-  assert_string_equal(time_format_zone(at("2026-07-01T12:00:00Z"), "Asia/Kolkata", buf,
-                                       sizeof(buf)),
-                      "2026-07-01T17:30:00+05:30");
+  assert_string_equal(
+      time_format_zone(at("2026-07-01T12:00:00Z"), "America/Los_Angeles", buf, sizeof(buf)),
+      "2026-07-01T05:00:00-07:00");
+  assert_string_equal(
+      time_format_zone(at("2026-07-01T12:00:00Z"), "Asia/Kolkata", buf, sizeof(buf)),
+      "2026-07-01T17:30:00+05:30");
   struct kx_local l;
   assert_int_equal(tz_to_local("Nowhere/Special", 0, &l), KX_EINVAL);
 }
@@ -113,8 +119,9 @@ static void test_zones(void **state)
 static void test_redaction(void **state)
 {
   (void)state;
-  char line[] = "token=xoxb-1234-abcd url=wss://x/link/?ticket=abc-123&app=1 "
-                "Authorization: Bearer eyJhbGci.x.y app=xapp-1-A1-2-3 ok";
+  char line[] =
+      "token=xoxb-1234-abcd url=wss://x/link/?ticket=abc-123&app=1 "
+      "Authorization: Bearer eyJhbGci.x.y app=xapp-1-A1-2-3 ok";
   log_redact(line);
   assert_null(strstr(line, "1234-abcd"));
   assert_null(strstr(line, "abc-123"));
@@ -193,7 +200,8 @@ static void test_metrics(void **state)
   struct buf out;
   buf_init(&out, 1 << 16);
   assert_int_equal(metrics_render(&out), 0);
-  assert_non_null(strstr(out.data, "# TYPE klaxon_x_total counter\nklaxon_x_total{method=\"a\"} 3\n"));
+  assert_non_null(
+      strstr(out.data, "# TYPE klaxon_x_total counter\nklaxon_x_total{method=\"a\"} 3\n"));
   assert_non_null(strstr(out.data, "klaxon_lat_seconds_bucket{le=\"0.001\"} 1\n"));
   assert_non_null(strstr(out.data, "klaxon_lat_seconds_bucket{le=\"+Inf\"} 2\n"));
   assert_non_null(strstr(out.data, "klaxon_lat_seconds_count 2\n"));
@@ -204,10 +212,10 @@ static void test_metrics(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_rfc3339), cmocka_unit_test(test_durations),
-      cmocka_unit_test(test_dates),   cmocka_unit_test(test_zones),
+      cmocka_unit_test(test_rfc3339),   cmocka_unit_test(test_durations),
+      cmocka_unit_test(test_dates),     cmocka_unit_test(test_zones),
       cmocka_unit_test(test_redaction), cmocka_unit_test(test_log_json),
-      cmocka_unit_test(test_buf),     cmocka_unit_test(test_metrics),
+      cmocka_unit_test(test_buf),       cmocka_unit_test(test_metrics),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

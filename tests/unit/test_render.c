@@ -1,9 +1,9 @@
 /* Messages: markup escaping, Block Kit and Adaptive Card rendering, Block Kit limits. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +43,8 @@ static void test_markup_escaping(void **state)
   char *u = md_unescape("&lt;b&gt; &amp;amp; &x");
   assert_string_equal(u, "<b> &amp; &x");
   free(u);
-  char *plain = md_to_plain("Hi <@p:alice>, see <https://r|the runbook> &amp; <#C1>", name_of, NULL);
+  char *plain =
+      md_to_plain("Hi <@p:alice>, see <https://r|the runbook> &amp; <#C1>", name_of, NULL);
   assert_string_equal(plain, "Hi Alice Doe, see the runbook (https://r) & #C1");
   free(plain);
 }
@@ -138,13 +139,16 @@ static void test_limits(void **state)
 {
   (void)state;
   struct msg *m = msg_new();
-  for (int i = 0; i < MSG_MAX_BLOCKS; i++) assert_int_equal(msg_section(m, "x"), 0);
+  for (int i = 0; i < MSG_MAX_BLOCKS; i++)
+    assert_int_equal(msg_section(m, "x"), 0);
   assert_int_equal(msg_section(m, "one too many"), KX_ETOOBIG);
   msg_free(m);
   m = msg_new();
-  for (int i = 0; i < 25; i++) assert_int_equal(msg_field(m, "k", "v"), 0);
+  for (int i = 0; i < 25; i++)
+    assert_int_equal(msg_field(m, "k", "v"), 0);
   assert_int_equal(m->n_blocks, 3); /* ten fields a section */
-  for (int i = 0; i < MSG_MAX_BUTTONS; i++) assert_int_equal(msg_button(m, "b", "a", "1", 0), 0);
+  for (int i = 0; i < MSG_MAX_BUTTONS; i++)
+    assert_int_equal(msg_button(m, "b", "a", "1", 0), 0);
   assert_int_equal(msg_button(m, "b", "a", "1", 0), KX_ETOOBIG);
   char label[200];
   memset(label, 'L', sizeof(label) - 1);

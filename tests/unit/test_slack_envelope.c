@@ -1,10 +1,10 @@
 /* Socket Mode frames and envelopes → neutral requests, on Slack's real payloads
  * (tests/fixtures/slack, copied from Slack's SDKs and docs). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
 
 #include "../../bot/slack_envelope.h"
@@ -36,8 +36,7 @@ static void test_hello(void **state)
 static void test_disconnects(void **state)
 {
   (void)state;
-  static const struct
-  {
+  static const struct {
     const char *file, *reason;
   } cases[] = {
       {FIX "disconnect_refresh_requested.json", "refresh_requested"},
@@ -266,8 +265,15 @@ static void test_edits_and_deletions(void **state)
 static void test_malformed(void **state)
 {
   (void)state;
-  static const char *bad[] = {"", "{", "[]", "null", "42", "{\"no\":\"type\"}",
-                              "{\"type\":7}", "{\"type\":\"hello\"", "\xff\xfe"};
+  static const char *bad[] = {"",
+                              "{",
+                              "[]",
+                              "null",
+                              "42",
+                              "{\"no\":\"type\"}",
+                              "{\"type\":7}",
+                              "{\"type\":\"hello\"",
+                              "\xff\xfe"};
   for (size_t i = 0; i < KX_ARRAY_SIZE(bad); i++) {
     struct slack_frame f;
     assert_int_equal(slack_frame_parse(bad[i], strlen(bad[i]), &f), KX_EPROTO);

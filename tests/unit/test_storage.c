@@ -1,10 +1,10 @@
 /* storage/: migrations, the outbox's ordering rules, jobs, delivery dedup, notes, rota changes,
  * backups — on real SQLite (":memory:" and temporary files). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +36,11 @@ static int teardown(void **state)
 
 static int64_t add(struct db *db, const char *queue, int priority, const char *body)
 {
-  struct outbox_new n = {.method = "chat.postMessage", .queue = queue, .body = body,
-                         .priority = priority, .now_ms = 1};
+  struct outbox_new n = {.method = "chat.postMessage",
+                         .queue = queue,
+                         .body = body,
+                         .priority = priority,
+                         .now_ms = 1};
   int64_t id = 0;
   assert_int_equal(outbox_add(db, &n, &id), 0);
   return id;
@@ -220,8 +223,12 @@ static void test_notes_people_changes(void **state)
   assert_int_equal(people_set_lookup_error(db, "dave", "users_not_found", 2), 0);
   assert_null(people_slack(db, "dave"));
 
-  struct rota_change_new c = {.rota = "platform", .kind = ROTA_CHANGE_OVERRIDE, .person = "bob",
-                              .from_ms = 100, .to_ms = 200, .now_ms = 1};
+  struct rota_change_new c = {.rota = "platform",
+                              .kind = ROTA_CHANGE_OVERRIDE,
+                              .person = "bob",
+                              .from_ms = 100,
+                              .to_ms = 200,
+                              .now_ms = 1};
   assert_int_equal(rota_changes_add(db, &c, &id), 0);
   c.kind = ROTA_CHANGE_ABSENCE;
   c.person = "alice";

@@ -9,7 +9,8 @@
 static inline char *test_read_file(const char *path, size_t *len)
 {
   FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
+  if (!f)
+    return NULL;
   fseek(f, 0, SEEK_END);
   long n = ftell(f);
   fseek(f, 0, SEEK_SET);
@@ -18,9 +19,11 @@ static inline char *test_read_file(const char *path, size_t *len)
     free(buf);
     buf = NULL;
   }
-  if (buf) buf[n] = '\0';
+  if (buf)
+    buf[n] = '\0';
   fclose(f);
-  if (len) *len = (size_t)n;
+  if (len)
+    *len = (size_t)n;
   return buf;
 }
 
