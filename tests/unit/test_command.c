@@ -1,10 +1,12 @@
 /* The command table and the dispatcher: tokenising, arity, help and usage, redeliveries,
  * refusals that roll back, and `/oncall note` writing an escaped outbox row. */
-#include <cmocka.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,10 +1,12 @@
 /* lib/: instants, durations and zones; the log's redaction and JSON form; capped buffers;
  * Prometheus rendering. */
-#include <cmocka.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,11 @@
 /* Messages: markup escaping, Block Kit and Adaptive Card rendering, Block Kit limits. */
-#include <cmocka.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <stdlib.h>
 #include <string.h>
 

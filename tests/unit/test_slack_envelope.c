@@ -1,10 +1,12 @@
 /* Socket Mode frames and envelopes → neutral requests, on Slack's real payloads
  * (tests/fixtures/slack, copied from Slack's SDKs and docs). */
-#include <cmocka.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <string.h>
 
 #include "../../bot/slack_envelope.h"

@@ -1,10 +1,12 @@
 /* storage/: migrations, the outbox's ordering rules, jobs, delivery dedup, notes, rota changes,
  * backups — on real SQLite (":memory:" and temporary files). */
-#include <cmocka.h>
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,12 +3,14 @@
  * file's `body` is the activity exactly as Teams sent it), and on variants of them.
  * The test runs from the repository root; KLAXON_SRCDIR is the fallback.
  */
+// cmocka must come after the headers above.
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-// cmocka must come after the headers above.
 #include <cmocka.h>
+// clang-format on
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,13 +3,15 @@
  * Webhook HMAC. The RSA keys are generated here, the JWKS is built from them, and every token
  * is signed here, so each refusal is the verifier's doing and not a fixture's.
  */
+// cmocka must come after the headers above.
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-// cmocka must come after the headers above.
-#include <cjson/cJSON.h>
 #include <cmocka.h>
+// clang-format on
+#include <cjson/cJSON.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>

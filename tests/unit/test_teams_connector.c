@@ -5,13 +5,15 @@
  * may receive our token, the classification of connector answers, the token endpoint's answer,
  * the client-credentials form, the Workflows body, and what the store remembers.
  */
+// cmocka must come after the headers above.
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-// cmocka must come after the headers above.
-#include <cjson/cJSON.h>
 #include <cmocka.h>
+// clang-format on
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

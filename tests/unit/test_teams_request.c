@@ -4,13 +4,15 @@
  * users' mentions as <@AADID|Name>), and the reply / invoke response shapes. The real
  * recordings in tests/fixtures/teams/ are the base; variants change one field each.
  */
+// cmocka must come after the headers above.
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-// cmocka must come after the headers above.
-#include <cjson/cJSON.h>
 #include <cmocka.h>
+// clang-format on
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
