@@ -9,7 +9,9 @@
 #include "render_slack.h"
 #include "render_teams.h"
 
-int out_slack_call(struct cmd_ctx *ctx,
+/* One outbox row of `platform` carrying `body` (taken: deleted whatever happens). */
+static int add_row(struct cmd_ctx *ctx,
+                   const char *platform,
                    const char *method,
                    const char *queue,
                    cJSON *body,
@@ -25,7 +27,7 @@ int out_slack_call(struct cmd_ctx *ctx,
   if (!text)
     return KX_ENOMEM;
   struct outbox_new row = {
-      .platform = "slack",
+      .platform = platform,
       .method = method,
       .queue = queue,
       .body = text,
@@ -37,6 +39,18 @@ int out_slack_call(struct cmd_ctx *ctx,
   int rc = outbox_add(ctx->db, &row, id_out);
   free(text);
   return rc;
+}
+
+int out_slack_call(struct cmd_ctx *ctx,
+                   const char *method,
+                   const char *queue,
+                   cJSON *body,
+                   int priority,
+                   const char *hook,
+                   const char *ref,
+                   int64_t *id_out)
+{
+  return add_row(ctx, "slack", method, queue, body, priority, hook, ref, id_out);
 }
 
 bool out_is_teams(const char *d)
@@ -54,25 +68,7 @@ static int teams_row(struct cmd_ctx *ctx,
                      const char *ref,
                      int64_t *id_out)
 {
-  if (!body)
-    return KX_ENOMEM;
-  char *text = cJSON_PrintUnformatted(body);
-  cJSON_Delete(body);
-  if (!text)
-    return KX_ENOMEM;
-  struct outbox_new row = {
-      .platform = "teams",
-      .method = method,
-      .queue = queue,
-      .body = text,
-      .priority = priority,
-      .hook = hook,
-      .ref = ref,
-      .now_ms = ctx->now_ms,
-  };
-  int rc = outbox_add(ctx->db, &row, id_out);
-  free(text);
-  return rc;
+  return add_row(ctx, "teams", method, queue, body, priority, hook, ref, id_out);
 }
 
 static cJSON *teams_activity(struct cmd_ctx *ctx, const struct msg *m)
