@@ -134,6 +134,19 @@ int64_t db_last_id(struct db *db)
   return sqlite3_last_insert_rowid(db->h);
 }
 
+int db_grow(void **arr, size_t *cap, size_t count, size_t size)
+{
+  if (count < *cap)
+    return 0;
+  size_t ncap = *cap ? *cap * 2 : 8;
+  void *n = realloc(*arr, ncap * size);
+  if (!n)
+    return KX_ENOMEM;
+  *arr = n;
+  *cap = ncap;
+  return 0;
+}
+
 int db_changes(struct db *db)
 {
   return sqlite3_changes(db->h);

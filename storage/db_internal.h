@@ -28,6 +28,9 @@ char *db_col_text(sqlite3_stmt *st, int i);
 /* Step a statement that returns no rows: 0 or the converted error. */
 int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
 int64_t db_last_id(struct db *db);
+/* Make room for element `count` in an array of `size`-byte elements (capacity doubles, from 8);
+ * 0 or KX_ENOMEM, leaving the array as it was. For the result lists the storage files build. */
+int db_grow(void **arr, size_t *cap, size_t count, size_t size);
 int db_changes(struct db *db);
 
 /* One migration: a version and the SQL texts that take the schema there. */

@@ -234,15 +234,10 @@ int handoffs_totals(struct db *db, struct handoff_totals **out, size_t *n)
   size_t count = 0, cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (count == cap) {
-      cap = cap ? cap * 2 : 8;
-      struct handoff_totals *grown = realloc(t, cap * sizeof(*grown));
-      if (!grown) {
-        sqlite3_reset(st);
-        handoff_totals_free(t, count);
-        return KX_ENOMEM;
-      }
-      t = grown;
+    if (db_grow((void **)&t, &cap, count, sizeof(*t))) {
+      sqlite3_reset(st);
+      handoff_totals_free(t, count);
+      return KX_ENOMEM;
     }
     struct handoff_totals *x = &t[count++];
     x->rota = db_col_text(st, 0);

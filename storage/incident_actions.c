@@ -103,16 +103,10 @@ int incident_actions_list(
   size_t count = 0, cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (count == cap) {
-      size_t ncap = cap ? cap * 2 : 16;
-      struct incident_action *grown = realloc(list, ncap * sizeof(*list));
-      if (!grown) {
-        sqlite3_reset(st);
-        incident_actions_free(list, count);
-        return KX_ENOMEM;
-      }
-      list = grown;
-      cap = ncap;
+    if (db_grow((void **)&list, &cap, count, sizeof(*list))) {
+      sqlite3_reset(st);
+      incident_actions_free(list, count);
+      return KX_ENOMEM;
     }
     struct incident_action *x = &list[count++];
     memset(x, 0, sizeof(*x));

@@ -142,16 +142,10 @@ static int collect(
   size_t count = 0, cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (count == cap) {
-      size_t ncap = cap ? cap * 2 : 32;
-      struct timeline_entry *grown = realloc(list, ncap * sizeof(*list));
-      if (!grown) {
-        sqlite3_reset(st);
-        timeline_free(list, count);
-        return KX_ENOMEM;
-      }
-      list = grown;
-      cap = ncap;
+    if (db_grow((void **)&list, &cap, count, sizeof(*list))) {
+      sqlite3_reset(st);
+      timeline_free(list, count);
+      return KX_ENOMEM;
     }
     struct timeline_entry *x = &list[count++];
     memset(x, 0, sizeof(*x));
@@ -255,16 +249,10 @@ int timeline_people(struct db *db, int64_t incident_id, char ***out, size_t *n)
   size_t count = 0, cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (count == cap) {
-      size_t ncap = cap ? cap * 2 : 16;
-      char **grown = realloc(list, ncap * sizeof(*list));
-      if (!grown) {
-        sqlite3_reset(st);
-        timeline_people_free(list, count);
-        return KX_ENOMEM;
-      }
-      list = grown;
-      cap = ncap;
+    if (db_grow((void **)&list, &cap, count, sizeof(*list))) {
+      sqlite3_reset(st);
+      timeline_people_free(list, count);
+      return KX_ENOMEM;
     }
     list[count] = db_col_text(st, 0);
     if (!list[count]) {

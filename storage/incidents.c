@@ -277,16 +277,10 @@ int incidents_list(
   size_t count = 0, cap = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (count == cap) {
-      size_t ncap = cap ? cap * 2 : 16;
-      struct incident *grown = realloc(list, ncap * sizeof(*list));
-      if (!grown) {
-        sqlite3_reset(st);
-        incidents_free(list, count);
-        return KX_ENOMEM;
-      }
-      list = grown;
-      cap = ncap;
+    if (db_grow((void **)&list, &cap, count, sizeof(*list))) {
+      sqlite3_reset(st);
+      incidents_free(list, count);
+      return KX_ENOMEM;
     }
     read_row(st, &list[count++]);
     if (!row_complete(&list[count - 1])) {

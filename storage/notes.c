@@ -59,15 +59,10 @@ int notes_pending(struct db *db, const char *rota, struct note **out, size_t *n)
   struct note *notes = NULL;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (count == cap) {
-      cap = cap ? cap * 2 : 8;
-      struct note *grown = realloc(notes, cap * sizeof(*notes));
-      if (!grown) {
-        sqlite3_reset(st);
-        notes_free(notes, count);
-        return KX_ENOMEM;
-      }
-      notes = grown;
+    if (db_grow((void **)&notes, &cap, count, sizeof(*notes))) {
+      sqlite3_reset(st);
+      notes_free(notes, count);
+      return KX_ENOMEM;
     }
     struct note *x = &notes[count++];
     x->id = sqlite3_column_int64(st, 0);

@@ -179,20 +179,6 @@ int pages_find_open(struct db *db, const char *group_key, int64_t *id_out)
   return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "pages_find_open");
 }
 
-/* Grow an array of `size`-byte elements by one slot; 0 or KX_ENOMEM. */
-static int grow(void **arr, size_t *cap, size_t count, size_t size)
-{
-  if (count < *cap)
-    return 0;
-  size_t ncap = *cap ? *cap * 2 : 8;
-  void *n = realloc(*arr, ncap * size);
-  if (!n)
-    return KX_ENOMEM;
-  *arr = n;
-  *cap = ncap;
-  return 0;
-}
-
 int pages_list_open(struct db *db, size_t limit, struct page_row **out, size_t *n)
 {
   static const char sql[] = "SELECT " PAGE_COLUMNS
@@ -208,7 +194,7 @@ int pages_list_open(struct db *db, size_t limit, struct page_row **out, size_t *
   size_t cap = 0, count = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+    if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
       sqlite3_reset(st);
       pages_free(rows, count);
       return KX_ENOMEM;
@@ -243,7 +229,7 @@ int pages_list_created(
   size_t cap = 0, count = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+    if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
       sqlite3_reset(st);
       pages_free(rows, count);
       return KX_ENOMEM;
@@ -495,7 +481,7 @@ int page_copies_list(struct db *db, int64_t page_id, struct page_copy **out, siz
   size_t cap = 0, count = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+    if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
       sqlite3_reset(st);
       page_copies_free(rows, count);
       return KX_ENOMEM;
@@ -653,7 +639,7 @@ int pages_count_by(struct db *db,
   size_t cap = 0, count = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+    if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
       sqlite3_reset(st);
       page_counts_free(rows, count);
       return KX_ENOMEM;
@@ -695,7 +681,7 @@ int pages_rota_totals(struct db *db, struct page_rota_totals **out, size_t *n)
   size_t cap = 0, count = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+    if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
       sqlite3_reset(st);
       page_rota_totals_free(rows, count);
       return KX_ENOMEM;
@@ -737,7 +723,7 @@ int pages_ack_durations(struct db *db, int64_t **out, size_t *n)
   size_t cap = 0, count = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (grow((void **)&rows, &cap, count, sizeof(*rows))) {
+    if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
       sqlite3_reset(st);
       free(rows);
       return KX_ENOMEM;

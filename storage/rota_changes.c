@@ -87,14 +87,9 @@ int rota_changes_load(struct db *db,
   size_t cap = 0, count = 0;
   struct rota_change_row *rows = NULL;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    if (count == cap) {
-      cap = cap ? cap * 2 : 16;
-      struct rota_change_row *grown = realloc(rows, cap * sizeof(*grown));
-      if (!grown) {
-        err = KX_ENOMEM;
-        break;
-      }
-      rows = grown;
+    if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
+      err = KX_ENOMEM;
+      break;
     }
     struct rota_change_row *c = &rows[count++];
     c->id = sqlite3_column_int64(st, 0);
