@@ -15,7 +15,7 @@ VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP \
   -DKLAXON_VERSION='"$(VERSION)"' -DKLAXON_SRCDIR='"$(CURDIR)"' $(if $(SYSTEMD),-DHAVE_SYSTEMD=1)
 LDLIBS_ALL = $(PKG_LIBS) -lm
 
@@ -23,15 +23,17 @@ LDLIBS_ALL = $(PKG_LIBS) -lm
 B ?= build
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
-LIB_SRC := $(sort $(wildcard lib/*.c storage/*.c commands/*.c bot/*.c))
+# Sources are found recursively: a new room (bot/twilio/, commands/status/) needs no Makefile edit.
+LIB_SRC := $(sort $(shell find lib storage commands bot -name '*.c'))
 LIB_SRC := $(filter-out bot/main.c,$(LIB_SRC))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Unit tests mirror the source tree (tests/unit/commands/oncall/test_rota.c); binaries are flat.
+UNIT_SRC := $(sort $(shell find tests/unit -name 'test_*.c'))
+UNIT_BIN := $(addprefix $(B)/tests/,$(notdir $(UNIT_SRC:.c=)))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
-.PHONY: all deps deps-test test unit e2e test-plain test-asan bench demo fuzz clean format lint tidy
+.PHONY: all deps deps-test test unit e2e test-plain test-asan bench demo fuzz clean format lint layout tidy
 
 all: deps $(B)/klaxon
 
@@ -52,7 +54,8 @@ $(B)/libklaxon.a: $(LIB_OBJ)
 $(B)/klaxon: $(B)/obj/bot/main.o $(B)/libklaxon.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libklaxon.a
+vpath test_%.c $(sort $(dir $(UNIT_SRC)))
+$(B)/tests/%: %.c $(B)/libklaxon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libklaxon.a $(LDLIBS_ALL) -lcmocka
 
@@ -62,6 +65,7 @@ $(B)/bench/%: tests/bench/%.c $(B)/libklaxon.a
 
 # test: the whole suite, plain and then under ASan+UBSan (clang). The runner prints a summary.
 test: deps deps-test
+	@tests/layout.sh
 	@st=0; $(MAKE) --no-print-directory test-plain || st=1; \
 	  $(MAKE) --no-print-directory test-asan || st=1; \
 	  if [ $$st -eq 0 ]; then echo "make test: all passed (plain and ASan+UBSan)"; \
@@ -92,10 +96,15 @@ fuzz: deps deps-test
 	@tests/fuzz/run.sh
 
 format:
-	clang-format -i $(wildcard lib/*.[ch] storage/*.[ch] commands/*.[ch] bot/*.[ch] tests/unit/*.[ch] tests/fuzz/*.c tests/bench/*.c)
+	clang-format -i $(shell find lib storage commands bot tests/unit tests/fuzz tests/bench -name '*.[ch]')
 
-lint:
-	clang-tidy $(LIB_SRC) bot/main.c -- -std=c11 -D_GNU_SOURCE $(PKG_CFLAGS)
+# lint: the layout's rules (the arrows between folders, *_internal.h kept in its room, the
+# 800-line ceiling), then clang-tidy. tests/layout.sh prints each line that breaks a rule.
+lint: layout
+	clang-tidy $(LIB_SRC) bot/main.c -- -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+
+layout:
+	@tests/layout.sh
 
 clean:
 	rm -rf build

@@ -1,4 +1,4 @@
-#include "app.h"
+#include "bot/app.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -8,15 +8,15 @@
 #include <systemd/sd-daemon.h>
 #endif
 
-#include "../commands/people.h"
-#include "../commands/render_slack.h"
-#include "../lib/kx.h"
-#include "../lib/log.h"
-#include "../lib/metrics.h"
-#include "../storage/outbox.h"
-#include "../storage/seen.h"
-#include "clock.h"
-#include "routes.h"
+#include "bot/clock.h"
+#include "bot/web/routes.h"
+#include "commands/core/people.h"
+#include "commands/core/render_slack.h"
+#include "lib/kx.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "storage/outbox.h"
+#include "storage/seen.h"
 
 #define DEFAULT_SLACK_API_URL "https://slack.com/api/"
 #define STOP_DEADLINE_MS 5000

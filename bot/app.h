@@ -16,14 +16,14 @@
 #include <stdbool.h>
 #include <uv.h>
 
-#include "../commands/command.h"
-#include "../commands/config.h"
-#include "http_client.h"
-#include "httpd.h"
-#include "scheduler.h"
-#include "sender.h"
-#include "slack_api.h"
-#include "slack_socket.h"
+#include "bot/net/http_client.h"
+#include "bot/net/httpd.h"
+#include "bot/scheduler.h"
+#include "bot/sender.h"
+#include "bot/slack/slack_api.h"
+#include "bot/slack/slack_socket.h"
+#include "commands/core/command.h"
+#include "commands/core/config.h"
 
 struct app {
   uv_loop_t loop;

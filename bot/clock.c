@@ -1,12 +1,12 @@
-#include "clock.h"
+#include "bot/clock.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
-#include "../lib/kx.h"
-#include "../lib/timeutil.h"
+#include "lib/kx.h"
+#include "lib/timeutil.h"
 
 static int64_t start_virtual_ms;
 static uint64_t start_mono_us;

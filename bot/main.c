@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
+#include "bot/cli/cli.h"
 
 static void usage(FILE *f)
 {

@@ -1,13 +1,13 @@
-#include "scheduler.h"
+#include "bot/scheduler.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../lib/kx.h"
-#include "../lib/log.h"
-#include "../storage/outbox.h"
-#include "../storage/seen.h"
-#include "clock.h"
+#include "bot/clock.h"
+#include "lib/kx.h"
+#include "lib/log.h"
+#include "storage/outbox.h"
+#include "storage/seen.h"
 
 #define JOBS_PER_PASS 200
 #define MAX_SLEEP_MS 60000

@@ -9,7 +9,7 @@
 
 #include <uv.h>
 
-#include "../commands/command.h"
+#include "commands/core/command.h"
 
 struct scheduler;
 

@@ -1,14 +1,14 @@
-#include "sender.h"
+#include "bot/sender.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/kx.h"
-#include "../lib/log.h"
-#include "../lib/metrics.h"
-#include "../lib/timeutil.h"
-#include "clock.h"
+#include "bot/clock.h"
+#include "lib/kx.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "lib/timeutil.h"
 
 #define MAX_INFLIGHT 16
 #define READY_BATCH 64

@@ -16,9 +16,9 @@
 #include <stdbool.h>
 #include <uv.h>
 
-#include "../commands/command.h"
-#include "http_client.h"
-#include "slack_api.h"
+#include "bot/net/http_client.h"
+#include "bot/slack/slack_api.h"
+#include "commands/core/command.h"
 
 struct sender;
 

@@ -5,15 +5,15 @@
  */
 #include <stddef.h>
 
-#include "alerts.h"
-#include "basic.h"
-#include "command.h"
-#include "handoff.h"
-#include "incident_internal.h"
-#include "incident_teams.h"
-#include "oncall_cmd.h"
-#include "paging.h"
-#include "stats.h"
+#include "commands/core/basic.h"
+#include "commands/core/command.h"
+#include "commands/handoff/handoff.h"
+#include "commands/incident/incident_rows.h"
+#include "commands/incident/incident_teams.h"
+#include "commands/oncall/oncall_cmd.h"
+#include "commands/paging/alerts.h"
+#include "commands/paging/paging.h"
+#include "commands/paging/stats.h"
 
 /* A row of the command table; the statistics start at zero. */
 #define CMD(group, name, fn, min, max, flags, usage, help) \

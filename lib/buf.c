@@ -1,10 +1,10 @@
-#include "buf.h"
+#include "lib/buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kx.h"
+#include "lib/kx.h"
 
 void buf_init(struct buf *b, size_t cap)
 {

@@ -1,4 +1,4 @@
-#include "kx.h"
+#include "lib/kx.h"
 
 #include <openssl/crypto.h>
 #include <stdarg.h>

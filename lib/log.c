@@ -1,11 +1,11 @@
-#include "log.h"
+#include "lib/log.h"
 
 #include <stdarg.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include "kx.h"
+#include "lib/kx.h"
 
 enum log_level log_threshold = LOG_LEVEL_INFO;
 static enum log_format format = LOG_FORMAT_TEXT;

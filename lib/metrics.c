@@ -1,11 +1,11 @@
-#include "metrics.h"
+#include "lib/metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kx.h"
-#include "log.h"
+#include "lib/kx.h"
+#include "lib/log.h"
 
 #define METRICS_MAX_NAMES 64
 #define METRICS_MAX_SERIES 1024

@@ -1,4 +1,4 @@
-#include "timeutil.h"
+#include "lib/timeutil.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "kx.h"
+#include "lib/kx.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
 #define ZONE_NAME_MAX 128

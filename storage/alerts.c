@@ -1,10 +1,10 @@
-#include "alerts.h"
+#include "storage/alerts.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char alerts_schema_v1[] =
     "CREATE TABLE alerts ("

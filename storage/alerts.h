@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 struct alert_in {
   const char *fingerprint; /* required */

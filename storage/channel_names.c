@@ -1,10 +1,10 @@
-#include "channel_names.h"
+#include "storage/channel_names.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char channel_names_schema_v1[] =
     "CREATE TABLE channel_names ("

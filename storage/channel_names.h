@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 /* The most suffixes tried for one base ("incident-20261124-999"). */
 #define CHANNEL_NAMES_MAX_SUFFIX 999

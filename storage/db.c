@@ -2,9 +2,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../lib/kx.h"
-#include "../lib/log.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "lib/log.h"
+#include "storage/db_internal.h"
 
 /* A connection prepares a few dozen distinct statements; a small open-addressing table
  * keyed by the SQL text's address keeps lookups O(1) without allocation per call. */

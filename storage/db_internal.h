@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 sqlite3 *db_handle(struct db *db);
 sqlite3_stmt *db_stmt(struct db *db, const char *sql);

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 enum handoff_state {
   HANDOFF_POSTED = 0, /* announced (late or on time) */

@@ -1,10 +1,10 @@
-#include "incident_actions.h"
+#include "storage/incident_actions.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char incident_actions_schema_v1[] =
     "CREATE TABLE incident_actions ("

@@ -1,9 +1,9 @@
-#include "incident_roles.h"
+#include "storage/incident_roles.h"
 
 #include <stdlib.h>
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char incident_roles_schema_v1[] =
     "CREATE TABLE incident_roles ("

@@ -8,8 +8,8 @@
 
 #include <stdint.h>
 
-#include "db.h"
-#include "incidents.h"
+#include "storage/db.h"
+#include "storage/incidents.h"
 
 /* Give the role to `who` (a person id or platform user id; NULL: nobody). */
 int incident_roles_set(

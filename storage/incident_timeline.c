@@ -1,10 +1,10 @@
-#include "incident_timeline.h"
+#include "storage/incident_timeline.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char incident_timeline_schema_v1[] =
     "CREATE TABLE incident_timeline ("

@@ -1,11 +1,11 @@
-#include "incidents.h"
+#include "storage/incidents.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char incidents_schema_v1[] =
     "CREATE TABLE incidents ("

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 /* The status words, in lifecycle order. "Open" means not resolved and not closed. */
 #define INCIDENT_INVESTIGATING "investigating"

@@ -1,9 +1,9 @@
-#include "notes.h"
+#include "storage/notes.h"
 
 #include <stdlib.h>
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char notes_schema_v1[] =
     "CREATE TABLE notes ("

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 struct note {
   int64_t id;

@@ -1,10 +1,10 @@
-#include "outbox.h"
+#include "storage/outbox.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char outbox_schema_v1[] =
     "CREATE TABLE outbox ("

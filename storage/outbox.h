@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 enum outbox_priority {
   OUTBOX_URGENT = 0, /* pages, escalations, acknowledgements */

@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 enum page_state { PAGE_OPEN = 0, PAGE_ACKED, PAGE_RESOLVED };
 

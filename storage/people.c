@@ -1,7 +1,7 @@
-#include "people.h"
+#include "storage/people.h"
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char people_schema_v1[] =
     "CREATE TABLE people_ids ("

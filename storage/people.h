@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 int people_set_slack(struct db *db, const char *person, const char *slack_id, int64_t now_ms);
 char *people_slack(struct db *db, const char *person);

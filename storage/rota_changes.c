@@ -1,10 +1,10 @@
-#include "rota_changes.h"
+#include "storage/rota_changes.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char rota_changes_schema_v1[] =
     "CREATE TABLE rota_changes ("

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 enum rota_change_type { ROTA_CHANGE_OVERRIDE = 1, ROTA_CHANGE_ABSENCE = 2 };
 

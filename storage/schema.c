@@ -5,7 +5,7 @@
  */
 #include <stddef.h>
 
-#include "db_internal.h"
+#include "storage/db_internal.h"
 
 extern const char outbox_schema_v1[];
 extern const char jobs_schema_v1[];

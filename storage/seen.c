@@ -1,7 +1,7 @@
-#include "seen.h"
+#include "storage/seen.h"
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char seen_schema_v1[] =
     "CREATE TABLE seen (key TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;"

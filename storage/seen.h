@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 /* 0 when the key is new (and is now marked), KX_EEXISTS when it was seen before. */
 int seen_mark(struct db *db, const char *key, int64_t now_ms);

@@ -1,7 +1,7 @@
-#include "teams_store.h"
+#include "storage/teams_store.h"
 
-#include "../lib/kx.h"
-#include "db_internal.h"
+#include "lib/kx.h"
+#include "storage/db_internal.h"
 
 const char teams_store_schema_v1[] =
     "CREATE TABLE teams_tenants ("

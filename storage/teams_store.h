@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "db.h"
+#include "storage/db.h"
 
 /* The serviceUrl an activity of this tenant carried (the newest wins). */
 int teams_store_set_service_url(struct db *db,

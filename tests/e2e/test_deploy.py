@@ -48,10 +48,12 @@ def run(args, env=None, timeout=30):
 
 def sources():
     for d in SRC_DIRS:
-        for name in sorted(os.listdir(os.path.join(ROOT, d))):
-            if name.endswith(".c"):
-                with open(os.path.join(ROOT, d, name), encoding="utf-8") as f:
-                    yield name, f.read()
+        for top, dirs, names in os.walk(os.path.join(ROOT, d)):
+            dirs.sort()
+            for name in sorted(names):
+                if name.endswith(".c"):
+                    with open(os.path.join(top, name), encoding="utf-8") as f:
+                        yield name, f.read()
 
 
 @H.timeout(30)
@@ -92,7 +94,7 @@ async def test_manifest_grants_what_the_code_uses(h):
     assert not unknown, "methods the code calls that this test does not know the scope of: %s" % unknown
     missing = {m: METHOD_SCOPES[m] for m in used_methods if METHOD_SCOPES[m] and METHOD_SCOPES[m] not in scopes}
     assert not missing, "the manifest lacks scopes the code needs: %s" % missing
-    with open(os.path.join(ROOT, "bot", "slack_envelope.c"), encoding="utf-8") as f:
+    with open(os.path.join(ROOT, "bot", "slack", "slack_envelope.c"), encoding="utf-8") as f:
         parser = f.read()
     events_part = parser[parser.index("static int event_request"):parser.index("int slack_envelope_request")]
     handled = set(re.findall(r'strcmp\(type, "([a-z_]+)"\) == 0', events_part))

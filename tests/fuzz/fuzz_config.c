@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../../bot/config_load.h"
+#include "bot/config/config_load.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../bot/slack_envelope.h"
-#include "../../commands/command.h"
-#include "../../commands/msg.h"
-#include "../../commands/render_slack.h"
-#include "../../commands/render_teams.h"
+#include "bot/slack/slack_envelope.h"
+#include "commands/core/command.h"
+#include "commands/core/msg.h"
+#include "commands/core/render_slack.h"
+#include "commands/core/render_teams.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

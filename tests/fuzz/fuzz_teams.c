@@ -24,11 +24,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../bot/teams_activity.h"
-#include "../../bot/teams_auth.h"
-#include "../../bot/teams_connector.h"
-#include "../../bot/teams_request.h"
-#include "../../lib/kx.h"
+#include "bot/teams/teams_activity.h"
+#include "bot/teams/teams_auth.h"
+#include "bot/teams/teams_connector.h"
+#include "bot/teams/teams_request.h"
+#include "lib/kx.h"
 
 #define NOW_MS 1795532400000LL
 #define SERVICE_URL "https://smba.trafficmanager.net/amer/"

@@ -32,7 +32,7 @@ for src in $targets; do
   name=$(basename "$src" .c)
   bin="$B/$name"
   # shellcheck disable=SC2046
-  $CC -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+  $CC -std=c11 -D_GNU_SOURCE -I. -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
     -O1 -g $SAN -fsanitize=fuzzer $(pkg-config --cflags $PKGS) \
     -o "$bin" "$src" "$B/libklaxon.a" $(pkg-config --libs $PKGS) -lm
   corpus="tests/fuzz/corpus-$name"

@@ -4,7 +4,7 @@ rely on it:
   - OpenID metadata and JWKS have the documented fields; tokens the stand-in signs verify with
     python3-jwt against its own JWKS, and every refusal knob really produces the defect it names
     (checked by an independent reference verifier written here with python3-jwt);
-  - the C verifier (bot/teams_auth.c, linked from build/libklaxon.a) agrees with that reference
+  - the C verifier (bot/teams/teams_auth.c, linked from build/libklaxon.a) agrees with that reference
     on the same tokens and JWKS;
   - the token endpoint checks grant, client id, secret and scope, answers AAD-shaped errors,
     and counts requests;
@@ -226,7 +226,7 @@ C_HELPER = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bot/teams_auth.h"
+#include "bot/teams/teams_auth.h"
 int main(int argc, char **argv)
 {
   if (argc != 5) return 2;

@@ -1,0 +1,41 @@
+/*
+ * cli_table.c — every subcommand of build/klaxon. The first four rows' positions are used by
+ * their handlers (cli_commands[0] is run …); add new rows after them.
+ */
+#include <stddef.h>
+
+#include "bot/cli/cli.h"
+#include "bot/cli/cli_basic.h"
+
+int cli_stats(int argc, char **argv);      /* cli_stats.c (issue 5) */
+#include "bot/cli/cli_oncall.h"            /* issue 4 */
+int cli_incidents(int argc, char **argv);  /* cli_incidents.c (issue 3) */
+int cli_postmortem(int argc, char **argv); /* cli_incidents.c (issue 3) */
+
+const struct cli_cmd cli_commands[] = {
+    {"run", cli_run, "run [--config FILE]", "run the bot (Slack Socket Mode, HTTP, timers)"},
+    {"check-config", cli_check_config, "check-config [--config FILE | FILE] [--online]",
+     "check the config and report every problem with its line; --online: find people in Slack"},
+    {"backup", cli_backup, "backup [--config FILE] DEST",
+     "copy the database consistently while the bot runs (SQLite online backup)"},
+    {"restore", cli_restore, "restore [--config FILE] BACKUP",
+     "replace the database with a backup (stop the bot first)"},
+    {"demo", cli_demo, "demo", "play a whole incident against a local Slack simulator"},
+    {"version", cli_version, "version", "print the version"},
+    /* stats (issue 5) */
+    {"stats", cli_stats, "stats [--config FILE] [--since DAYS] [--json]",
+     "MTTA, MTTR, MTTD, pages per rota and person, escalations, false positives vs targets"},
+    /* rotas (issue 4) */
+    {"oncall", cli_oncall, "oncall [--config FILE] [--rota R] [--at TIME] [--json]",
+     "who is on call (primary, secondary, manager, shift) now or at TIME"},
+    {"schedule", cli_schedule, "schedule [--config FILE] [--rota R] [--weeks N] [--json]",
+     "the shifts of the next N weeks (default 4), overrides, covers and holidays applied"},
+    {"export-ical", cli_export_ical, "export-ical [--config FILE] [--rota R] [--weeks N]",
+     "a rota's iCalendar feed (RFC 5545) on stdout, as GET /calendar/R.ics serves it"},
+    /* incidents (issue 3) */
+    {"incidents", cli_incidents, "incidents [--config FILE] [--open] [--json]",
+     "the incidents (--open: not resolved yet); --json for scripts"},
+    {"postmortem", cli_postmortem, "postmortem [--config FILE] ID",
+     "print the postmortem draft of incident ID (Markdown)"},
+    {NULL, NULL, NULL, NULL},
+};

@@ -1,0 +1,445 @@
+#include "bot/net/httpd.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bot/clock.h"
+#include "lib/kx.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+
+#define MAX_ROUTES 64
+#define WRITE_CHUNK 16384
+
+struct httpd {
+  struct lws_context *lws;
+  struct lws_vhost *vhost;
+  struct httpd_route routes[MAX_ROUTES];
+  size_t n_routes;
+  int port;
+};
+
+struct httpd_pending {
+  struct lws *wsi; /* NULL once the client is gone */
+  struct httpd_response resp;
+  bool finished;
+  bool responding;
+  size_t sent;
+  struct httpd_session *pss;
+};
+
+/* Per connection, allocated by lws (per_session_data_size). */
+struct httpd_session {
+  struct httpd *server;
+  char method[8];
+  char path[512];
+  char query[1024];
+  char authorization[HTTPD_HEADER_MAX];
+  char content_type[128];
+  char peer[64];
+  const struct httpd_route *route;
+  struct buf body;
+  bool too_big;
+  uint64_t received_us;
+  struct httpd_pending *pending;
+};
+
+static struct httpd_response *response_init(struct httpd_response *r)
+{
+  memset(r, 0, sizeof(*r));
+  r->status = 500;
+  snprintf(r->content_type, sizeof(r->content_type), "text/plain; charset=utf-8");
+  buf_init(&r->body, HTTPD_RESPONSE_MAX);
+  return r;
+}
+
+void httpd_text(struct httpd_response *resp, int status, const char *content_type, const char *text)
+{
+  resp->status = status;
+  snprintf(resp->content_type, sizeof(resp->content_type), "%s", content_type);
+  buf_reset(&resp->body);
+  if (text)
+    buf_puts(&resp->body, text);
+}
+
+void httpd_json(struct httpd_response *resp, int status, const char *json)
+{
+  httpd_text(resp, status, "application/json", json);
+}
+
+void httpd_error(struct httpd_response *resp, int status, const char *message)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "error", message);
+  char *text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  httpd_json(resp, status, text ? text : "{}");
+  free(text);
+}
+
+int httpd_add_header(struct httpd_response *resp, const char *name, const char *value)
+{
+  size_t used = strlen(resp->extra_headers);
+  int n = snprintf(resp->extra_headers + used, sizeof(resp->extra_headers) - used, "%s: %s\r\n",
+                   name, value);
+  if (n < 0 || (size_t)n >= sizeof(resp->extra_headers) - used) {
+    resp->extra_headers[used] = '\0';
+    return KX_ETOOBIG;
+  }
+  return 0;
+}
+
+struct httpd *httpd_new(struct lws_context *lws, const char *listen)
+{
+  char host[256];
+  int port = 0;
+  const char *colon = strrchr(listen, ':');
+  if (!colon || colon == listen) {
+    LOG_ERROR("http", "bad_listen", "listen=%s", listen);
+    return NULL;
+  }
+  char *end;
+  long p = strtol(colon + 1, &end, 10);
+  if (*end || p < 0 || p > 65535) {
+    LOG_ERROR("http", "bad_listen", "listen=%s", listen);
+    return NULL;
+  }
+  port = (int)p;
+  size_t hl = (size_t)(colon - listen);
+  if (hl >= sizeof(host))
+    return NULL;
+  memcpy(host, listen, hl);
+  host[hl] = '\0';
+  if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+    memmove(host, host + 1, hl - 2);
+    host[hl - 2] = '\0';
+  }
+  struct httpd *h = calloc(1, sizeof(*h));
+  if (!h)
+    return NULL;
+  h->lws = lws;
+  /* lws keeps a pointer to the protocol list for the vhost's lifetime. */
+  static struct lws_protocols protocols[2];
+  protocols[0] = httpd_protocol;
+  memset(&protocols[1], 0, sizeof(protocols[1]));
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof(info));
+  info.vhost_name = "klaxon-http";
+  info.port = port;
+  info.iface = (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0') ? NULL : host;
+  info.protocols = protocols;
+  info.user = h;
+  info.options = LWS_SERVER_OPTION_DISABLE_IPV6;
+  if (strchr(host, ':'))
+    info.options = 0;
+  info.keepalive_timeout = 30;
+  info.timeout_secs = 20;
+  h->vhost = lws_create_vhost(lws, &info);
+  if (!h->vhost) {
+    LOG_ERROR("http", "cannot_listen", "listen=%s", listen);
+    free(h);
+    return NULL;
+  }
+  h->port = lws_get_vhost_listen_port(h->vhost);
+  LOG_INFO("http", "listening", "host=%s port=%d", host, h->port);
+  metrics_describe("klaxon_http_requests_total", METRIC_COUNTER,
+                   "HTTP requests served, by route and status");
+  return h;
+}
+
+void httpd_free(struct httpd *h)
+{
+  free(h);
+}
+
+int httpd_port(const struct httpd *h)
+{
+  return h->port;
+}
+
+int httpd_route(struct httpd *h, const struct httpd_route *route)
+{
+  if (h->n_routes == MAX_ROUTES)
+    return KX_ETOOBIG;
+  h->routes[h->n_routes++] = *route;
+  return 0;
+}
+
+static const struct httpd_route *find_route(struct httpd *h,
+                                            const char *method,
+                                            const char *path,
+                                            bool *method_mismatch)
+{
+  *method_mismatch = false;
+  for (size_t i = 0; i < h->n_routes; i++) {
+    const struct httpd_route *r = &h->routes[i];
+    size_t n = strlen(r->path);
+    bool match;
+    if (n && (r->path[n - 1] == '*' || r->path[n - 1] == '/'))
+      match = strncmp(path, r->path, r->path[n - 1] == '*' ? n - 1 : n) == 0;
+    else
+      match = strcmp(path, r->path) == 0;
+    if (!match)
+      continue;
+    if (r->method && strcmp(r->method, method) != 0) {
+      *method_mismatch = true;
+      continue;
+    }
+    return r;
+  }
+  return NULL;
+}
+
+static void count(const struct httpd_session *s, int status)
+{
+  char labels[200];
+  const char *route = s->route ? s->route->path : "unmatched";
+  snprintf(labels, sizeof(labels), "route=\"%.100s\",code=\"%d\"", route, status);
+  metrics_inc("klaxon_http_requests_total", labels, 1);
+}
+
+static int begin_response(struct lws *wsi, struct httpd_pending *p)
+{
+  unsigned char buf[LWS_PRE + 2048];
+  unsigned char *start = buf + LWS_PRE, *pos = start, *end = buf + sizeof(buf) - 1;
+  struct httpd_response *r = &p->resp;
+  if (lws_add_http_common_headers(wsi, (unsigned int)r->status, r->content_type,
+                                  (lws_filepos_t)r->body.len, &pos, end))
+    return -1;
+  if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                  (const unsigned char *)"no-store", 8, &pos, end))
+    return -1;
+  /* Extra headers: "Name: value\r\n" lines. */
+  char *line = r->extra_headers;
+  while (*line) {
+    char *eol = strstr(line, "\r\n");
+    if (!eol)
+      break;
+    char *colon = memchr(line, ':', (size_t)(eol - line));
+    if (colon) {
+      char name[96];
+      size_t nl = (size_t)(colon - line) + 1;
+      if (nl < sizeof(name)) {
+        memcpy(name, line, nl);
+        name[nl] = '\0';
+        for (char *c = name; *c; c++)
+          *c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
+        const char *v = colon + 1;
+        while (*v == ' ')
+          v++;
+        if (lws_add_http_header_by_name(wsi, (unsigned char *)name, (const unsigned char *)v,
+                                        (int)(eol - v), &pos, end))
+          return -1;
+      }
+    }
+    line = eol + 2;
+  }
+  if (lws_finalize_write_http_header(wsi, start, &pos, end))
+    return -1;
+  p->responding = true;
+  p->sent = 0;
+  lws_callback_on_writable(wsi);
+  return 0;
+}
+
+static void pending_free(struct httpd_pending *p)
+{
+  buf_free(&p->resp.body);
+  free(p);
+}
+
+static int dispatch(struct lws *wsi, struct httpd_session *s)
+{
+  struct httpd_pending *p = calloc(1, sizeof(*p));
+  if (!p)
+    return -1;
+  p->wsi = wsi;
+  p->pss = s;
+  s->pending = p;
+  response_init(&p->resp);
+  if (!s->route) {
+    bool mismatch;
+    s->route = find_route(s->server, s->method, s->path, &mismatch);
+    if (!s->route) {
+      httpd_error(&p->resp, mismatch ? 405 : 404, mismatch ? "method not allowed" : "not found");
+      count(s, p->resp.status);
+      return begin_response(wsi, p);
+    }
+  }
+  if (s->too_big) {
+    httpd_error(&p->resp, 413, "request body too large");
+    count(s, 413);
+    return begin_response(wsi, p);
+  }
+  struct httpd_request req = {
+      .method = s->method,
+      .path = s->path,
+      .query = s->query,
+      .authorization = s->authorization[0] ? s->authorization : NULL,
+      .content_type = s->content_type[0] ? s->content_type : NULL,
+      .body = s->body.data ? s->body.data : "",
+      .body_len = s->body.len,
+      .peer = s->peer,
+      .received_us = s->received_us,
+  };
+  int rc = s->route->fn(s->route->arg, &req, &p->resp, p);
+  buf_free(&s->body);
+  if (rc == HTTPD_LATER)
+    return 0;
+  p->finished = true;
+  count(s, p->resp.status);
+  return begin_response(wsi, p);
+}
+
+struct httpd_response *httpd_pending_response(struct httpd_pending *later)
+{
+  return &later->resp;
+}
+
+void httpd_finish(struct httpd_pending *p, struct httpd_response *resp)
+{
+  if (p->finished)
+    return;
+  p->finished = true;
+  if (resp != &p->resp) {
+    buf_free(&p->resp.body);
+    p->resp = *resp;
+    buf_init(&resp->body, resp->body.cap);
+  }
+  if (!p->wsi) {
+    /* The client left while we worked: nobody to answer. */
+    pending_free(p);
+    return;
+  }
+  count(p->pss, p->resp.status);
+  if (begin_response(p->wsi, p))
+    lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static void read_headers(struct lws *wsi, struct httpd_session *s, const char *uri)
+{
+  snprintf(s->path, sizeof(s->path), "%s", uri ? uri : "/");
+  if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI))
+    snprintf(s->method, sizeof(s->method), "GET");
+  else if (lws_hdr_total_length(wsi, WSI_TOKEN_POST_URI))
+    snprintf(s->method, sizeof(s->method), "POST");
+  else if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI))
+    snprintf(s->method, sizeof(s->method), "PUT");
+  else if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI))
+    snprintf(s->method, sizeof(s->method), "DELETE");
+  else
+    snprintf(s->method, sizeof(s->method), "OTHER");
+  s->authorization[0] = s->content_type[0] = s->query[0] = '\0';
+  if (lws_hdr_copy(wsi, s->authorization, sizeof(s->authorization), WSI_TOKEN_HTTP_AUTHORIZATION) <
+      0)
+    s->authorization[0] = '\0';
+  if (lws_hdr_copy(wsi, s->content_type, sizeof(s->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
+    s->content_type[0] = '\0';
+  size_t used = 0;
+  char frag[512];
+  for (int i = 0; used < sizeof(s->query) - 2; i++) {
+    int n = lws_hdr_copy_fragment(wsi, frag, sizeof(frag), WSI_TOKEN_HTTP_URI_ARGS, i);
+    if (n <= 0)
+      break;
+    used +=
+        (size_t)snprintf(s->query + used, sizeof(s->query) - used, "%s%s", used ? "&" : "", frag);
+  }
+  lws_get_peer_simple(wsi, s->peer, sizeof(s->peer));
+}
+
+static int callback(
+    struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+  struct httpd_session *s = user;
+  switch (reason) {
+    case LWS_CALLBACK_HTTP: {
+      struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
+      if (!h || !s)
+        return -1;
+      if (s->pending && s->pending->responding)
+        return -1; /* pipelining: not supported */
+      if (s->pending) {
+        s->pending->wsi = NULL;
+        if (s->pending->finished)
+          pending_free(s->pending);
+        s->pending = NULL;
+      }
+      s->server = h;
+      s->route = NULL;
+      s->too_big = false;
+      s->received_us = clock_mono_us();
+      read_headers(wsi, s, in);
+      bool mismatch;
+      s->route = find_route(h, s->method, s->path, &mismatch);
+      size_t max = s->route && s->route->max_body ? s->route->max_body : HTTPD_DEFAULT_MAX_BODY;
+      buf_init(&s->body, max);
+      char clen[32];
+      if (lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+          strtoull(clen, NULL, 10) > max)
+        s->too_big = true;
+      if (strcmp(s->method, "POST") == 0 || strcmp(s->method, "PUT") == 0) {
+        /* Wait for the body; a declared length over the cap is refused without reading it. */
+        if (s->too_big)
+          return dispatch(wsi, s);
+        return 0;
+      }
+      return dispatch(wsi, s);
+    }
+    case LWS_CALLBACK_HTTP_BODY:
+      if (s && !s->too_big && buf_append(&s->body, in, len) != 0)
+        s->too_big = true;
+      return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      return s ? dispatch(wsi, s) : -1;
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+      struct httpd_pending *p = s ? s->pending : NULL;
+      if (!p || !p->responding)
+        return 0;
+      size_t left = p->resp.body.len - p->sent;
+      size_t n = left > WRITE_CHUNK ? WRITE_CHUNK : left;
+      unsigned char *chunk = malloc(LWS_PRE + n + 1);
+      if (!chunk)
+        return -1;
+      if (n)
+        memcpy(chunk + LWS_PRE, p->resp.body.data + p->sent, n);
+      bool last = (p->sent + n == p->resp.body.len);
+      int w = lws_write(wsi, chunk + LWS_PRE, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP);
+      free(chunk);
+      if (w < (int)n)
+        return -1;
+      p->sent += n;
+      if (!last) {
+        lws_callback_on_writable(wsi);
+        return 0;
+      }
+      s->pending = NULL;
+      pending_free(p);
+      if (lws_http_transaction_completed(wsi))
+        return -1;
+      return 0;
+    }
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      if (s) {
+        buf_free(&s->body);
+        if (s->pending) {
+          struct httpd_pending *p = s->pending;
+          s->pending = NULL;
+          p->wsi = NULL;
+          /* An unfinished one is freed by httpd_finish when its handler answers. */
+          if (p->finished)
+            pending_free(p);
+        }
+      }
+      return 0;
+    default:
+      return lws_callback_http_dummy(wsi, reason, user, in, len);
+  }
+}
+
+const struct lws_protocols httpd_protocol = {
+    "http", callback, sizeof(struct httpd_session), 0, 0, NULL, 0,
+};

@@ -1,0 +1,87 @@
+/*
+ * httpd.h — the bot's HTTP server (libwebsockets, on the same libuv loop): a route table of
+ * (method, path) → handler, request bodies capped per route (413 beyond), and responses built
+ * in a struct httpd_response. Used for the alert webhooks, Teams, /healthz, /metrics, the
+ * calendar and the postmortem.
+ *
+ * A handler fills the response and returns HTTPD_DONE, or keeps the request open with
+ * HTTPD_LATER and answers later with httpd_finish(token, …) — e.g. after fetching keys. The
+ * request's strings live until the handler returns (copy what a later answer needs).
+ */
+#ifndef KX_HTTPD_H
+#define KX_HTTPD_H
+
+#include <libwebsockets.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/buf.h"
+
+#define HTTPD_DEFAULT_MAX_BODY ((size_t)1024 * 1024)
+#define HTTPD_RESPONSE_MAX ((size_t)8 * 1024 * 1024)
+#define HTTPD_HEADER_MAX 16384
+
+struct httpd_request {
+  const char *method; /* "GET", "POST", "PUT", "DELETE" */
+  const char *path;   /* without the query */
+  const char *query;  /* "a=1&b=2" (decoded by lws), "" when none */
+  const char *authorization;
+  const char *content_type;
+  const char *body; /* NUL-terminated */
+  size_t body_len;
+  const char *peer; /* remote address */
+  uint64_t received_us;
+};
+
+struct httpd_response {
+  int status;
+  char content_type[96];
+  struct buf body;
+  char extra_headers[512]; /* "Name: value\r\n" lines, e.g. WWW-Authenticate */
+};
+
+enum httpd_result { HTTPD_DONE = 0, HTTPD_LATER = 1 };
+
+struct httpd_pending; /* a request answered later */
+
+typedef int (*httpd_handler)(void *arg,
+                             const struct httpd_request *req,
+                             struct httpd_response *resp,
+                             struct httpd_pending *later);
+
+struct httpd_route {
+  const char *method; /* NULL: any */
+  const char *path;   /* exact, or a prefix when it ends with '/' or '*' */
+  size_t max_body;    /* 0: HTTPD_DEFAULT_MAX_BODY */
+  httpd_handler fn;
+  void *arg;
+};
+
+struct httpd;
+
+extern const struct lws_protocols httpd_protocol;
+
+/* Create the server's vhost on "host:port"; NULL (with the reason logged) when it cannot
+ * listen there. */
+struct httpd *httpd_new(struct lws_context *lws, const char *listen);
+void httpd_free(struct httpd *h);
+int httpd_route(struct httpd *h, const struct httpd_route *route);
+int httpd_port(const struct httpd *h);
+
+/* Helpers for handlers. */
+void httpd_json(struct httpd_response *resp, int status, const char *json);
+void httpd_text(struct httpd_response *resp,
+                int status,
+                const char *content_type,
+                const char *text);
+void httpd_error(struct httpd_response *resp, int status, const char *message);
+int httpd_add_header(struct httpd_response *resp, const char *name, const char *value);
+
+/* Answer a request left open with HTTPD_LATER. Takes the response's body. If the client went
+ * away meanwhile, the answer is dropped. Each pending request is finished exactly once. */
+void httpd_finish(struct httpd_pending *later, struct httpd_response *resp);
+/* The response to fill for a pending request (initialised, status 500). */
+struct httpd_response *httpd_pending_response(struct httpd_pending *later);
+
+#endif

@@ -1,0 +1,404 @@
+/*
+ * teams_serve.c — what a verified Teams activity does: remembered (storage/teams_store.h),
+ * mentioned users looked up, dispatched, and answered (a reply through the outbox, or the
+ * invoke response). See teams.h.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/app.h"
+#include "bot/clock.h"
+#include "bot/teams/teams.h"
+#include "bot/teams/teams_activity.h"
+#include "bot/teams/teams_auth.h"
+#include "bot/teams/teams_connector.h"
+#include "bot/teams/teams_internal.h"
+#include "bot/teams/teams_request.h"
+#include "commands/core/msg.h"
+#include "commands/core/people.h"
+#include "commands/core/render_teams.h"
+#include "commands/incident/incident_teams.h"
+#include "lib/kx.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "storage/outbox.h"
+#include "storage/teams_store.h"
+
+void teams__count(const char *type, const char *result)
+{
+  char labels[128];
+  snprintf(labels, sizeof(labels), "type=\"%.30s\",result=\"%.30s\"", type, result);
+  metrics_inc("klaxon_teams_activities_total", labels, 1);
+}
+
+/* ---- remembering what a verified activity tells ---------------------------------------------- */
+
+const char *teams__tenant_of(const struct teams_activity *act)
+{
+  return act->conversation.tenant_id ? act->conversation.tenant_id : act->channel_data.tenant_id;
+}
+
+/* membersAdded carry the aadObjectId of each user: the roster, for mentions. */
+static void remember_members(
+    struct db *db, const char *body, size_t len, const char *tenant, int64_t now)
+{
+  cJSON *root = cJSON_ParseWithLength(body, len);
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "membersAdded");
+  const cJSON *m;
+  int n = 0;
+  cJSON_ArrayForEach (m, list) {
+    if (n++ == 1000)
+      break;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(m, "id");
+    const cJSON *aad = cJSON_GetObjectItemCaseSensitive(m, "aadObjectId");
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(m, "name");
+    if (cJSON_IsString(id) && cJSON_IsString(aad) && strlen(id->valuestring) < TEAMS_FIELD_MAX &&
+        strlen(aad->valuestring) < TEAMS_FIELD_MAX)
+      teams_store_set_user(db, id->valuestring, aad->valuestring,
+                           cJSON_IsString(name) ? name->valuestring : NULL, tenant, now);
+  }
+  cJSON_Delete(root);
+}
+
+static int remember(struct teams *t, const struct teams_activity *act, const char *body, size_t len)
+{
+  struct db *db = t->a->db;
+  int64_t now = clock_now_ms();
+  const char *tenant = teams__tenant_of(act);
+  int rc = db_begin(db);
+  if (rc)
+    return rc;
+  if (tenant && act->service_url && teams_service_url_ok(act->service_url))
+    rc = teams_store_set_service_url(db, tenant, act->service_url, now);
+  const struct teams_channel_data *cd = &act->channel_data;
+  int installed = -1;
+  if (act->type == TEAMS_ACTIVITY_INSTALLATION_UPDATE && act->action)
+    installed = strncmp(act->action, "remove", 6) == 0 ? 0 : 1;
+  if (act->bot_added)
+    installed = 1;
+  if (rc == 0 && act->conversation.base_id) {
+    struct teams_store_conversation c = {
+        .id = act->conversation.base_id,
+        .tenant_id = tenant,
+        .team_id = cd->team_id,
+        .team_name = cd->team_name,
+        .name = cd->channel_id && strcmp(cd->channel_id, act->conversation.base_id) == 0
+                    ? cd->channel_name
+                    : NULL,
+        .type = act->conversation.conversation_type,
+        .installed = installed,
+    };
+    rc = teams_store_set_conversation(db, &c, now);
+  }
+  /* A channel created (or renamed) in a team the bot is in: its id and name. */
+  if (rc == 0 && cd->channel_id && cd->team_id &&
+      (!act->conversation.base_id || strcmp(cd->channel_id, act->conversation.base_id) != 0)) {
+    struct teams_store_conversation c = {
+        .id = cd->channel_id,
+        .tenant_id = tenant,
+        .team_id = cd->team_id,
+        .team_name = cd->team_name,
+        .name = cd->channel_name,
+        .type = "channel",
+        .installed = -1,
+    };
+    rc = teams_store_set_conversation(db, &c, now);
+  }
+  if (rc == 0 && (act->bot_removed || installed == 0) && cd->team_id)
+    rc = teams_store_team_removed(db, cd->team_id, now);
+  if (rc == 0 && act->from.id && act->from.aad_object_id)
+    rc = teams_store_set_user(db, act->from.id, act->from.aad_object_id, act->from.name, tenant,
+                              now);
+  /* A 1:1 chat with the bot: where pages to this user go from now on. */
+  if (rc == 0 && act->from.id && act->conversation.id && act->conversation.conversation_type &&
+      strcmp(act->conversation.conversation_type, "personal") == 0)
+    rc = teams_store_set_personal(db, act->from.id, act->conversation.id, tenant, now);
+  if (rc == 0 && act->n_members_added)
+    remember_members(db, body, len, tenant, now);
+  if (rc == 0)
+    rc = db_commit(db);
+  if (rc)
+    db_rollback(db);
+  return rc;
+}
+
+char *teams__aad_lookup(void *arg, const char *user_id)
+{
+  struct teams *t = arg;
+  return teams_store_user_aad(t->a->db, user_id);
+}
+
+/* ---- replies --------------------------------------------------------------------------------- */
+
+char *teams__reply_markdown(struct teams *t, const char *markup)
+{
+  struct cmd_people pp;
+  cmd_people_open(&pp, &t->a->ctx);
+  char *md = render_teams_markdown(markup ? markup : "", &pp.rp);
+  cmd_people_close(&pp);
+  return md;
+}
+
+static char *reply_plain(struct teams *t, const char *markup)
+{
+  struct cmd_people pp;
+  cmd_people_open(&pp, &t->a->ctx);
+  char *s = md_to_plain(markup ? markup : "", pp.rp.name, pp.rp.arg);
+  cmd_people_close(&pp);
+  return s;
+}
+
+/* The reply as an activity into the conversation, through the outbox (retried like any post). */
+static int post_reply(struct teams *t,
+                      const char *conversation,
+                      const char *reply_to,
+                      const struct cmd_reply *reply)
+{
+  if (reply->text.len == 0 && !reply->card)
+    return 0;
+  char *md = teams__reply_markdown(t, reply->text.data);
+  cJSON *row =
+      teams_reply_row(conversation, reply_to, teams_reply_activity(md, reply->card, reply_to));
+  free(md);
+  char *body = row ? cJSON_PrintUnformatted(row) : NULL;
+  cJSON_Delete(row);
+  if (!body)
+    return KX_ENOMEM;
+  char queue[512];
+  snprintf(queue, sizeof(queue), "%.*s", (int)strcspn(conversation, ";"), conversation);
+  struct outbox_new o = {
+      .platform = "teams",
+      .method = "teams.reply",
+      .queue = queue,
+      .body = body,
+      .priority = OUTBOX_URGENT,
+      .now_ms = clock_now_ms(),
+  };
+  struct db *db = t->a->db;
+  int rc = db_begin(db);
+  if (rc == 0)
+    rc = outbox_add(db, &o, NULL);
+  if (rc == 0)
+    rc = db_commit(db);
+  if (rc)
+    db_rollback(db);
+  free(body);
+  if (rc == 0 && t->a->sender)
+    sender_kick(t->a->sender);
+  return rc;
+}
+
+void teams__help_reply(struct cmd_reply *reply)
+{
+  cmd_reply_printf(reply,
+                   "Write `@klaxon incident …` or `@klaxon oncall …` (in a personal chat "
+                   "without the mention).\n");
+  cmd_help("incident", reply);
+  cmd_help("oncall", reply);
+}
+
+/* ---- one verified activity ------------------------------------------------------------------- */
+
+/* After a Teams request: an incident declared from Teams gets its thread (commands/
+ * incident_teams.c), in its own transaction. */
+void teams__after_dispatch(struct teams *t)
+{
+  struct db *db = t->a->db;
+  t->a->ctx.now_ms = clock_now_ms();
+  if (db_begin(db) != 0)
+    return;
+  int rc = incident_teams_threads(&t->a->ctx);
+  if (rc == 0)
+    rc = db_commit(db);
+  if (rc) {
+    db_rollback(db);
+    LOG_ERROR("teams", "incident_threads_failed", "err=%s", kx_err_name(rc));
+  }
+  if (t->a->sender)
+    sender_kick(t->a->sender);
+}
+
+/* Dispatch a remembered activity and fill resp with the answer. */
+static void answer(struct teams *t, struct teams_activity *act, struct httpd_response *resp)
+{
+  const char *type = act->type_name ? act->type_name : "-";
+  struct cmd_request req;
+  struct teams_req_strings strs;
+  enum teams_route route =
+      teams_request_build(act, clock_now_ms(), teams__aad_lookup, t, &req, &strs);
+  bool invoke = act->type == TEAMS_ACTIVITY_INVOKE;
+  struct cmd_reply reply;
+  cmd_reply_init(&reply);
+  const char *result = "ignored";
+  int rc = 0;
+  if (route == TEAMS_ROUTE_EVENT) {
+    result = "event";
+    if (act->bot_added || (act->action && strcmp(act->action, "add") == 0))
+      LOG_INFO("teams", "installed", "team=%s conversation=%s",
+               act->channel_data.team_id ? act->channel_data.team_id : "-",
+               act->conversation.base_id ? act->conversation.base_id : "-");
+  } else if (route == TEAMS_ROUTE_HELP) {
+    result = "help";
+    teams__help_reply(&reply);
+  } else if (route == TEAMS_ROUTE_DISPATCH) {
+    rc = app_dispatch(t->a, &req, &reply);
+    result = rc == KX_EEXISTS ? "redelivery" : rc ? "failed" : "ok";
+    if (rc == KX_EEXISTS)
+      buf_reset(&reply.text);
+    if (rc == 0 && (req.kind == CMD_KIND_COMMAND || req.kind == CMD_KIND_ACTION))
+      teams__after_dispatch(t);
+  }
+  teams__count(type, result);
+  LOG_DEBUG("teams", "activity", "type=%s kind=%s result=%s", type,
+            teams_activity_kind_name(act->kind), result);
+  if (invoke && act->kind == TEAMS_KIND_CARD_ACTION) {
+    /* Action.Execute: the answer is the HTTP response itself. */
+    char *plain = reply_plain(
+        t, reply.text.len ? reply.text.data : (rc == KX_EEXISTS ? "Already done." : "Done."));
+    char *json = teams_invoke_response(plain);
+    httpd_json(resp, 200, json ? json : "{\"statusCode\":200}");
+    free(json);
+    free(plain);
+  } else {
+    const char *to = req.reply_to_id ? req.reply_to_id : act->id;
+    if (act->conversation.id && (route == TEAMS_ROUTE_HELP || route == TEAMS_ROUTE_DISPATCH) &&
+        post_reply(t, act->conversation.id, to, &reply) != 0)
+      LOG_ERROR("teams", "reply_not_queued", "conversation=%s", act->conversation.base_id);
+    httpd_json(resp, 200, invoke ? "{\"statusCode\":200}" : "{}");
+  }
+  cmd_reply_free(&reply);
+  teams_req_strings_free(&strs);
+}
+
+/* ---- who a mentioned user is ----------------------------------------------------------------- */
+
+/* A request whose mentions name users we have not seen: answered once Teams told us who they
+ * are (or could not), so `<@AADID>` reaches the handler instead of an id no config names. */
+struct lookup {
+  struct teams *t;
+  struct teams_activity *act;
+  struct httpd_pending *later;
+  int pending;
+};
+
+struct member_call {
+  struct lookup *l;
+  char *user_id;
+};
+
+static bool needs_lookup(struct teams *t, const struct teams_mention *m)
+{
+  if (m->aad_object_id || !m->id || strncmp(m->id, "29:", 3) != 0)
+    return false;
+  char *aad = teams_store_user_aad(t->a->db, m->id);
+  bool unknown = aad == NULL;
+  free(aad);
+  return unknown;
+}
+
+static void lookup_step(struct lookup *l)
+{
+  if (--l->pending > 0)
+    return;
+  struct httpd_response *resp = httpd_pending_response(l->later);
+  if (l->t->a->stopping) {
+    httpd_error(resp, 503, "shutting down, try again");
+  } else {
+    answer(l->t, l->act, resp);
+  }
+  httpd_finish(l->later, resp);
+  teams_activity_free(l->act);
+  free(l);
+}
+
+static void on_member(void *arg, int err, const char *aad, const char *name)
+{
+  struct member_call *mc = arg;
+  struct lookup *l = mc->l;
+  struct db *db = l->t->a->db;
+  if (err == 0 && db_begin(db) == 0) {
+    if (teams_store_set_user(db, mc->user_id, aad, name, teams__tenant_of(l->act),
+                             clock_now_ms()) == 0)
+      db_commit(db);
+    else
+      db_rollback(db);
+  } else if (err) {
+    LOG_WARN("teams", "member_unknown", "err=%s", kx_err_name(err));
+  }
+  free(mc->user_id);
+  free(mc);
+  lookup_step(l);
+}
+
+/* HTTPD_LATER when lookups were started (the lookup owns act then), else HTTPD_DONE. */
+static int lookup_start(struct teams *t, struct teams_activity *act, struct httpd_pending *later)
+{
+  if (!later || !t->conn || act->kind != TEAMS_KIND_TEXT || !act->service_url)
+    return HTTPD_DONE;
+  struct lookup *l = NULL;
+  const char *where =
+      act->channel_data.team_id ? act->channel_data.team_id : act->conversation.base_id;
+  for (size_t i = 0; i < act->n_mentions && i < TEAMS_LOOKUPS_MAX; i++) {
+    if (!needs_lookup(t, &act->mentions[i]))
+      continue;
+    if (!l && !(l = calloc(1, sizeof(*l))))
+      break;
+    l->t = t;
+    l->act = act;
+    l->later = later;
+    /* One extra teams__count while starting, so a callback cannot finish the lookup under us. */
+    if (l->pending == 0)
+      l->pending = 1;
+    struct member_call *mc = calloc(1, sizeof(*mc));
+    if (mc) {
+      mc->l = l;
+      mc->user_id = kx_strdup(act->mentions[i].id);
+    }
+    l->pending++;
+    if (!mc || !mc->user_id ||
+        teams_connector_member(t->conn, act->service_url, where, mc->user_id, on_member, mc) != 0) {
+      if (mc)
+        free(mc->user_id);
+      free(mc);
+      l->pending--;
+    }
+  }
+  if (!l)
+    return HTTPD_DONE;
+  if (l->pending == 1) {
+    free(l); /* nothing was started */
+    return HTTPD_DONE;
+  }
+  lookup_step(l); /* drop the starting teams__count; the callbacks finish it */
+  return HTTPD_LATER;
+}
+
+/* A verified activity: check its tenant, remember what it tells, then answer it — now, or
+ * once mentioned users are looked up (HTTPD_LATER: act now belongs to the lookup). */
+int teams__serve(struct teams *t,
+                 struct teams_activity *act,
+                 const char *body,
+                 size_t len,
+                 struct httpd_response *resp,
+                 struct httpd_pending *later)
+{
+  const char *type = act->type_name ? act->type_name : "-";
+  const char *tenant = teams__tenant_of(act);
+  if (t->cfg->tenant_id && tenant && strcmp(tenant, t->cfg->tenant_id) != 0) {
+    LOG_WARN("teams", "tenant_refused", "tenant=%s", tenant);
+    teams__count(type, "tenant_refused");
+    httpd_error(resp, 403, "this bot serves another tenant");
+    return HTTPD_DONE;
+  }
+  if (remember(t, act, body, len) != 0) {
+    teams__count(type, "storage_error");
+    httpd_error(resp, 503, "storage unavailable, try again");
+    return HTTPD_DONE;
+  }
+  if (lookup_start(t, act, later) == HTTPD_LATER)
+    return HTTPD_LATER;
+  answer(t, act, resp);
+  return HTTPD_DONE;
+}

@@ -1,0 +1,438 @@
+#include "commands/core/command.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands/core/msg.h"
+#include "lib/kx.h"
+#include "lib/log.h"
+#include "storage/seen.h"
+
+void cmd_reply_init(struct cmd_reply *r)
+{
+  memset(r, 0, sizeof(*r));
+  buf_init(&r->text, (size_t)64 * 1024);
+}
+
+void cmd_reply_free(struct cmd_reply *r)
+{
+  buf_free(&r->text);
+  cJSON_Delete(r->blocks);
+  cJSON_Delete(r->card);
+  cJSON_Delete(r->view_response);
+  r->blocks = r->card = r->view_response = NULL;
+}
+
+int cmd_reply_printf(struct cmd_reply *r, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = buf_vprintf(&r->text, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+/* ---- arguments ---------------------------------------------------------------------- */
+
+int cmd_args_parse(const char *text, struct cmd_args *a)
+{
+  memset(a, 0, sizeof(*a));
+  if (!text)
+    text = "";
+  size_t len = strlen(text);
+  if (len > CMD_TEXT_MAX)
+    return KX_ETOOBIG;
+  a->storage_ = malloc(len + 1);
+  if (!a->storage_)
+    return KX_ENOMEM;
+  char *o = a->storage_;
+  const char *p = text;
+  for (;;) {
+    while (*p && isspace((unsigned char)*p))
+      p++;
+    if (!*p)
+      break;
+    if (a->argc == CMD_MAX_ARGS) {
+      cmd_args_free(a);
+      return KX_ETOOBIG;
+    }
+    a->rest[a->argc] = p;
+    a->argv[a->argc++] = o;
+    if (*p == '"' || *p == '\xe2') {
+      /* "quoted words" and “typographic quotes” (what phones and Slack's editor produce). */
+      const char *close;
+      size_t skip;
+      if (*p == '"') {
+        close = strchr(p + 1, '"');
+        skip = 1;
+      } else if (strncmp(p, "\xe2\x80\x9c", 3) == 0) {
+        close = strstr(p + 3, "\xe2\x80\x9d");
+        skip = 3;
+      } else {
+        close = NULL;
+        skip = 0;
+      }
+      if (close) {
+        size_t n = (size_t)(close - p - (ptrdiff_t)skip);
+        memcpy(o, p + skip, n);
+        o += n;
+        *o++ = '\0';
+        p = close + skip;
+        continue;
+      }
+    }
+    while (*p && !isspace((unsigned char)*p)) {
+      if (*p == '<') {
+        const char *close = strchr(p, '>');
+        if (close) {
+          size_t n = (size_t)(close - p + 1);
+          memcpy(o, p, n);
+          o += n;
+          p = close + 1;
+          continue;
+        }
+      }
+      *o++ = *p++;
+    }
+    *o++ = '\0';
+  }
+  a->rest[a->argc] = p;
+  return 0;
+}
+
+void cmd_args_free(struct cmd_args *a)
+{
+  free(a->storage_);
+  a->storage_ = NULL;
+  a->argc = 0;
+}
+
+/* ---- tables -------------------------------------------------------------------------- */
+
+const struct cmd_def *cmd_lookup(const char *group, const char *name)
+{
+  for (struct cmd_def *d = cmd_table; d->group; d++) {
+    if (strcmp(d->group, group) != 0)
+      continue;
+    if (name ? strcasecmp(d->name, name) == 0 : (d->flags & CMD_DEFAULT) != 0)
+      return d;
+  }
+  return NULL;
+}
+
+int cmd_tables_check(void)
+{
+  int bad = 0;
+  for (struct cmd_def *d = cmd_table; d->group; d++) {
+    if (!d->fn || !d->name || !d->usage || !d->help) {
+      LOG_ERROR("cmd", "table_incomplete", "group=%s name=%s", d->group, d->name ? d->name : "?");
+      bad = 1;
+    }
+    if (d->max_args >= 0 && d->max_args < d->min_args) {
+      LOG_ERROR("cmd", "table_bad_arity", "group=%s name=%s", d->group, d->name);
+      bad = 1;
+    }
+    for (struct cmd_def *e = d + 1; e->group; e++) {
+      if (strcmp(d->group, e->group) == 0 && d->name && e->name &&
+          strcasecmp(d->name, e->name) == 0) {
+        LOG_ERROR("cmd", "table_duplicate", "group=%s name=%s", d->group, d->name);
+        bad = 1;
+      }
+    }
+  }
+  for (const struct cmd_action_def *a = cmd_actions; a->action_id; a++)
+    for (const struct cmd_action_def *b = a + 1; b->action_id; b++)
+      if (strcmp(a->action_id, b->action_id) == 0) {
+        LOG_ERROR("cmd", "table_duplicate", "action=%s", a->action_id);
+        bad = 1;
+      }
+  for (const struct cmd_view_def *a = cmd_views; a->callback_id; a++)
+    for (const struct cmd_view_def *b = a + 1; b->callback_id; b++)
+      if (strcmp(a->callback_id, b->callback_id) == 0) {
+        LOG_ERROR("cmd", "table_duplicate", "view=%s", a->callback_id);
+        bad = 1;
+      }
+  for (const struct cmd_job_def *a = cmd_jobs; a->kind; a++)
+    for (const struct cmd_job_def *b = a + 1; b->kind; b++)
+      if (strcmp(a->kind, b->kind) == 0) {
+        LOG_ERROR("cmd", "table_duplicate", "job=%s", a->kind);
+        bad = 1;
+      }
+  for (const struct cmd_hook_def *a = cmd_hooks; a->name; a++)
+    for (const struct cmd_hook_def *b = a + 1; b->name; b++)
+      if (strcmp(a->name, b->name) == 0) {
+        LOG_ERROR("cmd", "table_duplicate", "hook=%s", a->name);
+        bad = 1;
+      }
+  return bad ? KX_ECONFIG : 0;
+}
+
+int cmd_help(const char *group, struct cmd_reply *reply)
+{
+  int rc = cmd_reply_printf(reply, "*/%s* — what I can do:\n", group);
+  for (struct cmd_def *d = cmd_table; rc == 0 && d->group; d++) {
+    if (strcmp(d->group, group) != 0 || (d->flags & CMD_HIDDEN))
+      continue;
+    rc = cmd_reply_printf(reply, "• `/%s %s` — %s\n", group, d->usage, d->help);
+  }
+  return rc;
+}
+
+/* ---- dispatch -------------------------------------------------------------------------- */
+
+static int usage_reply(const struct cmd_def *d, struct cmd_reply *reply)
+{
+  return cmd_reply_printf(reply, "Usage: `/%s %s` — %s", d->group, d->usage, d->help);
+}
+
+static int run_command(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+{
+  struct cmd_args words;
+  int rc = cmd_args_parse(req->text, &words);
+  if (rc == KX_ETOOBIG) {
+    cmd_reply_printf(reply, "That is too long for me (at most %d characters and %d words).",
+                     CMD_TEXT_MAX, CMD_MAX_ARGS);
+    return KX_EINVAL;
+  }
+  if (rc)
+    return rc;
+  const struct cmd_def *d = words.argc ? cmd_lookup(req->command, words.argv[0]) : NULL;
+  int shift = 1;
+  if (!d && words.argc == 0) {
+    d = cmd_lookup(req->command, NULL);
+    shift = 0;
+  }
+  if (!d) {
+    char *esc = md_escape(words.argc ? words.argv[0] : "");
+    if (words.argc)
+      cmd_reply_printf(reply, "I don't know `/%s %s`.\n", req->command, esc ? esc : "");
+    free(esc);
+    cmd_help(req->command, reply);
+    cmd_args_free(&words);
+    return KX_EINVAL;
+  }
+  /* The handler sees the words after the subcommand. */
+  struct cmd_args args;
+  memset(&args, 0, sizeof(args));
+  args.argc = words.argc - shift;
+  for (int i = 0; i < args.argc; i++) {
+    args.argv[i] = words.argv[i + shift];
+    args.rest[i] = words.rest[i + shift];
+  }
+  args.rest[args.argc] = words.rest[words.argc];
+  struct cmd_def *mut = (struct cmd_def *)d;
+  mut->calls++;
+  if (args.argc < d->min_args || (d->max_args >= 0 && args.argc > d->max_args)) {
+    usage_reply(d, reply);
+    cmd_args_free(&words);
+    return KX_EINVAL;
+  }
+  rc = d->fn(ctx, req, &args, reply);
+  if (rc)
+    mut->failures++;
+  cmd_args_free(&words);
+  return rc;
+}
+
+static int run_action(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+{
+  for (const struct cmd_action_def *a = cmd_actions; a->action_id; a++)
+    if (req->action_id && strcmp(a->action_id, req->action_id) == 0)
+      return a->fn(ctx, req, reply);
+  LOG_WARN("cmd", "unknown_action", "action_id=%s", req->action_id ? req->action_id : "-");
+  return 0;
+}
+
+static int run_view(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+{
+  for (const struct cmd_view_def *v = cmd_views; v->callback_id; v++)
+    if (req->view_callback && strcmp(v->callback_id, req->view_callback) == 0)
+      return v->fn(ctx, req, reply);
+  LOG_WARN("cmd", "unknown_view", "callback_id=%s", req->view_callback ? req->view_callback : "-");
+  return 0;
+}
+
+static int run_events(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+{
+  for (const struct cmd_event_def *e = cmd_events; e->fn; e++) {
+    if (e->kind != req->kind)
+      continue;
+    int rc = e->fn(ctx, req, reply);
+    if (rc)
+      return rc;
+  }
+  return 0;
+}
+
+static int is_user_error(int rc)
+{
+  return rc == KX_EINVAL || rc == KX_ENOTFOUND || rc == KX_ESTATE || rc == KX_EAUTH ||
+         rc == KX_EEXISTS;
+}
+
+int cmd_dispatch(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+{
+  ctx->now_ms = req->now_ms;
+  int rc = db_begin(ctx->db);
+  if (rc) {
+    cmd_reply_printf(reply, "Sorry, I could not reach my database just now; please try again.");
+    return rc;
+  }
+  if (req->dedup_key) {
+    rc = seen_mark(ctx->db, req->dedup_key, req->now_ms);
+    if (rc == KX_EEXISTS) {
+      db_rollback(ctx->db);
+      return KX_EEXISTS;
+    }
+    if (rc)
+      goto fail;
+  }
+  switch (req->kind) {
+    case CMD_KIND_COMMAND:
+      rc = run_command(ctx, req, reply);
+      break;
+    case CMD_KIND_ACTION:
+      rc = run_action(ctx, req, reply);
+      break;
+    case CMD_KIND_VIEW_SUBMISSION:
+      rc = run_view(ctx, req, reply);
+      break;
+    default:
+      rc = run_events(ctx, req, reply);
+      break;
+  }
+  reply->handled = true;
+  if (rc && is_user_error(rc)) {
+    /* Refused: nothing changed, but the delivery was handled; keep the dedup mark only. */
+    db_rollback(ctx->db);
+    if (req->dedup_key && db_begin(ctx->db) == 0) {
+      if (seen_mark(ctx->db, req->dedup_key, req->now_ms) == 0)
+        db_commit(ctx->db);
+      else
+        db_rollback(ctx->db);
+    }
+    return 0;
+  }
+  if (rc)
+    goto fail;
+  rc = db_commit(ctx->db);
+  if (rc)
+    goto fail;
+  return 0;
+fail:
+  db_rollback(ctx->db);
+  LOG_ERROR("cmd", "dispatch_failed", "kind=%d command=%s err=%s", req->kind,
+            req->command ? req->command : "-", kx_err_name(rc));
+  buf_reset(&reply->text);
+  cmd_reply_printf(reply,
+                   "Sorry, something went wrong on my side and nothing was changed (%s). "
+                   "Please try again.",
+                   kx_strerror(rc));
+  return rc;
+}
+
+/* ---- jobs, hooks, start-up ------------------------------------------------------------- */
+
+static const struct cmd_job_def *job_def(const char *kind)
+{
+  for (const struct cmd_job_def *j = cmd_jobs; j->kind; j++)
+    if (strcmp(j->kind, kind) == 0)
+      return j;
+  return NULL;
+}
+
+int cmd_run_jobs(struct cmd_ctx *ctx, size_t limit)
+{
+  struct job *jobs = NULL;
+  size_t n = 0;
+  int rc = jobs_due(ctx->db, ctx->now_ms, limit, &jobs, &n);
+  if (rc)
+    return rc;
+  int ran = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct cmd_job_def *def = job_def(jobs[i].kind);
+    if (db_begin(ctx->db))
+      break;
+    rc = jobs_finish(ctx->db, jobs[i].id, ctx->now_ms);
+    if (rc == 0 && def)
+      rc = def->fn(ctx, &jobs[i]);
+    if (!def)
+      LOG_ERROR("cmd", "unknown_job_kind", "kind=%s key=%s", jobs[i].kind, jobs[i].key);
+    if (rc == 0)
+      rc = db_commit(ctx->db);
+    if (rc) {
+      db_rollback(ctx->db);
+      LOG_ERROR("cmd", "job_failed", "kind=%s key=%s err=%s", jobs[i].kind, jobs[i].key,
+                kx_err_name(rc));
+      /* A job that fails is not lost: it stays pending. Re-arm it a minute later on the bot's
+       * clock so one bad job cannot spin the scheduler. */
+      if (db_begin(ctx->db) == 0) {
+        if (jobs_upsert(ctx->db, jobs[i].kind, jobs[i].key, ctx->now_ms + 60000, jobs[i].ref,
+                        ctx->now_ms) == 0)
+          db_commit(ctx->db);
+        else
+          db_rollback(ctx->db);
+      }
+      continue;
+    }
+    LOG_DEBUG("cmd", "job_done", "kind=%s key=%s", jobs[i].kind, jobs[i].key);
+    ran++;
+  }
+  jobs_free(jobs, n);
+  return ran;
+}
+
+int cmd_outbox_result(struct cmd_ctx *ctx,
+                      const struct outbox_row *row,
+                      const struct cmd_result *result)
+{
+  int rc = db_begin(ctx->db);
+  if (rc)
+    return rc;
+  if (result->ok) {
+    char *text = result->response ? cJSON_PrintUnformatted(result->response) : NULL;
+    rc = outbox_done(ctx->db, row->id, text, ctx->now_ms);
+    free(text);
+  } else {
+    rc = outbox_failed(ctx->db, row->id, result->error ? result->error : "unknown", ctx->now_ms);
+  }
+  if (rc == 0 && row->hook) {
+    const struct cmd_hook_def *h = cmd_hooks;
+    while (h->name && strcmp(h->name, row->hook) != 0)
+      h++;
+    if (h->name) {
+      rc = h->fn(ctx, row, result);
+    } else {
+      LOG_ERROR("cmd", "unknown_hook", "hook=%s id=%lld", row->hook, (long long)row->id);
+    }
+  }
+  if (rc == 0)
+    rc = db_commit(ctx->db);
+  if (rc) {
+    db_rollback(ctx->db);
+    LOG_ERROR("cmd", "outbox_result_failed", "id=%lld hook=%s err=%s", (long long)row->id,
+              row->hook ? row->hook : "-", kx_err_name(rc));
+  }
+  return rc;
+}
+
+int cmd_startup(struct cmd_ctx *ctx)
+{
+  for (const struct cmd_startup_def *s = cmd_startups; s->name; s++) {
+    int rc = db_begin(ctx->db);
+    if (rc)
+      return rc;
+    rc = s->fn(ctx);
+    if (rc == 0)
+      rc = db_commit(ctx->db);
+    if (rc) {
+      db_rollback(ctx->db);
+      LOG_ERROR("cmd", "startup_failed", "task=%s err=%s", s->name, kx_err_name(rc));
+      return rc;
+    }
+  }
+  return 0;
+}

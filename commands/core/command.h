@@ -1,0 +1,165 @@
+/*
+ * command.h — the command table and the dispatcher (after redis's command table).
+ *
+ * Every slash subcommand (`/incident declare`, `/oncall note` …) is one row of cmd_table:
+ * name, handler, arity, flags, usage and help. The dispatcher tokenises the text, checks the
+ * arity once (handlers never do), opens one SQLite transaction, drops a redelivery (dedup_key
+ * seen before), runs the handler, and commits. A handler changes state and writes the outbox
+ * through storage/ only; it never touches the network, and its time is req->now_ms.
+ *
+ * The same file declares the other tables a transport may reach: buttons (actions), modal
+ * submissions (views), channel events (messages, edits, reactions, pins), timed jobs, outbox
+ * result hooks and start-up tasks. cmd_tables_check() refuses duplicates at boot.
+ *
+ * Return values: 0 — done (the reply says what to tell the user, including a refusal such as
+ * bad arguments). < 0 — a KX_E* error that was not the user's fault; the transaction was rolled
+ * back and the reply holds an apology. KX_EEXISTS from dispatch: a redelivery, nothing done.
+ */
+#ifndef KX_COMMAND_H
+#define KX_COMMAND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "commands/core/config.h"
+#include "commands/core/request.h"
+#include "storage/db.h"
+#include "storage/jobs.h"
+#include "storage/outbox.h"
+
+/* Caps on what a user can type (named once, here). */
+#define CMD_TEXT_MAX 4000
+#define CMD_MAX_ARGS 64
+
+struct cmd_ctx {
+  struct db *db;
+  const struct config *config;
+  int64_t now_ms;
+  const char *slack_bot_user; /* the bot's own Slack user id (auth.test), may be NULL */
+  const char *slack_bot_id;   /* the bot's bot_id, to ignore its own messages */
+  const char *public_url;     /* base URL of the HTTP server for links, may be NULL */
+};
+
+struct cmd_args {
+  int argc;                           /* words after the subcommand */
+  char *argv[CMD_MAX_ARGS];           /* unquoted words */
+  const char *rest[CMD_MAX_ARGS + 1]; /* rest[i]: the raw text from word i to the end */
+  char *storage_;
+};
+
+typedef int (*cmd_fn)(struct cmd_ctx *ctx,
+                      const struct cmd_request *req,
+                      const struct cmd_args *args,
+                      struct cmd_reply *reply);
+
+enum cmd_flags {
+  CMD_WRITE = 1 << 0,  /* changes state */
+  CMD_HIDDEN = 1 << 1, /* not listed in help */
+  CMD_DEFAULT = 1 << 2 /* runs when no subcommand is given */
+};
+
+struct cmd_def {
+  const char *group; /* "incident" */
+  const char *name;  /* "declare" */
+  cmd_fn fn;
+  int min_args; /* words after the name */
+  int max_args; /* -1: no limit */
+  unsigned flags;
+  const char *usage; /* "declare [SEV] TITLE" */
+  const char *help;  /* one line */
+  uint64_t calls;    /* statistics, updated by the dispatcher */
+  uint64_t failures;
+};
+
+/* A button press, a modal submission, or a channel event. */
+typedef int (*cmd_event_fn)(struct cmd_ctx *ctx,
+                            const struct cmd_request *req,
+                            struct cmd_reply *reply);
+
+struct cmd_action_def {
+  const char *action_id; /* exact, after the transport strips the "#N" suffix */
+  cmd_event_fn fn;
+};
+
+struct cmd_view_def {
+  const char *callback_id;
+  cmd_event_fn fn;
+};
+
+struct cmd_event_def {
+  enum cmd_kind kind; /* MESSAGE, MESSAGE_CHANGED, REACTION_ADDED … */
+  cmd_event_fn fn;    /* every handler of the kind runs, in table order */
+};
+
+typedef int (*cmd_job_fn)(struct cmd_ctx *ctx, const struct job *job);
+
+struct cmd_job_def {
+  const char *kind;
+  cmd_job_fn fn;
+};
+
+/* The platform's answer to an outbox row, given to the row's hook. */
+struct cmd_result {
+  bool ok;
+  const char *error;     /* Slack's error name, or a KX name for transport failures */
+  const cJSON *response; /* the parsed answer, may be NULL */
+};
+
+typedef int (*cmd_hook_fn)(struct cmd_ctx *ctx,
+                           const struct outbox_row *row,
+                           const struct cmd_result *result);
+
+struct cmd_hook_def {
+  const char *name;
+  cmd_hook_fn fn;
+};
+
+typedef int (*cmd_startup_fn)(struct cmd_ctx *ctx);
+
+struct cmd_startup_def {
+  const char *name;
+  cmd_startup_fn fn;
+};
+
+/* Domain series for /metrics, computed from the database at scrape time (Prometheus text). */
+typedef int (*cmd_metrics_fn)(struct cmd_ctx *ctx, struct buf *out);
+
+struct cmd_metrics_def {
+  const char *name;
+  cmd_metrics_fn fn;
+};
+
+/* The tables (commands/registry.c). Each ends with a zeroed row. */
+extern struct cmd_def cmd_table[];
+extern const struct cmd_action_def cmd_actions[];
+extern const struct cmd_view_def cmd_views[];
+extern const struct cmd_event_def cmd_events[];
+extern const struct cmd_job_def cmd_jobs[];
+extern const struct cmd_hook_def cmd_hooks[];
+extern const struct cmd_startup_def cmd_startups[];
+extern const struct cmd_metrics_def cmd_metrics[];
+
+/* Duplicate names, missing handlers or bad arity in any table: logged, KX_ECONFIG. */
+int cmd_tables_check(void);
+
+/* Run one request. See the top of this file for the return values. */
+int cmd_dispatch(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+/* Run due jobs (each in its own transaction); returns how many ran or < 0. */
+int cmd_run_jobs(struct cmd_ctx *ctx, size_t limit);
+/* Record an outbox row's final result and run its hook, in one transaction. `final_ok` false
+ * with an error marks the row failed. */
+int cmd_outbox_result(struct cmd_ctx *ctx,
+                      const struct outbox_row *row,
+                      const struct cmd_result *result);
+/* Start-up tasks (each in its own transaction). */
+int cmd_startup(struct cmd_ctx *ctx);
+
+/* Split text into args (quotes group words; <…> tokens stay whole). */
+int cmd_args_parse(const char *text, struct cmd_args *args);
+void cmd_args_free(struct cmd_args *args);
+/* Usage for one group ("/incident"), as markup into the reply. */
+int cmd_help(const char *group, struct cmd_reply *reply);
+const struct cmd_def *cmd_lookup(const char *group, const char *name);
+
+#endif

@@ -1,0 +1,224 @@
+/*
+ * config.h — the domain's types: people, rotas, severities, escalation policies, alert
+ * routes and the settings that go with them. The YAML loader in bot/config_load.c fills a
+ * struct config; everything here is read-only after loading and owned by the config
+ * (config_free releases it all). Durations and instants are milliseconds.
+ *
+ * Lookups return NULL when the name is unknown. Person ids, rota names, severity and
+ * policy names are unique (the loader refuses duplicates).
+ */
+#ifndef KX_CONFIG_H
+#define KX_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/timeutil.h"
+
+struct person {
+  char *id;    /* config id: "alice" */
+  char *name;  /* display name; defaults to the id */
+  char *slack; /* Slack user id, may be NULL (resolved from email at run time) */
+  char *email;
+  char *teams; /* AAD object id */
+  char *phone;
+};
+
+enum secondary_mode {
+  SECONDARY_NONE = 0, /* no secondary */
+  SECONDARY_NEXT,     /* the next person in primary */
+  SECONDARY_LIST,     /* a list of its own, rotating like primary */
+  SECONDARY_FIXED     /* one fixed person */
+};
+
+struct contact {
+  char *role;   /* "crm" */
+  char *person; /* person id */
+};
+
+struct rota {
+  char *name;
+  char *timezone;       /* defaults to the config's timezone */
+  int handoff_wday;     /* 0 = Sunday … 6; for daily shifts the day is ignored */
+  int handoff_minute;   /* minutes after local midnight: 09:00 -> 540 */
+  int shift_days;       /* 7 (default), 14, 1 … */
+  struct kx_date start; /* week 1 starts at the handoff on this date */
+  char **primary;
+  size_t n_primary;
+  enum secondary_mode secondary_mode;
+  char **secondary; /* SECONDARY_LIST: the list; SECONDARY_FIXED: one entry */
+  size_t n_secondary;
+  char *manager; /* person id, may be NULL */
+  char **shadow; /* trainees paired with primary[k mod n_shadow] */
+  size_t n_shadow;
+  struct kx_date *holidays;
+  size_t n_holidays;
+  bool has_hours;      /* business hours configured */
+  int hours_days;      /* bit i set: weekday i (0 = Sunday) is a business day */
+  int hours_start_min; /* 08:00 -> 480 */
+  int hours_end_min;   /* 18:00 -> 1080 */
+  struct contact *contacts;
+  size_t n_contacts;
+  char *usergroup;       /* Slack user group id kept equal to who is on call */
+  char *handoff_channel; /* overrides slack.handoff_channel for this rota */
+  int line;              /* where it was defined, for messages */
+};
+
+struct severity {
+  char *name;         /* "P0" */
+  int rank;           /* 0 = most severe (the order in the config) */
+  int64_t ack_ms;     /* acknowledge target, 0 = none */
+  int64_t resolve_ms; /* resolve target, 0 = none */
+  int64_t update_every_ms;
+  bool page_primary;
+  bool page_secondary;
+  bool page_business_hours; /* `page: business_hours`: primary, but only inside business hours */
+  bool stakeholders;
+  char *policy; /* escalation policy for pages of this severity, may be NULL */
+};
+
+enum notify_kind {
+  NOTIFY_PRIMARY = 0,
+  NOTIFY_SECONDARY,
+  NOTIFY_MANAGER,
+  NOTIFY_PERSON,  /* target: person id */
+  NOTIFY_CHANNEL, /* target: channel id, `channel:C0…` */
+  NOTIFY_EMAIL    /* target: person id, `email:alice` */
+};
+
+struct policy_step {
+  int64_t after_ms;
+  enum notify_kind kind;
+  char *target;
+};
+
+struct policy {
+  char *name;
+  struct policy_step *steps;
+  size_t n_steps;
+  int repeat; /* run the steps this many more times after the last */
+};
+
+struct label_match {
+  char *key;
+  char *value;
+};
+
+struct alert_route {
+  struct label_match *match;
+  size_t n_match;
+  char *rota;
+  char *policy;
+  char *severity;
+  char *channel;
+  bool record;
+  int line;
+};
+
+struct runbook {
+  char *alertname;
+  char *url;
+};
+
+struct smtp_config {
+  char *url; /* smtp://host:port or smtps://… ; NULL = email disabled */
+  char *from;
+  char *username_env; /* names of environment variables */
+  char *password_env;
+  bool starttls;
+  char **stakeholders; /* email addresses told of pages whose severity has stakeholders: true */
+  size_t n_stakeholders;
+};
+
+struct teams_config {
+  bool enabled;
+  char *app_id;
+  char *tenant_id;
+  char *app_password_env;
+  char *openid_metadata_url;
+  char *token_url;
+  char *service_url;
+  char *incident_channel;
+  char *announce_channel;
+  char *handoff_channel;
+  char *outgoing_webhook_secret_env;
+  char *workflow_webhook_url_env;
+};
+
+struct config {
+  char *path;
+  char *timezone;
+  char *storage_path;
+  char *http_listen; /* "127.0.0.1:8080"; NULL: no HTTP server */
+  char *log_level;
+  char *log_format; /* "text" | "json" */
+  char *public_url; /* how people reach the HTTP server, for links; may be NULL */
+
+  struct {
+    char *announce_channel;
+    char *handoff_channel;
+    char *stakeholder_channel;
+    char *app_token_env; /* default SLACK_APP_TOKEN */
+    char *bot_token_env; /* default SLACK_BOT_TOKEN */
+    /* Socket Mode ping period (default 10s), and how long without a pong or any other frame
+     * before the socket is dead (default 20s). */
+    int64_t ping_interval_ms, pong_timeout_ms;
+  } slack;
+
+  struct person *people;
+  size_t n_people;
+  struct rota *rotas;
+  size_t n_rotas;
+  struct severity *severities;
+  size_t n_severities;
+  char *default_severity;
+  struct policy *policies;
+  size_t n_policies;
+
+  struct {
+    char *token_env;
+    struct alert_route *routes;
+    size_t n_routes;
+  } alerts;
+
+  struct runbook *runbooks;
+  size_t n_runbooks;
+
+  struct {
+    int64_t mtta_ms;
+    int64_t mttr_ms;
+    double false_positive_rate; /* 0.05 for 5%; < 0 when unset */
+  } targets;
+
+  struct {
+    char *template_path;
+    int64_t due_ms; /* default 24h */
+  } postmortem;
+
+  struct {
+    int64_t handoff_ack_ms; /* "I have the pager" not pressed: tell the manager; default 30m */
+  } handoff;
+
+  struct smtp_config smtp;
+  struct teams_config teams;
+
+  struct {
+    char *title;       /* may be NULL */
+    char **components; /* component names, in config order */
+    size_t n_components;
+  } status_page; /* reserved for the status page to come: loaded and kept, not used yet */
+};
+
+void config_free(struct config *c); /* NULL-safe; frees everything the config owns */
+
+const struct person *config_person(const struct config *c, const char *id);
+const struct person *config_person_by_slack(const struct config *c, const char *slack_id);
+const struct person *config_person_by_teams(const struct config *c, const char *aad_id);
+const struct person *config_person_by_email(const struct config *c, const char *email);
+const struct rota *config_rota(const struct config *c, const char *name);
+const struct severity *config_severity(const struct config *c, const char *name); /* any case */
+const struct policy *config_policy(const struct config *c, const char *name);
+const char *config_runbook(const struct config *c, const char *alertname);
+
+#endif

@@ -1,0 +1,179 @@
+/*
+ * incident_items.c — action items: `/incident action add @owner TEXT`, `/incident action done
+ * N`, `/incident action list` (in an incident's channel: its items; elsewhere: every open item).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands/incident/incident_internal.h"
+#include "lib/kx.h"
+#include "storage/incident_actions.h"
+#include "storage/incident_timeline.h"
+
+#define ACTION_USAGE "/incident action add @owner TEXT | done N | list"
+
+static int list_items(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+{
+  struct incident inc;
+  int rc = incidents_by_channel(ctx->db, req->channel, &inc);
+  bool here = rc == 0;
+  if (rc && rc != KX_ENOTFOUND)
+    return rc;
+  struct incident_action *items = NULL;
+  size_t n = 0;
+  rc = incident_actions_list(ctx->db, here ? inc.id : 0, !here, &items, &n);
+  if (rc) {
+    if (here)
+      incident_clear(&inc);
+    return rc;
+  }
+  struct buf b;
+  md_init(&b);
+  if (here) {
+    md_raw(&b, "*Action items of* ");
+    inc_md_ref(&b, &inc);
+    if (n == 0)
+      md_raw(&b, ": none yet. `/incident action add @owner TEXT` adds one.");
+  } else {
+    md_raw(&b, n ? "*Open action items of every incident:*" : "No open action items. :tada:");
+  }
+  int64_t last = 0;
+  for (size_t i = 0; i < n && b.len < 3500; i++) {
+    const struct incident_action *a = &items[i];
+    if (!here && a->incident_id != last) {
+      md_printf(&b, "\n*#%lld* ", (long long)a->incident_id);
+      md_text(&b, a->incident_title);
+      last = a->incident_id;
+    }
+    md_printf(&b, "\n%s *%lld.* ",
+              a->done_at ? ":white_check_mark:" : ":white_square:", (long long)a->number);
+    md_text(&b, a->text);
+    md_raw(&b, " — ");
+    inc_md_who(&b, ctx, a->owner);
+  }
+  incident_actions_free(items, n);
+  if (here)
+    incident_clear(&inc);
+  return inc_reply_markup(reply, &b);
+}
+
+static int add_item(struct cmd_ctx *ctx,
+                    const struct cmd_request *req,
+                    const struct cmd_args *args,
+                    struct incident *inc,
+                    const char *me,
+                    struct cmd_reply *reply)
+{
+  char buf[64];
+  if (args->argc < 3) {
+    cmd_reply_printf(reply, "Usage: `/incident action add @owner TEXT`");
+    return KX_EINVAL;
+  }
+  const char *owner = inc_arg_who(ctx, req, args->argv[1], buf, sizeof(buf));
+  if (!owner)
+    return inc_unknown_person(reply, args->argv[1], "/incident action add @owner TEXT");
+  char *text = inc_typed(ctx, req, args->rest[2], true);
+  if (!text)
+    return KX_ENOMEM;
+  int rc = 0;
+  if (strlen(text) > INC_ACTION_MAX)
+    rc = inc_too_long(reply, "action item", INC_ACTION_MAX);
+  int64_t number = 0;
+  if (rc == 0)
+    rc = incident_actions_add(ctx->db, inc->id, owner, text, me, ctx->now_ms, &number);
+  if (rc == 0) {
+    char *t = kx_asprintf("Action item %lld for %s: %s", (long long)number,
+                          inc_who_name(ctx, owner), text);
+    struct timeline_new e = {inc->id,     "action", me,   t ? t : text,
+                             ctx->now_ms, false,    NULL, ctx->now_ms};
+    rc = timeline_add(ctx->db, &e, NULL);
+    free(t);
+  }
+  if (rc == 0) {
+    struct buf b;
+    md_init(&b);
+    md_printf(&b, ":white_square: Action item *%lld* for ", (long long)number);
+    inc_md_who(&b, ctx, owner);
+    md_raw(&b, ": ");
+    md_text(&b, text);
+    rc = inc_say(ctx, inc, &b, text, OUTBOX_NORMAL);
+  }
+  if (rc == 0)
+    rc = cmd_reply_printf(reply,
+                          "Added action item %lld to #%lld; `/incident action done %lld` "
+                          "when it is done.",
+                          (long long)number, (long long)inc->id, (long long)number);
+  free(text);
+  return rc;
+}
+
+static int done_item(struct cmd_ctx *ctx,
+                     const struct cmd_args *args,
+                     struct incident *inc,
+                     const char *me,
+                     struct cmd_reply *reply)
+{
+  const char *w = args->argc == 2 ? args->argv[1] : "";
+  if (*w == '#')
+    w++;
+  char *end = NULL;
+  long long number = strtoll(w, &end, 10);
+  if (!*w || !end || *end || number <= 0) {
+    cmd_reply_printf(reply, "Usage: `/incident action done N` (N from `/incident action list`)");
+    return KX_EINVAL;
+  }
+  int rc = incident_actions_done(ctx->db, inc->id, number, me, ctx->now_ms);
+  if (rc == KX_ENOTFOUND || rc == KX_EEXISTS) {
+    cmd_reply_printf(reply,
+                     rc == KX_EEXISTS ? "Action item %lld of #%lld is already done."
+                                      : "Incident #%lld has no action item %lld.",
+                     rc == KX_EEXISTS ? number : (long long)inc->id,
+                     rc == KX_EEXISTS ? (long long)inc->id : number);
+    return KX_EINVAL;
+  }
+  if (rc == 0) {
+    char *t = kx_asprintf("Action item %lld done", number);
+    struct timeline_new e = {inc->id,     "action", me,   t ? t : "Action item done",
+                             ctx->now_ms, false,    NULL, ctx->now_ms};
+    rc = timeline_add(ctx->db, &e, NULL);
+    free(t);
+  }
+  if (rc == 0) {
+    struct buf b;
+    md_init(&b);
+    md_printf(&b, ":white_check_mark: Action item *%lld* is done (", number);
+    inc_md_who(&b, ctx, me);
+    md_raw(&b, ").");
+    rc = inc_say(ctx, inc, &b, "Action item done", OUTBOX_NORMAL);
+  }
+  if (rc == 0)
+    rc = cmd_reply_printf(reply, "Action item %lld of #%lld is done.", number, (long long)inc->id);
+  return rc;
+}
+
+int incident_cmd_action(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        const struct cmd_args *args,
+                        struct cmd_reply *reply)
+{
+  const char *verb = args->argv[0];
+  if (strcasecmp(verb, "list") == 0)
+    return list_items(ctx, req, reply);
+  if (strcasecmp(verb, "add") != 0 && strcasecmp(verb, "done") != 0) {
+    cmd_reply_printf(reply, "Usage: `%s`", ACTION_USAGE);
+    return KX_EINVAL;
+  }
+  struct incident inc;
+  int rc = inc_current(ctx, req, reply, strcasecmp(verb, "add") == 0 ? "action add" : "action done",
+                       &inc);
+  if (rc)
+    return rc;
+  char me[64];
+  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  rc = strcasecmp(verb, "add") == 0 ? add_item(ctx, req, args, &inc, who, reply)
+                                    : done_item(ctx, args, &inc, who, reply);
+  incident_clear(&inc);
+  return rc;
+}

@@ -1,0 +1,427 @@
+/*
+ * incident_lifecycle.c — how an incident ends and what follows: resolve (command and button),
+ * reopen, close, the postmortem command and its reminders, the status-update reminders, the
+ * manager brought in when the resolve target passes, and action items.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "commands/core/out.h"
+#include "commands/core/people.h"
+#include "commands/incident/incident_internal.h"
+#include "commands/incident/incident_parse.h"
+#include "commands/incident/postmortem.h"
+#include "commands/oncall/oncall.h"
+#include "lib/kx.h"
+#include "lib/log.h"
+#include "lib/timeutil.h"
+#include "storage/incident_actions.h"
+#include "storage/incident_timeline.h"
+
+static int64_t ref_id(const char *ref)
+{
+  char *end = NULL;
+  long long v = ref ? strtoll(ref, &end, 10) : 0;
+  return (end && *end == '\0' && v > 0) ? (int64_t)v : 0;
+}
+
+/* Where the postmortem can be read: a link when public_url is set, the CLI always. */
+static int md_postmortem_where(struct buf *b, struct cmd_ctx *ctx, int64_t id)
+{
+  const char *base = ctx->public_url ? ctx->public_url : ctx->config->public_url;
+  if (base) {
+    char *url = kx_asprintf("%s%sincidents/%lld/postmortem.md", base,
+                            base[strlen(base) - 1] == '/' ? "" : "/", (long long)id);
+    if (!url)
+      return KX_ENOMEM;
+    md_link(b, url, "the postmortem draft");
+    free(url);
+    md_printf(b, " (or `klaxon postmortem %lld`)", (long long)id);
+    return 0;
+  }
+  return md_printf(b, "`klaxon postmortem %lld` (also GET /incidents/%lld/postmortem.md)",
+                   (long long)id, (long long)id);
+}
+
+static int schedule_postmortem(struct cmd_ctx *ctx, int64_t id, int64_t due_at)
+{
+  char key[64], ref[24];
+  snprintf(key, sizeof(key), "incident:%lld:postmortem", (long long)id);
+  snprintf(ref, sizeof(ref), "%lld", (long long)id);
+  return jobs_upsert(ctx->db, INC_JOB_POSTMORTEM, key, due_at, ref, ctx->now_ms);
+}
+
+static int cancel_postmortem(struct cmd_ctx *ctx, int64_t id)
+{
+  char key[64];
+  snprintf(key, sizeof(key), "incident:%lld:postmortem", (long long)id);
+  int rc = jobs_cancel(ctx->db, key, ctx->now_ms);
+  return rc < 0 ? rc : 0;
+}
+
+static int64_t postmortem_due_ms(const struct config *c)
+{
+  return c->postmortem.due_ms > 0 ? c->postmortem.due_ms : 24 * MS_PER_HOUR;
+}
+
+/* ---- resolve ------------------------------------------------------------------------------------
+ */
+
+int inc_resolve(struct cmd_ctx *ctx,
+                const struct incident *inc,
+                const char *by,
+                const char *summary,
+                struct cmd_reply *reply)
+{
+  char t[48], d[32];
+  if (!incident_is_open(inc)) {
+    struct buf b;
+    md_init(&b);
+    inc_md_ref(&b, inc);
+    md_printf(&b, " is already %s (by ", inc->status);
+    inc_md_who(&b, ctx, inc->resolved_by);
+    md_printf(&b, " at %s).", inc_local_time(ctx, inc->resolved_at, t, sizeof(t)));
+    inc_reply_markup(reply, &b);
+    return KX_ESTATE;
+  }
+  int rc = incidents_set_time(ctx->db, inc->id, INCIDENT_F_RESOLVED_AT, ctx->now_ms);
+  if (rc == 0)
+    rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_RESOLVED_BY, by);
+  if (rc == 0)
+    rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_STATUS, INCIDENT_RESOLVED);
+  if (rc == 0 && summary && *summary)
+    rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_RESOLUTION, summary);
+  time_format_duration(ctx->now_ms - inc->declared_at, d, sizeof(d));
+  if (rc == 0) {
+    char *text = summary && *summary ? kx_asprintf("Resolved: %s", summary) : kx_strdup("Resolved");
+    struct timeline_new e = {inc->id,     "resolved", by,   text ? text : "Resolved",
+                             ctx->now_ms, true,       NULL, ctx->now_ms};
+    rc = timeline_add(ctx->db, &e, NULL);
+    free(text);
+  }
+  if (rc == 0)
+    rc = inc_cancel_open_jobs(ctx, inc->id);
+  int64_t due = ctx->now_ms + postmortem_due_ms(ctx->config);
+  if (rc == 0 && !inc->postmortem_done_at)
+    rc = schedule_postmortem(ctx, inc->id, due);
+  if (rc == 0) {
+    struct buf b;
+    md_init(&b);
+    md_raw(&b, ":white_check_mark: *Resolved* by ");
+    inc_md_who(&b, ctx, by);
+    md_printf(&b, " after %s.", d);
+    if (summary && *summary) {
+      md_raw(&b, "\n>");
+      md_text(&b, summary);
+    }
+    md_raw(&b, "\nA blameless postmortem draft is ready: ");
+    md_postmortem_where(&b, ctx, inc->id);
+    md_printf(&b, ". It is due %s; then `/incident postmortem done [URL]` and `/incident close`.",
+              inc_local_time(ctx, due, t, sizeof(t)));
+    rc = inc_say(ctx, inc, &b, "Incident resolved", OUTBOX_NORMAL);
+  }
+  if (rc == 0) {
+    struct buf b;
+    md_init(&b);
+    md_raw(&b, ":white_check_mark: Resolved: ");
+    inc_md_ref(&b, inc);
+    md_printf(&b, " (%s) ", inc->severity);
+    md_bold(&b, inc->title);
+    md_printf(&b, " after %s.", d);
+    if (summary && *summary) {
+      md_raw(&b, " ");
+      md_text(&b, summary);
+    }
+    rc = inc_announce(ctx, inc, &b, "Incident resolved");
+  }
+  if (rc == 0) {
+    char *head = kx_asprintf("Resolved: incident #%lld (%s) %s", (long long)inc->id, inc->severity,
+                             inc->title);
+    rc = head ? inc_stakeholders(ctx, inc, head, summary) : KX_ENOMEM;
+    free(head);
+  }
+  if (rc == 0)
+    rc = inc_refresh(ctx, inc->id, true);
+  if (rc == 0) {
+    struct buf b;
+    md_init(&b);
+    md_raw(&b, "Resolved ");
+    inc_md_ref(&b, inc);
+    md_printf(&b, " after %s. Postmortem: ", d);
+    md_postmortem_where(&b, ctx, inc->id);
+    rc = inc_reply_markup(reply, &b);
+  }
+  LOG_INFO("incident", "resolved", "id=%lld ms=%lld", (long long)inc->id,
+           (long long)(ctx->now_ms - inc->declared_at));
+  return rc;
+}
+
+int incident_cmd_resolve(struct cmd_ctx *ctx,
+                         const struct cmd_request *req,
+                         const struct cmd_args *args,
+                         struct cmd_reply *reply)
+{
+  struct incident inc;
+  int rc = inc_current(ctx, req, reply, "resolve", &inc);
+  if (rc)
+    return rc;
+  char me[64];
+  char *summary = args->argc ? inc_typed(ctx, req, args->rest[0], false) : NULL;
+  if (args->argc && !summary)
+    rc = KX_ENOMEM;
+  if (rc == 0 && summary && strlen(summary) > INCIDENT_TEXT_MAX) {
+    cmd_reply_printf(reply, "That summary is too long (at most %d characters).", INCIDENT_TEXT_MAX);
+    rc = KX_EINVAL;
+  }
+  if (rc == 0)
+    rc = inc_resolve(ctx, &inc, inc_who(ctx, req->platform, req->user, me, sizeof(me)), summary,
+                     reply);
+  free(summary);
+  incident_clear(&inc);
+  return rc;
+}
+
+int incident_btn_resolve(struct cmd_ctx *ctx,
+                         const struct cmd_request *req,
+                         struct cmd_reply *reply)
+{
+  struct incident inc;
+  int64_t id = ref_id(req->action_value);
+  int rc = id ? incidents_get(ctx->db, id, &inc) : KX_ENOTFOUND;
+  if (rc == KX_ENOTFOUND) {
+    cmd_reply_printf(reply, "I cannot find that incident any more.");
+    return KX_ENOTFOUND;
+  }
+  if (rc)
+    return rc;
+  char me[64];
+  rc = inc_resolve(ctx, &inc, inc_who(ctx, req->platform, req->user, me, sizeof(me)), NULL, reply);
+  incident_clear(&inc);
+  return rc;
+}
+
+/* ---- reopen, close ------------------------------------------------------------------------------
+ */
+
+int incident_cmd_reopen(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        const struct cmd_args *args,
+                        struct cmd_reply *reply)
+{
+  (void)args;
+  struct incident inc;
+  int rc = inc_current(ctx, req, reply, "reopen", &inc);
+  if (rc)
+    return rc;
+  char me[64];
+  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  if (inc.closed_at) {
+    cmd_reply_printf(reply, "Incident #%lld is closed; declare a new incident instead.",
+                     (long long)inc.id);
+    rc = KX_ESTATE;
+  } else if (incident_is_open(&inc)) {
+    cmd_reply_printf(reply, "Incident #%lld is not resolved; nothing to reopen.",
+                     (long long)inc.id);
+    rc = KX_ESTATE;
+  }
+  if (rc == 0)
+    rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_RESOLVED_AT, 0);
+  if (rc == 0)
+    rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_RESOLVED_BY, NULL);
+  if (rc == 0)
+    rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_STATUS, INCIDENT_INVESTIGATING);
+  if (rc == 0)
+    rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_LAST_UPDATE_AT, ctx->now_ms);
+  if (rc == 0)
+    rc = cancel_postmortem(ctx, inc.id);
+  if (rc == 0) {
+    struct timeline_new e = {inc.id,      "reopened", who,  "Reopened",
+                             ctx->now_ms, true,       NULL, ctx->now_ms};
+    rc = timeline_add(ctx->db, &e, NULL);
+  }
+  int64_t id = inc.id;
+  incident_clear(&inc);
+  if (rc == 0)
+    rc = incidents_get(ctx->db, id, &inc);
+  if (rc)
+    return rc;
+  rc = inc_schedule_update(ctx, &inc, ctx->now_ms);
+  if (rc == 0) {
+    struct buf b;
+    md_init(&b);
+    md_raw(&b, ":leftwards_arrow_with_hook: *Reopened* by ");
+    inc_md_who(&b, ctx, who);
+    md_raw(&b, ". Status updates are due again.");
+    rc = inc_say(ctx, &inc, &b, "Incident reopened", OUTBOX_NORMAL);
+  }
+  if (rc == 0) {
+    struct buf b;
+    md_init(&b);
+    md_raw(&b, ":leftwards_arrow_with_hook: Reopened: ");
+    inc_md_ref(&b, &inc);
+    md_printf(&b, " (%s) ", inc.severity);
+    md_bold(&b, inc.title);
+    md_raw(&b, " — ");
+    inc_md_channel(&b, &inc);
+    rc = inc_announce(ctx, &inc, &b, "Incident reopened");
+  }
+  if (rc == 0)
+    rc = inc_refresh(ctx, inc.id, true);
+  if (rc == 0)
+    rc = cmd_reply_printf(reply, "Reopened #%lld.", (long long)inc.id);
+  incident_clear(&inc);
+  return rc;
+}
+
+int incident_cmd_close(struct cmd_ctx *ctx,
+                       const struct cmd_request *req,
+                       const struct cmd_args *args,
+                       struct cmd_reply *reply)
+{
+  (void)args;
+  struct incident inc;
+  int rc = inc_current(ctx, req, reply, "close", &inc);
+  if (rc)
+    return rc;
+  char me[64];
+  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  if (inc.closed_at) {
+    cmd_reply_printf(reply, "Incident #%lld is already closed.", (long long)inc.id);
+    rc = KX_ESTATE;
+  } else if (incident_is_open(&inc)) {
+    cmd_reply_printf(reply,
+                     "Incident #%lld is not resolved yet: `/incident resolve [SUMMARY]` "
+                     "first, then the postmortem, then close.",
+                     (long long)inc.id);
+    rc = KX_ESTATE;
+  } else if (!inc.postmortem_done_at) {
+    cmd_reply_printf(reply,
+                     "The postmortem of #%lld is not done yet. When it is, say "
+                     "`/incident postmortem done [URL]`, then close.",
+                     (long long)inc.id);
+    rc = KX_ESTATE;
+  }
+  if (rc == 0)
+    rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_CLOSED_AT, ctx->now_ms);
+  if (rc == 0)
+    rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_STATUS, INCIDENT_CLOSED);
+  if (rc == 0)
+    rc = cancel_postmortem(ctx, inc.id);
+  if (rc == 0) {
+    struct timeline_new e = {inc.id,      "closed", who,  "Closed",
+                             ctx->now_ms, false,    NULL, ctx->now_ms};
+    rc = timeline_add(ctx->db, &e, NULL);
+  }
+  if (rc == 0) {
+    struct buf b;
+    md_init(&b);
+    md_raw(&b, ":lock: *Closed* by ");
+    inc_md_who(&b, ctx, who);
+    md_raw(&b, ". Thank you all.");
+    rc = inc_say(ctx, &inc, &b, "Incident closed", OUTBOX_NORMAL);
+  }
+  if (rc == 0)
+    rc = inc_refresh(ctx, inc.id, true);
+  if (rc == 0)
+    rc = cmd_reply_printf(reply, "Closed #%lld.", (long long)inc.id);
+  incident_clear(&inc);
+  return rc;
+}
+
+/* ---- the postmortem
+ * ------------------------------------------------------------------------------ */
+
+int incident_cmd_postmortem(struct cmd_ctx *ctx,
+                            const struct cmd_request *req,
+                            const struct cmd_args *args,
+                            struct cmd_reply *reply)
+{
+  struct incident inc;
+  int rc = inc_current(ctx, req, reply, "postmortem", &inc);
+  if (rc)
+    return rc;
+  char me[64], t[48];
+  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  if (args->argc == 0) {
+    struct buf b;
+    md_init(&b);
+    md_raw(&b, "The postmortem of ");
+    inc_md_ref(&b, &inc);
+    md_raw(&b, ": ");
+    md_postmortem_where(&b, ctx, inc.id);
+    if (inc.postmortem_done_at) {
+      md_printf(&b, ". Marked done at %s",
+                inc_local_time(ctx, inc.postmortem_done_at, t, sizeof(t)));
+      if (inc.postmortem_url) {
+        md_raw(&b, ": ");
+        md_link(&b, inc.postmortem_url, NULL);
+      }
+    } else if (!incident_is_open(&inc)) {
+      md_raw(&b, ". When it is written: `/incident postmortem done [URL]`.");
+    } else {
+      md_raw(&b, ". The incident is still open; the draft grows with the timeline.");
+    }
+    rc = inc_reply_markup(reply, &b);
+    incident_clear(&inc);
+    return rc;
+  }
+  if (strcasecmp(args->argv[0], "done") != 0 || args->argc > 2) {
+    cmd_reply_printf(reply,
+                     "Usage: `/incident postmortem` (where it is) or "
+                     "`/incident postmortem done [URL]`.");
+    rc = KX_EINVAL;
+  } else if (incident_is_open(&inc)) {
+    cmd_reply_printf(reply, "Resolve the incident first (`/incident resolve [SUMMARY]`).");
+    rc = KX_ESTATE;
+  } else if (inc.postmortem_done_at) {
+    cmd_reply_printf(reply, "The postmortem of #%lld was already marked done at %s.",
+                     (long long)inc.id, inc_local_time(ctx, inc.postmortem_done_at, t, sizeof(t)));
+    rc = KX_EINVAL;
+  }
+  char *url = NULL;
+  if (rc == 0 && args->argc == 2) {
+    url = incident_plain(args->argv[1], NULL, NULL, true);
+    if (!url)
+      rc = KX_ENOMEM;
+    else if (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0) {
+      cmd_reply_printf(reply, "The URL must start with https:// or http://.");
+      rc = KX_EINVAL;
+    } else if (strlen(url) > 2000) {
+      cmd_reply_printf(reply, "That URL is too long.");
+      rc = KX_EINVAL;
+    }
+  }
+  if (rc == 0)
+    rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_POSTMORTEM_DONE_AT, ctx->now_ms);
+  if (rc == 0 && url)
+    rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_POSTMORTEM_URL, url);
+  if (rc == 0)
+    rc = cancel_postmortem(ctx, inc.id);
+  if (rc == 0) {
+    char *text = url ? kx_asprintf("Postmortem done: %s", url) : kx_strdup("Postmortem done");
+    struct timeline_new e = {inc.id,      "postmortem", who,  text ? text : "Postmortem done",
+                             ctx->now_ms, false,        NULL, ctx->now_ms};
+    rc = timeline_add(ctx->db, &e, NULL);
+    free(text);
+  }
+  if (rc == 0) {
+    struct buf b;
+    md_init(&b);
+    md_raw(&b, ":notebook: The postmortem is done (");
+    inc_md_who(&b, ctx, who);
+    md_raw(&b, ")");
+    if (url) {
+      md_raw(&b, ": ");
+      md_link(&b, url, NULL);
+    }
+    md_raw(&b, ". `/incident close` when you are ready.");
+    rc = inc_say(ctx, &inc, &b, "Postmortem done", OUTBOX_NORMAL);
+  }
+  if (rc == 0)
+    rc = cmd_reply_printf(reply, "Postmortem of #%lld marked done.", (long long)inc.id);
+  free(url);
+  incident_clear(&inc);
+  return rc;
+}

@@ -1,0 +1,84 @@
+/*
+ * incident_rows.h — the incident feature's handlers, buttons, view, channel events, jobs, outbox
+ * hooks and metrics: the functions commands/registry.c lists as rows. Nothing else calls them;
+ * the feature's own helpers stay in incident_internal.h, which never leaves this folder.
+ * Each runs inside the dispatcher's transaction; returns as cmd_fn does (commands/core/command.h).
+ */
+#ifndef KX_INCIDENT_ROWS_H
+#define KX_INCIDENT_ROWS_H
+
+#include "commands/core/command.h"
+#include "lib/buf.h"
+#include "storage/jobs.h"
+#include "storage/outbox.h"
+
+#define INC_CMD(name)                                                                       \
+  int name(struct cmd_ctx *ctx, const struct cmd_request *req, const struct cmd_args *args, \
+           struct cmd_reply *reply)
+INC_CMD(incident_cmd_declare);
+INC_CMD(incident_cmd_list);
+INC_CMD(incident_cmd_role);
+INC_CMD(incident_cmd_lead);
+INC_CMD(incident_cmd_note);
+INC_CMD(incident_cmd_timeline);
+INC_CMD(incident_cmd_impact_start);
+INC_CMD(incident_cmd_sev);
+INC_CMD(incident_cmd_status);
+INC_CMD(incident_cmd_ack);
+INC_CMD(incident_cmd_update);
+INC_CMD(incident_cmd_resolve);
+INC_CMD(incident_cmd_reopen);
+INC_CMD(incident_cmd_close);
+INC_CMD(incident_cmd_postmortem);
+INC_CMD(incident_cmd_action);
+#undef INC_CMD
+
+int incident_btn_take_commander(struct cmd_ctx *ctx,
+                                const struct cmd_request *req,
+                                struct cmd_reply *reply);
+int incident_btn_take_scribe(struct cmd_ctx *ctx,
+                             const struct cmd_request *req,
+                             struct cmd_reply *reply);
+int incident_btn_resolve(struct cmd_ctx *ctx,
+                         const struct cmd_request *req,
+                         struct cmd_reply *reply);
+int incident_view_declare(struct cmd_ctx *ctx,
+                          const struct cmd_request *req,
+                          struct cmd_reply *reply);
+
+int incident_ev_message(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        struct cmd_reply *reply);
+int incident_ev_changed(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        struct cmd_reply *reply);
+int incident_ev_deleted(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        struct cmd_reply *reply);
+int incident_ev_reaction(struct cmd_ctx *ctx,
+                         const struct cmd_request *req,
+                         struct cmd_reply *reply);
+int incident_ev_pin(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+
+int incident_job_update_due(struct cmd_ctx *ctx, const struct job *job);
+int incident_job_resolve_target(struct cmd_ctx *ctx, const struct job *job);
+int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job);
+int incident_job_channel_retry(struct cmd_ctx *ctx, const struct job *job);
+
+int incident_hook_channel_created(struct cmd_ctx *ctx,
+                                  const struct outbox_row *row,
+                                  const struct cmd_result *result);
+int incident_hook_summary_posted(struct cmd_ctx *ctx,
+                                 const struct outbox_row *row,
+                                 const struct cmd_result *result);
+
+/* /metrics: the incident series (commands/incident_stats.c). */
+int incident_metrics(struct cmd_ctx *ctx, struct buf *out);
+
+/* Job kinds (the names stored in table jobs: never rename one that has shipped). */
+#define INC_JOB_UPDATE "incident.update_due"
+#define INC_JOB_RESOLVE_TARGET "incident.resolve_target"
+#define INC_JOB_POSTMORTEM "incident.postmortem_due"
+#define INC_JOB_CHANNEL_RETRY "incident.channel_retry"
+
+#endif

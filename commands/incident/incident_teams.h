@@ -1,0 +1,21 @@
+/*
+ * incident_teams.h — the Teams side of incidents (issue 6): an incident declared from Teams gets
+ * its own thread in teams.incident_channel, named incident-YYYYMMDD[-N], and that thread is
+ * where it talks and where its timeline is written. See incident_teams.c.
+ */
+#ifndef KX_INCIDENT_TEAMS_H
+#define KX_INCIDENT_TEAMS_H
+
+#include "commands/core/command.h"
+
+#define INCIDENT_TEAMS_HOOK_THREAD "incident.teams_thread"
+
+/* Start the thread of every open incident declared from Teams that has none yet (in the
+ * caller's transaction; idempotent). Also a start-up task. */
+int incident_teams_threads(struct cmd_ctx *ctx);
+/* The hook of the thread's root post: attach the new conversation to the incident. */
+int incident_teams_hook_thread(struct cmd_ctx *ctx,
+                               const struct outbox_row *row,
+                               const struct cmd_result *result);
+
+#endif
