@@ -27,6 +27,7 @@ struct httpd_pending {
   struct httpd_response resp;
   bool finished;
   bool responding;
+  bool close_after; /* the request's unread body makes the connection unusable: close it */
   size_t sent;
   struct httpd_session *pss;
 };
@@ -43,6 +44,8 @@ struct httpd_session {
   const struct httpd_route *route;
   struct buf body;
   bool too_big;
+  bool dispatched; /* one request, one dispatch: body callbacks after it are ignored */
+  bool refuse;     /* answered before the body (no length, or a body on GET/DELETE) */
   uint64_t received_us;
   struct httpd_pending *pending;
 };
@@ -251,8 +254,34 @@ static void pending_free(struct httpd_pending *p)
   free(p);
 }
 
+/* Answer a request that is refused before its body is read (411, or 400 for a body on a method
+ * that has none). The connection closes after the answer: the unread body would otherwise be
+ * read as the next request. */
+static int refuse_early(struct lws *wsi, struct httpd_session *s, int status, const char *why)
+{
+  struct httpd_pending *p = calloc(1, sizeof(*p));
+  if (!p)
+    return -1;
+  s->dispatched = true;
+  p->wsi = wsi;
+  p->pss = s;
+  p->finished = true;
+  p->close_after = true;
+  s->pending = p;
+  response_init(&p->resp);
+  httpd_error(&p->resp, status, why);
+  count(s, status);
+  LOG_INFO("http", "refused", "method=%s status=%d reason=\"%s\"", s->method, status, why);
+  return begin_response(wsi, p);
+}
+
 static int dispatch(struct lws *wsi, struct httpd_session *s)
 {
+  /* Once per request. A live response is never replaced: a second dispatch (body callbacks of
+   * a request already answered) would leak the first and write two header blocks. */
+  if (s->dispatched || s->pending)
+    return 0;
+  s->dispatched = true;
   struct httpd_pending *p = calloc(1, sizeof(*p));
   if (!p)
     return -1;
@@ -271,6 +300,7 @@ static int dispatch(struct lws *wsi, struct httpd_session *s)
   }
   if (s->too_big) {
     httpd_error(&p->resp, 413, "request body too large");
+    p->close_after = true; /* its body is not read */
     count(s, 413);
     return begin_response(wsi, p);
   }
@@ -370,6 +400,7 @@ static int callback(
       s->server = h;
       s->route = NULL;
       s->too_big = false;
+      s->dispatched = s->refuse = false;
       s->received_us = clock_mono_us();
       read_headers(wsi, s, in);
       bool mismatch;
@@ -377,18 +408,27 @@ static int callback(
       size_t max = s->route && s->route->max_body ? s->route->max_body : HTTPD_DEFAULT_MAX_BODY;
       buf_init(&s->body, max);
       char clen[32];
-      if (lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-          strtoull(clen, NULL, 10) > max)
+      bool has_len = lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+      bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+      unsigned long long declared = has_len ? strtoull(clen, NULL, 10) : 0;
+      if (declared > max)
         s->too_big = true;
       if (strcmp(s->method, "POST") == 0 || strcmp(s->method, "PUT") == 0) {
-        /* Wait for the body; a declared length over the cap is refused without reading it. */
-        if (s->too_big)
+        /* Every body we take has a declared length, so a slow or endless chunked body cannot
+         * hold the connection; a declared length over the cap is refused without reading it. */
+        if (chunked || !has_len)
+          return refuse_early(wsi, s, 411, "length required (a Content-Length, not chunked)");
+        if (s->too_big || declared == 0)
           return dispatch(wsi, s);
         return 0;
       }
+      if (chunked || declared > 0)
+        return refuse_early(wsi, s, 400, "this method takes no request body");
       return dispatch(wsi, s);
     }
     case LWS_CALLBACK_HTTP_BODY:
+      if (s && s->dispatched)
+        return 0;
       if (s && !s->too_big && buf_append(&s->body, in, len) != 0)
         s->too_big = true;
       return 0;
@@ -416,8 +456,9 @@ static int callback(
         return 0;
       }
       s->pending = NULL;
+      bool close_now = p->close_after;
       pending_free(p);
-      if (lws_http_transaction_completed(wsi))
+      if (close_now || lws_http_transaction_completed(wsi))
         return -1;
       return 0;
     }
