@@ -254,9 +254,9 @@ static void pending_free(struct httpd_pending *p)
   free(p);
 }
 
-/* Answer a request that is refused before its body is read (411, or 400 for a body on a method
- * that has none). The connection closes after the answer: the unread body would otherwise be
- * read as the next request. */
+/* Answer a request that is refused before its body is read: 411 (no length: the connection
+ * closes after the answer, since the body's end cannot be found), or 400 for a body on a method
+ * that has none (lws skips a declared length, so the connection may stay). */
 static int refuse_early(struct lws *wsi, struct httpd_session *s, int status, const char *why)
 {
   struct httpd_pending *p = calloc(1, sizeof(*p));
@@ -266,7 +266,7 @@ static int refuse_early(struct lws *wsi, struct httpd_session *s, int status, co
   p->wsi = wsi;
   p->pss = s;
   p->finished = true;
-  p->close_after = true;
+  p->close_after = status == 411;
   s->pending = p;
   response_init(&p->resp);
   httpd_error(&p->resp, status, why);
@@ -300,7 +300,6 @@ static int dispatch(struct lws *wsi, struct httpd_session *s)
   }
   if (s->too_big) {
     httpd_error(&p->resp, 413, "request body too large");
-    p->close_after = true; /* its body is not read */
     count(s, 413);
     return begin_response(wsi, p);
   }

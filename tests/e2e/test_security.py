@@ -48,7 +48,7 @@ async def test_get_with_a_body_is_answered_once_and_leaks_nothing(h):
     leaked: +29 MB RSS after 175 calendar GETs with a 1-byte body)."""
     await h.start()
     req = (b"GET /calendar/platform.ics HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-           b"Content-Length: 1\r\n\r\nx")
+           b"Content-Length: 1\r\nConnection: close\r\n\r\nx")
     out = await raw(h, req)
     lines = status_lines(out)
     assert len(lines) == 1, out[:600]
@@ -61,7 +61,7 @@ async def test_get_with_a_body_is_answered_once_and_leaks_nothing(h):
     assert grew < 4096, "RSS grew by %d KiB over 175 GETs with a body" % grew
     for method in (b"DELETE", b"PATCH"):
         out = await raw(h, method + b" /calendar/platform.ics HTTP/1.1\r\nHost: x\r\n"
-                        b"Content-Length: 3\r\n\r\nabc")
+                        b"Content-Length: 3\r\nConnection: close\r\n\r\nabc")
         assert len(status_lines(out)) == 1, (method, out[:600])
     status, body = await h.healthz()
     assert status == 200, (status, body)
