@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/core/msg.h"
 #include "lib/kx.h"
 
 static const char *str(const cJSON *obj, const char *key)
@@ -284,11 +285,17 @@ int slack_envelope_request(const struct slack_frame *f,
     return KX_EPROTO;
   snprintf(s->dedup, sizeof(s->dedup), "slack-env:%.120s", f->envelope_id);
   req->dedup_key = s->dedup;
+  int rc;
   if (strcmp(f->type_name, "slash_commands") == 0)
-    return slash_request(f->payload, req, s);
-  if (strcmp(f->type_name, "interactive") == 0)
-    return interactive_request(f->payload, req, s);
-  if (strcmp(f->type_name, "events_api") == 0)
-    return event_request(f->payload, self, req, s);
-  return KX_ENOTFOUND;
+    rc = slash_request(f->payload, req, s);
+  else if (strcmp(f->type_name, "interactive") == 0)
+    rc = interactive_request(f->payload, req, s);
+  else if (strcmp(f->type_name, "events_api") == 0)
+    rc = event_request(f->payload, self, req, s);
+  else
+    return KX_ENOTFOUND;
+  /* A user id is written into markup as a mention token: one that is not an id is refused. */
+  if (rc == 0 && req->user && !md_id_ok(req->user))
+    return KX_EPROTO;
+  return rc;
 }

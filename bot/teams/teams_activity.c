@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/core/msg.h"
 #include "lib/kx.h"
 #include "lib/timeutil.h"
 
@@ -416,6 +417,9 @@ static int activity_fill(cJSON *root, struct teams_activity *a)
   classify(a);
   if (a->kind == TEAMS_KIND_CARD_ACTION)
     action_parse(&c, a);
+  /* from.id is written into markup as a mention token: one that is not an id is refused. */
+  if (c.rc == 0 && a->from.id && !md_id_ok(a->from.id))
+    return KX_EINVAL;
   return c.rc;
 }
 

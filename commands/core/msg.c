@@ -70,9 +70,27 @@ int md_person(struct buf *b, const char *person_id)
   return buf_printf(b, "<@p:%s>", person_id ? person_id : "?");
 }
 
+bool md_id_ok(const char *id)
+{
+  if (!id || !*id)
+    return false;
+  size_t n = 0;
+  for (const char *c = id; *c; c++, n++) {
+    bool ok = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+              *c == ':' || *c == '_' || *c == '-';
+    if (!ok || n >= MD_ID_MAX)
+      return false;
+  }
+  return true;
+}
+
 int md_user(struct buf *b, const char *user_id)
 {
-  return buf_printf(b, "<@u:%s>", user_id ? user_id : "?");
+  /* Transports refuse such ids at parse time; a token is written only for a well-formed one,
+   * so an id can never close the token and inject a mention or a link. */
+  if (!md_id_ok(user_id))
+    return md_text(b, user_id ? user_id : "?");
+  return buf_printf(b, "<@u:%s>", user_id);
 }
 
 int md_channel(struct buf *b, const char *channel_id)

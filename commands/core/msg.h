@@ -14,6 +14,7 @@
 #ifndef KX_MSG_H
 #define KX_MSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "lib/buf.h"
@@ -39,6 +40,11 @@ int md_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf,
 int md_bold(struct buf *b, const char *user_text); /* *escaped* */
 int md_person(struct buf *b, const char *person_id);
 int md_user(struct buf *b, const char *platform_user_id);
+/* A platform user id as Slack and Teams write them: 1..MD_ID_MAX of [A-Za-z0-9:_-]. Transports
+ * refuse events whose user id is not one (an id is never trusted into markup); md_user() writes
+ * any other id as plain escaped text. */
+#define MD_ID_MAX 128
+bool md_id_ok(const char *id);
 int md_channel(struct buf *b, const char *channel_id);
 int md_link(struct buf *b, const char *url, const char *label);
 /* Escape &, <, > into a new string (caller frees); NULL on NULL or no memory. */

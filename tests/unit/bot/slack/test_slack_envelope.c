@@ -127,6 +127,24 @@ static void test_action_suffix_stripped(void **state)
   slack_frame_free(&f);
 }
 
+/* Issue 17 item 4: a user id that is not an id is refused at parse time. */
+static void test_hostile_user_id_refused(void **state)
+{
+  (void)state;
+  const char *text =
+      "{\"envelope_id\":\"e2\",\"type\":\"interactive\",\"accepts_response_payload\":false,"
+      "\"payload\":{\"type\":\"block_actions\",\"user\":{\"id\":\"x> <!channel> "
+      "<https://evil/login|SSO>\"},\"container\":{\"type\":\"message\",\"message_ts\":\"1.2\","
+      "\"channel_id\":\"C1\"},\"actions\":[{\"action_id\":\"page.ack\",\"value\":\"42\","
+      "\"type\":\"button\"}]}}";
+  struct slack_frame f;
+  assert_int_equal(slack_frame_parse(text, strlen(text), &f), 0);
+  struct cmd_request req;
+  struct slack_req_strings s;
+  assert_int_equal(slack_envelope_request(&f, NULL, 0, &req, &s), KX_EPROTO);
+  slack_frame_free(&f);
+}
+
 static char *wrap(const char *payload_file, const char *type)
 {
   char *payload = test_read_file(payload_file, NULL);
@@ -335,6 +353,7 @@ int main(void)
       cmocka_unit_test(test_slash_command_docs),
       cmocka_unit_test(test_block_actions),
       cmocka_unit_test(test_action_suffix_stripped),
+      cmocka_unit_test(test_hostile_user_id_refused),
       cmocka_unit_test(test_view_submission),
       cmocka_unit_test(test_message_event),
       cmocka_unit_test(test_own_and_bot_messages_ignored),

@@ -185,6 +185,25 @@ static void test_mention_matched_by_id_not_name(void **state)
   cJSON_Delete(body);
 }
 
+/* Issue 17 item 4: a from.id that is not an id is refused at parse time. */
+static void test_hostile_from_id_refused(void **state)
+{
+  (void)state;
+  struct teams_activity *a = NULL;
+  const char *evil =
+      "{\"type\":\"message\",\"id\":\"1\",\"channelId\":\"msteams\",\"text\":\"hi\","
+      "\"from\":{\"id\":\"x> <!channel> <https://evil/login|SSO>\",\"name\":\"E\"},"
+      "\"conversation\":{\"id\":\"a:1\"},\"recipient\":{\"id\":\"28:b\"}}";
+  assert_int_not_equal(parse_text(evil, &a), 0);
+  assert_null(a);
+  const char *fine =
+      "{\"type\":\"message\",\"id\":\"1\",\"channelId\":\"msteams\",\"text\":\"hi\","
+      "\"from\":{\"id\":\"29:1abc-_Z\",\"name\":\"E\"},"
+      "\"conversation\":{\"id\":\"a:1\"},\"recipient\":{\"id\":\"28:b\"}}";
+  assert_int_equal(parse_text(fine, &a), 0);
+  teams_activity_free(a);
+}
+
 static void test_personal_message(void **state)
 {
   (void)state;
@@ -553,6 +572,7 @@ int main(void)
       cmocka_unit_test(test_channel_mention),
       cmocka_unit_test(test_mention_matched_by_id_not_name),
       cmocka_unit_test(test_personal_message),
+      cmocka_unit_test(test_hostile_from_id_refused),
       cmocka_unit_test(test_card_submit),
       cmocka_unit_test(test_submit_with_text_is_still_a_submit),
       cmocka_unit_test(test_plain_invoke),

@@ -59,6 +59,40 @@ static void test_slack_mentions(void **state)
   free(t);
 }
 
+/* Issue 17 item 4: a Teams from.id of `x> <!channel> <https://evil/login|SSO>` was posted to
+ * the handoff channel as a mention, a broadcast and a link. */
+static void test_user_id_cannot_inject(void **state)
+{
+  (void)state;
+  const char *evil = "x> <!channel> <https://evil/login|SSO>";
+  assert_false(md_id_ok(evil));
+  assert_false(md_id_ok(""));
+  assert_false(md_id_ok(NULL));
+  assert_false(md_id_ok("U1 U2"));
+  assert_true(md_id_ok("U0ALICE001"));
+  assert_true(md_id_ok("29:1kbOecyrymSn1FtrbJlQNF_BvhIpb7CLGbmjaTldT8A8tXXphjq4BcA2KfWGwoI-ahbE"));
+  assert_true(md_id_ok("28:eac5e5c6-ab14-4f50-80cb-49213fe51b1a"));
+  char longid[MD_ID_MAX + 2];
+  memset(longid, 'U', sizeof(longid) - 1);
+  longid[sizeof(longid) - 1] = '\0';
+  assert_false(md_id_ok(longid));
+  struct buf b;
+  md_init(&b);
+  md_user(&b, evil);
+  char *slack = render_slack_mrkdwn(b.data, &people, 0);
+  assert_null(strstr(slack, "<!channel>"));
+  assert_null(strstr(slack, "<https://evil"));
+  assert_null(strstr(slack, "<@"));
+  free(slack);
+  char *teams = render_teams_markdown(b.data, &people);
+  assert_null(strstr(teams, "](https://evil"));
+  free(teams);
+  buf_reset(&b);
+  md_user(&b, "U9");
+  assert_string_equal(b.data, "<@u:U9>");
+  buf_free(&b);
+}
+
 static void test_slack_cut(void **state)
 {
   (void)state;
@@ -210,8 +244,9 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_markup_escaping), cmocka_unit_test(test_slack_mentions),
-      cmocka_unit_test(test_slack_cut),       cmocka_unit_test(test_block_kit),
-      cmocka_unit_test(test_limits),          cmocka_unit_test(test_teams),
+      cmocka_unit_test(test_slack_cut),       cmocka_unit_test(test_user_id_cannot_inject),
+      cmocka_unit_test(test_block_kit),       cmocka_unit_test(test_limits),
+      cmocka_unit_test(test_teams),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
