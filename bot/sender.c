@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bot/clock.h"
+#include "commands/core/render_email.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -440,32 +441,23 @@ static int send_email(struct sender *s, const struct outbox_row *row)
       rcpts[n++] = t->valuestring;
   }
   rcpts[n] = NULL;
-  struct buf msg;
-  buf_init(&msg, (size_t)1024 * 1024);
-  char date[64];
-  time_t now = (time_t)(clock_now_ms() / 1000);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  if (strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm) == 0)
-    date[0] = '\0';
-  buf_printf(&msg, "Date: %s\r\nFrom: %s\r\nTo: ", date, smtp->from);
-  for (size_t i = 0; i < n; i++)
-    buf_printf(&msg, "%s%s", i ? ", " : "", rcpts[i]);
-  buf_printf(&msg,
-             "\r\nSubject: %s\r\nMessage-ID: <klaxon-%lld@klaxon>\r\nMIME-Version: 1.0\r\n"
-             "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
-             subject->valuestring, (long long)row->id);
-  /* Body: CRLF line ends, and a leading dot doubled (SMTP transparency is curl's, but lines
-   * must still end in CRLF). */
-  for (const char *p = text->valuestring; *p; p++) {
-    if (*p == '\n' && (p == text->valuestring || p[-1] != '\r'))
-      buf_puts(&msg, "\r");
-    buf_append(&msg, p, 1);
+  struct email_parts parts = {
+      .from = smtp->from,
+      .to = rcpts,
+      .n_to = n,
+      .subject = subject->valuestring,
+      .text = text->valuestring,
+      .date_ms = clock_now_ms(),
+      .message_id = (long long)row->id,
+  };
+  char *msg = render_email(&parts);
+  if (!msg) {
+    cJSON_Delete(body);
+    return KX_EINVAL;
   }
-  buf_puts(&msg, "\r\n");
   struct mail_call *m = calloc(1, sizeof(*m));
   int rc = KX_ENOMEM;
-  if (m && msg.data) {
+  if (m) {
     m->s = s;
     m->id = row->id;
     struct smtp_message sm = {
@@ -475,13 +467,13 @@ static int send_email(struct sender *s, const struct outbox_row *row)
         .username = smtp->username_env ? getenv(smtp->username_env) : NULL,
         .password = smtp->password_env ? getenv(smtp->password_env) : NULL,
         .starttls = smtp->starttls,
-        .payload = msg.data,
+        .payload = msg,
     };
     rc = http_client_smtp(s->http, &sm, on_mail, m);
   }
   if (rc)
     free(m);
-  buf_free(&msg);
+  free(msg);
   cJSON_Delete(body);
   return rc;
 }
