@@ -168,6 +168,44 @@ static size_t fields_to_json(char *buf, size_t o, size_t size, const char *f)
   return o;
 }
 
+/* Control characters (CR, LF, ESC … and DEL) in a formatted line become \xNN, in place within
+ * size: whatever a field carries (a JWT kid, a header, a user's text) cannot start a line of its
+ * own or drive a terminal. Done here, in the writer, so no call site can forget it. */
+static void escape_controls(char *s, size_t size)
+{
+  size_t n = strlen(s), extra = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f)
+      extra += 3;
+  }
+  if (extra == 0)
+    return;
+  /* Drop what would no longer fit, at a whole character, before expanding from the end. */
+  while (n + extra >= size && n > 0) {
+    unsigned char c = (unsigned char)s[--n];
+    if (c < 0x20 || c == 0x7f)
+      extra -= 3;
+  }
+  if (n + extra >= size) { /* cannot happen (extra counts only what is left); for the compiler */
+    s[0] = '\0';
+    return;
+  }
+  s[n + extra] = '\0';
+  for (size_t i = n, o = n + extra; i-- > 0;) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f) {
+      static const char hex[] = "0123456789abcdef";
+      s[--o] = hex[c & 15];
+      s[--o] = hex[c >> 4];
+      s[--o] = 'x';
+      s[--o] = '\\';
+    } else {
+      s[--o] = (char)c;
+    }
+  }
+}
+
 void log_emit(enum log_level level, const char *module, const char *event, const char *fmt, ...)
 {
   static const char *upper[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
@@ -179,6 +217,7 @@ void log_emit(enum log_level level, const char *module, const char *event, const
     va_start(ap, fmt);
     vsnprintf(fields, sizeof(fields), fmt, ap);
     va_end(ap);
+    escape_controls(fields, sizeof(fields));
   }
   utc_stamp(stamp, sizeof(stamp));
   size_t o;

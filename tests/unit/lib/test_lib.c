@@ -133,6 +133,41 @@ static void test_redaction(void **state)
   assert_non_null(strstr(line, " ok"));
 }
 
+/* Issue 17 item 11: a JWT kid with a newline wrote a log line of its own. */
+static void test_log_cannot_be_forged(void **state)
+{
+  (void)state;
+  for (int fmt = 0; fmt < 2; fmt++) {
+    FILE *f = tmpfile();
+    log_set_output(f);
+    log_set_format(fmt ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+    LOG_WARN("teams", "unknown_kid", "kid=%s",
+             "k1\n2026-12-05T00:00:00.000Z INFO app started\r\x1b[2J\x7f");
+    /* A line near the cap: the escapes must not overflow it. */
+    char big[5000]; /* over the log's line cap */
+    memset(big, '\n', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    LOG_WARN("teams", "big", "v=%s", big);
+    log_set_format(LOG_FORMAT_TEXT);
+    log_set_output(NULL);
+    rewind(f);
+    char line[16384];
+    int lines = 0;
+    while (fgets(line, sizeof(line), f)) {
+      lines++;
+      for (const char *p = line; *p && *p != '\n'; p++)
+        assert_true((unsigned char)*p >= 0x20 && (unsigned char)*p != 0x7f);
+      if (lines == 1 && fmt == 0)
+        assert_non_null(
+            strstr(line, "kid=k1\\x0a2026-12-05T00:00:00.000Z INFO app started\\x0d\\x1b[2J\\x7f"));
+      if (lines == 1 && fmt == 1) /* JSON escapes the backslash itself */
+        assert_non_null(strstr(line, "\"kid\":\"k1\\\\x0a2026"));
+    }
+    fclose(f);
+    assert_int_equal(lines, 2);
+  }
+}
+
 static void test_log_json(void **state)
 {
   (void)state;
@@ -214,10 +249,15 @@ static void test_metrics(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_rfc3339),   cmocka_unit_test(test_durations),
-      cmocka_unit_test(test_dates),     cmocka_unit_test(test_zones),
-      cmocka_unit_test(test_redaction), cmocka_unit_test(test_log_json),
-      cmocka_unit_test(test_buf),       cmocka_unit_test(test_metrics),
+      cmocka_unit_test(test_rfc3339),
+      cmocka_unit_test(test_durations),
+      cmocka_unit_test(test_dates),
+      cmocka_unit_test(test_zones),
+      cmocka_unit_test(test_redaction),
+      cmocka_unit_test(test_log_json),
+      cmocka_unit_test(test_log_cannot_be_forged),
+      cmocka_unit_test(test_buf),
+      cmocka_unit_test(test_metrics),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
