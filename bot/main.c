@@ -3,6 +3,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bot/cli/cli.h"
 
@@ -20,6 +21,9 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+  /* The database, its WAL, backups and exports hold pages, names and phone numbers: files
+   * klaxon creates are the owner's only, whatever umask it was started with. */
+  umask(077);
   if (argc < 2) {
     usage(stderr);
     return 2;

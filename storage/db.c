@@ -250,7 +250,9 @@ struct db *db_open(const char *path, int flags, int *err)
   sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
   sqlite3_extended_result_codes(db->h, 1);
   if (!db->readonly) {
-    rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    /* FULL: a commit is on disk before it returns, so an envelope acked after its commit
+     * survives a power loss (NORMAL in WAL mode can lose the last commits). */
+    rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
     if (rc)
       goto fail;
   }

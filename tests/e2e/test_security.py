@@ -92,3 +92,28 @@ async def test_post_without_a_length_gets_411_at_once(h):
                     % len(body) + body)
     lines = status_lines(out)
     assert len(lines) == 1 and lines[0].split()[1] in (b"200", b"202", b"400"), out[:600]
+
+
+@timeout(60)
+async def test_files_are_private_and_commits_durable(h):
+    """Item 12: umask(077) at start (the database, its WAL and a backup are the owner's only) and
+    synchronous=FULL (an acked envelope survives a power loss)."""
+    os.chmod(h.tmp, 0o755)
+    old = os.umask(0o022)
+    try:
+        await h.start()
+        ack = await h.slash("/oncall", "note private note")
+        assert ack is not None
+        backup = os.path.join(h.tmp, "backup.db")
+        r = await asyncio.create_subprocess_exec(h.bin, "backup", "--config", h.config_path, backup,
+                                                 stdout=asyncio.subprocess.DEVNULL,
+                                                 stderr=asyncio.subprocess.DEVNULL)
+        assert await asyncio.wait_for(r.wait(), 20) == 0
+    finally:
+        os.umask(old)
+    for path in (h.db_path, h.db_path + "-wal", backup):
+        if os.path.exists(path):
+            mode = os.stat(path).st_mode & 0o777
+            assert mode & 0o077 == 0, "%s is mode %o" % (path, mode)
+    assert os.path.exists(h.db_path) and os.path.exists(backup)
+    # synchronous=FULL is per connection: tests/unit/storage/test_storage.c checks it.

@@ -14,6 +14,7 @@
 
 #include "lib/kx.h"
 #include "storage/db.h"
+#include "storage/db_internal.h"
 #include "storage/jobs.h"
 #include "storage/notes.h"
 #include "storage/outbox.h"
@@ -254,6 +255,37 @@ static void test_notes_people_changes(void **state)
   rota_change_rows_free(rows, n);
 }
 
+/* Issue 17 item 12: an envelope is acked after its commit, so the commit must be on disk:
+ * synchronous=FULL (2) on a file database, in WAL mode. */
+static void test_file_database_is_durable(void **state)
+{
+  (void)state;
+  char path[] = "/tmp/klaxon-test-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  unlink(path);
+  int err = 0;
+  struct db *db = db_open(path, 0, &err);
+  assert_non_null(db);
+  sqlite3_stmt *st = db_stmt(db, "PRAGMA synchronous");
+  assert_non_null(st);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(sqlite3_column_int(st, 0), 2);
+  sqlite3_reset(st);
+  st = db_stmt(db, "PRAGMA journal_mode");
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+  sqlite3_reset(st);
+  db_close(db);
+  char side[sizeof(path) + 8];
+  unlink(path);
+  snprintf(side, sizeof(side), "%s-wal", path);
+  unlink(side);
+  snprintf(side, sizeof(side), "%s-shm", path);
+  unlink(side);
+}
+
 static void test_transactions(void **state)
 {
   struct db *db = *state;
@@ -310,6 +342,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_migrated, setup, teardown),
+      cmocka_unit_test(test_file_database_is_durable),
       cmocka_unit_test_setup_teardown(test_outbox_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_outbox_limit_and_queue_default, setup, teardown),
       cmocka_unit_test_setup_teardown(test_jobs, setup, teardown),
