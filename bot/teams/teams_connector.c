@@ -300,7 +300,7 @@ static int dm_build(struct teams_connector *c, const char *user, cJSON *activity
   if (!k->dm_tenant && c->cfg->tenant_id)
     k->dm_tenant = kx_strdup(c->cfg->tenant_id);
   char *url = teams_store_service_url(c->db, k->dm_tenant);
-  if (url && teams_service_url_ok(url)) {
+  if (url && teams_service_url_trusted(url, c->cfg->service_url)) {
     k->dm_service = url;
   } else {
     free(url);

@@ -33,6 +33,7 @@
 #define KX_TEAMS_CONNECTOR_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -92,6 +93,9 @@ char *teams_connector_url(const char *service_url, const char *conversation, con
 char *teams_member_url(const char *service_url, const char *conversation, const char *user);
 /* 1 when the URL may receive our token: an http:// or https:// URL with a host. */
 int teams_service_url_ok(const char *url);
+/* Whether a serviceUrl an activity names may be remembered and called with our token: https on
+ * a Microsoft Bot Connector host, or the same origin as `configured` (teams.service_url). */
+bool teams_service_url_trusted(const char *url, const char *configured);
 /* Map a connector answer to the sender's result code; `error` gets a short name
  * ("http_404", the connector's error.code or error.subCode). */
 int teams_classify(long status, const char *body, char *error, size_t size);

@@ -34,6 +34,9 @@ struct teams {
 /* klaxon_teams_activities_total{type,result} */
 void teams__count(const char *type, const char *result);
 const char *teams__tenant_of(const struct teams_activity *act);
+/* NULL when the activity may be served; else why not ("channel_refused": not msteams;
+ * "tenant_refused": conversation.tenantId missing or not teams.tenant_id). */
+const char *teams__refusal(const struct teams *t, const struct teams_activity *act);
 /* The Entra object id of a 29: user id from what we have seen (a teams_aad_fn). */
 char *teams__aad_lookup(void *arg, const char *user_id);
 /* A reply's markup as Teams markdown / plain text (people resolved); caller frees. */

@@ -37,7 +37,21 @@ void teams__count(const char *type, const char *result)
 
 const char *teams__tenant_of(const struct teams_activity *act)
 {
-  return act->conversation.tenant_id ? act->conversation.tenant_id : act->channel_data.tenant_id;
+  /* Only conversation.tenantId: channelData.tenant is the sender's word too, and one checked
+   * field cannot disagree with another that is used. */
+  return act->conversation.tenant_id;
+}
+
+const char *teams__refusal(const struct teams *t, const struct teams_activity *act)
+{
+  /* A Bot Framework token is also valid for Web Chat, Direct Line and other channels: only
+   * Microsoft Teams activities are served. */
+  if (!act->channel_id || strcmp(act->channel_id, "msteams") != 0)
+    return "channel_refused";
+  const char *tenant = teams__tenant_of(act);
+  if (t->cfg->tenant_id && (!tenant || strcmp(tenant, t->cfg->tenant_id) != 0))
+    return "tenant_refused";
+  return NULL;
 }
 
 /* membersAdded carry the aadObjectId of each user: the roster, for mentions. */
@@ -70,7 +84,8 @@ static int remember(struct teams *t, const struct teams_activity *act, const cha
   int rc = db_begin(db);
   if (rc)
     return rc;
-  if (tenant && act->service_url && teams_service_url_ok(act->service_url))
+  if (tenant && act->service_url &&
+      teams_service_url_trusted(act->service_url, t->cfg->service_url))
     rc = teams_store_set_service_url(db, tenant, act->service_url, now);
   const struct teams_channel_data *cd = &act->channel_data;
   int installed = -1;
@@ -385,11 +400,14 @@ int teams__serve(struct teams *t,
                  struct httpd_pending *later)
 {
   const char *type = act->type_name ? act->type_name : "-";
-  const char *tenant = teams__tenant_of(act);
-  if (t->cfg->tenant_id && tenant && strcmp(tenant, t->cfg->tenant_id) != 0) {
-    LOG_WARN("teams", "tenant_refused", "tenant=%s", tenant);
-    teams__count(type, "tenant_refused");
-    httpd_error(resp, 403, "this bot serves another tenant");
+  const char *refused = teams__refusal(t, act);
+  if (refused) {
+    char q[160], c[48];
+    LOG_WARN("teams", refused, "channel=%s tenant=%s",
+             log_quote(c, sizeof(c), act->channel_id ? act->channel_id : "-"),
+             log_quote(q, sizeof(q), teams__tenant_of(act) ? teams__tenant_of(act) : "-"));
+    teams__count(type, refused);
+    httpd_error(resp, 403, "this bot serves Microsoft Teams in its own tenant only");
     return HTTPD_DONE;
   }
   if (remember(t, act, body, len) != 0) {

@@ -51,10 +51,10 @@ int teams__on_webhook(void *arg,
     httpd_error(resp, 400, "not a Teams message");
     return HTTPD_DONE;
   }
-  const char *tenant = teams__tenant_of(act);
-  if (t->cfg->tenant_id && tenant && strcmp(tenant, t->cfg->tenant_id) != 0) {
-    teams__count("webhook", "tenant_refused");
-    httpd_error(resp, 403, "this bot serves another tenant");
+  const char *refused = teams__refusal(t, act);
+  if (refused) {
+    teams__count("webhook", refused);
+    httpd_error(resp, 403, "this bot serves Microsoft Teams in its own tenant only");
     teams_activity_free(act);
     return HTTPD_DONE;
   }

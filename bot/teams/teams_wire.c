@@ -56,6 +56,55 @@ int teams_service_url_ok(const char *url)
   return 1;
 }
 
+/* Host part of an http(s) URL: [start, start+len). 0 on success. */
+static int url_origin(const char *url, const char **host, size_t *len, bool *https)
+{
+  if (!teams_service_url_ok(url))
+    return KX_EINVAL;
+  *https = strncasecmp(url, "https://", 8) == 0;
+  *host = url + (*https ? 8 : 7);
+  *len = strcspn(*host, "/");
+  return 0;
+}
+
+static bool host_is_or_under(const char *host, size_t len, const char *domain)
+{
+  size_t n = strlen(domain);
+  const char *h = host;
+  size_t hl = len;
+  const char *colon = memchr(host, ':', len);
+  if (colon)
+    hl = (size_t)(colon - host);
+  if (hl == n && strncasecmp(h, domain, n) == 0)
+    return true;
+  return hl > n + 1 && h[hl - n - 1] == '.' && strncasecmp(h + hl - n, domain, n) == 0;
+}
+
+/* Where Microsoft's Bot Connector lives (public cloud, GCC, GCC High, DoD): an activity's
+ * serviceUrl is kept only on one of these, over https, or on the operator's own
+ * teams.service_url (its scheme, host and port: a proxy, or the local stand-in in tests). */
+static const char *const SERVICE_DOMAINS[] = {"trafficmanager.net",    "botframework.com",
+                                              "teams.microsoft.com",   "teams.microsoft.us",
+                                              "botframework.azure.us", NULL};
+
+bool teams_service_url_trusted(const char *url, const char *configured)
+{
+  const char *host, *chost;
+  size_t len, clen;
+  bool https, chttps;
+  if (url_origin(url, &host, &len, &https) != 0)
+    return false;
+  if (configured && url_origin(configured, &chost, &clen, &chttps) == 0 && https == chttps &&
+      len == clen && strncasecmp(host, chost, len) == 0)
+    return true;
+  if (!https || memchr(host, '@', len))
+    return false;
+  for (const char *const *d = SERVICE_DOMAINS; *d; d++)
+    if (host_is_or_under(host, len, *d))
+      return true;
+  return false;
+}
+
 char *teams_connector_url(const char *service_url, const char *conversation, const char *activity)
 {
   if (!teams_service_url_ok(service_url))

@@ -117,3 +117,43 @@ async def test_files_are_private_and_commits_durable(h):
             assert mode & 0o077 == 0, "%s is mode %o" % (path, mode)
     assert os.path.exists(h.db_path) and os.path.exists(backup)
     # synchronous=FULL is per connection: tests/unit/storage/test_storage.c checks it.
+
+
+def teams_rows(h, sql, *args):
+    import sqlite3
+    con = sqlite3.connect("file:%s?mode=ro" % h.db_path, uri=True, timeout=5)
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+@timeout(40)
+async def test_teams_only_msteams_in_our_tenant_and_microsoft_service_urls(h):
+    """Item 3: a webchat activity with a validly signed (webchat-endorsed) token was served and
+    replaced the stored serviceUrl; a missing tenant skipped the tenant check."""
+    await h.start_teams()
+    await h.start()
+    good = h.teams.channel_mention("oncall note from teams")
+    status, _ = await h.teams_send(good)
+    assert status == 200, status
+    stored = teams_rows(h, "SELECT service_url FROM teams_tenants")
+    assert stored == [(h.teams.service_url,)], stored
+    # 1. Web Chat, signed with the webchat-endorsed key, claiming our tenant and a new serviceUrl
+    act = h.teams.channel_mention("oncall note from webchat")
+    act["channelId"] = "webchat"
+    act["serviceUrl"] = "https://webchat.botframework.com/"
+    status, _ = await h.teams_send(act, missing_endorsement=True)
+    assert status == 403, status
+    # 2. Teams, but without conversation.tenantId (channelData still names our tenant)
+    act = h.teams.channel_mention("oncall note without tenant")
+    del act["conversation"]["tenantId"]
+    status, _ = await h.teams_send(act)
+    assert status == 403, status
+    # 3. Teams in our tenant, validly signed for a serviceUrl that is not Microsoft's
+    act = h.teams.channel_mention("oncall help")
+    act["serviceUrl"] = "https://evil.example/teams/"
+    status, _ = await h.teams_send(act)
+    assert teams_rows(h, "SELECT service_url FROM teams_tenants") == [(h.teams.service_url,)]
+    notes = [r[0] for r in teams_rows(h, "SELECT text FROM notes")]
+    assert not any("webchat" in n or "without tenant" in n for n in notes), notes
