@@ -265,60 +265,6 @@ static int slack_setup(struct app *a)
   return 0;
 }
 
-/* ---- HTTP: /healthz and /metrics ------------------------------------------------------------ */
-
-static int health(void *arg,
-                  const struct httpd_request *req,
-                  struct httpd_response *resp,
-                  struct httpd_pending *later)
-{
-  (void)later;
-  struct app *a = arg;
-  bool db_ok = db_check(a->db) == 0;
-  const char *slack = !a->slack_enabled                   ? "disabled"
-                      : slack_socket_connected(a->socket) ? "connected"
-                                                          : "disconnected";
-  /* ?probe=live: the loop answers, which is all a liveness probe should ask (restarting
-   * klaxon does not bring a Slack outage to an end). */
-  bool live_only = req->query && strstr(req->query, "probe=live") != NULL;
-  bool ok = live_only || (db_ok && strcmp(slack, "disconnected") != 0);
-  cJSON *o = cJSON_CreateObject();
-  cJSON_AddStringToObject(o, "status", ok ? "ok" : "unavailable");
-  cJSON_AddStringToObject(o, "slack", slack);
-  cJSON_AddStringToObject(o, "database", db_ok ? "ok" : "error");
-  cJSON_AddStringToObject(o, "version", KLAXON_VERSION);
-  int64_t oldest = outbox_oldest_pending(a->db);
-  cJSON_AddNumberToObject(o, "outbox_depth", (double)outbox_depth(a->db));
-  cJSON_AddNumberToObject(o, "outbox_oldest_age_seconds",
-                          oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
-  char *text = cJSON_PrintUnformatted(o);
-  cJSON_Delete(o);
-  httpd_json(resp, ok ? 200 : 503, text);
-  free(text);
-  return HTTPD_DONE;
-}
-
-static int metrics_page(void *arg,
-                        const struct httpd_request *req,
-                        struct httpd_response *resp,
-                        struct httpd_pending *later)
-{
-  (void)req;
-  (void)later;
-  struct app *a = arg;
-  metrics_set("klaxon_outbox_depth", "", (double)outbox_depth(a->db));
-  int64_t oldest = outbox_oldest_pending(a->db);
-  metrics_set("klaxon_outbox_oldest_age_seconds", "",
-              oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
-  resp->status = 200;
-  snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
-  metrics_render(&resp->body);
-  a->ctx.now_ms = clock_now_ms();
-  for (const struct cmd_metrics_def *m = cmd_metrics; m->fn; m++)
-    m->fn(&a->ctx, &resp->body);
-  return HTTPD_DONE;
-}
-
 static int http_setup(struct app *a)
 {
   if (!a->config->http_listen)
@@ -329,10 +275,6 @@ static int http_setup(struct app *a)
             a->config->http_listen);
     return KX_EIO;
   }
-  struct httpd_route healthz = {"GET", "/healthz", 0, health, a};
-  struct httpd_route metrics = {"GET", "/metrics", 0, metrics_page, a};
-  httpd_route(a->httpd, &healthz);
-  httpd_route(a->httpd, &metrics);
   for (const struct app_route_module *m = app_route_modules; m->name; m++) {
     int rc = m->init(a);
     if (rc) {
@@ -420,8 +362,11 @@ static void on_signal(uv_signal_t *s, int signum)
 static void checkpoint_work(uv_work_t *w)
 {
   struct app *a = w->data;
-  /* Runs on a libuv pool thread with its own connection: the loop never waits for fsync. */
+  /* Runs on a libuv pool thread with its own connection: the loop never waits for fsync, nor
+   * for the integrity check, which reads the whole database. */
   (void)db_checkpoint(a->checkpointer, false);
+  if (a->integrity_due)
+    a->integrity_result = db_check(a->checkpointer) == 0 ? 1 : -1;
 }
 
 static void checkpoint_done(uv_work_t *w, int status)
@@ -429,6 +374,13 @@ static void checkpoint_done(uv_work_t *w, int status)
   struct app *a = w->data;
   (void)status;
   a->checkpoint_running = false;
+  if (a->integrity_due) {
+    a->integrity = a->integrity_result;
+    a->integrity_at_ms = clock_now_ms();
+    a->integrity_due = false;
+    if (a->integrity < 0)
+      LOG_ERROR("db", "integrity_failed", "check=quick_check");
+  }
 }
 
 static void on_checkpoint_timer(uv_timer_t *t)
@@ -437,6 +389,9 @@ static void on_checkpoint_timer(uv_timer_t *t)
   if (a->checkpoint_running || !a->checkpointer || a->stopping)
     return;
   a->checkpoint_running = true;
+  a->integrity_due = (int64_t)clock_mono_ms() >= a->integrity_next_mono_ms;
+  if (a->integrity_due)
+    a->integrity_next_mono_ms = (int64_t)clock_mono_ms() + APP_INTEGRITY_EVERY_MS;
   a->checkpoint_work.data = a;
   if (uv_queue_work(&a->loop, &a->checkpoint_work, checkpoint_work, checkpoint_done) != 0)
     a->checkpoint_running = false;
@@ -600,9 +555,6 @@ int app_run(struct config *config)
   metrics_histogram("klaxon_dispatch_seconds",
                     "Time to run one request's handler and commit its transaction",
                     dispatch_buckets, KX_ARRAY_SIZE(dispatch_buckets));
-  metrics_describe("klaxon_outbox_depth", METRIC_GAUGE, "Outbox rows not yet delivered");
-  metrics_describe("klaxon_outbox_oldest_age_seconds", METRIC_GAUGE,
-                   "Age of the oldest undelivered outbox row (bot clock)");
   metrics_describe("klaxon_build_info", METRIC_GAUGE, "Always 1; the version is a label");
   metrics_set("klaxon_build_info", "version=\"" KLAXON_VERSION "\"", 1);
   int err = 0;

@@ -34,6 +34,13 @@ struct app {
   uv_work_t checkpoint_work;
   struct db *checkpointer; /* a second connection, used only from the worker thread */
   bool checkpoint_running;
+  /* PRAGMA quick_check, run with the checkpoint on the pool thread every
+   * APP_INTEGRITY_EVERY_MS; /healthz reports the cached result (0 not yet, 1 ok, -1 failed). */
+  bool integrity_due;
+  int integrity_result; /* written by the pool thread, read in checkpoint_done */
+  int integrity;
+  int64_t integrity_at_ms;
+  int64_t integrity_next_mono_ms;
   struct config *config;
   struct db *db;
   struct cmd_ctx ctx;
@@ -63,6 +70,8 @@ int app_dispatch(struct app *a, const struct cmd_request *req, struct cmd_reply 
 void app_stop(struct app *a, int exit_code);
 /* Render a reply's markup as Slack mrkdwn (people resolved). Caller frees. */
 char *app_reply_mrkdwn(struct app *a, const struct cmd_reply *reply);
+
+#define APP_INTEGRITY_EVERY_MS (5 * 60 * 1000)
 
 /* Exit codes (documented in the README). */
 enum app_exit {

@@ -306,6 +306,16 @@ int db_check(struct db *db)
   return ok ? 0 : KX_EDB;
 }
 
+int db_ping(struct db *db)
+{
+  sqlite3_stmt *st = db_stmt(db, "SELECT 1");
+  if (!st)
+    return KX_EDB;
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW ? 0 : KX_EDB;
+}
+
 int db_backup(struct db *db, const char *path)
 {
   if (access(path, F_OK) == 0) {

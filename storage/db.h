@@ -35,6 +35,8 @@ int db_schema_version(struct db *db);
 int db_schema_latest(void);
 /* "ok" from PRAGMA quick_check, for /healthz. */
 int db_check(struct db *db);
+/* SELECT 1: the connection answers (readiness; cheap, unlike db_check's quick_check). */
+int db_ping(struct db *db);
 /* Online backup (sqlite3_backup) of the whole database into a new file at path. */
 int db_backup(struct db *db, const char *path);
 /* Copy a backup file over this database (the bot must not be running). */

@@ -1,0 +1,99 @@
+/* health_http.c — /healthz and /metrics; see health_http.h. */
+#include "bot/web/health_http.h"
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bot/app.h"
+#include "bot/clock.h"
+#include "lib/kx.h"
+#include "lib/metrics.h"
+#include "storage/db.h"
+#include "storage/outbox.h"
+
+static const char *integrity_name(int integrity)
+{
+  return integrity > 0 ? "ok" : integrity < 0 ? "error" : "unchecked";
+}
+
+static int health(void *arg,
+                  const struct httpd_request *req,
+                  struct httpd_response *resp,
+                  struct httpd_pending *later)
+{
+  (void)later;
+  struct app *a = arg;
+  const char *slack = !a->slack_enabled                   ? "disabled"
+                      : slack_socket_connected(a->socket) ? "connected"
+                                                          : "disconnected";
+  /* ?probe=live: the loop answers, which is all a liveness probe should ask (restarting
+   * klaxon does not bring a Slack outage to an end), and it touches no database: a slow or
+   * locked database must not get a healthy process killed, nor a probe stall the loop. */
+  bool live_only = req->query && strstr(req->query, "probe=live") != NULL;
+  bool ok = true;
+  cJSON *o = cJSON_CreateObject();
+  if (live_only) {
+    cJSON_AddStringToObject(o, "status", "ok");
+    cJSON_AddStringToObject(o, "probe", "live");
+    cJSON_AddStringToObject(o, "slack", slack);
+    cJSON_AddStringToObject(o, "version", KLAXON_VERSION);
+  } else {
+    bool db_ok = db_ping(a->db) == 0 && a->integrity >= 0;
+    ok = db_ok && strcmp(slack, "disconnected") != 0;
+    cJSON_AddStringToObject(o, "status", ok ? "ok" : "unavailable");
+    cJSON_AddStringToObject(o, "slack", slack);
+    cJSON_AddStringToObject(o, "database", db_ok ? "ok" : "error");
+    cJSON_AddStringToObject(o, "integrity", integrity_name(a->integrity));
+    if (a->integrity_at_ms)
+      cJSON_AddNumberToObject(o, "integrity_checked_ms", (double)a->integrity_at_ms);
+    cJSON_AddStringToObject(o, "version", KLAXON_VERSION);
+    int64_t oldest = outbox_oldest_pending(a->db);
+    cJSON_AddNumberToObject(o, "outbox_depth", (double)outbox_depth(a->db));
+    cJSON_AddNumberToObject(o, "outbox_oldest_age_seconds",
+                            oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
+  }
+  char *text = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  httpd_json(resp, ok ? 200 : 503, text);
+  free(text);
+  return HTTPD_DONE;
+}
+
+static int metrics_page(void *arg,
+                        const struct httpd_request *req,
+                        struct httpd_response *resp,
+                        struct httpd_pending *later)
+{
+  (void)req;
+  (void)later;
+  struct app *a = arg;
+  metrics_set("klaxon_outbox_depth", "", (double)outbox_depth(a->db));
+  int64_t oldest = outbox_oldest_pending(a->db);
+  metrics_set("klaxon_outbox_oldest_age_seconds", "",
+              oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
+  metrics_set("klaxon_database_integrity_ok", "", a->integrity > 0 ? 1 : 0);
+  resp->status = 200;
+  snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
+  metrics_render(&resp->body);
+  a->ctx.now_ms = clock_now_ms();
+  for (const struct cmd_metrics_def *m = cmd_metrics; m->fn; m++)
+    m->fn(&a->ctx, &resp->body);
+  return HTTPD_DONE;
+}
+
+int health_http_init(struct app *a)
+{
+  metrics_describe("klaxon_outbox_depth", METRIC_GAUGE, "Outbox rows not yet delivered");
+  metrics_describe("klaxon_outbox_oldest_age_seconds", METRIC_GAUGE,
+                   "Age of the oldest undelivered outbox row (bot clock)");
+  metrics_describe("klaxon_database_integrity_ok", METRIC_GAUGE,
+                   "1 when the last PRAGMA quick_check (off the loop) said ok");
+  struct httpd_route healthz = {"GET", "/healthz", 0, health, a};
+  struct httpd_route metrics = {"GET", "/metrics", 0, metrics_page, a};
+  int rc = httpd_route(a->httpd, &healthz);
+  if (rc == 0)
+    rc = httpd_route(a->httpd, &metrics);
+  return rc;
+}
