@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "commands/core/msg.h"
+#include "commands/core/people.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "storage/seen.h"
@@ -188,6 +189,27 @@ static int usage_reply(const struct cmd_def *d, struct cmd_reply *reply)
   return cmd_reply_printf(reply, "Usage: `/%s %s` — %s", d->group, d->usage, d->help);
 }
 
+/* State changes come only from people in the config (a Slack user outside `people` overrode a
+ * rota and marked someone away): a generic check on the row's CMD_WRITE, on every button and
+ * on every form, never left to each handler. Features then check roles where the rota or the
+ * incident is known. */
+static int known_or_refused(struct cmd_ctx *ctx,
+                            const struct cmd_request *req,
+                            struct cmd_reply *reply)
+{
+  /* Alert webhooks, the CLI and timers act for the system, not for a person. */
+  if (req->platform != CMD_PLATFORM_SLACK && req->platform != CMD_PLATFORM_TEAMS)
+    return 0;
+  if (cmd_person_for_user(ctx, req->platform, req->user))
+    return 0;
+  LOG_WARN("cmd", "unknown_user_refused", "kind=%d", (int)req->kind);
+  cmd_reply_printf(reply,
+                   "I don't know you yet: only people in klaxon's `people` list can change "
+                   "things here. Ask whoever runs klaxon to add you (your Slack or Teams id, or "
+                   "your email).");
+  return KX_EAUTH;
+}
+
 static int run_command(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
 {
   struct cmd_args words;
@@ -230,7 +252,9 @@ static int run_command(struct cmd_ctx *ctx, const struct cmd_request *req, struc
     cmd_args_free(&words);
     return KX_EINVAL;
   }
-  rc = d->fn(ctx, req, &args, reply);
+  rc = (d->flags & CMD_WRITE) ? known_or_refused(ctx, req, reply) : 0;
+  if (rc == 0)
+    rc = d->fn(ctx, req, &args, reply);
   if (rc)
     mut->failures++;
   cmd_args_free(&words);
@@ -240,8 +264,10 @@ static int run_command(struct cmd_ctx *ctx, const struct cmd_request *req, struc
 static int run_action(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
 {
   for (const struct cmd_action_def *a = cmd_actions; a->action_id; a++)
-    if (req->action_id && strcmp(a->action_id, req->action_id) == 0)
-      return a->fn(ctx, req, reply);
+    if (req->action_id && strcmp(a->action_id, req->action_id) == 0) {
+      int rc = known_or_refused(ctx, req, reply);
+      return rc ? rc : a->fn(ctx, req, reply);
+    }
   LOG_WARN("cmd", "unknown_action", "action_id=%s", req->action_id ? req->action_id : "-");
   return 0;
 }
@@ -249,8 +275,10 @@ static int run_action(struct cmd_ctx *ctx, const struct cmd_request *req, struct
 static int run_view(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
 {
   for (const struct cmd_view_def *v = cmd_views; v->callback_id; v++)
-    if (req->view_callback && strcmp(v->callback_id, req->view_callback) == 0)
-      return v->fn(ctx, req, reply);
+    if (req->view_callback && strcmp(v->callback_id, req->view_callback) == 0) {
+      int rc = known_or_refused(ctx, req, reply);
+      return rc ? rc : v->fn(ctx, req, reply);
+    }
   LOG_WARN("cmd", "unknown_view", "callback_id=%s", req->view_callback ? req->view_callback : "-");
   return 0;
 }

@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "storage/incident_actions.h"
+#include "storage/incident_roles.h"
 #include "storage/incident_timeline.h"
 
 static int64_t ref_id(const char *ref)
@@ -68,6 +69,49 @@ static int64_t postmortem_due_ms(const struct config *c)
 
 /* ---- resolve ------------------------------------------------------------------------------------
  */
+
+/* Who may resolve an incident (issue 17 item 6): its commander, whoever declared it, whoever
+ * is on call now (primary or secondary of any rota) and the rotas' managers. The dispatcher has
+ * already refused people outside `people`; requests without a chat user (the CLI) pass. */
+static bool on_call_now(struct cmd_ctx *ctx, const char *person_id)
+{
+  const struct config *cfg = ctx->config;
+  bool yes = false;
+  for (size_t i = 0; i < cfg->n_rotas && !yes; i++) {
+    const struct rota *r = &cfg->rotas[i];
+    if (r->manager && strcmp(r->manager, person_id) == 0)
+      return true;
+    struct oncall_view v;
+    if (oncall_at(ctx, r, ctx->now_ms, &v) != 0)
+      continue;
+    const struct person *p = oncall_primary(ctx, &v);
+    const struct person *s = oncall_secondary(ctx, &v);
+    yes = (p && strcmp(p->id, person_id) == 0) || (s && strcmp(s->id, person_id) == 0);
+    oncall_view_free(&v);
+  }
+  return yes;
+}
+
+static int may_resolve(struct cmd_ctx *ctx,
+                       const struct cmd_request *req,
+                       const struct incident *inc,
+                       const char *who,
+                       struct cmd_reply *reply)
+{
+  if (req->platform != CMD_PLATFORM_SLACK && req->platform != CMD_PLATFORM_TEAMS)
+    return 0;
+  char *commander = incident_roles_get(ctx->db, inc->id, INCIDENT_ROLE_COMMANDER);
+  bool ok = (commander && strcmp(commander, who) == 0) ||
+            (inc->declared_by && strcmp(inc->declared_by, who) == 0) || on_call_now(ctx, who);
+  free(commander);
+  if (ok)
+    return 0;
+  LOG_WARN("incident", "resolve_refused", "incident=%lld", (long long)inc->id);
+  cmd_reply_printf(reply,
+                   "Only the incident commander, whoever declared it, or whoever is on call "
+                   "can resolve it. Take the commander role first (`/incident lead`).");
+  return KX_EAUTH;
+}
 
 int inc_resolve(struct cmd_ctx *ctx,
                 const struct incident *inc,
@@ -175,9 +219,11 @@ int incident_cmd_resolve(struct cmd_ctx *ctx,
     cmd_reply_printf(reply, "That summary is too long (at most %d characters).", INCIDENT_TEXT_MAX);
     rc = KX_EINVAL;
   }
+  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  if (rc == 0 && incident_is_open(&inc)) /* a closed one says so whoever asks */
+    rc = may_resolve(ctx, req, &inc, who, reply);
   if (rc == 0)
-    rc = inc_resolve(ctx, &inc, inc_who(ctx, req->platform, req->user, me, sizeof(me)), summary,
-                     reply);
+    rc = inc_resolve(ctx, &inc, who, summary, reply);
   free(summary);
   incident_clear(&inc);
   return rc;
@@ -197,7 +243,10 @@ int incident_btn_resolve(struct cmd_ctx *ctx,
   if (rc)
     return rc;
   char me[64];
-  rc = inc_resolve(ctx, &inc, inc_who(ctx, req->platform, req->user, me, sizeof(me)), NULL, reply);
+  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  rc = incident_is_open(&inc) ? may_resolve(ctx, req, &inc, who, reply) : 0;
+  if (rc == 0)
+    rc = inc_resolve(ctx, &inc, who, NULL, reply);
   incident_clear(&inc);
   return rc;
 }

@@ -27,6 +27,38 @@ static const char *actor_id(struct cmd_ctx *ctx, const struct cmd_request *req)
   return p ? p->id : req->user;
 }
 
+static bool listed(char *const *list, size_t n, const char *id)
+{
+  for (size_t i = 0; i < n; i++)
+    if (list[i] && strcmp(list[i], id) == 0)
+      return true;
+  return false;
+}
+
+/* Who may change a rota (issue 17 item 6): its members (primary, secondary and shadow lists)
+ * and its manager; for one change, also the person it concerns and whoever made it. The
+ * dispatcher has already refused people outside `people`. */
+static int may_change(struct cmd_ctx *ctx,
+                      const struct cmd_request *req,
+                      const struct rota *r,
+                      const char *concerns,
+                      const char *made_by,
+                      struct cmd_reply *reply)
+{
+  const struct person *me = cmd_person_for_user(ctx, req->platform, req->user);
+  if (!me) /* the system itself (CLI, tests of handlers without a user) */
+    return req->platform == CMD_PLATFORM_SLACK || req->platform == CMD_PLATFORM_TEAMS ? KX_EAUTH
+                                                                                      : 0;
+  if (listed(r->primary, r->n_primary, me->id) || listed(r->secondary, r->n_secondary, me->id) ||
+      listed(r->shadow, r->n_shadow, me->id) || (r->manager && strcmp(r->manager, me->id) == 0) ||
+      (concerns && strcmp(concerns, me->id) == 0) || (made_by && strcmp(made_by, me->id) == 0))
+    return 0;
+  LOG_WARN("oncall", "change_refused", "rota=%s person=%s", r->name, me->id);
+  cmd_reply_printf(reply, "Only the members of *%s* and its manager can change it%s.", r->name,
+                   concerns ? " (or the person the change is about)" : "");
+  return KX_EAUTH;
+}
+
 static void md_actor(struct buf *b, struct cmd_ctx *ctx, const char *actor)
 {
   if (actor && config_person(ctx->config, actor))
@@ -185,6 +217,9 @@ int oncall_cmd_override(struct cmd_ctx *ctx,
   const struct rota *r = oncall_pick_rota(ctx, o.rota, p->id, reply);
   if (!r)
     return KX_EINVAL;
+  rc = may_change(ctx, req, r, NULL, NULL, reply);
+  if (rc)
+    return rc;
   struct oncall_window w;
   if (parse_window(ctx, r, o.pos[1], o.pos[2], &w, reply))
     return KX_EINVAL;
@@ -269,11 +304,16 @@ int oncall_cmd_away(struct cmd_ctx *ctx,
     cmd_reply_printf(reply, "%s is in no rota, so nobody needs to cover.", cmd_person_name(p));
     return KX_EINVAL;
   }
-  /* Every rota's range first (zones may differ), so a bad one changes nothing. */
+  /* Every rota's range and right first (zones may differ), so a bad one changes nothing. A
+   * person may mark themselves away anywhere they are; someone else only as a member or manager. */
   struct oncall_window w[64];
-  for (size_t i = 0; i < n_rotas; i++)
+  for (size_t i = 0; i < n_rotas; i++) {
     if (parse_window(ctx, rotas[i], from_text, to_text, &w[i], reply))
       return KX_EINVAL;
+    rc = may_change(ctx, req, rotas[i], p->id, NULL, reply);
+    if (rc)
+      return rc;
+  }
   const char *actor = actor_id(ctx, req);
   struct buf told;
   md_init(&told);
@@ -432,6 +472,9 @@ int oncall_cmd_swap(struct cmd_ctx *ctx,
   const struct rota *r = oncall_pick_rota(ctx, o.rota, other->id, reply);
   if (!r)
     return KX_EINVAL;
+  rc = may_change(ctx, req, r, NULL, NULL, reply);
+  if (rc)
+    return rc;
   int64_t k;
   struct rota_shift s;
   if (parse_week(r, o.pos[1], &k) != 0 || rota_shift_by_index(r, k, &s) != 0) {
@@ -645,6 +688,13 @@ int oncall_cmd_cancel(struct cmd_ctx *ctx,
   }
   if (rc)
     return rc;
+  rc = may_change(ctx, req, r, c.person, c.created_by, reply);
+  if (rc) {
+    free(c.person);
+    free(c.created_by);
+    free(c.reason);
+    return rc;
+  }
   const char *actor = actor_id(ctx, req);
   struct change_set before = {0}, after = {0};
   struct buf what, told;

@@ -193,3 +193,43 @@ async def test_liveness_does_no_database_work(h):
         con.close()
     status, body = await h.healthz()
     assert status == 200, body
+
+
+@timeout(40)
+async def test_only_people_and_rota_members_change_a_rota(h):
+    """Item 6: a Slack user not in `people` overrode the rota, cancelled someone else's change
+    and marked alice away. Now: strangers change nothing; people outside a rota change it only
+    where it concerns themselves; members and the manager may."""
+    # frank is in the Slack workspace but not in klaxon's people; dave is in people, not in the rota
+    h.config["people"] = [p for p in h.config["people"] if p["id"] != "frank"]
+    h.config["escalation_policies"][0]["steps"] = h.config["escalation_policies"][0]["steps"][:3]
+    h.config["rotas"][0]["primary"] = ["alice", "bob", "carol"]
+    await h.start()
+    stranger, outsider, member, erin = "U0FRANK001", "U0DAVE0001", "U0CAROL001", "U0ERIN0001"
+
+    def changes():
+        return teams_rows(h, "SELECT count(*) FROM rota_changes WHERE cancelled_at IS NULL")[0][0]
+
+    for text in ("override @bob 2026-12-07 2026-12-14 --rota platform",
+                 "away @alice 2026-12-07 2026-12-14", "swap @carol 2026-12-07 --rota platform"):
+        said = h.ack_text(await h.slash("/oncall", text, user=stranger))
+        assert "I don't know you yet" in said, (text, said)
+    assert changes() == 0
+    said = h.ack_text(await h.slash("/oncall", "override @bob 2026-12-07 2026-12-14 --rota platform",
+                                    user=outsider))
+    assert "Only the members of *platform* and its manager" in said, said
+    said = h.ack_text(await h.slash("/oncall", "away @alice 2026-12-07 2026-12-14", user=outsider))
+    assert "Only the members of *platform*" in said, said
+    assert changes() == 0
+    # a member may, and so may the manager; only they (or the person it concerns) cancel it
+    said = h.ack_text(await h.slash("/oncall", "override @bob 2026-12-07 2026-12-14 --rota platform",
+                                    user=member))
+    assert said.startswith("Done"), said
+    assert changes() == 1
+    for who in (stranger, outsider):
+        said = h.ack_text(await h.slash("/oncall", "cancel 1", user=who))
+        assert "Only the members" in said or "I don't know you yet" in said, said
+    assert changes() == 1
+    said = h.ack_text(await h.slash("/oncall", "cancel 1", user=erin))
+    assert "cancelled" in said, said
+    assert changes() == 0
