@@ -58,6 +58,7 @@ struct cmd_def cmd_table[] = {
     CMD("oncall", "swap",     oncall_cmd_swap,     2, -1, CMD_WRITE, "swap @user WEEK [--rota R]", "swap shifts: one of you takes the other's shift WEEK, who takes the first one's next shift"),
     CMD("oncall", "changes",  oncall_cmd_changes,  0, 3,  0,         "changes [--rota R]",       "overrides and absences from now on, with their numbers"),
     CMD("oncall", "cancel",   oncall_cmd_cancel,   1, 3,  CMD_WRITE, "cancel ID [--rota R]",     "cancel an override or an absence (a swap is two overrides)"),
+    CMD("oncall", "whoami",   oncall_cmd_whoami,   0, 0,  0,         "whoami",                   "who klaxon takes you for, how it reaches you, the rotas you may change"),
     CMD(NULL, NULL, NULL, 0, 0, 0, NULL, NULL),
 };
 

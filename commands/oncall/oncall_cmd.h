@@ -130,6 +130,10 @@ int oncall_cmd_cancel(struct cmd_ctx *ctx,
                       const struct cmd_request *req,
                       const struct cmd_args *args,
                       struct cmd_reply *reply);
+int oncall_cmd_whoami(struct cmd_ctx *ctx,
+                      const struct cmd_request *req,
+                      const struct cmd_args *args,
+                      struct cmd_reply *reply);
 int oncall_cmd_help(struct cmd_ctx *ctx,
                     const struct cmd_request *req,
                     const struct cmd_args *args,

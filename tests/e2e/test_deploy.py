@@ -234,3 +234,25 @@ async def test_service_container_and_kubernetes_files_hold_together(h):
         problems = [l for l in (r.stderr + r.stdout).splitlines()
                     if l.strip() and "/usr/local/bin/klaxon" not in l and "Command" not in l]
         assert not problems, problems
+
+
+@H.timeout(30)
+async def test_readme_lists_exactly_the_command_table(h):
+    """The command table (commands/registry.c) is the truth: every row is in the README's
+    "Slash commands and buttons" tables, and every `/group word` there is a row."""
+    with open(os.path.join(ROOT, "commands", "registry.c"), encoding="utf-8") as f:
+        rows = set(re.findall(r'^\s*CMD\("([a-z]+)",\s*"([a-z-]+)"', f.read(), re.M))
+    assert ("oncall", "whoami") in rows and ("incident", "declare") in rows, rows
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
+        readme = f.read()
+    part = readme[readme.index("## Slash commands and buttons"):readme.index("### Page buttons")]
+    groups = {g for g, _ in rows}
+    mentioned = set()
+    for g, word in re.findall(r"`/(%s) ([a-z][a-z-]*)" % "|".join(sorted(groups)), part):
+        mentioned.add((g, word))
+    # a second command in the same cell: "`/oncall changes …` / `/oncall cancel ID`" is caught
+    # above; "`/incident postmortem` / `postmortem done`" names a word of the same row
+    missing = sorted("/%s %s" % r for r in rows - mentioned)
+    assert not missing, "rows of the command table the README does not list: %s" % missing
+    unknown = sorted("/%s %s" % m for m in mentioned - rows)
+    assert not unknown, "the README lists commands the table does not have: %s" % unknown

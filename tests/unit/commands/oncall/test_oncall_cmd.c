@@ -368,6 +368,28 @@ static void test_swap_and_cancel(void **state)
   free(t);
 }
 
+/* /oncall whoami: the worked example of adding a subcommand (docs/internals.md). */
+static void test_whoami(void **state)
+{
+  struct fx *f = *state;
+  char *t = oncall(f, "U0ERIN0001", "whoami");
+  expect(t, "You are <@p:erin> (`erin` in the config). I reach you by Slack.");
+  expect(t, "• *platform*: manager\n");
+  expect(t, "• *later*: member\n");
+  expect(t, "You may change those rotas");
+  free(t);
+  t = oncall(f, "U0GINA0001", "whoami");
+  expect(t, "You are in no rota and manage none");
+  free(t);
+  t = oncall(f, "U0NOBODY01", "whoami");
+  expect(t, "I don't know you yet");
+  expect(t, "Slack id");
+  free(t);
+  t = oncall(f, "U0ERIN0001", "whoami extra");
+  expect(t, "whoami"); /* the usage line from the row: whoami takes no words */
+  free(t);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -378,6 +400,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_people_lookup_hook, setup, teardown),
       cmocka_unit_test_setup_teardown(test_away_in_every_rota_of_the_person, setup, teardown),
       cmocka_unit_test_setup_teardown(test_swap_and_cancel, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_whoami, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
