@@ -1,0 +1,200 @@
+/* page_copies.c — every copy of a page that was sent (a DM, a channel post, an email) and its
+ * state; the aggregate is described in pages.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/kx.h"
+#include "storage/db_internal.h"
+#include "storage/pages.h"
+
+/* ---- copies -------------------------------------------------------------------------------- */
+
+int page_copies_add(struct db *db, const struct page_copy_new *c, int64_t *id_out)
+{
+  static const char sql[] =
+      "INSERT INTO page_copies (page_id, kind, person, dest, step, version, after_hours,"
+      " created_at) VALUES (?,?,?,?,?,?,?,?)";
+  if (!c->kind || !c->dest)
+    return KX_EINVAL;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, c->page_id);
+  db_bind_text(st, 2, c->kind);
+  db_bind_text(st, 3, c->person);
+  db_bind_text(st, 4, c->dest);
+  db_bind_int64(st, 5, c->step);
+  db_bind_int64(st, 6, c->version);
+  db_bind_int64(st, 7, c->after_hours ? 1 : 0);
+  db_bind_int64(st, 8, c->now_ms);
+  int rc = db_step_done(db, st, "page_copies_add");
+  if (rc == 0 && id_out)
+    *id_out = db_last_id(db);
+  return rc;
+}
+
+#define COPY_COLUMNS                                                                           \
+  "id, page_id, kind, person, dest, step, channel, ts, version, updating, after_hours, error," \
+  " created_at"
+
+static void read_copy(sqlite3_stmt *st, struct page_copy *c)
+{
+  c->id = sqlite3_column_int64(st, 0);
+  c->page_id = sqlite3_column_int64(st, 1);
+  c->kind = db_col_text(st, 2);
+  c->person = db_col_text(st, 3);
+  c->dest = db_col_text(st, 4);
+  c->step = sqlite3_column_int64(st, 5);
+  c->channel = db_col_text(st, 6);
+  c->ts = db_col_text(st, 7);
+  c->version = sqlite3_column_int64(st, 8);
+  c->updating = sqlite3_column_int(st, 9) != 0;
+  c->after_hours = sqlite3_column_int(st, 10) != 0;
+  c->error = db_col_text(st, 11);
+  c->created_at = sqlite3_column_int64(st, 12);
+}
+
+void page_copy_clear(struct page_copy *c)
+{
+  if (!c)
+    return;
+  free(c->kind);
+  free(c->person);
+  free(c->dest);
+  free(c->channel);
+  free(c->ts);
+  free(c->error);
+  memset(c, 0, sizeof(*c));
+}
+
+void page_copies_free(struct page_copy *c, size_t n)
+{
+  for (size_t i = 0; c && i < n; i++)
+    page_copy_clear(&c[i]);
+  free(c);
+}
+
+int page_copies_get(struct db *db, int64_t id, struct page_copy *out)
+{
+  static const char sql[] = "SELECT " COPY_COLUMNS " FROM page_copies WHERE id = ?";
+  memset(out, 0, sizeof(*out));
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    read_copy(st, out);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "page_copies_get");
+}
+
+int page_copies_list(struct db *db, int64_t page_id, struct page_copy **out, size_t *n)
+{
+  static const char sql[] =
+      "SELECT " COPY_COLUMNS " FROM page_copies WHERE page_id = ? ORDER BY id";
+  *out = NULL;
+  *n = 0;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, page_id);
+  struct page_copy *rows = NULL;
+  size_t cap = 0, count = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
+      sqlite3_reset(st);
+      page_copies_free(rows, count);
+      return KX_ENOMEM;
+    }
+    read_copy(st, &rows[count++]);
+  }
+  sqlite3_reset(st);
+  if (rc != SQLITE_DONE) {
+    page_copies_free(rows, count);
+    return db_fail(db, rc, "page_copies_list");
+  }
+  *out = rows;
+  *n = count;
+  return 0;
+}
+
+int page_copies_posted(
+    struct db *db, int64_t id, const char *channel, const char *ts, int64_t version)
+{
+  static const char sql[] =
+      "UPDATE page_copies SET channel = ?, ts = ?, version = ?, error = NULL WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, channel);
+  db_bind_text(st, 2, ts);
+  db_bind_int64(st, 3, version);
+  db_bind_int64(st, 4, id);
+  return db_step_done(db, st, "page_copies_posted");
+}
+
+int page_copies_failed(struct db *db, int64_t id, const char *error)
+{
+  static const char sql[] = "UPDATE page_copies SET error = ?, updating = 0 WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, error);
+  db_bind_int64(st, 2, id);
+  return db_step_done(db, st, "page_copies_failed");
+}
+
+int page_copies_updating(struct db *db, int64_t id, bool updating, int64_t version)
+{
+  static const char sql[] = "UPDATE page_copies SET updating = ?, version = ? WHERE id = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, updating ? 1 : 0);
+  db_bind_int64(st, 2, version);
+  db_bind_int64(st, 3, id);
+  return db_step_done(db, st, "page_copies_updating");
+}
+
+int page_copies_by_message(struct db *db, const char *channel, const char *ts, int64_t *page_id)
+{
+  static const char sql[] = "SELECT page_id FROM page_copies WHERE channel = ? AND ts = ?";
+  if (!channel || !ts)
+    return KX_ENOTFOUND;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, channel);
+  db_bind_text(st, 2, ts);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *page_id = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "page_copies_by_message");
+}
+
+int page_copies_has_person(
+    struct db *db, int64_t page_id, const char *person, int64_t from, int64_t to)
+{
+  static const char sql[] =
+      "SELECT 1 FROM page_copies WHERE page_id = ? AND person = ? AND kind != 'channel'"
+      " AND step BETWEEN ? AND ? LIMIT 1";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, page_id);
+  db_bind_text(st, 2, person);
+  db_bind_int64(st, 3, from);
+  db_bind_int64(st, 4, to);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 1;
+  return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "page_copies_has_person");
+}
