@@ -532,8 +532,7 @@ static int start(struct app *a)
     if (rc)
       return rc == KX_ECONFIG ? APP_EXIT_CONFIG : APP_EXIT_RUNTIME;
   }
-  a->ctx.now_ms = clock_now_ms();
-  if (cmd_startup(&a->ctx) != 0)
+  if (cmd_startup(&a->ctx, clock_now_ms()) != 0)
     return APP_EXIT_STORAGE;
   if (a->slack_enabled) {
     auth_test(a);

@@ -64,8 +64,7 @@ static void arm(struct scheduler *s)
 static void on_timer(uv_timer_t *t)
 {
   struct scheduler *s = t->data;
-  s->ctx->now_ms = clock_now_ms();
-  int ran = cmd_run_jobs(s->ctx, JOBS_PER_PASS);
+  int ran = cmd_run_jobs(s->ctx, clock_now_ms(), JOBS_PER_PASS);
   if (ran > 0 && s->after_run)
     s->after_run(s->arg);
   housekeeping(s);

@@ -278,7 +278,6 @@ static void complete(struct sender *s,
   if (err == 0 || err == KX_EPLATFORM || err == KX_EPROTO) {
     struct outbox_row row;
     memset(&row, 0, sizeof(row));
-    s->ctx->now_ms = clock_now_ms();
     if (outbox_get(s->ctx->db, id, &row) == 0) {
       struct cmd_result r = {.ok = err == 0, .error = error, .response = response};
       if (err) {
@@ -288,7 +287,7 @@ static void complete(struct sender *s,
         LOG_DEBUG("sender", "delivered", "id=%lld method=%s ms=%llu", (long long)id, row.method,
                   (unsigned long long)took);
       }
-      if (cmd_outbox_result(s->ctx, &row, &r) != 0)
+      if (cmd_outbox_result(s->ctx, clock_now_ms(), &row, &r) != 0)
         backoff_set(s, id, row.queue, 0);
       else if (row.hook && s->on_hook)
         s->on_hook(s->on_hook_arg);
@@ -510,8 +509,7 @@ static void refuse_row(struct sender *s, const struct outbox_row *row, int rc)
   struct cmd_result r = {.ok = false, .error = kx_err_name(rc), .response = NULL};
   LOG_ERROR("sender", "unsendable", "id=%lld platform=%s method=%s err=%s", (long long)row->id,
             row->platform, row->method, kx_err_name(rc));
-  s->ctx->now_ms = clock_now_ms();
-  cmd_outbox_result(s->ctx, row, &r);
+  cmd_outbox_result(s->ctx, clock_now_ms(), row, &r);
 }
 
 static void pump(struct sender *s)

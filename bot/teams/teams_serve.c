@@ -221,10 +221,10 @@ void teams__help_reply(struct cmd_reply *reply)
 void teams__after_dispatch(struct teams *t)
 {
   struct db *db = t->a->db;
-  t->a->ctx.now_ms = clock_now_ms();
+  struct cmd_ctx run = cmd_ctx_at(&t->a->ctx, clock_now_ms());
   if (db_begin(db) != 0)
     return;
-  int rc = incident_teams_threads(&t->a->ctx);
+  int rc = incident_teams_threads(&run);
   if (rc == 0)
     rc = db_commit(db);
   if (rc) {

@@ -77,9 +77,9 @@ static int metrics_page(void *arg,
   resp->status = 200;
   snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
   metrics_render(&resp->body);
-  a->ctx.now_ms = clock_now_ms();
+  struct cmd_ctx run = cmd_ctx_at(&a->ctx, clock_now_ms());
   for (const struct cmd_metrics_def *m = cmd_metrics; m->fn; m++)
-    m->fn(&a->ctx, &resp->body);
+    m->fn(&run, &resp->body);
   return HTTPD_DONE;
 }
 

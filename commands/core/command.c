@@ -301,9 +301,17 @@ static int is_user_error(int rc)
          rc == KX_EEXISTS;
 }
 
-int cmd_dispatch(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+struct cmd_ctx cmd_ctx_at(const struct cmd_ctx *env, int64_t now_ms)
 {
-  ctx->now_ms = req->now_ms;
+  struct cmd_ctx run = *env;
+  run.now_ms = now_ms;
+  return run;
+}
+
+int cmd_dispatch(const struct cmd_ctx *env, const struct cmd_request *req, struct cmd_reply *reply)
+{
+  struct cmd_ctx run = cmd_ctx_at(env, req->now_ms);
+  struct cmd_ctx *ctx = &run;
   int rc = db_begin(ctx->db);
   if (rc) {
     cmd_reply_printf(reply, "Sorry, I could not reach my database just now; please try again.");
@@ -372,8 +380,10 @@ static const struct cmd_job_def *job_def(const char *kind)
   return NULL;
 }
 
-int cmd_run_jobs(struct cmd_ctx *ctx, size_t limit)
+int cmd_run_jobs(const struct cmd_ctx *env, int64_t now_ms, size_t limit)
 {
+  struct cmd_ctx run = cmd_ctx_at(env, now_ms);
+  struct cmd_ctx *ctx = &run;
   struct job *jobs = NULL;
   size_t n = 0;
   int rc = jobs_due(ctx->db, ctx->now_ms, limit, &jobs, &n);
@@ -413,10 +423,13 @@ int cmd_run_jobs(struct cmd_ctx *ctx, size_t limit)
   return ran;
 }
 
-int cmd_outbox_result(struct cmd_ctx *ctx,
+int cmd_outbox_result(const struct cmd_ctx *env,
+                      int64_t now_ms,
                       const struct outbox_row *row,
                       const struct cmd_result *result)
 {
+  struct cmd_ctx run = cmd_ctx_at(env, now_ms);
+  struct cmd_ctx *ctx = &run;
   int rc = db_begin(ctx->db);
   if (rc)
     return rc;
@@ -447,8 +460,10 @@ int cmd_outbox_result(struct cmd_ctx *ctx,
   return rc;
 }
 
-int cmd_startup(struct cmd_ctx *ctx)
+int cmd_startup(const struct cmd_ctx *env, int64_t now_ms)
 {
+  struct cmd_ctx run = cmd_ctx_at(env, now_ms);
+  struct cmd_ctx *ctx = &run;
   for (const struct cmd_startup_def *s = cmd_startups; s->name; s++) {
     int rc = db_begin(ctx->db);
     if (rc)

@@ -144,16 +144,21 @@ extern const struct cmd_metrics_def cmd_metrics[];
 int cmd_tables_check(void);
 
 /* Run one request. See the top of this file for the return values. */
-int cmd_dispatch(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
-/* Run due jobs (each in its own transaction); returns how many ran or < 0. */
-int cmd_run_jobs(struct cmd_ctx *ctx, size_t limit);
-/* Record an outbox row's final result and run its hook, in one transaction. `final_ok` false
- * with an error marks the row failed. */
-int cmd_outbox_result(struct cmd_ctx *ctx,
+int cmd_dispatch(const struct cmd_ctx *env, const struct cmd_request *req, struct cmd_reply *reply);
+/* Run the jobs due at now_ms (each in its own transaction); returns how many ran or < 0. */
+int cmd_run_jobs(const struct cmd_ctx *env, int64_t now_ms, size_t limit);
+/* Record an outbox row's final result and run its hook, in one transaction, at now_ms. A
+ * result with ok false and an error marks the row failed. */
+int cmd_outbox_result(const struct cmd_ctx *env,
+                      int64_t now_ms,
                       const struct outbox_row *row,
                       const struct cmd_result *result);
-/* Start-up tasks (each in its own transaction). */
-int cmd_startup(struct cmd_ctx *ctx);
+/* Start-up tasks (each in its own transaction), at now_ms. */
+int cmd_startup(const struct cmd_ctx *env, int64_t now_ms);
+/* One `now`: a copy of the environment stamped with the instant of one run (a request, a job
+ * pass, a completion, a scrape). The four functions above make their own; the environment a
+ * transport holds is set once and never written. */
+struct cmd_ctx cmd_ctx_at(const struct cmd_ctx *env, int64_t now_ms);
 
 /* Split text into args (quotes group words; <…> tokens stay whole). */
 int cmd_args_parse(const char *text, struct cmd_args *args);

@@ -136,13 +136,13 @@ static int64_t pending_due(struct fx *f, const char *key)
 static int run_jobs_at(struct fx *f, int64_t now)
 {
   f->ctx.now_ms = now;
-  return cmd_run_jobs(&f->ctx, 100);
+  return cmd_run_jobs(&f->ctx, f->ctx.now_ms, 100);
 }
 
 static void startup_at(struct fx *f, int64_t now)
 {
   f->ctx.now_ms = now;
-  assert_int_equal(cmd_startup(&f->ctx), 0);
+  assert_int_equal(cmd_startup(&f->ctx, f->ctx.now_ms), 0);
 }
 
 /* Deliver every pending outbox row (a DM lands in D<user>), running the hooks. */
@@ -160,7 +160,7 @@ static void deliver_all(struct fx *f)
       cJSON_AddStringToObject(resp, "channel", rows[i].queue);
       cJSON_AddStringToObject(resp, "ts", ts);
       struct cmd_result r = {.ok = true, .response = resp};
-      assert_int_equal(cmd_outbox_result(&f->ctx, &rows[i], &r), 0);
+      assert_int_equal(cmd_outbox_result(&f->ctx, f->ctx.now_ms, &rows[i], &r), 0);
       cJSON_Delete(resp);
     }
     outbox_rows_free(rows, n);

@@ -137,7 +137,7 @@ static void answer(
 {
   cJSON *resp = response ? cJSON_Parse(response) : NULL;
   struct cmd_result r = {.ok = ok, .error = error, .response = resp};
-  assert_int_equal(cmd_outbox_result(&f->ctx, row, &r), 0);
+  assert_int_equal(cmd_outbox_result(&f->ctx, f->ctx.now_ms, row, &r), 0);
   cJSON_Delete(resp);
 }
 
@@ -239,7 +239,7 @@ static void test_name_taken_and_refusal(void **state)
   job_clear(&job);
   /* A minute later the retry asks for the same reserved name. */
   f->ctx.now_ms += 60000;
-  assert_int_equal(cmd_run_jobs(&f->ctx, 10), 1);
+  assert_int_equal(cmd_run_jobs(&f->ctx, f->ctx.now_ms, 10), 1);
   next_row(f, "conversations.create", &row);
   assert_non_null(strstr(row.body, "incident-20261124-3"));
   outbox_row_clear(&row);

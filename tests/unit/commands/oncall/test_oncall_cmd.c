@@ -223,7 +223,7 @@ static void test_who_and_schedule(void **state)
 static void test_override_notifies_and_syncs(void **state)
 {
   struct fx *f = *state;
-  assert_int_equal(cmd_startup(&f->ctx), 0);
+  assert_int_equal(cmd_startup(&f->ctx, f->ctx.now_ms), 0);
   /* Start-up: the group holds alice and bob; frank is looked up by email. */
   assert_int_equal(rows_to(f, "usergroup:S0ONCALL01", "U0ALICE001,U0BOB00001"), 1);
   assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE method = 'users.lookupByEmail'"), 1);
@@ -247,7 +247,7 @@ static void test_override_notifies_and_syncs(void **state)
   assert_int_equal(j.due_at, at("2026-11-25T00:00:00+01:00"));
   job_clear(&j);
   f->ctx.now_ms = at("2026-11-25T00:00:00+01:00");
-  assert_true(cmd_run_jobs(&f->ctx, 10) >= 1);
+  assert_true(cmd_run_jobs(&f->ctx, f->ctx.now_ms, 10) >= 1);
   assert_int_equal(rows_to(f, "usergroup:S0ONCALL01", "U0CAROL001,U0BOB00001"), 1);
   /* Running the sync again changes nothing (what was sent is remembered). */
   assert_int_equal(db_begin(f->db), 0);
@@ -256,7 +256,7 @@ static void test_override_notifies_and_syncs(void **state)
   assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE method = 'usergroups.users.update'"),
                    2);
   f->ctx.now_ms = at("2026-11-26T00:00:00+01:00");
-  assert_true(cmd_run_jobs(&f->ctx, 10) >= 1);
+  assert_true(cmd_run_jobs(&f->ctx, f->ctx.now_ms, 10) >= 1);
   assert_int_equal(rows_to(f, "usergroup:S0ONCALL01", "U0ALICE001,U0BOB00001"), 2);
   /* A refused update is forgotten, so the next sync tries again. */
   struct outbox_row row = {.ref = "platform", .hook = ONCALL_HOOK_USERGROUP};
@@ -282,7 +282,7 @@ static void test_people_lookup_hook(void **state)
   assert_string_equal(id, "U0FRANK001");
   free(id);
   /* Kept: the next start does not ask again. */
-  assert_int_equal(cmd_startup(&f->ctx), 0);
+  assert_int_equal(cmd_startup(&f->ctx, f->ctx.now_ms), 0);
   assert_int_equal(count(f, "SELECT count(*) FROM outbox WHERE method = 'users.lookupByEmail'"), 0);
   /* frank (web, shift #2 is his) is told about an override of his time by his learnt id. */
   char *t = oncall(f, "U0CAROL001", "override @carol 2026-12-01 2026-12-02 --rota web");

@@ -177,7 +177,7 @@ static void deliver_all(struct fx *f)
       cJSON_AddStringToObject(resp, "channel", channel);
       cJSON_AddStringToObject(resp, "ts", ts);
       struct cmd_result r = {.ok = true, .response = resp};
-      assert_int_equal(cmd_outbox_result(&f->ctx, &rows[i], &r), 0);
+      assert_int_equal(cmd_outbox_result(&f->ctx, f->ctx.now_ms, &rows[i], &r), 0);
       cJSON_Delete(resp);
     }
     outbox_rows_free(rows, n);
@@ -188,7 +188,7 @@ static void deliver_all(struct fx *f)
 static int run_jobs_at(struct fx *f, int64_t at)
 {
   f->ctx.now_ms = at;
-  return cmd_run_jobs(&f->ctx, 100);
+  return cmd_run_jobs(&f->ctx, f->ctx.now_ms, 100);
 }
 
 /* ---- parsing and routing --------------------------------------------------------------------- */
