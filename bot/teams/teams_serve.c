@@ -26,10 +26,33 @@
 #include "storage/outbox.h"
 #include "storage/teams_store.h"
 
+/* The activity's type as a metrics label: only names Bot Framework defines (and ours), so a
+ * sender can neither break the exposition format with quotes and newlines nor grow the
+ * series without bound with made-up types. */
+static const char *type_label(const char *type)
+{
+  static const char *const known[] = {"message",
+                                      "invoke",
+                                      "conversationUpdate",
+                                      "installationUpdate",
+                                      "messageReaction",
+                                      "event",
+                                      "messageUpdate",
+                                      "messageDelete",
+                                      "typing",
+                                      "webhook",
+                                      "-",
+                                      NULL};
+  for (const char *const *k = known; type && *k; k++)
+    if (strcmp(type, *k) == 0)
+      return *k;
+  return "other";
+}
+
 void teams__count(const char *type, const char *result)
 {
   char labels[128];
-  snprintf(labels, sizeof(labels), "type=\"%.30s\",result=\"%.30s\"", type, result);
+  snprintf(labels, sizeof(labels), "type=\"%s\",result=\"%.30s\"", type_label(type), result);
   metrics_inc("klaxon_teams_activities_total", labels, 1);
 }
 

@@ -233,3 +233,21 @@ async def test_only_people_and_rota_members_change_a_rota(h):
     said = h.ack_text(await h.slash("/oncall", "cancel 1", user=erin))
     assert "cancelled" in said, said
     assert changes() == 0
+
+
+@timeout(30)
+async def test_teams_activity_type_cannot_forge_metrics(h):
+    """Item 12: the activity's type was written into a metrics label as it came: quotes and a
+    newline forged a series, and every made-up type grew a new one."""
+    await h.start_teams()
+    await h.start()
+    for i in range(20):
+        act = h.teams.channel_mention("oncall help")
+        act["type"] = 'x%d"} 1\nklaxon_forged_total 99\n#' % i
+        await h.teams_send(act)
+    status, text = await h.metrics()
+    assert status == 200
+    assert "klaxon_forged_total" not in text, text[-800:]
+    series = [l for l in text.splitlines() if l.startswith("klaxon_teams_activities_total{")]
+    assert any('type="other"' in l for l in series), series
+    assert len(series) < 10, series
