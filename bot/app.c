@@ -319,7 +319,12 @@ static int lws_setup(struct app *a)
   info.foreign_loops = foreign;
   info.pcontext = &a->lws;
   info.max_http_header_data = HTTPD_HEADER_MAX;
-  info.max_http_header_pool = 64;
+  /* Header slots are taken by every connection until its headers are in: 64 were held by 64
+   * slow clients, starving /healthz and the Slack reconnect. HTTPD_HEADER_POOL of them, each
+   * released by the vhost's header deadline (HTTPD_HEADER_DEADLINE_S), and a file-descriptor
+   * ceiling below the process's, so lws stops accepting before accept() fails with EMFILE. */
+  info.max_http_header_pool = HTTPD_HEADER_POOL;
+  info.fd_limit_per_thread = HTTPD_FD_LIMIT;
   a->lws = lws_create_context(&info);
   if (!a->lws) {
     fprintf(stderr,

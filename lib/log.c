@@ -1,6 +1,8 @@
 #include "lib/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -14,6 +16,56 @@ static long long (*clock_fn)(void);
 
 /* A log line is capped; longer lines are cut, never allocated. */
 #define LOG_LINE_MAX 4096
+
+/* Repeated lines: at most LOG_BURST lines of one module and event per second (real time); the
+ * rest are counted and reported in one line when the next second's first line of that event
+ * comes. 2,000 idle connections once wrote a million `accept` lines in ten seconds. */
+#define LOG_BURST 20
+#define LOG_KEYS 32
+
+struct log_key {
+  char module[24], event[40];
+  long long window; /* the real second it counts */
+  unsigned lines, suppressed;
+};
+static struct log_key keys[LOG_KEYS];
+static pthread_mutex_t keys_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Whether to write this line; *dropped is set to how many lines of this event were suppressed
+ * in its previous window, to be reported now. */
+static bool admit(const char *module, const char *event, unsigned *dropped)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  long long now = (long long)ts.tv_sec;
+  *dropped = 0;
+  pthread_mutex_lock(&keys_lock);
+  struct log_key *k = NULL, *oldest = &keys[0];
+  for (size_t i = 0; i < LOG_KEYS && !k; i++) {
+    if (strncmp(keys[i].module, module, sizeof(keys[i].module) - 1) == 0 &&
+        strncmp(keys[i].event, event, sizeof(keys[i].event) - 1) == 0)
+      k = &keys[i];
+    else if (keys[i].window < oldest->window)
+      oldest = &keys[i];
+  }
+  if (!k) {
+    k = oldest;
+    memset(k, 0, sizeof(*k));
+    snprintf(k->module, sizeof(k->module), "%s", module);
+    snprintf(k->event, sizeof(k->event), "%s", event);
+    k->window = now;
+  }
+  if (k->window != now) {
+    *dropped = k->suppressed;
+    k->window = now;
+    k->lines = k->suppressed = 0;
+  }
+  bool ok = ++k->lines <= LOG_BURST;
+  if (!ok)
+    k->suppressed++;
+  pthread_mutex_unlock(&keys_lock);
+  return ok;
+}
 
 void log_set_level(enum log_level level)
 {
@@ -211,6 +263,12 @@ void log_emit(enum log_level level, const char *module, const char *event, const
   static const char *upper[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
   static const char *lower[] = {"debug", "info", "warn", "error", "off"};
   char stamp[40], fields[LOG_LINE_MAX], line[LOG_LINE_MAX + 256];
+  unsigned dropped = 0;
+  if (!admit(module, event, &dropped))
+    return;
+  if (dropped)
+    log_emit(LOG_LEVEL_WARN, "log", "suppressed", "module=%s event=%s lines=%u", module, event,
+             dropped);
   fields[0] = '\0';
   if (fmt) {
     va_list ap;

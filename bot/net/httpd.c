@@ -139,7 +139,7 @@ struct httpd *httpd_new(struct lws_context *lws, const char *listen)
   if (strchr(host, ':'))
     info.options = 0;
   info.keepalive_timeout = 30;
-  info.timeout_secs = 20;
+  info.timeout_secs = HTTPD_HEADER_DEADLINE_S;
   h->vhost = lws_create_vhost(lws, &info);
   if (!h->vhost) {
     LOG_ERROR("http", "cannot_listen", "listen=%s", listen);

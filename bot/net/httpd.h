@@ -21,6 +21,13 @@
 #define HTTPD_DEFAULT_MAX_BODY ((size_t)1024 * 1024)
 #define HTTPD_RESPONSE_MAX ((size_t)8 * 1024 * 1024)
 #define HTTPD_HEADER_MAX 16384
+/* Connections whose headers are being read at once, across the server and the Slack client. */
+#define HTTPD_HEADER_POOL 512
+/* Seconds a connection may take over its headers (and other network round trips) before lws
+ * drops it: slow clients are cut off. */
+#define HTTPD_HEADER_DEADLINE_S 10
+/* Sockets lws keeps open at most; deploy/klaxon.service sets LimitNOFILE above it. */
+#define HTTPD_FD_LIMIT 2048
 
 struct httpd_request {
   const char *method; /* "GET", "POST", "PUT", "DELETE" */

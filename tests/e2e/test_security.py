@@ -251,3 +251,33 @@ async def test_teams_activity_type_cannot_forge_metrics(h):
     series = [l for l in text.splitlines() if l.startswith("klaxon_teams_activities_total{")]
     assert any('type="other"' in l for l in series), series
     assert len(series) < 10, series
+
+
+@timeout(60)
+async def test_slow_headers_do_not_starve_the_server(h):
+    """Item 2: 64 connections sending their headers slowly held every header slot: /healthz
+    timed out and the Slack reconnect failed until the attack stopped. 100 of them now leave
+    room for the probe and for Slack."""
+    await h.start()
+    held = []
+    try:
+        for _ in range(100):
+            r, w = await asyncio.open_connection("127.0.0.1", h.http_port)
+            w.write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            await w.drain()
+            held.append(w)
+        await asyncio.sleep(0.3)
+        t0 = asyncio.get_running_loop().time()
+        status, body = await asyncio.wait_for(h.healthz(), 5)
+        took = asyncio.get_running_loop().time() - t0
+        assert status == 200, (status, body)
+        assert took < 2.0, "/healthz took %.1f s behind 100 slow clients" % took
+        # and a dropped Socket Mode connection comes back meanwhile
+        old = h.sim.conn()
+        h.sim.drop(old)
+        await h.sim.wait_connected(1, timeout=10, since_conn=old.id)
+        await h.wait_connected(10)
+        assert h.ack_text(await h.slash("/oncall", "help"))
+    finally:
+        for w in held:
+            w.close()

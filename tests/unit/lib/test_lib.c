@@ -168,6 +168,29 @@ static void test_log_cannot_be_forged(void **state)
   }
 }
 
+/* Issue 17 item 7: 2,000 idle connections wrote a million `accept` lines in ten seconds. */
+static void test_log_repeats_suppressed(void **state)
+{
+  (void)state;
+  FILE *f = tmpfile();
+  log_set_output(f);
+  for (int i = 0; i < 1000; i++)
+    LOG_WARN("http", "accept_failed", "errno=%d", 24);
+  LOG_WARN("http", "other_event", "n=%d", 1); /* other events are not held back */
+  log_set_output(NULL);
+  rewind(f);
+  char line[1024];
+  int lines = 0, other = 0;
+  while (fgets(line, sizeof(line), f)) {
+    lines++;
+    other += strstr(line, "other_event") != NULL;
+  }
+  fclose(f);
+  /* 20 a second: at most two windows if the second turned during the loop, plus one report */
+  assert_true(lines >= 21 && lines <= 2 * 20 + 2);
+  assert_int_equal(other, 1);
+}
+
 static void test_log_json(void **state)
 {
   (void)state;
@@ -256,6 +279,7 @@ int main(void)
       cmocka_unit_test(test_redaction),
       cmocka_unit_test(test_log_json),
       cmocka_unit_test(test_log_cannot_be_forged),
+      cmocka_unit_test(test_log_repeats_suppressed),
       cmocka_unit_test(test_buf),
       cmocka_unit_test(test_metrics),
   };
