@@ -10,6 +10,7 @@
 
 #include "bot/clock.h"
 #include "bot/web/routes.h"
+#include "commands/core/links.h"
 #include "commands/core/people.h"
 #include "commands/core/render_slack.h"
 #include "lib/kx.h"
@@ -572,6 +573,8 @@ int app_run(struct config *config)
   a->ctx.db = a->db;
   a->ctx.config = config;
   a->ctx.public_url = config->public_url;
+  a->feed_secret = links_feed_secret(a->db, config, true);
+  a->ctx.feed_secret = a->feed_secret;
   uv_loop_init(&a->loop);
   uv_signal_init(&a->loop, &a->sigterm);
   uv_signal_init(&a->loop, &a->sigint);
@@ -627,6 +630,7 @@ int app_run(struct config *config)
     LOG_WARN("db", "final_checkpoint_failed", "path=%s", db_path(a->db));
   db_close(a->checkpointer);
   db_close(a->db);
+  free(a->feed_secret);
   code = a->exit_code;
   LOG_INFO("app", "stopped", "exit_code=%d", code);
   free(a);

@@ -52,6 +52,7 @@ struct app {
   struct slack_socket *socket;
   struct sender *sender;
   struct scheduler *scheduler;
+  char *feed_secret; /* commands/core/links.h; owned */
   char bot_user[32];
   char bot_id[32];
   char team_id[32];

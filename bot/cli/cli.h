@@ -42,6 +42,8 @@ void cli_usage(FILE *f, const struct cli_cmd *cmd);
 struct config *cli_load_config(const struct cli_opts *o);
 /* Open the config's database; read-only unless `write`. NULL with a sentence on failure. */
 struct db *cli_open_db(const struct config *c, bool write);
+/* `klaxon links` (cli_links.c). */
+int cli_links(int argc, char **argv);
 /* The clock's now for CLI reports: KLAXON_NOW if set, else the wall clock. */
 long long cli_now_ms(void);
 

@@ -37,5 +37,8 @@ const struct cli_cmd cli_commands[] = {
      "the incidents (--open: not resolved yet); --json for scripts"},
     {"postmortem", cli_postmortem, "postmortem [--config FILE] ID",
      "print the postmortem draft of incident ID (Markdown)"},
+    /* the read-only feeds and their tokens */
+    {"links", cli_links, "links [--config FILE]",
+     "the calendar and /metrics URLs with the tokens that open them"},
     {NULL, NULL, NULL, NULL},
 };

@@ -85,7 +85,8 @@ void cfg_person_list(struct cfg_loader *L,
 
 /* ---- small sections ------------------------------------------------------------------------- */
 
-static const char *const STORAGE_KEYS[] = {"path", NULL}, *const HTTP_KEYS[] = {"listen", NULL},
+static const char *const STORAGE_KEYS[] = {"path", NULL},
+                         *const HTTP_KEYS[] = {"listen", "feed_secret_env", NULL},
                          *const LOG_KEYS[] = {"level", "format", NULL},
                          *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
                          *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
@@ -101,9 +102,12 @@ static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
   if ((n = cfg_get(top, "storage")) && cfg_obj_open(L, n, "storage", STORAGE_KEYS, &o))
     cfg_str(L, cfg_need(L, &o, "storage", "path", "(the SQLite file)"), "storage.path",
             &c->storage_path);
-  if ((n = cfg_get(top, "http")) && cfg_obj_open(L, n, "http", HTTP_KEYS, &o))
+  if ((n = cfg_get(top, "http")) && cfg_obj_open(L, n, "http", HTTP_KEYS, &o)) {
     cfg_checked(L, cfg_need(L, &o, "http", "listen", "(host:port; leave http out for none)"),
                 "http.listen", &CFG_LISTEN, &c->http_listen);
+    cfg_checked(L, cfg_get(&o, "feed_secret_env"), "http.feed_secret_env", &CFG_ENV,
+                &c->http_feed_secret_env);
+  }
   if (cfg_checked(L, cfg_get(top, "public_url"), "public_url", &CFG_URL, &c->public_url)) {
     /* Links are built as public_url + "/path": keep one slash. */
     size_t len = strlen(c->public_url);

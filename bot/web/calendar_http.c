@@ -6,6 +6,7 @@
 
 #include "bot/app.h"
 #include "bot/clock.h"
+#include "bot/web/feed_auth.h"
 #include "commands/oncall/oncall_cmd.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -34,6 +35,8 @@ static int on_calendar(void *arg,
 {
   (void)later;
   struct app *a = arg;
+  if (!feed_auth(a, req, resp))
+    return HTTPD_DONE;
   const char *name = req->path + strlen(CALENDAR_PREFIX);
   size_t n = strlen(name), sl = strlen(CALENDAR_SUFFIX);
   char rota[128];

@@ -8,6 +8,7 @@
 
 #include "bot/app.h"
 #include "bot/clock.h"
+#include "bot/web/feed_auth.h"
 #include "lib/kx.h"
 #include "lib/metrics.h"
 #include "storage/db.h"
@@ -66,9 +67,10 @@ static int metrics_page(void *arg,
                         struct httpd_response *resp,
                         struct httpd_pending *later)
 {
-  (void)req;
   (void)later;
   struct app *a = arg;
+  if (!feed_auth(a, req, resp))
+    return HTTPD_DONE;
   metrics_set("klaxon_outbox_depth", "", (double)outbox_depth(a->db));
   int64_t oldest = outbox_oldest_pending(a->db);
   metrics_set("klaxon_outbox_oldest_age_seconds", "",

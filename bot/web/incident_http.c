@@ -7,6 +7,7 @@
 
 #include "bot/app.h"
 #include "bot/clock.h"
+#include "bot/web/feed_auth.h"
 #include "commands/incident/postmortem.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -48,6 +49,8 @@ static int postmortem_page(void *arg,
 {
   (void)later;
   struct app *a = arg;
+  if (!feed_auth(a, req, resp))
+    return HTTPD_DONE;
   /* /incidents/<id>/postmortem.md */
   const char *p = req->path + strlen("/incidents/");
   const char *slash = strchr(p, '/');

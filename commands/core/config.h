@@ -151,6 +151,9 @@ struct config {
   char *timezone;
   char *storage_path;
   char *http_listen; /* "127.0.0.1:8080"; NULL: no HTTP server */
+  /* The variable holding the feed secret (lib/feed_token.h); NULL: KLAXON_FEED_SECRET, and
+   * without it a random secret kept in the database. */
+  char *http_feed_secret_env;
   char *log_level;
   char *log_format; /* "text" | "json" */
   char *public_url; /* how people reach the HTTP server, for links; may be NULL */

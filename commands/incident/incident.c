@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/core/links.h"
 #include "commands/core/out.h"
 #include "commands/core/people.h"
 #include "commands/incident/incident_internal.h"
@@ -466,11 +467,13 @@ int incident_hook_summary_posted(struct cmd_ctx *ctx,
  * URL people can open. */
 static int bookmark(struct cmd_ctx *ctx, const struct incident *inc)
 {
-  const char *base = ctx->public_url ? ctx->public_url : ctx->config->public_url;
-  if (!base || !inc->channel || out_is_teams(inc->channel))
+  if (!inc->channel || out_is_teams(inc->channel))
     return 0;
-  char *url = kx_asprintf("%s%sincidents/%lld/postmortem.md", base,
-                          base[strlen(base) - 1] == '/' ? "" : "/", (long long)inc->id);
+  char path[64];
+  snprintf(path, sizeof(path), "/incidents/%lld/postmortem.md", (long long)inc->id);
+  char *url = links_feed_url(ctx, path);
+  if (!url)
+    return 0; /* no public_url (or no secret): no bookmark */
   cJSON *body = cJSON_CreateObject();
   if (!url || !body) {
     free(url);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "commands/core/links.h"
 #include "commands/core/out.h"
 #include "commands/core/people.h"
 #include "commands/incident/incident_internal.h"
@@ -31,12 +32,10 @@ static int64_t ref_id(const char *ref)
 /* Where the postmortem can be read: a link when public_url is set, the CLI always. */
 static int md_postmortem_where(struct buf *b, struct cmd_ctx *ctx, int64_t id)
 {
-  const char *base = ctx->public_url ? ctx->public_url : ctx->config->public_url;
-  if (base) {
-    char *url = kx_asprintf("%s%sincidents/%lld/postmortem.md", base,
-                            base[strlen(base) - 1] == '/' ? "" : "/", (long long)id);
-    if (!url)
-      return KX_ENOMEM;
+  char path[64];
+  snprintf(path, sizeof(path), "/incidents/%lld/postmortem.md", (long long)id);
+  char *url = links_feed_url(ctx, path);
+  if (url) {
     md_link(b, url, "the postmortem draft");
     free(url);
     md_printf(b, " (or `klaxon postmortem %lld`)", (long long)id);

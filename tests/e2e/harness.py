@@ -38,6 +38,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "sim"))
 import aiohttp  # noqa: E402
 import base64  # noqa: E402
 import datetime  # noqa: E402
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
 
 import slack_model  # noqa: E402
 from slack_sim import SimTimeout, SlackSim  # noqa: E402
@@ -45,6 +47,7 @@ from slack_sim import SimTimeout, SlackSim  # noqa: E402
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer")
 DEFAULT_NOW = "2026-11-24T10:00:00+01:00"  # a Tuesday in the rota's second day
 ALERT_TOKEN = "e2e-alert-token-0123456789abcdef"
+FEED_SECRET = "e2e-feed-secret"
 
 PEOPLE = [
     ("alice", "U0ALICE001"),
@@ -211,6 +214,7 @@ class Harness:
         self.now = DEFAULT_NOW
         self.time_scale = 1
         self.alert_token = ALERT_TOKEN
+        self.feed_secret = FEED_SECRET  # KLAXON_FEED_SECRET: opens calendars, postmortems, /metrics
         self.env = {}  # extra environment for the bot; a None value removes the variable
         self.sim_opts = dict(sim_opts or {})
         self.sim = None
@@ -285,6 +289,7 @@ class Harness:
             "KLAXON_NOW": self.now,
             "KLAXON_TIME_SCALE": str(self.time_scale),
             "KLAXON_ALERT_TOKEN": self.alert_token,
+            "KLAXON_FEED_SECRET": self.feed_secret,
         })
         for k, v in self.env.items():
             if v is None:
@@ -420,7 +425,21 @@ class Harness:
 
     # ------------------------------------------------------------------ HTTP to the bot
 
-    async def http_get(self, path):
+    def feed_token(self, path):
+        """The token that opens one read-only feed (lib/feed_token.h): the first 32 hex digits
+        of HMAC-SHA256(KLAXON_FEED_SECRET, path)."""
+        return hmac.new(self.feed_secret.encode(), path.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def feed_url(self, path):
+        """path with its token, as `klaxon links` and the bot's messages give it."""
+        base, _, query = path.partition("?")
+        return "%s?%stoken=%s" % (base, query + "&" if query else "", self.feed_token(base))
+
+    async def http_get(self, path, token=True):
+        """GET a path of the bot. The feeds (calendars, postmortems, /metrics) get their token
+        unless token=False."""
+        if token and (path.startswith(("/calendar/", "/incidents/")) or path.split("?")[0] == "/metrics"):
+            path = self.feed_url(path)
         async with self._http.get("http://127.0.0.1:%d%s" % (self.http_port, path)) as r:
             return r.status, r.headers.get("Content-Type", ""), await r.text()
 

@@ -142,11 +142,12 @@ async def test_resolve_reopen_close(h):
     assert "Resolve the incident first" in h.ack_text(ack)
     ack = await h.slash("/incident", "resolve queue worker restarted", channel=c, user="U0BOB00001")
     assert "Resolved *#1*" in h.ack_text(ack) and "postmortem" in h.ack_text(ack)
-    link = "<https://klaxon.example.com/incidents/1/postmortem.md|the postmortem draft>"
+    draft = "https://klaxon.example.com" + h.feed_url("/incidents/1/postmortem.md")
+    link = "<%s|the postmortem draft>" % draft.replace("&", "&amp;")
     await I.wait_said(h, c, link)
     # the channel has had a bookmark to the draft from the start
     bm = await h.sim.wait_call("bookmarks.add", ok=True)
-    assert bm["args"]["channel_id"] == c and bm["args"]["link"] == "https://klaxon.example.com/incidents/1/postmortem.md"
+    assert bm["args"]["channel_id"] == c and bm["args"]["link"] == draft
     await I.wait_said(h, c, "*Resolved* by <@U0BOB00001>")
     await I.wait_said(h, I.ANNOUNCE, re.compile(r"Resolved: \*#1\* \(P1\) \*invoices not sent\*.*queue worker restarted"))
     assert I.db_rows(h, "SELECT status, resolution FROM incidents") == [("resolved", "queue worker restarted")]

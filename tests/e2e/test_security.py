@@ -281,3 +281,40 @@ async def test_slow_headers_do_not_starve_the_server(h):
     finally:
         for w in held:
             w.close()
+
+
+@timeout(40)
+async def test_feeds_need_their_token(h):
+    """Item 8: postmortem drafts (sequential ids), calendars and /metrics were open on the
+    listener Teams needs public. Each now needs the token of its own path."""
+    h.config["public_url"] = "https://klaxon.example.com"
+    await h.start()
+    for path in ("/calendar/platform.ics", "/metrics", "/incidents/1/postmortem.md"):
+        status, _, body = await h.http_get(path, token=False)
+        assert status == 401 and "klaxon links" in body, (path, status, body)
+        status, _, _ = await h.http_get(path + "?token=" + "0" * 32, token=False)
+        assert status == 401, (path, status)
+        other = h.feed_token("/calendar/other.ics")
+        status, _, _ = await h.http_get(path + "?token=" + other, token=False)
+        assert status == 401, (path, status)
+    status, _, _ = await h.http_get("/calendar/platform.ics")
+    assert status == 200
+    status, _, _ = await h.http_get("/metrics")
+    assert status == 200
+    # a bearer token works too (Prometheus' authorization.credentials)
+    async with h._http.get("http://127.0.0.1:%d/metrics" % h.http_port,
+                           headers={"Authorization": "Bearer " + h.feed_token("/metrics")}) as r:
+        assert r.status == 200
+    # `klaxon links` prints the URLs that open them
+    proc = await asyncio.create_subprocess_exec(h.bin, "links", "--config", h.config_path,
+                                                env=h.bot_env(), stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.DEVNULL)
+    out, _ = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 0
+    lines = dict(line.split(None, 2)[1:3] if line.startswith("calendar") else line.split(None, 1)
+                 for line in out.decode().splitlines() if line.strip())
+    url = lines["platform"].strip()
+    assert url.startswith("https://klaxon.example.com/calendar/platform.ics?token="), url
+    status, _, _ = await h.http_get(url[len("https://klaxon.example.com"):], token=False)
+    assert status == 200
+    assert lines["metrics"].strip() == "https://klaxon.example.com" + h.feed_url("/metrics")
