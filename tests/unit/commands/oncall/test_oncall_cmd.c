@@ -23,6 +23,7 @@
 #include "storage/jobs.h"
 #include "storage/people.h"
 #include "storage/seen.h"
+#include "tests/unit/fixture.h"
 
 static const char CONFIG[] =
     "timezone: Europe/Berlin\n"
@@ -44,53 +45,26 @@ static const char CONFIG[] =
     "severities:\n"
     "  - {name: P1, page: [primary]}\n";
 
-struct fx {
-  struct config *c;
-  struct db *db;
-  struct cmd_ctx ctx;
-};
-
 static int64_t at(const char *rfc3339)
 {
-  int64_t ms = 0;
-  assert_int_equal(time_parse_rfc3339(rfc3339, &ms), 0);
-  return ms;
+  return fx_at(rfc3339);
 }
 
 static int setup(void **state)
 {
-  struct fx *f = calloc(1, sizeof(*f));
-  struct config_problems pr;
-  f->c = config_load_string(CONFIG, strlen(CONFIG), "test", &pr);
-  for (size_t i = 0; i < pr.n; i++)
-    fprintf(stderr, "config %d: %s\n", pr.items[i].line, pr.items[i].message);
-  config_problems_free(&pr);
-  assert_non_null(f->c);
-  int err = 0;
-  f->db = db_open(":memory:", 0, &err);
-  assert_non_null(f->db);
-  f->ctx = (struct cmd_ctx){.db = f->db, .config = f->c, .now_ms = at("2026-11-24T10:00:00+01:00")};
-  *state = f;
+  *state = fx_new(CONFIG, "2026-11-24T10:00:00+01:00");
   return 0;
 }
 
 static int teardown(void **state)
 {
-  struct fx *f = *state;
-  db_close(f->db);
-  config_free(f->c);
-  free(f);
+  fx_free(*state);
   return 0;
 }
 
 static int64_t count(struct fx *f, const char *sql)
 {
-  sqlite3_stmt *st = NULL;
-  assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), sql, -1, &st, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  int64_t v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return v;
+  return fx_count(f, sql);
 }
 
 static int64_t rows_to(struct fx *f, const char *queue, const char *like)

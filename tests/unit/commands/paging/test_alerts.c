@@ -21,6 +21,7 @@
 #include "storage/alerts.h"
 #include "storage/db_internal.h"
 #include "storage/pages.h"
+#include "tests/unit/fixture.h"
 #include "tests/unit/util.h"
 
 static const char CONFIG[] =
@@ -59,48 +60,21 @@ static const char CONFIG[] =
     "runbooks:\n"
     "  APIErrorRateSLOCritical: https://runbooks.example.com/api-errors\n";
 
-struct fx {
-  struct config *c;
-  struct db *db;
-  struct cmd_ctx ctx;
-  int64_t t0;
-};
-
 static int setup(void **state)
 {
-  struct fx *f = calloc(1, sizeof(*f));
-  struct config_problems pr;
-  f->c = config_load_string(CONFIG, strlen(CONFIG), "test", &pr);
-  for (size_t i = 0; i < pr.n; i++)
-    fprintf(stderr, "config %d: %s\n", pr.items[i].line, pr.items[i].message);
-  config_problems_free(&pr);
-  assert_non_null(f->c);
-  int err = 0;
-  f->db = db_open(":memory:", 0, &err);
-  assert_non_null(f->db);
-  assert_int_equal(time_parse_rfc3339("2026-11-24T10:00:00+01:00", &f->t0), 0);
-  f->ctx = (struct cmd_ctx){.db = f->db, .config = f->c, .now_ms = f->t0};
-  *state = f;
+  *state = fx_new(CONFIG, "2026-11-24T10:00:00+01:00");
   return 0;
 }
 
 static int teardown(void **state)
 {
-  struct fx *f = *state;
-  db_close(f->db);
-  config_free(f->c);
-  free(f);
+  fx_free(*state);
   return 0;
 }
 
 static int64_t count(struct fx *f, const char *sql)
 {
-  sqlite3_stmt *st = NULL;
-  assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), sql, -1, &st, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  int64_t v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
-  return v;
+  return fx_count(f, sql);
 }
 
 /* Posts (pending or done) to a destination. */
