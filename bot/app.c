@@ -570,6 +570,10 @@ int app_run(struct config *config)
     free(a);
     return APP_EXIT_STORAGE;
   }
+  /* The loop never waits seconds for a lock another process holds (a backup, an operator's
+   * sqlite3): a transaction that cannot start within APP_DB_BUSY_MS fails; Slack delivers an
+   * unacked event again, and a command is answered "try again". */
+  db_busy_timeout(a->db, APP_DB_BUSY_MS);
   a->ctx.db = a->db;
   a->ctx.config = config;
   a->ctx.public_url = config->public_url;

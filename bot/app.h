@@ -73,6 +73,8 @@ void app_stop(struct app *a, int exit_code);
 char *app_reply_mrkdwn(struct app *a, const struct cmd_reply *reply);
 
 #define APP_INTEGRITY_EVERY_MS (5 * 60 * 1000)
+/* The longest the loop waits for a database lock held by another process. */
+#define APP_DB_BUSY_MS 200
 
 /* Exit codes (documented in the README). */
 enum app_exit {

@@ -306,6 +306,11 @@ int db_check(struct db *db)
   return ok ? 0 : KX_EDB;
 }
 
+void db_busy_timeout(struct db *db, int ms)
+{
+  sqlite3_busy_timeout(db->h, ms);
+}
+
 int db_ping(struct db *db)
 {
   sqlite3_stmt *st = db_stmt(db, "SELECT 1");

@@ -35,6 +35,9 @@ int db_schema_version(struct db *db);
 int db_schema_latest(void);
 /* "ok" from PRAGMA quick_check, for /healthz. */
 int db_check(struct db *db);
+/* How long a statement waits for another connection's lock before failing with KX_EBUSY
+ * (default 5 s, for the CLI; the bot's loop connection waits far less: bot/app.c). */
+void db_busy_timeout(struct db *db, int ms);
 /* SELECT 1: the connection answers (readiness; cheap, unlike db_check's quick_check). */
 int db_ping(struct db *db);
 /* Online backup (sqlite3_backup) of the whole database into a new file at path. */
