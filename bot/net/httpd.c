@@ -254,9 +254,10 @@ static void pending_free(struct httpd_pending *p)
   free(p);
 }
 
-/* Answer a request that is refused before its body is read: 411 (no length: the connection
- * closes after the answer, since the body's end cannot be found), or 400 for a body on a method
- * that has none (lws skips a declared length, so the connection may stay). */
+/* Answer a request that is refused before its body is read: 411 (no length: the body's end
+ * cannot be found) and 401 (an unauthenticated client is not waited for) close the connection
+ * after the answer; 400 for a body on a method that has none keeps it (lws skips a declared
+ * length). */
 static int refuse_early(struct lws *wsi, struct httpd_session *s, int status, const char *why)
 {
   struct httpd_pending *p = calloc(1, sizeof(*p));
@@ -266,7 +267,7 @@ static int refuse_early(struct lws *wsi, struct httpd_session *s, int status, co
   p->wsi = wsi;
   p->pss = s;
   p->finished = true;
-  p->close_after = status == 411;
+  p->close_after = status == 411 || status == 401; /* the body is never read */
   s->pending = p;
   response_init(&p->resp);
   httpd_error(&p->resp, status, why);
@@ -417,6 +418,16 @@ static int callback(
          * hold the connection; a declared length over the cap is refused without reading it. */
         if (chunked || !has_len)
           return refuse_early(wsi, s, 411, "length required (a Content-Length, not chunked)");
+        if (s->route && s->route->allow) {
+          struct httpd_request head = {
+              .method = s->method,
+              .path = s->path,
+              .query = s->query,
+              .authorization = s->authorization[0] ? s->authorization : NULL,
+              .peer = s->peer};
+          if (!s->route->allow(s->route->arg, &head))
+            return refuse_early(wsi, s, 401, "not authorised");
+        }
         if (s->too_big || declared == 0)
           return dispatch(wsi, s);
         return 0;

@@ -63,6 +63,10 @@ struct httpd_route {
   size_t max_body;    /* 0: HTTPD_DEFAULT_MAX_BODY */
   httpd_handler fn;
   void *arg;
+  /* Optional: checked on the headers alone (method, path, query, Authorization, peer), before
+   * any body is read; false answers 401 and the body is never read, so an unauthenticated
+   * client cannot make the server hold or parse a body. */
+  bool (*allow)(void *arg, const struct httpd_request *req);
 };
 
 struct httpd;

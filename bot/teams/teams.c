@@ -292,12 +292,20 @@ int teams_init(struct app *a)
     return rc;
   struct teams *t = teams_of(a);
   if (cfg->app_id) {
-    struct httpd_route r = {"POST", "/teams/messages", TEAMS_ACTIVITY_MAX_BYTES, on_messages, t};
+    struct httpd_route r = {.method = "POST",
+                            .path = "/teams/messages",
+                            .max_body = TEAMS_ACTIVITY_MAX_BYTES,
+                            .fn = on_messages,
+                            .arg = t};
     rc = httpd_route(a->httpd, &r);
   }
   if (rc == 0 && cfg->outgoing_webhook_secret_env) {
     rc = env_required("teams.outgoing_webhook_secret_env", cfg->outgoing_webhook_secret_env);
-    struct httpd_route r = {"POST", "/teams/webhook", TEAMS_HMAC_BODY_MAX, teams__on_webhook, t};
+    struct httpd_route r = {.method = "POST",
+                            .path = "/teams/webhook",
+                            .max_body = TEAMS_HMAC_BODY_MAX,
+                            .fn = teams__on_webhook,
+                            .arg = t};
     if (rc == 0)
       rc = httpd_route(a->httpd, &r);
   }

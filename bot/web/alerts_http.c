@@ -116,13 +116,32 @@ static int on_webhook(void *arg,
   return handle(arg, ALERT_SRC_WEBHOOK, req, resp);
 }
 
+/* The bearer token, checked on the headers before the body is read (httpd_route.allow). */
+static bool allow(void *arg, const struct httpd_request *req)
+{
+  if (authorised(arg, req))
+    return true;
+  LOG_WARN("alerts", "refused", "path=%s status=401 peer=%s reason=\"no valid bearer token\"",
+           req->path, req->peer);
+  return false;
+}
+
 int alerts_http_init(struct app *a)
 {
   metrics_histogram("klaxon_alert_webhook_seconds", "Time to store and answer one alert webhook",
                     LATENCY_BOUNDS, KX_ARRAY_SIZE(LATENCY_BOUNDS));
-  struct httpd_route am = {"POST", "/alerts/alertmanager", ALERTS_HTTP_MAX_BODY, on_alertmanager,
-                           a};
-  struct httpd_route wh = {"POST", "/alerts/webhook", ALERTS_HTTP_MAX_BODY, on_webhook, a};
+  struct httpd_route am = {.method = "POST",
+                           .path = "/alerts/alertmanager",
+                           .max_body = ALERTS_HTTP_MAX_BODY,
+                           .fn = on_alertmanager,
+                           .arg = a,
+                           .allow = allow};
+  struct httpd_route wh = {.method = "POST",
+                           .path = "/alerts/webhook",
+                           .max_body = ALERTS_HTTP_MAX_BODY,
+                           .fn = on_webhook,
+                           .arg = a,
+                           .allow = allow};
   int rc = httpd_route(a->httpd, &am);
   return rc ? rc : httpd_route(a->httpd, &wh);
 }

@@ -77,6 +77,7 @@ static int on_calendar(void *arg,
 
 int calendar_http_init(struct app *a)
 {
-  struct httpd_route route = {"GET", CALENDAR_PREFIX, 0, on_calendar, a};
+  struct httpd_route route = {
+      .method = "GET", .path = CALENDAR_PREFIX, .max_body = 0, .fn = on_calendar, .arg = a};
   return httpd_route(a->httpd, &route);
 }

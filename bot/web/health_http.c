@@ -92,8 +92,10 @@ int health_http_init(struct app *a)
                    "Age of the oldest undelivered outbox row (bot clock)");
   metrics_describe("klaxon_database_integrity_ok", METRIC_GAUGE,
                    "1 when the last PRAGMA quick_check (off the loop) said ok");
-  struct httpd_route healthz = {"GET", "/healthz", 0, health, a};
-  struct httpd_route metrics = {"GET", "/metrics", 0, metrics_page, a};
+  struct httpd_route healthz = {
+      .method = "GET", .path = "/healthz", .max_body = 0, .fn = health, .arg = a};
+  struct httpd_route metrics = {
+      .method = "GET", .path = "/metrics", .max_body = 0, .fn = metrics_page, .arg = a};
   int rc = httpd_route(a->httpd, &healthz);
   if (rc == 0)
     rc = httpd_route(a->httpd, &metrics);

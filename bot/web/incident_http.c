@@ -89,6 +89,7 @@ static int postmortem_page(void *arg,
 
 int incident_http_init(struct app *a)
 {
-  struct httpd_route r = {"GET", "/incidents/", 0, postmortem_page, a};
+  struct httpd_route r = {
+      .method = "GET", .path = "/incidents/", .max_body = 0, .fn = postmortem_page, .arg = a};
   return httpd_route(a->httpd, &r);
 }

@@ -346,3 +346,22 @@ async def test_a_locked_database_does_not_freeze_the_loop(h):
     assert "try again" not in h.ack_text(ack), h.ack_text(ack)
     assert teams_rows(h, "SELECT count(*) FROM notes WHERE text LIKE '%after the lock%'") == [(1,)]
     assert teams_rows(h, "SELECT count(*) FROM notes WHERE text LIKE '%while locked%'") == [(0,)]
+
+
+@timeout(30)
+async def test_unauthenticated_alert_is_refused_before_its_body(h):
+    """Item 2: the bearer token is checked on the headers: a client without it is answered 401
+    at once and cannot make the server wait for (or hold) a body."""
+    await h.start()
+    t0 = asyncio.get_running_loop().time()
+    out = await raw(h, b"POST /alerts/alertmanager HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer wrong\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: 1000000\r\n\r\n", limit=3.0)
+    lines = status_lines(out)
+    assert len(lines) == 1 and lines[0].split()[1] == b"401", out[:400]
+    assert asyncio.get_running_loop().time() - t0 < 2.5, "the 401 waited for the body"
+    # the right token still works, body and all
+    body = b'{"version":"4","status":"firing","receiver":"klaxon","groupKey":"g","alerts":[]}'
+    out = await raw(h, b"POST /alerts/alertmanager HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                    h.alert_token.encode() + b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    assert status_lines(out) and status_lines(out)[0].split()[1] != b"401", out[:400]
