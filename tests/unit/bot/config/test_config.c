@@ -79,6 +79,7 @@ static void check_example_people_rotas(const struct config *c)
   assert_string_equal(c->timezone, "Europe/Berlin");
   assert_string_equal(c->storage_path, "/var/lib/klaxon/klaxon.db");
   assert_string_equal(c->http_listen, "127.0.0.1:8080");
+  assert_string_equal(c->http_feed_secret_env, "KLAXON_FEED_SECRET");
   assert_string_equal(c->public_url, "https://klaxon.example.com");
   assert_string_equal(c->log_level, "info");
   assert_string_equal(c->log_format, "text");
