@@ -12,6 +12,10 @@ static int64_t start_virtual_ms;
 static uint64_t start_mono_us;
 static double scale = 1.0;
 static int initialised;
+/* Without KLAXON_NOW at scale 1 the bot's time is the wall clock itself, read each time, so an
+ * NTP step or a suspend moves it at once; a simulated clock runs on the monotonic one. */
+static int follows_wall;
+static long long (*wall_source)(void);
 
 uint64_t clock_mono_us(void)
 {
@@ -27,6 +31,8 @@ uint64_t clock_mono_ms(void)
 
 long long clock_wall_ms(void)
 {
+  if (wall_source)
+    return wall_source();
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -38,6 +44,12 @@ void clock_set(int64_t start_ms, double s)
   start_mono_us = clock_mono_us();
   scale = s > 0 ? s : 1.0;
   initialised = 1;
+  follows_wall = 0;
+}
+
+void clock_set_wall_source(long long (*source)(void))
+{
+  wall_source = source;
 }
 
 int clock_init_from_env(char *err, size_t size)
@@ -60,13 +72,18 @@ int clock_init_from_env(char *err, size_t size)
     }
   }
   clock_set(start, s);
+  follows_wall = !(now && *now) && s == 1.0;
   return 0;
 }
 
 int64_t clock_now_ms(void)
 {
-  if (!initialised)
+  if (!initialised) {
     clock_set(clock_wall_ms(), 1.0);
+    follows_wall = 1;
+  }
+  if (follows_wall)
+    return (int64_t)clock_wall_ms();
   uint64_t elapsed_us = clock_mono_us() - start_mono_us;
   return start_virtual_ms + (int64_t)((double)elapsed_us * scale / 1000.0);
 }

@@ -15,8 +15,12 @@
 
 /* Read the environment; 0 or KX_EINVAL with a sentence in `err` (size >= 128). */
 int clock_init_from_env(char *err, size_t size);
-/* Set explicitly (tests): start instant in ms and scale. */
+/* Set explicitly (tests): start instant in ms and scale; the clock then runs on the monotonic
+ * clock from there. Without KLAXON_NOW at scale 1, clock_init_from_env makes the bot's time the
+ * wall clock itself (an NTP step or a suspend shows at once). */
 void clock_set(int64_t start_ms, double scale);
+/* Tests: read the wall clock from `source` (NULL: CLOCK_REALTIME). */
+void clock_set_wall_source(long long (*source)(void));
 int64_t clock_now_ms(void);
 double clock_scale(void);
 /* Real milliseconds until the clock shows now + virtual_ms (rounded up, >= 0). */

@@ -1,0 +1,70 @@
+/* The bot's clock: simulated (KLAXON_NOW, KLAXON_TIME_SCALE) or the wall clock itself, which an
+ * NTP step or a suspend moves at once (issue 17 item 12). */
+// clang-format off
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+// clang-format on
+#include <stdlib.h>
+
+#include "bot/clock.h"
+#include "lib/timeutil.h"
+
+static long long fake_wall;
+
+static long long wall(void)
+{
+  return fake_wall;
+}
+
+static void test_wall_clock_steps_show_at_once(void **state)
+{
+  (void)state;
+  unsetenv("KLAXON_NOW");
+  unsetenv("KLAXON_TIME_SCALE");
+  fake_wall = 1764950400000LL; /* 2025-12-05T16:00:00Z */
+  clock_set_wall_source(wall);
+  char err[160];
+  assert_int_equal(clock_init_from_env(err, sizeof(err)), 0);
+  int64_t t = clock_now_ms();
+  assert_true(t == fake_wall);
+  /* NTP steps the clock an hour forward (or the host resumes from an hour's suspend): the
+   * monotonic clock has not moved, the bot's time has. */
+  fake_wall += 3600 * 1000LL;
+  assert_true(clock_now_ms() == fake_wall);
+  /* and back */
+  fake_wall -= 7200 * 1000LL;
+  assert_true(clock_now_ms() == fake_wall);
+  clock_set_wall_source(NULL);
+}
+
+static void test_simulated_clock_ignores_the_wall(void **state)
+{
+  (void)state;
+  setenv("KLAXON_NOW", "2026-11-30T08:59:00Z", 1);
+  setenv("KLAXON_TIME_SCALE", "1", 1);
+  fake_wall = 1764950400000LL;
+  clock_set_wall_source(wall);
+  char err[160];
+  assert_int_equal(clock_init_from_env(err, sizeof(err)), 0);
+  int64_t start = 0;
+  assert_int_equal(time_parse_rfc3339("2026-11-30T08:59:00Z", &start), 0);
+  int64_t t = clock_now_ms();
+  assert_true(t >= start && t < start + 1000);
+  fake_wall += 3600 * 1000LL; /* the wall moves; business time does not follow it */
+  assert_true(clock_now_ms() < start + 1000);
+  clock_set_wall_source(NULL);
+  unsetenv("KLAXON_NOW");
+  unsetenv("KLAXON_TIME_SCALE");
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_wall_clock_steps_show_at_once),
+      cmocka_unit_test(test_simulated_clock_ignores_the_wall),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
