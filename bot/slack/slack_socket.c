@@ -51,7 +51,8 @@ struct slack_socket {
   bool connected; /* some conn has said hello */
   bool stopping;
   bool fatal;
-  int attempt; /* consecutive failures, for backoff */
+  int attempt;  /* consecutive failures, for backoff */
+  int too_many; /* consecutive too_many_websockets refusals: each reconnect waits longer */
   uv_timer_t retry_timer;
   uv_timer_t watchdog;
   int open_timers;
@@ -191,9 +192,17 @@ static void on_disconnect(struct conn *c, const struct slack_frame *f)
                       "turn Socket Mode back on in the app settings, then restart klaxon");
     return;
   }
-  if (strcmp(reason, "too_many_websockets") == 0 && live_conns(s, false) > 1) {
-    close_conn(c);
-    return;
+  if (strcmp(reason, "too_many_websockets") == 0) {
+    if (live_conns(s, false) > 1) {
+      close_conn(c);
+      return;
+    }
+    /* Slack counts this app's sockets across every instance: reconnecting at once would only
+     * be refused again. Back off further with each refusal in a row. */
+    s->too_many++;
+    s->attempt = s->too_many;
+  } else {
+    s->too_many = 0;
   }
   /* refresh_requested, warning and anything else: open the new one, then drop this one. */
   if (!c->retiring) {

@@ -365,3 +365,23 @@ async def test_unauthenticated_alert_is_refused_before_its_body(h):
                     h.alert_token.encode() + b"\r\nContent-Type: application/json\r\nConnection: close\r\n"
                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
     assert status_lines(out) and status_lines(out)[0].split()[1] != b"401", out[:400]
+
+
+@timeout(60)
+async def test_too_many_websockets_backs_off(h):
+    """Item 12: a `too_many_websockets` disconnect on the only socket reconnected at once, to be
+    refused again. Each refusal in a row now waits longer (backoff with jitter)."""
+    import time
+    await h.start()
+    gaps = []
+    for i in range(3):
+        old = h.sim.conn()
+        mark = len(h.sim.calls)
+        t0 = time.monotonic()
+        await h.sim.disconnect("too_many_websockets", old)
+        call = await h.sim.wait_call("apps.connections.open", since=mark, timeout=20)
+        gaps.append(call["mono"] - t0)
+        await h.sim.wait_connected(1, timeout=10, since_conn=old.id)
+    # base 0.5 s, doubling, jitter in [base/2, base): at least 0.25, 0.5 and 1.0 s
+    assert gaps[0] >= 0.24 and gaps[1] >= 0.49 and gaps[2] >= 0.99, gaps
+    assert h.ack_text(await h.slash("/oncall", "help"))
