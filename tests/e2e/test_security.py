@@ -58,7 +58,10 @@ async def test_get_with_a_body_is_answered_once_and_leaks_nothing(h):
         out = await raw(h, req, limit=2.0)
         assert len(status_lines(out)) == 1, out[:600]
     grew = rss_kib(h.proc.pid) - before
-    assert grew < 4096, "RSS grew by %d KiB over 175 GETs with a body" % grew
+    # The leaked responses grew RSS by 29 MB. Under AddressSanitizer RSS says nothing (its
+    # quarantine holds freed memory); LeakSanitizer checks for the leak at exit instead.
+    if os.environ.get("KLAXON_TEST_LABEL") != "asan":
+        assert grew < 4096, "RSS grew by %d KiB over 175 GETs with a body" % grew
     for method in (b"DELETE", b"PATCH"):
         out = await raw(h, method + b" /calendar/platform.ics HTTP/1.1\r\nHost: x\r\n"
                         b"Content-Length: 3\r\nConnection: close\r\n\r\nabc")
