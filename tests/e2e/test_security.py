@@ -4,6 +4,7 @@ against one build/klaxon on loopback and checks it no longer works. Bounded in c
 
 import asyncio
 import os
+import signal
 
 from harness import timeout
 
@@ -281,6 +282,9 @@ async def test_slow_headers_do_not_starve_the_server(h):
         await h.sim.wait_connected(1, timeout=10, since_conn=old.id)
         await h.wait_connected(10)
         assert h.ack_text(await h.slash("/oncall", "help"))
+        # item 12: shutdown is bounded with the slow clients still holding their connections
+        rc = await h.stop_bot(signal.SIGTERM, timeout=5.0)
+        assert rc == 0, rc
     finally:
         for w in held:
             w.close()
