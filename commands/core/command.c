@@ -170,6 +170,16 @@ int cmd_tables_check(void)
   return bad ? KX_ECONFIG : 0;
 }
 
+bool cmd_group_exists(const char *group)
+{
+  if (!group)
+    return false;
+  for (const struct cmd_def *d = cmd_table; d->group; d++)
+    if (strcmp(d->group, group) == 0)
+      return true;
+  return false;
+}
+
 int cmd_help(const char *group, struct cmd_reply *reply)
 {
   int rc = cmd_reply_printf(reply, "*/%s* — what I can do:\n", group);

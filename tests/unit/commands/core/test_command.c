@@ -124,6 +124,11 @@ static void test_tables_check(void **state)
   assert_non_null(cmd_lookup("oncall", "help"));
   assert_non_null(cmd_lookup("oncall", "NOTE"));
   assert_null(cmd_lookup("oncall", "nonsense"));
+  assert_true(cmd_group_exists("incident"));
+  assert_true(cmd_group_exists("oncall"));
+  assert_false(cmd_group_exists("nonsense"));
+  assert_false(cmd_group_exists(""));
+  assert_false(cmd_group_exists(NULL));
   assert_non_null(cmd_lookup("incident", NULL)); /* the default subcommand */
 }
 
