@@ -180,6 +180,16 @@ bool cmd_group_exists(const char *group)
   return false;
 }
 
+const char *cmd_group_find(const char *word, size_t n)
+{
+  if (!word)
+    return NULL;
+  for (const struct cmd_def *d = cmd_table; d->group; d++)
+    if (strlen(d->group) == n && strncasecmp(d->group, word, n) == 0)
+      return d->group;
+  return NULL;
+}
+
 int cmd_help(const char *group, struct cmd_reply *reply)
 {
   int rc = cmd_reply_printf(reply, "*/%s* — what I can do:\n", group);
