@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/core/command.h"
 #include "commands/core/msg.h"
 #include "lib/kx.h"
 
@@ -180,8 +181,11 @@ static int mention_command(const cJSON *ev,
   while (*p == ' ')
     p++;
   size_t n = strcspn(p, " ");
-  if ((n == 8 && strncmp(p, "incident", 8) == 0) || (n == 6 && strncmp(p, "oncall", 6) == 0)) {
+  /* The groups come from the command table, never named here. */
+  if (n > 0 && n < sizeof(s->command)) {
     snprintf(s->command, sizeof(s->command), "%.*s", (int)n, p);
+    if (!cmd_group_exists(s->command))
+      return KX_ENOTFOUND;
     snprintf(s->text, sizeof(s->text), "%s", p[n] ? p + n + 1 : "");
     req->kind = CMD_KIND_COMMAND;
     req->command = s->command;

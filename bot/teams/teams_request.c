@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "commands/core/command.h"
 #include "lib/buf.h"
 #include "lib/kx.h"
 
@@ -136,9 +137,8 @@ void teams_webhook_addressed(struct teams_activity *a)
 
 /* ---- commands -------------------------------------------------------------------------------- */
 
-static const char *const GROUPS[] = {"incident", "oncall"};
-
-/* "incident declare P1 x" -> group "incident", rest "declare P1 x"; NULL when not a command. */
+/* "incident declare P1 x" -> group "incident", rest "declare P1 x"; NULL when not a command.
+ * The groups come from the command table. */
 static const char *command_group(const char *text, const char **rest)
 {
   const char *p = text;
@@ -149,16 +149,14 @@ static const char *command_group(const char *text, const char **rest)
   size_t n = 0;
   while (p[n] && !isspace((unsigned char)p[n]))
     n++;
-  for (size_t i = 0; i < KX_ARRAY_SIZE(GROUPS); i++) {
-    if (n == strlen(GROUPS[i]) && strncasecmp(p, GROUPS[i], n) == 0) {
-      const char *r = p + n;
-      while (*r && isspace((unsigned char)*r))
-        r++;
-      *rest = r;
-      return GROUPS[i];
-    }
-  }
-  return NULL;
+  const char *group = cmd_group_find(p, n);
+  if (!group)
+    return NULL;
+  const char *r = p + n;
+  while (*r && isspace((unsigned char)*r))
+    r++;
+  *rest = r;
+  return group;
 }
 
 static bool is_personal(const struct teams_activity *a)

@@ -171,6 +171,26 @@ int cmd_tables_check(void)
   return bad ? KX_ECONFIG : 0;
 }
 
+bool cmd_group_exists(const char *group)
+{
+  if (!group)
+    return false;
+  for (const struct cmd_def *d = cmd_table; d->group; d++)
+    if (strcmp(d->group, group) == 0)
+      return true;
+  return false;
+}
+
+const char *cmd_group_find(const char *word, size_t n)
+{
+  if (!word)
+    return NULL;
+  for (const struct cmd_def *d = cmd_table; d->group; d++)
+    if (strlen(d->group) == n && strncasecmp(d->group, word, n) == 0)
+      return d->group;
+  return NULL;
+}
+
 int cmd_help(const char *group, struct cmd_reply *reply)
 {
   int rc = cmd_reply_printf(reply, "*/%s* — what I can do:\n", group);

@@ -166,6 +166,12 @@ int cmd_args_parse(const char *text, struct cmd_args *args);
 void cmd_args_free(struct cmd_args *args);
 /* Usage for one group ("/incident"), as markup into the reply. */
 int cmd_help(const char *group, struct cmd_reply *reply);
+/* True when some row of cmd_table has this group ("incident", "oncall"): transports derive
+ * the slash commands they accept from the table instead of naming them. NULL: false. */
+bool cmd_group_exists(const char *group);
+/* The table's own spelling of the group named by the n bytes at word (case-insensitive), or
+ * NULL. The result lives as long as the table. */
+const char *cmd_group_find(const char *word, size_t n);
 const struct cmd_def *cmd_lookup(const char *group, const char *name);
 
 #endif

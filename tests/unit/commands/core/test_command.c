@@ -124,6 +124,14 @@ static void test_tables_check(void **state)
   assert_non_null(cmd_lookup("oncall", "help"));
   assert_non_null(cmd_lookup("oncall", "NOTE"));
   assert_null(cmd_lookup("oncall", "nonsense"));
+  assert_true(cmd_group_exists("incident"));
+  assert_true(cmd_group_exists("oncall"));
+  assert_false(cmd_group_exists("nonsense"));
+  assert_false(cmd_group_exists(""));
+  assert_false(cmd_group_exists(NULL));
+  assert_string_equal(cmd_group_find("Oncall who", 6), "oncall");
+  assert_null(cmd_group_find("oncal", 5));
+  assert_null(cmd_group_find(NULL, 0));
   assert_non_null(cmd_lookup("incident", NULL)); /* the default subcommand */
 }
 
