@@ -27,14 +27,6 @@ static const char *actor_id(struct cmd_ctx *ctx, const struct cmd_request *req)
   return p ? p->id : req->user;
 }
 
-static bool listed(char *const *list, size_t n, const char *id)
-{
-  for (size_t i = 0; i < n; i++)
-    if (list[i] && strcmp(list[i], id) == 0)
-      return true;
-  return false;
-}
-
 /* Who may change a rota (issue 17 item 6): its members (primary, secondary and shadow lists)
  * and its manager; for one change, also the person it concerns and whoever made it. The
  * dispatcher has already refused people outside `people`. */
@@ -49,8 +41,7 @@ static int may_change(struct cmd_ctx *ctx,
   if (!me) /* the system itself (CLI, tests of handlers without a user) */
     return req->platform == CMD_PLATFORM_SLACK || req->platform == CMD_PLATFORM_TEAMS ? KX_EAUTH
                                                                                       : 0;
-  if (listed(r->primary, r->n_primary, me->id) || listed(r->secondary, r->n_secondary, me->id) ||
-      listed(r->shadow, r->n_shadow, me->id) || (r->manager && strcmp(r->manager, me->id) == 0) ||
+  if (oncall_rota_has(r, me->id) || (r->manager && strcmp(r->manager, me->id) == 0) ||
       (concerns && strcmp(concerns, me->id) == 0) || (made_by && strcmp(made_by, me->id) == 0))
     return 0;
   LOG_WARN("oncall", "change_refused", "rota=%s person=%s", r->name, me->id);
