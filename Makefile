@@ -33,7 +33,7 @@ UNIT_BIN := $(addprefix $(B)/tests/,$(notdir $(UNIT_SRC:.c=)))
 BENCH_SRC := $(sort $(wildcard tests/bench/*.c))
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
-.PHONY: all deps deps-test test unit e2e test-plain test-asan bench demo fuzz clean format lint layout tidy
+.PHONY: all deps deps-test test unit e2e test-plain test-asan test-fuzz bench demo fuzz clean format lint layout tidy
 
 all: deps $(B)/klaxon
 
@@ -63,12 +63,14 @@ $(B)/bench/%: tests/bench/%.c $(B)/libklaxon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libklaxon.a $(LDLIBS_ALL)
 
-# test: the whole suite, plain and then under ASan+UBSan (clang). The runner prints a summary.
+# test: the whole suite, plain and then under ASan+UBSan (clang), then every fuzz target once
+# over its seed corpus under ASan+UBSan (regressions). The runner prints a summary.
 test: deps deps-test
 	@tests/layout.sh
 	@st=0; $(MAKE) --no-print-directory test-plain || st=1; \
 	  $(MAKE) --no-print-directory test-asan || st=1; \
-	  if [ $$st -eq 0 ]; then echo "make test: all passed (plain and ASan+UBSan)"; \
+	  $(MAKE) --no-print-directory test-fuzz || st=1; \
+	  if [ $$st -eq 0 ]; then echo "make test: all passed (plain, ASan+UBSan, fuzz corpora)"; \
 	  else echo "make test: FAILED (see the summaries above)"; fi; exit $$st
 
 test-plain:
@@ -79,6 +81,13 @@ test-asan:
 	@$(MAKE) --no-print-directory B=build/asan CC=clang CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	  build/asan/klaxon $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
 	@tests/run.sh build/asan asan
+
+# test-fuzz: each tests/fuzz/fuzz_*.c linked against the ASan+UBSan library and run once over
+# tests/fuzz/seeds/<target>/ (seconds; `make fuzz` is the long, exploring run).
+test-fuzz:
+	@$(MAKE) --no-print-directory B=build/asan CC=clang CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	  build/asan/libklaxon.a
+	@tests/fuzz/regress.sh build/asan
 
 unit: all $(UNIT_BIN)
 	@tests/run.sh $(B) plain unit

@@ -28,7 +28,8 @@ uint64_t clock_real_delay_ms(int64_t virtual_ms);
 /* Real monotonic milliseconds (for timeouts, rate limits, latency). */
 uint64_t clock_mono_ms(void);
 uint64_t clock_mono_us(void);
-/* For log timestamps: the wall clock, not the scaled one. */
+/* The real wall clock (CLOCK_REALTIME), not the scaled one: log timestamps and every security
+ * check (token nbf/exp, key-cache lifetimes), which KLAXON_NOW must not move. */
 long long clock_wall_ms(void);
 
 #endif

@@ -54,7 +54,7 @@ static int verify(struct teams *t,
     res->kid[0] = '\0';
     return KX_EAUTH;
   }
-  return teams_auth_verify(t->jwks, authz, &expect, clock_now_ms(), res);
+  return teams_auth_verify(t->jwks, authz, &expect, teams_auth_now_ms(), res);
 }
 
 static void refuse(struct httpd_response *resp, const struct teams_auth_result *res, int rc)
@@ -121,7 +121,7 @@ static void on_jwks(void *arg, const struct http_response *r)
     keys_done(t, r->err ? kx_err_name(r->err) : "jwks status not 200");
     return;
   }
-  int rc = teams_jwks_load(t->jwks, r->body, r->body_len, clock_now_ms());
+  int rc = teams_jwks_load(t->jwks, r->body, r->body_len, teams_auth_now_ms());
   if (rc == 0)
     LOG_INFO("teams", "keys_loaded", "keys=%zu", teams_jwks_count(t->jwks));
   keys_done(t, rc ? "jwks not usable" : NULL);
@@ -155,7 +155,7 @@ static void keys_fetch(struct teams *t)
 {
   if (t->keys_fetching || !t->a->http || t->a->stopping)
     return;
-  teams_jwks_fetch_started(t->jwks, clock_now_ms());
+  teams_jwks_fetch_started(t->jwks, teams_auth_now_ms());
   struct http_request req = {
       .method = "GET",
       .url = t->cfg->openid_metadata_url,
@@ -220,7 +220,7 @@ static int on_messages(void *arg,
     teams_activity_free(act);
     return HTTPD_DONE;
   }
-  int64_t now = clock_now_ms();
+  int64_t now = teams_auth_now_ms();
   bool never = teams_jwks_loaded_at(t->jwks) < 0;
   rc = never ? KX_ENOTFOUND : verify(t, act, req->authorization, &res);
   if (rc == KX_ENOTFOUND && teams_jwks_refresh_due(t->jwks, now, 1) == 1) {

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bot/clock.h"
 #include "lib/kx.h"
 
 /* Caps that only this file needs. */
@@ -411,6 +412,11 @@ void teams_jwks_fetch_started(struct teams_jwks *jwks, int64_t now_ms)
 {
   if (jwks)
     jwks->fetch_started_at = now_ms;
+}
+
+int64_t teams_auth_now_ms(void)
+{
+  return (int64_t)clock_wall_ms();
 }
 
 /* ---- JWT --------------------------------------------------------------------------------- */

@@ -3,10 +3,11 @@
  * Bot Connector puts in `Authorization: Bearer …`, checked against a cached JWKS, and the
  * `Authorization: HMAC …` signature of Teams Outgoing Webhooks.
  *
- * This module is pure: no sockets, no clock, no logging of its own. The transport fetches
- * the OpenID metadata and its jwks_uri over HTTP, hands the JSON to teams_jwks_load(), and
- * asks teams_jwks_refresh_due() when to fetch again (every 24 h, and at most once a minute
- * when a token names a kid the set does not have). `now_ms` is always the caller's clock.
+ * This module is pure: no sockets, no logging of its own, and a clock only in
+ * teams_auth_now_ms(). The transport fetches the OpenID metadata and its jwks_uri over HTTP,
+ * hands the JSON to teams_jwks_load(), and asks teams_jwks_refresh_due() when to fetch again
+ * (every 24 h, and at most once a minute when a token names a kid the set does not have).
+ * `now_ms` is the caller's, and the caller passes teams_auth_now_ms(): the real clock.
  *
  * Ownership: a struct teams_jwks is created by teams_jwks_new() and freed by
  * teams_jwks_free() (NULL is a no-op); it owns its keys (OpenSSL EVP_PKEYs) and strings.
@@ -65,6 +66,13 @@
 #define TEAMS_JWKS_MISS_INTERVAL_MS (60LL * 1000)     /* unknown kid: at most one fetch a minute */
 
 struct teams_jwks;
+
+/* The clock every Teams security check is judged on: token nbf/exp, the JWKS cache's age and
+ * the connector's own access-token lifetime. It is the real clock (CLOCK_REALTIME), never the
+ * bot's simulated one: KLAXON_NOW and KLAXON_TIME_SCALE move business time only, and a token
+ * Microsoft signed a second ago must be accepted whatever date a demo pretends it is. The skew
+ * allowance (TEAMS_DEFAULT_SKEW_MS) covers the difference between our clock and Microsoft's. */
+int64_t teams_auth_now_ms(void);
 
 /* A new, empty key set; NULL when out of memory. */
 struct teams_jwks *teams_jwks_new(void);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bot/teams/teams_auth.h"
 #include "lib/buf.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -127,7 +128,7 @@ uint64_t teams_connector_token_fetches(const struct teams_connector *c)
 
 static bool token_fresh(const struct teams_connector *c)
 {
-  return c->token && c->now_ms() < c->token_valid_until;
+  return c->token && teams_auth_now_ms() < c->token_valid_until;
 }
 
 static void count_call(const char *method, const char *result)
@@ -454,7 +455,7 @@ static void on_token(void *arg, const struct http_response *r)
       free(c->token);
       c->token = token;
       c->token_gen++;
-      c->token_valid_until = c->now_ms() + life - margin;
+      c->token_valid_until = teams_auth_now_ms() + life - margin;
       c->fetches++;
       metrics_inc("klaxon_teams_token_fetches_total", "", 1);
       LOG_INFO("teams", "token_fetched", "expires_in_s=%lld", (long long)(life / 1000));

@@ -51,8 +51,10 @@
 
 struct teams_connector;
 
-/* `now_ms` is the bot's clock (token expiry follows it, as Teams' own tokens do in tests
- * where the clock runs faster). `workflow_url` may be NULL. */
+/* `now_ms` is the bot's clock, for the times stored with users and conversations. The access
+ * token's lifetime is Microsoft's and is judged on the real clock (teams_auth_now_ms()), so a
+ * fast or rewound simulated clock neither refreshes it early nor keeps it past its expiry.
+ * `workflow_url` may be NULL. */
 struct teams_connector *teams_connector_new(struct http_client *http,
                                             struct db *db,
                                             const struct teams_config *cfg,

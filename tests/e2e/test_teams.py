@@ -11,6 +11,7 @@ the Workflows webhook, and the tenant check.
 import asyncio
 import json
 import sqlite3
+import time
 
 from harness import cases, timeout
 
@@ -250,18 +251,27 @@ async def test_teams_other_tenant_refused(h):
 # ---------------------------------------------------------------------------- keys and tokens
 
 
+@timeout(100)
 async def test_teams_keys_fetched_once_and_on_rotation(h):
     """The keys are fetched at start; a token with a new kid (rotation) makes the bot fetch
-    them again, hold the request, and then serve it. (An unknown kid refetches at most once
-    a minute of bot time: the clock runs at 120x, so a second is enough.)"""
+    them again, hold the request, and then serve it. An unknown kid refetches at most once a
+    minute of real time (a rate limit, like the key cache's age, is not business time): with
+    the clock at 120x, 0.7 s is 84 s of bot time but no minute, so the new kid is refused
+    until a real minute has passed since the fetch at start."""
     h.time_scale = 120
     await start(h)
+    started = time.monotonic()  # the fetch at start began before this
     first = await h.teams_command("oncall help")
     await h.teams_reply_to(first)
     fetched = h.teams.jwks_requests
     assert fetched == 1, fetched
     await asyncio.sleep(0.7)
     h.teams.rotate_keys()
+    early = h.teams.channel_mention("oncall help")
+    status, _ = await h.teams_send(early)
+    assert status == 401, status
+    assert h.teams.jwks_requests == 1, h.teams.jwks_requests
+    await asyncio.sleep(max(0.0, started + 61 - time.monotonic()))
     second = await h.teams_command("oncall help")
     await h.teams_reply_to(second)
     assert h.teams.jwks_requests == 2, h.teams.jwks_requests
@@ -283,17 +293,22 @@ async def test_teams_token_cached(h):
 
 @timeout(40)
 async def test_teams_token_refreshed_before_expiry(h):
-    """With 600 s tokens and the clock at 60x, the bot fetches a new token before the old one
-    expires (5 min early): a reply ~6 real seconds later still goes through on the first try."""
+    """A token's life is Microsoft's real time, not the bot's clock: with 8 s tokens the bot
+    refreshes half-way (4 real seconds), and the clock at 60x does not make it refresh early.
+    A reply ~6 real seconds later still goes through on the first try."""
     h.time_scale = 60
-    await h.start_teams(expires_in=600)
+    await h.start_teams(expires_in=8)
     await h.start()
     a = await h.teams_command("oncall help")
     await h.teams_reply_to(a)
     assert h.teams.token_requests == 1
-    await asyncio.sleep(6)  # 360 s of bot time: past the 300 s refresh point
+    await asyncio.sleep(1)  # 60 s of bot time, 1 real second: the token is still fresh
     b = await h.teams_command("oncall help")
-    call = await h.teams_reply_to(b)
+    await h.teams_reply_to(b)
+    assert h.teams.token_requests == 1, h.teams.token_requests
+    await asyncio.sleep(5)  # 6 real seconds in all: past the 4 s refresh point
+    c = await h.teams_command("oncall help")
+    call = await h.teams_reply_to(c)
     assert h.teams.token_requests == 2, h.teams.token_requests
     refused = [c for c in h.teams.calls if c["status"] == 401]
     assert not refused, refused

@@ -205,7 +205,16 @@ async def check_every_knob_is_refused(sim, bot):
               "not_yet_valid": "ImmatureSignatureError", "wrong_serviceurl": "serviceurl",
               "missing_endorsement": "endorsement", "alg_none": "alg none",
               "unknown_kid": "unknown kid", "hs256_public_key": "alg HS256"}
-    assert set(expect) | {"no_auth"} == set(teams_sim.REFUSAL_KNOBS)
+    assert set(expect) | {"no_auth", "issued_at"} == set(teams_sim.REFUSAL_KNOBS)
+    # A token signed five days ago is an expired one.
+    expect_issued = {"issued_at": int(sim.token_clock()) - 5 * 86400}
+    hdr = "Bearer " + sim.make_token(**expect_issued)
+    try:
+        reference_verify(jwks, hdr, sim.app_id, sim.service_url)
+    except Refused as e:
+        assert str(e) == "ExpiredSignatureError", f"issued_at: refused for {e}"
+    else:
+        raise AssertionError("issued_at five days ago: token was accepted")
     for knob, reason in expect.items():
         hdr = "Bearer " + sim.make_token(**{knob: True})
         try:
@@ -303,7 +312,7 @@ async def check_c_verifier_agrees(sim, bot):
                  ({"unknown_kid": True}, KX_ENOTFOUND, "unknown kid"),
                  ({"hs256_public_key": True}, KX_EAUTH, "algorithm not allowed")]
         lines = "".join("Bearer " + sim.make_token(**k) + "\n" for k, _, _ in cases)
-        now_ms = str(int(sim.clock() * 1000))
+        now_ms = str(int(sim.token_clock() * 1000))
         r = subprocess.run([exe, jwks_path, sim.app_id, sim.service_url, now_ms], input=lines,
                            capture_output=True, text=True, timeout=60)
         assert r.returncode == 0, r.stdout + r.stderr
@@ -359,14 +368,21 @@ async def check_connector_auth(sim, bot):
     auth = {"Authorization": "Bearer " + tok["access_token"]}
     st, body, _ = await http("POST", url, json=msg, headers=auth)
     assert st == 201 and body["id"].startswith("1:"), (st, body)
-    # The token expires with the stand-in's clock.
-    real = sim.clock
-    sim.clock = lambda: real() + 3601
+    # The token expires with the stand-in's token clock (the real one), not its activity clock.
+    real = sim.token_clock
+    sim.token_clock = lambda: real() + 3601
     try:
         st, _, _ = await http("POST", url, json=msg, headers=auth)
         assert st == 401, st
     finally:
-        sim.clock = real
+        sim.token_clock = real
+    shown = sim.clock
+    sim.clock = lambda: shown() + 3601
+    try:
+        st, _, _ = await http("POST", url, json=msg, headers=auth)
+        assert st == 201, st
+    finally:
+        sim.clock = shown
     st, _, _ = await http("POST", url, data="text", headers=dict(auth, **{"Content-Type": "text/plain"}))
     assert st == 415
     st, body, _ = await http("POST", url, data="{", headers=dict(auth, **{"Content-Type": "application/json"}))

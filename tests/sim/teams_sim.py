@@ -40,8 +40,11 @@ Standalone:
     prints one JSON line with the URLs, then serves until SIGINT/SIGTERM. The same things are
     reachable over HTTP under /_sim/ (see Control below).
 
-Time: `clock` (epoch seconds, default time.time) stamps tokens and activities; a test sets it to
-the bot's simulated clock (KLAXON_NOW) so signed tokens are valid in the bot's frame.
+Time: `clock` (epoch seconds, default time.time) stamps activities and connector calls; a test
+sets it to the bot's simulated clock (KLAXON_NOW). Tokens, the Bot Framework JWTs this stand-in
+signs and the access tokens it issues, are stamped and judged on `token_clock` (default
+time.time, the real clock), as Microsoft's are: the bot must judge them on the real clock too,
+whatever KLAXON_NOW says. The `issued_at` knob signs a token as if at that epoch second.
 """
 
 import argparse
@@ -68,9 +71,10 @@ SERVICE_PREFIX = "/amer/"
 RAW_FORBIDDEN_IN_ID = set(":;@=")
 MAX_BODY = 256 * 1024
 
-# Knobs of send(): each makes one thing about the request wrong.
+# Knobs of send(): each makes one thing about the request wrong (issued_at: sign the token as
+# if at that epoch second, which is wrong when it is long ago).
 REFUSAL_KNOBS = ("bad_signature", "wrong_audience", "wrong_issuer", "expired", "not_yet_valid",
-                 "wrong_serviceurl", "missing_endorsement", "alg_none", "unknown_kid",
+                 "issued_at", "wrong_serviceurl", "missing_endorsement", "alg_none", "unknown_kid",
                  "no_auth", "hs256_public_key")
 
 
@@ -147,7 +151,7 @@ class TeamsSim:
     def __init__(self, host="127.0.0.1", port=0, app_id="00000000-0000-4000-8000-00000000b07a",
                  app_secret="sim-secret~0123456789", tenant_id="72f988bf-86f1-41af-91ab-2d7cd011db47",
                  bot_name="klaxon", mention_name="Klaxon On-Call", expires_in=3600, clock=None,
-                 strict_ids=True):
+                 strict_ids=True, token_clock=None):
         self.host, self.port = host, port
         self.app_id, self.app_secret, self.tenant_id = app_id, app_secret, tenant_id
         self.bot_id = "28:" + app_id
@@ -157,6 +161,7 @@ class TeamsSim:
         self.mention_name = mention_name
         self.expires_in = expires_in
         self.clock = clock or time.time
+        self.token_clock = token_clock or time.time
         self.strict_ids = strict_ids
         self._kid_seq = itertools.count(1)
         self.key = SigningKey(self._new_kid(), ["msteams", "webchat", "skype"])
@@ -370,7 +375,7 @@ class TeamsSim:
             return aad_error(400, "invalid_scope", 70011,
                              "The provided value for the input parameter 'scope' is not valid. "
                              f"The scope {form.get('scope')!r} does not exist.")
-        now = int(self.clock())
+        now = int(self.token_clock())
         tid = self.tenant_id if tenant != "botframework.com" else "d6d49420-f39b-4df7-a1dc-d59a935871db"
         claims = {"aud": BF_ISSUER, "iss": f"https://sts.windows.net/{tid}/", "iat": now,
                   "nbf": now, "exp": now + self.expires_in, "appid": self.app_id,
@@ -496,7 +501,7 @@ class TeamsSim:
         if not h.startswith("Bearer "):
             return False
         exp = self.tokens.get(h[len("Bearer "):])
-        return exp is not None and self.clock() < exp
+        return exp is not None and self.token_clock() < exp
 
     def _parse_connector_path(self, raw_path):
         """(kind, conversation id, activity id) from the raw path, or an error response."""
@@ -869,7 +874,7 @@ class TeamsSim:
         unknown = set(knobs) - set(REFUSAL_KNOBS)
         if unknown:
             raise ValueError(f"unknown knobs {sorted(unknown)}")
-        now = int(self.clock())
+        now = int(knobs.get("issued_at") or self.token_clock())
         claims = {"serviceurl": service_url or self.service_url, "nbf": now - 60,
                   "exp": now + 3600, "iss": BF_ISSUER, "aud": self.app_id}
         if knobs.get("wrong_audience"):

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/clock.h"
 #include "bot/teams/teams_auth.h"
 #include "lib/kx.h"
 
@@ -278,6 +279,61 @@ static void test_audience_array(void **state)
   p = claims(ISSUER, "[]", NOW_S - 60, NOW_S + 60, SERVICE_URL);
   check_payload(p, NOW_MS, KX_EAUTH, "wrong audience");
   free(p);
+}
+
+/* ---- the real clock --------------------------------------------------------------------- */
+
+#define FIVE_DAYS_S (5LL * 24 * 3600)
+
+/* A good token valid from a minute before `at_s` for an hour. */
+static char *token_at(long long at_s)
+{
+  char *p = claims(ISSUER, "\"" APP_ID "\"", at_s - 60, at_s + 3540, SERVICE_URL);
+  char *tok = rs256("k1", p, key1);
+  free(p);
+  return tok;
+}
+
+/* The transport judges tokens on teams_auth_now_ms(), the real clock, whatever the bot's
+ * simulated clock says: KLAXON_NOW five days back or ahead, at any scale. */
+static void test_judged_on_the_real_clock(void **state)
+{
+  (void)state;
+  int64_t real = (int64_t)clock_wall_ms();
+  long long real_s = real / 1000;
+  char *now_tok = token_at(real_s);
+  char *past_tok = token_at(real_s - FIVE_DAYS_S);
+  char *future_tok = token_at(real_s + FIVE_DAYS_S);
+
+  /* The bot's clock five days back (KLAXON_NOW), running at 1x. */
+  clock_set(real - FIVE_DAYS_S * 1000, 1.0);
+  assert_true(clock_now_ms() < real - FIVE_DAYS_S * 1000 + 60000);
+  int64_t t = teams_auth_now_ms();
+  assert_true(t >= real && t < real + 60000);
+  expect_verify(now_tok, teams_auth_now_ms(), 0, "ok");
+  expect_verify(past_tok, teams_auth_now_ms(), KX_EAUTH, "expired");
+  /* On the simulated clock the answers would be the other way round: what this guards. */
+  expect_verify(now_tok, clock_now_ms(), KX_EAUTH, "not yet valid");
+  expect_verify(past_tok, clock_now_ms(), 0, "ok");
+
+  /* Five days ahead and 3600x faster. */
+  clock_set(real + FIVE_DAYS_S * 1000, 3600.0);
+  expect_verify(now_tok, teams_auth_now_ms(), 0, "ok");
+  expect_verify(future_tok, teams_auth_now_ms(), KX_EAUTH, "not yet valid");
+  expect_verify(future_tok, clock_now_ms(), 0, "ok");
+
+  /* The key cache's age follows the same clock: a set loaded now is not stale because the
+   * bot's clock pretends a week has passed. */
+  struct teams_jwks *j = teams_jwks_new();
+  char *json = standard_jwks();
+  assert_int_equal(teams_jwks_load(j, json, strlen(json), teams_auth_now_ms()), 0);
+  assert_int_equal(teams_jwks_refresh_due(j, teams_auth_now_ms(), 0), 0);
+  assert_int_equal(teams_jwks_refresh_due(j, clock_now_ms(), 0), 1);
+  free(json);
+  teams_jwks_free(j);
+  free(now_tok);
+  free(past_tok);
+  free(future_tok);
 }
 
 /* ---- claims ------------------------------------------------------------------------------ */
@@ -946,6 +1002,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good_token),
       cmocka_unit_test(test_audience_array),
+      cmocka_unit_test(test_judged_on_the_real_clock),
       cmocka_unit_test(test_wrong_audience),
       cmocka_unit_test(test_wrong_issuer),
       cmocka_unit_test(test_expiry_and_skew),
