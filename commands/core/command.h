@@ -36,8 +36,6 @@ struct cmd_ctx {
   struct db *db;
   const struct config *config;
   int64_t now_ms;
-  const char *slack_bot_user; /* the bot's own Slack user id (auth.test), may be NULL */
-  const char *slack_bot_id;   /* the bot's bot_id, to ignore its own messages */
   const char *public_url;     /* base URL of the HTTP server for links, may be NULL */
   const char *feed_secret;    /* opens the read-only feeds (lib/feed_token.h), may be NULL */
 };
