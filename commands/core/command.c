@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "commands/core/msg.h"
+#include "commands/core/out.h"
 #include "commands/core/people.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -328,6 +329,32 @@ struct cmd_ctx cmd_ctx_at(const struct cmd_ctx *env, int64_t now_ms)
   return run;
 }
 
+/* After a rollback: the answer (and, for a refusal, the dedup mark) in a transaction of their
+ * own. */
+static int answer_alone(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        const struct cmd_reply *reply,
+                        bool mark_seen)
+{
+  bool mark = mark_seen && req->dedup_key;
+  if (!mark && (req->answer == CMD_ANSWER_ACK || (reply->text.len == 0 && !reply->card)))
+    return 0;
+  int rc = db_begin(ctx->db);
+  if (rc)
+    return rc;
+  if (mark)
+    rc = seen_mark(ctx->db, req->dedup_key, req->now_ms);
+  if (rc == 0)
+    rc = out_answer(ctx, req, reply);
+  if (rc == 0)
+    rc = db_commit(ctx->db);
+  if (rc) {
+    db_rollback(ctx->db);
+    LOG_WARN("cmd", "answer_not_stored", "kind=%d err=%s", req->kind, kx_err_name(rc));
+  }
+  return rc;
+}
+
 int cmd_dispatch(const struct cmd_ctx *env, const struct cmd_request *req, struct cmd_reply *reply)
 {
   struct cmd_ctx run = cmd_ctx_at(env, req->now_ms);
@@ -362,16 +389,14 @@ int cmd_dispatch(const struct cmd_ctx *env, const struct cmd_request *req, struc
   }
   reply->handled = true;
   if (rc && is_user_error(rc)) {
-    /* Refused: nothing changed, but the delivery was handled; keep the dedup mark only. */
+    /* Refused: nothing changed, but the delivery was handled; keep the dedup mark and the
+     * answer only. */
     db_rollback(ctx->db);
-    if (req->dedup_key && db_begin(ctx->db) == 0) {
-      if (seen_mark(ctx->db, req->dedup_key, req->now_ms) == 0)
-        db_commit(ctx->db);
-      else
-        db_rollback(ctx->db);
-    }
+    (void)answer_alone(ctx, req, reply, true);
     return 0;
   }
+  if (rc == 0)
+    rc = out_answer(ctx, req, reply);
   if (rc)
     goto fail;
   rc = db_commit(ctx->db);
@@ -387,6 +412,8 @@ fail:
                    "Sorry, something went wrong on my side and nothing was changed (%s). "
                    "Please try again.",
                    kx_strerror(rc));
+  /* The apology still leaves the usual way, if the database takes it. */
+  (void)answer_alone(ctx, req, reply, false);
   return rc;
 }
 
