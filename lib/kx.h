@@ -54,7 +54,6 @@ char *kx_strdup(const char *s);            /* NULL in, NULL out */
 char *kx_strndup(const char *s, size_t n); /* copies at most n bytes, always terminates */
 char *kx_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kx_streq(const char *a, const char *b); /* both NULL or equal; NULL-safe */
-int kx_strcaseeq(const char *a, const char *b);
 /* Constant-time comparison of two byte strings; 1 when equal. */
 int kx_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 
