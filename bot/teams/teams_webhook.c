@@ -69,7 +69,7 @@ int teams__on_webhook(void *arg,
   const char *result = "ignored";
   if (route == TEAMS_ROUTE_DISPATCH && creq.kind == CMD_KIND_COMMAND) {
     rc = app_dispatch(t->a, &creq, &reply);
-    result = rc == KX_EEXISTS ? "redelivery" : rc ? "failed" : "ok";
+    result = rc == KX_EDUPLICATE ? "redelivery" : rc ? "failed" : "ok";
     if (rc == 0 && t->cfg->app_id)
       teams__after_dispatch(t);
   } else {
