@@ -549,6 +549,49 @@ static int start(struct app *a)
   return 0;
 }
 
+static void close_any(uv_handle_t *h, void *arg)
+{
+  (void)arg;
+  close_if_open(h);
+}
+
+static int watch_signal(struct app *a, uv_signal_t *s, int signum)
+{
+  int rc = uv_signal_init(&a->loop, s);
+  if (rc == 0) {
+    s->data = a;
+    rc = uv_signal_start(s, on_signal, signum);
+  }
+  if (rc)
+    LOG_ERROR("app", "signal_setup_failed", "signal=%d err=%s msg=\"%s\"", signum, uv_err_name(rc),
+              uv_strerror(rc));
+  return rc;
+}
+
+/* The loop and the signal handlers, before anything else uses the loop. On failure (logged)
+ * nothing is left open: the handles already made are closed and the loop with them. */
+static int loop_setup(struct app *a)
+{
+  int rc = uv_loop_init(&a->loop);
+  if (rc) {
+    LOG_ERROR("app", "loop_init_failed", "err=%s msg=\"%s\"", uv_err_name(rc), uv_strerror(rc));
+    return rc;
+  }
+  rc = watch_signal(a, &a->sigterm, SIGTERM);
+  if (rc == 0)
+    rc = watch_signal(a, &a->sigint, SIGINT);
+  if (rc == 0)
+    rc = watch_signal(a, &a->sighup, SIGHUP);
+  if (rc == 0)
+    return 0;
+  /* Only initialised handles are on the loop's list, so closing what uv_walk finds is safe. */
+  uv_walk(&a->loop, close_any, NULL);
+  uv_run(&a->loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(&a->loop) != 0)
+    LOG_WARN("app", "loop_not_closed", "when=start_up");
+  return rc;
+}
+
 int app_run(struct config *config)
 {
   struct app *a = calloc(1, sizeof(*a));
@@ -579,14 +622,13 @@ int app_run(struct config *config)
   a->ctx.public_url = config->public_url;
   a->feed_secret = links_feed_secret(a->db, config, true);
   a->ctx.feed_secret = a->feed_secret;
-  uv_loop_init(&a->loop);
-  uv_signal_init(&a->loop, &a->sigterm);
-  uv_signal_init(&a->loop, &a->sigint);
-  uv_signal_init(&a->loop, &a->sighup);
-  a->sigterm.data = a->sigint.data = a->sighup.data = a;
-  uv_signal_start(&a->sigterm, on_signal, SIGTERM);
-  uv_signal_start(&a->sigint, on_signal, SIGINT);
-  uv_signal_start(&a->sighup, on_signal, SIGHUP);
+  if (loop_setup(a) != 0) {
+    fprintf(stderr, "klaxon: cannot set up the event loop (see the log)\n");
+    db_close(a->db);
+    free(a->feed_secret);
+    free(a);
+    return APP_EXIT_RUNTIME;
+  }
   uv_timer_init(&a->loop, &a->heartbeat);
   a->heartbeat.data = a;
   uv_timer_init(&a->loop, &a->stop_deadline);
