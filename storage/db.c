@@ -45,8 +45,8 @@ int db_fail(struct db *db, int rc, const char *what)
       err = KX_ENOMEM;
       break;
     case SQLITE_CONSTRAINT:
-      /* A function that expects "already there" says so itself (ON CONFLICT DO NOTHING or
-       * INSERT OR IGNORE, then sqlite3_changes() == 0 → KX_EEXISTS); reaching this is a bug. */
+      /* A function that expects "already there" says so itself (ON CONFLICT (its key) DO
+       * NOTHING, then sqlite3_changes() == 0 → KX_EEXISTS); reaching this is a bug. */
       err = KX_ECONSTRAINT;
       break;
     case SQLITE_IOERR:
