@@ -8,7 +8,8 @@
  * across the policy's repeats) from `anchor_at`.
  *
  * At most one page is open per group_key (a partial unique index): a new page for a group
- * needs the old one resolved. Rows read out own their strings (page_row_clear,
+ * needs the old one resolved (pages_find_open() first: pages_add() of a second open page for a
+ * group is a bug and fails with KX_ECONSTRAINT). Rows read out own their strings (page_row_clear,
  * page_copies_free). Errors: 0 or KX_E*; KX_ENOTFOUND for a missing row, KX_ESTATE when a
  * transition is not allowed from the page's state (acking a resolved page …).
  */

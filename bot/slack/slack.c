@@ -94,7 +94,7 @@ static char *on_envelope(void *arg, const struct slack_frame *f)
     uint64_t t0 = clock_mono_us();
     rc = app_dispatch(sl->env->app, &req, &reply);
     metrics_observe("klaxon_dispatch_seconds", "", (double)(clock_mono_us() - t0) / 1e6);
-    if (rc == KX_EEXISTS) {
+    if (rc == KX_EDUPLICATE) {
       LOG_INFO("slack", "redelivery_ignored", "envelope=%s retry_attempt=%d", f->envelope_id,
                f->retry_attempt);
     } else if (rc < 0 && strcmp(f->type_name, "events_api") == 0) {

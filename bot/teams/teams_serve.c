@@ -250,8 +250,8 @@ static void answer(struct teams *t, struct teams_activity *act, struct httpd_res
         req.reply_to_id = act->id;
     }
     rc = app_dispatch(t->env->app, &req, &reply);
-    result = rc == KX_EEXISTS ? "redelivery" : rc ? "failed" : "ok";
-    if (rc == KX_EEXISTS)
+    result = rc == KX_EDUPLICATE ? "redelivery" : rc ? "failed" : "ok";
+    if (rc == KX_EDUPLICATE)
       buf_reset(&reply.text);
   }
   teams__count(type, result);
@@ -260,7 +260,7 @@ static void answer(struct teams *t, struct teams_activity *act, struct httpd_res
   if (invoke && act->kind == TEAMS_KIND_CARD_ACTION) {
     /* Action.Execute: the answer is the HTTP response itself. */
     char *plain = reply_plain(
-        t, reply.text.len ? reply.text.data : (rc == KX_EEXISTS ? "Already done." : "Done."));
+        t, reply.text.len ? reply.text.data : (rc == KX_EDUPLICATE ? "Already done." : "Done."));
     char *json = teams_invoke_response(plain);
     httpd_json(resp, 200, json ? json : "{\"statusCode\":200}");
     free(json);

@@ -84,7 +84,7 @@ int teams__on_webhook(void *arg,
   const char *result = "ignored";
   if (route == TEAMS_ROUTE_DISPATCH && creq.kind == CMD_KIND_COMMAND) {
     rc = app_dispatch(t->env->app, &creq, &reply);
-    result = rc == KX_EEXISTS ? "redelivery" : rc ? "failed" : "ok";
+    result = rc == KX_EDUPLICATE ? "redelivery" : rc ? "failed" : "ok";
   } else {
     result = "help";
     teams__help_reply(&reply);

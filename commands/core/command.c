@@ -316,10 +316,14 @@ static int run_events(struct cmd_ctx *ctx, const struct cmd_request *req, struct
   return 0;
 }
 
+/* The codes a handler returns, after putting the sentence in the reply, to refuse what the user
+ * asked: nothing is changed, and the delivery counts as handled. Every other code is a failure
+ * on our side. KX_EEXISTS is not a refusal (storage says "already there" and the handler decides
+ * what that means to the user), nor is KX_ECONSTRAINT (a write nobody expected to collide: a
+ * bug). */
 static int is_user_error(int rc)
 {
-  return rc == KX_EINVAL || rc == KX_ENOTFOUND || rc == KX_ESTATE || rc == KX_EAUTH ||
-         rc == KX_EEXISTS;
+  return rc == KX_EINVAL || rc == KX_ENOTFOUND || rc == KX_ESTATE || rc == KX_EAUTH;
 }
 
 struct cmd_ctx cmd_ctx_at(const struct cmd_ctx *env, int64_t now_ms)
@@ -368,7 +372,7 @@ int cmd_dispatch(const struct cmd_ctx *env, const struct cmd_request *req, struc
     rc = seen_mark(ctx->db, req->dedup_key, req->now_ms);
     if (rc == KX_EEXISTS) {
       db_rollback(ctx->db);
-      return KX_EEXISTS;
+      return KX_EDUPLICATE;
     }
     if (rc)
       goto fail;
@@ -405,8 +409,15 @@ int cmd_dispatch(const struct cmd_ctx *env, const struct cmd_request *req, struc
   return 0;
 fail:
   db_rollback(ctx->db);
-  LOG_ERROR("cmd", "dispatch_failed", "kind=%d command=%s err=%s", req->kind,
-            req->command ? req->command : "-", kx_err_name(rc));
+  if (rc == KX_ECONSTRAINT)
+    LOG_ERROR("cmd", "handler_bug",
+              "kind=%d command=%s action=%s view=%s err=%s note=\"a handler broke a database "
+              "constraint; rolled back\"",
+              req->kind, req->command ? req->command : "-", req->action_id ? req->action_id : "-",
+              req->view_callback ? req->view_callback : "-", kx_err_name(rc));
+  else
+    LOG_ERROR("cmd", "dispatch_failed", "kind=%d command=%s err=%s", req->kind,
+              req->command ? req->command : "-", kx_err_name(rc));
   buf_reset(&reply->text);
   cmd_reply_printf(reply,
                    "Sorry, something went wrong on my side and nothing was changed (%s). "
