@@ -256,6 +256,23 @@ static int env_required(const char *key, const char *env)
   return KX_ECONFIG;
 }
 
+/* On the headers, before any body is read: a request without the scheme of its route's
+ * credential is refused at once (the credential itself is checked with the body, which the
+ * JWT's serviceurl claim and the HMAC both cover). */
+static bool allow_bearer(void *arg, const struct httpd_request *req)
+{
+  (void)arg;
+  return req->authorization && strncmp(req->authorization, "Bearer ", 7) == 0 &&
+         req->authorization[7] != '\0';
+}
+
+static bool allow_hmac(void *arg, const struct httpd_request *req)
+{
+  (void)arg;
+  return req->authorization && strncmp(req->authorization, "HMAC ", 5) == 0 &&
+         req->authorization[5] != '\0';
+}
+
 static int routes(struct teams *t)
 {
   const struct teams_config *cfg = t->cfg;
@@ -267,7 +284,8 @@ static int routes(struct teams *t)
                             .path = "/teams/messages",
                             .max_body = TEAMS_ACTIVITY_MAX_BYTES,
                             .fn = on_messages,
-                            .arg = t};
+                            .arg = t,
+                            .allow = allow_bearer};
     rc = httpd_route(t->env->httpd, &r);
   }
   if (rc == 0 && cfg->outgoing_webhook_secret_env) {
@@ -276,7 +294,8 @@ static int routes(struct teams *t)
                             .path = "/teams/webhook",
                             .max_body = TEAMS_HMAC_BODY_MAX,
                             .fn = teams__on_webhook,
-                            .arg = t};
+                            .arg = t,
+                            .allow = allow_hmac};
     if (rc == 0)
       rc = httpd_route(t->env->httpd, &r);
   }
