@@ -292,6 +292,24 @@ int out_announce(struct cmd_ctx *ctx,
   return written;
 }
 
+int out_email(
+    struct cmd_ctx *ctx, const char *to, const char *subject, const char *text, int priority)
+{
+  if (!to || !*to)
+    return KX_EINVAL;
+  cJSON *body = cJSON_CreateObject();
+  cJSON *list = body ? cJSON_AddArrayToObject(body, "to") : NULL;
+  if (!list) {
+    cJSON_Delete(body);
+    return KX_ENOMEM;
+  }
+  cJSON_AddItemToArray(list, cJSON_CreateString(to));
+  cJSON_AddStringToObject(body, "subject", subject ? subject : "[klaxon]");
+  cJSON_AddStringToObject(body, "text", text ? text : "");
+  /* One queue: the SMTP relay takes one message at a time. */
+  return add_row(ctx, "email", "email.send", "email", body, priority, NULL, NULL, NULL);
+}
+
 /* ---- answers a transport cannot carry -------------------------------------------------------- */
 
 static int answer_slack(struct cmd_ctx *ctx,

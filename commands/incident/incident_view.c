@@ -428,32 +428,6 @@ static void header_safe(char *s)
       *s = ' ';
 }
 
-static int email(struct cmd_ctx *ctx, const char *to, const char *subject, const char *text)
-{
-  cJSON *body = cJSON_CreateObject();
-  cJSON *list = cJSON_AddArrayToObject(body, "to");
-  if (!body || !list) {
-    cJSON_Delete(body);
-    return KX_ENOMEM;
-  }
-  cJSON_AddItemToArray(list, cJSON_CreateString(to));
-  cJSON_AddStringToObject(body, "subject", subject);
-  cJSON_AddStringToObject(body, "text", text);
-  char *json = cJSON_PrintUnformatted(body);
-  cJSON_Delete(body);
-  if (!json)
-    return KX_ENOMEM;
-  struct outbox_new row = {.platform = "email",
-                           .method = "email.send",
-                           .queue = "email",
-                           .body = json,
-                           .priority = OUTBOX_NORMAL,
-                           .now_ms = ctx->now_ms};
-  int rc = outbox_add(ctx->db, &row, NULL);
-  free(json);
-  return rc;
-}
-
 int inc_stakeholders(struct cmd_ctx *ctx,
                      const struct incident *inc,
                      const char *headline,
@@ -492,7 +466,7 @@ int inc_stakeholders(struct cmd_ctx *ctx,
   if (subject)
     header_safe(subject);
   for (size_t i = 0; rc == 0 && i < ctx->config->smtp.n_stakeholders; i++)
-    rc = email(ctx, ctx->config->smtp.stakeholders[i], subject, text);
+    rc = out_email(ctx, ctx->config->smtp.stakeholders[i], subject, text, OUTBOX_NORMAL);
   free(subject);
   free(text);
   return rc;
