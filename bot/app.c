@@ -181,6 +181,12 @@ static void close_on_walk(uv_handle_t *h, void *arg)
 /* Every part has stopped (or the deadline passed): close every handle so uv_run returns. */
 static void app_final_stop(struct app *a)
 {
+  /* First end every HTTP call still in flight (a stop deadline may have passed): their
+   * callbacks run now, into a sender and modules that are stopping but not yet freed. */
+  if (a->http) {
+    http_client_close(a->http, on_http_closed, a);
+    a->http = NULL;
+  }
   if (a->sender) {
     sender_free(a->sender);
     a->sender = NULL;
@@ -189,10 +195,6 @@ static void app_final_stop(struct app *a)
   for (size_t i = 0; i < a->n_modules; i++)
     if (a->state[i] && app_modules[i].halt)
       app_modules[i].halt(a->state[i]);
-  if (a->http) {
-    http_client_close(a->http, on_http_closed, a);
-    a->http = NULL;
-  }
   close_if_open((uv_handle_t *)&a->sigterm);
   close_if_open((uv_handle_t *)&a->sigint);
   close_if_open((uv_handle_t *)&a->sighup);

@@ -10,8 +10,6 @@
 #include "bot/web/incident_http.h"
 
 const struct module app_modules[] = {
-    /* Slack: Socket Mode, acks, auth.test (issue 1) */
-    {"slack", slack_init, slack_start, slack_stop, slack_halt, slack_close, slack_status},
     /* the operator's: GET /healthz (liveness, readiness) and GET /metrics */
     {"health", health_http_init, NULL, NULL, NULL, NULL, NULL},
     /* alerts (issue 5) */
@@ -22,5 +20,8 @@ const struct module app_modules[] = {
     {"incidents", incident_http_init, NULL, NULL, NULL, NULL, NULL},
     /* Teams (issue 6) */
     {"teams", teams_init, teams_start, NULL, NULL, teams_close, NULL},
+    /* Slack: Socket Mode, acks, auth.test (issue 1). Last: it starts taking requests only once
+     * everything else has started (a module that fails to start stops the bot before). */
+    {"slack", slack_init, slack_start, slack_stop, slack_halt, slack_close, slack_status},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
 };

@@ -259,18 +259,28 @@ static int env_required(const char *key, const char *env)
 /* On the headers, before any body is read: a request without the scheme of its route's
  * credential is refused at once (the credential itself is checked with the body, which the
  * JWT's serviceurl claim and the HMAC both cover). */
+static bool allow_scheme(const struct httpd_request *req, const char *scheme, const char *type)
+{
+  size_t n = strlen(scheme);
+  if (req->authorization && strncmp(req->authorization, scheme, n) == 0 &&
+      req->authorization[n] != '\0')
+    return true;
+  LOG_WARN("teams", "auth_refused", "reason=\"no %.*s credential\" path=%s peer=%s", (int)n - 1,
+           scheme, req->path, req->peer ? req->peer : "-");
+  teams__count(type, "auth_refused");
+  return false;
+}
+
 static bool allow_bearer(void *arg, const struct httpd_request *req)
 {
   (void)arg;
-  return req->authorization && strncmp(req->authorization, "Bearer ", 7) == 0 &&
-         req->authorization[7] != '\0';
+  return allow_scheme(req, "Bearer ", "-");
 }
 
 static bool allow_hmac(void *arg, const struct httpd_request *req)
 {
   (void)arg;
-  return req->authorization && strncmp(req->authorization, "HMAC ", 5) == 0 &&
-         req->authorization[5] != '\0';
+  return allow_scheme(req, "HMAC ", "webhook");
 }
 
 static int routes(struct teams *t)
