@@ -416,9 +416,7 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     return rc;
   }
   if (strcasecmp(args->argv[0], "done") != 0 || args->argc > 2) {
-    cmd_reply_printf(reply,
-                     "Usage: `/incident postmortem` (where it is) or "
-                     "`/incident postmortem done [URL]`.");
+    cmd_usage(reply, args->def);
     rc = KX_EINVAL;
   } else if (incident_is_open(&inc)) {
     cmd_reply_printf(reply, "Resolve the incident first (`/incident resolve [SUMMARY]`).");

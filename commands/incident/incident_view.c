@@ -114,13 +114,13 @@ const char *inc_arg_who(
   return NULL;
 }
 
-int inc_unknown_person(struct cmd_reply *reply, const char *arg, const char *usage)
+int inc_unknown_person(struct cmd_reply *reply, const char *arg, const struct cmd_def *def)
 {
   char *esc = md_escape(arg);
   cmd_reply_printf(reply,
-                   "I don't know who `%s` is. Mention them (`@name`) or use their klaxon "
-                   "id. Usage: `%s`",
-                   esc ? esc : "", usage);
+                   "I don't know who `%s` is. Mention them (`@name`) or use their klaxon id. ",
+                   esc ? esc : "");
+  cmd_usage(reply, def);
   free(esc);
   return KX_EINVAL;
 }

@@ -43,8 +43,9 @@ const char *oncall_handoff_channel(const struct rota *r);
 /* 1 when the person is in the rota (primary, secondary or shadow list), else 0. */
 int oncall_rota_has(const struct rota *r, const char *person);
 
-/* Options of an /oncall subcommand: --rota R, --secondary, and the other words, where a date
- * followed by a time ("2026-12-01 14:00") is one word and "to"/"until"/"-" are skipped. */
+/* What an /oncall subcommand was given: --rota R and --secondary (taken out of the words by
+ * the dispatcher, as the row declares them), and the other words, where a date followed by a
+ * time ("2026-12-01 14:00") is one word and "to"/"until"/"-" are skipped. */
 struct oncall_opts {
   const char *rota;
   bool secondary;
