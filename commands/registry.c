@@ -7,6 +7,7 @@
 
 #include "commands/core/basic.h"
 #include "commands/core/command.h"
+#include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 #include "commands/handoff/handoff.h"
 #include "commands/incident/incident_rows.h"
 #include "commands/incident/incident_teams.h"
@@ -97,25 +98,25 @@ struct cmd_counter cmd_counters[sizeof(cmd_table) / sizeof(cmd_table[0])];
 /* clang-format off */
 const struct cmd_action_def cmd_actions[] = {
     /* incidents (issue 3) */
-    {"incident.take_commander", incident_btn_take_commander},
-    {"incident.take_scribe", incident_btn_take_scribe},
-    {"incident.resolve", incident_btn_resolve},
+    {CMD_ACTION_INCIDENT_TAKE_COMMANDER, incident_btn_take_commander},
+    {CMD_ACTION_INCIDENT_TAKE_SCRIBE, incident_btn_take_scribe},
+    {CMD_ACTION_INCIDENT_RESOLVE, incident_btn_resolve},
     /* paging and alerts (issue 5); the alert actions come only from the HTTP transport */
-    {"page.ack", paging_action_ack},
-    {"page.escalate", paging_action_escalate},
-    {"page.resolve", paging_action_resolve},
-    {"page.reason", paging_action_reason},
-    {"page.declare", paging_action_declare}, /* issue 3 */
-    {ALERTS_ACTION_AM, alerts_action_ingest},
-    {ALERTS_ACTION_WEBHOOK, alerts_action_ingest},
+    {CMD_ACTION_PAGE_ACK, paging_action_ack},
+    {CMD_ACTION_PAGE_ESCALATE, paging_action_escalate},
+    {CMD_ACTION_PAGE_RESOLVE, paging_action_resolve},
+    {CMD_ACTION_PAGE_REASON, paging_action_reason},
+    {CMD_ACTION_PAGE_DECLARE, paging_action_declare}, /* issue 3 */
+    {CMD_ACTION_ALERTS_AM, alerts_action_ingest},
+    {CMD_ACTION_ALERTS_WEBHOOK, alerts_action_ingest},
     /* the handoff (issue 4) */
-    {HANDOFF_ACTION_ACK, handoff_action_ack},
+    {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
     {NULL, NULL},
 };
 
 const struct cmd_view_def cmd_views[] = {
     /* incidents (issue 3) */
-    {"incident.declare", incident_view_declare},
+    {CMD_VIEW_INCIDENT_DECLARE, incident_view_declare},
     {NULL, NULL},
 };
 
@@ -135,35 +136,35 @@ const struct cmd_event_def cmd_events[] = {
 
 const struct cmd_job_def cmd_jobs[] = {
     /* incidents (issue 3) */
-    {INC_JOB_UPDATE, incident_job_update_due},
-    {INC_JOB_RESOLVE_TARGET, incident_job_resolve_target},
-    {INC_JOB_POSTMORTEM, incident_job_postmortem_due},
-    {INC_JOB_CHANNEL_RETRY, incident_job_channel_retry},
+    {CMD_JOB_INCIDENT_UPDATE, incident_job_update_due},
+    {CMD_JOB_INCIDENT_RESOLVE_TARGET, incident_job_resolve_target},
+    {CMD_JOB_INCIDENT_POSTMORTEM, incident_job_postmortem_due},
+    {CMD_JOB_INCIDENT_CHANNEL_RETRY, incident_job_channel_retry},
     /* paging (issue 5) */
-    {PAGING_JOB_STEP, paging_job_step},
-    {PAGING_JOB_RELEASE, paging_job_release},
+    {CMD_JOB_PAGE_STEP, paging_job_step},
+    {CMD_JOB_PAGE_RELEASE, paging_job_release},
     /* rotas and the handoff (issue 4) */
-    {HANDOFF_JOB, handoff_job},
-    {HANDOFF_JOB_ACK, handoff_job_ack},
-    {HANDOFF_JOB_REMIND, handoff_job_remind},
-    {HANDOFF_JOB_DIGEST, handoff_job_digest},
-    {ONCALL_JOB_SYNC, oncall_job_sync},
+    {CMD_JOB_HANDOFF, handoff_job},
+    {CMD_JOB_HANDOFF_ACK, handoff_job_ack},
+    {CMD_JOB_HANDOFF_REMIND, handoff_job_remind},
+    {CMD_JOB_HANDOFF_DIGEST, handoff_job_digest},
+    {CMD_JOB_ONCALL_SYNC, oncall_job_sync},
     {NULL, NULL},
 };
 
 const struct cmd_hook_def cmd_hooks[] = {
     /* incidents (issue 3) */
-    {"incident.channel_created", incident_hook_channel_created},
-    {"incident.summary_posted", incident_hook_summary_posted},
+    {CMD_HOOK_INCIDENT_CHANNEL_CREATED, incident_hook_channel_created},
+    {CMD_HOOK_INCIDENT_SUMMARY_POSTED, incident_hook_summary_posted},
     /* paging (issue 5) */
-    {PAGING_HOOK_POSTED, paging_hook_posted},
-    {PAGING_HOOK_UPDATED, paging_hook_updated},
+    {CMD_HOOK_PAGE_POSTED, paging_hook_posted},
+    {CMD_HOOK_PAGE_UPDATED, paging_hook_updated},
     /* Teams (issue 6) */
-    {INCIDENT_TEAMS_HOOK_THREAD, incident_teams_hook_thread},
+    {CMD_HOOK_INCIDENT_TEAMS_THREAD, incident_teams_hook_thread},
     /* rotas and the handoff (issue 4) */
-    {HANDOFF_HOOK_POSTED, handoff_hook_posted},
-    {ONCALL_HOOK_LOOKUP, oncall_hook_lookup},
-    {ONCALL_HOOK_USERGROUP, oncall_hook_usergroup},
+    {CMD_HOOK_HANDOFF_POSTED, handoff_hook_posted},
+    {CMD_HOOK_PEOPLE_LOOKUP, oncall_hook_lookup},
+    {CMD_HOOK_ONCALL_USERGROUP, oncall_hook_usergroup},
     {NULL, NULL},
 };
 

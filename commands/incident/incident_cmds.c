@@ -56,7 +56,7 @@ static int open_modal(struct cmd_ctx *ctx,
   const struct config *c = ctx->config;
   cJSON *view = cJSON_CreateObject();
   cJSON_AddStringToObject(view, "type", "modal");
-  cJSON_AddStringToObject(view, "callback_id", "incident.declare");
+  cJSON_AddStringToObject(view, "callback_id", CMD_VIEW_INCIDENT_DECLARE);
   cJSON_AddItemToObject(
       view, "title", text_obj("plain_text", a->drill ? "Declare a drill" : "Declare an incident"));
   cJSON_AddItemToObject(view, "submit", text_obj("plain_text", "Declare"));

@@ -50,7 +50,7 @@ static int schedule_postmortem(struct cmd_ctx *ctx, int64_t id, int64_t due_at)
   char key[64], ref[24];
   snprintf(key, sizeof(key), "incident:%lld:postmortem", (long long)id);
   snprintf(ref, sizeof(ref), "%lld", (long long)id);
-  return jobs_upsert(ctx->db, INC_JOB_POSTMORTEM, key, due_at, ref, ctx->now_ms);
+  return jobs_upsert(ctx->db, CMD_JOB_INCIDENT_POSTMORTEM, key, due_at, ref, ctx->now_ms);
 }
 
 static int cancel_postmortem(struct cmd_ctx *ctx, int64_t id)

@@ -7,8 +7,7 @@
 #define KX_INCIDENT_TEAMS_H
 
 #include "commands/core/command.h"
-
-#define INCIDENT_TEAMS_HOOK_THREAD "incident.teams_thread"
+#include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 
 /* Start the thread of every open incident declared from Teams that has none yet (in the
  * caller's transaction; idempotent). Also a start-up task. */

@@ -279,9 +279,9 @@ struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
   if (incident_is_open(inc)) {
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)inc->id);
-    msg_button(m, "Take commander", "incident.take_commander", id, MSG_STYLE_PRIMARY);
-    msg_button(m, "Take scribe", "incident.take_scribe", id, MSG_STYLE_DEFAULT);
-    msg_button(m, "Resolve", "incident.resolve", id, MSG_STYLE_DANGER);
+    msg_button(m, "Take commander", CMD_ACTION_INCIDENT_TAKE_COMMANDER, id, MSG_STYLE_PRIMARY);
+    msg_button(m, "Take scribe", CMD_ACTION_INCIDENT_TAKE_SCRIBE, id, MSG_STYLE_DEFAULT);
+    msg_button(m, "Resolve", CMD_ACTION_INCIDENT_RESOLVE, id, MSG_STYLE_DANGER);
   } else {
     md_init(&b);
     md_raw(&b, ":white_check_mark: Resolved by ");
@@ -611,7 +611,7 @@ int inc_schedule_update(struct cmd_ctx *ctx, const struct incident *inc, int64_t
     int rc = jobs_cancel(ctx->db, key, ctx->now_ms);
     return rc < 0 ? rc : 0;
   }
-  return jobs_upsert(ctx->db, INC_JOB_UPDATE, key, from_ms + sev->update_every_ms, ref,
+  return jobs_upsert(ctx->db, CMD_JOB_INCIDENT_UPDATE, key, from_ms + sev->update_every_ms, ref,
                      ctx->now_ms);
 }
 
@@ -625,8 +625,8 @@ int inc_schedule_resolve_target(struct cmd_ctx *ctx, const struct incident *inc)
     int rc = jobs_cancel(ctx->db, key, ctx->now_ms);
     return rc < 0 ? rc : 0;
   }
-  return jobs_upsert(ctx->db, INC_JOB_RESOLVE_TARGET, key, inc->declared_at + sev->resolve_ms, ref,
-                     ctx->now_ms);
+  return jobs_upsert(ctx->db, CMD_JOB_INCIDENT_RESOLVE_TARGET, key,
+                     inc->declared_at + sev->resolve_ms, ref, ctx->now_ms);
 }
 
 int inc_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id)

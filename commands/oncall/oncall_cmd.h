@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "commands/core/command.h"
+#include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 #include "commands/oncall/rota.h"
 #include "lib/buf.h"
 #include "storage/rota_changes.h"
@@ -27,11 +28,6 @@
 #define ONCALL_CHANGE_MAX_MS (366LL * 24 * 3600 * 1000) /* longest override or absence */
 #define ONCALL_LIST_MAX 50                              /* /oncall changes */
 #define ONCALL_MAX_POSITIONAL 8
-
-/* Job kinds and hooks (rows in registry.c). */
-#define ONCALL_JOB_SYNC "oncall.sync"
-#define ONCALL_HOOK_LOOKUP "people.lookup"
-#define ONCALL_HOOK_USERGROUP "oncall.usergroup"
 
 /* "Mon 2026-11-30 09:00" in the rota's zone. buf >= 32. */
 const char *oncall_fmt_time(const struct rota *r, int64_t ms, char *buf, size_t size);

@@ -237,7 +237,7 @@ static void test_override_notifies_and_syncs(void **state)
   assert_true(cmd_run_jobs(&f->ctx, f->ctx.now_ms, 10) >= 1);
   assert_int_equal(rows_to(f, "usergroup:S0ONCALL01", "U0ALICE001,U0BOB00001"), 2);
   /* A refused update is forgotten, so the next sync tries again. */
-  struct outbox_row row = {.ref = "platform", .hook = ONCALL_HOOK_USERGROUP};
+  struct outbox_row row = {.ref = "platform", .hook = CMD_HOOK_ONCALL_USERGROUP};
   struct cmd_result r = {.ok = false, .error = "no_such_subteam"};
   assert_int_equal(db_begin(f->db), 0);
   assert_int_equal(oncall_hook_usergroup(&f->ctx, &row, &r), 0);
@@ -249,7 +249,7 @@ static void test_override_notifies_and_syncs(void **state)
 static void test_people_lookup_hook(void **state)
 {
   struct fx *f = *state;
-  struct outbox_row row = {.ref = "frank", .hook = ONCALL_HOOK_LOOKUP};
+  struct outbox_row row = {.ref = "frank", .hook = CMD_HOOK_PEOPLE_LOOKUP};
   cJSON *resp = cJSON_Parse("{\"ok\":true,\"user\":{\"id\":\"U0FRANK001\"}}");
   struct cmd_result ok = {.ok = true, .response = resp};
   assert_int_equal(db_begin(f->db), 0);
