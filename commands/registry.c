@@ -52,11 +52,11 @@ static const struct cmd_opt_def opts_declare[] = {
 /* clang-format off */
 const struct cmd_def cmd_table[] = {
     /*  group       name     handler          min max flags                        options    usage          help */
-    CMD("incident", "help",  cmd_group_help,  0, -1,  CMD_DEFAULT,                 NULL,      "help",        "this list"),
-    CMD("oncall",   "help",  oncall_cmd_help, 0, -1,  0,                           NULL,      "help",        "this list"),
-    CMD("oncall",   "note",  cmd_oncall_note, 1, -1,  CMD_WRITE | CMD_OPTS_FIRST,  opts_rota, "note TEXT",   "a note for the next handoff (ongoing issue, maintenance)"),
+    CMD("incident", "help",  cmd_group_help,  0, -1,  CMD_DEFAULT | CMD_MENU,      NULL,      "help",        "this list"),
+    CMD("oncall",   "help",  oncall_cmd_help, 0, -1,  CMD_MENU,                    NULL,      "help",        "this list"),
+    CMD("oncall",   "note",  cmd_oncall_note, 1, -1,  CMD_WRITE | CMD_OPTS_FIRST | CMD_MENU, opts_rota, "note TEXT",   "a note for the next handoff (ongoing issue, maintenance)"),
     /* incidents (issue 3) */
-    CMD("incident", "declare",      incident_cmd_declare,      0, -1, CMD_WRITE | CMD_OPTS_FIRST, opts_declare, "declare [SEV] TITLE", "declare an incident (without a title: a form); --drill for practice"),
+    CMD("incident", "declare",      incident_cmd_declare,      0, -1, CMD_WRITE | CMD_OPTS_FIRST | CMD_MENU, opts_declare, "declare [SEV] TITLE", "declare an incident (without a title: a form); --drill for practice"),
     CMD("incident", "list",         incident_cmd_list,         0, 0,  0,         NULL, "list",                         "the open incidents"),
     CMD("incident", "lead",         incident_cmd_lead,         0, 0,  CMD_WRITE, NULL, "lead",                         "make me the incident commander"),
     CMD("incident", "role",         incident_cmd_role,         2, 2,  CMD_WRITE, NULL, "role commander|scribe|comms|ops @someone", "give an incident role (or `none`)"),
@@ -80,7 +80,7 @@ const struct cmd_def cmd_table[] = {
     CMD("incident", "stats",     stats_cmd,            0, 1,  0,         NULL, "stats [7d|30d|90d]",  "MTTA, MTTR, MTTD, pages, escalations, false positives against targets"),
     /* rotas, /oncall and the handoff (issue 4); FROM and TO may be two words (a date and a time)
      * with "to" between them, hence no maximum */
-    CMD("oncall", "who",      oncall_cmd_who,      0, 1,  CMD_DEFAULT, opts_rota_quiet, "[who] [ROTA]",          "who is on call now in every rota (primary, secondary, manager, until when)"),
+    CMD("oncall", "who",      oncall_cmd_who,      0, 1,  CMD_DEFAULT | CMD_MENU, opts_rota_quiet, "[who] [ROTA]",          "who is on call now in every rota (primary, secondary, manager, until when)"),
     CMD("oncall", "schedule", oncall_cmd_schedule, 0, 2,  0,           opts_rota,       "schedule [N]",          "the next N shifts (default 4) with overrides, covers and holidays"),
     CMD("oncall", "override", oncall_cmd_override, 3, -1, CMD_WRITE,   opts_override,   "override @user FROM TO", "@user holds primary (or secondary) from FROM to TO"),
     CMD("oncall", "away",     oncall_cmd_away,     2, -1, CMD_WRITE,   opts_rota,       "away [@user] FROM TO",  "you (or @user) are away: the previous shift's person covers"),

@@ -218,6 +218,22 @@ const char *cmd_group_find(const char *word, size_t n)
   return NULL;
 }
 
+size_t cmd_groups(const char **out, size_t max)
+{
+  size_t n = 0;
+  for (const struct cmd_def *d = cmd_table; d->group; d++) {
+    bool seen = false;
+    for (const struct cmd_def *e = cmd_table; e < d && !seen; e++)
+      seen = strcmp(e->group, d->group) == 0;
+    if (seen)
+      continue;
+    if (n < max)
+      out[n] = d->group;
+    n++;
+  }
+  return n;
+}
+
 int cmd_help(const char *group, struct cmd_reply *reply)
 {
   int rc = cmd_reply_printf(reply, "*/%s* — what I can do:\n", group);

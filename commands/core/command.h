@@ -79,11 +79,12 @@ typedef int (*cmd_fn)(struct cmd_ctx *ctx,
                       struct cmd_reply *reply);
 
 enum cmd_flags {
-  CMD_WRITE = 1 << 0,     /* changes state */
-  CMD_HIDDEN = 1 << 1,    /* not listed in help */
-  CMD_DEFAULT = 1 << 2,   /* runs when no subcommand is given */
-  CMD_OPTS_FIRST = 1 << 3 /* options only before the first other word: free text follows, and
-                             a `--word` in it is text */
+  CMD_WRITE = 1 << 0,      /* changes state */
+  CMD_HIDDEN = 1 << 1,     /* not listed in help */
+  CMD_DEFAULT = 1 << 2,    /* runs when no subcommand is given */
+  CMD_OPTS_FIRST = 1 << 3, /* options only before the first other word: free text follows, and
+                              a `--word` in it is text */
+  CMD_MENU = 1 << 4 /* offered in the Teams app's command menu (bot/teams/teams_manifest.h) */
 };
 
 struct cmd_def {
@@ -221,6 +222,9 @@ bool cmd_group_exists(const char *group);
 /* The table's own spelling of the group named by the n bytes at word (case-insensitive), or
  * NULL. The result lives as long as the table. */
 const char *cmd_group_find(const char *word, size_t n);
+/* The table's groups, each once, in the order of their first rows, into out (at most max);
+ * returns how many there are (which may be more than max). */
+size_t cmd_groups(const char **out, size_t max);
 const struct cmd_def *cmd_lookup(const char *group, const char *name);
 
 #endif
