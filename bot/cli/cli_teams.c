@@ -34,7 +34,7 @@ int cli_teams_manifest(int argc, char **argv)
   char *text = f ? malloc(TEMPLATE_MAX + 1) : NULL;
   size_t n = text ? fread(text, 1, TEMPLATE_MAX + 1, f) : 0;
   if (f)
-    fclose(f);
+    (void)fclose(f); /* read only: nothing to lose */
   char *out = NULL;
   if (text && n <= TEMPLATE_MAX) {
     text[n] = '\0';
