@@ -158,11 +158,6 @@ void httpd_free(struct httpd *h)
   free(h);
 }
 
-int httpd_port(const struct httpd *h)
-{
-  return h->port;
-}
-
 int httpd_route(struct httpd *h, const struct httpd_route *route)
 {
   if (h->n_routes == MAX_ROUTES)

@@ -78,7 +78,6 @@ extern const struct lws_protocols httpd_protocol;
 struct httpd *httpd_new(struct lws_context *lws, const char *listen);
 void httpd_free(struct httpd *h);
 int httpd_route(struct httpd *h, const struct httpd_route *route);
-int httpd_port(const struct httpd *h);
 
 /* Helpers for handlers. */
 void httpd_json(struct httpd_response *resp, int status, const char *json);

@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "storage/outbox.h"
+#include "storage/seen.h"
 
 /* ---- people ------------------------------------------------------------------------------ */
 
@@ -562,11 +563,12 @@ int inc_invite(struct cmd_ctx *ctx, const struct incident *inc, const char *cons
   struct buf users;
   buf_init(&users, 4096);
   int rc = buf_puts(&users, "");
+  char *self = kv_get(ctx->db, KV_SLACK_BOT_USER); /* the bot is in the channel already */
   for (size_t i = 0; rc == 0 && i < n; i++) {
     char *id = inc_who_slack(ctx, whos[i]);
     if (!id)
       continue;
-    bool dup = (ctx->slack_bot_user && strcmp(id, ctx->slack_bot_user) == 0);
+    bool dup = (self && strcmp(id, self) == 0);
     for (size_t j = 0; !dup && j < i; j++) {
       char *other = inc_who_slack(ctx, whos[j]);
       dup = other && strcmp(other, id) == 0;
@@ -576,6 +578,7 @@ int inc_invite(struct cmd_ctx *ctx, const struct incident *inc, const char *cons
       rc = buf_printf(&users, "%s%s", users.len ? "," : "", id);
     free(id);
   }
+  free(self);
   if (rc || users.len == 0) {
     buf_free(&users);
     return rc;
