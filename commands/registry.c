@@ -7,6 +7,7 @@
 
 #include "commands/core/basic.h"
 #include "commands/core/command.h"
+#include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 #include "commands/handoff/handoff.h"
 #include "commands/incident/incident_rows.h"
 #include "commands/incident/incident_teams.h"
@@ -15,74 +16,107 @@
 #include "commands/paging/paging.h"
 #include "commands/paging/stats.h"
 
-/* A row of the command table; the statistics start at zero. */
-#define CMD(group, name, fn, min, max, flags, usage, help) \
-  {                                                        \
-    group, name, fn, min, max, flags, usage, help, 0, 0    \
+/* A row of the command table: group, name, handler, words after the name (min, max; options
+ * not counted), flags, options (NULL: none), usage (the words; the options are rendered from
+ * the array), help. */
+#define CMD(group, name, fn, min, max, flags, opts, usage, help) \
+  {                                                              \
+    group, name, fn, min, max, flags, opts, usage, help          \
   }
 
-/* clang-format off */
-struct cmd_def cmd_table[] = {
-    /*  group       name     handler          min max flags        usage                    help */
-    CMD("incident", "help",  cmd_group_help,  0, -1,  CMD_DEFAULT, "help",                  "this list"),
-    CMD("oncall",   "help",  oncall_cmd_help, 0, -1,  0,           "help",                  "this list"),
-    CMD("oncall",   "note",  cmd_oncall_note, 1, -1,  CMD_WRITE,   "note [--rota R] TEXT",  "a note for the next handoff (ongoing issue, maintenance)"),
-    /* incidents (issue 3) */
-    CMD("incident", "declare",      incident_cmd_declare,      0, -1, CMD_WRITE, "declare [--drill] [SEV] TITLE", "declare an incident (without a title: a form); --drill for practice"),
-    CMD("incident", "list",         incident_cmd_list,         0, 0,  0,         "list",                         "the open incidents"),
-    CMD("incident", "lead",         incident_cmd_lead,         0, 0,  CMD_WRITE, "lead",                         "make me the incident commander"),
-    CMD("incident", "role",         incident_cmd_role,         2, 2,  CMD_WRITE, "role commander|scribe|comms|ops @someone", "give an incident role (or `none`)"),
-    CMD("incident", "ack",          incident_cmd_ack,          0, 0,  CMD_WRITE, "ack",                          "acknowledge the incident (we are on it)"),
-    CMD("incident", "update",       incident_cmd_update,       1, -1, CMD_WRITE, "update TEXT",                  "a status update for the channel, the announce channel and stakeholders"),
-    CMD("incident", "status",       incident_cmd_status,       1, 1,  CMD_WRITE, "status investigating|identified|monitoring", "where the work stands"),
-    CMD("incident", "sev",          incident_cmd_sev,          1, 1,  CMD_WRITE, "sev SEV",                      "raise or lower the severity"),
-    CMD("incident", "note",         incident_cmd_note,         1, -1, CMD_WRITE, "note TEXT",                    "add a note to the timeline"),
-    CMD("incident", "timeline",     incident_cmd_timeline,     0, 0,  0,         "timeline",                     "the latest timeline entries"),
-    CMD("incident", "impact-start", incident_cmd_impact_start, 1, -1, CMD_WRITE, "impact-start TIME",            "when the impact began (09:40, 45m ago, 2026-11-24 09:40)"),
-    CMD("incident", "resolve",      incident_cmd_resolve,      0, -1, CMD_WRITE, "resolve [SUMMARY]",            "resolve the incident; the postmortem draft follows"),
-    CMD("incident", "reopen",       incident_cmd_reopen,       0, 0,  CMD_WRITE, "reopen",                       "reopen a resolved incident"),
-    CMD("incident", "postmortem",   incident_cmd_postmortem,   0, 2,  CMD_WRITE, "postmortem [done [URL]]",      "where the postmortem draft is; mark it done"),
-    CMD("incident", "close",        incident_cmd_close,        0, 0,  CMD_WRITE, "close",                        "close the incident once the postmortem is done"),
-    CMD("incident", "action",       incident_cmd_action,       1, -1, CMD_WRITE, "action add @owner TEXT | done N | list", "action items"),
-    /* paging, alerts and stats (issue 5) */
-    CMD("oncall",   "page",      paging_cmd_page,      2, -1, CMD_WRITE, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
-    CMD("oncall",   "test-page", paging_cmd_test_page, 0, 0,  CMD_WRITE, "test-page",           "send yourself a test page to check delivery"),
-    CMD("oncall",   "pages",     paging_cmd_pages,     0, 0,  0,         "pages",               "open pages and who acknowledged them"),
-    CMD("oncall",   "escalate",  paging_cmd_escalate,  1, 1,  CMD_WRITE, "escalate PAGE",       "escalate a page to its next step now (also releases a held page)"),
-    CMD("incident", "stats",     stats_cmd,            0, 1,  0,         "stats [7d|30d|90d]",  "MTTA, MTTR, MTTD, pages, escalations, false positives against targets"),
-    /* rotas, /oncall and the handoff (issue 4) */
-    CMD("oncall", "who",      oncall_cmd_who,      0, 3,  CMD_DEFAULT, "[who] [ROTA]",          "who is on call now in every rota (primary, secondary, manager, until when)"),
-    CMD("oncall", "schedule", oncall_cmd_schedule, 0, 4,  0,         "schedule [N] [--rota R]",  "the next N shifts (default 4) with overrides, covers and holidays"),
-    CMD("oncall", "override", oncall_cmd_override, 3, -1, CMD_WRITE, "override @user FROM TO [--rota R] [--secondary]", "@user holds primary (or secondary) from FROM to TO"),
-    CMD("oncall", "away",     oncall_cmd_away,     2, -1, CMD_WRITE, "away [@user] FROM TO [--rota R]", "you (or @user) are away: the previous shift's person covers"),
-    CMD("oncall", "swap",     oncall_cmd_swap,     2, -1, CMD_WRITE, "swap @user WEEK [--rota R]", "swap shifts: one of you takes the other's shift WEEK, who takes the first one's next shift"),
-    CMD("oncall", "changes",  oncall_cmd_changes,  0, 3,  0,         "changes [--rota R]",       "overrides and absences from now on, with their numbers"),
-    CMD("oncall", "cancel",   oncall_cmd_cancel,   1, 3,  CMD_WRITE, "cancel ID [--rota R]",     "cancel an override or an absence (a swap is two overrides)"),
-    CMD("oncall", "whoami",   oncall_cmd_whoami,   0, 0,  0,         "whoami",                   "who klaxon takes you for, how it reaches you, the rotas you may change"),
-    CMD(NULL, NULL, NULL, 0, 0, 0, NULL, NULL),
+/* The options rows declare (name, value or NULL for a flag, help or NULL to leave it out of the
+ * synopsis). */
+static const struct cmd_opt_def opts_rota[] = {
+    {"rota", "R", "which rota"},
+    {NULL, NULL, NULL},
+};
+/* `/oncall who ROTA` says the rota as a word; --rota works too. */
+static const struct cmd_opt_def opts_rota_quiet[] = {
+    {"rota", "R", NULL},
+    {NULL, NULL, NULL},
+};
+static const struct cmd_opt_def opts_override[] = {
+    {"rota", "R", "which rota"},
+    {"secondary", NULL, "the secondary slot instead of the primary"},
+    {"primary", NULL, NULL}, /* the default, said out loud */
+    {NULL, NULL, NULL},
+};
+static const struct cmd_opt_def opts_declare[] = {
+    {"drill", NULL, "a practice incident"},
+    {"rota", "R", "the rota to page"},
+    {"sev", "SEV", NULL}, /* the bare first word says it too */
+    {"severity", "SEV", NULL},
+    {NULL, NULL, NULL},
 };
 
+/* clang-format off */
+const struct cmd_def cmd_table[] = {
+    /*  group       name     handler          min max flags                        options    usage          help */
+    CMD("incident", "help",  cmd_group_help,  0, -1,  CMD_DEFAULT | CMD_MENU,      NULL,      "help",        "this list"),
+    CMD("oncall",   "help",  oncall_cmd_help, 0, -1,  CMD_MENU,                    NULL,      "help",        "this list"),
+    CMD("oncall",   "note",  cmd_oncall_note, 1, -1,  CMD_WRITE | CMD_OPTS_FIRST | CMD_MENU, opts_rota, "note TEXT",   "a note for the next handoff (ongoing issue, maintenance)"),
+    /* incidents (issue 3) */
+    CMD("incident", "declare",      incident_cmd_declare,      0, -1, CMD_WRITE | CMD_OPTS_FIRST | CMD_MENU, opts_declare, "declare [SEV] TITLE", "declare an incident (without a title: a form); --drill for practice"),
+    CMD("incident", "list",         incident_cmd_list,         0, 0,  0,         NULL, "list",                         "the open incidents"),
+    CMD("incident", "lead",         incident_cmd_lead,         0, 0,  CMD_WRITE, NULL, "lead",                         "make me the incident commander"),
+    CMD("incident", "role",         incident_cmd_role,         2, 2,  CMD_WRITE, NULL, "role commander|scribe|comms|ops @someone", "give an incident role (or `none`)"),
+    CMD("incident", "ack",          incident_cmd_ack,          0, 0,  CMD_WRITE, NULL, "ack",                          "acknowledge the incident (we are on it)"),
+    CMD("incident", "update",       incident_cmd_update,       1, -1, CMD_WRITE, NULL, "update TEXT",                  "a status update for the channel, the announce channel and stakeholders"),
+    CMD("incident", "status",       incident_cmd_status,       1, 1,  CMD_WRITE, NULL, "status investigating|identified|monitoring", "where the work stands"),
+    CMD("incident", "sev",          incident_cmd_sev,          1, 1,  CMD_WRITE, NULL, "sev SEV",                      "raise or lower the severity"),
+    CMD("incident", "note",         incident_cmd_note,         1, -1, CMD_WRITE, NULL, "note TEXT",                    "add a note to the timeline"),
+    CMD("incident", "timeline",     incident_cmd_timeline,     0, 0,  0,         NULL, "timeline",                     "the latest timeline entries"),
+    CMD("incident", "impact-start", incident_cmd_impact_start, 1, -1, CMD_WRITE, NULL, "impact-start TIME",            "when the impact began (09:40, 45m ago, 2026-11-24 09:40)"),
+    CMD("incident", "resolve",      incident_cmd_resolve,      0, -1, CMD_WRITE, NULL, "resolve [SUMMARY]",            "resolve the incident; the postmortem draft follows"),
+    CMD("incident", "reopen",       incident_cmd_reopen,       0, 0,  CMD_WRITE, NULL, "reopen",                       "reopen a resolved incident"),
+    CMD("incident", "postmortem",   incident_cmd_postmortem,   0, 2,  CMD_WRITE, NULL, "postmortem [done [URL]]",      "where the postmortem draft is; mark it done"),
+    CMD("incident", "close",        incident_cmd_close,        0, 0,  CMD_WRITE, NULL, "close",                        "close the incident once the postmortem is done"),
+    CMD("incident", "action",       incident_cmd_action,       1, -1, CMD_WRITE, NULL, "action add @owner TEXT | done N | list", "action items"),
+    /* paging, alerts and stats (issue 5) */
+    CMD("oncall",   "page",      paging_cmd_page,      2, -1, CMD_WRITE, NULL, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
+    CMD("oncall",   "test-page", paging_cmd_test_page, 0, 0,  CMD_WRITE, NULL, "test-page",           "send yourself a test page to check delivery"),
+    CMD("oncall",   "pages",     paging_cmd_pages,     0, 0,  0,         NULL, "pages",               "open pages and who acknowledged them"),
+    CMD("oncall",   "escalate",  paging_cmd_escalate,  1, 1,  CMD_WRITE, NULL, "escalate PAGE",       "escalate a page to its next step now (also releases a held page)"),
+    CMD("incident", "stats",     stats_cmd,            0, 1,  0,         NULL, "stats [7d|30d|90d]",  "MTTA, MTTR, MTTD, pages, escalations, false positives against targets"),
+    /* rotas, /oncall and the handoff (issue 4); FROM and TO may be two words (a date and a time)
+     * with "to" between them, hence no maximum */
+    CMD("oncall", "who",      oncall_cmd_who,      0, 1,  CMD_DEFAULT | CMD_MENU, opts_rota_quiet, "[who] [ROTA]",          "who is on call now in every rota (primary, secondary, manager, until when)"),
+    CMD("oncall", "schedule", oncall_cmd_schedule, 0, 2,  0,           opts_rota,       "schedule [N]",          "the next N shifts (default 4) with overrides, covers and holidays"),
+    CMD("oncall", "override", oncall_cmd_override, 3, -1, CMD_WRITE,   opts_override,   "override @user FROM TO", "@user holds primary (or secondary) from FROM to TO"),
+    CMD("oncall", "away",     oncall_cmd_away,     2, -1, CMD_WRITE,   opts_rota,       "away [@user] FROM TO",  "you (or @user) are away: the previous shift's person covers"),
+    CMD("oncall", "swap",     oncall_cmd_swap,     2, -1, CMD_WRITE,   opts_rota,       "swap @user WEEK",       "swap shifts: one of you takes the other's shift WEEK, who takes the first one's next shift"),
+    CMD("oncall", "changes",  oncall_cmd_changes,  0, 1,  0,           opts_rota,       "changes",               "overrides and absences from now on, with their numbers"),
+    CMD("oncall", "cancel",   oncall_cmd_cancel,   1, 1,  CMD_WRITE,   opts_rota,       "cancel ID",             "cancel an override or an absence (a swap is two overrides)"),
+    CMD("oncall", "whoami",   oncall_cmd_whoami,   0, 0,  0,           NULL,            "whoami",                "who klaxon takes you for, how it reaches you, the rotas you may change"),
+    CMD(NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL),
+};
+/* clang-format on */
+
+/* The dispatcher's statistics, one per row, so the table itself stays const. */
+struct cmd_counter cmd_counters[sizeof(cmd_table) / sizeof(cmd_table[0])];
+
+/* clang-format off */
 const struct cmd_action_def cmd_actions[] = {
     /* incidents (issue 3) */
-    {"incident.take_commander", incident_btn_take_commander},
-    {"incident.take_scribe", incident_btn_take_scribe},
-    {"incident.resolve", incident_btn_resolve},
+    {CMD_ACTION_INCIDENT_TAKE_COMMANDER, incident_btn_take_commander},
+    {CMD_ACTION_INCIDENT_TAKE_SCRIBE, incident_btn_take_scribe},
+    {CMD_ACTION_INCIDENT_RESOLVE, incident_btn_resolve},
     /* paging and alerts (issue 5); the alert actions come only from the HTTP transport */
-    {"page.ack", paging_action_ack},
-    {"page.escalate", paging_action_escalate},
-    {"page.resolve", paging_action_resolve},
-    {"page.reason", paging_action_reason},
-    {"page.declare", paging_action_declare}, /* issue 3 */
-    {ALERTS_ACTION_AM, alerts_action_ingest},
-    {ALERTS_ACTION_WEBHOOK, alerts_action_ingest},
+    {CMD_ACTION_PAGE_ACK, paging_action_ack},
+    {CMD_ACTION_PAGE_ESCALATE, paging_action_escalate},
+    {CMD_ACTION_PAGE_RESOLVE, paging_action_resolve},
+    {CMD_ACTION_PAGE_REASON, paging_action_reason},
+    {CMD_ACTION_PAGE_DECLARE, paging_action_declare}, /* issue 3 */
+    {CMD_ACTION_ALERTS_AM, alerts_action_ingest},
+    {CMD_ACTION_ALERTS_WEBHOOK, alerts_action_ingest},
     /* the handoff (issue 4) */
-    {HANDOFF_ACTION_ACK, handoff_action_ack},
+    {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
     {NULL, NULL},
 };
 
 const struct cmd_view_def cmd_views[] = {
     /* incidents (issue 3) */
-    {"incident.declare", incident_view_declare},
+    {CMD_VIEW_INCIDENT_DECLARE, incident_view_declare},
     {NULL, NULL},
 };
 
@@ -102,35 +136,35 @@ const struct cmd_event_def cmd_events[] = {
 
 const struct cmd_job_def cmd_jobs[] = {
     /* incidents (issue 3) */
-    {INC_JOB_UPDATE, incident_job_update_due},
-    {INC_JOB_RESOLVE_TARGET, incident_job_resolve_target},
-    {INC_JOB_POSTMORTEM, incident_job_postmortem_due},
-    {INC_JOB_CHANNEL_RETRY, incident_job_channel_retry},
+    {CMD_JOB_INCIDENT_UPDATE, incident_job_update_due},
+    {CMD_JOB_INCIDENT_RESOLVE_TARGET, incident_job_resolve_target},
+    {CMD_JOB_INCIDENT_POSTMORTEM, incident_job_postmortem_due},
+    {CMD_JOB_INCIDENT_CHANNEL_RETRY, incident_job_channel_retry},
     /* paging (issue 5) */
-    {PAGING_JOB_STEP, paging_job_step},
-    {PAGING_JOB_RELEASE, paging_job_release},
+    {CMD_JOB_PAGE_STEP, paging_job_step},
+    {CMD_JOB_PAGE_RELEASE, paging_job_release},
     /* rotas and the handoff (issue 4) */
-    {HANDOFF_JOB, handoff_job},
-    {HANDOFF_JOB_ACK, handoff_job_ack},
-    {HANDOFF_JOB_REMIND, handoff_job_remind},
-    {HANDOFF_JOB_DIGEST, handoff_job_digest},
-    {ONCALL_JOB_SYNC, oncall_job_sync},
+    {CMD_JOB_HANDOFF, handoff_job},
+    {CMD_JOB_HANDOFF_ACK, handoff_job_ack},
+    {CMD_JOB_HANDOFF_REMIND, handoff_job_remind},
+    {CMD_JOB_HANDOFF_DIGEST, handoff_job_digest},
+    {CMD_JOB_ONCALL_SYNC, oncall_job_sync},
     {NULL, NULL},
 };
 
 const struct cmd_hook_def cmd_hooks[] = {
     /* incidents (issue 3) */
-    {"incident.channel_created", incident_hook_channel_created},
-    {"incident.summary_posted", incident_hook_summary_posted},
+    {CMD_HOOK_INCIDENT_CHANNEL_CREATED, incident_hook_channel_created},
+    {CMD_HOOK_INCIDENT_SUMMARY_POSTED, incident_hook_summary_posted},
     /* paging (issue 5) */
-    {PAGING_HOOK_POSTED, paging_hook_posted},
-    {PAGING_HOOK_UPDATED, paging_hook_updated},
+    {CMD_HOOK_PAGE_POSTED, paging_hook_posted},
+    {CMD_HOOK_PAGE_UPDATED, paging_hook_updated},
     /* Teams (issue 6) */
-    {INCIDENT_TEAMS_HOOK_THREAD, incident_teams_hook_thread},
+    {CMD_HOOK_INCIDENT_TEAMS_THREAD, incident_teams_hook_thread},
     /* rotas and the handoff (issue 4) */
-    {HANDOFF_HOOK_POSTED, handoff_hook_posted},
-    {ONCALL_HOOK_LOOKUP, oncall_hook_lookup},
-    {ONCALL_HOOK_USERGROUP, oncall_hook_usergroup},
+    {CMD_HOOK_HANDOFF_POSTED, handoff_hook_posted},
+    {CMD_HOOK_PEOPLE_LOOKUP, oncall_hook_lookup},
+    {CMD_HOOK_ONCALL_USERGROUP, oncall_hook_usergroup},
     {NULL, NULL},
 };
 

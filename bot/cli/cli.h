@@ -44,6 +44,8 @@ struct config *cli_load_config(const struct cli_opts *o);
 struct db *cli_open_db(const struct config *c, bool write);
 /* `klaxon links` (cli_links.c). */
 int cli_links(int argc, char **argv);
+/* `klaxon teams-manifest [TEMPLATE]` (cli_teams.c). */
+int cli_teams_manifest(int argc, char **argv);
 /* The clock's now for CLI reports: KLAXON_NOW if set, else the wall clock. */
 long long cli_now_ms(void);
 

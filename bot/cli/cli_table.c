@@ -40,5 +40,9 @@ const struct cli_cmd cli_commands[] = {
     /* the read-only feeds and their tokens */
     {"links", cli_links, "links [--config FILE]",
      "the calendar and /metrics URLs with the tokens that open them"},
+    /* Teams (issue 6): the app manifest's command menu, from the command table (issue 10) */
+    {"teams-manifest", cli_teams_manifest, "teams-manifest [TEMPLATE]",
+     "the Teams app manifest (default deploy/teams/manifest.json) with its command menu from the "
+     "command table, on stdout"},
     {NULL, NULL, NULL, NULL},
 };

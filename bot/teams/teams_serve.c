@@ -208,13 +208,23 @@ static int help_reply(struct teams *t, const struct cmd_request *req, const stru
   return rc;
 }
 
+/* The groups come from the command table: a row with a new group shows up here by itself. */
 void teams__help_reply(struct cmd_reply *reply)
 {
-  cmd_reply_printf(reply,
-                   "Write `@klaxon incident …` or `@klaxon oncall …` (in a personal chat "
-                   "without the mention).\n");
-  cmd_help("incident", reply);
-  cmd_help("oncall", reply);
+  const char *groups[16];
+  size_t n = cmd_groups(groups, KX_ARRAY_SIZE(groups));
+  if (n > KX_ARRAY_SIZE(groups))
+    n = KX_ARRAY_SIZE(groups);
+  cmd_reply_printf(reply, "Write ");
+  for (size_t i = 0; i < n; i++)
+    cmd_reply_printf(reply, "%s`@klaxon %s …`",
+                     i == 0       ? ""
+                     : i + 1 == n ? " or "
+                                  : ", ",
+                     groups[i]);
+  cmd_reply_printf(reply, " (in a personal chat without the mention).\n");
+  for (size_t i = 0; i < n; i++)
+    cmd_help(groups[i], reply);
 }
 
 /* ---- one verified activity ------------------------------------------------------------------- */

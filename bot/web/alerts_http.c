@@ -77,7 +77,7 @@ static int handle(const struct module_env *env,
       .platform = CMD_PLATFORM_HTTP,
       .kind = CMD_KIND_ACTION,
       .now_ms = clock_now_ms(),
-      .action_id = src == ALERT_SRC_ALERTMANAGER ? ALERTS_ACTION_AM : ALERTS_ACTION_WEBHOOK,
+      .action_id = src == ALERT_SRC_ALERTMANAGER ? CMD_ACTION_ALERTS_AM : CMD_ACTION_ALERTS_WEBHOOK,
       .user = src == ALERT_SRC_ALERTMANAGER ? "alertmanager" : "webhook",
       .payload = root,
   };

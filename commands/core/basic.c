@@ -36,21 +36,20 @@ int cmd_oncall_note(struct cmd_ctx *ctx,
                     struct cmd_reply *reply)
 {
   const struct rota *rota = NULL;
-  int first = 0;
   /* `/oncall note --rota R TEXT` picks a rota; without it the note is for every rota. */
-  if (args->argc >= 2 && strcmp(args->argv[0], "--rota") == 0) {
-    rota = config_rota(ctx->config, args->argv[1]);
+  const char *rota_name = cmd_opt(args, "rota");
+  if (rota_name) {
+    rota = config_rota(ctx->config, rota_name);
     if (!rota) {
-      char *esc = md_escape(args->argv[1]);
+      char *esc = md_escape(rota_name);
       cmd_reply_printf(reply, "There is no rota called `%s`.", esc ? esc : "");
       free(esc);
       return KX_EINVAL;
     }
-    first = 2;
   }
-  const char *text = args->rest[first];
+  const char *text = args->argc ? args->rest[0] : NULL;
   if (!text || !*text) {
-    cmd_reply_printf(reply, "Usage: `/oncall note [--rota R] TEXT`");
+    cmd_usage(reply, args->def);
     return KX_EINVAL;
   }
   const struct person *author = cmd_person_for_user(ctx, req->platform, req->user);

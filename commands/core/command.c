@@ -116,7 +116,7 @@ void cmd_args_free(struct cmd_args *a)
 
 const struct cmd_def *cmd_lookup(const char *group, const char *name)
 {
-  for (struct cmd_def *d = cmd_table; d->group; d++) {
+  for (const struct cmd_def *d = cmd_table; d->group; d++) {
     if (strcmp(d->group, group) != 0)
       continue;
     if (name ? strcasecmp(d->name, name) == 0 : (d->flags & CMD_DEFAULT) != 0)
@@ -125,19 +125,46 @@ const struct cmd_def *cmd_lookup(const char *group, const char *name)
   return NULL;
 }
 
+/* A row's options: named, once each; the usage names the words only (options are rendered
+ * from the array, so a `--` in the usage would say them twice). */
+static int opts_check(const struct cmd_def *d)
+{
+  int bad = 0;
+  if (d->usage && strstr(d->usage, "--")) {
+    LOG_ERROR("cmd", "table_usage_names_option", "group=%s name=%s", d->group, d->name);
+    bad = 1;
+  }
+  for (const struct cmd_opt_def *o = d->opts; o && o->name; o++) {
+    if (!o->name[0] || strchr(o->name, '=') || strchr(o->name, ' ')) {
+      LOG_ERROR("cmd", "table_bad_option", "group=%s name=%s", d->group, d->name);
+      bad = 1;
+    }
+    for (const struct cmd_opt_def *p = o + 1; p->name; p++)
+      if (strcmp(o->name, p->name) == 0) {
+        LOG_ERROR("cmd", "table_duplicate", "group=%s name=%s option=%s", d->group, d->name,
+                  o->name);
+        bad = 1;
+      }
+  }
+  return bad;
+}
+
 int cmd_tables_check(void)
 {
   int bad = 0;
-  for (struct cmd_def *d = cmd_table; d->group; d++) {
+  for (const struct cmd_def *d = cmd_table; d->group; d++) {
     if (!d->fn || !d->name || !d->usage || !d->help) {
       LOG_ERROR("cmd", "table_incomplete", "group=%s name=%s", d->group, d->name ? d->name : "?");
       bad = 1;
+      continue;
     }
+    if (opts_check(d))
+      bad = 1;
     if (d->max_args >= 0 && d->max_args < d->min_args) {
       LOG_ERROR("cmd", "table_bad_arity", "group=%s name=%s", d->group, d->name);
       bad = 1;
     }
-    for (struct cmd_def *e = d + 1; e->group; e++) {
+    for (const struct cmd_def *e = d + 1; e->group; e++) {
       if (strcmp(d->group, e->group) == 0 && d->name && e->name &&
           strcasecmp(d->name, e->name) == 0) {
         LOG_ERROR("cmd", "table_duplicate", "group=%s name=%s", d->group, d->name);
@@ -192,23 +219,40 @@ const char *cmd_group_find(const char *word, size_t n)
   return NULL;
 }
 
+size_t cmd_groups(const char **out, size_t max)
+{
+  size_t n = 0;
+  for (const struct cmd_def *d = cmd_table; d->group; d++) {
+    bool seen = false;
+    for (const struct cmd_def *e = cmd_table; e < d && !seen; e++)
+      seen = strcmp(e->group, d->group) == 0;
+    if (seen)
+      continue;
+    if (n < max)
+      out[n] = d->group;
+    n++;
+  }
+  return n;
+}
+
 int cmd_help(const char *group, struct cmd_reply *reply)
 {
   int rc = cmd_reply_printf(reply, "*/%s* — what I can do:\n", group);
-  for (struct cmd_def *d = cmd_table; rc == 0 && d->group; d++) {
+  struct buf b;
+  buf_init(&b, 1024);
+  for (const struct cmd_def *d = cmd_table; rc == 0 && d->group; d++) {
     if (strcmp(d->group, group) != 0 || (d->flags & CMD_HIDDEN))
       continue;
-    rc = cmd_reply_printf(reply, "• `/%s %s` — %s\n", group, d->usage, d->help);
+    buf_reset(&b);
+    rc = cmd_synopsis(&b, d);
+    if (rc == 0)
+      rc = cmd_reply_printf(reply, "• `/%s %s` — %s\n", group, b.data ? b.data : "", d->help);
   }
+  buf_free(&b);
   return rc;
 }
 
 /* ---- dispatch -------------------------------------------------------------------------- */
-
-static int usage_reply(const struct cmd_def *d, struct cmd_reply *reply)
-{
-  return cmd_reply_printf(reply, "Usage: `/%s %s` — %s", d->group, d->usage, d->help);
-}
 
 /* State changes come only from people in the config (a Slack user outside `people` overrode a
  * rota and marked someone away): a generic check on the row's CMD_WRITE, on every button and
@@ -257,27 +301,24 @@ static int run_command(struct cmd_ctx *ctx, const struct cmd_request *req, struc
     cmd_args_free(&words);
     return KX_EINVAL;
   }
-  /* The handler sees the words after the subcommand. */
+  /* The handler sees the words after the subcommand, its row's options taken out. */
+  struct cmd_counter *count = &cmd_counters[d - cmd_table];
+  count->calls++;
   struct cmd_args args;
-  memset(&args, 0, sizeof(args));
-  args.argc = words.argc - shift;
-  for (int i = 0; i < args.argc; i++) {
-    args.argv[i] = words.argv[i + shift];
-    args.rest[i] = words.rest[i + shift];
+  rc = cmd_opts_split(d, &words, shift, &args, &reply->text);
+  if (rc == 0 && (args.argc < d->min_args || (d->max_args >= 0 && args.argc > d->max_args))) {
+    cmd_usage(reply, d);
+    rc = KX_EINVAL;
   }
-  args.rest[args.argc] = words.rest[words.argc];
-  struct cmd_def *mut = (struct cmd_def *)d;
-  mut->calls++;
-  if (args.argc < d->min_args || (d->max_args >= 0 && args.argc > d->max_args)) {
-    usage_reply(d, reply);
+  if (rc) {
     cmd_args_free(&words);
-    return KX_EINVAL;
+    return rc;
   }
   rc = (d->flags & CMD_WRITE) ? known_or_refused(ctx, req, reply) : 0;
   if (rc == 0)
     rc = d->fn(ctx, req, &args, reply);
   if (rc)
-    mut->failures++;
+    count->failures++;
   cmd_args_free(&words);
   return rc;
 }

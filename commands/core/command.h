@@ -2,9 +2,11 @@
  * command.h — the command table and the dispatcher (after redis's command table).
  *
  * Every slash subcommand (`/incident declare`, `/oncall note` …) is one row of cmd_table:
- * name, handler, arity, flags, usage and help. The dispatcher tokenises the text, checks the
- * arity once (handlers never do), opens one SQLite transaction, drops a redelivery (dedup_key
- * seen before), runs the handler, and commits. A handler changes state and writes the outbox
+ * name, handler, arity, flags, options, usage and help. The dispatcher tokenises the text, takes
+ * the row's declared options (`--rota R`, `--drill`) out of the words, checks the arity of what
+ * remains once (handlers never do), opens one SQLite transaction, drops a redelivery (dedup_key
+ * seen before), runs the handler, and commits. Usage lines are rendered from the row
+ * (cmd_usage), never written by hand. A handler changes state and writes the outbox
  * through storage/ only; it never touches the network, and its time is req->now_ms.
  *
  * The same file declares the other tables a transport may reach: buttons (actions), modal
@@ -50,10 +52,32 @@ struct cmd_ctx {
   const char *feed_secret;    /* opens the read-only feeds (lib/feed_token.h), may be NULL */
 };
 
+/* One option a row accepts: `--rota R` (a value) or `--drill` (a flag). A row's options are
+ * a const array ending with a zeroed entry. */
+struct cmd_opt_def {
+  const char *name;  /* "rota", typed `--rota` */
+  const char *value; /* "R": takes a value (`--rota R` or `--rota=R`); NULL: a flag */
+  const char *help;  /* one line; NULL: accepted but not in the synopsis (an alias) */
+};
+
+/* The options a user gave, in the order given. */
+struct cmd_opts {
+  int n;
+  struct cmd_opt {
+    const struct cmd_opt_def *def;
+    const char *value; /* NULL for a flag; points into the words */
+  } set[CMD_MAX_ARGS];
+};
+
+struct cmd_def;
+
 struct cmd_args {
-  int argc;                           /* words after the subcommand */
+  int argc;                           /* words after the subcommand, options taken out */
   char *argv[CMD_MAX_ARGS];           /* unquoted words */
-  const char *rest[CMD_MAX_ARGS + 1]; /* rest[i]: the raw text from word i to the end */
+  const char *rest[CMD_MAX_ARGS + 1]; /* rest[i]: the raw text from word i to the end (it may
+                                         hold options typed after word i) */
+  struct cmd_opts opts;               /* the row's options the user gave */
+  const struct cmd_def *def;          /* the row that runs (for cmd_usage), NULL outside one */
   char *storage_;
 };
 
@@ -63,9 +87,12 @@ typedef int (*cmd_fn)(struct cmd_ctx *ctx,
                       struct cmd_reply *reply);
 
 enum cmd_flags {
-  CMD_WRITE = 1 << 0,  /* changes state */
-  CMD_HIDDEN = 1 << 1, /* not listed in help */
-  CMD_DEFAULT = 1 << 2 /* runs when no subcommand is given */
+  CMD_WRITE = 1 << 0,      /* changes state */
+  CMD_HIDDEN = 1 << 1,     /* not listed in help */
+  CMD_DEFAULT = 1 << 2,    /* runs when no subcommand is given */
+  CMD_OPTS_FIRST = 1 << 3, /* options only before the first other word: free text follows, and
+                              a `--word` in it is text */
+  CMD_MENU = 1 << 4 /* offered in the Teams app's command menu (bot/teams/teams_manifest.h) */
 };
 
 struct cmd_def {
@@ -75,9 +102,14 @@ struct cmd_def {
   int min_args; /* words after the name */
   int max_args; /* -1: no limit */
   unsigned flags;
-  const char *usage; /* "declare [SEV] TITLE" */
-  const char *help;  /* one line */
-  uint64_t calls;    /* statistics, updated by the dispatcher */
+  const struct cmd_opt_def *opts; /* the options it takes, or NULL: `--x` words are words */
+  const char *usage;              /* "declare [SEV] TITLE": the words, without the options */
+  const char *help;               /* one line */
+};
+
+/* Statistics of one row, updated by the dispatcher: cmd_counters[d - cmd_table]. */
+struct cmd_counter {
+  uint64_t calls;
   uint64_t failures;
 };
 
@@ -140,7 +172,8 @@ struct cmd_metrics_def {
 };
 
 /* The tables (commands/registry.c). Each ends with a zeroed row. */
-extern struct cmd_def cmd_table[];
+extern const struct cmd_def cmd_table[];
+extern struct cmd_counter cmd_counters[]; /* one per row of cmd_table, the zeroed row included */
 extern const struct cmd_action_def cmd_actions[];
 extern const struct cmd_view_def cmd_views[];
 extern const struct cmd_event_def cmd_events[];
@@ -172,6 +205,23 @@ struct cmd_ctx cmd_ctx_at(const struct cmd_ctx *env, int64_t now_ms);
 /* Split text into args (quotes group words; <…> tokens stay whole). */
 int cmd_args_parse(const char *text, struct cmd_args *args);
 void cmd_args_free(struct cmd_args *args);
+/* Take the row's options out of the words from in->argv[first] on: out gets the other words
+ * (pointing into in's storage; out->storage_ is NULL, so free only in), out->opts the options
+ * and out->def the row. A row without options keeps every word. 0, or KX_EINVAL with a
+ * sentence for the user in err (an unknown option, naming the valid ones; a value missing). */
+int cmd_opts_split(const struct cmd_def *d,
+                   const struct cmd_args *in,
+                   int first,
+                   struct cmd_args *out,
+                   struct buf *err);
+/* The value of the last `--name V` given, or NULL. */
+const char *cmd_opt(const struct cmd_args *args, const char *name);
+/* True when `--name` was given. */
+bool cmd_flag(const struct cmd_args *args, const char *name);
+/* The row's synopsis, "override @user FROM TO [--rota R] [--secondary]", into b. */
+int cmd_synopsis(struct buf *b, const struct cmd_def *d);
+/* "Usage: `/oncall override …` — help" into the reply: the one usage line, from the row. */
+int cmd_usage(struct cmd_reply *reply, const struct cmd_def *d);
 /* Usage for one group ("/incident"), as markup into the reply. */
 int cmd_help(const char *group, struct cmd_reply *reply);
 /* True when some row of cmd_table has this group ("incident", "oncall"): transports derive
@@ -180,6 +230,9 @@ bool cmd_group_exists(const char *group);
 /* The table's own spelling of the group named by the n bytes at word (case-insensitive), or
  * NULL. The result lives as long as the table. */
 const char *cmd_group_find(const char *word, size_t n);
+/* The table's groups, each once, in the order of their first rows, into out (at most max);
+ * returns how many there are (which may be more than max). */
+size_t cmd_groups(const char **out, size_t max);
 const struct cmd_def *cmd_lookup(const char *group, const char *name);
 
 #endif

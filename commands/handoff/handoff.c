@@ -52,8 +52,8 @@ int handoff_schedule_reminder(struct cmd_ctx *ctx, const struct rota *r, int64_t
     at = ctx->now_ms;
   }
   char key[200];
-  handoff_key(key, sizeof(key), HANDOFF_JOB_REMIND, r->name, k);
-  int rc = jobs_schedule(ctx->db, HANDOFF_JOB_REMIND, key, at, r->name, ctx->now_ms);
+  handoff_key(key, sizeof(key), CMD_JOB_HANDOFF_REMIND, r->name, k);
+  int rc = jobs_schedule(ctx->db, CMD_JOB_HANDOFF_REMIND, key, at, r->name, ctx->now_ms);
   return rc == KX_EEXISTS ? 0 : rc;
 }
 
@@ -67,16 +67,16 @@ static int schedule_next(struct cmd_ctx *ctx, const struct rota *r, int64_t afte
     return rc == KX_EDB || rc == KX_ENOMEM ? rc : 0;
   }
   char key[200];
-  handoff_key(key, sizeof(key), HANDOFF_JOB, r->name, k);
+  handoff_key(key, sizeof(key), CMD_JOB_HANDOFF, r->name, k);
   struct job j;
   int done = 0;
   rc = jobs_get(ctx->db, key, &j, &done);
   if (rc == KX_ENOTFOUND) {
-    rc = jobs_schedule(ctx->db, HANDOFF_JOB, key, at, r->name, ctx->now_ms);
+    rc = jobs_schedule(ctx->db, CMD_JOB_HANDOFF, key, at, r->name, ctx->now_ms);
   } else if (rc == 0) {
     /* A pending handoff whose time moved (the config changed): move the job. */
     if (!done && j.due_at != at)
-      rc = jobs_upsert(ctx->db, HANDOFF_JOB, key, at, r->name, ctx->now_ms);
+      rc = jobs_upsert(ctx->db, CMD_JOB_HANDOFF, key, at, r->name, ctx->now_ms);
     job_clear(&j);
   }
   if (rc == 0)
@@ -93,8 +93,9 @@ int handoff_schedule_digest(struct cmd_ctx *ctx, const struct rota *r, int64_t a
     return 0;
   }
   char key[200];
-  snprintf(key, sizeof(key), "%s:%s:%04d-%02d-%02d", HANDOFF_JOB_DIGEST, r->name, d.y, d.m, d.d);
-  int rc = jobs_schedule(ctx->db, HANDOFF_JOB_DIGEST, key, at, r->name, ctx->now_ms);
+  snprintf(key, sizeof(key), "%s:%s:%04d-%02d-%02d", CMD_JOB_HANDOFF_DIGEST, r->name, d.y, d.m,
+           d.d);
+  int rc = jobs_schedule(ctx->db, CMD_JOB_HANDOFF_DIGEST, key, at, r->name, ctx->now_ms);
   return rc == KX_EEXISTS ? 0 : rc;
 }
 
@@ -152,7 +153,7 @@ static void status_block(struct cmd_ctx *ctx,
     }
     char v[32];
     snprintf(v, sizeof(v), "%lld", (long long)h->id);
-    msg_button(m, "I have the pager", HANDOFF_ACTION_ACK, v, MSG_STYLE_PRIMARY);
+    msg_button(m, "I have the pager", CMD_ACTION_HANDOFF_ACK, v, MSG_STYLE_PRIMARY);
   }
   buf_free(&b);
 }
@@ -441,7 +442,7 @@ static int post_handoff(struct cmd_ctx *ctx,
   char ref[32];
   snprintf(ref, sizeof(ref), "%lld", (long long)id);
   int written = m ? out_announce(ctx, OUT_HANDOFF, r->handoff_channel, m, OUTBOX_NORMAL,
-                                 HANDOFF_HOOK_POSTED, ref)
+                                 CMD_HOOK_HANDOFF_POSTED, ref)
                   : KX_ENOMEM;
   msg_free(m);
   rc = written < 0 ? written : 0;
@@ -451,9 +452,9 @@ static int post_handoff(struct cmd_ctx *ctx,
     rc = handoff_dms(ctx, r, &h, s->end_ms);
   if (rc == 0) {
     char key[200];
-    handoff_key(key, sizeof(key), HANDOFF_JOB_ACK, r->name, s->index);
-    rc = jobs_schedule(ctx->db, HANDOFF_JOB_ACK, key, ctx->now_ms + handoff_ack_timeout(ctx), ref,
-                       ctx->now_ms);
+    handoff_key(key, sizeof(key), CMD_JOB_HANDOFF_ACK, r->name, s->index);
+    rc = jobs_schedule(ctx->db, CMD_JOB_HANDOFF_ACK, key, ctx->now_ms + handoff_ack_timeout(ctx),
+                       ref, ctx->now_ms);
     rc = rc == KX_EEXISTS ? 0 : rc;
   }
   if (rc == 0)
@@ -485,7 +486,7 @@ int handoff_job(struct cmd_ctx *ctx, const struct job *job)
     return schedule_next(ctx, r, s.start_ms); /* skipped by holidays */
   if (ctx->now_ms < s.start_ms) {
     /* The handoff moved later (the config changed while this was pending). */
-    return jobs_upsert(ctx->db, HANDOFF_JOB, job->key, s.start_ms, r->name, ctx->now_ms);
+    return jobs_upsert(ctx->db, CMD_JOB_HANDOFF, job->key, s.start_ms, r->name, ctx->now_ms);
   }
   struct handoff_row done;
   rc = handoffs_by_shift(ctx->db, r->name, k, &done);
@@ -612,7 +613,7 @@ int handoff_action_ack(struct cmd_ctx *ctx, const struct cmd_request *req, struc
       rc = 0;
     } else if (rc == 0) {
       char key[200];
-      handoff_key(key, sizeof(key), HANDOFF_JOB_ACK, r->name, h.shift_index);
+      handoff_key(key, sizeof(key), CMD_JOB_HANDOFF_ACK, r->name, h.shift_index);
       rc = jobs_cancel(ctx->db, key, ctx->now_ms);
       rc = rc == KX_ENOTFOUND || rc > 0 ? 0 : rc;
       if (rc == 0)
@@ -681,7 +682,7 @@ static int startup_rota(struct cmd_ctx *ctx, const struct rota *r)
     /* This shift's handoff still pending: the bot was down at that time; the job runs now
      * and schedules what follows. */
     char key[200];
-    handoff_key(key, sizeof(key), HANDOFF_JOB, r->name, cur.index);
+    handoff_key(key, sizeof(key), CMD_JOB_HANDOFF, r->name, cur.index);
     rc = jobs_pending(ctx->db, key);
     if (rc < 0)
       return rc;

@@ -30,16 +30,10 @@
 #include <stdint.h>
 
 #include "commands/core/command.h"
+#include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 #include "commands/oncall/rota.h"
 #include "lib/buf.h"
 #include "storage/notes.h"
-
-#define HANDOFF_JOB "handoff"
-#define HANDOFF_JOB_ACK "handoff.ack"
-#define HANDOFF_JOB_REMIND "handoff.remind"
-#define HANDOFF_JOB_DIGEST "handoff.digest"
-#define HANDOFF_HOOK_POSTED "handoff.posted"
-#define HANDOFF_ACTION_ACK "handoff.ack"
 
 #define HANDOFF_LATE_MS (5LL * 60 * 1000)            /* posted later than this: marked late */
 #define HANDOFF_CATCHUP_MS (24LL * 3600 * 1000)      /* missed longer than this: not posted */

@@ -226,7 +226,7 @@ static int create_call(struct cmd_ctx *ctx, int64_t id, const char *name)
   char ref[24];
   snprintf(ref, sizeof(ref), "%lld", (long long)id);
   return out_slack_call(ctx, "conversations.create", NULL, body, OUTBOX_URGENT,
-                        "incident.channel_created", ref, NULL);
+                        CMD_HOOK_INCIDENT_CHANNEL_CREATED, ref, NULL);
 }
 
 int inc_create_channel(struct cmd_ctx *ctx, const struct incident *inc)
@@ -296,7 +296,8 @@ static int creation_refused(struct cmd_ctx *ctx, const struct incident *inc, con
   char key[64], ref[24], t[48];
   snprintf(key, sizeof(key), "incident:%lld:channel-retry", (long long)inc->id);
   snprintf(ref, sizeof(ref), "%lld", (long long)inc->id);
-  rc = jobs_upsert(ctx->db, INC_JOB_CHANNEL_RETRY, key, ctx->now_ms + wait, ref, ctx->now_ms);
+  rc = jobs_upsert(ctx->db, CMD_JOB_INCIDENT_CHANNEL_RETRY, key, ctx->now_ms + wait, ref,
+                   ctx->now_ms);
   if (rc)
     return rc;
   LOG_WARN("incident", "channel_refused", "id=%lld name=%s error=%s failures=%lld",
@@ -405,7 +406,8 @@ int inc_channel_ready(struct cmd_ctx *ctx, int64_t id)
     struct msg *m = inc_summary_msg(ctx, &inc);
     char ref[24];
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
-    rc = m ? out_post(ctx, inc.channel, m, OUTBOX_URGENT, "incident.summary_posted", ref, NULL)
+    rc = m ? out_post(ctx, inc.channel, m, OUTBOX_URGENT, CMD_HOOK_INCIDENT_SUMMARY_POSTED, ref,
+                      NULL)
            : KX_ENOMEM;
     msg_free(m);
   }

@@ -56,7 +56,7 @@ static int open_modal(struct cmd_ctx *ctx,
   const struct config *c = ctx->config;
   cJSON *view = cJSON_CreateObject();
   cJSON_AddStringToObject(view, "type", "modal");
-  cJSON_AddStringToObject(view, "callback_id", "incident.declare");
+  cJSON_AddStringToObject(view, "callback_id", CMD_VIEW_INCIDENT_DECLARE);
   cJSON_AddItemToObject(
       view, "title", text_obj("plain_text", a->drill ? "Declare a drill" : "Declare an incident"));
   cJSON_AddItemToObject(view, "submit", text_obj("plain_text", "Declare"));
@@ -120,7 +120,7 @@ int incident_cmd_declare(struct cmd_ctx *ctx,
   buf_free(&err);
   if (!a.title) {
     if (!req->trigger_id || req->platform != CMD_PLATFORM_SLACK) {
-      cmd_reply_printf(reply, "Usage: `/incident declare [--drill] [SEV] TITLE`");
+      cmd_usage(reply, args->def);
       return KX_EINVAL;
     }
     return open_modal(ctx, req, &a);
@@ -345,8 +345,6 @@ int inc_set_role(struct cmd_ctx *ctx,
   return inc_reply_markup(reply, &b);
 }
 
-#define ROLE_USAGE "/incident role commander|scribe|comms|ops @someone"
-
 int incident_cmd_role(struct cmd_ctx *ctx,
                       const struct cmd_request *req,
                       const struct cmd_args *args,
@@ -355,8 +353,8 @@ int incident_cmd_role(struct cmd_ctx *ctx,
   int role = incident_role_parse(args->argv[0]);
   if (role < 0) {
     char *esc = md_escape(args->argv[0]);
-    cmd_reply_printf(reply, "`%s` is not a role. Usage: `%s` (or `none` to clear it)",
-                     esc ? esc : "", ROLE_USAGE);
+    cmd_reply_printf(reply, "`%s` is not a role. ", esc ? esc : "");
+    cmd_usage(reply, args->def);
     free(esc);
     return KX_EINVAL;
   }
@@ -371,7 +369,7 @@ int incident_cmd_role(struct cmd_ctx *ctx,
       strcasecmp(args->argv[1], "nobody") != 0) {
     who = inc_arg_who(ctx, req, args->argv[1], buf, sizeof(buf));
     if (!who)
-      rc = inc_unknown_person(reply, args->argv[1], ROLE_USAGE);
+      rc = inc_unknown_person(reply, args->argv[1], args->def);
   }
   if (rc == 0)
     rc = inc_set_role(ctx, &inc, (enum incident_role)role, who,

@@ -29,7 +29,7 @@ char *inc_who_slack(struct cmd_ctx *ctx, const char *who);
 /* A person named in an argument ("me", @name, <@U1>, an id) as a who, or NULL. */
 const char *inc_arg_who(
     struct cmd_ctx *ctx, const struct cmd_request *req, const char *arg, char *buf, size_t size);
-int inc_unknown_person(struct cmd_reply *reply, const char *arg, const char *usage);
+int inc_unknown_person(struct cmd_reply *reply, const char *arg, const struct cmd_def *def);
 /* What a user typed, as plain text (mentions by name, Slack's escapes undone). */
 char *inc_typed(struct cmd_ctx *ctx, const struct cmd_request *req, const char *raw, bool line);
 int inc_too_long(struct cmd_reply *reply, const char *what, size_t max); /* KX_EINVAL */

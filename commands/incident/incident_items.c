@@ -12,8 +12,6 @@
 #include "storage/incident_actions.h"
 #include "storage/incident_timeline.h"
 
-#define ACTION_USAGE "/incident action add @owner TEXT | done N | list"
-
 static int list_items(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
 {
   struct incident inc;
@@ -68,12 +66,12 @@ static int add_item(struct cmd_ctx *ctx,
 {
   char buf[64];
   if (args->argc < 3) {
-    cmd_reply_printf(reply, "Usage: `/incident action add @owner TEXT`");
+    cmd_usage(reply, args->def);
     return KX_EINVAL;
   }
   const char *owner = inc_arg_who(ctx, req, args->argv[1], buf, sizeof(buf));
   if (!owner)
-    return inc_unknown_person(reply, args->argv[1], "/incident action add @owner TEXT");
+    return inc_unknown_person(reply, args->argv[1], args->def);
   char *text = inc_typed(ctx, req, args->rest[2], true);
   if (!text)
     return KX_ENOMEM;
@@ -121,7 +119,8 @@ static int done_item(struct cmd_ctx *ctx,
   char *end = NULL;
   long long number = strtoll(w, &end, 10);
   if (!*w || !end || *end || number <= 0) {
-    cmd_reply_printf(reply, "Usage: `/incident action done N` (N from `/incident action list`)");
+    cmd_usage(reply, args->def);
+    cmd_reply_printf(reply, " (N from `/incident action list`)");
     return KX_EINVAL;
   }
   int rc = incident_actions_done(ctx->db, inc->id, number, me, ctx->now_ms);
@@ -162,7 +161,7 @@ int incident_cmd_action(struct cmd_ctx *ctx,
   if (strcasecmp(verb, "list") == 0)
     return list_items(ctx, req, reply);
   if (strcasecmp(verb, "add") != 0 && strcasecmp(verb, "done") != 0) {
-    cmd_reply_printf(reply, "Usage: `%s`", ACTION_USAGE);
+    cmd_usage(reply, args->def);
     return KX_EINVAL;
   }
   struct incident inc;

@@ -219,8 +219,8 @@ int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job)
   if (rc == 0) {
     char key[64];
     snprintf(key, sizeof(key), "incident:%lld:postmortem", (long long)inc.id);
-    rc = jobs_upsert(ctx->db, INC_JOB_POSTMORTEM, key, ctx->now_ms + INC_POSTMORTEM_REPEAT_MS,
-                     job->ref, ctx->now_ms);
+    rc = jobs_upsert(ctx->db, CMD_JOB_INCIDENT_POSTMORTEM, key,
+                     ctx->now_ms + INC_POSTMORTEM_REPEAT_MS, job->ref, ctx->now_ms);
   }
   LOG_INFO("incident", "postmortem_reminder", "id=%lld", (long long)inc.id);
 done:

@@ -50,7 +50,7 @@ static int schedule_postmortem(struct cmd_ctx *ctx, int64_t id, int64_t due_at)
   char key[64], ref[24];
   snprintf(key, sizeof(key), "incident:%lld:postmortem", (long long)id);
   snprintf(ref, sizeof(ref), "%lld", (long long)id);
-  return jobs_upsert(ctx->db, INC_JOB_POSTMORTEM, key, due_at, ref, ctx->now_ms);
+  return jobs_upsert(ctx->db, CMD_JOB_INCIDENT_POSTMORTEM, key, due_at, ref, ctx->now_ms);
 }
 
 static int cancel_postmortem(struct cmd_ctx *ctx, int64_t id)
@@ -416,9 +416,7 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     return rc;
   }
   if (strcasecmp(args->argv[0], "done") != 0 || args->argc > 2) {
-    cmd_reply_printf(reply,
-                     "Usage: `/incident postmortem` (where it is) or "
-                     "`/incident postmortem done [URL]`.");
+    cmd_usage(reply, args->def);
     rc = KX_EINVAL;
   } else if (incident_is_open(&inc)) {
     cmd_reply_printf(reply, "Resolve the incident first (`/incident resolve [SUMMARY]`).");

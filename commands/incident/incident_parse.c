@@ -27,6 +27,17 @@ static char *trimmed_copy(const char *s, size_t n)
   return kx_strndup(s, n);
 }
 
+static int bad_severity(const struct config *c, const char *word, struct buf *err)
+{
+  buf_puts(err, "There is no severity `");
+  md_text(err, word);
+  buf_puts(err, "`. The severities are:");
+  for (size_t k = 0; k < c->n_severities; k++)
+    buf_printf(err, " `%s`", c->severities[k].name);
+  buf_puts(err, ".");
+  return KX_EINVAL;
+}
+
 int incident_parse_declare(const struct config *c,
                            const struct cmd_args *args,
                            struct incident_declare_args *out,
@@ -34,40 +45,29 @@ int incident_parse_declare(const struct config *c,
 {
   memset(out, 0, sizeof(*out));
   int i = 0;
-  for (; i < args->argc && !quoted(args->rest[i]) && strncmp(args->argv[i], "--", 2) == 0; i++) {
-    const char *opt = args->argv[i];
-    if (strcmp(opt, "--") == 0) {
-      i++;
-      break;
-    }
-    if (strcmp(opt, "--drill") == 0) {
-      out->drill = true;
-    } else if (strcmp(opt, "--rota") == 0 || strcmp(opt, "--sev") == 0 ||
-               strcmp(opt, "--severity") == 0) {
-      if (i + 1 >= args->argc) {
-        buf_printf(err, "`%s` needs a value: `/incident declare %s VALUE TITLE`.", opt, opt);
-        return KX_EINVAL;
-      }
-      const char *v = args->argv[++i];
-      if (strcmp(opt, "--rota") == 0) {
-        if (!config_rota(c, v)) {
-          buf_puts(err, "There is no rota called `");
-          md_text(err, v);
-          buf_puts(err, "`.");
-          return KX_EINVAL;
-        }
-        out->rota = v;
-      } else {
-        out->severity = config_severity(c, v);
-        if (!out->severity)
-          goto bad_severity;
-      }
-    } else {
-      buf_puts(err, "I don't know the option `");
-      md_text(err, opt);
-      buf_puts(err, "`. Usage: `/incident declare [--drill] [SEV] TITLE`.");
+  /* The dispatcher took the row's options (--drill, --rota R, --sev SEV) out of the words
+   * before the title; they are checked against the config here. */
+  out->drill = cmd_flag(args, "drill");
+  const char *rota = cmd_opt(args, "rota");
+  if (rota) {
+    if (!config_rota(c, rota)) {
+      buf_puts(err, "There is no rota called `");
+      md_text(err, rota);
+      buf_puts(err, "`.");
       return KX_EINVAL;
     }
+    out->rota = rota;
+  }
+  const char *sev = NULL;
+  for (int k = 0; k < args->opts.n; k++) {
+    const char *name = args->opts.set[k].def->name;
+    if (strcmp(name, "sev") == 0 || strcmp(name, "severity") == 0)
+      sev = args->opts.set[k].value;
+  }
+  if (sev) {
+    out->severity = config_severity(c, sev);
+    if (!out->severity)
+      return bad_severity(c, sev, err);
   }
   /* The first word names a severity only when it is typed bare: "P1" in quotes is a title. */
   if (!out->severity && i < args->argc && !quoted(args->rest[i])) {
@@ -88,14 +88,6 @@ int incident_parse_declare(const struct config *c,
     }
   }
   return 0;
-bad_severity:
-  buf_puts(err, "There is no severity `");
-  md_text(err, args->argv[i]);
-  buf_puts(err, "`. The severities are:");
-  for (size_t k = 0; k < c->n_severities; k++)
-    buf_printf(err, " `%s`", c->severities[k].name);
-  buf_puts(err, ".");
-  return KX_EINVAL;
 }
 
 void incident_declare_args_free(struct incident_declare_args *a)

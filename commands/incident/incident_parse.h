@@ -23,7 +23,8 @@ struct incident_declare_args {
                                       so the modal opens */
 };
 
-/* `declare [--drill] [--rota R] [SEV] TITLE`. The severity is the first word after the
+/* `declare [--drill] [--rota R] [SEV] TITLE`, its options already taken out of args by the
+ * dispatcher (cmd_opts_split with the row). The severity is the first word after the
  * options when it names a configured severity (any case) and is not quoted; the title is the
  * rest as typed (a title that is one quoted string loses its quotes). 0, or KX_EINVAL with a
  * sentence (markup) in `err`. */

@@ -8,6 +8,7 @@
 #define KX_INCIDENT_ROWS_H
 
 #include "commands/core/command.h"
+#include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 #include "lib/buf.h"
 #include "storage/jobs.h"
 #include "storage/outbox.h"
@@ -74,11 +75,5 @@ int incident_hook_summary_posted(struct cmd_ctx *ctx,
 
 /* /metrics: the incident series (commands/incident_stats.c). */
 int incident_metrics(struct cmd_ctx *ctx, struct buf *out);
-
-/* Job kinds (the names stored in table jobs: never rename one that has shipped). */
-#define INC_JOB_UPDATE "incident.update_due"
-#define INC_JOB_RESOLVE_TARGET "incident.resolve_target"
-#define INC_JOB_POSTMORTEM "incident.postmortem_due"
-#define INC_JOB_CHANNEL_RETRY "incident.channel_retry"
 
 #endif

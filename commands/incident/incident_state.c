@@ -126,8 +126,9 @@ int incident_cmd_status(struct cmd_ctx *ctx,
   if (rc == 0 && !status) {
     bool end =
         strcasecmp(args->argv[0], "resolved") == 0 || strcasecmp(args->argv[0], "closed") == 0;
-    cmd_reply_printf(reply, "%s Usage: `/incident status investigating|identified|monitoring`",
-                     end ? "Use `/incident resolve [SUMMARY]` or `/incident close` for that." : "");
+    if (end)
+      cmd_reply_printf(reply, "Use `/incident resolve [SUMMARY]` or `/incident close` for that. ");
+    cmd_usage(reply, args->def);
     rc = KX_EINVAL;
   } else if (rc == 0 && strcmp(status, inc.status) == 0) {
     cmd_reply_printf(reply, "Incident #%lld is already %s.", (long long)inc.id, status);

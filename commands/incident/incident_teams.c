@@ -106,7 +106,7 @@ static int start_thread(struct cmd_ctx *ctx, struct incident *inc)
   char ref[24];
   snprintf(ref, sizeof(ref), "%lld", (long long)inc->id);
   if (rc == 0)
-    rc = out_post(ctx, channel, m, OUTBOX_URGENT, INCIDENT_TEAMS_HOOK_THREAD, ref, NULL);
+    rc = out_post(ctx, channel, m, OUTBOX_URGENT, CMD_HOOK_INCIDENT_TEAMS_THREAD, ref, NULL);
   if (rc == 0)
     LOG_INFO("incident", "teams_thread_requested", "id=%lld name=%s", (long long)inc->id, name);
   msg_free(m);

@@ -7,9 +7,8 @@
 #define KX_INCIDENT_TEAMS_H
 
 #include "commands/core/command.h"
+#include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 #include "storage/incidents.h"
-
-#define INCIDENT_TEAMS_HOOK_THREAD "incident.teams_thread"
 
 /* Start the thread of one incident just declared from Teams, in the declaring handler's
  * transaction (nothing when Teams has no bot, or the thread was already claimed). */

@@ -115,13 +115,13 @@ const char *inc_arg_who(
   return NULL;
 }
 
-int inc_unknown_person(struct cmd_reply *reply, const char *arg, const char *usage)
+int inc_unknown_person(struct cmd_reply *reply, const char *arg, const struct cmd_def *def)
 {
   char *esc = md_escape(arg);
   cmd_reply_printf(reply,
-                   "I don't know who `%s` is. Mention them (`@name`) or use their klaxon "
-                   "id. Usage: `%s`",
-                   esc ? esc : "", usage);
+                   "I don't know who `%s` is. Mention them (`@name`) or use their klaxon id. ",
+                   esc ? esc : "");
+  cmd_usage(reply, def);
   free(esc);
   return KX_EINVAL;
 }
@@ -280,9 +280,9 @@ struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
   if (incident_is_open(inc)) {
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)inc->id);
-    msg_button(m, "Take commander", "incident.take_commander", id, MSG_STYLE_PRIMARY);
-    msg_button(m, "Take scribe", "incident.take_scribe", id, MSG_STYLE_DEFAULT);
-    msg_button(m, "Resolve", "incident.resolve", id, MSG_STYLE_DANGER);
+    msg_button(m, "Take commander", CMD_ACTION_INCIDENT_TAKE_COMMANDER, id, MSG_STYLE_PRIMARY);
+    msg_button(m, "Take scribe", CMD_ACTION_INCIDENT_TAKE_SCRIBE, id, MSG_STYLE_DEFAULT);
+    msg_button(m, "Resolve", CMD_ACTION_INCIDENT_RESOLVE, id, MSG_STYLE_DANGER);
   } else {
     md_init(&b);
     md_raw(&b, ":white_check_mark: Resolved by ");
@@ -588,7 +588,7 @@ int inc_schedule_update(struct cmd_ctx *ctx, const struct incident *inc, int64_t
     int rc = jobs_cancel(ctx->db, key, ctx->now_ms);
     return rc < 0 ? rc : 0;
   }
-  return jobs_upsert(ctx->db, INC_JOB_UPDATE, key, from_ms + sev->update_every_ms, ref,
+  return jobs_upsert(ctx->db, CMD_JOB_INCIDENT_UPDATE, key, from_ms + sev->update_every_ms, ref,
                      ctx->now_ms);
 }
 
@@ -602,8 +602,8 @@ int inc_schedule_resolve_target(struct cmd_ctx *ctx, const struct incident *inc)
     int rc = jobs_cancel(ctx->db, key, ctx->now_ms);
     return rc < 0 ? rc : 0;
   }
-  return jobs_upsert(ctx->db, INC_JOB_RESOLVE_TARGET, key, inc->declared_at + sev->resolve_ms, ref,
-                     ctx->now_ms);
+  return jobs_upsert(ctx->db, CMD_JOB_INCIDENT_RESOLVE_TARGET, key,
+                     inc->declared_at + sev->resolve_ms, ref, ctx->now_ms);
 }
 
 int inc_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id)

@@ -93,41 +93,32 @@ static bool is_clock(const char *s)
 int oncall_opts_parse(const struct cmd_args *args, struct oncall_opts *o, struct cmd_reply *reply)
 {
   memset(o, 0, sizeof(*o));
+  /* The dispatcher took the row's options out of the words; the last of --secondary and
+   * --primary wins. */
+  o->rota = cmd_opt(args, "rota");
+  for (int i = 0; i < args->opts.n; i++) {
+    const char *name = args->opts.set[i].def->name;
+    if (strcmp(name, "secondary") == 0)
+      o->secondary = true;
+    else if (strcmp(name, "primary") == 0)
+      o->secondary = false;
+  }
   for (int i = 0; i < args->argc; i++) {
     const char *a = args->argv[i];
-    if (strcmp(a, "--rota") == 0) {
-      if (i + 1 >= args->argc) {
-        cmd_reply_printf(reply, "`--rota` needs the rota's name.");
-        return KX_EINVAL;
-      }
-      o->rota = args->argv[++i];
-    } else if (strncmp(a, "--rota=", 7) == 0) {
-      o->rota = a + 7;
-    } else if (strcmp(a, "--secondary") == 0) {
-      o->secondary = true;
-    } else if (strcmp(a, "--primary") == 0) {
-      o->secondary = false;
-    } else if (strncmp(a, "--", 2) == 0 && a[2]) {
-      char *esc = md_escape(a);
-      cmd_reply_printf(reply, "I don't know the option `%s`.", esc ? esc : "");
-      free(esc);
-      return KX_EINVAL;
-    } else if (strcmp(a, "to") == 0 || strcmp(a, "until") == 0 || strcmp(a, "-") == 0 ||
-               strcmp(a, "from") == 0 || strcmp(a, "\xe2\x86\x92") == 0) {
+    if (strcmp(a, "to") == 0 || strcmp(a, "until") == 0 || strcmp(a, "-") == 0 ||
+        strcmp(a, "from") == 0 || strcmp(a, "\xe2\x86\x92") == 0)
       continue;
+    if (o->n == ONCALL_MAX_POSITIONAL) {
+      cmd_reply_printf(reply, "That is more words than I expected.");
+      return KX_EINVAL;
+    }
+    if (is_date(a) && i + 1 < args->argc && is_clock(args->argv[i + 1])) {
+      snprintf(o->joined[o->n], sizeof(o->joined[o->n]), "%s %s", a, args->argv[i + 1]);
+      o->pos[o->n] = o->joined[o->n];
+      o->n++;
+      i++;
     } else {
-      if (o->n == ONCALL_MAX_POSITIONAL) {
-        cmd_reply_printf(reply, "That is more words than I expected.");
-        return KX_EINVAL;
-      }
-      if (is_date(a) && i + 1 < args->argc && is_clock(args->argv[i + 1])) {
-        snprintf(o->joined[o->n], sizeof(o->joined[o->n]), "%s %s", a, args->argv[i + 1]);
-        o->pos[o->n] = o->joined[o->n];
-        o->n++;
-        i++;
-      } else {
-        o->pos[o->n++] = a;
-      }
+      o->pos[o->n++] = a;
     }
   }
   return 0;
@@ -407,7 +398,7 @@ int oncall_cmd_schedule(struct cmd_ctx *ctx,
     } else if (!rota_name) {
       rota_name = o.pos[i];
     } else {
-      cmd_reply_printf(reply, "Usage: `/oncall schedule [N] [--rota R]`");
+      cmd_usage(reply, args->def);
       return KX_EINVAL;
     }
   }

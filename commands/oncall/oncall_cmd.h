@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "commands/core/command.h"
+#include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 #include "commands/oncall/rota.h"
 #include "lib/buf.h"
 #include "storage/rota_changes.h"
@@ -28,11 +29,6 @@
 #define ONCALL_LIST_MAX 50                              /* /oncall changes */
 #define ONCALL_MAX_POSITIONAL 8
 
-/* Job kinds and hooks (rows in registry.c). */
-#define ONCALL_JOB_SYNC "oncall.sync"
-#define ONCALL_HOOK_LOOKUP "people.lookup"
-#define ONCALL_HOOK_USERGROUP "oncall.usergroup"
-
 /* "Mon 2026-11-30 09:00" in the rota's zone. buf >= 32. */
 const char *oncall_fmt_time(const struct rota *r, int64_t ms, char *buf, size_t size);
 /* A slot's holder as markup: "<@p:bob> (override)", "<@p:dave> (covering for <@p:alice>)",
@@ -43,8 +39,9 @@ const char *oncall_handoff_channel(const struct rota *r);
 /* 1 when the person is in the rota (primary, secondary or shadow list), else 0. */
 int oncall_rota_has(const struct rota *r, const char *person);
 
-/* Options of an /oncall subcommand: --rota R, --secondary, and the other words, where a date
- * followed by a time ("2026-12-01 14:00") is one word and "to"/"until"/"-" are skipped. */
+/* What an /oncall subcommand was given: --rota R and --secondary (taken out of the words by
+ * the dispatcher, as the row declares them), and the other words, where a date followed by a
+ * time ("2026-12-01 14:00") is one word and "to"/"until"/"-" are skipped. */
 struct oncall_opts {
   const char *rota;
   bool secondary;

@@ -199,7 +199,7 @@ int oncall_cmd_override(struct cmd_ctx *ctx,
   if (rc)
     return rc;
   if (o.n != 3) {
-    cmd_reply_printf(reply, "Usage: `/oncall override @user FROM TO [--rota R] [--secondary]`");
+    cmd_usage(reply, args->def);
     return KX_EINVAL;
   }
   const struct person *p = person_arg(ctx, req, o.pos[0], reply);
@@ -262,7 +262,7 @@ int oncall_cmd_away(struct cmd_ctx *ctx,
   if (rc)
     return rc;
   if (o.n != 2 && o.n != 3) {
-    cmd_reply_printf(reply, "Usage: `/oncall away [@user] FROM TO [--rota R]`");
+    cmd_usage(reply, args->def);
     return KX_EINVAL;
   }
   const struct person *p = NULL;
@@ -449,7 +449,7 @@ int oncall_cmd_swap(struct cmd_ctx *ctx,
   if (rc)
     return rc;
   if (o.n != 2) {
-    cmd_reply_printf(reply, "Usage: `/oncall swap @user WEEK [--rota R]`");
+    cmd_usage(reply, args->def);
     return KX_EINVAL;
   }
   const struct person *other = person_arg(ctx, req, o.pos[0], reply);
@@ -663,7 +663,8 @@ int oncall_cmd_cancel(struct cmd_ctx *ctx,
   char *end;
   long long id = strtoll(p, &end, 10);
   if (o.n != 1 || end == p || *end || id <= 0) {
-    cmd_reply_printf(reply, "Usage: `/oncall cancel ID` (the number from `/oncall changes`)");
+    cmd_usage(reply, args->def);
+    cmd_reply_printf(reply, " (ID: the number from `/oncall changes`)");
     return KX_EINVAL;
   }
   const struct rota *only = NULL;

@@ -78,7 +78,7 @@ static int update_group(struct cmd_ctx *ctx, const struct rota *r, const struct 
     char queue[128];
     snprintf(queue, sizeof(queue), "usergroup:%s", r->usergroup);
     rc = out_slack_call(ctx, "usergroups.users.update", queue, body, OUTBOX_NORMAL,
-                        ONCALL_HOOK_USERGROUP, r->name, NULL);
+                        CMD_HOOK_ONCALL_USERGROUP, r->name, NULL);
     if (rc == 0)
       rc = kv_set(ctx->db, key, users.data, ctx->now_ms);
     if (rc == 0)
@@ -116,8 +116,8 @@ int oncall_sync_rota(struct cmd_ctx *ctx, const struct rota *r)
   oncall_view_free(&v);
   if (rc == 0) {
     char key[200];
-    snprintf(key, sizeof(key), "oncall.sync:%s", r->name);
-    rc = jobs_upsert(ctx->db, ONCALL_JOB_SYNC, key, next, r->name, ctx->now_ms);
+    snprintf(key, sizeof(key), CMD_JOB_ONCALL_SYNC ":%s", r->name);
+    rc = jobs_upsert(ctx->db, CMD_JOB_ONCALL_SYNC, key, next, r->name, ctx->now_ms);
   }
   return rc;
 }
@@ -201,7 +201,7 @@ static int lookup_people(struct cmd_ctx *ctx)
     if (body)
       cJSON_AddStringToObject(body, "email", p->email);
     rc = out_slack_call(ctx, "users.lookupByEmail", "users.lookupByEmail", body, OUTBOX_NORMAL,
-                        ONCALL_HOOK_LOOKUP, p->id, NULL);
+                        CMD_HOOK_PEOPLE_LOOKUP, p->id, NULL);
     asked += rc == 0;
   }
   if (asked)

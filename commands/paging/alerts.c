@@ -467,8 +467,8 @@ int alerts_action_ingest(struct cmd_ctx *ctx,
     LOG_WARN("alerts", "ingest_refused", "platform=%d", (int)req->platform);
     return KX_EAUTH;
   }
-  enum alert_source src =
-      strcmp(req->action_id, ALERTS_ACTION_AM) == 0 ? ALERT_SRC_ALERTMANAGER : ALERT_SRC_WEBHOOK;
+  enum alert_source src = strcmp(req->action_id, CMD_ACTION_ALERTS_AM) == 0 ? ALERT_SRC_ALERTMANAGER
+                                                                            : ALERT_SRC_WEBHOOK;
   struct alert_batch b;
   char why[256];
   int rc = alerts_parse(src, req->payload, &b, why, sizeof(why));

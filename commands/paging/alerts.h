@@ -22,12 +22,11 @@
 #include <stdint.h>
 
 #include "commands/core/command.h"
+#include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 
 #define ALERTS_MAX_PER_REQUEST 20000 /* alerts in one webhook body (1 MiB holds ~5,000) */
 #define ALERTS_MAX_LABELS 128        /* labels or annotations on one alert */
 #define ALERTS_MAX_VALUE 4096        /* bytes of one label/annotation value */
-#define ALERTS_ACTION_AM "alerts.alertmanager"
-#define ALERTS_ACTION_WEBHOOK "alerts.webhook"
 
 enum alert_source { ALERT_SRC_ALERTMANAGER = 0, ALERT_SRC_WEBHOOK };
 

@@ -124,21 +124,21 @@ static void add_buttons(struct msg *m, const struct page_row *p)
   if (strcmp(p->kind, "post") == 0)
     return;
   if (p->state == PAGE_OPEN)
-    msg_button(m, "Acknowledge", "page.ack", v, MSG_STYLE_PRIMARY);
+    msg_button(m, "Acknowledge", CMD_ACTION_PAGE_ACK, v, MSG_STYLE_PRIMARY);
   if (p->state != PAGE_RESOLVED) {
     if (strcmp(p->kind, "page") == 0 && p->rota)
-      msg_button(m, "Escalate", "page.escalate", esc, 0);
-    msg_button(m, "Resolve", "page.resolve", v, MSG_STYLE_DANGER);
+      msg_button(m, "Escalate", CMD_ACTION_PAGE_ESCALATE, esc, 0);
+    msg_button(m, "Resolve", CMD_ACTION_PAGE_RESOLVE, v, MSG_STYLE_DANGER);
     /* issue 3: an incident of its own (commands/incident.h) */
     if (strcmp(p->kind, "page") == 0 && !p->incident_id)
-      msg_button(m, "Declare incident", "page.declare", v, 0);
+      msg_button(m, "Declare incident", CMD_ACTION_PAGE_DECLARE, v, 0);
   } else if (!p->reason) {
     static const char *const ids[] = {"fixed", "false_positive", "duplicate", "not_actionable"};
     static const char *const labels[] = {"Fixed", "False positive", "Duplicate", "Not actionable"};
     for (size_t i = 0; i < 4; i++) {
       char rv[80];
       snprintf(rv, sizeof(rv), "%lld:%s", (long long)p->id, ids[i]);
-      msg_button(m, labels[i], "page.reason", rv, 0);
+      msg_button(m, labels[i], CMD_ACTION_PAGE_REASON, rv, 0);
     }
   }
 }
@@ -251,13 +251,13 @@ static int post_copy(struct cmd_ctx *ctx,
   if (out_is_teams(dest)) {
     /* Teams (issue 6): the same message as an Adaptive Card, in a channel or a 1:1 chat. */
     struct msg *m = render(ctx, p);
-    rc = m ? out_post(ctx, dest, m, OUTBOX_URGENT, PAGING_HOOK_POSTED, ref, NULL) : KX_ENOMEM;
+    rc = m ? out_post(ctx, dest, m, OUTBOX_URGENT, CMD_HOOK_PAGE_POSTED, ref, NULL) : KX_ENOMEM;
     msg_free(m);
     return rc;
   }
   cJSON *body = slack_body(ctx, p, dest);
-  return out_slack_call(ctx, "chat.postMessage", dest, body, OUTBOX_URGENT, PAGING_HOOK_POSTED, ref,
-                        NULL);
+  return out_slack_call(ctx, "chat.postMessage", dest, body, OUTBOX_URGENT, CMD_HOOK_PAGE_POSTED,
+                        ref, NULL);
 }
 
 static char *plain_page(struct cmd_ctx *ctx, const struct page_row *p)
@@ -537,7 +537,7 @@ int paging_create(struct cmd_ctx *ctx, const struct page_new *n, int64_t *id_out
     char key[64], ref[32];
     snprintf(key, sizeof(key), "page:%lld:release", (long long)id);
     ref_of(ref, sizeof(ref), id);
-    rc = jobs_schedule(ctx->db, PAGING_JOB_RELEASE, key, p.held_until, ref, ctx->now_ms);
+    rc = jobs_schedule(ctx->db, CMD_JOB_PAGE_RELEASE, key, p.held_until, ref, ctx->now_ms);
     LOG_INFO("paging", "held", "page=%lld until=%lld", (long long)id, (long long)p.held_until);
   } else {
     rc = paging_start(ctx, &p, 0, upto);
@@ -565,8 +565,9 @@ static int update_copy(struct cmd_ctx *ctx, const struct page_row *p, const stru
   if (out_is_teams(c->channel)) {
     /* Teams (issue 6): the card is replaced in place (PUT …/activities/{id}). */
     struct msg *m = render(ctx, p);
-    int rc = m ? out_update_hook(ctx, c->channel, c->ts, m, OUTBOX_URGENT, PAGING_HOOK_UPDATED, ref)
-               : KX_ENOMEM;
+    int rc =
+        m ? out_update_hook(ctx, c->channel, c->ts, m, OUTBOX_URGENT, CMD_HOOK_PAGE_UPDATED, ref)
+          : KX_ENOMEM;
     msg_free(m);
     return rc ? rc : page_copies_updating(ctx->db, c->id, true, p->version);
   }
@@ -574,8 +575,8 @@ static int update_copy(struct cmd_ctx *ctx, const struct page_row *p, const stru
   if (!body)
     return KX_ENOMEM;
   cJSON_AddStringToObject(body, "ts", c->ts);
-  int rc = out_slack_call(ctx, "chat.update", c->channel, body, OUTBOX_URGENT, PAGING_HOOK_UPDATED,
-                          ref, NULL);
+  int rc = out_slack_call(ctx, "chat.update", c->channel, body, OUTBOX_URGENT,
+                          CMD_HOOK_PAGE_UPDATED, ref, NULL);
   if (rc == 0)
     rc = page_copies_updating(ctx->db, c->id, true, p->version);
   return rc;

@@ -23,13 +23,8 @@
 #include <stdint.h>
 
 #include "commands/core/command.h"
+#include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 #include "storage/pages.h"
-
-/* Job kinds and outbox hooks (rows in registry.c). */
-#define PAGING_JOB_STEP "page.step"
-#define PAGING_JOB_RELEASE "page.release"
-#define PAGING_HOOK_POSTED "page.posted"
-#define PAGING_HOOK_UPDATED "page.updated"
 
 /* Resolve reasons a person can give; "alert_resolved" is set when the alerts resolve. */
 #define PAGING_REASONS "fixed, false_positive, duplicate, not_actionable"

@@ -287,10 +287,8 @@ int paging_cmd_page(struct cmd_ctx *ctx,
   char uid[64] = "";
   if (!r && !who && (cmd_mention_id(target, uid, sizeof(uid)) != 0 || !*uid)) {
     char *esc = md_escape(target);
-    cmd_reply_printf(reply,
-                     "`%s` is neither a rota nor someone I know. Usage: `/oncall page @user|ROTA "
-                     "[SEVERITY] TEXT`",
-                     esc ? esc : "");
+    cmd_reply_printf(reply, "`%s` is neither a rota nor someone I know. ", esc ? esc : "");
+    cmd_usage(reply, args->def);
     free(esc);
     return KX_EINVAL;
   }
@@ -420,8 +418,8 @@ int paging_cmd_escalate(struct cmd_ctx *ctx,
   const char *arg = args->argv[0][0] == '#' ? args->argv[0] + 1 : args->argv[0];
   int64_t id = value_id(arg, NULL);
   if (!id) {
-    cmd_reply_printf(
-        reply, "Usage: `/oncall escalate PAGE` (the page's number, as `/oncall pages` lists it)");
+    cmd_usage(reply, args->def);
+    cmd_reply_printf(reply, " (PAGE: the page's number, as `/oncall pages` lists it)");
     return KX_EINVAL;
   }
   return paging_escalate(ctx, id, -1, paging_who(ctx, req), reply);

@@ -77,7 +77,7 @@ int paging_schedule_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t 
   char key[80], ref[64];
   step_key(key, sizeof(key), p->id, g);
   snprintf(ref, sizeof(ref), "%lld:%lld", (long long)p->id, (long long)g);
-  int rc = jobs_schedule(ctx->db, PAGING_JOB_STEP, key, due, ref, ctx->now_ms);
+  int rc = jobs_schedule(ctx->db, CMD_JOB_PAGE_STEP, key, due, ref, ctx->now_ms);
   return rc == KX_EEXISTS ? 0 : rc;
 }
 

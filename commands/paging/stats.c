@@ -288,7 +288,8 @@ int stats_cmd(struct cmd_ctx *ctx,
     else if (strcmp(a, "90d") == 0)
       days = 90;
     else {
-      cmd_reply_printf(reply, "Usage: `/incident stats [7d|30d|90d]` (default 30d)");
+      cmd_usage(reply, args->def);
+      cmd_reply_printf(reply, " (default 30d)");
       return KX_EINVAL;
     }
   }

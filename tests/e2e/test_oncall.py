@@ -192,7 +192,7 @@ async def test_bad_input_gets_a_clear_answer(h):
             ("override @bob 2026-12-01 2026-12-02 --rota nope", "There is no rota called `nope`"),
             ("override @bob 2026-12-01 2026-12-02 --frobnicate", "I don't know the option `--frobnicate`"),
             ("away 2026-12-02", "Usage: `/oncall away"),
-            ("cancel abc", "Usage: `/oncall cancel ID`"),
+            ("cancel abc", "Usage: `/oncall cancel ID [--rota R]`"),
             ("swap @bob", "Usage"),
     ):
         t = h.ack_text(await h.slash("/oncall", text_in, user=ALICE))

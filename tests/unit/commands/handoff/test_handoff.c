@@ -312,7 +312,7 @@ static void test_handoff_on_time_once(void **state)
   assert_int_equal(pending_due(f, "handoff:platform:2"), at("2026-12-07T09:00:00+01:00"));
   assert_int_equal(pending_due(f, "handoff.ack:platform:1"), t + 10 * 60 * 1000);
   /* The same job again (a revived key, a second scheduler): nothing more. */
-  assert_int_equal(jobs_upsert(f->db, HANDOFF_JOB, "handoff:platform:1", t, "platform", t), 0);
+  assert_int_equal(jobs_upsert(f->db, CMD_JOB_HANDOFF, "handoff:platform:1", t, "platform", t), 0);
   run_jobs_at(f, t + 1000);
   assert_int_equal(posts_to(f, "C0ONCALL01"), 1);
   assert_int_equal(count(f, "SELECT count(*) FROM handoffs WHERE rota = 'platform'"), 1);
@@ -412,7 +412,7 @@ static int press(struct fx *f, const char *user, const char *value, struct cmd_r
   struct cmd_request req = {.platform = CMD_PLATFORM_SLACK,
                             .kind = CMD_KIND_ACTION,
                             .now_ms = f->ctx.now_ms,
-                            .action_id = HANDOFF_ACTION_ACK,
+                            .action_id = CMD_ACTION_HANDOFF_ACK,
                             .action_value = value,
                             .user = user,
                             .channel = "C0ONCALL01",

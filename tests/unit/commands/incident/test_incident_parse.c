@@ -60,11 +60,15 @@ static struct parsed parse(const char *text)
 {
   struct parsed p;
   memset(&p, 0, sizeof(p));
-  struct cmd_args args;
-  assert_int_equal(cmd_args_parse(text, &args), 0);
+  struct cmd_args words;
+  assert_int_equal(cmd_args_parse(text, &words), 0);
   struct buf err;
   buf_init(&err, 4096);
-  p.rc = incident_parse_declare(cfg, &args, &p.a, &err);
+  /* As the dispatcher does: the declare row's options come out of the words first. */
+  static struct cmd_args args;
+  p.rc = cmd_opts_split(cmd_lookup("incident", "declare"), &words, 0, &args, &err);
+  if (p.rc == 0)
+    p.rc = incident_parse_declare(cfg, &args, &p.a, &err);
   snprintf(p.err, sizeof(p.err), "%s", err.data ? err.data : "");
   buf_free(&err);
   /* The title is a copy; the rota name points into the args, which go now: copy it. */
@@ -73,7 +77,7 @@ static struct parsed parse(const char *text)
     snprintf(rota, sizeof(rota), "%s", p.a.rota);
     p.a.rota = rota;
   }
-  cmd_args_free(&args);
+  cmd_args_free(&words);
   return p;
 }
 
