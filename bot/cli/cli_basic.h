@@ -8,5 +8,6 @@ int cli_backup(int argc, char **argv);
 int cli_restore(int argc, char **argv);
 int cli_version(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+int cli_commands_list(int argc, char **argv); /* cli_commands.c: `klaxon commands` */
 
 #endif

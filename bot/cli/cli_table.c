@@ -44,5 +44,8 @@ const struct cli_cmd cli_commands[] = {
     {"teams-manifest", cli_teams_manifest, "teams-manifest [TEMPLATE]",
      "the Teams app manifest (default deploy/teams/manifest.json) with its command menu from the "
      "command table, on stdout"},
+    /* the command table itself (issue 10) */
+    {"commands", cli_commands_list, "commands [--all]",
+     "every slash command's synopsis and help line, from the command table (--all: hidden too)"},
     {NULL, NULL, NULL, NULL},
 };

@@ -256,3 +256,12 @@ async def test_readme_lists_exactly_the_command_table(h):
     assert not missing, "rows of the command table the README does not list: %s" % missing
     unknown = sorted("/%s %s" % m for m in mentioned - rows)
     assert not unknown, "the README lists commands the table does not have: %s" % unknown
+    # and with the same synopsis: `klaxon commands` prints each row as users see it (options
+    # and all, from the row), which must stand in the README in backticks, `|` escaped.
+    out = subprocess.run([h.bin, "commands"], capture_output=True, text=True, timeout=10)
+    assert out.returncode == 0, out.stderr
+    listed = [line.split("\t")[0] for line in out.stdout.splitlines() if line.strip()]
+    assert len(listed) >= len(rows) - 2, (len(listed), len(rows))  # help rows aside, none hidden
+    cells = part.replace("\\|", "|")
+    absent = [syn for syn in listed if "`%s`" % syn not in cells]
+    assert not absent, "README synopses that differ from the table's: %s" % absent
