@@ -48,8 +48,8 @@ struct cmd_ctx {
   struct db *db;
   const struct config *config;
   int64_t now_ms;
-  const char *public_url;     /* base URL of the HTTP server for links, may be NULL */
-  const char *feed_secret;    /* opens the read-only feeds (lib/feed_token.h), may be NULL */
+  const char *public_url;  /* base URL of the HTTP server for links, may be NULL */
+  const char *feed_secret; /* opens the read-only feeds (lib/feed_token.h), may be NULL */
 };
 
 /* One option a row accepts: `--rota R` (a value) or `--drill` (a flag). A row's options are

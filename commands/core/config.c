@@ -147,14 +147,6 @@ const struct person *config_person_by_teams(const struct config *c, const char *
   return NULL;
 }
 
-const struct person *config_person_by_email(const struct config *c, const char *email)
-{
-  for (size_t i = 0; email && i < c->n_people; i++)
-    if (c->people[i].email && strcasecmp(c->people[i].email, email) == 0)
-      return &c->people[i];
-  return NULL;
-}
-
 const struct rota *config_rota(const struct config *c, const char *name)
 {
   for (size_t i = 0; name && i < c->n_rotas; i++)

@@ -218,7 +218,6 @@ void config_free(struct config *c); /* NULL-safe; frees everything the config ow
 const struct person *config_person(const struct config *c, const char *id);
 const struct person *config_person_by_slack(const struct config *c, const char *slack_id);
 const struct person *config_person_by_teams(const struct config *c, const char *aad_id);
-const struct person *config_person_by_email(const struct config *c, const char *email);
 const struct rota *config_rota(const struct config *c, const char *name);
 const struct severity *config_severity(const struct config *c, const char *name); /* any case */
 const struct policy *config_policy(const struct config *c, const char *name);

@@ -215,25 +215,6 @@ int out_dm(struct cmd_ctx *ctx,
   return rc;
 }
 
-int out_response_url(struct cmd_ctx *ctx,
-                     const char *url,
-                     const struct msg *m,
-                     bool replace_original,
-                     bool in_channel)
-{
-  if (!url)
-    return KX_EINVAL;
-  cJSON *body = message_body(ctx, "", m);
-  if (!body)
-    return KX_ENOMEM;
-  cJSON_DeleteItemFromObject(body, "channel");
-  cJSON_AddStringToObject(body, "url", url);
-  cJSON_AddBoolToObject(body, "replace_original", replace_original);
-  cJSON_AddStringToObject(body, "response_type", in_channel ? "in_channel" : "ephemeral");
-  /* One queue per response_url keeps a button's updates in order. */
-  return out_slack_call(ctx, "response_url", url, body, OUTBOX_URGENT, NULL, NULL, NULL);
-}
-
 int out_announce(struct cmd_ctx *ctx,
                  enum out_audience audience,
                  const char *slack_channel,

@@ -89,13 +89,6 @@ int out_announce(struct cmd_ctx *ctx,
 /* True for a Teams conversation id. */
 bool out_is_teams(const char *destination);
 
-/* A post to a response_url (slash commands and buttons give one; valid 30 minutes). */
-int out_response_url(struct cmd_ctx *ctx,
-                     const char *url,
-                     const struct msg *m,
-                     bool replace_original,
-                     bool in_channel);
-
 /* The reply to a request whose transport cannot carry it (req->answer, request.h): an
  * ephemeral message, a response_url POST or a Teams reply, written as an urgent outbox row in
  * the caller's transaction. 0 with nothing written for CMD_ANSWER_ACK or an empty reply. */

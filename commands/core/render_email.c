@@ -46,7 +46,7 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
   return n ? n : max;
 }
 
-int render_email_header_value(struct buf *b, const char *value)
+static int render_email_header_value(struct buf *b, const char *value)
 {
   char *v = flatten(value);
   if (!v)

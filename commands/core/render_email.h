@@ -31,6 +31,5 @@ char *render_email(const struct email_parts *e);
 /* Append a header value as render_email does (sanitised; RFC 2047 when not ASCII). Returns 0
  * or a negative KX_E* code (the buffer's cap, or out of memory). */
 struct buf;
-int render_email_header_value(struct buf *b, const char *value);
 
 #endif

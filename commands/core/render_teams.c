@@ -214,7 +214,7 @@ static cJSON *action(const struct msg_button *x)
   return a;
 }
 
-cJSON *render_teams_card(const struct msg *m, const struct render_people *people)
+static cJSON *render_teams_card(const struct msg *m, const struct render_people *people)
 {
   cJSON *card = cJSON_CreateObject();
   if (!card)

@@ -20,8 +20,6 @@
 #define TEAMS_CARD_VERSION "1.5"
 
 char *render_teams_markdown(const char *markup, const struct render_people *people);
-/* {"type":"AdaptiveCard","version":…,"body":[…],"actions":[…]} */
-cJSON *render_teams_card(const struct msg *m, const struct render_people *people);
 /* A message activity carrying the card: {"type":"message","text":fallback,"attachments":[…]} */
 cJSON *render_teams_activity(const struct msg *m, const struct render_people *people);
 

@@ -24,7 +24,7 @@
 
 /* ---- keys and scheduling --------------------------------------------------------------------- */
 
-void handoff_key(char *buf, size_t size, const char *kind, const char *rota, int64_t k)
+static void handoff_key(char *buf, size_t size, const char *kind, const char *rota, int64_t k)
 {
   snprintf(buf, size, "%s:%s:%lld", kind, rota, (long long)k);
 }
@@ -39,7 +39,10 @@ int64_t handoff_key_index(const char *key)
   return (end != colon + 1 && *end == '\0' && k >= 0) ? k : -1;
 }
 
-int handoff_schedule_reminder(struct cmd_ctx *ctx, const struct rota *r, int64_t k, int64_t start)
+static int handoff_schedule_reminder(struct cmd_ctx *ctx,
+                                     const struct rota *r,
+                                     int64_t k,
+                                     int64_t start)
 {
   int64_t at;
   if (start <= ctx->now_ms || handoff_reminder_at(r, start, &at) != 0)

@@ -65,7 +65,6 @@ int handoff_checklist(struct cmd_ctx *ctx,
                       const struct note *notes,
                       size_t n_notes,
                       struct buf *out);
-int handoff_section_notes(struct cmd_ctx *ctx, const struct note *notes, size_t n, struct buf *out);
 /* Open incidents (of the rota, or naming no rota) with links to their channels. */
 int handoff_section_incidents(struct cmd_ctx *ctx, const struct rota *r, struct buf *out);
 /* Open postmortem action items (drills left out); only those `owner` owns when it is not NULL
@@ -74,13 +73,6 @@ int handoff_section_actions(struct cmd_ctx *ctx,
                             const struct rota *r,
                             const char *owner,
                             struct buf *out);
-/* Overrides, absences and holidays within [from, to). */
-int handoff_section_upcoming(
-    struct cmd_ctx *ctx, const struct rota *r, int64_t from_ms, int64_t to_ms, struct buf *out);
-/* The numbers of [from, to): pages of the rota, acknowledged, mean time to acknowledge,
- * escalated, and incidents (of the rota or naming none, drills left out) by severity. */
-int handoff_section_numbers(
-    struct cmd_ctx *ctx, const struct rota *r, int64_t from_ms, int64_t to_ms, struct buf *out);
 /* The pages of the rota (or to `person`, may be NULL) created in [from, to), one line each. */
 int handoff_section_pages(struct cmd_ctx *ctx,
                           const struct rota *r,

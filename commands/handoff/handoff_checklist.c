@@ -101,7 +101,10 @@ static void more_line(struct buf *b, size_t shown, size_t total)
     md_printf(b, "• … and %zu more\n", total - shown);
 }
 
-int handoff_section_notes(struct cmd_ctx *ctx, const struct note *notes, size_t n, struct buf *b)
+static int handoff_section_notes(struct cmd_ctx *ctx,
+                                 const struct note *notes,
+                                 size_t n,
+                                 struct buf *b)
 {
   if (n == 0)
     return 0;
@@ -237,7 +240,7 @@ static int incidents_by_severity(
   return 0;
 }
 
-int handoff_section_upcoming(
+static int handoff_section_upcoming(
     struct cmd_ctx *ctx, const struct rota *r, int64_t from_ms, int64_t to_ms, struct buf *b)
 {
   struct rota_change_row *rows = NULL;
@@ -307,7 +310,7 @@ static int rota_pages(struct cmd_ctx *ctx,
   return 0;
 }
 
-int handoff_section_numbers(
+static int handoff_section_numbers(
     struct cmd_ctx *ctx, const struct rota *r, int64_t from_ms, int64_t to_ms, struct buf *b)
 {
   struct page_row *pages = NULL;

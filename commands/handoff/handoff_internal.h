@@ -13,12 +13,8 @@
 #include "commands/oncall/rota.h"
 #include "storage/handoffs.h"
 
-/* "kind:rota:k" */
-void handoff_key(char *buf, size_t size, const char *kind, const char *rota, int64_t k);
 /* k from a "kind:rota:k" key, or -1. */
 int64_t handoff_key_index(const char *key);
-/* The reminder of shift k starting at `start` (nothing when the shift has begun). */
-int handoff_schedule_reminder(struct cmd_ctx *ctx, const struct rota *r, int64_t k, int64_t start);
 /* The first digest after `after_ms`. */
 int handoff_schedule_digest(struct cmd_ctx *ctx, const struct rota *r, int64_t after_ms);
 /* handoff.ack_timeout from the config, or the default. */

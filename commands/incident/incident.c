@@ -22,6 +22,9 @@
 #include "storage/incident_timeline.h"
 #include "storage/seen.h"
 
+static int incident_create_channel(struct cmd_ctx *ctx, const struct incident *inc);
+static int incident_channel_ready(struct cmd_ctx *ctx, int64_t id);
+
 /* ---- public helpers -------------------------------------------------------------------------- */
 
 int incident_timeline_add(struct cmd_ctx *ctx,
@@ -76,12 +79,12 @@ static int declared_reply(struct cmd_ctx *ctx,
   } else {
     md_raw(&b, inc->drill ? ":test_tube: Drill declared: " : ":rotating_light: Declared ");
   }
-  inc_md_ref(&b, inc);
+  incident_md_ref(&b, inc);
   md_printf(&b, " (%s) ", inc->severity);
   md_bold(&b, inc->title);
   if (inc->channel) {
     md_raw(&b, " — ");
-    inc_md_channel(&b, inc);
+    incident_md_channel(&b, inc);
   } else if (inc->channel_name) {
     md_printf(&b, " — creating #%s; you will be invited.", inc->channel_name);
   } else {
@@ -191,13 +194,13 @@ int incident_declare(struct cmd_ctx *ctx,
   if (!repeat) {
     rc = first_entries(ctx, &inc, who);
     if (rc == 0 && n->platform != CMD_PLATFORM_TEAMS)
-      rc = inc_create_channel(ctx, &inc);
+      rc = incident_create_channel(ctx, &inc);
     else if (rc == 0)
       rc = incident_teams_thread(ctx, &inc);
     if (rc == 0)
-      rc = inc_schedule_update(ctx, &inc, inc.declared_at);
+      rc = incident_schedule_update(ctx, &inc, inc.declared_at);
     if (rc == 0)
-      rc = inc_schedule_resolve_target(ctx, &inc);
+      rc = incident_schedule_resolve_target(ctx, &inc);
     incident_clear(&inc);
     if (rc == 0)
       rc = incidents_get(ctx->db, id, &inc);
@@ -229,7 +232,7 @@ static int create_call(struct cmd_ctx *ctx, int64_t id, const char *name)
                         CMD_HOOK_INCIDENT_CHANNEL_CREATED, ref, NULL);
 }
 
-int inc_create_channel(struct cmd_ctx *ctx, const struct incident *inc)
+static int incident_create_channel(struct cmd_ctx *ctx, const struct incident *inc)
 {
   char base[32], name[CHANNEL_NAME_MAX + 1];
   int rc = incident_channel_base(ctx->config->timezone, inc->declared_at, base, sizeof(base));
@@ -265,7 +268,7 @@ static int tell_declarer(struct cmd_ctx *ctx,
 {
   const char *user = inc->declared_by_user;
   char *slack =
-      user && !out_is_teams(user) ? kx_strdup(user) : inc_who_slack(ctx, inc->declared_by);
+      user && !out_is_teams(user) ? kx_strdup(user) : incident_who_slack(ctx, inc->declared_by);
   if (!slack) {
     buf_free(markup);
     return 0;
@@ -289,10 +292,10 @@ static int creation_refused(struct cmd_ctx *ctx, const struct incident *inc, con
   if (rc)
     return rc;
   int64_t wait = 60 * 1000LL;
-  for (int64_t i = 1; i < failures && wait < INC_CHANNEL_RETRY_MAX_MS; i++)
+  for (int64_t i = 1; i < failures && wait < INCIDENT_CHANNEL_RETRY_MAX_MS; i++)
     wait *= 2;
-  if (wait > INC_CHANNEL_RETRY_MAX_MS)
-    wait = INC_CHANNEL_RETRY_MAX_MS;
+  if (wait > INCIDENT_CHANNEL_RETRY_MAX_MS)
+    wait = INCIDENT_CHANNEL_RETRY_MAX_MS;
   char key[64], ref[24], t[48];
   snprintf(key, sizeof(key), "incident:%lld:channel-retry", (long long)inc->id);
   snprintf(ref, sizeof(ref), "%lld", (long long)inc->id);
@@ -308,18 +311,18 @@ static int creation_refused(struct cmd_ctx *ctx, const struct incident *inc, con
     md_init(&b);
     md_raw(&b, ":warning: Slack refused to create the channel ");
     md_printf(&b, "#%s for incident ", inc->channel_name ? inc->channel_name : "?");
-    inc_md_ref(&b, inc);
+    incident_md_ref(&b, inc);
     md_raw(&b, " (");
     md_text(&b, error);
     md_printf(&b, "). The incident is recorded; I will try again at %s and keep trying.",
-              inc_local_time(ctx, ctx->now_ms + wait, t, sizeof(t)));
+              incident_local_time(ctx, ctx->now_ms + wait, t, sizeof(t)));
     char *fb = kx_asprintf("Slack refused to create the channel for incident #%lld (%s)",
                            (long long)inc->id, error);
     rc = tell_declarer(ctx, inc, &b, fb ? fb : "Slack refused to create the channel");
     free(fb);
     /* Nobody must miss an incident because its channel is late: announce it now. */
     if (rc == 0)
-      rc = inc_announce_new(ctx, inc);
+      rc = incident_announce_new(ctx, inc);
   }
   return rc;
 }
@@ -350,7 +353,7 @@ int incident_hook_channel_created(struct cmd_ctx *ctx,
     if (rc == 0 && cname)
       (void)channel_names_set_state(ctx->db, cname, CHANNEL_NAME_CREATED);
     if (rc == 0)
-      rc = inc_channel_ready(ctx, inc.id);
+      rc = incident_channel_ready(ctx, inc.id);
     LOG_INFO("incident", "channel_created", "id=%lld channel=%s name=%s", (long long)inc.id, cid,
              cname ? cname : "-");
   } else if (kx_streq(result->error, "name_taken")) {
@@ -359,7 +362,7 @@ int incident_hook_channel_created(struct cmd_ctx *ctx,
       (void)channel_names_set_state(ctx->db, inc.channel_name, CHANNEL_NAME_TAKEN);
     LOG_INFO("incident", "channel_name_taken", "id=%lld name=%s", (long long)inc.id,
              inc.channel_name ? inc.channel_name : "-");
-    rc = inc_create_channel(ctx, &inc);
+    rc = incident_create_channel(ctx, &inc);
   } else {
     rc = creation_refused(ctx, &inc, result->error ? result->error : "unknown error");
   }
@@ -384,7 +387,7 @@ int incident_job_channel_retry(struct cmd_ctx *ctx, const struct job *job)
 
 static int bookmark(struct cmd_ctx *ctx, const struct incident *inc);
 
-int inc_channel_ready(struct cmd_ctx *ctx, int64_t id)
+static int incident_channel_ready(struct cmd_ctx *ctx, int64_t id)
 {
   struct incident inc;
   int rc = incidents_get(ctx->db, id, &inc);
@@ -392,18 +395,18 @@ int inc_channel_ready(struct cmd_ctx *ctx, int64_t id)
     return rc;
   const struct severity *sev = config_severity(ctx->config, inc.severity);
   char paged[4][64];
-  size_t n = inc_paged(ctx, &inc, sev, paged, 4);
+  size_t n = incident_paged(ctx, &inc, sev, paged, 4);
   const char *whos[6];
   size_t k = 0;
   if (inc.declared_by)
     whos[k++] = inc.declared_by;
   for (size_t i = 0; i < n; i++)
     whos[k++] = paged[i];
-  rc = inc_invite(ctx, &inc, whos, k);
+  rc = incident_invite(ctx, &inc, whos, k);
   if (rc == 0)
-    rc = inc_refresh(ctx, id, true); /* the topic */
+    rc = incident_refresh(ctx, id, true); /* the topic */
   if (rc == 0) {
-    struct msg *m = inc_summary_msg(ctx, &inc);
+    struct msg *m = incident_summary_msg(ctx, &inc);
     char ref[24];
     snprintf(ref, sizeof(ref), "%lld", (long long)id);
     rc = m ? out_post(ctx, inc.channel, m, OUTBOX_URGENT, CMD_HOOK_INCIDENT_SUMMARY_POSTED, ref,
@@ -418,21 +421,21 @@ int inc_channel_ready(struct cmd_ctx *ctx, int64_t id)
     for (size_t i = 0; i < n; i++) {
       if (i)
         md_raw(&b, ", ");
-      inc_md_who(&b, ctx, paged[i]);
+      incident_md_who(&b, ctx, paged[i]);
     }
-    rc = inc_say(ctx, &inc, &b, "On call, invited", OUTBOX_NORMAL);
+    rc = incident_say(ctx, &inc, &b, "On call, invited", OUTBOX_NORMAL);
   }
   if (rc == 0)
-    rc = inc_announce_new(ctx, &inc);
+    rc = incident_announce_new(ctx, &inc);
   if (rc == 0)
     rc = bookmark(ctx, &inc);
   if (rc == 0 && inc.channel_failures > 0 && !out_is_teams(inc.channel)) {
     struct buf b;
     md_init(&b);
     md_raw(&b, ":white_check_mark: The channel for incident ");
-    inc_md_ref(&b, &inc);
+    incident_md_ref(&b, &inc);
     md_raw(&b, " exists now: ");
-    inc_md_channel(&b, &inc);
+    incident_md_channel(&b, &inc);
     rc = tell_declarer(ctx, &inc, &b, "The incident channel exists now");
   }
   incident_clear(&inc);
@@ -465,7 +468,7 @@ int incident_hook_summary_posted(struct cmd_ctx *ctx,
     rc = out_slack_call(ctx, "pins.add", row->queue, body, OUTBOX_NORMAL, NULL, NULL, NULL);
   }
   /* Something may have changed while the summary was on its way. */
-  return rc ? rc : inc_refresh(ctx, ref_id(row->ref), false);
+  return rc ? rc : incident_refresh(ctx, ref_id(row->ref), false);
 }
 
 /* A bookmark to the postmortem draft (it grows with the timeline), when klaxon has a public
@@ -512,6 +515,6 @@ int incident_attach_channel(struct cmd_ctx *ctx,
   if (rc == 0 && name)
     rc = incidents_set_text(ctx->db, incident_id, INCIDENT_F_CHANNEL_NAME, name);
   if (rc == 0)
-    rc = inc_channel_ready(ctx, incident_id);
+    rc = incident_channel_ready(ctx, incident_id);
   return rc;
 }

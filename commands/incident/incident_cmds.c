@@ -113,7 +113,7 @@ int incident_cmd_declare(struct cmd_ctx *ctx,
   int rc = incident_parse_declare(ctx->config, args, &a, &err);
   if (rc) {
     if (rc == KX_EINVAL)
-      inc_reply_markup(reply, &err);
+      incident_reply_markup(reply, &err);
     buf_free(&err);
     return rc;
   }
@@ -125,13 +125,13 @@ int incident_cmd_declare(struct cmd_ctx *ctx,
     }
     return open_modal(ctx, req, &a);
   }
-  char *title = inc_typed(ctx, req, a.title, true);
+  char *title = incident_typed(ctx, req, a.title, true);
   incident_declare_args_free(&a);
   if (!title)
     return KX_ENOMEM;
   if (strlen(title) > INCIDENT_TITLE_MAX) {
     free(title);
-    return inc_too_long(reply, "title", INCIDENT_TITLE_MAX);
+    return incident_too_long(reply, "title", INCIDENT_TITLE_MAX);
   }
   const struct person *p = cmd_person_for_user(ctx, req->platform, req->user);
   struct incident_new n = {
@@ -252,29 +252,29 @@ int incident_cmd_list(struct cmd_ctx *ctx,
     const struct incident *x = &list[i];
     char age[32];
     md_raw(&b, "\n• ");
-    inc_md_ref(&b, x);
+    incident_md_ref(&b, x);
     md_printf(&b, " *%s* ", x->severity);
     md_text(&b, x->title);
     md_raw(&b, " — ");
-    inc_md_channel(&b, x);
+    incident_md_channel(&b, x);
     md_printf(&b, " — %s%s — IC ", x->status, x->acknowledged_at ? ", acknowledged" : "");
-    inc_md_who(&b, ctx, x->roles[INCIDENT_ROLE_COMMANDER]);
+    incident_md_who(&b, ctx, x->roles[INCIDENT_ROLE_COMMANDER]);
     md_printf(&b, " — open %s",
               time_format_duration(ctx->now_ms - x->declared_at, age, sizeof(age)));
   }
   incidents_free(list, n);
-  return inc_reply_markup(reply, &b);
+  return incident_reply_markup(reply, &b);
 }
 
 /* ---- roles ------------------------------------------------------------------------------------
  */
 
-int inc_set_role(struct cmd_ctx *ctx,
-                 const struct incident *inc,
-                 enum incident_role role,
-                 const char *who,
-                 const char *by,
-                 struct cmd_reply *reply)
+static int incident_set_role(struct cmd_ctx *ctx,
+                             const struct incident *inc,
+                             enum incident_role role,
+                             const char *who,
+                             const char *by,
+                             struct cmd_reply *reply)
 {
   const char *name = incident_role_name(role);
   const char *old = inc->roles[role];
@@ -282,22 +282,22 @@ int inc_set_role(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     if (who) {
-      inc_md_who(&b, ctx, who);
+      incident_md_who(&b, ctx, who);
       md_printf(&b, " is already the %s of ", name);
     } else {
       md_printf(&b, "Nobody is the %s of ", name);
     }
-    inc_md_ref(&b, inc);
+    incident_md_ref(&b, inc);
     md_raw(&b, ".");
-    return inc_reply_markup(reply, &b);
+    return incident_reply_markup(reply, &b);
   }
   int rc = incident_roles_set(ctx->db, inc->id, role, who, ctx->now_ms);
   if (rc)
     return rc;
   char *text =
-      who ? kx_asprintf("%s is now %s%s%s%s", inc_who_name(ctx, who), name, old ? " (was " : "",
-                        old ? inc_who_name(ctx, old) : "", old ? ")" : "")
-          : kx_asprintf("Nobody is %s any more (was %s)", name, inc_who_name(ctx, old));
+      who ? kx_asprintf("%s is now %s%s%s%s", incident_who_name(ctx, who), name,
+                        old ? " (was " : "", old ? incident_who_name(ctx, old) : "", old ? ")" : "")
+          : kx_asprintf("Nobody is %s any more (was %s)", name, incident_who_name(ctx, old));
   if (!text)
     return KX_ENOMEM;
   struct timeline_new e = {inc->id, "role", by, text, ctx->now_ms, false, NULL, ctx->now_ms};
@@ -309,40 +309,40 @@ int inc_set_role(struct cmd_ctx *ctx,
   md_init(&b);
   md_raw(&b, ":bust_in_silhouette: ");
   if (who) {
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
     md_printf(&b, " is now the *%s*", name);
   } else {
     md_printf(&b, "Nobody is the *%s* now", name);
   }
   if (old) {
     md_raw(&b, " (was ");
-    inc_md_who(&b, ctx, old);
+    incident_md_who(&b, ctx, old);
     md_raw(&b, ")");
   }
   if (!kx_streq(by, who)) {
     md_raw(&b, " — set by ");
-    inc_md_who(&b, ctx, by);
+    incident_md_who(&b, ctx, by);
   }
   md_raw(&b, ".");
-  rc = inc_say(ctx, inc, &b, "Role change", OUTBOX_NORMAL);
+  rc = incident_say(ctx, inc, &b, "Role change", OUTBOX_NORMAL);
   if (rc == 0 && who) {
     const char *whos[1] = {who};
-    rc = inc_invite(ctx, inc, whos, 1);
+    rc = incident_invite(ctx, inc, whos, 1);
   }
   if (rc == 0)
-    rc = inc_refresh(ctx, inc->id, role == INCIDENT_ROLE_COMMANDER);
+    rc = incident_refresh(ctx, inc->id, role == INCIDENT_ROLE_COMMANDER);
   if (rc)
     return rc;
   md_init(&b);
   md_raw(&b, "Done: ");
   if (who)
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
   else
     md_raw(&b, "nobody");
   md_printf(&b, " is the %s of ", name);
-  inc_md_ref(&b, inc);
+  incident_md_ref(&b, inc);
   md_raw(&b, ".");
-  return inc_reply_markup(reply, &b);
+  return incident_reply_markup(reply, &b);
 }
 
 int incident_cmd_role(struct cmd_ctx *ctx,
@@ -359,21 +359,21 @@ int incident_cmd_role(struct cmd_ctx *ctx,
     return KX_EINVAL;
   }
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "role", &inc);
+  int rc = incident_current(ctx, req, reply, "role", &inc);
   if (rc)
     return rc;
-  rc = inc_need_open(&inc, reply, "role");
+  rc = incident_need_open(&inc, reply, "role");
   char buf[64], me[64];
   const char *who = NULL;
   if (rc == 0 && strcasecmp(args->argv[1], "none") != 0 &&
       strcasecmp(args->argv[1], "nobody") != 0) {
-    who = inc_arg_who(ctx, req, args->argv[1], buf, sizeof(buf));
+    who = incident_arg_who(ctx, req, args->argv[1], buf, sizeof(buf));
     if (!who)
-      rc = inc_unknown_person(reply, args->argv[1], args->def);
+      rc = incident_unknown_person(reply, args->argv[1], args->def);
   }
   if (rc == 0)
-    rc = inc_set_role(ctx, &inc, (enum incident_role)role, who,
-                      inc_who(ctx, req->platform, req->user, me, sizeof(me)), reply);
+    rc = incident_set_role(ctx, &inc, (enum incident_role)role, who,
+                           incident_who(ctx, req->platform, req->user, me, sizeof(me)), reply);
   incident_clear(&inc);
   return rc;
 }
@@ -385,14 +385,14 @@ int incident_cmd_lead(struct cmd_ctx *ctx,
 {
   (void)args;
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "lead", &inc);
+  int rc = incident_current(ctx, req, reply, "lead", &inc);
   if (rc)
     return rc;
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
-  rc = inc_need_open(&inc, reply, "lead");
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
+  rc = incident_need_open(&inc, reply, "lead");
   if (rc == 0)
-    rc = inc_set_role(ctx, &inc, INCIDENT_ROLE_COMMANDER, who, who, reply);
+    rc = incident_set_role(ctx, &inc, INCIDENT_ROLE_COMMANDER, who, who, reply);
   incident_clear(&inc);
   return rc;
 }
@@ -413,10 +413,10 @@ static int button_role(struct cmd_ctx *ctx,
   if (rc)
     return rc;
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
-  rc = inc_need_open(&inc, reply, role == INCIDENT_ROLE_COMMANDER ? "lead" : "role");
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
+  rc = incident_need_open(&inc, reply, role == INCIDENT_ROLE_COMMANDER ? "lead" : "role");
   if (rc == 0)
-    rc = inc_set_role(ctx, &inc, role, who, who, reply);
+    rc = incident_set_role(ctx, &inc, role, who, who, reply);
   incident_clear(&inc);
   return rc;
 }
@@ -444,18 +444,18 @@ int incident_cmd_note(struct cmd_ctx *ctx,
                       struct cmd_reply *reply)
 {
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "note", &inc);
+  int rc = incident_current(ctx, req, reply, "note", &inc);
   if (rc)
     return rc;
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
-  char *text = inc_typed(ctx, req, args->rest[0], false);
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
+  char *text = incident_typed(ctx, req, args->rest[0], false);
   if (!text)
     rc = KX_ENOMEM;
   else if (strlen(text) > INCIDENT_TEXT_MAX)
-    rc = inc_too_long(reply, "note", INCIDENT_TEXT_MAX);
+    rc = incident_too_long(reply, "note", INCIDENT_TEXT_MAX);
   else if (inc.closed_at)
-    rc = inc_need_open(&inc, reply, "note");
+    rc = incident_need_open(&inc, reply, "note");
   if (rc == 0) {
     struct timeline_new e = {inc.id, "note", who, text, ctx->now_ms, false, NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
@@ -464,18 +464,18 @@ int incident_cmd_note(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_raw(&b, ":memo: Note from ");
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
     md_raw(&b, ": ");
     md_text(&b, text);
-    rc = inc_say(ctx, &inc, &b, text, OUTBOX_NORMAL);
+    rc = incident_say(ctx, &inc, &b, text, OUTBOX_NORMAL);
   }
   if (rc == 0) {
     struct buf b;
     md_init(&b);
     md_raw(&b, "Noted in the timeline of ");
-    inc_md_ref(&b, &inc);
+    incident_md_ref(&b, &inc);
     md_raw(&b, ".");
-    rc = inc_reply_markup(reply, &b);
+    rc = incident_reply_markup(reply, &b);
   }
   free(text);
   incident_clear(&inc);
@@ -498,18 +498,18 @@ int incident_cmd_timeline(struct cmd_ctx *ctx,
 {
   (void)args;
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "timeline", &inc);
+  int rc = incident_current(ctx, req, reply, "timeline", &inc);
   if (rc)
     return rc;
   struct timeline_entry *list = NULL;
   size_t n = 0;
-  rc = timeline_list(ctx->db, inc.id, TIMELINE_LATEST, INC_TIMELINE_SHOWN, &list, &n);
+  rc = timeline_list(ctx->db, inc.id, TIMELINE_LATEST, INCIDENT_TIMELINE_SHOWN, &list, &n);
   int64_t total = rc ? 0 : timeline_count(ctx->db, inc.id);
   if (rc == 0) {
     struct buf b;
     md_init(&b);
     md_raw(&b, "*Timeline of* ");
-    inc_md_ref(&b, &inc);
+    incident_md_ref(&b, &inc);
     if (total > (int64_t)n)
       md_printf(&b, " (the latest %zu of %lld; the postmortem has them all)", n, (long long)total);
     for (size_t i = 0; i < n; i++) {
@@ -517,7 +517,7 @@ int incident_cmd_timeline(struct cmd_ctx *ctx,
       short_time(ctx, list[i].at_ms, t, sizeof(t));
       md_printf(&b, "\n%s `%s` ", list[i].key ? ":pushpin:" : "•", t);
       if (list[i].who) {
-        md_bold(&b, inc_who_name(ctx, list[i].who));
+        md_bold(&b, incident_who_name(ctx, list[i].who));
         md_raw(&b, ": ");
       }
       if (incident_cut(list[i].text, 300)) {
@@ -527,7 +527,7 @@ int incident_cmd_timeline(struct cmd_ctx *ctx,
         md_text(&b, list[i].text);
       }
     }
-    rc = inc_reply_markup(reply, &b);
+    rc = incident_reply_markup(reply, &b);
   }
   timeline_free(list, n);
   incident_clear(&inc);
@@ -542,13 +542,13 @@ int incident_cmd_impact_start(struct cmd_ctx *ctx,
                               struct cmd_reply *reply)
 {
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "impact-start", &inc);
+  int rc = incident_current(ctx, req, reply, "impact-start", &inc);
   if (rc)
     return rc;
   int64_t at = 0;
   char t[48], d[32];
   if (inc.closed_at) {
-    rc = inc_need_open(&inc, reply, "impact-start");
+    rc = incident_need_open(&inc, reply, "impact-start");
   } else if (incident_parse_time(ctx->config->timezone, args->rest[0], ctx->now_ms, &at) != 0) {
     cmd_reply_printf(reply,
                      "I cannot read that time. Try `/incident impact-start 09:40`, "
@@ -559,11 +559,11 @@ int incident_cmd_impact_start(struct cmd_ctx *ctx,
     cmd_reply_printf(reply,
                      "The impact must have started before the incident was declared "
                      "(%s).",
-                     inc_local_time(ctx, inc.declared_at, t, sizeof(t)));
+                     incident_local_time(ctx, inc.declared_at, t, sizeof(t)));
     rc = KX_EINVAL;
   }
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
   if (rc == 0)
     rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_IMPACT_START_AT, at);
   if (rc == 0) {
@@ -571,7 +571,7 @@ int incident_cmd_impact_start(struct cmd_ctx *ctx,
     rc = hidden < 0 ? hidden : 0;
   }
   if (rc == 0) {
-    char *text = kx_asprintf("Impact started (set by %s)", inc_who_name(ctx, who));
+    char *text = kx_asprintf("Impact started (set by %s)", incident_who_name(ctx, who));
     struct timeline_new e = {inc.id, "impact", who,  text ? text : "Impact started",
                              at,     true,     NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
@@ -581,14 +581,14 @@ int incident_cmd_impact_start(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_printf(&b, ":hourglass: Impact started at *%s* (set by ",
-              inc_local_time(ctx, at, t, sizeof(t)));
-    inc_md_who(&b, ctx, who);
+              incident_local_time(ctx, at, t, sizeof(t)));
+    incident_md_who(&b, ctx, who);
     md_printf(&b, "). Time to detect: *%s*.",
               time_format_duration(inc.declared_at - at, d, sizeof(d)));
-    rc = inc_say(ctx, &inc, &b, "Impact start set", OUTBOX_NORMAL);
+    rc = incident_say(ctx, &inc, &b, "Impact start set", OUTBOX_NORMAL);
   }
   if (rc == 0)
-    rc = inc_refresh(ctx, inc.id, false);
+    rc = incident_refresh(ctx, inc.id, false);
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Impact start set to %s; time to detect %s.", t,
                           time_format_duration(inc.declared_at - at, d, sizeof(d)));

@@ -17,7 +17,7 @@
 #include "storage/incident_timeline.h"
 
 /* The longest message kept in a timeline (bytes); longer ones are cut with an ellipsis. */
-#define INC_MESSAGE_MAX 4000
+#define INCIDENT_MESSAGE_MAX 4000
 
 /* The incident of the event's channel, when it takes timeline entries (not closed). */
 static int ours(struct cmd_ctx *ctx, const struct cmd_request *req, struct incident *inc)
@@ -34,14 +34,14 @@ static int ours(struct cmd_ctx *ctx, const struct cmd_request *req, struct incid
 
 static char *message_text(struct cmd_ctx *ctx, const struct cmd_request *req)
 {
-  char *text = inc_typed(ctx, req, req->text ? req->text : "", false);
+  char *text = incident_typed(ctx, req, req->text ? req->text : "", false);
   if (!text)
     return NULL;
   if (!text[0]) {
     free(text);
     return kx_strdup("(a message without text, e.g. a file)");
   }
-  if (incident_cut(text, INC_MESSAGE_MAX)) {
+  if (incident_cut(text, INCIDENT_MESSAGE_MAX)) {
     char *cut = kx_asprintf("%s…", text);
     free(text);
     text = cut;
@@ -65,7 +65,7 @@ int incident_ev_message(struct cmd_ctx *ctx, const struct cmd_request *req, stru
   struct timeline_new e = {
       .incident_id = inc.id,
       .kind = "message",
-      .who = inc_who(ctx, req->platform, req->user, me, sizeof(me)),
+      .who = incident_who(ctx, req->platform, req->user, me, sizeof(me)),
       .text = text,
       .at_ms = req->event_time_ms ? req->event_time_ms : req->now_ms,
       .source_ts = req->message_ts,

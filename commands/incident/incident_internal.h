@@ -18,106 +18,92 @@
 #include "storage/incidents.h"
 
 /* A "who": a config person id, else the platform user id. buf >= 64. NULL when user is. */
-const char *inc_who(
+const char *incident_who(
     struct cmd_ctx *ctx, enum cmd_platform platform, const char *user, char *buf, size_t size);
 /* Mention a who in markup (<@p:alice> or <@u:U1>); "nobody" for NULL. */
-int inc_md_who(struct buf *b, struct cmd_ctx *ctx, const char *who);
+int incident_md_who(struct buf *b, struct cmd_ctx *ctx, const char *who);
 /* A display name for plain text ("Alice Doe", or the user id). Never NULL. */
-const char *inc_who_name(struct cmd_ctx *ctx, const char *who);
+const char *incident_who_name(struct cmd_ctx *ctx, const char *who);
 /* The Slack user id behind a who, or NULL (caller frees). */
-char *inc_who_slack(struct cmd_ctx *ctx, const char *who);
+char *incident_who_slack(struct cmd_ctx *ctx, const char *who);
 /* A person named in an argument ("me", @name, <@U1>, an id) as a who, or NULL. */
-const char *inc_arg_who(
+const char *incident_arg_who(
     struct cmd_ctx *ctx, const struct cmd_request *req, const char *arg, char *buf, size_t size);
-int inc_unknown_person(struct cmd_reply *reply, const char *arg, const struct cmd_def *def);
+int incident_unknown_person(struct cmd_reply *reply, const char *arg, const struct cmd_def *def);
 /* What a user typed, as plain text (mentions by name, Slack's escapes undone). */
-char *inc_typed(struct cmd_ctx *ctx, const struct cmd_request *req, const char *raw, bool line);
-int inc_too_long(struct cmd_reply *reply, const char *what, size_t max); /* KX_EINVAL */
+char *incident_typed(struct cmd_ctx *ctx,
+                     const struct cmd_request *req,
+                     const char *raw,
+                     bool line);
+int incident_too_long(struct cmd_reply *reply, const char *what, size_t max); /* KX_EINVAL */
 /* Append the markup to the reply and free it. */
-int inc_reply_markup(struct cmd_reply *reply, struct buf *b);
+int incident_reply_markup(struct cmd_reply *reply, struct buf *b);
 
 /* The incident a command in `req->channel` is about. KX_EINVAL with a sentence naming the
  * right channel(s) when the channel is not an incident's; `what` is the command ("sev"). */
-int inc_current(struct cmd_ctx *ctx,
-                const struct cmd_request *req,
-                struct cmd_reply *reply,
-                const char *what,
-                struct incident *out);
+int incident_current(struct cmd_ctx *ctx,
+                     const struct cmd_request *req,
+                     struct cmd_reply *reply,
+                     const char *what,
+                     struct incident *out);
 /* A refusal unless the incident is open (not resolved, not closed). */
-int inc_need_open(const struct incident *inc, struct cmd_reply *reply, const char *what);
+int incident_need_open(const struct incident *inc, struct cmd_reply *reply, const char *what);
 
 /* Times for people: "2026-11-24 10:03 (UTC+01:00)" in the config's zone; buf >= 48. */
-const char *inc_local_time(struct cmd_ctx *ctx, int64_t ms, char *buf, size_t size);
+const char *incident_local_time(struct cmd_ctx *ctx, int64_t ms, char *buf, size_t size);
 /* "#12" or "DRILL #12" prefixes and the channel as markup (<#C…> or the name). */
-int inc_md_ref(struct buf *b, const struct incident *inc);
-int inc_md_channel(struct buf *b, const struct incident *inc);
-const char *inc_prefix(const struct incident *inc); /* "" or "[DRILL] " */
+int incident_md_ref(struct buf *b, const struct incident *inc);
+int incident_md_channel(struct buf *b, const struct incident *inc);
 
 /* The summary message (fields, buttons) and the topic line. */
-struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc);
-char *inc_topic(struct cmd_ctx *ctx, const struct incident *inc);
+struct msg *incident_summary_msg(struct cmd_ctx *ctx, const struct incident *inc);
 /* Bring the channel's topic and summary message up to date with the incident (re-read). */
-int inc_refresh(struct cmd_ctx *ctx, int64_t id, bool topic);
+int incident_refresh(struct cmd_ctx *ctx, int64_t id, bool topic);
 
 /* Post markup in the incident's channel (nothing when it has none yet). `fallback` is plain. */
-int inc_say(struct cmd_ctx *ctx,
-            const struct incident *inc,
-            struct buf *markup,
-            const char *fallback,
-            int priority);
-/* Post to slack.announce_channel (and Teams) — the same markup. */
-int inc_announce(struct cmd_ctx *ctx,
+int incident_say(struct cmd_ctx *ctx,
                  const struct incident *inc,
                  struct buf *markup,
-                 const char *fallback);
+                 const char *fallback,
+                 int priority);
+/* Post to slack.announce_channel (and Teams) — the same markup. */
+int incident_announce(struct cmd_ctx *ctx,
+                      const struct incident *inc,
+                      struct buf *markup,
+                      const char *fallback);
 /* Severities with stakeholders: true (and not a drill): the stakeholder channel and the
  * smtp.stakeholders addresses. `headline` and `detail` are plain text. */
-int inc_stakeholders(struct cmd_ctx *ctx,
-                     const struct incident *inc,
-                     const char *headline,
-                     const char *detail);
+int incident_stakeholders(struct cmd_ctx *ctx,
+                          const struct incident *inc,
+                          const char *headline,
+                          const char *detail);
 /* The announcement (and stakeholder notice) of a new incident, once. */
-int inc_announce_new(struct cmd_ctx *ctx, const struct incident *inc);
+int incident_announce_new(struct cmd_ctx *ctx, const struct incident *inc);
 
 /* Invite people (whos) into the incident's Slack channel; the Slack-less are skipped. */
-int inc_invite(struct cmd_ctx *ctx, const struct incident *inc, const char *const *whos, size_t n);
+int incident_invite(struct cmd_ctx *ctx,
+                    const struct incident *inc,
+                    const char *const *whos,
+                    size_t n);
 /* Who the severity pages now, from the incident's rota (primary, secondary as configured). */
-size_t inc_paged(struct cmd_ctx *ctx,
-                 const struct incident *inc,
-                 const struct severity *sev,
-                 char whos[][64],
-                 size_t max);
+size_t incident_paged(struct cmd_ctx *ctx,
+                      const struct incident *inc,
+                      const struct severity *sev,
+                      char whos[][64],
+                      size_t max);
 
 /* Jobs: the status-update reminder and the resolve target follow the severity. */
-int inc_schedule_update(struct cmd_ctx *ctx, const struct incident *inc, int64_t from_ms);
-int inc_schedule_resolve_target(struct cmd_ctx *ctx, const struct incident *inc);
-int inc_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id);
-
-/* Start creating the Slack channel (reserve the name, conversations.create). */
-int inc_create_channel(struct cmd_ctx *ctx, const struct incident *inc);
-/* The channel exists: invites, topic, summary, announcement. */
-int inc_channel_ready(struct cmd_ctx *ctx, int64_t id);
-
-/* Change the severity / status / a role, with the timeline, channel, topic and summary. */
-int inc_set_role(struct cmd_ctx *ctx,
-                 const struct incident *inc,
-                 enum incident_role role,
-                 const char *who,
-                 const char *by,
-                 struct cmd_reply *reply);
-int inc_resolve(struct cmd_ctx *ctx,
-                const struct incident *inc,
-                const char *by,
-                const char *summary,
-                struct cmd_reply *reply);
+int incident_schedule_update(struct cmd_ctx *ctx, const struct incident *inc, int64_t from_ms);
+int incident_schedule_resolve_target(struct cmd_ctx *ctx, const struct incident *inc);
+int incident_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id);
 
 /* The longest wait between two attempts to create a channel Slack refused. */
-#define INC_CHANNEL_RETRY_MAX_MS (30LL * 60 * 1000)
+#define INCIDENT_CHANNEL_RETRY_MAX_MS (30LL * 60 * 1000)
 /* Postmortem reminders after the first: daily. */
-#define INC_POSTMORTEM_REPEAT_MS (24LL * 60 * 60 * 1000)
+#define INCIDENT_POSTMORTEM_REPEAT_MS (24LL * 60 * 60 * 1000)
 /* `/incident timeline` shows this many entries. */
-#define INC_TIMELINE_SHOWN 15
+#define INCIDENT_TIMELINE_SHOWN 15
 /* The longest action item (bytes). */
-#define INC_ACTION_MAX ((size_t)INCIDENT_TITLE_MAX * 2)
+#define INCIDENT_ACTION_MAX ((size_t)INCIDENT_TITLE_MAX * 2)
 
 #endif

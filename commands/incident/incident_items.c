@@ -31,7 +31,7 @@ static int list_items(struct cmd_ctx *ctx, const struct cmd_request *req, struct
   md_init(&b);
   if (here) {
     md_raw(&b, "*Action items of* ");
-    inc_md_ref(&b, &inc);
+    incident_md_ref(&b, &inc);
     if (n == 0)
       md_raw(&b, ": none yet. `/incident action add @owner TEXT` adds one.");
   } else {
@@ -49,12 +49,12 @@ static int list_items(struct cmd_ctx *ctx, const struct cmd_request *req, struct
               a->done_at ? ":white_check_mark:" : ":white_square:", (long long)a->number);
     md_text(&b, a->text);
     md_raw(&b, " — ");
-    inc_md_who(&b, ctx, a->owner);
+    incident_md_who(&b, ctx, a->owner);
   }
   incident_actions_free(items, n);
   if (here)
     incident_clear(&inc);
-  return inc_reply_markup(reply, &b);
+  return incident_reply_markup(reply, &b);
 }
 
 static int add_item(struct cmd_ctx *ctx,
@@ -69,21 +69,21 @@ static int add_item(struct cmd_ctx *ctx,
     cmd_usage(reply, args->def);
     return KX_EINVAL;
   }
-  const char *owner = inc_arg_who(ctx, req, args->argv[1], buf, sizeof(buf));
+  const char *owner = incident_arg_who(ctx, req, args->argv[1], buf, sizeof(buf));
   if (!owner)
-    return inc_unknown_person(reply, args->argv[1], args->def);
-  char *text = inc_typed(ctx, req, args->rest[2], true);
+    return incident_unknown_person(reply, args->argv[1], args->def);
+  char *text = incident_typed(ctx, req, args->rest[2], true);
   if (!text)
     return KX_ENOMEM;
   int rc = 0;
-  if (strlen(text) > INC_ACTION_MAX)
-    rc = inc_too_long(reply, "action item", INC_ACTION_MAX);
+  if (strlen(text) > INCIDENT_ACTION_MAX)
+    rc = incident_too_long(reply, "action item", INCIDENT_ACTION_MAX);
   int64_t number = 0;
   if (rc == 0)
     rc = incident_actions_add(ctx->db, inc->id, owner, text, me, ctx->now_ms, &number);
   if (rc == 0) {
     char *t = kx_asprintf("Action item %lld for %s: %s", (long long)number,
-                          inc_who_name(ctx, owner), text);
+                          incident_who_name(ctx, owner), text);
     struct timeline_new e = {inc->id,     "action", me,   t ? t : text,
                              ctx->now_ms, false,    NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
@@ -93,10 +93,10 @@ static int add_item(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_printf(&b, ":white_square: Action item *%lld* for ", (long long)number);
-    inc_md_who(&b, ctx, owner);
+    incident_md_who(&b, ctx, owner);
     md_raw(&b, ": ");
     md_text(&b, text);
-    rc = inc_say(ctx, inc, &b, text, OUTBOX_NORMAL);
+    rc = incident_say(ctx, inc, &b, text, OUTBOX_NORMAL);
   }
   if (rc == 0)
     rc = cmd_reply_printf(reply,
@@ -143,9 +143,9 @@ static int done_item(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_printf(&b, ":white_check_mark: Action item *%lld* is done (", number);
-    inc_md_who(&b, ctx, me);
+    incident_md_who(&b, ctx, me);
     md_raw(&b, ").");
-    rc = inc_say(ctx, inc, &b, "Action item done", OUTBOX_NORMAL);
+    rc = incident_say(ctx, inc, &b, "Action item done", OUTBOX_NORMAL);
   }
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Action item %lld of #%lld is done.", number, (long long)inc->id);
@@ -165,12 +165,12 @@ int incident_cmd_action(struct cmd_ctx *ctx,
     return KX_EINVAL;
   }
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, strcasecmp(verb, "add") == 0 ? "action add" : "action done",
-                       &inc);
+  int rc = incident_current(ctx, req, reply,
+                            strcasecmp(verb, "add") == 0 ? "action add" : "action done", &inc);
   if (rc)
     return rc;
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
   rc = strcasecmp(verb, "add") == 0 ? add_item(ctx, req, args, &inc, who, reply)
                                     : done_item(ctx, args, &inc, who, reply);
   incident_clear(&inc);

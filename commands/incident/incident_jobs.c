@@ -48,7 +48,7 @@ int incident_job_update_due(struct cmd_ctx *ctx, const struct job *job)
   int64_t due = inc.last_update_at + sev->update_every_ms;
   if (ctx->now_ms < due) {
     /* An update came in after this job was set: wait for the real due time. */
-    rc = inc_schedule_update(ctx, &inc, inc.last_update_at);
+    rc = incident_schedule_update(ctx, &inc, inc.last_update_at);
     goto done;
   }
   char since[32], every[32];
@@ -56,7 +56,7 @@ int incident_job_update_due(struct cmd_ctx *ctx, const struct job *job)
   md_init(&b);
   md_raw(&b, ":alarm_clock: ");
   if (asked(&inc)) {
-    inc_md_who(&b, ctx, asked(&inc));
+    incident_md_who(&b, ctx, asked(&inc));
     md_raw(&b, ", there");
   } else {
     md_raw(&b, "Nobody leads this incident (`/incident lead`), and there");
@@ -67,10 +67,10 @@ int incident_job_update_due(struct cmd_ctx *ctx, const struct job *job)
             inc.severity,
             time_format_duration(ctx->now_ms - inc.last_update_at, since, sizeof(since)),
             time_format_duration(sev->update_every_ms, every, sizeof(every)));
-  rc = inc_say(ctx, &inc, &b, "A status update is due", OUTBOX_NORMAL);
+  rc = incident_say(ctx, &inc, &b, "A status update is due", OUTBOX_NORMAL);
   /* And again each period, counted from now. */
   if (rc == 0)
-    rc = inc_schedule_update(ctx, &inc, ctx->now_ms);
+    rc = incident_schedule_update(ctx, &inc, ctx->now_ms);
   LOG_INFO("incident", "update_reminder", "id=%lld", (long long)inc.id);
 done:
   incident_clear(&inc);
@@ -102,20 +102,20 @@ static int bring_in_manager(struct cmd_ctx *ctx,
   } else {
     md_raw(&b, "No manager is configured for this rota, so nobody more was brought in.");
   }
-  rc = inc_say(ctx, inc, &b, "Resolve target missed", OUTBOX_URGENT);
+  rc = incident_say(ctx, inc, &b, "Resolve target missed", OUTBOX_URGENT);
   if (rc == 0 && mgr) {
     const char *whos[1] = {mgr->id};
-    rc = inc_invite(ctx, inc, whos, 1);
+    rc = incident_invite(ctx, inc, whos, 1);
   }
   if (rc == 0 && mgr) {
     md_init(&b);
     md_raw(&b, ":rotating_light: You are brought into incident ");
-    inc_md_ref(&b, inc);
+    incident_md_ref(&b, inc);
     md_printf(&b, " (%s) ", inc->severity);
     md_bold(&b, inc->title);
     md_printf(&b, ": it is not resolved within its %s target (open for %s). Channel: ", target,
               open);
-    inc_md_channel(&b, inc);
+    incident_md_channel(&b, inc);
     struct msg *m = msg_new();
     rc = m ? msg_section_take(m, &b) : KX_ENOMEM;
     if (rc == 0)
@@ -154,7 +154,7 @@ int incident_job_resolve_target(struct cmd_ctx *ctx, const struct job *job)
   if (!incident_is_open(&inc) || inc.manager_called_at || !sev || sev->resolve_ms <= 0)
     goto done;
   if (ctx->now_ms < inc.declared_at + sev->resolve_ms) {
-    rc = inc_schedule_resolve_target(ctx, &inc); /* the severity changed: a later target */
+    rc = incident_schedule_resolve_target(ctx, &inc); /* the severity changed: a later target */
     goto done;
   }
   rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_MANAGER_CALLED_AT, ctx->now_ms);
@@ -181,7 +181,7 @@ int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job)
   md_init(&b);
   md_raw(&b, ":notebook: ");
   if (who) {
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
     md_raw(&b, ", the");
   } else {
     md_raw(&b, "The");
@@ -190,16 +190,16 @@ int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job)
             " postmortem of this incident is due (resolved %s ago). When it is "
             "written, say `/incident postmortem done [URL]`.",
             late);
-  rc = inc_say(ctx, &inc, &b, "The postmortem is due", OUTBOX_BULK);
+  rc = incident_say(ctx, &inc, &b, "The postmortem is due", OUTBOX_BULK);
   if (rc == 0) {
     const struct person *p = who ? config_person(ctx->config, who) : NULL;
     md_init(&b);
     md_raw(&b, ":notebook: Reminder: the postmortem of incident ");
-    inc_md_ref(&b, &inc);
+    incident_md_ref(&b, &inc);
     md_raw(&b, " ");
     md_bold(&b, inc.title);
     md_raw(&b, " is due. The draft: `/incident postmortem` in ");
-    inc_md_channel(&b, &inc);
+    incident_md_channel(&b, &inc);
     md_raw(&b, ".");
     struct msg *m = msg_new();
     rc = m ? msg_section_take(m, &b) : KX_ENOMEM;
@@ -220,7 +220,7 @@ int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job)
     char key[64];
     snprintf(key, sizeof(key), "incident:%lld:postmortem", (long long)inc.id);
     rc = jobs_upsert(ctx->db, CMD_JOB_INCIDENT_POSTMORTEM, key,
-                     ctx->now_ms + INC_POSTMORTEM_REPEAT_MS, job->ref, ctx->now_ms);
+                     ctx->now_ms + INCIDENT_POSTMORTEM_REPEAT_MS, job->ref, ctx->now_ms);
   }
   LOG_INFO("incident", "postmortem_reminder", "id=%lld", (long long)inc.id);
 done:

@@ -112,21 +112,21 @@ static int may_resolve(struct cmd_ctx *ctx,
   return KX_EAUTH;
 }
 
-int inc_resolve(struct cmd_ctx *ctx,
-                const struct incident *inc,
-                const char *by,
-                const char *summary,
-                struct cmd_reply *reply)
+static int incident_resolve(struct cmd_ctx *ctx,
+                            const struct incident *inc,
+                            const char *by,
+                            const char *summary,
+                            struct cmd_reply *reply)
 {
   char t[48], d[32];
   if (!incident_is_open(inc)) {
     struct buf b;
     md_init(&b);
-    inc_md_ref(&b, inc);
+    incident_md_ref(&b, inc);
     md_printf(&b, " is already %s (by ", inc->status);
-    inc_md_who(&b, ctx, inc->resolved_by);
-    md_printf(&b, " at %s).", inc_local_time(ctx, inc->resolved_at, t, sizeof(t)));
-    inc_reply_markup(reply, &b);
+    incident_md_who(&b, ctx, inc->resolved_by);
+    md_printf(&b, " at %s).", incident_local_time(ctx, inc->resolved_at, t, sizeof(t)));
+    incident_reply_markup(reply, &b);
     return KX_ESTATE;
   }
   int rc = incidents_set_time(ctx->db, inc->id, INCIDENT_F_RESOLVED_AT, ctx->now_ms);
@@ -145,7 +145,7 @@ int inc_resolve(struct cmd_ctx *ctx,
     free(text);
   }
   if (rc == 0)
-    rc = inc_cancel_open_jobs(ctx, inc->id);
+    rc = incident_cancel_open_jobs(ctx, inc->id);
   int64_t due = ctx->now_ms + postmortem_due_ms(ctx->config);
   if (rc == 0 && !inc->postmortem_done_at)
     rc = schedule_postmortem(ctx, inc->id, due);
@@ -153,7 +153,7 @@ int inc_resolve(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_raw(&b, ":white_check_mark: *Resolved* by ");
-    inc_md_who(&b, ctx, by);
+    incident_md_who(&b, ctx, by);
     md_printf(&b, " after %s.", d);
     if (summary && *summary) {
       md_raw(&b, "\n>");
@@ -162,14 +162,14 @@ int inc_resolve(struct cmd_ctx *ctx,
     md_raw(&b, "\nA blameless postmortem draft is ready: ");
     md_postmortem_where(&b, ctx, inc->id);
     md_printf(&b, ". It is due %s; then `/incident postmortem done [URL]` and `/incident close`.",
-              inc_local_time(ctx, due, t, sizeof(t)));
-    rc = inc_say(ctx, inc, &b, "Incident resolved", OUTBOX_NORMAL);
+              incident_local_time(ctx, due, t, sizeof(t)));
+    rc = incident_say(ctx, inc, &b, "Incident resolved", OUTBOX_NORMAL);
   }
   if (rc == 0) {
     struct buf b;
     md_init(&b);
     md_raw(&b, ":white_check_mark: Resolved: ");
-    inc_md_ref(&b, inc);
+    incident_md_ref(&b, inc);
     md_printf(&b, " (%s) ", inc->severity);
     md_bold(&b, inc->title);
     md_printf(&b, " after %s.", d);
@@ -177,24 +177,24 @@ int inc_resolve(struct cmd_ctx *ctx,
       md_raw(&b, " ");
       md_text(&b, summary);
     }
-    rc = inc_announce(ctx, inc, &b, "Incident resolved");
+    rc = incident_announce(ctx, inc, &b, "Incident resolved");
   }
   if (rc == 0) {
     char *head = kx_asprintf("Resolved: incident #%lld (%s) %s", (long long)inc->id, inc->severity,
                              inc->title);
-    rc = head ? inc_stakeholders(ctx, inc, head, summary) : KX_ENOMEM;
+    rc = head ? incident_stakeholders(ctx, inc, head, summary) : KX_ENOMEM;
     free(head);
   }
   if (rc == 0)
-    rc = inc_refresh(ctx, inc->id, true);
+    rc = incident_refresh(ctx, inc->id, true);
   if (rc == 0) {
     struct buf b;
     md_init(&b);
     md_raw(&b, "Resolved ");
-    inc_md_ref(&b, inc);
+    incident_md_ref(&b, inc);
     md_printf(&b, " after %s. Postmortem: ", d);
     md_postmortem_where(&b, ctx, inc->id);
-    rc = inc_reply_markup(reply, &b);
+    rc = incident_reply_markup(reply, &b);
   }
   LOG_INFO("incident", "resolved", "id=%lld ms=%lld", (long long)inc->id,
            (long long)(ctx->now_ms - inc->declared_at));
@@ -207,22 +207,22 @@ int incident_cmd_resolve(struct cmd_ctx *ctx,
                          struct cmd_reply *reply)
 {
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "resolve", &inc);
+  int rc = incident_current(ctx, req, reply, "resolve", &inc);
   if (rc)
     return rc;
   char me[64];
-  char *summary = args->argc ? inc_typed(ctx, req, args->rest[0], false) : NULL;
+  char *summary = args->argc ? incident_typed(ctx, req, args->rest[0], false) : NULL;
   if (args->argc && !summary)
     rc = KX_ENOMEM;
   if (rc == 0 && summary && strlen(summary) > INCIDENT_TEXT_MAX) {
     cmd_reply_printf(reply, "That summary is too long (at most %d characters).", INCIDENT_TEXT_MAX);
     rc = KX_EINVAL;
   }
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
   if (rc == 0 && incident_is_open(&inc)) /* a closed one says so whoever asks */
     rc = may_resolve(ctx, req, &inc, who, reply);
   if (rc == 0)
-    rc = inc_resolve(ctx, &inc, who, summary, reply);
+    rc = incident_resolve(ctx, &inc, who, summary, reply);
   free(summary);
   incident_clear(&inc);
   return rc;
@@ -242,10 +242,10 @@ int incident_btn_resolve(struct cmd_ctx *ctx,
   if (rc)
     return rc;
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
   rc = incident_is_open(&inc) ? may_resolve(ctx, req, &inc, who, reply) : 0;
   if (rc == 0)
-    rc = inc_resolve(ctx, &inc, who, NULL, reply);
+    rc = incident_resolve(ctx, &inc, who, NULL, reply);
   incident_clear(&inc);
   return rc;
 }
@@ -260,11 +260,11 @@ int incident_cmd_reopen(struct cmd_ctx *ctx,
 {
   (void)args;
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "reopen", &inc);
+  int rc = incident_current(ctx, req, reply, "reopen", &inc);
   if (rc)
     return rc;
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
   if (inc.closed_at) {
     cmd_reply_printf(reply, "Incident #%lld is closed; declare a new incident instead.",
                      (long long)inc.id);
@@ -295,28 +295,28 @@ int incident_cmd_reopen(struct cmd_ctx *ctx,
     rc = incidents_get(ctx->db, id, &inc);
   if (rc)
     return rc;
-  rc = inc_schedule_update(ctx, &inc, ctx->now_ms);
+  rc = incident_schedule_update(ctx, &inc, ctx->now_ms);
   if (rc == 0) {
     struct buf b;
     md_init(&b);
     md_raw(&b, ":leftwards_arrow_with_hook: *Reopened* by ");
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
     md_raw(&b, ". Status updates are due again.");
-    rc = inc_say(ctx, &inc, &b, "Incident reopened", OUTBOX_NORMAL);
+    rc = incident_say(ctx, &inc, &b, "Incident reopened", OUTBOX_NORMAL);
   }
   if (rc == 0) {
     struct buf b;
     md_init(&b);
     md_raw(&b, ":leftwards_arrow_with_hook: Reopened: ");
-    inc_md_ref(&b, &inc);
+    incident_md_ref(&b, &inc);
     md_printf(&b, " (%s) ", inc.severity);
     md_bold(&b, inc.title);
     md_raw(&b, " — ");
-    inc_md_channel(&b, &inc);
-    rc = inc_announce(ctx, &inc, &b, "Incident reopened");
+    incident_md_channel(&b, &inc);
+    rc = incident_announce(ctx, &inc, &b, "Incident reopened");
   }
   if (rc == 0)
-    rc = inc_refresh(ctx, inc.id, true);
+    rc = incident_refresh(ctx, inc.id, true);
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Reopened #%lld.", (long long)inc.id);
   incident_clear(&inc);
@@ -330,11 +330,11 @@ int incident_cmd_close(struct cmd_ctx *ctx,
 {
   (void)args;
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "close", &inc);
+  int rc = incident_current(ctx, req, reply, "close", &inc);
   if (rc)
     return rc;
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
   if (inc.closed_at) {
     cmd_reply_printf(reply, "Incident #%lld is already closed.", (long long)inc.id);
     rc = KX_ESTATE;
@@ -366,12 +366,12 @@ int incident_cmd_close(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_raw(&b, ":lock: *Closed* by ");
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
     md_raw(&b, ". Thank you all.");
-    rc = inc_say(ctx, &inc, &b, "Incident closed", OUTBOX_NORMAL);
+    rc = incident_say(ctx, &inc, &b, "Incident closed", OUTBOX_NORMAL);
   }
   if (rc == 0)
-    rc = inc_refresh(ctx, inc.id, true);
+    rc = incident_refresh(ctx, inc.id, true);
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Closed #%lld.", (long long)inc.id);
   incident_clear(&inc);
@@ -387,21 +387,21 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
                             struct cmd_reply *reply)
 {
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "postmortem", &inc);
+  int rc = incident_current(ctx, req, reply, "postmortem", &inc);
   if (rc)
     return rc;
   char me[64], t[48];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
   if (args->argc == 0) {
     struct buf b;
     md_init(&b);
     md_raw(&b, "The postmortem of ");
-    inc_md_ref(&b, &inc);
+    incident_md_ref(&b, &inc);
     md_raw(&b, ": ");
     md_postmortem_where(&b, ctx, inc.id);
     if (inc.postmortem_done_at) {
       md_printf(&b, ". Marked done at %s",
-                inc_local_time(ctx, inc.postmortem_done_at, t, sizeof(t)));
+                incident_local_time(ctx, inc.postmortem_done_at, t, sizeof(t)));
       if (inc.postmortem_url) {
         md_raw(&b, ": ");
         md_link(&b, inc.postmortem_url, NULL);
@@ -411,7 +411,7 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     } else {
       md_raw(&b, ". The incident is still open; the draft grows with the timeline.");
     }
-    rc = inc_reply_markup(reply, &b);
+    rc = incident_reply_markup(reply, &b);
     incident_clear(&inc);
     return rc;
   }
@@ -423,7 +423,8 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     rc = KX_ESTATE;
   } else if (inc.postmortem_done_at) {
     cmd_reply_printf(reply, "The postmortem of #%lld was already marked done at %s.",
-                     (long long)inc.id, inc_local_time(ctx, inc.postmortem_done_at, t, sizeof(t)));
+                     (long long)inc.id,
+                     incident_local_time(ctx, inc.postmortem_done_at, t, sizeof(t)));
     rc = KX_EINVAL;
   }
   char *url = NULL;
@@ -456,14 +457,14 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_raw(&b, ":notebook: The postmortem is done (");
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
     md_raw(&b, ")");
     if (url) {
       md_raw(&b, ": ");
       md_link(&b, url, NULL);
     }
     md_raw(&b, ". `/incident close` when you are ready.");
-    rc = inc_say(ctx, &inc, &b, "Postmortem done", OUTBOX_NORMAL);
+    rc = incident_say(ctx, &inc, &b, "Postmortem done", OUTBOX_NORMAL);
   }
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Postmortem of #%lld marked done.", (long long)inc.id);

@@ -13,26 +13,26 @@
 #include "storage/jobs.h"
 #include "storage/outbox.h"
 
-#define INC_CMD(name)                                                                       \
+#define INCIDENT_CMD(name)                                                                  \
   int name(struct cmd_ctx *ctx, const struct cmd_request *req, const struct cmd_args *args, \
            struct cmd_reply *reply)
-INC_CMD(incident_cmd_declare);
-INC_CMD(incident_cmd_list);
-INC_CMD(incident_cmd_role);
-INC_CMD(incident_cmd_lead);
-INC_CMD(incident_cmd_note);
-INC_CMD(incident_cmd_timeline);
-INC_CMD(incident_cmd_impact_start);
-INC_CMD(incident_cmd_sev);
-INC_CMD(incident_cmd_status);
-INC_CMD(incident_cmd_ack);
-INC_CMD(incident_cmd_update);
-INC_CMD(incident_cmd_resolve);
-INC_CMD(incident_cmd_reopen);
-INC_CMD(incident_cmd_close);
-INC_CMD(incident_cmd_postmortem);
-INC_CMD(incident_cmd_action);
-#undef INC_CMD
+INCIDENT_CMD(incident_cmd_declare);
+INCIDENT_CMD(incident_cmd_list);
+INCIDENT_CMD(incident_cmd_role);
+INCIDENT_CMD(incident_cmd_lead);
+INCIDENT_CMD(incident_cmd_note);
+INCIDENT_CMD(incident_cmd_timeline);
+INCIDENT_CMD(incident_cmd_impact_start);
+INCIDENT_CMD(incident_cmd_sev);
+INCIDENT_CMD(incident_cmd_status);
+INCIDENT_CMD(incident_cmd_ack);
+INCIDENT_CMD(incident_cmd_update);
+INCIDENT_CMD(incident_cmd_resolve);
+INCIDENT_CMD(incident_cmd_reopen);
+INCIDENT_CMD(incident_cmd_close);
+INCIDENT_CMD(incident_cmd_postmortem);
+INCIDENT_CMD(incident_cmd_action);
+#undef INCIDENT_CMD
 
 int incident_btn_take_commander(struct cmd_ctx *ctx,
                                 const struct cmd_request *req,

@@ -22,12 +22,12 @@ int incident_cmd_sev(struct cmd_ctx *ctx,
                      struct cmd_reply *reply)
 {
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "sev", &inc);
+  int rc = incident_current(ctx, req, reply, "sev", &inc);
   if (rc)
     return rc;
   const struct severity *sev = config_severity(ctx->config, args->argv[0]);
   const struct severity *old = config_severity(ctx->config, inc.severity);
-  rc = inc_need_open(&inc, reply, "sev");
+  rc = incident_need_open(&inc, reply, "sev");
   if (rc == 0 && !sev) {
     char *esc = md_escape(args->argv[0]);
     cmd_reply_printf(reply, "There is no severity `%s`. The severities are:", esc ? esc : "");
@@ -44,7 +44,7 @@ int incident_cmd_sev(struct cmd_ctx *ctx,
     return rc;
   }
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
   bool up = old && sev->rank < old->rank;
   rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_SEVERITY, sev->name);
   char *text = kx_asprintf("Severity %s → %s", inc.severity, sev->name);
@@ -64,41 +64,41 @@ int incident_cmd_sev(struct cmd_ctx *ctx,
     md_printf(&b, "%s Severity %s from *%s* to *%s* by ",
               up ? ":arrow_double_up:" : ":arrow_down:", up ? "raised" : "lowered", old_name,
               sev->name);
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
     md_raw(&b, ".");
-    rc = inc_say(ctx, &inc, &b, "Severity changed", OUTBOX_NORMAL);
+    rc = incident_say(ctx, &inc, &b, "Severity changed", OUTBOX_NORMAL);
   }
   if (rc == 0) {
     struct buf b;
     md_init(&b);
     md_raw(&b, up ? ":arrow_double_up: " : ":arrow_down: ");
-    inc_md_ref(&b, &inc);
+    incident_md_ref(&b, &inc);
     md_printf(&b, " is now *%s* (was %s): ", sev->name, old_name);
     md_text(&b, inc.title);
     md_raw(&b, " — ");
-    inc_md_channel(&b, &inc);
-    rc = inc_announce(ctx, &inc, &b, "Incident severity changed");
+    incident_md_channel(&b, &inc);
+    rc = incident_announce(ctx, &inc, &b, "Incident severity changed");
   }
   if (rc == 0) {
     char paged[4][64];
-    size_t n = inc_paged(ctx, &inc, sev, paged, 4);
+    size_t n = incident_paged(ctx, &inc, sev, paged, 4);
     const char *whos[4];
     for (size_t i = 0; i < n; i++)
       whos[i] = paged[i];
-    rc = inc_invite(ctx, &inc, whos, n);
+    rc = incident_invite(ctx, &inc, whos, n);
   }
   if (rc == 0) {
     char *head =
         kx_asprintf("Incident #%lld is now %s: %s", (long long)inc.id, sev->name, inc.title);
-    rc = head ? inc_stakeholders(ctx, &inc, head, NULL) : KX_ENOMEM;
+    rc = head ? incident_stakeholders(ctx, &inc, head, NULL) : KX_ENOMEM;
     free(head);
   }
   if (rc == 0)
-    rc = inc_schedule_update(ctx, &inc, inc.last_update_at);
+    rc = incident_schedule_update(ctx, &inc, inc.last_update_at);
   if (rc == 0)
-    rc = inc_schedule_resolve_target(ctx, &inc);
+    rc = incident_schedule_resolve_target(ctx, &inc);
   if (rc == 0)
-    rc = inc_refresh(ctx, inc.id, true);
+    rc = incident_refresh(ctx, inc.id, true);
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Severity of #%lld is now %s (was %s).", (long long)inc.id,
                           sev->name, old_name);
@@ -115,14 +115,14 @@ int incident_cmd_status(struct cmd_ctx *ctx,
   static const char *const words[] = {INCIDENT_INVESTIGATING, INCIDENT_IDENTIFIED,
                                       INCIDENT_MONITORING};
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "status", &inc);
+  int rc = incident_current(ctx, req, reply, "status", &inc);
   if (rc)
     return rc;
   const char *status = NULL;
   for (size_t i = 0; i < KX_ARRAY_SIZE(words); i++)
     if (strcasecmp(args->argv[0], words[i]) == 0)
       status = words[i];
-  rc = inc_need_open(&inc, reply, "status");
+  rc = incident_need_open(&inc, reply, "status");
   if (rc == 0 && !status) {
     bool end =
         strcasecmp(args->argv[0], "resolved") == 0 || strcasecmp(args->argv[0], "closed") == 0;
@@ -135,7 +135,7 @@ int incident_cmd_status(struct cmd_ctx *ctx,
     rc = KX_EINVAL;
   }
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
   if (rc == 0)
     rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_STATUS, status);
   if (rc == 0) {
@@ -149,12 +149,12 @@ int incident_cmd_status(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_printf(&b, ":traffic_light: Status is now *%s* (was %s), set by ", status, inc.status);
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
     md_raw(&b, ".");
-    rc = inc_say(ctx, &inc, &b, "Status changed", OUTBOX_NORMAL);
+    rc = incident_say(ctx, &inc, &b, "Status changed", OUTBOX_NORMAL);
   }
   if (rc == 0)
-    rc = inc_refresh(ctx, inc.id, true);
+    rc = incident_refresh(ctx, inc.id, true);
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Status of #%lld is now %s.", (long long)inc.id, status);
   incident_clear(&inc);
@@ -171,19 +171,19 @@ int incident_cmd_ack(struct cmd_ctx *ctx,
 {
   (void)args;
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "ack", &inc);
+  int rc = incident_current(ctx, req, reply, "ack", &inc);
   if (rc)
     return rc;
   char me[64], t[48], d[32];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
-  rc = inc_need_open(&inc, reply, "ack");
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
+  rc = incident_need_open(&inc, reply, "ack");
   if (rc == 0 && inc.acknowledged_at) {
     struct buf b;
     md_init(&b);
     md_raw(&b, "Already acknowledged by ");
-    inc_md_who(&b, ctx, inc.acknowledged_by);
-    md_printf(&b, " at %s.", inc_local_time(ctx, inc.acknowledged_at, t, sizeof(t)));
-    inc_reply_markup(reply, &b);
+    incident_md_who(&b, ctx, inc.acknowledged_by);
+    md_printf(&b, " at %s.", incident_local_time(ctx, inc.acknowledged_at, t, sizeof(t)));
+    incident_reply_markup(reply, &b);
     rc = KX_EINVAL;
   }
   if (rc == 0)
@@ -192,8 +192,8 @@ int incident_cmd_ack(struct cmd_ctx *ctx,
     rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_ACKNOWLEDGED_BY, who);
   time_format_duration(ctx->now_ms - inc.declared_at, d, sizeof(d));
   if (rc == 0) {
-    char *text =
-        kx_asprintf("Acknowledged by %s (%s after the declaration)", inc_who_name(ctx, who), d);
+    char *text = kx_asprintf("Acknowledged by %s (%s after the declaration)",
+                             incident_who_name(ctx, who), d);
     struct timeline_new e = {inc.id,      "ack", who,  text ? text : "Acknowledged",
                              ctx->now_ms, true,  NULL, ctx->now_ms};
     rc = timeline_add(ctx->db, &e, NULL);
@@ -203,12 +203,12 @@ int incident_cmd_ack(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_raw(&b, ":eyes: Acknowledged by ");
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
     md_printf(&b, " — time to acknowledge *%s*.", d);
-    rc = inc_say(ctx, &inc, &b, "Incident acknowledged", OUTBOX_NORMAL);
+    rc = incident_say(ctx, &inc, &b, "Incident acknowledged", OUTBOX_NORMAL);
   }
   if (rc == 0)
-    rc = inc_refresh(ctx, inc.id, false);
+    rc = incident_refresh(ctx, inc.id, false);
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Acknowledged #%lld (TTA %s).", (long long)inc.id, d);
   incident_clear(&inc);
@@ -221,15 +221,15 @@ int incident_cmd_update(struct cmd_ctx *ctx,
                         struct cmd_reply *reply)
 {
   struct incident inc;
-  int rc = inc_current(ctx, req, reply, "update", &inc);
+  int rc = incident_current(ctx, req, reply, "update", &inc);
   if (rc)
     return rc;
   char me[64];
-  const char *who = inc_who(ctx, req->platform, req->user, me, sizeof(me));
-  char *text = inc_typed(ctx, req, args->rest[0], false);
-  rc = text ? inc_need_open(&inc, reply, "update") : KX_ENOMEM;
+  const char *who = incident_who(ctx, req->platform, req->user, me, sizeof(me));
+  char *text = incident_typed(ctx, req, args->rest[0], false);
+  rc = text ? incident_need_open(&inc, reply, "update") : KX_ENOMEM;
   if (rc == 0 && strlen(text) > INCIDENT_TEXT_MAX)
-    rc = inc_too_long(reply, "update", INCIDENT_TEXT_MAX);
+    rc = incident_too_long(reply, "update", INCIDENT_TEXT_MAX);
   if (rc == 0)
     rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_LAST_UPDATE_AT, ctx->now_ms);
   if (rc == 0) {
@@ -240,32 +240,32 @@ int incident_cmd_update(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_printf(&b, ":mega: *Status update* (%s, %s) from ", inc.severity, inc.status);
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
     md_raw(&b, ":\n");
     md_text(&b, text);
-    rc = inc_say(ctx, &inc, &b, text, OUTBOX_NORMAL);
+    rc = incident_say(ctx, &inc, &b, text, OUTBOX_NORMAL);
   }
   if (rc == 0) {
     struct buf b;
     md_init(&b);
     md_raw(&b, ":mega: Update on ");
-    inc_md_ref(&b, &inc);
+    incident_md_ref(&b, &inc);
     md_printf(&b, " (%s) ", inc.severity);
     md_bold(&b, inc.title);
     md_raw(&b, ":\n");
     md_text(&b, text);
     md_raw(&b, "\n— ");
-    inc_md_channel(&b, &inc);
-    rc = inc_announce(ctx, &inc, &b, text);
+    incident_md_channel(&b, &inc);
+    rc = incident_announce(ctx, &inc, &b, text);
   }
   if (rc == 0) {
     char *head = kx_asprintf("Update on incident #%lld (%s): %s", (long long)inc.id, inc.severity,
                              inc.title);
-    rc = head ? inc_stakeholders(ctx, &inc, head, text) : KX_ENOMEM;
+    rc = head ? incident_stakeholders(ctx, &inc, head, text) : KX_ENOMEM;
     free(head);
   }
   if (rc == 0)
-    rc = inc_schedule_update(ctx, &inc, ctx->now_ms);
+    rc = incident_schedule_update(ctx, &inc, ctx->now_ms);
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Update posted in the incident channel and the announce channel.");
   free(text);

@@ -23,7 +23,7 @@
 
 /* ---- people ------------------------------------------------------------------------------ */
 
-const char *inc_who(
+const char *incident_who(
     struct cmd_ctx *ctx, enum cmd_platform platform, const char *user, char *buf, size_t size)
 {
   if (!user || !*user)
@@ -33,7 +33,7 @@ const char *inc_who(
   return buf;
 }
 
-int inc_md_who(struct buf *b, struct cmd_ctx *ctx, const char *who)
+int incident_md_who(struct buf *b, struct cmd_ctx *ctx, const char *who)
 {
   if (!who)
     return md_raw(b, "nobody");
@@ -42,7 +42,7 @@ int inc_md_who(struct buf *b, struct cmd_ctx *ctx, const char *who)
   return md_user(b, who);
 }
 
-const char *inc_who_name(struct cmd_ctx *ctx, const char *who)
+const char *incident_who_name(struct cmd_ctx *ctx, const char *who)
 {
   if (!who)
     return "klaxon";
@@ -50,7 +50,7 @@ const char *inc_who_name(struct cmd_ctx *ctx, const char *who)
   return p ? cmd_person_name(p) : who;
 }
 
-char *inc_who_slack(struct cmd_ctx *ctx, const char *who)
+char *incident_who_slack(struct cmd_ctx *ctx, const char *who)
 {
   if (!who)
     return NULL;
@@ -77,19 +77,19 @@ static const char *name_of(void *arg, const char *user_id)
 }
 
 /* What a user typed, as plain text (mentions by name, Slack's escapes undone). */
-char *inc_typed(struct cmd_ctx *ctx, const struct cmd_request *req, const char *raw, bool line)
+char *incident_typed(struct cmd_ctx *ctx, const struct cmd_request *req, const char *raw, bool line)
 {
   struct names nm = {ctx, req->platform};
   return incident_plain(raw, name_of, &nm, line);
 }
 
-int inc_too_long(struct cmd_reply *reply, const char *what, size_t max)
+int incident_too_long(struct cmd_reply *reply, const char *what, size_t max)
 {
   cmd_reply_printf(reply, "That %s is too long (at most %zu characters).", what, max);
   return KX_EINVAL;
 }
 
-int inc_reply_markup(struct cmd_reply *reply, struct buf *b)
+int incident_reply_markup(struct cmd_reply *reply, struct buf *b)
 {
   int rc = b->data ? cmd_reply_printf(reply, "%s", b->data) : KX_ENOMEM;
   buf_free(b);
@@ -97,11 +97,11 @@ int inc_reply_markup(struct cmd_reply *reply, struct buf *b)
 }
 
 /* A person named in an argument, as a who: a config person, or a platform user mention. */
-const char *inc_arg_who(
+const char *incident_arg_who(
     struct cmd_ctx *ctx, const struct cmd_request *req, const char *arg, char *buf, size_t size)
 {
   if (strcasecmp(arg, "me") == 0)
-    return inc_who(ctx, req->platform, req->user, buf, size);
+    return incident_who(ctx, req->platform, req->user, buf, size);
   const struct person *p = cmd_person_arg(ctx, req->platform, arg);
   if (p) {
     snprintf(buf, size, "%s", p->id);
@@ -115,7 +115,7 @@ const char *inc_arg_who(
   return NULL;
 }
 
-int inc_unknown_person(struct cmd_reply *reply, const char *arg, const struct cmd_def *def)
+int incident_unknown_person(struct cmd_reply *reply, const char *arg, const struct cmd_def *def)
 {
   char *esc = md_escape(arg);
   cmd_reply_printf(reply,
@@ -128,17 +128,17 @@ int inc_unknown_person(struct cmd_reply *reply, const char *arg, const struct cm
 
 /* ---- references ----------------------------------------------------------------------------- */
 
-const char *inc_prefix(const struct incident *inc)
+static const char *incident_prefix(const struct incident *inc)
 {
   return inc->drill ? "[DRILL] " : "";
 }
 
-int inc_md_ref(struct buf *b, const struct incident *inc)
+int incident_md_ref(struct buf *b, const struct incident *inc)
 {
   return md_printf(b, "%s*#%lld*", inc->drill ? "*DRILL* " : "", (long long)inc->id);
 }
 
-int inc_md_channel(struct buf *b, const struct incident *inc)
+int incident_md_channel(struct buf *b, const struct incident *inc)
 {
   if (inc->channel && !out_is_teams(inc->channel))
     return md_channel(b, inc->channel);
@@ -147,7 +147,7 @@ int inc_md_channel(struct buf *b, const struct incident *inc)
   return md_raw(b, "(no channel yet)");
 }
 
-const char *inc_local_time(struct cmd_ctx *ctx, int64_t ms, char *buf, size_t size)
+const char *incident_local_time(struct cmd_ctx *ctx, int64_t ms, char *buf, size_t size)
 {
   struct kx_local l;
   const char *zone = ctx->config->timezone ? ctx->config->timezone : "UTC";
@@ -180,11 +180,11 @@ static int list_open_channels(struct cmd_ctx *ctx, struct cmd_reply *reply)
       struct buf b;
       md_init(&b);
       md_raw(&b, "\n• ");
-      inc_md_ref(&b, &list[i]);
+      incident_md_ref(&b, &list[i]);
       md_raw(&b, " ");
       md_text(&b, list[i].title);
       md_raw(&b, " — ");
-      inc_md_channel(&b, &list[i]);
+      incident_md_channel(&b, &list[i]);
       cmd_reply_printf(reply, "%s", b.data ? b.data : "");
       buf_free(&b);
     }
@@ -193,11 +193,11 @@ static int list_open_channels(struct cmd_ctx *ctx, struct cmd_reply *reply)
   return 0;
 }
 
-int inc_current(struct cmd_ctx *ctx,
-                const struct cmd_request *req,
-                struct cmd_reply *reply,
-                const char *what,
-                struct incident *out)
+int incident_current(struct cmd_ctx *ctx,
+                     const struct cmd_request *req,
+                     struct cmd_reply *reply,
+                     const char *what,
+                     struct incident *out)
 {
   int rc = incidents_by_channel(ctx->db, req->channel, out);
   if (rc == 0)
@@ -212,7 +212,7 @@ int inc_current(struct cmd_ctx *ctx,
   return rc ? rc : KX_EINVAL;
 }
 
-int inc_need_open(const struct incident *inc, struct cmd_reply *reply, const char *what)
+int incident_need_open(const struct incident *inc, struct cmd_reply *reply, const char *what)
 {
   if (incident_is_open(inc))
     return 0;
@@ -229,14 +229,14 @@ static void field_who(struct msg *m, struct cmd_ctx *ctx, const char *label, con
   struct buf b;
   md_init(&b);
   if (who)
-    inc_md_who(&b, ctx, who);
+    incident_md_who(&b, ctx, who);
   else
     md_raw(&b, "—");
   msg_field(m, label, b.data ? b.data : "—");
   buf_free(&b);
 }
 
-struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
+struct msg *incident_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
 {
   struct msg *m = msg_new();
   if (!m)
@@ -244,8 +244,8 @@ struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
   char t[64], t2[64];
   char *header = kx_asprintf("%s Incident #%lld: %s", inc->drill ? "DRILL —" : "\xF0\x9F\x9A\xA8",
                              (long long)inc->id, inc->title);
-  char *fallback = kx_asprintf("%sIncident #%lld (%s, %s): %s", inc_prefix(inc), (long long)inc->id,
-                               inc->severity, inc->status, inc->title);
+  char *fallback = kx_asprintf("%sIncident #%lld (%s, %s): %s", incident_prefix(inc),
+                               (long long)inc->id, inc->severity, inc->status, inc->title);
   msg_set_header(m, header);
   msg_set_fallback(m, fallback);
   free(header);
@@ -272,11 +272,11 @@ struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
   for (int r = 0; r < INCIDENT_N_ROLES; r++)
     field_who(m, ctx, labels[r], inc->roles[r]);
   md_init(&b);
-  inc_md_who(&b, ctx, inc->declared_by);
-  md_printf(&b, "\n%s", inc_local_time(ctx, inc->declared_at, t, sizeof(t)));
+  incident_md_who(&b, ctx, inc->declared_by);
+  md_printf(&b, "\n%s", incident_local_time(ctx, inc->declared_at, t, sizeof(t)));
   msg_field(m, "Declared", b.data ? b.data : "");
   buf_free(&b);
-  msg_field(m, "Impact started", inc_local_time(ctx, inc->impact_start_at, t2, sizeof(t2)));
+  msg_field(m, "Impact started", incident_local_time(ctx, inc->impact_start_at, t2, sizeof(t2)));
   if (incident_is_open(inc)) {
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)inc->id);
@@ -286,8 +286,8 @@ struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
   } else {
     md_init(&b);
     md_raw(&b, ":white_check_mark: Resolved by ");
-    inc_md_who(&b, ctx, inc->resolved_by);
-    md_printf(&b, " at %s", inc_local_time(ctx, inc->resolved_at, t, sizeof(t)));
+    incident_md_who(&b, ctx, inc->resolved_by);
+    md_printf(&b, " at %s", incident_local_time(ctx, inc->resolved_at, t, sizeof(t)));
     if (inc->resolution) {
       md_raw(&b, ": ");
       md_text(&b, inc->resolution);
@@ -306,12 +306,12 @@ struct msg *inc_summary_msg(struct cmd_ctx *ctx, const struct incident *inc)
   return m;
 }
 
-char *inc_topic(struct cmd_ctx *ctx, const struct incident *inc)
+static char *incident_topic(struct cmd_ctx *ctx, const struct incident *inc)
 {
   const char *ic = inc->roles[INCIDENT_ROLE_COMMANDER];
-  char *topic =
-      kx_asprintf("%s%s | %s | IC: %s | #%lld %s", inc->drill ? "DRILL | " : "", inc->severity,
-                  inc->status, ic ? inc_who_name(ctx, ic) : "none", (long long)inc->id, inc->title);
+  char *topic = kx_asprintf("%s%s | %s | IC: %s | #%lld %s", inc->drill ? "DRILL | " : "",
+                            inc->severity, inc->status, ic ? incident_who_name(ctx, ic) : "none",
+                            (long long)inc->id, inc->title);
   if (!topic)
     return NULL;
   /* setTopic takes plain text (no formatting) of at most 250 characters. Slack escapes it
@@ -337,7 +337,7 @@ char *inc_topic(struct cmd_ctx *ctx, const struct incident *inc)
   return safe;
 }
 
-int inc_refresh(struct cmd_ctx *ctx, int64_t id, bool topic)
+int incident_refresh(struct cmd_ctx *ctx, int64_t id, bool topic)
 {
   struct incident inc;
   int rc = incidents_get(ctx->db, id, &inc);
@@ -346,7 +346,7 @@ int inc_refresh(struct cmd_ctx *ctx, int64_t id, bool topic)
   if (!inc.channel)
     goto done;
   if (topic && !out_is_teams(inc.channel)) {
-    char *text = inc_topic(ctx, &inc);
+    char *text = incident_topic(ctx, &inc);
     cJSON *body = cJSON_CreateObject();
     if (!text || !body) {
       free(text);
@@ -363,7 +363,7 @@ int inc_refresh(struct cmd_ctx *ctx, int64_t id, bool topic)
       goto done;
   }
   if (inc.summary_ts) {
-    struct msg *m = inc_summary_msg(ctx, &inc);
+    struct msg *m = incident_summary_msg(ctx, &inc);
     rc = m ? out_update(ctx, inc.channel, inc.summary_ts, m, OUTBOX_NORMAL) : KX_ENOMEM;
     msg_free(m);
   }
@@ -388,11 +388,11 @@ static struct msg *markup_msg(struct buf *markup, const char *fallback)
   return m;
 }
 
-int inc_say(struct cmd_ctx *ctx,
-            const struct incident *inc,
-            struct buf *markup,
-            const char *fallback,
-            int priority)
+int incident_say(struct cmd_ctx *ctx,
+                 const struct incident *inc,
+                 struct buf *markup,
+                 const char *fallback,
+                 int priority)
 {
   if (!inc->channel) {
     buf_free(markup);
@@ -406,10 +406,10 @@ int inc_say(struct cmd_ctx *ctx,
   return rc;
 }
 
-int inc_announce(struct cmd_ctx *ctx,
-                 const struct incident *inc,
-                 struct buf *markup,
-                 const char *fallback)
+int incident_announce(struct cmd_ctx *ctx,
+                      const struct incident *inc,
+                      struct buf *markup,
+                      const char *fallback)
 {
   (void)inc;
   struct msg *m = markup_msg(markup, fallback);
@@ -428,10 +428,10 @@ static void header_safe(char *s)
       *s = ' ';
 }
 
-int inc_stakeholders(struct cmd_ctx *ctx,
-                     const struct incident *inc,
-                     const char *headline,
-                     const char *detail)
+int incident_stakeholders(struct cmd_ctx *ctx,
+                          const struct incident *inc,
+                          const char *headline,
+                          const char *detail)
 {
   const struct severity *sev = config_severity(ctx->config, inc->severity);
   if (inc->drill || !sev || !sev->stakeholders)
@@ -445,7 +445,7 @@ int inc_stakeholders(struct cmd_ctx *ctx,
     md_text(&b, detail);
   }
   md_raw(&b, "\nIncident channel: ");
-  inc_md_channel(&b, inc);
+  incident_md_channel(&b, inc);
   struct msg *m = markup_msg(&b, headline);
   if (!m)
     return KX_ENOMEM;
@@ -472,7 +472,7 @@ int inc_stakeholders(struct cmd_ctx *ctx,
   return rc;
 }
 
-int inc_announce_new(struct cmd_ctx *ctx, const struct incident *inc)
+int incident_announce_new(struct cmd_ctx *ctx, const struct incident *inc)
 {
   if (inc->announced_at)
     return 0;
@@ -480,22 +480,22 @@ int inc_announce_new(struct cmd_ctx *ctx, const struct incident *inc)
   md_init(&b);
   md_raw(&b, inc->drill ? ":test_tube: *Drill* — " : ":rotating_light: ");
   md_printf(&b, "*%s incident* ", inc->severity);
-  inc_md_ref(&b, inc);
+  incident_md_ref(&b, inc);
   md_raw(&b, ": ");
   md_bold(&b, inc->title);
   md_raw(&b, "\nDeclared by ");
-  inc_md_who(&b, ctx, inc->declared_by);
+  incident_md_who(&b, ctx, inc->declared_by);
   md_raw(&b, ". Join ");
-  inc_md_channel(&b, inc);
+  incident_md_channel(&b, inc);
   md_raw(&b, inc->drill ? " to practise." : " to help.");
-  char *fb = kx_asprintf("%s%s incident #%lld: %s", inc_prefix(inc), inc->severity,
+  char *fb = kx_asprintf("%s%s incident #%lld: %s", incident_prefix(inc), inc->severity,
                          (long long)inc->id, inc->title);
-  int rc = inc_announce(ctx, inc, &b, fb ? fb : "New incident");
+  int rc = incident_announce(ctx, inc, &b, fb ? fb : "New incident");
   free(fb);
   if (rc == 0) {
     char *head = kx_asprintf("%s incident #%lld declared: %s", inc->severity, (long long)inc->id,
                              inc->title);
-    rc = head ? inc_stakeholders(ctx, inc, head, inc->description) : KX_ENOMEM;
+    rc = head ? incident_stakeholders(ctx, inc, head, inc->description) : KX_ENOMEM;
     free(head);
   }
   if (rc == 0)
@@ -505,11 +505,11 @@ int inc_announce_new(struct cmd_ctx *ctx, const struct incident *inc)
 
 /* ---- invitations -------------------------------------------------------------------------- */
 
-size_t inc_paged(struct cmd_ctx *ctx,
-                 const struct incident *inc,
-                 const struct severity *sev,
-                 char whos[][64],
-                 size_t max)
+size_t incident_paged(struct cmd_ctx *ctx,
+                      const struct incident *inc,
+                      const struct severity *sev,
+                      char whos[][64],
+                      size_t max)
 {
   const struct rota *r = inc->rota ? config_rota(ctx->config, inc->rota) : NULL;
   if (!r || !sev || max < 2)
@@ -530,7 +530,10 @@ size_t inc_paged(struct cmd_ctx *ctx,
   return n;
 }
 
-int inc_invite(struct cmd_ctx *ctx, const struct incident *inc, const char *const *whos, size_t n)
+int incident_invite(struct cmd_ctx *ctx,
+                    const struct incident *inc,
+                    const char *const *whos,
+                    size_t n)
 {
   if (!inc->channel || out_is_teams(inc->channel))
     return 0;
@@ -539,12 +542,12 @@ int inc_invite(struct cmd_ctx *ctx, const struct incident *inc, const char *cons
   int rc = buf_puts(&users, "");
   char *self = kv_get(ctx->db, KV_SLACK_BOT_USER); /* the bot is in the channel already */
   for (size_t i = 0; rc == 0 && i < n; i++) {
-    char *id = inc_who_slack(ctx, whos[i]);
+    char *id = incident_who_slack(ctx, whos[i]);
     if (!id)
       continue;
     bool dup = (self && strcmp(id, self) == 0);
     for (size_t j = 0; !dup && j < i; j++) {
-      char *other = inc_who_slack(ctx, whos[j]);
+      char *other = incident_who_slack(ctx, whos[j]);
       dup = other && strcmp(other, id) == 0;
       free(other);
     }
@@ -578,7 +581,7 @@ static void job_key(char *buf, size_t size, int64_t id, const char *what)
   snprintf(buf, size, "incident:%lld:%s", (long long)id, what);
 }
 
-int inc_schedule_update(struct cmd_ctx *ctx, const struct incident *inc, int64_t from_ms)
+int incident_schedule_update(struct cmd_ctx *ctx, const struct incident *inc, int64_t from_ms)
 {
   const struct severity *sev = config_severity(ctx->config, inc->severity);
   char key[64], ref[24];
@@ -592,7 +595,7 @@ int inc_schedule_update(struct cmd_ctx *ctx, const struct incident *inc, int64_t
                      ctx->now_ms);
 }
 
-int inc_schedule_resolve_target(struct cmd_ctx *ctx, const struct incident *inc)
+int incident_schedule_resolve_target(struct cmd_ctx *ctx, const struct incident *inc)
 {
   const struct severity *sev = config_severity(ctx->config, inc->severity);
   char key[64], ref[24];
@@ -606,7 +609,7 @@ int inc_schedule_resolve_target(struct cmd_ctx *ctx, const struct incident *inc)
                      inc->declared_at + sev->resolve_ms, ref, ctx->now_ms);
 }
 
-int inc_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id)
+int incident_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id)
 {
   char key[64];
   job_key(key, sizeof(key), id, "update");

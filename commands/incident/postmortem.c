@@ -303,7 +303,7 @@ static int put_time(
 
 static int put_who(struct vars *v, struct cmd_ctx *ctx, const char *name, const char *who)
 {
-  return put_text(v, name, who ? inc_who_name(ctx, who) : "—");
+  return put_text(v, name, who ? incident_who_name(ctx, who) : "—");
 }
 
 static int entry_line(struct buf *b,
@@ -319,7 +319,7 @@ static int entry_line(struct buf *b,
   if (rc == 0 && e->who) {
     rc = buf_puts(b, "**");
     if (rc == 0)
-      rc = postmortem_md_text(b, inc_who_name(ctx, e->who));
+      rc = postmortem_md_text(b, incident_who_name(ctx, e->who));
     if (rc == 0)
       rc = buf_puts(b, "**: ");
   }
@@ -366,7 +366,7 @@ static int timeline_vars(struct vars *v, struct cmd_ctx *ctx, const struct incid
       if (rc == 0 && all[i].who) {
         rc = buf_puts(&sev, " (");
         if (rc == 0)
-          rc = postmortem_md_text(&sev, inc_who_name(ctx, all[i].who));
+          rc = postmortem_md_text(&sev, incident_who_name(ctx, all[i].who));
         if (rc == 0)
           rc = buf_puts(&sev, ")");
       }
@@ -407,7 +407,7 @@ static int people_vars(struct vars *v, struct cmd_ctx *ctx, const struct inciden
     if (rc == 0)
       rc = buf_printf(&roles, "%s- %s: ", r ? "\n" : "", titles[r]);
     if (rc == 0)
-      rc = postmortem_md_text(&roles, inc->roles[r] ? inc_who_name(ctx, inc->roles[r]) : "—");
+      rc = postmortem_md_text(&roles, inc->roles[r] ? incident_who_name(ctx, inc->roles[r]) : "—");
   }
   if (rc == 0)
     rc = put_buf(v, "roles", &roles);
@@ -422,7 +422,7 @@ static int people_vars(struct vars *v, struct cmd_ctx *ctx, const struct inciden
     if (i)
       rc = buf_puts(&p, ", ");
     if (rc == 0)
-      rc = postmortem_md_text(&p, inc_who_name(ctx, who[i]));
+      rc = postmortem_md_text(&p, incident_who_name(ctx, who[i]));
   }
   /* Role holders who never spoke are participants too. */
   for (int r = 0; rc == 0 && r < INCIDENT_N_ROLES; r++) {
@@ -434,7 +434,7 @@ static int people_vars(struct vars *v, struct cmd_ctx *ctx, const struct inciden
     if (!listed) {
       rc = buf_puts(&p, p.len ? ", " : "");
       if (rc == 0)
-        rc = postmortem_md_text(&p, inc_who_name(ctx, inc->roles[r]));
+        rc = postmortem_md_text(&p, incident_who_name(ctx, inc->roles[r]));
     }
   }
   timeline_people_free(who, n);
@@ -464,7 +464,7 @@ static int action_vars(struct vars *v, struct cmd_ctx *ctx, const struct inciden
     if (rc == 0)
       rc = buf_puts(&b, " — owner: ");
     if (rc == 0)
-      rc = postmortem_md_text(&b, items[i].owner ? inc_who_name(ctx, items[i].owner) : "—");
+      rc = postmortem_md_text(&b, items[i].owner ? incident_who_name(ctx, items[i].owner) : "—");
     if (rc == 0)
       rc = items[i].done_at
                ? buf_printf(&b, " (done %s)", local_s(ctx, items[i].done_at, t, sizeof(t)))

@@ -32,7 +32,7 @@ const char *oncall_fmt_time(const struct rota *r, int64_t ms, char *buf, size_t 
   return buf;
 }
 
-int oncall_md_slot(struct buf *b, const struct rota_slot *s)
+static int oncall_md_slot(struct buf *b, const struct rota_slot *s)
 {
   switch (s->source) {
     case ROTA_SRC_NONE:

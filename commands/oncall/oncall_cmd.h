@@ -31,9 +31,6 @@
 
 /* "Mon 2026-11-30 09:00" in the rota's zone. buf >= 32. */
 const char *oncall_fmt_time(const struct rota *r, int64_t ms, char *buf, size_t size);
-/* A slot's holder as markup: "<@p:bob> (override)", "<@p:dave> (covering for <@p:alice>)",
- * "*nobody* (<@p:alice> is away)". */
-int oncall_md_slot(struct buf *b, const struct rota_slot *s);
 /* The rota's own Slack handoff channel, or NULL for the config's (out_announce decides). */
 const char *oncall_handoff_channel(const struct rota *r);
 /* 1 when the person is in the rota (primary, secondary or shadow list), else 0. */

@@ -392,7 +392,7 @@ int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, b
   return rc ? rc : notified;
 }
 
-int paging_notify_initial(struct cmd_ctx *ctx, const struct page_row *p)
+static int paging_notify_initial(struct cmd_ctx *ctx, const struct page_row *p)
 {
   if (p->target) {
     const struct person *who = config_person(ctx->config, p->target);

@@ -78,7 +78,6 @@ const struct policy *paging_policy(struct cmd_ctx *ctx, const struct page_row *p
 /* Internal to commands/paging*.c: notify the targets of step g (g < 0: the severity's first
  * targets); returns how many were notified or < 0. */
 int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, bool by_hand);
-int paging_notify_initial(struct cmd_ctx *ctx, const struct page_row *p);
 int paging_schedule_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g);
 /* Notify the first targets, fire steps [first, upto) (those due at once) and schedule upto. */
 int paging_start(struct cmd_ctx *ctx, const struct page_row *p, int64_t first, int64_t upto);
