@@ -110,7 +110,7 @@ format:
 # lint: the layout's rules (the arrows between folders, *_internal.h kept in its room, the
 # 800-line ceiling), then clang-tidy. tests/layout.sh prints each line that breaks a rule.
 lint: layout
-	clang-tidy $(LIB_SRC) bot/main.c -- -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS)
+	clang-tidy $(LIB_SRC) bot/main.c -- -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) -DKLAXON_VERSION='"$(VERSION)"' -DKLAXON_SRCDIR='"$(CURDIR)"'
 
 layout:
 	@tests/layout.sh

@@ -16,7 +16,7 @@ struct config;
 /* Run the bot with a loaded config until a signal or a fatal error. Returns the exit code. */
 int app_run(struct config *config);
 
-#define APP_INTEGRITY_EVERY_MS (5 * 60 * 1000)
+#define APP_INTEGRITY_EVERY_MS ((int64_t)5 * 60 * 1000)
 /* The longest the loop waits for a database lock held by another process. */
 #define APP_DB_BUSY_MS 200
 
