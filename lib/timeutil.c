@@ -378,7 +378,7 @@ static int shows(const struct tzfile *tz, int64_t secs, int y, int m, int d, int
 }
 
 /* Wall times further out than this are refused: the answer in ms must fit in an int64. */
-#define TZ_WALL_LIMIT (INT64_MAX / 1000 - 4 * 86400)
+#define TZ_WALL_LIMIT (INT64_MAX / 1000 - 4LL * 86400)
 
 int tz_from_local(const char *zone, int y, int m, int d, int hh, int mm, int ss, int64_t *out_ms)
 {
@@ -387,13 +387,9 @@ int tz_from_local(const char *zone, int y, int m, int d, int hh, int mm, int ss,
   int rc = zone_get(zone, &tz, &tmp);
   if (rc)
     return rc;
+  /* Any int date and time fit in int64 seconds (|days| < 2^40); the answer must fit in ms. */
   struct kx_date date = {y, m, d};
-  int64_t days = date_to_days(date);
-  if (days > TZ_WALL_LIMIT / 86400 - 1 || days < -TZ_WALL_LIMIT / 86400 + 1) {
-    tzfile_free(tmp);
-    return KX_EINVAL;
-  }
-  int64_t wall = days * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss;
+  int64_t wall = date_to_days(date) * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss;
   if (wall > TZ_WALL_LIMIT || wall < -TZ_WALL_LIMIT) {
     tzfile_free(tmp);
     return KX_EINVAL;

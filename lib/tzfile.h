@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 /* The largest TZif input accepted; real zones are under 4 KiB. */
-#define TZFILE_MAX_BYTES (256 * 1024)
+#define TZFILE_MAX_BYTES ((size_t)256 * 1024)
 /* The longest POSIX TZ footer accepted. */
 #define TZFILE_MAX_RULE 256
 
