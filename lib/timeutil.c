@@ -1,13 +1,15 @@
 #include "lib/timeutil.h"
 
 #include <ctype.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "lib/kx.h"
+#include "lib/tzfile.h"
 
 #define ZONEINFO_DIR "/usr/share/zoneinfo"
 #define ZONE_NAME_MAX 128
@@ -242,98 +244,167 @@ const char *time_format_duration(int64_t ms, char *buf, size_t size)
   return buf;
 }
 
-int tz_valid(const char *zone)
+/* Parsed zones, read once each and immutable once published: a reader takes the count with
+ * acquire and may then use slots[0..count) without the lock; a writer adds under the lock and
+ * publishes with release. Entries live until the process ends. When the cache is full (more
+ * distinct zones than any configuration names), a zone is parsed for the one call instead. */
+#define TZ_CACHE_MAX 256
+
+struct zone_entry {
+  char name[ZONE_NAME_MAX + 1];
+  struct tzfile *tz;
+};
+
+static struct zone_entry *zone_slots[TZ_CACHE_MAX];
+static atomic_size_t zone_count;
+static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int zone_name_ok(const char *zone)
 {
-  char path[sizeof(ZONEINFO_DIR) + ZONE_NAME_MAX + 2];
-  char magic[4];
   if (!zone || !*zone || strlen(zone) > ZONE_NAME_MAX || zone[0] == '/' || strstr(zone, ".."))
     return 0;
   for (const char *p = zone; *p; p++) {
     if (!isalnum((unsigned char)*p) && !strchr("/_-+", *p))
       return 0;
   }
+  return 1;
+}
+
+static const struct tzfile *zone_cached(const char *zone)
+{
+  size_t n = atomic_load_explicit(&zone_count, memory_order_acquire);
+  for (size_t i = 0; i < n; i++) {
+    if (strcmp(zone_slots[i]->name, zone) == 0)
+      return zone_slots[i]->tz;
+  }
+  return NULL;
+}
+
+/* Reads and parses ZONEINFO_DIR/zone (a name already checked). */
+static int zone_read(const char *zone, struct tzfile **out)
+{
+  char path[sizeof(ZONEINFO_DIR) + ZONE_NAME_MAX + 2];
   snprintf(path, sizeof(path), "%s/%s", ZONEINFO_DIR, zone);
   FILE *f = fopen(path, "rb");
   if (!f)
-    return 0;
-  size_t n = fread(magic, 1, sizeof(magic), f);
+    return KX_EINVAL;
+  uint8_t *data = malloc(TZFILE_MAX_BYTES + 1);
+  if (!data) {
+    (void)fclose(f);
+    return KX_ENOMEM;
+  }
+  size_t n = fread(data, 1, TZFILE_MAX_BYTES + 1, f);
+  int err = ferror(f);
   (void)fclose(f);
-  return n == 4 && memcmp(magic, "TZif", 4) == 0;
+  int rc = err ? KX_EINVAL : tzfile_parse(data, n, out);
+  free(data);
+  return rc;
 }
 
-/* Switch the process's zone only when it changes: tzset() re-reads the file each switch. */
-static int use_zone(const char *zone)
+/* The zone's rules: *tmp is set when they are not cached and the caller must free them. */
+static int zone_get(const char *zone, const struct tzfile **tz, struct tzfile **tmp)
 {
-  static char current[ZONE_NAME_MAX + 2];
-  /* The zone in use was checked when it was set: skip the file check on the hot path. */
-  if (zone && current[0] && strcmp(current, zone) == 0)
-    return 0;
-  if (!tz_valid(zone))
+  *tmp = NULL;
+  if (!zone_name_ok(zone))
     return KX_EINVAL;
-  {
-    char val[ZONE_NAME_MAX + 2];
-    snprintf(val, sizeof(val), ":%s", zone);
-    if (setenv("TZ", val, 1) != 0)
-      return KX_ENOMEM;
-    tzset();
-    snprintf(current, sizeof(current), "%s", zone);
+  if ((*tz = zone_cached(zone)))
+    return 0;
+  if (pthread_mutex_lock(&zone_lock) != 0)
+    return KX_EINVAL;
+  int rc = 0;
+  if (!(*tz = zone_cached(zone))) {
+    struct tzfile *parsed = NULL;
+    rc = zone_read(zone, &parsed);
+    size_t n = atomic_load_explicit(&zone_count, memory_order_relaxed);
+    struct zone_entry *e = NULL;
+    if (!rc && n < TZ_CACHE_MAX && (e = malloc(sizeof(*e)))) {
+      snprintf(e->name, sizeof(e->name), "%s", zone);
+      e->tz = parsed;
+      zone_slots[n] = e;
+      atomic_store_explicit(&zone_count, n + 1, memory_order_release);
+    } else if (!rc) {
+      *tmp = parsed;
+    }
+    *tz = parsed;
   }
-  return 0;
+  (void)pthread_mutex_unlock(&zone_lock);
+  return rc;
+}
+
+int tz_valid(const char *zone)
+{
+  const struct tzfile *tz;
+  struct tzfile *tmp;
+  int rc = zone_get(zone, &tz, &tmp);
+  tzfile_free(tmp);
+  return rc == 0;
+}
+
+static void to_local(int64_t secs, int32_t offset, struct kx_local *out)
+{
+  int64_t local = secs + offset;
+  int64_t days = local / 86400 - (local % 86400 < 0);
+  int64_t sod = local - days * 86400;
+  struct kx_date d = date_from_days(days);
+  int64_t w = (days + 4) % 7; /* 1970-01-01 was a Thursday */
+  out->y = d.y;
+  out->m = d.m;
+  out->d = d.d;
+  out->hh = (int)(sod / 3600);
+  out->mm = (int)(sod / 60 % 60);
+  out->ss = (int)(sod % 60);
+  out->wday = (int)(w < 0 ? w + 7 : w);
+  out->offset_s = offset;
 }
 
 int tz_to_local(const char *zone, int64_t ms, struct kx_local *out)
 {
-  int rc = use_zone(zone);
+  const struct tzfile *tz;
+  struct tzfile *tmp;
+  int rc = zone_get(zone, &tz, &tmp);
   if (rc)
     return rc;
-  time_t t = (time_t)(ms >= 0 ? ms / 1000 : (ms - 999) / 1000);
-  struct tm tm;
-  if (!localtime_r(&t, &tm))
-    return KX_EINVAL;
-  out->y = tm.tm_year + 1900;
-  out->m = tm.tm_mon + 1;
-  out->d = tm.tm_mday;
-  out->hh = tm.tm_hour;
-  out->mm = tm.tm_min;
-  out->ss = tm.tm_sec;
-  out->wday = tm.tm_wday;
-  out->offset_s = (int)tm.tm_gmtoff;
+  int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  to_local(secs, tzfile_offset(tz, secs), out);
+  tzfile_free(tmp);
   return 0;
 }
 
-static int shows(const char *zone, int64_t secs, int y, int m, int d, int hh, int mm, int ss)
+static int shows(const struct tzfile *tz, int64_t secs, int y, int m, int d, int hh, int mm, int ss)
 {
   struct kx_local l;
-  if (tz_to_local(zone, secs * 1000, &l))
-    return 0;
+  to_local(secs, tzfile_offset(tz, secs), &l);
   return l.y == y && l.m == m && l.d == d && l.hh == hh && l.mm == mm && l.ss == ss;
 }
 
+/* Wall times further out than this are refused: the answer in ms must fit in an int64. */
+#define TZ_WALL_LIMIT (INT64_MAX / 1000 - 4LL * 86400)
+
 int tz_from_local(const char *zone, int y, int m, int d, int hh, int mm, int ss, int64_t *out_ms)
 {
-  int rc = use_zone(zone);
+  const struct tzfile *tz;
+  struct tzfile *tmp;
+  int rc = zone_get(zone, &tz, &tmp);
   if (rc)
     return rc;
+  /* Any int date and time fit in int64 seconds (|days| < 2^40); the answer must fit in ms. */
   struct kx_date date = {y, m, d};
   int64_t wall = date_to_days(date) * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss;
+  if (wall > TZ_WALL_LIMIT || wall < -TZ_WALL_LIMIT) {
+    tzfile_free(tmp);
+    return KX_EINVAL;
+  }
   /* Try the UTC offsets in effect a day either side: a zone has at most two around a
    * transition. The earliest instant that shows this wall time wins (first occurrence). */
-  struct kx_local before, after;
-  if (tz_to_local(zone, (wall - 86400) * 1000, &before) ||
-      tz_to_local(zone, (wall + 86400) * 1000, &after))
-    return KX_EINVAL;
-  int64_t c1 = wall - before.offset_s, c2 = wall - after.offset_s;
+  int64_t c1 = wall - tzfile_offset(tz, wall - 86400), c2 = wall - tzfile_offset(tz, wall + 86400);
   int64_t lo = c1 < c2 ? c1 : c2, hi = c1 < c2 ? c2 : c1;
-  if (shows(zone, lo, y, m, d, hh, mm, ss)) {
+  if (shows(tz, lo, y, m, d, hh, mm, ss))
     *out_ms = lo * 1000;
-    return 0;
-  }
-  if (shows(zone, hi, y, m, d, hh, mm, ss)) {
+  else if (shows(tz, hi, y, m, d, hh, mm, ss))
     *out_ms = hi * 1000;
-    return 0;
-  }
-  /* In the gap: the wall time is skipped; take the instant the offset from before would
-   * give, which lands just after the transition (02:30 -> 03:30 in Europe/Berlin). */
-  *out_ms = (wall - before.offset_s) * 1000;
+  else /* In the gap: the wall time is skipped; take the instant the offset from before would
+        * give, which lands just after the transition (02:30 -> 03:30 in Europe/Berlin). */
+    *out_ms = c1 * 1000;
+  tzfile_free(tmp);
   return 0;
 }

@@ -2,9 +2,10 @@
  * timeutil.h — instants, durations, dates and time zones.
  *
  * An instant is int64_t milliseconds since the Unix epoch (UTC); every module uses that.
- * Time zones are IANA names resolved through the system's zoneinfo (glibc), so daylight
- * saving follows tzdata. The zone functions switch the process's TZ: klaxon is single-
- * threaded, and nothing else in it uses local time.
+ * Time zones are IANA names read from the system's zoneinfo (TZif files, lib/tzfile.h), so
+ * daylight saving follows tzdata. Each zone's file is read once, on first use, into a cache
+ * of immutable parsed zones (a mutex guards only the adding); conversion touches no process-
+ * wide state (no TZ, tzset or localtime), so any thread may call these functions.
  * All functions return 0 or a negative KX_E* code; buffers are the caller's.
  */
 #ifndef KX_TIMEUTIL_H
@@ -54,7 +55,8 @@ struct kx_date date_add_days(struct kx_date d, int64_t n);
 /* "monday" / "mon" -> 1; -1 when unknown. */
 int weekday_parse(const char *s);
 
-/* 1 when zone names a readable TZif file under the zoneinfo directory ("UTC" included). */
+/* 1 when zone names a readable, well-formed TZif file under the zoneinfo directory ("UTC"
+ * included; leap-second "right/" zones are not). */
 int tz_valid(const char *zone);
 int tz_to_local(const char *zone, int64_t ms, struct kx_local *out);
 /* The instant at which the zone's wall clock shows the given time. A time that does not
