@@ -17,15 +17,22 @@
 
 int cli_commands_list(int argc, char **argv)
 {
-  bool all = false;
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--all") == 0) {
-      all = true;
-    } else {
-      fprintf(stderr, "klaxon commands: unknown argument %s (usage: commands [--all])\n", argv[i]);
-      return APP_EXIT_USAGE;
-    }
+  const struct cli_cmd *cmd = NULL;
+  for (const struct cli_cmd *c = cli_commands; c->name; c++)
+    if (strcmp(c->name, "commands") == 0)
+      cmd = c;
+  struct cli_opts o;
+  int rc = cli_parse(cmd, argc, argv, &o);
+  if (rc || o.help)
+    return rc;
+  bool all = cli_flag(&o, "--all");
+  if (o.argc) {
+    fprintf(stderr, "klaxon commands: unexpected argument \"%s\"\n", o.argv[0]);
+    cli_usage(stderr, cmd);
+    cli_opts_free(&o);
+    return APP_EXIT_USAGE;
   }
+  cli_opts_free(&o);
   struct buf b;
   buf_init(&b, 256);
   for (const struct cmd_def *d = cmd_table; d->group; d++) {
