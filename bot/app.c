@@ -276,6 +276,10 @@ static int http_setup(struct app *a)
             a->config->http_listen);
     return KX_EIO;
   }
+  int limit_rc =
+      httpd_set_per_client_max(a->httpd, (size_t)a->config->http_max_connections_per_client);
+  if (limit_rc)
+    return limit_rc;
   for (const struct app_route_module *m = app_route_modules; m->name; m++) {
     int rc = m->init(a);
     if (rc) {
@@ -326,6 +330,7 @@ static int lws_setup(struct app *a)
    * ceiling below the process's, so lws stops accepting before accept() fails with EMFILE. */
   info.max_http_header_pool = HTTPD_HEADER_POOL;
   info.fd_limit_per_thread = HTTPD_FD_LIMIT;
+  httpd_raise_fd_limit();
   a->lws = lws_create_context(&info);
   if (!a->lws) {
     fprintf(stderr,

@@ -1,12 +1,17 @@
 #include "bot/net/httpd.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "bot/clock.h"
+#include "bot/net/httpd_peers.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -20,6 +25,8 @@ struct httpd {
   struct httpd_route routes[MAX_ROUTES];
   size_t n_routes;
   int port;
+  struct httpd_peers *peers; /* open connections by remote address: the connection caps */
+  size_t conn_max;           /* HTTPD_CONN_MAX, or fewer under a low RLIMIT_NOFILE */
 };
 
 struct httpd_pending {
@@ -123,6 +130,14 @@ struct httpd *httpd_new(struct lws_context *lws, const char *listen)
   struct httpd *h = calloc(1, sizeof(*h));
   if (!h)
     return NULL;
+  struct rlimit rl = {.rlim_cur = RLIM_INFINITY};
+  (void)getrlimit(RLIMIT_NOFILE, &rl);
+  h->conn_max = httpd_peers_budget(rl.rlim_cur, HTTPD_CONN_MAX, HTTPD_FD_RESERVE);
+  h->peers = httpd_peers_new(h->conn_max, HTTPD_PER_CLIENT_MAX);
+  if (!h->peers) {
+    free(h);
+    return NULL;
+  }
   h->lws = lws;
   /* lws keeps a pointer to the protocol list for the vhost's lifetime. */
   static struct lws_protocols protocols[2];
@@ -143,19 +158,64 @@ struct httpd *httpd_new(struct lws_context *lws, const char *listen)
   h->vhost = lws_create_vhost(lws, &info);
   if (!h->vhost) {
     LOG_ERROR("http", "cannot_listen", "listen=%s", listen);
+    httpd_peers_free(h->peers);
     free(h);
     return NULL;
   }
   h->port = lws_get_vhost_listen_port(h->vhost);
-  LOG_INFO("http", "listening", "host=%s port=%d", host, h->port);
+  LOG_INFO("http", "listening", "host=%s port=%d max_connections=%zu", host, h->port, h->conn_max);
   metrics_describe("klaxon_http_requests_total", METRIC_COUNTER,
                    "HTTP requests served, by route and status");
+  metrics_describe("klaxon_http_connections_open", METRIC_GAUGE,
+                   "HTTP connections the server holds now");
+  metrics_describe("klaxon_http_connections_refused_total", METRIC_COUNTER,
+                   "HTTP connections answered 503 and closed at once, by reason (per_client: "
+                   "one address held too many; server_full: the server did)");
+  metrics_set("klaxon_http_connections_open", "", 0);
   return h;
 }
 
 void httpd_free(struct httpd *h)
 {
+  if (!h)
+    return;
+  httpd_peers_free(h->peers);
   free(h);
+}
+
+int httpd_set_per_client_max(struct httpd *h, size_t max)
+{
+  if (max == 0 || max > h->conn_max)
+    max = h->conn_max;
+  if (max == httpd_peers_per_client(h->peers))
+    return 0;
+  /* Before the first connection the table is empty: a new one loses nothing. */
+  struct httpd_peers *p = httpd_peers_new(h->conn_max, max);
+  if (!p)
+    return KX_ENOMEM;
+  httpd_peers_free(h->peers);
+  h->peers = p;
+  return 0;
+}
+
+size_t httpd_connections(const struct httpd *h)
+{
+  return httpd_peers_open(h->peers);
+}
+
+void httpd_raise_fd_limit(void)
+{
+  struct rlimit rl;
+  const rlim_t want = (rlim_t)HTTPD_FD_LIMIT + HTTPD_FD_RESERVE;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+    return;
+  rlim_t old = rl.rlim_cur;
+  rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want) ? want : rl.rlim_max;
+  if (rl.rlim_cur > old && setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    rl.rlim_cur = old;
+  if (rl.rlim_cur < want)
+    LOG_WARN("http", "low_fd_limit", "nofile=%llu want=%llu note=\"fewer HTTP connections\"",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)want);
 }
 
 int httpd_port(const struct httpd *h)
@@ -380,11 +440,72 @@ static void read_headers(struct lws *wsi, struct httpd_session *s, const char *u
   lws_get_peer_simple(wsi, s->peer, sizeof(s->peer));
 }
 
+/* The answer to a connection over a cap: fixed bytes, written straight to the new socket. */
+static const char REFUSAL[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n"
+    "Retry-After: 1\r\nConnection: close\r\n\r\ntoo many connections\n";
+
+static void peer_text(const struct sockaddr_storage *a, char *out, size_t n)
+{
+  const void *bytes = a->ss_family == AF_INET6
+                          ? (const void *)&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr
+                          : (const void *)&((const struct sockaddr_in *)(const void *)a)->sin_addr;
+  if ((a->ss_family != AF_INET && a->ss_family != AF_INET6) ||
+      !inet_ntop(a->ss_family, bytes, out, (socklen_t)n))
+    snprintf(out, n, "unknown");
+}
+
+/* Called by lws for each accepted socket before it becomes a connection: nonzero closes it.
+ * A refused client gets a 503 at once rather than a socket that is never served, and costs a
+ * descriptor only for this moment. */
+static int filter_connection(struct httpd *h, const struct lws_filter_network_conn_args *a)
+{
+  enum httpd_admit r =
+      httpd_peers_admit(h->peers, (const struct sockaddr *)&a->cli_addr, a->clilen);
+  if (r == HTTPD_ADMIT_OK) {
+    metrics_set("klaxon_http_connections_open", "", (double)httpd_peers_open(h->peers));
+    return 0;
+  }
+  /* What the client sent already is read first: closing a socket with unread data resets the
+   * connection, and the reset can overtake the 503. */
+  char sink[2048];
+  for (int i = 0; i < 4 && recv(a->accept_fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+    ;
+  (void)send(a->accept_fd, REFUSAL, sizeof(REFUSAL) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+  char labels[40], peer[INET6_ADDRSTRLEN];
+  snprintf(labels, sizeof(labels), "reason=\"%s\"", httpd_admit_name(r));
+  metrics_inc("klaxon_http_connections_refused_total", labels, 1);
+  peer_text(&a->cli_addr, peer, sizeof(peer));
+  LOG_WARN("http", "connection_refused", "peer=%s reason=%s open=%zu per_client_max=%zu max=%zu",
+           peer, httpd_admit_name(r), httpd_peers_open(h->peers), httpd_peers_per_client(h->peers),
+           h->conn_max);
+  return 1;
+}
+
 static int callback(
     struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
   struct httpd_session *s = user;
   switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+      /* wsi is the listener; user is the accepted socket's address, not a session. */
+      struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
+      return h && user ? filter_connection(h, user) : 0;
+    }
+    case LWS_CALLBACK_WSI_CREATE: {
+      /* Right after the filter admitted its socket, on the same call: name the connection. */
+      struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
+      if (h)
+        (void)httpd_peers_bind(h->peers, wsi);
+      return 0;
+    }
+    case LWS_CALLBACK_WSI_DESTROY: {
+      /* The socket is closed by now: its place is free. */
+      struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
+      if (h && httpd_peers_release(h->peers, wsi))
+        metrics_set("klaxon_http_connections_open", "", (double)httpd_peers_open(h->peers));
+      return 0;
+    }
     case LWS_CALLBACK_HTTP: {
       struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
       if (!h || !s)
