@@ -336,6 +336,16 @@ static int refuse_early(struct lws *wsi, struct httpd_session *s, int status, co
   return begin_response(wsi, p);
 }
 
+/* Answer a request no handler sees (404, 405, 413). It is finished here: were the client to
+ * leave before the answer is written, the close frees it (an unfinished one waits for its
+ * handler's httpd_finish, and these have none: each client that hung up leaked ~1 KB). */
+static int answer_now(struct lws *wsi, struct httpd_session *s, struct httpd_pending *p)
+{
+  p->finished = true;
+  count(s, p->resp.status);
+  return begin_response(wsi, p);
+}
+
 static int dispatch(struct lws *wsi, struct httpd_session *s)
 {
   /* Once per request. A live response is never replaced: a second dispatch (body callbacks of
@@ -355,14 +365,12 @@ static int dispatch(struct lws *wsi, struct httpd_session *s)
     s->route = find_route(s->server, s->method, s->path, &mismatch);
     if (!s->route) {
       httpd_error(&p->resp, mismatch ? 405 : 404, mismatch ? "method not allowed" : "not found");
-      count(s, p->resp.status);
-      return begin_response(wsi, p);
+      return answer_now(wsi, s, p);
     }
   }
   if (s->too_big) {
     httpd_error(&p->resp, 413, "request body too large");
-    count(s, 413);
-    return begin_response(wsi, p);
+    return answer_now(wsi, s, p);
   }
   struct httpd_request req = {
       .method = s->method,
