@@ -34,7 +34,6 @@ struct httpd_pending {
   struct httpd_response resp;
   bool finished;
   bool responding;
-  bool close_after; /* the request's unread body makes the connection unusable: close it */
   size_t sent;
   struct httpd_session *pss;
 };
@@ -275,6 +274,14 @@ static int begin_response(struct lws *wsi, struct httpd_pending *p)
   if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                   (const unsigned char *)"no-store", 8, &pos, end))
     return -1;
+  /* One request per connection. Requests pipelined behind another reach lws 4.1's buffered
+   * path, which handed a later request's body callback freed memory and could spin the loop
+   * forever (found by tests/fuzz/fuzz_http.c); closing after each answer never parses them.
+   * Our clients (probes, scrapers, webhooks, Bot Framework) open a new connection, at the
+   * price of a handshake per request. */
+  if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
+                                   &pos, end))
+    return -1;
   /* Extra headers: "Name: value\r\n" lines. */
   char *line = r->extra_headers;
   while (*line) {
@@ -315,9 +322,9 @@ static void pending_free(struct httpd_pending *p)
 }
 
 /* Answer a request that is refused before its body is read: 411 (no length: the body's end
- * cannot be found) and 401 (an unauthenticated client is not waited for) close the connection
- * after the answer; 400 for a body on a method that has none keeps it (lws skips a declared
- * length). */
+ * cannot be found), 401 (an unauthenticated client is not waited for), 400 (a body on a method
+ * that has none). The connection closes after the answer, as after every answer, so the
+ * unread body is never read. */
 static int refuse_early(struct lws *wsi, struct httpd_session *s, int status, const char *why)
 {
   struct httpd_pending *p = calloc(1, sizeof(*p));
@@ -327,7 +334,6 @@ static int refuse_early(struct lws *wsi, struct httpd_session *s, int status, co
   p->wsi = wsi;
   p->pss = s;
   p->finished = true;
-  p->close_after = status == 411 || status == 401; /* the body is never read */
   s->pending = p;
   response_init(&p->resp);
   httpd_error(&p->resp, status, why);
@@ -595,11 +601,8 @@ static int callback(
         return 0;
       }
       s->pending = NULL;
-      bool close_now = p->close_after;
       pending_free(p);
-      if (close_now || lws_http_transaction_completed(wsi))
-        return -1;
-      return 0;
+      return -1; /* answered: close (see begin_response); lws flushes what is still queued */
     }
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:

@@ -583,3 +583,32 @@ async def test_refusals_to_clients_that_leave_leak_nothing(h):
         assert grew < 1024, "RSS grew by %d KiB over 3,600 requests whose client hung up" % grew
     status, body = await h.healthz()
     assert status == 200, (status, body)
+
+
+@timeout(40)
+async def test_pipelined_requests_cannot_spin_or_corrupt_the_server(h):
+    """Found by tests/fuzz/fuzz_http.c: requests pipelined behind another went through lws
+    4.1's buffered path, where one input (tests/fuzz/seeds/fuzz_http/pipelined_spin) spun the
+    loop forever (100% CPU, /healthz dead, SIGTERM ignored) and another handed the body
+    callback freed memory (pipelined_body_after_free, a heap-use-after-free under ASan). The
+    server now closes the connection after each answer (`Connection: close`), so nothing
+    behind the first request is parsed."""
+    await h.start()
+    seeds = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fuzz", "seeds", "fuzz_http")
+    for name in ("pipelined_spin", "pipelined_body_after_free"):
+        with open(os.path.join(seeds, name), "rb") as f:
+            data = f.read()
+        cpu0 = cpu_seconds(h.proc.pid)
+        out = await raw(h, data, limit=2.0)
+        cpu = cpu_seconds(h.proc.pid) - cpu0
+        assert cpu < 0.5, "%s: the bot used %.2f s of CPU" % (name, cpu)
+        status, took = await probe(h, "127.0.0.1")
+        assert status == 200 and took < 1.0, (name, status, took)
+        assert len(status_lines(out)) == 1, (name, out[:400])
+        assert b"connection: close" in out.lower(), (name, out[:400])
+    # one request per connection: a client may still send its next one on a new connection
+    for _ in range(3):
+        status, _ = await h.healthz()
+        assert status == 200
+    rc = await h.stop_bot(signal.SIGTERM, timeout=5.0)
+    assert rc == 0, rc
