@@ -445,10 +445,17 @@ async def probe(h, source, path=b"/healthz?probe=live", limit=1.0):
     w.write(b"GET " + path + b" HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     try:
         out = await asyncio.wait_for(r.read(), limit)
+    except ConnectionError:
+        # A refused connection is closed at accept; a request that arrived just after the
+        # server read what was there turns the close into a reset, which may overtake the 503.
+        return "reset", loop.time() - t0
     finally:
         w.close()
     lines = status_lines(out)
     return (int(lines[0].split()[1]) if lines else None), loop.time() - t0
+
+
+REFUSED = (503, "reset")  # what a client over a cap sees, at once
 
 
 def metric(text, name, labels=""):
@@ -489,7 +496,7 @@ async def test_one_client_cannot_hold_every_connection(h):
         assert status == 200 and took < 1.0, (status, took)
         # and the capped one is refused fast, not left hanging
         status, took = await probe(h, "127.0.0.1")
-        assert status == 503 and took < 1.0, (status, took)
+        assert status in REFUSED and took < 1.0, (status, took)
     finally:
         await release(conns)
     text = await metrics_when_released(h)
@@ -530,7 +537,7 @@ async def two_thousand_idle(h, held_max):
             "%d of 2000 refused (the bot holds %d)" % (n_refused, held_max)
         # a newcomer is refused at once, not left waiting
         status, took = await probe(h, "127.0.0.200")
-        assert status == 503 and took < 1.0, (status, took)
+        assert status in REFUSED and took < 1.0, (status, took)
         log = h.log_text().splitlines()[log_before:]
         lines = [l for l in log if "connection_refused" in l]
         assert len(lines) < 100 and len(log) < 300, "%d log lines, %d refusals logged" % (len(log), len(lines))
