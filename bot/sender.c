@@ -584,10 +584,7 @@ static void on_timer(uv_timer_t *t)
   pump(t->data);
 }
 
-struct sender *sender_new(uv_loop_t *loop,
-                          struct cmd_ctx *ctx,
-                          struct slack_api *slack,
-                          struct http_client *http)
+struct sender *sender_new(uv_loop_t *loop, struct cmd_ctx *ctx, struct http_client *http)
 {
   metrics_describe("klaxon_slack_ratelimited_total", METRIC_COUNTER,
                    "HTTP 429 answers from Slack (each honoured for its Retry-After)");
@@ -596,11 +593,15 @@ struct sender *sender_new(uv_loop_t *loop,
     return NULL;
   s->loop = loop;
   s->ctx = ctx;
-  s->slack = slack;
   s->http = http;
   uv_timer_init(loop, &s->timer);
   s->timer.data = s;
   return s;
+}
+
+void sender_use_slack(struct sender *s, struct slack_api *slack)
+{
+  s->slack = slack;
 }
 
 int sender_register(struct sender *s, const char *platform, sender_platform_fn fn, void *arg)
@@ -628,11 +629,6 @@ void sender_kick(struct sender *s)
   if (uv_is_active((uv_handle_t *)&s->timer) && uv_timer_get_due_in(&s->timer) == 0)
     return;
   uv_timer_start(&s->timer, on_timer, 0, 0);
-}
-
-size_t sender_inflight(const struct sender *s)
-{
-  return s->n_inflight;
 }
 
 void sender_stop(struct sender *s, void (*done)(void *arg), void *arg)

@@ -35,10 +35,9 @@ typedef int (*sender_platform_fn)(void *arg,
                                   const struct outbox_row *row,
                                   sender_done_fn done);
 
-struct sender *sender_new(uv_loop_t *loop,
-                          struct cmd_ctx *ctx,
-                          struct slack_api *slack,
-                          struct http_client *http);
+struct sender *sender_new(uv_loop_t *loop, struct cmd_ctx *ctx, struct http_client *http);
+/* Slack rows go through this client (the Slack module's, borrowed); until then they wait. */
+void sender_use_slack(struct sender *s, struct slack_api *slack);
 /* Route rows of `platform` to fn (the Slack and email senders are built in). */
 int sender_register(struct sender *s, const char *platform, sender_platform_fn fn, void *arg);
 /* Called after an outbox row's hook ran (a hook may have scheduled a job: the app kicks the
@@ -46,7 +45,6 @@ int sender_register(struct sender *s, const char *platform, sender_platform_fn f
 void sender_on_hook(struct sender *s, void (*fn)(void *arg), void *arg);
 /* Something may be ready: look soon (coalesced to one pass per loop turn). */
 void sender_kick(struct sender *s);
-size_t sender_inflight(const struct sender *s);
 /* Stop taking rows; `done` runs when nothing is in flight (bounded by the HTTP timeouts). */
 void sender_stop(struct sender *s, void (*done)(void *arg), void *arg);
 void sender_free(struct sender *s);

@@ -64,13 +64,6 @@ int kx_streq(const char *a, const char *b)
   return strcmp(a, b) == 0;
 }
 
-int kx_strcaseeq(const char *a, const char *b)
-{
-  if (!a || !b)
-    return a == b;
-  return strcasecmp(a, b) == 0;
-}
-
 int kx_ct_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
   if (alen != blen)

@@ -5,6 +5,15 @@
  * libuv's UV_ERRNO_MAP. 0 is success. kx_strerror() and kx_err_name() never return NULL.
  * Foreign codes (sqlite rc, CURLcode, Slack `ok:false`) are converted once, at the boundary.
  *
+ * Each code means one thing. Three that are easy to mix up:
+ *   KX_EEXISTS     — storage's explicit, expected answer "that is already there" (a job with this
+ *                    key, an action already done, a handoff row already present); the function's
+ *                    header says when. Callers test for it.
+ *   KX_ECONSTRAINT — SQLite refused a write for a UNIQUE/CHECK/NOT NULL/foreign-key constraint
+ *                    that no caller expected (db_fail()): a bug, never a user's mistake.
+ *   KX_EDUPLICATE  — the dispatcher saw this delivery's dedup key before: a redelivery, nothing
+ *                    was done, nothing new is said.
+ *
  * lib/ is the leaf of the include graph: it includes nothing else from the project, and
  * bot/, commands/ and storage/ may all include it.
  */
@@ -14,24 +23,26 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KX_ERRNO_MAP(XX)                        \
-  XX(NOMEM, "out of memory")                    \
-  XX(INVAL, "invalid argument")                 \
-  XX(NOTFOUND, "not found")                     \
-  XX(EXISTS, "already exists")                  \
-  XX(IO, "input/output error")                  \
-  XX(DB, "database error")                      \
-  XX(PROTO, "protocol error")                   \
-  XX(TOOBIG, "too large")                       \
-  XX(AUTH, "not authorised")                    \
-  XX(BUSY, "busy")                              \
-  XX(TIMEOUT, "timed out")                      \
-  XX(RATELIMITED, "rate limited")               \
-  XX(CONFIG, "configuration error")             \
-  XX(PLATFORM, "the platform refused the call") \
-  XX(RETRY, "temporary failure, retry later")   \
-  XX(STATE, "not allowed in the current state") \
-  XX(UNSUPPORTED, "not supported")
+#define KX_ERRNO_MAP(XX)                               \
+  XX(NOMEM, "out of memory")                           \
+  XX(INVAL, "invalid argument")                        \
+  XX(NOTFOUND, "not found")                            \
+  XX(EXISTS, "already exists")                         \
+  XX(IO, "input/output error")                         \
+  XX(DB, "database error")                             \
+  XX(PROTO, "protocol error")                          \
+  XX(TOOBIG, "too large")                              \
+  XX(AUTH, "not authorised")                           \
+  XX(BUSY, "busy")                                     \
+  XX(TIMEOUT, "timed out")                             \
+  XX(RATELIMITED, "rate limited")                      \
+  XX(CONFIG, "configuration error")                    \
+  XX(PLATFORM, "the platform refused the call")        \
+  XX(RETRY, "temporary failure, retry later")          \
+  XX(STATE, "not allowed in the current state")        \
+  XX(UNSUPPORTED, "not supported")                     \
+  XX(CONSTRAINT, "a database constraint was violated") \
+  XX(DUPLICATE, "a repeat of a request already handled")
 
 enum kx_errno {
   KX_OK = 0,
@@ -54,7 +65,6 @@ char *kx_strdup(const char *s);            /* NULL in, NULL out */
 char *kx_strndup(const char *s, size_t n); /* copies at most n bytes, always terminates */
 char *kx_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int kx_streq(const char *a, const char *b); /* both NULL or equal; NULL-safe */
-int kx_strcaseeq(const char *a, const char *b);
 /* Constant-time comparison of two byte strings; 1 when equal. */
 int kx_ct_equal(const void *a, size_t alen, const void *b, size_t blen);
 

@@ -94,11 +94,6 @@ void log_set_output(FILE *f)
   out = f;
 }
 
-void log_set_clock(long long (*now_ms)(void))
-{
-  clock_fn = now_ms;
-}
-
 const char *log_quote(char *buf, size_t size, const char *s)
 {
   size_t o = 0;

@@ -33,8 +33,6 @@ void log_set_level(enum log_level level);
 int log_parse_level(const char *name, enum log_level *out); /* 0 or KX_EINVAL */
 void log_set_format(enum log_format format);
 void log_set_output(FILE *f);
-/* A function returning the current time in ms for the timestamp; NULL for the wall clock. */
-void log_set_clock(long long (*now_ms)(void));
 
 void log_emit(enum log_level level, const char *module, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -166,20 +166,6 @@ static int64_t scalar(struct db *db, const char *sql, int64_t arg, bool with_arg
   return rc == SQLITE_ROW ? v : db_fail(db, rc, "alerts_scalar");
 }
 
-int64_t alerts_page_started(struct db *db, int64_t page_id)
-{
-  static const char sql[] =
-      "SELECT coalesce(min(starts_at), 0) FROM alerts WHERE page_id = ? AND starts_at > 0";
-  int64_t v = scalar(db, sql, page_id, true);
-  return v < 0 ? 0 : v;
-}
-
-int64_t alerts_count(struct db *db)
-{
-  static const char sql[] = "SELECT count(*) FROM alerts";
-  return scalar(db, sql, 0, false);
-}
-
 int64_t alerts_received_total(struct db *db)
 {
   static const char sql[] = "SELECT coalesce(sum(receives), 0) FROM alerts";

@@ -49,9 +49,6 @@ int alerts_upsert(struct db *db,
 int alerts_set_page(struct db *db, int64_t alert_id, int64_t page_id);
 /* Alerts of a page: how many, and how many are still firing. */
 int alerts_page_counts(struct db *db, int64_t page_id, int64_t *total, int64_t *firing);
-/* Earliest starts_at of a page's alerts, or 0. */
-int64_t alerts_page_started(struct db *db, int64_t page_id);
-int64_t alerts_count(struct db *db);          /* rows (distinct alerts), or < 0 */
 int64_t alerts_received_total(struct db *db); /* every alert of every accepted webhook, or < 0 */
 
 #endif

@@ -45,7 +45,9 @@ int db_fail(struct db *db, int rc, const char *what)
       err = KX_ENOMEM;
       break;
     case SQLITE_CONSTRAINT:
-      err = KX_EEXISTS;
+      /* A function that expects "already there" says so itself (ON CONFLICT (its key) DO
+       * NOTHING, then sqlite3_changes() == 0 → KX_EEXISTS); reaching this is a bug. */
+      err = KX_ECONSTRAINT;
       break;
     case SQLITE_IOERR:
     case SQLITE_FULL:

@@ -5,7 +5,9 @@
  * One struct db per connection; the bot has one, each CLI subcommand opens its own (WAL lets
  * them read while the bot writes). Every aggregate has its own file in storage/ with its own
  * functions; SQL never leaves storage/. All functions return 0 or a negative KX_E* code, with
- * the SQLite message logged once where it happened.
+ * the SQLite message logged once where it happened. KX_EEXISTS comes only from functions whose
+ * comment promises it (they check for "already there" themselves); a write that breaks a
+ * constraint nobody expected is KX_ECONSTRAINT, a bug in the caller or the schema.
  */
 #ifndef KX_DB_H
 #define KX_DB_H
@@ -40,7 +42,8 @@ int db_check(struct db *db);
 void db_busy_timeout(struct db *db, int ms);
 /* SELECT 1: the connection answers (readiness; cheap, unlike db_check's quick_check). */
 int db_ping(struct db *db);
-/* Online backup (sqlite3_backup) of the whole database into a new file at path. */
+/* Online backup (sqlite3_backup) of the whole database into a new file at path; KX_EEXISTS when
+ * something is already there (it is never overwritten). */
 int db_backup(struct db *db, const char *path);
 /* Copy a backup file over this database (the bot must not be running). */
 int db_restore(const char *backup_path, const char *db_path);

@@ -30,7 +30,8 @@ int timeline_add(struct db *db, const struct timeline_new *e, int64_t *id_out)
 {
   static const char sql[] =
       "INSERT INTO incident_timeline (incident_id, kind, who, text, at, key_system, source_ts,"
-      " created_at) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING";
+      " created_at) VALUES (?,?,?,?,?,?,?,?)"
+      " ON CONFLICT (incident_id, source_ts) WHERE source_ts IS NOT NULL DO NOTHING";
   if (!e->kind || !e->text)
     return KX_EINVAL;
   sqlite3_stmt *st = db_stmt(db, sql);

@@ -26,8 +26,11 @@ int jobs_schedule(struct db *db,
                   const char *ref,
                   int64_t now_ms)
 {
+  /* Only a job with this key is "already there" (KX_EEXISTS); any other constraint (a NULL kind
+   * or key) is a bug and reaches db_fail() as KX_ECONSTRAINT, which OR IGNORE would hide. */
   static const char sql[] =
-      "INSERT OR IGNORE INTO jobs (kind, key, due_at, ref, created_at) VALUES (?, ?, ?, ?, ?)";
+      "INSERT INTO jobs (kind, key, due_at, ref, created_at) VALUES (?, ?, ?, ?, ?)"
+      " ON CONFLICT (key) DO NOTHING";
   sqlite3_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;

@@ -84,8 +84,9 @@ int notes_pending(struct db *db, const char *rota, struct note **out, size_t *n)
 int notes_mark_handed(struct db *db, const char *rota, int64_t handoff_at_ms)
 {
   static const char mark[] =
-      "INSERT OR IGNORE INTO note_handovers (note_id, rota, handed_at)"
-      " SELECT id, ?2, ?1 FROM notes WHERE rota IS NULL OR rota = ?2";
+      "INSERT INTO note_handovers (note_id, rota, handed_at)"
+      " SELECT id, ?2, ?1 FROM notes WHERE rota IS NULL OR rota = ?2"
+      " ON CONFLICT (note_id, rota) DO NOTHING";
   static const char first[] =
       "UPDATE notes SET handed_at = ?1 WHERE handed_at IS NULL AND (rota IS NULL OR rota = ?2)";
   if (!rota)

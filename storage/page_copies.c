@@ -160,25 +160,6 @@ int page_copies_updating(struct db *db, int64_t id, bool updating, int64_t versi
   return db_step_done(db, st, "page_copies_updating");
 }
 
-int page_copies_by_message(struct db *db, const char *channel, const char *ts, int64_t *page_id)
-{
-  static const char sql[] = "SELECT page_id FROM page_copies WHERE channel = ? AND ts = ?";
-  if (!channel || !ts)
-    return KX_ENOTFOUND;
-  sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st)
-    return KX_EDB;
-  db_bind_text(st, 1, channel);
-  db_bind_text(st, 2, ts);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    *page_id = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
-    return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "page_copies_by_message");
-}
-
 int page_copies_has_person(
     struct db *db, int64_t page_id, const char *person, int64_t from, int64_t to)
 {

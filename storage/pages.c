@@ -345,17 +345,6 @@ int pages_release(struct db *db, int64_t id, int64_t anchor_ms)
   return changed(db, st, "pages_release", id);
 }
 
-int pages_hold(struct db *db, int64_t id, int64_t until_ms)
-{
-  static const char sql[] = "UPDATE pages SET held_until = ?, was_held = 1 WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st)
-    return KX_EDB;
-  db_bind_int64(st, 1, until_ms);
-  db_bind_int64(st, 2, id);
-  return db_step_done(db, st, "pages_hold");
-}
-
 int pages_set_incident(struct db *db, int64_t id, int64_t incident_id)
 {
   static const char sql[] =
@@ -367,18 +356,4 @@ int pages_set_incident(struct db *db, int64_t id, int64_t incident_id)
   db_bind_int64(st, 1, incident_id);
   db_bind_int64(st, 2, id);
   return changed(db, st, "pages_set_incident", id);
-}
-
-int pages_set_summary(struct db *db, int64_t id, const char *title, const char *summary)
-{
-  static const char sql[] =
-      "UPDATE pages SET title = coalesce(?, title), summary = coalesce(?, summary),"
-      " version = version + 1 WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
-  if (!st)
-    return KX_EDB;
-  db_bind_text(st, 1, title);
-  db_bind_text(st, 2, summary);
-  db_bind_int64(st, 3, id);
-  return db_step_done(db, st, "pages_set_summary");
 }

@@ -8,7 +8,8 @@
  * across the policy's repeats) from `anchor_at`.
  *
  * At most one page is open per group_key (a partial unique index): a new page for a group
- * needs the old one resolved. Rows read out own their strings (page_row_clear,
+ * needs the old one resolved (pages_find_open() first: pages_add() of a second open page for a
+ * group is a bug and fails with KX_ECONSTRAINT). Rows read out own their strings (page_row_clear,
  * page_copies_free). Errors: 0 or KX_E*; KX_ENOTFOUND for a missing row, KX_ESTATE when a
  * transition is not allowed from the page's state (acking a resolved page …).
  */
@@ -73,9 +74,7 @@ int pages_set_reason(struct db *db, int64_t id, const char *reason);
 int pages_bump(struct db *db, int64_t id); /* version + 1 */
 int pages_set_step(struct db *db, int64_t id, int64_t next_step, bool escalated);
 int pages_release(struct db *db, int64_t id, int64_t anchor_ms);
-int pages_hold(struct db *db, int64_t id, int64_t until_ms);
 int pages_set_incident(struct db *db, int64_t id, int64_t incident_id);
-int pages_set_summary(struct db *db, int64_t id, const char *title, const char *summary);
 
 /* ---- copies ---- */
 
@@ -116,8 +115,6 @@ int page_copies_posted(
     struct db *db, int64_t id, const char *channel, const char *ts, int64_t version);
 int page_copies_failed(struct db *db, int64_t id, const char *error);
 int page_copies_updating(struct db *db, int64_t id, bool updating, int64_t version);
-/* A copy by its message (a button's channel + ts), for buttons pressed on a page. */
-int page_copies_by_message(struct db *db, const char *channel, const char *ts, int64_t *page_id);
 /* 1 when `person` already has a dm/email copy of the page with step in [from, to], else 0. */
 int page_copies_has_person(
     struct db *db, int64_t page_id, const char *person, int64_t from, int64_t to);

@@ -11,7 +11,9 @@ const char seen_schema_v1[] =
 
 int seen_mark(struct db *db, const char *key, int64_t now_ms)
 {
-  static const char sql[] = "INSERT OR IGNORE INTO seen (key, at) VALUES (?, ?)";
+  /* ON CONFLICT names the one collision that means "seen before"; OR IGNORE would also swallow
+   * a NOT NULL violation (a NULL key) and call it a redelivery. */
+  static const char sql[] = "INSERT INTO seen (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING";
   sqlite3_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;

@@ -18,6 +18,9 @@ int seen_prune(struct db *db, int64_t before_ms);
 /* A small key/value store for process facts worth keeping across restarts (the bot's own
  * Slack user id, the Teams serviceUrl per tenant …). kv_get returns a copy the caller frees,
  * or NULL when absent. */
+/* The bot's own Slack user id (auth.test), for handlers that must leave it out. */
+#define KV_SLACK_BOT_USER "slack.bot_user"
+
 int kv_set(struct db *db, const char *key, const char *value, int64_t now_ms);
 char *kv_get(struct db *db, const char *key);
 

@@ -255,8 +255,8 @@ int teams_store_thread_claim(struct db *db,
                              int64_t now_ms)
 {
   static const char sql[] =
-      "INSERT OR IGNORE INTO teams_threads (incident_id, state, channel, updated_at)"
-      " VALUES (?, 'requested', ?, ?)";
+      "INSERT INTO teams_threads (incident_id, state, channel, updated_at)"
+      " VALUES (?, 'requested', ?, ?) ON CONFLICT (incident_id) DO NOTHING";
   sqlite3_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;

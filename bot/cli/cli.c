@@ -57,7 +57,7 @@ void cli_opts_free(struct cli_opts *o)
   o->argc = 0;
 }
 
-const char *cli_take(struct cli_opts *o, const char *name)
+const char *cli_option(struct cli_opts *o, const char *name)
 {
   size_t nl = strlen(name);
   for (int i = 0; i < o->argc; i++) {
@@ -80,7 +80,7 @@ const char *cli_take(struct cli_opts *o, const char *name)
   return NULL;
 }
 
-bool cli_take_flag(struct cli_opts *o, const char *name)
+bool cli_flag(struct cli_opts *o, const char *name)
 {
   for (int i = 0; i < o->argc; i++) {
     if (strcmp(o->argv[i], name) == 0) {

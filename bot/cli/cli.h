@@ -33,9 +33,9 @@ struct cli_opts {
 };
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, struct cli_opts *o);
 void cli_opts_free(struct cli_opts *o);
-/* Value of `--name VALUE` in the remaining args (removed from them), or NULL. */
-const char *cli_take(struct cli_opts *o, const char *name);
-bool cli_take_flag(struct cli_opts *o, const char *name);
+/* Value of `--name VALUE` in the remaining args (removed from them; borrowed), or NULL. */
+const char *cli_option(struct cli_opts *o, const char *name);
+bool cli_flag(struct cli_opts *o, const char *name);
 void cli_usage(FILE *f, const struct cli_cmd *cmd);
 
 /* Load and check the config, printing every problem; NULL on failure. */

@@ -32,7 +32,7 @@ static int apply_log_settings(const struct config *c)
 }
 
 /* One bot per database: two would page twice. The lock is held for the process's life. */
-int cli_lock_db(const char *db_path, int *fd_out)
+static int cli_lock_db(const char *db_path, int *fd_out)
 {
   char *path = kx_asprintf("%s.lock", db_path);
   if (!path)
@@ -99,7 +99,7 @@ int cli_check_config(int argc, char **argv)
   int rc = cli_parse(&cli_commands[1], argc, argv, &o);
   if (rc || o.help)
     return rc;
-  bool online = cli_take_flag(&o, "--online");
+  bool online = cli_flag(&o, "--online");
   /* A file given as a plain argument is the config, like `klaxon check-config FILE`. */
   if (!o.config_path && o.argc == 1)
     o.config_path = o.argv[0];

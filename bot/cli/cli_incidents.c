@@ -107,7 +107,7 @@ int cli_incidents(int argc, char **argv)
   int rc = cli_parse(cmd, argc, argv, &o);
   if (rc || o.help)
     return rc;
-  bool open = cli_take_flag(&o, "--open");
+  bool open = cli_flag(&o, "--open");
   if (o.argc) {
     fprintf(stderr, "klaxon incidents: unexpected argument \"%s\"\n", o.argv[0]);
     cli_usage(stderr, cmd);

@@ -56,7 +56,7 @@ static int session_open(struct session *s, const char *name, int argc, char **ar
     *done = true;
     return rc;
   }
-  s->rota = cli_take(&s->o, "--rota");
+  s->rota = cli_option(&s->o, "--rota");
   return 0;
 }
 
@@ -228,7 +228,7 @@ int cli_oncall(int argc, char **argv)
   int rc = session_open(&s, "oncall", argc, argv, &done);
   if (done)
     return rc;
-  const char *at = cli_take(&s.o, "--at");
+  const char *at = cli_option(&s.o, "--at");
   rc = session_load(&s);
   cJSON *arr = rc == 0 && s.o.json ? cJSON_CreateArray() : NULL;
   for (size_t i = 0; rc == 0 && i < s.config->n_rotas; i++)
@@ -328,7 +328,7 @@ static int schedule_rota(struct session *s, const struct rota *r, int weeks, cJS
 
 static int weeks_option(struct session *s, int def, int *out)
 {
-  const char *w = cli_take(&s->o, "--weeks");
+  const char *w = cli_option(&s->o, "--weeks");
   *out = def;
   if (!w)
     return 0;

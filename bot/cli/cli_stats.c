@@ -29,7 +29,7 @@ int cli_stats(int argc, char **argv)
   int rc = cli_parse(cmd, argc, argv, &o);
   if (rc || o.help)
     return rc;
-  const char *since = cli_take(&o, "--since");
+  const char *since = cli_option(&o, "--since");
   int days = 30;
   if (since) {
     char *end;

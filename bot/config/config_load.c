@@ -179,7 +179,7 @@ struct cfg_path cfg_pathf(const char *fmt, ...)
   return p;
 }
 
-const char *cfg_kind(const yaml_node_t *n)
+static const char *cfg_kind(const yaml_node_t *n)
 {
   if (!n)
     return "nothing";

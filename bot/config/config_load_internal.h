@@ -102,7 +102,6 @@ void *cfg_grow(struct cfg_loader *L, void *arr, size_t *alloc, size_t n, size_t 
 int cfg_line(const yaml_node_t *n); /* 1-based; 0 for NULL */
 struct cfg_shown cfg_show(const char *s);
 struct cfg_path cfg_pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-const char *cfg_kind(const yaml_node_t *n); /* "a map", "a list", "a single value" */
 bool cfg_is_null(const yaml_node_t *n);     /* empty, ~ or null */
 bool cfg_visit(struct cfg_loader *L);       /* counts one value; false once over budget */
 

@@ -402,11 +402,6 @@ int http_client_smtp(struct http_client *c, const struct smtp_message *m, http_c
   return start(t);
 }
 
-size_t http_client_pending(const struct http_client *c)
-{
-  return c->running;
-}
-
 void http_client_close(struct http_client *c, void (*done)(void *arg), void *arg)
 {
   if (!c || c->closing)

@@ -59,7 +59,6 @@ struct http_client *http_client_new(uv_loop_t *loop);
 int http_client_send(struct http_client *c, const struct http_request *req, http_cb cb, void *arg);
 /* Send an email; the response's status is the last SMTP reply code (250 on success). */
 int http_client_smtp(struct http_client *c, const struct smtp_message *m, http_cb cb, void *arg);
-size_t http_client_pending(const struct http_client *c);
 /* Abort what is running (their callbacks run with KX_EIO), release curl and close the
  * handles; `done` runs once everything is closed, from the loop. */
 void http_client_close(struct http_client *c, void (*done)(void *arg), void *arg);

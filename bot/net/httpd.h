@@ -93,11 +93,11 @@ void httpd_free(struct httpd *h);
  * table cannot be made (the old one stays). */
 int httpd_set_per_client_max(struct httpd *h, size_t max);
 size_t httpd_connections(const struct httpd *h); /* open now (for tests and metrics) */
+int httpd_port(const struct httpd *h); /* the port listened on (for "127.0.0.1:0" in tests) */
 /* Raise the process's soft RLIMIT_NOFILE towards HTTPD_FD_LIMIT + HTTPD_FD_RESERVE, as far as
  * the hard limit allows; call before lws_create_context, which sizes its tables from it. */
 void httpd_raise_fd_limit(void);
 int httpd_route(struct httpd *h, const struct httpd_route *route);
-int httpd_port(const struct httpd *h);
 
 /* Helpers for handlers. */
 void httpd_json(struct httpd_response *resp, int status, const char *json);

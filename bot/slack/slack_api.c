@@ -66,12 +66,7 @@ void slack_api_free(struct slack_api *api)
   free(api);
 }
 
-const char *slack_api_base(const struct slack_api *api)
-{
-  return api->base;
-}
-
-bool slack_error_retryable(const char *error)
+static bool slack_error_retryable(const char *error)
 {
   static const char *retry[] = {
       "ratelimited",     "rate_limited", "internal_error", "fatal_error", "service_unavailable",

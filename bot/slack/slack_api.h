@@ -41,7 +41,6 @@ struct slack_api *slack_api_new(struct http_client *http,
                                 const char *bot_token,
                                 const char *app_token);
 void slack_api_free(struct slack_api *api);
-const char *slack_api_base(const struct slack_api *api);
 
 int slack_api_call(struct slack_api *api,
                    const char *method,
@@ -64,8 +63,6 @@ char *slack_form_encode(const cJSON *args);
 int slack_api_response_url(
     struct slack_api *api, const char *url, const char *json_body, slack_cb cb, void *arg);
 
-/* Errors that mean "try again later" rather than "this will never work". */
-bool slack_error_retryable(const char *error);
 /* Errors that mean our token is bad: the operator must act. */
 bool slack_error_fatal_auth(const char *error);
 

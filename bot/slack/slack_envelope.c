@@ -274,6 +274,21 @@ static int event_request(const cJSON *p,
   return KX_ENOTFOUND;
 }
 
+enum cmd_answer slack_answer_for(const struct slack_frame *f, const struct cmd_request *req)
+{
+  if (req->kind == CMD_KIND_VIEW_SUBMISSION)
+    return CMD_ANSWER_ACK; /* response_action, in the ack */
+  if (req->kind == CMD_KIND_COMMAND && f->accepts_response_payload)
+    return CMD_ANSWER_ACK;
+  if (req->response_url)
+    return CMD_ANSWER_RESPONSE_URL;
+  /* "@klaxon incident …" arrives as an event, which has no response_url: answer the asker
+   * with an ephemeral message. */
+  if (req->kind == CMD_KIND_COMMAND && req->channel && req->user)
+    return CMD_ANSWER_EPHEMERAL;
+  return CMD_ANSWER_ACK;
+}
+
 int slack_envelope_request(const struct slack_frame *f,
                            const struct slack_self *self,
                            int64_t now_ms,
@@ -301,5 +316,7 @@ int slack_envelope_request(const struct slack_frame *f,
   /* A user id is written into markup as a mention token: one that is not an id is refused. */
   if (rc == 0 && req->user && !md_id_ok(req->user))
     return KX_EPROTO;
+  if (rc == 0)
+    req->answer = slack_answer_for(f, req);
   return rc;
 }

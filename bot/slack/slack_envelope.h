@@ -68,4 +68,9 @@ int slack_envelope_request(const struct slack_frame *f,
 /* "1610241741.000200" -> ms; 0 when not a Slack ts. */
 int64_t slack_ts_to_ms(const char *ts);
 
+/* How the reply to `req` reaches the user (request.h): in the ack where Slack accepts a
+ * payload (slash commands, view submissions), else to the response_url (buttons), else as an
+ * ephemeral message (a command by mention, an event). Set by slack_envelope_request. */
+enum cmd_answer slack_answer_for(const struct slack_frame *f, const struct cmd_request *req);
+
 #endif

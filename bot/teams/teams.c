@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot/app.h"
 #include "bot/clock.h"
+#include "bot/modules.h"
 #include "bot/teams/teams_activity.h"
 #include "bot/teams/teams_auth.h"
 #include "bot/teams/teams_connector.h"
@@ -30,11 +30,6 @@ struct held {
   size_t body_len;
   struct held *next;
 };
-
-static struct teams *teams_of(struct app *a)
-{
-  return a->teams;
-}
 
 /* ---- keys ------------------------------------------------------------------------------------ */
 
@@ -88,7 +83,7 @@ static void release_held(struct teams *t)
     struct httpd_response *resp = httpd_pending_response(h->later);
     struct teams_auth_result res = {0};
     int done = HTTPD_DONE;
-    if (teams_jwks_loaded_at(t->jwks) < 0 || t->a->stopping) {
+    if (teams_jwks_loaded_at(t->jwks) < 0 || app_stopping(t->env->app)) {
       teams__count("-", "keys_unavailable");
       httpd_error(resp, 503, "signing keys unavailable, try again");
     } else {
@@ -137,14 +132,14 @@ static void on_openid(void *arg, const struct http_response *r)
   cJSON *j = cJSON_ParseWithLength(r->body, r->body_len);
   const cJSON *uri = cJSON_GetObjectItemCaseSensitive(j, "jwks_uri");
   int rc = KX_EPROTO;
-  if (cJSON_IsString(uri) && teams_service_url_ok(uri->valuestring) && !t->a->stopping) {
+  if (cJSON_IsString(uri) && teams_service_url_ok(uri->valuestring) && !app_stopping(t->env->app)) {
     struct http_request req = {
         .method = "GET",
         .url = uri->valuestring,
         .timeout_ms = TEAMS_KEYS_FETCH_TIMEOUT_MS,
         .max_response = TEAMS_JWKS_MAX_BYTES,
     };
-    rc = http_client_send(t->a->http, &req, on_jwks, t);
+    rc = http_client_send(t->env->http, &req, on_jwks, t);
   }
   cJSON_Delete(j);
   if (rc)
@@ -153,7 +148,7 @@ static void on_openid(void *arg, const struct http_response *r)
 
 static void keys_fetch(struct teams *t)
 {
-  if (t->keys_fetching || !t->a->http || t->a->stopping)
+  if (t->keys_fetching || !t->env->http || app_stopping(t->env->app))
     return;
   teams_jwks_fetch_started(t->jwks, teams_auth_now_ms());
   struct http_request req = {
@@ -162,7 +157,7 @@ static void keys_fetch(struct teams *t)
       .timeout_ms = TEAMS_KEYS_FETCH_TIMEOUT_MS,
       .max_response = (size_t)64 * 1024,
   };
-  if (http_client_send(t->a->http, &req, on_openid, t) == 0) {
+  if (http_client_send(t->env->http, &req, on_openid, t) == 0) {
     t->keys_fetching = true;
   } else {
     LOG_WARN("teams", "keys_fetch_failed", "reason=\"not started\"");
@@ -250,27 +245,6 @@ static int on_messages(void *arg,
 
 /* ---- the module ------------------------------------------------------------------------------ */
 
-static int teams_create(struct app *a)
-{
-  if (a->teams)
-    return 0;
-  const struct teams_config *cfg = &a->config->teams;
-  struct teams *t = calloc(1, sizeof(*t));
-  if (!t)
-    return KX_ENOMEM;
-  t->a = a;
-  t->cfg = cfg;
-  t->jwks = teams_jwks_new();
-  if (!t->jwks) {
-    free(t);
-    return KX_ENOMEM;
-  }
-  metrics_describe("klaxon_teams_activities_total", METRIC_COUNTER,
-                   "Teams activities and Outgoing Webhook requests received, by type and result");
-  a->teams = t;
-  return 0;
-}
-
 static int env_required(const char *key, const char *env)
 {
   const char *v = env ? getenv(env) : NULL;
@@ -282,22 +256,37 @@ static int env_required(const char *key, const char *env)
   return KX_ECONFIG;
 }
 
-int teams_init(struct app *a)
+/* On the headers, before any body is read: a request without the scheme of its route's
+ * credential is refused at once (the credential itself is checked with the body, which the
+ * JWT's serviceurl claim and the HMAC both cover). */
+static bool allow_bearer(void *arg, const struct httpd_request *req)
 {
-  const struct teams_config *cfg = &a->config->teams;
-  if (!cfg->enabled)
+  (void)arg;
+  return req->authorization && strncmp(req->authorization, "Bearer ", 7) == 0 &&
+         req->authorization[7] != '\0';
+}
+
+static bool allow_hmac(void *arg, const struct httpd_request *req)
+{
+  (void)arg;
+  return req->authorization && strncmp(req->authorization, "HMAC ", 5) == 0 &&
+         req->authorization[5] != '\0';
+}
+
+static int routes(struct teams *t)
+{
+  const struct teams_config *cfg = t->cfg;
+  int rc = 0;
+  if (!t->env->httpd)
     return 0;
-  int rc = teams_create(a);
-  if (rc)
-    return rc;
-  struct teams *t = teams_of(a);
   if (cfg->app_id) {
     struct httpd_route r = {.method = "POST",
                             .path = "/teams/messages",
                             .max_body = TEAMS_ACTIVITY_MAX_BYTES,
                             .fn = on_messages,
-                            .arg = t};
-    rc = httpd_route(a->httpd, &r);
+                            .arg = t,
+                            .allow = allow_bearer};
+    rc = httpd_route(t->env->httpd, &r);
   }
   if (rc == 0 && cfg->outgoing_webhook_secret_env) {
     rc = env_required("teams.outgoing_webhook_secret_env", cfg->outgoing_webhook_secret_env);
@@ -305,25 +294,41 @@ int teams_init(struct app *a)
                             .path = "/teams/webhook",
                             .max_body = TEAMS_HMAC_BODY_MAX,
                             .fn = teams__on_webhook,
-                            .arg = t};
+                            .arg = t,
+                            .allow = allow_hmac};
     if (rc == 0)
-      rc = httpd_route(a->httpd, &r);
+      rc = httpd_route(t->env->httpd, &r);
   }
   t->routes_done = rc == 0;
   return rc;
 }
 
-int teams_start(struct app *a)
+int teams_init(const struct module_env *env, void **state)
 {
-  const struct teams_config *cfg = &a->config->teams;
+  const struct teams_config *cfg = &env->config->teams;
   if (!cfg->enabled)
     return 0;
-  int rc = teams_create(a);
-  if (rc)
-    return rc;
-  struct teams *t = teams_of(a);
+  struct teams *t = calloc(1, sizeof(*t));
+  if (!t)
+    return KX_ENOMEM;
+  t->env = env;
+  t->cfg = cfg;
+  *state = t;
+  t->jwks = teams_jwks_new();
+  if (!t->jwks)
+    return KX_ENOMEM;
+  metrics_describe("klaxon_teams_activities_total", METRIC_COUNTER,
+                   "Teams activities and Outgoing Webhook requests received, by type and result");
+  return routes(t);
+}
+
+int teams_start(void *state)
+{
+  struct teams *t = state;
+  const struct teams_config *cfg = t->cfg;
   const char *password = NULL;
   const char *workflow = NULL;
+  int rc;
   if (cfg->app_id) {
     rc = env_required("teams.app_password_env", cfg->app_password_env);
     if (rc)
@@ -344,10 +349,10 @@ int teams_start(struct app *a)
   }
   if (!password && !workflow)
     return 0;
-  t->conn = teams_connector_new(a->http, a->db, cfg, password, workflow, clock_now_ms);
+  t->conn = teams_connector_new(t->env->http, t->env->db, cfg, password, workflow, clock_now_ms);
   if (!t->conn)
     return KX_ENOMEM;
-  rc = sender_register(a->sender, "teams", teams_connector_send, t->conn);
+  rc = sender_register(t->env->sender, "teams", teams_connector_send, t->conn);
   if (rc)
     return rc;
   t->sender_done = true;
@@ -359,9 +364,9 @@ int teams_start(struct app *a)
   return 0;
 }
 
-void teams_close(struct app *a)
+void teams_close(void *state)
 {
-  struct teams *t = teams_of(a);
+  struct teams *t = state;
   if (!t)
     return;
   if (t->held)
@@ -374,5 +379,4 @@ void teams_close(struct app *a)
   teams_connector_free(t->conn);
   teams_jwks_free(t->jwks);
   free(t);
-  a->teams = NULL;
 }

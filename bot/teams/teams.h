@@ -22,14 +22,16 @@
 #ifndef KX_TEAMS_H
 #define KX_TEAMS_H
 
-struct app;
+struct module_env;
 
 #define TEAMS_HELD_MAX 64                /* requests waiting for the signing keys */
 #define TEAMS_KEYS_FETCH_TIMEOUT_MS 5000 /* each of the two GETs (metadata, JWKS) */
 #define TEAMS_LOOKUPS_MAX 8              /* unknown mentioned users looked up per message */
 
-int teams_init(struct app *a);  /* the HTTP routes (called when the HTTP server exists) */
-int teams_start(struct app *a); /* the outbox sender (and the first key fetch) */
-void teams_close(struct app *a);
+/* The module (bot/modules.h): init registers the HTTP routes (when the server exists), start
+ * the outbox sender and the first key fetch. */
+int teams_init(const struct module_env *env, void **state);
+int teams_start(void *state);
+void teams_close(void *state);
 
 #endif

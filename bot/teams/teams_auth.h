@@ -58,6 +58,9 @@
 #define TEAMS_JWK_MAX_ENDORSEMENTS 64             /* endorsements kept per key */
 #define TEAMS_KID_MAX 128                         /* length of a kid */
 #define TEAMS_HMAC_BODY_MAX ((size_t)256 * 1024)  /* an Outgoing Webhook body */
+/* How far an Outgoing Webhook's `timestamp` may be from the real clock, either way (the
+ * 5 minutes of clock skew Bot Framework tokens are allowed). */
+#define TEAMS_WEBHOOK_FRESH_MS (5 * 60 * 1000)
 
 #define TEAMS_DEFAULT_ISSUER "https://api.botframework.com"
 #define TEAMS_DEFAULT_CHANNEL "msteams"

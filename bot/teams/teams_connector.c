@@ -121,11 +121,6 @@ void teams_connector_free(struct teams_connector *c)
   free(c);
 }
 
-uint64_t teams_connector_token_fetches(const struct teams_connector *c)
-{
-  return c ? c->fetches : 0;
-}
-
 static bool token_fresh(const struct teams_connector *c)
 {
   return c->token && teams_auth_now_ms() < c->token_valid_until;

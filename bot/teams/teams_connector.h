@@ -81,9 +81,6 @@ int teams_connector_member(struct teams_connector *c,
                            void *arg);
 #define TEAMS_MEMBER_TIMEOUT_MS 3000
 
-/* For /metrics and tests: how many tokens were fetched. */
-uint64_t teams_connector_token_fetches(const struct teams_connector *c);
-
 /* ---- pure helpers (exposed for the unit tests) ---------------------------------------------- */
 
 /* Percent-encode everything but RFC 3986's unreserved characters; caller frees. */

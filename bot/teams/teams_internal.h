@@ -13,14 +13,14 @@
 #include "bot/teams/teams_activity.h"
 #include "commands/core/request.h"
 
-struct app;
+struct module_env;
 struct held;
 struct teams_config;
 struct teams_connector;
 struct teams_jwks;
 
 struct teams {
-  struct app *a;
+  const struct module_env *env;
   const struct teams_config *cfg;
   struct teams_jwks *jwks;
   bool keys_fetching;
@@ -33,7 +33,6 @@ struct teams {
 
 /* klaxon_teams_activities_total{type,result} */
 void teams__count(const char *type, const char *result);
-const char *teams__tenant_of(const struct teams_activity *act);
 /* NULL when the activity may be served; else why not ("channel_refused": not msteams;
  * "tenant_refused": conversation.tenantId missing or not teams.tenant_id). */
 const char *teams__refusal(const struct teams *t, const struct teams_activity *act);
@@ -50,9 +49,6 @@ int teams__serve(struct teams *t,
                  size_t len,
                  struct httpd_response *resp,
                  struct httpd_pending *later);
-/* After a dispatched Teams command or button: start the Teams threads of incidents declared
- * from Teams (commands/incident_teams.h), in a transaction of its own. */
-void teams__after_dispatch(struct teams *t);
 /* POST /teams/webhook (arg: struct teams). */
 int teams__on_webhook(void *arg,
                       const struct httpd_request *req,

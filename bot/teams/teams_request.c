@@ -89,7 +89,7 @@ static int put_mention(struct buf *b, const struct teams_mention *m, teams_aad_f
   return rc;
 }
 
-char *teams_text_normalise(const struct teams_activity *a, teams_aad_fn aad, void *aad_arg)
+static char *teams_text_normalise(const struct teams_activity *a, teams_aad_fn aad, void *aad_arg)
 {
   struct buf b;
   buf_init(&b, TEAMS_TEXT_MAX * 6 + 1024);
@@ -311,52 +311,6 @@ fail:
 }
 
 /* ---- replies --------------------------------------------------------------------------------- */
-
-cJSON *teams_reply_activity(const char *markdown, const cJSON *card, const char *reply_to_id)
-{
-  cJSON *act = cJSON_CreateObject();
-  if (!act)
-    return NULL;
-  bool ok = cJSON_AddStringToObject(act, "type", "message") != NULL;
-  if (markdown && *markdown) {
-    ok = ok && cJSON_AddStringToObject(act, "text", markdown) != NULL;
-    ok = ok && cJSON_AddStringToObject(act, "textFormat", "markdown") != NULL;
-  }
-  if (reply_to_id)
-    ok = ok && cJSON_AddStringToObject(act, "replyToId", reply_to_id) != NULL;
-  if (card) {
-    cJSON *atts = cJSON_AddArrayToObject(act, "attachments");
-    cJSON *att = cJSON_CreateObject();
-    cJSON *copy = cJSON_Duplicate(card, 1);
-    if (!atts || !att || !copy) {
-      cJSON_Delete(att);
-      cJSON_Delete(copy);
-      ok = false;
-    } else {
-      cJSON_AddStringToObject(att, "contentType", "application/vnd.microsoft.card.adaptive");
-      cJSON_AddItemToObject(att, "content", copy);
-      cJSON_AddItemToArray(atts, att);
-    }
-  }
-  if (!ok) {
-    cJSON_Delete(act);
-    return NULL;
-  }
-  return act;
-}
-
-cJSON *teams_reply_row(const char *conversation_id, const char *reply_to_id, cJSON *activity)
-{
-  cJSON *row = activity ? cJSON_CreateObject() : NULL;
-  if (!row || !conversation_id || !cJSON_AddStringToObject(row, "conversation", conversation_id) ||
-      (reply_to_id && !cJSON_AddStringToObject(row, "reply_to_id", reply_to_id))) {
-    cJSON_Delete(row);
-    cJSON_Delete(activity);
-    return NULL;
-  }
-  cJSON_AddItemToObject(row, "activity", activity);
-  return row;
-}
 
 char *teams_invoke_response(const char *text)
 {

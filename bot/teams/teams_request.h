@@ -73,15 +73,6 @@ void teams_req_strings_free(struct teams_req_strings *s);
  * as addressed. */
 void teams_webhook_addressed(struct teams_activity *a);
 
-/* The activity's text as handlers want it (escaped, mentions normalised); caller frees. */
-char *teams_text_normalise(const struct teams_activity *a, teams_aad_fn aad, void *aad_arg);
-
-/* {"type":"message","text":markdown,"textFormat":"markdown"[,"replyToId"][,"attachments"]}.
- * `card` (may be NULL) is copied into an Adaptive Card attachment. */
-cJSON *teams_reply_activity(const char *markdown, const cJSON *card, const char *reply_to_id);
-/* The outbox body of a reply: {"conversation":…, "reply_to_id":…, "activity":…}; takes
- * `activity` (deleted on failure). */
-cJSON *teams_reply_row(const char *conversation_id, const char *reply_to_id, cJSON *activity);
 /* The HTTP body answering an adaptiveCard/action invoke:
  * {"statusCode":200,"type":"application/vnd.microsoft.activity.message","value":text}. */
 char *teams_invoke_response(const char *text);

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot/app.h"
 #include "bot/clock.h"
+#include "bot/modules.h"
 #include "bot/teams/teams.h"
 #include "bot/teams/teams_activity.h"
 #include "bot/teams/teams_auth.h"
@@ -17,9 +17,9 @@
 #include "bot/teams/teams_internal.h"
 #include "bot/teams/teams_request.h"
 #include "commands/core/msg.h"
+#include "commands/core/out.h"
 #include "commands/core/people.h"
 #include "commands/core/render_teams.h"
-#include "commands/incident/incident_teams.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -58,7 +58,7 @@ void teams__count(const char *type, const char *result)
 
 /* ---- remembering what a verified activity tells ---------------------------------------------- */
 
-const char *teams__tenant_of(const struct teams_activity *act)
+static const char *teams__tenant_of(const struct teams_activity *act)
 {
   /* Only conversation.tenantId: channelData.tenant is the sender's word too, and one checked
    * field cannot disagree with another that is used. */
@@ -101,7 +101,7 @@ static void remember_members(
 
 static int remember(struct teams *t, const struct teams_activity *act, const char *body, size_t len)
 {
-  struct db *db = t->a->db;
+  struct db *db = t->env->db;
   int64_t now = clock_now_ms();
   const char *tenant = teams__tenant_of(act);
   int rc = db_begin(db);
@@ -165,7 +165,7 @@ static int remember(struct teams *t, const struct teams_activity *act, const cha
 char *teams__aad_lookup(void *arg, const char *user_id)
 {
   struct teams *t = arg;
-  return teams_store_user_aad(t->a->db, user_id);
+  return teams_store_user_aad(t->env->db, user_id);
 }
 
 /* ---- replies --------------------------------------------------------------------------------- */
@@ -173,7 +173,8 @@ char *teams__aad_lookup(void *arg, const char *user_id)
 char *teams__reply_markdown(struct teams *t, const char *markup)
 {
   struct cmd_people pp;
-  cmd_people_open(&pp, &t->a->ctx);
+  struct cmd_ctx run = cmd_ctx_at(t->env->ctx, clock_now_ms());
+  cmd_people_open(&pp, &run);
   char *md = render_teams_markdown(markup ? markup : "", &pp.rp);
   cmd_people_close(&pp);
   return md;
@@ -182,49 +183,28 @@ char *teams__reply_markdown(struct teams *t, const char *markup)
 static char *reply_plain(struct teams *t, const char *markup)
 {
   struct cmd_people pp;
-  cmd_people_open(&pp, &t->a->ctx);
+  struct cmd_ctx run = cmd_ctx_at(t->env->ctx, clock_now_ms());
+  cmd_people_open(&pp, &run);
   char *s = md_to_plain(markup ? markup : "", pp.rp.name, pp.rp.arg);
   cmd_people_close(&pp);
   return s;
 }
 
-/* The reply as an activity into the conversation, through the outbox (retried like any post). */
-static int post_reply(struct teams *t,
-                      const char *conversation,
-                      const char *reply_to,
-                      const struct cmd_reply *reply)
+/* The help text (no handler ran, so no dispatch wrote it): through the outbox, like every
+ * other answer. */
+static int help_reply(struct teams *t, const struct cmd_request *req, const struct cmd_reply *reply)
 {
-  if (reply->text.len == 0 && !reply->card)
-    return 0;
-  char *md = teams__reply_markdown(t, reply->text.data);
-  cJSON *row =
-      teams_reply_row(conversation, reply_to, teams_reply_activity(md, reply->card, reply_to));
-  free(md);
-  char *body = row ? cJSON_PrintUnformatted(row) : NULL;
-  cJSON_Delete(row);
-  if (!body)
-    return KX_ENOMEM;
-  char queue[512];
-  snprintf(queue, sizeof(queue), "%.*s", (int)strcspn(conversation, ";"), conversation);
-  struct outbox_new o = {
-      .platform = "teams",
-      .method = "teams.reply",
-      .queue = queue,
-      .body = body,
-      .priority = OUTBOX_URGENT,
-      .now_ms = clock_now_ms(),
-  };
-  struct db *db = t->a->db;
+  struct db *db = t->env->db;
+  struct cmd_ctx run = cmd_ctx_at(t->env->ctx, clock_now_ms());
   int rc = db_begin(db);
   if (rc == 0)
-    rc = outbox_add(db, &o, NULL);
+    rc = out_answer(&run, req, reply);
   if (rc == 0)
     rc = db_commit(db);
   if (rc)
     db_rollback(db);
-  free(body);
-  if (rc == 0 && t->a->sender)
-    sender_kick(t->a->sender);
+  if (rc == 0 && t->env->sender)
+    sender_kick(t->env->sender);
   return rc;
 }
 
@@ -238,25 +218,6 @@ void teams__help_reply(struct cmd_reply *reply)
 }
 
 /* ---- one verified activity ------------------------------------------------------------------- */
-
-/* After a Teams request: an incident declared from Teams gets its thread (commands/
- * incident_teams.c), in its own transaction. */
-void teams__after_dispatch(struct teams *t)
-{
-  struct db *db = t->a->db;
-  struct cmd_ctx run = cmd_ctx_at(&t->a->ctx, clock_now_ms());
-  if (db_begin(db) != 0)
-    return;
-  int rc = incident_teams_threads(&run);
-  if (rc == 0)
-    rc = db_commit(db);
-  if (rc) {
-    db_rollback(db);
-    LOG_ERROR("teams", "incident_threads_failed", "err=%s", kx_err_name(rc));
-  }
-  if (t->a->sender)
-    sender_kick(t->a->sender);
-}
 
 /* Dispatch a remembered activity and fill resp with the answer. */
 static void answer(struct teams *t, struct teams_activity *act, struct httpd_response *resp)
@@ -281,12 +242,17 @@ static void answer(struct teams *t, struct teams_activity *act, struct httpd_res
     result = "help";
     teams__help_reply(&reply);
   } else if (route == TEAMS_ROUTE_DISPATCH) {
-    rc = app_dispatch(t->a, &req, &reply);
-    result = rc == KX_EEXISTS ? "redelivery" : rc ? "failed" : "ok";
-    if (rc == KX_EEXISTS)
+    /* Action.Execute is answered in the HTTP response; anything else in the conversation,
+     * through the outbox row the dispatcher writes with the handler's work. */
+    if (!(invoke && act->kind == TEAMS_KIND_CARD_ACTION)) {
+      req.answer = CMD_ANSWER_THREAD;
+      if (!req.reply_to_id)
+        req.reply_to_id = act->id;
+    }
+    rc = app_dispatch(t->env->app, &req, &reply);
+    result = rc == KX_EDUPLICATE ? "redelivery" : rc ? "failed" : "ok";
+    if (rc == KX_EDUPLICATE)
       buf_reset(&reply.text);
-    if (rc == 0 && (req.kind == CMD_KIND_COMMAND || req.kind == CMD_KIND_ACTION))
-      teams__after_dispatch(t);
   }
   teams__count(type, result);
   LOG_DEBUG("teams", "activity", "type=%s kind=%s result=%s", type,
@@ -294,16 +260,19 @@ static void answer(struct teams *t, struct teams_activity *act, struct httpd_res
   if (invoke && act->kind == TEAMS_KIND_CARD_ACTION) {
     /* Action.Execute: the answer is the HTTP response itself. */
     char *plain = reply_plain(
-        t, reply.text.len ? reply.text.data : (rc == KX_EEXISTS ? "Already done." : "Done."));
+        t, reply.text.len ? reply.text.data : (rc == KX_EDUPLICATE ? "Already done." : "Done."));
     char *json = teams_invoke_response(plain);
     httpd_json(resp, 200, json ? json : "{\"statusCode\":200}");
     free(json);
     free(plain);
   } else {
-    const char *to = req.reply_to_id ? req.reply_to_id : act->id;
-    if (act->conversation.id && (route == TEAMS_ROUTE_HELP || route == TEAMS_ROUTE_DISPATCH) &&
-        post_reply(t, act->conversation.id, to, &reply) != 0)
-      LOG_ERROR("teams", "reply_not_queued", "conversation=%s", act->conversation.base_id);
+    if (route == TEAMS_ROUTE_HELP && act->conversation.id) {
+      req.answer = CMD_ANSWER_THREAD;
+      if (!req.reply_to_id)
+        req.reply_to_id = act->id;
+      if (help_reply(t, &req, &reply) != 0)
+        LOG_ERROR("teams", "reply_not_queued", "conversation=%s", act->conversation.base_id);
+    }
     httpd_json(resp, 200, invoke ? "{\"statusCode\":200}" : "{}");
   }
   cmd_reply_free(&reply);
@@ -330,7 +299,7 @@ static bool needs_lookup(struct teams *t, const struct teams_mention *m)
 {
   if (m->aad_object_id || !m->id || strncmp(m->id, "29:", 3) != 0)
     return false;
-  char *aad = teams_store_user_aad(t->a->db, m->id);
+  char *aad = teams_store_user_aad(t->env->db, m->id);
   bool unknown = aad == NULL;
   free(aad);
   return unknown;
@@ -341,7 +310,7 @@ static void lookup_step(struct lookup *l)
   if (--l->pending > 0)
     return;
   struct httpd_response *resp = httpd_pending_response(l->later);
-  if (l->t->a->stopping) {
+  if (app_stopping(l->t->env->app)) {
     httpd_error(resp, 503, "shutting down, try again");
   } else {
     answer(l->t, l->act, resp);
@@ -355,7 +324,7 @@ static void on_member(void *arg, int err, const char *aad, const char *name)
 {
   struct member_call *mc = arg;
   struct lookup *l = mc->l;
-  struct db *db = l->t->a->db;
+  struct db *db = l->t->env->db;
   if (err == 0 && db_begin(db) == 0) {
     if (teams_store_set_user(db, mc->user_id, aad, name, teams__tenant_of(l->act),
                              clock_now_ms()) == 0)

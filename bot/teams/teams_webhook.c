@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot/app.h"
 #include "bot/clock.h"
+#include "bot/modules.h"
 #include "bot/teams/teams.h"
 #include "bot/teams/teams_activity.h"
 #include "bot/teams/teams_auth.h"
@@ -51,6 +51,21 @@ int teams__on_webhook(void *arg,
     httpd_error(resp, 400, "not a Teams message");
     return HTTPD_DONE;
   }
+  /* The HMAC covers the body, not when it was sent: a captured request stays valid. So the
+   * activity's timestamp must be fresh on the real clock (KLAXON_NOW does not move it), and a
+   * replay inside the window is a redelivery of the same activity id (dropped by dispatch). */
+  int64_t wall = (int64_t)clock_wall_ms();
+  if (act->timestamp_ms < 0 || act->timestamp_ms < wall - TEAMS_WEBHOOK_FRESH_MS ||
+      act->timestamp_ms > wall + TEAMS_WEBHOOK_FRESH_MS) {
+    char q[80];
+    LOG_WARN("teams", "webhook_stale", "timestamp=%s skew_ms=%lld",
+             log_quote(q, sizeof(q), act->timestamp ? act->timestamp : "-"),
+             act->timestamp_ms < 0 ? 0LL : (long long)(wall - act->timestamp_ms));
+    teams__count("webhook", "stale");
+    httpd_error(resp, 401, "unauthorized: the request is not fresh");
+    teams_activity_free(act);
+    return HTTPD_DONE;
+  }
   const char *refused = teams__refusal(t, act);
   if (refused) {
     teams__count("webhook", refused);
@@ -68,17 +83,15 @@ int teams__on_webhook(void *arg,
   cmd_reply_init(&reply);
   const char *result = "ignored";
   if (route == TEAMS_ROUTE_DISPATCH && creq.kind == CMD_KIND_COMMAND) {
-    rc = app_dispatch(t->a, &creq, &reply);
-    result = rc == KX_EEXISTS ? "redelivery" : rc ? "failed" : "ok";
-    if (rc == 0 && t->cfg->app_id)
-      teams__after_dispatch(t);
+    rc = app_dispatch(t->env->app, &creq, &reply);
+    result = rc == KX_EDUPLICATE ? "redelivery" : rc ? "failed" : "ok";
   } else {
     result = "help";
     teams__help_reply(&reply);
   }
   teams__count("webhook", result);
   char *md = teams__reply_markdown(t, reply.text.len ? reply.text.data : "Done.");
-  cJSON *out = teams_reply_activity(md, reply.card, NULL);
+  cJSON *out = render_teams_reply_activity(md, reply.card, NULL);
   char *json = out ? cJSON_PrintUnformatted(out) : NULL;
   httpd_json(resp, json ? 200 : 500, json ? json : "{\"error\":\"out of memory\"}");
   free(json);

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot/app.h"
 #include "bot/clock.h"
+#include "bot/modules.h"
 #include "commands/paging/alerts.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -14,14 +14,14 @@
 static const double LATENCY_BOUNDS[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                         0.1,   0.25,   0.5,   1,    2.5};
 
-static bool authorised(const struct app *a, const struct httpd_request *req)
+static bool authorised(const struct module_env *env, const struct httpd_request *req)
 {
-  const char *env =
-      a->config->alerts.token_env ? a->config->alerts.token_env : "KLAXON_ALERT_TOKEN";
-  const char *token = getenv(env);
+  const char *var =
+      env->config->alerts.token_env ? env->config->alerts.token_env : "KLAXON_ALERT_TOKEN";
+  const char *token = getenv(var);
   if (!token || !*token) {
     LOG_WARN("alerts", "token_unset",
-             "env=%s note=\"every alert webhook is refused until it is set\"", env);
+             "env=%s note=\"every alert webhook is refused until it is set\"", var);
     return false;
   }
   const char *auth = req->authorization;
@@ -44,13 +44,13 @@ static void refuse(struct httpd_response *resp,
     httpd_add_header(resp, "WWW-Authenticate", "Bearer realm=\"klaxon\"");
 }
 
-static int handle(struct app *a,
+static int handle(const struct module_env *env,
                   enum alert_source src,
                   const struct httpd_request *req,
                   struct httpd_response *resp)
 {
   uint64_t t0 = clock_mono_us();
-  if (!authorised(a, req)) {
+  if (!authorised(env, req)) {
     refuse(resp, 401, "a valid bearer token is required", req);
     return HTTPD_DONE;
   }
@@ -83,7 +83,7 @@ static int handle(struct app *a,
   };
   struct cmd_reply reply;
   cmd_reply_init(&reply);
-  rc = app_dispatch(a, &creq, &reply);
+  rc = app_dispatch(env->app, &creq, &reply);
   if (rc == 0 && reply.text.len)
     httpd_json(resp, 200, reply.text.data);
   else if (rc == 0)
@@ -126,22 +126,25 @@ static bool allow(void *arg, const struct httpd_request *req)
   return false;
 }
 
-int alerts_http_init(struct app *a)
+int alerts_http_init(const struct module_env *env, void **state)
 {
+  (void)state;
+  if (!env->httpd)
+    return 0;
   metrics_histogram("klaxon_alert_webhook_seconds", "Time to store and answer one alert webhook",
                     LATENCY_BOUNDS, KX_ARRAY_SIZE(LATENCY_BOUNDS));
   struct httpd_route am = {.method = "POST",
                            .path = "/alerts/alertmanager",
                            .max_body = ALERTS_HTTP_MAX_BODY,
                            .fn = on_alertmanager,
-                           .arg = a,
+                           .arg = (void *)env,
                            .allow = allow};
   struct httpd_route wh = {.method = "POST",
                            .path = "/alerts/webhook",
                            .max_body = ALERTS_HTTP_MAX_BODY,
                            .fn = on_webhook,
-                           .arg = a,
+                           .arg = (void *)env,
                            .allow = allow};
-  int rc = httpd_route(a->httpd, &am);
-  return rc ? rc : httpd_route(a->httpd, &wh);
+  int rc = httpd_route(env->httpd, &am);
+  return rc ? rc : httpd_route(env->httpd, &wh);
 }

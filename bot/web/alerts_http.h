@@ -12,8 +12,8 @@
 
 #define ALERTS_HTTP_MAX_BODY ((size_t)1024 * 1024)
 
-struct app;
+struct module_env;
 
-int alerts_http_init(struct app *a);
+int alerts_http_init(const struct module_env *env, void **state);
 
 #endif

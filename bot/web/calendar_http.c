@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot/app.h"
 #include "bot/clock.h"
+#include "bot/modules.h"
 #include "bot/web/feed_auth.h"
 #include "commands/oncall/oncall_cmd.h"
 #include "lib/kx.h"
@@ -34,8 +34,8 @@ static int on_calendar(void *arg,
                        struct httpd_pending *later)
 {
   (void)later;
-  struct app *a = arg;
-  if (!feed_auth(a, req, resp))
+  const struct module_env *env = arg;
+  if (!feed_auth(env, req, resp))
     return HTTPD_DONE;
   const char *name = req->path + strlen(CALENDAR_PREFIX);
   size_t n = strlen(name), sl = strlen(CALENDAR_SUFFIX);
@@ -46,7 +46,7 @@ static int on_calendar(void *arg,
   }
   memcpy(rota, name, n - sl);
   rota[n - sl] = '\0';
-  const struct rota *r = config_rota(a->config, rota);
+  const struct rota *r = config_rota(env->config, rota);
   if (!r) {
     httpd_error(resp, 404, "there is no such rota");
     return HTTPD_DONE;
@@ -56,8 +56,7 @@ static int on_calendar(void *arg,
     httpd_error(resp, 400, "weeks must be a number from 1 to 520");
     return HTTPD_DONE;
   }
-  struct cmd_ctx ctx = a->ctx;
-  ctx.now_ms = clock_now_ms();
+  struct cmd_ctx ctx = cmd_ctx_at(env->ctx, clock_now_ms());
   struct buf b;
   buf_init(&b, ONCALL_ICAL_MAX_BYTES);
   int rc = oncall_ical(&ctx, r, weeks, &b);
@@ -75,9 +74,15 @@ static int on_calendar(void *arg,
   return HTTPD_DONE;
 }
 
-int calendar_http_init(struct app *a)
+int calendar_http_init(const struct module_env *env, void **state)
 {
-  struct httpd_route route = {
-      .method = "GET", .path = CALENDAR_PREFIX, .max_body = 0, .fn = on_calendar, .arg = a};
-  return httpd_route(a->httpd, &route);
+  (void)state;
+  if (!env->httpd)
+    return 0;
+  struct httpd_route route = {.method = "GET",
+                              .path = CALENDAR_PREFIX,
+                              .max_body = 0,
+                              .fn = on_calendar,
+                              .arg = (void *)env};
+  return httpd_route(env->httpd, &route);
 }

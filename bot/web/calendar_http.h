@@ -6,8 +6,8 @@
 #ifndef KX_CALENDAR_HTTP_H
 #define KX_CALENDAR_HTTP_H
 
-struct app;
+struct module_env;
 
-int calendar_http_init(struct app *a);
+int calendar_http_init(const struct module_env *env, void **state);
 
 #endif

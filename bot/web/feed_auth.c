@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "bot/app.h"
+#include "bot/modules.h"
 #include "lib/feed_token.h"
 #include "lib/log.h"
 
@@ -27,7 +27,9 @@ static void query_token(const char *query, char *out, size_t size)
   }
 }
 
-bool feed_auth(const struct app *a, const struct httpd_request *req, struct httpd_response *resp)
+bool feed_auth(const struct module_env *env,
+               const struct httpd_request *req,
+               struct httpd_response *resp)
 {
   char given[FEED_TOKEN_LEN * 2 + 1];
   query_token(req->query, given, sizeof(given));
@@ -36,7 +38,7 @@ bool feed_auth(const struct app *a, const struct httpd_request *req, struct http
     if (strlen(t) < sizeof(given))
       strcpy(given, t);
   }
-  if (feed_token_ok(a->feed_secret, req->path, given))
+  if (feed_token_ok(env->ctx->feed_secret, req->path, given))
     return true;
   LOG_WARN("http", "feed_refused", "reason=%s", given[0] ? "wrong_token" : "no_token");
   httpd_error(resp, 401,

@@ -10,9 +10,11 @@
 
 #include "bot/net/httpd.h"
 
-struct app;
+struct module_env;
 
 /* True when the request may read its path; false with `resp` filled (401). */
-bool feed_auth(const struct app *a, const struct httpd_request *req, struct httpd_response *resp);
+bool feed_auth(const struct module_env *env,
+               const struct httpd_request *req,
+               struct httpd_response *resp);
 
 #endif

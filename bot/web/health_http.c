@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot/app.h"
 #include "bot/clock.h"
+#include "bot/modules.h"
 #include "bot/web/feed_auth.h"
 #include "lib/kx.h"
 #include "lib/metrics.h"
@@ -25,10 +25,10 @@ static int health(void *arg,
                   struct httpd_pending *later)
 {
   (void)later;
-  struct app *a = arg;
-  const char *slack = !a->slack_enabled                   ? "disabled"
-                      : slack_socket_connected(a->socket) ? "connected"
-                                                          : "disconnected";
+  const struct module_env *env = arg;
+  const char *slack = app_module_status(env->app, "slack");
+  if (!slack)
+    slack = "disabled";
   /* ?probe=live: the loop answers, which is all a liveness probe should ask (restarting
    * klaxon does not bring a Slack outage to an end), and it touches no database: a slow or
    * locked database must not get a healthy process killed, nor a probe stall the loop. */
@@ -41,17 +41,17 @@ static int health(void *arg,
     cJSON_AddStringToObject(o, "slack", slack);
     cJSON_AddStringToObject(o, "version", KLAXON_VERSION);
   } else {
-    bool db_ok = db_ping(a->db) == 0 && a->integrity >= 0;
+    bool db_ok = db_ping(env->db) == 0 && env->health->integrity >= 0;
     ok = db_ok && strcmp(slack, "disconnected") != 0;
     cJSON_AddStringToObject(o, "status", ok ? "ok" : "unavailable");
     cJSON_AddStringToObject(o, "slack", slack);
     cJSON_AddStringToObject(o, "database", db_ok ? "ok" : "error");
-    cJSON_AddStringToObject(o, "integrity", integrity_name(a->integrity));
-    if (a->integrity_at_ms)
-      cJSON_AddNumberToObject(o, "integrity_checked_ms", (double)a->integrity_at_ms);
+    cJSON_AddStringToObject(o, "integrity", integrity_name(env->health->integrity));
+    if (env->health->integrity_at_ms)
+      cJSON_AddNumberToObject(o, "integrity_checked_ms", (double)env->health->integrity_at_ms);
     cJSON_AddStringToObject(o, "version", KLAXON_VERSION);
-    int64_t oldest = outbox_oldest_pending(a->db);
-    cJSON_AddNumberToObject(o, "outbox_depth", (double)outbox_depth(a->db));
+    int64_t oldest = outbox_oldest_pending(env->db);
+    cJSON_AddNumberToObject(o, "outbox_depth", (double)outbox_depth(env->db));
     cJSON_AddNumberToObject(o, "outbox_oldest_age_seconds",
                             oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
   }
@@ -68,36 +68,39 @@ static int metrics_page(void *arg,
                         struct httpd_pending *later)
 {
   (void)later;
-  struct app *a = arg;
-  if (!feed_auth(a, req, resp))
+  const struct module_env *env = arg;
+  if (!feed_auth(env, req, resp))
     return HTTPD_DONE;
-  metrics_set("klaxon_outbox_depth", "", (double)outbox_depth(a->db));
-  int64_t oldest = outbox_oldest_pending(a->db);
+  metrics_set("klaxon_outbox_depth", "", (double)outbox_depth(env->db));
+  int64_t oldest = outbox_oldest_pending(env->db);
   metrics_set("klaxon_outbox_oldest_age_seconds", "",
               oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
-  metrics_set("klaxon_database_integrity_ok", "", a->integrity > 0 ? 1 : 0);
+  metrics_set("klaxon_database_integrity_ok", "", env->health->integrity > 0 ? 1 : 0);
   resp->status = 200;
   snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
   metrics_render(&resp->body);
-  struct cmd_ctx run = cmd_ctx_at(&a->ctx, clock_now_ms());
+  struct cmd_ctx run = cmd_ctx_at(env->ctx, clock_now_ms());
   for (const struct cmd_metrics_def *m = cmd_metrics; m->fn; m++)
     m->fn(&run, &resp->body);
   return HTTPD_DONE;
 }
 
-int health_http_init(struct app *a)
+int health_http_init(const struct module_env *env, void **state)
 {
+  (void)state;
+  if (!env->httpd)
+    return 0;
   metrics_describe("klaxon_outbox_depth", METRIC_GAUGE, "Outbox rows not yet delivered");
   metrics_describe("klaxon_outbox_oldest_age_seconds", METRIC_GAUGE,
                    "Age of the oldest undelivered outbox row (bot clock)");
   metrics_describe("klaxon_database_integrity_ok", METRIC_GAUGE,
                    "1 when the last PRAGMA quick_check (off the loop) said ok");
   struct httpd_route healthz = {
-      .method = "GET", .path = "/healthz", .max_body = 0, .fn = health, .arg = a};
+      .method = "GET", .path = "/healthz", .max_body = 0, .fn = health, .arg = (void *)env};
   struct httpd_route metrics = {
-      .method = "GET", .path = "/metrics", .max_body = 0, .fn = metrics_page, .arg = a};
-  int rc = httpd_route(a->httpd, &healthz);
+      .method = "GET", .path = "/metrics", .max_body = 0, .fn = metrics_page, .arg = (void *)env};
+  int rc = httpd_route(env->httpd, &healthz);
   if (rc == 0)
-    rc = httpd_route(a->httpd, &metrics);
+    rc = httpd_route(env->httpd, &metrics);
   return rc;
 }

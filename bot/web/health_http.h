@@ -8,9 +8,9 @@
 #ifndef KX_HEALTH_HTTP_H
 #define KX_HEALTH_HTTP_H
 
-struct app;
+struct module_env;
 
 /* Registers both routes; 0 or a KX_E* code. */
-int health_http_init(struct app *a);
+int health_http_init(const struct module_env *env, void **state);
 
 #endif

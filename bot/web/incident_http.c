@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bot/app.h"
 #include "bot/clock.h"
+#include "bot/modules.h"
 #include "bot/web/feed_auth.h"
 #include "commands/incident/postmortem.h"
 #include "lib/kx.h"
@@ -48,8 +48,8 @@ static int postmortem_page(void *arg,
                            struct httpd_pending *later)
 {
   (void)later;
-  struct app *a = arg;
-  if (!feed_auth(a, req, resp))
+  const struct module_env *env = arg;
+  if (!feed_auth(env, req, resp))
     return HTTPD_DONE;
   /* /incidents/<id>/postmortem.md */
   const char *p = req->path + strlen("/incidents/");
@@ -66,13 +66,12 @@ static int postmortem_page(void *arg,
     return HTTPD_DONE;
   }
   char problem[300];
-  char *tmpl = incident_template_read(a->config, problem, sizeof(problem));
+  char *tmpl = incident_template_read(env->config, problem, sizeof(problem));
   if (problem[0]) {
     char q[400];
     LOG_WARN("incident", "template_unreadable", "problem=%s", log_quote(q, sizeof(q), problem));
   }
-  struct cmd_ctx ctx = a->ctx;
-  ctx.now_ms = clock_now_ms();
+  struct cmd_ctx ctx = cmd_ctx_at(env->ctx, clock_now_ms());
   struct buf md;
   int rc = postmortem_render(&ctx, id, tmpl, &md);
   free(tmpl);
@@ -87,9 +86,15 @@ static int postmortem_page(void *arg,
   return HTTPD_DONE;
 }
 
-int incident_http_init(struct app *a)
+int incident_http_init(const struct module_env *env, void **state)
 {
-  struct httpd_route r = {
-      .method = "GET", .path = "/incidents/", .max_body = 0, .fn = postmortem_page, .arg = a};
-  return httpd_route(a->httpd, &r);
+  (void)state;
+  if (!env->httpd)
+    return 0;
+  struct httpd_route r = {.method = "GET",
+                          .path = "/incidents/",
+                          .max_body = 0,
+                          .fn = postmortem_page,
+                          .arg = (void *)env};
+  return httpd_route(env->httpd, &r);
 }

@@ -15,9 +15,9 @@
 
 #include "commands/core/config.h"
 
-struct app;
+struct module_env;
 
-int incident_http_init(struct app *a);
+int incident_http_init(const struct module_env *env, void **state);
 char *incident_template_read(const struct config *c, char *problem, size_t size);
 
 #endif

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "commands/core/msg.h"
+#include "commands/core/out.h"
 #include "commands/core/people.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -315,10 +316,14 @@ static int run_events(struct cmd_ctx *ctx, const struct cmd_request *req, struct
   return 0;
 }
 
+/* The codes a handler returns, after putting the sentence in the reply, to refuse what the user
+ * asked: nothing is changed, and the delivery counts as handled. Every other code is a failure
+ * on our side. KX_EEXISTS is not a refusal (storage says "already there" and the handler decides
+ * what that means to the user), nor is KX_ECONSTRAINT (a write nobody expected to collide: a
+ * bug). */
 static int is_user_error(int rc)
 {
-  return rc == KX_EINVAL || rc == KX_ENOTFOUND || rc == KX_ESTATE || rc == KX_EAUTH ||
-         rc == KX_EEXISTS;
+  return rc == KX_EINVAL || rc == KX_ENOTFOUND || rc == KX_ESTATE || rc == KX_EAUTH;
 }
 
 struct cmd_ctx cmd_ctx_at(const struct cmd_ctx *env, int64_t now_ms)
@@ -326,6 +331,32 @@ struct cmd_ctx cmd_ctx_at(const struct cmd_ctx *env, int64_t now_ms)
   struct cmd_ctx run = *env;
   run.now_ms = now_ms;
   return run;
+}
+
+/* After a rollback: the answer (and, for a refusal, the dedup mark) in a transaction of their
+ * own. */
+static int answer_alone(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        const struct cmd_reply *reply,
+                        bool mark_seen)
+{
+  bool mark = mark_seen && req->dedup_key;
+  if (!mark && (req->answer == CMD_ANSWER_ACK || (reply->text.len == 0 && !reply->card)))
+    return 0;
+  int rc = db_begin(ctx->db);
+  if (rc)
+    return rc;
+  if (mark)
+    rc = seen_mark(ctx->db, req->dedup_key, req->now_ms);
+  if (rc == 0)
+    rc = out_answer(ctx, req, reply);
+  if (rc == 0)
+    rc = db_commit(ctx->db);
+  if (rc) {
+    db_rollback(ctx->db);
+    LOG_WARN("cmd", "answer_not_stored", "kind=%d err=%s", req->kind, kx_err_name(rc));
+  }
+  return rc;
 }
 
 int cmd_dispatch(const struct cmd_ctx *env, const struct cmd_request *req, struct cmd_reply *reply)
@@ -341,7 +372,7 @@ int cmd_dispatch(const struct cmd_ctx *env, const struct cmd_request *req, struc
     rc = seen_mark(ctx->db, req->dedup_key, req->now_ms);
     if (rc == KX_EEXISTS) {
       db_rollback(ctx->db);
-      return KX_EEXISTS;
+      return KX_EDUPLICATE;
     }
     if (rc)
       goto fail;
@@ -362,16 +393,14 @@ int cmd_dispatch(const struct cmd_ctx *env, const struct cmd_request *req, struc
   }
   reply->handled = true;
   if (rc && is_user_error(rc)) {
-    /* Refused: nothing changed, but the delivery was handled; keep the dedup mark only. */
+    /* Refused: nothing changed, but the delivery was handled; keep the dedup mark and the
+     * answer only. */
     db_rollback(ctx->db);
-    if (req->dedup_key && db_begin(ctx->db) == 0) {
-      if (seen_mark(ctx->db, req->dedup_key, req->now_ms) == 0)
-        db_commit(ctx->db);
-      else
-        db_rollback(ctx->db);
-    }
+    (void)answer_alone(ctx, req, reply, true);
     return 0;
   }
+  if (rc == 0)
+    rc = out_answer(ctx, req, reply);
   if (rc)
     goto fail;
   rc = db_commit(ctx->db);
@@ -380,13 +409,22 @@ int cmd_dispatch(const struct cmd_ctx *env, const struct cmd_request *req, struc
   return 0;
 fail:
   db_rollback(ctx->db);
-  LOG_ERROR("cmd", "dispatch_failed", "kind=%d command=%s err=%s", req->kind,
-            req->command ? req->command : "-", kx_err_name(rc));
+  if (rc == KX_ECONSTRAINT)
+    LOG_ERROR("cmd", "handler_bug",
+              "kind=%d command=%s action=%s view=%s err=%s note=\"a handler broke a database "
+              "constraint; rolled back\"",
+              req->kind, req->command ? req->command : "-", req->action_id ? req->action_id : "-",
+              req->view_callback ? req->view_callback : "-", kx_err_name(rc));
+  else
+    LOG_ERROR("cmd", "dispatch_failed", "kind=%d command=%s err=%s", req->kind,
+              req->command ? req->command : "-", kx_err_name(rc));
   buf_reset(&reply->text);
   cmd_reply_printf(reply,
                    "Sorry, something went wrong on my side and nothing was changed (%s). "
                    "Please try again.",
                    kx_strerror(rc));
+  /* The apology still leaves the usual way, if the database takes it. */
+  (void)answer_alone(ctx, req, reply, false);
   return rc;
 }
 

@@ -11,9 +11,19 @@
  * submissions (views), channel events (messages, edits, reactions, pins), timed jobs, outbox
  * result hooks and start-up tasks. cmd_tables_check() refuses duplicates at boot.
  *
- * Return values: 0 — done (the reply says what to tell the user, including a refusal such as
- * bad arguments). < 0 — a KX_E* error that was not the user's fault; the transaction was rolled
- * back and the reply holds an apology. KX_EEXISTS from dispatch: a redelivery, nothing done.
+ * Handlers: return 0 when done. To refuse (bad arguments, no such incident, not allowed now, not
+ * allowed for this person), put the sentence in the reply and return exactly one of KX_EINVAL,
+ * KX_ENOTFOUND, KX_ESTATE or KX_EAUTH: the dispatcher rolls the handler's changes back, keeps
+ * the dedup mark, and dispatch returns 0. Any other code is a failure on our side; in
+ * particular KX_EEXISTS (storage's "already there") must be turned into an answer by the
+ * handler, and KX_ECONSTRAINT (an unexpected constraint violation) is a bug.
+ *
+ * Return values of cmd_dispatch(): 0 — done (the reply says what to tell the user, including a
+ * refusal). KX_EDUPLICATE — a redelivery (dedup_key seen before): nothing done, the reply is
+ * empty, transports answer nothing new. Any other < 0 — a KX_E* error that was not the user's
+ * fault (KX_ECONSTRAINT included, logged at error level with the command as a bug); the
+ * transaction was rolled back and the reply holds an apology. Transports treat it as not done:
+ * Slack events are left unacked so they come again, the alert webhook answers 500.
  */
 #ifndef KX_COMMAND_H
 #define KX_COMMAND_H
@@ -36,8 +46,6 @@ struct cmd_ctx {
   struct db *db;
   const struct config *config;
   int64_t now_ms;
-  const char *slack_bot_user; /* the bot's own Slack user id (auth.test), may be NULL */
-  const char *slack_bot_id;   /* the bot's bot_id, to ignore its own messages */
   const char *public_url;     /* base URL of the HTTP server for links, may be NULL */
   const char *feed_secret;    /* opens the read-only feeds (lib/feed_token.h), may be NULL */
 };

@@ -1,5 +1,6 @@
 #include "commands/core/out.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -289,4 +290,100 @@ int out_announce(struct cmd_ctx *ctx,
     written++;
   }
   return written;
+}
+
+int out_email(
+    struct cmd_ctx *ctx, const char *to, const char *subject, const char *text, int priority)
+{
+  if (!to || !*to)
+    return KX_EINVAL;
+  cJSON *body = cJSON_CreateObject();
+  cJSON *list = body ? cJSON_AddArrayToObject(body, "to") : NULL;
+  if (!list) {
+    cJSON_Delete(body);
+    return KX_ENOMEM;
+  }
+  cJSON_AddItemToArray(list, cJSON_CreateString(to));
+  cJSON_AddStringToObject(body, "subject", subject ? subject : "[klaxon]");
+  cJSON_AddStringToObject(body, "text", text ? text : "");
+  /* One queue: the SMTP relay takes one message at a time. */
+  return add_row(ctx, "email", "email.send", "email", body, priority, NULL, NULL, NULL);
+}
+
+/* ---- answers a transport cannot carry -------------------------------------------------------- */
+
+static int answer_slack(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        const char *mrkdwn,
+                        bool in_channel)
+{
+  cJSON *body = cJSON_CreateObject();
+  if (!body)
+    return KX_ENOMEM;
+  if (req->answer == CMD_ANSWER_EPHEMERAL) {
+    if (!req->channel || !req->user) {
+      cJSON_Delete(body);
+      return 0;
+    }
+    cJSON_AddStringToObject(body, "channel", req->channel);
+    cJSON_AddStringToObject(body, "user", req->user);
+    cJSON_AddStringToObject(body, "text", mrkdwn);
+    return out_slack_call(ctx, "chat.postEphemeral", req->channel, body, OUTBOX_URGENT, NULL, NULL,
+                          NULL);
+  }
+  if (!req->response_url) {
+    cJSON_Delete(body);
+    return 0;
+  }
+  /* A button's answer: a new message, the card left as it is. */
+  cJSON_AddStringToObject(body, "url", req->response_url);
+  cJSON_AddStringToObject(body, "text", mrkdwn);
+  cJSON_AddStringToObject(body, "response_type", in_channel ? "in_channel" : "ephemeral");
+  cJSON_AddBoolToObject(body, "replace_original", 0);
+  /* One queue per response_url keeps a button's answers in order. */
+  return out_slack_call(ctx, "response_url", req->response_url, body, OUTBOX_URGENT, NULL, NULL,
+                        NULL);
+}
+
+static int answer_teams(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        const char *markdown,
+                        const cJSON *card)
+{
+  if (!req->channel)
+    return 0;
+  cJSON *row =
+      render_teams_reply_row(req->channel, req->reply_to_id,
+                             render_teams_reply_activity(markdown, card, req->reply_to_id));
+  if (!row)
+    return KX_ENOMEM;
+  /* Replies queue behind their thread's root. */
+  char queue[512];
+  snprintf(queue, sizeof(queue), "%.*s", (int)strcspn(req->channel, ";"), req->channel);
+  return teams_row(ctx, "teams.reply", queue, row, OUTBOX_URGENT, NULL, NULL, NULL);
+}
+
+int out_answer(struct cmd_ctx *ctx, const struct cmd_request *req, const struct cmd_reply *reply)
+{
+  const char *markup = reply->text.data ? reply->text.data : "";
+  if (req->answer == CMD_ANSWER_ACK || (reply->text.len == 0 && !reply->card))
+    return 0;
+  if (req->answer == CMD_ANSWER_THREAD) {
+    struct cmd_people pp;
+    cmd_people_open(&pp, ctx);
+    char *md = render_teams_markdown(markup, &pp.rp);
+    cmd_people_close(&pp);
+    int rc = md ? answer_teams(ctx, req, md, reply->card) : KX_ENOMEM;
+    free(md);
+    return rc;
+  }
+  if (reply->text.len == 0)
+    return 0;
+  struct cmd_people pp;
+  cmd_people_open(&pp, ctx);
+  char *text = render_slack_mrkdwn(markup, &pp.rp, OUT_ANSWER_TEXT_MAX);
+  cmd_people_close(&pp);
+  int rc = text ? answer_slack(ctx, req, text, reply->in_channel) : KX_ENOMEM;
+  free(text);
+  return rc;
 }

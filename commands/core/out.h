@@ -96,4 +96,16 @@ int out_response_url(struct cmd_ctx *ctx,
                      bool replace_original,
                      bool in_channel);
 
+/* The reply to a request whose transport cannot carry it (req->answer, request.h): an
+ * ephemeral message, a response_url POST or a Teams reply, written as an urgent outbox row in
+ * the caller's transaction. 0 with nothing written for CMD_ANSWER_ACK or an empty reply. */
+/* An email to one address: {"to": [to], "subject", "text"} as an outbox row of platform
+ * "email"; the sender renders it (commands/core/render_email.h: RFC 5322, every header
+ * sanitised and RFC 2047-encoded) and hands it to smtp.url. */
+int out_email(
+    struct cmd_ctx *ctx, const char *to, const char *subject, const char *text, int priority);
+
+#define OUT_ANSWER_TEXT_MAX 3000 /* characters of an answer's mrkdwn */
+int out_answer(struct cmd_ctx *ctx, const struct cmd_request *req, const struct cmd_reply *reply);
+
 #endif

@@ -25,4 +25,14 @@ cJSON *render_teams_card(const struct msg *m, const struct render_people *people
 /* A message activity carrying the card: {"type":"message","text":fallback,"attachments":[…]} */
 cJSON *render_teams_activity(const struct msg *m, const struct render_people *people);
 
+/* {"type":"message","text":markdown,"textFormat":"markdown"[,"replyToId"][,"attachments"]}.
+ * `card` (may be NULL) is copied into an Adaptive Card attachment. */
+cJSON *render_teams_reply_activity(const char *markdown,
+                                   const cJSON *card,
+                                   const char *reply_to_id);
+/* The outbox body of a reply: {"conversation":…, "reply_to_id":…, "activity":…}; takes
+ * `activity` (deleted on failure). */
+cJSON *render_teams_reply_row(const char *conversation_id,
+                              const char *reply_to_id,
+                              cJSON *activity);
 #endif

@@ -42,8 +42,19 @@ enum cmd_kind {
   CMD_KIND_OTHER
 };
 
+/* Where the reply goes when the transport's own answer cannot carry it. The dispatcher writes
+ * it to the outbox in the request's transaction (out_answer), so every answer leaves the same
+ * way: through the outbox or the transport's ack. */
+enum cmd_answer {
+  CMD_ANSWER_ACK = 0,   /* in the transport's answer (Socket Mode ack, invoke response), or none */
+  CMD_ANSWER_EPHEMERAL, /* Slack: chat.postEphemeral to `user` in `channel` */
+  CMD_ANSWER_RESPONSE_URL, /* Slack: POSTed to `response_url` */
+  CMD_ANSWER_THREAD        /* Teams: a reply in conversation `channel`, to `reply_to_id` */
+};
+
 struct cmd_request {
   enum cmd_platform platform;
+  enum cmd_answer answer;
   enum cmd_kind kind;
   int64_t now_ms;        /* the clock's now, stamped by the transport */
   const char *dedup_key; /* envelope or event id; NULL when there is none */

@@ -14,6 +14,7 @@
 #include "commands/core/people.h"
 #include "commands/incident/incident_internal.h"
 #include "commands/incident/incident_parse.h"
+#include "commands/incident/incident_teams.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "storage/channel_names.h"
@@ -191,6 +192,8 @@ int incident_declare(struct cmd_ctx *ctx,
     rc = first_entries(ctx, &inc, who);
     if (rc == 0 && n->platform != CMD_PLATFORM_TEAMS)
       rc = inc_create_channel(ctx, &inc);
+    else if (rc == 0)
+      rc = incident_teams_thread(ctx, &inc);
     if (rc == 0)
       rc = inc_schedule_update(ctx, &inc, inc.declared_at);
     if (rc == 0)

@@ -8,9 +8,10 @@
  * started (the bot is not in that channel …), the conversation it was declared in becomes the
  * incident's place instead, so nothing is left without a home.
  *
- * incident_teams_threads() runs in the caller's transaction: the Teams transport calls it after
- * every Teams request it dispatched, and it is a start-up task (a declaration whose thread was
- * not started before a crash gets it at boot). It is idempotent (storage/teams_store.h claims).
+ * incident_teams_thread() runs in the declaring handler's transaction, so the thread's root post
+ * is written with the declaration or not at all; incident_teams_threads() is a start-up task for
+ * databases from before that (a declaration without its thread gets it at boot). Both are
+ * idempotent (storage/teams_store.h claims).
  */
 #include "commands/incident/incident_teams.h"
 
@@ -111,6 +112,13 @@ static int start_thread(struct cmd_ctx *ctx, struct incident *inc)
   msg_free(m);
   free(channel);
   return rc;
+}
+
+int incident_teams_thread(struct cmd_ctx *ctx, struct incident *inc)
+{
+  if (!ctx->config->teams.app_id || inc->channel)
+    return 0;
+  return start_thread(ctx, inc);
 }
 
 int incident_teams_threads(struct cmd_ctx *ctx)

@@ -7,11 +7,15 @@
 #define KX_INCIDENT_TEAMS_H
 
 #include "commands/core/command.h"
+#include "storage/incidents.h"
 
 #define INCIDENT_TEAMS_HOOK_THREAD "incident.teams_thread"
 
+/* Start the thread of one incident just declared from Teams, in the declaring handler's
+ * transaction (nothing when Teams has no bot, or the thread was already claimed). */
+int incident_teams_thread(struct cmd_ctx *ctx, struct incident *inc);
 /* Start the thread of every open incident declared from Teams that has none yet (in the
- * caller's transaction; idempotent). Also a start-up task. */
+ * caller's transaction; idempotent): the start-up task that finishes what a crash cut short. */
 int incident_teams_threads(struct cmd_ctx *ctx);
 /* The hook of the thread's root post: attach the new conversation to the incident. */
 int incident_teams_hook_thread(struct cmd_ctx *ctx,

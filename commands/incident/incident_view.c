@@ -19,6 +19,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "storage/outbox.h"
+#include "storage/seen.h"
 
 /* ---- people ------------------------------------------------------------------------------ */
 
@@ -427,32 +428,6 @@ static void header_safe(char *s)
       *s = ' ';
 }
 
-static int email(struct cmd_ctx *ctx, const char *to, const char *subject, const char *text)
-{
-  cJSON *body = cJSON_CreateObject();
-  cJSON *list = cJSON_AddArrayToObject(body, "to");
-  if (!body || !list) {
-    cJSON_Delete(body);
-    return KX_ENOMEM;
-  }
-  cJSON_AddItemToArray(list, cJSON_CreateString(to));
-  cJSON_AddStringToObject(body, "subject", subject);
-  cJSON_AddStringToObject(body, "text", text);
-  char *json = cJSON_PrintUnformatted(body);
-  cJSON_Delete(body);
-  if (!json)
-    return KX_ENOMEM;
-  struct outbox_new row = {.platform = "email",
-                           .method = "email.send",
-                           .queue = "email",
-                           .body = json,
-                           .priority = OUTBOX_NORMAL,
-                           .now_ms = ctx->now_ms};
-  int rc = outbox_add(ctx->db, &row, NULL);
-  free(json);
-  return rc;
-}
-
 int inc_stakeholders(struct cmd_ctx *ctx,
                      const struct incident *inc,
                      const char *headline,
@@ -491,7 +466,7 @@ int inc_stakeholders(struct cmd_ctx *ctx,
   if (subject)
     header_safe(subject);
   for (size_t i = 0; rc == 0 && i < ctx->config->smtp.n_stakeholders; i++)
-    rc = email(ctx, ctx->config->smtp.stakeholders[i], subject, text);
+    rc = out_email(ctx, ctx->config->smtp.stakeholders[i], subject, text, OUTBOX_NORMAL);
   free(subject);
   free(text);
   return rc;
@@ -562,11 +537,12 @@ int inc_invite(struct cmd_ctx *ctx, const struct incident *inc, const char *cons
   struct buf users;
   buf_init(&users, 4096);
   int rc = buf_puts(&users, "");
+  char *self = kv_get(ctx->db, KV_SLACK_BOT_USER); /* the bot is in the channel already */
   for (size_t i = 0; rc == 0 && i < n; i++) {
     char *id = inc_who_slack(ctx, whos[i]);
     if (!id)
       continue;
-    bool dup = (ctx->slack_bot_user && strcmp(id, ctx->slack_bot_user) == 0);
+    bool dup = (self && strcmp(id, self) == 0);
     for (size_t j = 0; !dup && j < i; j++) {
       char *other = inc_who_slack(ctx, whos[j]);
       dup = other && strcmp(other, id) == 0;
@@ -576,6 +552,7 @@ int inc_invite(struct cmd_ctx *ctx, const struct incident *inc, const char *cons
       rc = buf_printf(&users, "%s%s", users.len ? "," : "", id);
     free(id);
   }
+  free(self);
   if (rc || users.len == 0) {
     buf_free(&users);
     return rc;

@@ -296,29 +296,14 @@ static int email_copy(struct cmd_ctx *ctx,
   int rc = page_copies_add(ctx->db, &c, NULL);
   if (rc)
     return rc;
-  cJSON *body = cJSON_CreateObject();
-  cJSON *to = cJSON_AddArrayToObject(body, "to");
-  cJSON_AddItemToArray(to, cJSON_CreateString(address));
   char *subject =
       kx_asprintf("[klaxon] %s [%s] %s", strcmp(p->kind, "test") == 0 ? "Test page" : "Page",
                   p->severity ? p->severity : "-", p->title);
   char *text = plain_page(ctx, p);
-  cJSON_AddStringToObject(body, "subject", subject ? subject : "[klaxon] page");
-  cJSON_AddStringToObject(body, "text", text ? text : "");
+  rc =
+      out_email(ctx, address, subject ? subject : "[klaxon] page", text ? text : "", OUTBOX_URGENT);
   free(subject);
   free(text);
-  char *json = cJSON_PrintUnformatted(body);
-  cJSON_Delete(body);
-  if (!json)
-    return KX_ENOMEM;
-  struct outbox_new row = {.platform = "email",
-                           .method = "email.send",
-                           .queue = "email",
-                           .body = json,
-                           .priority = OUTBOX_URGENT,
-                           .now_ms = ctx->now_ms};
-  rc = outbox_add(ctx->db, &row, NULL);
-  free(json);
   return rc;
 }
 

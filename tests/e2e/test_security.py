@@ -377,6 +377,30 @@ async def test_unauthenticated_alert_is_refused_before_its_body(h):
     assert status_lines(out) and status_lines(out)[0].split()[1] != b"401", out[:400]
 
 
+@timeout(40)
+async def test_teams_requests_without_a_credential_are_refused_before_their_body(h):
+    """Item 2 for the Teams routes: no `Authorization: Bearer …` on /teams/messages, no
+    `HMAC …` on /teams/webhook, and the request is answered 401 on its headers, however large
+    the body it announces; with the credential's scheme the body is read and then judged."""
+    await h.start_teams()
+    await h.start()
+    for path, auth in ((b"/teams/messages", b""), (b"/teams/messages", b"Authorization: HMAC x\r\n"),
+                       (b"/teams/webhook", b""), (b"/teams/webhook", b"Authorization: Bearer x\r\n")):
+        t0 = asyncio.get_running_loop().time()
+        out = await raw(h, b"POST " + path + b" HTTP/1.1\r\nHost: x\r\n" + auth +
+                        b"Content-Type: application/json\r\nContent-Length: 200000\r\n\r\n", limit=3.0)
+        lines = status_lines(out)
+        assert len(lines) == 1 and lines[0].split()[1] == b"401", (path, auth, out[:400])
+        assert asyncio.get_running_loop().time() - t0 < 2.5, (path, "the 401 waited for the body")
+    # the right scheme gets the body read and a verdict on it (a forged token: still 401)
+    body = b'{"type":"message"}'
+    out = await raw(h, b"POST /teams/messages HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer x.y.z\r\n"
+                    b"Content-Type: application/json\r\nConnection: close\r\nContent-Length: %d\r\n\r\n"
+                    % len(body) + body)
+    assert status_lines(out) and status_lines(out)[0].split()[1] in (b"401", b"400"), out[:400]
+    assert "auth_refused" in h.log_text() or "malformed" in h.log_text()
+
+
 @timeout(60)
 async def test_too_many_websockets_backs_off(h):
     """Item 12: a `too_many_websockets` disconnect on the only socket reconnected at once, to be

@@ -400,6 +400,28 @@ async def test_teams_outgoing_webhook_refused(h, case):
     assert db_rows(h, "SELECT count(*) FROM notes") == [(0,)]
 
 
+@timeout(40)
+async def test_teams_outgoing_webhook_freshness_and_replay(h):
+    """The HMAC covers the body, not the time: a captured request could be sent again. A
+    timestamp more than 5 minutes from the real clock (either way) is refused before anything
+    is done, whatever KLAXON_NOW says; a replay inside the window is the same activity and is
+    dropped as a redelivery."""
+    await start(h)  # KLAXON_NOW is days before the real date: freshness is judged on real time
+    for age in (6 * 60, -6 * 60):
+        act = h.teams.outgoing_webhook_message("oncall note stale", sent_at=time.time() - age)
+        status, body = await h.teams.send_webhook(h.teams_webhook_url, act, h.teams_webhook_secret)
+        assert status == 401 and "fresh" in body, (age, status, body)
+    assert db_rows(h, "SELECT count(*) FROM notes") == [(0,)]
+    assert "webhook_stale" in h.log_text(), "a stale request is logged"
+    act = h.teams.outgoing_webhook_message("oncall note once", sent_at=time.time() - 4 * 60)
+    status, body = await h.teams.send_webhook(h.teams_webhook_url, act, h.teams_webhook_secret)
+    assert status == 200 and "Noted" in json.loads(body)["text"], (status, body)
+    status, body = await h.teams.send_webhook(h.teams_webhook_url, act, h.teams_webhook_secret)
+    assert status == 200, (status, body)
+    assert "Noted" not in json.loads(body)["text"], body
+    assert db_rows(h, "SELECT author, text FROM notes") == [("alice", "once")]
+
+
 async def test_teams_outgoing_webhook_wrong_secret(h):
     await start(h)
     act = h.teams.outgoing_webhook_message("oncall note must not be stored")

@@ -28,6 +28,7 @@
 #include "bot/teams/teams_auth.h"
 #include "bot/teams/teams_connector.h"
 #include "bot/teams/teams_request.h"
+#include "commands/core/render_teams.h"
 #include "lib/kx.h"
 
 #define NOW_MS 1795532400000LL
@@ -246,8 +247,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
           for (const char *p = req.text ? req.text : ""; (p = strchr(p, '<')); p++)
             if (p[1] != '@')
               abort();
-          cJSON *row = teams_reply_row(req.channel, req.reply_to_id,
-                                       teams_reply_activity(req.text, NULL, req.reply_to_id));
+          cJSON *row =
+              render_teams_reply_row(req.channel, req.reply_to_id,
+                                     render_teams_reply_activity(req.text, NULL, req.reply_to_id));
           cJSON_Delete(row);
         }
         teams_req_strings_free(&strs);

@@ -929,11 +929,15 @@ class TeamsSim:
 
     # ------------------------------------------------------------------ client side: Outgoing Webhook
 
-    def outgoing_webhook_message(self, text, webhook_name="klaxon"):
+    def outgoing_webhook_message(self, text, webhook_name="klaxon", sent_at=None):
         """The body Teams POSTs to an Outgoing Webhook: a channel message that @mentions the
         webhook by its name, with channelData.teamsChannelId/teamsTeamId (the 2018 doc's
-        example), no text/html attachment."""
+        example), no text/html attachment. Its timestamp is Teams' real time (`sent_at`, a
+        Unix time, to back-date it), whatever the bot's simulated clock says."""
         act = self.channel_mention(text)
+        t = time.time() if sent_at is None else sent_at
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%03dZ" % int((t % 1) * 1000)
+        act["timestamp"] = act["localTimestamp"] = ts
         at = f"<at>{webhook_name}</at>"
         act["text"] = f"{at} {text}"
         act["entities"][0] = {"type": "mention", "text": at,

@@ -1,5 +1,6 @@
 /* storage/: migrations, the outbox's ordering rules, jobs, delivery dedup, notes, rota changes,
- * backups — on real SQLite (":memory:" and temporary files). */
+ * backups, "already there" (KX_EEXISTS) versus a constraint nobody expected (KX_ECONSTRAINT) —
+ * on real SQLite (":memory:" and temporary files). */
 // clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,14 +14,17 @@
 #include <unistd.h>
 
 #include "lib/kx.h"
+#include "lib/log.h"
 #include "storage/db.h"
 #include "storage/db_internal.h"
 #include "storage/jobs.h"
 #include "storage/notes.h"
 #include "storage/outbox.h"
+#include "storage/pages.h"
 #include "storage/people.h"
 #include "storage/rota_changes.h"
 #include "storage/seen.h"
+#include "storage/teams_store.h"
 
 static int setup(void **state)
 {
@@ -338,6 +342,45 @@ static void test_files_backup_restore(void **state)
   assert_int_equal(system(cmd), 0);
 }
 
+/* "Already there" is an answer a function promises (KX_EEXISTS, checked by the function
+ * itself, nothing logged); any other constraint violation is a bug (KX_ECONSTRAINT, logged). */
+static void test_already_there_or_a_bug(void **state)
+{
+  struct db *db = *state;
+  assert_int_equal(db_fail(db, SQLITE_CONSTRAINT_UNIQUE, "test"), KX_ECONSTRAINT);
+  assert_int_equal(db_fail(db, SQLITE_CONSTRAINT_NOTNULL, "test"), KX_ECONSTRAINT);
+  FILE *tmp = tmpfile();
+  assert_non_null(tmp);
+  log_set_output(tmp);
+  assert_int_equal(seen_mark(db, "k", 1), 0);
+  assert_int_equal(seen_mark(db, "k", 2), KX_EEXISTS);
+  assert_int_equal(jobs_schedule(db, "x", "job:1", 1, NULL, 0), 0);
+  assert_int_equal(jobs_schedule(db, "x", "job:1", 1, NULL, 0), KX_EEXISTS);
+  assert_int_equal(teams_store_thread_claim(db, 7, "19:c", 1), 0);
+  assert_int_equal(teams_store_thread_claim(db, 7, "19:c", 2), KX_EEXISTS);
+  assert_int_equal(fflush(tmp), 0);
+  assert_int_equal(ftell(tmp), 0); /* expected answers are not errors */
+  /* A job without a kind is not "a job with this key exists". */
+  assert_int_equal(jobs_schedule(db, NULL, "job:2", 1, NULL, 0), KX_ECONSTRAINT);
+  assert_int_equal(jobs_pending(db, "job:2"), 0);
+  /* A second open page for one alert group: pages_add() does not look first, its callers do. */
+  struct page_row p = {.kind = "page", .group_key = "g1", .title = "t", .source = "alert"};
+  int64_t id = 0;
+  assert_int_equal(pages_add(db, &p, &id), 0);
+  assert_int_equal(pages_add(db, &p, &id), KX_ECONSTRAINT);
+  log_set_output(NULL);
+  assert_int_equal(fflush(tmp), 0);
+  long n = ftell(tmp);
+  assert_true(n > 0);
+  char *text = calloc(1, (size_t)n + 1);
+  rewind(tmp);
+  assert_int_equal(fread(text, 1, (size_t)n, tmp), (size_t)n);
+  fclose(tmp);
+  assert_non_null(strstr(text, "ERROR db sqlite_error what=jobs_schedule"));
+  assert_non_null(strstr(text, "ERROR db sqlite_error what=pages_add"));
+  free(text);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -350,6 +393,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_notes_people_changes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
       cmocka_unit_test(test_files_backup_restore),
+      cmocka_unit_test_setup_teardown(test_already_there_or_a_bug, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -71,6 +71,7 @@ static void test_slash_command(void **state)
   assert_string_equal(req.channel, "C111");
   assert_string_equal(req.response_url, "https://hooks.slack.com/commands/T111/111/xxx");
   assert_string_equal(req.trigger_id, "111.222.xxx");
+  assert_int_equal(req.answer, CMD_ANSWER_ACK); /* accepts_response_payload: in the ack */
   assert_string_equal(req.dedup_key, "slack-env:1d3c79ab-0ffb-41f3-a080-d19e85f53649");
   assert_int_equal(req.now_ms, 1000);
   slack_frame_free(&f);
@@ -105,6 +106,7 @@ static void test_block_actions(void **state)
   assert_string_equal(req.channel, "C111");
   assert_string_equal(req.message_ts, "1605853634.000400");
   assert_string_equal(req.user, "U111");
+  assert_int_equal(req.answer, CMD_ANSWER_RESPONSE_URL); /* a button: no payload in the ack */
   slack_frame_free(&f);
 }
 
@@ -170,6 +172,7 @@ static void test_view_submission(void **state)
   assert_string_equal(req.user, "U1234567");
   assert_non_null(req.view_callback);
   assert_non_null(req.payload);
+  assert_int_equal(req.answer, CMD_ANSWER_ACK); /* response_action rides in the ack */
   slack_frame_free(&f);
 }
 
@@ -190,6 +193,7 @@ static void test_message_event(void **state)
   assert_int_equal(req.event_time_ms, 1610241741000LL + 200 / 1000);
   /* Events are deduplicated by event_id: a retry carries a new envelope id. */
   assert_string_equal(req.dedup_key, "slack-ev:Ev111");
+  assert_int_equal(req.answer, CMD_ANSWER_ACK); /* chat in a channel: nobody to answer */
   slack_frame_free(&f);
 }
 
@@ -246,6 +250,7 @@ static void test_app_mention_command(void **state)
   assert_int_equal(req.kind, CMD_KIND_COMMAND);
   assert_string_equal(req.command, "incident");
   assert_string_equal(req.text, "declare P1 db down");
+  assert_int_equal(req.answer, CMD_ANSWER_EPHEMERAL); /* an event has no response_url */
   slack_frame_free(&f);
   /* The fixture's mention is just chat: nothing to run. */
   parse_fixture(FIX "envelope_events_api_app_mention.json", &f);

@@ -423,8 +423,8 @@ static void reply_shapes(void **state)
 {
   (void)state;
   cJSON *card = cJSON_Parse("{\"type\":\"AdaptiveCard\",\"version\":\"1.5\",\"body\":[]}");
-  cJSON *act = teams_reply_activity("**Noted** (#1)", card, "1571537152320");
-  cJSON *row = teams_reply_row("19:x@thread.skype;messageid=1", "1571537152320", act);
+  cJSON *act = render_teams_reply_activity("**Noted** (#1)", card, "1571537152320");
+  cJSON *row = render_teams_reply_row("19:x@thread.skype;messageid=1", "1571537152320", act);
   char *json = cJSON_PrintUnformatted(row);
   assert_string_equal(json,
                       "{\"conversation\":\"19:x@thread.skype;messageid=1\",\"reply_to_id\":"
@@ -436,7 +436,7 @@ static void reply_shapes(void **state)
   free(json);
   cJSON_Delete(row);
   cJSON_Delete(card);
-  assert_null(teams_reply_row(NULL, NULL, teams_reply_activity("x", NULL, NULL)));
+  assert_null(render_teams_reply_row(NULL, NULL, render_teams_reply_activity("x", NULL, NULL)));
   char *inv = teams_invoke_response("Acknowledged by Alice");
   assert_string_equal(inv,
                       "{\"statusCode\":200,\"type\":\"application/vnd.microsoft.activity."

@@ -1,5 +1,6 @@
 /* The command table and the dispatcher: tokenising, arity, help and usage, redeliveries,
- * refusals that roll back, and `/oncall note` writing an escaped outbox row. */
+ * refusals that roll back, a handler that breaks a constraint (a bug, not a refusal), and
+ * `/oncall note` writing an escaped outbox row. */
 // clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,8 @@
 #include "bot/config/config_load.h"
 #include "commands/core/command.h"
 #include "lib/kx.h"
+#include "lib/log.h"
+#include "storage/db_internal.h"
 #include "storage/outbox.h"
 
 static const char config_yaml[] =
@@ -183,9 +186,10 @@ static void test_note_and_redelivery(void **state)
   assert_non_null(strstr(r.text.data, "Noted"));
   cmd_reply_free(&r);
   assert_int_equal(outbox_depth(f->db), 1);
-  /* The same envelope again: nothing done twice. */
+  /* The same envelope again: nothing done twice, and nothing new said. */
   assert_int_equal(run(f, "oncall", "note deploy freeze <!channel> & co", "slack-env:1", &r),
-                   KX_EEXISTS);
+                   KX_EDUPLICATE);
+  assert_int_equal(r.text.len, 0);
   cmd_reply_free(&r);
   assert_int_equal(outbox_depth(f->db), 1);
   struct outbox_row *rows;
@@ -202,13 +206,74 @@ static void test_note_and_redelivery(void **state)
   assert_int_equal(run(f, "oncall", "note --rota nope x", "slack-env:2", &r), 0);
   assert_non_null(strstr(r.text.data, "no rota called"));
   cmd_reply_free(&r);
-  assert_int_equal(run(f, "oncall", "note --rota nope x", "slack-env:2", &r), KX_EEXISTS);
+  assert_int_equal(run(f, "oncall", "note --rota nope x", "slack-env:2", &r), KX_EDUPLICATE);
   cmd_reply_free(&r);
   assert_int_equal(outbox_depth(f->db), 1);
   /* A note for one rota. */
   assert_int_equal(run(f, "oncall", "note --rota platform db upgrade", "slack-env:3", &r), 0);
   cmd_reply_free(&r);
   assert_int_equal(outbox_depth(f->db), 2);
+}
+
+/* The whole of what the dispatcher logged while fn ran (the log goes to a temporary file). */
+static char *logged(struct fixture *f,
+                    int (*fn)(struct fixture *, struct cmd_reply *),
+                    struct cmd_reply *r,
+                    int *rc)
+{
+  FILE *tmp = tmpfile();
+  assert_non_null(tmp);
+  log_set_output(tmp);
+  *rc = fn(f, r);
+  log_set_output(NULL);
+  assert_int_equal(fflush(tmp), 0);
+  long n = ftell(tmp);
+  assert_true(n >= 0);
+  char *text = calloc(1, (size_t)n + 1);
+  rewind(tmp);
+  assert_int_equal(fread(text, 1, (size_t)n, tmp), (size_t)n);
+  fclose(tmp);
+  return text;
+}
+
+static int second_note(struct fixture *f, struct cmd_reply *r)
+{
+  return run(f, "oncall", "note a second one", "slack-env:8", r);
+}
+
+static void test_constraint_is_a_bug(void **state)
+{
+  struct fixture *f = *state;
+  struct cmd_reply r;
+  assert_int_equal(run(f, "oncall", "note the first one", "slack-env:7", &r), 0);
+  cmd_reply_free(&r);
+  assert_int_equal(outbox_depth(f->db), 1);
+  /* A UNIQUE index the handler knows nothing about: its next note breaks it. */
+  assert_int_equal(db_exec(f->db, "CREATE UNIQUE INDEX test_one_note ON notes(author)"), 0);
+  const struct cmd_def *d = cmd_lookup("oncall", "note");
+  uint64_t failures = d->failures;
+  int rc;
+  char *log = logged(f, second_note, &r, &rc);
+  assert_int_equal(rc, KX_ECONSTRAINT);
+  /* The user hears an apology, as for any failure on our side, not a refusal. */
+  assert_non_null(strstr(r.text.data, "Sorry, something went wrong on my side"));
+  cmd_reply_free(&r);
+  /* Logged at error level, as a bug, with the command. */
+  assert_non_null(strstr(log, " ERROR cmd handler_bug "));
+  assert_non_null(strstr(log, "command=oncall"));
+  assert_non_null(strstr(log, "err=CONSTRAINT"));
+  free(log);
+  assert_int_equal(d->failures, failures + 1);
+  /* Rolled back: no outbox row from the failed note. */
+  assert_int_equal(outbox_depth(f->db), 1);
+  /* Not a refusal: the dedup mark was not kept, so the delivery runs again once mended. */
+  assert_int_equal(db_exec(f->db, "DROP INDEX test_one_note"), 0);
+  assert_int_equal(second_note(f, &r), 0);
+  assert_non_null(strstr(r.text.data, "Noted"));
+  cmd_reply_free(&r);
+  assert_int_equal(outbox_depth(f->db), 2);
+  assert_int_equal(second_note(f, &r), KX_EDUPLICATE);
+  cmd_reply_free(&r);
 }
 
 static void test_unknown_action_is_harmless(void **state)
@@ -230,6 +295,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_help_and_unknown, setup, teardown),
       cmocka_unit_test_setup_teardown(test_arity_and_too_long, setup, teardown),
       cmocka_unit_test_setup_teardown(test_note_and_redelivery, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_constraint_is_a_bug, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unknown_action_is_harmless, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,7 @@
 #include "storage/incident_timeline.h"
 #include "storage/incidents.h"
 #include "storage/outbox.h"
+#include "storage/seen.h"
 
 static const char CONFIG[] =
     "timezone: Europe/Berlin\n"
@@ -69,7 +70,7 @@ static int setup(void **state)
   assert_non_null(f->db);
   f->ctx.db = f->db;
   f->ctx.config = f->cfg;
-  f->ctx.slack_bot_user = "U0KLAXBOT1";
+  assert_int_equal(kv_set(f->db, KV_SLACK_BOT_USER, "U0KLAXBOT1", 0), 0);
   f->ctx.now_ms = T("2026-11-24T10:00:00+01:00");
   *state = f;
   return 0;

@@ -1,0 +1,32 @@
+/*
+ * checkpoint.h — the database's housekeeping off the loop: every second a libuv pool thread,
+ * with a connection of its own, folds the WAL back into the database (the loop never waits for
+ * fsync), and every APP_INTEGRITY_EVERY_MS it runs PRAGMA quick_check, whose result /healthz
+ * reports from struct app_health (bot/modules.h) without touching the database itself.
+ *
+ * Not for ":memory:" databases (checkpoint_new returns NULL and the main connection keeps
+ * SQLite's own auto-checkpoint).
+ */
+#ifndef KX_CHECKPOINT_H
+#define KX_CHECKPOINT_H
+
+#include <uv.h>
+
+#include "bot/modules.h"
+#include "storage/db.h"
+
+#define CHECKPOINT_EVERY_MS 1000
+
+struct checkpoint;
+
+/* Open the second connection to `path` and turn off `db`'s auto-checkpoint; NULL when the
+ * database is in memory or the connection cannot be opened (then nothing changes). */
+struct checkpoint *checkpoint_new(struct db *db, const char *path, struct app_health *health);
+/* Start the timer on `loop`; 0 or a libuv error. */
+int checkpoint_start(struct checkpoint *c, uv_loop_t *loop);
+/* Close the timer (a pass in flight finishes on its own). */
+void checkpoint_stop(struct checkpoint *c);
+/* After the loop has ended. NULL is fine. */
+void checkpoint_free(struct checkpoint *c);
+
+#endif

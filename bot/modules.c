@@ -1,0 +1,26 @@
+#include "bot/modules.h"
+
+#include <stddef.h>
+
+#include "bot/slack/slack.h"
+#include "bot/teams/teams.h"
+#include "bot/web/alerts_http.h"
+#include "bot/web/calendar_http.h"
+#include "bot/web/health_http.h"
+#include "bot/web/incident_http.h"
+
+const struct module app_modules[] = {
+    /* Slack: Socket Mode, acks, auth.test (issue 1) */
+    {"slack", slack_init, slack_start, slack_stop, slack_halt, slack_close, slack_status},
+    /* the operator's: GET /healthz (liveness, readiness) and GET /metrics */
+    {"health", health_http_init, NULL, NULL, NULL, NULL, NULL},
+    /* alerts (issue 5) */
+    {"alerts", alerts_http_init, NULL, NULL, NULL, NULL, NULL},
+    /* rotas: the iCalendar feeds (issue 4) */
+    {"calendar", calendar_http_init, NULL, NULL, NULL, NULL, NULL},
+    /* incidents (issue 3): GET /incidents/ID/postmortem.md */
+    {"incidents", incident_http_init, NULL, NULL, NULL, NULL, NULL},
+    /* Teams (issue 6) */
+    {"teams", teams_init, teams_start, NULL, NULL, teams_close, NULL},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL},
+};
