@@ -496,6 +496,56 @@ static int filter_connection(struct httpd *h, const struct lws_filter_network_co
   return 1;
 }
 
+/* A request's headers are in: refuse it early, answer it, or wait for its body. */
+static int on_request(struct lws *wsi, struct httpd *h, struct httpd_session *s, const char *uri)
+{
+  if (s->pending && s->pending->responding)
+    return -1; /* pipelining: not supported */
+  if (s->pending) {
+    s->pending->wsi = NULL;
+    if (s->pending->finished)
+      pending_free(s->pending);
+    s->pending = NULL;
+  }
+  s->server = h;
+  s->route = NULL;
+  s->too_big = false;
+  s->dispatched = s->refuse = false;
+  s->received_us = clock_mono_us();
+  read_headers(wsi, s, uri);
+  bool mismatch;
+  s->route = find_route(h, s->method, s->path, &mismatch);
+  size_t max = s->route && s->route->max_body ? s->route->max_body : HTTPD_DEFAULT_MAX_BODY;
+  buf_init(&s->body, max);
+  char clen[32];
+  bool has_len = lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+  bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+  unsigned long long declared = has_len ? strtoull(clen, NULL, 10) : 0;
+  if (declared > max)
+    s->too_big = true;
+  if (strcmp(s->method, "POST") == 0 || strcmp(s->method, "PUT") == 0) {
+    /* Every body we take has a declared length, so a slow or endless chunked body cannot
+     * hold the connection; a declared length over the cap is refused without reading it. */
+    if (chunked || !has_len)
+      return refuse_early(wsi, s, 411, "length required (a Content-Length, not chunked)");
+    if (s->route && s->route->allow) {
+      struct httpd_request head = {.method = s->method,
+                                   .path = s->path,
+                                   .query = s->query,
+                                   .authorization = s->authorization[0] ? s->authorization : NULL,
+                                   .peer = s->peer};
+      if (!s->route->allow(s->route->arg, &head))
+        return refuse_early(wsi, s, 401, "not authorised");
+    }
+    if (s->too_big || declared == 0)
+      return dispatch(wsi, s);
+    return 0;
+  }
+  if (chunked || declared > 0)
+    return refuse_early(wsi, s, 400, "this method takes no request body");
+  return dispatch(wsi, s);
+}
+
 static int callback(
     struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
@@ -522,54 +572,7 @@ static int callback(
     }
     case LWS_CALLBACK_HTTP: {
       struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
-      if (!h || !s)
-        return -1;
-      if (s->pending && s->pending->responding)
-        return -1; /* pipelining: not supported */
-      if (s->pending) {
-        s->pending->wsi = NULL;
-        if (s->pending->finished)
-          pending_free(s->pending);
-        s->pending = NULL;
-      }
-      s->server = h;
-      s->route = NULL;
-      s->too_big = false;
-      s->dispatched = s->refuse = false;
-      s->received_us = clock_mono_us();
-      read_headers(wsi, s, in);
-      bool mismatch;
-      s->route = find_route(h, s->method, s->path, &mismatch);
-      size_t max = s->route && s->route->max_body ? s->route->max_body : HTTPD_DEFAULT_MAX_BODY;
-      buf_init(&s->body, max);
-      char clen[32];
-      bool has_len = lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
-      bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
-      unsigned long long declared = has_len ? strtoull(clen, NULL, 10) : 0;
-      if (declared > max)
-        s->too_big = true;
-      if (strcmp(s->method, "POST") == 0 || strcmp(s->method, "PUT") == 0) {
-        /* Every body we take has a declared length, so a slow or endless chunked body cannot
-         * hold the connection; a declared length over the cap is refused without reading it. */
-        if (chunked || !has_len)
-          return refuse_early(wsi, s, 411, "length required (a Content-Length, not chunked)");
-        if (s->route && s->route->allow) {
-          struct httpd_request head = {
-              .method = s->method,
-              .path = s->path,
-              .query = s->query,
-              .authorization = s->authorization[0] ? s->authorization : NULL,
-              .peer = s->peer};
-          if (!s->route->allow(s->route->arg, &head))
-            return refuse_early(wsi, s, 401, "not authorised");
-        }
-        if (s->too_big || declared == 0)
-          return dispatch(wsi, s);
-        return 0;
-      }
-      if (chunked || declared > 0)
-        return refuse_early(wsi, s, 400, "this method takes no request body");
-      return dispatch(wsi, s);
+      return h && s ? on_request(wsi, h, s, in) : -1;
     }
     case LWS_CALLBACK_HTTP_BODY:
       if (s && s->dispatched)
