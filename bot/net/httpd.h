@@ -21,16 +21,17 @@
 #define HTTPD_DEFAULT_MAX_BODY ((size_t)1024 * 1024)
 #define HTTPD_RESPONSE_MAX ((size_t)8 * 1024 * 1024)
 #define HTTPD_HEADER_MAX 16384
-/* Connections whose headers are being read at once, across the server and the Slack client. */
+/* Connections whose headers are being read at once (the server has its own lws context). */
 #define HTTPD_HEADER_POOL 512
 /* Seconds a connection may take over its headers (and other network round trips) before lws
  * drops it: slow clients are cut off. */
 #define HTTPD_HEADER_DEADLINE_S 10
 /* Sockets lws keeps open at most; deploy/klaxon.service sets LimitNOFILE above it. */
 #define HTTPD_FD_LIMIT 2048
-/* Connections the server holds at once, in all: below HTTPD_FD_LIMIT, so the Slack socket and
- * lws's own keep room, and lowered at start when RLIMIT_NOFILE leaves fewer than
- * HTTPD_FD_RESERVE descriptors for the rest of the process (the database, the HTTP client).
+/* Connections the server holds at once, in all: below HTTPD_FD_LIMIT, so the listener and
+ * lws's own sockets keep room, and lowered at start when RLIMIT_NOFILE leaves fewer than
+ * HTTPD_FD_RESERVE descriptors for the rest of the process (the database, the HTTP client, the
+ * Slack client's lws context).
  * A connection beyond it, or beyond the per-client cap, is answered 503 with
  * `Connection: close` as soon as it is accepted and closed: accept() never fails with EMFILE
  * (which lws retried in a busy loop, logging each time). */
