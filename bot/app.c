@@ -105,6 +105,7 @@ static int lws_setup(struct app *a)
    * accepting before accept() fails with EMFILE. The Slack client has a context of its own. */
   info.max_http_header_pool = HTTPD_HEADER_POOL;
   info.fd_limit_per_thread = HTTPD_FD_LIMIT;
+  httpd_raise_fd_limit(); /* before any lws context: each sizes its tables from the limit */
   a->lws = lws_create_context(&info);
   if (!a->lws) {
     fprintf(stderr,
@@ -120,7 +121,7 @@ static int lws_setup(struct app *a)
             a->config->http_listen);
     return KX_EIO;
   }
-  return 0;
+  return httpd_set_per_client_max(a->httpd, (size_t)a->config->http_max_connections_per_client);
 }
 
 /* ---- signals, heartbeat, shutdown ------------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "bot/config/config_load_internal.h"
+#include "bot/net/httpd.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
@@ -86,12 +87,29 @@ void cfg_person_list(struct cfg_loader *L,
 /* ---- small sections ------------------------------------------------------------------------- */
 
 static const char *const STORAGE_KEYS[] = {"path", NULL},
-                         *const HTTP_KEYS[] = {"listen", "feed_secret_env", NULL},
                          *const LOG_KEYS[] = {"level", "format", NULL},
                          *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
                          *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
                          *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", NULL},
                          *const STATUS_KEYS[] = {"title", "components", NULL};
+static const char *const HTTP_KEYS[] = {"listen", "feed_secret_env", "max_connections_per_client",
+                                        NULL};
+
+/* http.max_connections_per_client: a whole number up to the server's total connection cap. */
+static void load_per_client(struct cfg_loader *L, yaml_node_t *n)
+{
+  const char *text = cfg_text(L, n, "http.max_connections_per_client");
+  if (!text)
+    return;
+  char *end = NULL;
+  long v = strtol(text, &end, 10);
+  if (end == text || *end || v < 1 || v > HTTPD_CONN_MAX)
+    cfg_problem(L, cfg_line(n),
+                "http.max_connections_per_client: \"%s\" is not a whole number from 1 to %d",
+                cfg_show(text).s, HTTPD_CONN_MAX);
+  else
+    L->c->http_max_connections_per_client = (int)v;
+}
 
 static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
 {
@@ -107,6 +125,7 @@ static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
                 "http.listen", &CFG_LISTEN, &c->http_listen);
     cfg_checked(L, cfg_get(&o, "feed_secret_env"), "http.feed_secret_env", &CFG_ENV,
                 &c->http_feed_secret_env);
+    load_per_client(L, cfg_get(&o, "max_connections_per_client"));
   }
   if (cfg_checked(L, cfg_get(top, "public_url"), "public_url", &CFG_URL, &c->public_url)) {
     /* Links are built as public_url + "/path": keep one slash. */
@@ -473,6 +492,7 @@ static void defaults(struct cfg_loader *L)
   c->storage_path = cfg_dup(L, DEFAULT_STORAGE);
   c->log_level = cfg_dup(L, "info");
   c->log_format = cfg_dup(L, "text");
+  c->http_max_connections_per_client = HTTPD_PER_CLIENT_MAX;
   c->slack.app_token_env = cfg_dup(L, "SLACK_APP_TOKEN");
   c->slack.bot_token_env = cfg_dup(L, "SLACK_BOT_TOKEN");
   c->slack.ping_interval_ms = DEFAULT_PING_MS;

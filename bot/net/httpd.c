@@ -1,12 +1,17 @@
 #include "bot/net/httpd.h"
 
+#include <arpa/inet.h>
 #include <cjson/cJSON.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 
 #include "bot/clock.h"
+#include "bot/net/httpd_peers.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -20,6 +25,8 @@ struct httpd {
   struct httpd_route routes[MAX_ROUTES];
   size_t n_routes;
   int port;
+  struct httpd_peers *peers; /* open connections by remote address: the connection caps */
+  size_t conn_max;           /* HTTPD_CONN_MAX, or fewer under a low RLIMIT_NOFILE */
 };
 
 struct httpd_pending {
@@ -27,7 +34,6 @@ struct httpd_pending {
   struct httpd_response resp;
   bool finished;
   bool responding;
-  bool close_after; /* the request's unread body makes the connection unusable: close it */
   size_t sent;
   struct httpd_session *pss;
 };
@@ -123,6 +129,14 @@ struct httpd *httpd_new(struct lws_context *lws, const char *listen)
   struct httpd *h = calloc(1, sizeof(*h));
   if (!h)
     return NULL;
+  struct rlimit rl = {.rlim_cur = RLIM_INFINITY};
+  (void)getrlimit(RLIMIT_NOFILE, &rl);
+  h->conn_max = httpd_peers_budget(rl.rlim_cur, HTTPD_CONN_MAX, HTTPD_FD_RESERVE);
+  h->peers = httpd_peers_new(h->conn_max, HTTPD_PER_CLIENT_MAX);
+  if (!h->peers) {
+    free(h);
+    return NULL;
+  }
   h->lws = lws;
   /* lws keeps a pointer to the protocol list for the vhost's lifetime. */
   static struct lws_protocols protocols[2];
@@ -143,19 +157,69 @@ struct httpd *httpd_new(struct lws_context *lws, const char *listen)
   h->vhost = lws_create_vhost(lws, &info);
   if (!h->vhost) {
     LOG_ERROR("http", "cannot_listen", "listen=%s", listen);
+    httpd_peers_free(h->peers);
     free(h);
     return NULL;
   }
   h->port = lws_get_vhost_listen_port(h->vhost);
-  LOG_INFO("http", "listening", "host=%s port=%d", host, h->port);
+  LOG_INFO("http", "listening", "host=%s port=%d max_connections=%zu", host, h->port, h->conn_max);
   metrics_describe("klaxon_http_requests_total", METRIC_COUNTER,
                    "HTTP requests served, by route and status");
+  metrics_describe("klaxon_http_connections_open", METRIC_GAUGE,
+                   "HTTP connections the server holds now");
+  metrics_describe("klaxon_http_connections_refused_total", METRIC_COUNTER,
+                   "HTTP connections answered 503 and closed at once, by reason (per_client: "
+                   "one address held too many; server_full: the server did)");
+  metrics_set("klaxon_http_connections_open", "", 0);
   return h;
 }
 
 void httpd_free(struct httpd *h)
 {
+  if (!h)
+    return;
+  httpd_peers_free(h->peers);
   free(h);
+}
+
+int httpd_set_per_client_max(struct httpd *h, size_t max)
+{
+  if (max == 0 || max > h->conn_max)
+    max = h->conn_max;
+  if (max == httpd_peers_per_client(h->peers))
+    return 0;
+  /* Before the first connection the table is empty: a new one loses nothing. */
+  struct httpd_peers *p = httpd_peers_new(h->conn_max, max);
+  if (!p)
+    return KX_ENOMEM;
+  httpd_peers_free(h->peers);
+  h->peers = p;
+  return 0;
+}
+
+size_t httpd_connections(const struct httpd *h)
+{
+  return httpd_peers_open(h->peers);
+}
+
+void httpd_raise_fd_limit(void)
+{
+  struct rlimit rl;
+  const rlim_t want = (rlim_t)HTTPD_FD_LIMIT + HTTPD_FD_RESERVE;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+    return;
+  rlim_t old = rl.rlim_cur;
+  rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want) ? want : rl.rlim_max;
+  if (rl.rlim_cur > old && setrlimit(RLIMIT_NOFILE, &rl) != 0)
+    rl.rlim_cur = old;
+  if (rl.rlim_cur < want)
+    LOG_WARN("http", "low_fd_limit", "nofile=%llu want=%llu note=\"fewer HTTP connections\"",
+             (unsigned long long)rl.rlim_cur, (unsigned long long)want);
+}
+
+int httpd_port(const struct httpd *h)
+{
+  return h->port;
 }
 
 int httpd_route(struct httpd *h, const struct httpd_route *route)
@@ -210,6 +274,14 @@ static int begin_response(struct lws *wsi, struct httpd_pending *p)
   if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                   (const unsigned char *)"no-store", 8, &pos, end))
     return -1;
+  /* One request per connection. Requests pipelined behind another reach lws 4.1's buffered
+   * path, which handed a later request's body callback freed memory and could spin the loop
+   * forever (found by tests/fuzz/fuzz_http.c); closing after each answer never parses them.
+   * Our clients (probes, scrapers, webhooks, Bot Framework) open a new connection, at the
+   * price of a handshake per request. */
+  if (lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5,
+                                   &pos, end))
+    return -1;
   /* Extra headers: "Name: value\r\n" lines. */
   char *line = r->extra_headers;
   while (*line) {
@@ -250,9 +322,9 @@ static void pending_free(struct httpd_pending *p)
 }
 
 /* Answer a request that is refused before its body is read: 411 (no length: the body's end
- * cannot be found) and 401 (an unauthenticated client is not waited for) close the connection
- * after the answer; 400 for a body on a method that has none keeps it (lws skips a declared
- * length). */
+ * cannot be found), 401 (an unauthenticated client is not waited for), 400 (a body on a method
+ * that has none). The connection closes after the answer, as after every answer, so the
+ * unread body is never read. */
 static int refuse_early(struct lws *wsi, struct httpd_session *s, int status, const char *why)
 {
   struct httpd_pending *p = calloc(1, sizeof(*p));
@@ -262,12 +334,21 @@ static int refuse_early(struct lws *wsi, struct httpd_session *s, int status, co
   p->wsi = wsi;
   p->pss = s;
   p->finished = true;
-  p->close_after = status == 411 || status == 401; /* the body is never read */
   s->pending = p;
   response_init(&p->resp);
   httpd_error(&p->resp, status, why);
   count(s, status);
   LOG_INFO("http", "refused", "method=%s status=%d reason=\"%s\"", s->method, status, why);
+  return begin_response(wsi, p);
+}
+
+/* Answer a request no handler sees (404, 405, 413). It is finished here: were the client to
+ * leave before the answer is written, the close frees it (an unfinished one waits for its
+ * handler's httpd_finish, and these have none: each client that hung up leaked ~1 KB). */
+static int answer_now(struct lws *wsi, struct httpd_session *s, struct httpd_pending *p)
+{
+  p->finished = true;
+  count(s, p->resp.status);
   return begin_response(wsi, p);
 }
 
@@ -290,14 +371,12 @@ static int dispatch(struct lws *wsi, struct httpd_session *s)
     s->route = find_route(s->server, s->method, s->path, &mismatch);
     if (!s->route) {
       httpd_error(&p->resp, mismatch ? 405 : 404, mismatch ? "method not allowed" : "not found");
-      count(s, p->resp.status);
-      return begin_response(wsi, p);
+      return answer_now(wsi, s, p);
     }
   }
   if (s->too_big) {
     httpd_error(&p->resp, 413, "request body too large");
-    count(s, 413);
-    return begin_response(wsi, p);
+    return answer_now(wsi, s, p);
   }
   struct httpd_request req = {
       .method = s->method,
@@ -375,61 +454,125 @@ static void read_headers(struct lws *wsi, struct httpd_session *s, const char *u
   lws_get_peer_simple(wsi, s->peer, sizeof(s->peer));
 }
 
+/* The answer to a connection over a cap: fixed bytes, written straight to the new socket. */
+static const char REFUSAL[] =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n"
+    "Retry-After: 1\r\nConnection: close\r\n\r\ntoo many connections\n";
+
+static void peer_text(const struct sockaddr_storage *a, char *out, size_t n)
+{
+  const void *bytes = a->ss_family == AF_INET6
+                          ? (const void *)&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr
+                          : (const void *)&((const struct sockaddr_in *)(const void *)a)->sin_addr;
+  if ((a->ss_family != AF_INET && a->ss_family != AF_INET6) ||
+      !inet_ntop(a->ss_family, bytes, out, (socklen_t)n))
+    snprintf(out, n, "unknown");
+}
+
+/* Called by lws for each accepted socket before it becomes a connection: nonzero closes it.
+ * A refused client gets a 503 at once rather than a socket that is never served, and costs a
+ * descriptor only for this moment. */
+static int filter_connection(struct httpd *h, const struct lws_filter_network_conn_args *a)
+{
+  enum httpd_admit r =
+      httpd_peers_admit(h->peers, (const struct sockaddr *)&a->cli_addr, a->clilen);
+  if (r == HTTPD_ADMIT_OK) {
+    metrics_set("klaxon_http_connections_open", "", (double)httpd_peers_open(h->peers));
+    return 0;
+  }
+  /* What the client sent already is read first: closing a socket with unread data resets the
+   * connection, and the reset can overtake the 503. */
+  char sink[2048];
+  for (int i = 0; i < 4 && recv(a->accept_fd, sink, sizeof(sink), MSG_DONTWAIT) > 0; i++)
+    ;
+  (void)send(a->accept_fd, REFUSAL, sizeof(REFUSAL) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+  char labels[40], peer[INET6_ADDRSTRLEN];
+  snprintf(labels, sizeof(labels), "reason=\"%s\"", httpd_admit_name(r));
+  metrics_inc("klaxon_http_connections_refused_total", labels, 1);
+  peer_text(&a->cli_addr, peer, sizeof(peer));
+  LOG_WARN("http", "connection_refused", "peer=%s reason=%s open=%zu per_client_max=%zu max=%zu",
+           peer, httpd_admit_name(r), httpd_peers_open(h->peers), httpd_peers_per_client(h->peers),
+           h->conn_max);
+  return 1;
+}
+
+/* A request's headers are in: refuse it early, answer it, or wait for its body. */
+static int on_request(struct lws *wsi, struct httpd *h, struct httpd_session *s, const char *uri)
+{
+  if (s->pending && s->pending->responding)
+    return -1; /* pipelining: not supported */
+  if (s->pending) {
+    s->pending->wsi = NULL;
+    if (s->pending->finished)
+      pending_free(s->pending);
+    s->pending = NULL;
+  }
+  s->server = h;
+  s->route = NULL;
+  s->too_big = false;
+  s->dispatched = s->refuse = false;
+  s->received_us = clock_mono_us();
+  read_headers(wsi, s, uri);
+  bool mismatch;
+  s->route = find_route(h, s->method, s->path, &mismatch);
+  size_t max = s->route && s->route->max_body ? s->route->max_body : HTTPD_DEFAULT_MAX_BODY;
+  buf_init(&s->body, max);
+  char clen[32];
+  bool has_len = lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+  bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+  unsigned long long declared = has_len ? strtoull(clen, NULL, 10) : 0;
+  if (declared > max)
+    s->too_big = true;
+  if (strcmp(s->method, "POST") == 0 || strcmp(s->method, "PUT") == 0) {
+    /* Every body we take has a declared length, so a slow or endless chunked body cannot
+     * hold the connection; a declared length over the cap is refused without reading it. */
+    if (chunked || !has_len)
+      return refuse_early(wsi, s, 411, "length required (a Content-Length, not chunked)");
+    if (s->route && s->route->allow) {
+      struct httpd_request head = {.method = s->method,
+                                   .path = s->path,
+                                   .query = s->query,
+                                   .authorization = s->authorization[0] ? s->authorization : NULL,
+                                   .peer = s->peer};
+      if (!s->route->allow(s->route->arg, &head))
+        return refuse_early(wsi, s, 401, "not authorised");
+    }
+    if (s->too_big || declared == 0)
+      return dispatch(wsi, s);
+    return 0;
+  }
+  if (chunked || declared > 0)
+    return refuse_early(wsi, s, 400, "this method takes no request body");
+  return dispatch(wsi, s);
+}
+
 static int callback(
     struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
   struct httpd_session *s = user;
   switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+      /* wsi is the listener; user is the accepted socket's address, not a session. */
+      struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
+      return h && user ? filter_connection(h, user) : 0;
+    }
+    case LWS_CALLBACK_WSI_CREATE: {
+      /* Right after the filter admitted its socket, on the same call: name the connection. */
+      struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
+      if (h)
+        (void)httpd_peers_bind(h->peers, wsi);
+      return 0;
+    }
+    case LWS_CALLBACK_WSI_DESTROY: {
+      /* The socket is closed by now: its place is free. */
+      struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
+      if (h && httpd_peers_release(h->peers, wsi))
+        metrics_set("klaxon_http_connections_open", "", (double)httpd_peers_open(h->peers));
+      return 0;
+    }
     case LWS_CALLBACK_HTTP: {
       struct httpd *h = lws_get_vhost_user(lws_get_vhost(wsi));
-      if (!h || !s)
-        return -1;
-      if (s->pending && s->pending->responding)
-        return -1; /* pipelining: not supported */
-      if (s->pending) {
-        s->pending->wsi = NULL;
-        if (s->pending->finished)
-          pending_free(s->pending);
-        s->pending = NULL;
-      }
-      s->server = h;
-      s->route = NULL;
-      s->too_big = false;
-      s->dispatched = s->refuse = false;
-      s->received_us = clock_mono_us();
-      read_headers(wsi, s, in);
-      bool mismatch;
-      s->route = find_route(h, s->method, s->path, &mismatch);
-      size_t max = s->route && s->route->max_body ? s->route->max_body : HTTPD_DEFAULT_MAX_BODY;
-      buf_init(&s->body, max);
-      char clen[32];
-      bool has_len = lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
-      bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
-      unsigned long long declared = has_len ? strtoull(clen, NULL, 10) : 0;
-      if (declared > max)
-        s->too_big = true;
-      if (strcmp(s->method, "POST") == 0 || strcmp(s->method, "PUT") == 0) {
-        /* Every body we take has a declared length, so a slow or endless chunked body cannot
-         * hold the connection; a declared length over the cap is refused without reading it. */
-        if (chunked || !has_len)
-          return refuse_early(wsi, s, 411, "length required (a Content-Length, not chunked)");
-        if (s->route && s->route->allow) {
-          struct httpd_request head = {
-              .method = s->method,
-              .path = s->path,
-              .query = s->query,
-              .authorization = s->authorization[0] ? s->authorization : NULL,
-              .peer = s->peer};
-          if (!s->route->allow(s->route->arg, &head))
-            return refuse_early(wsi, s, 401, "not authorised");
-        }
-        if (s->too_big || declared == 0)
-          return dispatch(wsi, s);
-        return 0;
-      }
-      if (chunked || declared > 0)
-        return refuse_early(wsi, s, 400, "this method takes no request body");
-      return dispatch(wsi, s);
+      return h && s ? on_request(wsi, h, s, in) : -1;
     }
     case LWS_CALLBACK_HTTP_BODY:
       if (s && s->dispatched)
@@ -461,11 +604,8 @@ static int callback(
         return 0;
       }
       s->pending = NULL;
-      bool close_now = p->close_after;
       pending_free(p);
-      if (close_now || lws_http_transaction_completed(wsi))
-        return -1;
-      return 0;
+      return -1; /* answered: close (see begin_response); lws flushes what is still queued */
     }
     case LWS_CALLBACK_CLOSED_HTTP:
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:

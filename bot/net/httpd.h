@@ -21,13 +21,25 @@
 #define HTTPD_DEFAULT_MAX_BODY ((size_t)1024 * 1024)
 #define HTTPD_RESPONSE_MAX ((size_t)8 * 1024 * 1024)
 #define HTTPD_HEADER_MAX 16384
-/* Connections whose headers are being read at once, across the server and the Slack client. */
+/* Connections whose headers are being read at once (the server has its own lws context). */
 #define HTTPD_HEADER_POOL 512
 /* Seconds a connection may take over its headers (and other network round trips) before lws
  * drops it: slow clients are cut off. */
 #define HTTPD_HEADER_DEADLINE_S 10
 /* Sockets lws keeps open at most; deploy/klaxon.service sets LimitNOFILE above it. */
 #define HTTPD_FD_LIMIT 2048
+/* Connections the server holds at once, in all: below HTTPD_FD_LIMIT, so the listener and
+ * lws's own sockets keep room, and lowered at start when RLIMIT_NOFILE leaves fewer than
+ * HTTPD_FD_RESERVE descriptors for the rest of the process (the database, the HTTP client, the
+ * Slack client's lws context).
+ * A connection beyond it, or beyond the per-client cap, is answered 503 with
+ * `Connection: close` as soon as it is accepted and closed: accept() never fails with EMFILE
+ * (which lws retried in a busy loop, logging each time). */
+#define HTTPD_CONN_MAX (HTTPD_FD_LIMIT - 128)
+#define HTTPD_FD_RESERVE 128
+/* Connections one remote address may hold at once, by default (http.max_connections_per_client
+ * in the config, at most HTTPD_CONN_MAX). */
+#define HTTPD_PER_CLIENT_MAX 64
 
 struct httpd_request {
   const char *method; /* "GET", "POST", "PUT", "DELETE" */
@@ -77,6 +89,15 @@ extern const struct lws_protocols httpd_protocol;
  * listen there. */
 struct httpd *httpd_new(struct lws_context *lws, const char *listen);
 void httpd_free(struct httpd *h);
+/* Connections one remote address may hold at once (default HTTPD_PER_CLIENT_MAX); 0 or a value
+ * over the total cap means the total cap. Call before the first connection. KX_ENOMEM when the
+ * table cannot be made (the old one stays). */
+int httpd_set_per_client_max(struct httpd *h, size_t max);
+size_t httpd_connections(const struct httpd *h); /* open now (for tests and metrics) */
+int httpd_port(const struct httpd *h); /* the port listened on (for "127.0.0.1:0" in tests) */
+/* Raise the process's soft RLIMIT_NOFILE towards HTTPD_FD_LIMIT + HTTPD_FD_RESERVE, as far as
+ * the hard limit allows; call before lws_create_context, which sizes its tables from it. */
+void httpd_raise_fd_limit(void);
 int httpd_route(struct httpd *h, const struct httpd_route *route);
 
 /* Helpers for handlers. */

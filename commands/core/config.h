@@ -154,6 +154,8 @@ struct config {
   /* The variable holding the feed secret (lib/feed_token.h); NULL: KLAXON_FEED_SECRET, and
    * without it a random secret kept in the database. */
   char *http_feed_secret_env;
+  /* Connections one remote address may hold open at once (default HTTPD_PER_CLIENT_MAX). */
+  int http_max_connections_per_client;
   char *log_level;
   char *log_format; /* "text" | "json" */
   char *public_url; /* how people reach the HTTP server, for links; may be NULL */

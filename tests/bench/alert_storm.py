@@ -79,6 +79,8 @@ async def run():
         {"match": {"severity": "warning"}, "channel": "C0ALERTS01"},
     ]
     h.env["KLAXON_LOG_LEVEL"] = "warn"
+    # 64 concurrent senders plus the probes, all from 127.0.0.1: above the per-client default.
+    h.config["http"]["max_connections_per_client"] = 256
     await h.setup()
     failures = []
     try:

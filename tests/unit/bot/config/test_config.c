@@ -279,6 +279,7 @@ static void test_minimal_defaults(void **state)
   assert_string_equal(c->path, "test.yaml");
   assert_string_equal(c->storage_path, "klaxon.db");
   assert_null(c->http_listen);
+  assert_int_equal(c->http_max_connections_per_client, 64); /* HTTPD_PER_CLIENT_MAX */
   assert_null(c->public_url);
   assert_string_equal(c->log_level, "info");
   assert_string_equal(c->log_format, "text");
@@ -708,6 +709,27 @@ static void test_many_problems(void **state)
   config_problems_free(&pr);
 }
 
+/* http.max_connections_per_client: a whole number from 1 to the server's total cap. */
+static void test_per_client_cap(void **state)
+{
+  (void)state;
+  struct config *c =
+      LOAD_OK(BASE "http: {listen: \"127.0.0.1:8080\", max_connections_per_client: 20}\n");
+  assert_int_equal(c->http_max_connections_per_client, 20);
+  config_free(c);
+  static const char *const bad[] = {
+      "0", "-3", "1921", "12x", "\"\"", "1e3", "99999999999999999999"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml),
+             BASE "http: {listen: \"127.0.0.1:8080\", max_connections_per_client: %s}\n", bad[i]);
+    struct config_problems pr;
+    assert_null(load(yaml, &pr));
+    expect_problem(&pr, 5, "http.max_connections_per_client");
+    config_problems_free(&pr);
+  }
+}
+
 /* A secret pasted where a variable name belongs is never repeated in a message. */
 static void test_secret_not_echoed(void **state)
 {
@@ -855,9 +877,10 @@ int main(void)
       cmocka_unit_test(test_teams_only_person),  cmocka_unit_test(test_variants),
       cmocka_unit_test(test_aliases_and_merges), cmocka_unit_test(test_case_bases_load),
       cmocka_unit_test(test_many_problems),      cmocka_unit_test(test_secret_not_echoed),
-      cmocka_unit_test(test_huge_refused),       cmocka_unit_test(test_file_errors),
-      cmocka_unit_test(test_alias_bomb),         cmocka_unit_test(test_alias_cycle),
-      cmocka_unit_test(test_list_cap),           cmocka_unit_test(test_problem_cap),
+      cmocka_unit_test(test_per_client_cap),     cmocka_unit_test(test_huge_refused),
+      cmocka_unit_test(test_file_errors),        cmocka_unit_test(test_alias_bomb),
+      cmocka_unit_test(test_alias_cycle),        cmocka_unit_test(test_list_cap),
+      cmocka_unit_test(test_problem_cap),
   };
   size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]), n_cases = sizeof(CASES) / sizeof(CASES[0]);
   struct CMUnitTest *tests = calloc(n_fixed + n_cases, sizeof(*tests));
