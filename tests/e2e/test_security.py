@@ -402,6 +402,41 @@ async def test_teams_requests_without_a_credential_are_refused_before_their_body
 
 
 @timeout(60)
+async def test_a_body_that_never_comes_is_cut_off(h):
+    """Item 2, the slow body: an authorised POST announces a body and sends a few bytes of it,
+    then nothing. The server drops it by the request deadline (HTTPD_HEADER_DEADLINE_S, 10 s;
+    lws may take a few seconds more to notice), answers /healthz all along, and nothing of the
+    partial body is acted on."""
+    await h.start()
+    writers = []
+    for _ in range(8):
+        reader, writer = await asyncio.open_connection("127.0.0.1", h.http_port)
+        writer.write(b"POST /alerts/alertmanager HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                     h.alert_token.encode() + b"\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 5000\r\n\r\n{\"version\":\"4\",")
+        await writer.drain()
+        writers.append((reader, writer))
+    t0 = asyncio.get_running_loop().time()
+    status, _, _ = await h.http_get("/healthz?probe=live")
+    assert status == 200
+    closed = 0
+    for reader, writer in writers:
+        left = 25 - (asyncio.get_running_loop().time() - t0)
+        try:
+            data = await asyncio.wait_for(reader.read(65536), max(0.1, left))
+            while data:
+                data = await asyncio.wait_for(reader.read(65536), max(0.1, left))
+            closed += 1
+        except (asyncio.TimeoutError, ConnectionError):
+            pass
+        writer.close()
+    took = asyncio.get_running_loop().time() - t0
+    assert closed == len(writers), "only %d of %d slow bodies were cut off in %.1f s" % (closed, len(writers), took)
+    assert took < 25, took
+    assert teams_rows(h, "SELECT count(*) FROM alerts") == [(0,)]
+
+
+@timeout(60)
 async def test_too_many_websockets_backs_off(h):
     """Item 12: a `too_many_websockets` disconnect on the only socket reconnected at once, to be
     refused again. Each refusal in a row now waits longer (backoff with jitter)."""
