@@ -309,8 +309,11 @@ static int answer_slack(struct cmd_ctx *ctx,
     cJSON_AddStringToObject(body, "channel", req->channel);
     cJSON_AddStringToObject(body, "user", req->user);
     cJSON_AddStringToObject(body, "text", mrkdwn);
-    return out_slack_call(ctx, "chat.postEphemeral", req->channel, body, OUTBOX_URGENT, NULL, NULL,
-                          NULL);
+    /* A queue of its own per asker: an answer never waits behind the channel's posts (an alert
+     * storm's updates), and one person's answers stay in order. */
+    char queue[256];
+    snprintf(queue, sizeof(queue), "answer:%.100s:%.100s", req->channel, req->user);
+    return out_slack_call(ctx, "chat.postEphemeral", queue, body, OUTBOX_URGENT, NULL, NULL, NULL);
   }
   if (!req->response_url) {
     cJSON_Delete(body);

@@ -79,7 +79,8 @@ static void test_ephemeral_written_with_the_handler(void **state)
   assert_string_equal(field(body, "channel"), "C0OPS00001");
   assert_string_equal(field(body, "user"), "U0ALICE001");
   assert_non_null(strstr(field(body, "text"), "/oncall"));
-  assert_string_equal(queue, "C0OPS00001");
+  /* not the channel's queue: an answer must not wait behind the channel's posts */
+  assert_string_equal(queue, "answer:C0OPS00001:U0ALICE001");
   cJSON_Delete(body);
   cmd_reply_free(&reply);
   fx_free(f);
