@@ -102,8 +102,8 @@ void *cfg_grow(struct cfg_loader *L, void *arr, size_t *alloc, size_t n, size_t 
 int cfg_line(const yaml_node_t *n); /* 1-based; 0 for NULL */
 struct cfg_shown cfg_show(const char *s);
 struct cfg_path cfg_pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-bool cfg_is_null(const yaml_node_t *n);     /* empty, ~ or null */
-bool cfg_visit(struct cfg_loader *L);       /* counts one value; false once over budget */
+bool cfg_is_null(const yaml_node_t *n); /* empty, ~ or null */
+bool cfg_visit(struct cfg_loader *L);   /* counts one value; false once over budget */
 
 /* Maps and lists: a NULL node (a key that is not there) is "nothing to do": false, no report.
  * cfg_pairs calls fn for each key of a map, explicit keys first, then those from `<<`

@@ -11,8 +11,7 @@
 #include "bot/clock.h"
 #include "bot/slack/slack_api.h"
 #include "bot/slack/slack_socket.h"
-#include "commands/core/people.h"
-#include "commands/core/render_slack.h"
+#include "commands/core/out.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -39,12 +38,8 @@ struct slack {
 
 static char *reply_mrkdwn(struct slack *sl, const struct cmd_reply *reply)
 {
-  struct cmd_people pp;
   struct cmd_ctx run = cmd_ctx_at(sl->env->ctx, clock_now_ms());
-  cmd_people_open(&pp, &run);
-  char *text = render_slack_mrkdwn(reply->text.data ? reply->text.data : "", &pp.rp, 3000);
-  cmd_people_close(&pp);
-  return text;
+  return out_slack_text(&run, reply->text.data);
 }
 
 /* The ack frame: {"envelope_id": …} plus the reply as payload where Slack accepts one (other

@@ -19,7 +19,6 @@
 #include "commands/core/msg.h"
 #include "commands/core/out.h"
 #include "commands/core/people.h"
-#include "commands/core/render_teams.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -172,12 +171,8 @@ char *teams__aad_lookup(void *arg, const char *user_id)
 
 char *teams__reply_markdown(struct teams *t, const char *markup)
 {
-  struct cmd_people pp;
   struct cmd_ctx run = cmd_ctx_at(t->env->ctx, clock_now_ms());
-  cmd_people_open(&pp, &run);
-  char *md = render_teams_markdown(markup ? markup : "", &pp.rp);
-  cmd_people_close(&pp);
-  return md;
+  return out_teams_text(&run, markup);
 }
 
 static char *reply_plain(struct teams *t, const char *markup)

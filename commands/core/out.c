@@ -347,26 +347,38 @@ static int answer_teams(struct cmd_ctx *ctx,
   return teams_row(ctx, "teams.reply", queue, row, OUTBOX_URGENT, NULL, NULL, NULL);
 }
 
+char *out_slack_text(struct cmd_ctx *ctx, const char *markup)
+{
+  struct cmd_people pp;
+  cmd_people_open(&pp, ctx);
+  char *text = render_slack_mrkdwn(markup ? markup : "", &pp.rp, OUT_ANSWER_TEXT_MAX);
+  cmd_people_close(&pp);
+  return text;
+}
+
+char *out_teams_text(struct cmd_ctx *ctx, const char *markup)
+{
+  struct cmd_people pp;
+  cmd_people_open(&pp, ctx);
+  char *md = render_teams_markdown(markup ? markup : "", &pp.rp);
+  cmd_people_close(&pp);
+  return md;
+}
+
 int out_answer(struct cmd_ctx *ctx, const struct cmd_request *req, const struct cmd_reply *reply)
 {
   const char *markup = reply->text.data ? reply->text.data : "";
   if (req->answer == CMD_ANSWER_ACK || (reply->text.len == 0 && !reply->card))
     return 0;
   if (req->answer == CMD_ANSWER_THREAD) {
-    struct cmd_people pp;
-    cmd_people_open(&pp, ctx);
-    char *md = render_teams_markdown(markup, &pp.rp);
-    cmd_people_close(&pp);
+    char *md = out_teams_text(ctx, markup);
     int rc = md ? answer_teams(ctx, req, md, reply->card) : KX_ENOMEM;
     free(md);
     return rc;
   }
   if (reply->text.len == 0)
     return 0;
-  struct cmd_people pp;
-  cmd_people_open(&pp, ctx);
-  char *text = render_slack_mrkdwn(markup, &pp.rp, OUT_ANSWER_TEXT_MAX);
-  cmd_people_close(&pp);
+  char *text = out_slack_text(ctx, markup);
   int rc = text ? answer_slack(ctx, req, text, reply->in_channel) : KX_ENOMEM;
   free(text);
   return rc;

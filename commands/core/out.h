@@ -99,6 +99,11 @@ int out_email(
     struct cmd_ctx *ctx, const char *to, const char *subject, const char *text, int priority);
 
 #define OUT_ANSWER_TEXT_MAX 3000 /* characters of an answer's mrkdwn */
+/* A reply's markup as Slack mrkdwn (at most OUT_ANSWER_TEXT_MAX) or as Teams markdown, people
+ * resolved through ctx: what every answer, in an ack or an outbox row, is rendered with.
+ * Caller frees; NULL when out of memory. */
+char *out_slack_text(struct cmd_ctx *ctx, const char *markup);
+char *out_teams_text(struct cmd_ctx *ctx, const char *markup);
 int out_answer(struct cmd_ctx *ctx, const struct cmd_request *req, const struct cmd_reply *reply);
 
 #endif
