@@ -42,6 +42,7 @@ deps:
 
 deps-test:
 	@tests/deps.sh test
+	@tests/node.sh
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
