@@ -101,6 +101,7 @@ static void method_rate(const char *method, double *per_min, double *burst)
       {"bookmarks.add", 20, 5},
       {"users.lookupByEmail", 50, 10},
       {"users.info", 100, 20},
+      {"dnd.info", 50, 10},
       {"usergroups.users.update", 20, 5},
       {"views.open", 100, 20},
       {"views.update", 100, 20},
@@ -352,6 +353,7 @@ static void on_slack(void *arg, const struct slack_result *r)
 static bool slack_form_method(const char *method)
 {
   return strcmp(method, "users.lookupByEmail") == 0 || strcmp(method, "users.info") == 0 ||
+         strcmp(method, "dnd.info") == 0 ||
          strcmp(method, "conversations.info") == 0;
 }
 

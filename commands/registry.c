@@ -109,6 +109,11 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_ACTION_PAGE_DECLARE, paging_action_declare}, /* issue 3 */
     {CMD_ACTION_ALERTS_AM, alerts_action_ingest},
     {CMD_ACTION_ALERTS_WEBHOOK, alerts_action_ingest},
+    /* pages that wake people (issue 11); from the HTTP transport only */
+    {CMD_ACTION_TWILIO_SMS, paging_action_twilio_sms},
+    {CMD_ACTION_TWILIO_VOICE, paging_action_twilio_voice},
+    {CMD_ACTION_TWILIO_STATUS, paging_action_twilio_status},
+    {CMD_ACTION_PAGE_LINK, paging_action_link},
     /* the handoff (issue 4) */
     {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
     {NULL, NULL},
@@ -143,6 +148,7 @@ const struct cmd_job_def cmd_jobs[] = {
     /* paging (issue 5) */
     {CMD_JOB_PAGE_STEP, paging_job_step},
     {CMD_JOB_PAGE_RELEASE, paging_job_release},
+    {CMD_JOB_PAGE_NOTIFY, paging_job_notify}, /* issue 11 */
     /* rotas and the handoff (issue 4) */
     {CMD_JOB_HANDOFF, handoff_job},
     {CMD_JOB_HANDOFF_ACK, handoff_job_ack},
@@ -159,6 +165,8 @@ const struct cmd_hook_def cmd_hooks[] = {
     /* paging (issue 5) */
     {CMD_HOOK_PAGE_POSTED, paging_hook_posted},
     {CMD_HOOK_PAGE_UPDATED, paging_hook_updated},
+    {CMD_HOOK_PAGE_ATTEMPT, paging_hook_attempt}, /* issue 11 */
+    {CMD_HOOK_PAGE_DND, paging_hook_dnd},
     /* Teams (issue 6) */
     {CMD_HOOK_INCIDENT_TEAMS_THREAD, incident_teams_hook_thread},
     /* rotas and the handoff (issue 4) */

@@ -101,3 +101,31 @@ char *buf_take(struct buf *b)
   b->alloc = 0;
   return p;
 }
+
+int buf_xml(struct buf *b, const char *s)
+{
+  int rc = 0;
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && rc == 0; p++) {
+    switch (*p) {
+      case '&':
+        rc = buf_puts(b, "&amp;");
+        break;
+      case '<':
+        rc = buf_puts(b, "&lt;");
+        break;
+      case '>':
+        rc = buf_puts(b, "&gt;");
+        break;
+      case '"':
+        rc = buf_puts(b, "&quot;");
+        break;
+      case '\'':
+        rc = buf_puts(b, "&#39;");
+        break;
+      default:
+        if (*p >= 0x20 || *p == '\t' || *p == '\n')
+          rc = buf_append(b, p, 1);
+    }
+  }
+  return rc;
+}

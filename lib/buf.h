@@ -27,5 +27,8 @@ int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Hand the data over to the caller (who frees it); the buffer is empty afterwards. */
 char *buf_take(struct buf *b);
+/* s escaped for XML and HTML text and attribute values (& < > " ' as entities; control
+ * characters other than tab and newline dropped). */
+int buf_xml(struct buf *b, const char *s);
 
 #endif

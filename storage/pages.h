@@ -160,4 +160,59 @@ void page_rota_totals_free(struct page_rota_totals *t, size_t n);
 /* Ack durations (ms) of every acked page, for the histogram; caller frees *out. */
 int pages_ack_durations(struct db *db, int64_t **out, size_t *n);
 
+/* ---- attempts (issue 11) ----
+ * Every attempt to reach a person: one per (page, person, step, rule, method). States: queued
+ * (written), sent (the provider took it), delivered (SMS delivered, DM posted, push accepted),
+ * answered (a call picked up by a person), failed / undelivered / no-answer / busy / voicemail
+ * / snoozed (Slack DND) / unreachable (no destination): a dead end, the next rule starts. */
+struct page_attempt {
+  int64_t id;
+  int64_t page_id;
+  char *person;    /* person id, or "contact:NAME" */
+  int64_t step;    /* escalation step (-1: the page's first targets) */
+  int rule;        /* index into the person's rules */
+  char *via;       /* chat | email | push | sms | voice */
+  char *dest;      /* user id, address, URL or phone number; NULL when there was none */
+  int64_t copy_id; /* the page copy (chat, email), 0 when none */
+  char *provider_id;
+  char *state;
+  char *error;
+  int64_t created_at, updated_at, delivered_at, acked_at, link_used_at;
+};
+
+struct page_attempt_new {
+  int64_t page_id;
+  const char *person;
+  int64_t step;
+  int rule;
+  const char *via;
+  const char *dest;
+  int64_t copy_id;
+  const char *state;
+  const char *error;
+  int64_t now_ms;
+};
+
+/* KX_EEXISTS when this rule's method already fired for the person at this step. */
+int page_attempts_add(struct db *db, const struct page_attempt_new *a, int64_t *id_out);
+int page_attempts_get(struct db *db, int64_t id, struct page_attempt *out);
+int page_attempts_by_copy(struct db *db, int64_t copy_id, struct page_attempt *out);
+int page_attempts_list(struct db *db, int64_t page_id, struct page_attempt **out, size_t *n);
+/* The person's newest attempt of each page that is not resolved, newest page first. */
+int page_attempts_open_for(struct db *db, const char *person, struct page_attempt **out, size_t *n);
+void page_attempt_clear(struct page_attempt *a);
+void page_attempts_free(struct page_attempt *a, size_t n);
+/* provider_id and error may be NULL (kept); "delivered"/"answered" stamp delivered_at once. */
+int page_attempts_set_state(struct db *db,
+                            int64_t id,
+                            const char *state,
+                            const char *provider_id,
+                            const char *error,
+                            int64_t now_ms);
+int page_attempts_acked(struct db *db, int64_t id, int64_t now_ms);
+/* An acknowledge link works once: KX_ESTATE when it was used before. */
+int page_attempts_use_link(struct db *db, int64_t id, int64_t now_ms);
+/* 1 when any method of `rule` already fired for the person at `step`, else 0. */
+int page_attempts_fired(struct db *db, int64_t page_id, const char *person, int64_t step, int rule);
+
 #endif

@@ -100,6 +100,15 @@ char *cfg_dup(struct cfg_loader *L, const char *s); /* NULL (reported) when out 
 void *cfg_grow(struct cfg_loader *L, void *arr, size_t *alloc, size_t n, size_t size);
 
 int cfg_line(const yaml_node_t *n); /* 1-based; 0 for NULL */
+
+/* config_notify.c: people[].phone, push and notify; the VIA_* bit of a method's name (0 when
+ * none); a phone number in E.164 without separators (out: 17 bytes). */
+void cfg_load_person_reach(struct cfg_loader *L,
+                           const struct cfg_obj *o,
+                           const char *path,
+                           struct person *p);
+unsigned cfg_via_named(const char *s);
+bool cfg_phone_normalise(const char *s, char *out, size_t n);
 struct cfg_shown cfg_show(const char *s);
 struct cfg_path cfg_pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool cfg_is_null(const yaml_node_t *n); /* empty, ~ or null */

@@ -90,7 +90,7 @@ static const char *const STORAGE_KEYS[] = {"path", NULL},
                          *const LOG_KEYS[] = {"level", "format", NULL},
                          *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
                          *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
-                         *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", NULL},
+                         *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", "page_success", NULL},
                          *const STATUS_KEYS[] = {"title", "components", NULL};
 static const char *const HTTP_KEYS[] = {"listen", "feed_secret_env", "max_connections_per_client",
                                         NULL};
@@ -182,6 +182,12 @@ static void load_targets(struct cfg_loader *L, yaml_node_t *n)
     return;
   cfg_duration(L, cfg_get(&o, "mtta"), "targets.mtta", &L->c->targets.mtta_ms);
   cfg_duration(L, cfg_get(&o, "mttr"), "targets.mttr", &L->c->targets.mttr_ms);
+  yaml_node_t *ps = cfg_get(&o, "page_success");
+  const char *pss = cfg_text(L, ps, "targets.page_success");
+  if (pss && !parse_rate(pss, &L->c->targets.page_success))
+    cfg_problem(L, cfg_line(ps),
+                "targets.page_success: \"%s\" is not a rate (like 100%% or 0.999, at most 100%%)",
+                cfg_show(pss).s);
   yaml_node_t *fp = cfg_get(&o, "false_positive_rate");
   const char *s = cfg_text(L, fp, "targets.false_positive_rate");
   if (s && !parse_rate(s, &L->c->targets.false_positive_rate))
@@ -405,7 +411,8 @@ static void load_runbooks(struct cfg_loader *L, yaml_node_t *n)
 
 /* ---- people --------------------------------------------------------------------------------- */
 
-static const char *const PERSON_KEYS[] = {"id", "name", "slack", "email", "teams", "phone", NULL};
+static const char *const PERSON_KEYS[] = {"id",    "name",  "slack", "email",
+                                          "teams", "phone", "push",  "notify", NULL};
 
 static void load_person(struct cfg_loader *L, yaml_node_t *n, size_t pos, struct person *p)
 {
@@ -429,7 +436,7 @@ static void load_person(struct cfg_loader *L, yaml_node_t *n, size_t pos, struct
     cfg_names_add(L, &L->emails, p->email, cfg_line(cfg_get(&o, "email")), pos);
   /* Teams (issue 6): the Entra object id, which activities carry as from.aadObjectId. */
   cfg_checked(L, cfg_get(&o, "teams"), CFG_P("%s.teams", path), &CFG_GUID, &p->teams);
-  cfg_str(L, cfg_get(&o, "phone"), CFG_P("%s.phone", path), &p->phone);
+  cfg_load_person_reach(L, &o, path, p); /* phone, push, notify (config_notify.c) */
   if (!cfg_get(&o, "slack") && !cfg_get(&o, "email") && !cfg_get(&o, "teams"))
     cfg_problem(L, cfg_line(n),
                 "%s: give slack (a user id) or email (looked up in Slack at run time), or both; "
@@ -501,6 +508,7 @@ static void defaults(struct cfg_loader *L)
   c->postmortem.due_ms = DEFAULT_POSTMORTEM_DUE_MS;
   c->handoff.handoff_ack_ms = DEFAULT_HANDOFF_ACK_MS;
   c->targets.false_positive_rate = -1;
+  c->targets.page_success = -1;
 }
 
 void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)

@@ -87,6 +87,8 @@ void config_free(struct config *c)
     free(p->email);
     free(p->teams);
     free(p->phone);
+    free(p->push);
+    free(p->notify);
   }
   free(c->people);
   for (size_t i = 0; i < c->n_rotas; i++)
@@ -112,6 +114,9 @@ void config_free(struct config *c)
   }
   free(c->runbooks);
   free(c->postmortem.template_path);
+  free(c->twilio.account_sid_env);
+  free(c->twilio.auth_token_env);
+  free(c->twilio.from);
   free(c->smtp.url);
   free(c->smtp.from);
   free(c->smtp.username_env);

@@ -16,13 +16,34 @@
 
 #include "lib/timeutil.h"
 
+/* How a person is told of a page (issue 11): people[].notify rules name these. */
+enum notify_via {
+  VIA_CHAT = 1 << 0,  /* a Slack DM, or the Teams 1:1 chat */
+  VIA_EMAIL = 1 << 1, /* people[].email */
+  VIA_PUSH = 1 << 2,  /* people[].push: an ntfy topic or a webhook */
+  VIA_SMS = 1 << 3,   /* people[].phone, through Twilio */
+  VIA_VOICE = 1 << 4  /* a phone call through Twilio */
+};
+#define VIA_COUNT 5
+
+/* One of a person's own rules: `after` the page reached them, notify `via` (a VIA_* set). */
+struct notify_rule {
+  int64_t after_ms;
+  unsigned via;
+};
+
 struct person {
   char *id;    /* config id: "alice" */
   char *name;  /* display name; defaults to the id */
   char *slack; /* Slack user id, may be NULL (resolved from email at run time) */
   char *email;
   char *teams; /* AAD object id */
-  char *phone;
+  char *phone; /* E.164 (+4930123456), normalised from what the config wrote */
+  char *push;  /* an ntfy topic URL, or a webhook URL (push_webhook) */
+  bool push_webhook;
+  /* The person's rules in order of `after`; NULL: the default (chat, then email after 5m). */
+  struct notify_rule *notify;
+  size_t n_notify;
 };
 
 enum secondary_mode {
@@ -194,7 +215,15 @@ struct config {
     int64_t mtta_ms;
     int64_t mttr_ms;
     double false_positive_rate; /* 0.05 for 5%; < 0 when unset */
+    double page_success;        /* pages acknowledged by a person, of all pages; < 0 unset */
   } targets;
+
+  /* Twilio (issue 11): SMS and voice calls. */
+  struct {
+    char *account_sid_env;
+    char *auth_token_env;
+    char *from; /* E.164 */
+  } twilio;
 
   struct {
     char *template_path;

@@ -21,6 +21,11 @@
 /* Alerts arrive as actions from the HTTP transport (bot/web/alerts_http.c), never as buttons. */
 #define CMD_ACTION_ALERTS_AM "alerts.alertmanager"
 #define CMD_ACTION_ALERTS_WEBHOOK "alerts.webhook"
+/* issue 11: from the HTTP transport only (bot/web/twilio_http.c, page_link_http.c) */
+#define CMD_ACTION_TWILIO_SMS "twilio.sms"
+#define CMD_ACTION_TWILIO_VOICE "twilio.voice"
+#define CMD_ACTION_TWILIO_STATUS "twilio.status"
+#define CMD_ACTION_PAGE_LINK "page.link"
 
 /* Modal submissions: cmd_views. */
 #define CMD_VIEW_INCIDENT_DECLARE "incident.declare"
@@ -32,6 +37,7 @@
 #define CMD_JOB_INCIDENT_CHANNEL_RETRY "incident.channel_retry"
 #define CMD_JOB_PAGE_STEP "page.step"
 #define CMD_JOB_PAGE_RELEASE "page.release"
+#define CMD_JOB_PAGE_NOTIFY "page.notify" /* issue 11: a person's next rule */
 #define CMD_JOB_HANDOFF "handoff"
 #define CMD_JOB_HANDOFF_ACK "handoff.ack"
 #define CMD_JOB_HANDOFF_REMIND "handoff.remind"
@@ -44,6 +50,8 @@
 #define CMD_HOOK_INCIDENT_TEAMS_THREAD "incident.teams_thread"
 #define CMD_HOOK_PAGE_POSTED "page.posted"
 #define CMD_HOOK_PAGE_UPDATED "page.updated"
+#define CMD_HOOK_PAGE_ATTEMPT "page.attempt" /* issue 11: an SMS, call, push or email sent */
+#define CMD_HOOK_PAGE_DND "page.dnd"         /* issue 11: dnd.info of a paged person */
 #define CMD_HOOK_HANDOFF_POSTED "handoff.posted"
 #define CMD_HOOK_PEOPLE_LOOKUP "people.lookup"
 #define CMD_HOOK_ONCALL_USERGROUP "oncall.usergroup"

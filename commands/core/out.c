@@ -273,8 +273,32 @@ int out_announce(struct cmd_ctx *ctx,
   return written;
 }
 
+int out_row(struct cmd_ctx *ctx,
+            const char *platform,
+            const char *method,
+            const char *queue,
+            cJSON *body,
+            int priority,
+            const char *hook,
+            const char *ref,
+            int64_t *id_out)
+{
+  return add_row(ctx, platform, method, queue, body, priority, hook, ref, id_out);
+}
+
 int out_email(
     struct cmd_ctx *ctx, const char *to, const char *subject, const char *text, int priority)
+{
+  return out_email_hook(ctx, to, subject, text, priority, NULL, NULL);
+}
+
+int out_email_hook(struct cmd_ctx *ctx,
+                   const char *to,
+                   const char *subject,
+                   const char *text,
+                   int priority,
+                   const char *hook,
+                   const char *ref)
 {
   if (!to || !*to)
     return KX_EINVAL;
@@ -288,7 +312,7 @@ int out_email(
   cJSON_AddStringToObject(body, "subject", subject ? subject : "[klaxon]");
   cJSON_AddStringToObject(body, "text", text ? text : "");
   /* One queue: the SMTP relay takes one message at a time. */
-  return add_row(ctx, "email", "email.send", "email", body, priority, NULL, NULL, NULL);
+  return add_row(ctx, "email", "email.send", "email", body, priority, hook, ref, NULL);
 }
 
 /* ---- answers a transport cannot carry -------------------------------------------------------- */

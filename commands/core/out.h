@@ -97,6 +97,24 @@ bool out_is_teams(const char *destination);
  * sanitised and RFC 2047-encoded) and hands it to smtp.url. */
 int out_email(
     struct cmd_ctx *ctx, const char *to, const char *subject, const char *text, int priority);
+/* The same, with a hook told when the relay took it (or refused it for good). */
+int out_email_hook(struct cmd_ctx *ctx,
+                   const char *to,
+                   const char *subject,
+                   const char *text,
+                   int priority,
+                   const char *hook,
+                   const char *ref);
+/* A row for another platform's sender ("twilio", "push": bot/twilio/); `body` is taken. */
+int out_row(struct cmd_ctx *ctx,
+            const char *platform,
+            const char *method,
+            const char *queue,
+            cJSON *body,
+            int priority,
+            const char *hook,
+            const char *ref,
+            int64_t *id_out);
 
 #define OUT_ANSWER_TEXT_MAX 3000 /* characters of an answer's mrkdwn */
 /* A reply's markup as Slack mrkdwn (at most OUT_ANSWER_TEXT_MAX) or as Teams markdown, people

@@ -85,9 +85,11 @@ struct cmd_reply {
   struct buf text;
   cJSON *blocks;
   cJSON *card;
-  bool in_channel;      /* visible to everyone in the channel (default: only to the caller) */
-  cJSON *view_response; /* view_submission: {"response_action": …} */
-  bool handled;         /* set by dispatch when a handler ran */
+  bool in_channel;          /* visible to everyone in the channel (default: only to the caller) */
+  cJSON *view_response;     /* view_submission: {"response_action": …} */
+  bool handled;             /* set by dispatch when a handler ran */
+  int http_status;          /* HTTP transport: the answer's status (0: 200) */
+  const char *content_type; /* HTTP transport: a static string (NULL: JSON) */
 };
 
 void cmd_reply_init(struct cmd_reply *r);

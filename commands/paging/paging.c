@@ -208,6 +208,14 @@ static struct msg *render(struct cmd_ctx *ctx, const struct page_row *p)
   if (p->incident_id)
     md_printf(&b, " · incident #%lld", (long long)p->incident_id);
   msg_context(m, b.data);
+  buf_reset(&b);
+  /* How far each method got (issue 11): "SMS delivered 03:02 · call answered 03:05". */
+  char *line = paging_attempts_line(ctx, p->id);
+  if (line) {
+    md_text(&b, line);
+    msg_context(m, b.data);
+  }
+  free(line);
   buf_free(&b);
   add_buttons(m, p);
   return m;
@@ -233,19 +241,22 @@ static cJSON *slack_body(struct cmd_ctx *ctx, const struct page_row *p, const ch
   return body;
 }
 
-static int post_copy(struct cmd_ctx *ctx,
+int paging_post_copy(struct cmd_ctx *ctx,
                      const struct page_row *p,
                      const char *kind,
                      const char *person,
                      const char *dest,
                      int64_t step,
-                     bool after_hours)
+                     bool after_hours,
+                     int64_t *copy_out)
 {
   int64_t copy = 0;
   struct page_copy_new c = {p->id, kind, person, dest, step, p->version, after_hours, ctx->now_ms};
   int rc = page_copies_add(ctx->db, &c, &copy);
   if (rc)
     return rc;
+  if (copy_out)
+    *copy_out = copy;
   char ref[32];
   ref_of(ref, sizeof(ref), copy);
   if (out_is_teams(dest)) {
@@ -260,7 +271,7 @@ static int post_copy(struct cmd_ctx *ctx,
                         ref, NULL);
 }
 
-static char *plain_page(struct cmd_ctx *ctx, const struct page_row *p)
+char *paging_plain_page(struct cmd_ctx *ctx, const struct page_row *p, const char *ack_link)
 {
   struct buf b;
   buf_init(&b, (size_t)64 * 1024);
@@ -274,12 +285,46 @@ static char *plain_page(struct cmd_ctx *ctx, const struct page_row *p)
     buf_printf(&b, "Runbook: %s\n", p->runbook);
   if (p->labels && strcmp(p->labels, "{}") != 0)
     buf_printf(&b, "Labels: %s\n", p->labels);
-  buf_printf(&b, "\nPage #%lld. Acknowledge it in Slack.\n", (long long)p->id);
+  buf_printf(&b, "\nPage #%lld. Acknowledge it in Slack", (long long)p->id);
+  if (ack_link && *ack_link)
+    buf_printf(&b, " or here: %s", ack_link);
+  buf_printf(&b, ".\n");
   (void)ctx;
   return buf_take(&b);
 }
 
-/* An email to an address (an `email:` step, a stakeholder, a person without Slack). */
+/* An email to an address (an `email:` step, a stakeholder, a person's email rule); `hook`/`ref`
+ * (may be NULL) hear the relay's answer, `ack_link` (may be NULL) goes into the text. */
+int paging_email_copy(struct cmd_ctx *ctx,
+                      const struct page_row *p,
+                      const char *person,
+                      const char *address,
+                      int64_t step,
+                      const struct paging_email_opts *o)
+{
+  if (!ctx->config->smtp.url) {
+    LOG_WARN("paging", "email_disabled", "page=%lld to=%s", (long long)p->id, address);
+    return KX_ENOTFOUND;
+  }
+  struct page_copy_new c = {
+      p->id, "email", person, address, step, p->version, o && o->after_hours, ctx->now_ms};
+  int64_t copy = 0;
+  int rc = page_copies_add(ctx->db, &c, &copy);
+  if (rc)
+    return rc;
+  if (o && o->copy_out)
+    *o->copy_out = copy;
+  char *subject =
+      kx_asprintf("[klaxon] %s [%s] %s", strcmp(p->kind, "test") == 0 ? "Test page" : "Page",
+                  p->severity ? p->severity : "-", p->title);
+  char *text = paging_plain_page(ctx, p, o ? o->ack_link : NULL);
+  rc = out_email_hook(ctx, address, subject ? subject : "[klaxon] page", text ? text : "",
+                      OUTBOX_URGENT, o ? o->hook : NULL, o ? o->ref : NULL);
+  free(subject);
+  free(text);
+  return rc;
+}
+
 static int email_copy(struct cmd_ctx *ctx,
                       const struct page_row *p,
                       const char *person,
@@ -287,62 +332,24 @@ static int email_copy(struct cmd_ctx *ctx,
                       int64_t step,
                       bool after_hours)
 {
-  if (!ctx->config->smtp.url) {
-    LOG_WARN("paging", "email_disabled", "page=%lld to=%s", (long long)p->id, address);
-    return 0;
-  }
-  struct page_copy_new c = {p->id, "email",    person,      address,
-                            step,  p->version, after_hours, ctx->now_ms};
-  int rc = page_copies_add(ctx->db, &c, NULL);
-  if (rc)
-    return rc;
-  char *subject =
-      kx_asprintf("[klaxon] %s [%s] %s", strcmp(p->kind, "test") == 0 ? "Test page" : "Page",
-                  p->severity ? p->severity : "-", p->title);
-  char *text = plain_page(ctx, p);
-  rc =
-      out_email(ctx, address, subject ? subject : "[klaxon] page", text ? text : "", OUTBOX_URGENT);
-  free(subject);
-  free(text);
-  return rc;
+  struct paging_email_opts o = {.after_hours = after_hours};
+  int rc = paging_email_copy(ctx, p, person, address, step, &o);
+  return rc == KX_ENOTFOUND ? 0 : rc;
 }
 
-static bool after_hours(struct cmd_ctx *ctx, const struct page_row *p)
+bool paging_after_hours(struct cmd_ctx *ctx, const struct page_row *p)
 {
   const struct rota *r = config_rota(ctx->config, p->rota);
   return r ? !rota_in_business_hours(r, ctx->now_ms) : false;
 }
 
-/* A DM to a person (an email when they have no Slack id but an address). */
+/* A person is reached by their own rules (paging_notify.c): chat, push, SMS, voice, email. */
 static int notify_person(struct cmd_ctx *ctx,
                          const struct page_row *p,
                          const struct person *who,
                          int64_t step)
 {
-  bool ah = after_hours(ctx, p);
-  char *uid = cmd_person_slack(ctx, who);
-  /* Teams (issue 6): a person with people[].teams and no Slack id gets the page in the bot's
-   * 1:1 chat with them. */
-  char *tid = !uid && ctx->config->teams.app_id ? cmd_person_teams(ctx, who) : NULL;
-  int rc;
-  if (uid) {
-    rc = post_copy(ctx, p, "dm", who->id, uid, step, ah);
-  } else if (tid) {
-    rc = post_copy(ctx, p, "dm", who->id, tid, step, ah);
-  } else if (who->email) {
-    LOG_WARN("paging", "no_slack_id_email_instead", "page=%lld person=%s", (long long)p->id,
-             who->id);
-    rc = email_copy(ctx, p, who->id, who->email, step, ah);
-  } else {
-    LOG_ERROR("paging", "person_unreachable", "page=%lld person=%s", (long long)p->id, who->id);
-    rc = 0;
-  }
-  free(uid);
-  free(tid);
-  if (rc == 0)
-    LOG_INFO("paging", "notified", "page=%lld person=%s step=%lld", (long long)p->id, who->id,
-             (long long)step);
-  return rc;
+  return paging_notify_person(ctx, p, who, step);
 }
 
 int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, bool by_hand)
@@ -371,7 +378,7 @@ int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, b
   }
   int rc = 0, notified = 0;
   if (s->kind == NOTIFY_CHANNEL) {
-    rc = post_copy(ctx, p, "channel", NULL, s->target, g, after_hours(ctx, p));
+    rc = paging_post_copy(ctx, p, "channel", NULL, s->target, g, paging_after_hours(ctx, p), NULL);
     notified = rc == 0;
   } else if (!who) {
     LOG_WARN("paging", "step_nobody", "page=%lld step=%lld kind=%d", (long long)p->id, (long long)g,
@@ -381,7 +388,7 @@ int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, b
     LOG_INFO("paging", "step_already_notified", "page=%lld step=%lld person=%s", (long long)p->id,
              (long long)g, who->id);
   } else if (s->kind == NOTIFY_EMAIL) {
-    rc = who->email ? email_copy(ctx, p, who->id, who->email, g, after_hours(ctx, p)) : 0;
+    rc = who->email ? email_copy(ctx, p, who->id, who->email, g, paging_after_hours(ctx, p)) : 0;
     notified = rc == 0;
   } else {
     rc = notify_person(ctx, p, who, g);
@@ -398,7 +405,7 @@ static int paging_notify_initial(struct cmd_ctx *ctx, const struct page_row *p)
     const struct person *who = config_person(ctx->config, p->target);
     if (who)
       return notify_person(ctx, p, who, -1);
-    return post_copy(ctx, p, "dm", NULL, p->target, -1, false); /* a Slack user id */
+    return paging_post_copy(ctx, p, "dm", NULL, p->target, -1, false, NULL); /* a user id */
   }
   const struct rota *r = config_rota(ctx->config, p->rota);
   if (!r)
@@ -532,7 +539,7 @@ int paging_create(struct cmd_ctx *ctx, const struct page_new *n, int64_t *id_out
   if (rc)
     return rc;
   if (post) {
-    rc = post_copy(ctx, &p, "channel", NULL, n->channel, -1, false);
+    rc = paging_post_copy(ctx, &p, "channel", NULL, n->channel, -1, false, NULL);
   } else if (p.held_until) {
     char key[64], ref[32];
     snprintf(key, sizeof(key), "page:%lld:release", (long long)id);
@@ -612,13 +619,28 @@ static int copy_landed(struct cmd_ctx *ctx, int64_t copy_id, const struct cmd_re
     return 0;
   if (rc)
     return rc;
+  /* A DM of a person's rules is an attempt (issue 11): posted is delivered; refused for good
+   * (user_not_found, account_inactive …) moves to their next method at once. */
+  struct page_attempt a;
+  int64_t attempt = post && page_attempts_by_copy(ctx->db, c.id, &a) == 0 ? a.id : 0;
+  if (attempt)
+    page_attempt_clear(&a);
   if (!r->ok) {
     LOG_WARN("paging", post ? "copy_post_failed" : "copy_update_failed",
              "copy=%lld page=%lld error=%s", (long long)c.id, (long long)c.page_id,
              r->error ? r->error : "-");
     rc = page_copies_failed(ctx->db, c.id, r->error ? r->error : "unknown");
     page_copy_clear(&c);
+    if (rc == 0 && attempt)
+      rc = paging_attempt_update(ctx, attempt, "failed", NULL, r->error ? r->error : "unknown");
     return rc;
+  }
+  if (attempt) {
+    rc = paging_attempt_update(ctx, attempt, "delivered", NULL, NULL);
+    if (rc) {
+      page_copy_clear(&c);
+      return rc;
+    }
   }
   if (post) {
     const cJSON *ch = cJSON_GetObjectItemCaseSensitive(r->response, "channel");

@@ -81,6 +81,69 @@ int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, b
 int paging_schedule_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g);
 /* Notify the first targets, fire steps [first, upto) (those due at once) and schedule upto. */
 int paging_start(struct cmd_ctx *ctx, const struct page_row *p, int64_t first, int64_t upto);
+/* The page's messages (paging.c): a copy in a DM or channel (copy_out may be NULL); an email
+ * (KX_ENOTFOUND when email is off); the page as plain text with an acknowledge link. */
+int paging_post_copy(struct cmd_ctx *ctx,
+                     const struct page_row *p,
+                     const char *kind,
+                     const char *person,
+                     const char *dest,
+                     int64_t step,
+                     bool after_hours,
+                     int64_t *copy_out);
+struct paging_email_opts {
+  bool after_hours;
+  const char *ack_link;
+  const char *hook, *ref;
+  int64_t *copy_out;
+};
+int paging_email_copy(struct cmd_ctx *ctx,
+                      const struct page_row *p,
+                      const char *person,
+                      const char *address,
+                      int64_t step,
+                      const struct paging_email_opts *o);
+char *paging_plain_page(struct cmd_ctx *ctx, const struct page_row *p, const char *ack_link);
+bool paging_after_hours(struct cmd_ctx *ctx, const struct page_row *p);
+
+/* ---- reaching people (paging_notify.c, issue 11) ----
+ * A person is reached by their own rules (people[].notify; default: chat, then email after
+ * 5m): rule 0 at once, rule i as the job "page:<id>:notify:<person>:<step>:<i>" at the time
+ * the person was first notified plus its `after`. Each method of a rule is an attempt
+ * (storage/pages.h); an attempt that ends in a dead end (failed, undelivered, unanswered, DND,
+ * nowhere to send) starts the next rule at once. Acknowledge and resolve cancel the jobs with
+ * the page's other jobs. */
+int paging_notify_person(struct cmd_ctx *ctx,
+                         const struct page_row *p,
+                         const struct person *who,
+                         int64_t step);
+/* Record a new state of attempt `id` (a provider's status callback, a hook); a dead end starts
+ * the person's next rule. provider_id and error may be NULL. */
+int paging_attempt_update(
+    struct cmd_ctx *ctx, int64_t id, const char *state, const char *provider_id, const char *error);
+/* A one-time acknowledge link for attempt `id` (NULL without public_url or a feed secret). */
+char *paging_ack_link(struct cmd_ctx *ctx, int64_t attempt_id);
+/* "SMS delivered 03:02 · call answered 03:05 · acknowledged by voice" (NULL when none). */
+char *paging_attempts_line(struct cmd_ctx *ctx, int64_t page_id);
+int paging_job_notify(struct cmd_ctx *ctx, const struct job *job);
+int paging_hook_attempt(struct cmd_ctx *ctx,
+                        const struct outbox_row *row,
+                        const struct cmd_result *r);
+int paging_hook_dnd(struct cmd_ctx *ctx, const struct outbox_row *row, const struct cmd_result *r);
+/* From the HTTP transport, the request already authenticated (payload: the form's fields as a
+ * JSON object of strings, plus "attempt" from the query): answered with TwiML or HTML in
+ * reply->text (reply->content_type, reply->http_status). paging_twilio.c, paging_links.c. */
+int paging_action_twilio_sms(struct cmd_ctx *ctx,
+                             const struct cmd_request *req,
+                             struct cmd_reply *reply);
+int paging_action_twilio_voice(struct cmd_ctx *ctx,
+                               const struct cmd_request *req,
+                               struct cmd_reply *reply);
+int paging_action_twilio_status(struct cmd_ctx *ctx,
+                                const struct cmd_request *req,
+                                struct cmd_reply *reply);
+int paging_action_link(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+
 /* "who" for people: a person id, or a platform user id for someone not in the config. */
 const char *paging_who(struct cmd_ctx *ctx, const struct cmd_request *req);
 /* Append `who` as markup (a person mention or a user mention). */
