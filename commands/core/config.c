@@ -112,6 +112,9 @@ void config_free(struct config *c)
   }
   free(c->runbooks);
   free(c->postmortem.template_path);
+  free(c->twilio.account_sid_env);
+  free(c->twilio.auth_token_env);
+  free(c->twilio.from);
   free(c->smtp.url);
   free(c->smtp.from);
   free(c->smtp.username_env);
