@@ -2,8 +2,10 @@
 
 #include <stddef.h>
 
+#include "bot/push/push.h"
 #include "bot/slack/slack.h"
 #include "bot/teams/teams.h"
+#include "bot/twilio/twilio.h"
 #include "bot/web/alerts_http.h"
 #include "bot/web/calendar_http.h"
 #include "bot/web/health_http.h"
@@ -20,6 +22,10 @@ const struct module app_modules[] = {
     {"incidents", incident_http_init, NULL, NULL, NULL, NULL, NULL},
     /* Teams (issue 6) */
     {"teams", teams_init, teams_start, NULL, NULL, teams_close, NULL},
+    /* Twilio: the "twilio" outbox sender, SMS and calls (issue 11) */
+    {"twilio", twilio_init, twilio_start, NULL, NULL, twilio_close, NULL},
+    /* push: the "push" outbox sender, ntfy and webhooks (issue 11) */
+    {"push", push_init, push_start, NULL, NULL, NULL, NULL},
     /* Slack: Socket Mode, acks, auth.test (issue 1). Last: it starts taking requests only once
      * everything else has started (a module that fails to start stops the bot before). */
     {"slack", slack_init, slack_start, slack_stop, slack_halt, slack_close, slack_status},

@@ -15,7 +15,7 @@
 #define READY_BATCH 64
 #define MAX_BACKOFF 256
 #define MAX_BUCKETS 256
-#define MAX_PLATFORMS 4
+#define MAX_PLATFORMS 8
 #define RETRY_BASE_MS 1000
 #define RETRY_MAX_MS 60000
 

@@ -191,5 +191,7 @@ void cfg_load_rotas(struct cfg_loader *L, yaml_node_t *n);
 void cfg_load_policies(struct cfg_loader *L, yaml_node_t *n);
 void cfg_load_severities(struct cfg_loader *L, yaml_node_t *n, yaml_node_t *dflt);
 void cfg_load_alerts(struct cfg_loader *L, yaml_node_t *n);
+/* config_twilio.c: the twilio block (issue 11). */
+void cfg_load_twilio(struct cfg_loader *L, yaml_node_t *n);
 
 #endif

@@ -491,6 +491,7 @@ static const char *const TOP_KEYS[] = {"timezone",
                                        "smtp",
                                        "teams",
                                        "status_page",
+                                       "twilio",
                                        NULL};
 
 static void defaults(struct cfg_loader *L)
@@ -533,4 +534,5 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
                       cfg_get(&o, "default_severity"));
   cfg_load_rotas(L, cfg_need(L, &o, "", "rotas", "(a list of on-call rotas)"));
   cfg_load_alerts(L, cfg_get(&o, "alerts"));
+  cfg_load_twilio(L, cfg_get(&o, "twilio"));
 }

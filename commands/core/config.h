@@ -237,6 +237,12 @@ struct config {
   struct smtp_config smtp;
   struct teams_config teams;
 
+  /* Twilio (issue 11): names of the variables holding the Account SID and the Auth Token, and
+   * the number calls and texts come from (E.164). All NULL when the block is absent. */
+  struct {
+    char *account_sid_env, *auth_token_env, *from;
+  } twilio;
+
   struct {
     char *title;       /* may be NULL */
     char **components; /* component names, in config order */

@@ -272,6 +272,24 @@ static void test_teams_only_person(void **state)
   config_free(c);
 }
 
+/* Twilio (issue 11): the block as given, absent by default. */
+static void test_twilio(void **state)
+{
+  (void)state;
+  struct config *c = LOAD_OK(BASE
+                             "twilio: {account_sid_env: TWILIO_ACCOUNT_SID,"
+                             " auth_token_env: TWILIO_AUTH_TOKEN, from: \"+15005550006\"}\n");
+  assert_string_equal(c->twilio.account_sid_env, "TWILIO_ACCOUNT_SID");
+  assert_string_equal(c->twilio.auth_token_env, "TWILIO_AUTH_TOKEN");
+  assert_string_equal(c->twilio.from, "+15005550006");
+  config_free(c);
+  c = LOAD_OK(BASE);
+  assert_null(c->twilio.account_sid_env);
+  assert_null(c->twilio.auth_token_env);
+  assert_null(c->twilio.from);
+  config_free(c);
+}
+
 static void test_minimal_defaults(void **state)
 {
   (void)state;
@@ -615,6 +633,20 @@ static const struct bad_case CASES[] = {
     {"smtp half login",
      BASE "smtp: {url: \"smtp://m.example.com\", from: k@example.com, username_env: U}\n", 5,
      "give both username_env and password_env", 1},
+    {"twilio from not e164",
+     BASE "twilio: {account_sid_env: S, auth_token_env: T, from: \"0049 30 1234\"}\n", 5,
+     "twilio.from: \"0049 30 1234\" is not an E.164 phone number", 1},
+    {"twilio from too long",
+     BASE "twilio: {account_sid_env: S, auth_token_env: T, from: \"+1234567890123456\"}\n", 5,
+     "is not an E.164 phone number", 1},
+    {"twilio token given",
+     BASE "twilio: {account_sid_env: S, auth_token_env: \"abc:def\", from: \"+15005550006\"}\n", 5,
+     "twilio.auth_token_env", 1},
+    {"twilio sid missing", BASE "twilio: {auth_token_env: T, from: \"+15005550006\"}\n", 5,
+     "twilio.account_sid_env is missing", 1},
+    {"twilio unknown key",
+     BASE "twilio: {account_sid_env: S, auth_token_env: T, from: \"+15005550006\", form: x}\n", 5,
+     "unknown key \"form\" in twilio", 1},
     {"teams app id", BASE "teams: {app_id: my-bot, app_password_env: P}\n", 5,
      "teams.app_id: \"my-bot\" is not a GUID", 1},
     {"teams nothing", BASE "teams: {service_url: \"https://smba.example.com/\"}\n", 5,
@@ -873,13 +905,21 @@ static void test_problem_cap(void **state)
 int main(void)
 {
   static const struct CMUnitTest fixed[] = {
-      cmocka_unit_test(test_example_loads),      cmocka_unit_test(test_minimal_defaults),
-      cmocka_unit_test(test_teams_only_person),  cmocka_unit_test(test_variants),
-      cmocka_unit_test(test_aliases_and_merges), cmocka_unit_test(test_case_bases_load),
-      cmocka_unit_test(test_many_problems),      cmocka_unit_test(test_secret_not_echoed),
-      cmocka_unit_test(test_per_client_cap),     cmocka_unit_test(test_huge_refused),
-      cmocka_unit_test(test_file_errors),        cmocka_unit_test(test_alias_bomb),
-      cmocka_unit_test(test_alias_cycle),        cmocka_unit_test(test_list_cap),
+      cmocka_unit_test(test_example_loads),
+      cmocka_unit_test(test_minimal_defaults),
+      cmocka_unit_test(test_teams_only_person),
+      cmocka_unit_test(test_variants),
+      cmocka_unit_test(test_twilio),
+      cmocka_unit_test(test_aliases_and_merges),
+      cmocka_unit_test(test_case_bases_load),
+      cmocka_unit_test(test_many_problems),
+      cmocka_unit_test(test_secret_not_echoed),
+      cmocka_unit_test(test_per_client_cap),
+      cmocka_unit_test(test_huge_refused),
+      cmocka_unit_test(test_file_errors),
+      cmocka_unit_test(test_alias_bomb),
+      cmocka_unit_test(test_alias_cycle),
+      cmocka_unit_test(test_list_cap),
       cmocka_unit_test(test_problem_cap),
   };
   size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]), n_cases = sizeof(CASES) / sizeof(CASES[0]);

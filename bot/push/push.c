@@ -1,0 +1,16 @@
+#include "bot/push/push.h"
+
+#include "bot/push/push_send.h"
+
+int push_init(const struct module_env *env, void **state)
+{
+  /* The env outlives the modules (app.c owns it); the sender is set only before start. */
+  *state = (void *)env;
+  return 0;
+}
+
+int push_start(void *state)
+{
+  const struct module_env *env = state;
+  return sender_register(env->sender, "push", push_send_row, env->http);
+}
