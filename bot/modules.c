@@ -10,6 +10,7 @@
 #include "bot/web/calendar_http.h"
 #include "bot/web/health_http.h"
 #include "bot/web/incident_http.h"
+#include "bot/web/pager_http.h"
 
 const struct module app_modules[] = {
     /* the operator's: GET /healthz (liveness, readiness) and GET /metrics */
@@ -26,6 +27,8 @@ const struct module app_modules[] = {
     {"twilio", twilio_init, twilio_start, NULL, NULL, twilio_close, NULL},
     /* push: the "push" outbox sender, ntfy and webhooks (issue 11) */
     {"push", push_init, push_start, NULL, NULL, NULL, NULL},
+    /* pages answered: Twilio's webhooks and the acknowledge links (issue 11) */
+    {"pager", pager_http_init, NULL, NULL, NULL, NULL, NULL},
     /* Slack: Socket Mode, acks, auth.test (issue 1). Last: it starts taking requests only once
      * everything else has started (a module that fails to start stops the bot before). */
     {"slack", slack_init, slack_start, slack_stop, slack_halt, slack_close, slack_status},

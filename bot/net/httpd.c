@@ -46,6 +46,7 @@ struct httpd_session {
   char query[1024];
   char authorization[HTTPD_HEADER_MAX];
   char content_type[128];
+  char signature[64]; /* X-Twilio-Signature (issue 11) */
   char peer[64];
   const struct httpd_route *route;
   struct buf body;
@@ -384,6 +385,7 @@ static int dispatch(struct lws *wsi, struct httpd_session *s)
       .query = s->query,
       .authorization = s->authorization[0] ? s->authorization : NULL,
       .content_type = s->content_type[0] ? s->content_type : NULL,
+      .signature = s->signature[0] ? s->signature : NULL,
       .body = s->body.data ? s->body.data : "",
       .body_len = s->body.len,
       .peer = s->peer,
@@ -442,6 +444,10 @@ static void read_headers(struct lws *wsi, struct httpd_session *s, const char *u
     s->authorization[0] = '\0';
   if (lws_hdr_copy(wsi, s->content_type, sizeof(s->content_type), WSI_TOKEN_HTTP_CONTENT_TYPE) < 0)
     s->content_type[0] = '\0';
+  static const char SIG[] = "x-twilio-signature:";
+  s->signature[0] = '\0';
+  if (lws_hdr_custom_copy(wsi, s->signature, (int)sizeof(s->signature), SIG, (int)strlen(SIG)) < 0)
+    s->signature[0] = '\0';
   size_t used = 0;
   char frag[512];
   for (int i = 0; used < sizeof(s->query) - 2; i++) {
@@ -533,9 +539,11 @@ static int on_request(struct lws *wsi, struct httpd *h, struct httpd_session *s,
                                    .path = s->path,
                                    .query = s->query,
                                    .authorization = s->authorization[0] ? s->authorization : NULL,
+                                   .signature = s->signature[0] ? s->signature : NULL,
                                    .peer = s->peer};
       if (!s->route->allow(s->route->arg, &head))
-        return refuse_early(wsi, s, 401, "not authorised");
+        return refuse_early(wsi, s, s->route->deny_status ? s->route->deny_status : 401,
+                            s->route->deny_status == 403 ? "forbidden" : "not authorised");
     }
     if (s->too_big || declared == 0)
       return dispatch(wsi, s);

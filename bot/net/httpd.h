@@ -47,7 +47,8 @@ struct httpd_request {
   const char *query;  /* "a=1&b=2" (decoded by lws), "" when none */
   const char *authorization;
   const char *content_type;
-  const char *body; /* NUL-terminated */
+  const char *signature; /* X-Twilio-Signature, NULL when absent */
+  const char *body;      /* NUL-terminated */
   size_t body_len;
   const char *peer; /* remote address */
   uint64_t received_us;
@@ -79,6 +80,7 @@ struct httpd_route {
    * any body is read; false answers 401 and the body is never read, so an unauthenticated
    * client cannot make the server hold or parse a body. */
   bool (*allow)(void *arg, const struct httpd_request *req);
+  int deny_status; /* what a refusal by allow() answers; 0: 401 */
 };
 
 struct httpd;

@@ -218,13 +218,6 @@ struct config {
     double page_success;        /* pages acknowledged by a person, of all pages; < 0 unset */
   } targets;
 
-  /* Twilio (issue 11): SMS and voice calls. */
-  struct {
-    char *account_sid_env;
-    char *auth_token_env;
-    char *from; /* E.164 */
-  } twilio;
-
   struct {
     char *template_path;
     int64_t due_ms; /* default 24h */

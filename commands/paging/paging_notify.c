@@ -479,9 +479,12 @@ int paging_attempt_update(
       count(a.via, state);
     if (rc == 0 && !was_dead && dead_end(state))
       rc = move_on(ctx, &a);
-    if (rc == 0 &&
-        (dead_end(state) || strcmp(state, "delivered") == 0 || strcmp(state, "answered") == 0)) {
-      /* The page's messages show how far each method got. */
+    /* The page's messages show how far each method got: a DM posted shows itself; every
+     * other delivery, and every dead end, is news. */
+    bool news =
+        dead_end(state) || (strcmp(a.via, "chat") != 0 &&
+                            (strcmp(state, "delivered") == 0 || strcmp(state, "answered") == 0));
+    if (rc == 0 && news) {
       rc = pages_bump(ctx->db, a.page_id);
       if (rc == 0)
         rc = paging_refresh(ctx, a.page_id);

@@ -59,6 +59,7 @@ METHODS = {
     "bookmarks.add": ("bot", ("tier", 2)),
     "users.info": ("bot", ("tier", 4)),
     "users.lookupByEmail": ("bot", ("tier", 3)),
+    "dnd.info": ("bot", ("tier", 3)),
     "usergroups.users.update": ("bot", ("tier", 2)),
     "views.open": ("bot", ("tier", 4)),
     "views.update": ("bot", ("tier", 4)),
@@ -68,7 +69,7 @@ METHODS = {
 # Slack's older read methods read form (or query) arguments only: the fields of a JSON body are
 # ignored, so users.info answers user_not_found and users.lookupByEmail finds no email
 # (protocols/slack.md §2.1: JSON bodies are for "most write methods").
-FORM_ONLY = ("users.info", "users.lookupByEmail")
+FORM_ONLY = ("users.info", "users.lookupByEmail", "dnd.info")
 
 FAULT_KINDS = ("ratelimit", "http", "error", "delay", "delay_after", "drop", "drop_after")
 
@@ -891,6 +892,30 @@ class WebApiMixin:
         if not a.get("user"):
             raise ApiError("user_not_found")  # what Slack answers when it read no user
         return {"ok": True, "user": M.user_object(self._user(a["user"]))}
+
+    def set_dnd(self, uid, snooze=False, dnd_window=None):
+        """A user's Do Not Disturb as dnd.info reports it: snoozed now, and/or a DND window
+        (start_ts, end_ts) in Unix seconds."""
+        if not hasattr(self, "dnd"):
+            self.dnd = {}
+        self.dnd[uid] = (snooze, dnd_window)
+
+    def m_dnd_info(self, a):
+        # api.slack.com/methods/dnd.info: form arguments (read method); user defaults to the
+        # caller, an unknown user is user_not_found.
+        uid = a.get("user")
+        if not uid:
+            raise ApiError("user_not_found")
+        self._user(uid)
+        snooze, window = getattr(self, "dnd", {}).get(uid, (False, None))
+        out = {"ok": True, "dnd_enabled": window is not None,
+               "next_dnd_start_ts": window[0] if window else 1,
+               "next_dnd_end_ts": window[1] if window else 1,
+               "snooze_enabled": bool(snooze)}
+        if snooze:
+            out["snooze_endtime"] = 4102444800
+            out["snooze_remaining"] = 3600
+        return out
 
     def m_users_lookupByEmail(self, a):
         if not a.get("email"):
