@@ -192,6 +192,14 @@ class TwilioStub:
             obj["token"] = token
         return await self._post("forged", obj)
 
+    async def fail_next(self, status, count=1, retry_after=None):
+        """The next `count` authorised REST calls answer `status` (429, 500, 502 or 503) with
+        Twilio's error JSON (20429 / 20500); a 429 carries Retry-After when given."""
+        obj = {"status": status, "count": count}
+        if retry_after is not None:
+            obj["retry_after"] = retry_after
+        return await self._post("fail_next", obj)
+
     async def sign(self, url, params, token=None):
         """The X-Twilio-Signature Twilio's library computes for (url, params)."""
         obj = {"url": url, "params": params}
