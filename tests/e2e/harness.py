@@ -263,6 +263,8 @@ class Harness:
                 await self._http.close()
             if self.teams is not None:
                 await self.teams.stop()
+            if getattr(self, "twilio", None) is not None:
+                await self.twilio.stop()
             if self.sim is not None:
                 await self.sim.stop()
             if self._log is not None:
@@ -504,6 +506,15 @@ class Harness:
             self.env["KLAXON_TEAMS_WORKFLOW_URL"] = self.teams.workflow_url
         self.config["teams"] = t
         return self.teams
+
+    async def start_twilio(self, **stub_kwargs):
+        """Start the Twilio stand-in (tests/e2e/twilio_stub.py) and add the twilio: block and its
+        environment (call before start())."""
+        from twilio_stub import TwilioStub
+        self.twilio = await TwilioStub(**stub_kwargs).start()
+        self.config["twilio"] = self.twilio.config_block()
+        self.env.update(self.twilio.bot_env())
+        return self.twilio
 
     @property
     def teams_url(self):

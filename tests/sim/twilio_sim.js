@@ -56,6 +56,7 @@ const state = {
   requests: [],     // every REST request: {method, path, status, code}
   behaviours: {},   // destination number -> {sms, call, digit, error_code, answered_by}
   inflight: 0,      // webhooks being sent
+  failNext: null,   // {status, count, retry_after}: the next REST calls fail so (fault injection)
 };
 
 function keep(list, item) {
@@ -627,6 +628,11 @@ async function control(req, res, url, text) {
       const rec = await webhook('forged', null, j.url, j.params, j.method || 'POST', sig);
       return send(res, 200, rec);
     }
+    case 'POST /_sim/fail_next':
+      // The next `count` authorised REST calls answer `status` (429 or 5xx) with Twilio's error.
+      if (![429, 500, 502, 503].includes(j.status) || !(j.count > 0)) return send(res, 400, { error: 'status 429|500|502|503, count > 0' });
+      state.failNext = { status: j.status, count: j.count, retry_after: j.retry_after || null };
+      return send(res, 200, state.failNext);
     case 'POST /_sim/sign':
       // The signature Twilio would send for (url, params): for tests that build requests.
       if (!j.url || typeof j.params !== 'object') return send(res, 400, { error: 'url, params' });
@@ -657,6 +663,13 @@ const server = http.createServer(async (req, res) => {
   const user = authorised(req);
   if (!user) return done(twilioError(res, 401, 20003, 'Authenticate', { 'WWW-Authenticate': 'Basic realm="Twilio API"' }));
   if (m[1] !== user) return done(twilioError(res, 404, 20404, 'The requested resource ' + url.pathname + ' was not found'));
+  if (state.failNext && state.failNext.count > 0) {
+    const f = state.failNext;
+    f.count--;
+    if (f.status === 429)
+      return done(twilioError(res, 429, 20429, 'Too Many Requests', f.retry_after ? { 'Retry-After': String(f.retry_after) } : {}));
+    return done(twilioError(res, f.status, 20500, 'Internal Server Error'));
+  }
   const ctype = (req.headers['content-type'] || '').split(';')[0].trim().toLowerCase();
   let pairs = [];
   if (text) {
