@@ -164,8 +164,10 @@ int page_copies_has_person(
     struct db *db, int64_t page_id, const char *person, int64_t from, int64_t to)
 {
   static const char sql[] =
-      "SELECT 1 FROM page_copies WHERE page_id = ? AND person = ? AND kind != 'channel'"
-      " AND step BETWEEN ? AND ? LIMIT 1";
+      "SELECT 1 FROM page_copies WHERE page_id = ?1 AND person = ?2 AND kind != 'channel'"
+      " AND step BETWEEN ?3 AND ?4"
+      " UNION ALL SELECT 1 FROM page_attempts WHERE page_id = ?1 AND person = ?2"
+      " AND step BETWEEN ?3 AND ?4 LIMIT 1";
   sqlite3_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;

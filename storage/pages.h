@@ -115,7 +115,8 @@ int page_copies_posted(
     struct db *db, int64_t id, const char *channel, const char *ts, int64_t version);
 int page_copies_failed(struct db *db, int64_t id, const char *error);
 int page_copies_updating(struct db *db, int64_t id, bool updating, int64_t version);
-/* 1 when `person` already has a dm/email copy of the page with step in [from, to], else 0. */
+/* 1 when `person` already has a dm/email copy of the page, or an attempt to reach them (issue
+ * 11), with step in [from, to], else 0. */
 int page_copies_has_person(
     struct db *db, int64_t page_id, const char *person, int64_t from, int64_t to);
 

@@ -164,14 +164,15 @@ class TwilioStub:
         return await self._post("reset", {})
 
     async def set_behaviour(self, number, sms=None, call=None, digit=None, error_code=None,
-                            answered_by=None):
+                            answered_by=None, refuse=None):
         """What happens to messages and calls to `number`. sms: delivered (default) | sent |
         undelivered | failed | queued; call: answer (default) | no-answer | busy | failed |
         voicemail; digit: pressed at the first <Gather> of an answered call; error_code: the
-        ErrorCode of a failed or undelivered SMS (default 30008 / 30003)."""
+        ErrorCode of a failed or undelivered SMS (default 30008 / 30003); refuse: a Twilio code
+        (21610 unsubscribed, 21614 not a mobile number) the REST API answers an SMS with (400)."""
         obj = {"number": number}
         for k, v in (("sms", sms), ("call", call), ("digit", digit), ("error_code", error_code),
-                     ("answered_by", answered_by)):
+                     ("answered_by", answered_by), ("refuse", refuse)):
             if v is not None:
                 obj[k] = v
         return await self._post("behaviour", obj)

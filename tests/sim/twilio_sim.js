@@ -399,11 +399,20 @@ function callResource(c) {
   };
 }
 
+// What a test can make Twilio refuse a destination with (its REST 400s, as documented in
+// twilio.com/docs/api/errors): an opted-out recipient, a number that cannot take SMS.
+const REFUSALS = {
+  21610: 'Attempt to send to unsubscribed recipient',
+  21614: "'To' number is not a valid mobile number",
+};
+
 function createMessage(res, p) {
   const to = p.To, from = p.From, body = p.Body;
   if (!to) return twilioError(res, 400, 21604, "A 'To' phone number is required.");
   if (!from && !p.MessagingServiceSid) return twilioError(res, 400, 21603, "A 'From' phone number is required.");
   if (!E164.test(to)) return twilioError(res, 400, 21211, "Invalid 'To' Phone Number: " + to);
+  const refuse = (state.behaviours[to] || {}).refuse;
+  if (refuse) return twilioError(res, 400, Number(refuse), REFUSALS[refuse]);
   if (!E164.test(from)) return twilioError(res, 400, 21212, "Invalid 'From' Phone Number: " + from);
   if (!opt.from.includes(from)) return twilioError(res, 400, 21606, "The From phone number " + from + " is not a valid, SMS-capable inbound phone number or short code for your account.");
   if (!body && !p.MediaUrl) return twilioError(res, 400, 21602, 'Message body is required.');
@@ -601,7 +610,8 @@ async function control(req, res, url, text) {
       if (j.call !== undefined && j.call !== null && !call.includes(j.call)) return send(res, 400, { error: 'call: one of ' + call.join(' ') });
       if (j.digit !== undefined && j.digit !== null && !/^[0-9*#]{1,8}$/.test(String(j.digit))) return send(res, 400, { error: 'digit: 0-9 * #' });
       const b = state.behaviours[j.number] = Object.assign(state.behaviours[j.number] || {}, {});
-      for (const k of ['sms', 'call', 'digit', 'error_code', 'answered_by'])
+      if (j.refuse !== undefined && j.refuse !== null && !REFUSALS[j.refuse]) return send(res, 400, { error: 'refuse: one of ' + Object.keys(REFUSALS).join(' ') });
+      for (const k of ['sms', 'call', 'digit', 'error_code', 'answered_by', 'refuse'])
         if (j[k] !== undefined) b[k] = j[k];
       return send(res, 200, behaviourFor(j.number));
     }
