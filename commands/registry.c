@@ -75,7 +75,8 @@ const struct cmd_def cmd_table[] = {
     /* paging, alerts and stats (issue 5) */
     CMD("oncall",   "page",      paging_cmd_page,      2, -1, CMD_WRITE, NULL, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
     CMD("oncall",   "test-page", paging_cmd_test_page, 0, 0,  CMD_WRITE, NULL, "test-page",           "send yourself a test page to check delivery"),
-    CMD("oncall",   "pages",     paging_cmd_pages,     0, 0,  0,         NULL, "pages",               "open pages and who acknowledged them"),
+    CMD("oncall",   "pages",     paging_cmd_pages,     0, 0,  0,         NULL, "pages",               "open pages, who acknowledged them, and how far each SMS, call or push got"),
+    CMD("oncall",   "notify",    paging_cmd_notify,    0, 2,  0,         NULL, "notify [test METHOD]", "how klaxon reaches you (your methods and rules); test one: chat, email, push, sms, voice"),
     CMD("oncall",   "escalate",  paging_cmd_escalate,  1, 1,  CMD_WRITE, NULL, "escalate PAGE",       "escalate a page to its next step now (also releases a held page)"),
     CMD("incident", "stats",     stats_cmd,            0, 1,  0,         NULL, "stats [7d|30d|90d]",  "MTTA, MTTR, MTTD, pages, escalations, false positives against targets"),
     /* rotas, /oncall and the handoff (issue 4); FROM and TO may be two words (a date and a time)

@@ -399,6 +399,50 @@ int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, b
   return rc ? rc : notified;
 }
 
+/* A page with nobody to take it (the primary slot empty: the rota not started, everyone
+ * away) is never only a log line: the rota's manager is paged and the announce channel told. */
+static int nobody_to_page(struct cmd_ctx *ctx,
+                          const struct page_row *p,
+                          struct oncall_view *v,
+                          int64_t step)
+{
+  const struct person *m = oncall_manager(ctx, v);
+  LOG_WARN("paging", "nobody_on_call", "page=%lld rota=%s manager=%s", (long long)p->id,
+           p->rota ? p->rota : "-", m ? m->id : "-");
+  struct msg *msg = msg_new();
+  struct buf b;
+  md_init(&b);
+  md_printf(&b, ":rotating_light: Page #%lld ", (long long)p->id);
+  if (p->severity) {
+    md_raw(&b, "[");
+    md_text(&b, p->severity);
+    md_raw(&b, "] ");
+  }
+  md_bold(&b, p->title);
+  md_raw(&b, ": nobody is on call in ");
+  md_text(&b, p->rota ? p->rota : "its rota");
+  md_raw(&b, " to take it");
+  if (m) {
+    md_raw(&b, "; paging the manager, ");
+    md_person(&b, m->id);
+  }
+  md_raw(&b, ".");
+  char *fb = kx_asprintf("Page #%lld: nobody is on call to take it", (long long)p->id);
+  int rc = msg ? 0 : KX_ENOMEM;
+  if (rc == 0) {
+    msg_set_fallback(msg, fb ? fb : "nobody is on call");
+    rc = msg_section_take(msg, &b);
+  }
+  if (rc == 0)
+    rc = out_announce(ctx, OUT_ANNOUNCE, NULL, msg, OUTBOX_URGENT, NULL, NULL);
+  free(fb);
+  msg_free(msg);
+  buf_free(&b);
+  if (rc < 0)
+    return rc;
+  return m ? notify_person(ctx, p, m, step) : 0;
+}
+
 static int paging_notify_initial(struct cmd_ctx *ctx, const struct page_row *p)
 {
   if (p->target) {
@@ -419,8 +463,8 @@ static int paging_notify_initial(struct cmd_ctx *ctx, const struct page_row *p)
     return rc;
   const struct person *a = primary ? oncall_primary(ctx, &v) : NULL;
   const struct person *b = secondary ? oncall_secondary(ctx, &v) : NULL;
-  if (primary && !a)
-    LOG_WARN("paging", "no_primary", "page=%lld rota=%s", (long long)p->id, r->name);
+  if (primary && !a && !(secondary && b))
+    rc = nobody_to_page(ctx, p, &v, -1);
   if (a)
     rc = notify_person(ctx, p, a, -1);
   if (rc == 0 && b && (!a || strcmp(a->id, b->id) != 0))
@@ -546,6 +590,9 @@ int paging_create(struct cmd_ctx *ctx, const struct page_new *n, int64_t *id_out
     ref_of(ref, sizeof(ref), id);
     rc = jobs_schedule(ctx->db, CMD_JOB_PAGE_RELEASE, key, p.held_until, ref, ctx->now_ms);
     LOG_INFO("paging", "held", "page=%lld until=%lld", (long long)id, (long long)p.held_until);
+  } else if (n->only_via && n->person) {
+    /* /oncall notify test METHOD: that one method, nothing after it (paging_notify.c). */
+    rc = paging_notify_via(ctx, &p, n->person, n->only_via);
   } else {
     rc = paging_start(ctx, &p, 0, upto);
   }

@@ -47,6 +47,7 @@ struct page_new {
   const char *source; /* "alertmanager", "webhook", "manual", "test" */
   const char *created_by;
   int64_t started_at;
+  unsigned only_via; /* a test of one method (VIA_*) of `person`: no rules, no escalation */
 };
 
 /* Create the page and notify (or hold it), schedule its escalation. */
@@ -117,6 +118,22 @@ int paging_notify_person(struct cmd_ctx *ctx,
                          const struct page_row *p,
                          const struct person *who,
                          int64_t step);
+/* One method only, as the person's rule 0, nothing scheduled after it (a test). */
+int paging_notify_via(struct cmd_ctx *ctx,
+                      const struct page_row *p,
+                      const struct person *who,
+                      unsigned via);
+/* The VIA_* bit of "chat", "email", "push", "sms", "voice" (also "call", "text"); 0 when none. */
+unsigned paging_via_named(const char *name);
+const char *paging_via_name(unsigned via);
+/* SMS replies: "1"/"ack", "2"/"escalate", "3"/"resolve", each with an optional page number
+ * ("ack 12", "ack #12"); *page 0 when none. 0 (SMS_NONE) for anything else. */
+int paging_sms_parse(const char *body, long long *page);
+/* /oncall notify [test METHOD]: your methods and rules, or a test page by one of them. */
+int paging_cmd_notify(struct cmd_ctx *ctx,
+                      const struct cmd_request *req,
+                      const struct cmd_args *args,
+                      struct cmd_reply *reply);
 /* Record a new state of attempt `id` (a provider's status callback, a hook); a dead end starts
  * the person's next rule. provider_id and error may be NULL. */
 int paging_attempt_update(

@@ -401,6 +401,12 @@ int paging_cmd_pages(struct cmd_ctx *ctx,
     } else {
       md_raw(&b, " — not acknowledged");
     }
+    char *line = paging_attempts_line(ctx, p->id);
+    if (line) {
+      md_raw(&b, "\n      ");
+      md_text(&b, line);
+    }
+    free(line);
     md_raw(&b, "\n");
   }
   if (n)

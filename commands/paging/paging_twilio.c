@@ -69,7 +69,7 @@ static int64_t attempt_of(struct cmd_ctx *ctx, int64_t page, const char *person,
 enum sms_verb { SMS_NONE = 0, SMS_ACK, SMS_ESCALATE, SMS_RESOLVE };
 
 /* "1", "ack", "ACK 12", " 3 ", "resolve #12": the verb and the page number (0 when none). */
-static enum sms_verb sms_parse(const char *body, long long *page)
+int paging_sms_parse(const char *body, long long *page)
 {
   static const struct {
     const char *word;
@@ -169,7 +169,7 @@ int paging_action_twilio_sms(struct cmd_ctx *ctx,
     return 0;
   }
   long long want = 0;
-  enum sms_verb verb = sms_parse(field(req, "Body"), &want);
+  enum sms_verb verb = (enum sms_verb)paging_sms_parse(field(req, "Body"), &want);
   if (verb == SMS_NONE) {
     message(reply,
             "Reply 1 to acknowledge, 2 to escalate, 3 to resolve; add the page number "

@@ -344,3 +344,45 @@ async def test_check_config_refuses_methods_a_person_cannot_be_reached_by(h):
                  'people[1].phone: "030 1234" is not a phone number in E.164 form',
                  "people[1].push"):
         assert want in out, (want, out)
+
+
+@timeout(40)
+async def test_oncall_notify_shows_methods_and_tests_one(h):
+    tw = await setup(h, [{"after": "0m", "via": ["chat", "push"]}, {"after": "2m", "via": "sms"}])
+    for p in h.config["people"]:
+        if p["id"] == "alice":
+            p["push"] = "http://127.0.0.1:9/unused"
+    await h.start()
+    ack = await h.slash("/oncall", "notify", user=ALICE)
+    text = h.ack_text(ack)
+    for want in ("How klaxon reaches you", "+4915112345671", "at once: chat + push", "after 2m: sms"):
+        assert want in text, (want, text)
+    ack = await h.slash("/oncall", "notify test sms", user=ALICE)
+    assert "is on its way by sms" in h.ack_text(ack), h.ack_text(ack)
+    msgs = await wait_for(tw.messages, lambda m: len(m) == 1 and m[0]["status"] == "delivered", what="the test SMS")
+    assert msgs[0]["to"] == ALICE_PHONE and "TEST" in msgs[0]["body"], msgs[0]
+    await wait_db(h, "SELECT via, state FROM page_attempts", lambda r: r == [("sms", "delivered")])
+    ack = await h.slash("/oncall", "pages", user=ALICE)
+    assert "SMS delivered" in h.ack_text(ack), h.ack_text(ack)
+    # Only that method: no DM, no push, no rule after it.
+    await asyncio.sleep(0.5)
+    assert not [c for c in h.sim.calls_of("chat.postMessage") if c["args"].get("channel") == ALICE]
+    assert db_value(h, "SELECT count(*) FROM jobs WHERE state = 'pending' AND key LIKE 'page:%'") == 0
+    # Bob has no phone: the test says why instead of pretending.
+    ack = await h.slash("/oncall", "notify test push", user="U0CAROL001")
+    assert "could not go by push: no push URL" in h.ack_text(ack), h.ack_text(ack)
+    ack = await h.slash("/oncall", "notify test fax", user=ALICE)
+    assert "Usage" in h.ack_text(ack)
+
+
+@timeout(30)
+async def test_a_page_with_nobody_on_call_goes_to_the_manager_and_the_channel(h):
+    await setup(h)
+    h.config["rotas"][0]["start"] = "2027-03-01"  # the rota has not begun: its primary slot is empty
+    await h.start()
+    await post(h, "/alerts/webhook", critical())
+    erin = await wait_dm(h, "U0ERIN0001")
+    assert "DiskFull" in h.message_text(erin["args"])
+    said = await h.wait_call("chat.postMessage", lambda c: c["args"].get("channel") == "C0INCIDENT")
+    text = h.message_text(said["args"])
+    assert "nobody is on call" in text and "DiskFull" in text, text
