@@ -20,8 +20,10 @@ int pages_stats(struct db *db, int64_t from_ms, int64_t to_ms, struct page_stats
       " coalesce(sum(escalations > 0), 0), coalesce(sum(escalations), 0),"
       " coalesce(sum(reason IN ('fixed','false_positive','duplicate','not_actionable')), 0),"
       " coalesce(sum(reason = 'false_positive'), 0),"
-      " coalesce(sum(was_held), 0)"
-      " FROM pages WHERE kind = 'page' AND created_at >= ? AND created_at < ?";
+      " coalesce(sum(was_held), 0),"
+      " (SELECT count(*) FROM page_attempts a JOIN pages q ON q.id = a.page_id"
+      "  WHERE q.kind = 'page' AND q.created_at >= ?1 AND q.created_at < ?2)"
+      " FROM pages WHERE kind = 'page' AND created_at >= ?1 AND created_at < ?2";
   memset(out, 0, sizeof(*out));
   sqlite3_stmt *st = db_stmt(db, sql);
   if (!st)
@@ -32,7 +34,7 @@ int pages_stats(struct db *db, int64_t from_ms, int64_t to_ms, struct page_stats
   if (rc == SQLITE_ROW) {
     int64_t *f[] = {&out->pages,          &out->acked,     &out->ack_ms_sum,  &out->resolved,
                     &out->resolve_ms_sum, &out->escalated, &out->escalations, &out->with_reason,
-                    &out->false_positive, &out->held};
+                    &out->false_positive, &out->held,      &out->attempts};
     for (int i = 0; i < (int)KX_ARRAY_SIZE(f); i++)
       *f[i] = sqlite3_column_int64(st, i);
   }

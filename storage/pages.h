@@ -132,7 +132,8 @@ struct page_stats {
   int64_t escalations; /* escalation steps fired */
   int64_t with_reason; /* resolved with a reason given by a person */
   int64_t false_positive;
-  int64_t held; /* pages held for business hours */
+  int64_t held;     /* pages held for business hours */
+  int64_t attempts; /* attempts to reach people (SMS, calls, push, DMs, email) for them */
 };
 int pages_stats(struct db *db, int64_t from_ms, int64_t to_ms, struct page_stats *out);
 

@@ -141,6 +141,16 @@ int stats_markup(struct cmd_ctx *ctx, const struct stats_report *r, struct buf *
             "for business hours\n",
             (long long)p->pages, (long long)p->acked, (long long)p->escalated,
             (long long)p->escalations, (long long)p->held);
+  /* Page success (issue 11): pages a person acknowledged, of all pages. */
+  if (p->pages > 0) {
+    double ok = (double)p->acked / (double)p->pages;
+    md_printf(b, "• *Page success*: %.1f%% (%lld of %lld pages acknowledged by a person)", ok * 100,
+              (long long)p->acked, (long long)p->pages);
+    if (c->targets.page_success >= 0)
+      md_printf(b, " (target %.1f%%%s)", c->targets.page_success * 100,
+                ok >= c->targets.page_success ? ", met :white_check_mark:" : ", missed :warning:");
+    md_printf(b, "; %.1f attempts per page\n", (double)p->attempts / (double)p->pages);
+  }
   if (r->false_positive_rate >= 0)
     md_printf(b, "• *False positives*: %.1f%% of %lld pages resolved with a reason",
               r->false_positive_rate * 100, (long long)p->with_reason);
@@ -238,6 +248,22 @@ cJSON *stats_json(struct cmd_ctx *ctx, const struct stats_report *r)
   cJSON_AddNumberToObject(pages, "held_for_business_hours", (double)p->held);
   cJSON_AddItemToObject(pages, "by_rota", counts_json(r->by_rota, r->n_rota));
   cJSON_AddItemToObject(pages, "by_person", counts_json(r->by_person, r->n_person));
+  cJSON *ps = cJSON_AddObjectToObject(o, "page_success");
+  if (ps) {
+    double ok = p->pages > 0 ? (double)p->acked / (double)p->pages : -1;
+    if (ok >= 0)
+      cJSON_AddNumberToObject(ps, "rate", ok);
+    else
+      cJSON_AddNullToObject(ps, "rate");
+    cJSON_AddNumberToObject(ps, "acknowledged", (double)p->acked);
+    cJSON_AddNumberToObject(ps, "pages", (double)p->pages);
+    cJSON_AddNumberToObject(ps, "attempts", (double)p->attempts);
+    if (c->targets.page_success >= 0) {
+      cJSON_AddNumberToObject(ps, "target", c->targets.page_success);
+      if (ok >= 0)
+        cJSON_AddBoolToObject(ps, "met", ok >= c->targets.page_success);
+    }
+  }
   cJSON *fp = cJSON_AddObjectToObject(o, "false_positive_rate");
   if (r->false_positive_rate >= 0)
     cJSON_AddNumberToObject(fp, "rate", r->false_positive_rate);

@@ -7,6 +7,7 @@ kill -9 between steps."""
 import asyncio
 import hashlib
 import hmac
+import json
 import subprocess
 import time
 
@@ -69,6 +70,7 @@ class Ntfy:
 
 async def setup(h, alice_rules=None, bob_rules=None, scale=1, ntfy=None, smtp=None):
     tw = await h.start_twilio()
+    h.config["targets"] = {"page_success": "100%"}
     h.time_scale = scale
     h.config["public_url"] = "http://127.0.0.1:%d" % h.http_port
     for p in h.config["people"]:
@@ -154,6 +156,14 @@ async def test_rules_run_chat_push_sms_voice_and_an_sms_reply_acknowledges(h):
         # A second "ack" says so and changes nothing.
         r = await tw.inbound_sms(twilio_url(h, "sms"), From=ALICE_PHONE, To=tw.from_number, Body="ack")
         assert r["status"] == 200 and "no open page" not in r["body"].lower() or "already" in r["body"].lower(), r
+        # stats: page success against targets.page_success, and attempts per page.
+        later = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(h.bot_clock() + 3600))
+        out = subprocess.run([h.bin, "stats", "--config", h.config_path, "--since", "7", "--json"],
+                             env=dict(h.bot_env(), KLAXON_NOW=later, KLAXON_TIME_SCALE="1"),
+                             capture_output=True, text=True, timeout=10)
+        assert out.returncode == 0, out.stderr
+        ps = json.loads(out.stdout)["page_success"]
+        assert ps == {"rate": 1, "acknowledged": 1, "pages": 1, "attempts": 4, "target": 1, "met": True}, ps
         status, metrics = await h.metrics()
         assert 'klaxon_notifications_total{via="sms",result="delivered"} 1' in metrics, metrics
         assert 'klaxon_page_delivery_seconds_count{via="sms"} 1' in metrics, metrics
