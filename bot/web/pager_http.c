@@ -15,8 +15,6 @@
 
 #define TWILIO_MAX_BODY ((size_t)16 * 1024) /* Twilio's webhooks are a few hundred bytes */
 
-static const double DELIVERY_BOUNDS[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600};
-
 static const char *auth_token(const struct module_env *env)
 {
   const char *var = env->config->twilio.auth_token_env;
@@ -156,11 +154,7 @@ static int on_link(void *arg,
 int pager_http_init(const struct module_env *env, void **state)
 {
   (void)state;
-  metrics_describe("klaxon_notifications_total", METRIC_COUNTER,
-                   "Attempts to reach a person and their outcomes, by method");
-  metrics_histogram("klaxon_page_delivery_seconds",
-                    "From an attempt to its delivery (SMS delivered, call answered, DM posted)",
-                    DELIVERY_BOUNDS, KX_ARRAY_SIZE(DELIVERY_BOUNDS));
+  paging_notify_metrics(); /* /metrics lists them from the start */
   if (!env->httpd)
     return 0;
   static const char *const PATHS[] = {"/twilio/sms", "/twilio/voice", "/twilio/status"};

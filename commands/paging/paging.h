@@ -143,6 +143,8 @@ char *paging_ack_link(struct cmd_ctx *ctx, int64_t attempt_id);
 /* "SMS delivered 03:02 · call answered 03:05 · acknowledged by voice" (NULL when none). */
 char *paging_attempts_line(struct cmd_ctx *ctx, int64_t page_id);
 int paging_job_notify(struct cmd_ctx *ctx, const struct job *job);
+/* Declares klaxon_notifications_total and klaxon_page_delivery_seconds (idempotent). */
+void paging_notify_metrics(void);
 int paging_hook_attempt(struct cmd_ctx *ctx,
                         const struct outbox_row *row,
                         const struct cmd_result *r);

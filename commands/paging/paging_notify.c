@@ -87,8 +87,30 @@ static bool dead_end(const char *state)
   return false;
 }
 
+static const double DELIVERY_BOUNDS[] = {1, 2, 5, 10, 15, 30, 60, 120, 300, 600};
+
+/* Declared on first use: the counters belong to the attempts, wherever they run. */
+static void declare_metrics(void)
+{
+  static bool done;
+  if (done)
+    return;
+  done = true;
+  metrics_describe("klaxon_notifications_total", METRIC_COUNTER,
+                   "Attempts to reach a person and their outcomes, by method");
+  metrics_histogram("klaxon_page_delivery_seconds",
+                    "From an attempt to its delivery (SMS delivered, call answered, push sent)",
+                    DELIVERY_BOUNDS, sizeof(DELIVERY_BOUNDS) / sizeof(DELIVERY_BOUNDS[0]));
+}
+
+void paging_notify_metrics(void)
+{
+  declare_metrics();
+}
+
 static void count(const char *via, const char *result)
 {
+  declare_metrics();
   char labels[96];
   snprintf(labels, sizeof(labels), "via=\"%s\",result=\"%s\"", via, result);
   metrics_inc("klaxon_notifications_total", labels, 1);
@@ -486,6 +508,7 @@ static void observe_delivery(const struct page_attempt *a, int64_t now_ms, const
   if (a->delivered_at || (strcmp(state, "delivered") != 0 && strcmp(state, "answered") != 0))
     return;
   char labels[48];
+  declare_metrics();
   snprintf(labels, sizeof(labels), "via=\"%s\"", a->via);
   metrics_observe("klaxon_page_delivery_seconds", labels, (double)(now_ms - a->created_at) / 1e3);
 }

@@ -4,13 +4,15 @@
  * parses is built again with form_append and must parse back to the same fields, in order; its
  * Twilio signature is computed and must verify, and must not verify under another token. Seeds:
  * tests/fuzz/seeds/fuzz_form/ (Twilio status callbacks, an inbound SMS, a <Gather> answer,
- * malformed escapes). Run with `make fuzz` (tests/fuzz/run.sh).
+ * malformed escapes). Each value is also read as an SMS reply (paging_sms_parse). Run with `make
+ * fuzz` (tests/fuzz/run.sh).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "commands/paging/paging.h"
 #include "lib/buf.h"
 #include "lib/form.h"
 #include "lib/twilio_sig.h"
@@ -47,6 +49,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!twilio_sig_ok("fuzz-token", "https://k.example.com/twilio/sms", f, sig))
       abort();
     if (twilio_sig_ok("fuzz-token2", "https://k.example.com/twilio/sms", f, sig))
+      abort();
+  }
+  /* Every value as an SMS reply (commands/paging/paging_twilio.c): a verb in 0..3, a page
+   * number only with a verb. */
+  for (size_t i = 0; i < f->n; i++) {
+    long long page = -1;
+    int verb = paging_sms_parse(f->v[i].value, &page);
+    if (verb < 0 || verb > 3 || (verb && page < 0))
       abort();
   }
   form_free(g);

@@ -99,7 +99,15 @@ static void check_example_people_rotas(const struct config *c)
   assert_string_equal(alice->slack, "U0ALICE001");
   assert_string_equal(alice->email, "alice@example.com");
   assert_string_equal(alice->teams, "6f1d2a3b-1c4d-4e5f-8a9b-0c1d2e3f4a5b");
-  assert_string_equal(alice->phone, "+49 30 1234567");
+  assert_string_equal(alice->phone, "+49301234567"); /* written with spaces, kept as E.164 */
+  assert_string_equal(alice->push, "https://ntfy.sh/klaxon-alice-8f3k2");
+  assert_false(alice->push_webhook);
+  assert_int_equal(alice->n_notify, 3);
+  assert_int_equal(alice->notify[0].after_ms, 0);
+  assert_int_equal(alice->notify[0].via, VIA_CHAT | VIA_PUSH);
+  assert_int_equal(alice->notify[1].after_ms, 2 * 60 * 1000);
+  assert_int_equal(alice->notify[1].via, VIA_SMS);
+  assert_int_equal(alice->notify[2].via, VIA_VOICE);
   const struct person *dave = config_person(c, "dave");
   assert_null(dave->slack);
   assert_string_equal(dave->email, "dave@example.com");
@@ -137,7 +145,7 @@ static void check_example_people_rotas(const struct config *c)
   assert_string_equal(r->contacts[1].person, "grace");
   assert_string_equal(r->usergroup, "S0PLATFORM");
   assert_string_equal(r->handoff_channel, "C0ONCALL01");
-  assert_int_equal(r->line, 52);
+  assert_int_equal(r->line, 57);
 }
 
 static void check_example_paging(const struct config *c)
@@ -385,26 +393,49 @@ static void test_variants(void **state)
   config_free(c);
 }
 
-/* Anchors, aliases and merge keys: the document API resolves aliases; merges are ours. */
-static void test_aliases_and_merges(void **state)
+/* people[].push as a webhook, and notify with one method written without a list. */
+static void test_push_webhook_and_notify_forms(void **state)
 {
   (void)state;
   struct config *c =
       LOAD_OK(TZ
-              "x-defaults: &person {name: Someone, phone: \"+1 555 0100\"}\n"
               "people:\n"
-              "  - {<<: *person, id: alice, slack: U0ALICE001}\n"
-              "  - {<<: *person, id: bob, name: Bob, email: bob@example.com}\n"
-              "  - {<<: [{id: carol}, {id: nope, phone: \"123\"}], slack: U0CAROL001}\n" SEVS
-              "rotas:\n"
-              "  - &rota {name: a, start: 2026-11-23, primary: &team [alice, bob]}\n"
-              "  - {<<: *rota, name: b, secondary: *team}\n");
+              "  - {id: alice, slack: U0ALICE001, push: {webhook: "
+              "\"https://hooks.example.com/page\"}, phone: \"+1-555-0100\",\n"
+              "     notify: [{after: 0m, via: push}, {after: 90s, via: voice}]}\n"
+              "  - {id: bob, slack: U0BOB00001, push: {ntfy: \"https://n/t\"}}\n" SEVS ROTA);
+  assert_true(c->people[0].push_webhook);
+  assert_string_equal(c->people[0].push, "https://hooks.example.com/page");
+  assert_string_equal(c->people[0].phone, "+15550100");
+  assert_int_equal(c->people[0].n_notify, 2);
+  assert_int_equal(c->people[0].notify[0].via, VIA_PUSH);
+  assert_int_equal(c->people[0].notify[1].after_ms, 90 * 1000);
+  assert_int_equal(c->people[0].notify[1].via, VIA_VOICE);
+  assert_false(c->people[1].push_webhook);
+  assert_null(c->people[1].notify);
+  config_free(c);
+}
+
+/* Anchors, aliases and merge keys: the document API resolves aliases; merges are ours. */
+static void test_aliases_and_merges(void **state)
+{
+  (void)state;
+  struct config *c = LOAD_OK(
+      TZ
+      "x-defaults: &person {name: Someone, phone: \"+1 555 0100\"}\n"
+      "people:\n"
+      "  - {<<: *person, id: alice, slack: U0ALICE001}\n"
+      "  - {<<: *person, id: bob, name: Bob, email: bob@example.com}\n"
+      "  - {<<: [{id: carol}, {id: nope, phone: \"+1 555 0123\"}], slack: U0CAROL001}\n" SEVS
+      "rotas:\n"
+      "  - &rota {name: a, start: 2026-11-23, primary: &team [alice, bob]}\n"
+      "  - {<<: *rota, name: b, secondary: *team}\n");
   assert_string_equal(c->people[0].name, "Someone");
-  assert_string_equal(c->people[0].phone, "+1 555 0100");
-  assert_string_equal(c->people[1].phone, "+1 555 0100");
+  assert_string_equal(c->people[0].phone, "+15550100");
+  assert_string_equal(c->people[1].phone, "+15550100");
   assert_string_equal(c->people[1].name, "Bob"); /* an explicit key beats the merged one */
   assert_string_equal(c->people[2].id, "carol"); /* earlier merged maps win */
-  assert_string_equal(c->people[2].phone, "123");
+  assert_string_equal(c->people[2].phone, "+15550123");
   const struct rota *b = config_rota(c, "b");
   assert_non_null(b);
   assert_int_equal(b->n_primary, 2);
@@ -633,6 +664,38 @@ static const struct bad_case CASES[] = {
     {"smtp half login",
      BASE "smtp: {url: \"smtp://m.example.com\", from: k@example.com, username_env: U}\n", 5,
      "give both username_env and password_env", 1},
+    /* people[].phone, push, notify (issue 11) */
+    {"phone not e164",
+     TZ "people: [{id: alice, slack: U0ALICE001, phone: \"030 1234567\"}]\n" SEVS ROTA, 2,
+     "people[0].phone: \"030 1234567\" is not a phone number in E.164 form", 1},
+    {"phone with letters",
+     TZ "people: [{id: alice, slack: U0ALICE001, phone: \"+49 30 CALL-ME\"}]\n" SEVS ROTA, 2,
+     "is not a phone number in E.164 form", 1},
+    {"push not a url", TZ "people: [{id: alice, slack: U0ALICE001, push: ntfy.sh/x}]\n" SEVS ROTA,
+     2, "people[0].push: \"ntfy.sh/x\" is not an http:// or https:// URL", 1},
+    {"push both kinds",
+     TZ "people: [{id: alice, slack: U0ALICE001, push: {ntfy: \"https://a/b\", webhook: "
+        "\"https://c/d\"}}]\n" SEVS ROTA,
+     2, "give one of ntfy (a topic URL) or webhook (a URL)", 1},
+    {"notify unknown method",
+     TZ "people: [{id: alice, slack: U0ALICE001, notify: [{after: 0m, via: pigeon}]}]\n" SEVS ROTA,
+     2, "\"pigeon\" is not a method (chat, email, push, sms, voice)", 1},
+    {"notify sms without phone",
+     TZ "people: [{id: alice, slack: U0ALICE001, notify: [{after: 0m, via: [chat, sms]}]}]\n" SEVS
+         ROTA,
+     2, "people[0].notify[0]: sms and voice need phone", 1},
+    {"notify push without push",
+     TZ "people: [{id: alice, slack: U0ALICE001, notify: [{after: 0m, via: push}]}]\n" SEVS ROTA, 2,
+     "push needs push", 1},
+    {"notify out of order",
+     TZ "people: [{id: alice, slack: U0ALICE001, phone: \"+4930123456\", notify: [{after: 5m, via: "
+        "sms}, {after: 1m, via: voice}]}]\n" SEVS ROTA,
+     2, "people[0].notify[1].after comes before the rule above it", 1},
+    {"notify empty", TZ "people: [{id: alice, slack: U0ALICE001, notify: []}]\n" SEVS ROTA, 2,
+     "people[0].notify is empty", 1},
+    {"notify bad after",
+     TZ "people: [{id: alice, slack: U0ALICE001, notify: [{after: soon, via: chat}]}]\n" SEVS ROTA,
+     2, "people[0].notify[0].after", 1},
     {"twilio from not e164",
      BASE "twilio: {account_sid_env: S, auth_token_env: T, from: \"0049 30 1234\"}\n", 5,
      "twilio.from: \"0049 30 1234\" is not an E.164 phone number", 1},
@@ -911,6 +974,7 @@ int main(void)
       cmocka_unit_test(test_variants),
       cmocka_unit_test(test_twilio),
       cmocka_unit_test(test_aliases_and_merges),
+      cmocka_unit_test(test_push_webhook_and_notify_forms),
       cmocka_unit_test(test_case_bases_load),
       cmocka_unit_test(test_many_problems),
       cmocka_unit_test(test_secret_not_echoed),
