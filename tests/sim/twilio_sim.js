@@ -579,6 +579,7 @@ function publicMessage(m) {
   return {
     sid: m.sid, to: m.to, from: m.from, body: m.body, status: m.status, statuses: m.statuses,
     status_callback: m.status_callback, error_code: m.error_code, params: m.params,
+    created: m.created.toISOString(),
   };
 }
 
