@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "commands/core/msg.h"
 #include "lib/kx.h"
 #include "storage/people.h"
 #include "storage/teams_store.h"
@@ -134,4 +135,13 @@ void cmd_people_close(struct cmd_people *pp)
   for (size_t i = 0; i < pp->n_owned; i++)
     free(pp->owned[i]);
   pp->n_owned = 0;
+}
+
+int cmd_md_phone(struct buf *b, const struct config *c, const char *person_id)
+{
+  const struct person *p = person_id ? config_person(c, person_id) : NULL;
+  if (!p || !p->phone)
+    return 0;
+  int rc = md_raw(b, " · ");
+  return rc ? rc : md_text(b, p->phone);
 }

@@ -24,6 +24,9 @@ int cmd_mention_id(const char *arg, char *out, size_t size);
 /* The Slack user id of a person (config, else learnt from email), or NULL. Caller frees. */
 char *cmd_person_slack(struct cmd_ctx *ctx, const struct person *p);
 const char *cmd_person_name(const struct person *p); /* display name, never NULL */
+/* " · +4930123456" after a person's mention when they have a phone (issue 11: whoever reads
+ * the page, the handoff or /oncall can call them); nothing otherwise. */
+int cmd_md_phone(struct buf *b, const struct config *c, const char *person_id);
 /* Where a person is reached in Teams (an out_post destination for the bot's 1:1 chat): their
  * "29:…" user id when the bot has seen it, else "aad:<people[].teams>" (the sender finds the
  * user in a team's roster); NULL without people[].teams. Caller frees. */

@@ -119,11 +119,12 @@ static void md_who(struct buf *b, const char *person)
     md_raw(b, "_nobody_");
 }
 
-static void field_person(struct msg *m, const char *label, const char *person)
+static void field_person(struct cmd_ctx *ctx, struct msg *m, const char *label, const char *person)
 {
   struct buf b;
   md_init(&b);
   md_who(&b, person);
+  cmd_md_phone(&b, ctx->config, person); /* whoever reads it can call them */
   msg_field(m, label, b.data ? b.data : "");
   buf_free(&b);
 }
@@ -214,16 +215,16 @@ struct msg *handoff_message(struct cmd_ctx *ctx, const struct rota *r, const str
               oncall_fmt_time(r, h->due_at, t1, sizeof(t1)),
               oncall_fmt_time(r, h->created_at, t2, sizeof(t2)));
   msg_section_take(m, &b);
-  field_person(m, "Outgoing primary", h->out_primary);
-  field_person(m, "Incoming primary", h->in_primary);
+  field_person(ctx, m, "Outgoing primary", h->out_primary);
+  field_person(ctx, m, "Incoming primary", h->in_primary);
   if (r->secondary_mode != SECONDARY_NONE || h->in_secondary || h->out_secondary) {
-    field_person(m, "Outgoing secondary", h->out_secondary);
-    field_person(m, "Incoming secondary", h->in_secondary);
+    field_person(ctx, m, "Outgoing secondary", h->out_secondary);
+    field_person(ctx, m, "Incoming secondary", h->in_secondary);
   }
   if (h->in_shadow)
-    field_person(m, "Shadow", h->in_shadow);
+    field_person(ctx, m, "Shadow", h->in_shadow);
   if (h->manager)
-    field_person(m, "Manager", h->manager);
+    field_person(ctx, m, "Manager", h->manager);
   checklist_blocks(m, h->checklist);
   msg_context(m,
               ":thread: Notes for this shift: reply in this post's thread, or `/oncall note TEXT`; "

@@ -220,12 +220,14 @@ static int who_rota(struct cmd_ctx *ctx, const struct rota *r, struct buf *b)
   }
   md_raw(b, "• Primary: ");
   oncall_md_slot(b, &o->primary);
+  cmd_md_phone(b, ctx->config, o->primary.person);
   if (o->primary.person)
     until_text(r, o->primary_until_ms, o->primary_until_capped, b);
   md_raw(b, "\n");
   if (o->secondary.source != ROTA_SRC_NONE) {
     md_raw(b, "• Secondary: ");
     oncall_md_slot(b, &o->secondary);
+    cmd_md_phone(b, ctx->config, o->secondary.person);
     if (o->secondary.person)
       until_text(r, o->secondary_until_ms, o->secondary_until_capped, b);
     md_raw(b, "\n");

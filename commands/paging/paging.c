@@ -101,6 +101,7 @@ static void status_text(struct cmd_ctx *ctx, const struct page_row *p, struct bu
     case PAGE_ACKED:
       md_raw(b, "Acknowledged by ");
       paging_md_who(b, ctx, p->acked_by);
+      cmd_md_phone(b, ctx->config, p->acked_by);
       md_printf(b, " after %s", time_format_duration(p->acked_at - p->created_at, d, sizeof(d)));
       break;
     case PAGE_RESOLVED:

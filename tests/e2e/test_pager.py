@@ -150,6 +150,7 @@ async def test_rules_run_chat_push_sms_voice_and_an_sms_reply_acknowledges(h):
         await asyncio.sleep(0.3)
         text = h.message_text(message_now(h, dm))
         assert "Acknowledged by" in text and "SMS delivered" in text and "acknowledged by SMS" in text, text
+        assert "· +4915112345671" in text, text  # whoever reads the page can call who has it
         assert attempts(h) == [("alice", 0, "chat", "delivered"), ("alice", 0, "push", "sent"),
                                ("alice", 1, "sms", "delivered"), ("alice", 2, "voice", "no-answer")], attempts(h)
         assert db_value(h, "SELECT count(*) FROM jobs WHERE state = 'pending' AND key LIKE 'page:%'") == 0
@@ -367,6 +368,8 @@ async def test_oncall_notify_shows_methods_and_tests_one(h):
     text = h.ack_text(ack)
     for want in ("How klaxon reaches you", "+4915112345671", "at once: chat + push", "after 2m: sms"):
         assert want in text, (want, text)
+    ack = await h.slash("/oncall", "who", user=ALICE)
+    assert "+4915112345671" in h.ack_text(ack), h.ack_text(ack)  # the primary's phone
     ack = await h.slash("/oncall", "notify test sms", user=ALICE)
     assert "is on its way by sms" in h.ack_text(ack), h.ack_text(ack)
     msgs = await wait_for(tw.messages, lambda m: len(m) == 1 and m[0]["status"] == "delivered", what="the test SMS")
