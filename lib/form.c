@@ -20,6 +20,10 @@ static int hexval(char c)
 /* Decode s[0..len) into a new string; NULL with *rc set when malformed or out of memory. */
 static char *decode(const char *s, size_t len, int *rc)
 {
+  if (len > FORM_MAX_SIZE) {
+    *rc = KX_ETOOBIG;
+    return NULL;
+  }
   char *out = malloc(len + 1);
   if (!out) {
     *rc = KX_ENOMEM;
@@ -85,7 +89,7 @@ int form_parse(const char *body, size_t len, struct form **out)
     return 0;
   }
   size_t cap = count_segments(body, len);
-  if (cap > FORM_MAX_FIELDS * 4) {
+  if (cap > (size_t)FORM_MAX_FIELDS * 4) {
     /* Mostly empty segments would be skipped, but so many '&' is no form Twilio sends. */
     form_free(f);
     return KX_ETOOBIG;

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -15,10 +16,12 @@
 #define SIG_DATA_MAX (FORM_MAX_SIZE * 2 + 8192)
 #define URL_MAX 4096
 
-static int by_key_value(const void *a, const void *b)
+/* qsort_r's comparison: indexes into the form's fields, by name and then by value. */
+static int by_key_value(const void *a, const void *b, void *arg)
 {
-  const struct form_field *x = *(const struct form_field *const *)a;
-  const struct form_field *y = *(const struct form_field *const *)b;
+  const struct form *f = arg;
+  const struct form_field *x = &f->v[*(const size_t *)a];
+  const struct form_field *y = &f->v[*(const size_t *)b];
   int c = strcmp(x->key, y->key);
   return c ? c : strcmp(x->value, y->value);
 }
@@ -29,21 +32,24 @@ static int sig_data(struct buf *b, const char *url, const struct form *params)
   int rc = buf_puts(b, url);
   if (rc || !params || params->n == 0)
     return rc;
-  const struct form_field **v = calloc(params->n, sizeof(*v));
-  if (!v)
+  size_t *idx = calloc(params->n, sizeof(size_t));
+  if (!idx)
     return KX_ENOMEM;
   for (size_t i = 0; i < params->n; i++)
-    v[i] = &params->v[i];
-  qsort(v, params->n, sizeof(*v), by_key_value);
+    idx[i] = i;
+  qsort_r(idx, params->n, sizeof(size_t), by_key_value, (void *)params);
+  const struct form_field *prev = NULL;
   for (size_t i = 0; i < params->n && !rc; i++) {
+    const struct form_field *fl = &params->v[idx[i]];
     /* A value that repeats under one name counts once (the npm library dedupes with a Set). */
-    if (i > 0 && strcmp(v[i]->key, v[i - 1]->key) == 0 && strcmp(v[i]->value, v[i - 1]->value) == 0)
+    if (prev && strcmp(fl->key, prev->key) == 0 && strcmp(fl->value, prev->value) == 0)
       continue;
-    rc = buf_puts(b, v[i]->key);
+    prev = fl;
+    rc = buf_puts(b, fl->key);
     if (!rc)
-      rc = buf_puts(b, v[i]->value);
+      rc = buf_puts(b, fl->value);
   }
-  free(v);
+  free(idx);
   return rc;
 }
 
@@ -134,17 +140,13 @@ bool twilio_sig_ok(const char *auth_token,
   char alt[URL_MAX + 16];
   if (split_url(full_url, &scheme_len, &host_end, &auth_end)) {
     /* Without the port. */
-    memcpy(alt, full_url, host_end);
-    memcpy(alt + host_end, full_url + auth_end, len - auth_end + 1);
+    snprintf(alt, sizeof(alt), "%.*s%s", (int)host_end, full_url, full_url + auth_end);
     ok |= try_url(auth_token, alt, params, header_value);
     if (host_end == auth_end) {
       /* With the scheme's default port. */
       bool https = scheme_len == 8 && strncasecmp(full_url, "https://", 8) == 0;
-      const char *port = https ? ":443" : ":80";
-      size_t pl = strlen(port);
-      memcpy(alt, full_url, host_end);
-      memcpy(alt + host_end, port, pl);
-      memcpy(alt + host_end + pl, full_url + host_end, len - host_end + 1);
+      snprintf(alt, sizeof(alt), "%.*s%s%s", (int)host_end, full_url, https ? ":443" : ":80",
+               full_url + host_end);
       ok |= try_url(auth_token, alt, params, header_value);
     }
   }

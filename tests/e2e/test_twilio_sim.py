@@ -135,23 +135,31 @@ int main(void)
 
 
 def c_verifier(tmp):
-    lib = os.path.join(os.path.dirname(os.path.abspath(os.environ.get("KLAXON_BIN") or
-                                                       os.path.join(ROOT, "build", "klaxon"))), "libklaxon.a")
-    if not os.path.exists(lib):
-        lib = os.path.join(ROOT, "build", "libklaxon.a")
-    assert os.path.exists(lib), "no libklaxon.a next to KLAXON_BIN or in build/: run make"
-    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
-    assert cc, "no C compiler"
+    """Build the helper against a libklaxon.a: build/'s, else the one next to KLAXON_BIN (an
+    ASan+UBSan build is linked with clang and the sanitizers)."""
+    libs = [os.path.join(ROOT, "build", "libklaxon.a"),
+            os.path.join(os.path.dirname(os.path.abspath(os.environ.get("KLAXON_BIN") or
+                                                         os.path.join(ROOT, "build", "klaxon"))), "libklaxon.a")]
+    libs = [lib for lib in libs if os.path.exists(lib)]
+    assert libs, "no libklaxon.a in build/ or next to KLAXON_BIN: run make"
     src = os.path.join(tmp, "sig.c")
     with open(src, "w") as f:
         f.write(C_HELPER)
     flags = subprocess.run(["pkg-config", "--cflags", "--libs", "openssl"], capture_output=True,
                            text=True).stdout.split()
     exe = os.path.join(tmp, "sig")
-    r = subprocess.run([cc, "-std=c11", "-D_GNU_SOURCE", "-I", ROOT, "-o", exe, src, lib] + flags,
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, "the C helper did not build: " + r.stderr[-1500:]
-    return exe
+    cc = shutil.which("cc") or shutil.which("gcc") or shutil.which("clang")
+    errors = []
+    for lib in libs:
+        for compiler, extra in ((cc, []), (shutil.which("clang"), ["-fsanitize=address,undefined"])):
+            if not compiler:
+                continue
+            r = subprocess.run([compiler, "-std=c11", "-D_GNU_SOURCE", "-I", ROOT] + extra +
+                               ["-o", exe, src, lib] + flags, capture_output=True, text=True, timeout=120)
+            if r.returncode == 0:
+                return exe
+            errors.append(r.stderr[-600:])
+    raise AssertionError("the C helper did not build: " + "\n".join(errors))
 
 
 def c_verify(exe, token, reqs):
