@@ -399,3 +399,45 @@ async def test_a_page_with_nobody_on_call_goes_to_the_manager_and_the_channel(h)
     said = await h.wait_call("chat.postMessage", lambda c: c["args"].get("channel") == "C0INCIDENT")
     text = h.message_text(said["args"])
     assert "nobody is on call" in text and "DiskFull" in text, text
+
+
+@timeout(40)
+async def test_a_dm_refused_for_good_moves_on_and_a_webhook_push_gets_json(h):
+    got = []
+
+    async def hook(request):
+        got.append({"headers": dict(request.headers), "body": await request.json()})
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/page", hook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        tw = await setup(h, [{"after": "0m", "via": ["chat", "push"]}, {"after": "10m", "via": "sms"}])
+        for p in h.config["people"]:
+            if p["id"] == "alice":
+                p["slack"] = "U0GHOST001"  # no such user in the workspace: the DM fails for good
+                p["push"] = {"webhook": "http://127.0.0.1:%d/page" % port}
+        await h.start()
+        t0 = time.monotonic()
+        await post(h, "/alerts/webhook", critical())
+        await wait_for(tw.messages, lambda m: len(m) == 1, timeout=6, what="the SMS after the failed DM")
+        assert time.monotonic() - t0 < 5  # not 10 minutes
+        rows = await wait_db(h, "SELECT via, state FROM page_attempts ORDER BY id", lambda r: len(r) == 3)
+        assert rows[0][0] == "chat" and rows[0][1] == "failed", rows
+        err = db_value(h, "SELECT error FROM page_attempts WHERE via = 'chat'")
+        assert err in ("user_not_found", "channel_not_found"), err
+        deadline = time.monotonic() + 5
+        while not got and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        body = got[0]["body"]
+        assert got[0]["headers"]["Content-Type"].startswith("application/json")
+        assert body["event"] == "klaxon.page" and body["page_id"] == 1 and body["person"] == "alice", body
+        assert body["title"] == "DiskFull" and body["severity"] == "P1" and body["test"] is False, body
+        assert body["ack_url"].startswith("http://127.0.0.1:%d/pages/ack/" % h.http_port), body
+    finally:
+        await runner.cleanup()
