@@ -218,10 +218,12 @@ static int via_email(const struct fire *f, bool *live)
 /* The page in a line: "[P1] Checkout 5xx above 2% (page 12)". */
 static void headline(struct buf *b, const struct page_row *p, size_t title_max)
 {
-  size_t len = strlen(p->title);
+  size_t len = strlen(p->title), cut = len > title_max ? title_max : len;
+  /* Cut on a character, not inside one: an SMS must stay valid UTF-8. */
+  while (cut < len && cut > 0 && ((unsigned char)p->title[cut] & 0xC0) == 0x80)
+    cut--;
   buf_printf(b, "%s[%s] %.*s%s", strcmp(p->kind, "test") == 0 ? "TEST " : "",
-             p->severity ? p->severity : "-", (int)(len > title_max ? title_max : len), p->title,
-             len > title_max ? "…" : "");
+             p->severity ? p->severity : "-", (int)cut, p->title, cut < len ? "…" : "");
 }
 
 static int via_push(const struct fire *f, bool *live)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 // clang-format on
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,6 +165,58 @@ static void test_attempts_line(void **state)
   free(line);
 }
 
+static bool utf8_valid(const unsigned char *s)
+{
+  while (*s) {
+    int n = *s < 0x80             ? 0
+            : (*s & 0xE0) == 0xC0 ? 1
+            : (*s & 0xF0) == 0xE0 ? 2
+            : (*s & 0xF8) == 0xF0 ? 3
+                                  : -1;
+    if (n < 0)
+      return false;
+    s++;
+    for (int i = 0; i < n; i++, s++)
+      if ((*s & 0xC0) != 0x80)
+        return false;
+  }
+  return true;
+}
+
+/* A long title is cut for the SMS on a character boundary, never inside "é". */
+static void test_sms_title_cut_on_a_character(void **state)
+{
+  struct fx *f = *state;
+  char title[300];
+  memset(title, 'a', 119);
+  strcpy(title + 119, "\xc3\xa9 and the rest of a very long title");
+  struct page_new n = {.kind = "test",
+                       .person = config_person(f->c, "alice"),
+                       .title = title,
+                       .source = "notify-test",
+                       .only_via = VIA_SMS};
+  int64_t id = 0;
+  assert_int_equal(db_begin(f->db), 0);
+  assert_int_equal(paging_create(&f->ctx, &n, &id), 0);
+  assert_int_equal(db_commit(f->db), 0);
+  sqlite3_stmt *st = NULL;
+  assert_int_equal(
+      sqlite3_prepare_v2(db_handle(f->db), "SELECT body FROM outbox WHERE platform = 'twilio'", -1,
+                         &st, NULL),
+      SQLITE_OK);
+  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  cJSON *body = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  const cJSON *text = cJSON_GetObjectItemCaseSensitive(body, "Body");
+  assert_true(cJSON_IsString(text));
+  assert_true(utf8_valid((const unsigned char *)text->valuestring));
+  assert_non_null(strstr(text->valuestring, "aaa…"));
+  assert_null(strstr(text->valuestring, "rest of"));
+  cJSON_Delete(body);
+  /* A test of one method schedules nothing after it. */
+  assert_int_equal(fx_count(f, "SELECT count(*) FROM jobs WHERE state = 'pending'"), 0);
+}
+
 static void test_sms_replies(void **state)
 {
   (void)state;
@@ -201,6 +254,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_rules_fire_in_order_once, setup, teardown),
       cmocka_unit_test_setup_teardown(test_dead_end_moves_on_and_ack_cancels, setup, teardown),
       cmocka_unit_test_setup_teardown(test_attempts_line, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_sms_title_cut_on_a_character, setup, teardown),
       cmocka_unit_test(test_sms_replies),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
