@@ -109,6 +109,8 @@ void cfg_load_person_reach(struct cfg_loader *L,
                            struct person *p);
 unsigned cfg_via_named(const char *s);
 bool cfg_phone_normalise(const char *s, char *out, size_t n);
+/* A phone number (E.164, separators dropped) into *out; false (reported) when it is not one. */
+bool cfg_phone(struct cfg_loader *L, yaml_node_t *n, const char *path, char **out);
 struct cfg_shown cfg_show(const char *s);
 struct cfg_path cfg_pathf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool cfg_is_null(const yaml_node_t *n); /* empty, ~ or null */

@@ -29,7 +29,7 @@ unsigned cfg_via_named(const char *s)
   return 0;
 }
 
-/* "+49 30 1234567" -> "+49301234567"; false unless it is + and 8 to 15 digits, the first not 0. */
+/* "+49 30 1234567" -> "+49301234567"; false unless it is + and 7 to 15 digits, the first not 0. */
 bool cfg_phone_normalise(const char *s, char *out, size_t n)
 {
   size_t k = 0;
@@ -46,23 +46,24 @@ bool cfg_phone_normalise(const char *s, char *out, size_t n)
     }
   }
   out[k] = '\0';
-  return k >= 9 && out[1] != '0';
+  return k >= 8 && out[1] != '0';
 }
 
-static void load_phone(struct cfg_loader *L, yaml_node_t *n, const char *path, struct person *p)
+bool cfg_phone(struct cfg_loader *L, yaml_node_t *n, const char *path, char **out)
 {
   const char *s = cfg_text(L, n, path);
   char e164[17];
   if (!s)
-    return;
+    return false;
   if (!cfg_phone_normalise(s, e164, sizeof(e164))) {
     cfg_problem(L, cfg_line(n),
-                "%s: \"%s\" is not a phone number in E.164 form (+, the country code and the "
-                "number: +4930123456; spaces and dashes are allowed)",
+                "%s: \"%s\" is not an E.164 phone number (+, the country code and the number, "
+                "like +4930123456; spaces and dashes are allowed)",
                 path, cfg_show(s).s);
-    return;
+    return false;
   }
-  p->phone = cfg_dup(L, e164);
+  *out = cfg_dup(L, e164);
+  return *out != NULL;
 }
 
 static const char *const PUSH_KEYS[] = {"ntfy", "webhook", NULL};
@@ -162,7 +163,7 @@ void cfg_load_person_reach(struct cfg_loader *L,
                            const char *path,
                            struct person *p)
 {
-  load_phone(L, cfg_get(o, "phone"), CFG_P("%s.phone", path), p);
+  cfg_phone(L, cfg_get(o, "phone"), CFG_P("%s.phone", path), &p->phone);
   load_push(L, cfg_get(o, "push"), CFG_P("%s.push", path), p);
   load_notify(L, cfg_get(o, "notify"), CFG_P("%s.notify", path), p);
 }

@@ -352,7 +352,7 @@ async def test_check_config_refuses_methods_a_person_cannot_be_reached_by(h):
     out = r.stdout + r.stderr
     assert r.returncode != 0, out
     for want in ('people[0].notify[0]: sms and voice need phone', '"fax" is not a method',
-                 'people[1].phone: "030 1234" is not a phone number in E.164 form',
+                 'people[1].phone: "030 1234" is not an E.164 phone number',
                  "people[1].push"):
         assert want in out, (want, out)
 

@@ -667,10 +667,10 @@ static const struct bad_case CASES[] = {
     /* people[].phone, push, notify (issue 11) */
     {"phone not e164",
      TZ "people: [{id: alice, slack: U0ALICE001, phone: \"030 1234567\"}]\n" SEVS ROTA, 2,
-     "people[0].phone: \"030 1234567\" is not a phone number in E.164 form", 1},
+     "people[0].phone: \"030 1234567\" is not an E.164 phone number", 1},
     {"phone with letters",
      TZ "people: [{id: alice, slack: U0ALICE001, phone: \"+49 30 CALL-ME\"}]\n" SEVS ROTA, 2,
-     "is not a phone number in E.164 form", 1},
+     "is not an E.164 phone number", 1},
     {"push not a url", TZ "people: [{id: alice, slack: U0ALICE001, push: ntfy.sh/x}]\n" SEVS ROTA,
      2, "people[0].push: \"ntfy.sh/x\" is not an http:// or https:// URL", 1},
     {"push both kinds",
