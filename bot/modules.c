@@ -11,12 +11,15 @@
 #include "bot/web/health_http.h"
 #include "bot/web/incident_http.h"
 #include "bot/web/pager_http.h"
+#include "bot/web/pagerduty_http.h"
 
 const struct module app_modules[] = {
     /* the operator's: GET /healthz (liveness, readiness) and GET /metrics */
     {"health", health_http_init, NULL, NULL, NULL, NULL, NULL},
     /* alerts (issue 5) */
     {"alerts", alerts_http_init, NULL, NULL, NULL, NULL, NULL},
+    /* PagerDuty Events API v2 in (issue 14) */
+    {"pagerduty", pagerduty_http_init, NULL, NULL, NULL, pagerduty_http_close, NULL},
     /* rotas: the iCalendar feeds (issue 4) */
     {"calendar", calendar_http_init, NULL, NULL, NULL, NULL, NULL},
     /* incidents (issue 3): GET /incidents/ID/postmortem.md */

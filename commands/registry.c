@@ -110,6 +110,7 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_ACTION_PAGE_DECLARE, paging_action_declare}, /* issue 3 */
     {CMD_ACTION_ALERTS_AM, alerts_action_ingest},
     {CMD_ACTION_ALERTS_WEBHOOK, alerts_action_ingest},
+    {CMD_ACTION_ALERTS_PD, alerts_action_ingest}, /* issue 14 */
     /* pages that wake people (issue 11); from the HTTP transport only */
     {CMD_ACTION_TWILIO_SMS, paging_action_twilio_sms},
     {CMD_ACTION_TWILIO_VOICE, paging_action_twilio_voice},

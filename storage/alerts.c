@@ -134,6 +134,37 @@ int alerts_set_page(struct db *db, int64_t alert_id, int64_t page_id)
   return db_step_done(db, st, "alerts_set_page");
 }
 
+int alerts_page_of(struct db *db, const char *fingerprint, int64_t *page_id)
+{
+  static const char sql[] =
+      "SELECT page_id FROM alerts WHERE fingerprint = ? AND status = 'firing' AND page_id IS NOT "
+      "NULL";
+  *page_id = 0;
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, fingerprint);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW)
+    *page_id = sqlite3_column_int64(st, 0);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "alerts_page_of");
+}
+
+char *alerts_labels_of(struct db *db, const char *fingerprint)
+{
+  static const char sql[] = "SELECT labels FROM alerts WHERE fingerprint = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return NULL;
+  db_bind_text(st, 1, fingerprint);
+  char *out = sqlite3_step(st) == SQLITE_ROW ? db_col_text(st, 0) : NULL;
+  sqlite3_reset(st);
+  return out;
+}
+
 int alerts_page_counts(struct db *db, int64_t page_id, int64_t *total, int64_t *firing)
 {
   static const char sql[] =

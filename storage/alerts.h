@@ -47,6 +47,10 @@ int alerts_upsert(struct db *db,
                   enum alert_change *change,
                   int64_t *page_id_out);
 int alerts_set_page(struct db *db, int64_t alert_id, int64_t page_id);
+/* The page (or post) of a firing alert; KX_ENOTFOUND when it is resolved, unknown or unpaged. */
+int alerts_page_of(struct db *db, const char *fingerprint, int64_t *page_id);
+/* The stored labels (JSON text, caller frees) of an alert, or NULL. */
+char *alerts_labels_of(struct db *db, const char *fingerprint);
 /* Alerts of a page: how many, and how many are still firing. */
 int alerts_page_counts(struct db *db, int64_t page_id, int64_t *total, int64_t *firing);
 int64_t alerts_received_total(struct db *db); /* every alert of every accepted webhook, or < 0 */

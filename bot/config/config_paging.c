@@ -256,11 +256,9 @@ void cfg_load_severities(struct cfg_loader *L, yaml_node_t *n, yaml_node_t *dflt
 
 /* ---- alerts --------------------------------------------------------------------------------- */
 
-static const char *const ALERTS_KEYS[] = {"token_env", "routes", NULL}, *const ROUTE_KEYS[] = {
-                                                                            "match",   "rota",
-                                                                            "policy",  "severity",
-                                                                            "channel", "record",
-                                                                            NULL};
+static const char *const ALERTS_KEYS[] = {"token_env", "routes", "pagerduty_keys_env", NULL},
+                         *const ROUTE_KEYS[] = {"match",   "rota",   "policy", "severity",
+                                                "channel", "record", NULL};
 
 struct match_walk {
   struct alert_route *r;
@@ -355,6 +353,24 @@ static void load_route(struct cfg_loader *L,
     cfg_problem(L, r->line, "%s: policy and severity only go with rota (a route that pages)", path);
 }
 
+/* alerts.pagerduty_keys_env: [PD_KEY_PLATFORM, …], names of variables, never keys. */
+static void load_pd_keys(struct cfg_loader *L, yaml_node_t *n)
+{
+  struct config *c = L->c;
+  size_t len;
+  if (!n || !cfg_list(L, n, "alerts.pagerduty_keys_env", &len) || len == 0)
+    return;
+  if (!(c->alerts.pagerduty_keys_env = calloc(len, sizeof(char *)))) {
+    cfg_oom(L);
+    return;
+  }
+  for (size_t i = 0; i < len && cfg_visit(L); i++) {
+    char *v = NULL;
+    if (cfg_checked(L, cfg_item(L, n, i), CFG_P("alerts.pagerduty_keys_env[%zu]", i), &CFG_ENV, &v))
+      c->alerts.pagerduty_keys_env[c->alerts.n_pagerduty_keys_env++] = v;
+  }
+}
+
 void cfg_load_alerts(struct cfg_loader *L, yaml_node_t *n)
 {
   struct cfg_obj o;
@@ -364,6 +380,7 @@ void cfg_load_alerts(struct cfg_loader *L, yaml_node_t *n)
   if (!n || !cfg_obj_open(L, n, "alerts", ALERTS_KEYS, &o))
     return;
   cfg_checked(L, cfg_get(&o, "token_env"), "alerts.token_env", &CFG_ENV, &c->alerts.token_env);
+  load_pd_keys(L, cfg_get(&o, "pagerduty_keys_env"));
   if (!(routes = cfg_get(&o, "routes")) || !cfg_list(L, routes, "alerts.routes", &len) || len == 0)
     return;
   if (!(c->alerts.routes = calloc(len, sizeof(*c->alerts.routes)))) {

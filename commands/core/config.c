@@ -60,6 +60,9 @@ static void free_routes(struct config *c)
   }
   free(c->alerts.routes);
   free(c->alerts.token_env);
+  for (size_t i = 0; i < c->alerts.n_pagerduty_keys_env; i++)
+    free(c->alerts.pagerduty_keys_env[i]);
+  free(c->alerts.pagerduty_keys_env);
 }
 
 void config_free(struct config *c)

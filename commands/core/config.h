@@ -206,6 +206,9 @@ struct config {
     char *token_env;
     struct alert_route *routes;
     size_t n_routes;
+    /* PagerDuty Events API v2 in (issue 14): the variables holding accepted routing keys. */
+    char **pagerduty_keys_env;
+    size_t n_pagerduty_keys_env;
   } alerts;
 
   struct runbook *runbooks;

@@ -21,6 +21,7 @@
 /* Alerts arrive as actions from the HTTP transport (bot/web/alerts_http.c), never as buttons. */
 #define CMD_ACTION_ALERTS_AM "alerts.alertmanager"
 #define CMD_ACTION_ALERTS_WEBHOOK "alerts.webhook"
+#define CMD_ACTION_ALERTS_PD "alerts.pagerduty" /* issue 14: PagerDuty Events API v2 */
 /* issue 11: from the HTTP transport only (bot/web/twilio_http.c, page_link_http.c) */
 #define CMD_ACTION_TWILIO_SMS "twilio.sms"
 #define CMD_ACTION_TWILIO_VOICE "twilio.voice"

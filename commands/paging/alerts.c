@@ -226,6 +226,7 @@ int alerts_parse(
   if (!cJSON_IsObject(root))
     return fail(why, n, "%s", "the body must be a JSON object");
   int rc = src == ALERT_SRC_ALERTMANAGER ? parse_alertmanager(root, out, why, n)
+           : src == ALERT_SRC_PAGERDUTY  ? alerts_parse_pagerduty(root, out, why, n)
                                          : parse_webhook(root, out, why, n);
   if (rc)
     alert_batch_free(out);
@@ -330,7 +331,7 @@ static int new_page(struct cmd_ctx *ctx,
       .summary = summary,
       .labels = labels_json,
       .runbook = runbook,
-      .source = b->source == ALERT_SRC_ALERTMANAGER ? "alertmanager" : "webhook",
+      .source = alerts_source_name(b->source),
       .started_at = it->starts_at,
   };
   return paging_create(ctx, &n, id);
@@ -354,7 +355,7 @@ static int ingest_one(struct cmd_ctx *ctx,
   struct alert_in in = {
       .fingerprint = it->fingerprint,
       .group_key = b->group_key,
-      .source = b->source == ALERT_SRC_ALERTMANAGER ? "alertmanager" : "webhook",
+      .source = alerts_source_name(b->source),
       .firing = it->firing,
       .alertname = str(it->labels, "alertname"),
       .severity = str(it->labels, "severity"),
@@ -453,10 +454,16 @@ int alerts_ingest(struct cmd_ctx *ctx, const struct alert_batch *b, struct alert
   for (size_t i = 0; rc == 0 && i < b->n; i++)
     rc = ingest_one(ctx, b, &b->items[i], &set, res);
   for (size_t i = 0; rc == 0 && i < set.n; i++)
-    rc = settle(ctx, &set.t[i], b->source == ALERT_SRC_ALERTMANAGER ? "alertmanager" : "webhook",
-                res);
+    rc = settle(ctx, &set.t[i], alerts_source_name(b->source), res);
   free(set.t);
   return rc;
+}
+
+const char *alerts_source_name(enum alert_source src)
+{
+  return src == ALERT_SRC_ALERTMANAGER ? "alertmanager"
+         : src == ALERT_SRC_PAGERDUTY  ? "pagerduty"
+                                       : "webhook";
 }
 
 int alerts_action_ingest(struct cmd_ctx *ctx,
@@ -468,7 +475,10 @@ int alerts_action_ingest(struct cmd_ctx *ctx,
     return KX_EAUTH;
   }
   enum alert_source src = strcmp(req->action_id, CMD_ACTION_ALERTS_AM) == 0 ? ALERT_SRC_ALERTMANAGER
-                                                                            : ALERT_SRC_WEBHOOK;
+                          : strcmp(req->action_id, CMD_ACTION_ALERTS_PD) == 0 ? ALERT_SRC_PAGERDUTY
+                                                                              : ALERT_SRC_WEBHOOK;
+  if (src == ALERT_SRC_PAGERDUTY && alerts_pd_action(req->payload) == PD_ACKNOWLEDGE)
+    return alerts_pd_acknowledge(ctx, req, reply);
   struct alert_batch b;
   char why[256];
   int rc = alerts_parse(src, req->payload, &b, why, sizeof(why));
@@ -477,7 +487,9 @@ int alerts_action_ingest(struct cmd_ctx *ctx,
     return rc == KX_ENOMEM ? rc : KX_EINVAL;
   }
   struct alerts_result res;
-  rc = alerts_ingest(ctx, &b, &res);
+  rc = src == ALERT_SRC_PAGERDUTY ? alerts_pd_known_labels(ctx, &b) : 0;
+  if (rc == 0)
+    rc = alerts_ingest(ctx, &b, &res);
   alert_batch_free(&b);
   if (rc)
     return rc;
@@ -489,7 +501,7 @@ int alerts_action_ingest(struct cmd_ctx *ctx,
       res.pages_resolved);
   LOG_INFO("alerts", "ingested",
            "source=%s received=%zu new=%zu pages=%zu posts=%zu resolved_pages=%zu",
-           src == ALERT_SRC_ALERTMANAGER ? "alertmanager" : "webhook", res.received, res.stored_new,
-           res.pages_created, res.posts_created, res.pages_resolved);
+           alerts_source_name(src), res.received, res.stored_new, res.pages_created,
+           res.posts_created, res.pages_resolved);
   return 0;
 }

@@ -28,7 +28,7 @@
 #define ALERTS_MAX_LABELS 128        /* labels or annotations on one alert */
 #define ALERTS_MAX_VALUE 4096        /* bytes of one label/annotation value */
 
-enum alert_source { ALERT_SRC_ALERTMANAGER = 0, ALERT_SRC_WEBHOOK };
+enum alert_source { ALERT_SRC_ALERTMANAGER = 0, ALERT_SRC_WEBHOOK, ALERT_SRC_PAGERDUTY };
 
 struct alert_item {
   bool firing;
@@ -51,6 +51,26 @@ struct alert_batch {
 int alerts_parse(
     enum alert_source src, const cJSON *root, struct alert_batch *out, char *why, size_t n);
 void alert_batch_free(struct alert_batch *b);
+
+/* PagerDuty Events API v2 (alerts_pagerduty.c, issue 14). alerts_pd_check: is the event one
+ * PagerDuty would accept (0), else KX_EPROTO with each problem as a sentence added to `errors`
+ * (a JSON array, may be NULL) and the first in why. alerts_parse_pagerduty: the checked event
+ * (with "routing_key_env" and "dedup_key" set by the transport) as one alert. The group of an
+ * event is "pd:" and a hash of the variable's name and the dedup_key. */
+enum pd_action { PD_NONE = 0, PD_TRIGGER, PD_ACKNOWLEDGE, PD_RESOLVE };
+int alerts_pd_action(const cJSON *root);
+int alerts_pd_check(const cJSON *root, cJSON *errors, char *why, size_t n);
+int alerts_parse_pagerduty(const cJSON *root, struct alert_batch *b, char *why, size_t n);
+void alerts_pd_group(const char *key_env, const char *dedup_key, char *out, size_t n);
+/* event_action acknowledge: the open page of that dedup_key (and routing key) is acknowledged
+ * by "pagerduty"; none, or one already acknowledged, is not an error (PagerDuty drops it). */
+int alerts_pd_acknowledge(struct cmd_ctx *ctx,
+                          const struct cmd_request *req,
+                          struct cmd_reply *reply);
+const char *alerts_source_name(enum alert_source src);
+/* A PagerDuty resolve: the alert's labels as its trigger stored them (nothing when unknown). */
+int alerts_pd_known_labels(struct cmd_ctx *ctx,
+                           struct alert_batch *b); /* "alertmanager", "webhook" … */
 
 /* The index of the first route of the config matching the labels, or -1. */
 int alerts_route(const struct config *c, const cJSON *labels);

@@ -57,7 +57,8 @@ int paging_md_who(struct buf *b, struct cmd_ctx *ctx, const char *who)
     return md_raw(b, "someone");
   if (config_person(ctx->config, who))
     return md_person(b, who);
-  if (strcmp(who, "alertmanager") == 0 || strcmp(who, "webhook") == 0)
+  if (strcmp(who, "alertmanager") == 0 || strcmp(who, "webhook") == 0 ||
+      strcmp(who, "pagerduty") == 0)
     return md_text(b, who);
   return md_user(b, who);
 }

@@ -1,0 +1,136 @@
+"""PagerDuty Events API v2 in (issue 14, docs/integrations.md): POST /alerts/pagerduty and
+/v2/enqueue with the payloads of PagerDuty's own documentation and public API schema
+(tests/fixtures/pagerduty/), answered as PagerDuty answers; trigger pages through
+alerts.routes, acknowledge and resolve act on the page of the same dedup_key; a wrong routing
+key, a bad event or a flood is refused and nothing is stored."""
+
+import json
+import os
+import sqlite3
+
+from alerting import db_rows, db_value, post, wait_db, wait_dm
+from harness import timeout
+
+ALICE = "U0ALICE001"
+KEY = "e93facc04764012d7bfb002500d5d1a6"
+OTHER_KEY = "0123456789abcdef0123456789abcdef"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def fixture(name, key=KEY):
+    with open(os.path.join(HERE, "..", "fixtures", "pagerduty", name), encoding="utf-8") as f:
+        ev = json.load(f)
+    ev["routing_key"] = key
+    return ev
+
+
+def setup(h):
+    h.config["alerts"]["pagerduty_keys_env"] = ["PD_KEY_OTHER", "PD_KEY_PLATFORM"]
+    h.env["PD_KEY_PLATFORM"] = KEY
+    h.env["PD_KEY_OTHER"] = OTHER_KEY
+    # PagerDuty's severities: critical pages the platform rota (the harness's first route).
+
+
+async def pd(h, ev, path="/alerts/pagerduty", raw=None):
+    return await post(h, path, ev, token="", raw=raw)
+
+
+@timeout(40)
+async def test_trigger_acknowledge_resolve_with_pagerdutys_own_examples(h):
+    setup(h)
+    await h.start()
+    ev = fixture("events_v2_trigger.json")
+    status, body = await pd(h, ev)
+    assert status == 202, body
+    assert body == {"status": "success", "message": "Event processed", "dedup_key": "srv01/mysql"}, body
+    dm = await wait_dm(h, ALICE)
+    text = h.message_text(dm["args"])
+    assert "DISK at 99% on machine prod-datapipe03.example.com" in text, text
+    labels = json.loads(db_value(h, "SELECT labels FROM pages"))
+    for k, v in (("severity", "critical"), ("source", "prod-datapipe03.example.com"), ("component", "mysql"),
+                 ("group", "prod-datapipe"), ("class", "disk"), ("routing_key_env", "PD_KEY_PLATFORM"),
+                 ("free space", "1%"), ("load avg", "0.75")):
+        assert labels.get(k) == v, (k, labels)
+    # The same trigger again is the same alert: no second page.
+    status, body = await pd(h, ev, path="/v2/enqueue")
+    assert status == 202 and body["dedup_key"] == "srv01/mysql", body
+    assert db_value(h, "SELECT count(*) FROM pages") == 1
+    # The key is a credential: it is stored nowhere.
+    db = sqlite3.connect(h.config["storage"]["path"])
+    dump = "\n".join(db.iterdump())
+    db.close()
+    assert KEY not in dump
+    ack = fixture("events_v2_acknowledge.json")
+    ack["dedup_key"] = "srv01/mysql"
+    status, body = await pd(h, ack)
+    assert status == 202 and body["dedup_key"] == "srv01/mysql", body
+    await wait_db(h, "SELECT state, acked_by FROM pages", lambda r: r == [("acked", "pagerduty")])
+    await h.wait_call("chat.update", lambda c: "Acknowledged by" in h.message_text(c["args"]))
+    res = fixture("events_v2_resolve.json")
+    res["dedup_key"] = "srv01/mysql"
+    status, body = await pd(h, res)
+    assert status == 202, body
+    await wait_db(h, "SELECT state FROM pages", lambda r: r == [("resolved",)])
+    # An acknowledge for a dedup_key nobody knows is dropped, as PagerDuty drops it.
+    stray = fixture("events_v2_acknowledge.json")
+    status, body = await pd(h, stray)
+    assert status == 202 and body["dedup_key"] == "dedupkeyhere", body
+
+
+@timeout(30)
+async def test_a_trigger_without_dedup_key_gets_one_and_routes_by_severity(h):
+    setup(h)
+    h.config["alerts"]["routes"].insert(0, {"match": {"routing_key_env": "PD_KEY_OTHER"}, "record": True})
+    await h.start()
+    ev = fixture("events_v2_trigger_no_dedup.json")  # severity info: recorded, not paged
+    status, body = await pd(h, ev)
+    assert status == 202 and body["status"] == "success", body
+    key = body["dedup_key"]
+    assert len(key) == 36 and key.count("-") == 4, key
+    status, body2 = await pd(h, ev)
+    assert body2["dedup_key"] != key  # each trigger without a key is a new alert
+    assert db_value(h, "SELECT count(*) FROM pages") == 0
+    assert db_value(h, "SELECT count(*) FROM alerts") == 2
+    # The route can name the key's variable: events on the other key are only recorded.
+    crit = fixture("events_v2_trigger.json", key=OTHER_KEY)
+    status, body = await pd(h, crit)
+    assert status == 202, body
+    assert db_value(h, "SELECT count(*) FROM pages") == 0
+
+
+@timeout(30)
+async def test_refusals_answer_as_pagerduty_and_store_nothing(h):
+    setup(h)
+    await h.start()
+    status, body = await pd(h, None, raw=b"{not json")
+    assert status == 400 and body["status"] == "Unrecognized object" and body["errors"] == ["JSON parse error"], body
+    status, body = await pd(h, fixture("events_v2_trigger.json", key="wrongwrongwrongwrongwrongwrong12"))
+    assert status == 400 and body["status"] == "invalid event", body
+    assert "routing_key" in body["errors"][0], body
+    bad = fixture("events_v2_trigger.json")
+    del bad["payload"]["summary"]
+    bad["payload"]["severity"] = "catastrophic"
+    bad["dedup_key"] = "x" * 300
+    status, body = await pd(h, bad)
+    assert status == 400 and body["message"] == "Event object is invalid", body
+    errs = " | ".join(body["errors"])
+    for want in ("payload.summary", "payload.severity", "dedup_key"):
+        assert want in errs, (want, errs)
+    nokey = fixture("events_v2_resolve.json")
+    del nokey["dedup_key"]
+    status, body = await pd(h, nokey)
+    assert status == 400 and "dedup_key" in body["errors"][0], body
+    status, body = await pd(h, dict(fixture("events_v2_trigger.json"), event_action="explode"))
+    assert status == 400, body
+    assert db_value(h, "SELECT count(*) FROM alerts") == 0
+    assert db_value(h, "SELECT count(*) FROM pages") == 0
+    # A flood from one key is throttled (429), and the other key is not.
+    statuses = []
+    for i in range(130):
+        ev = fixture("events_v2_trigger_no_dedup.json")
+        st, _ = await pd(h, ev)
+        statuses.append(st)
+    assert statuses.count(429) >= 5 and statuses[0] == 202, statuses
+    st, _ = await pd(h, fixture("events_v2_trigger_no_dedup.json", key=OTHER_KEY))
+    assert st == 202
+    assert "pagerduty_refused" in h.log_text() and KEY not in h.log_text()
