@@ -18,7 +18,7 @@ const char page_attempts_schema_v2[] =
     "  person TEXT NOT NULL,"
     "  step INTEGER NOT NULL,"
     "  rule INTEGER NOT NULL,"
-    "  via TEXT NOT NULL CHECK (via IN ('chat','email','push','sms','voice')),"
+    "  via TEXT NOT NULL CHECK (via IN ('chat','email','push','sms','voice','pagerduty')),"
     "  dest TEXT,"
     "  copy_id INTEGER,"
     "  provider_id TEXT,"

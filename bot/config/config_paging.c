@@ -74,11 +74,20 @@ static void load_notify(
     st->target = cfg_dup(L, s + 6);
     return;
   }
+  if (strncmp(s, "pagerduty:", 10) == 0) {
+    /* A PagerDuty incident kept in step with the page (issue 14): the routing key's variable. */
+    st->kind = NOTIFY_PAGERDUTY;
+    if (!CFG_ENV.ok(s + 10))
+      cfg_problem(L, cfg_line(n), "%s: \"%s\" is not %s", path, cfg_show(s + 10).s, CFG_ENV.what);
+    else
+      st->target = cfg_dup(L, s + 10);
+    return;
+  }
   st->kind = NOTIFY_PERSON;
   if (!L->people_broken && !cfg_names_find(&L->people, s))
     cfg_problem(L, cfg_line(n),
                 "%s: notifies \"%s\", who is not in people (use primary, secondary, manager, a "
-                "person id, channel:C… or email:<person>)",
+                "person id, channel:C…, email:<person> or pagerduty:<VARIABLE>)",
                 who, cfg_show(s).s);
   st->target = cfg_dup(L, s);
 }

@@ -1,5 +1,6 @@
 #include "bot/push/push.h"
 
+#include "bot/push/pagerduty_send.h"
 #include "bot/push/push_send.h"
 
 int push_init(const struct module_env *env, void **state)
@@ -12,5 +13,7 @@ int push_init(const struct module_env *env, void **state)
 int push_start(void *state)
 {
   const struct module_env *env = state;
-  return sender_register(env->sender, "push", push_send_row, env->http);
+  int rc = sender_register(env->sender, "push", push_send_row, env->http);
+  /* PagerDuty events of `pagerduty:KEY_ENV` escalation steps (issue 14). */
+  return rc ? rc : sender_register(env->sender, "pagerduty", pagerduty_send_row, env->http);
 }

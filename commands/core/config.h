@@ -103,9 +103,10 @@ enum notify_kind {
   NOTIFY_PRIMARY = 0,
   NOTIFY_SECONDARY,
   NOTIFY_MANAGER,
-  NOTIFY_PERSON,  /* target: person id */
-  NOTIFY_CHANNEL, /* target: channel id, `channel:C0…` */
-  NOTIFY_EMAIL    /* target: person id, `email:alice` */
+  NOTIFY_PERSON,   /* target: person id */
+  NOTIFY_CHANNEL,  /* target: channel id, `channel:C0…` */
+  NOTIFY_EMAIL,    /* target: person id, `email:alice` */
+  NOTIFY_PAGERDUTY /* target: a variable holding a routing key, `pagerduty:PD_KEY` (issue 14) */
 };
 
 struct policy_step {

@@ -379,7 +379,11 @@ int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, b
     who = config_person(ctx->config, s->target);
   }
   int rc = 0, notified = 0;
-  if (s->kind == NOTIFY_CHANNEL) {
+  if (s->kind == NOTIFY_PAGERDUTY) {
+    rc = paging_pd_step(ctx, p, g, s->target);
+    notified = rc > 0;
+    rc = rc < 0 ? rc : 0;
+  } else if (s->kind == NOTIFY_CHANNEL) {
     rc = paging_post_copy(ctx, p, "channel", NULL, s->target, g, paging_after_hours(ctx, p), NULL);
     notified = rc == 0;
   } else if (!who) {

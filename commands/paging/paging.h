@@ -163,6 +163,15 @@ int paging_action_twilio_status(struct cmd_ctx *ctx,
                                 struct cmd_reply *reply);
 int paging_action_link(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
 
+/* Escalation steps `pagerduty:KEY_ENV` (paging_pagerduty.c, issue 14): trigger a PagerDuty
+ * incident for the page (1 when triggered, 0 when this step already did); and follow the
+ * page's acknowledge ("acknowledge") or resolve ("resolve") there, once per routing key. */
+int paging_pd_step(struct cmd_ctx *ctx,
+                   const struct page_row *p,
+                   int64_t step,
+                   const char *key_env);
+int paging_pd_follow(struct cmd_ctx *ctx, int64_t page_id, const char *action);
+
 /* "who" for people: a person id, or a platform user id for someone not in the config. */
 const char *paging_who(struct cmd_ctx *ctx, const struct cmd_request *req);
 /* Append `who` as markup (a person mention or a user mention). */

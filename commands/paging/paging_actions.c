@@ -72,6 +72,9 @@ int paging_ack(struct cmd_ctx *ctx, int64_t page_id, const char *who, struct cmd
   if (rc)
     return rc;
   cancel_jobs(ctx, page_id);
+  rc = paging_pd_follow(ctx, page_id, "acknowledge"); /* a PagerDuty incident in step */
+  if (rc)
+    return rc;
   rc = paging_refresh(ctx, page_id);
   if (rc)
     return rc;
@@ -109,7 +112,9 @@ int paging_resolve(struct cmd_ctx *ctx,
   if (rc)
     return rc;
   cancel_jobs(ctx, page_id);
-  rc = paging_refresh(ctx, page_id);
+  rc = paging_pd_follow(ctx, page_id, "resolve"); /* a PagerDuty incident in step */
+  if (rc == 0)
+    rc = paging_refresh(ctx, page_id);
   if (rc == 0 && reply)
     cmd_reply_printf(
         reply, "Resolved page #%lld.%s", (long long)page_id,

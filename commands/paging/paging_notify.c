@@ -612,11 +612,12 @@ int paging_hook_dnd(struct cmd_ctx *ctx, const struct outbox_row *row, const str
 
 static const char *shown_via(const char *via)
 {
-  return strcmp(via, "sms") == 0     ? "SMS"
-         : strcmp(via, "voice") == 0 ? "call"
-         : strcmp(via, "push") == 0  ? "push"
-         : strcmp(via, "email") == 0 ? "email"
-                                     : "DM";
+  return strcmp(via, "sms") == 0         ? "SMS"
+         : strcmp(via, "voice") == 0     ? "call"
+         : strcmp(via, "push") == 0      ? "push"
+         : strcmp(via, "email") == 0     ? "email"
+         : strcmp(via, "pagerduty") == 0 ? "PagerDuty"
+                                         : "DM";
 }
 
 char *paging_attempts_line(struct cmd_ctx *ctx, int64_t page_id)

@@ -134,3 +134,103 @@ async def test_refusals_answer_as_pagerduty_and_store_nothing(h):
     st, _ = await pd(h, fixture("events_v2_trigger_no_dedup.json", key=OTHER_KEY))
     assert st == 202
     assert "pagerduty_refused" in h.log_text() and KEY not in h.log_text()
+
+
+class PagerDutyEvents:
+    """A strict stand-in for events.pagerduty.com/v2/enqueue: the routing key it was given,
+    event_action trigger|acknowledge|resolve, a dedup_key (<= 255), and for a trigger a payload
+    with summary (<= 1024), source and one of PagerDuty's four severities; 400 with PagerDuty's
+    error shape otherwise, 202 with its success shape when valid."""
+
+    def __init__(self, key):
+        self.key = key
+        self.events = []
+        self.refused = []
+
+    async def start(self):
+        from aiohttp import web
+        app = web.Application()
+        app.router.add_post("/v2/enqueue", self.enqueue)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def enqueue(self, request):
+        from aiohttp import web
+        errors = []
+        try:
+            ev = json.loads(await request.text())
+        except ValueError:
+            return web.json_response({"status": "Unrecognized object", "message": "Event object format is unrecognized",
+                                      "errors": ["JSON parse error"]}, status=400)
+        if request.headers.get("Content-Type", "").split(";")[0] != "application/json":
+            errors.append("Content-Type must be application/json")
+        if ev.get("routing_key") != self.key:
+            errors.append("Invalid routing key")
+        if ev.get("event_action") not in ("trigger", "acknowledge", "resolve"):
+            errors.append("'event_action' is invalid")
+        dk = ev.get("dedup_key")
+        if not isinstance(dk, str) or not dk or len(dk) > 255:
+            errors.append("'dedup_key' is invalid")
+        if ev.get("event_action") == "trigger":
+            p = ev.get("payload") or {}
+            if not isinstance(p.get("summary"), str) or not p["summary"] or len(p["summary"]) > 1024:
+                errors.append("'payload.summary' is invalid")
+            if not isinstance(p.get("source"), str) or not p["source"]:
+                errors.append("'payload.source' is invalid")
+            if p.get("severity") not in ("critical", "error", "warning", "info"):
+                errors.append("'payload.severity' is invalid")
+        if errors:
+            self.refused.append(ev)
+            return web.json_response({"status": "invalid event", "message": "Event object is invalid",
+                                      "errors": errors}, status=400)
+        self.events.append(ev)
+        return web.json_response({"status": "success", "message": "Event processed", "dedup_key": dk}, status=202)
+
+    async def stop(self):
+        await self.runner.cleanup()
+
+
+@timeout(40)
+async def test_a_pagerduty_escalation_step_keeps_an_incident_in_step(h):
+    from alerting import click
+    import asyncio
+    out_key = "f" * 32
+    pdo = await PagerDutyEvents(out_key).start()
+    try:
+        h.env["PD_OUT"] = out_key
+        h.env["KLAXON_PAGERDUTY_EVENTS_URL"] = "http://127.0.0.1:%d/v2/enqueue" % pdo.port
+        h.config["escalation_policies"][0]["steps"].insert(0, {"after": "0m", "notify": "pagerduty:PD_OUT"})
+        await h.start()
+        status, body = await post(h, "/alerts/webhook", {"title": "DiskFull", "severity": "critical", "source": "e2e"})
+        assert status == 200, body
+        dm = await wait_dm(h, ALICE)
+        for _ in range(100):
+            if pdo.events:
+                break
+            await asyncio.sleep(0.05)
+        trig = pdo.events[0]
+        assert trig["event_action"] == "trigger" and trig["dedup_key"] == "klaxon-page-1", trig
+        assert trig["payload"]["summary"] == "DiskFull" and trig["payload"]["severity"] == "error", trig
+        assert trig["payload"]["custom_details"]["klaxon_page"] == 1
+        # The key is read at send time: the outbox never held it.
+        db = sqlite3.connect(h.config["storage"]["path"])
+        dump = "\n".join(db.iterdump())
+        db.close()
+        assert out_key not in dump
+        await wait_db(h, "SELECT via, state FROM page_attempts WHERE via = 'pagerduty'",
+                      lambda r: r == [("pagerduty", "sent")])
+        await click(h, dm, "page.ack", ALICE)
+        await click(h, dm, "page.resolve", ALICE)
+        for _ in range(100):
+            if len(pdo.events) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        assert [e["event_action"] for e in pdo.events] == ["trigger", "acknowledge", "resolve"], pdo.events
+        assert all(e["dedup_key"] == "klaxon-page-1" for e in pdo.events)
+        assert not pdo.refused, pdo.refused
+    finally:
+        await pdo.stop()
