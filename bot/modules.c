@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 
+#include "bot/absences/absences_feed.h"
 #include "bot/push/push.h"
 #include "bot/slack/slack.h"
 #include "bot/teams/teams.h"
@@ -30,6 +31,9 @@ const struct module app_modules[] = {
     {"twilio", twilio_init, twilio_start, NULL, NULL, twilio_close, NULL},
     /* push: the "push" outbox sender, ntfy and webhooks (issue 11) */
     {"push", push_init, push_start, NULL, NULL, NULL, NULL},
+    /* the HR calendar's absences (issue 14) */
+    {"absences", absences_feed_init, absences_feed_start, absences_feed_stop, absences_feed_halt,
+     absences_feed_close, NULL},
     /* pages answered: Twilio's webhooks and the acknowledge links (issue 11) */
     {"pager", pager_http_init, NULL, NULL, NULL, NULL, NULL},
     /* Slack: Socket Mode, acks, auth.test (issue 1). Last: it starts taking requests only once

@@ -11,6 +11,7 @@
 #include "commands/handoff/handoff.h"
 #include "commands/incident/incident_rows.h"
 #include "commands/incident/incident_teams.h"
+#include "commands/oncall/absences.h"
 #include "commands/oncall/oncall_cmd.h"
 #include "commands/paging/alerts.h"
 #include "commands/paging/paging.h"
@@ -116,6 +117,7 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_ACTION_TWILIO_VOICE, paging_action_twilio_voice},
     {CMD_ACTION_TWILIO_STATUS, paging_action_twilio_status},
     {CMD_ACTION_PAGE_LINK, paging_action_link},
+    {CMD_ACTION_ABSENCES_SYNC, absences_action_sync}, /* issue 14 */
     /* the handoff (issue 4) */
     {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
     {NULL, NULL},

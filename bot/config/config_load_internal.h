@@ -195,5 +195,6 @@ void cfg_load_severities(struct cfg_loader *L, yaml_node_t *n, yaml_node_t *dflt
 void cfg_load_alerts(struct cfg_loader *L, yaml_node_t *n);
 /* config_twilio.c: the twilio block (issue 11). */
 void cfg_load_twilio(struct cfg_loader *L, yaml_node_t *n);
+void cfg_load_absences(struct cfg_loader *L, yaml_node_t *n); /* config_absences.c */
 
 #endif

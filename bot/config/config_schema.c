@@ -86,12 +86,12 @@ void cfg_person_list(struct cfg_loader *L,
 
 /* ---- small sections ------------------------------------------------------------------------- */
 
-static const char *const STORAGE_KEYS[] = {"path", NULL},
-                         *const LOG_KEYS[] = {"level", "format", NULL},
-                         *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
-                         *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
-                         *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", "page_success", NULL},
-                         *const STATUS_KEYS[] = {"title", "components", NULL};
+static const char *const
+    STORAGE_KEYS[] = {"path", NULL},
+    *const LOG_KEYS[] = {"level", "format", NULL}, *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
+    *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
+    *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", "page_success", NULL},
+    *const STATUS_KEYS[] = {"title", "components", NULL};
 static const char *const HTTP_KEYS[] = {"listen", "feed_secret_env", "max_connections_per_client",
                                         NULL};
 
@@ -411,8 +411,8 @@ static void load_runbooks(struct cfg_loader *L, yaml_node_t *n)
 
 /* ---- people --------------------------------------------------------------------------------- */
 
-static const char *const PERSON_KEYS[] = {"id",    "name",  "slack", "email",
-                                          "teams", "phone", "push",  "notify", NULL};
+static const char *const PERSON_KEYS[] = {"id",    "name", "slack",  "email", "teams",
+                                          "phone", "push", "notify", NULL};
 
 static void load_person(struct cfg_loader *L, yaml_node_t *n, size_t pos, struct person *p)
 {
@@ -472,27 +472,11 @@ static void load_people(struct cfg_loader *L, yaml_node_t *n)
 
 /* ---- the whole file ------------------------------------------------------------------------- */
 
-static const char *const TOP_KEYS[] = {"timezone",
-                                       "storage",
-                                       "http",
-                                       "public_url",
-                                       "log",
-                                       "slack",
-                                       "people",
-                                       "rotas",
-                                       "severities",
-                                       "default_severity",
-                                       "escalation_policies",
-                                       "alerts",
-                                       "runbooks",
-                                       "targets",
-                                       "postmortem",
-                                       "handoff",
-                                       "smtp",
-                                       "teams",
-                                       "status_page",
-                                       "twilio",
-                                       NULL};
+static const char *const TOP_KEYS[] = {
+    "absences", "timezone",    "storage", "http",       "public_url",       "log",
+    "slack",    "people",      "rotas",   "severities", "default_severity", "escalation_policies",
+    "alerts",   "runbooks",    "targets", "postmortem", "handoff",          "smtp",
+    "teams",    "status_page", "twilio",  NULL};
 
 static void defaults(struct cfg_loader *L)
 {
@@ -535,4 +519,5 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
   cfg_load_rotas(L, cfg_need(L, &o, "", "rotas", "(a list of on-call rotas)"));
   cfg_load_alerts(L, cfg_get(&o, "alerts"));
   cfg_load_twilio(L, cfg_get(&o, "twilio"));
+  cfg_load_absences(L, cfg_get(&o, "absences"));
 }

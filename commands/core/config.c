@@ -120,6 +120,8 @@ void config_free(struct config *c)
   free(c->twilio.account_sid_env);
   free(c->twilio.auth_token_env);
   free(c->twilio.from);
+  free(c->absences.ical_url);
+  free(c->absences.ical_url_env);
   free(c->smtp.url);
   free(c->smtp.from);
   free(c->smtp.username_env);

@@ -240,6 +240,14 @@ struct config {
     char *account_sid_env, *auth_token_env, *from;
   } twilio;
 
+  /* The HR calendar (issue 14): absences from an iCalendar feed. */
+  struct {
+    char *ical_url;     /* or … */
+    char *ical_url_env; /* … the variable holding it */
+    int64_t every_ms;   /* fetched this often (default 1h) */
+    int64_t notice_ms;  /* shorter notice on a shift warns the manager (default 14d) */
+  } absences;
+
   struct {
     char *title;       /* may be NULL */
     char **components; /* component names, in config order */

@@ -27,6 +27,7 @@
 #define CMD_ACTION_TWILIO_VOICE "twilio.voice"
 #define CMD_ACTION_TWILIO_STATUS "twilio.status"
 #define CMD_ACTION_PAGE_LINK "page.link"
+#define CMD_ACTION_ABSENCES_SYNC "absences.sync" /* issue 14: the HR calendar */
 
 /* Modal submissions: cmd_views. */
 #define CMD_VIEW_INCIDENT_DECLARE "incident.declare"

@@ -145,4 +145,25 @@ int oncall_hook_usergroup(struct cmd_ctx *ctx,
  * stores the id) and sync every rota. */
 int oncall_startup(struct cmd_ctx *ctx);
 
+/* Changes made by klaxon itself (the HR calendar, issue 14), told and announced exactly as
+ * /oncall away and /oncall cancel tell them. `what` gets the sentence, `told` who was DMed. */
+struct oncall_absence {
+  const char *person;
+  int64_t from_ms, to_ms;
+  const char *actor;  /* who made it: "hr-calendar" */
+  const char *reason; /* stored with the change: "hr:<event uid>" */
+  const char *why;    /* shown after the sentence, markup; may be NULL */
+};
+int oncall_absence_add(struct cmd_ctx *ctx,
+                       const struct rota *r,
+                       const struct oncall_absence *a,
+                       struct buf *told,
+                       int64_t *id_out);
+int oncall_change_remove(struct cmd_ctx *ctx,
+                         const struct rota *r,
+                         const struct rota_change_row *c,
+                         const char *actor,
+                         struct buf *what,
+                         struct buf *told);
+
 #endif

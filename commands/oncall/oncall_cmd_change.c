@@ -687,40 +687,82 @@ int oncall_cmd_cancel(struct cmd_ctx *ctx,
     free(c.reason);
     return rc;
   }
-  const char *actor = actor_id(ctx, req);
-  struct change_set before = {0}, after = {0};
   struct buf what, told;
   md_init(&what);
   md_init(&told);
-  md_raw(&what, "cancelled ");
-  describe_change(ctx, r, &c, &what);
-  md_raw(&what, " (cancelled by ");
-  md_actor(&what, ctx, actor);
-  md_raw(&what, ")");
-  rc = load_set(ctx, r, c.from_ms, &before);
-  if (rc == 0)
-    rc = rota_changes_cancel(ctx->db, r->name, c.id, ctx->now_ms);
-  if (rc == 0)
-    rc = load_set(ctx, r, c.from_ms, &after);
-  if (rc == 0) {
-    struct oncall_window w = {c.from_ms, c.to_ms};
-    rc = oncall_notify_changed(ctx, r, before.ch, before.n, after.ch, after.n, &w, 1, what.data,
-                               actor, &told);
-    rc = rc < 0 ? rc : 0;
-  }
-  if (rc == 0) {
-    char *plain = kx_asprintf("Change %lld in %s cancelled", id, r->name);
-    rc = announce(ctx, r, what.data, plain ? plain : "Cancelled");
-    free(plain);
-  }
+  rc = oncall_change_remove(ctx, r, &c, actor_id(ctx, req), &what, &told);
   if (rc == 0)
     rc = finish_reply(reply, what.data, &told);
-  free_set(&before);
-  free_set(&after);
   free(c.person);
   free(c.created_by);
   free(c.reason);
   buf_free(&what);
   buf_free(&told);
+  return rc;
+}
+
+int oncall_change_remove(struct cmd_ctx *ctx,
+                         const struct rota *r,
+                         const struct rota_change_row *c,
+                         const char *actor,
+                         struct buf *what,
+                         struct buf *told)
+{
+  struct change_set before = {0}, after = {0};
+  md_raw(what, "cancelled ");
+  describe_change(ctx, r, c, what);
+  md_raw(what, " (cancelled by ");
+  md_actor(what, ctx, actor);
+  md_raw(what, ")");
+  int rc = load_set(ctx, r, c->from_ms, &before);
+  if (rc == 0)
+    rc = rota_changes_cancel(ctx->db, r->name, c->id, ctx->now_ms);
+  if (rc == 0)
+    rc = load_set(ctx, r, c->from_ms, &after);
+  if (rc == 0) {
+    struct oncall_window w = {c->from_ms, c->to_ms};
+    rc = oncall_notify_changed(ctx, r, before.ch, before.n, after.ch, after.n, &w, 1, what->data,
+                               actor, told);
+    rc = rc < 0 ? rc : 0;
+  }
+  if (rc == 0) {
+    char *plain = kx_asprintf("Change %lld in %s cancelled", (long long)c->id, r->name);
+    rc = announce(ctx, r, what->data, plain ? plain : "Cancelled");
+    free(plain);
+  }
+  free_set(&before);
+  free_set(&after);
+  return rc;
+}
+
+int oncall_absence_add(struct cmd_ctx *ctx,
+                       const struct rota *r,
+                       const struct oncall_absence *a,
+                       struct buf *told,
+                       int64_t *id_out)
+{
+  char t1[40], t2[40];
+  struct rota_change_new c = {.rota = r->name,
+                              .kind = ROTA_CHANGE_ABSENCE,
+                              .person = a->person,
+                              .from_ms = a->from_ms,
+                              .to_ms = a->to_ms,
+                              .created_by = a->actor,
+                              .reason = a->reason,
+                              .now_ms = ctx->now_ms};
+  struct buf what;
+  md_init(&what);
+  md_person(&what, a->person);
+  md_printf(&what, " is away from %s to %s", oncall_fmt_time(r, a->from_ms, t1, sizeof(t1)),
+            oncall_fmt_time(r, a->to_ms, t2, sizeof(t2)));
+  if (a->why)
+    md_printf(&what, " (%s)", a->why);
+  int rc = apply_change(ctx, r, &c, "absence", a->actor, &what, told, id_out);
+  if (rc == 0) {
+    char *plain = kx_asprintf("%s is away from %s to %s", a->person, t1, t2);
+    rc = announce(ctx, r, what.data, plain ? plain : "Away");
+    free(plain);
+  }
+  buf_free(&what);
   return rc;
 }
