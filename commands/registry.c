@@ -143,6 +143,8 @@ const struct cmd_job_def cmd_jobs[] = {
     /* paging (issue 5) */
     {CMD_JOB_PAGE_STEP, paging_job_step},
     {CMD_JOB_PAGE_RELEASE, paging_job_release},
+    {CMD_JOB_PAGE_ACK_TARGET, paging_job_ack_target},
+    {CMD_JOB_PAGE_RESOLVE_TARGET, paging_job_resolve_target},
     /* rotas and the handoff (issue 4) */
     {CMD_JOB_HANDOFF, handoff_job},
     {CMD_JOB_HANDOFF_ACK, handoff_job_ack},

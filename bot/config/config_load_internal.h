@@ -59,7 +59,9 @@ struct cfg_loader {
   /* A section that is missing (when required) or not a list: references to its names
    * are not checked, so one mistake does not turn into a hundred. */
   bool people_broken, rotas_broken, severities_broken, policies_broken;
-  bool smtp_given; /* an smtp block is there (email: steps need one) */
+  bool smtp_given;           /* an smtp block is there (email: steps need one) */
+  struct cfg_names contacts; /* contacts[].name (issue 11), read before the policies */
+  bool contacts_broken;
 };
 
 /* A map with a fixed set of keys, opened with cfg_obj_open: val[i] is keys[i]'s value. */
@@ -182,5 +184,8 @@ void cfg_load_rotas(struct cfg_loader *L, yaml_node_t *n);
 void cfg_load_policies(struct cfg_loader *L, yaml_node_t *n);
 void cfg_load_severities(struct cfg_loader *L, yaml_node_t *n, yaml_node_t *dflt);
 void cfg_load_alerts(struct cfg_loader *L, yaml_node_t *n);
+/* config_contacts.c: contacts[] and the E.164 check of phone numbers. */
+void cfg_load_contacts(struct cfg_loader *L, yaml_node_t *n);
+bool cfg_e164_ok(const char *s);
 
 #endif

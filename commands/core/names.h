@@ -32,6 +32,8 @@
 #define CMD_JOB_INCIDENT_CHANNEL_RETRY "incident.channel_retry"
 #define CMD_JOB_PAGE_STEP "page.step"
 #define CMD_JOB_PAGE_RELEASE "page.release"
+#define CMD_JOB_PAGE_ACK_TARGET "page.ack-target"
+#define CMD_JOB_PAGE_RESOLVE_TARGET "page.resolve-target"
 #define CMD_JOB_HANDOFF "handoff"
 #define CMD_JOB_HANDOFF_ACK "handoff.ack"
 #define CMD_JOB_HANDOFF_REMIND "handoff.remind"

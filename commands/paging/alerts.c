@@ -323,7 +323,9 @@ static int new_page(struct cmd_ctx *ctx,
       .kind = r->rota ? "page" : "post",
       .group_key = key,
       .rota = r->rota,
-      .severity = r->rota ? page_severity(ctx->config, r, label_sev) : label_sev,
+      /* A channel route's severity (issue 11) is what its Acknowledge button is measured by. */
+      .severity = r->rota ? page_severity(ctx->config, r, label_sev)
+                          : (r->severity ? r->severity : label_sev),
       .policy = r->policy,
       .channel = r->channel,
       .title = alertname ? alertname : "alert",
