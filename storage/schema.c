@@ -50,7 +50,16 @@ static const char *const migration_1[] = {
     NULL,
 };
 
+/* alerts mailed as a next-business-day digest (issue 11) */
+extern const char alert_mail_schema_v2[];
+
+static const char *const migration_2[] = {
+    alert_mail_schema_v2,
+    NULL,
+};
+
 const struct db_migration db_migrations[] = {
     {1, migration_1},
+    {2, migration_2},
 };
 const int db_n_migrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

@@ -394,15 +394,7 @@ static void load_route_email(struct cfg_loader *L,
     cfg_problem(L, cfg_line(h), "%s.hours only goes with digest: next_business_day", path);
   if (h)
     route_ref(L, h, path, "hours", &L->rotas, L->rotas_broken, "rotas", &r->hours_rota);
-  const struct rota *hr = NULL;
-  for (size_t i = 0; !L->rotas_broken && i < L->c->n_rotas && !hr; i++)
-    if (r->hours_rota ? kx_streq(L->c->rotas[i].name, r->hours_rota) : L->c->rotas[i].has_hours)
-      hr = &L->c->rotas[i];
-  if (r->digest && !L->rotas_broken && (!hr || !hr->has_hours))
-    cfg_problem(L, r->line,
-                "%s: digest: next_business_day needs business hours: give a rota with hours "
-                "(hours: ROTA, or any rota's hours: is used)",
-                path);
+  /* Without hours: the first rota with hours, else the first rota (Mon–Fri 08:00–18:00). */
 }
 
 static void load_route(struct cfg_loader *L,

@@ -271,3 +271,109 @@ async def test_check_config_refuses_bad_contacts(h):
                  'contact "nobody" is not in contacts',
                  'severities[0].mention: "everyone" is not here, channel or none'):
         assert want in err, (want, err)
+
+
+# ---------------------------------------------------------------------------- 6. routes that mail
+
+def info(title="CertExpiresSoon", **kw):
+    body = {"title": title, "severity": "info", "source": "e2e", "status": "firing",
+            "details": {"summary": "the certificate of www expires in 20 days"}}
+    body.update(kw)
+    return body
+
+
+@timeout(30)
+async def test_email_route_mails_each_alert_at_once(h):
+    smtp = Smtp().start()
+    try:
+        with_smtp(h, smtp)
+        h.config["alerts"]["routes"][2] = {"match": {"severity": "info"}, "email": ["carol", "ops@example.com"]}
+        await h.start()
+        status, body = await post(h, "/alerts/webhook", info())
+        assert status == 200 and body["pages_created"] == 0 and body["posts_created"] == 0, body
+        for to in ("carol@example.com", "ops@example.com"):
+            m = await smtp.wait(lambda m, to=to: to in m["to"])
+            assert "Subject: [klaxon] Alert [info] CertExpiresSoon" in m["data"], m["data"][:500]
+            assert "expires in 20 days" in m["data"]
+        # A repeat of the same alert is not mailed again.
+        await post(h, "/alerts/webhook", info())
+        await asyncio.sleep(1)
+        assert len(smtp.messages) == 2, [m["to"] for m in smtp.messages]
+        assert db_value(h, "SELECT action FROM alerts") == "email"
+    finally:
+        smtp.stop()
+
+
+@timeout(40)
+async def test_email_digest_goes_once_on_the_next_business_day(h):
+    smtp = Smtp().start()
+    try:
+        with_smtp(h, smtp)
+        h.config["alerts"]["routes"][2] = {"match": {"severity": "info"}, "email": ["ops@example.com"],
+                                           "digest": "next_business_day"}
+        await I.start(h, "2026-11-24T10:00:00+01:00", scale=I.FROZEN)  # a Tuesday, in business hours
+        await post(h, "/alerts/webhook", info())
+        await post(h, "/alerts/webhook", info("DiskWillFillIn4Days", dedup_key="disk"))
+        rows = await wait_db(h, "SELECT kind, due_at FROM jobs WHERE key LIKE 'alerts:digest:%'",
+                             lambda r: len(r) == 1)
+        # Wednesday 08:00 in Berlin (no hours: Mon-Fri 08:00-18:00), one job for both alerts.
+        assert rows == [("alerts.digest", int(I.epoch("2026-11-25T08:00:00+01:00") * 1000))], rows
+        await asyncio.sleep(1)
+        assert not smtp.messages
+        await I.jump(h, "2026-11-25T08:01:00+01:00")
+        m = await smtp.wait(lambda m: "ops@example.com" in m["to"])
+        assert "Subject: [klaxon] Alert digest: 2 alerts" in m["data"], m["data"][:500]
+        assert "CertExpiresSoon" in m["data"] and "DiskWillFillIn4Days" in m["data"], m["data"]
+        await I.jump(h, "2026-11-25T09:00:00+01:00")  # once: a restart does not send it again
+        await asyncio.sleep(1)
+        assert len(smtp.messages) == 1
+        # Friday evening: the digest waits for Monday morning.
+        await I.jump(h, "2026-11-27T19:00:00+01:00")
+        await post(h, "/alerts/webhook", info("Weekend", dedup_key="weekend"))
+        rows = await wait_db(h, "SELECT due_at FROM jobs WHERE key LIKE 'alerts:digest:%' AND state = 'pending'",
+                             lambda r: len(r) == 1)
+        assert rows == [(int(I.epoch("2026-11-30T08:00:00+01:00") * 1000),)], rows
+    finally:
+        smtp.stop()
+
+
+@timeout(20)
+async def test_check_config_refuses_bad_email_routes(h):
+    h.config["alerts"]["routes"].append({"match": {"x": "1"}, "email": ["nobody-here"], "digest": "tomorrow"})
+    h.config["alerts"]["routes"].append({"match": {"x": "2"}, "record": True, "digest": "next_business_day"})
+    h.write_config()
+    out = subprocess.run([h.bin, "check-config", "--config", h.config_path], capture_output=True, text=True,
+                         timeout=10, env=h.bot_env())
+    err = out.stdout + out.stderr
+    assert out.returncode != 0, out
+    for want in ('alerts.routes[3].email[0]: "nobody-here" is neither a person id nor',
+                 "alerts.routes[3].email: a route that mails needs an smtp block",
+                 'alerts.routes[3].digest: "tomorrow" is not next_business_day or none',
+                 "alerts.routes[4]: digest and hours only go with email"):
+        assert want in err, (want, err)
+
+
+# ---------------------------------------------------------------------------- 7. channel Acknowledge
+
+@timeout(30)
+async def test_channel_alert_acknowledge_is_measured_against_the_severity(h):
+    h.config["alerts"]["routes"][1]["severity"] = "P2"  # ack 30m
+    h.time_scale = 60
+    await h.start()
+    await post(h, "/alerts/webhook", {"title": "LatencyHigh", "severity": "warning", "source": "e2e",
+                                      "status": "firing", "details": {"summary": "p99 over 2s"}})
+    c = await h.wait_call("chat.postMessage", lambda c: c["args"].get("channel") == "C0ALERTS01", ok=True)
+    ids = [el["action_id"].split("#")[0] for b in c["args"]["blocks"] if b["type"] == "actions" for el in b["elements"]]
+    assert ids == ["page.ack"], ids
+    await asyncio.sleep(1)  # a virtual minute
+    await click(h, c, "page.ack", CAROL)
+    await wait_db(h, "SELECT kind, state, acked_by, severity FROM pages",
+                  lambda r: r == [("post", "acked", "carol", "P2")])
+    await h.wait_call("chat.update", lambda u: u["args"].get("channel") == "C0ALERTS01"
+                      and "Acknowledged by" in h.message_text(u["args"]))
+    assert "page.ack" not in str(message_now(h, c)["blocks"])
+    p2 = stats_json(h, LATER)["ack_targets"]["P2"]
+    assert p2["channel_alerts"] == 1 and p2["channel_alerts_acknowledged"] == 1, p2
+    assert p2["channel_alerts_acknowledged_in_target"] == 1 and 50 < p2["channel_alert_ack_seconds"] < 600, p2
+    # The pages' own compliance is not mixed with channel alerts.
+    assert p2["measured"] == 0, p2
