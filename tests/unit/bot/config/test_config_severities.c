@@ -103,6 +103,22 @@ static void test_good_forms(void **state)
   config_free(c);
 }
 
+/* The example config's contacts (appended at its end). */
+static void test_example_contacts(void **state)
+{
+  (void)state;
+  struct config_problems pr;
+  struct config *c = config_load_file(KLAXON_SRCDIR "/deploy/klaxon.example.yaml", &pr);
+  if (!c)
+    dump(&pr);
+  assert_non_null(c);
+  config_problems_free(&pr);
+  assert_int_equal(c->n_contacts, 2);
+  assert_string_equal(config_contact(c, "hosting")->phone, "+4930123456");
+  assert_string_equal(config_contact(c, "security")->email, "security@example.com");
+  config_free(c);
+}
+
 struct bad_case {
   const char *name;
   const char *yaml;
@@ -190,6 +206,7 @@ int main(void)
   static const struct CMUnitTest fixed[] = {
       cmocka_unit_test(test_e164),
       cmocka_unit_test(test_good_forms),
+      cmocka_unit_test(test_example_contacts),
   };
   size_t n_fixed = sizeof(fixed) / sizeof(fixed[0]), n_cases = sizeof(CASES) / sizeof(CASES[0]);
   struct CMUnitTest *tests = calloc(n_fixed + n_cases, sizeof(*tests));
