@@ -113,7 +113,7 @@ async def test_escalate_button_jumps_and_stale_click_does_nothing(h):
     assert any("already been escalated" in str(p) for p in h.sim.response_posts), h.sim.response_posts
     # The manager's step stays due 30 minutes after the page, not 30 after the click.
     created = db_value(h, "SELECT created_at FROM pages")
-    due = db_value(h, "SELECT due_at FROM jobs WHERE state = 'pending' AND key LIKE 'page:%'")
+    due = db_value(h, "SELECT due_at FROM jobs WHERE state = 'pending' AND key LIKE 'page:%:step:%'")
     assert due - created == 30 * 60 * 1000, (due, created)
     # The refreshed button now escalates to the manager.
     a_now = message_now(h, a)

@@ -88,6 +88,21 @@ async def test_ack_within_target_stops_it_and_counts_as_met(h):
     assert p1["measured"] == 1 and p1["met"] == 1 and p1["missed"] == 0 and p1["compliance"] == 1, p1
 
 
+@timeout(30)
+async def test_ack_target_stays_after_an_escalation_by_hand(h):
+    h.time_scale = 300  # 5 min = 1 s; the manager's step is at 30 min (6 s)
+    await h.start()
+    await post(h, "/alerts/webhook", critical())
+    a = await wait_dm(h, ALICE)
+    t0 = asyncio.get_running_loop().time()
+    await click(h, a, "page.escalate", ALICE)  # bob now; still not acknowledged
+    await wait_dm(h, BOB)
+    await wait_dm(h, ERIN, timeout=10)  # the ack target escalates once more: the manager
+    took = asyncio.get_running_loop().time() - t0
+    assert took < 3.5, took
+    await wait_db(h, "SELECT escalations FROM pages", lambda r: r == [(2,)])
+
+
 @timeout(40)
 async def test_ack_target_survives_kill9_and_fires_once(h):
     h.time_scale = 60  # 5 min = 5 s
