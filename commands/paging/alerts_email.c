@@ -21,7 +21,7 @@
 #include "storage/alert_mail.h"
 
 #define DIGEST_MAX_ALERTS 200 /* alerts listed in one digest mail; the rest are counted */
-#define BUSINESS_SCAN_STEP_MS (15 * 60 * 1000LL)
+#define BUSINESS_SCAN_STEP_MS (15LL * 60 * 1000)
 #define BUSINESS_SCAN_MAX 200 /* 50 hours in 15-minute steps: longer than any business day */
 
 static const char *str(const cJSON *o, const char *key)
@@ -34,7 +34,7 @@ static const char *str(const cJSON *o, const char *key)
 static char *recipients(const struct config *c, const struct alert_route *r)
 {
   struct buf b;
-  buf_init(&b, 16 * 1024);
+  buf_init(&b, (size_t)16 * 1024);
   for (size_t i = 0; i < r->n_email; i++) {
     const struct person *p = config_person(c, r->email[i]);
     const char *addr = p ? p->email : r->email[i];
