@@ -38,10 +38,17 @@ static int page_oncall(struct cmd_ctx *ctx, const struct incident *inc)
     return 0;
   char title[INCIDENT_TITLE_MAX + 32];
   snprintf(title, sizeof(title), "Incident #%lld: %s", (long long)inc->id, inc->title);
+  /* Slack: the channel's name is reserved before Slack is asked, so the page can name it. */
+  char where[128];
+  if (inc->channel_name)
+    snprintf(where, sizeof(where), "the incident channel #%s", inc->channel_name);
+  else
+    snprintf(where, sizeof(where), "%s",
+             kx_streq(inc->platform, "teams") ? "the incident's Teams thread"
+                                              : "the incident channel (being created)");
   char *summary =
-      kx_asprintf("%s incident declared%s%s. Join the incident channel #%s.%s%s", inc->severity,
-                  inc->declared_by ? " by " : "", inc->declared_by ? inc->declared_by : "",
-                  inc->channel_name ? inc->channel_name : "(being created)",
+      kx_asprintf("%s incident declared%s%s. Join %s.%s%s", inc->severity,
+                  inc->declared_by ? " by " : "", inc->declared_by ? inc->declared_by : "", where,
                   inc->description ? "\n\n" : "", inc->description ? inc->description : "");
   if (!summary)
     return KX_ENOMEM;
