@@ -153,6 +153,9 @@ const struct cmd_job_def cmd_jobs[] = {
     {CMD_JOB_PAGE_STEP, paging_job_step},
     {CMD_JOB_PAGE_RELEASE, paging_job_release},
     {CMD_JOB_PAGE_NOTIFY, paging_job_notify}, /* issue 11 */
+    {CMD_JOB_PAGE_ACK_TARGET, paging_job_ack_target},
+    {CMD_JOB_PAGE_RESOLVE_TARGET, paging_job_resolve_target},
+    {CMD_JOB_ALERTS_DIGEST, alerts_job_digest},
     /* rotas and the handoff (issue 4) */
     {CMD_JOB_HANDOFF, handoff_job},
     {CMD_JOB_HANDOFF_ACK, handoff_job_ack},

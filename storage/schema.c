@@ -52,9 +52,13 @@ static const char *const migration_1[] = {
     NULL,
 };
 
+/* alerts mailed as a next-business-day digest (issue 11) */
+extern const char alert_mail_schema_v2[];
+
 static const char *const migration_2[] = {
     /* pages that wake people (issue 11) */
     page_attempts_schema_v2,
+    alert_mail_schema_v2,
     NULL,
 };
 

@@ -736,6 +736,7 @@ struct config *config_load_string(const char *yaml,
   cfg_names_free(&L.rotas);
   cfg_names_free(&L.severities);
   cfg_names_free(&L.policies);
+  cfg_names_free(&L.contacts);
   if (problems->n > 0 || L.nomem) {
     config_free(L.c);
     return NULL;

@@ -59,7 +59,9 @@ struct cfg_loader {
   /* A section that is missing (when required) or not a list: references to its names
    * are not checked, so one mistake does not turn into a hundred. */
   bool people_broken, rotas_broken, severities_broken, policies_broken;
-  bool smtp_given; /* an smtp block is there (email: steps need one) */
+  bool smtp_given;           /* an smtp block is there (email: steps need one) */
+  struct cfg_names contacts; /* contacts[].name (issue 11), read before the policies */
+  bool contacts_broken;
 };
 
 /* A map with a fixed set of keys, opened with cfg_obj_open: val[i] is keys[i]'s value. */
@@ -196,5 +198,7 @@ void cfg_load_alerts(struct cfg_loader *L, yaml_node_t *n);
 /* config_twilio.c: the twilio block (issue 11). */
 void cfg_load_twilio(struct cfg_loader *L, yaml_node_t *n);
 void cfg_load_absences(struct cfg_loader *L, yaml_node_t *n); /* config_absences.c */
+/* config_contacts.c: contacts[]. */
+void cfg_load_contacts(struct cfg_loader *L, yaml_node_t *n);
 
 #endif

@@ -29,7 +29,7 @@ unsigned cfg_via_named(const char *s)
   return 0;
 }
 
-/* "+49 30 1234567" -> "+49301234567"; false unless it is + and 7 to 15 digits, the first not 0. */
+/* "+49 30 1234567" -> "+49301234567"; false unless it is + and 8 to 15 digits, the first not 0. */
 bool cfg_phone_normalise(const char *s, char *out, size_t n)
 {
   size_t k = 0;
@@ -46,7 +46,7 @@ bool cfg_phone_normalise(const char *s, char *out, size_t n)
     }
   }
   out[k] = '\0';
-  return k >= 8 && out[1] != '0';
+  return k >= 9 && out[1] != '0';
 }
 
 bool cfg_phone(struct cfg_loader *L, yaml_node_t *n, const char *path, char **out)

@@ -60,6 +60,23 @@ static void load_notify(
       st->target = cfg_dup(L, s + 8);
     return;
   }
+  if (strncmp(s, "contact:", 8) == 0) {
+    st->kind = NOTIFY_CONTACT;
+    const struct cfg_name *k = L->contacts_broken ? NULL : cfg_names_find(&L->contacts, s + 8);
+    if (!L->contacts_broken && !k)
+      cfg_problem(
+          L, cfg_line(n),
+          "%s: contact \"%s\" is not in contacts (a top-level list of {name, phone, email})", who,
+          cfg_show(s + 8).s);
+    if (k && !L->c->contacts[k->pos].email && !L->c->contacts[k->pos].phone)
+      cfg_problem(L, cfg_line(n), "%s: contact \"%s\" has neither email nor phone", who,
+                  cfg_show(s + 8).s);
+    if (k && L->c->contacts[k->pos].email && !L->smtp_given)
+      cfg_problem(L, cfg_line(n), "%s: a contact: step mails, and needs an smtp block to send with",
+                  who);
+    st->target = cfg_dup(L, s + 8);
+    return;
+  }
   if (strncmp(s, "email:", 6) == 0) {
     st->kind = NOTIFY_EMAIL;
     const struct cfg_name *p = L->people_broken ? NULL : cfg_names_find(&L->people, s + 6);
@@ -87,7 +104,7 @@ static void load_notify(
   if (!L->people_broken && !cfg_names_find(&L->people, s))
     cfg_problem(L, cfg_line(n),
                 "%s: notifies \"%s\", who is not in people (use primary, secondary, manager, a "
-                "person id, channel:C…, email:<person> or pagerduty:<VARIABLE>)",
+                "person id, channel:C…, email:<person>, contact:<name> or pagerduty:<VARIABLE>)",
                 who, cfg_show(s).s);
   st->target = cfg_dup(L, s);
 }
@@ -173,8 +190,8 @@ void cfg_load_policies(struct cfg_loader *L, yaml_node_t *n)
 
 /* ---- severities ----------------------------------------------------------------------------- */
 
-static const char *const SEVERITY_KEYS[] = {"name", "ack",          "resolve", "update_every",
-                                            "page", "stakeholders", "policy",  NULL};
+static const char *const SEVERITY_KEYS[] = {
+    "name", "ack", "resolve", "update_every", "page", "stakeholders", "policy", "mention", NULL};
 
 static void load_page(struct cfg_loader *L, yaml_node_t *n, const char *path, struct severity *sv)
 {
@@ -224,6 +241,17 @@ static void load_severity(struct cfg_loader *L, yaml_node_t *n, size_t pos, stru
     load_page(L, cfg_get(&o, "page"), CFG_P("%s.page", path), sv);
   else
     sv->page_primary = true; /* a severity pages the primary unless it says otherwise */
+  yaml_node_t *mention = cfg_get(&o, "mention");
+  const char *ms = mention ? cfg_text(L, mention, CFG_P("%s.mention", path)) : NULL;
+  if (ms && strcmp(ms, "here") == 0)
+    sv->mention = MENTION_HERE;
+  else if (ms && strcmp(ms, "channel") == 0)
+    sv->mention = MENTION_CHANNEL;
+  else if (ms && strcmp(ms, "none") != 0)
+    cfg_problem(L, cfg_line(mention),
+                "%s.mention: \"%s\" is not here, channel or none (who the incident's "
+                "announcement mentions)",
+                path, cfg_show(ms).s);
   yaml_node_t *pol = cfg_get(&o, "policy");
   if (cfg_str(L, pol, CFG_P("%s.policy", path), &sv->policy) && !L->policies_broken &&
       !cfg_names_find(&L->policies, sv->policy))
@@ -266,8 +294,8 @@ void cfg_load_severities(struct cfg_loader *L, yaml_node_t *n, yaml_node_t *dflt
 /* ---- alerts --------------------------------------------------------------------------------- */
 
 static const char *const ALERTS_KEYS[] = {"token_env", "routes", "pagerduty_keys_env", NULL},
-                         *const ROUTE_KEYS[] = {"match",   "rota",   "policy", "severity",
-                                                "channel", "record", NULL};
+                         *const ROUTE_KEYS[] = {"match",  "rota",  "policy", "severity", "channel",
+                                                "record", "email", "digest", "hours",    NULL};
 
 struct match_walk {
   struct alert_route *r;
@@ -327,6 +355,54 @@ static void route_ref(struct cfg_loader *L,
   }
 }
 
+/* `email: [person id or address …]`, `digest: next_business_day`, `hours: ROTA` (issue 11). */
+static void load_route_email(struct cfg_loader *L,
+                             const struct cfg_obj *o,
+                             const char *path,
+                             struct alert_route *r)
+{
+  yaml_node_t *e = cfg_get(o, "email"), *d = cfg_get(o, "digest"), *h = cfg_get(o, "hours");
+  size_t len;
+  if (!e && (d || h))
+    cfg_problem(L, r->line, "%s: digest and hours only go with email (a route that mails)", path);
+  if (!e || !cfg_list(L, e, CFG_P("%s.email", path), &len))
+    return;
+  if (len == 0)
+    cfg_problem(L, cfg_line(e), "%s.email is empty; give person ids or addresses", path);
+  if (!L->smtp_given)
+    cfg_problem(L, cfg_line(e), "%s.email: a route that mails needs an smtp block to send with",
+                path);
+  if (len && !(r->email = calloc(len, sizeof(*r->email)))) {
+    cfg_oom(L);
+    return;
+  }
+  for (size_t i = 0; i < len && cfg_visit(L); i++) {
+    struct cfg_path ip = cfg_pathf("%s.email[%zu]", path, i);
+    yaml_node_t *item = cfg_item(L, e, i);
+    const char *s = cfg_text(L, item, ip.s);
+    if (!s)
+      continue;
+    const struct cfg_name *who = L->people_broken ? NULL : cfg_names_find(&L->people, s);
+    if (who && !L->c->people[who->pos].email)
+      cfg_problem(L, cfg_line(item), "%s: \"%s\" has no email in people", ip.s, cfg_show(s).s);
+    else if (!who && !CFG_EMAIL.ok(s))
+      cfg_problem(L, cfg_line(item), "%s: \"%s\" is neither a person id nor %s", ip.s,
+                  cfg_show(s).s, CFG_EMAIL.what);
+    r->email[r->n_email++] = cfg_dup(L, s);
+  }
+  const char *ds = d ? cfg_text(L, d, CFG_P("%s.digest", path)) : NULL;
+  if (ds && strcmp(ds, "next_business_day") == 0)
+    r->digest = true;
+  else if (ds && strcmp(ds, "none") != 0)
+    cfg_problem(L, cfg_line(d), "%s.digest: \"%s\" is not next_business_day or none", path,
+                cfg_show(ds).s);
+  if (h && !r->digest)
+    cfg_problem(L, cfg_line(h), "%s.hours only goes with digest: next_business_day", path);
+  if (h)
+    route_ref(L, h, path, "hours", &L->rotas, L->rotas_broken, "rotas", &r->hours_rota);
+  /* Without hours: the first rota with hours, else the first rota (Mon–Fri 08:00–18:00). */
+}
+
 static void load_route(struct cfg_loader *L,
                        yaml_node_t *n,
                        const char *path,
@@ -351,15 +427,24 @@ static void load_route(struct cfg_loader *L,
             "severities", &r->severity);
   cfg_checked(L, cfg_get(&o, "channel"), CFG_P("%s.channel", path), &ANY_CHANNEL, &r->channel);
   cfg_bool(L, cfg_get(&o, "record"), CFG_P("%s.record", path), &r->record);
-  bool rota = cfg_get(&o, "rota"), channel = cfg_get(&o, "channel");
-  int kinds = rota + channel + r->record;
+  bool rota = cfg_get(&o, "rota"), channel = cfg_get(&o, "channel"), email = cfg_get(&o, "email");
+  int kinds = rota + channel + r->record + email;
   if (kinds == 0)
     cfg_problem(L, r->line,
-                "%s: a route needs one of rota (to page), channel (to post) or record: true", path);
+                "%s: a route needs one of rota (to page), channel (to post), email (to mail) or "
+                "record: true",
+                path);
   else if (kinds > 1)
-    cfg_problem(L, r->line, "%s: a route has only one of rota, channel or record: true", path);
-  if (!rota && (cfg_get(&o, "policy") || cfg_get(&o, "severity")))
-    cfg_problem(L, r->line, "%s: policy and severity only go with rota (a route that pages)", path);
+    cfg_problem(L, r->line, "%s: a route has only one of rota, channel, email or record: true",
+                path);
+  if (!rota && cfg_get(&o, "policy"))
+    cfg_problem(L, r->line, "%s: policy only goes with rota (a route that pages)", path);
+  if (!rota && !channel && cfg_get(&o, "severity"))
+    cfg_problem(L, r->line,
+                "%s: severity only goes with rota (a route that pages) or channel (whose "
+                "Acknowledge button is measured against the severity's ack)",
+                path);
+  load_route_email(L, &o, path, r);
 }
 
 /* alerts.pagerduty_keys_env: [PD_KEY_PLATFORM, …], names of variables, never keys. */

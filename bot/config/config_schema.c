@@ -472,11 +472,29 @@ static void load_people(struct cfg_loader *L, yaml_node_t *n)
 
 /* ---- the whole file ------------------------------------------------------------------------- */
 
-static const char *const TOP_KEYS[] = {
-    "absences", "timezone",    "storage", "http",       "public_url",       "log",
-    "slack",    "people",      "rotas",   "severities", "default_severity", "escalation_policies",
-    "alerts",   "runbooks",    "targets", "postmortem", "handoff",          "smtp",
-    "teams",    "status_page", "twilio",  NULL};
+static const char *const TOP_KEYS[] = {"absences",
+                                       "timezone",
+                                       "storage",
+                                       "http",
+                                       "public_url",
+                                       "log",
+                                       "slack",
+                                       "people",
+                                       "rotas",
+                                       "severities",
+                                       "default_severity",
+                                       "escalation_policies",
+                                       "alerts",
+                                       "runbooks",
+                                       "targets",
+                                       "postmortem",
+                                       "handoff",
+                                       "smtp",
+                                       "teams",
+                                       "status_page",
+                                       "twilio",
+                                       "contacts",
+                                       NULL};
 
 static void defaults(struct cfg_loader *L)
 {
@@ -513,6 +531,7 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
   load_teams(L, cfg_get(&o, "teams"));
   load_runbooks(L, cfg_get(&o, "runbooks"));
   load_people(L, cfg_need(L, &o, "", "people", "(a list of {id, name, slack, email})"));
+  cfg_load_contacts(L, cfg_get(&o, "contacts"));
   cfg_load_policies(L, cfg_get(&o, "escalation_policies"));
   cfg_load_severities(L, cfg_need(L, &o, "", "severities", "(a list, most severe first)"),
                       cfg_get(&o, "default_severity"));

@@ -57,6 +57,10 @@ static void free_routes(struct config *c)
     free(r->policy);
     free(r->severity);
     free(r->channel);
+    for (size_t j = 0; j < r->n_email; j++)
+      free(r->email[j]);
+    free(r->email);
+    free(r->hours_rota);
   }
   free(c->alerts.routes);
   free(c->alerts.token_env);
@@ -111,6 +115,12 @@ void config_free(struct config *c)
   }
   free(c->policies);
   free_routes(c);
+  for (size_t i = 0; i < c->n_contacts; i++) {
+    free(c->contacts[i].name);
+    free(c->contacts[i].phone);
+    free(c->contacts[i].email);
+  }
+  free(c->contacts);
   for (size_t i = 0; i < c->n_runbooks; i++) {
     free(c->runbooks[i].alertname);
     free(c->runbooks[i].url);
@@ -178,6 +188,14 @@ const struct policy *config_policy(const struct config *c, const char *name)
   for (size_t i = 0; name && i < c->n_policies; i++)
     if (strcmp(c->policies[i].name, name) == 0)
       return &c->policies[i];
+  return NULL;
+}
+
+const struct outside_contact *config_contact(const struct config *c, const char *name)
+{
+  for (size_t i = 0; name && i < c->n_contacts; i++)
+    if (strcmp(c->contacts[i].name, name) == 0)
+      return &c->contacts[i];
   return NULL;
 }
 

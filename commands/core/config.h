@@ -97,16 +97,30 @@ struct severity {
   bool page_business_hours; /* `page: business_hours`: primary, but only inside business hours */
   bool stakeholders;
   char *policy; /* escalation policy for pages of this severity, may be NULL */
+  enum severity_mention {
+    MENTION_NONE = 0,
+    MENTION_HERE,   /* `mention: here`: @here in the incident's announcement */
+    MENTION_CHANNEL /* `mention: channel`: @channel */
+  } mention;
 };
 
 enum notify_kind {
   NOTIFY_PRIMARY = 0,
   NOTIFY_SECONDARY,
   NOTIFY_MANAGER,
-  NOTIFY_PERSON,   /* target: person id */
-  NOTIFY_CHANNEL,  /* target: channel id, `channel:C0…` */
-  NOTIFY_EMAIL,    /* target: person id, `email:alice` */
-  NOTIFY_PAGERDUTY /* target: a variable holding a routing key, `pagerduty:PD_KEY` (issue 14) */
+  NOTIFY_PERSON,    /* target: person id */
+  NOTIFY_CHANNEL,   /* target: channel id, `channel:C0…` */
+  NOTIFY_EMAIL,     /* target: person id, `email:alice` */
+  NOTIFY_CONTACT,   /* target: a top-level contact's name, `contact:hosting` */
+  NOTIFY_PAGERDUTY  /* target: a variable holding a routing key, `pagerduty:PD_KEY` (issue 14) */
+};
+
+/* contacts[]: people outside the team (the hosting provider, security), named by escalation
+ * steps `contact:NAME`. */
+struct outside_contact {
+  char *name;
+  char *phone; /* E.164, may be NULL */
+  char *email; /* may be NULL */
 };
 
 struct policy_step {
@@ -135,6 +149,10 @@ struct alert_route {
   char *severity;
   char *channel;
   bool record;
+  char **email; /* `email: [person id or address …]`: the alert is mailed (issue 11) */
+  size_t n_email;
+  bool digest;      /* `digest: next_business_day`: one mail at the next business-day start */
+  char *hours_rota; /* whose business hours the digest follows (NULL: the first rota with hours) */
   int line;
 };
 
@@ -215,6 +233,9 @@ struct config {
   struct runbook *runbooks;
   size_t n_runbooks;
 
+  struct outside_contact *contacts;
+  size_t n_contacts;
+
   struct {
     int64_t mtta_ms;
     int64_t mttr_ms;
@@ -263,6 +284,7 @@ const struct person *config_person_by_teams(const struct config *c, const char *
 const struct rota *config_rota(const struct config *c, const char *name);
 const struct severity *config_severity(const struct config *c, const char *name); /* any case */
 const struct policy *config_policy(const struct config *c, const char *name);
+const struct outside_contact *config_contact(const struct config *c, const char *name);
 const char *config_runbook(const struct config *c, const char *alertname);
 
 #endif

@@ -40,6 +40,9 @@
 #define CMD_JOB_PAGE_STEP "page.step"
 #define CMD_JOB_PAGE_RELEASE "page.release"
 #define CMD_JOB_PAGE_NOTIFY "page.notify" /* issue 11: a person's next rule */
+#define CMD_JOB_PAGE_ACK_TARGET "page.ack-target"
+#define CMD_JOB_PAGE_RESOLVE_TARGET "page.resolve-target"
+#define CMD_JOB_ALERTS_DIGEST "alerts.digest"
 #define CMD_JOB_HANDOFF "handoff"
 #define CMD_JOB_HANDOFF_ACK "handoff.ack"
 #define CMD_JOB_HANDOFF_REMIND "handoff.remind"

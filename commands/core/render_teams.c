@@ -106,6 +106,9 @@ char *render_teams_markdown(const char *markup, const struct render_people *peop
       } else if (strncmp(inner, "@u:", 3) == 0) {
         char *bar = strchr(inner, '|');
         rc = buf_printf(&b, "**%s**", bar ? bar + 1 : inner + 3);
+      } else if (inner[0] == '!') {
+        /* Slack's <!here>/<!channel>: Teams has no such mention for a bot; plain text. */
+        rc = buf_printf(&b, "@%s", inner + 1);
       } else if (inner[0] == '#') {
         char *bar = strchr(inner, '|');
         rc = buf_printf(&b, "#%s", bar ? bar + 1 : inner + 1);

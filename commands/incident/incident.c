@@ -201,6 +201,8 @@ int incident_declare(struct cmd_ctx *ctx,
       rc = incident_schedule_update(ctx, &inc, inc.declared_at);
     if (rc == 0)
       rc = incident_schedule_resolve_target(ctx, &inc);
+    if (rc == 0 && !n->drill && !n->from_page)
+      rc = incident_page_oncall(ctx, &inc);
     incident_clear(&inc);
     if (rc == 0)
       rc = incidents_get(ctx->db, id, &inc);

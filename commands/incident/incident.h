@@ -46,6 +46,7 @@ struct incident_new {
   int64_t impact_start_ms; /* 0: none (the declaration); an alert's startsAt otherwise */
   int64_t alert_id;        /* 0: none */
   const char *rota;        /* whose on-call is invited; NULL: the first rota of the config */
+  bool from_page;          /* declared from a page: that page is the on-call's, no second one */
 };
 
 /* Declare an incident. The reply tells the declarer what happened (or why not). A repeat of

@@ -86,6 +86,10 @@ int incident_invite(struct cmd_ctx *ctx,
                     const char *const *whos,
                     size_t n);
 /* Who the severity pages now, from the incident's rota (primary, secondary as configured). */
+/* incident_page.c: page the on-call the severity's `page:` names (issue 11). */
+int incident_page_oncall(struct cmd_ctx *ctx, const struct incident *inc);
+/* The incident acknowledged or resolved: so are the pages its declaration made. */
+int incident_pages_follow(struct cmd_ctx *ctx, int64_t incident_id, const char *who, bool resolve);
 size_t incident_paged(struct cmd_ctx *ctx,
                       const struct incident *inc,
                       const struct severity *sev,

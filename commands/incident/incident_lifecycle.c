@@ -134,6 +134,8 @@ static int incident_resolve(struct cmd_ctx *ctx,
     rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_RESOLVED_BY, by);
   if (rc == 0)
     rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_STATUS, INCIDENT_RESOLVED);
+  if (rc == 0)
+    rc = incident_pages_follow(ctx, inc->id, by, true);
   if (rc == 0 && summary && *summary)
     rc = incidents_set_text(ctx->db, inc->id, INCIDENT_F_RESOLUTION, summary);
   time_format_duration(ctx->now_ms - inc->declared_at, d, sizeof(d));

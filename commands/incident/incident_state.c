@@ -210,6 +210,8 @@ int incident_cmd_ack(struct cmd_ctx *ctx,
   if (rc == 0)
     rc = incident_refresh(ctx, inc.id, false);
   if (rc == 0)
+    rc = incident_pages_follow(ctx, inc.id, who, false);
+  if (rc == 0)
     rc = cmd_reply_printf(reply, "Acknowledged #%lld (TTA %s).", (long long)inc.id, d);
   incident_clear(&inc);
   return rc;

@@ -479,6 +479,10 @@ int incident_announce_new(struct cmd_ctx *ctx, const struct incident *inc)
   struct buf b;
   md_init(&b);
   md_raw(&b, inc->drill ? ":test_tube: *Drill* — " : ":rotating_light: ");
+  /* severities[].mention (issue 11): Slack's special mention; never for a drill. */
+  const struct severity *sev = config_severity(ctx->config, inc->severity);
+  if (sev && !inc->drill && sev->mention != MENTION_NONE)
+    md_raw(&b, sev->mention == MENTION_HERE ? "<!here> " : "<!channel> ");
   md_printf(&b, "*%s incident* ", inc->severity);
   incident_md_ref(&b, inc);
   md_raw(&b, ": ");

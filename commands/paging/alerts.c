@@ -324,7 +324,9 @@ static int new_page(struct cmd_ctx *ctx,
       .kind = r->rota ? "page" : "post",
       .group_key = key,
       .rota = r->rota,
-      .severity = r->rota ? page_severity(ctx->config, r, label_sev) : label_sev,
+      /* A channel route's severity (issue 11) is what its Acknowledge button is measured by. */
+      .severity = r->rota ? page_severity(ctx->config, r, label_sev)
+                          : (r->severity ? r->severity : label_sev),
       .policy = r->policy,
       .channel = r->channel,
       .title = alertname ? alertname : "alert",
@@ -345,7 +347,11 @@ static int ingest_one(struct cmd_ctx *ctx,
 {
   int route = alerts_route(ctx->config, it->labels);
   const struct alert_route *r = route >= 0 ? &ctx->config->alerts.routes[route] : NULL;
-  const char *action = !r ? "record" : r->rota ? "page" : r->channel ? "post" : "record";
+  const char *action = !r           ? "record"
+                       : r->rota    ? "page"
+                       : r->channel ? "post"
+                       : r->n_email ? "email"
+                                    : "record";
   char *labels = cJSON_PrintUnformatted(it->labels);
   char *ann = it->annotations ? cJSON_PrintUnformatted(it->annotations) : NULL;
   if (!labels) {
@@ -378,7 +384,10 @@ static int ingest_one(struct cmd_ctx *ctx,
     if (change == ALERT_RESOLVED)
       res->resolved++;
   }
-  if (rc || strcmp(action, "record") == 0)
+  if (rc == 0 && strcmp(action, "email") == 0 && it->firing &&
+      (change == ALERT_NEW || change == ALERT_REFIRED))
+    rc = alerts_email(ctx, route, it, in.severity, labels);
+  if (rc || strcmp(action, "record") == 0 || strcmp(action, "email") == 0)
     goto out;
   char key[600];
   snprintf(key, sizeof(key), "%s#%d", b->group_key, route);

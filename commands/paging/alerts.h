@@ -84,6 +84,14 @@ int alerts_ingest(struct cmd_ctx *ctx, const struct alert_batch *b, struct alert
 
 /* The action handler for both webhooks (rows in registry.c). The reply's text is a JSON
  * summary for the HTTP answer. */
+/* alerts_email.c (issue 11): a new firing alert on a route with `email:` — mailed now, or
+ * queued for the route's next-business-day digest (job CMD_JOB_ALERTS_DIGEST). */
+int alerts_email(struct cmd_ctx *ctx,
+                 int route,
+                 const struct alert_item *it,
+                 const char *severity,
+                 const char *labels_json);
+int alerts_job_digest(struct cmd_ctx *ctx, const struct job *job);
 int alerts_action_ingest(struct cmd_ctx *ctx,
                          const struct cmd_request *req,
                          struct cmd_reply *reply);

@@ -60,6 +60,10 @@ int paging_md_who(struct buf *b, struct cmd_ctx *ctx, const char *who)
   if (strcmp(who, "alertmanager") == 0 || strcmp(who, "webhook") == 0 ||
       strcmp(who, "pagerduty") == 0)
     return md_text(b, who);
+  if (strncmp(who, "contact:", 8) == 0) { /* someone outside the team (contacts[]) */
+    int rc = md_text(b, who + 8);
+    return rc ? rc : md_raw(b, " (contact)");
+  }
   return md_user(b, who);
 }
 
@@ -123,8 +127,12 @@ static void add_buttons(struct msg *m, const struct page_row *p)
   char v[64], esc[64];
   snprintf(v, sizeof(v), "%lld", (long long)p->id);
   snprintf(esc, sizeof(esc), "%lld:%lld", (long long)p->id, (long long)p->next_step);
-  if (strcmp(p->kind, "post") == 0)
+  if (strcmp(p->kind, "post") == 0) {
+    /* issue 11: a channel alert is acknowledged too; stats measure it against its severity. */
+    if (p->state == PAGE_OPEN)
+      msg_button(m, "Acknowledge", CMD_ACTION_PAGE_ACK, v, MSG_STYLE_PRIMARY);
     return;
+  }
   if (p->state == PAGE_OPEN)
     msg_button(m, "Acknowledge", CMD_ACTION_PAGE_ACK, v, MSG_STYLE_PRIMARY);
   if (p->state != PAGE_RESOLVED) {
@@ -354,6 +362,33 @@ static int notify_person(struct cmd_ctx *ctx,
   return paging_notify_person(ctx, p, who, step);
 }
 
+int paging_notify(struct cmd_ctx *ctx,
+                  const struct page_row *p,
+                  const struct person *who,
+                  int64_t step)
+{
+  return notify_person(ctx, p, who, step);
+}
+
+/* The rota's shadow gets the pages the primary gets (never a step of its own). Step g as the
+ * primary's copy; a shadow who already has this round's copy, or is the primary, is skipped. */
+static int notify_shadow(struct cmd_ctx *ctx,
+                         const struct page_row *p,
+                         const struct oncall_view *v,
+                         const struct person *primary,
+                         int64_t g,
+                         int64_t round_first)
+{
+  const struct person *sh = v->now.shadow ? config_person(ctx->config, v->now.shadow) : NULL;
+  if (!sh || (primary && strcmp(primary->id, sh->id) == 0))
+    return 0;
+  if (page_copies_has_person(ctx->db, p->id, sh->id, round_first == 0 ? -1 : round_first, g) == 1)
+    return 0;
+  LOG_INFO("paging", "shadow", "page=%lld person=%s step=%lld", (long long)p->id, sh->id,
+           (long long)g);
+  return notify_person(ctx, p, sh, g);
+}
+
 int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, bool by_hand)
 {
   bool automatic;
@@ -386,6 +421,10 @@ int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, b
   } else if (s->kind == NOTIFY_CHANNEL) {
     rc = paging_post_copy(ctx, p, "channel", NULL, s->target, g, paging_after_hours(ctx, p), NULL);
     notified = rc == 0;
+  } else if (s->kind == NOTIFY_CONTACT) {
+    rc = paging_notify_contact(ctx, p, config_contact(ctx->config, s->target), g);
+    notified = rc > 0;
+    rc = rc < 0 ? rc : 0;
   } else if (!who) {
     LOG_WARN("paging", "step_nobody", "page=%lld step=%lld kind=%d", (long long)p->id, (long long)g,
              (int)s->kind);
@@ -399,6 +438,8 @@ int paging_fire_step(struct cmd_ctx *ctx, const struct page_row *p, int64_t g, b
   } else {
     rc = notify_person(ctx, p, who, g);
     notified = rc == 0;
+    if (rc == 0 && s->kind == NOTIFY_PRIMARY && have_view)
+      rc = notify_shadow(ctx, p, &v, who, g, round_first);
   }
   if (have_view)
     oncall_view_free(&v);
@@ -473,6 +514,8 @@ static int paging_notify_initial(struct cmd_ctx *ctx, const struct page_row *p)
     rc = nobody_to_page(ctx, p, &v, -1);
   if (a)
     rc = notify_person(ctx, p, a, -1);
+  if (rc == 0 && primary)
+    rc = notify_shadow(ctx, p, &v, a, -1, 0);
   if (rc == 0 && b && (!a || strcmp(a->id, b->id) != 0))
     rc = notify_person(ctx, p, b, -1);
   oncall_view_free(&v);
@@ -483,7 +526,8 @@ static int paging_notify_initial(struct cmd_ctx *ctx, const struct page_row *p)
 static int tell_stakeholders(struct cmd_ctx *ctx, const struct page_row *p)
 {
   const struct severity *sev = config_severity(ctx->config, p->severity);
-  if (!sev || !sev->stakeholders || strcmp(p->kind, "page") != 0)
+  /* A page an incident's declaration made: the incident tells its stakeholders itself. */
+  if (!sev || !sev->stakeholders || strcmp(p->kind, "page") != 0 || kx_streq(p->source, "incident"))
     return 0;
   struct msg *m = msg_new();
   struct buf b;
@@ -536,6 +580,8 @@ static int64_t steps_due_now(struct cmd_ctx *ctx, const struct page_row *p)
 int paging_start(struct cmd_ctx *ctx, const struct page_row *p, int64_t first, int64_t upto)
 {
   int rc = paging_notify_initial(ctx, p);
+  if (rc == 0)
+    rc = paging_schedule_ack_target(ctx, p);
   for (int64_t g = first; rc == 0 && g < upto; g++) {
     int n = paging_fire_step(ctx, p, g, false);
     if (n < 0)
@@ -598,7 +644,7 @@ int paging_create(struct cmd_ctx *ctx, const struct page_new *n, int64_t *id_out
     LOG_INFO("paging", "held", "page=%lld until=%lld", (long long)id, (long long)p.held_until);
   } else if (n->only_via && n->person) {
     /* /oncall notify test METHOD: that one method, nothing after it (paging_notify.c). */
-    rc = paging_notify_via(ctx, &p, n->person, n->only_via);
+    rc = paging_notify_via(ctx, &p, n->person, -1, n->only_via);
   } else {
     rc = paging_start(ctx, &p, 0, upto);
   }

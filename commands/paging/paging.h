@@ -118,10 +118,12 @@ int paging_notify_person(struct cmd_ctx *ctx,
                          const struct page_row *p,
                          const struct person *who,
                          int64_t step);
-/* One method only, as the person's rule 0, nothing scheduled after it (a test). */
+/* One method only, as the person's rule 0 at `step`, nothing scheduled after it (a test, a
+ * contact). */
 int paging_notify_via(struct cmd_ctx *ctx,
                       const struct page_row *p,
                       const struct person *who,
+                      int64_t step,
                       unsigned via);
 /* The VIA_* bit of "chat", "email", "push", "sms", "voice" (also "call", "text"); 0 when none. */
 unsigned paging_via_named(const char *name);
@@ -172,6 +174,28 @@ int paging_pd_step(struct cmd_ctx *ctx,
                    const char *key_env);
 int paging_pd_follow(struct cmd_ctx *ctx, int64_t page_id, const char *action);
 
+/* A copy of the page for one person outside the policy's steps (the manager brought in by a
+ * missed resolve target, a shadow); step as recorded on the copy. */
+int paging_notify(struct cmd_ctx *ctx,
+                  const struct page_row *p,
+                  const struct person *who,
+                  int64_t step);
+/* paging_targets.c: the severity's ack target (a page still open at anchor + ack escalates to
+ * the next step at once, job "page:<id>:ack-target") and resolve target (a page acknowledged
+ * and not resolved at created + resolve brings the manager in, "page:<id>:resolve-target"). */
+#define PAGING_STEP_MANAGER_TARGET (-3) /* the step recorded on the manager's copy */
+int paging_schedule_ack_target(struct cmd_ctx *ctx, const struct page_row *p);
+int paging_schedule_resolve_target(struct cmd_ctx *ctx, int64_t page_id);
+int paging_job_ack_target(struct cmd_ctx *ctx, const struct job *job);
+int paging_job_resolve_target(struct cmd_ctx *ctx, const struct job *job);
+/* paging_contact.c: an escalation step `contact:NAME` (someone outside the team, from the
+ * config's contacts[]). Every way of reaching a contact starts here: today an email (when the
+ * contact has one and smtp is set); calls and texts join here. Returns how many ways were
+ * used (0: none could be) or < 0. */
+int paging_notify_contact(struct cmd_ctx *ctx,
+                          const struct page_row *p,
+                          const struct outside_contact *contact,
+                          int64_t step);
 /* "who" for people: a person id, or a platform user id for someone not in the config. */
 const char *paging_who(struct cmd_ctx *ctx, const struct cmd_request *req);
 /* Append `who` as markup (a person mention or a user mention). */

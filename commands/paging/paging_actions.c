@@ -58,12 +58,12 @@ int paging_ack(struct cmd_ctx *ctx, int64_t page_id, const char *who, struct cmd
   int64_t created = p.created_at;
   int64_t incident = p.incident_id;
   page_row_clear(&p);
-  if (post || st != PAGE_OPEN) {
+  if (st != PAGE_OPEN) {
     if (st == PAGE_ACKED)
       reply_who(ctx, reply, "Already acknowledged by ", by, ".");
     else
-      cmd_reply_printf(reply, "Page #%lld is %s.", (long long)page_id,
-                       post ? "a channel post" : "already resolved");
+      cmd_reply_printf(reply, "%s #%lld is already resolved.", post ? "Alert" : "Page",
+                       (long long)page_id);
     free(by);
     return KX_ESTATE;
   }
@@ -73,9 +73,10 @@ int paging_ack(struct cmd_ctx *ctx, int64_t page_id, const char *who, struct cmd
     return rc;
   cancel_jobs(ctx, page_id);
   rc = paging_pd_follow(ctx, page_id, "acknowledge"); /* a PagerDuty incident in step */
-  if (rc)
-    return rc;
-  rc = paging_refresh(ctx, page_id);
+  if (rc == 0)
+    rc = paging_schedule_resolve_target(ctx, page_id);
+  if (rc == 0)
+    rc = paging_refresh(ctx, page_id);
   if (rc)
     return rc;
   char d[32];
@@ -88,8 +89,12 @@ int paging_ack(struct cmd_ctx *ctx, int64_t page_id, const char *who, struct cmd
     if (rc && rc != KX_ENOTFOUND)
       return rc;
   }
-  cmd_reply_printf(reply, "Acknowledged page #%lld after %s; its escalation is stopped.",
-                   (long long)page_id, time_format_duration(ctx->now_ms - created, d, sizeof(d)));
+  if (post)
+    cmd_reply_printf(reply, "Acknowledged alert #%lld after %s.", (long long)page_id,
+                     time_format_duration(ctx->now_ms - created, d, sizeof(d)));
+  else
+    cmd_reply_printf(reply, "Acknowledged page #%lld after %s; its escalation is stopped.",
+                     (long long)page_id, time_format_duration(ctx->now_ms - created, d, sizeof(d)));
   LOG_INFO("paging", "acknowledged", "page=%lld who=%s ms=%lld", (long long)page_id, who,
            (long long)(ctx->now_ms - created));
   return 0;
@@ -230,6 +235,7 @@ int paging_action_declare(struct cmd_ctx *ctx,
       .origin_channel = req->channel,
       .impact_start_ms = p.started_at && p.started_at <= ctx->now_ms ? p.started_at : 0,
       .rota = p.rota,
+      .from_page = true,
   };
   int64_t incident = 0;
   rc = incident_declare(ctx, &n, &incident, reply);

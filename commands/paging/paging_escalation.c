@@ -223,9 +223,13 @@ int paging_escalate(
   /* Escalating a held page by hand releases it: the first targets now, then the next step. */
   bool was_held = p.held_until != 0;
   page_row_clear(&p);
-  char prefix[64];
-  snprintf(prefix, sizeof(prefix), "page:%lld:", (long long)page_id);
+  /* The steps and the hold only: the ack target (issue 11) stays, the page is still open. */
+  char prefix[64], held[64];
+  snprintf(prefix, sizeof(prefix), "page:%lld:step:", (long long)page_id);
+  snprintf(held, sizeof(held), "page:%lld:release", (long long)page_id);
   rc = jobs_cancel_prefix(ctx->db, prefix, ctx->now_ms);
+  if (rc >= 0)
+    rc = jobs_cancel(ctx->db, held, ctx->now_ms);
   if (rc < 0)
     return rc;
   if (was_held) {

@@ -422,9 +422,10 @@ static int fire_rule(struct cmd_ctx *ctx,
 int paging_notify_via(struct cmd_ctx *ctx,
                       const struct page_row *p,
                       const struct person *who,
+                      int64_t step,
                       unsigned via)
 {
-  struct fire f = {ctx, p, who, -1, 0};
+  struct fire f = {ctx, p, who, step, 0};
   bool live = false;
   return via == VIA_CHAT    ? via_chat(&f, &live)
          : via == VIA_EMAIL ? via_email(&f, &live)

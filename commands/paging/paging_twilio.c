@@ -42,14 +42,25 @@ static void message(struct cmd_reply *reply, const char *text)
   twiml(reply);
 }
 
-static const struct person *person_by_phone(struct cmd_ctx *ctx, const char *from)
+/* Who a number is: a person's id, or "contact:NAME" for someone in contacts[]; false when
+ * nobody klaxon pages has it. */
+static bool who_by_phone(struct cmd_ctx *ctx, const char *from, char *out, size_t n)
 {
   for (size_t i = 0; from && i < ctx->config->n_people; i++) {
     const struct person *p = &ctx->config->people[i];
-    if (p->phone && strcmp(p->phone, from) == 0)
-      return p;
+    if (p->phone && strcmp(p->phone, from) == 0) {
+      snprintf(out, n, "%s", p->id);
+      return true;
+    }
   }
-  return NULL;
+  for (size_t i = 0; from && i < ctx->config->n_contacts; i++) {
+    const struct outside_contact *k = &ctx->config->contacts[i];
+    if (k->phone && strcmp(k->phone, from) == 0) {
+      snprintf(out, n, "contact:%s", k->name);
+      return true;
+    }
+  }
+  return false;
 }
 
 /* The newest attempt of `via` to `person` about the page, 0 when none. */
@@ -159,8 +170,8 @@ int paging_action_twilio_sms(struct cmd_ctx *ctx,
                              struct cmd_reply *reply)
 {
   const char *from = field(req, "From");
-  const struct person *who = person_by_phone(ctx, from);
-  if (!who) {
+  char who[160];
+  if (!who_by_phone(ctx, from, who, sizeof(who))) {
     /* Not a number klaxon pages: say nothing, to anyone. */
     LOG_WARN("paging", "sms_from_stranger", "from_known=0");
     buf_reset(&reply->text);
@@ -178,7 +189,7 @@ int paging_action_twilio_sms(struct cmd_ctx *ctx,
   }
   struct page_attempt *open = NULL;
   size_t n = 0;
-  int rc = page_attempts_open_for(ctx->db, who->id, &open, &n);
+  int rc = page_attempts_open_for(ctx->db, who, &open, &n);
   if (rc)
     return rc;
   int64_t page = 0;
@@ -204,9 +215,8 @@ int paging_action_twilio_sms(struct cmd_ctx *ctx,
     return 0;
   }
   page_attempts_free(open, n);
-  LOG_INFO("paging", "sms_reply", "person=%s page=%lld verb=%d", who->id, (long long)page,
-           (int)verb);
-  rc = act(ctx, verb, page, who->id, "sms", reply);
+  LOG_INFO("paging", "sms_reply", "person=%s page=%lld verb=%d", who, (long long)page, (int)verb);
+  rc = act(ctx, verb, page, who, "sms", reply);
   return rc == KX_ESTATE ? 0 : rc;
 }
 

@@ -90,6 +90,8 @@ int stats_compute(struct cmd_ctx *ctx, int days, struct stats_report *out)
   out->false_positive_rate =
       p->with_reason > 0 ? (double)p->false_positive / (double)p->with_reason : -1;
   rc = incident_part(ctx, out);
+  if (rc == 0)
+    rc = stats_targets_compute(ctx, out);
   if (rc)
     stats_report_free(out);
   return rc;
@@ -102,6 +104,7 @@ void stats_report_free(struct stats_report *r)
   for (size_t i = 0; i < r->n_severity; i++)
     free(r->by_severity[i].severity);
   free(r->by_severity);
+  stats_targets_free(r);
   memset(r, 0, sizeof(*r));
 }
 
@@ -169,6 +172,7 @@ int stats_markup(struct cmd_ctx *ctx, const struct stats_report *r, struct buf *
               100.0 * (double)r->actions_done / (double)r->actions_total);
   else if (r->actions_total == 0)
     md_raw(b, "• *Action items*: none yet\n");
+  stats_targets_markup(r, b);
   const struct {
     const char *title;
     const struct page_count *rows;
@@ -285,6 +289,7 @@ cJSON *stats_json(struct cmd_ctx *ctx, const struct stats_report *r)
   } else {
     cJSON_AddNullToObject(inc, "total");
   }
+  stats_targets_json(r, o);
   cJSON *act = cJSON_AddObjectToObject(o, "action_items");
   if (r->actions_total >= 0) {
     cJSON_AddNumberToObject(act, "total", (double)r->actions_total);

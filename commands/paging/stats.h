@@ -24,6 +24,18 @@ struct stats_severity {
   int64_t count;
 };
 
+/* Per severity with an `ack` target (stats_targets.c): pages and alert posts measured against
+ * it. A page meets the target when acknowledged (or resolved) within `ack` of its start, misses
+ * it when not; one still open inside its target is not counted yet. */
+struct stats_ack_target {
+  char *severity;
+  int64_t target_ms;
+  int64_t measured, met, missed;
+  int64_t acked, ack_ms_sum;                   /* MTTA of this severity: ack_ms_sum / acked */
+  int64_t posts, posts_acked, post_ack_ms_sum; /* channel posts acknowledged by the button */
+  int64_t posts_met;                           /* … within the target */
+};
+
 struct stats_report {
   int days;
   int64_t from_ms, to_ms;
@@ -42,7 +54,15 @@ struct stats_report {
   int64_t page_resolve_ms;    /* pages: created -> resolved */
   double false_positive_rate; /* < 0: no page resolved with a reason */
   int64_t actions_total, actions_done;
+  struct stats_ack_target *ack_targets; /* config order; only severities with pages */
+  size_t n_ack_targets;
 };
+
+/* stats_targets.c, called by stats.c */
+int stats_targets_compute(struct cmd_ctx *ctx, struct stats_report *r);
+void stats_targets_free(struct stats_report *r);
+void stats_targets_markup(const struct stats_report *r, struct buf *b);
+void stats_targets_json(const struct stats_report *r, cJSON *o);
 
 int stats_compute(struct cmd_ctx *ctx, int days, struct stats_report *out);
 void stats_report_free(struct stats_report *r);

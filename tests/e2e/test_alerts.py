@@ -45,6 +45,7 @@ async def start_both(h, **am_opts):
 @timeout(45)
 async def test_am_critical_pages_escalates_to_secondary_and_ack_stops_it(h):
     h.time_scale = 300  # 15 min = 3 s of real time
+    h.config["severities"][1]["ack"] = "1h"  # the policy's own timing (the ack target: test_severities)
     am = await start_both(h)
     try:
         await am.fire([am_fire("APIErrorRateSLOCritical")])

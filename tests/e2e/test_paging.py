@@ -69,7 +69,9 @@ async def test_ack_double_click_updates_every_copy(h):
     # One acknowledgement: the second click only said so.
     said = [p for p in h.sim.response_posts if "Already acknowledged" in str(p)]
     assert said, h.sim.response_posts
-    assert db_value(h, "SELECT count(*) FROM jobs WHERE state = 'pending' AND key LIKE 'page:%'") == 0
+    # Only the resolve target (issue 11) waits now; every escalation job is cancelled.
+    assert db_rows(h, "SELECT key FROM jobs WHERE state = 'pending' AND key LIKE 'page:%'") == [
+        ("page:1:resolve-target",)]
     status, text = await h.metrics()
     assert "klaxon_page_ack_seconds_count 1" in text, text
     assert 'klaxon_pages_total{rota="platform",result="acknowledged"} 1' in text, text
@@ -78,6 +80,7 @@ async def test_ack_double_click_updates_every_copy(h):
 @timeout(40)
 async def test_no_ack_escalates_to_secondary_then_ack_stops_it(h):
     h.time_scale = 300  # 15 min = 3 s
+    h.config["severities"][1]["ack"] = "1h"  # the policy's own timing (the ack target: test_severities)
     await h.start()
     await post(h, "/alerts/webhook", critical())
     await wait_dm(h, ALICE)

@@ -128,7 +128,9 @@ async def test_teams_acknowledge_from_card(h, case):
     assert "Acknowledge" not in [a["title"] for a in card_actions(update["body"])]
     rows = await wait_rows(h, "SELECT state, acked_by FROM pages WHERE id = 1", [("acked", "alice")])
     assert rows
-    assert db_rows(h, "SELECT count(*) FROM jobs WHERE key LIKE 'page:1:%' AND state = 'pending'") == [(0,)]
+    # Every escalation job is cancelled; only the resolve target (issue 11) waits.
+    assert db_rows(h, "SELECT key FROM jobs WHERE key LIKE 'page:1:%' AND state = 'pending'") == [
+        ("page:1:resolve-target",)]
     # A second click changes nothing and says so.
     again = h.teams.adaptive_action(ack["verb"], ack["data"], card_id, conversation_id=chat)
     status, body = await h.teams_send(again)

@@ -212,6 +212,14 @@ static void test_teams(void **state)
   char *t = render_teams_markdown("*Sev* <@p:alice> <https://r|book> &lt;x&gt;\nnext", &people);
   assert_string_equal(t, "**Sev** **Alice Doe** [book](https://r) <x>\n\nnext");
   free(t);
+  /* severities[].mention (issue 11): Slack's special mention passes to Slack as it is, and is
+   * plain text in Teams; a typed one is escaped by md_text and stays text on both. */
+  char *sl = render_slack_mrkdwn("<!here> *P0 incident*", &people, 0);
+  assert_string_equal(sl, "<!here> *P0 incident*");
+  free(sl);
+  t = render_teams_markdown("<!channel> *P0 incident* &lt;!here&gt;", &people);
+  assert_string_equal(t, "@channel **P0 incident** <!here>");
+  free(t);
   struct msg *m = sample();
   cJSON *act = render_teams_activity(m, &people);
   assert_string_equal(cJSON_GetObjectItem(act, "type")->valuestring, "message");
