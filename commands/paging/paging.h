@@ -190,8 +190,8 @@ int paging_job_ack_target(struct cmd_ctx *ctx, const struct job *job);
 int paging_job_resolve_target(struct cmd_ctx *ctx, const struct job *job);
 /* paging_contact.c: an escalation step `contact:NAME` (someone outside the team, from the
  * config's contacts[]). Every way of reaching a contact starts here: today an email (when the
- * contact has one and smtp is set); calls and texts join here. Returns how many ways were
- * used (0: none could be) or < 0. */
+ * contact has one and smtp is set), and a text and a call to their phone (twilio). Returns how many
+ * ways were used (0: none could be) or < 0. */
 int paging_notify_contact(struct cmd_ctx *ctx,
                           const struct page_row *p,
                           const struct outside_contact *contact,
