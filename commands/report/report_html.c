@@ -4,6 +4,7 @@
  * or behind the feed token). Every text that came from outside (names, alert titles, the zone)
  * is escaped with esc(); numbers are formatted here.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,7 @@ static void chart(struct buf *b,
   for (size_t i = 0; i < n; i++) {
     esc(b, labels[i]);
     for (size_t k = 0; k < n_series; k++)
-      buf_printf(b, "%s %s %.1f", k ? "," : ":", s[k].name, s[k].v[i]);
+      buf_printf(b, "%s %s %g", k ? "," : ":", s[k].name, round(s[k].v[i] * 10) / 10);
     buf_printf(b, " %s. ", unit);
   }
   buf_puts(b, "</desc>");
@@ -134,7 +135,8 @@ static void chart(struct buf *b,
                  "stroke-width=\"2\" stroke-dasharray=\"3 2\"/>",
                  tx, tx, y, y + CHART_ROW_H - 2);
     }
-    buf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"v\">%.1f</text>", x + 4, y + 17, total);
+    buf_printf(b, "<text x=\"%.1f\" y=\"%d\" class=\"v\">%g</text>", x + 4, y + 17,
+               round(total * 10) / 10);
   }
   int ly = (int)n * CHART_ROW_H + 24;
   int lx = CHART_LABEL_W;
@@ -237,7 +239,9 @@ static void incidents_html(struct cmd_ctx *ctx, const struct report *r, struct b
   double target[CHART_MAX_ROWS] = {0};
   for (size_t i = 0; i < n; i++) {
     mttr.v[i] = r->sev[i].mttr.mean_ms > 0 ? (double)r->sev[i].mttr.mean_ms / MS_PER_MIN : 0;
-    target[i] = (double)r->sev[i].mttr.target_ms / MS_PER_MIN;
+    /* Only where there is something to hold against it: an idle severity's long target would
+     * squash every bar. */
+    target[i] = r->sev[i].incidents ? (double)r->sev[i].mttr.target_ms / MS_PER_MIN : 0;
   }
   chart(b, seq, "Mean time to resolve per severity, against its target", "minutes", n, labels,
         &mttr, 1, target);

@@ -56,7 +56,8 @@ async def in_channel(h, channel, text, user=ALICE):
 def expected_hours():
     """Hours on call in November 2026, from the rotas as this test configured them: platform
     weekly from Monday 2026-10-26 09:00 (alice, bob, carol, dave; the secondary is the next one),
-    frank overriding the primary 2026-11-10 00:00 to 2026-11-12 00:00; data from Monday
+    frank overriding the primary from 2026-11-10 to 2026-11-12 inclusive (whole days: 10 Nov 00:00
+    to 13 Nov 00:00, docs/rota-rules.md); data from Monday
     2026-11-23 09:00 with erin alone."""
     lo, hi = ts("2026-11-01T00:00:00+01:00"), ts("2026-12-01T00:00:00+01:00")
     primary, secondary = {}, {}
@@ -68,7 +69,7 @@ def expected_hours():
             d[who] = d.get(who, 0) + (b - a) / 3600
 
     start = ts("2026-10-26T09:00:00+01:00")
-    ov = (ts("2026-11-10T00:00:00+01:00"), ts("2026-11-12T00:00:00+01:00"))
+    ov = (ts("2026-11-10T00:00:00+01:00"), ts("2026-11-13T00:00:00+01:00"))
     for k in range(6):
         a, b = start + k * 7 * 86400, start + (k + 1) * 7 * 86400
         who = people[k % 4]
@@ -163,10 +164,11 @@ async def make_month(h, smtp):
     await I.jump(h, "2026-11-07T23:00:00+01:00")
     t["alert3_start"] = ts("2026-11-07T22:52:00+01:00")
     body = am_payload("DiskFull", [am_alert("DiskFull", starts="2026-11-07T21:52:00Z", fp="fp-disk-sat")])
+    mark = len(h.sim.calls)
     status, resp = await post(h, "/alerts/alertmanager", body)
     assert status == 200, resp
     p3 = await wait_dm(h, BOB, pred=lambda c: "DiskFull" in h.message_text(c["args"]) and c["args"].get("blocks")
-                       and "page.declare" in json.dumps(c["args"]["blocks"]), since=0)
+                       and "page.declare" in json.dumps(c["args"]["blocks"]), since=mark)
     mark = len(h.sim.calls)
     await click(h, p3, "page.declare", BOB)
     create = await h.sim.wait_call("conversations.create", ok=True, since=mark)
@@ -224,7 +226,7 @@ async def test_monthly_report_from_a_generated_month(h):
         rc, text, err = report_cli(h)
         assert rc == 0 and "Monthly report: November 2026" in text and "Noisiest alerts" in text, (text, err)
         rc, csv, err = report_cli(h, "--csv", "--month", "2026-11")
-        assert rc == 0 and csv.startswith("section,name,metric,value\r\n"), csv
+        assert rc == 0 and csv.splitlines()[0] == "section,name,metric,value", csv
         assert '"noisiest_alerts","DiskFull","pages",3.000' in csv, csv
         for bad in (["--month", "2026-13"], ["--month", "nov"], ["--json", "--csv"], ["extra"]):
             rc, _, err = report_cli(h, *bad)
@@ -248,7 +250,7 @@ async def test_monthly_report_from_a_generated_month(h):
         assert status == 404
         # ---- the monthly post and email: Tuesday 1 December 08:00 is the first working day
         await I.wait_said(h, HANDOFF, "Monthly report: November 2026", timeout=10)
-        m = await smtp.wait(lambda m: "erin@example.com" in m["to"] and "2026-11" in m["data"])
+        m = await smtp.wait(lambda m: "erin@example.com" in m["to"] and "the report of 2026-11" in m["data"])
         assert "Noisiest alerts" in m["data"], m["data"]
         # kill -9, then back later that day and the next: nothing twice
         await h.stop_bot(signal.SIGKILL)
