@@ -67,7 +67,7 @@ struct report {
   int64_t mtbf_ms; /* -1: no incident */
   int64_t downtime_ms;
   struct page_stats pages;
-  int64_t pages_after_hours; /* pages whose first notification was outside business hours */
+  int64_t pages_after_hours; /* pages with a notification outside business hours */
   struct page_count *by_rota, *by_person;
   size_t n_rota, n_person;
   struct report_hours *hours;

@@ -252,7 +252,7 @@ static void pages_html(struct cmd_ctx *ctx, const struct report *r, struct buf *
 {
   buf_printf(b,
              "<section aria-labelledby=\"h-pages\"><h2 id=\"h-pages\">Pages</h2><p>%lld "
-             "pages, %lld acknowledged; %lld notifications outside business hours.</p>\n",
+             "pages, %lld acknowledged, %lld outside business hours.</p>\n",
              (long long)r->pages.pages, (long long)r->pages.acked, (long long)r->pages_after_hours);
   for (int l = 0; l < 2; l++) {
     const struct page_count *rows = l ? r->by_person : r->by_rota;

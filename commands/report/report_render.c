@@ -89,7 +89,7 @@ int report_markup(struct cmd_ctx *ctx, const struct report *r, const char *html_
     md_raw(b, "\n");
   }
   md_printf(b, "*MTBF*: %s\n", dur(r->mtbf_ms, d1, sizeof(d1)));
-  md_printf(b, "*Pages*: %lld, %lld notifications outside business hours\n",
+  md_printf(b, "*Pages*: %lld, %lld of them outside business hours\n",
             (long long)r->pages.pages, (long long)r->pages_after_hours);
   const struct {
     const char *title;
@@ -238,7 +238,7 @@ cJSON *report_json(struct cmd_ctx *ctx, const struct report *r)
   cJSON *p = cJSON_AddObjectToObject(o, "pages");
   cJSON_AddNumberToObject(p, "total", (double)r->pages.pages);
   cJSON_AddNumberToObject(p, "acknowledged", (double)r->pages.acked);
-  cJSON_AddNumberToObject(p, "after_hours_notifications", (double)r->pages_after_hours);
+  cJSON_AddNumberToObject(p, "after_hours", (double)r->pages_after_hours);
   cJSON_AddItemToObject(p, "by_rota", page_counts(r->by_rota, r->n_rota));
   cJSON_AddItemToObject(p, "by_person", page_counts(r->by_person, r->n_person));
   cJSON *h = cJSON_AddArrayToObject(o, "oncall_hours");

@@ -258,7 +258,8 @@ async def test_monthly_report_from_a_generated_month(h):
         await asyncio.sleep(1.5)
         await I.jump(h, "2026-12-02T09:00:00+01:00", scale=1)
         await asyncio.sleep(1.5)
-        assert len(I.said(h, HANDOFF, "Monthly report: November 2026")) == 1
+        got = I.said(h, HANDOFF, "Monthly report: November 2026")
+        assert len(got) == 1, [(m.get("ts"), m.get("text")) for m in got]
         assert len([x for x in smtp.messages if "the report of 2026-11" in x["data"]]) == 1, \
             "one email: erin manages both rotas"
         # October's report went out on Monday 2 November, once, too
