@@ -291,6 +291,33 @@ int out_email(
   return add_row(ctx, "email", "email.send", "email", body, priority, NULL, NULL, NULL);
 }
 
+int out_email_attach(struct cmd_ctx *ctx,
+                     const char *to,
+                     const char *subject,
+                     const char *text,
+                     const char *name,
+                     const char *type,
+                     const char *data,
+                     int priority)
+{
+  if (!to || !*to || !name || !type || !data)
+    return KX_EINVAL;
+  cJSON *body = cJSON_CreateObject();
+  cJSON *list = body ? cJSON_AddArrayToObject(body, "to") : NULL;
+  cJSON *att = body ? cJSON_AddObjectToObject(body, "attachment") : NULL;
+  if (!list || !att) {
+    cJSON_Delete(body);
+    return KX_ENOMEM;
+  }
+  cJSON_AddItemToArray(list, cJSON_CreateString(to));
+  cJSON_AddStringToObject(body, "subject", subject ? subject : "[klaxon]");
+  cJSON_AddStringToObject(body, "text", text ? text : "");
+  cJSON_AddStringToObject(att, "name", name);
+  cJSON_AddStringToObject(att, "type", type);
+  cJSON_AddStringToObject(att, "data", data);
+  return add_row(ctx, "email", "email.send", "email", body, priority, NULL, NULL, NULL);
+}
+
 /* ---- answers a transport cannot carry -------------------------------------------------------- */
 
 static int answer_slack(struct cmd_ctx *ctx,

@@ -97,6 +97,16 @@ bool out_is_teams(const char *destination);
  * sanitised and RFC 2047-encoded) and hands it to smtp.url. */
 int out_email(
     struct cmd_ctx *ctx, const char *to, const char *subject, const char *text, int priority);
+/* The same with one file attached (`name`, MIME `type` like "text/html", `data` text): the
+ * message becomes multipart/mixed (render_email.h). */
+int out_email_attach(struct cmd_ctx *ctx,
+                     const char *to,
+                     const char *subject,
+                     const char *text,
+                     const char *name,
+                     const char *type,
+                     const char *data,
+                     int priority);
 
 #define OUT_ANSWER_TEXT_MAX 3000 /* characters of an answer's mrkdwn */
 /* A reply's markup as Slack mrkdwn (at most OUT_ANSWER_TEXT_MAX) or as Teams markdown, people

@@ -266,8 +266,8 @@ static void pages_html(struct cmd_ctx *ctx, const struct report *r, struct buf *
       s[0].v[k] = (double)(rows[k].total - rows[k].after_hours);
       s[1].v[k] = (double)rows[k].after_hours;
     }
-    chart(b, seq, l ? "Pages per person" : "Pages per rota", "notifications", k, labels, s, 2,
-          NULL);
+    chart(b, seq, l ? "Pages per person" : "Pages per rota", l ? "notifications" : "pages", k,
+          labels, s, 2, NULL);
   }
   buf_puts(b,
            "</section>\n<section aria-labelledby=\"h-hours\"><h2 id=\"h-hours\">Hours on "

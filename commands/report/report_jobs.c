@@ -77,9 +77,19 @@ static const char *name_of(void *arg, const char *id)
   return p ? (p->name ? p->name : p->id) : id;
 }
 
-/* Each rota's manager with an email address, once. */
-static int email_managers(struct cmd_ctx *ctx, const char *subject, const char *text)
+/* The largest page attached to the email (base64 grows it by a third; render_email caps a
+ * message at EMAIL_MAX_BYTES). A larger one is only linked. */
+#define REPORT_ATTACH_MAX (512u * 1024)
+
+/* Each rota's manager with an email address, once; the HTML page attached (html may be NULL). */
+static int email_managers(struct cmd_ctx *ctx,
+                          const struct report *r,
+                          const char *subject,
+                          const char *text,
+                          const char *html)
 {
+  char name[48];
+  snprintf(name, sizeof(name), "klaxon-report-%04d-%02d.html", r->year, r->month);
   const struct config *c = ctx->config;
   int rc = 0;
   for (size_t i = 0; rc == 0 && i < c->n_rotas; i++) {
@@ -90,7 +100,9 @@ static int email_managers(struct cmd_ctx *ctx, const char *subject, const char *
       seen = seen || kx_streq(c->rotas[k].manager, id);
     if (!p || !p->email || seen)
       continue;
-    rc = out_email(ctx, p->email, subject, text, OUTBOX_BULK);
+    rc = html && strlen(html) <= REPORT_ATTACH_MAX
+             ? out_email_attach(ctx, p->email, subject, text, name, "text/html", html, OUTBOX_BULK)
+             : out_email(ctx, p->email, subject, text, OUTBOX_BULK);
     if (rc == 0)
       LOG_INFO("report", "emailed", "manager=%s", p->id);
   }
@@ -122,8 +134,13 @@ static int send(struct cmd_ctx *ctx, const struct report *r)
   char *plain = rc == 0 ? md_to_plain(b.data ? b.data : "", name_of, (void *)ctx->config) : NULL;
   if (rc == 0 && !plain)
     rc = KX_ENOMEM;
+  struct buf html;
+  buf_init(&html, REPORT_HTML_MAX);
+  if (rc == 0 && report_html(ctx, r, &html) != 0)
+    buf_free(&html); /* too big or out of memory: the email carries the link only */
   if (rc == 0)
-    rc = email_managers(ctx, subject, plain);
+    rc = email_managers(ctx, r, subject, plain, html.data);
+  buf_free(&html);
   free(plain);
   msg_free(m);
   buf_free(&b);

@@ -9,6 +9,8 @@ and email come once on the first working day, across a kill -9. docs/reports.md.
 
 import asyncio
 import datetime
+import email
+import email.policy
 import json
 import os
 import shutil
@@ -246,7 +248,14 @@ async def test_monthly_report_from_a_generated_month(h):
         await I.start(h, "2026-12-01T08:05:00+01:00", scale=1)
         await I.wait_said(h, HANDOFF, "Monthly report: November 2026", timeout=10)
         m = await smtp.wait(lambda m: "erin@example.com" in m["to"] and "the report of 2026-11" in m["data"])
-        assert "Noisiest alerts" in m["data"], m["data"]
+        mail = email.message_from_string(m["data"], policy=email.policy.default)
+        assert mail.get_content_type() == "multipart/mixed", m["data"][:400]
+        text = mail.get_body(preferencelist=("plain",)).get_content()
+        assert "Monthly report: November 2026" in text and "Noisiest alerts" in text, text
+        files = list(mail.iter_attachments())
+        assert [f.get_filename() for f in files] == ["klaxon-report-2026-11.html"], files
+        attached = files[0].get_content()
+        assert attached.startswith("<!DOCTYPE html>") and "DiskFull" in attached and "<svg" in attached
         # kill -9 once the post and the email are delivered (the outbox rows done), then back
         # later that day and the next: nothing twice
         await I.wait_db(h, "SELECT count(*) FROM outbox WHERE body LIKE '%the report of 2026-11%' AND state = 'done'",
