@@ -1,5 +1,6 @@
 #include "bot/web/report_http.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "bot/clock.h"
@@ -22,10 +23,14 @@ static int on_report(void *arg,
   if (!feed_auth(env, req, resp))
     return HTTPD_DONE;
   const char *name = req->path + strlen(REPORT_PREFIX);
-  char month[8];
+  char month[8] = "";
   int y, m;
-  if (strlen(name) != 7 + strlen(REPORT_SUFFIX) || strcmp(name + 7, REPORT_SUFFIX) != 0 ||
-      (memcpy(month, name, 7), month[7] = '\0', report_parse_month(month, &y, &m) != 0)) {
+  bool ok = strlen(name) == 7 + strlen(REPORT_SUFFIX) && strcmp(name + 7, REPORT_SUFFIX) == 0;
+  if (ok) {
+    memcpy(month, name, 7);
+    ok = report_parse_month(month, &y, &m) == 0;
+  }
+  if (!ok) {
     httpd_error(resp, 404, "not found: reports are at /reports/YYYY-MM.html");
     return HTTPD_DONE;
   }
