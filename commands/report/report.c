@@ -22,7 +22,7 @@ int report_parse_month(const char *text, int *year, int *month)
   for (int i = 0; i < 7; i++)
     if (i != 4 && (text[i] < '0' || text[i] > '9'))
       return KX_EINVAL;
-  int y = atoi(text), m = atoi(text + 5);
+  int y = (int)strtol(text, NULL, 10), m = (int)strtol(text + 5, NULL, 10);
   if (y < 1970 || y > 9998 || m < 1 || m > 12)
     return KX_EINVAL;
   *year = y;

@@ -79,7 +79,7 @@ static const char *name_of(void *arg, const char *id)
 
 /* The largest page attached to the email (base64 grows it by a third; render_email caps a
  * message at EMAIL_MAX_BYTES). A larger one is only linked. */
-#define REPORT_ATTACH_MAX (512u * 1024)
+#define REPORT_ATTACH_MAX ((size_t)512 * 1024)
 
 /* Each rota's manager with an email address, once; the HTML page attached (html may be NULL). */
 static int email_managers(struct cmd_ctx *ctx,

@@ -89,8 +89,8 @@ int report_markup(struct cmd_ctx *ctx, const struct report *r, const char *html_
     md_raw(b, "\n");
   }
   md_printf(b, "*MTBF*: %s\n", dur(r->mtbf_ms, d1, sizeof(d1)));
-  md_printf(b, "*Pages*: %lld, %lld of them outside business hours\n",
-            (long long)r->pages.pages, (long long)r->pages_after_hours);
+  md_printf(b, "*Pages*: %lld, %lld of them outside business hours\n", (long long)r->pages.pages,
+            (long long)r->pages_after_hours);
   const struct {
     const char *title;
     const struct page_count *rows;
@@ -264,7 +264,8 @@ cJSON *report_json(struct cmd_ctx *ctx, const struct report *r)
       cJSON_AddNullToObject(e, "false_positive_share");
     cJSON_AddNumberToObject(e, "acknowledged", (double)a->acked);
     if (a->acked)
-      cJSON_AddNumberToObject(e, "mean_ack_seconds", (double)(a->ack_ms_sum / a->acked) / 1000.0);
+      cJSON_AddNumberToObject(e, "mean_ack_seconds",
+                              (double)a->ack_ms_sum / (double)a->acked / 1000.0);
     else
       cJSON_AddNullToObject(e, "mean_ack_seconds");
     cJSON_AddItemToArray(al, e);
@@ -365,7 +366,7 @@ int report_csv(struct cmd_ctx *ctx, const struct report *r, struct buf *b)
     double fp = share(a->false_positive, a->with_reason);
     csv_row(b, "noisiest_alerts", a->name, "false_positive_share", fp, fp < 0);
     csv_row(b, "noisiest_alerts", a->name, "mean_ack_seconds",
-            a->acked ? (double)(a->ack_ms_sum / a->acked) / 1000.0 : 0, !a->acked);
+            a->acked ? (double)a->ack_ms_sum / (double)a->acked / 1000.0 : 0, !a->acked);
   }
   csv_row(b, "action_items", "all", "opened", (double)r->actions_opened, false);
   csv_row(b, "action_items", "all", "done", (double)r->actions_done, false);

@@ -24,7 +24,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   char *s = malloc(size + 7);
   if (!s)
     return 0;
-  memcpy(s, "ZZq", 3);
+  s[0] = 'Z';
+  s[1] = 'Z';
+  s[2] = 'q';
   memcpy(s + 3, data, size);
   memcpy(s + 3 + size, "qZZ", 4);
   char *month = strndup((const char *)data, size);
