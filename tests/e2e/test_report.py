@@ -297,6 +297,10 @@ async def test_monthly_report_from_a_generated_month(h):
                             os.path.join(ARTIFACTS, "report-2026-11.png"))
         assert res["violations"] == [], res
         assert res["scripts"] == 0 and res["svgs"] >= 4, res
+        t0 = asyncio.get_running_loop().time()
+        rc = await h.stop_bot(signal.SIGTERM, timeout=30)
+        took = asyncio.get_running_loop().time() - t0
+        assert rc == 0 and took < 5, (rc, took, h.log_tail(30))
         if os.environ.get("KLAXON_DOCS_SCREENSHOT"):
             shutil.copy(os.path.join(ARTIFACTS, "report-2026-11-1280.png"),
                         os.path.join(ROOT, "docs", "report-2026-11.png"))
