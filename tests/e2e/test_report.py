@@ -134,7 +134,7 @@ async def make_month(h, smtp):
     # October: an incident whose action item is still open a month later (overdue)
     await I.start(h, "2026-10-20T10:00:00+02:00", scale=I.FROZEN)
     _, ch1 = await I.declare(h, "P2 Old queue backlog")
-    assert "Added" in await in_channel(h, ch1, "action add @carol Drain the old queue") or True
+    await in_channel(h, ch1, "action add @carol Drain the old queue")
     await I.wait_db(h, "SELECT count(*) FROM incident_actions", lambda r: r[0][0] == 1)
     # 2 November, Monday 10:00 (business hours): the override, two pages, an incident
     await I.jump(h, "2026-11-02T10:00:00+01:00")
