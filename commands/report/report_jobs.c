@@ -109,6 +109,32 @@ static int email_managers(struct cmd_ctx *ctx,
   return rc;
 }
 
+/* The summary in sections cut at line ends, each under Block Kit's limit (a section would
+ * otherwise be cut short with an ellipsis), at most REPORT_MAX_SECTIONS of them. */
+#define REPORT_MAX_SECTIONS 40
+static int sections(struct msg *m, const char *markup)
+{
+  struct buf chunk;
+  md_init(&chunk);
+  int rc = 0, n = 0;
+  const char *p = markup;
+  while (*p && rc == 0 && n < REPORT_MAX_SECTIONS) {
+    const char *nl = strchr(p, '\n');
+    size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+    if (chunk.len && chunk.len + len > MSG_SECTION_MAX - 200) {
+      rc = msg_section_take(m, &chunk);
+      n++;
+    }
+    if (rc == 0)
+      rc = buf_append(&chunk, p, len);
+    p += len;
+  }
+  if (rc == 0 && chunk.len && n < REPORT_MAX_SECTIONS)
+    rc = msg_section_take(m, &chunk);
+  buf_free(&chunk);
+  return rc;
+}
+
 static int send(struct cmd_ctx *ctx, const struct report *r)
 {
   char path[64], subject[96];
@@ -124,7 +150,7 @@ static int send(struct cmd_ctx *ctx, const struct report *r)
   if (rc == 0)
     rc = msg_set_fallback(m, subject);
   if (rc == 0)
-    rc = msg_section(m, b.data ? b.data : "");
+    rc = sections(m, b.data ? b.data : "");
   if (rc == 0) {
     const struct config *c = ctx->config;
     int n = out_announce(ctx, OUT_HANDOFF, c->n_rotas ? c->rotas[0].handoff_channel : NULL, m,

@@ -18,12 +18,14 @@
 #include "lib/timeutil.h"
 #include "storage/incident_actions.h"
 #include "storage/incidents.h"
+#include "storage/jobs.h"
 #include "storage/pages.h"
 #include "storage/rota_changes.h"
 #include "tests/unit/fixture.h"
 
 static const char CONFIG[] =
     "timezone: Europe/Berlin\n"
+    "slack: {handoff_channel: C0ONCALL01}\n"
     "people:\n"
     "  - {id: alice, slack: U0ALICE001}\n"
     "  - {id: bob, slack: U0BOB00001}\n"
@@ -274,12 +276,48 @@ static void test_months_and_send_day(void **state)
   assert_int_equal(report_compute(&f->ctx, 2026, 0, &r), KX_EINVAL);
 }
 
+/* The start-up task schedules the job once; the job writes one post (the summary in sections
+ * under Block Kit's limit) and one email with the page attached, and schedules the next. */
+static void test_monthly_job(void **state)
+{
+  struct fx *f = *state;
+  f->ctx.now_ms = at("2026-11-20T10:00:00+01:00");
+  assert_int_equal(report_startup(&f->ctx), 0);
+  assert_int_equal(report_startup(&f->ctx), 0);
+  struct job j;
+  int done = -1;
+  assert_int_equal(jobs_get(f->db, "report.monthly:2026-12", &j, &done), 0);
+  assert_int_equal(done, 0);
+  assert_int_equal(j.due_at, at("2026-12-01T08:00:00+01:00"));
+  assert_string_equal(j.ref, "2026-11");
+  assert_int_equal(fx_count(f, "SELECT count(*) FROM jobs WHERE kind = 'report.monthly'"), 1);
+  f->ctx.now_ms = j.due_at;
+  assert_int_equal(report_job_monthly(&f->ctx, &j), 0);
+  job_clear(&j);
+  assert_int_equal(fx_count(f,
+                            "SELECT count(*) FROM outbox WHERE method = 'chat.postMessage' AND"
+                            " body LIKE '%Monthly report: November 2026%'"),
+                   1);
+  assert_int_equal(fx_count(f,
+                            "SELECT count(*) FROM outbox WHERE method = 'email.send' AND body"
+                            " LIKE '%erin@example.com%klaxon-report-2026-11.html%'"),
+                   1);
+  assert_int_equal(fx_count(f,
+                            "SELECT count(*) FROM outbox o, json_each(o.body, '$.blocks') b"
+                            " WHERE o.method = 'chat.postMessage' AND length(b.value) > 3000"),
+                   0);
+  assert_int_equal(jobs_get(f->db, "report.monthly:2027-01", &j, &done), 0);
+  assert_int_equal(j.due_at, at("2027-01-04T08:00:00+01:00")); /* 1 January is a holiday */
+  job_clear(&j);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_numbers, setup, teardown),
       cmocka_unit_test_setup_teardown(test_renderers_escape, setup, teardown),
       cmocka_unit_test_setup_teardown(test_months_and_send_day, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_monthly_job, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
