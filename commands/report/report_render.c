@@ -285,9 +285,13 @@ cJSON *report_json(struct cmd_ctx *ctx, const struct report *r)
 
 /* ---- CSV: one figure a line, section,name,metric,value (RFC 4180 quoting) ---------------- */
 
+/* A quoted field; one that a spreadsheet would take for a formula (= + - @ at the start, or a
+ * tab or CR there) gets a leading apostrophe, so opening the file runs nothing. */
 static void csv_field(struct buf *b, const char *s)
 {
   buf_puts(b, "\"");
+  if (s && *s && strchr("=+-@\t\r", *s))
+    buf_puts(b, "'");
   for (; s && *s; s++)
     buf_append(b, *s == '"' ? "\"\"" : s, *s == '"' ? 2 : 1);
   buf_puts(b, "\"");

@@ -230,6 +230,10 @@ async def test_monthly_report_from_a_generated_month(h):
         rc, csv, err = report_cli(h, "--csv", "--month", "2026-11")
         assert rc == 0 and csv.splitlines()[0] == "section,name,metric,value", csv
         assert '"noisiest_alerts","DiskFull","pages",3.000' in csv, csv
+        rc, links, err = I.cli(h, "links", env={"KLAXON_NOW": "2026-12-01T09:00:00+01:00",
+                                                "KLAXON_FEED_SECRET": h.feed_secret})
+        want = "/reports/2026-11.html?token=" + h.feed_token("/reports/2026-11.html")
+        assert rc == 0 and want in links, (links, err)
         for bad in (["--month", "2026-13"], ["--month", "nov"], ["--json", "--csv"], ["extra"]):
             rc, _, err = report_cli(h, *bad)
             assert rc == 2, (bad, rc, err)

@@ -114,6 +114,7 @@ static int setup(void **state)
   page(f, "P1", "DiskFull", "2026-11-05T22:00:00+01:00", 300, "fixed", "bob", true);
   page(f, "P2", "<b>Odd & \"quoted\"</b>", "2026-11-06T10:00:00+01:00", -1, NULL, "alice", false);
   page(f, "P1", "Old", "2026-10-30T10:00:00+01:00", 60, "fixed", "alice", false);
+  page(f, "P2", "=HYPERLINK(\"http://x\")", "2026-11-07T10:00:00+01:00", -1, NULL, "bob", false);
   /* incidents: P1 (impact 10 min before, resolved after an hour, postmortem in time); P2 still
    * open; a drill (left out); an October P1 resolved in November without a postmortem */
   int64_t i1 =
@@ -191,14 +192,15 @@ static void test_numbers(void **state)
   assert_int_equal(r.downtime_ms, down);
   assert_int_equal(r.mtbf_ms, (30 * MS_PER_DAY - down) / 2);
   /* pages */
-  assert_int_equal(r.pages.pages, 3);
+  assert_int_equal(r.pages.pages, 4);
   assert_int_equal(r.pages_after_hours, 1);
   assert_int_equal(r.n_person, 2);
   assert_string_equal(r.by_person[0].name, "alice");
   assert_int_equal(r.by_person[0].total, 2);
+  assert_int_equal(r.by_person[1].total, 2);
   assert_int_equal(r.by_person[1].after_hours, 1);
   /* noisiest: DiskFull first, half false positives, 210 s to acknowledge */
-  assert_int_equal(r.n_alerts, 2);
+  assert_int_equal(r.n_alerts, 3);
   assert_string_equal(r.alerts[0].name, "DiskFull");
   assert_int_equal(r.alerts[0].pages, 2);
   assert_int_equal(r.alerts[0].false_positive, 1);
@@ -242,6 +244,8 @@ static void test_renderers_escape(void **state)
   buf_init(&b, 1 << 20);
   assert_int_equal(report_csv(&f->ctx, &r, &b), 0);
   assert_non_null(strstr(b.data, "\"<b>Odd & \"\"quoted\"\"</b>\",\"pages\",1.000\r\n"));
+  assert_non_null(strstr(b.data, "\"'=HYPERLINK(\"\"http://x\"\")\",\"pages\""));
+  assert_null(strstr(b.data, "\"=HYPERLINK"));
   buf_free(&b);
   cJSON *j = report_json(&f->ctx, &r);
   assert_non_null(j);
