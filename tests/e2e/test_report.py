@@ -310,3 +310,30 @@ async def test_monthly_report_from_a_generated_month(h):
                         os.path.join(ROOT, "docs", "report-2026-11.png"))
     finally:
         smtp.stop()
+
+
+@timeout(60)
+async def test_monthly_report_reaches_the_teams_handoff_channel(h):
+    """A bot with Teams, started on Tuesday 1 December at 07:58 and run at 60x: at 08:00 (the
+    first working day) November's summary is a new thread in the Teams handoff channel and a
+    post in Slack's, once each, and not before."""
+    h.now = "2026-12-01T07:58:00+01:00"
+    h.time_scale = 60
+    await h.start_teams()
+    await h.start()
+    ch = h.teams_channels["oncall"]
+
+    def report_posts():
+        return [c for c in h.teams.calls if c["kind"] == "create_conversation" and c["status"] == 201
+                and c["body"]["channelData"]["channel"]["id"] == ch
+                and "Monthly report: November 2026" in h.teams_text(c["body"]["activity"])]
+
+    assert not report_posts()
+    await h.teams_wait(lambda c: bool(report_posts()), timeout=15, what="the report in Teams")
+    text = h.teams_text(report_posts()[0]["body"]["activity"])
+    for want in ("Incidents", "MTBF", "Hours on call", "Action items", "Postmortems"):
+        assert want in text, (want, text)
+    assert report_posts()[0]["time"] >= ts("2026-12-01T08:00:00+01:00") - 1, "posted before it was due"
+    await I.wait_said(h, HANDOFF, "Monthly report: November 2026", timeout=10)
+    await asyncio.sleep(2)  # two more virtual minutes: nothing again
+    assert len(report_posts()) == 1 and len(I.said(h, HANDOFF, "Monthly report: November 2026")) == 1
