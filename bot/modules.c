@@ -13,6 +13,7 @@
 #include "bot/web/incident_http.h"
 #include "bot/web/pager_http.h"
 #include "bot/web/pagerduty_http.h"
+#include "bot/web/report_http.h"
 
 const struct module app_modules[] = {
     /* the operator's: GET /healthz (liveness, readiness) and GET /metrics */
@@ -25,6 +26,8 @@ const struct module app_modules[] = {
     {"calendar", calendar_http_init, NULL, NULL, NULL, NULL, NULL},
     /* incidents (issue 3): GET /incidents/ID/postmortem.md */
     {"incidents", incident_http_init, NULL, NULL, NULL, NULL, NULL},
+    /* the monthly report (issue 16): GET /reports/YYYY-MM.html */
+    {"reports", report_http_init, NULL, NULL, NULL, NULL, NULL},
     /* Teams (issue 6) */
     {"teams", teams_init, teams_start, NULL, NULL, teams_close, NULL},
     /* Twilio: the "twilio" outbox sender, SMS and calls (issue 11) */

@@ -451,6 +451,16 @@ static int send_email(struct sender *s, const struct outbox_row *row)
       .date_ms = clock_now_ms(),
       .message_id = (long long)row->id,
   };
+  /* An attached file (out_email_attach): {"name", "type", "data"}. */
+  const cJSON *att = cJSON_GetObjectItemCaseSensitive(body, "attachment");
+  const cJSON *an = cJSON_GetObjectItemCaseSensitive(att, "name");
+  const cJSON *at = cJSON_GetObjectItemCaseSensitive(att, "type");
+  const cJSON *ad = cJSON_GetObjectItemCaseSensitive(att, "data");
+  if (cJSON_IsString(an) && cJSON_IsString(at) && cJSON_IsString(ad)) {
+    parts.attachment = ad->valuestring;
+    parts.attachment_name = an->valuestring;
+    parts.attachment_type = at->valuestring;
+  }
   char *msg = render_email(&parts);
   if (!msg) {
     cJSON_Delete(body);

@@ -16,6 +16,7 @@
 #include "commands/paging/alerts.h"
 #include "commands/paging/paging.h"
 #include "commands/paging/stats.h"
+#include "commands/report/report.h"
 
 /* A row of the command table: group, name, handler, words after the name (min, max; options
  * not counted), flags, options (NULL: none), usage (the words; the options are rendered from
@@ -162,6 +163,8 @@ const struct cmd_job_def cmd_jobs[] = {
     {CMD_JOB_HANDOFF_REMIND, handoff_job_remind},
     {CMD_JOB_HANDOFF_DIGEST, handoff_job_digest},
     {CMD_JOB_ONCALL_SYNC, oncall_job_sync},
+    /* the monthly report (issue 16) */
+    {CMD_JOB_REPORT_MONTHLY, report_job_monthly},
     {NULL, NULL},
 };
 
@@ -189,6 +192,8 @@ const struct cmd_startup_def cmd_startups[] = {
     /* rotas and the handoff (issue 4): people by email, user groups, the next handoffs */
     {"oncall", oncall_startup},
     {"handoff", handoff_startup},
+    /* the monthly report (issue 16): the next sending */
+    {"report", report_startup},
     {NULL, NULL},
 };
 

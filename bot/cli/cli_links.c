@@ -9,6 +9,7 @@
 
 #include "bot/cli/cli.h"
 #include "commands/core/links.h"
+#include "commands/report/report.h"
 #include "lib/feed_token.h"
 #include "lib/kx.h"
 
@@ -63,6 +64,13 @@ int cli_links(int argc, char **argv)
       print_link(&ctx, what, path);
     }
     print_link(&ctx, "metrics", "/metrics");
+    int y, m;
+    if (report_last_month(c, cli_now_ms(), &y, &m) == 0) {
+      char what[32], path[48];
+      snprintf(what, sizeof(what), "report %04d-%02d", y, m);
+      snprintf(path, sizeof(path), "/reports/%04d-%02d.html", y, m);
+      print_link(&ctx, what, path);
+    }
     if (!c->public_url)
       printf("(set public_url in the config for whole URLs)\n");
   }

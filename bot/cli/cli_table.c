@@ -11,6 +11,7 @@ int cli_stats(int argc, char **argv);      /* cli_stats.c (issue 5) */
 #include "bot/cli/cli_oncall.h"            /* issue 4 */
 int cli_incidents(int argc, char **argv);  /* cli_incidents.c (issue 3) */
 int cli_postmortem(int argc, char **argv); /* cli_incidents.c (issue 3) */
+int cli_report(int argc, char **argv);     /* cli_report.c (issue 16) */
 
 const struct cli_cmd cli_commands[] = {
     {"run", cli_run, "run [--config FILE]", "run the bot (Slack Socket Mode, HTTP, timers)"},
@@ -37,6 +38,10 @@ const struct cli_cmd cli_commands[] = {
      "the incidents (--open: not resolved yet); --json for scripts"},
     {"postmortem", cli_postmortem, "postmortem [--config FILE] ID",
      "print the postmortem draft of incident ID (Markdown)"},
+    /* the monthly report (issue 16) */
+    {"report", cli_report, "report [--config FILE] [--month YYYY-MM] [--json | --csv | --html]",
+     "the monthly report (default: the last full month): incidents, MTTA/MTTR/MTTD vs targets, "
+     "MTBF, pages, hours on call, noisy alerts, action items, postmortems"},
     /* the read-only feeds and their tokens */
     {"links", cli_links, "links [--config FILE]",
      "the calendar and /metrics URLs with the tokens that open them"},

@@ -48,6 +48,7 @@
 #define CMD_JOB_HANDOFF_REMIND "handoff.remind"
 #define CMD_JOB_HANDOFF_DIGEST "handoff.digest"
 #define CMD_JOB_ONCALL_SYNC "oncall.sync"
+#define CMD_JOB_REPORT_MONTHLY "report.monthly" /* the monthly report (issue 16) */
 
 /* Outbox result hooks: cmd_hooks. */
 #define CMD_HOOK_INCIDENT_CHANNEL_CREATED "incident.channel_created"

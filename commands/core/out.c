@@ -292,6 +292,37 @@ int out_email(
   return out_email_hook(ctx, to, subject, text, priority, NULL, NULL);
 }
 
+/* The one writer of email rows: {"to": [to], "subject", "text", "attachment"?}. */
+static int email_row(struct cmd_ctx *ctx,
+                     const char *to,
+                     const char *subject,
+                     const char *text,
+                     const char *const attach[3], /* name, type, data; NULL: none */
+                     int priority,
+                     const char *hook,
+                     const char *ref)
+{
+  if (!to || !*to || (attach && (!attach[0] || !attach[1] || !attach[2])))
+    return KX_EINVAL;
+  cJSON *body = cJSON_CreateObject();
+  cJSON *list = body ? cJSON_AddArrayToObject(body, "to") : NULL;
+  cJSON *att = body && attach ? cJSON_AddObjectToObject(body, "attachment") : NULL;
+  if (!list || (attach && !att)) {
+    cJSON_Delete(body);
+    return KX_ENOMEM;
+  }
+  cJSON_AddItemToArray(list, cJSON_CreateString(to));
+  cJSON_AddStringToObject(body, "subject", subject ? subject : "[klaxon]");
+  cJSON_AddStringToObject(body, "text", text ? text : "");
+  if (att) {
+    cJSON_AddStringToObject(att, "name", attach[0]);
+    cJSON_AddStringToObject(att, "type", attach[1]);
+    cJSON_AddStringToObject(att, "data", attach[2]);
+  }
+  /* One queue: the SMTP relay takes one message at a time. */
+  return add_row(ctx, "email", "email.send", "email", body, priority, hook, ref, NULL);
+}
+
 int out_email_hook(struct cmd_ctx *ctx,
                    const char *to,
                    const char *subject,
@@ -300,19 +331,20 @@ int out_email_hook(struct cmd_ctx *ctx,
                    const char *hook,
                    const char *ref)
 {
-  if (!to || !*to)
-    return KX_EINVAL;
-  cJSON *body = cJSON_CreateObject();
-  cJSON *list = body ? cJSON_AddArrayToObject(body, "to") : NULL;
-  if (!list) {
-    cJSON_Delete(body);
-    return KX_ENOMEM;
-  }
-  cJSON_AddItemToArray(list, cJSON_CreateString(to));
-  cJSON_AddStringToObject(body, "subject", subject ? subject : "[klaxon]");
-  cJSON_AddStringToObject(body, "text", text ? text : "");
-  /* One queue: the SMTP relay takes one message at a time. */
-  return add_row(ctx, "email", "email.send", "email", body, priority, hook, ref, NULL);
+  return email_row(ctx, to, subject, text, NULL, priority, hook, ref);
+}
+
+int out_email_attach(struct cmd_ctx *ctx,
+                     const char *to,
+                     const char *subject,
+                     const char *text,
+                     const char *name,
+                     const char *type,
+                     const char *data,
+                     int priority)
+{
+  const char *const attach[3] = {name, type, data};
+  return email_row(ctx, to, subject, text, attach, priority, NULL, NULL);
 }
 
 /* ---- answers a transport cannot carry -------------------------------------------------------- */

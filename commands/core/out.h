@@ -115,6 +115,16 @@ int out_row(struct cmd_ctx *ctx,
             const char *hook,
             const char *ref,
             int64_t *id_out);
+/* The same with one file attached (`name`, MIME `type` like "text/html", `data` text): the
+ * message becomes multipart/mixed (render_email.h). */
+int out_email_attach(struct cmd_ctx *ctx,
+                     const char *to,
+                     const char *subject,
+                     const char *text,
+                     const char *name,
+                     const char *type,
+                     const char *data,
+                     int priority);
 
 #define OUT_ANSWER_TEXT_MAX 3000 /* characters of an answer's mrkdwn */
 /* A reply's markup as Slack mrkdwn (at most OUT_ANSWER_TEXT_MAX) or as Teams markdown, people

@@ -85,6 +85,65 @@ static bool address_ok(const char *a)
   return true;
 }
 
+/* Base64 in lines of 76 characters (RFC 2045). */
+static int base64_lines(struct buf *b, const char *data)
+{
+  size_t len = strlen(data);
+  int rc = 0;
+  for (size_t off = 0; off < len && rc == 0; off += 57) {
+    size_t n = len - off < 57 ? len - off : 57;
+    unsigned char enc[77];
+    EVP_EncodeBlock(enc, (const unsigned char *)data + off, (int)n);
+    rc = buf_printf(b, "%s\r\n", (const char *)enc);
+  }
+  return rc;
+}
+
+/* A MIME type we write: type/subtype of letters, digits and + - . only. */
+static bool mime_type_ok(const char *t)
+{
+  if (!t || !strchr(t, '/'))
+    return false;
+  for (const char *p = t; *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("/+-.", *p)))
+      return false;
+  return true;
+}
+
+/* The headers and parts of a message with one attachment. Base64 never holds "=_", so the
+ * boundary cannot occur in either part. */
+static int multipart(struct buf *b, const struct email_parts *e)
+{
+  static const char boundary[] = "=_klaxon_part";
+  if (!mime_type_ok(e->attachment_type))
+    return KX_EINVAL;
+  char *name = flatten(e->attachment_name ? e->attachment_name : "attachment");
+  if (!name)
+    return KX_ENOMEM;
+  for (char *p = name; *p; p++)
+    if (*p == '"' || *p == '\\' || (unsigned char)*p >= 0x80)
+      *p = '_';
+  int rc = buf_printf(b,
+                      "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
+                      "--%s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                      "Content-Transfer-Encoding: base64\r\n\r\n",
+                      boundary, boundary);
+  if (rc == 0)
+    rc = base64_lines(b, e->text ? e->text : "");
+  if (rc == 0)
+    rc = buf_printf(b,
+                    "--%s\r\nContent-Type: %s; charset=utf-8; name=\"%s\"\r\n"
+                    "Content-Disposition: attachment; filename=\"%s\"\r\n"
+                    "Content-Transfer-Encoding: base64\r\n\r\n",
+                    boundary, e->attachment_type, name, name);
+  if (rc == 0)
+    rc = base64_lines(b, e->attachment);
+  if (rc == 0)
+    rc = buf_printf(b, "--%s--\r\n", boundary);
+  free(name);
+  return rc;
+}
+
 char *render_email(const struct email_parts *e)
 {
   if (!address_ok(e->from)) {
@@ -112,20 +171,23 @@ char *render_email(const struct email_parts *e)
   if (rc == 0)
     rc = render_email_header_value(&msg, e->subject);
   if (rc == 0)
-    rc = buf_printf(&msg,
-                    "\r\nMessage-ID: <klaxon-%lld@klaxon>\r\nMIME-Version: 1.0\r\n"
-                    "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit"
-                    "\r\n\r\n",
+    rc = buf_printf(&msg, "\r\nMessage-ID: <klaxon-%lld@klaxon>\r\nMIME-Version: 1.0\r\n",
                     e->message_id);
+  if (rc == 0 && e->attachment)
+    rc = multipart(&msg, e);
+  else if (rc == 0)
+    rc = buf_puts(&msg,
+                  "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit"
+                  "\r\n\r\n");
   /* Body: CRLF line ends (SMTP dot-stuffing is curl's). */
   const char *text = e->text ? e->text : "";
-  for (const char *p = text; *p && rc == 0; p++) {
+  for (const char *p = text; !e->attachment && *p && rc == 0; p++) {
     if (*p == '\n' && (p == text || p[-1] != '\r'))
       rc = buf_puts(&msg, "\r");
     if (rc == 0)
       rc = buf_append(&msg, p, 1);
   }
-  if (rc == 0)
+  if (rc == 0 && !e->attachment)
     rc = buf_puts(&msg, "\r\n");
   if (rc) {
     buf_free(&msg);

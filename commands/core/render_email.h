@@ -21,6 +21,12 @@ struct email_parts {
   const char *text;     /* the body, any UTF-8 text */
   int64_t date_ms;      /* the Date header */
   long long message_id; /* the outbox row, for Message-ID */
+  /* Optional: one file attached (NULL: a plain text/plain message). The message is then
+   * multipart/mixed with the text and the file, both base64 (so no boundary can occur in
+   * them); the name is sanitised like a header value and the type must be a plain MIME type. */
+  const char *attachment;      /* the file's bytes, NUL-terminated text */
+  const char *attachment_name; /* "report-2026-11.html" */
+  const char *attachment_type; /* "text/html" */
 };
 
 /* The largest message rendered (bytes); a longer body is refused. */

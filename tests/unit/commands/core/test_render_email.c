@@ -43,7 +43,10 @@ static void test_crlf_in_subject_injects_nothing(void **state)
                           "[P1] disk full\r\nBcc: evil@example.net\r\n\r\nowned",
                           "body\nline 2",
                           1764950400000LL,
-                          42};
+                          42,
+                          NULL,
+                          NULL,
+                          NULL};
   char *msg = render_email(&e);
   assert_non_null(msg);
   char *body = strstr(msg, "\r\n\r\n") + 4;
@@ -64,7 +67,7 @@ static void test_non_ascii_subject_is_rfc2047(void **state)
   char subject[128] = "Störung ";
   for (int i = 0; i < 30; i++)
     strcat(subject, "é");
-  struct email_parts e = {"klaxon@example.com", TO, 1, subject, "x", 0, 1};
+  struct email_parts e = {"klaxon@example.com", TO, 1, subject, "x", 0, 1, NULL, NULL, NULL};
   char *msg = render_email(&e);
   assert_non_null(msg);
   char *h = headers_of(msg);
@@ -102,11 +105,43 @@ static void test_bad_address_refused(void **state)
 {
   (void)state;
   const char *const to[] = {"alice@example.com\r\nBcc: x@y"};
-  struct email_parts e = {"klaxon@example.com", to, 1, "s", "b", 0, 1};
+  struct email_parts e = {"klaxon@example.com", to, 1, "s", "b", 0, 1, NULL, NULL, NULL};
   assert_null(render_email(&e));
   const char *const ok[] = {"alice@example.com"};
-  struct email_parts f = {"klaxon@example.com>, evil@x", ok, 1, "s", "b", 0, 1};
+  struct email_parts f = {"klaxon@example.com>, evil@x", ok, 1, "s", "b", 0, 1, NULL, NULL, NULL};
   assert_null(render_email(&f));
+}
+
+/* An attached page (the monthly report): multipart/mixed, both parts base64, the file name
+ * sanitised, a type that is not a plain MIME type refused. */
+static void test_attachment_is_multipart_base64(void **state)
+{
+  (void)state;
+  struct email_parts e = {.from = "klaxon@example.com",
+                          .to = TO,
+                          .n_to = 1,
+                          .subject = "report",
+                          .text = "summary\n--=_klaxon_part--\n",
+                          .date_ms = 1764950400000LL,
+                          .message_id = 7,
+                          .attachment = "<html><body>r\u00e9sum\u00e9</body></html>",
+                          .attachment_name = "a\"b\r\nX: y.html",
+                          .attachment_type = "text/html"};
+  char *msg = render_email(&e);
+  assert_non_null(msg);
+  assert_non_null(strstr(msg, "Content-Type: multipart/mixed; boundary=\"=_klaxon_part\"\r\n"));
+  /* the text that looks like the boundary is base64 inside its part: one closing line only */
+  const char *close = strstr(msg, "--=_klaxon_part--");
+  assert_non_null(close);
+  assert_null(strstr(close + 1, "--=_klaxon_part--"));
+  assert_non_null(strstr(msg, "filename=\"a_b  X: y.html\""));
+  unsigned char want[128];
+  int n = EVP_EncodeBlock(want, (const unsigned char *)e.attachment, (int)strlen(e.attachment));
+  assert_true(n > 0);
+  assert_non_null(strstr(msg, (const char *)want));
+  free(msg);
+  e.attachment_type = "text/html\r\nBcc: x";
+  assert_null(render_email(&e));
 }
 
 int main(void)
@@ -115,6 +150,7 @@ int main(void)
       cmocka_unit_test(test_crlf_in_subject_injects_nothing),
       cmocka_unit_test(test_non_ascii_subject_is_rfc2047),
       cmocka_unit_test(test_bad_address_refused),
+      cmocka_unit_test(test_attachment_is_multipart_base64),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
