@@ -9,6 +9,7 @@
 #include "commands/core/command.h"
 #include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 #include "commands/handoff/handoff.h"
+#include "commands/home/home.h"
 #include "commands/incident/incident_rows.h"
 #include "commands/incident/incident_teams.h"
 #include "commands/oncall/oncall_cmd.h"
@@ -73,7 +74,7 @@ const struct cmd_def cmd_table[] = {
     CMD("incident", "close",        incident_cmd_close,        0, 0,  CMD_WRITE, NULL, "close",                        "close the incident once the postmortem is done"),
     CMD("incident", "action",       incident_cmd_action,       1, -1, CMD_WRITE, NULL, "action add @owner TEXT | done N | list", "action items"),
     /* paging, alerts and stats (issue 5) */
-    CMD("oncall",   "page",      paging_cmd_page,      2, -1, CMD_WRITE, NULL, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
+    CMD("oncall",   "page",      home_cmd_page,        0, -1, CMD_WRITE, NULL, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
     CMD("oncall",   "test-page", paging_cmd_test_page, 0, 0,  CMD_WRITE, NULL, "test-page",           "send yourself a test page to check delivery"),
     CMD("oncall",   "pages",     paging_cmd_pages,     0, 0,  0,         NULL, "pages",               "open pages and who acknowledged them"),
     CMD("oncall",   "escalate",  paging_cmd_escalate,  1, 1,  CMD_WRITE, NULL, "escalate PAGE",       "escalate a page to its next step now (also releases a held page)"),
@@ -82,9 +83,9 @@ const struct cmd_def cmd_table[] = {
      * with "to" between them, hence no maximum */
     CMD("oncall", "who",      oncall_cmd_who,      0, 1,  CMD_DEFAULT | CMD_MENU, opts_rota_quiet, "[who] [ROTA]",          "who is on call now in every rota (primary, secondary, manager, until when)"),
     CMD("oncall", "schedule", oncall_cmd_schedule, 0, 2,  0,           opts_rota,       "schedule [N]",          "the next N shifts (default 4) with overrides, covers and holidays"),
-    CMD("oncall", "override", oncall_cmd_override, 3, -1, CMD_WRITE,   opts_override,   "override @user FROM TO", "@user holds primary (or secondary) from FROM to TO"),
-    CMD("oncall", "away",     oncall_cmd_away,     2, -1, CMD_WRITE,   opts_rota,       "away [@user] FROM TO",  "you (or @user) are away: the previous shift's person covers"),
-    CMD("oncall", "swap",     oncall_cmd_swap,     2, -1, CMD_WRITE,   opts_rota,       "swap @user WEEK",       "swap shifts: one of you takes the other's shift WEEK, who takes the first one's next shift"),
+    CMD("oncall", "override", home_cmd_override,   0, -1, CMD_WRITE,   opts_override,   "override @user FROM TO", "@user holds primary (or secondary) from FROM to TO"),
+    CMD("oncall", "away",     home_cmd_away,       0, -1, CMD_WRITE,   opts_rota,       "away [@user] FROM TO",  "you (or @user) are away: the previous shift's person covers"),
+    CMD("oncall", "swap",     home_cmd_swap,       0, -1, CMD_WRITE,   opts_rota,       "swap @user WEEK",       "swap shifts: one of you takes the other's shift WEEK, who takes the first one's next shift"),
     CMD("oncall", "changes",  oncall_cmd_changes,  0, 1,  0,           opts_rota,       "changes",               "overrides and absences from now on, with their numbers"),
     CMD("oncall", "cancel",   oncall_cmd_cancel,   1, 1,  CMD_WRITE,   opts_rota,       "cancel ID",             "cancel an override or an absence (a swap is two overrides)"),
     CMD("oncall", "whoami",   oncall_cmd_whoami,   0, 0,  0,           NULL,            "whoami",                "who klaxon takes you for, how it reaches you, the rotas you may change"),
@@ -111,12 +112,24 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_ACTION_ALERTS_WEBHOOK, alerts_action_ingest},
     /* the handoff (issue 4) */
     {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
+    /* the App Home (issue 16) */
+    {CMD_ACTION_HOME_PAGE_ACK, home_btn_page_ack},
+    {CMD_ACTION_HOME_DECLARE, home_btn_declare},
+    {CMD_ACTION_HOME_OVERRIDE, home_btn_form},
+    {CMD_ACTION_HOME_AWAY, home_btn_form},
+    {CMD_ACTION_HOME_SWAP, home_btn_form},
+    {CMD_ACTION_HOME_PAGE, home_btn_form},
     {NULL, NULL},
 };
 
 const struct cmd_view_def cmd_views[] = {
     /* incidents (issue 3) */
     {CMD_VIEW_INCIDENT_DECLARE, incident_view_declare},
+    /* the forms (issue 16) */
+    {CMD_VIEW_ONCALL_OVERRIDE, home_view_submit},
+    {CMD_VIEW_ONCALL_AWAY, home_view_submit},
+    {CMD_VIEW_ONCALL_SWAP, home_view_submit},
+    {CMD_VIEW_ONCALL_PAGE, home_view_submit},
     {NULL, NULL},
 };
 
@@ -131,6 +144,8 @@ const struct cmd_event_def cmd_events[] = {
     {CMD_KIND_REACTION_REMOVED, incident_ev_reaction},
     {CMD_KIND_PIN_ADDED, incident_ev_pin},
     {CMD_KIND_PIN_REMOVED, incident_ev_pin},
+    /* the App Home (issue 16) */
+    {CMD_KIND_HOME_OPENED, home_ev_opened},
     {CMD_KIND_OTHER, NULL},
 };
 
@@ -149,6 +164,8 @@ const struct cmd_job_def cmd_jobs[] = {
     {CMD_JOB_HANDOFF_REMIND, handoff_job_remind},
     {CMD_JOB_HANDOFF_DIGEST, handoff_job_digest},
     {CMD_JOB_ONCALL_SYNC, oncall_job_sync},
+    /* the App Home (issue 16) */
+    {CMD_JOB_HOME_REFRESH, home_job_refresh},
     {NULL, NULL},
 };
 
@@ -174,6 +191,8 @@ const struct cmd_startup_def cmd_startups[] = {
     /* rotas and the handoff (issue 4): people by email, user groups, the next handoffs */
     {"oncall", oncall_startup},
     {"handoff", handoff_startup},
+    /* the App Home (issue 16): its refresh job */
+    {"home", home_startup},
     {NULL, NULL},
 };
 

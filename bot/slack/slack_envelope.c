@@ -267,6 +267,24 @@ static int event_request(const cJSON *p,
     req->event_time_ms = slack_ts_to_ms(str(ev, "event_ts"));
     return (req->channel && req->message_ts) ? 0 : KX_ENOTFOUND;
   }
+  if (strcmp(type, "app_home_opened") == 0) {
+    /* The Messages tab opens too; only the Home tab is drawn. */
+    const char *tab = str(ev, "tab");
+    if (!tab || strcmp(tab, "home") != 0)
+      return KX_ENOTFOUND;
+    req->kind = CMD_KIND_HOME_OPENED;
+    req->channel = str(ev, "channel");
+    return req->user ? 0 : KX_EPROTO;
+  }
+  if (strcmp(type, "link_shared") == 0) {
+    req->kind = CMD_KIND_LINK_SHARED;
+    req->channel = str(ev, "channel");
+    req->message_ts = str(ev, "message_ts");
+    return (req->channel && req->message_ts &&
+            cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(ev, "links")))
+               ? 0
+               : KX_EPROTO;
+  }
   if (strcmp(type, "app_mention") == 0) {
     req->channel = str(ev, "channel");
     return mention_command(ev, self, req, s);

@@ -21,9 +21,21 @@
 /* Alerts arrive as actions from the HTTP transport (bot/web/alerts_http.c), never as buttons. */
 #define CMD_ACTION_ALERTS_AM "alerts.alertmanager"
 #define CMD_ACTION_ALERTS_WEBHOOK "alerts.webhook"
+/* The App Home's buttons (issue 16). */
+#define CMD_ACTION_HOME_PAGE_ACK "home.page_ack"
+#define CMD_ACTION_HOME_DECLARE "home.declare"
+#define CMD_ACTION_HOME_OVERRIDE "home.override"
+#define CMD_ACTION_HOME_AWAY "home.away"
+#define CMD_ACTION_HOME_SWAP "home.swap"
+#define CMD_ACTION_HOME_PAGE "home.page"
 
 /* Modal submissions: cmd_views. */
 #define CMD_VIEW_INCIDENT_DECLARE "incident.declare"
+/* The forms of issue 16 (commands/home/home_forms.c). */
+#define CMD_VIEW_ONCALL_OVERRIDE "oncall.override"
+#define CMD_VIEW_ONCALL_AWAY "oncall.away"
+#define CMD_VIEW_ONCALL_SWAP "oncall.swap"
+#define CMD_VIEW_ONCALL_PAGE "oncall.page"
 
 /* Timed jobs: cmd_jobs (the kind; each job also has its own unique key). */
 #define CMD_JOB_INCIDENT_UPDATE "incident.update_due"
@@ -37,6 +49,7 @@
 #define CMD_JOB_HANDOFF_REMIND "handoff.remind"
 #define CMD_JOB_HANDOFF_DIGEST "handoff.digest"
 #define CMD_JOB_ONCALL_SYNC "oncall.sync"
+#define CMD_JOB_HOME_REFRESH "home.refresh" /* issue 16 */
 
 /* Outbox result hooks: cmd_hooks. */
 #define CMD_HOOK_INCIDENT_CHANNEL_CREATED "incident.channel_created"

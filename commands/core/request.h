@@ -39,7 +39,9 @@ enum cmd_kind {
   CMD_KIND_REACTION_REMOVED,
   CMD_KIND_PIN_ADDED, /* message_ts the pinned message */
   CMD_KIND_PIN_REMOVED,
-  CMD_KIND_OTHER
+  CMD_KIND_OTHER,
+  CMD_KIND_HOME_OPENED, /* issue 16: the App Home tab was opened (user) */
+  CMD_KIND_LINK_SHARED  /* issue 16: links to unfurl; the event is in payload */
 };
 
 /* Where the reply goes when the transport's own answer cannot carry it. The dispatcher writes

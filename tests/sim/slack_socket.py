@@ -510,6 +510,8 @@ class SocketModeMixin:
                                                                      "value": str(val)}}
                 elif el.get("type") == "users_select":
                     entry = {"type": "users_select", "selected_user": val}
+                elif el.get("type") == "datepicker":
+                    entry = {"type": "datepicker", "selected_date": val}
                 else:
                     entry = {"type": el.get("type"), "value": val}
                 state[b.get("block_id", aid)] = {aid: entry}
@@ -531,6 +533,50 @@ class SocketModeMixin:
         sub["is_enterprise_install"] = False
         env = {"envelope_id": M.new_envelope_id(), "payload": sub, "type": "interactive",
                "accepts_response_payload": True}
+        return self.send_envelope(env, conn)
+
+    def app_home_opened(self, user, tab="home"):
+        """A user opens the app's Home (or Messages) tab: an app_home_opened event carrying the
+        Home view published for them so far, if any (the Events API shape)."""
+        u = self._who(user)
+        ev = {"type": "app_home_opened", "user": u["id"], "channel": self._im_with(u["id"])["id"],
+              "tab": tab, "event_ts": self.ts.next()}
+        vid = self.home_views.get(u["id"])
+        if vid and tab == "home":
+            ev["view"] = M.deepcopy(self.views[vid])
+        return self._emit_event(ev)
+
+    def home_action(self, user, action_id, value=None, conn=None):
+        """A user clicks a button of the Home view published for them (block_actions with a
+        `view` container: no channel, no message, no response_url)."""
+        u = self._who(user)
+        vid = self.home_views.get(u["id"])
+        if vid is None:
+            raise LookupError("no Home view published for %s" % user)
+        v = self.views[vid]
+        block, el = self._find_element(v.get("blocks"), action_id)
+        if el is None:  # klaxon numbers repeated action_ids "page.ack#2": match the name
+            for b in v.get("blocks") or []:
+                for e in (b.get("elements") or []) if b.get("type") == "actions" else []:
+                    if isinstance(e, dict) and str(e.get("action_id", "")).split("#")[0] == action_id:
+                        block, el = (block, el) if el else (b, e)
+        if el is None:
+            raise LookupError("the Home of %s has no element %r" % (user, action_id))
+        action = {"action_id": el["action_id"], "block_id": block.get("block_id", ""), "type": el["type"],
+                  "action_ts": self.ts.next()}
+        if "text" in el:
+            action["text"] = M.deepcopy(el["text"])
+        v_ = value if value is not None else el.get("value")
+        if v_ is not None:
+            action["value"] = v_
+        payload = {"type": "block_actions", "user": {"id": u["id"], "username": u["name"], "name": u["name"],
+                                                     "team_id": M.TEAM_ID},
+                   "api_app_id": M.APP_ID, "token": M.VERIFICATION_TOKEN,
+                   "container": {"type": "view", "view_id": vid},
+                   "trigger_id": self.new_trigger(u["id"]), "team": {"id": M.TEAM_ID, "domain": M.TEAM_DOMAIN},
+                   "enterprise": None, "is_enterprise_install": False, "view": M.deepcopy(v), "actions": [action]}
+        env = {"envelope_id": M.new_envelope_id(), "payload": payload, "type": "interactive",
+               "accepts_response_payload": False}
         return self.send_envelope(env, conn)
 
     def view_closed(self, user, view_id, conn=None):

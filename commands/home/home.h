@@ -1,0 +1,59 @@
+/*
+ * home.h — the team's view (issue 16): the Slack App Home tab, the forms (modals) that stand in
+ * for typed syntax, the message shortcuts and incident link unfurls. Everything here reaches
+ * Slack through the outbox (views.publish, views.open, chat.unfurl rows) like any other answer.
+ *
+ * The Home is drawn from the database and the config at ctx->now_ms; it is written again only
+ * when what it shows changed (a fingerprint per user in storage/home_views.h): on opening the
+ * tab, after a button on it, and by the refresh job (CMD_JOB_HOME_REFRESH) that looks every
+ * HOME_REFRESH_MS for changes made anywhere else (a page, an incident, an override).
+ */
+#ifndef KX_HOME_H
+#define KX_HOME_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "commands/core/command.h"
+
+#define HOME_REFRESH_MS (60 * 1000) /* how stale a Home may get after a change elsewhere */
+#define HOME_USERS_MAX 500          /* Homes kept fresh by the refresh job */
+#define HOME_LIST_MAX 10            /* pages, incidents, items, shifts shown in each part */
+
+/* The Home view ({"type": "home", "blocks": […]}) for a Slack user; NULL when out of memory. */
+cJSON *home_view_build(struct cmd_ctx *ctx, const char *user);
+/* Write a views.publish row for `user` when the view differs from the last one written (or
+ * always, with force). 0 or KX_E*. */
+int home_publish(struct cmd_ctx *ctx, const char *user, bool force);
+
+/* Rows of commands/registry.c. */
+int home_ev_opened(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+int home_job_refresh(struct cmd_ctx *ctx, const struct job *job);
+int home_startup(struct cmd_ctx *ctx);
+int home_btn_page_ack(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+int home_btn_declare(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+int home_btn_form(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+
+/* Forms (home_forms.c): `/oncall override` (and away, swap, page) without words open a form
+ * on Slack; with words they run the typed command unchanged. */
+int home_cmd_override(struct cmd_ctx *ctx,
+                      const struct cmd_request *req,
+                      const struct cmd_args *args,
+                      struct cmd_reply *reply);
+int home_cmd_away(struct cmd_ctx *ctx,
+                  const struct cmd_request *req,
+                  const struct cmd_args *args,
+                  struct cmd_reply *reply);
+int home_cmd_swap(struct cmd_ctx *ctx,
+                  const struct cmd_request *req,
+                  const struct cmd_args *args,
+                  struct cmd_reply *reply);
+int home_cmd_page(struct cmd_ctx *ctx,
+                  const struct cmd_request *req,
+                  const struct cmd_args *args,
+                  struct cmd_reply *reply);
+/* Open the form named by a CMD_VIEW_* callback id with req->trigger_id. */
+int home_form_open(struct cmd_ctx *ctx, const struct cmd_request *req, const char *callback);
+int home_view_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+
+#endif

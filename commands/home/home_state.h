@@ -1,0 +1,28 @@
+/*
+ * home_state.h — reading a submitted form (a view_submission payload's view.state.values) and
+ * checking its fields: pure functions over outside input, fuzzed in tests/fuzz/fuzz_home_state.c.
+ * Strings returned point into the payload (borrowed); the payload must outlive them.
+ */
+#ifndef KX_HOME_STATE_H
+#define KX_HOME_STATE_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HOME_FIELD_MAX 3000 /* longest text a form field may carry */
+
+/* The value of the input block `block` (whose element's action_id is the same name): a
+ * plain_text_input's value, a users_select's selected_user, a datepicker's selected_date, a
+ * static_select's or radio_buttons' selected option value. NULL when absent, empty, of another
+ * shape, or longer than HOME_FIELD_MAX. */
+const char *home_state_get(const cJSON *payload, const char *block);
+/* The view's callback_id and private_metadata, or NULL. */
+const char *home_state_callback(const cJSON *payload);
+const char *home_state_metadata(const cJSON *payload);
+/* True for "YYYY-MM-DD" naming a real calendar date. */
+bool home_state_date_ok(const char *s);
+/* True for a Slack user id (U… or W…, letters and digits). */
+bool home_state_user_ok(const char *s);
+
+#endif
