@@ -119,6 +119,9 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_ACTION_HOME_AWAY, home_btn_form},
     {CMD_ACTION_HOME_SWAP, home_btn_form},
     {CMD_ACTION_HOME_PAGE, home_btn_form},
+    /* message shortcuts (issue 16) */
+    {CMD_SHORTCUT_TIMELINE, home_sc_timeline},
+    {CMD_SHORTCUT_DECLARE, home_sc_declare},
     {NULL, NULL},
 };
 
@@ -130,6 +133,7 @@ const struct cmd_view_def cmd_views[] = {
     {CMD_VIEW_ONCALL_AWAY, home_view_submit},
     {CMD_VIEW_ONCALL_SWAP, home_view_submit},
     {CMD_VIEW_ONCALL_PAGE, home_view_submit},
+    {CMD_VIEW_TIMELINE_ADD, home_view_timeline},
     {NULL, NULL},
 };
 
@@ -146,6 +150,7 @@ const struct cmd_event_def cmd_events[] = {
     {CMD_KIND_PIN_REMOVED, incident_ev_pin},
     /* the App Home (issue 16) */
     {CMD_KIND_HOME_OPENED, home_ev_opened},
+    {CMD_KIND_LINK_SHARED, home_ev_link_shared},
     {CMD_KIND_OTHER, NULL},
 };
 

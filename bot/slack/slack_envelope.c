@@ -148,7 +148,22 @@ static int interactive_request(const cJSON *p, struct cmd_request *req, struct s
     req->view_callback = str(view, "callback_id");
     return (req->user && req->view_callback) ? 0 : KX_EPROTO;
   }
-  return KX_ENOTFOUND; /* view_closed, shortcuts …: nothing to do yet */
+  if (strcmp(type, "message_action") == 0) {
+    /* A message shortcut: a button whose action_id is the shortcut's callback_id, on the
+     * message it was used on. */
+    const char *id = str(p, "callback_id");
+    if (!id || strlen(id) >= sizeof(s->action_id))
+      return KX_EPROTO;
+    snprintf(s->action_id, sizeof(s->action_id), "%s", id);
+    req->kind = CMD_KIND_ACTION;
+    req->action_id = s->action_id;
+    req->channel = str(obj(p, "channel"), "id");
+    req->message_ts = str(p, "message_ts");
+    if (!req->message_ts)
+      req->message_ts = str(obj(p, "message"), "ts");
+    return (req->user && req->channel) ? 0 : KX_EPROTO;
+  }
+  return KX_ENOTFOUND; /* view_closed, global shortcuts …: nothing to do yet */
 }
 
 static bool is_self(const cJSON *msg, const struct slack_self *self)

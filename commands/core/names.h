@@ -28,6 +28,9 @@
 #define CMD_ACTION_HOME_AWAY "home.away"
 #define CMD_ACTION_HOME_SWAP "home.swap"
 #define CMD_ACTION_HOME_PAGE "home.page"
+/* Message shortcuts arrive as actions named by their callback_id (deploy/slack-app-manifest.yaml). */
+#define CMD_SHORTCUT_TIMELINE "incident.timeline_add"
+#define CMD_SHORTCUT_DECLARE "incident.declare_from_message"
 
 /* Modal submissions: cmd_views. */
 #define CMD_VIEW_INCIDENT_DECLARE "incident.declare"
@@ -36,6 +39,8 @@
 #define CMD_VIEW_ONCALL_AWAY "oncall.away"
 #define CMD_VIEW_ONCALL_SWAP "oncall.swap"
 #define CMD_VIEW_ONCALL_PAGE "oncall.page"
+#define CMD_VIEW_TIMELINE_ADD "incident.timeline_add"
+#define CMD_VIEW_ACTION_ITEM "incident.action_item"
 
 /* Timed jobs: cmd_jobs (the kind; each job also has its own unique key). */
 #define CMD_JOB_INCIDENT_UPDATE "incident.update_due"

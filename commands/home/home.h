@@ -56,4 +56,12 @@ int home_cmd_page(struct cmd_ctx *ctx,
 int home_form_open(struct cmd_ctx *ctx, const struct cmd_request *req, const char *callback);
 int home_view_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
 
+/* Message shortcuts (home_shortcuts.c): rows of cmd_actions named by their callback_id. */
+int home_sc_timeline(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+int home_sc_declare(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+int home_ev_link_shared(struct cmd_ctx *ctx,
+                        const struct cmd_request *req,
+                        struct cmd_reply *reply);
+int home_view_timeline(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+
 #endif

@@ -3,6 +3,9 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "commands/core/msg.h"
+#include "lib/kx.h"
+
 static const cJSON *item(const cJSON *o, const char *key)
 {
   return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
@@ -69,4 +72,72 @@ bool home_state_user_ok(const char *s)
     if (!isupper((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
       return false;
   return true;
+}
+
+static bool ts_ok(const char *ts)
+{
+  if (!ts || !isdigit((unsigned char)ts[0]) || strlen(ts) > 32)
+    return false;
+  for (const char *p = ts; *p; p++)
+    if (!isdigit((unsigned char)*p) && *p != '.')
+      return false;
+  return true;
+}
+
+int home_shortcut_parse(const cJSON *payload, struct home_shortcut *out)
+{
+  memset(out, 0, sizeof(*out));
+  const cJSON *msg = item(payload, "message");
+  out->channel = string(item(item(payload, "channel"), "id"));
+  out->ts = string(item(msg, "ts"));
+  if (!out->ts)
+    out->ts = string(item(payload, "message_ts"));
+  out->author = string(item(msg, "user"));
+  const cJSON *text = item(msg, "text");
+  out->text = cJSON_IsString(text) ? text->valuestring : "";
+  if (out->author && !md_id_ok(out->author))
+    out->author = NULL;
+  if (!out->channel || !md_id_ok(out->channel) || !ts_ok(out->ts))
+    return KX_EPROTO;
+  return 0;
+}
+
+/* BASE/incidents/ID[/…|?…|#…] -> ID, else 0. */
+static long long incident_link(const char *url, const char *base)
+{
+  size_t n = strlen(base);
+  while (n > 0 && base[n - 1] == '/')
+    n--;
+  if (n == 0 || strncmp(url, base, n) != 0 || strncmp(url + n, "/incidents/", 11) != 0)
+    return 0;
+  const char *p = url + n + 11;
+  long long id = 0;
+  int digits = 0;
+  for (; isdigit((unsigned char)*p) && digits < 15; p++, digits++)
+    id = id * 10 + (*p - '0');
+  if (!digits || (*p && *p != '/' && *p != '?' && *p != '#'))
+    return 0;
+  return id;
+}
+
+size_t home_links_parse(
+    const cJSON *payload, const char *base, const char **urls, long long *ids, size_t max)
+{
+  const cJSON *links = item(item(payload, "event"), "links");
+  size_t k = 0;
+  const cJSON *l;
+  if (!base || !cJSON_IsArray(links))
+    return 0;
+  cJSON_ArrayForEach (l, links) {
+    if (k >= max)
+      break;
+    const char *url = string(item(l, "url"));
+    long long id = url ? incident_link(url, base) : 0;
+    if (id > 0) {
+      urls[k] = url;
+      ids[k] = id;
+      k++;
+    }
+  }
+  return k;
 }

@@ -25,4 +25,23 @@ bool home_state_date_ok(const char *s);
 /* True for a Slack user id (U… or W…, letters and digits). */
 bool home_state_user_ok(const char *s);
 
+/* A message shortcut's message (payload.type "message_action"): where it is, who wrote it,
+ * what it says. Borrowed from the payload. */
+#define HOME_SHORTCUT_TEXT_MAX 4000 /* longer texts are cut when copied (home_shortcuts.c) */
+struct home_shortcut {
+  const char *channel;
+  const char *ts;     /* the message's ts */
+  const char *author; /* its user (NULL for a bot's message) */
+  const char *text;   /* "" when it has none */
+};
+/* 0, or KX_EPROTO when the payload lacks the channel or the message ts, or they are not ids. */
+int home_shortcut_parse(const cJSON *payload, struct home_shortcut *out);
+
+/* Incident links of a link_shared event (payload.event.links[].url): those under `base` (the
+ * config's public_url, no trailing slash needed) of the form BASE/incidents/ID or
+ * BASE/incidents/ID/…; each URL (borrowed) and its incident id, at most `max`. Returns how many. */
+#define HOME_UNFURL_MAX 10
+size_t home_links_parse(
+    const cJSON *payload, const char *base, const char **urls, long long *ids, size_t max);
+
 #endif
