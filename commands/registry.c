@@ -81,7 +81,7 @@ const struct cmd_def cmd_table[] = {
     CMD("incident", "stats",     stats_cmd,            0, 1,  0,         NULL, "stats [7d|30d|90d]",  "MTTA, MTTR, MTTD, pages, escalations, false positives against targets"),
     /* rotas, /oncall and the handoff (issue 4); FROM and TO may be two words (a date and a time)
      * with "to" between them, hence no maximum */
-    CMD("oncall", "who",      oncall_cmd_who,      0, 1,  CMD_DEFAULT | CMD_MENU, opts_rota_quiet, "[who] [ROTA]",          "who is on call now in every rota (primary, secondary, manager, until when)"),
+    CMD("oncall", "who",      home_cmd_who,        0, 1,  CMD_DEFAULT | CMD_MENU, opts_rota_quiet, "[who] [ROTA]",          "who is on call now in every rota (primary, secondary, manager, until when)"),
     CMD("oncall", "schedule", oncall_cmd_schedule, 0, 2,  0,           opts_rota,       "schedule [N]",          "the next N shifts (default 4) with overrides, covers and holidays"),
     CMD("oncall", "override", home_cmd_override,   0, -1, CMD_WRITE,   opts_override,   "override @user FROM TO", "@user holds primary (or secondary) from FROM to TO"),
     CMD("oncall", "away",     home_cmd_away,       0, -1, CMD_WRITE,   opts_rota,       "away [@user] FROM TO",  "you (or @user) are away: the previous shift's person covers"),
@@ -122,6 +122,11 @@ const struct cmd_action_def cmd_actions[] = {
     /* message shortcuts (issue 16) */
     {CMD_SHORTCUT_TIMELINE, home_sc_timeline},
     {CMD_SHORTCUT_DECLARE, home_sc_declare},
+    /* the forms as Teams cards: Action.Execute named by the form (issue 16) */
+    {CMD_VIEW_ONCALL_OVERRIDE, home_card_submit},
+    {CMD_VIEW_ONCALL_AWAY, home_card_submit},
+    {CMD_VIEW_ONCALL_SWAP, home_card_submit},
+    {CMD_VIEW_ONCALL_PAGE, home_card_submit},
     {NULL, NULL},
 };
 

@@ -123,6 +123,12 @@ int home_startup(struct cmd_ctx *ctx)
 int home_btn_page_ack(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
 {
   int rc = paging_action_ack(ctx, req, reply);
+  if (rc == 0 && req->platform == CMD_PLATFORM_TEAMS) {
+    /* Answered in place: the Home card again, the page now acknowledged. */
+    cJSON_Delete(reply->card);
+    reply->card = home_teams_card(ctx, req->user);
+    return reply->card ? 0 : KX_ENOMEM;
+  }
   if (rc == 0)
     rc = home_publish(ctx, req->user, false);
   return rc;
@@ -155,5 +161,7 @@ int home_btn_form(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd
     form = CMD_VIEW_ONCALL_SWAP;
   else
     form = CMD_VIEW_ONCALL_PAGE;
+  if (req->platform == CMD_PLATFORM_TEAMS)
+    return home_teams_form(ctx, req, form, reply);
   return home_form_open(ctx, req, form);
 }

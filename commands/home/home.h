@@ -15,6 +15,7 @@
 #include <stdbool.h>
 
 #include "commands/core/command.h"
+#include "commands/core/msg.h"
 
 #define HOME_REFRESH_MS (60 * 1000) /* how stale a Home may get after a change elsewhere */
 #define HOME_USERS_MAX 500          /* Homes kept fresh by the refresh job */
@@ -55,6 +56,38 @@ int home_cmd_page(struct cmd_ctx *ctx,
 /* Open the form named by a CMD_VIEW_* callback id with req->trigger_id. */
 int home_form_open(struct cmd_ctx *ctx, const struct cmd_request *req, const char *callback);
 int home_view_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+
+/* The typed /oncall command a form stands for, from its fields (Slack: the view's state;
+ * Teams: the card's data, people named by config id). A field's problem goes into
+ * reply->view_response ({"response_action": "errors", "errors": {field: sentence}}) and
+ * leaves `text` empty. */
+void home_form_text(struct cmd_ctx *ctx,
+                    const char *callback,
+                    const cJSON *src,
+                    bool teams,
+                    struct cmd_reply *reply,
+                    struct buf *text);
+void home_field_error(struct cmd_reply *reply, const char *field, const char *sentence);
+/* Run `/oncall TEXT` for the requester (no form is opened from it); its answer in reply. */
+int home_run_typed(struct cmd_ctx *ctx,
+                   const struct cmd_request *req,
+                   const char *text,
+                   struct cmd_reply *reply);
+/* The Home as a struct msg for a user of either platform (caller frees with msg_free). */
+struct msg *home_msg(struct cmd_ctx *ctx, enum cmd_platform platform, const char *user);
+
+/* Teams (home_teams.c): the Home card on `/oncall` in a 1:1 chat, the forms as Adaptive Cards
+ * answered in place (the Action.Execute invoke response). */
+int home_cmd_who(struct cmd_ctx *ctx,
+                 const struct cmd_request *req,
+                 const struct cmd_args *args,
+                 struct cmd_reply *reply);
+int home_teams_form(struct cmd_ctx *ctx,
+                    const struct cmd_request *req,
+                    const char *callback,
+                    struct cmd_reply *reply);
+int home_card_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
+cJSON *home_teams_card(struct cmd_ctx *ctx, const char *user);
 
 /* Message shortcuts (home_shortcuts.c): rows of cmd_actions named by their callback_id. */
 int home_sc_timeline(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);

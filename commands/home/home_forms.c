@@ -180,7 +180,7 @@ int home_form_open(struct cmd_ctx *ctx, const struct cmd_request *req, const cha
 
 /* ---- submissions ------------------------------------------------------------------------ */
 
-static void field_error(struct cmd_reply *reply, const char *block, const char *sentence)
+void home_field_error(struct cmd_reply *reply, const char *block, const char *sentence)
 {
   if (!reply->view_response) {
     reply->view_response = cJSON_CreateObject();
@@ -193,68 +193,78 @@ static void field_error(struct cmd_reply *reply, const char *block, const char *
 }
 
 /* Check the fields; on a problem, errors go into the reply and the typed text stays empty. */
-static void form_text(struct cmd_ctx *ctx,
-                      const struct form *f,
-                      const cJSON *p,
-                      struct cmd_reply *reply,
-                      struct buf *text)
+void home_form_text(struct cmd_ctx *ctx,
+                    const char *callback,
+                    const cJSON *p,
+                    bool teams,
+                    struct cmd_reply *reply,
+                    struct buf *text)
 {
-  const char *who = home_state_get(p, "who");
-  const char *rota = home_state_get(p, "rota");
+  const struct form *f = form_find(callback);
+  /* Slack sends the form's state, Teams the card's inputs beside the action's data. */
+  const char *(*get)(const cJSON *, const char *) = teams ? home_state_data : home_state_get;
+  if (!f) {
+    home_field_error(reply, "who", "This form is not known here.");
+    return;
+  }
+  const char *who = get(p, "who");
+  const char *rota = get(p, "rota");
   bool page = strcmp(f->command, "page") == 0;
-  if (who && !home_state_user_ok(who))
-    field_error(reply, "who", "Pick a person from the list.");
+  /* A Slack user id (a users_select), or on Teams a person id of the config (a choice). */
+  const char *at = teams ? "@" : "<@", *close = teams ? "" : ">";
+  if (who && !(teams ? config_person(ctx->config, who) != NULL : home_state_user_ok(who)))
+    home_field_error(reply, "who", "Pick a person from the list.");
   else if (!who && !page)
-    field_error(reply, "who", "Pick a person.");
+    home_field_error(reply, "who", "Pick a person.");
   if (rota && !config_rota(ctx->config, rota))
-    field_error(reply, "rota", "Pick one of the rotas.");
+    home_field_error(reply, "rota", "Pick one of the rotas.");
   else if (!rota && !page)
-    field_error(reply, "rota", "Pick a rota.");
+    home_field_error(reply, "rota", "Pick a rota.");
   if (page) {
-    const char *sev = home_state_get(p, "severity");
-    const char *what = home_state_get(p, "text");
+    const char *sev = get(p, "severity");
+    const char *what = get(p, "text");
     if (!who == !rota)
-      field_error(reply, who ? "rota" : "who",
-                  "Page either a person or a rota's on-call, not both.");
+      home_field_error(reply, who ? "rota" : "who",
+                       "Page either a person or a rota's on-call, not both.");
     if (sev && !config_severity(ctx->config, sev))
-      field_error(reply, "severity", "Pick one of the severities.");
+      home_field_error(reply, "severity", "Pick one of the severities.");
     if (!what || strlen(what) > 1000)
-      field_error(reply, "text", "Say what is wrong (at most 1000 characters).");
+      home_field_error(reply, "text", "Say what is wrong (at most 1000 characters).");
     if (reply->view_response)
       return;
-    buf_printf(text, "page %s%s%s ", who ? "<@" : "", who ? who : rota, who ? ">" : "");
+    buf_printf(text, "page %s%s%s ", who ? at : "", who ? who : rota, who ? close : "");
     if (rota && sev)
       buf_printf(text, "%s ", sev);
     buf_puts(text, what);
     return;
   }
   if (strcmp(f->command, "swap") == 0) {
-    const char *week = home_state_get(p, "week");
+    const char *week = get(p, "week");
     if (!home_state_date_ok(week))
-      field_error(reply, "week", "Pick a date.");
+      home_field_error(reply, "week", "Pick a date.");
     if (!reply->view_response)
-      buf_printf(text, "swap <@%s> %s --rota %s", who, week, rota);
+      buf_printf(text, "swap %s%s%s %s --rota %s", at, who, close, week, rota);
     return;
   }
-  const char *from = home_state_get(p, "from"), *to = home_state_get(p, "to");
+  const char *from = get(p, "from"), *to = get(p, "to");
   if (!home_state_date_ok(from))
-    field_error(reply, "from", "Pick a date.");
+    home_field_error(reply, "from", "Pick a date.");
   if (!home_state_date_ok(to))
-    field_error(reply, "to", "Pick a date.");
+    home_field_error(reply, "to", "Pick a date.");
   else if (home_state_date_ok(from) && strcmp(to, from) < 0)
-    field_error(reply, "to", "The last day cannot be before the first.");
+    home_field_error(reply, "to", "The last day cannot be before the first.");
   if (reply->view_response)
     return;
-  const char *slot = home_state_get(p, "slot");
-  buf_printf(text, "%s <@%s> %s %s --rota %s%s", f->command, who, from, to, rota,
+  const char *slot = get(p, "slot");
+  buf_printf(text, "%s %s%s%s %s %s --rota %s%s", f->command, at, who, close, from, to, rota,
              slot && strcmp(slot, "secondary") == 0 ? " --secondary" : "");
 }
 
 /* Run the typed command `text` of /oncall for the submitter; its answer lands in `reply`. */
-static int run_typed(struct cmd_ctx *ctx,
-                     const struct cmd_request *req,
-                     const char *text,
-                     struct cmd_reply *reply)
+int home_run_typed(struct cmd_ctx *ctx,
+                   const struct cmd_request *req,
+                   const char *text,
+                   struct cmd_reply *reply)
 {
   struct cmd_args words, args;
   int rc = cmd_args_parse(text, &words);
@@ -297,12 +307,12 @@ int home_view_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct 
     return KX_EINVAL;
   struct buf text;
   md_init(&text);
-  form_text(ctx, f, req->payload, reply, &text);
+  home_form_text(ctx, f->callback, req->payload, false, reply, &text);
   if (reply->view_response) {
     buf_free(&text);
     return KX_EINVAL;
   }
-  int rc = text.data ? run_typed(ctx, req, text.data, reply) : KX_ENOMEM;
+  int rc = text.data ? home_run_typed(ctx, req, text.data, reply) : KX_ENOMEM;
   buf_free(&text);
   if (rc == KX_EINVAL || rc == KX_ENOTFOUND || rc == KX_ESTATE || rc == KX_EAUTH) {
     /* The command's own refusal, on the form: plain text, at most what Slack shows. */
@@ -310,7 +320,7 @@ int home_view_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct 
     if (plain && strlen(plain) > 1900)
       plain[1900] = '\0';
     const char *block = strcmp(f->command, "page") == 0 ? "text" : "who";
-    field_error(reply, block, plain && plain[0] ? plain : "That was refused.");
+    home_field_error(reply, block, plain && plain[0] ? plain : "That was refused.");
     free(plain);
     buf_reset(&reply->text);
     return rc;

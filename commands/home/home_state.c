@@ -34,6 +34,11 @@ const char *home_state_get(const cJSON *payload, const char *block)
   return string(item(item(entry, "selected_option"), "value"));
 }
 
+const char *home_state_data(const cJSON *data, const char *field)
+{
+  return string(item(data, field));
+}
+
 const char *home_state_callback(const cJSON *payload)
 {
   return string(item(item(payload, "view"), "callback_id"));

@@ -17,6 +17,9 @@
  * static_select's or radio_buttons' selected option value. NULL when absent, empty, of another
  * shape, or longer than HOME_FIELD_MAX. */
 const char *home_state_get(const cJSON *payload, const char *block);
+/* Teams: the string `field` of an Action.Execute's data (inputs arrive there by id), under the
+ * same rules. */
+const char *home_state_data(const cJSON *data, const char *field);
 /* The view's callback_id and private_metadata, or NULL. */
 const char *home_state_callback(const cJSON *payload);
 const char *home_state_metadata(const cJSON *payload);

@@ -133,7 +133,11 @@ static bool page_is_mine(struct cmd_ctx *ctx,
   return mine;
 }
 
-static int part_pages(struct cmd_ctx *ctx, const struct person *me, const char *user, struct msg *m)
+/* Teams shows at most six actions on a card, five of them the Home's own: one Acknowledge. */
+#define HOME_TEAMS_ACK_MAX 1
+
+static int part_pages(
+    struct cmd_ctx *ctx, const struct person *me, const char *user, int max_buttons, struct msg *m)
 {
   struct page_row *pages = NULL;
   size_t n = 0;
@@ -162,7 +166,7 @@ static int part_pages(struct cmd_ctx *ctx, const struct person *me, const char *
     md_text(&b, p->severity ? p->severity : "?");
     md_raw(&b, p->state == PAGE_ACKED ? ", acknowledged" : ", not acknowledged");
     rc = msg_section_take(m, &b);
-    if (rc == 0 && p->state == PAGE_OPEN) {
+    if (rc == 0 && p->state == PAGE_OPEN && max_buttons-- > 0) {
       char id[32];
       snprintf(id, sizeof(id), "%lld", (long long)p->id);
       rc = msg_button(m, "Acknowledge", CMD_ACTION_HOME_PAGE_ACK, id, MSG_STYLE_PRIMARY);
@@ -249,9 +253,9 @@ static int buttons(struct msg *m)
   return rc;
 }
 
-static struct msg *home_msg(struct cmd_ctx *ctx, const char *user)
+struct msg *home_msg(struct cmd_ctx *ctx, enum cmd_platform platform, const char *user)
 {
-  const struct person *me = cmd_person_for_user(ctx, CMD_PLATFORM_SLACK, user);
+  const struct person *me = cmd_person_for_user(ctx, platform, user);
   struct msg *m = msg_new();
   if (!m)
     return NULL;
@@ -265,7 +269,8 @@ static struct msg *home_msg(struct cmd_ctx *ctx, const char *user)
   if (rc == 0)
     rc = msg_divider(m);
   if (rc == 0)
-    rc = part_pages(ctx, me, user, m);
+    rc = part_pages(ctx, me, user,
+                    platform == CMD_PLATFORM_TEAMS ? HOME_TEAMS_ACK_MAX : HOME_LIST_MAX, m);
   if (rc == 0)
     rc = msg_divider(m);
   if (rc == 0)
@@ -282,7 +287,7 @@ static struct msg *home_msg(struct cmd_ctx *ctx, const char *user)
 
 cJSON *home_view_build(struct cmd_ctx *ctx, const char *user)
 {
-  struct msg *m = home_msg(ctx, user);
+  struct msg *m = home_msg(ctx, CMD_PLATFORM_SLACK, user);
   if (!m)
     return NULL;
   struct cmd_people pp;
