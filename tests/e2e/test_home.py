@@ -204,3 +204,46 @@ async def test_home_buttons_open_away_swap_and_page_forms(h):
     n = len(h.sim.calls)
     await h.sim.wait_ack(h.sim.home_action(ALICE, "home.declare")["envelope_id"])
     await opened_form(h, n, "incident.declare")
+
+
+# ---------------------------------------------------------------------------- the picture
+
+
+@timeout(60)
+async def test_home_rendered_by_a_block_kit_renderer_and_screenshot(h):
+    """The Home with something in every part, drawn by tests/blockkit/blockkit_html.py and
+    photographed by headless Chromium (KLAXON_DOCS_SHOT=1 also writes docs/app-home.png)."""
+    import os
+    import shutil
+    import struct
+    import sys
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "blockkit"))
+    import blockkit_html as BK
+    import incidents as I
+    await I.start(h, "2026-11-24T10:00:00+01:00", I.FROZEN)
+    _, chan = await I.declare(h, "P1 Checkout <script>alert(1)</script> fails for EU cards", user=BOB)
+    await h.slash("/incident", "action add @alice add an alert on payment latency", user=BOB,
+                  channel=chan["id"])
+    await wait_db(h, "SELECT count(*) FROM incident_actions", lambda r: r[0][0] == 1)
+    await h.slash("/oncall", "page platform P1 queue backlog over 10k", user=CAROL, channel="C0ONCALL01")
+    await wait_db(h, "SELECT count(*) FROM pages", lambda r: r[0][0] == 1)
+    view = await open_home(h, ALICE)
+    text = view_text(view)
+    assert "queue backlog" in text and "payment latency" in text and "Checkout" in text, text
+    users = {u["id"]: u["name"] for u in h.sim.users.values()}
+    users.update({c["id"]: c["name"] for c in h.sim.channels.values() if not c["is_im"]})
+    page = BK.view_html(view, users)
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "#incident-20261124" in page, page  # the incident's channel, linked
+    assert page.count('class="btn') == 6  # five Home buttons and Acknowledge
+    png = os.path.join(h.tmp, "app-home.png")
+    if BK.chromium() is None:
+        raise AssertionError("headless Chromium is missing: /usr/bin/chromium (tests/deps.sh installs it)")
+    size = BK.screenshot(page, png)
+    with open(png, "rb") as f:
+        head = f.read(24)
+    assert head[:8] == b"\x89PNG\r\n\x1a\n" and size > 10000, size
+    assert struct.unpack(">II", head[16:24]) == (760, 720)
+    if os.environ.get("KLAXON_DOCS_SHOT"):
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        shutil.copy(png, os.path.join(root, "docs", "app-home.png"))
