@@ -72,7 +72,7 @@ const struct cmd_def cmd_table[] = {
     CMD("incident", "reopen",       incident_cmd_reopen,       0, 0,  CMD_WRITE, NULL, "reopen",                       "reopen a resolved incident"),
     CMD("incident", "postmortem",   incident_cmd_postmortem,   0, 2,  CMD_WRITE, NULL, "postmortem [done [URL]]",      "where the postmortem draft is; mark it done"),
     CMD("incident", "close",        incident_cmd_close,        0, 0,  CMD_WRITE, NULL, "close",                        "close the incident once the postmortem is done"),
-    CMD("incident", "action",       incident_cmd_action,       1, -1, CMD_WRITE, NULL, "action add @owner TEXT | done N | list", "action items"),
+    CMD("incident", "action",       home_cmd_action,           0, -1, CMD_WRITE, NULL, "action add @owner TEXT | done N | list", "action items"),
     /* paging, alerts and stats (issue 5) */
     CMD("oncall",   "page",      home_cmd_page,        0, -1, CMD_WRITE, NULL, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
     CMD("oncall",   "test-page", paging_cmd_test_page, 0, 0,  CMD_WRITE, NULL, "test-page",           "send yourself a test page to check delivery"),
@@ -139,6 +139,7 @@ const struct cmd_view_def cmd_views[] = {
     {CMD_VIEW_ONCALL_SWAP, home_view_submit},
     {CMD_VIEW_ONCALL_PAGE, home_view_submit},
     {CMD_VIEW_TIMELINE_ADD, home_view_timeline},
+    {CMD_VIEW_ACTION_ITEM, home_view_action},
     {NULL, NULL},
 };
 

@@ -68,11 +68,14 @@ void home_form_text(struct cmd_ctx *ctx,
                     struct cmd_reply *reply,
                     struct buf *text);
 void home_field_error(struct cmd_reply *reply, const char *field, const char *sentence);
-/* Run `/oncall TEXT` for the requester (no form is opened from it); its answer in reply. */
+/* Run `/GROUP TEXT` for the requester (no form is opened from it); its answer in reply. */
 int home_run_typed(struct cmd_ctx *ctx,
                    const struct cmd_request *req,
+                   const char *group,
                    const char *text,
                    struct cmd_reply *reply);
+/* A DM from the app to `user` with `markup` ("Done." when empty): a form's answer. */
+int home_tell(struct cmd_ctx *ctx, const char *user, const struct buf *markup);
 /* The Home as a struct msg for a user of either platform (caller frees with msg_free). */
 struct msg *home_msg(struct cmd_ctx *ctx, enum cmd_platform platform, const char *user);
 
@@ -88,6 +91,13 @@ int home_teams_form(struct cmd_ctx *ctx,
                     struct cmd_reply *reply);
 int home_card_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
 cJSON *home_teams_card(struct cmd_ctx *ctx, const char *user);
+
+/* The action item form (home_action.c): `/incident action` without words opens it. */
+int home_cmd_action(struct cmd_ctx *ctx,
+                    const struct cmd_request *req,
+                    const struct cmd_args *args,
+                    struct cmd_reply *reply);
+int home_view_action(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);
 
 /* Message shortcuts (home_shortcuts.c): rows of cmd_actions named by their callback_id. */
 int home_sc_timeline(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply);

@@ -263,6 +263,7 @@ void home_form_text(struct cmd_ctx *ctx,
 /* Run the typed command `text` of /oncall for the submitter; its answer lands in `reply`. */
 int home_run_typed(struct cmd_ctx *ctx,
                    const struct cmd_request *req,
+                   const char *group,
                    const char *text,
                    struct cmd_reply *reply)
 {
@@ -270,12 +271,12 @@ int home_run_typed(struct cmd_ctx *ctx,
   int rc = cmd_args_parse(text, &words);
   if (rc)
     return rc == KX_ETOOBIG ? KX_EINVAL : rc;
-  const struct cmd_def *d = words.argc ? cmd_lookup("oncall", words.argv[0]) : NULL;
+  const struct cmd_def *d = words.argc ? cmd_lookup(group, words.argv[0]) : NULL;
   rc = d ? cmd_opts_split(d, &words, 1, &args, &reply->text) : KX_ENOTFOUND;
   if (rc == 0) {
     struct cmd_request typed = *req;
     typed.kind = CMD_KIND_COMMAND;
-    typed.command = "oncall";
+    typed.command = group;
     typed.text = text;
     typed.trigger_id = NULL; /* a form must not open another form */
     rc = d->fn(ctx, &typed, &args, reply);
@@ -284,7 +285,7 @@ int home_run_typed(struct cmd_ctx *ctx,
   return rc;
 }
 
-static int tell(struct cmd_ctx *ctx, const char *user, const struct buf *markup)
+int home_tell(struct cmd_ctx *ctx, const char *user, const struct buf *markup)
 {
   struct msg *m = msg_new();
   if (!m)
@@ -312,7 +313,7 @@ int home_view_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct 
     buf_free(&text);
     return KX_EINVAL;
   }
-  int rc = text.data ? home_run_typed(ctx, req, text.data, reply) : KX_ENOMEM;
+  int rc = text.data ? home_run_typed(ctx, req, "oncall", text.data, reply) : KX_ENOMEM;
   buf_free(&text);
   if (rc == KX_EINVAL || rc == KX_ENOTFOUND || rc == KX_ESTATE || rc == KX_EAUTH) {
     /* The command's own refusal, on the form: plain text, at most what Slack shows. */
@@ -327,7 +328,7 @@ int home_view_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct 
   }
   if (rc)
     return rc;
-  rc = tell(ctx, req->user, &reply->text);
+  rc = home_tell(ctx, req->user, &reply->text);
   buf_reset(&reply->text);
   if (rc == 0)
     rc = home_publish(ctx, req->user, false);

@@ -271,7 +271,7 @@ int home_card_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct 
   home_form_text(ctx, f->callback, req->payload, true, reply, &text);
   int rc = 0;
   if (!reply->view_response)
-    rc = text.data ? home_run_typed(ctx, req, text.data, reply) : KX_ENOMEM;
+    rc = text.data ? home_run_typed(ctx, req, "oncall", text.data, reply) : KX_ENOMEM;
   buf_free(&text);
   bool refused = reply->view_response || rc == KX_EINVAL || rc == KX_ENOTFOUND || rc == KX_ESTATE ||
                  rc == KX_EAUTH;

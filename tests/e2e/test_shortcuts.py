@@ -126,3 +126,36 @@ async def test_incident_links_unfurl_with_severity_status_commander_duration(h):
     _, rec = h.sim.share_links(CAROL, GENERAL, "old one <http://127.0.0.1:8099/incidents/999>")
     await h.sim.wait_ack(rec["envelope_id"])
     assert not h.sim.calls_of("chat.unfurl", since=n)
+
+
+@timeout(30)
+async def test_action_item_form_from_the_incident_channel(h):
+    await I.start(h, "2026-11-24T10:00:00+01:00", I.FROZEN)
+    _, chan = await I.declare(h, "P2 nightly export late", user=ALICE)
+    iid = db_value(h, "SELECT id FROM incidents")
+    n = len(h.sim.calls)
+    ack = await h.slash("/incident", "action", user=BOB, channel=chan["id"])
+    assert ack["latency"] < 3.0
+    call = await h.wait_call("views.open", since=n, timeout=3)
+    assert call["ok"], call["response"]
+    view = call["response"]["view"]
+    assert view["callback_id"] == "incident.action_item"
+    els = {b["block_id"]: b["element"] for b in view["blocks"]}
+    assert els["incident"]["initial_option"]["value"] == str(iid)  # typed in its channel
+    assert els["who"]["type"] == "users_select" and els["who"]["initial_user"] == BOB
+    # nothing to do, nobody: refused on both fields
+    rec = h.sim.view_submission(BOB, view["id"], {"incident": str(iid), "text": "   "})
+    a = await h.sim.wait_ack(rec["envelope_id"])
+    assert a["payload"]["response_action"] == "errors" and set(a["payload"]["errors"]) == {"who", "text"}, a
+    assert db_value(h, "SELECT count(*) FROM incident_actions") == 0
+    m = len(h.sim.calls)
+    rec = h.sim.view_submission(BOB, view["id"], {"incident": str(iid), "who": CAROL,
+                                                  "text": "alert when the export is \"late\" > 1h"})
+    a = await h.sim.wait_ack(rec["envelope_id"])
+    assert not (a["payload"] or {}).get("response_action"), a
+    rows = await wait_db(h, "SELECT incident_id, owner, text FROM incident_actions", lambda r: r)
+    assert rows == [(iid, "carol", "alert when the export is \"late\" > 1h")], rows
+    await h.wait_call("chat.postMessage", lambda c: c["args"].get("channel") == BOB, since=m)
+    # the typed command is unchanged
+    ack = await h.slash("/incident", "action list", user=BOB, channel=chan["id"])
+    assert "export" in h.ack_text(ack), h.ack_text(ack)
