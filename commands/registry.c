@@ -127,6 +127,8 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_VIEW_ONCALL_AWAY, home_card_submit},
     {CMD_VIEW_ONCALL_SWAP, home_card_submit},
     {CMD_VIEW_ONCALL_PAGE, home_card_submit},
+    {CMD_VIEW_INCIDENT_DECLARE, home_card_submit},
+    {CMD_VIEW_ACTION_ITEM, home_card_submit},
     {NULL, NULL},
 };
 

@@ -136,7 +136,10 @@ int home_btn_page_ack(struct cmd_ctx *ctx, const struct cmd_request *req, struct
 
 int home_btn_declare(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
 {
-  /* The declare form is /incident declare's own: run it with no words. */
+  /* On Teams the form is a card answered in place; on Slack it is /incident declare's own
+   * modal: run the command with no words. */
+  if (req->platform == CMD_PLATFORM_TEAMS)
+    return home_teams_form(ctx, req, CMD_VIEW_INCIDENT_DECLARE, reply);
   const struct cmd_def *d = cmd_lookup("incident", "declare");
   struct cmd_args words, args;
   int rc = cmd_args_parse("", &words);

@@ -105,6 +105,8 @@ int home_cmd_action(struct cmd_ctx *ctx,
     return incident_cmd_action(ctx, req, args, reply);
   if (req->platform == CMD_PLATFORM_SLACK && req->trigger_id)
     return open_form(ctx, req, reply);
+  if (req->platform == CMD_PLATFORM_TEAMS) /* the form as a card, in the thread */
+    return home_teams_form(ctx, req, CMD_VIEW_ACTION_ITEM, reply);
   cmd_usage(reply, args->def);
   return KX_EINVAL;
 }

@@ -17,8 +17,10 @@
 #include "commands/core/render_teams.h"
 #include "commands/home/home.h"
 #include "commands/home/home_state.h"
+#include "commands/incident/incident.h"
 #include "commands/oncall/oncall_cmd.h"
 #include "lib/kx.h"
+#include "storage/incidents.h"
 
 static cJSON *text_block(const char *text, const char *size, const char *color)
 {
@@ -142,6 +144,38 @@ static void date_input(
   cJSON_AddItemToArray(body, in);
 }
 
+static void text_input(
+    cJSON *body, const char *id, const char *label, const char *value, int max, bool multiline)
+{
+  cJSON *t = cJSON_CreateObject();
+  cJSON_AddStringToObject(t, "type", "Input.Text");
+  cJSON_AddStringToObject(t, "id", id);
+  cJSON_AddStringToObject(t, "label", label);
+  cJSON_AddBoolToObject(t, "isMultiline", multiline);
+  cJSON_AddNumberToObject(t, "maxLength", max);
+  if (value)
+    cJSON_AddStringToObject(t, "value", value);
+  cJSON_AddItemToArray(body, t);
+}
+
+/* The open incidents as choices, newest first. */
+static void incident_input(struct cmd_ctx *ctx, cJSON *body, const char *value)
+{
+  struct incident *list = NULL;
+  size_t n = 0;
+  cJSON *in = choice_input(body, "incident", "Incident", value);
+  if (incidents_list(ctx->db, INCIDENTS_OPEN, 0, 0, &list, &n) != 0)
+    return;
+  for (size_t k = 0; k < n && k < 100; k++) {
+    const struct incident *inc = &list[n - 1 - k];
+    char title[300], id[24];
+    snprintf(title, sizeof(title), "#%lld %s", (long long)inc->id, inc->title);
+    snprintf(id, sizeof(id), "%lld", (long long)inc->id);
+    choice(in, title, id);
+  }
+  incidents_free(list, n);
+}
+
 struct form_card {
   const char *callback, *title, *submit;
 };
@@ -151,6 +185,8 @@ static const struct form_card cards[] = {
     {CMD_VIEW_ONCALL_AWAY, "I'm away", "Save"},
     {CMD_VIEW_ONCALL_SWAP, "Swap shifts", "Swap"},
     {CMD_VIEW_ONCALL_PAGE, "Page someone", "Page"},
+    {CMD_VIEW_INCIDENT_DECLARE, "Declare an incident", "Declare"},
+    {CMD_VIEW_ACTION_ITEM, "Add an action item", "Add"},
     {NULL, NULL, NULL},
 };
 
@@ -188,6 +224,18 @@ static cJSON *form_card(struct cmd_ctx *ctx,
     people_input(ctx, body, "Swap with", V("who"));
     rota_input(ctx, body, V("rota"));
     date_input(ctx, body, "week", "A day of their shift you take", V("week"));
+  } else if (strcmp(f->callback, CMD_VIEW_INCIDENT_DECLARE) == 0) {
+    text_input(body, "title", "Title", V("title"), INCIDENT_TITLE_MAX, false);
+    const char *dflt = ctx->config->default_severity;
+    cJSON *sev = choice_input(body, "severity", "Severity", V("severity") ? V("severity") : dflt);
+    for (size_t i = 0; i < ctx->config->n_severities && i < 100; i++)
+      choice(sev, ctx->config->severities[i].name, ctx->config->severities[i].name);
+    text_input(body, "description", "Description", V("description"), INCIDENT_TEXT_MAX, true);
+  } else if (strcmp(f->callback, CMD_VIEW_ACTION_ITEM) == 0) {
+    incident_input(ctx, body, V("incident"));
+    const struct person *me = cmd_person_for_user(ctx, CMD_PLATFORM_TEAMS, user);
+    people_input(ctx, body, "Owner", V("who") ? V("who") : me ? me->id : NULL);
+    text_input(body, "text", "What is to be done", V("text"), 1000, false);
   } else {
     people_input(ctx, body, "A person (or pick a rota)", V("who"));
     cJSON *r = choice_input(body, "rota", "A rota's on-call", V("rota"));
@@ -259,6 +307,81 @@ int home_teams_form(struct cmd_ctx *ctx,
   return 0;
 }
 
+/* Trimmed copy of a card's text input; "" when absent. */
+static char *trimmed(const cJSON *data, const char *field)
+{
+  const char *v = home_state_data(data, field);
+  if (!v)
+    return kx_strdup("");
+  while (*v == ' ' || *v == '\t' || *v == '\n' || *v == '\r')
+    v++;
+  size_t n = strlen(v);
+  while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\n' || v[n - 1] == '\r'))
+    n--;
+  return kx_strndup(v, n);
+}
+
+static int card_declare(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+{
+  char *title = trimmed(req->payload, "title");
+  char *desc = trimmed(req->payload, "description");
+  const char *sev = home_state_data(req->payload, "severity");
+  int rc = title && desc ? 0 : KX_ENOMEM;
+  if (rc == 0 && !title[0])
+    home_field_error(reply, "title", "Give the incident a title.");
+  else if (rc == 0 && strlen(title) > INCIDENT_TITLE_MAX)
+    home_field_error(reply, "title", "That title is too long.");
+  if (rc == 0 && sev && !config_severity(ctx->config, sev))
+    home_field_error(reply, "severity", "Pick one of the severities.");
+  if (rc == 0 && !reply->view_response) {
+    const struct person *p = cmd_person_for_user(ctx, req->platform, req->user);
+    struct incident_new n = {
+        .title = title,
+        .severity = sev,
+        .description = desc[0] ? desc : NULL,
+        .declared_by_person = p ? p->id : NULL,
+        .declared_by_user = req->user,
+        .platform = req->platform,
+        .origin_channel = req->channel,
+    };
+    rc = incident_declare(ctx, &n, NULL, reply);
+  }
+  free(title);
+  free(desc);
+  return rc;
+}
+
+static int card_action(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
+{
+  const char *which = home_state_data(req->payload, "incident");
+  const char *who = home_state_data(req->payload, "who");
+  char *what = trimmed(req->payload, "text");
+  if (!what)
+    return KX_ENOMEM;
+  char *end = NULL;
+  long long id = which ? strtoll(which, &end, 10) : 0;
+  struct incident inc;
+  memset(&inc, 0, sizeof(inc));
+  bool found = which && !*end && id > 0 && incidents_get(ctx->db, id, &inc) == 0;
+  if (!found || !incident_is_open(&inc) || !inc.channel)
+    home_field_error(reply, "incident", "Pick one of the open incidents.");
+  if (!who || !config_person(ctx->config, who))
+    home_field_error(reply, "who", "Pick the person who will do it.");
+  if (!what[0] || strlen(what) > 1000)
+    home_field_error(reply, "text", "Say what is to be done (at most 1000 characters).");
+  int rc = 0;
+  if (!reply->view_response) {
+    char *typed = kx_asprintf("action add @%s %s", who, what);
+    struct cmd_request here = *req;
+    here.channel = inc.channel;
+    rc = typed ? home_run_typed(ctx, &here, "incident", typed, reply) : KX_ENOMEM;
+    free(typed);
+  }
+  incident_clear(&inc);
+  free(what);
+  return rc;
+}
+
 int home_card_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *reply)
 {
   const struct form_card *f = card_find(req->action_id);
@@ -266,13 +389,19 @@ int home_card_submit(struct cmd_ctx *ctx, const struct cmd_request *req, struct 
     cmd_reply_printf(reply, "That form is answered on Teams only.");
     return KX_EINVAL;
   }
-  struct buf text;
-  md_init(&text);
-  home_form_text(ctx, f->callback, req->payload, true, reply, &text);
   int rc = 0;
-  if (!reply->view_response)
-    rc = text.data ? home_run_typed(ctx, req, "oncall", text.data, reply) : KX_ENOMEM;
-  buf_free(&text);
+  if (strcmp(f->callback, CMD_VIEW_INCIDENT_DECLARE) == 0) {
+    rc = card_declare(ctx, req, reply);
+  } else if (strcmp(f->callback, CMD_VIEW_ACTION_ITEM) == 0) {
+    rc = card_action(ctx, req, reply);
+  } else {
+    struct buf text;
+    md_init(&text);
+    home_form_text(ctx, f->callback, req->payload, true, reply, &text);
+    if (!reply->view_response)
+      rc = text.data ? home_run_typed(ctx, req, "oncall", text.data, reply) : KX_ENOMEM;
+    buf_free(&text);
+  }
   bool refused = reply->view_response || rc == KX_EINVAL || rc == KX_ENOTFOUND || rc == KX_ESTATE ||
                  rc == KX_EAUTH;
   if (refused) {

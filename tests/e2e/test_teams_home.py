@@ -116,3 +116,44 @@ async def test_teams_page_form_and_acknowledge_from_the_home(h):
     assert j["type"] == "application/vnd.microsoft.card.adaptive", j
     assert "Acknowledge" not in actions(j["value"]) and "acknowledged" in texts(j["value"])
     assert db_value(h, "SELECT state FROM pages") == "acked"
+
+
+async def reply_card(h, text, user="alice"):
+    act = h.teams.personal_message(text, user=user)
+    status, _ = await h.teams_send(act)
+    assert status == 200
+    call = await h.teams_reply_to(act)
+    card = call["body"]["attachments"][0]["content"]
+    assert not teams_sim.validate_card(card), teams_sim.validate_card(card)
+    return call, card
+
+
+@timeout(40)
+async def test_teams_declare_and_action_item_cards(h):
+    await start(h)
+    call, card = await home_card(h)
+    form = (await click(h, call, actions(card)["Declare incident"]))["value"]
+    assert list(inputs(form)) == ["title", "severity", "description"], list(inputs(form))
+    submit = actions(form)["Declare"]
+    j = await click(h, call, submit, {"title": "   ", "severity": "P1"})
+    assert "Give the incident a title." in texts(j["value"]), texts(j["value"])
+    assert db_value(h, "SELECT count(*) FROM incidents") == 0
+    j = await click(h, call, submit, {"title": "Search is down", "severity": "P1",
+                                      "description": "every query 500s"})
+    assert "Search is down" in texts(j["value"]), texts(j["value"])  # the Home, the incident in it
+    rows = await wait_db(h, "SELECT id, title, severity, platform FROM incidents", lambda r: r)
+    assert rows[0][1:] == ("Search is down", "P1", "teams"), rows
+    iid = rows[0][0]
+    await wait_db(h, "SELECT channel FROM incidents", lambda r: r and r[0][0])
+    # the action item form: `incident action` without words, as a card
+    call, card = await reply_card(h, "incident action")
+    ins = inputs(card)
+    assert list(ins) == ["incident", "who", "text"], list(ins)
+    assert [c["value"] for c in ins["incident"]["choices"]] == [str(iid)]
+    submit = actions(card)["Add"]
+    j = await click(h, call, submit, {"incident": str(iid), "who": "nobody", "text": ""})
+    assert "Pick the person" in texts(j["value"]) and "Say what is to be done" in texts(j["value"])
+    j = await click(h, call, submit, {"incident": str(iid), "who": "carol", "text": "add a search canary"})
+    assert "On call now" in texts(j["value"]), texts(j["value"])
+    rows = await wait_db(h, "SELECT incident_id, owner, text FROM incident_actions", lambda r: r)
+    assert rows == [(iid, "carol", "add a search canary")], rows
