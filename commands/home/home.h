@@ -17,9 +17,9 @@
 #include "commands/core/command.h"
 #include "commands/core/msg.h"
 
-#define HOME_REFRESH_MS (60 * 1000) /* how stale a Home may get after a change elsewhere */
-#define HOME_USERS_MAX 500          /* Homes kept fresh by the refresh job */
-#define HOME_LIST_MAX 10            /* pages, incidents, items, shifts shown in each part */
+#define HOME_REFRESH_MS (60LL * 1000) /* how stale a Home may get after a change elsewhere */
+#define HOME_USERS_MAX 500            /* Homes kept fresh by the refresh job */
+#define HOME_LIST_MAX 10              /* pages, incidents, items, shifts shown in each part */
 
 /* The Home view ({"type": "home", "blocks": […]}) for a Slack user; NULL when out of memory. */
 cJSON *home_view_build(struct cmd_ctx *ctx, const char *user);

@@ -115,7 +115,7 @@ static void date_input(cJSON *blocks, const char *id, const char *label, struct 
   time_t secs = (time_t)(ctx->now_ms / 1000);
   struct tm tm;
   if (gmtime_r(&secs, &tm)) {
-    strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+    (void)strftime(today, sizeof(today), "%Y-%m-%d", &tm);
     cJSON_AddStringToObject(el, "initial_date", today);
   }
 }

@@ -23,7 +23,7 @@ static void duration(int64_t ms, char *out, size_t size)
   long long min = ms > 0 ? (long long)(ms / 60000) : 0;
   if (min < 60)
     snprintf(out, size, "%lld min", min);
-  else if (min < 48 * 60)
+  else if (min < 48LL * 60)
     snprintf(out, size, "%lld h %02lld min", min / 60, min % 60);
   else
     snprintf(out, size, "%lld days %lld h", min / 1440, (min % 1440) / 60);

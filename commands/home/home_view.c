@@ -41,7 +41,7 @@ static int part_oncall(struct cmd_ctx *ctx, struct msg *m)
   md_init(&b);
   md_raw(&b, "*On call now*\n");
   const struct config *c = ctx->config;
-  for (size_t i = 0; i < c->n_rotas && i < 2 * HOME_LIST_MAX; i++) {
+  for (size_t i = 0; i < c->n_rotas && i < (size_t)2 * HOME_LIST_MAX; i++) {
     const struct rota *r = &c->rotas[i];
     struct oncall_view v;
     md_raw(&b, "• *");
