@@ -236,6 +236,8 @@ async def test_home_rendered_by_a_block_kit_renderer_and_screenshot(h):
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "#incident-20261124" in page, page  # the incident's channel, linked
     assert page.count('class="btn') == 6  # five Home buttons and Acknowledge
+    # Chromium takes both cores for seconds: klaxon is done, so it stops first (exit 0).
+    assert await h.stop_bot() == 0
     png = os.path.join(h.tmp, "app-home.png")
     if BK.chromium() is None:
         raise AssertionError("headless Chromium is missing: /usr/bin/chromium (tests/deps.sh installs it)")
