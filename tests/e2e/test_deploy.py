@@ -118,6 +118,10 @@ async def test_manifest_grants_what_the_code_uses(h):
     for s in declared.values():
         assert s["type"] == "message" and len(s["description"]) <= 150 and s["name"], s
     assert manifest["features"]["unfurl_domains"], "incident links need an unfurl domain"
+    # the simulator offers exactly the shortcuts the manifest declares, and unfurls its domains
+    import slack_sim
+    assert set(slack_sim.DEFAULT_OPTS["message_shortcuts"]) == set(declared)
+    assert set(manifest["features"]["unfurl_domains"]) <= set(slack_sim.DEFAULT_OPTS["unfurl_domains"])
 
 
 @H.timeout(60)
