@@ -9,6 +9,7 @@
 #include "commands/core/command.h"
 #include "commands/core/names.h" /* the job kinds, hooks and action_ids it uses */
 #include "commands/handoff/handoff.h"
+#include "commands/home/home.h"
 #include "commands/incident/incident_rows.h"
 #include "commands/incident/incident_teams.h"
 #include "commands/oncall/absences.h"
@@ -73,9 +74,9 @@ const struct cmd_def cmd_table[] = {
     CMD("incident", "reopen",       incident_cmd_reopen,       0, 0,  CMD_WRITE, NULL, "reopen",                       "reopen a resolved incident"),
     CMD("incident", "postmortem",   incident_cmd_postmortem,   0, 2,  CMD_WRITE, NULL, "postmortem [done [URL]]",      "where the postmortem draft is; mark it done"),
     CMD("incident", "close",        incident_cmd_close,        0, 0,  CMD_WRITE, NULL, "close",                        "close the incident once the postmortem is done"),
-    CMD("incident", "action",       incident_cmd_action,       1, -1, CMD_WRITE, NULL, "action add @owner TEXT | done N | list", "action items"),
+    CMD("incident", "action",       home_cmd_action,           0, -1, CMD_WRITE, NULL, "action add @owner TEXT | done N | list", "action items"),
     /* paging, alerts and stats (issue 5) */
-    CMD("oncall",   "page",      paging_cmd_page,      2, -1, CMD_WRITE, NULL, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
+    CMD("oncall",   "page",      home_cmd_page,        0, -1, CMD_WRITE, NULL, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
     CMD("oncall",   "test-page", paging_cmd_test_page, 0, 0,  CMD_WRITE, NULL, "test-page",           "send yourself a test page to check delivery"),
     CMD("oncall",   "pages",     paging_cmd_pages,     0, 0,  0,         NULL, "pages",               "open pages, who acknowledged them, and how far each SMS, call or push got"),
     CMD("oncall",   "notify",    paging_cmd_notify,    0, 2,  0,         NULL, "notify [test METHOD]", "how klaxon reaches you (your methods and rules); test one: chat, email, push, sms, voice"),
@@ -83,11 +84,11 @@ const struct cmd_def cmd_table[] = {
     CMD("incident", "stats",     stats_cmd,            0, 1,  0,         NULL, "stats [7d|30d|90d]",  "MTTA, MTTR, MTTD, pages, escalations, false positives against targets"),
     /* rotas, /oncall and the handoff (issue 4); FROM and TO may be two words (a date and a time)
      * with "to" between them, hence no maximum */
-    CMD("oncall", "who",      oncall_cmd_who,      0, 1,  CMD_DEFAULT | CMD_MENU, opts_rota_quiet, "[who] [ROTA]",          "who is on call now in every rota (primary, secondary, manager, until when)"),
+    CMD("oncall", "who",      home_cmd_who,        0, 1,  CMD_DEFAULT | CMD_MENU, opts_rota_quiet, "[who] [ROTA]",          "who is on call now in every rota (primary, secondary, manager, until when)"),
     CMD("oncall", "schedule", oncall_cmd_schedule, 0, 2,  0,           opts_rota,       "schedule [N]",          "the next N shifts (default 4) with overrides, covers and holidays"),
-    CMD("oncall", "override", oncall_cmd_override, 3, -1, CMD_WRITE,   opts_override,   "override @user FROM TO", "@user holds primary (or secondary) from FROM to TO"),
-    CMD("oncall", "away",     oncall_cmd_away,     2, -1, CMD_WRITE,   opts_rota,       "away [@user] FROM TO",  "you (or @user) are away: the previous shift's person covers"),
-    CMD("oncall", "swap",     oncall_cmd_swap,     2, -1, CMD_WRITE,   opts_rota,       "swap @user WEEK",       "swap shifts: one of you takes the other's shift WEEK, who takes the first one's next shift"),
+    CMD("oncall", "override", home_cmd_override,   0, -1, CMD_WRITE,   opts_override,   "override @user FROM TO", "@user holds primary (or secondary) from FROM to TO"),
+    CMD("oncall", "away",     home_cmd_away,       0, -1, CMD_WRITE,   opts_rota,       "away [@user] FROM TO",  "you (or @user) are away: the previous shift's person covers"),
+    CMD("oncall", "swap",     home_cmd_swap,       0, -1, CMD_WRITE,   opts_rota,       "swap @user WEEK",       "swap shifts: one of you takes the other's shift WEEK, who takes the first one's next shift"),
     CMD("oncall", "changes",  oncall_cmd_changes,  0, 1,  0,           opts_rota,       "changes",               "overrides and absences from now on, with their numbers"),
     CMD("oncall", "cancel",   oncall_cmd_cancel,   1, 1,  CMD_WRITE,   opts_rota,       "cancel ID",             "cancel an override or an absence (a swap is two overrides)"),
     CMD("oncall", "whoami",   oncall_cmd_whoami,   0, 0,  0,           NULL,            "whoami",                "who klaxon takes you for, how it reaches you, the rotas you may change"),
@@ -121,12 +122,36 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_ACTION_ABSENCES_SYNC, absences_action_sync}, /* issue 14 */
     /* the handoff (issue 4) */
     {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
+    /* the App Home (issue 16) */
+    {CMD_ACTION_HOME_PAGE_ACK, home_btn_page_ack},
+    {CMD_ACTION_HOME_DECLARE, home_btn_declare},
+    {CMD_ACTION_HOME_OVERRIDE, home_btn_form},
+    {CMD_ACTION_HOME_AWAY, home_btn_form},
+    {CMD_ACTION_HOME_SWAP, home_btn_form},
+    {CMD_ACTION_HOME_PAGE, home_btn_form},
+    /* message shortcuts (issue 16) */
+    {CMD_SHORTCUT_TIMELINE, home_sc_timeline},
+    {CMD_SHORTCUT_DECLARE, home_sc_declare},
+    /* the forms as Teams cards: Action.Execute named by the form (issue 16) */
+    {CMD_VIEW_ONCALL_OVERRIDE, home_card_submit},
+    {CMD_VIEW_ONCALL_AWAY, home_card_submit},
+    {CMD_VIEW_ONCALL_SWAP, home_card_submit},
+    {CMD_VIEW_ONCALL_PAGE, home_card_submit},
+    {CMD_VIEW_INCIDENT_DECLARE, home_card_submit},
+    {CMD_VIEW_ACTION_ITEM, home_card_submit},
     {NULL, NULL},
 };
 
 const struct cmd_view_def cmd_views[] = {
     /* incidents (issue 3) */
     {CMD_VIEW_INCIDENT_DECLARE, incident_view_declare},
+    /* the forms (issue 16) */
+    {CMD_VIEW_ONCALL_OVERRIDE, home_view_submit},
+    {CMD_VIEW_ONCALL_AWAY, home_view_submit},
+    {CMD_VIEW_ONCALL_SWAP, home_view_submit},
+    {CMD_VIEW_ONCALL_PAGE, home_view_submit},
+    {CMD_VIEW_TIMELINE_ADD, home_view_timeline},
+    {CMD_VIEW_ACTION_ITEM, home_view_action},
     {NULL, NULL},
 };
 
@@ -141,6 +166,9 @@ const struct cmd_event_def cmd_events[] = {
     {CMD_KIND_REACTION_REMOVED, incident_ev_reaction},
     {CMD_KIND_PIN_ADDED, incident_ev_pin},
     {CMD_KIND_PIN_REMOVED, incident_ev_pin},
+    /* the App Home (issue 16) */
+    {CMD_KIND_HOME_OPENED, home_ev_opened},
+    {CMD_KIND_LINK_SHARED, home_ev_link_shared},
     {CMD_KIND_OTHER, NULL},
 };
 
@@ -165,6 +193,8 @@ const struct cmd_job_def cmd_jobs[] = {
     {CMD_JOB_ONCALL_SYNC, oncall_job_sync},
     /* the monthly report (issue 16) */
     {CMD_JOB_REPORT_MONTHLY, report_job_monthly},
+    /* the App Home (issue 16) */
+    {CMD_JOB_HOME_REFRESH, home_job_refresh},
     {NULL, NULL},
 };
 
@@ -194,6 +224,8 @@ const struct cmd_startup_def cmd_startups[] = {
     {"handoff", handoff_startup},
     /* the monthly report (issue 16): the next sending */
     {"report", report_startup},
+    /* the App Home (issue 16): its refresh job */
+    {"home", home_startup},
     {NULL, NULL},
 };
 

@@ -28,6 +28,8 @@ extern const char teams_store_schema_v1[];
 extern const char handoffs_schema_v1[];
 /* pages that wake people: every attempt (issue 11) */
 extern const char page_attempts_schema_v2[];
+/* issue 16: the App Home */
+extern const char home_views_schema_v2[];
 
 static const char *const migration_1[] = {
     outbox_schema_v1,
@@ -59,6 +61,8 @@ static const char *const migration_2[] = {
     /* pages that wake people (issue 11) */
     page_attempts_schema_v2,
     alert_mail_schema_v2,
+    /* issue 16: the App Home */
+    home_views_schema_v2,
     NULL,
 };
 

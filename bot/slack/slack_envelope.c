@@ -148,7 +148,22 @@ static int interactive_request(const cJSON *p, struct cmd_request *req, struct s
     req->view_callback = str(view, "callback_id");
     return (req->user && req->view_callback) ? 0 : KX_EPROTO;
   }
-  return KX_ENOTFOUND; /* view_closed, shortcuts …: nothing to do yet */
+  if (strcmp(type, "message_action") == 0) {
+    /* A message shortcut: a button whose action_id is the shortcut's callback_id, on the
+     * message it was used on. */
+    const char *id = str(p, "callback_id");
+    if (!id || strlen(id) >= sizeof(s->action_id))
+      return KX_EPROTO;
+    snprintf(s->action_id, sizeof(s->action_id), "%s", id);
+    req->kind = CMD_KIND_ACTION;
+    req->action_id = s->action_id;
+    req->channel = str(obj(p, "channel"), "id");
+    req->message_ts = str(p, "message_ts");
+    if (!req->message_ts)
+      req->message_ts = str(obj(p, "message"), "ts");
+    return (req->user && req->channel) ? 0 : KX_EPROTO;
+  }
+  return KX_ENOTFOUND; /* view_closed, global shortcuts …: nothing to do yet */
 }
 
 static bool is_self(const cJSON *msg, const struct slack_self *self)
@@ -266,6 +281,24 @@ static int event_request(const cJSON *p,
     req->message_ts = str(obj(item, "message"), "ts");
     req->event_time_ms = slack_ts_to_ms(str(ev, "event_ts"));
     return (req->channel && req->message_ts) ? 0 : KX_ENOTFOUND;
+  }
+  if (strcmp(type, "app_home_opened") == 0) {
+    /* The Messages tab opens too; only the Home tab is drawn. */
+    const char *tab = str(ev, "tab");
+    if (!tab || strcmp(tab, "home") != 0)
+      return KX_ENOTFOUND;
+    req->kind = CMD_KIND_HOME_OPENED;
+    req->channel = str(ev, "channel");
+    return req->user ? 0 : KX_EPROTO;
+  }
+  if (strcmp(type, "link_shared") == 0) {
+    req->kind = CMD_KIND_LINK_SHARED;
+    req->channel = str(ev, "channel");
+    req->message_ts = str(ev, "message_ts");
+    return (req->channel && req->message_ts &&
+            cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(ev, "links")))
+               ? 0
+               : KX_EPROTO;
   }
   if (strcmp(type, "app_mention") == 0) {
     req->channel = str(ev, "channel");

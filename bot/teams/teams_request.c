@@ -183,6 +183,7 @@ static void fill_common(const struct teams_activity *a,
   req->service_url = a->service_url;
   req->reply_to_id = a->id;
   req->event_time_ms = a->timestamp_ms > 0 ? a->timestamp_ms : 0;
+  req->personal = is_personal(a);
 }
 
 /* value {"action": "page.ack", "value": "42"} as the renderer puts it in a button's data. */
@@ -264,6 +265,7 @@ enum teams_route teams_request_build(const struct teams_activity *a,
       if (action_fields(a->action_data, a->action_verb, strs))
         goto fail;
       req->kind = CMD_KIND_ACTION;
+      req->payload = a->action_data; /* a form card's inputs travel in its data */
       break;
     case TEAMS_KIND_INVOKE: {
       /* A plain `msteams.type: invoke` button carries our data as its value. */
@@ -320,6 +322,23 @@ char *teams_invoke_response(const char *text)
   cJSON_AddNumberToObject(o, "statusCode", 200);
   cJSON_AddStringToObject(o, "type", TEAMS_INVOKE_MESSAGE_TYPE);
   cJSON_AddStringToObject(o, "value", text && *text ? text : "Done.");
+  char *s = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return s;
+}
+
+char *teams_invoke_card_response(const cJSON *card)
+{
+  cJSON *o = cJSON_CreateObject();
+  cJSON *copy = cJSON_Duplicate(card, 1);
+  if (!o || !copy) {
+    cJSON_Delete(o);
+    cJSON_Delete(copy);
+    return NULL;
+  }
+  cJSON_AddNumberToObject(o, "statusCode", 200);
+  cJSON_AddStringToObject(o, "type", TEAMS_INVOKE_CARD_TYPE);
+  cJSON_AddItemToObject(o, "value", copy);
   char *s = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   return s;

@@ -38,6 +38,8 @@
 #include "commands/core/request.h"
 
 #define TEAMS_INVOKE_MESSAGE_TYPE "application/vnd.microsoft.activity.message"
+/* An invoke response that replaces the clicked card with `value` (Universal Actions). */
+#define TEAMS_INVOKE_CARD_TYPE "application/vnd.microsoft.card.adaptive"
 #define TEAMS_DEDUP_MAX 512 /* the dedup key: "teams:" + conversation + ":" + activity id */
 
 enum teams_route {
@@ -76,5 +78,7 @@ void teams_webhook_addressed(struct teams_activity *a);
 /* The HTTP body answering an adaptiveCard/action invoke:
  * {"statusCode":200,"type":"application/vnd.microsoft.activity.message","value":text}. */
 char *teams_invoke_response(const char *text);
+/* {"statusCode":200,"type":TEAMS_INVOKE_CARD_TYPE,"value":card} (a copy); caller frees. */
+char *teams_invoke_card_response(const cJSON *card);
 
 #endif

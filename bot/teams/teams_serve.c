@@ -266,7 +266,9 @@ static void answer(struct teams *t, struct teams_activity *act, struct httpd_res
     /* Action.Execute: the answer is the HTTP response itself. */
     char *plain = reply_plain(
         t, reply.text.len ? reply.text.data : (rc == KX_EDUPLICATE ? "Already done." : "Done."));
-    char *json = teams_invoke_response(plain);
+    /* A card in the reply replaces the clicked card in place (issue 16: forms, the Home). */
+    char *json = reply.card && rc != KX_EDUPLICATE ? teams_invoke_card_response(reply.card)
+                                                   : teams_invoke_response(plain);
     httpd_json(resp, 200, json ? json : "{\"statusCode\":200}");
     free(json);
     free(plain);

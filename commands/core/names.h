@@ -28,9 +28,26 @@
 #define CMD_ACTION_TWILIO_STATUS "twilio.status"
 #define CMD_ACTION_PAGE_LINK "page.link"
 #define CMD_ACTION_ABSENCES_SYNC "absences.sync" /* issue 14: the HR calendar */
+/* The App Home's buttons (issue 16). */
+#define CMD_ACTION_HOME_PAGE_ACK "home.page_ack"
+#define CMD_ACTION_HOME_DECLARE "home.declare"
+#define CMD_ACTION_HOME_OVERRIDE "home.override"
+#define CMD_ACTION_HOME_AWAY "home.away"
+#define CMD_ACTION_HOME_SWAP "home.swap"
+#define CMD_ACTION_HOME_PAGE "home.page"
+/* Message shortcuts arrive as actions named by their callback_id (deploy/slack-app-manifest.yaml). */
+#define CMD_SHORTCUT_TIMELINE "incident.timeline_add"
+#define CMD_SHORTCUT_DECLARE "incident.declare_from_message"
 
 /* Modal submissions: cmd_views. */
 #define CMD_VIEW_INCIDENT_DECLARE "incident.declare"
+/* The forms of issue 16 (commands/home/home_forms.c). */
+#define CMD_VIEW_ONCALL_OVERRIDE "oncall.override"
+#define CMD_VIEW_ONCALL_AWAY "oncall.away"
+#define CMD_VIEW_ONCALL_SWAP "oncall.swap"
+#define CMD_VIEW_ONCALL_PAGE "oncall.page"
+#define CMD_VIEW_TIMELINE_ADD "incident.timeline_add"
+#define CMD_VIEW_ACTION_ITEM "incident.action_item"
 
 /* Timed jobs: cmd_jobs (the kind; each job also has its own unique key). */
 #define CMD_JOB_INCIDENT_UPDATE "incident.update_due"
@@ -49,6 +66,7 @@
 #define CMD_JOB_HANDOFF_DIGEST "handoff.digest"
 #define CMD_JOB_ONCALL_SYNC "oncall.sync"
 #define CMD_JOB_REPORT_MONTHLY "report.monthly" /* the monthly report (issue 16) */
+#define CMD_JOB_HOME_REFRESH "home.refresh" /* issue 16 */
 
 /* Outbox result hooks: cmd_hooks. */
 #define CMD_HOOK_INCIDENT_CHANNEL_CREATED "incident.channel_created"

@@ -39,7 +39,9 @@ enum cmd_kind {
   CMD_KIND_REACTION_REMOVED,
   CMD_KIND_PIN_ADDED, /* message_ts the pinned message */
   CMD_KIND_PIN_REMOVED,
-  CMD_KIND_OTHER
+  CMD_KIND_OTHER,
+  CMD_KIND_HOME_OPENED, /* issue 16: the App Home tab was opened (user) */
+  CMD_KIND_LINK_SHARED  /* issue 16: links to unfurl; the event is in payload */
 };
 
 /* Where the reply goes when the transport's own answer cannot carry it. The dispatcher writes
@@ -75,7 +77,9 @@ struct cmd_request {
   const char *service_url; /* Teams: where replies go */
   const char *reply_to_id; /* Teams: the card's activity id */
   int64_t event_time_ms;   /* when the platform says it happened (message ts), 0 if unknown */
-  const cJSON *payload;    /* the raw platform payload, for what the fields above lack */
+  const cJSON *payload;    /* the raw platform payload, for what the fields above lack (Teams
+                              Action.Execute: the action's data, the card's inputs in it) */
+  bool personal;           /* Teams: a 1:1 chat with the bot (issue 16: the Home card) */
 };
 
 /* What to answer now. Text is mrkdwn-neutral markup built with msg.h helpers or plain text;

@@ -26,6 +26,7 @@ METHOD_SCOPES = {
     "usergroups.users.update": "usergroups:write", "pins.add": "pins:write",
     "reactions.add": "reactions:write", "bookmarks.add": "bookmarks:write",
     "views.open": None, "views.update": None, "views.publish": None, "auth.test": None,
+    "chat.unfurl": "links:write",
     "apps.connections.open": None,  # the app-level token's connections:write
 }
 # Event type the envelope parser handles → the subscription(s) and scope it needs.
@@ -36,6 +37,8 @@ EVENT_SUBSCRIPTIONS = {
     "pin_added": (["pin_added"], ["pins:read"]),
     "pin_removed": (["pin_removed"], ["pins:read"]),
     "app_mention": (["app_mention"], ["app_mentions:read"]),
+    "app_home_opened": (["app_home_opened"], []),
+    "link_shared": (["link_shared"], ["links:read"]),
 }
 
 
@@ -104,6 +107,21 @@ async def test_manifest_grants_what_the_code_uses(h):
         assert set(subs) <= events, "event %s needs subscriptions %s" % (ev, subs)
         assert set(need) <= scopes, "event %s needs scopes %s" % (ev, need)
     assert "commands" in scopes
+    # issue 16: the Home tab is on, and the message shortcuts are exactly the names the code
+    # handles (CMD_SHORTCUT_* in commands/core/names.h), declared as message shortcuts
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    with open(os.path.join(ROOT, "commands", "core", "names.h"), encoding="utf-8") as f:
+        names = f.read()
+    code = set(re.findall(r'#define CMD_SHORTCUT_[A-Z_]+ "([^"]+)"', names))
+    declared = {s["callback_id"]: s for s in manifest["features"]["shortcuts"]}
+    assert code and set(declared) == code, (declared, code)
+    for s in declared.values():
+        assert s["type"] == "message" and len(s["description"]) <= 150 and s["name"], s
+    assert manifest["features"]["unfurl_domains"], "incident links need an unfurl domain"
+    # the simulator offers exactly the shortcuts the manifest declares, and unfurls its domains
+    import slack_sim
+    assert set(slack_sim.DEFAULT_OPTS["message_shortcuts"]) == set(declared)
+    assert set(manifest["features"]["unfurl_domains"]) <= set(slack_sim.DEFAULT_OPTS["unfurl_domains"])
 
 
 @H.timeout(60)

@@ -51,6 +51,9 @@ MAX_BUTTON_VALUE = 2000
 MAX_BUTTON_URL = 3000
 MAX_OPTIONS = 100
 MAX_PLACEHOLDER = 150
+MAX_OPTION_TEXT = 75  # option objects: text and description (Block Kit composition objects)
+MAX_OPTION_VALUE = 150
+MAX_TEXT_INPUT = 3000  # plain_text_input max_length
 MAX_ATTACHMENTS = 100
 MAX_VIEW_TITLE = 24
 MAX_VIEW_BUTTON = 24
@@ -404,6 +407,51 @@ def _element(errs, el, ptr):
         _text_obj(errs, el.get("placeholder"), ptr + "/placeholder", MAX_PLACEHOLDER, plain_only=True)
     errs.max_items(el.get("options"), MAX_OPTIONS, ptr + "/options")
     errs.max_items(el.get("option_groups"), MAX_OPTIONS, ptr + "/option_groups")
+    opts = el.get("options") if isinstance(el.get("options"), list) else []
+    if kind in ("static_select", "multi_static_select", "radio_buttons", "checkboxes", "overflow") \
+            and "options" not in el and "option_groups" not in el:
+        errs.add("missing required field: options", ptr + "/options")
+    values = []
+    for i, o in enumerate(opts + ([el["initial_option"]] if isinstance(el.get("initial_option"), dict) else [])):
+        _option(errs, o, "%s/options/%d" % (ptr, i) if i < len(opts) else ptr + "/initial_option")
+        if isinstance(o, dict) and i < len(opts):
+            values.append(o.get("value"))
+    if isinstance(el.get("initial_option"), dict) and el["initial_option"].get("value") not in values:
+        errs.add("initial_option must be one of the options", ptr + "/initial_option")
+    if kind == "datepicker" and "initial_date" in el and not _is_date(el["initial_date"]):
+        errs.add("must be a valid date in the format YYYY-MM-DD", ptr + "/initial_date")
+    if kind == "users_select" and "initial_user" in el and not (
+            isinstance(el["initial_user"], str) and re.fullmatch(r"[UW][A-Z0-9]{2,}", el["initial_user"])):
+        errs.add("must be a valid user id", ptr + "/initial_user")
+    if kind == "plain_text_input":
+        ml = el.get("max_length")
+        if ml is not None and (not isinstance(ml, int) or isinstance(ml, bool) or not 1 <= ml <= MAX_TEXT_INPUT):
+            errs.add("must be between 1 and %d" % MAX_TEXT_INPUT, ptr + "/max_length")
+
+
+def _is_date(s):
+    if not isinstance(s, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", s):
+        return False
+    try:
+        datetime.date(int(s[:4]), int(s[5:7]), int(s[8:]))
+        return True
+    except ValueError:
+        return False
+
+
+def _option(errs, o, ptr):
+    """An option object: plain_text text of at most 75 characters, a value of at most 150."""
+    if not isinstance(o, dict):
+        errs.add("expected an object", ptr)
+        return
+    _text_obj(errs, o.get("text"), ptr + "/text", MAX_OPTION_TEXT)
+    if "description" in o:
+        _text_obj(errs, o["description"], ptr + "/description", MAX_OPTION_TEXT)
+    v = o.get("value")
+    if not isinstance(v, str) or not v:
+        errs.add("missing required field: value", ptr + "/value")
+    else:
+        errs.max_len(v, MAX_OPTION_VALUE, ptr + "/value")
 
 
 def _block(errs, b, ptr):
@@ -476,8 +524,14 @@ def validate_blocks(blocks, max_blocks, base="/blocks"):
         return "invalid_blocks_format", []
     errs = BlockErrors()
     errs.max_items(blocks, max_blocks, base)
+    seen_ids = set()
     for i, b in enumerate(blocks[: max_blocks + 1]):
         _block(errs, b, "%s/%d" % (base, i))
+        bid = b.get("block_id") if isinstance(b, dict) else None
+        if bid is not None:
+            if bid in seen_ids:
+                errs.add("duplicate block_id %r" % bid, "%s/%d/block_id" % (base, i))
+            seen_ids.add(bid)
     if errs.items:
         return "invalid_blocks", errs.items
     return None, []

@@ -49,6 +49,10 @@ DEFAULT_OPTS = {
     "socket_mode_enabled": True,
     "max_frame": 16 * 1024 * 1024,
     "max_body": 8 * 1024 * 1024,
+    # the app's unfurl domains (manifest features.unfurl_domains): link_shared is sent for these
+    "unfurl_domains": ("127.0.0.1", "localhost", "klaxon.example.com"),
+    # message shortcuts the app declares (manifest features.shortcuts, type message): callback_ids
+    "message_shortcuts": ("incident.timeline_add", "incident.declare_from_message"),
 }
 
 
@@ -72,6 +76,7 @@ class SlackSim(WebApiMixin, SocketModeMixin):
         self.ts = M.TsClock()
         self.users, self.channels, self.usergroups = {}, {}, {}
         self.views, self.view_owner, self.home_views = {}, {}, {}
+        self.unfurl_ids = {}  # unfurl_id -> (channel, ts) of link_shared events sent
         self.tickets, self.triggers, self.response_urls = {}, {}, {}
         # What tests assert on.
         self.calls, self.frames, self.acks, self.protocol_errors = [], [], [], []

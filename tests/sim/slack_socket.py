@@ -12,6 +12,7 @@ import asyncio
 import base64
 import json
 import os
+import re
 import time
 
 from aiohttp import WSMsgType, web
@@ -510,6 +511,8 @@ class SocketModeMixin:
                                                                      "value": str(val)}}
                 elif el.get("type") == "users_select":
                     entry = {"type": "users_select", "selected_user": val}
+                elif el.get("type") == "datepicker":
+                    entry = {"type": "datepicker", "selected_date": val}
                 else:
                     entry = {"type": el.get("type"), "value": val}
                 state[b.get("block_id", aid)] = {aid: entry}
@@ -532,6 +535,92 @@ class SocketModeMixin:
         env = {"envelope_id": M.new_envelope_id(), "payload": sub, "type": "interactive",
                "accepts_response_payload": True}
         return self.send_envelope(env, conn)
+
+    def app_home_opened(self, user, tab="home"):
+        """A user opens the app's Home (or Messages) tab: an app_home_opened event carrying the
+        Home view published for them so far, if any (the Events API shape)."""
+        u = self._who(user)
+        ev = {"type": "app_home_opened", "user": u["id"], "channel": self._im_with(u["id"])["id"],
+              "tab": tab, "event_ts": self.ts.next()}
+        vid = self.home_views.get(u["id"])
+        if vid and tab == "home":
+            ev["view"] = M.deepcopy(self.views[vid])
+        return self._emit_event(ev)
+
+    def home_action(self, user, action_id, value=None, conn=None):
+        """A user clicks a button of the Home view published for them (block_actions with a
+        `view` container: no channel, no message, no response_url)."""
+        u = self._who(user)
+        vid = self.home_views.get(u["id"])
+        if vid is None:
+            raise LookupError("no Home view published for %s" % user)
+        v = self.views[vid]
+        block, el = self._find_element(v.get("blocks"), action_id)
+        if el is None:  # klaxon numbers repeated action_ids "page.ack#2": match the name
+            for b in v.get("blocks") or []:
+                for e in (b.get("elements") or []) if b.get("type") == "actions" else []:
+                    if isinstance(e, dict) and str(e.get("action_id", "")).split("#")[0] == action_id:
+                        block, el = (block, el) if el else (b, e)
+        if el is None:
+            raise LookupError("the Home of %s has no element %r" % (user, action_id))
+        action = {"action_id": el["action_id"], "block_id": block.get("block_id", ""), "type": el["type"],
+                  "action_ts": self.ts.next()}
+        if "text" in el:
+            action["text"] = M.deepcopy(el["text"])
+        v_ = value if value is not None else el.get("value")
+        if v_ is not None:
+            action["value"] = v_
+        payload = {"type": "block_actions", "user": {"id": u["id"], "username": u["name"], "name": u["name"],
+                                                     "team_id": M.TEAM_ID},
+                   "api_app_id": M.APP_ID, "token": M.VERIFICATION_TOKEN,
+                   "container": {"type": "view", "view_id": vid},
+                   "trigger_id": self.new_trigger(u["id"]), "team": {"id": M.TEAM_ID, "domain": M.TEAM_DOMAIN},
+                   "enterprise": None, "is_enterprise_install": False, "view": M.deepcopy(v), "actions": [action]}
+        env = {"envelope_id": M.new_envelope_id(), "payload": payload, "type": "interactive",
+               "accepts_response_payload": False}
+        return self.send_envelope(env, conn)
+
+    def message_shortcut(self, user, channel, message_ts, callback_id, conn=None):
+        """A user runs a message shortcut (payload type message_action) on a stored message.
+        Only the shortcuts the app declares exist (opts message_shortcuts)."""
+        if callback_id not in self.opts["message_shortcuts"]:
+            raise LookupError("the app declares no message shortcut %r" % callback_id)
+        u, c = self._who(user), self._where(channel)
+        m = self.find_message(c, message_ts)
+        if m is None:
+            raise LookupError("no message %s in %s" % (message_ts, channel))
+        msg = {k: M.deepcopy(v) for k, v in m.items() if k in ("type", "user", "ts", "text", "bot_id", "blocks",
+                                                                 "thread_ts", "team")}
+        payload = {"type": "message_action", "token": M.VERIFICATION_TOKEN, "action_ts": self.ts.next(),
+                   "team": {"id": M.TEAM_ID, "domain": M.TEAM_DOMAIN},
+                   "user": {"id": u["id"], "username": u["name"], "name": u["name"], "team_id": M.TEAM_ID},
+                   "channel": {"id": c["id"], "name": c["name"] if not c["is_im"] else "directmessage"},
+                   "is_enterprise_install": False, "enterprise": None, "callback_id": callback_id,
+                   "trigger_id": self.new_trigger(u["id"]), "response_url": self.new_response_url(
+                       "action", c["id"], u["id"], m["ts"]),
+                   "message_ts": m["ts"], "message": msg}
+        env = {"envelope_id": M.new_envelope_id(), "payload": payload, "type": "interactive",
+               "accepts_response_payload": False}
+        return self.send_envelope(env, conn)
+
+    def share_links(self, user, channel, text):
+        """A user posts `text` with URLs: the message is stored and, when a URL's host is one of
+        the app's unfurl domains, a link_shared event names those links (Events API shape)."""
+        u, c = self._who(user), self._where(channel)
+        m = self.post_message(c, text, user=u["id"], bot=False)
+        links = []
+        for url in re.findall(r"<?(https?://[^\s|>]+)", text):
+            host = re.sub(r"^https?://", "", url).split("/")[0].split(":")[0]
+            if host in self.opts["unfurl_domains"]:
+                links.append({"domain": host, "url": url})
+        if not links:
+            return m, None
+        unfurl_id = "%s.%s.%s" % (c["id"], m["ts"], os.urandom(16).hex())
+        self.unfurl_ids[unfurl_id] = (c["id"], m["ts"])
+        ev = {"type": "link_shared", "channel": c["id"], "is_bot_user_member": M.BOT_USER_ID in c["members"],
+              "user": u["id"], "message_ts": m["ts"], "unfurl_id": unfurl_id, "source": "conversations_history",
+              "links": links, "event_ts": self.ts.next()}
+        return m, self._emit_event(ev)
 
     def view_closed(self, user, view_id, conn=None):
         u = self._who(user)

@@ -64,6 +64,7 @@ METHODS = {
     "views.open": ("bot", ("tier", 4)),
     "views.update": ("bot", ("tier", 4)),
     "views.publish": ("bot", ("tier", 4)),
+    "chat.unfurl": ("bot", ("tier", 3)),
 }
 
 # Slack's older read methods read form (or query) arguments only: the fields of a JSON body are
@@ -623,6 +624,37 @@ class WebApiMixin:
         if m.get("bot_id") != M.BOT_ID:
             raise ApiError(not_mine)
         return m
+
+    def m_chat_unfurl(self, a):
+        """chat.unfurl (links:write): by channel + ts, or by unfurl_id + source; `unfurls` maps
+        each URL of the message to {"blocks": […]} (checked like a message's blocks)."""
+        if a.get("unfurl_id") or a.get("source"):
+            if not a.get("unfurl_id") or a.get("source") not in ("composer", "conversations_history"):
+                raise ApiError("invalid_source")
+            pending = self.unfurl_ids.get(a["unfurl_id"])
+            if pending is None:
+                raise ApiError("invalid_unfurl_id")
+            c, m = self.channels[pending[0]], self.find_message(self.channels[pending[0]], pending[1])
+        else:
+            c = self._chan(a)
+            if not a.get("ts"):
+                raise missing("ts")
+            m = self.find_message(c, a["ts"])
+            if m is None:
+                raise ApiError("cannot_find_message")
+        unfurls = json_arg(a, "unfurls", "invalid_unfurls_format")
+        if not isinstance(unfurls, dict) or not unfurls:
+            raise ApiError("missing_unfurls")
+        for url, u in unfurls.items():
+            if url not in (m.get("text") or ""):
+                raise ApiError("cannot_unfurl_url")
+            if not isinstance(u, dict) or not isinstance(u.get("blocks"), list):
+                raise ApiError("invalid_unfurls_format")
+            name, errs = M.validate_blocks(u["blocks"], M.MAX_BLOCKS_MESSAGE)
+            if name:
+                raise ApiError(name, errors=errs, response_metadata={"messages": ["[ERROR] " + e for e in errs]})
+        m.setdefault("unfurls", {}).update(M.deepcopy(unfurls))
+        return {"ok": True}
 
     def m_chat_update(self, a):
         c = self._chan(a)

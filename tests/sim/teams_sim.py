@@ -55,6 +55,7 @@ import hmac
 import itertools
 import json
 import os
+import re
 import signal
 import time
 import urllib.parse
@@ -101,6 +102,98 @@ def _callback_actions(node):
             if bad:
                 return bad
     return None
+
+
+# Adaptive Card elements and actions the checks know (schema 1.5, what klaxon uses and more).
+CARD_ELEMENTS = {"TextBlock", "RichTextBlock", "Image", "ImageSet", "Container", "ColumnSet", "FactSet",
+                 "ActionSet", "Table", "Input.Text", "Input.Number", "Input.Date", "Input.Time",
+                 "Input.Toggle", "Input.ChoiceSet"}
+CARD_ACTIONS = {"Action.Execute", "Action.Submit", "Action.OpenUrl", "Action.ShowCard", "Action.ToggleVisibility"}
+CARD_MAX_ACTIONS = 6  # Teams shows at most six top-level actions
+CARD_MAX_BYTES = 28 * 1024  # a Teams message (card included) is refused above about 28 KB
+
+
+def validate_card(card):
+    """Problems of an Adaptive Card as Teams would reject or mangle it: the type and version,
+    unknown elements or actions, Input.* without a unique id, ChoiceSet choices without title
+    and value (or a value that is none of them), Input.Date values not YYYY-MM-DD,
+    Action.Execute without a verb, more than CARD_MAX_ACTIONS actions, a card over
+    CARD_MAX_BYTES. Returns a list of sentences (empty when fine)."""
+    errs = []
+    if not isinstance(card, dict) or card.get("type") != "AdaptiveCard":
+        return ["not an AdaptiveCard"]
+    if not isinstance(card.get("version"), str) or not re.fullmatch(r"1\.[0-6]", card["version"]):
+        errs.append("version must be 1.0 to 1.6")
+    if len(json.dumps(card)) > CARD_MAX_BYTES:
+        errs.append("card larger than %d bytes" % CARD_MAX_BYTES)
+    ids = set()
+
+    def action(a, where):
+        if not isinstance(a, dict) or a.get("type") not in CARD_ACTIONS:
+            errs.append("%s: unknown action %r" % (where, a.get("type") if isinstance(a, dict) else a))
+            return
+        if not isinstance(a.get("title"), str) or not a["title"]:
+            errs.append("%s: an action needs a title" % where)
+        if a["type"] == "Action.Execute" and not (isinstance(a.get("verb"), str) and a["verb"]):
+            errs.append("%s: Action.Execute needs a verb" % where)
+        if a["type"] == "Action.OpenUrl" and not str(a.get("url", "")).startswith(("https://", "http://")):
+            errs.append("%s: Action.OpenUrl needs a url" % where)
+
+    def element(e, where):
+        if not isinstance(e, dict) or e.get("type") not in CARD_ELEMENTS:
+            errs.append("%s: unknown element %r" % (where, e.get("type") if isinstance(e, dict) else e))
+            return
+        t = e["type"]
+        if t == "TextBlock" and not isinstance(e.get("text"), str):
+            errs.append("%s: TextBlock needs text" % where)
+        if t.startswith("Input."):
+            if not isinstance(e.get("id"), str) or not e["id"]:
+                errs.append("%s: %s needs an id" % (where, t))
+            elif e["id"] in ids:
+                errs.append("%s: duplicate input id %r" % (where, e["id"]))
+            else:
+                ids.add(e["id"])
+        if t == "Input.ChoiceSet":
+            ch = e.get("choices")
+            if not isinstance(ch, list):
+                errs.append("%s: Input.ChoiceSet needs choices" % where)
+                ch = []
+            vals = []
+            for c in ch:
+                if not isinstance(c, dict) or not isinstance(c.get("title"), str) or not isinstance(c.get("value"), str):
+                    errs.append("%s: a choice needs a title and a value" % where)
+                else:
+                    vals.append(c["value"])
+            if "value" in e and not e.get("isMultiSelect") and e["value"] not in vals:
+                errs.append("%s: value %r is none of the choices" % (where, e["value"]))
+        if t == "Input.Date" and "value" in e and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(e["value"])):
+            errs.append("%s: Input.Date value must be YYYY-MM-DD" % where)
+        if t == "FactSet":
+            for f in e.get("facts") or []:
+                if not isinstance(f, dict) or not isinstance(f.get("title"), str) or not isinstance(f.get("value"), str):
+                    errs.append("%s: a fact needs a title and a value" % where)
+        for key in ("items", "columns"):
+            for i, x in enumerate(e.get(key) or []):
+                element(x, "%s/%s/%d" % (where, key, i))
+        if t == "ActionSet":
+            for i, a in enumerate(e.get("actions") or []):
+                action(a, "%s/actions/%d" % (where, i))
+
+    body = card.get("body", [])
+    if not isinstance(body, list):
+        errs.append("body must be an array")
+        body = []
+    for i, e in enumerate(body):
+        element(e, "/body/%d" % i)
+    acts = card.get("actions", [])
+    if not isinstance(acts, list):
+        errs.append("actions must be an array")
+        acts = []
+    if len(acts) > CARD_MAX_ACTIONS:
+        errs.append("more than %d actions" % CARD_MAX_ACTIONS)
+    for i, a in enumerate(acts):
+        action(a, "/actions/%d" % i)
+    return errs
 
 
 class SimTimeout(AssertionError):
@@ -638,6 +731,9 @@ class TeamsSim:
                                 or not isinstance(c.get("version"), str):
                             return "An Adaptive Card attachment needs content.type AdaptiveCard " \
                                    "and a version."
+                        bad = validate_card(c)
+                        if bad:
+                            return "The Adaptive Card is invalid: " + "; ".join(bad)
         return None
 
     def personal_conversation_id(self, user="alice"):
@@ -925,6 +1021,17 @@ class TeamsSim:
                 text = await r.text()
                 self.sent.append({"url": url, "activity": activity, "knobs": knobs,
                                   "status": r.status, "body": text})
+                # An invoke answered with a card: Teams renders it in place of the clicked
+                # one, so it must be a card Teams accepts (the same checks as posted cards).
+                if activity.get("type") == "invoke" and r.status == 200:
+                    try:
+                        j = json.loads(text)
+                    except ValueError:
+                        j = None
+                    if isinstance(j, dict) and j.get("type") == "application/vnd.microsoft.card.adaptive":
+                        bad = validate_card(j.get("value"))
+                        if bad:
+                            raise AssertionError("the invoke response's card is invalid: %s" % bad)
                 return r.status, text
 
     # ------------------------------------------------------------------ client side: Outgoing Webhook
