@@ -90,6 +90,8 @@ struct collect {
   const struct person *who;
   const char *uid;
   bool floating; /* DATE or floating DTSTART: the span's UTC fields are wall time in `zone` */
+  bool all_day;  /* DATE DTSTART */
+  int days;      /* an all-day event's length in days (DTEND - DTSTART, at least 1) */
   const char *zone;
   struct absence_list *out;
   int err;
@@ -131,7 +133,10 @@ static void on_span(icalcomponent *comp, struct icaltime_span *span, void *arg)
   memset(a, 0, sizeof(*a));
   a->person = k->who->id;
   a->from_ms = k->floating ? wall_to_ms(span->start, k->zone) : (int64_t)span->start * 1000;
-  a->to_ms = k->floating ? wall_to_ms(span->end, k->zone) : (int64_t)span->end * 1000;
+  /* An all-day event lasts whole days up to DTEND, which is exclusive (RFC 5545 3.6.1); libical
+   * ends its span at the end of DTEND's day instead, so the days are counted from the event. */
+  time_t end = k->all_day ? span->start + (time_t)k->days * 86400 : span->end;
+  a->to_ms = k->floating ? wall_to_ms(end, k->zone) : (int64_t)end * 1000;
   if (a->to_ms <= a->from_ms)
     a->to_ms = a->from_ms + DAY_MS; /* an all-day event without DTEND is one day (RFC 5545) */
   snprintf(a->uid, sizeof(a->uid), "%s", k->uid);
@@ -190,8 +195,24 @@ int absences_parse(const struct config *c,
         pz = c->rotas[i].timezone ? c->rotas[i].timezone : zone;
         break;
       }
-    struct collect k = {c,  who, uid, start.is_date || (!start.zone && !icaltime_is_utc(start)),
-                        pz, out, 0};
+    int days = 1;
+    icaltimetype dtend = icalcomponent_get_dtend(ev);
+    if (start.is_date && !icaltime_is_null_time(dtend) && dtend.is_date) {
+      int d = icaltime_day_of_year(dtend) - icaltime_day_of_year(start) +
+              365 * (dtend.year - start.year); /* a leap day off by one at most: capped below */
+      for (int y = start.year; y < dtend.year; y++)
+        d += icaltime_is_leap_year(y);
+      days = d > 0 && d <= 366 ? d : 1;
+    }
+    struct collect k = {.c = c,
+                        .days = days,
+                        .who = who,
+                        .uid = uid,
+                        .floating = start.is_date || (!start.zone && !icaltime_is_utc(start)),
+                        .all_day = start.is_date != 0,
+                        .zone = pz,
+                        .out = out,
+                        .err = 0};
     icalcomponent_foreach_recurrence(ev, at(now_ms - DAY_MS),
                                      at(now_ms + ABSENCES_HORIZON_DAYS * DAY_MS), on_span, &k);
     if (k.err) {
