@@ -227,7 +227,8 @@ async def test_home_rendered_by_a_block_kit_renderer_and_screenshot(h):
                   channel=chan["id"])
     await wait_db(h, "SELECT count(*) FROM incident_actions", lambda r: r[0][0] == 1)
     await h.slash("/oncall", "page platform P1 queue backlog over 10k", user=CAROL, channel="C0ONCALL01")
-    await wait_db(h, "SELECT count(*) FROM pages", lambda r: r[0][0] == 1)
+    # Two pages: declaring a P1 pages the on-call (issue 11), and this one by hand.
+    await wait_db(h, "SELECT count(*) FROM pages", lambda r: r[0][0] == 2)
     view = await open_home(h, ALICE)
     text = view_text(view)
     assert "queue backlog" in text and "payment latency" in text and "Checkout" in text, text
@@ -236,7 +237,7 @@ async def test_home_rendered_by_a_block_kit_renderer_and_screenshot(h):
     page = BK.view_html(view, users)
     assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "#incident-20261124" in page, page  # the incident's channel, linked
-    assert page.count('class="btn') == 6  # five Home buttons and Acknowledge
+    assert page.count('class="btn') == 7  # five Home buttons and Acknowledge on each of her two pages
     # Chromium takes both cores for seconds: klaxon is done, so it stops first (exit 0).
     assert await h.stop_bot() == 0
     png = os.path.join(h.tmp, "app-home.png")
