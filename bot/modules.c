@@ -8,6 +8,7 @@
 #include "bot/web/calendar_http.h"
 #include "bot/web/health_http.h"
 #include "bot/web/incident_http.h"
+#include "bot/web/status_http.h"
 
 const struct module app_modules[] = {
     /* the operator's: GET /healthz (liveness, readiness) and GET /metrics */
@@ -18,6 +19,9 @@ const struct module app_modules[] = {
     {"calendar", calendar_http_init, NULL, NULL, NULL, NULL, NULL},
     /* incidents (issue 3): GET /incidents/ID/postmortem.md */
     {"incidents", incident_http_init, NULL, NULL, NULL, NULL, NULL},
+    /* the status page, checks and heartbeats (issue 13) */
+    {"status", status_http_init, status_http_start, NULL, status_http_halt, status_http_close,
+     NULL},
     /* Teams (issue 6) */
     {"teams", teams_init, teams_start, NULL, NULL, teams_close, NULL},
     /* Slack: Socket Mode, acks, auth.test (issue 1). Last: it starts taking requests only once

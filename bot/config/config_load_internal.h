@@ -183,4 +183,12 @@ void cfg_load_policies(struct cfg_loader *L, yaml_node_t *n);
 void cfg_load_severities(struct cfg_loader *L, yaml_node_t *n, yaml_node_t *dflt);
 void cfg_load_alerts(struct cfg_loader *L, yaml_node_t *n);
 
+/* config_status.c: status_page, and (after severities and rotas) checks, heartbeats,
+ * maintenance (issue 13). */
+void cfg_load_status_page(struct cfg_loader *L, yaml_node_t *n);
+void cfg_load_checks(struct cfg_loader *L,
+                     yaml_node_t *checks,
+                     yaml_node_t *heartbeats,
+                     yaml_node_t *maintenance);
+
 #endif

@@ -90,8 +90,7 @@ static const char *const STORAGE_KEYS[] = {"path", NULL},
                          *const LOG_KEYS[] = {"level", "format", NULL},
                          *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
                          *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
-                         *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", NULL},
-                         *const STATUS_KEYS[] = {"title", "components", NULL};
+                         *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", NULL};
 static const char *const HTTP_KEYS[] = {"listen", "feed_secret_env", "max_connections_per_client",
                                         NULL};
 
@@ -189,27 +188,6 @@ static void load_targets(struct cfg_loader *L, yaml_node_t *n)
         L, cfg_line(fp),
         "targets.false_positive_rate: \"%s\" is not a rate (like 5%% or 0.05, at most 100%%)",
         cfg_show(s).s);
-}
-
-static void load_status_page(struct cfg_loader *L, yaml_node_t *n)
-{
-  struct cfg_obj o;
-  size_t len;
-  if (!n || !cfg_obj_open(L, n, "status_page", STATUS_KEYS, &o))
-    return;
-  cfg_str(L, cfg_get(&o, "title"), "status_page.title", &L->c->status_page.title);
-  yaml_node_t *list = cfg_get(&o, "components");
-  if (!list || !cfg_list(L, list, "status_page.components", &len) || len == 0)
-    return;
-  if (!(L->c->status_page.components = calloc(len, sizeof(char *)))) {
-    cfg_oom(L);
-    return;
-  }
-  for (size_t i = 0; i < len && cfg_visit(L); i++) {
-    char **slot = &L->c->status_page.components[L->c->status_page.n_components];
-    if (cfg_str(L, cfg_item(L, list, i), CFG_P("status_page.components[%zu]", i), slot))
-      L->c->status_page.n_components++;
-  }
 }
 
 static const char *const SLACK_KEYS[] = {
@@ -484,6 +462,9 @@ static const char *const TOP_KEYS[] = {"timezone",
                                        "smtp",
                                        "teams",
                                        "status_page",
+                                       "checks",
+                                       "heartbeats",
+                                       "maintenance",
                                        NULL};
 
 static void defaults(struct cfg_loader *L)
@@ -514,7 +495,7 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
               "timezone", &CFG_TIMEZONE, &L->c->timezone);
   load_small(L, &o);
   load_targets(L, cfg_get(&o, "targets"));
-  load_status_page(L, cfg_get(&o, "status_page"));
+  cfg_load_status_page(L, cfg_get(&o, "status_page"));
   load_slack(L, cfg_get(&o, "slack"));
   load_smtp(L, cfg_get(&o, "smtp"));
   load_teams(L, cfg_get(&o, "teams"));
@@ -525,4 +506,5 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
                       cfg_get(&o, "default_severity"));
   cfg_load_rotas(L, cfg_need(L, &o, "", "rotas", "(a list of on-call rotas)"));
   cfg_load_alerts(L, cfg_get(&o, "alerts"));
+  cfg_load_checks(L, cfg_get(&o, "checks"), cfg_get(&o, "heartbeats"), cfg_get(&o, "maintenance"));
 }

@@ -21,6 +21,9 @@
 /* Alerts arrive as actions from the HTTP transport (bot/web/alerts_http.c), never as buttons. */
 #define CMD_ACTION_ALERTS_AM "alerts.alertmanager"
 #define CMD_ACTION_ALERTS_WEBHOOK "alerts.webhook"
+/* Check results and heartbeats arrive as actions from bot/web/status_http.c (issue 13). */
+#define CMD_ACTION_STATUS_CHECK "status.check"
+#define CMD_ACTION_STATUS_HEARTBEAT "status.heartbeat"
 
 /* Modal submissions: cmd_views. */
 #define CMD_VIEW_INCIDENT_DECLARE "incident.declare"
@@ -37,6 +40,8 @@
 #define CMD_JOB_HANDOFF_REMIND "handoff.remind"
 #define CMD_JOB_HANDOFF_DIGEST "handoff.digest"
 #define CMD_JOB_ONCALL_SYNC "oncall.sync"
+#define CMD_JOB_STATUS_HEARTBEAT "status.heartbeat_due" /* issue 13 */
+#define CMD_JOB_STATUS_WINDOW "status.window"           /* a maintenance window starts/ends */
 
 /* Outbox result hooks: cmd_hooks. */
 #define CMD_HOOK_INCIDENT_CHANNEL_CREATED "incident.channel_created"
