@@ -43,7 +43,7 @@ static int serve(const struct module_env *env,
 {
   struct cmd_ctx ctx = cmd_ctx_at(env->ctx, clock_now_ms());
   struct buf b;
-  buf_init(&b, 0);
+  buf_init(&b, STATUS_PAGE_MAX);
   int rc = fn(&ctx, which, &b);
   if (rc == KX_ENOTFOUND)
     httpd_error(resp, 404,

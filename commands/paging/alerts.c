@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands/paging/paging.h"
+#include "commands/status/status.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
@@ -345,6 +346,12 @@ static int ingest_one(struct cmd_ctx *ctx,
   int route = alerts_route(ctx->config, it->labels);
   const struct alert_route *r = route >= 0 ? &ctx->config->alerts.routes[route] : NULL;
   const char *action = !r ? "record" : r->rota ? "page" : r->channel ? "post" : "record";
+  /* A maintenance window on the alert's component: recorded, not paged (issue 13). */
+  int maint = r ? status_alert_in_maintenance(ctx, it->labels) : 0;
+  if (maint < 0)
+    return maint;
+  if (maint)
+    action = "maintenance";
   char *labels = cJSON_PrintUnformatted(it->labels);
   char *ann = it->annotations ? cJSON_PrintUnformatted(it->annotations) : NULL;
   if (!labels) {
@@ -377,7 +384,7 @@ static int ingest_one(struct cmd_ctx *ctx,
     if (change == ALERT_RESOLVED)
       res->resolved++;
   }
-  if (rc || strcmp(action, "record") == 0)
+  if (rc || strcmp(action, "record") == 0 || strcmp(action, "maintenance") == 0)
     goto out;
   char key[600];
   snprintf(key, sizeof(key), "%s#%d", b->group_key, route);

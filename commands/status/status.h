@@ -12,12 +12,15 @@
 #ifndef KX_STATUS_H
 #define KX_STATUS_H
 
+#include <cjson/cJSON.h>
+
 #include "commands/core/command.h"
 #include "lib/buf.h"
 #include "storage/status.h"
 
 #define STATUS_HISTORY_DAYS 90
-#define STATUS_DETAIL_MAX 300 /* bytes of a check's failure reason kept */
+#define STATUS_DETAIL_MAX 300                     /* bytes of a check's failure reason kept */
+#define STATUS_PAGE_MAX ((size_t)4 * 1024 * 1024) /* bytes of one rendered page or document */
 
 /* Actions (CMD_PLATFORM_HTTP only). Check result payload: {"name","ok","ms","detail","warn"};
  * heartbeat payload: {"name"}. */
@@ -41,6 +44,10 @@ int status_cmd_maintenance(struct cmd_ctx *ctx,
 
 /* Is component under a maintenance window at now? (alerts recorded, not paged). 1/0/<0 */
 int status_in_maintenance(struct cmd_ctx *ctx, const char *component);
+/* Does an alert with these labels belong to a component under maintenance now? Its component
+ * is the `component` label, else the first component whose match labels all equal the alert's.
+ * 1/0/<0. */
+int status_alert_in_maintenance(struct cmd_ctx *ctx, const cJSON *labels);
 
 /* Each component's state now (config order), and the page's overall state. */
 struct status_model {

@@ -15,7 +15,6 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 
-
 static int64_t day_of(int64_t ms)
 {
   return ms >= 0 ? ms / MS_PER_DAY : -1 - (-ms - 1) / MS_PER_DAY;
@@ -29,6 +28,31 @@ int status_in_maintenance(struct cmd_ctx *ctx, const char *component)
   int rc = status_window_active(ctx->db, component, ctx->now_ms, &w);
   status_window_clear(&w);
   return rc;
+}
+
+static const char *label(const cJSON *labels, const char *k)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+int status_alert_in_maintenance(struct cmd_ctx *ctx, const cJSON *labels)
+{
+  const struct config *c = ctx->config;
+  const char *named = label(labels, "component");
+  if (named && config_component(c, named))
+    return status_in_maintenance(ctx, named);
+  for (size_t i = 0; c->status_page.comp && i < c->status_page.n_components; i++) {
+    const struct status_component *k = &c->status_page.comp[i];
+    bool all = k->n_match > 0;
+    for (size_t j = 0; all && j < k->n_match; j++) {
+      const char *v = label(labels, k->match_keys[j]);
+      all = v && strcmp(v, k->match_values[j]) == 0;
+    }
+    if (all)
+      return status_in_maintenance(ctx, k->name);
+  }
+  return 0;
 }
 
 /* Raise (firing) or resolve the alert of check or heartbeat NAME through the webhook path. */
@@ -70,8 +94,8 @@ static int alert(struct cmd_ctx *ctx,
     rc = alerts_ingest(ctx, &b, &res);
     alert_batch_free(&b);
     LOG_INFO("status", firing ? "alert_raised" : "alert_resolved",
-             "kind=%s name=%s pages_created=%zu pages_resolved=%zu", kind, name,
-             res.pages_created, res.pages_resolved);
+             "kind=%s name=%s pages_created=%zu pages_resolved=%zu", kind, name, res.pages_created,
+             res.pages_resolved);
   } else {
     LOG_ERROR("status", "alert_refused", "kind=%s name=%s rc=%d", kind, name, rc);
   }
@@ -152,9 +176,7 @@ static char *beat_key(const char *name)
   return kx_asprintf("heartbeat:%s", name);
 }
 
-int status_action_heartbeat(struct cmd_ctx *ctx,
-                            const struct cmd_request *req,
-                            struct cmd_reply *r)
+int status_action_heartbeat(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *r)
 {
   if (req->platform != CMD_PLATFORM_HTTP || !req->payload)
     return KX_EAUTH;
@@ -250,8 +272,8 @@ int status_schedule_window(struct cmd_ctx *ctx, const struct status_window *w, i
 {
   char key[64];
   snprintf(key, sizeof(key), "window:%lld:start", (long long)id);
-  int rc = jobs_schedule(ctx->db, CMD_JOB_STATUS_WINDOW, key, w->from_ms, w->component,
-                         ctx->now_ms);
+  int rc =
+      jobs_schedule(ctx->db, CMD_JOB_STATUS_WINDOW, key, w->from_ms, w->component, ctx->now_ms);
   if (rc && rc != KX_EEXISTS)
     return rc;
   snprintf(key, sizeof(key), "window:%lld:end", (long long)id);

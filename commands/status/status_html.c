@@ -16,11 +16,21 @@ int status_esc(struct buf *b, const char *s)
   int rc = 0;
   for (const char *p = s ? s : ""; rc == 0 && *p; p++) {
     switch (*p) {
-      case '&': rc = buf_puts(b, "&amp;"); break;
-      case '<': rc = buf_puts(b, "&lt;"); break;
-      case '>': rc = buf_puts(b, "&gt;"); break;
-      case '"': rc = buf_puts(b, "&quot;"); break;
-      case '\'': rc = buf_puts(b, "&#39;"); break;
+      case '&':
+        rc = buf_puts(b, "&amp;");
+        break;
+      case '<':
+        rc = buf_puts(b, "&lt;");
+        break;
+      case '>':
+        rc = buf_puts(b, "&gt;");
+        break;
+      case '"':
+        rc = buf_puts(b, "&quot;");
+        break;
+      case '\'':
+        rc = buf_puts(b, "&#39;");
+        break;
       default:
         /* Control characters other than tab and newline are not allowed in XML 1.0. */
         if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n')
@@ -73,7 +83,7 @@ static void bars(struct cmd_ctx *ctx, struct buf *b, const char *component)
   int64_t ok = 0, total = 0;
   size_t j = 0;
   struct buf row;
-  buf_init(&row, 0);
+  buf_init(&row, STATUS_PAGE_MAX);
   for (int64_t day = first; day <= today; day++) {
     const struct status_day *d = j < n && days[j].day == day ? &days[j++] : NULL;
     int cls = d ? d->worst : -1;
@@ -131,8 +141,9 @@ static void components(struct cmd_ctx *ctx, struct buf *b, const struct status_d
       buf_puts(b, "</p>");
     }
     if (s == STATUS_MAINTENANCE)
-      buf_puts(b, "<p class=\"muted\">Under planned maintenance: alerts for this component are "
-                  "recorded, not paged, until the window ends.</p>");
+      buf_puts(b,
+               "<p class=\"muted\">Under planned maintenance: alerts for this component are "
+               "recorded, not paged, until the window ends.</p>");
     bars(ctx, b, k->name);
     buf_puts(b, "</div>");
   }
@@ -177,8 +188,9 @@ static void incidents(struct buf *b, const struct status_data *d, bool open)
   if (shown)
     buf_puts(b, "</section>");
   else if (!open)
-    buf_puts(b, "<section aria-labelledby=\"h-past\"><h2 id=\"h-past\">Past incidents</h2>"
-                "<p class=\"muted\">No incidents reported.</p></section>");
+    buf_puts(b,
+             "<section aria-labelledby=\"h-past\"><h2 id=\"h-past\">Past incidents</h2>"
+             "<p class=\"muted\">No incidents reported.</p></section>");
 }
 
 static void windows(struct cmd_ctx *ctx, struct buf *b, const struct status_data *d)
@@ -190,8 +202,9 @@ static void windows(struct cmd_ctx *ctx, struct buf *b, const struct status_data
     if (strcmp(st, "completed") == 0)
       continue;
     if (shown++ == 0)
-      buf_puts(b, "<section aria-labelledby=\"h-maint\"><h2 id=\"h-maint\">Scheduled "
-                  "maintenance</h2>");
+      buf_puts(b,
+               "<section aria-labelledby=\"h-maint\"><h2 id=\"h-maint\">Scheduled "
+               "maintenance</h2>");
     buf_puts(b, "<div class=\"card\"><div class=\"row\"><h3>");
     status_esc(b, w->component);
     buf_printf(b, "</h3><span class=\"state t1\">%s</span></div><p>",
@@ -214,12 +227,14 @@ int status_render_html(struct cmd_ctx *ctx, struct buf *out)
   if (rc)
     return rc;
   const char *title = ctx->config->status_page.title ? ctx->config->status_page.title : "Status";
-  buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                "<title>");
+  buf_puts(out,
+           "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+           "<title>");
   status_esc(out, title);
-  buf_puts(out, "</title><link rel=\"alternate\" type=\"application/atom+xml\" "
-                "href=\"/status/history.atom\" title=\"Status updates\"><style>");
+  buf_puts(out,
+           "</title><link rel=\"alternate\" type=\"application/atom+xml\" "
+           "href=\"/status/history.atom\" title=\"Status updates\"><style>");
   buf_puts(out, STYLE);
   buf_puts(out, "</style></head><body><main><h1>");
   status_esc(out, title);
@@ -231,9 +246,10 @@ int status_render_html(struct cmd_ctx *ctx, struct buf *out)
   incidents(out, &d, false);
   buf_puts(out, "<footer><p>Updated ");
   when(out, ctx->now_ms);
-  buf_puts(out, ". <a href=\"/status/history.atom\">Atom feed</a> · "
-                "<a href=\"/status/api/v2/summary.json\">JSON</a></p></footer>"
-                "</main></body></html>\n");
+  buf_puts(out,
+           ". <a href=\"/status/history.atom\">Atom feed</a> · "
+           "<a href=\"/status/api/v2/summary.json\">JSON</a></p></footer>"
+           "</main></body></html>\n");
   status_data_free(&d);
   return out->len ? 0 : KX_ENOMEM;
 }
@@ -249,8 +265,9 @@ int status_render_atom(struct cmd_ctx *ctx, struct buf *out)
                      : ctx->public_url                   ? ctx->public_url
                                                          : "";
   char t[40];
-  buf_puts(out, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
-                "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>");
+  buf_puts(out,
+           "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+           "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>");
   status_esc(out, title);
   buf_puts(out, " — history</title><id>urn:klaxon:status:");
   status_esc(out, base);

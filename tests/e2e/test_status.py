@@ -1,0 +1,247 @@
+"""The status page, synthetic checks, heartbeats and maintenance windows (issue 13), end to end
+under a scaled clock: a local HTTP service down for 3 simulated minutes is paged once and
+resolved once; a missed heartbeat pages and the next beat resolves it; a public update is on
+/status, in the Statuspage-v2 JSON and in the Atom feed while an internal one is nowhere; a
+maintenance window silences paging and ends by itself."""
+
+import asyncio
+import json
+import time
+import xml.etree.ElementTree as ET
+
+import aiohttp
+from aiohttp import web
+
+import incidents as I
+from alerting import db_rows, db_value, post, posts_to, wait_db
+from harness import free_port, timeout
+
+ALICE = "U0ALICE001"
+NOW = "2026-11-24T10:00:00+01:00"  # a Tuesday: alice is primary of platform
+
+
+class Service:
+    """A local HTTP service whose /health answers 200 while up, 503 while down."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.up = True
+        self.hits = 0
+        self.runner = None
+
+    async def start(self):
+        async def health(request):
+            self.hits += 1
+            if self.up:
+                return web.Response(text="OK all good")
+            return web.Response(status=503, text="down")
+
+        app = web.Application()
+        app.router.add_get("/health", health)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        await web.TCPSite(self.runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def stop(self):
+        if self.runner:
+            await self.runner.cleanup()
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d/health" % self.port
+
+
+def with_page(h, checks=None, heartbeats=None):
+    h.config["status_page"] = {
+        "title": "Example <Corp> status",
+        "public_url": "https://status.example.com",
+        "components": [
+            {"name": "api", "description": "The public API", "group": "Core",
+             "match": {"service": "api"}},
+            {"name": "web", "description": "The website"},
+        ],
+    }
+    if checks:
+        h.config["checks"] = checks
+    if heartbeats:
+        h.config["heartbeats"] = heartbeats
+
+
+async def get_json(h, which):
+    status, ctype, text = await h.http_get("/status/api/v2/%s.json" % which)
+    assert status == 200 and ctype.startswith("application/json"), (status, ctype, text[:200])
+    return json.loads(text)
+
+
+def pages(h):
+    return db_rows(h, "SELECT id, state FROM pages WHERE kind = 'page' ORDER BY id")
+
+
+@timeout(60)
+async def test_check_down_three_minutes_pages_once_and_resolves_once(h):
+    svc = await Service().start()
+    try:
+        with_page(h, checks=[{"name": "api-health", "http": svc.url, "every": "30s", "timeout": "2s",
+                              "down_after": "2m", "component": "api", "severity": "critical",
+                              "expect": {"status": 200, "body": "OK"}}])
+        await I.start(h, NOW, scale=60)  # 30 s of checks = 0.5 s
+        await wait_db(h, "SELECT up FROM status_checks WHERE name = 'api-health'", lambda r: r == [(1,)], 10)
+        summary = await get_json(h, "summary")
+        assert summary["status"]["indicator"] == "none", summary["status"]
+        down_at = h.bot_clock()
+        svc.up = False
+        # Failing but under down_after: degraded on the page, nobody paged yet.
+        await wait_db(h, "SELECT up FROM status_checks", lambda r: r == [(0,)], 10)
+        assert pages(h) == []
+        while h.bot_clock() - down_at < 180:
+            await asyncio.sleep(0.05)
+        svc.up = True
+        up_at = h.bot_clock()
+        rows = await wait_db(h, "SELECT state FROM pages WHERE kind = 'page'",
+                             lambda r: r and r[0][0] == "resolved", 15)
+        assert len(rows) == 1, rows
+        # Raised once (after ~2 min down) and resolved once, through the alert path.
+        alerts = db_rows(h, "SELECT alertname, status, fires, source FROM alerts")
+        assert alerts == [("check api-health down", "resolved", 1, "webhook")], alerts
+        created, resolved = db_rows(h, "SELECT created_at, resolved_at FROM pages")[0]
+        assert 110_000 <= created - int(down_at * 1000) <= 160_000, created - down_at * 1000
+        assert abs(resolved - int(up_at * 1000)) < 60_000
+        dms = posts_to(h, ALICE)
+        assert len(dms) == 1, "alice was paged %d times" % len(dms)
+        assert "api-health" in h.message_text(dms[0]["args"]), h.message_text(dms[0]["args"])
+        # Stays up: nothing new.
+        await asyncio.sleep(1.5)
+        assert len(pages(h)) == 1
+        comps = await get_json(h, "components")
+        assert [c["status"] for c in comps["components"]] == ["operational", "operational"]
+        # /oncall checks shows it
+        ack = await h.slash("/oncall", "checks")
+        text = h.ack_text(ack)
+        assert "api-health" in text and ": up" in text, text
+    finally:
+        await svc.stop()
+
+
+@timeout(60)
+async def test_missed_heartbeat_pages_and_next_beat_resolves(h):
+    with_page(h, heartbeats=[{"name": "nightly-backup", "every": "5m", "grace": "2m", "component": "web"}])
+    await I.start(h, NOW, scale=120)  # 7 min = 3.5 s
+    # Refused without the token, by a wrong one, for an unknown name.
+    st, _ = await post(h, "/heartbeat/nightly-backup", raw=b"", token="")
+    assert st == 401
+    st, _ = await post(h, "/heartbeat/nightly-backup", raw=b"", token="wrong")
+    assert st == 401
+    st, _ = await post(h, "/heartbeat/nightly-backup?token=nope", raw=b"", token="")
+    assert st == 401
+    st, _ = await post(h, "/heartbeat/unknown", raw=b"")
+    assert st == 404
+    # A cron job that can only call a URL: ?token=
+    st, body = await post(h, "/heartbeat/nightly-backup?token=%s" % h.alert_token, raw=b"", token="")
+    assert st == 200 and body["status"] == "ok", (st, body)
+    beat_at = h.bot_clock()
+    rows = await wait_db(h, "SELECT state FROM pages WHERE kind = 'page'", lambda r: len(r) == 1, 15)
+    late = h.bot_clock() - beat_at
+    assert late >= 7 * 60 - 5, "paged after only %.0f s" % late
+    assert db_value(h, "SELECT alertname FROM alerts") == "heartbeat nightly-backup missed"
+    summary = await get_json(h, "summary")
+    assert summary["components"][1]["status"] == "major_outage", summary["components"]
+    # The next beat (Bearer) resolves it.
+    st, body = await post(h, "/heartbeat/nightly-backup", raw=b"")
+    assert st == 200, (st, body)
+    await wait_db(h, "SELECT state FROM pages WHERE kind = 'page'", lambda r: r == [("resolved",)], 10)
+    summary = await get_json(h, "summary")
+    assert summary["components"][1]["status"] == "operational"
+    assert db_value(h, "SELECT count(*) FROM pages") == 1
+
+
+XSS = "<script>alert(1)</script> & \"quotes\""
+
+
+@timeout(60)
+async def test_public_update_on_page_json_and_feed_internal_nowhere(h):
+    with_page(h)
+    await I.start(h, NOW, scale=1)
+    ack, ch = await I.declare(h, "P1 Checkout " + XSS)
+    cid = ch["id"]
+    ack = await h.slash("/incident", "component api partial_outage", channel=cid)
+    assert "partial_outage" in h.ack_text(ack), h.ack_text(ack)
+    ack = await h.slash("/incident", "component nope major_outage", channel=cid)
+    assert "not a component" in h.ack_text(ack)
+    ack = await h.slash("/incident", "component api sideways", channel=cid)
+    assert "not a state" in h.ack_text(ack)
+    ack = await h.slash("/incident", "update --public Payments are slow " + XSS, channel=cid)
+    assert "Published on the status page" in h.ack_text(ack), h.ack_text(ack)
+    ack = await h.slash("/incident", "update internal: the db primary ran out of disk", channel=cid)
+    assert "Published" not in h.ack_text(ack)
+
+    status, ctype, page = await h.http_get("/status")
+    assert status == 200 and ctype.startswith("text/html")
+    assert "Payments are slow &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quotes&quot;" in page
+    assert "<script" not in page and "ran out of disk" not in page
+    assert "Example &lt;Corp&gt; status" in page and "Partial outage" in page
+    assert "src=\"http" not in page and "href=\"http" not in page.replace("href=\"https://status", "")
+
+    summary = await get_json(h, "summary")
+    assert summary["status"]["indicator"] == "major"
+    assert summary["components"][0]["status"] == "partial_outage"
+    inc, = summary["incidents"]
+    assert inc["name"] == "Checkout " + XSS and inc["status"] == "investigating"
+    assert [u["body"] for u in inc["incident_updates"]] == ["Payments are slow " + XSS]
+    assert inc["components"][0]["name"] == "api"
+    assert "ran out of disk" not in json.dumps(summary)
+
+    status, ctype, feed = await h.http_get("/status/history.atom")
+    assert status == 200 and "atom" in ctype
+    root = ET.fromstring(feed)  # well-formed XML, escaping included
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    contents = [e.find("a:content", ns).text for e in root.findall("a:entry", ns)]
+    assert contents == ["Payments are slow " + XSS], contents
+    assert "ran out of disk" not in feed
+
+    # Resolving restores the component; the incident stays in incidents.json as resolved.
+    await h.slash("/incident", "resolve fixed", channel=cid)
+    summary = await get_json(h, "summary")
+    assert summary["components"][0]["status"] == "operational"
+    assert summary["status"]["indicator"] == "none" and summary["incidents"] == []
+    incs = await get_json(h, "incidents")
+    assert incs["incidents"][0]["status"] == "resolved"
+    status, _, _ = await h.http_get("/status/api/v2/nope.json")
+    assert status == 404
+
+
+@timeout(60)
+async def test_maintenance_window_silences_paging_and_ends_by_itself(h):
+    svc = await Service().start()
+    try:
+        with_page(h, checks=[{"name": "api-health", "http": svc.url, "every": "30s", "timeout": "2s",
+                              "down_after": "1m", "component": "api"}])
+        await I.start(h, NOW, scale=60)
+        # 10:02 to 10:08 Berlin time: announced ahead, then in progress, then over.
+        ack = await h.slash("/incident", "maintenance api 2026-11-24T10:02 2026-11-24T10:08 DB upgrade <v16>")
+        assert "Maintenance #1" in h.ack_text(ack), h.ack_text(ack)
+        maint = await get_json(h, "scheduled-maintenances")
+        m, = maint["scheduled_maintenances"]
+        assert m["status"] == "scheduled" and m["name"] == "DB upgrade <v16>"
+        status, _, page = await h.http_get("/status")
+        assert "DB upgrade &lt;v16&gt;" in page and "Scheduled" in page
+        while h.bot_clock() < I.epoch("2026-11-24T10:02:30+01:00"):
+            await asyncio.sleep(0.05)
+        svc.up = False
+        comps = await get_json(h, "components")
+        assert comps["components"][0]["status"] == "under_maintenance"
+        # An Alertmanager-style alert for the component is recorded, not paged.
+        st, body = await post(h, "/alerts/webhook", {"title": "ApiDown", "severity": "critical",
+                                                     "details": {"service": "api"}})
+        assert st == 200 and body["pages_created"] == 0, body
+        assert db_value(h, "SELECT action FROM alerts WHERE alertname = 'ApiDown'") == "maintenance"
+        while h.bot_clock() < I.epoch("2026-11-24T10:07:30+01:00"):
+            await asyncio.sleep(0.05)
+        assert pages(h) == [], "paged during maintenance"
+        # The window ends on its own (a durable job); the still-failing check then pages.
+        await wait_db(h, "SELECT state FROM jobs WHERE key = 'window:1:end'", lambda r: r and r[0][0] == "done", 10)
+        await wait_db(h, "SELECT count(*) FROM pages WHERE kind = 'page'", lambda r: r[0][0] == 1, 10)
+        maint = await get_json(h, "scheduled-maintenances")
+        assert maint["scheduled_maintenances"][0]["status"] == "completed"
+    finally:
+        await svc.stop()
