@@ -122,6 +122,9 @@ const struct cmd_action_def cmd_actions[] = {
     /* checks and heartbeats (issue 13), from the HTTP transport only */
     {CMD_ACTION_STATUS_CHECK, status_action_check},
     {CMD_ACTION_STATUS_HEARTBEAT, status_action_heartbeat},
+    {CMD_ACTION_STATUS_SUBSCRIBE, status_action_subscribe},
+    {CMD_ACTION_STATUS_CONFIRM, status_action_confirm},
+    {CMD_ACTION_STATUS_UNSUBSCRIBE, status_action_unsubscribe},
     /* the handoff (issue 4) */
     {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
     {NULL, NULL},

@@ -29,6 +29,7 @@ extern const char handoffs_schema_v1[];
 
 /* the status page, checks and maintenance (issue 13) */
 extern const char status_schema_v2[];
+extern const char status_subs_schema_v2[];
 
 static const char *const migration_1[] = {
     outbox_schema_v1,
@@ -56,6 +57,7 @@ static const char *const migration_1[] = {
 static const char *const migration_2[] = {
     /* the status page, checks and maintenance (issue 13) */
     status_schema_v2,
+    status_subs_schema_v2,
     NULL,
 };
 

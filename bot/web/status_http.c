@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bot/clock.h"
+#include "bot/web/status_http_internal.h"
 #include "commands/core/names.h"
 #include "commands/status/status.h"
 #include "lib/kx.h"
@@ -83,6 +84,8 @@ static int on_status(void *arg,
   const char *p = req->path;
   if (strcmp(p, "/status") == 0 || strcmp(p, "/status/") == 0)
     return serve(env, resp, "text/html; charset=utf-8", html, NULL);
+  if (strcmp(p, "/status/confirm") == 0 || strcmp(p, "/status/unsubscribe") == 0)
+    return status_on_token(env, req, resp, strcmp(p, "/status/unsubscribe") == 0);
   if (strcmp(p, "/status/history.atom") == 0)
     return serve(env, resp, "application/atom+xml; charset=utf-8", atom, NULL);
   static const char api[] = "/status/api/v2/";
@@ -327,7 +330,16 @@ int status_http_init(const struct module_env *env, void **state)
   struct httpd_route api = {"GET", "/status/", 0, on_status, (void *)env, NULL};
   struct httpd_route beat = {"POST",       "/heartbeat/", HEARTBEAT_MAX_BODY,
                              on_heartbeat, (void *)env,   heartbeat_allow};
+  struct httpd_route subscribe = {
+      "POST", "/status/subscribe", STATUS_SUBSCRIBE_MAX_BODY, status_on_subscribe, (void *)env,
+      NULL};
+  struct httpd_route unsub = {"POST",    "/status/unsubscribe", STATUS_SUBSCRIBE_MAX_BODY,
+                              on_status, (void *)env,           NULL};
   int rc = httpd_route(env->httpd, &page);
+  if (rc == 0)
+    rc = httpd_route(env->httpd, &subscribe);
+  if (rc == 0)
+    rc = httpd_route(env->httpd, &unsub);
   if (rc == 0)
     rc = httpd_route(env->httpd, &api);
   return rc ? rc : httpd_route(env->httpd, &beat);

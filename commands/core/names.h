@@ -24,6 +24,9 @@
 /* Check results and heartbeats arrive as actions from bot/web/status_http.c (issue 13). */
 #define CMD_ACTION_STATUS_CHECK "status.check"
 #define CMD_ACTION_STATUS_HEARTBEAT "status.heartbeat"
+#define CMD_ACTION_STATUS_SUBSCRIBE "status.subscribe"
+#define CMD_ACTION_STATUS_CONFIRM "status.confirm"
+#define CMD_ACTION_STATUS_UNSUBSCRIBE "status.unsubscribe"
 
 /* Modal submissions: cmd_views. */
 #define CMD_VIEW_INCIDENT_DECLARE "incident.declare"

@@ -12,6 +12,7 @@
 #include "commands/core/msg.h"
 #include "commands/incident/incident_internal.h"
 #include "commands/incident/incident_rows.h"
+#include "commands/status/status.h"
 #include "lib/kx.h"
 #include "lib/timeutil.h"
 #include "storage/incident_timeline.h"
@@ -115,6 +116,8 @@ int incident_cmd_update_public(struct cmd_ctx *ctx,
                            ctx->now_ms, NULL);
   if (rc == 0)
     rc = incident_cmd_update(ctx, req, args, reply);
+  if (rc == 0)
+    rc = status_notify_subscribers(ctx, inc.title, inc.status ? inc.status : "investigating", text);
   if (rc == 0)
     rc = cmd_reply_printf(reply, " Published on the status page.");
   free(text);

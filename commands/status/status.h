@@ -28,6 +28,24 @@ int status_action_check(struct cmd_ctx *ctx, const struct cmd_request *req, stru
 int status_action_heartbeat(struct cmd_ctx *ctx,
                             const struct cmd_request *req,
                             struct cmd_reply *r);
+/* Subscribers (status_subs.c). Subscribe payload {"email","token"} (token: STATUS_SUB_TOKEN_LEN
+ * lowercase hex from the transport); confirm/unsubscribe payload {"token"}. The reply is one
+ * word: mailed, already, limited, ok, unknown (never the address). */
+#define STATUS_SUB_TOKEN_LEN 32
+#define STATUS_SUB_RESEND_MS (15LL * 60 * 1000) /* one confirmation mail per address per 15 min */
+int status_action_subscribe(struct cmd_ctx *ctx,
+                            const struct cmd_request *req,
+                            struct cmd_reply *r);
+int status_action_confirm(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *r);
+int status_action_unsubscribe(struct cmd_ctx *ctx,
+                              const struct cmd_request *req,
+                              struct cmd_reply *r);
+/* Mail a public update to every confirmed subscriber (outbox rows, in the caller's
+ * transaction); nothing when smtp is not configured. */
+int status_notify_subscribers(struct cmd_ctx *ctx,
+                              const char *incident_title,
+                              const char *status,
+                              const char *text);
 int status_job_heartbeat(struct cmd_ctx *ctx, const struct job *job);
 int status_job_window(struct cmd_ctx *ctx, const struct job *job);
 int status_startup(struct cmd_ctx *ctx);

@@ -244,6 +244,14 @@ int status_render_html(struct cmd_ctx *ctx, struct buf *out)
   windows(ctx, out, &d);
   components(ctx, out, &d);
   incidents(out, &d, false);
+  if (ctx->config->smtp.url)
+    buf_puts(out,
+             "<section aria-labelledby=\"h-sub\"><h2 id=\"h-sub\">Get updates by email</h2>"
+             "<form method=\"post\" action=\"/status/subscribe\"><label for=\"email\">Email "
+             "address</label> <input id=\"email\" name=\"email\" type=\"email\" required "
+             "autocomplete=\"email\"> <button type=\"submit\">Subscribe</button></form>"
+             "<p class=\"muted\">We send a confirmation link first; every mail has a "
+             "one-click unsubscribe link.</p></section>");
   buf_puts(out, "<footer><p>Updated ");
   when(out, ctx->now_ms);
   buf_puts(out,

@@ -245,3 +245,70 @@ async def test_maintenance_window_silences_paging_and_ends_by_itself(h):
         assert maint["scheduled_maintenances"][0]["status"] == "completed"
     finally:
         await svc.stop()
+
+
+async def form(h, path, data):
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as s:
+        async with s.post("http://127.0.0.1:%d%s" % (h.http_port, path), data=data) as r:
+            return r.status, await r.text()
+
+
+def link(mail, what):
+    import re
+    m = re.search(r"https://status\.example\.com(/status/%s\?token=[0-9a-f]{32})" % what, mail["data"])
+    assert m, mail["data"]
+    return m.group(1)
+
+
+@timeout(60)
+async def test_subscribe_confirm_mail_unsubscribe(h):
+    from alerting import Smtp
+    smtp = Smtp().start()
+    try:
+        with_page(h)
+        h.config["smtp"] = {"url": "smtp://127.0.0.1:%d" % smtp.port, "from": "status@example.com"}
+        await I.start(h, NOW, scale=1)
+        status, _, page = await h.http_get("/status")
+        assert 'action="/status/subscribe"' in page
+        # Bad input: refused with a page, nothing mailed.
+        for bad in ({"email": "not-an-address"}, {"email": "a@b.c, evil@x.com"}, {"nope": "x"},
+                    {"email": "x@example.com\r\nBcc: e@x.com"}):
+            st, _ = await form(h, "/status/subscribe", bad)
+            assert st == 400, (bad, st)
+        st, text = await form(h, "/status/subscribe", {"email": "reader@example.com"})
+        assert st == 202 and "Check your inbox" in text and "reader@example.com" not in text
+        mail = await smtp.wait(lambda m: "reader@example.com" in m["to"])
+        confirm = link(mail, "confirm")
+        # Asking again within 15 minutes sends no second mail (per-address limit), same answer.
+        st, text = await form(h, "/status/subscribe", {"email": "reader@example.com"})
+        assert st == 202
+        # Not confirmed yet: a public update mails nobody.
+        ack, ch = await I.declare(h, "P1 Checkout errors")
+        await h.slash("/incident", "update --public First public word", channel=ch["id"])
+        await asyncio.sleep(1.0)
+        assert len([m for m in smtp.messages if "reader@example.com" in m["to"]]) == 1
+        status, _, text = await h.http_get(confirm)
+        assert status == 200 and "Subscribed" in text
+        status, _, text = await h.http_get("/status/confirm?token=" + "0" * 32)
+        assert status == 404
+        await h.slash("/incident", "update --public Second public word", channel=ch["id"])
+        await h.slash("/incident", "update internal only word", channel=ch["id"])
+        mail = await smtp.wait(lambda m: "Second public word" in m["data"])
+        assert mail["to"] == ["reader@example.com"]
+        await asyncio.sleep(0.5)
+        assert not [m for m in smtp.messages if "internal only word" in m["data"]]
+        unsub = link(mail, "unsubscribe")
+        status, _, text = await h.http_get(unsub)
+        assert status == 200 and "Unsubscribed" in text
+        await h.slash("/incident", "update --public Third public word", channel=ch["id"])
+        await asyncio.sleep(1.0)
+        assert not [m for m in smtp.messages if "Third public word" in m["data"]]
+        assert db_value(h, "SELECT count(*) FROM status_subscribers WHERE removed_at > 0") == 1
+        # Per client: at most 10 requests an hour.
+        codes = []
+        for i in range(12):
+            st, _ = await form(h, "/status/subscribe", {"email": "r%d@example.com" % i})
+            codes.append(st)
+        assert codes.count(429) >= 2 and codes[0] == 202, codes
+    finally:
+        smtp.stop()
