@@ -211,6 +211,37 @@ async def test_public_update_on_page_json_and_feed_internal_nowhere(h):
 
 
 @timeout(60)
+async def test_json_read_by_a_statuspage_v2_client(h):
+    """A client written against Statuspage's documented v2 shape reads klaxon's JSON back."""
+    import statuspage_client as SP
+    with_page(h)
+    await I.start(h, NOW, scale=1)
+    base = "http://127.0.0.1:%d/status" % h.http_port
+    got = await asyncio.to_thread(SP.read_all, base)
+    assert got["status"] == ("none", "All Systems Operational")
+    assert [c.name for c in got["components"]] == ["api", "web"] and got["incidents"] == []
+    ack, ch = await I.declare(h, "P1 Login fails")
+    await h.slash("/incident", "component web major_outage", channel=ch["id"])
+    await h.slash("/incident", "update --public Logins fail for some users", channel=ch["id"])
+    await h.slash("/incident", "maintenance api 2026-11-25T02:00 2026-11-25T03:00 Database upgrade")
+    got = await asyncio.to_thread(SP.read_all, base)
+    assert got["page"].name == "Example <Corp> status" and got["page"].url == "https://status.example.com"
+    assert got["status"][0] == "critical"
+    web_c = [c for c in got["components"] if c.name == "web"][0]
+    assert web_c.status == "major_outage" and web_c.description == "The website"
+    inc, = got["open_incidents"]
+    assert inc.name == "Login fails" and inc.impact == "critical" and inc.status == "investigating"
+    assert [u.body for u in inc.updates] == ["Logins fail for some users"]
+    assert [c.name for c in inc.components] == ["web"]
+    m, = got["maintenances"]
+    assert m.status == "scheduled" and m.name == "Database upgrade" and m.scheduled_for == "2026-11-25T01:00:00Z"
+    await h.slash("/incident", "resolve", channel=ch["id"])
+    got = await asyncio.to_thread(SP.read_all, base)
+    assert got["open_incidents"] == [] and got["incidents"][0].status == "resolved"
+    assert got["incidents"][0].resolved_at is not None
+
+
+@timeout(60)
 async def test_maintenance_window_silences_paging_and_ends_by_itself(h):
     svc = await Service().start()
     try:
@@ -312,3 +343,52 @@ async def test_subscribe_confirm_mail_unsubscribe(h):
         assert codes.count(429) >= 2 and codes[0] == 202, codes
     finally:
         smtp.stop()
+
+
+ROOT = __import__("os").path.dirname(__import__("os").path.dirname(__import__("os").path.dirname(
+    __import__("os").path.abspath(__file__))))
+
+
+async def run(*cmd, timeout_s=90):
+    p = await asyncio.create_subprocess_exec(*cmd, stdout=asyncio.subprocess.PIPE,
+                                             stderr=asyncio.subprocess.PIPE, cwd=ROOT)
+    out, err = await asyncio.wait_for(p.communicate(), timeout_s)
+    return p.returncode, out.decode(), err.decode()
+
+
+@timeout(150)
+async def test_page_in_a_real_browser_accessible_and_valid(h):
+    """Debian's Chromium renders /status (screenshots at desktop and phone widths kept in
+    build/artifacts/status/), axe-core finds no serious or critical violation, nothing is loaded
+    from another host, no script; the W3C Nu checker (vnu.jar) finds no error."""
+    import os
+    svc = await Service().start()
+    smtp = __import__("alerting").Smtp().start()
+    try:
+        with_page(h, checks=[{"name": "api-health", "http": svc.url, "every": "30s", "component": "api"}])
+        h.config["smtp"] = {"url": "smtp://127.0.0.1:%d" % smtp.port, "from": "status@example.com"}
+        await I.start(h, NOW, scale=60)
+        ack, ch = await I.declare(h, "P1 Checkout " + XSS)
+        await h.slash("/incident", "component api partial_outage", channel=ch["id"])
+        await h.slash("/incident", "update --public Payments are slow; we are on it " + XSS, channel=ch["id"])
+        await h.slash("/incident", "maintenance web 2026-11-25T02:00 2026-11-25T03:00 Database upgrade")
+        await wait_db(h, "SELECT count(*) FROM status_days", lambda r: r[0][0] >= 1, 10)
+        art = os.path.join(ROOT, "build", "artifacts", "status")
+        os.makedirs(art, exist_ok=True)
+        status, _, page = await h.http_get("/status")
+        assert status == 200
+        html_path = os.path.join(art, "status.html")
+        with open(html_path, "w", encoding="utf-8") as f:
+            f.write(page)
+        url = "http://127.0.0.1:%d/status" % h.http_port
+        rc, out, err = await run("node", "tests/node/status_page_check.js", url, art)
+        assert rc == 0, "browser check failed (rc %d): %s %s" % (rc, out[-3000:], err[-2000:])
+        report = json.loads(out.strip().splitlines()[-1])
+        assert len(report["screenshots"]) == 2 and all(os.path.getsize(p) > 5000 for p in report["screenshots"])
+        assert report["requests"] == []
+        rc, out, err = await run("java", "-jar", "tests/node/node_modules/vnu-jar/build/dist/vnu.jar",
+                                 "--errors-only", "--format", "text", html_path)
+        assert rc == 0, "vnu: %s %s" % (out, err)
+    finally:
+        smtp.stop()
+        await svc.stop()
