@@ -26,8 +26,15 @@ struct check_run {
   uint64_t started_us;
 };
 
+/* Results are stored in batches: one transaction (one fsync) per STATUS_FLUSH_MS, not per check. */
+#define STATUS_FLUSH_MS 100
+#define STATUS_BATCH_MAX 2000
+
 struct status_http {
   const struct module_env *env;
+  cJSON *pending; /* results not stored yet */
+  uv_timer_t flush;
+  bool flush_open;
   struct check_run *runs;
   size_t n;
   int open_handles;
@@ -172,21 +179,18 @@ static int on_heartbeat(void *arg,
 
 /* ---- checks --------------------------------------------------------------------------------- */
 
-static void report(struct check_run *r, bool ok, double ms, const char *detail, const char *warn)
+/* Store the pending results in one transaction. Dropped (logged) when it fails: they are
+ * observations, and the next run observes again. */
+static void flush_results(struct status_http *s)
 {
-  struct status_http *s = r->owner;
-  r->busy = false;
-  if (s->halted || app_stopping(s->env->app))
+  if (!s->pending || cJSON_GetArraySize(s->pending) == 0 || s->halted)
     return;
-  metrics_inc("klaxon_checks_total", ok ? "result=\"ok\"" : "result=\"fail\"", 1);
   cJSON *p = cJSON_CreateObject();
-  if (!p || !cJSON_AddStringToObject(p, "name", r->cfg->name) ||
-      !cJSON_AddBoolToObject(p, "ok", ok) || !cJSON_AddNumberToObject(p, "ms", ms) ||
-      (detail && !cJSON_AddStringToObject(p, "detail", detail)) ||
-      (warn && !cJSON_AddStringToObject(p, "warn", warn))) {
-    cJSON_Delete(p);
+  if (!p)
     return;
-  }
+  cJSON_AddItemToObject(p, "results", s->pending);
+  int n = cJSON_GetArraySize(s->pending);
+  s->pending = cJSON_CreateArray();
   struct cmd_request creq = {.platform = CMD_PLATFORM_HTTP,
                              .kind = CMD_KIND_ACTION,
                              .now_ms = clock_now_ms(),
@@ -197,10 +201,35 @@ static void report(struct check_run *r, bool ok, double ms, const char *detail, 
   cmd_reply_init(&reply);
   int rc = app_dispatch(s->env->app, &creq, &reply);
   if (rc)
-    LOG_WARN("status", "check_not_stored", "check=%s rc=%s", r->cfg->name, kx_strerror(rc));
-  LOG_DEBUG("status", "check", "check=%s ok=%d ms=%.1f", r->cfg->name, ok, ms);
+    LOG_WARN("status", "checks_not_stored", "results=%d rc=%s", n, kx_strerror(rc));
   cmd_reply_free(&reply);
   cJSON_Delete(p);
+}
+
+static void report(struct check_run *r, bool ok, double ms, const char *detail, const char *warn)
+{
+  struct status_http *s = r->owner;
+  r->busy = false;
+  if (s->halted || app_stopping(s->env->app))
+    return;
+  metrics_inc("klaxon_checks_total", ok ? "result=\"ok\"" : "result=\"fail\"", 1);
+  LOG_DEBUG("status", "check", "check=%s ok=%d ms=%.1f", r->cfg->name, ok, ms);
+  cJSON *p = cJSON_CreateObject();
+  if (!p || !cJSON_AddStringToObject(p, "name", r->cfg->name) ||
+      !cJSON_AddBoolToObject(p, "ok", ok) || !cJSON_AddNumberToObject(p, "ms", ms) ||
+      !cJSON_AddNumberToObject(p, "at", (double)clock_now_ms()) ||
+      (detail && !cJSON_AddStringToObject(p, "detail", detail)) ||
+      (warn && !cJSON_AddStringToObject(p, "warn", warn)) || !cJSON_AddItemToArray(s->pending, p)) {
+    cJSON_Delete(p);
+    return;
+  }
+  if (cJSON_GetArraySize(s->pending) >= STATUS_BATCH_MAX)
+    flush_results(s);
+}
+
+static void on_flush(uv_timer_t *t)
+{
+  flush_results(t->data);
 }
 
 static void slow_warning(const struct check_run *r, double ms, char *warn, size_t n)
@@ -351,8 +380,12 @@ int status_http_start(void *state)
   const struct config *c = s->env->config;
   if (!s || c->n_checks == 0)
     return 0;
-  if (!(s->runs = calloc(c->n_checks, sizeof(*s->runs))))
+  if (!(s->runs = calloc(c->n_checks, sizeof(*s->runs))) || !(s->pending = cJSON_CreateArray()))
     return KX_ENOMEM;
+  uv_timer_init(s->env->loop, &s->flush);
+  s->flush.data = s;
+  s->flush_open = true;
+  uv_timer_start(&s->flush, on_flush, STATUS_FLUSH_MS, STATUS_FLUSH_MS);
   s->n = c->n_checks;
   for (size_t i = 0; i < s->n; i++) {
     struct check_run *r = &s->runs[i];
@@ -383,6 +416,8 @@ void status_http_halt(void *state)
   if (!s)
     return;
   s->halted = true;
+  if (s->flush_open)
+    uv_close((uv_handle_t *)&s->flush, NULL);
   for (size_t i = 0; i < s->n; i++) {
     struct check_run *r = &s->runs[i];
     uv_close((uv_handle_t *)&r->timer, closed);
@@ -400,5 +435,6 @@ void status_http_close(void *state)
   if (s->open_handles)
     LOG_WARN("status", "handles_open", "n=%d", s->open_handles);
   free(s->runs);
+  cJSON_Delete(s->pending);
   free(s);
 }

@@ -117,16 +117,18 @@ static char *cut(const char *s)
   return kx_strndup(s, n > STATUS_DETAIL_MAX ? STATUS_DETAIL_MAX : n);
 }
 
-int status_action_check(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *r)
+static int one_result(struct cmd_ctx *outer, const cJSON *res)
 {
-  (void)r;
-  if (req->platform != CMD_PLATFORM_HTTP || !req->payload)
-    return KX_EAUTH;
-  const struct check_config *cc = config_check(ctx->config, jstr(req->payload, "name"));
+  /* Each result carries when it completed ("at"); a batch is stored a little later. */
+  struct cmd_ctx local = *outer, *ctx = &local;
+  const cJSON *at = cJSON_GetObjectItemCaseSensitive(res, "at");
+  if (cJSON_IsNumber(at) && at->valuedouble > 0 && at->valuedouble <= (double)outer->now_ms)
+    local.now_ms = (int64_t)at->valuedouble;
+  const struct check_config *cc = config_check(ctx->config, jstr(res, "name"));
   if (!cc)
-    return KX_ENOTFOUND; /* a check the config no longer has (reloaded): nothing to record */
-  bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req->payload, "ok"));
-  const cJSON *ms = cJSON_GetObjectItemCaseSensitive(req->payload, "ms");
+    return 0; /* a check the config no longer has: nothing to record */
+  bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(res, "ok"));
+  const cJSON *ms = cJSON_GetObjectItemCaseSensitive(res, "ms");
   struct status_check st;
   int rc = status_check_get(ctx->db, cc->name, &st);
   if (rc == KX_ENOTFOUND) {
@@ -138,8 +140,8 @@ int status_action_check(struct cmd_ctx *ctx, const struct cmd_request *req, stru
     return rc;
   free(st.detail);
   free(st.warn);
-  st.detail = ok ? NULL : cut(jstr(req->payload, "detail"));
-  st.warn = cut(jstr(req->payload, "warn"));
+  st.detail = ok ? NULL : cut(jstr(res, "detail"));
+  st.warn = cut(jstr(res, "warn"));
   st.last_at = ctx->now_ms;
   st.last_ms = cJSON_IsNumber(ms) ? ms->valuedouble : 0;
   bool maint = status_in_maintenance(ctx, cc->component) == 1;
@@ -168,6 +170,26 @@ int status_action_check(struct cmd_ctx *ctx, const struct cmd_request *req, stru
   if (rc == 0 && cc->component && !maint)
     rc = status_day_result(ctx->db, cc->component, day_of(ctx->now_ms), ok);
   status_check_clear(&st);
+  return rc;
+}
+
+/* The runner sends results in batches, {"results": [{name, ok, ms, detail, warn}, …]}, one
+ * transaction for many checks (a commit is an fsync; one per check would bound the rate by the
+ * disk). A single result object is accepted too. */
+int status_action_check(struct cmd_ctx *ctx, const struct cmd_request *req, struct cmd_reply *r)
+{
+  (void)r;
+  if (req->platform != CMD_PLATFORM_HTTP || !req->payload)
+    return KX_EAUTH;
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(req->payload, "results");
+  if (!cJSON_IsArray(list))
+    return one_result(ctx, req->payload);
+  const cJSON *it;
+  int rc = 0;
+  cJSON_ArrayForEach (it, list) {
+    if ((rc = one_result(ctx, it)) != 0)
+      break;
+  }
   return rc;
 }
 
