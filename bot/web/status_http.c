@@ -256,6 +256,12 @@ static void on_http(void *arg, const struct http_response *resp)
   else
     ok = true;
   slow_warning(r, resp->total_ms, warn, sizeof(warn));
+  if (!warn[0] && c->tls_expiry_ms > 0 && resp->cert_expires_ms > 0) {
+    /* Certificates expire in real time, whatever the bot's clock says. */
+    long long left = resp->cert_expires_ms - clock_wall_ms();
+    if (left < c->tls_expiry_ms)
+      snprintf(warn, sizeof(warn), "the TLS certificate expires in %lld days", left / 86400000);
+  }
   report(r, ok, resp->total_ms, ok ? NULL : detail, warn[0] ? warn : NULL);
 }
 
@@ -334,11 +340,13 @@ static void on_tick(uv_timer_t *t)
     run_tcp(r);
     return;
   }
-  struct http_request hr = {.method = "GET",
-                            .url = r->cfg->http,
-                            .timeout_ms = (long)r->cfg->timeout_ms,
-                            .connect_timeout_ms = (long)r->cfg->timeout_ms,
-                            .max_response = (size_t)256 * 1024};
+  struct http_request hr = {
+      .method = "GET",
+      .url = r->cfg->http,
+      .timeout_ms = (long)r->cfg->timeout_ms,
+      .connect_timeout_ms = (long)r->cfg->timeout_ms,
+      .max_response = (size_t)256 * 1024,
+      .want_cert = r->cfg->tls_expiry_ms > 0 && strncmp(r->cfg->http, "https:", 6) == 0};
   if (http_client_send(r->owner->env->http, &hr, on_http, r) != 0)
     report(r, false, 0, "the HTTP client refused the request", NULL);
 }

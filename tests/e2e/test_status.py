@@ -367,10 +367,12 @@ async def test_page_in_a_real_browser_accessible_and_valid(h):
     try:
         with_page(h, checks=[{"name": "api-health", "http": svc.url, "every": "30s", "component": "api"}])
         h.config["smtp"] = {"url": "smtp://127.0.0.1:%d" % smtp.port, "from": "status@example.com"}
+        h.config["status_page"]["title"] = "Example Corp status"
         await I.start(h, NOW, scale=60)
-        ack, ch = await I.declare(h, "P1 Checkout " + XSS)
+        ack, ch = await I.declare(h, "P1 Elevated error rates on checkout")
         await h.slash("/incident", "component api partial_outage", channel=ch["id"])
-        await h.slash("/incident", "update --public Payments are slow; we are on it " + XSS, channel=ch["id"])
+        await h.slash("/incident", "update --public Some card payments fail; we have found the cause "
+                      "& are rolling back <release 4.2>.", channel=ch["id"])
         await h.slash("/incident", "maintenance web 2026-11-25T02:00 2026-11-25T03:00 Database upgrade")
         await wait_db(h, "SELECT count(*) FROM status_days", lambda r: r[0][0] >= 1, 10)
         art = os.path.join(ROOT, "build", "artifacts", "status")
@@ -389,6 +391,7 @@ async def test_page_in_a_real_browser_accessible_and_valid(h):
         rc, out, err = await run("java", "-jar", "tests/node/node_modules/vnu-jar/build/dist/vnu.jar",
                                  "--errors-only", "--format", "text", html_path)
         assert rc == 0, "vnu: %s %s" % (out, err)
+        assert "&amp; are rolling back &lt;release 4.2&gt;." in page
     finally:
         smtp.stop()
         await svc.stop()
