@@ -92,12 +92,15 @@ int incident_cmd_update_public(struct cmd_ctx *ctx,
                                const struct cmd_args *args,
                                struct cmd_reply *reply)
 {
-  if (!cmd_flag(args, "public"))
-    return incident_cmd_update(ctx, req, args, reply);
   struct incident inc;
   int rc = incident_current(ctx, req, reply, "update", &inc);
   if (rc)
     return rc;
+  /* severities[].status_page: auto publishes every update; ask (the default) only --public. */
+  if (!cmd_flag(args, "public") && strcmp(sev_policy(ctx->config, inc.severity), "auto") != 0) {
+    incident_clear(&inc);
+    return incident_cmd_update(ctx, req, args, reply);
+  }
   rc = incident_need_open(&inc, reply, "update");
   if (rc == 0 && strcmp(sev_policy(ctx->config, inc.severity), "never") == 0) {
     cmd_reply_printf(reply,

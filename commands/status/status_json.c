@@ -75,6 +75,58 @@ static int severity_impact(const struct config *c, const char *sev)
   return STATUS_DEGRADED;
 }
 
+static bool sev_auto(const struct config *c, const char *sev)
+{
+  for (size_t i = 0; sev && i < c->n_severities; i++)
+    if (strcasecmp(c->severities[i].name, sev) == 0)
+      return c->severities[i].status_page && strcmp(c->severities[i].status_page, "auto") == 0;
+  return false;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Incidents of severities with status_page: auto are on the page from their declaration. */
+static int add_auto(struct cmd_ctx *ctx, int64_t **ids, size_t *n)
+{
+  bool any = false;
+  for (size_t i = 0; i < ctx->config->n_severities; i++)
+    any |= sev_auto(ctx->config, ctx->config->severities[i].name);
+  if (!any)
+    return 0;
+  struct incident *list = NULL;
+  size_t nl = 0;
+  int rc =
+      incidents_list(ctx->db, INCIDENTS_NO_DRILLS, ctx->now_ms - STATUS_HISTORY_DAYS * MS_PER_DAY,
+                     ctx->now_ms + 1, &list, &nl);
+  for (size_t i = 0; rc == 0 && i < nl; i++) {
+    if (!sev_auto(ctx->config, list[i].severity))
+      continue;
+    bool have = false;
+    for (size_t j = 0; j < *n && !have; j++)
+      have = (*ids)[j] == list[i].id;
+    if (have)
+      continue;
+    int64_t *g = realloc(*ids, (*n + 1) * sizeof(int64_t));
+    if (!g) {
+      rc = KX_ENOMEM;
+      break;
+    }
+    *ids = g;
+    (*ids)[(*n)++] = list[i].id;
+  }
+  incidents_free(list, nl);
+  if (rc == 0 && *n) {
+    qsort(*ids, *n, sizeof(int64_t), cmp_desc);
+    if (*n > STATUS_PAGE_INCIDENTS)
+      *n = STATUS_PAGE_INCIDENTS;
+  }
+  return rc;
+}
+
 int status_data_load(struct cmd_ctx *ctx, struct status_data *d)
 {
   memset(d, 0, sizeof(*d));
@@ -83,6 +135,8 @@ int status_data_load(struct cmd_ctx *ctx, struct status_data *d)
   int rc = status_model_build(ctx, &d->m);
   if (rc == 0)
     rc = status_incident_ids(ctx->db, STATUS_PAGE_INCIDENTS, &ids, &nids);
+  if (rc == 0)
+    rc = add_auto(ctx, &ids, &nids);
   if (rc == 0 && nids && !(d->inc = calloc(nids, sizeof(*d->inc))))
     rc = KX_ENOMEM;
   for (size_t i = 0; rc == 0 && i < nids; i++) {
@@ -131,7 +185,8 @@ static cJSON *page_obj(struct cmd_ctx *ctx)
 {
   cJSON *p = cJSON_CreateObject();
   const char *title = ctx->config->status_page.title ? ctx->config->status_page.title : "Status";
-  if (p && cJSON_AddStringToObject(p, "id", "klaxon") && cJSON_AddStringToObject(p, "name", title) &&
+  if (p && cJSON_AddStringToObject(p, "id", "klaxon") &&
+      cJSON_AddStringToObject(p, "name", title) &&
       cJSON_AddStringToObject(p, "url", page_url(ctx)) &&
       cJSON_AddStringToObject(p, "time_zone", "Etc/UTC") && add_time(p, "updated_at", ctx->now_ms))
     return p;
@@ -153,7 +208,8 @@ static cJSON *component_obj(struct cmd_ctx *ctx, size_t i, int state)
             cJSON_AddBoolToObject(o, "showcase", true) && cJSON_AddNullToObject(o, "start_date") &&
             (k->group ? cJSON_AddStringToObject(o, "group_id", k->group) != NULL
                       : cJSON_AddNullToObject(o, "group_id") != NULL) &&
-            cJSON_AddStringToObject(o, "page_id", "klaxon") && cJSON_AddBoolToObject(o, "group", false) &&
+            cJSON_AddStringToObject(o, "page_id", "klaxon") &&
+            cJSON_AddBoolToObject(o, "group", false) &&
             cJSON_AddBoolToObject(o, "only_show_if_degraded", false);
   if (ok)
     return o;
@@ -199,8 +255,8 @@ static cJSON *incident_obj(struct cmd_ctx *ctx, const struct status_inc *x)
             add_time(o, "monitoring_at", 0) && add_time(o, "resolved_at", x->inc.resolved_at) &&
             cJSON_AddStringToObject(o, "impact", status_impact(x->impact)) &&
             cJSON_AddStringToObject(o, "shortlink", page_url(ctx)) &&
-            add_time(o, "started_at", x->inc.impact_start_at ? x->inc.impact_start_at
-                                                             : x->inc.declared_at) &&
+            add_time(o, "started_at",
+                     x->inc.impact_start_at ? x->inc.impact_start_at : x->inc.declared_at) &&
             cJSON_AddStringToObject(o, "page_id", "klaxon") &&
             (ups = cJSON_AddArrayToObject(o, "incident_updates")) &&
             (comps = cJSON_AddArrayToObject(o, "components"));
@@ -257,23 +313,22 @@ static cJSON *windows_arr(struct cmd_ctx *ctx, const struct status_data *d, bool
     char id[32];
     snprintf(id, sizeof(id), "m%lld", (long long)w->id);
     cJSON *o = cJSON_CreateObject(), *ups = NULL, *comps = NULL, *u = NULL;
-    bool ok = o && cJSON_AddItemToArray(a, o) && cJSON_AddStringToObject(o, "id", id) &&
-              cJSON_AddStringToObject(o, "name", w->text) &&
-              cJSON_AddStringToObject(o, "status", st) &&
-              add_time(o, "created_at", w->from_ms) && add_time(o, "updated_at", ctx->now_ms) &&
-              add_time(o, "monitoring_at", 0) &&
-              add_time(o, "resolved_at", strcmp(st, "completed") == 0 ? w->to_ms : 0) &&
-              cJSON_AddStringToObject(o, "impact", "maintenance") &&
-              cJSON_AddStringToObject(o, "shortlink", page_url(ctx)) &&
-              add_time(o, "scheduled_for", w->from_ms) && add_time(o, "scheduled_until", w->to_ms) &&
-              cJSON_AddStringToObject(o, "page_id", "klaxon") &&
-              (ups = cJSON_AddArrayToObject(o, "incident_updates")) &&
-              (u = cJSON_CreateObject()) && cJSON_AddItemToArray(ups, u) &&
-              cJSON_AddStringToObject(u, "id", id) && cJSON_AddStringToObject(u, "status", st) &&
-              cJSON_AddStringToObject(u, "body", w->text) &&
-              cJSON_AddStringToObject(u, "incident_id", id) && add_time(u, "created_at", w->from_ms) &&
-              add_time(u, "updated_at", w->from_ms) && add_time(u, "display_at", w->from_ms) &&
-              (comps = cJSON_AddArrayToObject(o, "components"));
+    bool ok =
+        o && cJSON_AddItemToArray(a, o) && cJSON_AddStringToObject(o, "id", id) &&
+        cJSON_AddStringToObject(o, "name", w->text) && cJSON_AddStringToObject(o, "status", st) &&
+        add_time(o, "created_at", w->from_ms) && add_time(o, "updated_at", ctx->now_ms) &&
+        add_time(o, "monitoring_at", 0) &&
+        add_time(o, "resolved_at", strcmp(st, "completed") == 0 ? w->to_ms : 0) &&
+        cJSON_AddStringToObject(o, "impact", "maintenance") &&
+        cJSON_AddStringToObject(o, "shortlink", page_url(ctx)) &&
+        add_time(o, "scheduled_for", w->from_ms) && add_time(o, "scheduled_until", w->to_ms) &&
+        cJSON_AddStringToObject(o, "page_id", "klaxon") &&
+        (ups = cJSON_AddArrayToObject(o, "incident_updates")) && (u = cJSON_CreateObject()) &&
+        cJSON_AddItemToArray(ups, u) && cJSON_AddStringToObject(u, "id", id) &&
+        cJSON_AddStringToObject(u, "status", st) && cJSON_AddStringToObject(u, "body", w->text) &&
+        cJSON_AddStringToObject(u, "incident_id", id) && add_time(u, "created_at", w->from_ms) &&
+        add_time(u, "updated_at", w->from_ms) && add_time(u, "display_at", w->from_ms) &&
+        (comps = cJSON_AddArrayToObject(o, "components"));
     cJSON *co = ok && k >= 0 ? component_obj(ctx, (size_t)k, d->m.state[k]) : NULL;
     if (co && !cJSON_AddItemToArray(comps, co)) {
       cJSON_Delete(co);

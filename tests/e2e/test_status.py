@@ -395,3 +395,26 @@ async def test_page_in_a_real_browser_accessible_and_valid(h):
     finally:
         smtp.stop()
         await svc.stop()
+
+
+@timeout(60)
+async def test_severity_status_page_auto_and_never(h):
+    """severities[].status_page: auto puts an incident on the page from its declaration and
+    publishes every update; never refuses --public; ask (the default) publishes only --public."""
+    with_page(h)
+    h.config["severities"][0]["status_page"] = "auto"
+    h.config["severities"][2]["status_page"] = "never"
+    await I.start(h, NOW, scale=1)
+    ack, ch0 = await I.declare(h, "P0 Everything is down")
+    summary = await get_json(h, "summary")
+    assert [i["name"] for i in summary["incidents"]] == ["Everything is down"]
+    assert summary["incidents"][0]["incident_updates"] == []
+    ack = await h.slash("/incident", "update Failing over to the second region", channel=ch0["id"])
+    assert "Published on the status page" in h.ack_text(ack)
+    ack, ch2 = await I.declare(h, "P2 Slow admin pages")
+    ack = await h.slash("/incident", "update --public Admin pages are slow", channel=ch2["id"])
+    assert "never goes on the status page" in h.ack_text(ack), h.ack_text(ack)
+    summary = await get_json(h, "summary")
+    assert [i["name"] for i in summary["incidents"]] == ["Everything is down"]
+    assert [u["body"] for u in summary["incidents"][0]["incident_updates"]] == ["Failing over to the second region"]
+    assert "Admin pages" not in json.dumps(summary)
