@@ -13,7 +13,7 @@
 #include "lib/log.h"
 #include "lib/metrics.h"
 
-#define HEARTBEAT_MAX_BODY 4096
+#define HEARTBEAT_MAX_BODY 65536 /* an Alertmanager Watchdog webhook fits */
 
 struct check_run {
   struct status_http *owner;
