@@ -16,7 +16,7 @@ static int hex(char c)
 }
 
 /* Decode s[0..n) into out; see form_get. */
-static int decode(const char *s, size_t n, char *out, size_t size)
+static int decode_raw(const char *s, size_t n, char *out, size_t size)
 {
   size_t o = 0;
   for (size_t i = 0; i < n; i++) {
@@ -40,6 +40,15 @@ static int decode(const char *s, size_t n, char *out, size_t size)
   }
   out[o] = '\0';
   return 0;
+}
+
+/* On any refusal out is left empty (terminated), never half-written. */
+static int decode(const char *s, size_t n, char *out, size_t size)
+{
+  int rc = decode_raw(s, n, out, size);
+  if (rc)
+    out[0] = '\0';
+  return rc;
 }
 
 int form_get(const char *body, size_t len, const char *name, char *out, size_t size)

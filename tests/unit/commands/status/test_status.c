@@ -218,7 +218,8 @@ static void test_form(void **state)
   assert_string_equal(out, "x+y z@example.com");
   assert_int_equal(form_get(body, strlen(body), "nope", out, sizeof(out)), KX_ENOTFOUND);
   assert_int_equal(form_get("email=%4", 8, "email", out, sizeof(out)), KX_EPROTO);
-  assert_int_equal(form_get("email=%00", 9, "email", out, sizeof(out)), KX_EPROTO);
+  assert_int_equal(form_get("email=ab%00", 11, "email", out, sizeof(out)), KX_EPROTO);
+  assert_string_equal(out, ""); /* a refusal leaves nothing half-written (found by fuzz_form) */
   assert_int_equal(form_get("email=abcdef", 12, "email", out, 4), KX_ETOOBIG);
   /* Bounded by len, not by a terminator. */
   assert_int_equal(form_get("email=ab&x", 7, "email", out, sizeof(out)), 0);
