@@ -306,7 +306,7 @@ static void run_tcp(struct check_run *r)
   char *colon = strrchr(host, ':');
   *colon = '\0';
   struct sockaddr_storage sa;
-  int port = atoi(colon + 1);
+  int port = (int)strtol(colon + 1, NULL, 10); /* checked by the config loader: 1-65535 */
   if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) != 0 &&
       uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa) != 0) {
     /* Names would need a resolver off the loop; the config documents an address. */

@@ -232,9 +232,9 @@ int status_action_heartbeat(struct cmd_ctx *ctx, const struct cmd_request *req, 
              : KX_ENOMEM;
   if (rc == 0 && hb->component)
     rc = status_day_result(ctx->db, hb->component, day_of(ctx->now_ms), true);
+  int64_t due = ctx->now_ms + hb->every_ms + hb->grace_ms;
   if (rc == 0)
-    cmd_reply_printf(r, "{\"status\":\"ok\",\"next_due\":%lld}",
-                     (long long)(ctx->now_ms + hb->every_ms + hb->grace_ms));
+    cmd_reply_printf(r, "{\"status\":\"ok\",\"next_due\":%lld}", (long long)due);
   free(key);
   status_check_clear(&st);
   return rc;
