@@ -385,8 +385,8 @@ int status_http_init(const struct module_env *env, void **state)
 int status_http_start(void *state)
 {
   struct status_http *s = state;
-  const struct config *c = s->env->config;
-  if (!s || c->n_checks == 0)
+  const struct config *c = s ? s->env->config : NULL;
+  if (!c || c->n_checks == 0)
     return 0;
   if (!(s->runs = calloc(c->n_checks, sizeof(*s->runs))) || !(s->pending = cJSON_CreateArray()))
     return KX_ENOMEM;
