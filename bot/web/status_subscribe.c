@@ -15,9 +15,9 @@
 #include "bot/web/status_http_internal.h"
 #include "commands/core/names.h"
 #include "commands/status/status.h"
-#include "lib/form.h"
 #include "lib/kx.h"
 #include "lib/log.h"
+#include "lib/webform.h"
 
 #define STATUS_SUB_PER_CLIENT 10 /* subscribe requests per client address per hour */
 #define STATUS_SUB_WINDOW_MS (60LL * 60 * 1000)
@@ -93,8 +93,8 @@ int status_on_subscribe(void *arg,
   (void)later;
   const struct module_env *env = arg;
   char email[256];
-  int rc = form_get(req->body, req->body_len, "email", email, sizeof(email));
-  if (rc || !form_email_ok(email)) {
+  int rc = webform_get(req->body, req->body_len, "email", email, sizeof(email));
+  if (rc || !webform_email_ok(email)) {
     page(resp, 400, "Not subscribed", "That does not look like an email address.");
     return HTTPD_DONE;
   }
@@ -140,8 +140,8 @@ int status_on_token(const struct module_env *env,
   const char *src = req->query;
   size_t len = src ? strlen(src) : 0;
   /* One-click POST (RFC 8058) may carry the token in the body instead. */
-  if (form_get(src, len, "token", token, sizeof(token)) != 0 &&
-      form_get(req->body, req->body_len, "token", token, sizeof(token)) != 0)
+  if (webform_get(src, len, "token", token, sizeof(token)) != 0 &&
+      webform_get(req->body, req->body_len, "token", token, sizeof(token)) != 0)
     token[0] = '\0';
   cJSON *p = cJSON_CreateObject();
   char word[32] = "";

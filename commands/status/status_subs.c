@@ -13,9 +13,9 @@
 
 #include "commands/core/out.h"
 #include "commands/status/status.h"
-#include "lib/form.h"
 #include "lib/kx.h"
 #include "lib/log.h"
+#include "lib/webform.h"
 
 static const char *jstr(const cJSON *o, const char *k)
 {
@@ -50,7 +50,7 @@ int status_action_subscribe(struct cmd_ctx *ctx, const struct cmd_request *req, 
   if (req->platform != CMD_PLATFORM_HTTP || !req->payload)
     return KX_EAUTH;
   const char *email = jstr(req->payload, "email"), *token = jstr(req->payload, "token");
-  if (!form_email_ok(email) || !token_ok(token)) {
+  if (!webform_email_ok(email) || !token_ok(token)) {
     cmd_reply_printf(r, "invalid");
     return KX_EINVAL;
   }

@@ -17,8 +17,8 @@
 #include "commands/core/command.h"
 #include "commands/core/names.h"
 #include "commands/status/status.h"
-#include "lib/form.h"
 #include "lib/kx.h"
+#include "lib/webform.h"
 #include "storage/incidents.h"
 #include "storage/status.h"
 #include "tests/unit/fixture.h"
@@ -214,22 +214,22 @@ static void test_form(void **state)
   (void)state;
   char out[64];
   const char body[] = "a=1&email=x%2By+z%40example.com&token=abc";
-  assert_int_equal(form_get(body, strlen(body), "email", out, sizeof(out)), 0);
+  assert_int_equal(webform_get(body, strlen(body), "email", out, sizeof(out)), 0);
   assert_string_equal(out, "x+y z@example.com");
-  assert_int_equal(form_get(body, strlen(body), "nope", out, sizeof(out)), KX_ENOTFOUND);
-  assert_int_equal(form_get("email=%4", 8, "email", out, sizeof(out)), KX_EPROTO);
-  assert_int_equal(form_get("email=ab%00", 11, "email", out, sizeof(out)), KX_EPROTO);
-  assert_string_equal(out, ""); /* a refusal leaves nothing half-written (found by fuzz_form) */
-  assert_int_equal(form_get("email=abcdef", 12, "email", out, 4), KX_ETOOBIG);
+  assert_int_equal(webform_get(body, strlen(body), "nope", out, sizeof(out)), KX_ENOTFOUND);
+  assert_int_equal(webform_get("email=%4", 8, "email", out, sizeof(out)), KX_EPROTO);
+  assert_int_equal(webform_get("email=ab%00", 11, "email", out, sizeof(out)), KX_EPROTO);
+  assert_string_equal(out, ""); /* a refusal leaves nothing half-written (found by fuzz_webform) */
+  assert_int_equal(webform_get("email=abcdef", 12, "email", out, 4), KX_ETOOBIG);
   /* Bounded by len, not by a terminator. */
-  assert_int_equal(form_get("email=ab&x", 7, "email", out, sizeof(out)), 0);
+  assert_int_equal(webform_get("email=ab&x", 7, "email", out, sizeof(out)), 0);
   assert_string_equal(out, "a");
-  assert_true(form_email_ok("reader@example.com"));
-  assert_false(form_email_ok("a@b"));
-  assert_false(form_email_ok("a@b.c, d@e.f"));
-  assert_false(form_email_ok("a@b.c\r\nBcc: x@y.z"));
-  assert_false(form_email_ok("<a@b.c>"));
-  assert_false(form_email_ok("a@@b.c"));
+  assert_true(webform_email_ok("reader@example.com"));
+  assert_false(webform_email_ok("a@b"));
+  assert_false(webform_email_ok("a@b.c, d@e.f"));
+  assert_false(webform_email_ok("a@b.c\r\nBcc: x@y.z"));
+  assert_false(webform_email_ok("<a@b.c>"));
+  assert_false(webform_email_ok("a@@b.c"));
 }
 
 int main(void)

@@ -1,4 +1,4 @@
-#include "lib/form.h"
+#include "lib/webform.h"
 
 #include <string.h>
 
@@ -15,7 +15,7 @@ static int hex(char c)
   return -1;
 }
 
-/* Decode s[0..n) into out; see form_get. */
+/* Decode s[0..n) into out; see webform_get. */
 static int decode_raw(const char *s, size_t n, char *out, size_t size)
 {
   size_t o = 0;
@@ -51,14 +51,14 @@ static int decode(const char *s, size_t n, char *out, size_t size)
   return rc;
 }
 
-int form_get(const char *body, size_t len, const char *name, char *out, size_t size)
+int webform_get(const char *body, size_t len, const char *name, char *out, size_t size)
 {
   if (!out || size == 0)
     return KX_EINVAL;
   out[0] = '\0';
   size_t nlen = strlen(name);
   size_t i = 0;
-  for (int fields = 0; body && i < len && fields < FORM_MAX_FIELDS; fields++) {
+  for (int fields = 0; body && i < len && fields < WEBFORM_MAX_FIELDS; fields++) {
     const char *start = body + i;
     const char *amp = memchr(start, '&', len - i);
     size_t flen = amp ? (size_t)(amp - start) : len - i;
@@ -71,7 +71,7 @@ int form_get(const char *body, size_t len, const char *name, char *out, size_t s
   return KX_ENOTFOUND;
 }
 
-bool form_email_ok(const char *s)
+bool webform_email_ok(const char *s)
 {
   size_t n = s ? strlen(s) : 0;
   if (n < 3 || n > 254)
