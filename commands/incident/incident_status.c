@@ -97,9 +97,18 @@ int incident_cmd_update_public(struct cmd_ctx *ctx,
   if (rc)
     return rc;
   /* severities[].status_page: auto publishes every update; ask (the default) only --public. */
-  if (!cmd_flag(args, "public") && strcmp(sev_policy(ctx->config, inc.severity), "auto") != 0) {
+  const char *policy = sev_policy(ctx->config, inc.severity);
+  if (!cmd_flag(args, "public") && strcmp(policy, "auto") != 0) {
+    /* ask (the default): say how to publish, when there is a page to publish on. */
+    bool ask = strcmp(policy, "ask") == 0 && ctx->config->status_page.n_components > 0 &&
+               incident_is_open(&inc);
     incident_clear(&inc);
-    return incident_cmd_update(ctx, req, args, reply);
+    rc = incident_cmd_update(ctx, req, args, reply);
+    if (rc == 0 && ask)
+      rc = cmd_reply_printf(reply,
+                            " Internal: not on the status page (`/incident update --public "
+                            "TEXT` publishes).");
+    return rc;
   }
   rc = incident_need_open(&inc, reply, "update");
   if (rc == 0 && strcmp(sev_policy(ctx->config, inc.severity), "never") == 0) {

@@ -173,7 +173,7 @@ async def test_public_update_on_page_json_and_feed_internal_nowhere(h):
     ack = await h.slash("/incident", "update --public Payments are slow " + XSS, channel=cid)
     assert "Published on the status page" in h.ack_text(ack), h.ack_text(ack)
     ack = await h.slash("/incident", "update internal: the db primary ran out of disk", channel=cid)
-    assert "Published" not in h.ack_text(ack)
+    assert "Published" not in h.ack_text(ack) and "not on the status page" in h.ack_text(ack), h.ack_text(ack)
 
     status, ctype, page = await h.http_get("/status")
     assert status == 200 and ctype.startswith("text/html")
