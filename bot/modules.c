@@ -14,6 +14,7 @@
 #include "bot/web/pager_http.h"
 #include "bot/web/pagerduty_http.h"
 #include "bot/web/report_http.h"
+#include "bot/web/status_http.h"
 
 const struct module app_modules[] = {
     /* the operator's: GET /healthz (liveness, readiness) and GET /metrics */
@@ -28,6 +29,9 @@ const struct module app_modules[] = {
     {"incidents", incident_http_init, NULL, NULL, NULL, NULL, NULL},
     /* the monthly report (issue 16): GET /reports/YYYY-MM.html */
     {"reports", report_http_init, NULL, NULL, NULL, NULL, NULL},
+    /* the status page, checks and heartbeats (issue 13) */
+    {"status", status_http_init, status_http_start, NULL, status_http_halt, status_http_close,
+     NULL},
     /* Teams (issue 6) */
     {"teams", teams_init, teams_start, NULL, NULL, teams_close, NULL},
     /* Twilio: the "twilio" outbox sender, SMS and calls (issue 11) */

@@ -18,6 +18,7 @@
 #include "commands/paging/paging.h"
 #include "commands/paging/stats.h"
 #include "commands/report/report.h"
+#include "commands/status/status.h"
 
 /* A row of the command table: group, name, handler, words after the name (min, max; options
  * not counted), flags, options (NULL: none), usage (the words; the options are rendered from
@@ -44,6 +45,11 @@ static const struct cmd_opt_def opts_override[] = {
     {"primary", NULL, NULL}, /* the default, said out loud */
     {NULL, NULL, NULL},
 };
+/* issue 13: `/incident update --public TEXT` also goes on the status page */
+static const struct cmd_opt_def opts_update[] = {
+    {"public", NULL, "also on the public status page"},
+    {NULL, NULL, NULL},
+};
 static const struct cmd_opt_def opts_declare[] = {
     {"drill", NULL, "a practice incident"},
     {"rota", "R", "the rota to page"},
@@ -64,7 +70,7 @@ const struct cmd_def cmd_table[] = {
     CMD("incident", "lead",         incident_cmd_lead,         0, 0,  CMD_WRITE, NULL, "lead",                         "make me the incident commander"),
     CMD("incident", "role",         incident_cmd_role,         2, 2,  CMD_WRITE, NULL, "role commander|scribe|comms|ops @someone", "give an incident role (or `none`)"),
     CMD("incident", "ack",          incident_cmd_ack,          0, 0,  CMD_WRITE, NULL, "ack",                          "acknowledge the incident (we are on it)"),
-    CMD("incident", "update",       incident_cmd_update,       1, -1, CMD_WRITE, NULL, "update TEXT",                  "a status update for the channel, the announce channel and stakeholders"),
+    CMD("incident", "update",       incident_cmd_update_public, 1, -1, CMD_WRITE | CMD_OPTS_FIRST, opts_update, "update TEXT", "a status update for the channel, the announce channel and stakeholders"),
     CMD("incident", "status",       incident_cmd_status,       1, 1,  CMD_WRITE, NULL, "status investigating|identified|monitoring", "where the work stands"),
     CMD("incident", "sev",          incident_cmd_sev,          1, 1,  CMD_WRITE, NULL, "sev SEV",                      "raise or lower the severity"),
     CMD("incident", "note",         incident_cmd_note,         1, -1, CMD_WRITE, NULL, "note TEXT",                    "add a note to the timeline"),
@@ -92,6 +98,10 @@ const struct cmd_def cmd_table[] = {
     CMD("oncall", "changes",  oncall_cmd_changes,  0, 1,  0,           opts_rota,       "changes",               "overrides and absences from now on, with their numbers"),
     CMD("oncall", "cancel",   oncall_cmd_cancel,   1, 1,  CMD_WRITE,   opts_rota,       "cancel ID",             "cancel an override or an absence (a swap is two overrides)"),
     CMD("oncall", "whoami",   oncall_cmd_whoami,   0, 0,  0,           NULL,            "whoami",                "who klaxon takes you for, how it reaches you, the rotas you may change"),
+    /* the status page, checks and maintenance (issue 13) */
+    CMD("incident", "component",   incident_cmd_component, 2, 2,  CMD_WRITE, NULL, "component NAME STATE", "set a status-page component's state for this incident (operational, degraded_performance, partial_outage, major_outage, under_maintenance)"),
+    CMD("incident", "maintenance", status_cmd_maintenance, 4, -1, CMD_WRITE, NULL, "maintenance COMPONENT FROM TO TEXT", "announce a maintenance window on the status page; its alerts are recorded, not paged"),
+    CMD("oncall",   "checks",      status_cmd_checks,      0, 0,  0,         NULL, "checks", "synthetic checks and heartbeats with their states"),
     CMD(NULL, NULL, NULL, 0, 0, 0, NULL, NULL, NULL),
 };
 /* clang-format on */
@@ -120,6 +130,12 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_ACTION_TWILIO_STATUS, paging_action_twilio_status},
     {CMD_ACTION_PAGE_LINK, paging_action_link},
     {CMD_ACTION_ABSENCES_SYNC, absences_action_sync}, /* issue 14 */
+    /* checks and heartbeats (issue 13), from the HTTP transport only */
+    {CMD_ACTION_STATUS_CHECK, status_action_check},
+    {CMD_ACTION_STATUS_HEARTBEAT, status_action_heartbeat},
+    {CMD_ACTION_STATUS_SUBSCRIBE, status_action_subscribe},
+    {CMD_ACTION_STATUS_CONFIRM, status_action_confirm},
+    {CMD_ACTION_STATUS_UNSUBSCRIBE, status_action_unsubscribe},
     /* the handoff (issue 4) */
     {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
     /* the App Home (issue 16) */
@@ -195,6 +211,9 @@ const struct cmd_job_def cmd_jobs[] = {
     {CMD_JOB_REPORT_MONTHLY, report_job_monthly},
     /* the App Home (issue 16) */
     {CMD_JOB_HOME_REFRESH, home_job_refresh},
+    /* heartbeats and maintenance windows (issue 13) */
+    {CMD_JOB_STATUS_HEARTBEAT, status_job_heartbeat},
+    {CMD_JOB_STATUS_WINDOW, status_job_window},
     {NULL, NULL},
 };
 
@@ -226,6 +245,8 @@ const struct cmd_startup_def cmd_startups[] = {
     {"report", report_startup},
     /* the App Home (issue 16): its refresh job */
     {"home", home_startup},
+    /* heartbeats' first deadlines, the config's maintenance windows (issue 13) */
+    {"status", status_startup},
     {NULL, NULL},
 };
 

@@ -31,6 +31,10 @@ extern const char page_attempts_schema_v2[];
 /* issue 16: the App Home */
 extern const char home_views_schema_v2[];
 
+/* the status page, checks and maintenance (issue 13) */
+extern const char status_schema_v2[];
+extern const char status_subs_schema_v2[];
+
 static const char *const migration_1[] = {
     outbox_schema_v1,
     jobs_schema_v1,
@@ -63,6 +67,9 @@ static const char *const migration_2[] = {
     alert_mail_schema_v2,
     /* issue 16: the App Home */
     home_views_schema_v2,
+    /* the status page, checks and maintenance (issue 13) */
+    status_schema_v2,
+    status_subs_schema_v2,
     NULL,
 };
 

@@ -112,6 +112,9 @@ int cli_check_config(int argc, char **argv)
   printf(
       "%s: OK — %zu people, %zu rotas, %zu severities, %zu escalation policies, %zu alert routes\n",
       o.config_path, c->n_people, c->n_rotas, c->n_severities, c->n_policies, c->alerts.n_routes);
+  if (c->status_page.n_components || c->n_checks || c->n_heartbeats || c->n_maintenance)
+    printf("  status page: %zu components, %zu checks, %zu heartbeats, %zu maintenance windows\n",
+           c->status_page.n_components, c->n_checks, c->n_heartbeats, c->n_maintenance);
   /* --online: ask Slack who the people are (issue 4, bot/cli_oncall.c). */
   rc = online ? cli_check_people_online(c) : 0;
   config_free(c);

@@ -32,7 +32,7 @@
 /* A formatted path for a message, e.g. CFG_P("rotas[%zu].primary", i); valid until the end of
  * the full expression it is in. */
 #define CFG_P(...) (cfg_pathf(__VA_ARGS__).s)
-#define CFG_OBJ_MAX_KEYS 24
+#define CFG_OBJ_MAX_KEYS 32
 
 /* A name (person id, rota, severity …) where it was defined; pos keeps config order. */
 struct cfg_name {
@@ -200,5 +200,13 @@ void cfg_load_twilio(struct cfg_loader *L, yaml_node_t *n);
 void cfg_load_absences(struct cfg_loader *L, yaml_node_t *n); /* config_absences.c */
 /* config_contacts.c: contacts[]. */
 void cfg_load_contacts(struct cfg_loader *L, yaml_node_t *n);
+
+/* config_status.c: status_page, and (after severities and rotas) checks, heartbeats,
+ * maintenance (issue 13). */
+void cfg_load_status_page(struct cfg_loader *L, yaml_node_t *n);
+void cfg_load_checks(struct cfg_loader *L,
+                     yaml_node_t *checks,
+                     yaml_node_t *heartbeats,
+                     yaml_node_t *maintenance);
 
 #endif

@@ -190,8 +190,10 @@ void cfg_load_policies(struct cfg_loader *L, yaml_node_t *n)
 
 /* ---- severities ----------------------------------------------------------------------------- */
 
-static const char *const SEVERITY_KEYS[] = {
-    "name", "ack", "resolve", "update_every", "page", "stakeholders", "policy", "mention", NULL};
+static const char *const SEVERITY_KEYS[] = {"name",         "ack",     "resolve",
+                                            "update_every", "page",    "stakeholders",
+                                            "policy",       "mention", "status_page",
+                                            NULL};
 
 static void load_page(struct cfg_loader *L, yaml_node_t *n, const char *path, struct severity *sv)
 {
@@ -237,6 +239,14 @@ static void load_severity(struct cfg_loader *L, yaml_node_t *n, size_t pos, stru
   cfg_duration(L, cfg_get(&o, "update_every"), CFG_P("%s.update_every", path),
                &sv->update_every_ms);
   cfg_bool(L, cfg_get(&o, "stakeholders"), CFG_P("%s.stakeholders", path), &sv->stakeholders);
+  /* issue 13: auto | ask | never */
+  yaml_node_t *sp = cfg_get(&o, "status_page");
+  const char *spw = cfg_text(L, sp, CFG_P("%s.status_page", path));
+  if (spw && strcmp(spw, "auto") != 0 && strcmp(spw, "ask") != 0 && strcmp(spw, "never") != 0)
+    cfg_problem(L, cfg_line(sp), "%s.status_page: \"%s\" is not one of auto, ask, never", path,
+                cfg_show(spw).s);
+  else if (spw)
+    cfg_str(L, sp, CFG_P("%s.status_page", path), &sv->status_page);
   if (cfg_get(&o, "page"))
     load_page(L, cfg_get(&o, "page"), CFG_P("%s.page", path), sv);
   else

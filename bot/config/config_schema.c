@@ -86,12 +86,12 @@ void cfg_person_list(struct cfg_loader *L,
 
 /* ---- small sections ------------------------------------------------------------------------- */
 
-static const char *const
-    STORAGE_KEYS[] = {"path", NULL},
-    *const LOG_KEYS[] = {"level", "format", NULL}, *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
-    *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
-    *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", "page_success", NULL},
-    *const STATUS_KEYS[] = {"title", "components", NULL};
+static const char *const STORAGE_KEYS[] = {"path", NULL},
+                         *const LOG_KEYS[] = {"level", "format", NULL},
+                         *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
+                         *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
+                         *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate",
+                                                  "page_success", NULL};
 static const char *const HTTP_KEYS[] = {"listen", "feed_secret_env", "max_connections_per_client",
                                         NULL};
 
@@ -195,27 +195,6 @@ static void load_targets(struct cfg_loader *L, yaml_node_t *n)
         L, cfg_line(fp),
         "targets.false_positive_rate: \"%s\" is not a rate (like 5%% or 0.05, at most 100%%)",
         cfg_show(s).s);
-}
-
-static void load_status_page(struct cfg_loader *L, yaml_node_t *n)
-{
-  struct cfg_obj o;
-  size_t len;
-  if (!n || !cfg_obj_open(L, n, "status_page", STATUS_KEYS, &o))
-    return;
-  cfg_str(L, cfg_get(&o, "title"), "status_page.title", &L->c->status_page.title);
-  yaml_node_t *list = cfg_get(&o, "components");
-  if (!list || !cfg_list(L, list, "status_page.components", &len) || len == 0)
-    return;
-  if (!(L->c->status_page.components = calloc(len, sizeof(char *)))) {
-    cfg_oom(L);
-    return;
-  }
-  for (size_t i = 0; i < len && cfg_visit(L); i++) {
-    char **slot = &L->c->status_page.components[L->c->status_page.n_components];
-    if (cfg_str(L, cfg_item(L, list, i), CFG_P("status_page.components[%zu]", i), slot))
-      L->c->status_page.n_components++;
-  }
 }
 
 static const char *const SLACK_KEYS[] = {
@@ -494,6 +473,9 @@ static const char *const TOP_KEYS[] = {"absences",
                                        "status_page",
                                        "twilio",
                                        "contacts",
+                                       "checks",
+                                       "heartbeats",
+                                       "maintenance",
                                        NULL};
 
 static void defaults(struct cfg_loader *L)
@@ -525,7 +507,7 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
               "timezone", &CFG_TIMEZONE, &L->c->timezone);
   load_small(L, &o);
   load_targets(L, cfg_get(&o, "targets"));
-  load_status_page(L, cfg_get(&o, "status_page"));
+  cfg_load_status_page(L, cfg_get(&o, "status_page"));
   load_slack(L, cfg_get(&o, "slack"));
   load_smtp(L, cfg_get(&o, "smtp"));
   load_teams(L, cfg_get(&o, "teams"));
@@ -539,4 +521,5 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
   cfg_load_alerts(L, cfg_get(&o, "alerts"));
   cfg_load_twilio(L, cfg_get(&o, "twilio"));
   cfg_load_absences(L, cfg_get(&o, "absences"));
+  cfg_load_checks(L, cfg_get(&o, "checks"), cfg_get(&o, "heartbeats"), cfg_get(&o, "maintenance"));
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "lib/buf.h"
 #include "lib/kx.h"
@@ -92,6 +93,12 @@ static void finish(struct transfer *t, CURLcode code)
     /* SMTP failures still carry the server's last reply code. */
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &r.status);
   }
+  struct curl_certinfo *ci = NULL;
+  if (code == CURLE_OK && curl_easy_getinfo(t->easy, CURLINFO_CERTINFO, &ci) == CURLE_OK && ci &&
+      ci->num_of_certs > 0)
+    for (struct curl_slist *s = ci->certinfo[0]; s; s = s->next)
+      if (strncmp(s->data, "Expire date:", 12) == 0)
+        r.cert_expires_ms = http_cert_date_ms(s->data + 12);
   double secs = 0;
   curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME, &secs);
   r.total_ms = secs * 1000.0;
@@ -319,6 +326,11 @@ int http_client_send(struct http_client *c, const struct http_request *req, http
       e, CURLOPT_CONNECTTIMEOUT_MS,
       req->connect_timeout_ms ? req->connect_timeout_ms : HTTP_DEFAULT_CONNECT_TIMEOUT_MS);
   curl_easy_setopt(e, CURLOPT_USERAGENT, "klaxon/" KLAXON_VERSION);
+  if (req->want_cert) {
+    /* curl reports the chain only after a handshake, so not on a reused connection. */
+    curl_easy_setopt(e, CURLOPT_CERTINFO, 1L);
+    curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+  }
   for (const char *const *h = req->headers; h && *h; h++) {
     struct curl_slist *n = curl_slist_append(t->headers, *h);
     if (!n)
@@ -419,4 +431,21 @@ void http_client_close(struct http_client *c, void (*done)(void *arg), void *arg
   c->multi = NULL;
   uv_timer_stop(&c->timer);
   uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+long long http_cert_date_ms(const char *s)
+{
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  while (s && *s == ' ')
+    s++;
+  const char *end = s ? strptime(s, "%b %d %H:%M:%S %Y", &tm) : NULL;
+  if (!end)
+    return 0;
+  while (*end == ' ')
+    end++;
+  if (strcmp(end, "GMT") != 0)
+    return 0;
+  time_t t = timegm(&tm);
+  return t == (time_t)-1 ? 0 : (long long)t * 1000;
 }

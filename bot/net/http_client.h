@@ -29,6 +29,7 @@ struct http_request {
   long timeout_ms;         /* 0: HTTP_DEFAULT_TIMEOUT_MS */
   long connect_timeout_ms; /* 0: HTTP_DEFAULT_CONNECT_TIMEOUT_MS */
   size_t max_response;     /* 0: HTTP_RESPONSE_MAX */
+  int want_cert;           /* https: a fresh connection, and the leaf certificate's expiry */
 };
 
 struct http_response {
@@ -40,7 +41,11 @@ struct http_response {
   const char *content_type;
   const char *error_text; /* curl's sentence when err */
   double total_ms;
+  long long cert_expires_ms; /* want_cert: the server certificate's notAfter, 0 when unknown */
 };
+
+/* "Jan 12 23:59:59 2027 GMT" (curl's certinfo "Expire date") in ms since the epoch, or 0. */
+long long http_cert_date_ms(const char *s);
 
 /* An email for http_client_smtp. */
 struct smtp_message {

@@ -104,6 +104,7 @@ void config_free(struct config *c)
   for (size_t i = 0; i < c->n_severities; i++) {
     free(c->severities[i].name);
     free(c->severities[i].policy);
+    free(c->severities[i].status_page);
   }
   free(c->severities);
   free(c->default_severity);
@@ -140,6 +141,7 @@ void config_free(struct config *c)
   free_teams(&c->teams);
   free(c->status_page.title);
   free_list(c->status_page.components, c->status_page.n_components);
+  config_status_free(c); /* issue 13: commands/core/config_status.c */
   free(c);
 }
 

@@ -96,7 +96,8 @@ struct severity {
   bool page_secondary;
   bool page_business_hours; /* `page: business_hours`: primary, but only inside business hours */
   bool stakeholders;
-  char *policy; /* escalation policy for pages of this severity, may be NULL */
+  char *policy;      /* escalation policy for pages of this severity, may be NULL */
+  char *status_page; /* "auto" | "ask" | "never" (issue 13); NULL: ask */
   enum severity_mention {
     MENTION_NONE = 0,
     MENTION_HERE,   /* `mention: here`: @here in the incident's announcement */
@@ -186,6 +187,43 @@ struct teams_config {
   char *workflow_webhook_url_env;
 };
 
+/* A component of the status page (issue 13): alerts whose labels all equal match's belong
+ * to it. */
+struct status_component {
+  char *name;
+  char *description; /* may be NULL */
+  char *group;       /* may be NULL */
+  char **match_keys, **match_values;
+  size_t n_match;
+};
+
+/* A synthetic check: an HTTP GET or a TCP connect every every_ms. */
+struct check_config {
+  char *name;
+  char *http; /* URL, or NULL for a tcp check */
+  char *tcp;  /* "host:port", or NULL */
+  int64_t every_ms, timeout_ms, slow_ms, tls_expiry_ms, down_after_ms;
+  long expect_status; /* 0: any 2xx or 3xx */
+  char *expect_body;  /* a substring the body must hold, may be NULL */
+  char *component;    /* may be NULL */
+  char *severity;     /* the alert's severity label (default "critical") */
+  char *rota;         /* the alert's rota label, may be NULL */
+};
+
+/* A dead-man's switch: POST /heartbeat/NAME at least every every_ms (+ grace_ms). */
+struct heartbeat_config {
+  char *name;
+  int64_t every_ms, grace_ms;
+  char *component, *severity, *rota;
+};
+
+/* A maintenance window given in the config. */
+struct maintenance_config {
+  char *component;
+  int64_t from_ms, to_ms;
+  char *text;
+};
+
 struct config {
   char *path;
   char *timezone;
@@ -273,10 +311,25 @@ struct config {
     char *title;       /* may be NULL */
     char **components; /* component names, in config order */
     size_t n_components;
-  } status_page; /* reserved for the status page to come: loaded and kept, not used yet */
+    struct status_component *comp; /* n_components entries, same order (issue 13) */
+    char *public_url;              /* the page's own address (links in mail and the feed) */
+  } status_page;
+
+  /* Synthetic checks, heartbeats and maintenance windows (issue 13, commands/status/). */
+  struct check_config *checks;
+  size_t n_checks;
+  struct heartbeat_config *heartbeats;
+  size_t n_heartbeats;
+  struct maintenance_config *maintenance;
+  size_t n_maintenance;
 };
 
 void config_free(struct config *c); /* NULL-safe; frees everything the config owns */
+/* The status page, checks, heartbeats and maintenance (config_status.c; config_free calls it). */
+void config_status_free(struct config *c);
+const struct check_config *config_check(const struct config *c, const char *name);
+const struct heartbeat_config *config_heartbeat(const struct config *c, const char *name);
+const struct status_component *config_component(const struct config *c, const char *name);
 
 const struct person *config_person(const struct config *c, const char *id);
 const struct person *config_person_by_slack(const struct config *c, const char *slack_id);

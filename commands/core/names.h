@@ -38,6 +38,12 @@
 /* Message shortcuts arrive as actions named by their callback_id (deploy/slack-app-manifest.yaml). */
 #define CMD_SHORTCUT_TIMELINE "incident.timeline_add"
 #define CMD_SHORTCUT_DECLARE "incident.declare_from_message"
+/* Check results and heartbeats arrive as actions from bot/web/status_http.c (issue 13). */
+#define CMD_ACTION_STATUS_CHECK "status.check"
+#define CMD_ACTION_STATUS_HEARTBEAT "status.heartbeat"
+#define CMD_ACTION_STATUS_SUBSCRIBE "status.subscribe"
+#define CMD_ACTION_STATUS_CONFIRM "status.confirm"
+#define CMD_ACTION_STATUS_UNSUBSCRIBE "status.unsubscribe"
 
 /* Modal submissions: cmd_views. */
 #define CMD_VIEW_INCIDENT_DECLARE "incident.declare"
@@ -67,6 +73,8 @@
 #define CMD_JOB_ONCALL_SYNC "oncall.sync"
 #define CMD_JOB_REPORT_MONTHLY "report.monthly" /* the monthly report (issue 16) */
 #define CMD_JOB_HOME_REFRESH "home.refresh" /* issue 16 */
+#define CMD_JOB_STATUS_HEARTBEAT "status.heartbeat_due" /* issue 13 */
+#define CMD_JOB_STATUS_WINDOW "status.window"           /* a maintenance window starts/ends */
 
 /* Outbox result hooks: cmd_hooks. */
 #define CMD_HOOK_INCIDENT_CHANNEL_CREATED "incident.channel_created"

@@ -32,6 +32,9 @@ INCIDENT_CMD(incident_cmd_reopen);
 INCIDENT_CMD(incident_cmd_close);
 INCIDENT_CMD(incident_cmd_postmortem);
 INCIDENT_CMD(incident_cmd_action);
+/* the status page (issue 13): incident_status.c */
+INCIDENT_CMD(incident_cmd_component);
+INCIDENT_CMD(incident_cmd_update_public);
 #undef INCIDENT_CMD
 
 int incident_btn_take_commander(struct cmd_ctx *ctx,

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "commands/paging/paging.h"
+#include "commands/status/status.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/timeutil.h"
@@ -352,6 +353,12 @@ static int ingest_one(struct cmd_ctx *ctx,
                        : r->channel ? "post"
                        : r->n_email ? "email"
                                     : "record";
+  /* A maintenance window on the alert's component: recorded, not paged (issue 13). */
+  int maint = r ? status_alert_in_maintenance(ctx, it->labels) : 0;
+  if (maint < 0)
+    return maint;
+  if (maint)
+    action = "maintenance";
   char *labels = cJSON_PrintUnformatted(it->labels);
   char *ann = it->annotations ? cJSON_PrintUnformatted(it->annotations) : NULL;
   if (!labels) {
@@ -387,7 +394,8 @@ static int ingest_one(struct cmd_ctx *ctx,
   if (rc == 0 && strcmp(action, "email") == 0 && it->firing &&
       (change == ALERT_NEW || change == ALERT_REFIRED))
     rc = alerts_email(ctx, route, it, in.severity, labels);
-  if (rc || strcmp(action, "record") == 0 || strcmp(action, "email") == 0)
+  if (rc || strcmp(action, "record") == 0 || strcmp(action, "email") == 0 ||
+      strcmp(action, "maintenance") == 0)
     goto out;
   char key[600];
   snprintf(key, sizeof(key), "%s#%d", b->group_key, route);

@@ -65,6 +65,16 @@ async def test_example_and_demo_configs_pass_check_config(h):
         r = run([h.bin, "check-config", "--config", path])
         assert r.returncode == 0, (path, r.stdout, r.stderr)
         assert "OK" in r.stdout, r.stdout
+    # deploy/status.example.yaml's keys merged into the example (issue 13)
+    merged = os.path.join(h.tmp, "merged.yaml")
+    with open("deploy/klaxon.example.yaml", encoding="utf-8") as a, open("deploy/status.example.yaml",
+                                                                         encoding="utf-8") as b:
+        text = "".join(l for l in a if not l.startswith("status_page:")) + b.read()
+    with open(merged, "w") as f:
+        f.write(text)
+    r = run([h.bin, "check-config", "--config", merged])
+    assert r.returncode == 0, (r.stdout, r.stderr)
+    assert "2 components, 2 checks, 2 heartbeats, 1 maintenance windows" in r.stdout, r.stdout
     bad = os.path.join(h.tmp, "bad.yaml")
     with open(bad, "w") as f:
         f.write("timezone: Mars/Olympus\npeople: []\nrotas: []\nseverities: []\nbogus: 1\n")
