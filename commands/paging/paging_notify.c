@@ -438,6 +438,13 @@ int paging_notify_person(struct cmd_ctx *ctx,
                          const struct person *who,
                          int64_t step)
 {
+  if (p->state != PAGE_OPEN) {
+    /* An acknowledged page shown to someone (the manager brought in by a missed resolve
+     * target): they are told in chat; nobody is woken for a page someone already has. */
+    struct fire f = {ctx, p, who, step, 0};
+    bool live = false;
+    return via_chat(&f, &live);
+  }
   return fire_rule(ctx, p, who, step, 0, ctx->now_ms);
 }
 

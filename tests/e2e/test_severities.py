@@ -281,7 +281,7 @@ async def test_check_config_refuses_bad_contacts(h):
                          timeout=10, env=h.bot_env())
     assert out.returncode != 0, out
     err = out.stdout + out.stderr
-    for want in ('contacts[0].phone: "030 123456" is not a phone number in E.164 form',
+    for want in ('contacts[0].phone: "030 123456" is not an E.164 phone number',
                  "contacts[1]: give phone (E.164) or email",
                  'contact "nobody" is not in contacts',
                  'severities[0].mention: "everyone" is not here, channel or none'):
