@@ -1,6 +1,6 @@
 /*
  * webform.h — application/x-www-form-urlencoded bodies and query strings (outside input: the
- * status page's subscribe form). Pure functions, no allocation.
+ * status page's subscribe form), read with the one form parser (lib/form.h).
  */
 #ifndef KX_WEBFORM_H
 #define KX_WEBFORM_H
@@ -8,12 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define WEBFORM_MAX_FIELDS 32 /* fields looked at in one body; the rest are ignored */
-
 /* The first field named `name` in `body` (len bytes, not necessarily NUL-terminated),
  * percent- and '+'-decoded into out (size > 0, always terminated). 0 when found, KX_ENOTFOUND
- * when absent, KX_EPROTO for a bad %-escape or a decoded NUL, KX_ETOOBIG when the value does
- * not fit in out. */
+ * when absent, KX_EPROTO when the body is not a form (a bad %-escape anywhere, a decoded NUL,
+ * over FORM_MAX_SIZE or FORM_MAX_FIELDS), KX_ETOOBIG when the value does not fit in out. */
 int webform_get(const char *body, size_t len, const char *name, char *out, size_t size);
 
 /* A plausible single email address: 3-254 bytes, one '@' with a non-empty local part, a dot in
