@@ -26,6 +26,8 @@ extern const char pages_schema_v1[];
 extern const char teams_store_schema_v1[];
 /* rotas, /oncall and the handoff (issue 4) */
 extern const char handoffs_schema_v1[];
+/* retention's indexes (issue 15) */
+extern const char retention_schema_v2[];
 
 static const char *const migration_1[] = {
     outbox_schema_v1,
@@ -50,7 +52,14 @@ static const char *const migration_1[] = {
     NULL,
 };
 
+static const char *const migration_2[] = {
+    /* retention's indexes (issue 15) */
+    retention_schema_v2,
+    NULL,
+};
+
 const struct db_migration db_migrations[] = {
     {1, migration_1},
+    {2, migration_2},
 };
 const int db_n_migrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));
