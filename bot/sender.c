@@ -21,7 +21,7 @@
 /* A refused bot token (invalid_auth, token_revoked …): every Slack call stops, the outbox keeps
  * its rows, and one row probes the token after a pause that doubles up to the maximum. */
 #define SLACK_PAUSE_FIRST_MS 5000
-#define SLACK_PAUSE_MAX_MS (5 * 60 * 1000)
+#define SLACK_PAUSE_MAX_MS ((uint64_t)5 * 60 * 1000)
 
 struct inflight {
   int64_t id;

@@ -110,7 +110,7 @@ static void reload(void)
     if (fp) {
       size_t n = fread(spec, 1, sizeof(spec) - 1, fp);
       spec[n] = '\0';
-      fclose(fp);
+      (void)fclose(fp);
     }
   }
   parse(spec);
