@@ -31,7 +31,7 @@ static int64_t count(struct db *db, const char *sql)
   return n;
 }
 
-static void exec(struct db *db, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void exec(struct db *db, const char *fmt, ...)
 {
   char sql[1024];
   va_list ap;
