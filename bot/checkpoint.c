@@ -140,6 +140,8 @@ int checkpoint_start(struct checkpoint *c, uv_loop_t *loop)
   if (rc)
     return rc;
   c->timer.data = c;
+  /* The first pass of retention a little after start-up, not in the middle of it. */
+  c->retention_next_mono_ms = (int64_t)clock_mono_ms() + RETENTION_FIRST_MS;
   return uv_timer_start(&c->timer, on_timer, CHECKPOINT_EVERY_MS, CHECKPOINT_EVERY_MS);
 }
 

@@ -3,7 +3,7 @@
  * with a connection of its own, folds the WAL back into the database (the loop never waits for
  * fsync), and every APP_INTEGRITY_EVERY_MS it runs PRAGMA quick_check, whose result /healthz
  * reports from struct app_health (bot/modules.h) without touching the database itself.
- * Retention (storage/retention.h) runs there too: at the first tick, then every
+ * Retention (storage/retention.h) runs there too: RETENTION_FIRST_MS after start, then every
  * RETENTION_EVERY_MS, at most RETENTION_BATCHES_PER_TICK batches of RETENTION_BATCH rows per
  * tick with RETENTION_YIELD_MS between them, so a year's backlog drains over a few seconds
  * without holding the write lock the loop needs.
@@ -20,6 +20,7 @@
 #include "storage/db.h"
 
 #define CHECKPOINT_EVERY_MS 1000
+#define RETENTION_FIRST_MS ((int64_t)5 * 1000)
 #define RETENTION_EVERY_MS ((int64_t)60 * 1000)
 #define RETENTION_BATCHES_PER_TICK 8
 #define RETENTION_YIELD_MS 5
