@@ -105,6 +105,14 @@ demo: deps deps-test $(B)/klaxon
 fuzz: deps deps-test
 	@tests/fuzz/run.sh
 
+# soak: SOAK_WEEKS simulated weeks (default 4) in SOAK_SECONDS real seconds (default 600) of
+# alerts, storms, pages, incidents, overrides, handoffs and restarts (tests/e2e/test_soak.py;
+# `make e2e` runs a one-week, one-minute version). Prints RSS and database figures.
+.PHONY: soak
+soak: all
+	@SOAK_WEEKS=$${SOAK_WEEKS:-4} SOAK_SECONDS=$${SOAK_SECONDS:-600} KLAXON_BIN=$(B)/klaxon \
+	  $${PYTHON:-/usr/bin/python3} tests/e2e/run.py -k test_soak.py::test_soak
+
 format:
 	clang-format -i $(shell find lib storage commands bot tests/unit tests/fuzz tests/bench -name '*.[ch]')
 

@@ -362,6 +362,7 @@ static int open_database(struct app *a)
    * unacked event again, and a command is answered "try again". */
   db_busy_timeout(a->db, APP_DB_BUSY_MS);
   a->checkpoint = checkpoint_new(a->db, path, &a->health);
+  checkpoint_set_retention(a->checkpoint, a->config->storage_retention_ms);
   a->ctx.db = a->db;
   a->ctx.config = a->config;
   a->ctx.public_url = a->config->public_url;

@@ -8,6 +8,7 @@
 #include "bot/clock.h"
 #include "lib/kx.h"
 #include "lib/log.h"
+#include "storage/retention.h"
 
 struct checkpoint {
   uv_timer_t timer;
@@ -19,6 +20,14 @@ struct checkpoint {
   bool integrity_due;
   int integrity_result; /* written by the pool thread, read in done() on the loop */
   int64_t integrity_next_mono_ms;
+  /* retention: cutoffs computed on the loop (the clock is the loop's), batches on the thread */
+  int64_t retention_ms;
+  bool retention_due;
+  bool retention_more; /* the last pass stopped at its batch cap: go on at the next tick */
+  int retention_rc;
+  int64_t retention_deleted;
+  int64_t retention_next_mono_ms;
+  struct retention_cutoffs cutoffs;
 };
 
 struct checkpoint *checkpoint_new(struct db *db, const char *path, struct app_health *health)
@@ -36,13 +45,41 @@ struct checkpoint *checkpoint_new(struct db *db, const char *path, struct app_he
     return NULL;
   }
   c->health = health;
+  c->retention_ms = RETENTION_DEFAULT_MS;
   db_set_autocheckpoint(db, 0);
   return c;
+}
+
+void checkpoint_set_retention(struct checkpoint *c, int64_t retention_ms)
+{
+  if (c && retention_ms > 0)
+    c->retention_ms = retention_ms;
+}
+
+/* On the pool thread: a few batches, each its own short transaction, and a pause between them
+ * so the loop's connection gets the write lock; what is left waits for the next tick. */
+static void prune(struct checkpoint *c)
+{
+  c->retention_deleted = 0;
+  c->retention_more = false;
+  c->retention_rc = 0;
+  for (int i = 0; i < RETENTION_BATCHES_PER_TICK; i++) {
+    struct retention_result r;
+    if (i > 0)
+      uv_sleep(RETENTION_YIELD_MS);
+    c->retention_rc = retention_prune_batch(c->db, &c->cutoffs, RETENTION_BATCH, &r);
+    c->retention_deleted += r.deleted;
+    c->retention_more = r.more;
+    if (c->retention_rc || !r.more)
+      break;
+  }
 }
 
 static void work(uv_work_t *w)
 {
   struct checkpoint *c = w->data;
+  if (c->retention_due)
+    prune(c);
   (void)db_checkpoint(c->db, false);
   if (c->integrity_due)
     c->integrity_result = db_check(c->db) == 0 ? 1 : -1;
@@ -53,6 +90,13 @@ static void done(uv_work_t *w, int status)
   struct checkpoint *c = w->data;
   (void)status;
   c->running = false;
+  if (c->retention_due) {
+    c->retention_due = false;
+    if (c->retention_deleted > 0 || c->retention_rc)
+      LOG_INFO("db", "retention_pruned", "rows=%lld more=%s err=%s",
+               (long long)c->retention_deleted, c->retention_more ? "yes" : "no",
+               c->retention_rc ? kx_err_name(c->retention_rc) : "none");
+  }
   if (c->integrity_due) {
     c->health->integrity = c->integrity_result;
     c->health->integrity_at_ms = clock_now_ms();
@@ -72,6 +116,19 @@ static void on_timer(uv_timer_t *t)
   c->integrity_due = mono >= c->integrity_next_mono_ms;
   if (c->integrity_due)
     c->integrity_next_mono_ms = mono + APP_INTEGRITY_EVERY_MS;
+  c->retention_due = c->retention_more || mono >= c->retention_next_mono_ms;
+  if (c->retention_due) {
+    if (!c->retention_more)
+      c->retention_next_mono_ms = mono + RETENTION_EVERY_MS;
+    {
+      /* the dedup window is real time: in business time it is that times the clock's scale */
+      double scale = clock_scale() > 1 ? clock_scale() : 1;
+      double window = (double)RETENTION_SEEN_MS * scale;
+      retention_cutoffs(clock_now_ms(), c->retention_ms,
+                        window > (double)INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)window,
+                        &c->cutoffs);
+    }
+  }
   c->work.data = c;
   if (uv_queue_work(t->loop, &c->work, work, done) != 0)
     c->running = false;
@@ -83,6 +140,8 @@ int checkpoint_start(struct checkpoint *c, uv_loop_t *loop)
   if (rc)
     return rc;
   c->timer.data = c;
+  /* The first pass of retention a little after start-up, not in the middle of it. */
+  c->retention_next_mono_ms = (int64_t)clock_mono_ms() + RETENTION_FIRST_MS;
   return uv_timer_start(&c->timer, on_timer, CHECKPOINT_EVERY_MS, CHECKPOINT_EVERY_MS);
 }
 

@@ -3,6 +3,10 @@
  * with a connection of its own, folds the WAL back into the database (the loop never waits for
  * fsync), and every APP_INTEGRITY_EVERY_MS it runs PRAGMA quick_check, whose result /healthz
  * reports from struct app_health (bot/modules.h) without touching the database itself.
+ * Retention (storage/retention.h) runs there too: RETENTION_FIRST_MS after start, then every
+ * RETENTION_EVERY_MS, at most RETENTION_BATCHES_PER_TICK batches of RETENTION_BATCH rows per
+ * tick with RETENTION_YIELD_MS between them, so a year's backlog drains over a few seconds
+ * without holding the write lock the loop needs.
  *
  * Not for ":memory:" databases (checkpoint_new returns NULL and the main connection keeps
  * SQLite's own auto-checkpoint).
@@ -16,12 +20,18 @@
 #include "storage/db.h"
 
 #define CHECKPOINT_EVERY_MS 1000
+#define RETENTION_FIRST_MS ((int64_t)5 * 1000)
+#define RETENTION_EVERY_MS ((int64_t)60 * 1000)
+#define RETENTION_BATCHES_PER_TICK 8
+#define RETENTION_YIELD_MS 5
 
 struct checkpoint;
 
 /* Open the second connection to `path` and turn off `db`'s auto-checkpoint; NULL when the
  * database is in memory or the connection cannot be opened (then nothing changes). */
 struct checkpoint *checkpoint_new(struct db *db, const char *path, struct app_health *health);
+/* storage.retention (ms; <= 0 keeps the default, RETENTION_DEFAULT_MS). NULL is fine. */
+void checkpoint_set_retention(struct checkpoint *c, int64_t retention_ms);
 /* Start the timer on `loop`; 0 or a libuv error. */
 int checkpoint_start(struct checkpoint *c, uv_loop_t *loop);
 /* Close the timer (a pass in flight finishes on its own). */

@@ -6,45 +6,19 @@
 #include "bot/clock.h"
 #include "lib/kx.h"
 #include "lib/log.h"
-#include "storage/outbox.h"
-#include "storage/seen.h"
 
 #define JOBS_PER_PASS 200
 #define MAX_SLEEP_MS 60000
-#define HOUSEKEEPING_EVERY_MS (10ULL * 60 * 1000)
-#define SEEN_KEEP_MS (72LL * 3600 * 1000)
-#define OUTBOX_KEEP_MS (30LL * 24 * 3600 * 1000)
 
 struct scheduler {
   uv_timer_t timer;
   struct cmd_ctx *ctx;
   void (*after_run)(void *arg);
   void *arg;
-  uint64_t last_housekeeping_ms;
   int stopped;
 };
 
 static void on_timer(uv_timer_t *t);
-
-static void housekeeping(struct scheduler *s)
-{
-  uint64_t mono = clock_mono_ms();
-  if (s->last_housekeeping_ms && mono - s->last_housekeeping_ms < HOUSEKEEPING_EVERY_MS)
-    return;
-  s->last_housekeeping_ms = mono;
-  /* Real time, not the scaled clock: Slack's redelivery window is real. */
-  int64_t wall = clock_wall_ms();
-  int64_t now = clock_now_ms();
-  if (db_begin(s->ctx->db) == 0) {
-    int rc = seen_prune(s->ctx->db, (now < wall ? now : wall) - SEEN_KEEP_MS);
-    if (rc == 0)
-      rc = outbox_prune(s->ctx->db, now - OUTBOX_KEEP_MS);
-    if (rc == 0)
-      db_commit(s->ctx->db);
-    else
-      db_rollback(s->ctx->db);
-  }
-}
 
 static void arm(struct scheduler *s)
 {
@@ -67,7 +41,6 @@ static void on_timer(uv_timer_t *t)
   int ran = cmd_run_jobs(s->ctx, clock_now_ms(), JOBS_PER_PASS);
   if (ran > 0 && s->after_run)
     s->after_run(s->arg);
-  housekeeping(s);
   if (ran == JOBS_PER_PASS)
     uv_timer_start(&s->timer, on_timer, 0, 0); /* more may be due */
   else

@@ -18,6 +18,10 @@
 #define MAX_PLATFORMS 8
 #define RETRY_BASE_MS 1000
 #define RETRY_MAX_MS 60000
+/* A refused bot token (invalid_auth, token_revoked …): every Slack call stops, the outbox keeps
+ * its rows, and one row probes the token after a pause that doubles up to the maximum. */
+#define SLACK_PAUSE_FIRST_MS 5000
+#define SLACK_PAUSE_MAX_MS ((uint64_t)5 * 60 * 1000)
 
 struct inflight {
   int64_t id;
@@ -69,6 +73,11 @@ struct sender {
   void *stop_arg;
   void (*on_hook)(void *arg);
   void *on_hook_arg;
+  /* the bot token refused: Slack rows wait for slack_probe_at_ms, then one probes */
+  bool slack_refused;
+  int64_t slack_probe_id; /* the row in flight as the probe, 0 when none */
+  uint64_t slack_probe_at_ms;
+  uint64_t slack_pause_ms;
 };
 
 struct call {
@@ -335,6 +344,43 @@ static void platform_done(struct sender *s,
   complete(s, row_id, err, error, retry_after_s, response);
 }
 
+static void slack_refused(struct sender *s, int64_t id, const char *error)
+{
+  if (!s->slack_refused) {
+    s->slack_refused = true;
+    s->slack_pause_ms = SLACK_PAUSE_FIRST_MS;
+    LOG_ERROR("sender", "slack_token_refused",
+              "error=%s note=\"every Slack call paused, the outbox is kept; put a valid bot token "
+              "in the environment and restart, or reinstall the app\"",
+              error);
+    metrics_set("klaxon_slack_token_refused", "", 1);
+  } else if (id == s->slack_probe_id) {
+    s->slack_pause_ms =
+        s->slack_pause_ms * 2 > SLACK_PAUSE_MAX_MS ? SLACK_PAUSE_MAX_MS : s->slack_pause_ms * 2;
+    LOG_WARN("sender", "slack_token_still_refused", "error=%s next_probe_s=%llu", error,
+             (unsigned long long)(s->slack_pause_ms / 1000));
+  } else {
+    return; /* a row already in flight when the first refusal came: the pause stands */
+  }
+  s->slack_probe_id = 0;
+  s->slack_probe_at_ms = clock_mono_ms() + s->slack_pause_ms;
+}
+
+/* While the token is refused: how long a Slack row waits (0: it goes, as the probe). A
+ * response_url needs no token and goes on. */
+static uint64_t slack_gate(struct sender *s, const struct outbox_row *row, uint64_t now)
+{
+  if (!s->slack_refused || strcmp(row->platform, "slack") != 0 ||
+      strcmp(row->method, "response_url") == 0)
+    return 0;
+  if (s->slack_probe_id)
+    return s->slack_pause_ms ? s->slack_pause_ms : SLACK_PAUSE_FIRST_MS;
+  if (now < s->slack_probe_at_ms)
+    return s->slack_probe_at_ms - now;
+  s->slack_probe_id = row->id;
+  return 0;
+}
+
 static void on_slack(void *arg, const struct slack_result *r)
 {
   struct call *c = arg;
@@ -342,10 +388,20 @@ static void on_slack(void *arg, const struct slack_result *r)
   int64_t id = c->id;
   free(c);
   int err = r->err;
-  /* A bad bot token will not fix itself, but the operator may fix it: keep the rows, wait. */
+  /* A bad bot token will not fix itself, but the operator may fix it: stop calling Slack, keep
+   * the rows, and probe now and then (slack_gate). */
   if (err == KX_EPLATFORM && slack_error_fatal_auth(r->error)) {
-    LOG_ERROR("sender", "token_refused", "error=%s", r->error);
+    slack_refused(s, id, r->error);
     err = KX_ERETRY;
+  } else if (s->slack_refused && (err == 0 || err == KX_EPLATFORM)) {
+    LOG_INFO("sender", "slack_token_accepted", "note=\"Slack calls resume\"");
+    metrics_set("klaxon_slack_token_refused", "", 0);
+    s->slack_refused = false;
+    s->slack_probe_id = 0;
+    s->slack_pause_ms = 0;
+  } else if (id == s->slack_probe_id) {
+    s->slack_probe_id = 0; /* a probe that met something else (5xx, timeout): probe again */
+    s->slack_probe_at_ms = clock_mono_ms() + s->slack_pause_ms;
   }
   complete(s, id, err, r->error, r->retry_after_s, r->json);
 }
@@ -555,8 +611,12 @@ static void pump(struct sender *s)
       more = true;
       break;
     }
-    uint64_t wait = rate_gate(s, &rows[i], now);
+    uint64_t wait = slack_gate(s, &rows[i], now);
+    if (!wait)
+      wait = rate_gate(s, &rows[i], now);
     if (wait) {
+      if (s->slack_probe_id == rows[i].id)
+        s->slack_probe_id = 0; /* the probe waits for its rate limit: pick again then */
       if (now + wait < next_wake)
         next_wake = now + wait;
       continue;
@@ -569,6 +629,8 @@ static void pump(struct sender *s)
     int rc = start_row(s, &rows[i]);
     if (rc) {
       s->n_inflight--;
+      if (s->slack_probe_id == rows[i].id)
+        s->slack_probe_id = 0;
       if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG) {
         refuse_row(s, &rows[i], rc);
         more = true;
@@ -600,6 +662,10 @@ struct sender *sender_new(uv_loop_t *loop, struct cmd_ctx *ctx, struct http_clie
 {
   metrics_describe("klaxon_slack_ratelimited_total", METRIC_COUNTER,
                    "HTTP 429 answers from Slack (each honoured for its Retry-After)");
+  metrics_describe("klaxon_slack_token_refused", METRIC_GAUGE,
+                   "1 while Slack refuses the bot token (invalid_auth, token_revoked …): "
+                   "Slack calls are paused and the outbox keeps its rows");
+  metrics_set("klaxon_slack_token_refused", "", 0);
   struct sender *s = calloc(1, sizeof(*s));
   if (!s)
     return NULL;

@@ -4,6 +4,7 @@
 
 #include "lib/kx.h"
 #include "lib/log.h"
+#include "storage/db_faults.h"
 #include "storage/db_internal.h"
 
 /* A connection prepares a few dozen distinct statements; a small open-addressing table
@@ -241,6 +242,7 @@ struct db *db_open(const char *path, int flags, int *err)
   int oflags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
   if (!db->readonly && !(flags & DB_OPEN_NO_CREATE))
     oflags |= SQLITE_OPEN_CREATE;
+  db_faults_install(); /* tests only: nothing unless KLAXON_TEST_FAULTS is set */
   int src = sqlite3_open_v2(path, &db->h, oflags | SQLITE_OPEN_NOMUTEX, NULL);
   if (src != SQLITE_OK) {
     char q[512];
@@ -392,6 +394,7 @@ struct db *db_open_checkpointer(const char *path, int *err)
     *err = KX_ENOMEM;
     return NULL;
   }
+  db_faults_install();
   int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     db_close(db);

@@ -34,6 +34,8 @@ extern const char home_views_schema_v2[];
 /* the status page, checks and maintenance (issue 13) */
 extern const char status_schema_v2[];
 extern const char status_subs_schema_v2[];
+/* retention's indexes (issue 15) */
+extern const char retention_schema_v2[];
 
 static const char *const migration_1[] = {
     outbox_schema_v1,
@@ -70,6 +72,8 @@ static const char *const migration_2[] = {
     /* the status page, checks and maintenance (issue 13) */
     status_schema_v2,
     status_subs_schema_v2,
+    /* retention's indexes (issue 15) */
+    retention_schema_v2,
     NULL,
 };
 

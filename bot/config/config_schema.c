@@ -20,6 +20,9 @@
 #include "lib/timeutil.h"
 
 #define DEFAULT_STORAGE "klaxon.db"
+#define DEFAULT_RETENTION_MS ((int64_t)400 * 24 * 3600 * 1000)
+#define RETENTION_MIN_MS ((int64_t)7 * 24 * 3600 * 1000)
+#define RETENTION_MAX_MS ((int64_t)3650 * 24 * 3600 * 1000)
 #define DEFAULT_ALERT_TOKEN_ENV "KLAXON_ALERT_TOKEN"
 #define DEFAULT_PING_MS (10 * MS_PER_SEC)
 #define DEFAULT_PONG_MS (20 * MS_PER_SEC)
@@ -86,7 +89,7 @@ void cfg_person_list(struct cfg_loader *L,
 
 /* ---- small sections ------------------------------------------------------------------------- */
 
-static const char *const STORAGE_KEYS[] = {"path", NULL},
+static const char *const STORAGE_KEYS[] = {"path", "retention", NULL},
                          *const LOG_KEYS[] = {"level", "format", NULL},
                          *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
                          *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
@@ -111,15 +114,31 @@ static void load_per_client(struct cfg_loader *L, yaml_node_t *n)
     L->c->http_max_connections_per_client = (int)v;
 }
 
+/* storage.retention: at least a week (the outbox keeps a month of delivered rows and
+ * redeliveries come within days; less would only lose history), at most ten years. */
+static void load_retention(struct cfg_loader *L, yaml_node_t *n)
+{
+  int64_t ms;
+  if (!cfg_duration(L, n, "storage.retention", &ms))
+    return;
+  if (ms < RETENTION_MIN_MS || ms > RETENTION_MAX_MS)
+    cfg_problem(L, cfg_line(n), "storage.retention: \"%s\" is not between 7d and 3650d",
+                cfg_show(cfg_text(L, n, "storage.retention")).s);
+  else
+    L->c->storage_retention_ms = ms;
+}
+
 static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
 {
   static const char *const formats[] = {"text", "json", NULL};
   struct config *c = L->c;
   struct cfg_obj o;
   yaml_node_t *n;
-  if ((n = cfg_get(top, "storage")) && cfg_obj_open(L, n, "storage", STORAGE_KEYS, &o))
+  if ((n = cfg_get(top, "storage")) && cfg_obj_open(L, n, "storage", STORAGE_KEYS, &o)) {
     cfg_str(L, cfg_need(L, &o, "storage", "path", "(the SQLite file)"), "storage.path",
             &c->storage_path);
+    load_retention(L, cfg_get(&o, "retention"));
+  }
   if ((n = cfg_get(top, "http")) && cfg_obj_open(L, n, "http", HTTP_KEYS, &o)) {
     cfg_checked(L, cfg_need(L, &o, "http", "listen", "(host:port; leave http out for none)"),
                 "http.listen", &CFG_LISTEN, &c->http_listen);
@@ -482,6 +501,7 @@ static void defaults(struct cfg_loader *L)
 {
   struct config *c = L->c;
   c->storage_path = cfg_dup(L, DEFAULT_STORAGE);
+  c->storage_retention_ms = DEFAULT_RETENTION_MS;
   c->log_level = cfg_dup(L, "info");
   c->log_format = cfg_dup(L, "text");
   c->http_max_connections_per_client = HTTPD_PER_CLIENT_MAX;

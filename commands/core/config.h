@@ -228,7 +228,8 @@ struct config {
   char *path;
   char *timezone;
   char *storage_path;
-  char *http_listen; /* "127.0.0.1:8080"; NULL: no HTTP server */
+  int64_t storage_retention_ms; /* storage.retention: history older than this is pruned */
+  char *http_listen;            /* "127.0.0.1:8080"; NULL: no HTTP server */
   /* The variable holding the feed secret (lib/feed_token.h); NULL: KLAXON_FEED_SECRET, and
    * without it a random secret kept in the database. */
   char *http_feed_secret_env;

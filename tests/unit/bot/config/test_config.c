@@ -825,6 +825,27 @@ static void test_per_client_cap(void **state)
   }
 }
 
+/* storage.retention: 400 days unless set; a duration from a week to ten years. */
+static void test_storage_retention(void **state)
+{
+  (void)state;
+  struct config *c = LOAD_OK(BASE);
+  assert_int_equal(c->storage_retention_ms, (int64_t)400 * 86400 * MS_PER_SEC);
+  config_free(c);
+  c = LOAD_OK(BASE "storage: {path: k.db, retention: 90d}\n");
+  assert_int_equal(c->storage_retention_ms, (int64_t)90 * 86400 * MS_PER_SEC);
+  config_free(c);
+  static const char *const bad[] = {"6d", "3651d", "forever", "\"\"", "-1d"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml), BASE "storage: {path: k.db, retention: %s}\n", bad[i]);
+    struct config_problems pr;
+    assert_null(load(yaml, &pr));
+    expect_problem(&pr, 5, "storage.retention");
+    config_problems_free(&pr);
+  }
+}
+
 /* A secret pasted where a variable name belongs is never repeated in a message. */
 static void test_secret_not_echoed(void **state)
 {
@@ -979,6 +1000,7 @@ int main(void)
       cmocka_unit_test(test_many_problems),
       cmocka_unit_test(test_secret_not_echoed),
       cmocka_unit_test(test_per_client_cap),
+      cmocka_unit_test(test_storage_retention),
       cmocka_unit_test(test_huge_refused),
       cmocka_unit_test(test_file_errors),
       cmocka_unit_test(test_alias_bomb),
