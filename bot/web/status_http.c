@@ -21,8 +21,9 @@ struct check_run {
   uv_timer_t timer;
   uv_tcp_t tcp;
   uv_connect_t conn;
+  uv_getaddrinfo_t resolve; /* a host name, resolved on libuv's thread pool */
   uv_timer_t deadline;
-  bool busy, tcp_open;
+  bool busy, tcp_open, resolving;
   uint64_t started_us;
 };
 
@@ -299,20 +300,8 @@ static void on_deadline(uv_timer_t *t)
   tcp_finish(r, UV_ETIMEDOUT);
 }
 
-static void run_tcp(struct check_run *r)
+static void tcp_connect(struct check_run *r, const struct sockaddr *sa)
 {
-  char host[256];
-  snprintf(host, sizeof(host), "%s", r->cfg->tcp);
-  char *colon = strrchr(host, ':');
-  *colon = '\0';
-  struct sockaddr_storage sa;
-  int port = (int)strtol(colon + 1, NULL, 10); /* checked by the config loader: 1-65535 */
-  if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) != 0 &&
-      uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa) != 0) {
-    /* Names would need a resolver off the loop; the config documents an address. */
-    report(r, false, 0, "tcp: give an IP address (host names are not resolved)", NULL);
-    return;
-  }
   if (uv_tcp_init(r->owner->env->loop, &r->tcp) != 0) {
     report(r, false, 0, "tcp: no socket", NULL);
     return;
@@ -321,12 +310,63 @@ static void run_tcp(struct check_run *r)
   r->tcp_open = true;
   r->owner->open_handles++;
   r->conn.data = r;
-  int rc = uv_tcp_connect(&r->conn, &r->tcp, (struct sockaddr *)&sa, on_connect);
+  int rc = uv_tcp_connect(&r->conn, &r->tcp, sa, on_connect);
   if (rc) {
     tcp_finish(r, rc);
     return;
   }
   uv_timer_start(&r->deadline, on_deadline, (uint64_t)r->cfg->timeout_ms, 0);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+{
+  struct check_run *r = req->data;
+  r->resolving = false;
+  if (status == UV_ECANCELED || r->owner->halted) {
+    uv_freeaddrinfo(res);
+    return;
+  }
+  if (status != 0 || !res) {
+    char detail[STATUS_DETAIL_MAX];
+    snprintf(detail, sizeof(detail), "resolve: %s", uv_strerror(status));
+    uv_freeaddrinfo(res);
+    double ms = (double)(clock_mono_us() - r->started_us) / 1000.0;
+    report(r, false, ms, detail, NULL);
+    return;
+  }
+  tcp_connect(r, res->ai_addr);
+  uv_freeaddrinfo(res);
+}
+
+static void run_tcp(struct check_run *r)
+{
+  char host[256];
+  snprintf(host, sizeof(host), "%s", r->cfg->tcp);
+  char *colon = strrchr(host, ':');
+  *colon = '\0';
+  const char *port_text = colon + 1; /* checked by the config loader: 1-65535 */
+  int port = (int)strtol(port_text, NULL, 10);
+  if (host[0] == '[' && colon > host + 1 && colon[-1] == ']') { /* [::1]:5432 */
+    memmove(host, host + 1, strlen(host));
+    host[strlen(host) - 1] = '\0';
+  }
+  struct sockaddr_storage sa;
+  if (uv_ip4_addr(host, port, (struct sockaddr_in *)&sa) == 0 ||
+      uv_ip6_addr(host, port, (struct sockaddr_in6 *)&sa) == 0) {
+    tcp_connect(r, (struct sockaddr *)&sa);
+    return;
+  }
+  /* A host name: getaddrinfo on libuv's thread pool, never on the loop. */
+  struct addrinfo hints;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  r->resolve.data = r;
+  if (uv_getaddrinfo(r->owner->env->loop, &r->resolve, on_resolved, host, port_text, &hints) != 0) {
+    report(r, false, 0, "resolve: could not start", NULL);
+    return;
+  }
+  r->resolving = true;
 }
 
 static void on_tick(uv_timer_t *t)
@@ -443,6 +483,8 @@ void status_http_halt(void *state)
     uv_close((uv_handle_t *)&r->deadline, closed);
     if (r->tcp_open && !uv_is_closing((uv_handle_t *)&r->tcp))
       uv_close((uv_handle_t *)&r->tcp, tcp_closed);
+    if (r->resolving)
+      uv_cancel((uv_req_t *)&r->resolve);
   }
 }
 

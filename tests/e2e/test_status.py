@@ -420,3 +420,25 @@ async def test_severity_status_page_auto_and_never(h):
     assert [i["name"] for i in summary["incidents"]] == ["Everything is down"]
     assert [u["body"] for u in summary["incidents"][0]["incident_updates"]] == ["Failing over to the second region"]
     assert "Admin pages" not in json.dumps(summary)
+
+
+@timeout(60)
+async def test_tcp_checks_resolve_host_names_off_the_loop(h):
+    svc = await Service().start()
+    try:
+        with_page(h, checks=[
+            {"name": "by-name", "tcp": "localhost:%d" % svc.port, "every": "30s", "timeout": "2s",
+             "down_after": "2m", "component": "api"},
+            {"name": "nowhere", "tcp": "no-such-host.invalid:5432", "every": "30s", "timeout": "2s",
+             "down_after": "2m", "component": "web"},
+        ])
+        await I.start(h, NOW, scale=60)
+        await wait_db(h, "SELECT name, up FROM status_checks ORDER BY name",
+                      lambda r: r == [("by-name", 1), ("nowhere", 0)], 15)
+        detail = db_rows(h, "SELECT detail FROM status_checks WHERE name = 'nowhere'")[0][0]
+        assert detail.startswith("resolve:"), detail
+        await svc.stop()
+        await wait_db(h, "SELECT up, detail FROM status_checks WHERE name = 'by-name'",
+                      lambda r: r and r[0][0] == 0 and "connect" in (r[0][1] or ""), 15)
+    finally:
+        await svc.stop()
