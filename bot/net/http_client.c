@@ -288,6 +288,11 @@ static struct transfer *transfer_new(struct http_client *c, size_t cap, http_cb 
   curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
   curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https,smtp,smtps");
+  /* The CA bundle the Socket Mode client also takes (README: KLAXON_CA_FILE), for a private CA
+   * or a test's own; the system's otherwise. */
+  const char *ca = getenv("KLAXON_CA_FILE");
+  if (ca && *ca)
+    curl_easy_setopt(t->easy, CURLOPT_CAINFO, ca);
   return t;
 }
 

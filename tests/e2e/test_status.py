@@ -442,3 +442,46 @@ async def test_tcp_checks_resolve_host_names_off_the_loop(h):
                       lambda r: r and r[0][0] == 0 and "connect" in (r[0][1] or ""), 15)
     finally:
         await svc.stop()
+
+
+@timeout(60)
+async def test_a_certificate_near_expiry_is_a_warning(h):
+    """An HTTPS check against a local server whose certificate (from the test's own CA, given to
+    klaxon as KLAXON_CA_FILE) expires in 5 days, under tls_expiry: 14d: up, with a warning."""
+    import os
+    import ssl
+    import subprocess
+    d = h.tmp
+    run = lambda *a: subprocess.run(a, check=True, capture_output=True, timeout=30)  # noqa: E731
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", os.path.join(d, "ca.key"),
+        "-out", os.path.join(d, "ca.pem"), "-days", "30", "-subj", "/CN=klaxon test CA")
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", os.path.join(d, "srv.key"),
+        "-out", os.path.join(d, "srv.csr"), "-subj", "/CN=localhost")
+    with open(os.path.join(d, "ext.cnf"), "w") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("openssl", "x509", "-req", "-in", os.path.join(d, "srv.csr"), "-CA", os.path.join(d, "ca.pem"),
+        "-CAkey", os.path.join(d, "ca.key"), "-CAcreateserial", "-out", os.path.join(d, "srv.pem"),
+        "-days", "5", "-extfile", os.path.join(d, "ext.cnf"))
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(os.path.join(d, "srv.pem"), os.path.join(d, "srv.key"))
+
+    async def health(request):
+        return web.Response(text="OK")
+    app = web.Application()
+    app.router.add_get("/health", health)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ctx)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    try:
+        h.env["KLAXON_CA_FILE"] = os.path.join(d, "ca.pem")
+        with_page(h, checks=[{"name": "tls", "http": "https://localhost:%d/health" % port, "every": "30s",
+                              "timeout": "5s", "tls_expiry": "14d", "down_after": "2m", "component": "api"}])
+        await I.start(h, NOW, scale=60)
+        rows = await wait_db(h, "SELECT up, warn FROM status_checks WHERE name = 'tls'",
+                             lambda r: r and r[0][0] == 1 and r[0][1], 15)
+        assert "TLS certificate expires in" in rows[0][1], rows
+        assert pages(h) == []  # a warning, not an alert
+    finally:
+        await runner.cleanup()
