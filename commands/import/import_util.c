@@ -1,0 +1,323 @@
+/*
+ * import_util.c — what every importer shares: the report, slugs, freeing a result, the YAML
+ * writer and the view of an imported rota as a struct rota for the schedule arithmetic.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands/import/import.h"
+#include "lib/kx.h"
+
+int imp_report(struct imp_result *r, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = buf_vprintf(&r->report, fmt, ap);
+  va_end(ap);
+  if (rc == 0)
+    rc = buf_puts(&r->report, "\n");
+  return rc;
+}
+
+char *imp_slug(const char *text, int allow_dot)
+{
+  char *s = malloc(50);
+  if (!s)
+    return NULL;
+  size_t n = 0;
+  int dash = 0;
+  for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p && n < 48; p++) {
+    int c = tolower(*p);
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || (allow_dot && c == '.')) {
+      if (dash && n > 0)
+        s[n++] = '-';
+      if (n < 48)
+        s[n++] = (char)c;
+      dash = 0;
+    } else {
+      dash = 1;
+    }
+  }
+  if (n == 0)
+    s[n++] = 'x';
+  s[n] = '\0';
+  return s;
+}
+
+static void free_list(char **l, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(l[i]);
+  free(l);
+}
+
+void imp_rota_free(struct imp_rota *o)
+{
+  free(o->name), free(o->vendor_id), free(o->vendor_name), free(o->timezone);
+  free_list(o->primary, o->n_primary);
+  free_list(o->secondary, o->n_secondary);
+  for (size_t j = 0; j < o->n_entries; j++)
+    free(o->entries[j].person), free(o->entries[j].vendor_user);
+  free(o->entries);
+  memset(o, 0, sizeof *o);
+}
+
+void imp_result_free(struct imp_result *r)
+{
+  if (!r)
+    return;
+  free(r->timezone);
+  for (size_t i = 0; i < r->n_people; i++) {
+    struct imp_person *p = &r->people[i];
+    free(p->id), free(p->vendor_id), free(p->name), free(p->email), free(p->phone);
+  }
+  free(r->people);
+  for (size_t i = 0; i < r->n_rotas; i++)
+    imp_rota_free(&r->rotas[i]);
+  free(r->rotas);
+  for (size_t i = 0; i < r->n_policies; i++) {
+    struct imp_policy *p = &r->policies[i];
+    free(p->name), free(p->vendor_id), free(p->rota);
+    for (size_t j = 0; j < p->n_steps; j++)
+      free(p->steps[j].notify);
+    free(p->steps);
+  }
+  free(r->policies);
+  for (size_t i = 0; i < r->n_routes; i++) {
+    struct imp_route *o = &r->routes[i];
+    free(o->service), free(o->key_env), free(o->rota), free(o->policy);
+  }
+  free(r->routes);
+  buf_free(&r->report);
+  memset(r, 0, sizeof *r);
+}
+
+void imp_rota_view(const struct imp_rota *rr, struct rota *out)
+{
+  memset(out, 0, sizeof *out);
+  out->name = rr->name;
+  out->timezone = rr->timezone;
+  out->handoff_wday = rr->handoff_wday;
+  out->handoff_minute = rr->handoff_minute;
+  out->shift_days = rr->shift_days;
+  out->start = rr->start;
+  out->primary = rr->primary;
+  out->n_primary = rr->n_primary;
+  if (rr->n_secondary > 0) {
+    out->secondary_mode = SECONDARY_LIST;
+    out->secondary = rr->secondary;
+    out->n_secondary = rr->n_secondary;
+  }
+}
+
+/* A YAML double-quoted scalar: control characters dropped, quote and backslash escaped. */
+static int put_q(struct buf *b, const char *s)
+{
+  int rc = buf_puts(b, "\"");
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); !rc && *p; p++) {
+    if (*p == '"' || *p == '\\') {
+      char e[3] = {'\\', (char)*p, 0};
+      rc = buf_puts(b, e);
+    } else if (*p >= 0x20 && *p != 0x7f) {
+      rc = buf_append(b, p, 1);
+    }
+  }
+  return rc ? rc : buf_puts(b, "\"");
+}
+
+/* A comment's text: one line, no control characters. */
+static int put_c(struct buf *b, const char *s)
+{
+  int rc = 0;
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); !rc && *p; p++)
+    if (*p >= 0x20 && *p != 0x7f)
+      rc = buf_append(b, p, 1);
+  return rc;
+}
+
+static int put_list(struct buf *b, char *const *l, size_t n)
+{
+  int rc = buf_puts(b, "[");
+  for (size_t i = 0; !rc && i < n; i++) {
+    if (i)
+      rc = buf_puts(b, ", ");
+    if (!rc)
+      rc = put_q(b, l[i]);
+  }
+  return rc ? rc : buf_puts(b, "]");
+}
+
+static const char *const wdays[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                    "thursday", "friday", "saturday"};
+
+static int yaml_people(const struct imp_result *r, struct buf *b)
+{
+  int rc = buf_puts(
+      b,
+      "\n# People: id from the email's local part (or the name), as the export had them.\n"
+      "# Add each person's Slack id (slack: U…) or let klaxon look them up by email.\npeople:\n");
+  for (size_t i = 0; !rc && i < r->n_people; i++) {
+    const struct imp_person *p = &r->people[i];
+    rc = buf_puts(b, "  - {id: ");
+    if (!rc)
+      rc = put_q(b, p->id);
+    if (!rc)
+      rc = buf_puts(b, ", name: ");
+    if (!rc)
+      rc = put_q(b, p->name ? p->name : p->id);
+    if (!rc)
+      rc = buf_puts(b, ", email: ");
+    if (!rc)
+      rc = put_q(b, p->email);
+    if (!rc && p->phone)
+      rc = buf_puts(b, ", phone: "), rc = rc ? rc : put_q(b, p->phone);
+    if (!rc)
+      rc = buf_puts(b, "}   # ");
+    if (!rc)
+      rc = put_c(b, p->vendor_id);
+    if (!rc)
+      rc = buf_puts(b, "\n");
+  }
+  return rc;
+}
+
+static int yaml_rotas(const struct imp_result *r, struct buf *b)
+{
+  int rc = buf_puts(b, "\nrotas:\n");
+  for (size_t i = 0; !rc && i < r->n_rotas; i++) {
+    const struct imp_rota *o = &r->rotas[i];
+    rc = buf_puts(b, "  - name: ");
+    if (!rc)
+      rc = put_q(b, o->name);
+    if (!rc)
+      rc = buf_puts(b, "   # schedule ");
+    if (!rc)
+      rc = put_c(b, o->vendor_id);
+    if (!rc)
+      rc = buf_puts(b, " ");
+    if (!rc)
+      rc = put_c(b, o->vendor_name);
+    if (!rc)
+      rc = buf_puts(b, "\n    timezone: ");
+    if (!rc)
+      rc = put_q(b, o->timezone);
+    if (!rc) {
+      rc = buf_printf(
+          b, "\n    handoff: \"%s%s%02d:%02d\"\n    shift: %dd\n    start: %04d-%02d-%02d\n",
+          o->shift_days % 7 == 0 ? wdays[o->handoff_wday] : "", o->shift_days % 7 == 0 ? " " : "",
+          o->handoff_minute / 60, o->handoff_minute % 60, o->shift_days, o->start.y, o->start.m,
+          o->start.d);
+    }
+    if (!rc)
+      rc = buf_puts(b, "    primary: ");
+    if (!rc)
+      rc = put_list(b, o->primary, o->n_primary);
+    if (!rc && o->n_secondary)
+      rc = buf_puts(b, "\n    secondary: "),
+      rc = rc ? rc : put_list(b, o->secondary, o->n_secondary);
+    if (!rc)
+      rc = buf_puts(b, "\n");
+  }
+  return rc;
+}
+
+static int yaml_policies(const struct imp_result *r, struct buf *b)
+{
+  if (r->n_policies == 0)
+    return 0;
+  int rc = buf_puts(b,
+                    "\n# Each rule's delay counts from the rule before: `after` adds them "
+                    "up.\nescalation_policies:\n");
+  for (size_t i = 0; !rc && i < r->n_policies; i++) {
+    const struct imp_policy *p = &r->policies[i];
+    rc = buf_puts(b, "  - name: ");
+    if (!rc)
+      rc = put_q(b, p->name);
+    if (!rc)
+      rc = buf_puts(b, "   # ");
+    if (!rc)
+      rc = put_c(b, p->vendor_id);
+    if (!rc)
+      rc = buf_printf(b, "\n    repeat: %d\n    steps:\n", p->repeat);
+    for (size_t j = 0; !rc && j < p->n_steps; j++) {
+      rc = buf_printf(b, "      - {after: %dm, notify: ", p->steps[j].after_min);
+      if (!rc)
+        rc = put_q(b, p->steps[j].notify);
+      if (!rc)
+        rc = buf_puts(b, "}\n");
+    }
+  }
+  return rc;
+}
+
+static int yaml_alerts(const struct imp_result *r, struct buf *b)
+{
+  int rc =
+      buf_puts(b,
+               "\n# Each service became a route matching the label routing_key_env: point the\n"
+               "# service's monitoring at POST /alerts/pagerduty with a routing key held in that\n"
+               "# variable, and list the variables here (docs/integrations.md):\n"
+               "#   pagerduty_keys_env: [");
+  for (size_t i = 0; !rc && i < r->n_routes; i++) {
+    if (i)
+      rc = buf_puts(b, ", ");
+    if (!rc)
+      rc = put_c(b, r->routes[i].key_env);
+  }
+  if (!rc)
+    rc = buf_puts(b, "]\nalerts:\n  routes:\n");
+  for (size_t i = 0; !rc && i < r->n_routes; i++) {
+    const struct imp_route *o = &r->routes[i];
+    rc = buf_puts(b, "    - {match: {routing_key_env: ");
+    if (!rc)
+      rc = put_q(b, o->key_env);
+    if (!rc)
+      rc = buf_puts(b, "}, rota: ");
+    if (!rc)
+      rc = put_q(b, o->rota);
+    if (!rc && o->policy)
+      rc = buf_puts(b, ", policy: "), rc = rc ? rc : put_q(b, o->policy);
+    if (!rc)
+      rc = buf_puts(b, "}   # service ");
+    if (!rc)
+      rc = put_c(b, o->service);
+    if (!rc)
+      rc = buf_puts(b, "\n");
+  }
+  return rc;
+}
+
+int imp_yaml(const struct imp_result *r, const char *vendor, struct buf *b)
+{
+  int rc =
+      buf_printf(b,
+                 "# klaxon configuration imported from %s by `klaxon import`.\n"
+                 "# Check it with `klaxon check-config`; what could not be carried over was\n"
+                 "# listed on stderr. Slack channels, smtp and the rest: docs/configuration.md.\n"
+                 "timezone: ",
+                 vendor);
+  if (!rc)
+    rc = put_q(b, r->timezone);
+  if (!rc)
+    rc = buf_puts(b, "\n");
+  if (!rc)
+    rc = yaml_people(r, b);
+  if (!rc)
+    rc = yaml_rotas(r, b);
+  if (!rc)
+    rc = yaml_policies(r, b);
+  if (!rc) {
+    rc = buf_puts(b,
+                  "\n# High-urgency pages as P1, low as P2 (edit to taste).\nseverities:\n"
+                  "  - {name: P1, ack: 15m, page: [primary]");
+    if (!rc && r->n_policies)
+      rc = buf_puts(b, ", policy: "), rc = rc ? rc : put_q(b, r->policies[0].name);
+    if (!rc)
+      rc = buf_puts(b, "}\n  - {name: P2, page: business_hours}\n");
+  }
+  if (!rc && r->n_routes)
+    rc = yaml_alerts(r, b);
+  return rc;
+}
