@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "commands/import/import.h"
 #include "lib/kx.h"
@@ -113,6 +114,13 @@ static int pd_users(const cJSON *users, struct imp_result *r)
     if (!email || !strchr(email, '@')) {
       imp_report(r, "user %s (%s): no email, left out (klaxon needs an email or a Slack id)", id,
                  name ? name : "?");
+      continue;
+    }
+    int dup = 0;
+    for (size_t i = 0; i < r->n_people; i++)
+      dup |= strcasecmp(r->people[i].email, email) == 0;
+    if (dup) {
+      imp_report(r, "user %s: email %s is already another user's, left out", id, email);
       continue;
     }
     struct imp_person *p = &r->people[r->n_people];
@@ -247,7 +255,7 @@ static int pd_entries(struct imp_result *r, struct imp_rota *o, const cJSON *sch
   if (bad) {
     r->error =
         "final_schedule.rendered_schedule_entries is not a list or holds more than "
-        "IMP_MAX_ENTRIES (20000) entries";
+        "IMP_MAX_ENTRIES (5000) entries";
     return bad;
   }
   o->entries = calloc((size_t)cJSON_GetArraySize(ents) + 1, sizeof *o->entries);
