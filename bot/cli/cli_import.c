@@ -77,7 +77,10 @@ static cJSON *parse_file(const char *path, size_t *budget)
 
 /* A directory: users.json, schedules.json, escalation_policies.json, services.json, each the
  * list response ({"users": [...]}); their lists become one object. */
-static cJSON *read_dir(const char *dir, const char *const *files, size_t *budget)
+static cJSON *read_dir(const char *dir,
+                       const char *const *files,
+                       const char *list_key,
+                       size_t *budget)
 {
   cJSON *root = cJSON_CreateObject();
   int found = 0;
@@ -88,10 +91,12 @@ static cJSON *read_dir(const char *dir, const char *const *files, size_t *budget
       continue;
     /* schedule.json: one GET /schedules/{id} response ({"schedule": {...}}, with final_schedule) */
     const char *key = strcmp(files[i], "schedule") == 0 ? "schedule" : "";
+    /* Opsgenie's list responses hold their list under "data" */
+    const char *want = key[0] ? key : list_key ? list_key : files[i];
     cJSON *j = parse_file(path, budget);
     if (!j)
       return cJSON_Delete(root), NULL;
-    cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(j, key[0] ? key : files[i]);
+    cJSON *list = cJSON_DetachItemFromObjectCaseSensitive(j, want);
     cJSON_Delete(j);
     if (key[0] ? !cJSON_IsObject(list) : !cJSON_IsArray(list)) {
       fprintf(stderr,
@@ -199,7 +204,7 @@ int cli_import(int argc, char **argv)
   size_t budget = IMP_MAX_INPUT_BYTES;
   struct stat st;
   cJSON *root = stat(from, &st) == 0 && S_ISDIR(st.st_mode)
-                    ? read_dir(from, is_pd ? pd_files : og_files, &budget)
+                    ? read_dir(from, is_pd ? pd_files : og_files, is_pd ? NULL : "data", &budget)
                     : parse_file(from, &budget);
   struct imp_result r = {0};
   struct buf yaml;

@@ -83,7 +83,8 @@ struct imp_policy {
 
 struct imp_route {
   char *service;
-  char *key_env; /* the routing_key_env label value: PD_KEY_<SERVICE> */
+  const char *label; /* static: "routing_key_env" (PagerDuty) or "team" (Opsgenie) */
+  char *key_env;     /* the label's value: PD_KEY_<SERVICE>, or the team's slug */
   char *rota;
   char *policy; /* may be NULL */
 };

@@ -11,72 +11,16 @@
 #include <strings.h>
 
 #include "commands/import/import.h"
+#include "commands/import/import_internal.h"
 #include "lib/kx.h"
 #include "lib/timeutil.h"
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static char *dup0(const char *s)
-{
-  return s ? strdup(s) : NULL;
-}
-
-/* The array under k: NULL when absent; *bad set when present but not an array or too long. */
-static const cJSON *jarr(const cJSON *o, const char *k, int cap, int *bad)
-{
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-  if (!v || cJSON_IsNull(v))
-    return NULL;
-  if (!cJSON_IsArray(v)) {
-    *bad = KX_EINVAL;
-    return NULL;
-  }
-  if (cJSON_GetArraySize(v) > cap)
-    *bad = KX_ETOOBIG;
-  return v;
-}
-
-static const char *person_for(const struct imp_result *r, const char *vendor_id)
-{
-  for (size_t i = 0; vendor_id && i < r->n_people; i++)
-    if (strcmp(r->people[i].vendor_id, vendor_id) == 0)
-      return r->people[i].id;
-  return NULL;
-}
-
-static int id_taken(const struct imp_result *r, const char *id)
-{
-  for (size_t i = 0; i < r->n_people; i++)
-    if (strcmp(r->people[i].id, id) == 0)
-      return 1;
-  return 0;
-}
-
-/* A unique klaxon id from `base` (freed here). */
-static char *unique_id(const struct imp_result *r, char *base)
-{
-  if (!base || !id_taken(r, base))
-    return base;
-  char *s = malloc(strlen(base) + 16);
-  for (int n = 2; s; n++) {
-    sprintf(s, "%s-%d", base, n);
-    if (!id_taken(r, s))
-      break;
-  }
-  free(base);
-  return s;
-}
 
 /* E.164 from a phone contact method (country_code + address), NULL when it is not one. */
 static char *pd_phone(const cJSON *cms)
 {
   const cJSON *cm;
   cJSON_ArrayForEach (cm, cms) {
-    const char *type = jstr(cm, "type"), *addr = jstr(cm, "address");
+    const char *type = imp_jstr(cm, "type"), *addr = imp_jstr(cm, "address");
     const cJSON *cc = cJSON_GetObjectItemCaseSensitive(cm, "country_code");
     if (!type || !addr || !cJSON_IsNumber(cc))
       continue;
@@ -106,7 +50,7 @@ static int pd_users(const cJSON *users, struct imp_result *r)
     return KX_ENOMEM;
   const cJSON *u;
   cJSON_ArrayForEach (u, users) {
-    const char *id = jstr(u, "id"), *email = jstr(u, "email"), *name = jstr(u, "name");
+    const char *id = imp_jstr(u, "id"), *email = imp_jstr(u, "email"), *name = imp_jstr(u, "name");
     if (!cJSON_IsObject(u) || !id) {
       r->error = "a user without an id: not a PagerDuty users list";
       return KX_EINVAL;
@@ -126,9 +70,9 @@ static int pd_users(const cJSON *users, struct imp_result *r)
     struct imp_person *p = &r->people[r->n_people];
     char local[80];
     snprintf(local, sizeof local, "%.*s", (int)(strchr(email, '@') - email), email);
-    p->id = unique_id(r, imp_slug(local[0] ? local : name, 1));
+    p->id = imp_unique_id(r, imp_slug(local[0] ? local : name, 1));
     p->vendor_id = strdup(id);
-    p->name = dup0(name);
+    p->name = imp_dup(name);
     p->email = strdup(email);
     if (!p->id || !p->vendor_id || !p->email || (name && !p->name))
       return KX_ENOMEM;
@@ -151,7 +95,7 @@ static int layer_users(
     struct imp_result *r, const char *sched, const cJSON *layer, char ***out, size_t *n_out)
 {
   int bad = 0;
-  const cJSON *users = jarr(layer, "users", IMP_MAX_LAYER_USERS, &bad);
+  const cJSON *users = imp_jarr(layer, "users", IMP_MAX_LAYER_USERS, &bad);
   if (bad) {
     r->error = bad == KX_ETOOBIG ? "a schedule layer with too many users (the cap is "
                                    "IMP_MAX_LAYER_USERS, 500)"
@@ -164,8 +108,8 @@ static int layer_users(
   const cJSON *e;
   cJSON_ArrayForEach (e, users) {
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(e, "user");
-    const char *uid = jstr(u ? u : e, "id");
-    const char *pid = person_for(r, uid);
+    const char *uid = imp_jstr(u ? u : e, "id");
+    const char *pid = imp_person_for(r, uid);
     if (!pid) {
       imp_report(r, "schedule %s: user %s is not among the exported users, left out of the rota",
                  sched, uid ? uid : "?");
@@ -184,7 +128,7 @@ static void describe_restriction(struct imp_result *r,
 {
   static const char *const days[] = {"?",        "Monday", "Tuesday",  "Wednesday",
                                      "Thursday", "Friday", "Saturday", "Sunday"};
-  const char *type = jstr(x, "type"), *tod = jstr(x, "start_time_of_day");
+  const char *type = imp_jstr(x, "type"), *tod = imp_jstr(x, "start_time_of_day");
   const cJSON *dur = cJSON_GetObjectItemCaseSensitive(x, "duration_seconds");
   const cJSON *day = cJSON_GetObjectItemCaseSensitive(x, "start_day_of_week");
   double h = cJSON_IsNumber(dur) ? dur->valuedouble / 3600.0 : 0;
@@ -209,7 +153,7 @@ static int pd_rhythm(struct imp_result *r,
                      const cJSON *layer,
                      const char *lname)
 {
-  const char *vs = jstr(layer, "rotation_virtual_start");
+  const char *vs = imp_jstr(layer, "rotation_virtual_start");
   const cJSON *turn = cJSON_GetObjectItemCaseSensitive(layer, "rotation_turn_length_seconds");
   int64_t at;
   struct kx_local l;
@@ -251,7 +195,7 @@ static int pd_entries(struct imp_result *r, struct imp_rota *o, const cJSON *sch
 {
   const cJSON *fin = cJSON_GetObjectItemCaseSensitive(sch, "final_schedule");
   int bad = 0;
-  const cJSON *ents = jarr(fin, "rendered_schedule_entries", IMP_MAX_ENTRIES, &bad);
+  const cJSON *ents = imp_jarr(fin, "rendered_schedule_entries", IMP_MAX_ENTRIES, &bad);
   if (bad) {
     r->error =
         "final_schedule.rendered_schedule_entries is not a list or holds more than "
@@ -264,8 +208,8 @@ static int pd_entries(struct imp_result *r, struct imp_rota *o, const cJSON *sch
   const cJSON *e;
   cJSON_ArrayForEach (e, ents) {
     struct imp_entry *x = &o->entries[o->n_entries];
-    const char *s = jstr(e, "start"), *t = jstr(e, "end");
-    const char *uid = jstr(cJSON_GetObjectItemCaseSensitive(e, "user"), "id");
+    const char *s = imp_jstr(e, "start"), *t = imp_jstr(e, "end");
+    const char *uid = imp_jstr(cJSON_GetObjectItemCaseSensitive(e, "user"), "id");
     if (!s || !t || time_parse_rfc3339(s, &x->from_ms) || time_parse_rfc3339(t, &x->to_ms) ||
         x->to_ms <= x->from_ms) {
       imp_report(r,
@@ -274,8 +218,8 @@ static int pd_entries(struct imp_result *r, struct imp_rota *o, const cJSON *sch
                  o->vendor_id);
       continue;
     }
-    x->vendor_user = dup0(uid ? uid : "?");
-    x->person = dup0(person_for(r, uid));
+    x->vendor_user = imp_dup(uid ? uid : "?");
+    x->person = imp_dup(imp_person_for(r, uid));
     if (!x->vendor_user)
       return KX_ENOMEM;
     o->n_entries++;
@@ -283,19 +227,12 @@ static int pd_entries(struct imp_result *r, struct imp_rota *o, const cJSON *sch
   return 0;
 }
 
-static int rota_taken(const struct imp_result *r, const char *name)
-{
-  for (size_t i = 0; i < r->n_rotas; i++)
-    if (strcmp(r->rotas[i].name, name) == 0)
-      return 1;
-  return 0;
-}
-
 static int pd_schedule(struct imp_result *r, const cJSON *sch)
 {
-  const char *id = jstr(sch, "id"), *name = jstr(sch, "name"), *tz = jstr(sch, "time_zone");
+  const char *id = imp_jstr(sch, "id"), *name = imp_jstr(sch, "name"),
+             *tz = imp_jstr(sch, "time_zone");
   int bad = 0;
-  const cJSON *layers = jarr(sch, "schedule_layers", IMP_MAX_LAYERS, &bad);
+  const cJSON *layers = imp_jarr(sch, "schedule_layers", IMP_MAX_LAYERS, &bad);
   if (!cJSON_IsObject(sch) || !id || bad == KX_EINVAL) {
     r->error =
         "a schedule without an id or with schedule_layers that are not a list: not a "
@@ -316,7 +253,7 @@ static int pd_schedule(struct imp_result *r, const cJSON *sch)
   }
   struct imp_rota *o = &r->rotas[r->n_rotas];
   o->vendor_id = strdup(id);
-  o->vendor_name = dup0(name);
+  o->vendor_name = imp_dup(name);
   if (tz && !tz_valid(tz))
     imp_report(r, "schedule %s: time zone %s unknown here, UTC used", id, tz);
   o->timezone = strdup(tz && tz_valid(tz) ? tz : "UTC");
@@ -324,7 +261,7 @@ static int pd_schedule(struct imp_result *r, const cJSON *sch)
   if (!o->vendor_id || !o->timezone || !slug)
     return free(slug), KX_ENOMEM;
   o->name = slug;
-  for (int k = 2; rota_taken(r, o->name) && k < 10000; k++) {
+  for (int k = 2; imp_rota_taken(r, o->name) && k < 10000; k++) {
     char *s = malloc(strlen(slug) + 16);
     if (!s)
       return KX_ENOMEM;
@@ -338,15 +275,15 @@ static int pd_schedule(struct imp_result *r, const cJSON *sch)
   r->n_rotas++; /* owned by r from here, freed with it */
   for (int i = 0; i < n_layers; i++) {
     const cJSON *ly = cJSON_GetArrayItem(layers, i);
-    const char *ln = jstr(ly, "name") ? jstr(ly, "name") : "?";
+    const char *ln = imp_jstr(ly, "name") ? imp_jstr(ly, "name") : "?";
     int nb = 0;
-    const cJSON *res = jarr(ly, "restrictions", 100, &nb);
+    const cJSON *res = imp_jarr(ly, "restrictions", 100, &nb);
     const cJSON *x;
     cJSON_ArrayForEach (x, res)
       describe_restriction(r, id, ln, x);
-    if (jstr(ly, "end"))
+    if (imp_jstr(ly, "end"))
       imp_report(r, "schedule %s, layer %s: ends %s; klaxon rotas do not end", id, ln,
-                 jstr(ly, "end"));
+                 imp_jstr(ly, "end"));
     if (i >= 2)
       imp_report(r,
                  "schedule %s, layer %s: klaxon has a primary and a secondary, so layer "
@@ -354,7 +291,7 @@ static int pd_schedule(struct imp_result *r, const cJSON *sch)
                  id, ln, i + 1);
   }
   const cJSON *l0 = cJSON_GetArrayItem(layers, 0);
-  const char *l0n = jstr(l0, "name") ? jstr(l0, "name") : "1";
+  const char *l0n = imp_jstr(l0, "name") ? imp_jstr(l0, "name") : "1";
   int rc = pd_rhythm(r, o, l0, l0n);
   if (rc == 0)
     rc = layer_users(r, id, l0, &o->primary, &o->n_primary);
@@ -364,10 +301,11 @@ static int pd_schedule(struct imp_result *r, const cJSON *sch)
     imp_report(r,
                "schedule %s, layer %s: became the secondary (PagerDuty stacks layers, the higher "
                "one on call where it has someone; klaxon pages primary, then secondary)",
-               id, jstr(l1, "name") ? jstr(l1, "name") : "2");
+               id, imp_jstr(l1, "name") ? imp_jstr(l1, "name") : "2");
     const cJSON *t0 = cJSON_GetObjectItemCaseSensitive(l0, "rotation_turn_length_seconds");
     const cJSON *t1 = cJSON_GetObjectItemCaseSensitive(l1, "rotation_turn_length_seconds");
-    const char *v0 = jstr(l0, "rotation_virtual_start"), *v1 = jstr(l1, "rotation_virtual_start");
+    const char *v0 = imp_jstr(l0, "rotation_virtual_start"),
+               *v1 = imp_jstr(l1, "rotation_virtual_start");
     if (!cJSON_IsNumber(t0) || !cJSON_IsNumber(t1) || t0->valuedouble != t1->valuedouble || !v0 ||
         !v1 || strcmp(v0, v1) != 0)
       imp_report(r,
@@ -394,42 +332,24 @@ static int pd_schedule(struct imp_result *r, const cJSON *sch)
   return rc;
 }
 
-static const char *rota_for(const struct imp_result *r, const char *sched_id)
-{
-  for (size_t i = 0; sched_id && i < r->n_rotas; i++)
-    if (strcmp(r->rotas[i].vendor_id, sched_id) == 0)
-      return r->rotas[i].name;
-  return NULL;
-}
-
-static int add_step(struct imp_policy *p, int after, const char *notify)
-{
-  struct imp_step *s = &p->steps[p->n_steps];
-  s->after_min = after;
-  if (!(s->notify = strdup(notify)))
-    return KX_ENOMEM;
-  p->n_steps++;
-  return 0;
-}
-
 static int pd_rule_targets(
     struct imp_result *r, struct imp_policy *p, const cJSON *rule, int after, int rn)
 {
   int bad = 0;
-  const cJSON *targets = jarr(rule, "targets", IMP_MAX_TARGETS, &bad);
+  const cJSON *targets = imp_jarr(rule, "targets", IMP_MAX_TARGETS, &bad);
   if (bad) {
     r->error = "an escalation rule's targets are not a list or more than IMP_MAX_TARGETS (50)";
     return bad;
   }
   const cJSON *t;
   cJSON_ArrayForEach (t, targets) {
-    const char *type = jstr(t, "type"), *tid = jstr(t, "id");
+    const char *type = imp_jstr(t, "type"), *tid = imp_jstr(t, "id");
     if (!type || !tid)
       continue;
     if (strncmp(type, "user", 4) == 0) {
-      const char *pid = person_for(r, tid);
+      const char *pid = imp_person_for(r, tid);
       if (pid) {
-        if (add_step(p, after, pid))
+        if (imp_add_step(p, after, pid))
           return KX_ENOMEM;
       } else {
         imp_report(r,
@@ -438,14 +358,14 @@ static int pd_rule_targets(
                    p->vendor_id, rn, tid);
       }
     } else if (strncmp(type, "schedule", 8) == 0) {
-      const char *rota = rota_for(r, tid);
+      const char *rota = imp_rota_for(r, tid);
       if (!rota) {
         imp_report(r, "escalation policy %s, rule %d: schedule %s was not imported, left out",
                    p->vendor_id, rn, tid);
       } else if (!p->rota || strcmp(p->rota, rota) == 0) {
         if (!p->rota && !(p->rota = strdup(rota)))
           return KX_ENOMEM;
-        if (add_step(p, after, "primary"))
+        if (imp_add_step(p, after, "primary"))
           return KX_ENOMEM;
       } else {
         imp_report(r,
@@ -463,9 +383,9 @@ static int pd_rule_targets(
 
 static int pd_policy(struct imp_result *r, const cJSON *ep)
 {
-  const char *id = jstr(ep, "id"), *name = jstr(ep, "name");
+  const char *id = imp_jstr(ep, "id"), *name = imp_jstr(ep, "name");
   int bad = 0;
-  const cJSON *rules = jarr(ep, "escalation_rules", IMP_MAX_RULES, &bad);
+  const cJSON *rules = imp_jarr(ep, "escalation_rules", IMP_MAX_RULES, &bad);
   if (!cJSON_IsObject(ep) || !id || bad) {
     r->error = bad == KX_ETOOBIG
                    ? "an escalation policy with more than IMP_MAX_RULES (50) rules"
@@ -521,27 +441,20 @@ static int pd_policy(struct imp_result *r, const cJSON *ep)
   return 0;
 }
 
-static const struct imp_policy *policy_for(const struct imp_result *r, const char *vendor_id)
-{
-  for (size_t i = 0; vendor_id && i < r->n_policies; i++)
-    if (strcmp(r->policies[i].vendor_id, vendor_id) == 0)
-      return &r->policies[i];
-  return NULL;
-}
-
 static int pd_service(struct imp_result *r, const cJSON *sv)
 {
-  const char *id = jstr(sv, "id"), *name = jstr(sv, "name");
+  const char *id = imp_jstr(sv, "id"), *name = imp_jstr(sv, "name");
   if (!cJSON_IsObject(sv) || !id) {
     r->error = "a service without an id: not a PagerDuty services list";
     return KX_EINVAL;
   }
-  const char *epid = jstr(cJSON_GetObjectItemCaseSensitive(sv, "escalation_policy"), "id");
-  const struct imp_policy *p = policy_for(r, epid);
+  const char *epid = imp_jstr(cJSON_GetObjectItemCaseSensitive(sv, "escalation_policy"), "id");
+  const struct imp_policy *p = imp_policy_for(r, epid);
   struct imp_route *o = &r->routes[r->n_routes];
   char *slug = imp_slug(name ? name : id, 0);
   if (!slug)
     return KX_ENOMEM;
+  o->label = "routing_key_env";
   o->key_env = malloc(strlen(slug) + 24);
   if (!o->key_env)
     return free(slug), KX_ENOMEM;
@@ -553,9 +466,9 @@ static int pd_service(struct imp_result *r, const cJSON *sv)
   for (size_t i = 0; i < r->n_routes; i++)
     if (strcmp(r->routes[i].key_env, o->key_env) == 0)
       sprintf(k, "_%zu", r->n_routes + 1);
-  o->service = malloc(strlen(id) + (name ? strlen(name) : 0) + 4);
+  o->service = malloc(strlen(id) + (name ? strlen(name) : 0) + 12);
   if (o->service)
-    sprintf(o->service, "%s %s", id, name ? name : "");
+    sprintf(o->service, "service %s %s", id, name ? name : "");
   r->n_routes++;
   if (!o->service)
     return KX_ENOMEM;
@@ -573,7 +486,7 @@ static int pd_service(struct imp_result *r, const cJSON *sv)
   o->rota = strdup(rota);
   if (!o->rota || (p && !o->policy))
     return KX_ENOMEM;
-  const char *status = jstr(sv, "status");
+  const char *status = imp_jstr(sv, "status");
   if (status && strcmp(status, "disabled") == 0)
     imp_report(r, "service %s: disabled in PagerDuty, imported as a route anyway", id);
   if (cJSON_GetObjectItemCaseSensitive(sv, "support_hours"))
@@ -625,10 +538,10 @@ int imp_pagerduty(const cJSON *root, struct imp_result *r)
   int rc = pd_shape(root, r), bad = 0;
   if (rc)
     return rc;
-  const cJSON *users = jarr(root, "users", IMP_MAX_ITEMS, &bad);
-  const cJSON *scheds = jarr(root, "schedules", IMP_MAX_ITEMS, &bad);
-  const cJSON *eps = jarr(root, "escalation_policies", IMP_MAX_ITEMS, &bad);
-  const cJSON *svcs = jarr(root, "services", IMP_MAX_ITEMS, &bad);
+  const cJSON *users = imp_jarr(root, "users", IMP_MAX_ITEMS, &bad);
+  const cJSON *scheds = imp_jarr(root, "schedules", IMP_MAX_ITEMS, &bad);
+  const cJSON *eps = imp_jarr(root, "escalation_policies", IMP_MAX_ITEMS, &bad);
+  const cJSON *svcs = imp_jarr(root, "services", IMP_MAX_ITEMS, &bad);
   const cJSON *one = cJSON_GetObjectItemCaseSensitive(root, "schedule");
   if (bad || (one && !cJSON_IsObject(one))) {
     r->error = bad == KX_ETOOBIG ? "an export list holds more than IMP_MAX_ITEMS (2000) items"

@@ -2,12 +2,16 @@
  * import_util.c — what every importer shares: the report, slugs, freeing a result, the YAML
  * writer and the view of an imported rota as a struct rota for the schedule arithmetic.
  */
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "commands/import/import.h"
+#include "commands/import/import_internal.h"
 #include "lib/kx.h"
 
 int imp_report(struct imp_result *r, const char *fmt, ...)
@@ -228,8 +232,8 @@ static int yaml_policies(const struct imp_result *r, struct buf *b)
   if (r->n_policies == 0)
     return 0;
   int rc = buf_puts(b,
-                    "\n# Each rule's delay counts from the rule before: `after` adds them "
-                    "up.\nescalation_policies:\n");
+                    "\n# `after` counts from the page: PagerDuty's rule delays added up, "
+                    "Opsgenie's as they were.\nescalation_policies:\n");
   for (size_t i = 0; !rc && i < r->n_policies; i++) {
     const struct imp_policy *p = &r->policies[i];
     rc = buf_puts(b, "  - name: ");
@@ -254,12 +258,19 @@ static int yaml_policies(const struct imp_result *r, struct buf *b)
 
 static int yaml_alerts(const struct imp_result *r, struct buf *b)
 {
+  int pd = r->routes[0].label == NULL || strcmp(r->routes[0].label, "routing_key_env") == 0;
   int rc =
-      buf_puts(b,
+      pd ? buf_puts(
+               b,
                "\n# Each service became a route matching the label routing_key_env: point the\n"
                "# service's monitoring at POST /alerts/pagerduty with a routing key held in that\n"
                "# variable, and list the variables here (docs/integrations.md):\n"
-               "#   pagerduty_keys_env: [");
+               "#   pagerduty_keys_env: [")
+         : buf_puts(
+               b,
+               "\n# Each team became a route matching the label team: give your alerts a label\n"
+               "# team with the value below (Alertmanager or the generic webhook, "
+               "docs/alerts.md).\n#   teams: [");
   for (size_t i = 0; !rc && i < r->n_routes; i++) {
     if (i)
       rc = buf_puts(b, ", ");
@@ -270,7 +281,7 @@ static int yaml_alerts(const struct imp_result *r, struct buf *b)
     rc = buf_puts(b, "]\nalerts:\n  routes:\n");
   for (size_t i = 0; !rc && i < r->n_routes; i++) {
     const struct imp_route *o = &r->routes[i];
-    rc = buf_puts(b, "    - {match: {routing_key_env: ");
+    rc = buf_printf(b, "    - {match: {%s: ", o->label ? o->label : "routing_key_env");
     if (!rc)
       rc = put_q(b, o->key_env);
     if (!rc)
@@ -280,7 +291,7 @@ static int yaml_alerts(const struct imp_result *r, struct buf *b)
     if (!rc && o->policy)
       rc = buf_puts(b, ", policy: "), rc = rc ? rc : put_q(b, o->policy);
     if (!rc)
-      rc = buf_puts(b, "}   # service ");
+      rc = buf_puts(b, "}   # ");
     if (!rc)
       rc = put_c(b, o->service);
     if (!rc)
@@ -320,4 +331,138 @@ int imp_yaml(const struct imp_result *r, const char *vendor, struct buf *b)
   if (!rc && r->n_routes)
     rc = yaml_alerts(r, b);
   return rc;
+}
+
+/* ---- the mappers' shared look-ups (import_internal.h) ---- */
+
+const char *imp_jstr(const cJSON *o, const char *k)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+char *imp_dup(const char *s)
+{
+  return s ? strdup(s) : NULL;
+}
+
+/* The array under k: NULL when absent; *bad set when present but not an array or too long. */
+const cJSON *imp_jarr(const cJSON *o, const char *k, int cap, int *bad)
+{
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  if (!v || cJSON_IsNull(v))
+    return NULL;
+  if (!cJSON_IsArray(v)) {
+    *bad = KX_EINVAL;
+    return NULL;
+  }
+  if (cJSON_GetArraySize(v) > cap)
+    *bad = KX_ETOOBIG;
+  return v;
+}
+
+const char *imp_person_for(const struct imp_result *r, const char *vendor_id)
+{
+  for (size_t i = 0; vendor_id && i < r->n_people; i++)
+    if (strcmp(r->people[i].vendor_id, vendor_id) == 0)
+      return r->people[i].id;
+  return NULL;
+}
+
+int imp_id_taken(const struct imp_result *r, const char *id)
+{
+  for (size_t i = 0; i < r->n_people; i++)
+    if (strcmp(r->people[i].id, id) == 0)
+      return 1;
+  return 0;
+}
+
+/* A unique klaxon id from `base` (freed here). */
+char *imp_unique_id(const struct imp_result *r, char *base)
+{
+  if (!base || !imp_id_taken(r, base))
+    return base;
+  char *s = malloc(strlen(base) + 16);
+  for (int n = 2; s; n++) {
+    sprintf(s, "%s-%d", base, n);
+    if (!imp_id_taken(r, s))
+      break;
+  }
+  free(base);
+  return s;
+}
+
+int imp_rota_taken(const struct imp_result *r, const char *name)
+{
+  for (size_t i = 0; i < r->n_rotas; i++)
+    if (strcmp(r->rotas[i].name, name) == 0)
+      return 1;
+  return 0;
+}
+
+const char *imp_rota_for(const struct imp_result *r, const char *sched_id)
+{
+  for (size_t i = 0; sched_id && i < r->n_rotas; i++)
+    if (strcmp(r->rotas[i].vendor_id, sched_id) == 0)
+      return r->rotas[i].name;
+  return NULL;
+}
+
+int imp_add_step(struct imp_policy *p, int after, const char *notify)
+{
+  struct imp_step *s = &p->steps[p->n_steps];
+  s->after_min = after;
+  if (!(s->notify = strdup(notify)))
+    return KX_ENOMEM;
+  p->n_steps++;
+  return 0;
+}
+
+const struct imp_policy *imp_policy_for(const struct imp_result *r, const char *vendor_id)
+{
+  for (size_t i = 0; vendor_id && i < r->n_policies; i++)
+    if (strcmp(r->policies[i].vendor_id, vendor_id) == 0)
+      return &r->policies[i];
+  return NULL;
+}
+
+int imp_add_person(struct imp_result *r, const char *vendor_id, const char *name, const char *email)
+{
+  if (!email || !strchr(email, '@')) {
+    imp_report(r, "user %s (%s): no email, left out (klaxon needs an email or a Slack id)",
+               vendor_id, name ? name : "?");
+    return 0;
+  }
+  for (size_t i = 0; i < r->n_people; i++) {
+    if (strcasecmp(r->people[i].email, email) == 0) {
+      imp_report(r, "user %s: email %s is already another user's, left out", vendor_id, email);
+      return 0;
+    }
+  }
+  struct imp_person *p = &r->people[r->n_people];
+  char local[80];
+  snprintf(local, sizeof local, "%.*s", (int)(strchr(email, '@') - email), email);
+  p->id = imp_unique_id(r, imp_slug(local[0] ? local : name, 1));
+  p->vendor_id = strdup(vendor_id);
+  p->name = imp_dup(name);
+  p->email = strdup(email);
+  r->n_people++;
+  if (!p->id || !p->vendor_id || !p->email || (name && !p->name))
+    return KX_ENOMEM;
+  return 0;
+}
+
+char *imp_rota_name(const struct imp_result *r, const char *text)
+{
+  char *slug = imp_slug(text, 0);
+  if (!slug || !imp_rota_taken(r, slug))
+    return slug;
+  char *s = malloc(strlen(slug) + 16);
+  for (int k = 2; s && k < 100000; k++) {
+    sprintf(s, "%s-%d", slug, k);
+    if (!imp_rota_taken(r, s))
+      break;
+  }
+  free(slug);
+  return s;
 }
