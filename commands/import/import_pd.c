@@ -55,28 +55,13 @@ static int pd_users(const cJSON *users, struct imp_result *r)
       r->error = "a user without an id: not a PagerDuty users list";
       return KX_EINVAL;
     }
-    if (!email || !strchr(email, '@')) {
-      imp_report(r, "user %s (%s): no email, left out (klaxon needs an email or a Slack id)", id,
-                 name ? name : "?");
-      continue;
-    }
-    int dup = 0;
-    for (size_t i = 0; i < r->n_people; i++)
-      dup |= strcasecmp(r->people[i].email, email) == 0;
-    if (dup) {
-      imp_report(r, "user %s: email %s is already another user's, left out", id, email);
-      continue;
-    }
-    struct imp_person *p = &r->people[r->n_people];
-    char local[80];
-    snprintf(local, sizeof local, "%.*s", (int)(strchr(email, '@') - email), email);
-    p->id = imp_unique_id(r, imp_slug(local[0] ? local : name, 1));
-    p->vendor_id = strdup(id);
-    p->name = imp_dup(name);
-    p->email = strdup(email);
-    if (!p->id || !p->vendor_id || !p->email || (name && !p->name))
-      return KX_ENOMEM;
-    r->n_people++;
+    size_t before = r->n_people;
+    int rc = imp_add_person(r, id, name, email);
+    if (rc)
+      return rc;
+    if (r->n_people == before)
+      continue; /* left out, reported */
+    struct imp_person *p = &r->people[before];
     const cJSON *cms = cJSON_GetObjectItemCaseSensitive(u, "contact_methods");
     if (cJSON_IsArray(cms))
       p->phone = pd_phone(cms);

@@ -1,7 +1,8 @@
 """`klaxon import pagerduty` (issue 14) on PagerDuty's own documented examples
 (tests/fixtures/pagerduty_import, copied from PagerDuty/api-schema): the YAML it writes passes
 check-config, stderr says line by line what was not carried over and compares the documented
-final schedule with the generated rota (no difference), and hostile input (not JSON, a huge
+final schedule with the generated rota (no difference); `klaxon import opsgenie` likewise on
+fixtures assembled from Opsgenie's OpenAPI definitions; and hostile input (not JSON, a huge
 file, a schedule with 10,000 layers, an unknown shape) is refused with nothing written."""
 import copy
 import json
@@ -15,6 +16,7 @@ import harness as H
 
 ROOT = H.ROOT
 FIX = os.path.join(ROOT, "tests", "fixtures", "pagerduty_import", "export")
+OG = os.path.join(ROOT, "tests", "fixtures", "opsgenie_import", "export")
 
 
 def run(h, *args):
@@ -132,5 +134,48 @@ async def test_import_refuses_hostile_input(h):
     refused(empty, "holds none of")
     r = run(h, "import", "pagerduty")
     assert r.returncode == 2 and "usage: klaxon import" in r.stderr, r.stderr
-    r = run(h, "import", "opsgenie", "--from", FIX)
-    assert r.returncode == 1 and "Opsgenie import is not available yet" in r.stderr, r.stderr
+    # Opsgenie: a PagerDuty file is not its shape; 10,000 rotations are refused
+    r = run(h, "import", "opsgenie", "--from", os.path.join(FIX, "users.json"))
+    assert r.returncode == 1 and "not an Opsgenie export" in r.stderr, r.stderr
+    og = os.path.join(h.tmp, "og-rotations")
+    shutil.copytree(OG, og)
+    with open(os.path.join(OG, "schedules.json"), encoding="utf-8") as f:
+        s = json.load(f)
+    s["data"][0]["rotations"] = s["data"][0]["rotations"] * 5000
+    with open(os.path.join(og, "schedules.json"), "w") as f:
+        json.dump(s, f)
+    refused_og = run(h, "import", "opsgenie", "--from", og, "--out", "never.yaml")
+    assert refused_og.returncode == 1 and "more rotations than klaxon reads" in refused_og.stderr
+    assert "nothing written" in refused_og.stderr and not os.path.exists(os.path.join(h.tmp, "never.yaml"))
+
+
+@H.timeout(30)
+async def test_import_opsgenie_passes_check_config(h):
+    r = run(h, "import", "opsgenie", "--from", OG, "--out", "og.yaml")
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    sid = "d875alp4-9b4e-4219-alp3-0c26936d18de"
+    for want in (
+        "not carried over: schedule %s, rotation Second Rotation: restricted (weekday-and-time-of-day); "
+        "klaxon shifts run around the clock, so the rotation is on call at all hours in klaxon" % sid,
+        "not carried over: schedule %s: rotation 2 turns on its own rhythm (hourly, length 12); in klaxon "
+        "the secondary list hands over with the primary" % sid,
+        "not carried over: schedule %s: participant none cannot be carried over (klaxon rotates people "
+        "only; a 'none' turn means nobody on call), left out" % sid,
+        "not carried over: escalation e64fd6f2-4721-4dae-b03f-1905bb3ed84a, rule 4: recipient type team "
+        "not carried over",
+    ):
+        assert want in lines, (want, r.stderr)
+    chk = run(h, "check-config", "og.yaml")
+    assert chk.returncode == 0, (chk.stdout, chk.stderr)
+    assert "3 people, 1 rotas, 2 severities, 1 escalation policies, 1 alert routes" in chk.stdout
+    with open(os.path.join(h.tmp, "og.yaml"), encoding="utf-8") as f:
+        cfg = yaml.safe_load(f)
+    rota = cfg["rotas"][0]
+    assert (rota["handoff"], rota["shift"], str(rota["start"])) == ("sunday 07:00", "7d", "2017-01-15"), rota
+    assert rota["primary"] == ["alice", "bob"] and rota["secondary"] == ["carol"]
+    steps = cfg["escalation_policies"][0]["steps"]
+    assert steps == [{"after": "1m", "notify": "primary"}, {"after": "10m", "notify": "secondary"},
+                     {"after": "60m", "notify": "alice"}], steps
+    assert cfg["alerts"]["routes"][0] == {"match": {"team": "ops_team"}, "rota": "ops_team_schedule",
+                                          "policy": "newescalation"}
