@@ -33,6 +33,7 @@ struct cJSON;
 #define IMP_MAX_TARGETS 50              /* targets of one rule */
 #define IMP_MAX_ENTRIES 5000            /* rendered final-schedule entries of one schedule */
 #define IMP_COMPARE_MAX_MS (8LL * 7 * 24 * 60 * 60 * 1000) /* compare at most 8 weeks */
+#define IMP_MAX_NAME 200                                   /* bytes of a person's name kept */
 #define IMP_MAX_REPORT_BYTES (4u << 20)
 #define IMP_MAX_YAML_BYTES (8u << 20)
 

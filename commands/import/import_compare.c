@@ -10,6 +10,7 @@
 #include "commands/import/import.h"
 #include "commands/oncall/rota.h"
 #include "lib/kx.h"
+#include "lib/timeutil.h"
 
 /* The entry holding t (the latest-starting one when entries overlap) and until when the vendor's
  * answer stays the same. */
@@ -54,6 +55,14 @@ int imp_compare(const struct imp_rota *rr,
     if (rr->entries[i].to_ms > to)
       to = rr->entries[i].to_ms;
   }
+  /* klaxon's arithmetic covers 1970-9000: compare only there */
+  const int64_t lo = MS_PER_DAY * 2, hi = 221845392000000LL; /* 1970-01-03, 9000-01-01 */
+  if (from < lo)
+    from = lo;
+  if (to > hi)
+    to = hi;
+  if (to <= from)
+    return KX_ENOTFOUND;
   if (to - from > IMP_COMPARE_MAX_MS)
     to = from + IMP_COMPARE_MAX_MS;
   *span_from = from, *span_to = to;

@@ -7,6 +7,7 @@
  * Opsgenie's list responses carry no rendered timeline, so there is nothing to compare.
  */
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,11 +91,7 @@ static int og_rhythm(struct imp_result *r, struct imp_rota *o, const cJSON *rot,
     return KX_ENOTFOUND;
   }
   double days = strcmp(type, "weekly") == 0 ? 7 * n : strcmp(type, "daily") == 0 ? n : n / 24.0;
-  long d = (long)(days + 0.5);
-  if (d < 1)
-    d = 1;
-  if (d > 366)
-    d = 366;
+  long d = days + 0.5 < 1 ? 1 : days + 0.5 > 366 ? 366 : (long)(days + 0.5); /* clamped first */
   if (days != (double)d)
     imp_report(r,
                "schedule %s, rotation %s: a rotation of %.0fh cannot be carried over (klaxon "
@@ -188,18 +185,23 @@ static int og_schedule(struct imp_result *r, const cJSON *sch)
                             cJSON_GetObjectItemCaseSensitive(r1, "length"), 1) &&
               cJSON_Compare(cJSON_GetObjectItemCaseSensitive(r0, "startDate"),
                             cJSON_GetObjectItemCaseSensitive(r1, "startDate"), 1)))
-    imp_report(r,
-               "schedule %s: rotation 2 turns on its own rhythm (%s, length %d); in klaxon the "
-               "secondary list hands over with the primary",
-               id, imp_jstr(r1, "type") ? imp_jstr(r1, "type") : "?",
-               cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r1, "length"))
-                   ? (int)cJSON_GetObjectItemCaseSensitive(r1, "length")->valuedouble
-                   : 1);
+    imp_report(
+        r,
+        "schedule %s: rotation 2 turns on its own rhythm (%s, length %d); in klaxon the "
+        "secondary list hands over with the primary",
+        id, imp_jstr(r1, "type") ? imp_jstr(r1, "type") : "?",
+        cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r1, "length"))
+            ? (int)fmin(fmax(cJSON_GetObjectItemCaseSensitive(r1, "length")->valuedouble, 0), 1e6)
+            : 1);
   if (rc == 0 && n >= 2)
     rc = og_participants(r, id, cJSON_GetArrayItem(rots, 1), &o->secondary, &o->n_secondary);
-  if (rc == KX_ENOTFOUND || (rc == 0 && o->n_primary == 0)) {
-    if (rc == 0)
-      imp_report(r, "schedule %s: no exported user in its first rotation, left out", id);
+  if (rc == 0 && o->n_primary == 0) {
+    imp_report(r, "schedule %s: no exported user in its first rotation, left out", id);
+    rc = KX_ENOTFOUND;
+  }
+  if (rc == 0)
+    rc = imp_rota_settle(r, o);
+  if (rc == KX_ENOTFOUND) {
     r->n_rotas--;
     imp_rota_free(o);
     return 0;

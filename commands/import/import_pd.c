@@ -26,13 +26,15 @@ static char *pd_phone(const cJSON *cms)
       continue;
     if (strcmp(type, "phone_contact_method") && strcmp(type, "sms_contact_method"))
       continue;
+    if (cc->valuedouble < 1 || cc->valuedouble > 1999)
+      continue;
     char digits[24];
     int n = snprintf(digits, sizeof digits, "%d", (int)cc->valuedouble);
     for (const char *p = addr; *p && n < 20; p++)
       if (*p >= '0' && *p <= '9')
         digits[n++] = *p;
     digits[n] = '\0';
-    if (cc->valuedouble < 1 || cc->valuedouble > 1999 || n < 3 || n > 15)
+    if (n < 3 || n > 15)
       continue;
     char *s = malloc(32);
     if (s)
@@ -151,11 +153,8 @@ static int pd_rhythm(struct imp_result *r,
     return KX_ENOTFOUND;
   }
   double secs = turn->valuedouble;
-  long days = (long)(secs / 86400.0 + 0.5);
-  if (days < 1)
-    days = 1;
-  if (days > 366)
-    days = 366;
+  double dd = secs / 86400.0 + 0.5;
+  long days = dd < 1 ? 1 : dd > 366 ? 366 : (long)dd; /* clamped before the cast */
   if (secs != days * 86400.0)
     imp_report(r,
                "schedule %s, layer %s: a rotation of %.0fh cannot be carried over (klaxon shifts "
@@ -307,9 +306,13 @@ static int pd_schedule(struct imp_result *r, const cJSON *sch)
                id, n_ov);
   if (rc == 0)
     rc = pd_entries(r, o, sch);
-  if (rc == KX_ENOTFOUND || (rc == 0 && o->n_primary == 0)) {
-    if (rc == 0)
-      imp_report(r, "schedule %s: no exported user in its first layer, left out", id);
+  if (rc == 0 && o->n_primary == 0) {
+    imp_report(r, "schedule %s: no exported user in its first layer, left out", id);
+    rc = KX_ENOTFOUND;
+  }
+  if (rc == 0)
+    rc = imp_rota_settle(r, o);
+  if (rc == KX_ENOTFOUND) {
     r->n_rotas--;
     imp_rota_free(o);
     return 0;

@@ -12,7 +12,9 @@
 
 #include "commands/import/import.h"
 #include "commands/import/import_internal.h"
+#include "commands/oncall/rota.h"
 #include "lib/kx.h"
+#include "lib/timeutil.h"
 
 int imp_report(struct imp_result *r, const char *fmt, ...)
 {
@@ -117,28 +119,62 @@ void imp_rota_view(const struct imp_rota *rr, struct rota *out)
 }
 
 /* A YAML double-quoted scalar: control characters dropped, quote and backslash escaped. */
+/* The length of the UTF-8 sequence at p when it is a character libyaml reads (tab, and from
+ * space on, without DEL, C1 controls but NEL, surrogates, U+FEFF, U+FFFE/F); 0 otherwise. */
+static int yaml_char(const unsigned char *p)
+{
+  if (p[0] < 0x80)
+    return p[0] == '\t' || (p[0] >= 0x20 && p[0] != 0x7f) ? 1 : 0;
+  int n = p[0] >= 0xf0 && p[0] <= 0xf4 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc2 && p[0] < 0xe0 ? 2 : 0;
+  if (n == 0 || (p[0] >= 0xf5))
+    return 0;
+  unsigned cp = p[0] & (0x7f >> n);
+  for (int i = 1; i < n; i++) {
+    if ((p[i] & 0xc0) != 0x80)
+      return 0;
+    cp = cp << 6 | (p[i] & 0x3f);
+  }
+  if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+    return 0; /* overlong or out of range */
+  if ((cp >= 0x80 && cp < 0xa0 && cp != 0x85) || (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfeff ||
+      cp == 0xfffe || cp == 0xffff)
+    return 0;
+  return n;
+}
+
+/* Text YAML can read: each character kept, anything else a '?'; quote and backslash escaped
+ * when `quoted`. */
+static int put_text(struct buf *b, const char *s, int quoted)
+{
+  int rc = 0;
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); !rc && *p;) {
+    int n = yaml_char(p);
+    if (quoted && (*p == '"' || *p == '\\')) {
+      char e[3] = {'\\', (char)*p, 0};
+      rc = buf_puts(b, e);
+    } else if (n > 0 && !(!quoted && *p == '\t')) {
+      rc = buf_append(b, p, (size_t)n);
+    } else {
+      rc = buf_puts(b, "?");
+    }
+    p += n > 0 ? n : 1;
+  }
+  return rc;
+}
+
+/* A YAML double-quoted scalar. */
 static int put_q(struct buf *b, const char *s)
 {
   int rc = buf_puts(b, "\"");
-  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); !rc && *p; p++) {
-    if (*p == '"' || *p == '\\') {
-      char e[3] = {'\\', (char)*p, 0};
-      rc = buf_puts(b, e);
-    } else if (*p >= 0x20 && *p != 0x7f) {
-      rc = buf_append(b, p, 1);
-    }
-  }
+  if (!rc)
+    rc = put_text(b, s, 1);
   return rc ? rc : buf_puts(b, "\"");
 }
 
-/* A comment's text: one line, no control characters. */
+/* A comment's text: one line. */
 static int put_c(struct buf *b, const char *s)
 {
-  int rc = 0;
-  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); !rc && *p; p++)
-    if (*p >= 0x20 && *p != 0x7f)
-      rc = buf_append(b, p, 1);
-  return rc;
+  return put_text(b, s, 0);
 }
 
 static int put_list(struct buf *b, char *const *l, size_t n)
@@ -426,12 +462,30 @@ const struct imp_policy *imp_policy_for(const struct imp_result *r, const char *
   return NULL;
 }
 
+/* The config loader's rule (bot/config): one '@' with text on both sides, no spaces or control
+ * characters, a dot in the domain (or localhost); and not longer than a config value may be. */
+static int is_email(const char *s)
+{
+  const char *at = strchr(s, '@');
+  if (!at || at == s || !at[1] || strchr(at + 1, '@') || strlen(s) > 254)
+    return 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '\\')
+      return 0; /* ASCII only: an address we would have to change is not theirs */
+  return strchr(at + 1, '.') != NULL || strcmp(at + 1, "localhost") == 0;
+}
+
 int imp_add_person(struct imp_result *r, const char *vendor_id, const char *name, const char *email)
 {
-  if (!email || !strchr(email, '@')) {
-    imp_report(r, "user %s (%s): no email, left out (klaxon needs an email or a Slack id)",
-               vendor_id, name ? name : "?");
+  if (!email || !is_email(email)) {
+    imp_report(r, "user %s (%s): no usable email, left out (klaxon needs an email or a Slack id)",
+               vendor_id, name && strlen(name) <= IMP_MAX_NAME ? name : "?");
     return 0;
+  }
+  if (name && strlen(name) > IMP_MAX_NAME) {
+    imp_report(r, "user %s: a name of %zu bytes, left out (the email identifies them)", vendor_id,
+               strlen(name));
+    name = NULL;
   }
   for (size_t i = 0; i < r->n_people; i++) {
     if (strcasecmp(r->people[i].email, email) == 0) {
@@ -465,4 +519,46 @@ char *imp_rota_name(const struct imp_result *r, const char *text)
   }
   free(slug);
   return s;
+}
+
+static size_t gcd(size_t a, size_t b)
+{
+  while (b) {
+    size_t t = a % b;
+    a = b, b = t;
+  }
+  return a;
+}
+
+int imp_rota_settle(struct imp_result *r, struct imp_rota *o)
+{
+  /* A virtual start long ago is common (the rotation was set up years back). klaxon's arithmetic
+   * starts in 1970: move the start forward by whole cycles of the rotation (every list back at
+   * its first person), which changes no turn. */
+  const struct kx_date floor = {1971, 1, 1};
+  if (date_cmp(o->start, floor) < 0) {
+    size_t ns = o->n_secondary ? o->n_secondary : 1;
+    int64_t cycle = (int64_t)o->shift_days * (int64_t)(o->n_primary / gcd(o->n_primary, ns) * ns);
+    int64_t gap = date_to_days(floor) - date_to_days(o->start);
+    if (cycle > 0 && cycle < 1000000) {
+      struct kx_date was = o->start;
+      o->start = date_add_days(o->start, (gap + cycle - 1) / cycle * cycle);
+      if (o->shift_days % 7)
+        o->handoff_wday = date_weekday(o->start);
+      imp_report(r,
+                 "schedule %s: its rotation starts %04d-%02d-%02d; klaxon starts it whole cycles "
+                 "later, on %04d-%02d-%02d, with the same turns",
+                 o->vendor_id, was.y, was.m, was.d, o->start.y, o->start.m, o->start.d);
+    }
+  }
+  struct rota view;
+  struct rota_shift s;
+  imp_rota_view(o, &view);
+  const char *why = rota_problem(&view);
+  if (why || o->start.y > 9000 || rota_shift_by_index(&view, 0, &s) != 0) {
+    imp_report(r, "schedule %s: klaxon cannot use its rotation (%s), left out", o->vendor_id,
+               why ? why : "a start outside 1971-9000");
+    return KX_ENOTFOUND;
+  }
+  return 0;
 }

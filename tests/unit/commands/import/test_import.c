@@ -289,6 +289,38 @@ static void test_hostile_and_unknown_refused(void **state)
   cJSON_Delete(root);
 }
 
+/* A rotation set up long ago: moved forward by whole cycles, said, and the turns unchanged. */
+static void test_old_virtual_start_moves_by_whole_cycles(void **state)
+{
+  (void)state;
+  cJSON *root = export_root(0);
+  cJSON *l = layer0(root);
+  cJSON_ReplaceItemInObject(l, "rotation_virtual_start",
+                            cJSON_CreateString("1915-11-06T20:00:00-05:00"));
+  cJSON *users = cJSON_GetObjectItem(l, "users");
+  cJSON *second = cJSON_Duplicate(cJSON_GetArrayItem(users, 0), 1);
+  cJSON_ReplaceItemInObject(cJSON_GetObjectItem(second, "user"), "id",
+                            cJSON_CreateString("PAM4FGS"));
+  cJSON_AddItemToArray(users, second);
+  struct imp_result r;
+  assert_int_equal(imp_pagerduty(root, &r), 0);
+  const struct imp_rota *o = &r.rotas[0];
+  assert_report_has(&r, "its rotation starts 1915-11-06; klaxon starts it whole cycles later");
+  assert_true(o->start.y == 1971);
+  int64_t moved = date_to_days(o->start) - date_to_days((struct kx_date){1915, 11, 6});
+  assert_int_equal(moved % 2, 0); /* two people, one day each: a cycle is 2 days */
+  /* 6 Nov 1915 to 10 Nov 2015 is an even number of days: PXPGF42's turn on 10 Nov, as rendered */
+  struct imp_diff *d;
+  size_t n;
+  int64_t from, to;
+  assert_int_equal(imp_compare(o, &d, &n, &from, &to), 0);
+  assert_int_equal(n, 0);
+  free(d);
+  assert_loads(&r);
+  imp_result_free(&r);
+  cJSON_Delete(root);
+}
+
 static void test_slug(void **state)
 {
   (void)state;
@@ -311,6 +343,7 @@ int main(void)
       cmocka_unit_test(test_three_layers_and_weekly_restriction),
       cmocka_unit_test(test_policy_delays_accumulate_and_phone),
       cmocka_unit_test(test_hostile_and_unknown_refused),
+      cmocka_unit_test(test_old_virtual_start_moves_by_whole_cycles),
       cmocka_unit_test(test_slug),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

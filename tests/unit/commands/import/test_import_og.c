@@ -169,7 +169,7 @@ static void test_hostile_and_unknown_refused(void **state)
   root =
       cJSON_Parse("{\"users\": [{\"id\": \"u1\", \"username\": \"nobody\"}], \"schedules\": []}");
   assert_int_equal(imp_opsgenie(root, &r), KX_ENOTFOUND);
-  assert_report_has(&r, "user u1 (?): no email, left out");
+  assert_report_has(&r, "user u1 (?): no usable email, left out");
   imp_result_free(&r);
   cJSON_Delete(root);
 }
