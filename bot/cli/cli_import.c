@@ -191,7 +191,8 @@ int cli_import(int argc, char **argv)
   if (rc || o.help)
     return rc;
   const char *from = cli_option(&o, "--from"), *out = cli_option(&o, "--out");
-  if (o.argc != 1 || !from || (strcmp(o.argv[0], "pagerduty") && strcmp(o.argv[0], "opsgenie"))) {
+  if (o.argc != 1 || !from ||
+      (strcmp(o.argv[0], "pagerduty") != 0 && strcmp(o.argv[0], "opsgenie") != 0)) {
     cli_usage(stderr, cmd);
     cli_opts_free(&o);
     return 2;

@@ -85,7 +85,7 @@ static int og_rhythm(struct imp_result *r, struct imp_rota *o, const cJSON *rot,
   int64_t at;
   struct kx_local l;
   if (!sd || !type || time_parse_rfc3339(sd, &at) || tz_to_local(o->timezone, at, &l) ||
-      (strcmp(type, "daily") && strcmp(type, "weekly") && strcmp(type, "hourly"))) {
+      (strcmp(type, "daily") != 0 && strcmp(type, "weekly") != 0 && strcmp(type, "hourly") != 0)) {
     imp_report(r, "schedule %s, rotation %s: no usable startDate and type, schedule left out",
                o->vendor_id, rn);
     return KX_ENOTFOUND;
@@ -264,7 +264,7 @@ static int og_rule(struct imp_result *r, struct imp_policy *p, const cJSON *rule
     if (!p->rota && !(p->rota = strdup(rota)))
       return KX_ENOMEM;
     const char *who = nt && strcmp(nt, "next") == 0 ? "secondary" : "primary";
-    if (nt && strcmp(nt, "default") && strcmp(nt, "next"))
+    if (nt && strcmp(nt, "default") != 0 && strcmp(nt, "next") != 0)
       imp_report(r, "escalation %s, rule %d: notifyType %s becomes the primary", p->vendor_id, rn,
                  nt);
     return imp_add_step(p, after, who);
@@ -433,7 +433,7 @@ int imp_opsgenie(const cJSON *root, struct imp_result *r)
         "/v2/schedules?expand=rotation as schedules.json)";
     return KX_ENOTFOUND;
   }
-  if (!(r->timezone = strdup(r->rotas[0].timezone)))
+  if (!(r->timezone = strdup(r->rotas[0].timezone ? r->rotas[0].timezone : "UTC")))
     return KX_ENOMEM;
   cJSON_ArrayForEach (x, escs)
     if ((rc = og_escalation(r, x)))

@@ -24,7 +24,7 @@ static char *pd_phone(const cJSON *cms)
     const cJSON *cc = cJSON_GetObjectItemCaseSensitive(cm, "country_code");
     if (!type || !addr || !cJSON_IsNumber(cc))
       continue;
-    if (strcmp(type, "phone_contact_method") && strcmp(type, "sms_contact_method"))
+    if (strcmp(type, "phone_contact_method") != 0 && strcmp(type, "sms_contact_method") != 0)
       continue;
     if (cc->valuedouble < 1 || cc->valuedouble > 1999)
       continue;
@@ -155,7 +155,7 @@ static int pd_rhythm(struct imp_result *r,
   double secs = turn->valuedouble;
   double dd = secs / 86400.0 + 0.5;
   long days = dd < 1 ? 1 : dd > 366 ? 366 : (long)dd; /* clamped before the cast */
-  if (secs != days * 86400.0)
+  if (secs != (double)days * 86400.0)
     imp_report(r,
                "schedule %s, layer %s: a rotation of %.0fh cannot be carried over (klaxon shifts "
                "are whole days, 1d to 366d): shifts of %ldd instead",
@@ -447,8 +447,14 @@ static int pd_service(struct imp_result *r, const cJSON *sv)
   if (!o->key_env)
     return free(slug), KX_ENOMEM;
   char *k = o->key_env + sprintf(o->key_env, "PD_KEY_");
-  for (const char *s = slug; *s; s++)
-    *k++ = *s == '-' ? '_' : (char)(*s >= 'a' && *s <= 'z' ? *s - 32 : *s);
+  for (const char *s = slug; *s; s++) {
+    char c = *s;
+    if (c == '-')
+      c = '_';
+    else if (c >= 'a' && c <= 'z')
+      c = (char)(c - 'a' + 'A');
+    *k++ = c;
+  }
   *k = '\0';
   free(slug);
   for (size_t i = 0; i < r->n_routes; i++)
@@ -561,7 +567,7 @@ int imp_pagerduty(const cJSON *root, struct imp_result *r)
         "with its layers as schedules.json)";
     return KX_ENOTFOUND;
   }
-  r->timezone = strdup(r->rotas[0].timezone);
+  r->timezone = strdup(r->rotas[0].timezone ? r->rotas[0].timezone : "UTC");
   if (!r->timezone)
     return KX_ENOMEM;
   cJSON_ArrayForEach (s, eps)
