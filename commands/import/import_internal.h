@@ -28,6 +28,8 @@ int imp_add_person(struct imp_result *r,
                    const char *email);
 /* A rota name from text, unique in r (caller frees). */
 char *imp_rota_name(const struct imp_result *r, const char *text);
+/* A policy name from text, unique among r's policies so far (caller frees). */
+char *imp_policy_name(const struct imp_result *r, const char *text);
 /* After a rota is mapped: move a start before 1971 forward by whole cycles (said), and check
  * that klaxon's arithmetic can use it. KX_ENOTFOUND (said) when it cannot: leave it out. */
 int imp_rota_settle(struct imp_result *r, struct imp_rota *o);

@@ -293,21 +293,10 @@ static int og_escalation(struct imp_result *r, const cJSON *es)
   struct imp_policy *p = &r->policies[r->n_policies];
   p->steps = calloc((size_t)cJSON_GetArraySize(rules) + 1, sizeof *p->steps);
   p->vendor_id = strdup(id);
-  p->name = imp_slug(name ? name : id, 1);
+  p->name = imp_policy_name(r, name ? name : id);
   r->n_policies++;
   if (!p->steps || !p->vendor_id || !p->name)
     return KX_ENOMEM;
-  for (size_t i = 0; i + 1 < r->n_policies; i++) {
-    if (strcmp(r->policies[i].name, p->name) == 0) {
-      char *s = malloc(strlen(p->name) + 16);
-      if (!s)
-        return KX_ENOMEM;
-      sprintf(s, "%s-%zu", p->name, r->n_policies);
-      free(p->name);
-      p->name = s;
-      break;
-    }
-  }
   const cJSON *rep =
       cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(es, "repeat"), "count");
   if (cJSON_IsNumber(rep) && rep->valuedouble > 0)

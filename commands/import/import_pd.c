@@ -241,22 +241,10 @@ static int pd_schedule(struct imp_result *r, const cJSON *sch)
   if (tz && !tz_valid(tz))
     imp_report(r, "schedule %s: time zone %s unknown here, UTC used", id, tz);
   o->timezone = strdup(tz && tz_valid(tz) ? tz : "UTC");
-  char *slug = imp_slug(name ? name : id, 0);
-  if (!o->vendor_id || !o->timezone || !slug)
-    return free(slug), KX_ENOMEM;
-  o->name = slug;
-  for (int k = 2; imp_rota_taken(r, o->name) && k < 10000; k++) {
-    char *s = malloc(strlen(slug) + 16);
-    if (!s)
-      return KX_ENOMEM;
-    sprintf(s, "%s-%d", slug, k);
-    if (o->name != slug)
-      free(o->name);
-    o->name = s;
-  }
-  if (o->name != slug)
-    free(slug);
+  o->name = imp_rota_name(r, name ? name : id);
   r->n_rotas++; /* owned by r from here, freed with it */
+  if (!o->vendor_id || !o->timezone || !o->name)
+    return KX_ENOMEM;
   for (int i = 0; i < n_layers; i++) {
     const cJSON *ly = cJSON_GetArrayItem(layers, i);
     const char *ln = imp_jstr(ly, "name") ? imp_jstr(ly, "name") : "?";
@@ -384,23 +372,10 @@ static int pd_policy(struct imp_result *r, const cJSON *ep)
   int n_rules = cJSON_GetArraySize(rules);
   p->steps = calloc((size_t)n_rules * IMP_MAX_TARGETS + 1, sizeof *p->steps);
   p->vendor_id = strdup(id);
-  p->name = imp_slug(name ? name : id, 1);
+  p->name = imp_policy_name(r, name ? name : id);
   r->n_policies++;
   if (!p->steps || !p->vendor_id || !p->name)
     return KX_ENOMEM;
-  for (int k = 2; k < 10000; k++) {
-    int taken = 0;
-    for (size_t i = 0; i + 1 < r->n_policies; i++)
-      taken |= strcmp(r->policies[i].name, p->name) == 0;
-    if (!taken)
-      break;
-    char *s = malloc(strlen(p->name) + 16);
-    if (!s)
-      return KX_ENOMEM;
-    sprintf(s, "%s-%d", p->name, k);
-    free(p->name);
-    p->name = s;
-  }
   const cJSON *loops = cJSON_GetObjectItemCaseSensitive(ep, "num_loops");
   if (cJSON_IsNumber(loops) && loops->valuedouble > 0)
     p->repeat = loops->valuedouble > 100 ? 100 : (int)loops->valuedouble;

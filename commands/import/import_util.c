@@ -482,6 +482,8 @@ int imp_add_person(struct imp_result *r, const char *vendor_id, const char *name
                vendor_id, name && strlen(name) <= IMP_MAX_NAME ? name : "?");
     return 0;
   }
+  if (name && strspn(name, " \t\r\n") == strlen(name))
+    name = NULL; /* an empty name: the id stands in */
   if (name && strlen(name) > IMP_MAX_NAME) {
     imp_report(r, "user %s: a name of %zu bytes, left out (the email identifies them)", vendor_id,
                strlen(name));
@@ -561,4 +563,27 @@ int imp_rota_settle(struct imp_result *r, struct imp_rota *o)
     return KX_ENOTFOUND;
   }
   return 0;
+}
+
+static int policy_taken(const struct imp_result *r, const char *name)
+{
+  for (size_t i = 0; i < r->n_policies; i++)
+    if (strcmp(r->policies[i].name, name) == 0)
+      return 1;
+  return 0;
+}
+
+char *imp_policy_name(const struct imp_result *r, const char *text)
+{
+  char *slug = imp_slug(text, 1);
+  if (!slug || !policy_taken(r, slug))
+    return slug;
+  char *s = malloc(strlen(slug) + 16);
+  for (int k = 2; s && k < 100000; k++) {
+    sprintf(s, "%s-%d", slug, k);
+    if (!policy_taken(r, s))
+      break;
+  }
+  free(slug);
+  return s;
 }
