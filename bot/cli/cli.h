@@ -46,6 +46,8 @@ struct db *cli_open_db(const struct config *c, bool write);
 int cli_links(int argc, char **argv);
 /* `klaxon teams-manifest [TEMPLATE]` (cli_teams.c). */
 int cli_teams_manifest(int argc, char **argv);
+/* `klaxon import pagerduty|opsgenie --from X [--out F]` (cli_import.c, issue 14). */
+int cli_import(int argc, char **argv);
 /* The clock's now for CLI reports: KLAXON_NOW if set, else the wall clock. */
 long long cli_now_ms(void);
 

@@ -52,5 +52,9 @@ const struct cli_cmd cli_commands[] = {
     /* the command table itself (issue 10) */
     {"commands", cli_commands_list, "commands [--all]",
      "every slash command's synopsis and help line, from the command table (--all: hidden too)"},
+    /* migration (issue 14) */
+    {"import", cli_import, "import pagerduty|opsgenie --from FILE_OR_DIR [--out FILE]",
+     "turn a PagerDuty or Opsgenie export into klaxon's YAML; says on stderr what could not be "
+     "carried over and where the on-call differs"},
     {NULL, NULL, NULL, NULL},
 };
