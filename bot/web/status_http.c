@@ -280,8 +280,11 @@ static void tcp_finish(struct check_run *r, int status)
     uv_close((uv_handle_t *)&r->tcp, tcp_closed);
   double ms = (double)(clock_mono_us() - r->started_us) / 1000.0;
   char detail[STATUS_DETAIL_MAX], warn[128];
-  snprintf(detail, sizeof(detail), "connect: %s",
-           status == UV_ETIMEDOUT ? "timed out" : uv_strerror(status));
+  /* Only for a failure: uv_strerror(0) allocates ("Unknown system error 0") and never frees. */
+  detail[0] = '\0';
+  if (status != 0)
+    snprintf(detail, sizeof(detail), "connect: %s",
+             status == UV_ETIMEDOUT ? "timed out" : uv_strerror(status));
   slow_warning(r, ms, warn, sizeof(warn));
   report(r, status == 0, ms, status == 0 ? NULL : detail, warn[0] ? warn : NULL);
 }
@@ -322,7 +325,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
   struct check_run *r = req->data;
   r->resolving = false;
-  if (status == UV_ECANCELED || r->owner->halted) {
+  if (status == UV_EAI_CANCELED || r->owner->halted) {
     uv_freeaddrinfo(res);
     return;
   }
@@ -483,8 +486,8 @@ void status_http_halt(void *state)
     uv_close((uv_handle_t *)&r->deadline, closed);
     if (r->tcp_open && !uv_is_closing((uv_handle_t *)&r->tcp))
       uv_close((uv_handle_t *)&r->tcp, tcp_closed);
-    if (r->resolving)
-      uv_cancel((uv_req_t *)&r->resolve);
+    /* A name still being resolved is left to finish: uv_run waits for it, and on_resolved
+     * sees the module halted and drops the answer. */
   }
 }
 
