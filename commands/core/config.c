@@ -104,6 +104,7 @@ void config_free(struct config *c)
   for (size_t i = 0; i < c->n_severities; i++) {
     free(c->severities[i].name);
     free(c->severities[i].policy);
+    free(c->severities[i].bridge_url);
   }
   free(c->severities);
   free(c->default_severity);

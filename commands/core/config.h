@@ -102,6 +102,8 @@ struct severity {
     MENTION_HERE,   /* `mention: here`: @here in the incident's announcement */
     MENTION_CHANNEL /* `mention: channel`: @channel */
   } mention;
+  char *bridge_url;         /* issue 14: the war room (a Zoom, Meet or Teams link), may be NULL */
+  int64_t review_within_ms; /* issue 14: resolving emails a review invitation within this, 0 none */
 };
 
 enum notify_kind {
@@ -247,6 +249,10 @@ struct config {
     char *template_path;
     int64_t due_ms; /* default 24h */
   } postmortem;
+
+  struct {
+    int64_t archive_after_ms; /* issue 14: a closed incident's channel is archived after this */
+  } incident;
 
   struct {
     int64_t handoff_ack_ms; /* "I have the pager" not pressed: tell the manager; default 30m */
