@@ -178,6 +178,7 @@ const struct cmd_job_def cmd_jobs[] = {
     {CMD_JOB_INCIDENT_RESOLVE_TARGET, incident_job_resolve_target},
     {CMD_JOB_INCIDENT_POSTMORTEM, incident_job_postmortem_due},
     {CMD_JOB_INCIDENT_CHANNEL_RETRY, incident_job_channel_retry},
+    {CMD_JOB_INCIDENT_ARCHIVE, incident_job_archive}, /* issue 14 */
     /* paging (issue 5) */
     {CMD_JOB_PAGE_STEP, paging_job_step},
     {CMD_JOB_PAGE_RELEASE, paging_job_release},

@@ -30,6 +30,8 @@ extern const char handoffs_schema_v1[];
 extern const char page_attempts_schema_v2[];
 /* issue 16: the App Home */
 extern const char home_views_schema_v2[];
+/* issue 14: a swap's two halves */
+extern const char rota_swaps_schema_v2[];
 
 static const char *const migration_1[] = {
     outbox_schema_v1,
@@ -63,6 +65,8 @@ static const char *const migration_2[] = {
     alert_mail_schema_v2,
     /* issue 16: the App Home */
     home_views_schema_v2,
+    /* issue 14: a swap's two halves */
+    rota_swaps_schema_v2,
     NULL,
 };
 

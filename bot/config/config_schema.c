@@ -494,6 +494,7 @@ static const char *const TOP_KEYS[] = {"absences",
                                        "status_page",
                                        "twilio",
                                        "contacts",
+                                       "incident",
                                        NULL};
 
 static void defaults(struct cfg_loader *L)
@@ -539,4 +540,5 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
   cfg_load_alerts(L, cfg_get(&o, "alerts"));
   cfg_load_twilio(L, cfg_get(&o, "twilio"));
   cfg_load_absences(L, cfg_get(&o, "absences"));
+  cfg_load_incident(L, cfg_get(&o, "incident"));
 }

@@ -67,6 +67,7 @@
 #define CMD_JOB_ONCALL_SYNC "oncall.sync"
 #define CMD_JOB_REPORT_MONTHLY "report.monthly" /* the monthly report (issue 16) */
 #define CMD_JOB_HOME_REFRESH "home.refresh" /* issue 16 */
+#define CMD_JOB_INCIDENT_ARCHIVE "incident.archive" /* issue 14: incident.archive_after */
 
 /* Outbox result hooks: cmd_hooks. */
 #define CMD_HOOK_INCIDENT_CHANNEL_CREATED "incident.channel_created"

@@ -110,4 +110,9 @@ int incident_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id);
 /* The longest action item (bytes). */
 #define INCIDENT_ACTION_MAX ((size_t)INCIDENT_TITLE_MAX * 2)
 
+/* incident_archive.c (issue 14): incident.archive_after. Closing schedules the archive
+ * (once per incident); reopening cancels it. */
+int incident_schedule_archive(struct cmd_ctx *ctx, const struct incident *inc);
+int incident_cancel_archive(struct cmd_ctx *ctx, int64_t id);
+
 #endif

@@ -286,6 +286,8 @@ int incident_cmd_reopen(struct cmd_ctx *ctx,
     rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_LAST_UPDATE_AT, ctx->now_ms);
   if (rc == 0)
     rc = cancel_postmortem(ctx, inc.id);
+  if (rc == 0)
+    rc = incident_cancel_archive(ctx, inc.id);
   if (rc == 0) {
     struct timeline_new e = {inc.id,      "reopened", who,  "Reopened",
                              ctx->now_ms, true,       NULL, ctx->now_ms};
@@ -359,6 +361,8 @@ int incident_cmd_close(struct cmd_ctx *ctx,
     rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_STATUS, INCIDENT_CLOSED);
   if (rc == 0)
     rc = cancel_postmortem(ctx, inc.id);
+  if (rc == 0)
+    rc = incident_schedule_archive(ctx, &inc);
   if (rc == 0) {
     struct timeline_new e = {inc.id,      "closed", who,  "Closed",
                              ctx->now_ms, false,    NULL, ctx->now_ms};

@@ -65,6 +65,7 @@ int incident_job_update_due(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_resolve_target(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_channel_retry(struct cmd_ctx *ctx, const struct job *job);
+int incident_job_archive(struct cmd_ctx *ctx, const struct job *job); /* incident_archive.c */
 
 int incident_hook_channel_created(struct cmd_ctx *ctx,
                                   const struct outbox_row *row,

@@ -57,3 +57,80 @@ async def test_bridge_url_must_be_https(h):
     h.config["severities"][2]["review_within"] = "2d"
     rc, out = check_config(h)
     assert rc == 0, out
+
+
+async def close_incident(h, c):
+    await h.slash("/incident", "resolve", channel=c)
+    await h.slash("/incident", "postmortem done https://wiki.example.com/pm/1", channel=c)
+    ack = await h.slash("/incident", "close", channel=c)
+    assert "Closed #" in h.ack_text(ack), h.ack_text(ack)
+
+
+@timeout(45)
+async def test_closed_channel_archived_once_across_restarts(h):
+    h.config["incident"] = {"archive_after": "7d"}
+    await I.start(h, "2026-11-24T10:00:00+01:00", scale=I.FROZEN)
+    _, ch = await I.declare(h, "P2 exports late")
+    c = ch["id"]
+    # a second one, resolved and reopened: never closed, never archived
+    _, ch2 = await I.declare(h, "P2 badge printer offline")
+    c2 = ch2["id"]
+    await h.slash("/incident", "resolve", channel=c2)
+    await h.slash("/incident", "reopen", channel=c2)
+    await close_incident(h, c)
+    assert I.db_rows(h, "SELECT key, state, due_at FROM jobs WHERE kind = 'incident.archive'") == [
+        ("incident:1:archive", "pending", int(I.epoch("2026-12-01T10:00:00+01:00") * 1000))]
+    # six days on: nothing yet
+    await I.jump(h, "2026-11-30T10:00:00+01:00")
+    await asyncio.sleep(0.8)
+    assert not h.sim.calls_of("conversations.archive")
+    # klaxon was down when it fell due: it happens when klaxon is back, once
+    await I.jump(h, "2026-12-03T09:00:00+01:00")
+    call = await h.sim.wait_call("conversations.archive", ok=True)
+    assert call["args"]["channel"] == c
+    assert h.sim.channels[c]["is_archived"]
+    assert any("closed 8d 23h ago; archiving the channel" in t for t in I.texts(h, c)), I.texts(h, c)
+    await I.jump(h, "2026-12-10T09:00:00+01:00")
+    await I.jump(h, "2026-12-20T09:00:00+01:00")
+    await asyncio.sleep(0.8)
+    assert len(h.sim.calls_of("conversations.archive")) == 1
+    assert not h.sim.channels[c2]["is_archived"]
+    assert I.db_rows(h, "SELECT state FROM jobs WHERE kind = 'incident.archive'") == [("done",)]
+    assert "archived" in [k for k, *_ in I.timeline(h)]
+
+
+@timeout(30)
+async def test_archive_after_check_config(h):
+    h.config["incident"] = {"archive_after": "30s", "archive": True}
+    rc, out = check_config(h)
+    assert rc != 0
+    assert "incident.archive_after: at least 1m" in out, out
+    assert "archive" in out and "unknown" in out.lower(), out
+    h.config["incident"] = {"archive_after": "soon"}
+    rc, out = check_config(h)
+    assert 'incident.archive_after: "soon" is not a duration' in out, out
+
+
+@timeout(30)
+async def test_cancelling_either_half_of_a_swap_cancels_both(h):
+    from oncalling import BOB, CAROL, HANDOFF, text_of
+    await h.start()
+    text = h.ack_text(await h.slash("/oncall", "swap @bob #2", user=CAROL))
+    assert "(swap #1 and #2" in text, text
+    assert I.db_rows(h, "SELECT change_id, other_id FROM rota_swaps ORDER BY change_id") == [(1, 2), (2, 1)]
+    # an ordinary override stays alone
+    await h.slash("/oncall", "override @dave 2026-12-20 2026-12-21", user=CAROL)
+    mark = len(h.sim.calls)
+    text = h.ack_text(await h.slash("/oncall", "cancel 2", user=BOB))
+    assert "cancelled the swap #2" in text and " and #1 " in text, text
+    assert I.db_rows(h, "SELECT id, cancelled_at IS NOT NULL FROM rota_changes ORDER BY id") == [
+        (1, 1), (2, 1), (3, 0)]
+    await asyncio.sleep(0.8)
+    announced = [text_of(h, c) for c in h.sim.calls_of("chat.postMessage", since=mark, done=True)
+                 if c["args"].get("channel") == HANDOFF]
+    assert len([t for t in announced if "cancelled the swap" in t]) == 1, announced
+    sched = h.ack_text(await h.slash("/oncall", "schedule 3", user=CAROL))
+    assert "(override)" not in sched, sched
+    # the other half is gone too: cancelling it again finds nothing
+    text = h.ack_text(await h.slash("/oncall", "cancel 1", user=CAROL))
+    assert "no current or future change #1" in text, text
