@@ -115,4 +115,8 @@ int incident_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id);
 int incident_schedule_archive(struct cmd_ctx *ctx, const struct incident *inc);
 int incident_cancel_archive(struct cmd_ctx *ctx, int64_t id);
 
+/* incident_review.c (issue 14): resolving a severity with review_within emails the review
+ * invitation (iCalendar) to the commander, the roles and the participants. */
+int incident_review_invite(struct cmd_ctx *ctx, const struct incident *inc);
+
 #endif

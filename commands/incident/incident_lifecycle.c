@@ -188,6 +188,8 @@ static int incident_resolve(struct cmd_ctx *ctx,
     free(head);
   }
   if (rc == 0)
+    rc = incident_review_invite(ctx, inc);
+  if (rc == 0)
     rc = incident_refresh(ctx, inc->id, true);
   if (rc == 0) {
     struct buf b;

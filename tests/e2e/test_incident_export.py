@@ -134,3 +134,87 @@ async def test_cancelling_either_half_of_a_swap_cancels_both(h):
     # the other half is gone too: cancelling it again finds nothing
     text = h.ack_text(await h.slash("/oncall", "cancel 1", user=CAROL))
     assert "no current or future change #1" in text, text
+
+
+def invite_of(msg):
+    """The text/calendar part of an email (parsed with the standard library), checked with
+    ical_check.py's rules and parsed by python3-icalendar."""
+    import email
+    import email.policy
+    import icalendar
+    m = email.message_from_string(msg["data"], policy=email.policy.default)
+    assert m.get_content_type() == "multipart/mixed", m.get_content_type()
+    parts = [p for p in m.iter_parts() if p.get_content_type() == "text/calendar"]
+    assert len(parts) == 1, [p.get_content_type() for p in m.iter_parts()]
+    part = parts[0]
+    assert part.get_param("method") == "REQUEST", part["Content-Type"]
+    raw = part.get_payload(decode=True)
+    for line in raw.split(b"\r\n")[:-1]:
+        assert len(line) <= 75 and b"\n" not in line, line
+    assert raw.endswith(b"\r\n")
+    return icalendar.Calendar.from_ical(raw), raw
+
+
+@timeout(45)
+async def test_review_invitation_in_business_hours_within_the_window(h):
+    import datetime
+    from zoneinfo import ZoneInfo
+    from alerting import Smtp
+    smtp = Smtp().start()
+    try:
+        h.config["smtp"] = {"url": "smtp://127.0.0.1:%d" % smtp.port, "from": "klaxon@example.com"}
+        h.config["severities"][1]["review_within"] = "2d"
+        h.config["severities"][0]["review_within"] = "2h"
+        h.config["people"][1]["name"] = 'Bob "the builder", Jr.; ops'
+        # Tuesday 16:40 in Berlin: an hour after the resolution is past 18:00, so Wednesday 08:00
+        await I.start(h, "2026-11-24T16:40:00+01:00", scale=I.FROZEN)
+        _, ch = await I.declare(h, "P1 Checkout, cart; and \\ wishlist down")
+        c = ch["id"]
+        await h.slash("/incident", "role commander @bob", channel=c)
+        await h.slash("/incident", "role scribe @carol", channel=c)
+        await h.message(c, "looking at the LB now", user="U0DAVE0001")
+        await I.wait_timeline(h, lambda t: any(w == "U0DAVE0001" or w == "dave" for k, w, *_ in t))
+        await I.jump(h, "2026-11-24T17:10:00+01:00")
+        await h.slash("/incident", "resolve LB config rolled back", channel=c, user="U0BOB00001")
+        want = {"alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"}
+        await smtp.wait(lambda m: len({t for x in smtp.messages for t in x["to"]} & want) == 4)
+        await asyncio.sleep(0.5)
+        got = [m for m in smtp.messages if "Blameless review" in m["data"]]
+        assert sorted(t for m in got for t in m["to"]) == sorted(want), [m["to"] for m in got]
+        uids = set()
+        for m in got:
+            cal, raw = invite_of(m)
+            assert str(cal["METHOD"]) == "REQUEST"
+            events = [e for e in cal.walk("VEVENT")]
+            assert len(events) == 1
+            ev = events[0]
+            uids.add(str(ev["UID"]))
+            assert str(ev["SUMMARY"]) == "Blameless review: Checkout, cart; and \\ wishlist down", ev["SUMMARY"]
+            assert b"SUMMARY:Blameless review: Checkout\\, cart\\; and \\\\ wishlist down" in raw.replace(b"\r\n ", b"")
+            start, end = ev["DTSTART"].dt, ev["DTEND"].dt
+            assert end - start == datetime.timedelta(minutes=30)
+            resolved = datetime.datetime.fromisoformat("2026-11-24T17:10:00+01:00")
+            assert resolved < start and end <= resolved + datetime.timedelta(days=2), (start, end)
+            local = start.astimezone(ZoneInfo("Europe/Berlin"))
+            local_end = end.astimezone(ZoneInfo("Europe/Berlin"))
+            assert local.weekday() < 5 and local.hour >= 8 and (local_end.hour, local_end.minute) <= (18, 0), local
+            assert local.isoformat() == "2026-11-25T08:00:00+01:00", local
+            assert str(ev["ORGANIZER"]) == "mailto:klaxon@example.com"
+            atts = ev["ATTENDEE"] if isinstance(ev["ATTENDEE"], list) else [ev["ATTENDEE"]]
+            assert sorted(str(a) for a in atts) == sorted("mailto:" + w for w in want), atts
+            for a in atts:
+                assert a.params["RSVP"] == "TRUE" and a.params["ROLE"] == "REQ-PARTICIPANT"
+            bob = [a for a in atts if str(a) == "mailto:bob@example.com"][0]
+            assert bob.params["CN"] == "Bob the builder, Jr.; ops", bob.params
+        assert uids == {"klaxon-incident-1-review@klaxon"}, uids
+        await I.wait_said(h, c, ":calendar: A 30-minute blameless review is booked for 2026-11-25 08:00")
+        # a P2 (no review_within) books nothing; a window with no business hours says so
+        await I.jump(h, "2026-11-27T17:00:00+01:00")
+        _, ch2 = await I.declare(h, "P0 weekend outage")
+        n = len(smtp.messages)
+        await h.slash("/incident", "resolve", channel=ch2["id"])
+        await I.wait_said(h, ch2["id"], "No business hours of the rota fall within the review window")
+        await asyncio.sleep(0.5)
+        assert not [m for m in smtp.messages[n:] if "Blameless review" in m["data"]]
+    finally:
+        smtp.stop()
