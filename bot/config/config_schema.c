@@ -89,7 +89,7 @@ void cfg_person_list(struct cfg_loader *L,
 static const char *const
     STORAGE_KEYS[] = {"path", NULL},
     *const LOG_KEYS[] = {"level", "format", NULL}, *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
-    *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
+    *const POSTMORTEM_KEYS[] = {"template", "due", "confluence", "webhook_url_env", NULL},
     *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", "page_success", NULL},
     *const STATUS_KEYS[] = {"title", "components", NULL};
 static const char *const HTTP_KEYS[] = {"listen", "feed_secret_env", "max_connections_per_client",
@@ -154,6 +154,7 @@ static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
     if (cfg_duration(L, cfg_get(&o, "due"), "postmortem.due", &c->postmortem.due_ms) &&
         c->postmortem.due_ms <= 0)
       cfg_problem(L, cfg_line(cfg_get(&o, "due")), "postmortem.due must be longer than 0");
+    cfg_load_postmortem_export(L, &o); /* issue 14 */
   }
 }
 
@@ -473,6 +474,7 @@ static void load_people(struct cfg_loader *L, yaml_node_t *n)
 /* ---- the whole file ------------------------------------------------------------------------- */
 
 static const char *const TOP_KEYS[] = {"absences",
+                                       "incident",
                                        "timezone",
                                        "storage",
                                        "http",
@@ -494,7 +496,6 @@ static const char *const TOP_KEYS[] = {"absences",
                                        "status_page",
                                        "twilio",
                                        "contacts",
-                                       "incident",
                                        NULL};
 
 static void defaults(struct cfg_loader *L)

@@ -248,6 +248,13 @@ struct config {
   struct {
     char *template_path;
     int64_t due_ms; /* default 24h */
+    /* issue 14: the export. Confluence Cloud (REST v2); the credentials' variables are read
+     * when a request is sent, never stored. All NULL when absent. */
+    struct {
+      char *url; /* https://example.atlassian.net (the site; /wiki/api/v2/pages is added) */
+      char *space_id, *parent_id, *email_env, *token_env;
+    } confluence;
+    char *webhook_url_env; /* the variable holding a URL the postmortem is POSTed to as JSON */
   } postmortem;
 
   struct {

@@ -74,6 +74,7 @@
 #define CMD_HOOK_INCIDENT_SUMMARY_POSTED "incident.summary_posted"
 #define CMD_HOOK_INCIDENT_TEAMS_THREAD "incident.teams_thread"
 #define CMD_HOOK_PAGE_POSTED "page.posted"
+#define CMD_HOOK_POSTMORTEM_CONFLUENCE "incident.postmortem_confluence" /* issue 14 */
 #define CMD_HOOK_PAGE_UPDATED "page.updated"
 #define CMD_HOOK_PAGE_ATTEMPT "page.attempt" /* issue 11: an SMS, call, push or email sent */
 #define CMD_HOOK_PAGE_DND "page.dnd"         /* issue 11: dnd.info of a paged person */

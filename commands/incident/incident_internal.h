@@ -119,4 +119,14 @@ int incident_cancel_archive(struct cmd_ctx *ctx, int64_t id);
  * invitation (iCalendar) to the commander, the roles and the participants. */
 int incident_review_invite(struct cmd_ctx *ctx, const struct incident *inc);
 
+/* postmortem_export.c (issue 14): the postmortem to Confluence and/or a webhook. `said` (may be
+ * NULL) gets a sentence about what was sent. */
+bool postmortem_export_configured(const struct config *c);
+int postmortem_export(struct cmd_ctx *ctx, const struct incident *inc, struct buf *said);
+int incident_cmd_postmortem_export(struct cmd_ctx *ctx,
+                                   const struct incident *inc,
+                                   struct cmd_reply *reply);
+/* The draft's Markdown as Confluence storage format (XHTML), everything escaped. */
+int postmortem_storage(const char *md, struct buf *out);
+
 #endif

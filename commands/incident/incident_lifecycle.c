@@ -423,6 +423,11 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     incident_clear(&inc);
     return rc;
   }
+  if (strcasecmp(args->argv[0], "export") == 0 && args->argc == 1) {
+    rc = incident_cmd_postmortem_export(ctx, &inc, reply);
+    incident_clear(&inc);
+    return rc;
+  }
   if (strcasecmp(args->argv[0], "done") != 0 || args->argc > 2) {
     cmd_usage(reply, args->def);
     rc = KX_EINVAL;
@@ -473,6 +478,14 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     }
     md_raw(&b, ". `/incident close` when you are ready.");
     rc = incident_say(ctx, &inc, &b, "Postmortem done", OUTBOX_NORMAL);
+  }
+  if (rc == 0 && postmortem_export_configured(ctx->config)) {
+    struct incident now; /* with its done time and URL */
+    rc = incidents_get(ctx->db, inc.id, &now);
+    if (rc == 0) {
+      rc = postmortem_export(ctx, &now, NULL);
+      incident_clear(&now);
+    }
   }
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Postmortem of #%lld marked done.", (long long)inc.id);

@@ -70,6 +70,9 @@ int incident_job_archive(struct cmd_ctx *ctx, const struct job *job); /* inciden
 int incident_hook_channel_created(struct cmd_ctx *ctx,
                                   const struct outbox_row *row,
                                   const struct cmd_result *result);
+int incident_hook_postmortem_confluence(struct cmd_ctx *ctx, /* postmortem_export.c */
+                                        const struct outbox_row *row,
+                                        const struct cmd_result *result);
 int incident_hook_summary_posted(struct cmd_ctx *ctx,
                                  const struct outbox_row *row,
                                  const struct cmd_result *result);

@@ -218,3 +218,195 @@ async def test_review_invitation_in_business_hours_within_the_window(h):
         assert not [m for m in smtp.messages[n:] if "Blameless review" in m["data"]]
     finally:
         smtp.stop()
+
+
+class Confluence:
+    """A strict stand-in for Confluence Cloud REST v2 pages (and a webhook receiver): Basic auth
+    with the one email and API token, JSON in, the storage representation only, well-formed XHTML,
+    the configured space and parent, and on update the page's next version number exactly."""
+
+    EMAIL, TOKEN = "pm-bot@example.com", "ATATT3xFfGF0-test-token"
+
+    def __init__(self):
+        self.pages = {}
+        self.requests = []
+        self.refused = []
+        self.hooks = []
+        self.next_id = 557057
+
+    async def start(self):
+        from aiohttp import web
+        app = web.Application()
+        app.router.add_post("/wiki/api/v2/pages", self.create)
+        app.router.add_put("/wiki/api/v2/pages/{id}", self.update)
+        app.router.add_post("/hooks/postmortem", self.hook)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self):
+        await self.runner.cleanup()
+
+    def refuse(self, status, why):
+        from aiohttp import web
+        self.refused.append((status, why))
+        return web.json_response({"errors": [{"status": status, "title": why}]}, status=status)
+
+    async def checked(self, request, keys):
+        import base64
+        want = "Basic " + base64.b64encode(("%s:%s" % (self.EMAIL, self.TOKEN)).encode()).decode()
+        if request.headers.get("Authorization") != want:
+            return None, self.refuse(401, "bad credentials: %r" % request.headers.get("Authorization"))
+        if not request.headers.get("Content-Type", "").startswith("application/json"):
+            return None, self.refuse(415, "not JSON")
+        body = await request.json()
+        self.requests.append((request.method, request.path, body))
+        extra = set(body) - keys
+        if extra:
+            return None, self.refuse(400, "unknown fields %s" % sorted(extra))
+        b = body.get("body") or {}
+        if b.get("representation") != "storage" or not isinstance(b.get("value"), str):
+            return None, self.refuse(400, "body must be {representation: storage, value}")
+        import xml.etree.ElementTree as ET
+        try:
+            ET.fromstring("<root>%s</root>" % b["value"])
+        except ET.ParseError as e:
+            return None, self.refuse(400, "not well-formed XHTML: %s" % e)
+        if body.get("status") != "current" or not body.get("title"):
+            return None, self.refuse(400, "status current and a title are required")
+        return body, None
+
+    def answer(self, page):
+        from aiohttp import web
+        return web.json_response({
+            "id": page["id"], "status": "current", "title": page["title"], "spaceId": page["spaceId"],
+            "parentId": page["parentId"], "parentType": "page", "authorId": "5b10ac8d82e05b22cc7d4ef5",
+            "createdAt": "2026-11-24T10:00:00.000Z",
+            "version": {"createdAt": "2026-11-24T10:00:00.000Z", "message": "", "number": page["version"],
+                        "minorEdit": False, "authorId": "5b10ac8d82e05b22cc7d4ef5"},
+            "body": {},
+            "_links": {"webui": "/spaces/PM/pages/%s/Postmortem" % page["id"], "editui": "/pages/resumedraft.action",
+                       "tinyui": "/x/AQ", "base": "http://127.0.0.1:%d/wiki" % self.port}})
+
+    async def create(self, request):
+        body, refused = await self.checked(request, {"spaceId", "status", "title", "parentId", "body"})
+        if refused is not None:
+            return refused
+        if body.get("spaceId") != "98765" or body.get("parentId") != "131073":
+            return self.refuse(400, "wrong space or parent: %r %r" % (body.get("spaceId"), body.get("parentId")))
+        if any(p["title"] == body["title"] for p in self.pages.values()):
+            return self.refuse(400, "A page with this title already exists")
+        pid = str(self.next_id)
+        self.next_id += 1
+        self.pages[pid] = {"id": pid, "title": body["title"], "spaceId": "98765", "parentId": "131073",
+                           "version": 1, "value": body["body"]["value"]}
+        return self.answer(self.pages[pid])
+
+    async def update(self, request):
+        body, refused = await self.checked(request, {"id", "status", "title", "body", "version"})
+        if refused is not None:
+            return refused
+        page = self.pages.get(request.match_info["id"])
+        if not page or body.get("id") != page["id"]:
+            return self.refuse(404, "no such page")
+        v = (body.get("version") or {}).get("number")
+        if v != page["version"] + 1:
+            return self.refuse(409, "Version must be incremented on update. Current Version is: %d" % page["version"])
+        page.update(version=v, title=body["title"], value=body["body"]["value"])
+        return self.answer(page)
+
+    async def hook(self, request):
+        from aiohttp import web
+        self.hooks.append((request.headers.get("Content-Type"), await request.json()))
+        return web.json_response({"ok": True})
+
+
+TITLE = 'Cart <script>alert("x")</script> & ]]> "quotes" down'
+
+
+@timeout(60)
+async def test_postmortem_to_confluence_and_a_webhook(h):
+    import xml.etree.ElementTree as ET
+    conf = await Confluence().start()
+    try:
+        h.config["postmortem"] = {
+            "confluence": {"url": "http://127.0.0.1:%d/" % conf.port, "space_id": "98765", "parent_id": "131073",
+                           "email_env": "CONFLUENCE_EMAIL", "token_env": "CONFLUENCE_TOKEN"},
+            "webhook_url_env": "PM_WEBHOOK_URL"}
+        h.env.update({"CONFLUENCE_EMAIL": conf.EMAIL, "CONFLUENCE_TOKEN": conf.TOKEN,
+                      "PM_WEBHOOK_URL": "http://127.0.0.1:%d/hooks/postmortem" % conf.port})
+        await I.start(h, "2026-11-24T10:00:00+01:00", scale=I.FROZEN)
+        _, ch = await I.declare(h, "P1 " + TITLE)
+        c = ch["id"]
+        await h.message(c, "rolled back <b>v2</b> & cleared the [cache](x)", user="U0BOB00001")
+        await I.wait_timeline(h, lambda t: any("rolled back" in (x[2] or "") for x in t))
+        await h.slash("/incident", "resolve config push; rolled back", channel=c)
+        ack = await h.slash("/incident", "postmortem export", channel=c)
+        assert "a Confluence page is being created" in h.ack_text(ack), h.ack_text(ack)
+        await I.wait_said(h, c, "The postmortem is in Confluence")
+        assert not conf.refused, conf.refused
+        (pid, page), = conf.pages.items()
+        assert page["version"] == 1 and page["title"] == "Postmortem: incident #1 — " + TITLE, page["title"]
+        root = ET.fromstring("<root>%s</root>" % page["value"])
+        assert root.find(".//script") is None and root.find(".//b") is None
+        text = "".join(root.itertext())
+        assert TITLE in text and "rolled back <b>v2</b> & cleared the [cache](x)" in text, text
+        assert root.find("h1") is not None and root.find(".//table/tbody/tr/th") is not None
+        link = "http://127.0.0.1:%d/wiki/spaces/PM/pages/%s/Postmortem" % (conf.port, pid)
+        await I.wait_said(h, c, "(version 1)")
+        assert any(link in t for t in I.texts(h, c)), I.texts(h, c)
+        assert I.db_rows(h, "SELECT page_id, version, url FROM postmortem_exports") == [(pid, 1, link)]
+        # the webhook: JSON with the incident and the Markdown
+        await h.sim.wait_until(lambda: conf.hooks, 5, "the webhook")
+        ctype, j = conf.hooks[0]
+        assert ctype.startswith("application/json")
+        assert j["incident"]["id"] == 1 and j["incident"]["title"] == TITLE and j["incident"]["severity"] == "P1"
+        assert j["incident"]["status"] == "resolved" and j["markdown"].startswith("# Postmortem: incident #1")
+        # marked done: exported again on its own, the same page, the next version
+        await h.slash("/incident", "postmortem done https://wiki.example.com/pm/1", channel=c)
+        await I.wait_said(h, c, "(version 2)")
+        assert conf.pages[pid]["version"] == 2 and len(conf.pages) == 1
+        await h.sim.wait_until(lambda: len(conf.hooks) == 2, 5, "the second webhook")
+        assert conf.hooks[1][1]["incident"]["postmortem_url"] == "https://wiki.example.com/pm/1"
+        # across a restart the page id and version are kept
+        await I.jump(h, "2026-11-24T12:00:00+01:00")
+        await h.slash("/incident", "postmortem export", channel=c)
+        await I.wait_said(h, c, "(version 3)")
+        assert [m for m, *_ in conf.requests] == ["POST", "PUT", "PUT"], conf.requests
+        assert not conf.refused, conf.refused
+        # the credentials are read when sending and never stored
+        dump = json.dumps(I.db_rows(h, "SELECT body FROM outbox"))
+        assert conf.TOKEN not in dump and conf.EMAIL not in dump and "/hooks/postmortem" not in dump
+        # wrong credentials: Confluence refuses, the channel is told, nothing changes
+        h.env["CONFLUENCE_TOKEN"] = "wrong"
+        await I.jump(h, "2026-11-24T12:10:00+01:00")
+        await h.slash("/incident", "postmortem export", channel=c)
+        await I.wait_said(h, c, "Confluence did not take the postmortem (export_http_401)")
+        assert conf.pages[pid]["version"] == 3 and conf.refused[-1][0] == 401
+        assert I.db_rows(h, "SELECT page_id, version FROM postmortem_exports") == [(pid, 3)]
+    finally:
+        await conf.stop()
+
+
+@timeout(30)
+async def test_postmortem_export_config_and_refusals(h):
+    h.config["postmortem"] = {"confluence": {"url": "http://wiki.example.com", "space_id": "PM",
+                                             "email_env": "confluence-email", "token": "x"},
+                              "webhook_url_env": "https://hooks.example.com/x"}
+    rc, out = check_config(h)
+    assert rc != 0
+    for want in ('postmortem.confluence.url: "http://wiki.example.com" is not an https:// URL',
+                 'postmortem.confluence.space_id: "PM" is not a Confluence id',
+                 "postmortem.confluence.email_env is not an environment variable name",
+                 "postmortem.confluence.token_env is missing",
+                 'unknown key "token" in postmortem.confluence',
+                 "postmortem.webhook_url_env is not an environment variable name"):
+        assert want in out, (want, out)
+    h.config["postmortem"] = {}
+    await I.start(h, "2026-11-24T10:00:00+01:00", scale=I.FROZEN)
+    _, ch = await I.declare(h, "P2 nothing configured")
+    ack = await h.slash("/incident", "postmortem export", channel=ch["id"])
+    assert "No export is configured" in h.ack_text(ack), h.ack_text(ack)
