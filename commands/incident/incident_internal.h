@@ -126,7 +126,5 @@ int postmortem_export(struct cmd_ctx *ctx, const struct incident *inc, struct bu
 int incident_cmd_postmortem_export(struct cmd_ctx *ctx,
                                    const struct incident *inc,
                                    struct cmd_reply *reply);
-/* The draft's Markdown as Confluence storage format (XHTML), everything escaped. */
-int postmortem_storage(const char *md, struct buf *out);
 
 #endif
