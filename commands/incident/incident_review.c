@@ -104,6 +104,20 @@ static int attendee(struct buf *out, struct buf *line, const struct person *p)
   return rc ? rc : ical_put_line(out, line->data, line->len);
 }
 
+/* How many times it was resolved before this one: a later invitation (after a reopen) is the
+ * same event (UID) with the next SEQUENCE, so calendars move it instead of adding another. */
+static int sequence(struct cmd_ctx *ctx, int64_t id)
+{
+  struct timeline_entry *t = NULL;
+  size_t n = 0, resolved = 0;
+  if (timeline_list(ctx->db, id, TIMELINE_KEY_ONLY, 0, &t, &n) != 0)
+    return 0;
+  for (size_t i = 0; i < n; i++)
+    resolved += strcmp(t[i].kind, "resolved") == 0;
+  timeline_free(t, n);
+  return resolved > 1 ? (int)resolved - 1 : 0;
+}
+
 static int render_ics(struct cmd_ctx *ctx,
                       const struct incident *inc,
                       int64_t start,
@@ -153,9 +167,10 @@ static int render_ics(struct cmd_ctx *ctx,
   for (size_t i = 0; rc == 0 && i < n; i++)
     rc = attendee(out, &line, who[i]);
   if (rc == 0)
-    rc = buf_puts(out,
-                  "SEQUENCE:0\r\nSTATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n"
-                  "END:VCALENDAR\r\n");
+    rc = buf_printf(out,
+                    "SEQUENCE:%d\r\nSTATUS:CONFIRMED\r\nTRANSP:OPAQUE\r\nEND:VEVENT\r\n"
+                    "END:VCALENDAR\r\n",
+                    sequence(ctx, inc->id));
   buf_free(&line);
   buf_free(&text);
   return rc;

@@ -207,7 +207,18 @@ async def test_review_invitation_in_business_hours_within_the_window(h):
             bob = [a for a in atts if str(a) == "mailto:bob@example.com"][0]
             assert bob.params["CN"] == "Bob the builder, Jr.; ops", bob.params
         assert uids == {"klaxon-incident-1-review@klaxon"}, uids
+        assert {int(invite_of(m)[0].walk("VEVENT")[0]["SEQUENCE"]) for m in got} == {0}
         await I.wait_said(h, c, ":calendar: A 30-minute blameless review is booked for 2026-11-25 08:00")
+        # reopened and resolved again on Wednesday 09:00: the same event, moved (SEQUENCE 1)
+        await I.jump(h, "2026-11-25T09:00:00+01:00")
+        await h.slash("/incident", "reopen", channel=c, user="U0BOB00001")
+        n0 = len(smtp.messages)
+        await h.slash("/incident", "resolve for real", channel=c, user="U0BOB00001")
+        await smtp.wait(lambda m: len(smtp.messages) >= n0 + 4)
+        again = [m for m in smtp.messages[n0:] if "Blameless review" in m["data"]]
+        ev = invite_of(again[0])[0].walk("VEVENT")[0]
+        assert str(ev["UID"]) == "klaxon-incident-1-review@klaxon" and int(ev["SEQUENCE"]) == 1
+        assert ev["DTSTART"].dt.astimezone(ZoneInfo("Europe/Berlin")).isoformat() == "2026-11-25T10:00:00+01:00"
         # a P2 (no review_within) books nothing; a window with no business hours says so
         await I.jump(h, "2026-11-27T17:00:00+01:00")
         _, ch2 = await I.declare(h, "P0 weekend outage")
