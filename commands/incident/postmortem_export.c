@@ -67,7 +67,7 @@ static int close_block(struct buf *out, enum block *b)
 /* One table row "| a | b |"; a separator row "|---|---|" is skipped. */
 static int table_row(struct buf *out, const char *line, size_t len, bool head)
 {
-  if (strspn(line, "|-: ") >= len)
+  if (strspn(line, "|-: ") >= len && memchr(line, '-', len))
     return 0;
   int rc = buf_puts(out, "<tr>");
   size_t i = 1;
