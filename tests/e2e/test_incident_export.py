@@ -416,8 +416,22 @@ async def test_postmortem_export_config_and_refusals(h):
                  'unknown key "token" in postmortem.confluence',
                  "postmortem.webhook_url_env is not an environment variable name"):
         assert want in out, (want, out)
-    h.config["postmortem"] = {}
+    # configured, but the credentials' variables are not set: refused before sending, said, and
+    # the claim on the page is let go (a later export may create it)
+    h.config["postmortem"] = {"confluence": {"url": "http://127.0.0.1:9", "space_id": "1",
+                                             "email_env": "NO_SUCH_EMAIL", "token_env": "NO_SUCH_TOKEN"}}
+    h.env.update({"NO_SUCH_EMAIL": None, "NO_SUCH_TOKEN": None})
     await I.start(h, "2026-11-24T10:00:00+01:00", scale=I.FROZEN)
+    _, ch = await I.declare(h, "P2 no credentials")
+    for _ in range(2):
+        ack = await h.slash("/incident", "postmortem export", channel=ch["id"])
+        assert "a Confluence page is being created" in h.ack_text(ack), h.ack_text(ack)
+        await I.wait_said(h, ch["id"], "Confluence did not take the postmortem", count=_ + 1)
+        await I.wait_db(h, "SELECT COUNT(*) FROM postmortem_exports", lambda r: r == [(0,)])
+    # nothing configured
+    h.config["postmortem"] = {}
+    h.write_config()
+    await I.jump(h, "2026-11-24T10:05:00+01:00")
     _, ch = await I.declare(h, "P2 nothing configured")
     ack = await h.slash("/incident", "postmortem export", channel=ch["id"])
     assert "No export is configured" in h.ack_text(ack), h.ack_text(ack)
