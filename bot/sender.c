@@ -15,7 +15,7 @@
 #define READY_BATCH 64
 #define MAX_BACKOFF 256
 #define MAX_BUCKETS 256
-#define MAX_PLATFORMS 8
+#define MAX_PLATFORMS 16
 #define RETRY_BASE_MS 1000
 #define RETRY_MAX_MS 60000
 /* A refused bot token (invalid_auth, token_revoked …): every Slack call stops, the outbox keeps

@@ -78,7 +78,7 @@ const struct cmd_def cmd_table[] = {
     CMD("incident", "impact-start", incident_cmd_impact_start, 1, -1, CMD_WRITE, NULL, "impact-start TIME",            "when the impact began (09:40, 45m ago, 2026-11-24 09:40)"),
     CMD("incident", "resolve",      incident_cmd_resolve,      0, -1, CMD_WRITE, NULL, "resolve [SUMMARY]",            "resolve the incident; the postmortem draft follows"),
     CMD("incident", "reopen",       incident_cmd_reopen,       0, 0,  CMD_WRITE, NULL, "reopen",                       "reopen a resolved incident"),
-    CMD("incident", "postmortem",   incident_cmd_postmortem,   0, 2,  CMD_WRITE, NULL, "postmortem [done [URL]]",      "where the postmortem draft is; mark it done"),
+    CMD("incident", "postmortem",   incident_cmd_postmortem,   0, 2,  CMD_WRITE, NULL, "postmortem [done [URL]|export]", "where the postmortem draft is; mark it done; export it"),
     CMD("incident", "close",        incident_cmd_close,        0, 0,  CMD_WRITE, NULL, "close",                        "close the incident once the postmortem is done"),
     CMD("incident", "action",       home_cmd_action,           0, -1, CMD_WRITE, NULL, "action add @owner TEXT | done N | list", "action items"),
     /* paging, alerts and stats (issue 5) */
@@ -194,6 +194,7 @@ const struct cmd_job_def cmd_jobs[] = {
     {CMD_JOB_INCIDENT_RESOLVE_TARGET, incident_job_resolve_target},
     {CMD_JOB_INCIDENT_POSTMORTEM, incident_job_postmortem_due},
     {CMD_JOB_INCIDENT_CHANNEL_RETRY, incident_job_channel_retry},
+    {CMD_JOB_INCIDENT_ARCHIVE, incident_job_archive}, /* issue 14 */
     /* paging (issue 5) */
     {CMD_JOB_PAGE_STEP, paging_job_step},
     {CMD_JOB_PAGE_RELEASE, paging_job_release},
@@ -221,6 +222,7 @@ const struct cmd_hook_def cmd_hooks[] = {
     /* incidents (issue 3) */
     {CMD_HOOK_INCIDENT_CHANNEL_CREATED, incident_hook_channel_created},
     {CMD_HOOK_INCIDENT_SUMMARY_POSTED, incident_hook_summary_posted},
+    {CMD_HOOK_POSTMORTEM_CONFLUENCE, incident_hook_postmortem_confluence}, /* issue 14 */
     /* paging (issue 5) */
     {CMD_HOOK_PAGE_POSTED, paging_hook_posted},
     {CMD_HOOK_PAGE_UPDATED, paging_hook_updated},

@@ -30,6 +30,9 @@ extern const char handoffs_schema_v1[];
 extern const char page_attempts_schema_v2[];
 /* issue 16: the App Home */
 extern const char home_views_schema_v2[];
+/* issue 14: a swap's two halves; where postmortems were exported */
+extern const char rota_swaps_schema_v2[];
+extern const char postmortem_exports_schema_v2[];
 
 /* the status page, checks and maintenance (issue 13) */
 extern const char status_schema_v2[];
@@ -74,6 +77,9 @@ static const char *const migration_2[] = {
     status_subs_schema_v2,
     /* retention's indexes (issue 15) */
     retention_schema_v2,
+    /* issue 14: a swap's two halves; where postmortems were exported */
+    rota_swaps_schema_v2,
+    postmortem_exports_schema_v2,
     NULL,
 };
 

@@ -198,6 +198,9 @@ void cfg_load_alerts(struct cfg_loader *L, yaml_node_t *n);
 /* config_twilio.c: the twilio block (issue 11). */
 void cfg_load_twilio(struct cfg_loader *L, yaml_node_t *n);
 void cfg_load_absences(struct cfg_loader *L, yaml_node_t *n); /* config_absences.c */
+/* config_export.c (issue 14): incident.archive_after; the postmortem's export. */
+void cfg_load_incident(struct cfg_loader *L, yaml_node_t *n);
+void cfg_load_postmortem_export(struct cfg_loader *L, const struct cfg_obj *postmortem);
 /* config_contacts.c: contacts[]. */
 void cfg_load_contacts(struct cfg_loader *L, yaml_node_t *n);
 

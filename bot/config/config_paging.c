@@ -190,10 +190,9 @@ void cfg_load_policies(struct cfg_loader *L, yaml_node_t *n)
 
 /* ---- severities ----------------------------------------------------------------------------- */
 
-static const char *const SEVERITY_KEYS[] = {"name",         "ack",     "resolve",
-                                            "update_every", "page",    "stakeholders",
-                                            "policy",       "mention", "status_page",
-                                            NULL};
+static const char *const SEVERITY_KEYS[] = {
+    "name",   "ack",     "resolve",     "update_every", "page",          "stakeholders",
+    "policy", "mention", "status_page", "bridge_url",   "review_within", NULL};
 
 static void load_page(struct cfg_loader *L, yaml_node_t *n, const char *path, struct severity *sv)
 {
@@ -262,6 +261,17 @@ static void load_severity(struct cfg_loader *L, yaml_node_t *n, size_t pos, stru
                 "%s.mention: \"%s\" is not here, channel or none (who the incident's "
                 "announcement mentions)",
                 path, cfg_show(ms).s);
+  yaml_node_t *bridge = cfg_get(&o, "bridge_url");
+  if (cfg_checked(L, bridge, CFG_P("%s.bridge_url", path), &CFG_URL, &sv->bridge_url) &&
+      sv->bridge_url && strncasecmp(sv->bridge_url, "https://", 8) != 0)
+    cfg_problem(L, cfg_line(bridge), "%s.bridge_url: \"%s\" is not an https:// URL (the war room)",
+                path, cfg_show(sv->bridge_url).s);
+  if (cfg_duration(L, cfg_get(&o, "review_within"), CFG_P("%s.review_within", path),
+                   &sv->review_within_ms) &&
+      sv->review_within_ms < 60 * 60 * 1000)
+    cfg_problem(L, cfg_line(cfg_get(&o, "review_within")),
+                "%s.review_within must be at least 1h (the review is booked in business hours)",
+                path);
   yaml_node_t *pol = cfg_get(&o, "policy");
   if (cfg_str(L, pol, CFG_P("%s.policy", path), &sv->policy) && !L->policies_broken &&
       !cfg_names_find(&L->policies, sv->policy))

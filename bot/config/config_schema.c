@@ -92,7 +92,8 @@ void cfg_person_list(struct cfg_loader *L,
 static const char *const STORAGE_KEYS[] = {"path", "retention", NULL},
                          *const LOG_KEYS[] = {"level", "format", NULL},
                          *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
-                         *const POSTMORTEM_KEYS[] = {"template", "due", NULL},
+                         *const POSTMORTEM_KEYS[] = {"template", "due", "confluence",
+                                                     "webhook_url_env", NULL},
                          *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate",
                                                   "page_success", NULL};
 static const char *const HTTP_KEYS[] = {"listen", "feed_secret_env", "max_connections_per_client",
@@ -173,6 +174,7 @@ static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
     if (cfg_duration(L, cfg_get(&o, "due"), "postmortem.due", &c->postmortem.due_ms) &&
         c->postmortem.due_ms <= 0)
       cfg_problem(L, cfg_line(cfg_get(&o, "due")), "postmortem.due must be longer than 0");
+    cfg_load_postmortem_export(L, &o); /* issue 14 */
   }
 }
 
@@ -471,6 +473,7 @@ static void load_people(struct cfg_loader *L, yaml_node_t *n)
 /* ---- the whole file ------------------------------------------------------------------------- */
 
 static const char *const TOP_KEYS[] = {"absences",
+                                       "incident",
                                        "timezone",
                                        "storage",
                                        "http",
@@ -542,4 +545,5 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
   cfg_load_twilio(L, cfg_get(&o, "twilio"));
   cfg_load_absences(L, cfg_get(&o, "absences"));
   cfg_load_checks(L, cfg_get(&o, "checks"), cfg_get(&o, "heartbeats"), cfg_get(&o, "maintenance"));
+  cfg_load_incident(L, cfg_get(&o, "incident"));
 }

@@ -105,6 +105,7 @@ void config_free(struct config *c)
     free(c->severities[i].name);
     free(c->severities[i].policy);
     free(c->severities[i].status_page);
+    free(c->severities[i].bridge_url);
   }
   free(c->severities);
   free(c->default_severity);
@@ -128,6 +129,12 @@ void config_free(struct config *c)
   }
   free(c->runbooks);
   free(c->postmortem.template_path);
+  free(c->postmortem.confluence.url);
+  free(c->postmortem.confluence.space_id);
+  free(c->postmortem.confluence.parent_id);
+  free(c->postmortem.confluence.email_env);
+  free(c->postmortem.confluence.token_env);
+  free(c->postmortem.webhook_url_env);
   free(c->twilio.account_sid_env);
   free(c->twilio.auth_token_env);
   free(c->twilio.from);

@@ -103,6 +103,8 @@ struct severity {
     MENTION_HERE,   /* `mention: here`: @here in the incident's announcement */
     MENTION_CHANNEL /* `mention: channel`: @channel */
   } mention;
+  char *bridge_url;         /* issue 14: the war room (a Zoom, Meet or Teams link), may be NULL */
+  int64_t review_within_ms; /* issue 14: resolving emails a review invitation within this, 0 none */
 };
 
 enum notify_kind {
@@ -285,7 +287,18 @@ struct config {
   struct {
     char *template_path;
     int64_t due_ms; /* default 24h */
+    /* issue 14: the export. Confluence Cloud (REST v2); the credentials' variables are read
+     * when a request is sent, never stored. All NULL when absent. */
+    struct {
+      char *url; /* https://example.atlassian.net (the site; /wiki/api/v2/pages is added) */
+      char *space_id, *parent_id, *email_env, *token_env;
+    } confluence;
+    char *webhook_url_env; /* the variable holding a URL the postmortem is POSTed to as JSON */
   } postmortem;
+
+  struct {
+    int64_t archive_after_ms; /* issue 14: a closed incident's channel is archived after this */
+  } incident;
 
   struct {
     int64_t handoff_ack_ms; /* "I have the pager" not pressed: tell the manager; default 30m */

@@ -75,12 +75,14 @@
 #define CMD_JOB_HOME_REFRESH "home.refresh" /* issue 16 */
 #define CMD_JOB_STATUS_HEARTBEAT "status.heartbeat_due" /* issue 13 */
 #define CMD_JOB_STATUS_WINDOW "status.window"           /* a maintenance window starts/ends */
+#define CMD_JOB_INCIDENT_ARCHIVE "incident.archive" /* issue 14: incident.archive_after */
 
 /* Outbox result hooks: cmd_hooks. */
 #define CMD_HOOK_INCIDENT_CHANNEL_CREATED "incident.channel_created"
 #define CMD_HOOK_INCIDENT_SUMMARY_POSTED "incident.summary_posted"
 #define CMD_HOOK_INCIDENT_TEAMS_THREAD "incident.teams_thread"
 #define CMD_HOOK_PAGE_POSTED "page.posted"
+#define CMD_HOOK_POSTMORTEM_CONFLUENCE "incident.postmortem_confluence" /* issue 14 */
 #define CMD_HOOK_PAGE_UPDATED "page.updated"
 #define CMD_HOOK_PAGE_ATTEMPT "page.attempt" /* issue 11: an SMS, call, push or email sent */
 #define CMD_HOOK_PAGE_DND "page.dnd"         /* issue 11: dnd.info of a paged person */

@@ -99,14 +99,25 @@ static int base64_lines(struct buf *b, const char *data)
   return rc;
 }
 
-/* A MIME type we write: type/subtype of letters, digits and + - . only. */
+/* A MIME type we write: type/subtype of letters, digits and + - . only; then at most the one
+ * parameter "; method=UPPERCASE" (text/calendar; method=REQUEST, RFC 6047). */
 static bool mime_type_ok(const char *t)
 {
   if (!t || !strchr(t, '/'))
     return false;
-  for (const char *p = t; *p; p++)
-    if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("/+-.", *p)))
+  const char *param = strstr(t, "; method=");
+  size_t n = param ? (size_t)(param - t) : strlen(t);
+  for (size_t i = 0; i < n; i++)
+    if (!((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= '0' && t[i] <= '9') || strchr("/+-.", t[i])))
       return false;
+  if (param) {
+    const char *v = param + strlen("; method=");
+    if (!*v)
+      return false;
+    for (; *v; v++)
+      if (!(*v >= 'A' && *v <= 'Z'))
+        return false;
+  }
   return true;
 }
 

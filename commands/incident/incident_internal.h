@@ -110,4 +110,21 @@ int incident_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id);
 /* The longest action item (bytes). */
 #define INCIDENT_ACTION_MAX ((size_t)INCIDENT_TITLE_MAX * 2)
 
+/* incident_archive.c (issue 14): incident.archive_after. Closing schedules the archive
+ * (once per incident); reopening cancels it. */
+int incident_schedule_archive(struct cmd_ctx *ctx, const struct incident *inc);
+int incident_cancel_archive(struct cmd_ctx *ctx, int64_t id);
+
+/* incident_review.c (issue 14): resolving a severity with review_within emails the review
+ * invitation (iCalendar) to the commander, the roles and the participants. */
+int incident_review_invite(struct cmd_ctx *ctx, const struct incident *inc);
+
+/* postmortem_export.c (issue 14): the postmortem to Confluence and/or a webhook. `said` (may be
+ * NULL) gets a sentence about what was sent. */
+bool postmortem_export_configured(const struct config *c);
+int postmortem_export(struct cmd_ctx *ctx, const struct incident *inc, struct buf *said);
+int incident_cmd_postmortem_export(struct cmd_ctx *ctx,
+                                   const struct incident *inc,
+                                   struct cmd_reply *reply);
+
 #endif

@@ -188,6 +188,8 @@ static int incident_resolve(struct cmd_ctx *ctx,
     free(head);
   }
   if (rc == 0)
+    rc = incident_review_invite(ctx, inc);
+  if (rc == 0)
     rc = incident_refresh(ctx, inc->id, true);
   if (rc == 0) {
     struct buf b;
@@ -286,6 +288,8 @@ int incident_cmd_reopen(struct cmd_ctx *ctx,
     rc = incidents_set_time(ctx->db, inc.id, INCIDENT_F_LAST_UPDATE_AT, ctx->now_ms);
   if (rc == 0)
     rc = cancel_postmortem(ctx, inc.id);
+  if (rc == 0)
+    rc = incident_cancel_archive(ctx, inc.id);
   if (rc == 0) {
     struct timeline_new e = {inc.id,      "reopened", who,  "Reopened",
                              ctx->now_ms, true,       NULL, ctx->now_ms};
@@ -359,6 +363,8 @@ int incident_cmd_close(struct cmd_ctx *ctx,
     rc = incidents_set_text(ctx->db, inc.id, INCIDENT_F_STATUS, INCIDENT_CLOSED);
   if (rc == 0)
     rc = cancel_postmortem(ctx, inc.id);
+  if (rc == 0)
+    rc = incident_schedule_archive(ctx, &inc);
   if (rc == 0) {
     struct timeline_new e = {inc.id,      "closed", who,  "Closed",
                              ctx->now_ms, false,    NULL, ctx->now_ms};
@@ -417,6 +423,11 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     incident_clear(&inc);
     return rc;
   }
+  if (strcasecmp(args->argv[0], "export") == 0 && args->argc == 1) {
+    rc = incident_cmd_postmortem_export(ctx, &inc, reply);
+    incident_clear(&inc);
+    return rc;
+  }
   if (strcasecmp(args->argv[0], "done") != 0 || args->argc > 2) {
     cmd_usage(reply, args->def);
     rc = KX_EINVAL;
@@ -467,6 +478,14 @@ int incident_cmd_postmortem(struct cmd_ctx *ctx,
     }
     md_raw(&b, ". `/incident close` when you are ready.");
     rc = incident_say(ctx, &inc, &b, "Postmortem done", OUTBOX_NORMAL);
+  }
+  if (rc == 0 && postmortem_export_configured(ctx->config)) {
+    struct incident now; /* with its done time and URL */
+    rc = incidents_get(ctx->db, inc.id, &now);
+    if (rc == 0) {
+      rc = postmortem_export(ctx, &now, NULL);
+      incident_clear(&now);
+    }
   }
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Postmortem of #%lld marked done.", (long long)inc.id);

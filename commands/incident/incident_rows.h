@@ -68,10 +68,14 @@ int incident_job_update_due(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_resolve_target(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_channel_retry(struct cmd_ctx *ctx, const struct job *job);
+int incident_job_archive(struct cmd_ctx *ctx, const struct job *job); /* incident_archive.c */
 
 int incident_hook_channel_created(struct cmd_ctx *ctx,
                                   const struct outbox_row *row,
                                   const struct cmd_result *result);
+int incident_hook_postmortem_confluence(struct cmd_ctx *ctx, /* postmortem_export.c */
+                                        const struct outbox_row *row,
+                                        const struct cmd_result *result);
 int incident_hook_summary_posted(struct cmd_ctx *ctx,
                                  const struct outbox_row *row,
                                  const struct cmd_result *result);

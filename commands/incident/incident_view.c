@@ -277,6 +277,13 @@ struct msg *incident_summary_msg(struct cmd_ctx *ctx, const struct incident *inc
   msg_field(m, "Declared", b.data ? b.data : "");
   buf_free(&b);
   msg_field(m, "Impact started", incident_local_time(ctx, inc->impact_start_at, t2, sizeof(t2)));
+  const struct severity *sev = config_severity(ctx->config, inc->severity);
+  if (sev && sev->bridge_url && incident_is_open(inc)) {
+    md_init(&b);
+    md_link(&b, sev->bridge_url, "Join the bridge");
+    msg_field(m, "War room", b.data ? b.data : sev->bridge_url);
+    buf_free(&b);
+  }
   if (incident_is_open(inc)) {
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)inc->id);
@@ -309,8 +316,12 @@ struct msg *incident_summary_msg(struct cmd_ctx *ctx, const struct incident *inc
 static char *incident_topic(struct cmd_ctx *ctx, const struct incident *inc)
 {
   const char *ic = inc->roles[INCIDENT_ROLE_COMMANDER];
-  char *topic = kx_asprintf("%s%s | %s | IC: %s | #%lld %s", inc->drill ? "DRILL | " : "",
+  const struct severity *sev = config_severity(ctx->config, inc->severity);
+  const char *bridge = sev && sev->bridge_url && incident_is_open(inc) ? sev->bridge_url : NULL;
+  /* The bridge before the title, so a long title is what gets cut. */
+  char *topic = kx_asprintf("%s%s | %s | IC: %s | %s%s%s#%lld %s", inc->drill ? "DRILL | " : "",
                             inc->severity, inc->status, ic ? incident_who_name(ctx, ic) : "none",
+                            bridge ? "Bridge: " : "", bridge ? bridge : "", bridge ? " | " : "",
                             (long long)inc->id, inc->title);
   if (!topic)
     return NULL;

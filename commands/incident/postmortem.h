@@ -41,4 +41,10 @@ extern const char *const postmortem_placeholders[];
  * emphasis, code, links or tables). */
 int postmortem_md_text(struct buf *b, const char *text);
 
+/* The draft's Markdown (its own subset: headings, "- " lists, tables, "> " quotes, **bold**,
+ * backslash escapes, &lt; &gt;) as Confluence storage format (XHTML) appended to out; all other
+ * text is XML-escaped, so only these tags can appear: h1-h6 p br ul li table tbody tr th td
+ * blockquote strong (postmortem_export.c, issue 14). */
+int postmortem_storage(const char *md, struct buf *out);
+
 #endif

@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/timeutil.h"
 #include "storage/rota_changes.h"
+#include "storage/rota_swaps.h"
 
 /* ---- shared pieces of the commands ----------------------------------------------------------- */
 
@@ -426,7 +427,7 @@ static int store_swap(struct cmd_ctx *ctx,
     if (rc)
       return rc;
   }
-  return 0;
+  return rota_swaps_pair(ctx->db, ids[0], ids[1]); /* one change: cancelled as one (issue 14) */
 }
 
 static int swap_refusal(struct cmd_reply *reply, int rc, const struct person *a)
@@ -709,27 +710,44 @@ int oncall_change_remove(struct cmd_ctx *ctx,
                          struct buf *told)
 {
   struct change_set before = {0}, after = {0};
-  md_raw(what, "cancelled ");
+  struct rota_change_row o; /* a swap's other half is cancelled with it (issue 14) */
+  int rc = rota_swaps_other(ctx->db, r->name, c->id, &o);
+  bool pair = rc == 0;
+  if (rc != KX_ENOTFOUND && rc != 0)
+    return rc;
+  md_raw(what, pair ? "cancelled the swap " : "cancelled ");
   describe_change(ctx, r, c, what);
+  if (pair) {
+    md_raw(what, " and ");
+    describe_change(ctx, r, &o, what);
+  }
   md_raw(what, " (cancelled by ");
   md_actor(what, ctx, actor);
   md_raw(what, ")");
-  int rc = load_set(ctx, r, c->from_ms, &before);
+  int64_t from = pair && o.from_ms < c->from_ms ? o.from_ms : c->from_ms;
+  rc = load_set(ctx, r, from, &before);
   if (rc == 0)
     rc = rota_changes_cancel(ctx->db, r->name, c->id, ctx->now_ms);
+  if (rc == 0 && pair)
+    rc = rota_changes_cancel(ctx->db, r->name, o.id, ctx->now_ms);
   if (rc == 0)
-    rc = load_set(ctx, r, c->from_ms, &after);
+    rc = load_set(ctx, r, from, &after);
   if (rc == 0) {
-    struct oncall_window w = {c->from_ms, c->to_ms};
-    rc = oncall_notify_changed(ctx, r, before.ch, before.n, after.ch, after.n, &w, 1, what->data,
-                               actor, told);
+    struct oncall_window w[2] = {{c->from_ms, c->to_ms}, {o.from_ms, o.to_ms}};
+    rc = oncall_notify_changed(ctx, r, before.ch, before.n, after.ch, after.n, w, pair ? 2 : 1,
+                               what->data, actor, told);
     rc = rc < 0 ? rc : 0;
   }
   if (rc == 0) {
-    char *plain = kx_asprintf("Change %lld in %s cancelled", (long long)c->id, r->name);
+    char *plain = pair ? kx_asprintf("Swap #%lld and #%lld in %s cancelled", (long long)c->id,
+                                     (long long)o.id, r->name)
+                       : kx_asprintf("Change %lld in %s cancelled", (long long)c->id, r->name);
     rc = announce(ctx, r, what->data, plain ? plain : "Cancelled");
     free(plain);
   }
+  free(o.person);
+  free(o.created_by);
+  free(o.reason);
   free_set(&before);
   free_set(&after);
   return rc;

@@ -208,6 +208,12 @@ static struct msg *render(struct cmd_ctx *ctx, const struct page_row *p)
     md_link(&b, p->runbook, "Runbook");
     msg_section_take(m, &b);
   }
+  const struct severity *sv = p->incident_id ? config_severity(ctx->config, p->severity) : NULL;
+  if (sv && sv->bridge_url && p->state != PAGE_RESOLVED) {
+    md_raw(&b, ":telephone_receiver: ");
+    md_link(&b, sv->bridge_url, "Join the incident bridge");
+    msg_section_take(m, &b);
+  }
   if (p->labels && strcmp(p->labels, "{}") != 0) {
     add_labels(&b, p->labels);
     if (b.len)

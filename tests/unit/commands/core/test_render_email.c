@@ -142,6 +142,19 @@ static void test_attachment_is_multipart_base64(void **state)
   free(msg);
   e.attachment_type = "text/html\r\nBcc: x";
   assert_null(render_email(&e));
+  /* a calendar invitation: the one parameter method=TOKEN (issue 14), nothing else */
+  e.attachment_type = "text/calendar; method=REQUEST";
+  msg = render_email(&e);
+  assert_non_null(msg);
+  assert_non_null(strstr(msg, "Content-Type: text/calendar; method=REQUEST; charset=utf-8;"));
+  free(msg);
+  static const char *const bad[] = {"text/calendar; method=", "text/calendar; method=request",
+                                    "text/calendar; method=REQUEST\r\nBcc: x",
+                                    "text/calendar; charset=x", "text/calendar;method=REQUEST"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    e.attachment_type = bad[i];
+    assert_null(render_email(&e));
+  }
 }
 
 int main(void)

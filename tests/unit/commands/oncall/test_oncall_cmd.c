@@ -321,11 +321,16 @@ static void test_swap_and_cancel(void **state)
   expect(t, "#2 <@p:bob> holds primary");
   free(t);
   t = oncall(f, "U0ERIN0001", "cancel 2");
-  expect(t, "Done: cancelled #2 <@p:bob> holds primary");
+  /* A swap is one change (issue 14): cancelling either half cancels both. */
+  expect(t, "Done: cancelled the swap #2 <@p:bob> holds primary");
+  expect(t, " and #1 <@p:alice> holds primary Mon 2026-11-30 09:00");
   free(t);
-  assert_int_equal(count(f, "SELECT count(*) FROM rota_changes WHERE cancelled_at IS NOT NULL"), 1);
+  assert_int_equal(count(f, "SELECT count(*) FROM rota_changes WHERE cancelled_at IS NOT NULL"), 2);
   t = oncall(f, "U0ERIN0001", "cancel 2");
   expect(t, "no current or future change #2");
+  free(t);
+  t = oncall(f, "U0ERIN0001", "cancel 1");
+  expect(t, "no current or future change #1");
   free(t);
   /* Refusals. */
   t = oncall(f, "U0ALICE001", "swap @carol #2 --rota platform");
