@@ -33,6 +33,11 @@ static const struct cmd_opt_def opts_rota[] = {
     {"rota", "R", "which rota"},
     {NULL, NULL, NULL},
 };
+/* issue 14: action items' due dates */
+static const struct cmd_opt_def opts_action[] = {
+    {"due", "DATE", "due date: 2026-12-10, or 7d from now"},
+    {NULL, NULL, NULL},
+};
 /* `/oncall who ROTA` says the rota as a word; --rota works too. */
 static const struct cmd_opt_def opts_rota_quiet[] = {
     {"rota", "R", NULL},
@@ -74,7 +79,7 @@ const struct cmd_def cmd_table[] = {
     CMD("incident", "reopen",       incident_cmd_reopen,       0, 0,  CMD_WRITE, NULL, "reopen",                       "reopen a resolved incident"),
     CMD("incident", "postmortem",   incident_cmd_postmortem,   0, 2,  CMD_WRITE, NULL, "postmortem [done [URL]]",      "where the postmortem draft is; mark it done"),
     CMD("incident", "close",        incident_cmd_close,        0, 0,  CMD_WRITE, NULL, "close",                        "close the incident once the postmortem is done"),
-    CMD("incident", "action",       home_cmd_action,           0, -1, CMD_WRITE, NULL, "action add @owner TEXT | done N | list", "action items"),
+    CMD("incident", "action",       home_cmd_action,           0, -1, CMD_WRITE, opts_action, "action add @owner TEXT | done N | list", "action items"),
     /* paging, alerts and stats (issue 5) */
     CMD("oncall",   "page",      home_cmd_page,        0, -1, CMD_WRITE, NULL, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
     CMD("oncall",   "test-page", paging_cmd_test_page, 0, 0,  CMD_WRITE, NULL, "test-page",           "send yourself a test page to check delivery"),
@@ -120,6 +125,7 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_ACTION_TWILIO_STATUS, paging_action_twilio_status},
     {CMD_ACTION_PAGE_LINK, paging_action_link},
     {CMD_ACTION_ABSENCES_SYNC, absences_action_sync}, /* issue 14 */
+    {CMD_ACTION_INCIDENT_ACTION_DONE, incident_btn_action_done}, /* issue 14 */
     /* the handoff (issue 4) */
     {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
     /* the App Home (issue 16) */
@@ -195,6 +201,8 @@ const struct cmd_job_def cmd_jobs[] = {
     {CMD_JOB_REPORT_MONTHLY, report_job_monthly},
     /* the App Home (issue 16) */
     {CMD_JOB_HOME_REFRESH, home_job_refresh},
+    /* action items' due dates (issue 14) */
+    {CMD_JOB_INCIDENT_ACTION_DUE, incident_job_action_due},
     {NULL, NULL},
 };
 

@@ -190,8 +190,10 @@ void cfg_load_policies(struct cfg_loader *L, yaml_node_t *n)
 
 /* ---- severities ----------------------------------------------------------------------------- */
 
-static const char *const SEVERITY_KEYS[] = {
-    "name", "ack", "resolve", "update_every", "page", "stakeholders", "policy", "mention", NULL};
+static const char *const SEVERITY_KEYS[] = {"name",       "ack",          "resolve", "update_every",
+                                            "page",       "stakeholders", "policy",  "mention",
+                                            "action_due", /* issue 14 */
+                                            NULL};
 
 static void load_page(struct cfg_loader *L, yaml_node_t *n, const char *path, struct severity *sv)
 {
@@ -237,6 +239,13 @@ static void load_severity(struct cfg_loader *L, yaml_node_t *n, size_t pos, stru
   cfg_duration(L, cfg_get(&o, "update_every"), CFG_P("%s.update_every", path),
                &sv->update_every_ms);
   cfg_bool(L, cfg_get(&o, "stakeholders"), CFG_P("%s.stakeholders", path), &sv->stakeholders);
+  yaml_node_t *due = cfg_get(&o, "action_due"); /* issue 14 */
+  if (cfg_duration(L, due, CFG_P("%s.action_due", path), &sv->action_due_ms) &&
+      (sv->action_due_ms < 86400000LL || sv->action_due_ms > 366LL * 86400000LL))
+    cfg_problem(L, cfg_line(due),
+                "%s.action_due must be between 1d and 366d (an action item's "
+                "default due date)",
+                path);
   if (cfg_get(&o, "page"))
     load_page(L, cfg_get(&o, "page"), CFG_P("%s.page", path), sv);
   else

@@ -102,6 +102,7 @@ struct severity {
     MENTION_HERE,   /* `mention: here`: @here in the incident's announcement */
     MENTION_CHANNEL /* `mention: channel`: @channel */
   } mention;
+  int64_t action_due_ms; /* `action_due: 7d`: an action item's default due date, 0 = none */
 };
 
 enum notify_kind {

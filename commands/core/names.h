@@ -28,6 +28,7 @@
 #define CMD_ACTION_TWILIO_STATUS "twilio.status"
 #define CMD_ACTION_PAGE_LINK "page.link"
 #define CMD_ACTION_ABSENCES_SYNC "absences.sync" /* issue 14: the HR calendar */
+#define CMD_ACTION_INCIDENT_ACTION_DONE "incident.action_done" /* issue 14: reminder's Done */
 /* The App Home's buttons (issue 16). */
 #define CMD_ACTION_HOME_PAGE_ACK "home.page_ack"
 #define CMD_ACTION_HOME_DECLARE "home.declare"
@@ -67,6 +68,7 @@
 #define CMD_JOB_ONCALL_SYNC "oncall.sync"
 #define CMD_JOB_REPORT_MONTHLY "report.monthly" /* the monthly report (issue 16) */
 #define CMD_JOB_HOME_REFRESH "home.refresh" /* issue 16 */
+#define CMD_JOB_INCIDENT_ACTION_DUE "incident.action_due" /* issue 14: due-day/overdue DMs */
 
 /* Outbox result hooks: cmd_hooks. */
 #define CMD_HOOK_INCIDENT_CHANNEL_CREATED "incident.channel_created"

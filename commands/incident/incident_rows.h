@@ -65,6 +65,11 @@ int incident_job_update_due(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_resolve_target(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_channel_retry(struct cmd_ctx *ctx, const struct job *job);
+/* issue 14: action items' due dates (incident_due.c) */
+int incident_job_action_due(struct cmd_ctx *ctx, const struct job *job);
+int incident_btn_action_done(struct cmd_ctx *ctx,
+                             const struct cmd_request *req,
+                             struct cmd_reply *reply);
 
 int incident_hook_channel_created(struct cmd_ctx *ctx,
                                   const struct outbox_row *row,
