@@ -126,6 +126,7 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_ACTION_PAGE_LINK, paging_action_link},
     {CMD_ACTION_ABSENCES_SYNC, absences_action_sync}, /* issue 14 */
     {CMD_ACTION_INCIDENT_ACTION_DONE, incident_btn_action_done}, /* issue 14 */
+    {CMD_ACTION_TRACKER_CLOSED, incident_action_tracker_closed}, /* issue 14, HTTP only */
     /* the handoff (issue 4) */
     {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
     /* the App Home (issue 16) */
@@ -214,6 +215,7 @@ const struct cmd_hook_def cmd_hooks[] = {
     {CMD_HOOK_PAGE_POSTED, paging_hook_posted},
     {CMD_HOOK_PAGE_UPDATED, paging_hook_updated},
     {CMD_HOOK_PAGE_ATTEMPT, paging_hook_attempt}, /* issue 11 */
+    {CMD_HOOK_TRACKER_ISSUE, incident_hook_tracker_issue}, /* issue 14 */
     {CMD_HOOK_PAGE_DND, paging_hook_dnd},
     /* Teams (issue 6) */
     {CMD_HOOK_INCIDENT_TEAMS_THREAD, incident_teams_hook_thread},

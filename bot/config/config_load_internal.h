@@ -201,4 +201,7 @@ void cfg_load_absences(struct cfg_loader *L, yaml_node_t *n); /* config_absences
 /* config_contacts.c: contacts[]. */
 void cfg_load_contacts(struct cfg_loader *L, yaml_node_t *n);
 
+/* rotas[].tracker (issue 14, config_tracker.c) */
+void cfg_load_tracker(struct cfg_loader *L, yaml_node_t *n, const char *at, struct tracker *t);
+
 #endif

@@ -29,6 +29,7 @@
 #define CMD_ACTION_PAGE_LINK "page.link"
 #define CMD_ACTION_ABSENCES_SYNC "absences.sync" /* issue 14: the HR calendar */
 #define CMD_ACTION_INCIDENT_ACTION_DONE "incident.action_done" /* issue 14: reminder's Done */
+#define CMD_ACTION_TRACKER_CLOSED "tracker.closed" /* issue 14: a tracker's issue is done */
 /* The App Home's buttons (issue 16). */
 #define CMD_ACTION_HOME_PAGE_ACK "home.page_ack"
 #define CMD_ACTION_HOME_DECLARE "home.declare"
@@ -81,5 +82,6 @@
 #define CMD_HOOK_HANDOFF_POSTED "handoff.posted"
 #define CMD_HOOK_PEOPLE_LOOKUP "people.lookup"
 #define CMD_HOOK_ONCALL_USERGROUP "oncall.usergroup"
+#define CMD_HOOK_TRACKER_ISSUE "tracker.issue" /* issue 14: an action item's issue was filed */
 
 #endif

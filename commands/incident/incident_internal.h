@@ -130,4 +130,12 @@ int incident_action_set_due(struct cmd_ctx *ctx,
                             size_t shown_size,
                             struct cmd_reply *reply);
 
+/* A tracker issue for a new action item when the incident's rota has `tracker:` (issue 14). */
+int incident_tracker_open(struct cmd_ctx *ctx,
+                          const struct incident *inc,
+                          int64_t number,
+                          const char *owner,
+                          const char *text,
+                          const char *due);
+
 #endif

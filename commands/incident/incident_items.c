@@ -98,6 +98,8 @@ static int add_item(struct cmd_ctx *ctx,
   if (rc == 0) /* issue 14: the due date, typed or the severity's default */
     rc = incident_action_set_due(ctx, inc, number, owner, cmd_opt(args, "due"), due, sizeof(due),
                                  reply);
+  if (rc == 0) /* issue 14: the tracker's issue, through the outbox */
+    rc = incident_tracker_open(ctx, inc, number, owner, text, due);
   if (rc == 0) {
     char *t = kx_asprintf("Action item %lld for %s: %s", (long long)number,
                           incident_who_name(ctx, owner), text);
@@ -156,7 +158,10 @@ int incident_action_mark_done(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_printf(&b, ":white_check_mark: Action item *%lld* is done (", number);
-    incident_md_who(&b, ctx, me);
+    if (kx_streq(me, "github") || kx_streq(me, "jira")) /* issue 14: its issue was closed */
+      md_printf(&b, "its %s issue was closed", kx_streq(me, "github") ? "GitHub" : "Jira");
+    else
+      incident_md_who(&b, ctx, me);
     md_raw(&b, ").");
     rc = incident_say(ctx, inc, &b, "Action item done", OUTBOX_NORMAL);
   }
