@@ -52,8 +52,15 @@ void cfg_load_tracker(struct cfg_loader *L, yaml_node_t *n, const char *at, stru
   if (!n || !cfg_obj_open(L, n, path.s, TRACKER_KEYS, &o))
     return;
   yaml_node_t *gh = cfg_get(&o, "github"), *jira = cfg_get(&o, "jira");
-  if ((gh != NULL) == (jira != NULL)) {
+  bool empty =
+      n->type != YAML_MAPPING_NODE || n->data.mapping.pairs.top == n->data.mapping.pairs.start;
+  if (gh && jira) {
     cfg_problem(L, cfg_line(n), "%s: give one of github or jira", path.s);
+    return;
+  }
+  if (!gh && !jira) { /* an unknown key has been reported already */
+    if (empty)
+      cfg_problem(L, cfg_line(n), "%s: give one of github or jira", path.s);
     return;
   }
   if (gh) {
