@@ -78,7 +78,7 @@ static int add_item(struct cmd_ctx *ctx,
   char *raw = kx_strdup(args->rest[2]);
   if (!raw)
     return KX_ENOMEM;
-  for (char *o = strstr(raw, "--"); o; o = strstr(o + 2, "--"))
+  for (char *o = cmd_opt(args, "due") ? strstr(raw, "--") : NULL; o; o = strstr(o + 2, "--"))
     if ((o == raw || o[-1] == ' ') && strncmp(o + 2, "due", 3) == 0 &&
         (o[5] == ' ' || o[5] == '=' || o[5] == '\0')) {
       *o = '\0';

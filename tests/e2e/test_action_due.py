@@ -108,6 +108,12 @@ async def test_bad_due_dates_refused_nothing_stored(h):
     ack = await h.slash("/incident", "action add @bob fix it", channel=c)
     assert "due" not in h.ack_text(ack).split(";")[0], h.ack_text(ack)
     assert item(h)[:2] == (0, None) and due_jobs(h) == []
+    # `--` ends the options: a `--word` in the text is text; without it, a clear refusal.
+    ack = await h.slash("/incident", "action add @bob run the job with --force", channel=c)
+    assert "I don't know the option `--force`" in h.ack_text(ack), h.ack_text(ack)
+    ack = await h.slash("/incident", "action add @bob -- run the job with --force", channel=c)
+    assert "Added action item 2" in h.ack_text(ack), h.ack_text(ack)
+    assert I.db_rows(h, "SELECT text FROM incident_actions WHERE number = 2") == [("run the job with --force",)]
     # `--due 7d` counts from now.
     ack = await h.slash("/incident", "action add @bob fix it too --due 7d", channel=c)
     assert "due 2026-12-16" in h.ack_text(ack), h.ack_text(ack)
