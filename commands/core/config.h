@@ -61,13 +61,13 @@ struct contact {
 /* rotas[].tracker (issue 14): where action items become issues. Variables' names only. */
 struct tracker {
   enum tracker_kind { TRACKER_NONE = 0, TRACKER_GITHUB, TRACKER_JIRA } kind;
-  char *repo;                  /* github: owner/name */
-  char *url;                   /* jira: https://acme.atlassian.net */
-  char *project;               /* jira: OPS */
-  char *issue_type;            /* jira: Task (default) */
-  char *email_env;             /* jira: the account's email */
-  char *token_env;             /* github: a token; jira: an API token */
-  char *webhook_secret_env;    /* the webhook's HMAC secret (github: required) */
+  char *repo;               /* github: owner/name */
+  char *url;                /* jira: https://acme.atlassian.net */
+  char *project;            /* jira: OPS */
+  char *issue_type;         /* jira: Task (default) */
+  char *email_env;          /* jira: the account's email */
+  char *token_env;          /* github: a token; jira: an API token */
+  char *webhook_secret_env; /* the webhook's HMAC secret (github: required) */
 };
 
 struct rota {
@@ -96,7 +96,8 @@ struct rota {
   char *usergroup;       /* Slack user group id kept equal to who is on call */
   char *handoff_channel; /* overrides slack.handoff_channel for this rota */
   int line;              /* where it was defined, for messages */
-  struct tracker tracker; /* issue 14 */
+
+  struct tracker tracker; /* issue 14: where action items become issues */
 };
 
 struct severity {

@@ -28,8 +28,10 @@
 #define CMD_ACTION_TWILIO_STATUS "twilio.status"
 #define CMD_ACTION_PAGE_LINK "page.link"
 #define CMD_ACTION_ABSENCES_SYNC "absences.sync" /* issue 14: the HR calendar */
-#define CMD_ACTION_INCIDENT_ACTION_DONE "incident.action_done" /* issue 14: reminder's Done */
-#define CMD_ACTION_TRACKER_CLOSED "tracker.closed" /* issue 14: a tracker's issue is done */
+
+/* issue 14: the due-date reminder's Done button; a tracker's issue is done (HTTP only) */
+#define CMD_ACTION_INCIDENT_ACTION_DONE "incident.action_done"
+#define CMD_ACTION_TRACKER_CLOSED "tracker.closed"
 /* The App Home's buttons (issue 16). */
 #define CMD_ACTION_HOME_PAGE_ACK "home.page_ack"
 #define CMD_ACTION_HOME_DECLARE "home.declare"
@@ -69,7 +71,9 @@
 #define CMD_JOB_ONCALL_SYNC "oncall.sync"
 #define CMD_JOB_REPORT_MONTHLY "report.monthly" /* the monthly report (issue 16) */
 #define CMD_JOB_HOME_REFRESH "home.refresh" /* issue 16 */
-#define CMD_JOB_INCIDENT_ACTION_DUE "incident.action_due" /* issue 14: due-day/overdue DMs */
+
+/* issue 14: an action item's due-day and overdue DMs */
+#define CMD_JOB_INCIDENT_ACTION_DUE "incident.action_due"
 
 /* Outbox result hooks: cmd_hooks. */
 #define CMD_HOOK_INCIDENT_CHANNEL_CREATED "incident.channel_created"
@@ -82,6 +86,8 @@
 #define CMD_HOOK_HANDOFF_POSTED "handoff.posted"
 #define CMD_HOOK_PEOPLE_LOOKUP "people.lookup"
 #define CMD_HOOK_ONCALL_USERGROUP "oncall.usergroup"
-#define CMD_HOOK_TRACKER_ISSUE "tracker.issue" /* issue 14: an action item's issue was filed */
+
+/* issue 14: an action item's tracker issue was filed */
+#define CMD_HOOK_TRACKER_ISSUE "tracker.issue"
 
 #endif
