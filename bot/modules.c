@@ -15,6 +15,7 @@
 #include "bot/web/pagerduty_http.h"
 #include "bot/web/report_http.h"
 #include "bot/web/status_http.h"
+#include "bot/web/tracker_http.h"
 
 const struct module app_modules[] = {
     /* the operator's: GET /healthz (liveness, readiness) and GET /metrics */
@@ -23,6 +24,8 @@ const struct module app_modules[] = {
     {"alerts", alerts_http_init, NULL, NULL, NULL, NULL, NULL},
     /* PagerDuty Events API v2 in (issue 14) */
     {"pagerduty", pagerduty_http_init, NULL, NULL, NULL, pagerduty_http_close, NULL},
+    /* the trackers' webhooks: GitHub and Jira issues closed (issue 14) */
+    {"trackers", tracker_http_init, NULL, NULL, NULL, NULL, NULL},
     /* rotas: the iCalendar feeds (issue 4) */
     {"calendar", calendar_http_init, NULL, NULL, NULL, NULL, NULL},
     /* incidents (issue 3): GET /incidents/ID/postmortem.md */

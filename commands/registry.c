@@ -34,6 +34,11 @@ static const struct cmd_opt_def opts_rota[] = {
     {"rota", "R", "which rota"},
     {NULL, NULL, NULL},
 };
+/* issue 14: action items' due dates */
+static const struct cmd_opt_def opts_action[] = {
+    {"due", "DATE", "due date: 2026-12-10, or 7d from now"},
+    {NULL, NULL, NULL},
+};
 /* `/oncall who ROTA` says the rota as a word; --rota works too. */
 static const struct cmd_opt_def opts_rota_quiet[] = {
     {"rota", "R", NULL},
@@ -80,7 +85,7 @@ const struct cmd_def cmd_table[] = {
     CMD("incident", "reopen",       incident_cmd_reopen,       0, 0,  CMD_WRITE, NULL, "reopen",                       "reopen a resolved incident"),
     CMD("incident", "postmortem",   incident_cmd_postmortem,   0, 2,  CMD_WRITE, NULL, "postmortem [done [URL]|export]", "where the postmortem draft is; mark it done; export it"),
     CMD("incident", "close",        incident_cmd_close,        0, 0,  CMD_WRITE, NULL, "close",                        "close the incident once the postmortem is done"),
-    CMD("incident", "action",       home_cmd_action,           0, -1, CMD_WRITE, NULL, "action add @owner TEXT | done N | list", "action items"),
+    CMD("incident", "action",       home_cmd_action,           0, -1, CMD_WRITE, opts_action, "action add @owner TEXT | done N | list", "action items"),
     /* paging, alerts and stats (issue 5) */
     CMD("oncall",   "page",      home_cmd_page,        0, -1, CMD_WRITE, NULL, "page @user|ROTA [SEVERITY] TEXT", "page someone, or a rota's on-call, by hand"),
     CMD("oncall",   "test-page", paging_cmd_test_page, 0, 0,  CMD_WRITE, NULL, "test-page",           "send yourself a test page to check delivery"),
@@ -136,6 +141,8 @@ const struct cmd_action_def cmd_actions[] = {
     {CMD_ACTION_STATUS_SUBSCRIBE, status_action_subscribe},
     {CMD_ACTION_STATUS_CONFIRM, status_action_confirm},
     {CMD_ACTION_STATUS_UNSUBSCRIBE, status_action_unsubscribe},
+    {CMD_ACTION_INCIDENT_ACTION_DONE, incident_btn_action_done}, /* issue 14 */
+    {CMD_ACTION_TRACKER_CLOSED, incident_action_tracker_closed}, /* issue 14, HTTP only */
     /* the handoff (issue 4) */
     {CMD_ACTION_HANDOFF_ACK, handoff_action_ack},
     /* the App Home (issue 16) */
@@ -215,6 +222,8 @@ const struct cmd_job_def cmd_jobs[] = {
     /* heartbeats and maintenance windows (issue 13) */
     {CMD_JOB_STATUS_HEARTBEAT, status_job_heartbeat},
     {CMD_JOB_STATUS_WINDOW, status_job_window},
+    /* action items' due dates (issue 14) */
+    {CMD_JOB_INCIDENT_ACTION_DUE, incident_job_action_due},
     {NULL, NULL},
 };
 
@@ -227,6 +236,7 @@ const struct cmd_hook_def cmd_hooks[] = {
     {CMD_HOOK_PAGE_POSTED, paging_hook_posted},
     {CMD_HOOK_PAGE_UPDATED, paging_hook_updated},
     {CMD_HOOK_PAGE_ATTEMPT, paging_hook_attempt}, /* issue 11 */
+    {CMD_HOOK_TRACKER_ISSUE, incident_hook_tracker_issue}, /* issue 14 */
     {CMD_HOOK_PAGE_DND, paging_hook_dnd},
     /* Teams (issue 6) */
     {CMD_HOOK_INCIDENT_TEAMS_THREAD, incident_teams_hook_thread},

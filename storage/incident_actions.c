@@ -20,6 +20,75 @@ const char incident_actions_schema_v1[] =
     "  UNIQUE (incident_id, number)"
     ");";
 
+/* issue 14: a due date (the instant the item becomes overdue: local midnight after the due day;
+ * 0 = none) and the date as typed, for messages. */
+const char incident_actions_due_schema_v2[] =
+    "ALTER TABLE incident_actions ADD COLUMN due_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE incident_actions ADD COLUMN due_date TEXT;"
+    /* the tracker's issue: "acme/platform#12" or "OPS-12", and its web address */
+    "ALTER TABLE incident_actions ADD COLUMN tracker_key TEXT;"
+    "ALTER TABLE incident_actions ADD COLUMN tracker_url TEXT;"
+    "CREATE INDEX incident_actions_tracker ON incident_actions(tracker_key);";
+
+int incident_actions_set_tracker(
+    struct db *db, int64_t incident_id, int64_t number, const char *key, const char *url)
+{
+  static const char sql[] =
+      "UPDATE incident_actions SET tracker_key = ?, tracker_url = ? WHERE"
+      " incident_id = ? AND number = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, key);
+  db_bind_text(st, 2, url);
+  db_bind_int64(st, 3, incident_id);
+  db_bind_int64(st, 4, number);
+  int rc = db_step_done(db, st, "incident_actions_set_tracker");
+  if (rc == 0 && db_changes(db) == 0)
+    rc = KX_ENOTFOUND;
+  return rc;
+}
+
+int incident_actions_by_tracker(struct db *db,
+                                const char *key,
+                                int64_t *incident_id,
+                                int64_t *number)
+{
+  static const char sql[] =
+      "SELECT incident_id, number FROM incident_actions WHERE tracker_key = ? LIMIT 1";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, key);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    *incident_id = sqlite3_column_int64(st, 0);
+    *number = sqlite3_column_int64(st, 1);
+  }
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW)
+    return 0;
+  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incident_actions_by_tracker");
+}
+
+int incident_actions_set_due(
+    struct db *db, int64_t incident_id, int64_t number, int64_t due_at, const char *due_date)
+{
+  static const char sql[] =
+      "UPDATE incident_actions SET due_at = ?, due_date = ? WHERE incident_id = ? AND number = ?";
+  sqlite3_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, due_at);
+  db_bind_text(st, 2, due_date);
+  db_bind_int64(st, 3, incident_id);
+  db_bind_int64(st, 4, number);
+  int rc = db_step_done(db, st, "incident_actions_set_due");
+  if (rc == 0 && db_changes(db) == 0)
+    rc = KX_ENOTFOUND;
+  return rc;
+}
+
 int incident_actions_add(struct db *db,
                          int64_t incident_id,
                          const char *owner,
@@ -84,14 +153,49 @@ int incident_actions_done(
   return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incident_actions_done");
 }
 
+static int incident_actions_select(struct db *db,
+                                   int64_t incident_id,
+                                   int64_t number,
+                                   bool open_only,
+                                   struct incident_action **out,
+                                   size_t *n);
+
 int incident_actions_list(
     struct db *db, int64_t incident_id, bool open_only, struct incident_action **out, size_t *n)
 {
+  return incident_actions_select(db, incident_id, 0, open_only, out, n);
+}
+
+int incident_actions_get(struct db *db,
+                         int64_t incident_id,
+                         int64_t number,
+                         struct incident_action **out)
+{
+  size_t n = 0;
+  int rc = incident_actions_select(db, incident_id, number, false, out, &n);
+  if (rc == 0 && n == 0)
+    rc = KX_ENOTFOUND;
+  if (rc && *out) {
+    incident_actions_free(*out, n);
+    *out = NULL;
+  }
+  return rc;
+}
+
+static int incident_actions_select(struct db *db,
+                                   int64_t incident_id,
+                                   int64_t number,
+                                   bool open_only,
+                                   struct incident_action **out,
+                                   size_t *n)
+{
   static const char sql[] =
       "SELECT a.id, a.incident_id, a.number, a.owner, a.text, a.created_by, a.created_at,"
-      " a.done_at, a.done_by, i.title, i.severity, i.drill FROM incident_actions a JOIN"
-      " incidents i ON i.id = a.incident_id WHERE (?1 = 0 OR a.incident_id = ?1) AND"
-      " (?2 = 0 OR a.done_at = 0) ORDER BY a.incident_id, a.number";
+      " a.done_at, a.done_by, i.title, i.severity, i.drill, a.due_at, a.due_date, a.tracker_key, "
+      "a.tracker_url FROM"
+      " incident_actions a JOIN incidents i ON i.id = a.incident_id WHERE (?1 = 0 OR"
+      " a.incident_id = ?1) AND (?2 = 0 OR a.done_at = 0) AND (?3 = 0 OR a.number = ?3)"
+      " ORDER BY a.incident_id, a.number";
   *out = NULL;
   *n = 0;
   sqlite3_stmt *st = db_stmt(db, sql);
@@ -99,6 +203,7 @@ int incident_actions_list(
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_int64(st, 2, open_only ? 1 : 0);
+  db_bind_int64(st, 3, number);
   struct incident_action *list = NULL;
   size_t count = 0, cap = 0;
   int rc;
@@ -122,6 +227,10 @@ int incident_actions_list(
     x->incident_title = db_col_text(st, 9);
     x->incident_severity = db_col_text(st, 10);
     x->incident_drill = sqlite3_column_int(st, 11) != 0;
+    x->due_at = sqlite3_column_int64(st, 12);
+    x->due_date = db_col_text(st, 13);
+    x->tracker_key = db_col_text(st, 14);
+    x->tracker_url = db_col_text(st, 15);
     if (!x->text || !x->incident_title || !x->incident_severity) {
       sqlite3_reset(st);
       incident_actions_free(list, count);
@@ -147,6 +256,9 @@ void incident_actions_free(struct incident_action *items, size_t n)
     free(items[i].done_by);
     free(items[i].incident_title);
     free(items[i].incident_severity);
+    free(items[i].due_date);
+    free(items[i].tracker_key);
+    free(items[i].tracker_url);
   }
   free(items);
 }

@@ -29,6 +29,13 @@ struct incident_action {
   char *incident_title;
   char *incident_severity;
   bool incident_drill;
+  /* issue 14: due dates. due_at: the instant the item is overdue (local midnight after the due
+   * day), 0 = no due date; due_date: "2026-12-10" as shown, may be NULL. */
+  int64_t due_at;
+  char *due_date;
+  /* issue 14: the tracker's issue ("acme/platform#12", "OPS-12") and its address, may be NULL */
+  char *tracker_key;
+  char *tracker_url;
 };
 
 int incident_actions_add(struct db *db,
@@ -44,6 +51,21 @@ int incident_actions_done(
  * open_only, ordered by incident then number. */
 int incident_actions_list(
     struct db *db, int64_t incident_id, bool open_only, struct incident_action **out, size_t *n);
+/* One item (any state): *out is an array of one, freed with incident_actions_free(*out, 1). */
+int incident_actions_get(struct db *db,
+                         int64_t incident_id,
+                         int64_t number,
+                         struct incident_action **out);
+/* Set an item's due date (issue 14). KX_ENOTFOUND when there is no such item. */
+int incident_actions_set_due(
+    struct db *db, int64_t incident_id, int64_t number, int64_t due_at, const char *due_date);
+/* The tracker's issue of an item (issue 14), and the item of an issue (KX_ENOTFOUND). */
+int incident_actions_set_tracker(
+    struct db *db, int64_t incident_id, int64_t number, const char *key, const char *url);
+int incident_actions_by_tracker(struct db *db,
+                                const char *key,
+                                int64_t *incident_id,
+                                int64_t *number);
 void incident_actions_free(struct incident_action *items, size_t n);
 /* Items of incidents declared in [from_ms, to_ms) (0, 0: all time), drills left out: how many,
  * and how many are done — the completion rate. */

@@ -65,6 +65,8 @@ static const char *const migration_1[] = {
 
 /* alerts mailed as a next-business-day digest (issue 11) */
 extern const char alert_mail_schema_v2[];
+/* issue 14: action items' due dates */
+extern const char incident_actions_due_schema_v2[];
 
 static const char *const migration_2[] = {
     /* pages that wake people (issue 11) */
@@ -80,6 +82,8 @@ static const char *const migration_2[] = {
     /* issue 14: a swap's two halves; where postmortems were exported */
     rota_swaps_schema_v2,
     postmortem_exports_schema_v2,
+    /* issue 14: action items' due dates */
+    incident_actions_due_schema_v2,
     NULL,
 };
 

@@ -211,5 +211,7 @@ void cfg_load_checks(struct cfg_loader *L,
                      yaml_node_t *checks,
                      yaml_node_t *heartbeats,
                      yaml_node_t *maintenance);
+/* rotas[].tracker (issue 14, config_tracker.c) */
+void cfg_load_tracker(struct cfg_loader *L, yaml_node_t *n, const char *at, struct tracker *t);
 
 #endif

@@ -192,7 +192,8 @@ void cfg_load_policies(struct cfg_loader *L, yaml_node_t *n)
 
 static const char *const SEVERITY_KEYS[] = {
     "name",   "ack",     "resolve",     "update_every", "page",          "stakeholders",
-    "policy", "mention", "status_page", "bridge_url",   "review_within", NULL};
+    "policy", "mention", "status_page", "bridge_url",   "review_within", "action_due",
+    NULL};
 
 static void load_page(struct cfg_loader *L, yaml_node_t *n, const char *path, struct severity *sv)
 {
@@ -246,6 +247,13 @@ static void load_severity(struct cfg_loader *L, yaml_node_t *n, size_t pos, stru
                 cfg_show(spw).s);
   else if (spw)
     cfg_str(L, sp, CFG_P("%s.status_page", path), &sv->status_page);
+  yaml_node_t *due = cfg_get(&o, "action_due"); /* issue 14 */
+  if (cfg_duration(L, due, CFG_P("%s.action_due", path), &sv->action_due_ms) &&
+      (sv->action_due_ms < 86400000LL || sv->action_due_ms > 366LL * 86400000LL))
+    cfg_problem(L, cfg_line(due),
+                "%s.action_due must be between 1d and 366d (an action item's "
+                "default due date)",
+                path);
   if (cfg_get(&o, "page"))
     load_page(L, cfg_get(&o, "page"), CFG_P("%s.page", path), sv);
   else

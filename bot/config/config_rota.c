@@ -11,10 +11,11 @@
 
 #define MAX_SHIFT_DAYS 366
 
-static const char *const ROTA_KEYS[] = {"name",      "timezone",        "handoff",   "shift",
-                                        "start",     "primary",         "secondary", "shadow",
-                                        "manager",   "holidays",        "hours",     "contacts",
-                                        "usergroup", "handoff_channel", NULL};
+static const char *const ROTA_KEYS[] = {
+    "name",    "timezone",  "handoff",   "shift",           "start",
+    "primary", "secondary", "shadow",    "manager",         "holidays",
+    "hours",   "contacts",  "usergroup", "handoff_channel", "tracker" /* issue 14 */,
+    NULL};
 
 static const char *const WEEKDAYS[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
                                        "Thursday", "Friday", "Saturday"};
@@ -269,6 +270,7 @@ static void load_rota(struct cfg_loader *L, yaml_node_t *n, size_t pos, struct r
   rota_clock(L, &o, at.s, who.s, r);
   rota_people(L, &o, at.s, who.s, r);
   rota_calendar(L, &o, at.s, r);
+  cfg_load_tracker(L, cfg_get(&o, "tracker"), at.s, &r->tracker); /* issue 14 */
 }
 
 void cfg_load_rotas(struct cfg_loader *L, yaml_node_t *n)

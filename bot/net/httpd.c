@@ -46,7 +46,9 @@ struct httpd_session {
   char query[1024];
   char authorization[HTTPD_HEADER_MAX];
   char content_type[128];
-  char signature[64]; /* X-Twilio-Signature (issue 11) */
+  char signature[64];     /* X-Twilio-Signature (issue 11) */
+  char hub_signature[96]; /* X-Hub-Signature-256, else X-Hub-Signature (issue 14) */
+  char event_name[64];    /* X-GitHub-Event (issue 14) */
   char peer[64];
   const struct httpd_route *route;
   struct buf body;
@@ -386,6 +388,8 @@ static int dispatch(struct lws *wsi, struct httpd_session *s)
       .authorization = s->authorization[0] ? s->authorization : NULL,
       .content_type = s->content_type[0] ? s->content_type : NULL,
       .signature = s->signature[0] ? s->signature : NULL,
+      .hub_signature = s->hub_signature[0] ? s->hub_signature : NULL,
+      .event_name = s->event_name[0] ? s->event_name : NULL,
       .body = s->body.data ? s->body.data : "",
       .body_len = s->body.len,
       .peer = s->peer,
@@ -448,6 +452,17 @@ static void read_headers(struct lws *wsi, struct httpd_session *s, const char *u
   s->signature[0] = '\0';
   if (lws_hdr_custom_copy(wsi, s->signature, (int)sizeof(s->signature), SIG, (int)strlen(SIG)) < 0)
     s->signature[0] = '\0';
+  /* issue 14: the trackers' webhooks (GitHub, Jira) */
+  static const char HUB256[] = "x-hub-signature-256:", HUB[] = "x-hub-signature:",
+                    EVENT[] = "x-github-event:";
+  if (lws_hdr_custom_copy(wsi, s->hub_signature, (int)sizeof(s->hub_signature), HUB256,
+                          (int)strlen(HUB256)) < 0 &&
+      lws_hdr_custom_copy(wsi, s->hub_signature, (int)sizeof(s->hub_signature), HUB,
+                          (int)strlen(HUB)) < 0)
+    s->hub_signature[0] = '\0';
+  if (lws_hdr_custom_copy(wsi, s->event_name, (int)sizeof(s->event_name), EVENT,
+                          (int)strlen(EVENT)) < 0)
+    s->event_name[0] = '\0';
   size_t used = 0;
   char frag[512];
   for (int i = 0; used < sizeof(s->query) - 2; i++) {

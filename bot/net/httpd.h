@@ -47,8 +47,10 @@ struct httpd_request {
   const char *query;  /* "a=1&b=2" (decoded by lws), "" when none */
   const char *authorization;
   const char *content_type;
-  const char *signature; /* X-Twilio-Signature, NULL when absent */
-  const char *body;      /* NUL-terminated */
+  const char *signature;     /* X-Twilio-Signature, NULL when absent */
+  const char *hub_signature; /* X-Hub-Signature-256 or X-Hub-Signature (issue 14), or NULL */
+  const char *event_name;    /* X-GitHub-Event (issue 14), or NULL */
+  const char *body;          /* NUL-terminated */
   size_t body_len;
   const char *peer; /* remote address */
   uint64_t received_us;

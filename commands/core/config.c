@@ -27,6 +27,13 @@ static void free_rota(struct rota *r)
   free(r->contacts);
   free(r->usergroup);
   free(r->handoff_channel);
+  free(r->tracker.repo); /* issue 14 */
+  free(r->tracker.url);
+  free(r->tracker.project);
+  free(r->tracker.issue_type);
+  free(r->tracker.email_env);
+  free(r->tracker.token_env);
+  free(r->tracker.webhook_secret_env);
 }
 
 static void free_teams(struct teams_config *t)

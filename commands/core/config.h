@@ -58,6 +58,18 @@ struct contact {
   char *person; /* person id */
 };
 
+/* rotas[].tracker (issue 14): where action items become issues. Variables' names only. */
+struct tracker {
+  enum tracker_kind { TRACKER_NONE = 0, TRACKER_GITHUB, TRACKER_JIRA } kind;
+  char *repo;               /* github: owner/name */
+  char *url;                /* jira: https://acme.atlassian.net */
+  char *project;            /* jira: OPS */
+  char *issue_type;         /* jira: Task (default) */
+  char *email_env;          /* jira: the account's email */
+  char *token_env;          /* github: a token; jira: an API token */
+  char *webhook_secret_env; /* the webhook's HMAC secret (github: required) */
+};
+
 struct rota {
   char *name;
   char *timezone;       /* defaults to the config's timezone */
@@ -84,6 +96,8 @@ struct rota {
   char *usergroup;       /* Slack user group id kept equal to who is on call */
   char *handoff_channel; /* overrides slack.handoff_channel for this rota */
   int line;              /* where it was defined, for messages */
+
+  struct tracker tracker; /* issue 14: where action items become issues */
 };
 
 struct severity {
@@ -105,6 +119,7 @@ struct severity {
   } mention;
   char *bridge_url;         /* issue 14: the war room (a Zoom, Meet or Teams link), may be NULL */
   int64_t review_within_ms; /* issue 14: resolving emails a review invitation within this, 0 none */
+  int64_t action_due_ms; /* `action_due: 7d`: an action item's default due date, 0 = none */
 };
 
 enum notify_kind {

@@ -28,6 +28,10 @@
 #define CMD_ACTION_TWILIO_STATUS "twilio.status"
 #define CMD_ACTION_PAGE_LINK "page.link"
 #define CMD_ACTION_ABSENCES_SYNC "absences.sync" /* issue 14: the HR calendar */
+
+/* issue 14: the due-date reminder's Done button; a tracker's issue is done (HTTP only) */
+#define CMD_ACTION_INCIDENT_ACTION_DONE "incident.action_done"
+#define CMD_ACTION_TRACKER_CLOSED "tracker.closed"
 /* The App Home's buttons (issue 16). */
 #define CMD_ACTION_HOME_PAGE_ACK "home.page_ack"
 #define CMD_ACTION_HOME_DECLARE "home.declare"
@@ -77,6 +81,9 @@
 #define CMD_JOB_STATUS_WINDOW "status.window"           /* a maintenance window starts/ends */
 #define CMD_JOB_INCIDENT_ARCHIVE "incident.archive" /* issue 14: incident.archive_after */
 
+/* issue 14: an action item's due-day and overdue DMs */
+#define CMD_JOB_INCIDENT_ACTION_DUE "incident.action_due"
+
 /* Outbox result hooks: cmd_hooks. */
 #define CMD_HOOK_INCIDENT_CHANNEL_CREATED "incident.channel_created"
 #define CMD_HOOK_INCIDENT_SUMMARY_POSTED "incident.summary_posted"
@@ -89,5 +96,8 @@
 #define CMD_HOOK_HANDOFF_POSTED "handoff.posted"
 #define CMD_HOOK_PEOPLE_LOOKUP "people.lookup"
 #define CMD_HOOK_ONCALL_USERGROUP "oncall.usergroup"
+
+/* issue 14: an action item's tracker issue was filed */
+#define CMD_HOOK_TRACKER_ISSUE "tracker.issue"
 
 #endif

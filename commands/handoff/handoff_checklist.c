@@ -168,6 +168,28 @@ int handoff_section_incidents(struct cmd_ctx *ctx, const struct rota *r, struct 
   return 0;
 }
 
+/* One item's line: "• #1.2 text — owner (incident)". */
+static void action_line(struct cmd_ctx *ctx, const struct incident_action *a, struct buf *b)
+{
+  md_printf(b, "• #%lld.%lld ", (long long)a->incident_id, (long long)a->number);
+  md_textn(b, a->text ? a->text : "", 200);
+  md_raw(b, " — ");
+  if (a->owner && config_person(ctx->config, a->owner))
+    md_person(b, a->owner);
+  else if (a->owner)
+    md_user(b, a->owner);
+  else
+    md_raw(b, "_no owner_");
+  md_raw(b, " (");
+  md_textn(b, a->incident_title ? a->incident_title : "incident", 100);
+  md_raw(b, ")");
+  if (a->due_date && a->due_at > ctx->now_ms)
+    md_printf(b, " _due %s_", a->due_date);
+  else if (a->due_date)
+    md_printf(b, " *due %s*", a->due_date);
+  md_raw(b, "\n");
+}
+
 int handoff_section_actions(struct cmd_ctx *ctx,
                             const struct rota *r,
                             const char *owner,
@@ -179,30 +201,28 @@ int handoff_section_actions(struct cmd_ctx *ctx,
   int rc = incident_actions_list(ctx->db, 0, true, &items, &n);
   if (rc)
     return rc;
-  size_t total = 0, shown = 0;
-  for (size_t i = 0; i < n; i++)
-    total += !items[i].incident_drill && (!owner || kx_streq(items[i].owner, owner));
-  if (total)
-    md_raw(b, owner ? "*Your open action items*\n" : "*Open action items*\n");
-  for (size_t i = 0; i < n && shown < HANDOFF_LIST_MAX; i++) {
-    const struct incident_action *a = &items[i];
-    if (a->incident_drill || (owner && !kx_streq(a->owner, owner)))
-      continue;
-    md_printf(b, "• #%lld.%lld ", (long long)a->incident_id, (long long)a->number);
-    md_textn(b, a->text ? a->text : "", 200);
-    md_raw(b, " — ");
-    if (a->owner && config_person(ctx->config, a->owner))
-      md_person(b, a->owner);
-    else if (a->owner)
-      md_user(b, a->owner);
-    else
-      md_raw(b, "_no owner_");
-    md_raw(b, " (");
-    md_textn(b, a->incident_title ? a->incident_title : "incident", 100);
-    md_raw(b, ")\n");
-    shown++;
+  /* Overdue items first, in their own list (issue 14), then the other open ones. */
+  for (int overdue = 1; overdue >= 0; overdue--) {
+    size_t total = 0, shown = 0;
+    for (size_t i = 0; i < n; i++) {
+      const struct incident_action *a = &items[i];
+      bool late = a->due_at > 0 && a->due_at <= ctx->now_ms;
+      total += !a->incident_drill && (!owner || kx_streq(a->owner, owner)) && late == overdue;
+    }
+    if (total && overdue)
+      md_raw(b, owner ? "*Your overdue action items*\n" : "*Overdue action items*\n");
+    else if (total)
+      md_raw(b, owner ? "*Your open action items*\n" : "*Open action items*\n");
+    for (size_t i = 0; i < n && shown < HANDOFF_LIST_MAX; i++) {
+      const struct incident_action *a = &items[i];
+      bool late = a->due_at > 0 && a->due_at <= ctx->now_ms;
+      if (a->incident_drill || (owner && !kx_streq(a->owner, owner)) || late != overdue)
+        continue;
+      action_line(ctx, a, b);
+      shown++;
+    }
+    more_line(b, shown, total);
   }
-  more_line(b, shown, total);
   incident_actions_free(items, n);
   return 0;
 }

@@ -137,7 +137,8 @@ int home_view_action(struct cmd_ctx *ctx, const struct cmd_request *req, struct 
     return KX_EINVAL;
   }
   /* The text is taken raw from the command's words (args->rest): no quoting is needed. */
-  char *typed = kx_asprintf("action add <@%s> %s", who, what);
+  /* `--` ends the options (`--due`): a `--word` in the text stays text. */
+  char *typed = kx_asprintf("action add <@%s> -- %s", who, what);
   struct cmd_request here = *req;
   here.channel = inc.channel;
   int rc = typed ? home_run_typed(ctx, &here, "incident", typed, reply) : KX_ENOMEM;

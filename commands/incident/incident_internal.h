@@ -109,6 +109,34 @@ int incident_cancel_open_jobs(struct cmd_ctx *ctx, int64_t id);
 #define INCIDENT_TIMELINE_SHOWN 15
 /* The longest action item (bytes). */
 #define INCIDENT_ACTION_MAX ((size_t)INCIDENT_TITLE_MAX * 2)
+/* issue 14: reminders of an overdue action item, one a day after the due day */
+#define INCIDENT_ACTION_OVERDUE_MAX 3
+
+/* Action items (incident_items.c, incident_due.c, issue 14). */
+int incident_action_mark_done(struct cmd_ctx *ctx,
+                              const struct incident *inc,
+                              long long number,
+                              const char *me,
+                              struct cmd_reply *reply);
+/* Item `number`'s due date from `--due` (typed, may be NULL) or the severity's action_due, and
+ * its first reminder job; `shown` gets "2026-12-10" or "" when there is none. KX_EINVAL with a
+ * sentence in reply for a bad date. */
+int incident_action_set_due(struct cmd_ctx *ctx,
+                            const struct incident *inc,
+                            int64_t number,
+                            const char *owner,
+                            const char *typed,
+                            char *shown,
+                            size_t shown_size,
+                            struct cmd_reply *reply);
+
+/* A tracker issue for a new action item when the incident's rota has `tracker:` (issue 14). */
+int incident_tracker_open(struct cmd_ctx *ctx,
+                          const struct incident *inc,
+                          int64_t number,
+                          const char *owner,
+                          const char *text,
+                          const char *due);
 
 /* incident_archive.c (issue 14): incident.archive_after. Closing schedules the archive
  * (once per incident); reopening cancels it. */

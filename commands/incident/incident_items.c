@@ -50,6 +50,8 @@ static int list_items(struct cmd_ctx *ctx, const struct cmd_request *req, struct
     md_text(&b, a->text);
     md_raw(&b, " — ");
     incident_md_who(&b, ctx, a->owner);
+    if (a->due_date && !a->done_at)
+      md_printf(&b, a->due_at <= ctx->now_ms ? " _(overdue: due %s)_" : " _(due %s)_", a->due_date);
   }
   incident_actions_free(items, n);
   if (here)
@@ -72,7 +74,18 @@ static int add_item(struct cmd_ctx *ctx,
   const char *owner = incident_arg_who(ctx, req, args->argv[1], buf, sizeof(buf));
   if (!owner)
     return incident_unknown_person(reply, args->argv[1], args->def);
-  char *text = incident_typed(ctx, req, args->rest[2], true);
+  /* The text ends where an option begins (`… --due 2026-12-10`). */
+  char *raw = kx_strdup(args->rest[2]);
+  if (!raw)
+    return KX_ENOMEM;
+  for (char *o = cmd_opt(args, "due") ? strstr(raw, "--") : NULL; o; o = strstr(o + 2, "--"))
+    if ((o == raw || o[-1] == ' ') && strncmp(o + 2, "due", 3) == 0 &&
+        (o[5] == ' ' || o[5] == '=' || o[5] == '\0')) {
+      *o = '\0';
+      break;
+    }
+  char *text = incident_typed(ctx, req, raw, true);
+  free(raw);
   if (!text)
     return KX_ENOMEM;
   int rc = 0;
@@ -81,6 +94,12 @@ static int add_item(struct cmd_ctx *ctx,
   int64_t number = 0;
   if (rc == 0)
     rc = incident_actions_add(ctx->db, inc->id, owner, text, me, ctx->now_ms, &number);
+  char due[16] = "";
+  if (rc == 0) /* issue 14: the due date, typed or the severity's default */
+    rc = incident_action_set_due(ctx, inc, number, owner, cmd_opt(args, "due"), due, sizeof(due),
+                                 reply);
+  if (rc == 0) /* issue 14: the tracker's issue, through the outbox */
+    rc = incident_tracker_open(ctx, inc, number, owner, text, due);
   if (rc == 0) {
     char *t = kx_asprintf("Action item %lld for %s: %s", (long long)number,
                           incident_who_name(ctx, owner), text);
@@ -96,33 +115,29 @@ static int add_item(struct cmd_ctx *ctx,
     incident_md_who(&b, ctx, owner);
     md_raw(&b, ": ");
     md_text(&b, text);
+    if (*due)
+      md_printf(&b, " _(due %s)_", due);
     rc = incident_say(ctx, inc, &b, text, OUTBOX_NORMAL);
   }
   if (rc == 0)
     rc = cmd_reply_printf(reply,
-                          "Added action item %lld to #%lld; `/incident action done %lld` "
+                          "Added action item %lld to #%lld%s%s; `/incident action done %lld` "
                           "when it is done.",
-                          (long long)number, (long long)inc->id, (long long)number);
+                          (long long)number, (long long)inc->id, *due ? ", due " : "", due,
+                          (long long)number);
   free(text);
   return rc;
 }
 
-static int done_item(struct cmd_ctx *ctx,
-                     const struct cmd_args *args,
-                     struct incident *inc,
-                     const char *me,
-                     struct cmd_reply *reply)
+/* Mark item `number` of inc done: the timeline, the channel, the reply. KX_EINVAL (with a
+ * sentence in reply) when there is no such item or it is already done. Also the reminder's
+ * Done button (incident_due.c). */
+int incident_action_mark_done(struct cmd_ctx *ctx,
+                              const struct incident *inc,
+                              long long number,
+                              const char *me,
+                              struct cmd_reply *reply)
 {
-  const char *w = args->argc == 2 ? args->argv[1] : "";
-  if (*w == '#')
-    w++;
-  char *end = NULL;
-  long long number = strtoll(w, &end, 10);
-  if (!*w || !end || *end || number <= 0) {
-    cmd_usage(reply, args->def);
-    cmd_reply_printf(reply, " (N from `/incident action list`)");
-    return KX_EINVAL;
-  }
   int rc = incident_actions_done(ctx->db, inc->id, number, me, ctx->now_ms);
   if (rc == KX_ENOTFOUND || rc == KX_EEXISTS) {
     cmd_reply_printf(reply,
@@ -143,13 +158,35 @@ static int done_item(struct cmd_ctx *ctx,
     struct buf b;
     md_init(&b);
     md_printf(&b, ":white_check_mark: Action item *%lld* is done (", number);
-    incident_md_who(&b, ctx, me);
+    if (kx_streq(me, "github") || kx_streq(me, "jira")) /* issue 14: its issue was closed */
+      md_printf(&b, "its %s issue was closed", kx_streq(me, "github") ? "GitHub" : "Jira");
+    else
+      incident_md_who(&b, ctx, me);
     md_raw(&b, ").");
     rc = incident_say(ctx, inc, &b, "Action item done", OUTBOX_NORMAL);
   }
   if (rc == 0)
     rc = cmd_reply_printf(reply, "Action item %lld of #%lld is done.", number, (long long)inc->id);
   return rc;
+}
+
+static int done_item(struct cmd_ctx *ctx,
+                     const struct cmd_args *args,
+                     struct incident *inc,
+                     const char *me,
+                     struct cmd_reply *reply)
+{
+  const char *w = args->argc == 2 ? args->argv[1] : "";
+  if (*w == '#')
+    w++;
+  char *end = NULL;
+  long long number = strtoll(w, &end, 10);
+  if (!*w || !end || *end || number <= 0 || cmd_opt(args, "due")) {
+    cmd_usage(reply, args->def);
+    cmd_reply_printf(reply, " (N from `/incident action list`)");
+    return KX_EINVAL;
+  }
+  return incident_action_mark_done(ctx, inc, number, me, reply);
 }
 
 int incident_cmd_action(struct cmd_ctx *ctx,

@@ -69,6 +69,18 @@ int incident_job_resolve_target(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_postmortem_due(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_channel_retry(struct cmd_ctx *ctx, const struct job *job);
 int incident_job_archive(struct cmd_ctx *ctx, const struct job *job); /* incident_archive.c */
+/* issue 14: action items' due dates (incident_due.c) */
+int incident_job_action_due(struct cmd_ctx *ctx, const struct job *job);
+int incident_btn_action_done(struct cmd_ctx *ctx,
+                             const struct cmd_request *req,
+                             struct cmd_reply *reply);
+/* issue 14: trackers (incident_tracker.c); the action comes only from bot/web/tracker_http.c */
+int incident_hook_tracker_issue(struct cmd_ctx *ctx,
+                                const struct outbox_row *row,
+                                const struct cmd_result *result);
+int incident_action_tracker_closed(struct cmd_ctx *ctx,
+                                   const struct cmd_request *req,
+                                   struct cmd_reply *reply);
 
 int incident_hook_channel_created(struct cmd_ctx *ctx,
                                   const struct outbox_row *row,

@@ -469,6 +469,13 @@ static int action_vars(struct vars *v, struct cmd_ctx *ctx, const struct inciden
       rc = items[i].done_at
                ? buf_printf(&b, " (done %s)", local_s(ctx, items[i].done_at, t, sizeof(t)))
                : buf_puts(&b, " (open)");
+    if (rc == 0 && items[i].tracker_key) { /* issue 14: the tracker's issue */
+      rc = buf_puts(&b, " — ");
+      if (rc == 0 && items[i].tracker_url)
+        rc = buf_printf(&b, "[%s](%s)", items[i].tracker_key, items[i].tracker_url);
+      else if (rc == 0)
+        rc = postmortem_md_text(&b, items[i].tracker_key);
+    }
   }
   if (rc == 0 && n == 0)
     rc = buf_puts(&b, "*None yet:* `/incident action add @owner TEXT`.");

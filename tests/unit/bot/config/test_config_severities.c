@@ -78,8 +78,8 @@ static void test_good_forms(void **state)
   (void)state;
   struct config *c = load_ok(
       TZ PEOPLE
-      "severities: [{name: P0, mention: here}, {name: P1, mention: channel}, {name: P2, mention: "
-      "none}, {name: P3}]\n" ROTA SMTP
+      "severities: [{name: P0, mention: here, action_due: 3d}, {name: P1, mention: channel}, "
+      "{name: P2, mention: none}, {name: P3}]\n" ROTA SMTP
       "contacts: [{name: hosting, phone: \"+4930123456\", email: noc@hosting.example}, "
       "{name: security, email: sec@example.com}, {name: isp, phone: \"+14155550100\"}]\n"
       "escalation_policies: [{name: d, steps: [{after: 0m, notify: primary}, {after: 1h, notify: "
@@ -91,6 +91,8 @@ static void test_good_forms(void **state)
   assert_int_equal(c->severities[1].mention, MENTION_CHANNEL);
   assert_int_equal(c->severities[2].mention, MENTION_NONE);
   assert_int_equal(c->severities[3].mention, MENTION_NONE);
+  assert_int_equal(c->severities[0].action_due_ms, 3 * 86400000LL); /* issue 14 */
+  assert_int_equal(c->severities[1].action_due_ms, 0);
   assert_int_equal(c->n_contacts, 3);
   const struct outside_contact *k = config_contact(c, "hosting");
   assert_non_null(k);
@@ -144,6 +146,13 @@ struct bad_case {
 static const struct bad_case CASES[] = {
     {"mention unknown", TZ PEOPLE "severities: [{name: P1, mention: everyone}]\n" ROTA, 3,
      "severities[0].mention: \"everyone\" is not here, channel or none", 1},
+    /* issue 14: action items' default due date */
+    {"action_due short", TZ PEOPLE "severities: [{name: P1, action_due: 2h}]\n" ROTA, 3,
+     "severities[0].action_due must be between 1d and 366d", 1},
+    {"action_due long", TZ PEOPLE "severities: [{name: P1, action_due: 400d}]\n" ROTA, 3,
+     "severities[0].action_due must be between 1d and 366d", 1},
+    {"action_due not a duration", TZ PEOPLE "severities: [{name: P1, action_due: soon}]\n" ROTA, 3,
+     "severities[0].action_due: \"soon\" is not a duration", 1},
     {"contact phone not e164", BASE "contacts: [{name: isp, phone: \"030 123456\"}]\n", 6,
      "contacts[0].phone: \"030 123456\" is not an E.164 phone number", 1},
     {"contact phone no plus", BASE "contacts: [{name: isp, phone: \"4930123456\"}]\n", 6,
