@@ -69,6 +69,9 @@ int handoff_checklist(struct cmd_ctx *ctx,
 int handoff_section_incidents(struct cmd_ctx *ctx, const struct rota *r, struct buf *out);
 /* Open postmortem action items (drills left out); only those `owner` owns when it is not NULL
  * (the digest: the primary's own). */
+/* The overdue action items of every incident (not drills), one line each: how many (>= 0), or
+ * < 0. For the manager's daily digest (issue 14). */
+int handoff_section_overdue(struct cmd_ctx *ctx, struct buf *b);
 int handoff_section_actions(struct cmd_ctx *ctx,
                             const struct rota *r,
                             const char *owner,

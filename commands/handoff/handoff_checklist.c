@@ -4,6 +4,7 @@
  * the numbers, what paged). Each section appends markup, or nothing when it has nothing to
  * say.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,29 @@ int handoff_section_actions(struct cmd_ctx *ctx,
   }
   incident_actions_free(items, n);
   return 0;
+}
+
+int handoff_section_overdue(struct cmd_ctx *ctx, struct buf *b)
+{
+  struct incident_action *items = NULL;
+  size_t n = 0;
+  int rc = incident_actions_list(ctx->db, 0, true, &items, &n);
+  if (rc)
+    return rc;
+  size_t total = 0, shown = 0;
+  for (size_t i = 0; i < n; i++) {
+    const struct incident_action *a = &items[i];
+    if (a->incident_drill || a->due_at <= 0 || a->due_at > ctx->now_ms)
+      continue;
+    total++;
+    if (shown < HANDOFF_LIST_MAX) {
+      action_line(ctx, a, b);
+      shown++;
+    }
+  }
+  more_line(b, shown, total);
+  incident_actions_free(items, n);
+  return (int)(total > INT32_MAX ? INT32_MAX : total);
 }
 
 /* Incidents of the rota (or company-wide) declared in [from, to), drills left out, by

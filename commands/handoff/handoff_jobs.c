@@ -196,6 +196,22 @@ int handoff_job_digest(struct cmd_ctx *ctx, const struct job *job)
       LOG_INFO("handoff", "digest", "rota=%s person=%s", r->name, who);
     buf_free(&b);
   }
+  /* The manager's digest (issue 14): the overdue action items, when there are any. */
+  const char *m = r->manager;
+  if (rc == 0 && m) {
+    struct buf b;
+    md_init(&b);
+    md_raw(&b, ":clipboard: *Overdue action items* (");
+    md_text(&b, r->name);
+    md_raw(&b, ", for its manager)\n");
+    int n = handoff_section_overdue(ctx, &b);
+    rc = n < 0 ? n : 0;
+    if (n > 0)
+      rc = handoff_dm(ctx, m, b.data, "Overdue action items", OUTBOX_BULK);
+    if (n > 0 && rc == 0)
+      LOG_INFO("handoff", "manager_digest", "rota=%s manager=%s overdue=%d", r->name, m, n);
+    buf_free(&b);
+  }
   oncall_view_free(&v);
   return rc;
 }

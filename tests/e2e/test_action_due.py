@@ -1,7 +1,8 @@
 """Action items' due dates end to end (issue 14) on the bot's simulated clock: `--due DATE` and the
 severity's `action_due`, the DM to the owner on the due day at 09:00 in the config's zone and
 once a day when overdue (at most three times, exactly once across restarts), the reminder's
-Done button closing the item, the overdue list in the Monday handoff, bad dates refused."""
+Done button closing the item, the overdue list in the Monday handoff and the manager's daily
+digest, bad dates refused."""
 
 from harness import timeout
 from oncalling import BOB, CAROL, HANDOFF, dms, ms, press, settle, text_of, wait_dm, wait_handoff
@@ -78,6 +79,9 @@ async def test_overdue_reminders_once_each_and_in_the_handoff(h):
     # Carol takes the pager: her digest lists the item as hers and overdue.
     digest = await wait_dm(h, CAROL, ["on-call digest"], timeout=8)
     assert "*Your overdue action items*" in text_of(h, digest), text_of(h, digest)
+    # The rota's manager (erin) gets the overdue list in a digest of their own.
+    await wait_dm(h, "U0ERIN0001", ["Overdue action items", "document the failover", "*due 2026-12-05*"],
+                  timeout=8)
     await h.sim.wait_until(lambda: len(dms(h, CAROL, ["is *overdue*"])) == 2, 5, "the second overdue reminder")
     # Down for days: the missed third reminder once, and no more after it.
     await I.jump(h, "2026-12-12T12:00:00+01:00", scale=1)
