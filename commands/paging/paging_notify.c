@@ -541,6 +541,10 @@ int paging_attempt_update(
   /* A call that was answered and then completed stays "answered". */
   if (strcmp(a.state, "answered") == 0 && strcmp(state, "completed") == 0)
     backwards = true;
+  /* A dead end is final: the next method has started. The DM's own post can land after
+   * dnd.info said the person is snoozed (two queues): it stays "snoozed". */
+  if (was_dead)
+    backwards = true;
   if (!same && !backwards) {
     observe_delivery(&a, ctx->now_ms, state);
     rc = page_attempts_set_state(ctx->db, id, state, provider_id, error, ctx->now_ms);

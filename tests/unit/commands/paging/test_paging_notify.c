@@ -135,6 +135,8 @@ static void test_dead_end_moves_on_and_ack_cancels(void **state)
   /* A late "sent" does not take the failure back, nor start anything twice. */
   assert_int_equal(db_begin(f->db), 0);
   assert_int_equal(paging_attempt_update(&f->ctx, push, "sent", NULL, NULL), 0);
+  /* Nor does a late "delivered" (a DM landing after dnd.info said snoozed): dead ends are final. */
+  assert_int_equal(paging_attempt_update(&f->ctx, push, "delivered", NULL, NULL), 0);
   assert_int_equal(db_commit(f->db), 0);
   assert_int_equal(
       fx_count(f, "SELECT count(*) FROM page_attempts WHERE via = 'push' AND state = 'failed'"), 1);
