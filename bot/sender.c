@@ -409,8 +409,7 @@ static void on_slack(void *arg, const struct slack_result *r)
 static bool slack_form_method(const char *method)
 {
   return strcmp(method, "users.lookupByEmail") == 0 || strcmp(method, "users.info") == 0 ||
-         strcmp(method, "dnd.info") == 0 ||
-         strcmp(method, "conversations.info") == 0;
+         strcmp(method, "dnd.info") == 0 || strcmp(method, "conversations.info") == 0;
 }
 
 static int send_slack(struct sender *s, const struct outbox_row *row)

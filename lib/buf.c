@@ -123,8 +123,8 @@ int buf_xml(struct buf *b, const char *s)
         rc = buf_puts(b, "&#39;");
         break;
       default:
-        if (*p >= 0x20 || *p == '\t' || *p == '\n')
-          rc = buf_append(b, p, 1);
+        /* Control characters other than tab and newline are not allowed in XML 1.0. */
+        rc = *p >= 0x20 || *p == '\t' || *p == '\n' ? buf_append(b, p, 1) : buf_puts(b, " ");
     }
   }
   return rc;

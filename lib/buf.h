@@ -28,7 +28,7 @@ int buf_vprintf(struct buf *b, const char *fmt, va_list ap) __attribute__((forma
 /* Hand the data over to the caller (who frees it); the buffer is empty afterwards. */
 char *buf_take(struct buf *b);
 /* s escaped for XML and HTML text and attribute values (& < > " ' as entities; control
- * characters other than tab and newline dropped). */
+ * characters other than tab and newline become spaces). */
 int buf_xml(struct buf *b, const char *s);
 
 #endif

@@ -191,9 +191,9 @@ void cfg_load_policies(struct cfg_loader *L, yaml_node_t *n)
 /* ---- severities ----------------------------------------------------------------------------- */
 
 static const char *const SEVERITY_KEYS[] = {
-    "name",   "ack",     "resolve",     "update_every", "page",          "stakeholders",
-    "policy", "mention", "status_page", "bridge_url",   "review_within", "action_due",
-    NULL};
+    "name",          "ack",        "resolve", "update_every", "page",
+    "stakeholders",  "policy",     "mention", "status_page",  "bridge_url",
+    "review_within", "action_due", NULL};
 
 static void load_page(struct cfg_loader *L, yaml_node_t *n, const char *path, struct severity *sv)
 {

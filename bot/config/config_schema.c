@@ -89,13 +89,11 @@ void cfg_person_list(struct cfg_loader *L,
 
 /* ---- small sections ------------------------------------------------------------------------- */
 
-static const char *const STORAGE_KEYS[] = {"path", "retention", NULL},
-                         *const LOG_KEYS[] = {"level", "format", NULL},
-                         *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
-                         *const POSTMORTEM_KEYS[] = {"template", "due", "confluence",
-                                                     "webhook_url_env", NULL},
-                         *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate",
-                                                  "page_success", NULL};
+static const char *const
+    STORAGE_KEYS[] = {"path", "retention", NULL},
+    *const LOG_KEYS[] = {"level", "format", NULL}, *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
+    *const POSTMORTEM_KEYS[] = {"template", "due", "confluence", "webhook_url_env", NULL},
+    *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", "page_success", NULL};
 static const char *const HTTP_KEYS[] = {"listen", "feed_secret_env", "max_connections_per_client",
                                         NULL};
 

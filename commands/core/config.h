@@ -119,18 +119,18 @@ struct severity {
   } mention;
   char *bridge_url;         /* issue 14: the war room (a Zoom, Meet or Teams link), may be NULL */
   int64_t review_within_ms; /* issue 14: resolving emails a review invitation within this, 0 none */
-  int64_t action_due_ms; /* `action_due: 7d`: an action item's default due date, 0 = none */
+  int64_t action_due_ms;    /* `action_due: 7d`: an action item's default due date, 0 = none */
 };
 
 enum notify_kind {
   NOTIFY_PRIMARY = 0,
   NOTIFY_SECONDARY,
   NOTIFY_MANAGER,
-  NOTIFY_PERSON,    /* target: person id */
-  NOTIFY_CHANNEL,   /* target: channel id, `channel:C0…` */
-  NOTIFY_EMAIL,     /* target: person id, `email:alice` */
-  NOTIFY_CONTACT,   /* target: a top-level contact's name, `contact:hosting` */
-  NOTIFY_PAGERDUTY  /* target: a variable holding a routing key, `pagerduty:PD_KEY` (issue 14) */
+  NOTIFY_PERSON,   /* target: person id */
+  NOTIFY_CHANNEL,  /* target: channel id, `channel:C0…` */
+  NOTIFY_EMAIL,    /* target: person id, `email:alice` */
+  NOTIFY_CONTACT,  /* target: a top-level contact's name, `contact:hosting` */
+  NOTIFY_PAGERDUTY /* target: a variable holding a routing key, `pagerduty:PD_KEY` (issue 14) */
 };
 
 /* contacts[]: people outside the team (the hosting provider, security), named by escalation

@@ -39,7 +39,8 @@
 #define CMD_ACTION_HOME_AWAY "home.away"
 #define CMD_ACTION_HOME_SWAP "home.swap"
 #define CMD_ACTION_HOME_PAGE "home.page"
-/* Message shortcuts arrive as actions named by their callback_id (deploy/slack-app-manifest.yaml). */
+/* Message shortcuts arrive as actions named by their callback_id (deploy/slack-app-manifest.yaml).
+ */
 #define CMD_SHORTCUT_TIMELINE "incident.timeline_add"
 #define CMD_SHORTCUT_DECLARE "incident.declare_from_message"
 /* Check results and heartbeats arrive as actions from bot/web/status_http.c (issue 13). */
@@ -75,11 +76,11 @@
 #define CMD_JOB_HANDOFF_REMIND "handoff.remind"
 #define CMD_JOB_HANDOFF_DIGEST "handoff.digest"
 #define CMD_JOB_ONCALL_SYNC "oncall.sync"
-#define CMD_JOB_REPORT_MONTHLY "report.monthly" /* the monthly report (issue 16) */
-#define CMD_JOB_HOME_REFRESH "home.refresh" /* issue 16 */
+#define CMD_JOB_REPORT_MONTHLY "report.monthly"         /* the monthly report (issue 16) */
+#define CMD_JOB_HOME_REFRESH "home.refresh"             /* issue 16 */
 #define CMD_JOB_STATUS_HEARTBEAT "status.heartbeat_due" /* issue 13 */
 #define CMD_JOB_STATUS_WINDOW "status.window"           /* a maintenance window starts/ends */
-#define CMD_JOB_INCIDENT_ARCHIVE "incident.archive" /* issue 14: incident.archive_after */
+#define CMD_JOB_INCIDENT_ARCHIVE "incident.archive"     /* issue 14: incident.archive_after */
 
 /* issue 14: an action item's due-day and overdue DMs */
 #define CMD_JOB_INCIDENT_ACTION_DUE "incident.action_due"

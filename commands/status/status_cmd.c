@@ -81,8 +81,9 @@ int status_cmd_checks(struct cmd_ctx *ctx,
   (void)args;
   const struct config *c = ctx->config;
   if (c->n_checks == 0 && c->n_heartbeats == 0) {
-    cmd_reply_printf(reply, "No checks or heartbeats are configured (`checks:` and `heartbeats:` "
-                            "in the config).");
+    cmd_reply_printf(reply,
+                     "No checks or heartbeats are configured (`checks:` and `heartbeats:` "
+                     "in the config).");
     return 0;
   }
   struct status_check *all;
@@ -133,8 +134,9 @@ int status_cmd_maintenance(struct cmd_ctx *ctx,
   struct status_window w = {0};
   const struct rota *r = zone_rota(ctx->config);
   if (!r || rota_parse_range(r, args->argv[1], args->argv[2], &w.from_ms, &w.to_ms) != 0) {
-    cmd_reply_printf(reply, "I could not read FROM and TO as a time range (the end after the start). "
-                            "Use %s.",
+    cmd_reply_printf(reply,
+                     "I could not read FROM and TO as a time range (the end after the start). "
+                     "Use %s.",
                      ROTA_TIME_HELP);
     return KX_EINVAL;
   }
@@ -167,8 +169,9 @@ int status_cmd_maintenance(struct cmd_ctx *ctx,
     md_init(&m);
     md_printf(&m, ":construction: Maintenance #%lld on *", (long long)id);
     md_text(&m, component);
-    md_printf(&m, "* from %s to %s is on the status page; alerts for it are recorded, not paged, "
-                  "during the window.",
+    md_printf(&m,
+              "* from %s to %s is on the status page; alerts for it are recorded, not paged, "
+              "during the window.",
               time_format_utc(w.from_ms, a, sizeof(a)), time_format_utc(w.to_ms, b, sizeof(b)));
     rc = buf_append(&reply->text, m.data, m.len);
     buf_free(&m);

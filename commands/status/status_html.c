@@ -13,33 +13,7 @@
 
 int status_esc(struct buf *b, const char *s)
 {
-  int rc = 0;
-  for (const char *p = s ? s : ""; rc == 0 && *p; p++) {
-    switch (*p) {
-      case '&':
-        rc = buf_puts(b, "&amp;");
-        break;
-      case '<':
-        rc = buf_puts(b, "&lt;");
-        break;
-      case '>':
-        rc = buf_puts(b, "&gt;");
-        break;
-      case '"':
-        rc = buf_puts(b, "&quot;");
-        break;
-      case '\'':
-        rc = buf_puts(b, "&#39;");
-        break;
-      default:
-        /* Control characters other than tab and newline are not allowed in XML 1.0. */
-        if ((unsigned char)*p < 0x20 && *p != '\t' && *p != '\n')
-          rc = buf_puts(b, " ");
-        else
-          rc = buf_append(b, p, 1);
-    }
-  }
-  return rc;
+  return buf_xml(b, s); /* lib/buf.h: the one XML/HTML escaper */
 }
 
 static const char STYLE[] =

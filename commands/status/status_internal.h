@@ -34,7 +34,7 @@ const char *status_indicator(int overall);   /* none, minor, major, critical, ma
 const char *status_description(int overall); /* "All Systems Operational" … */
 const char *status_impact(int state);        /* none, minor, major, critical, maintenance */
 const char *status_inc_status(const struct incident *inc); /* investigating … resolved */
-const char *status_state_label(int state);  /* "Partial outage" */
+const char *status_state_label(int state);                 /* "Partial outage" */
 const char *status_window_status(const struct status_window *w, int64_t now_ms);
 /* Escape for HTML and XML text and attributes: & < > " ' */
 int status_esc(struct buf *b, const char *s);

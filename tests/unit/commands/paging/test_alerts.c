@@ -495,8 +495,9 @@ static void test_missed_steps_fire_once_after_a_restart(void **state)
     run_jobs_at(f, f->t0 + 10 * 60 * MS_PER_MIN);
   assert_int_equal(posts_to(f, "U0FRANK001"), 2);
   /* repeat: 1 — two rounds, then no more steps (erin's own email rule may still be due). */
-  assert_int_equal(count(f, "SELECT count(*) FROM jobs WHERE state = 'pending'"
-                            " AND key NOT LIKE 'page:%:notify:%'"),
+  assert_int_equal(count(f,
+                         "SELECT count(*) FROM jobs WHERE state = 'pending'"
+                         " AND key NOT LIKE 'page:%:notify:%'"),
                    0);
 }
 
