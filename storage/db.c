@@ -21,6 +21,7 @@ struct db {
   sqlite3 *h;
   char *path;
   int readonly;
+  int depth; /* open db_begin()s: 1 is the transaction, each one deeper a savepoint */
   struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
@@ -155,29 +156,75 @@ int db_changes(struct db *db)
   return sqlite3_changes(db->h);
 }
 
+/* Nesting: the outermost db_begin() is BEGIN IMMEDIATE; one inside it is a SAVEPOINT, so a
+ * caller that runs many handlers in one transaction (group commit: bot/slack) lets each handler
+ * begin, commit and roll back as it always did, and a rollback undoes that handler alone.
+ * SQLite ends the whole transaction by itself on some errors (disk full, I/O); from then on
+ * every inner begin and commit fails and the rollbacks only unwind the count, so nothing runs
+ * outside the transaction its caller thinks it is in. */
+static bool lost_outer(struct db *db)
+{
+  return db->depth > 0 && sqlite3_get_autocommit(db->h);
+}
+
 int db_begin(struct db *db)
 {
-  sqlite3_stmt *st = db_stmt(db, "BEGIN IMMEDIATE");
-  return st ? db_step_done(db, st, "begin") : KX_EDB;
+  if (lost_outer(db))
+    return KX_EDB;
+  sqlite3_stmt *st = db_stmt(db, db->depth ? "SAVEPOINT kx" : "BEGIN IMMEDIATE");
+  int rc = st ? db_step_done(db, st, db->depth ? "savepoint" : "begin") : KX_EDB;
+  if (rc == 0)
+    db->depth++;
+  return rc;
 }
 
 int db_commit(struct db *db)
 {
-  sqlite3_stmt *st = db_stmt(db, "COMMIT");
-  return st ? db_step_done(db, st, "commit") : KX_EDB;
+  if (lost_outer(db))
+    return KX_EDB;
+  bool inner = db->depth > 1;
+  sqlite3_stmt *st = db_stmt(db, inner ? "RELEASE kx" : "COMMIT");
+  int rc = st ? db_step_done(db, st, inner ? "release" : "commit") : KX_EDB;
+  if (rc == 0 && db->depth > 0)
+    db->depth--;
+  return rc;
 }
 
 int db_rollback(struct db *db)
 {
-  if (sqlite3_get_autocommit(db->h))
+  if (sqlite3_get_autocommit(db->h)) {
+    if (db->depth > 0)
+      db->depth--;
     return 0;
+  }
+  int rc;
+  if (db->depth > 1) {
+    sqlite3_stmt *st = db_stmt(db, "ROLLBACK TO kx");
+    rc = st ? db_step_done(db, st, "rollback_to") : KX_EDB;
+    st = rc == 0 ? db_stmt(db, "RELEASE kx") : NULL;
+    if (st)
+      rc = db_step_done(db, st, "release");
+    if (rc == 0) {
+      db->depth--;
+      return 0;
+    }
+  }
+  /* The outermost level, or a savepoint that would not unwind: the whole transaction goes. */
   sqlite3_stmt *st = db_stmt(db, "ROLLBACK");
-  return st ? db_step_done(db, st, "rollback") : KX_EDB;
+  rc = st ? db_step_done(db, st, "rollback") : KX_EDB;
+  if (rc == 0 || sqlite3_get_autocommit(db->h))
+    db->depth = db->depth > 1 ? db->depth - 1 : 0;
+  return rc;
 }
 
 bool db_in_transaction(struct db *db)
 {
   return !sqlite3_get_autocommit(db->h);
+}
+
+int db_depth(struct db *db)
+{
+  return db->depth;
 }
 
 int db_schema_version(struct db *db)

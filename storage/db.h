@@ -27,10 +27,16 @@ enum db_open_flags {
 struct db *db_open(const char *path, int flags, int *err);
 void db_close(struct db *db); /* NULL-safe; finalizes cached statements */
 
-int db_begin(struct db *db); /* BEGIN IMMEDIATE: the write lock is taken up front */
+/* Transactions nest: the outermost begin is BEGIN IMMEDIATE (the write lock is taken up front);
+ * a begin inside it is a savepoint, whose commit keeps its work for the outer commit and whose
+ * rollback undoes that level alone (group commit: many handlers, one transaction, one fsync).
+ * If SQLite ends the transaction itself (disk full, I/O error), every inner begin and commit
+ * fails from then on and each rollback only unwinds one level. */
+int db_begin(struct db *db);
 int db_commit(struct db *db);
 int db_rollback(struct db *db); /* safe to call when no transaction is open */
 bool db_in_transaction(struct db *db);
+int db_depth(struct db *db); /* open levels: 0 outside a transaction */
 
 int db_schema_version(struct db *db);
 /* The newest schema version this build knows. */

@@ -306,6 +306,65 @@ static void test_transactions(void **state)
   assert_int_equal(outbox_depth(db), 1);
 }
 
+/* Group commit: a db_begin() inside a transaction is a savepoint. A rollback undoes that level
+ * alone; the outer commit keeps the rest; an outer rollback undoes everything. */
+static void test_nested_transactions_are_savepoints(void **state)
+{
+  struct db *db = *state;
+  assert_int_equal(db_begin(db), 0);
+  assert_int_equal(db_depth(db), 1);
+  assert_int_equal(db_begin(db), 0); /* first handler: kept */
+  assert_int_equal(db_depth(db), 2);
+  add(db, "A", OUTBOX_NORMAL, "{}");
+  assert_int_equal(db_commit(db), 0);
+  assert_int_equal(db_depth(db), 1);
+  assert_true(db_in_transaction(db)); /* released, not committed */
+  assert_int_equal(db_begin(db), 0);  /* second handler: fails, undone alone */
+  add(db, "B", OUTBOX_NORMAL, "{}");
+  assert_int_equal(db_begin(db), 0); /* a handler that nests once more */
+  add(db, "C", OUTBOX_NORMAL, "{}");
+  assert_int_equal(db_commit(db), 0);
+  assert_int_equal(outbox_depth(db), 3);
+  assert_int_equal(db_rollback(db), 0);
+  assert_int_equal(db_depth(db), 1);
+  assert_int_equal(outbox_depth(db), 1);
+  assert_int_equal(db_begin(db), 0); /* third handler: kept */
+  add(db, "D", OUTBOX_NORMAL, "{}");
+  assert_int_equal(db_commit(db), 0);
+  assert_int_equal(db_commit(db), 0); /* the one commit */
+  assert_int_equal(db_depth(db), 0);
+  assert_false(db_in_transaction(db));
+  assert_int_equal(outbox_depth(db), 2);
+
+  /* An outer rollback takes the released savepoints with it. */
+  assert_int_equal(db_begin(db), 0);
+  assert_int_equal(db_begin(db), 0);
+  add(db, "E", OUTBOX_NORMAL, "{}");
+  assert_int_equal(db_commit(db), 0);
+  assert_int_equal(db_rollback(db), 0);
+  assert_int_equal(db_depth(db), 0);
+  assert_int_equal(outbox_depth(db), 2);
+
+  /* The transaction ended underneath (SQLite does that on some errors; here a raw ROLLBACK):
+   * no inner level may then begin or commit on its own, and the rollbacks only unwind. */
+  assert_int_equal(db_begin(db), 0);
+  assert_int_equal(db_begin(db), 0);
+  add(db, "F", OUTBOX_NORMAL, "{}");
+  assert_int_equal(sqlite3_exec(db_handle(db), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(db_commit(db), KX_EDB);
+  assert_int_equal(db_begin(db), KX_EDB);
+  assert_false(db_in_transaction(db)); /* nothing started outside the batch */
+  assert_int_equal(db_rollback(db), 0);
+  assert_int_equal(db_commit(db), KX_EDB); /* the outer commit fails too */
+  assert_int_equal(db_rollback(db), 0);
+  assert_int_equal(db_depth(db), 0);
+  assert_int_equal(outbox_depth(db), 2);
+  assert_int_equal(db_begin(db), 0); /* and the next transaction is an ordinary one */
+  add(db, "G", OUTBOX_NORMAL, "{}");
+  assert_int_equal(db_commit(db), 0);
+  assert_int_equal(outbox_depth(db), 3);
+}
+
 static void test_files_backup_restore(void **state)
 {
   (void)state;
@@ -392,6 +451,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_seen_and_kv, setup, teardown),
       cmocka_unit_test_setup_teardown(test_notes_people_changes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_nested_transactions_are_savepoints, setup, teardown),
       cmocka_unit_test(test_files_backup_restore),
       cmocka_unit_test_setup_teardown(test_already_there_or_a_bug, setup, teardown),
   };
