@@ -58,6 +58,21 @@ int app_dispatch(struct app *a, const struct cmd_request *req, struct cmd_reply 
   return rc;
 }
 
+int app_batch_begin(struct app *a)
+{
+  if (db_depth(a->ctx.db) != 0)
+    return KX_ESTATE;
+  return db_begin(a->ctx.db);
+}
+
+int app_batch_end(struct app *a, bool commit)
+{
+  int rc = commit ? db_commit(a->ctx.db) : KX_ESTATE;
+  if (rc)
+    db_rollback(a->ctx.db);
+  return rc;
+}
+
 bool app_stopping(const struct app *a)
 {
   return a->stopping;

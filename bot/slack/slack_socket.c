@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bot/clock.h"
+#include "bot/slack/slack_socket_internal.h"
 #include "lib/buf.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -15,51 +16,6 @@
 #define BACKOFF_BASE_MS 500
 #define BACKOFF_MAX_MS 30000
 #define STOP_GRACE_MS 2000
-
-struct frame_out {
-  struct frame_out *next;
-  size_t len;
-  uint64_t received_us; /* for the ack latency histogram; 0 for non-acks */
-  unsigned char data[]; /* LWS_PRE bytes of headroom, then the text */
-};
-
-struct conn {
-  struct slack_socket *owner;
-  struct lws *wsi;
-  unsigned id;
-  bool established;
-  bool hello;
-  bool retiring; /* replaced: close once the replacement has said hello */
-  bool closing;  /* close at the next writeable */
-  bool ping_pending;
-  uint64_t opened_ms, established_ms, last_rx_ms, last_ping_ms;
-  struct buf rx;
-  int rx_binary;
-  struct frame_out *head, *tail;
-};
-
-struct slack_socket {
-  uv_loop_t *loop;
-  struct lws_context *lws;
-  struct lws_vhost *vhost;
-  struct slack_api *api;
-  struct slack_socket_opts opts;
-  struct slack_socket_cbs cbs;
-  struct conn *conns[SLACK_MAX_CONNS];
-  unsigned next_id;
-  bool opening;   /* apps.connections.open in flight */
-  bool connected; /* some conn has said hello */
-  bool stopping;
-  bool fatal;
-  int attempt;  /* consecutive failures, for backoff */
-  int too_many; /* consecutive too_many_websockets refusals: each reconnect waits longer */
-  uv_timer_t retry_timer;
-  uv_timer_t watchdog;
-  int open_timers;
-  uint64_t stop_started_ms;
-  void (*stop_done)(void *arg);
-  void *stop_arg;
-};
 
 static void need_connection(struct slack_socket *s);
 static void open_connection(struct slack_socket *s);
@@ -133,7 +89,7 @@ static void close_conn(struct conn *c)
     lws_callback_on_writable(c->wsi);
 }
 
-static int queue_frame(struct conn *c, const char *text, size_t len, uint64_t received_us)
+int slack_queue_frame(struct conn *c, const char *text, size_t len, uint64_t received_us)
 {
   struct frame_out *f = malloc(sizeof(*f) + LWS_PRE + len);
   if (!f)
@@ -230,11 +186,8 @@ static void handle_frame(struct conn *c, const char *data, size_t len, uint64_t 
       break;
     case SLACK_FRAME_ENVELOPE: {
       metrics_inc("klaxon_envelopes_received_total", "", 1);
-      char *ack = s->cbs.on_envelope ? s->cbs.on_envelope(s->cbs.arg, &f) : NULL;
-      if (ack) {
-        queue_frame(c, ack, strlen(ack), received_us);
-        free(ack);
-      }
+      if (slack_batch_add(s, c->id, &f, received_us) == 0)
+        memset(&f, 0, sizeof(f)); /* the batch owns it now */
       break;
     }
     case SLACK_FRAME_UNKNOWN:
@@ -246,7 +199,7 @@ static void handle_frame(struct conn *c, const char *data, size_t len, uint64_t 
         char *text = cJSON_PrintUnformatted(a);
         cJSON_Delete(a);
         if (text)
-          queue_frame(c, text, strlen(text), 0);
+          slack_queue_frame(c, text, strlen(text), 0);
         free(text);
       }
       break;
@@ -603,8 +556,11 @@ static void on_watchdog(uv_timer_t *t)
       any |= s->conns[i] != NULL;
     if (!any && uv_is_active((uv_handle_t *)&s->watchdog)) {
       uv_timer_stop(&s->watchdog);
+      slack_batch_run(s); /* what was read before the sockets closed is handled, not dropped */
+      uv_check_stop(&s->batch);
       uv_close((uv_handle_t *)&s->retry_timer, on_timer_closed);
       uv_close((uv_handle_t *)&s->watchdog, on_timer_closed);
+      uv_close((uv_handle_t *)&s->batch, on_timer_closed);
     }
   }
 }
@@ -646,7 +602,8 @@ struct slack_socket *slack_socket_new(uv_loop_t *loop,
   uv_timer_init(loop, &s->watchdog);
   s->retry_timer.data = s;
   s->watchdog.data = s;
-  s->open_timers = 2;
+  slack_batch_init(s);
+  s->open_timers = 3;
   return s;
 }
 
@@ -684,6 +641,7 @@ void slack_socket_free(struct slack_socket *s)
 {
   if (!s)
     return;
+  slack_batch_free(s);
   for (int i = 0; i < SLACK_MAX_CONNS; i++) {
     if (s->conns[i]) {
       if (s->conns[i]->wsi)
