@@ -12,6 +12,7 @@ int cli_stats(int argc, char **argv);      /* cli_stats.c (issue 5) */
 int cli_incidents(int argc, char **argv);  /* cli_incidents.c (issue 3) */
 int cli_postmortem(int argc, char **argv); /* cli_incidents.c (issue 3) */
 int cli_report(int argc, char **argv);     /* cli_report.c (issue 16) */
+int cli_schema(int argc, char **argv);     /* cli_schema.c (issue 12) */
 
 const struct cli_cmd cli_commands[] = {
     {"run", cli_run, "run [--config FILE]", "run the bot (Slack Socket Mode, HTTP, timers)"},
@@ -56,5 +57,8 @@ const struct cli_cmd cli_commands[] = {
     {"import", cli_import, "import pagerduty|opsgenie --from FILE_OR_DIR [--out FILE]",
      "turn a PagerDuty or Opsgenie export into klaxon's YAML; says on stderr what could not be "
      "carried over and where the on-call differs"},
+    /* the schema's SQL per engine (issue 12) */
+    {"schema", cli_schema, "schema [sqlite|postgres]",
+     "the SQL of every schema migration for SQLite (what klaxon runs) or PostgreSQL, on stdout"},
     {NULL, NULL, NULL, NULL},
 };
