@@ -1,3 +1,4 @@
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,48 +26,33 @@ struct db {
   struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
-sqlite3 *db_handle(struct db *db)
-{
-  return db->h;
-}
-
 const char *db_path(struct db *db)
 {
   return db->path;
 }
 
-int db_fail(struct db *db, int rc, const char *what)
+int db_kx_of(int rc); /* storage/db_sqlite.c */
+
+/* A SQLite code from the engine's own calls (open, exec, backup): converted and logged once. */
+static int sq_fail(struct db *db, int rc, const char *what)
 {
-  int err;
-  switch (rc & 0xff) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      err = KX_EBUSY;
-      break;
-    case SQLITE_NOMEM:
-      err = KX_ENOMEM;
-      break;
-    case SQLITE_CONSTRAINT:
-      /* A function that expects "already there" says so itself (ON CONFLICT (its key) DO
-       * NOTHING, then sqlite3_changes() == 0 → KX_EEXISTS); reaching this is a bug. */
-      err = KX_ECONSTRAINT;
-      break;
-    case SQLITE_IOERR:
-    case SQLITE_FULL:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
-      err = KX_EIO;
-      break;
-    default:
-      err = KX_EDB;
-  }
   char q[512];
   LOG_ERROR("db", "sqlite_error", "what=%s rc=%d msg=%s", what, rc,
             log_quote(q, sizeof(q), db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc)));
-  return err;
+  return db_kx_of(rc);
 }
 
-sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+int db_fail(struct db *db, int err, const char *what)
+{
+  int rc = db && db->h ? sqlite3_extended_errcode(db->h) : SQLITE_ERROR;
+  char q[512];
+  LOG_ERROR("db", "sqlite_error", "what=%s rc=%d msg=%s", what, rc,
+            log_quote(q, sizeof(q), db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc)));
+  /* A row where none was expected, or none where one was (DB_ROW, DB_DONE), is KX_EDB. */
+  return err < 0 ? err : db_kx_of(err);
+}
+
+struct db_stmt *db_stmt(struct db *db, const char *sql)
 {
   size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE_SIZE;
   for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
@@ -74,24 +60,36 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql)
     if (s->sql == sql) {
       sqlite3_reset(s->st);
       sqlite3_clear_bindings(s->st);
-      return s->st;
+      return (struct db_stmt *)s->st;
     }
     if (!s->sql) {
       sqlite3_stmt *st = NULL;
       int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
       if (rc != SQLITE_OK) {
-        db_fail(db, rc, "prepare");
+        sq_fail(db, rc, "prepare");
         LOG_ERROR("db", "bad_sql", "sql=%.80s", sql);
         return NULL;
       }
       s->sql = sql;
       s->st = st;
-      return st;
+      return (struct db_stmt *)st;
     }
   }
   /* The cache is sized well above the number of statements in the program. */
   LOG_ERROR("db", "stmt_cache_full", "size=%d", STMT_CACHE_SIZE);
   return NULL;
+}
+
+struct db_stmt *db_prepare(struct db *db, const char *sql)
+{
+  sqlite3_stmt *st = NULL;
+  int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+  if (rc != SQLITE_OK) {
+    sq_fail(db, rc, "prepare");
+    LOG_ERROR("db", "bad_sql", "sql=%.80s", sql);
+    return NULL;
+  }
+  return (struct db_stmt *)st;
 }
 
 int db_exec(struct db *db, const char *sql)
@@ -102,35 +100,9 @@ int db_exec(struct db *db, const char *sql)
     char q[512];
     LOG_ERROR("db", "exec_failed", "rc=%d msg=%s", rc, log_quote(q, sizeof(q), msg ? msg : ""));
     sqlite3_free(msg);
-    return db_fail(NULL, rc, "exec");
+    return sq_fail(NULL, rc, "exec");
   }
   return 0;
-}
-
-int db_bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-  int rc = s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-  return rc == SQLITE_OK ? 0 : KX_EDB;
-}
-
-int db_bind_int64(sqlite3_stmt *st, int i, int64_t v)
-{
-  return sqlite3_bind_int64(st, i, v) == SQLITE_OK ? 0 : KX_EDB;
-}
-
-char *db_col_text(sqlite3_stmt *st, int i)
-{
-  const unsigned char *t = sqlite3_column_text(st, i);
-  return t ? strdup((const char *)t) : NULL;
-}
-
-int db_step_done(struct db *db, sqlite3_stmt *st, const char *what)
-{
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-    return 0;
-  return db_fail(db, rc, what);
 }
 
 int64_t db_last_id(struct db *db)
@@ -382,13 +354,13 @@ int db_backup(struct db *db, const char *path)
   int rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   if (rc != SQLITE_OK) {
     sqlite3_close(dst);
-    return db_fail(db, rc, "backup_open");
+    return sq_fail(db, rc, "backup_open");
   }
   sqlite3_backup *b = sqlite3_backup_init(dst, "main", db->h, "main");
   if (!b) {
     rc = sqlite3_errcode(dst);
     sqlite3_close(dst);
-    return db_fail(db, rc, "backup_init");
+    return sq_fail(db, rc, "backup_init");
   }
   /* Copy in steps so a running bot's writers get the lock between steps. */
   do {
@@ -400,7 +372,7 @@ int db_backup(struct db *db, const char *path)
   int final = sqlite3_errcode(dst);
   sqlite3_close(dst);
   if (rc != SQLITE_DONE || final != SQLITE_OK)
-    return db_fail(db, rc, "backup_step");
+    return sq_fail(db, rc, "backup_step");
   return 0;
 }
 
@@ -425,7 +397,7 @@ int db_restore(const char *backup_path, const char *db_path_out)
   }
   sqlite3_close(dst);
   db_close(src);
-  return rc == SQLITE_OK ? 0 : db_fail(NULL, rc, "restore");
+  return rc == SQLITE_OK ? 0 : sq_fail(NULL, rc, "restore");
 }
 
 int db_set_autocheckpoint(struct db *db, int pages)

@@ -1,37 +1,92 @@
 /*
- * db_internal.h — for the storage/ modules only: the sqlite3 handle, the statement cache and
- * helpers to bind and read columns. Nothing outside storage/ includes this file.
+ * db_internal.h — for the storage/ modules only: the engine-neutral statement API that every
+ * storage file writes its queries against. Nothing outside storage/ includes this file (the unit
+ * tests excepted). No engine type appears here: the SQLite engine (storage/db_sqlite.c) is the
+ * only file that includes <sqlite3.h>; a PostgreSQL engine (db_pg.c) implements the same
+ * functions. docs/ha.md "Storage engines: status" lists what the SQL must still lose to run on
+ * both.
  *
- * db_stmt() returns a cached statement, already reset and with bindings cleared; the caller
- * steps it and need not finalize it. A statement is keyed by the address of its SQL text, so
- * pass string literals (or static arrays), never a buffer that changes.
+ * A statement is `struct db_stmt`, opaque. db_stmt() returns the connection's cached statement
+ * for a SQL text, already reset and with its bindings cleared; the caller binds (parameters are
+ * numbered from 1), steps, reads columns (numbered from 0) and resets it, and never frees it. It
+ * is keyed by the address of its SQL text, so pass string literals (or static arrays), never a
+ * buffer that changes. db_prepare() is the uncached form, for SQL built at run time (tests,
+ * tools): the caller finalizes it.
+ *
+ * Errors: db_step() converts the engine's code once, into a negative KX_E* (KX_EBUSY for a lock
+ * it could not get, KX_ECONSTRAINT for a broken constraint, KX_EIO for I/O, a full disk or a
+ * read-only file, KX_ENOMEM, KX_EDB for everything else) and logs nothing; db_fail() logs it
+ * with the engine's message where the caller decides it is an error.
  */
 #ifndef KX_DB_INTERNAL_H
 #define KX_DB_INTERNAL_H
 
-#include <sqlite3.h>
+#include <sqlite3.h> /* transitional: until every storage file is converted */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "storage/db.h"
 
-sqlite3 *db_handle(struct db *db);
-sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+struct db_stmt;
+
+/* What db_step() returns when it did not fail (failures are negative KX_E* codes). */
+enum db_step_result {
+  DB_DONE = 0, /* the statement has run to its end: no (more) rows */
+  DB_ROW = 1   /* a row is ready for the column readers */
+};
+
+/* The cached statement for sql (see above); NULL when it does not prepare (logged). */
+struct db_stmt *db_stmt(struct db *db, const char *sql);
+/* An uncached statement for SQL built at run time; NULL when it does not prepare (logged).
+ * The caller frees it with db_finalize() (NULL-safe). */
+struct db_stmt *db_prepare(struct db *db, const char *sql);
+void db_finalize(struct db_stmt *st);
+
+/* Bind parameter i (from 1). 0, or KX_EDB when i is out of range. NULL text binds SQL NULL;
+ * text is copied. */
+int db_bind_text(struct db_stmt *st, int i, const char *s);
+int db_bind_int64(struct db_stmt *st, int i, int64_t v);
+int db_bind_double(struct db_stmt *st, int i, double v);
+int db_bind_null(struct db_stmt *st, int i);
+
+/* DB_ROW, DB_DONE or a negative KX_E* code (converted, not logged: see db_fail). */
+int db_step(struct db_stmt *st);
+/* Ready the statement to run again (bindings are kept). Call it when done with the rows: an
+ * unreset statement keeps its read snapshot open. */
+void db_reset(struct db_stmt *st);
+/* Step a statement that returns no rows, then reset it: 0 or the error, logged as `what`. A row
+ * is not an error (the rest are not read). */
+int db_step_done(struct db *db, struct db_stmt *st, const char *what);
+
+/* Column readers (columns from 0), valid after db_step() returned DB_ROW. SQL NULL reads as 0,
+ * 0.0, and NULL text. */
+int64_t db_col_int64(struct db_stmt *st, int i);
+int db_col_int(struct db_stmt *st, int i); /* the low 32 bits, as sqlite3_column_int */
+double db_col_double(struct db_stmt *st, int i);
+bool db_col_is_null(struct db_stmt *st, int i);
+/* A copy of a text column (NULL for SQL NULL, or when out of memory) that the caller frees. */
+char *db_col_text(struct db_stmt *st, int i);
+/* The text itself, borrowed: valid until the next db_step(), db_reset() or column read of the
+ * same column as another type. NULL for SQL NULL. */
+const char *db_col_text_ref(struct db_stmt *st, int i);
+
+/* Rows changed by the last INSERT, UPDATE or DELETE on this connection. */
+int db_changes(struct db *db);
+/* The id of the row the last INSERT on this connection added (SQLite's rowid; PostgreSQL
+ * needs RETURNING id instead: docs/ha.md). */
+int64_t db_last_id(struct db *db);
+
 /* Run one or more statements with no result rows (DDL, PRAGMA). */
 int db_exec(struct db *db, const char *sql);
-/* Convert a SQLite result code at the boundary, logging `what` and sqlite's message once. */
-int db_fail(struct db *db, int rc, const char *what);
+/* Log a statement's failure once, as `what` with the engine's code and message, and return the
+ * KX_E* code: err is what db_step() returned (a negative code, or DB_ROW/DB_DONE where the
+ * caller expected the other, which becomes KX_EDB). */
+int db_fail(struct db *db, int err, const char *what);
 
-/* Bind helpers: NULL text binds SQL NULL. */
-int db_bind_text(sqlite3_stmt *st, int i, const char *s);
-int db_bind_int64(sqlite3_stmt *st, int i, int64_t v);
-/* A copy of a text column (NULL for SQL NULL) that the caller frees. */
-char *db_col_text(sqlite3_stmt *st, int i);
-/* Step a statement that returns no rows: 0 or the converted error. */
-int db_step_done(struct db *db, sqlite3_stmt *st, const char *what);
-int64_t db_last_id(struct db *db);
 /* Make room for element `count` in an array of `size`-byte elements (capacity doubles, from 8);
  * 0 or KX_ENOMEM, leaving the array as it was. For the result lists the storage files build. */
 int db_grow(void **arr, size_t *cap, size_t count, size_t size);
-int db_changes(struct db *db);
 
 /* One migration: a version and the SQL texts that take the schema there. */
 struct db_migration {

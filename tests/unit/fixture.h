@@ -7,7 +7,6 @@
 #ifndef KX_TEST_FIXTURE_H
 #define KX_TEST_FIXTURE_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,11 +63,11 @@ static inline void fx_free(struct fx *f)
 
 static inline int64_t fx_count(struct fx *f, const char *sql)
 {
-  sqlite3_stmt *st = NULL;
-  assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), sql, -1, &st, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  int64_t v = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
+  struct db_stmt *st = db_prepare(f->db, sql);
+  assert_non_null(st);
+  assert_int_equal(db_step(st), DB_ROW);
+  int64_t v = db_col_int64(st, 0);
+  db_finalize(st);
   return v;
 }
 

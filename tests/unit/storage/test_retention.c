@@ -23,11 +23,11 @@
 
 static int64_t count(struct db *db, const char *sql)
 {
-  sqlite3_stmt *st = NULL;
-  assert_int_equal(sqlite3_prepare_v2(db_handle(db), sql, -1, &st, NULL), SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  int64_t n = sqlite3_column_int64(st, 0);
-  sqlite3_finalize(st);
+  struct db_stmt *st = db_prepare(db, sql);
+  assert_non_null(st);
+  assert_int_equal(db_step(st), DB_ROW);
+  int64_t n = db_col_int64(st, 0);
+  db_finalize(st);
   return n;
 }
 

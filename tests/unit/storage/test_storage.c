@@ -272,15 +272,15 @@ static void test_file_database_is_durable(void **state)
   int err = 0;
   struct db *db = db_open(path, 0, &err);
   assert_non_null(db);
-  sqlite3_stmt *st = db_stmt(db, "PRAGMA synchronous");
+  struct db_stmt *st = db_stmt(db, "PRAGMA synchronous");
   assert_non_null(st);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  assert_int_equal(sqlite3_column_int(st, 0), 2);
-  sqlite3_reset(st);
+  assert_int_equal(db_step(st), DB_ROW);
+  assert_int_equal(db_col_int(st, 0), 2);
+  db_reset(st);
   st = db_stmt(db, "PRAGMA journal_mode");
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
-  sqlite3_reset(st);
+  assert_int_equal(db_step(st), DB_ROW);
+  assert_string_equal(db_col_text_ref(st, 0), "wal");
+  db_reset(st);
   db_close(db);
   char side[sizeof(path) + 8];
   unlink(path);
@@ -406,8 +406,8 @@ static void test_files_backup_restore(void **state)
 static void test_already_there_or_a_bug(void **state)
 {
   struct db *db = *state;
-  assert_int_equal(db_fail(db, SQLITE_CONSTRAINT_UNIQUE, "test"), KX_ECONSTRAINT);
-  assert_int_equal(db_fail(db, SQLITE_CONSTRAINT_NOTNULL, "test"), KX_ECONSTRAINT);
+  assert_int_equal(db_fail(db, KX_ECONSTRAINT, "test"), KX_ECONSTRAINT);
+  assert_int_equal(db_fail(db, DB_DONE, "test"), KX_EDB);
   FILE *tmp = tmpfile();
   assert_non_null(tmp);
   log_set_output(tmp);

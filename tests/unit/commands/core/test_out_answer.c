@@ -43,18 +43,16 @@ static struct cmd_request request(struct fx *f, enum cmd_answer answer, const ch
 /* The body of the only outbox row with this method (fails the test otherwise). */
 static cJSON *only_row(struct fx *f, const char *method, char *queue, size_t qsize)
 {
-  sqlite3_stmt *st = NULL;
-  assert_int_equal(sqlite3_prepare_v2(db_handle(f->db),
-                                      "SELECT body, queue, priority FROM outbox WHERE method = ?",
-                                      -1, &st, NULL),
-                   SQLITE_OK);
-  sqlite3_bind_text(st, 1, method, -1, SQLITE_STATIC);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  cJSON *body = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-  snprintf(queue, qsize, "%s", (const char *)sqlite3_column_text(st, 1));
-  assert_int_equal(sqlite3_column_int(st, 2), OUTBOX_URGENT);
-  assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-  sqlite3_finalize(st);
+  struct db_stmt *st =
+      db_prepare(f->db, "SELECT body, queue, priority FROM outbox WHERE method = ?");
+  assert_non_null(st);
+  assert_int_equal(db_bind_text(st, 1, method), 0);
+  assert_int_equal(db_step(st), DB_ROW);
+  cJSON *body = cJSON_Parse(db_col_text_ref(st, 0));
+  snprintf(queue, qsize, "%s", db_col_text_ref(st, 1));
+  assert_int_equal(db_col_int(st, 2), OUTBOX_URGENT);
+  assert_int_equal(db_step(st), DB_DONE);
+  db_finalize(st);
   assert_non_null(body);
   return body;
 }

@@ -85,12 +85,12 @@ static char *last_body(struct fx *f, const char *dest)
            "SELECT body FROM outbox WHERE queue = '%s' AND method = 'chat.postMessage'"
            " ORDER BY id DESC LIMIT 1",
            dest);
-  sqlite3_stmt *st = NULL;
-  assert_int_equal(sqlite3_prepare_v2(db_handle(f->db), sql, -1, &st, NULL), SQLITE_OK);
+  struct db_stmt *st = db_prepare(f->db, sql);
+  assert_non_null(st);
   char *out = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW)
-    out = strdup((const char *)sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
+  if (db_step(st) == DB_ROW)
+    out = db_col_text(st, 0);
+  db_finalize(st);
   assert_non_null(out);
   return out;
 }

@@ -66,14 +66,14 @@ static int64_t publishes(struct fx *f)
 /* The text of the newest views.publish row. */
 static char *last_view(struct fx *f)
 {
-  sqlite3_stmt *st =
+  struct db_stmt *st =
       db_stmt(f->db,
               "SELECT body FROM outbox WHERE method = 'views.publish' ORDER BY id DESC"
               " LIMIT 1");
   assert_non_null(st);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+  assert_int_equal(db_step(st), DB_ROW);
   char *body = db_col_text(st, 0);
-  sqlite3_reset(st);
+  db_reset(st);
   return body;
 }
 

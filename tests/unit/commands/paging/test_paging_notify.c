@@ -201,14 +201,11 @@ static void test_sms_title_cut_on_a_character(void **state)
   assert_int_equal(db_begin(f->db), 0);
   assert_int_equal(paging_create(&f->ctx, &n, &id), 0);
   assert_int_equal(db_commit(f->db), 0);
-  sqlite3_stmt *st = NULL;
-  assert_int_equal(
-      sqlite3_prepare_v2(db_handle(f->db), "SELECT body FROM outbox WHERE platform = 'twilio'", -1,
-                         &st, NULL),
-      SQLITE_OK);
-  assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-  cJSON *body = cJSON_Parse((const char *)sqlite3_column_text(st, 0));
-  sqlite3_finalize(st);
+  struct db_stmt *st = db_prepare(f->db, "SELECT body FROM outbox WHERE platform = 'twilio'");
+  assert_non_null(st);
+  assert_int_equal(db_step(st), DB_ROW);
+  cJSON *body = cJSON_Parse(db_col_text_ref(st, 0));
+  db_finalize(st);
   const cJSON *text = cJSON_GetObjectItemCaseSensitive(body, "Body");
   assert_true(cJSON_IsString(text));
   assert_true(utf8_valid((const unsigned char *)text->valuestring));
