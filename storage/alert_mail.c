@@ -25,7 +25,7 @@ int alert_mail_add(struct db *db, const struct alert_mail *m, int64_t *id_out)
       " starts_at, created_at) VALUES (?, ?, ?, ?, ?, coalesce(?, '{}'), ?, ?)";
   if (!m->digest_key || !m->recipients || !m->title)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, m->digest_key);
@@ -38,7 +38,7 @@ int alert_mail_add(struct db *db, const struct alert_mail *m, int64_t *id_out)
   db_bind_int64(st, 8, m->created_at);
   int rc = db_step_done(db, st, "alert_mail_add");
   if (rc == 0 && id_out)
-    *id_out = sqlite3_last_insert_rowid(db_handle(db));
+    *id_out = db_last_id(db);
   return rc;
 }
 
@@ -50,7 +50,7 @@ int alert_mail_pending(
       " FROM alert_mail WHERE digest_key = ? AND sent_at IS NULL ORDER BY id LIMIT ?";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, digest_key);
@@ -58,25 +58,25 @@ int alert_mail_pending(
   struct alert_mail *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       alert_mail_free(rows, count);
       return KX_ENOMEM;
     }
     struct alert_mail *m = &rows[count++];
-    m->id = sqlite3_column_int64(st, 0);
+    m->id = db_col_int64(st, 0);
     m->digest_key = db_col_text(st, 1);
     m->recipients = db_col_text(st, 2);
     m->title = db_col_text(st, 3);
     m->summary = db_col_text(st, 4);
     m->severity = db_col_text(st, 5);
     m->labels = db_col_text(st, 6);
-    m->starts_at = sqlite3_column_int64(st, 7);
-    m->created_at = sqlite3_column_int64(st, 8);
+    m->starts_at = db_col_int64(st, 7);
+    m->created_at = db_col_int64(st, 8);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     alert_mail_free(rows, count);
     return db_fail(db, rc, "alert_mail_pending");
   }
@@ -89,7 +89,7 @@ int alert_mail_sent(struct db *db, const char *digest_key, int64_t now_ms)
 {
   static const char sql[] =
       "UPDATE alert_mail SET sent_at = ? WHERE digest_key = ? AND sent_at IS NULL";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
