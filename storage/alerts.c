@@ -35,7 +35,7 @@ static int insert(struct db *db, const struct alert_in *a, int64_t now_ms, int64
       "INSERT INTO alerts (fingerprint, group_key, source, status, alertname, severity, labels,"
       " annotations, starts_at, ends_at, route, action, first_seen, last_seen, fires)"
       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, a->fingerprint);
@@ -73,25 +73,25 @@ int alerts_upsert(struct db *db,
       " receives = receives + 1, fires = fires + ? WHERE id = ?";
   if (!a->fingerprint || !*a->fingerprint)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, find);
+  struct db_stmt *st = db_stmt(db, find);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, a->fingerprint);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_DONE) {
-    sqlite3_reset(st);
+  int rc = db_step(st);
+  if (rc == DB_DONE) {
+    db_reset(st);
     *change = a->firing ? ALERT_NEW : ALERT_NEW_RESOLVED;
     *page_id_out = 0;
     return insert(db, a, now_ms, id_out);
   }
-  if (rc != SQLITE_ROW) {
-    sqlite3_reset(st);
+  if (rc != DB_ROW) {
+    db_reset(st);
     return db_fail(db, rc, "alerts_find");
   }
-  int64_t id = sqlite3_column_int64(st, 0);
-  bool was_firing = strcmp((const char *)sqlite3_column_text(st, 1), "firing") == 0;
-  int64_t page = sqlite3_column_int64(st, 2);
-  sqlite3_reset(st);
+  int64_t id = db_col_int64(st, 0);
+  bool was_firing = strcmp(db_col_text_ref(st, 1), "firing") == 0;
+  int64_t page = db_col_int64(st, 2);
+  db_reset(st);
   if (a->firing)
     *change = was_firing ? ALERT_REPEAT : ALERT_REFIRED;
   else
@@ -123,13 +123,13 @@ int alerts_upsert(struct db *db,
 int alerts_set_page(struct db *db, int64_t alert_id, int64_t page_id)
 {
   static const char sql[] = "UPDATE alerts SET page_id = ? WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   if (page_id > 0)
     db_bind_int64(st, 1, page_id);
   else
-    sqlite3_bind_null(st, 1);
+    db_bind_null(st, 1);
   db_bind_int64(st, 2, alert_id);
   return db_step_done(db, st, "alerts_set_page");
 }
@@ -140,28 +140,28 @@ int alerts_page_of(struct db *db, const char *fingerprint, int64_t *page_id)
       "SELECT page_id FROM alerts WHERE fingerprint = ? AND status = 'firing' AND page_id IS NOT "
       "NULL";
   *page_id = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, fingerprint);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    *page_id = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    *page_id = db_col_int64(st, 0);
+  db_reset(st);
+  if (rc == DB_ROW)
     return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "alerts_page_of");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "alerts_page_of");
 }
 
 char *alerts_labels_of(struct db *db, const char *fingerprint)
 {
   static const char sql[] = "SELECT labels FROM alerts WHERE fingerprint = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return NULL;
   db_bind_text(st, 1, fingerprint);
-  char *out = sqlite3_step(st) == SQLITE_ROW ? db_col_text(st, 0) : NULL;
-  sqlite3_reset(st);
+  char *out = db_step(st) == DB_ROW ? db_col_text(st, 0) : NULL;
+  db_reset(st);
   return out;
 }
 
@@ -169,32 +169,32 @@ int alerts_page_counts(struct db *db, int64_t page_id, int64_t *total, int64_t *
 {
   static const char sql[] =
       "SELECT count(*), coalesce(sum(status = 'firing'), 0) FROM alerts WHERE page_id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, page_id);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *total = sqlite3_column_int64(st, 0);
-    *firing = sqlite3_column_int64(st, 1);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    *total = db_col_int64(st, 0);
+    *firing = db_col_int64(st, 1);
   }
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "alerts_page_counts");
+  db_reset(st);
+  return rc == DB_ROW ? 0 : db_fail(db, rc, "alerts_page_counts");
 }
 
 static int64_t scalar(struct db *db, const char *sql, int64_t arg, bool with_arg)
 {
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   if (with_arg)
     db_bind_int64(st, 1, arg);
   int64_t v = 0;
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    v = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW ? v : db_fail(db, rc, "alerts_scalar");
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    v = db_col_int64(st, 0);
+  db_reset(st);
+  return rc == DB_ROW ? v : db_fail(db, rc, "alerts_scalar");
 }
 
 int64_t alerts_received_total(struct db *db)
