@@ -28,7 +28,7 @@ int channel_names_reserve(
                      : snprintf(name, sizeof(name), "%s-%d", base, k);
     if (len < 0 || len > CHANNEL_NAME_MAX)
       return KX_ETOOBIG;
-    sqlite3_stmt *st = db_stmt(db, sql);
+    struct db_stmt *st = db_stmt(db, sql);
     if (!st)
       return KX_EDB;
     db_bind_text(st, 1, name);
@@ -50,7 +50,7 @@ int channel_names_set_state(struct db *db, const char *name, enum channel_name_s
   static const char sql[] = "UPDATE channel_names SET state = ? WHERE name = ?";
   if (!name)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, (int64_t)state);
@@ -64,14 +64,14 @@ int channel_names_set_state(struct db *db, const char *name, enum channel_name_s
 int channel_names_state(struct db *db, const char *name)
 {
   static const char sql[] = "SELECT state FROM channel_names WHERE name = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, name);
-  int rc = sqlite3_step(st);
-  int state = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  int state = rc == DB_ROW ? db_col_int(st, 0) : -1;
+  db_reset(st);
+  if (rc == DB_ROW)
     return state;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "channel_names_state");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "channel_names_state");
 }
