@@ -39,7 +39,7 @@ int handoffs_add(struct db *db, const struct handoff_new *h, int64_t *id_out)
       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (rota, shift_index) DO NOTHING";
   if (!h->rota || h->shift_index < 0)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, h->rota);
@@ -65,17 +65,17 @@ int handoffs_add(struct db *db, const struct handoff_new *h, int64_t *id_out)
   return 0;
 }
 
-static void read_row(sqlite3_stmt *st, struct handoff_row *h)
+static void read_row(struct db_stmt *st, struct handoff_row *h)
 {
   memset(h, 0, sizeof(*h));
-  h->id = sqlite3_column_int64(st, 0);
+  h->id = db_col_int64(st, 0);
   h->rota = db_col_text(st, 1);
-  h->shift_index = sqlite3_column_int64(st, 2);
-  h->due_at = sqlite3_column_int64(st, 3);
-  const unsigned char *state = sqlite3_column_text(st, 4);
-  h->state = state && strcmp((const char *)state, "missed") == 0 ? HANDOFF_MISSED : HANDOFF_POSTED;
-  h->late = sqlite3_column_int(st, 5) != 0;
-  h->created_at = sqlite3_column_int64(st, 6);
+  h->shift_index = db_col_int64(st, 2);
+  h->due_at = db_col_int64(st, 3);
+  const char *state = db_col_text_ref(st, 4);
+  h->state = state && strcmp(state, "missed") == 0 ? HANDOFF_MISSED : HANDOFF_POSTED;
+  h->late = db_col_int(st, 5) != 0;
+  h->created_at = db_col_int64(st, 6);
   h->out_primary = db_col_text(st, 7);
   h->out_secondary = db_col_text(st, 8);
   h->in_primary = db_col_text(st, 9);
@@ -84,31 +84,31 @@ static void read_row(sqlite3_stmt *st, struct handoff_row *h)
   h->manager = db_col_text(st, 12);
   h->channel = db_col_text(st, 13);
   h->ts = db_col_text(st, 14);
-  h->acked_at = sqlite3_column_int64(st, 15);
+  h->acked_at = db_col_int64(st, 15);
   h->acked_by = db_col_text(st, 16);
-  h->manager_told_at = sqlite3_column_int64(st, 17);
+  h->manager_told_at = db_col_int64(st, 17);
   h->checklist = db_col_text(st, 18);
 }
 
 /* Step a bound SELECT of at most one row into out. */
-static int one_row(struct db *db, sqlite3_stmt *st, struct handoff_row *out, const char *what)
+static int one_row(struct db *db, struct db_stmt *st, struct handoff_row *out, const char *what)
 {
   memset(out, 0, sizeof(*out));
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
     read_row(st, out);
-    sqlite3_reset(st);
+    db_reset(st);
     return out->rota ? 0 : KX_ENOMEM;
   }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, what);
+  db_reset(st);
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, what);
 }
 
 int handoffs_get(struct db *db, int64_t id, struct handoff_row *out)
 {
   memset(out, 0, sizeof(*out));
   static const char sql[] = "SELECT " COLUMNS " FROM handoffs WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, id);
@@ -119,7 +119,7 @@ int handoffs_by_shift(struct db *db, const char *rota, int64_t shift_index, stru
 {
   memset(out, 0, sizeof(*out));
   static const char sql[] = "SELECT " COLUMNS " FROM handoffs WHERE rota = ? AND shift_index = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, rota);
@@ -134,7 +134,7 @@ int handoffs_by_message(struct db *db, const char *channel, const char *ts, stru
     memset(out, 0, sizeof(*out));
     return KX_ENOTFOUND;
   }
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, channel);
@@ -148,7 +148,7 @@ int handoffs_last(struct db *db, const char *rota, struct handoff_row *out)
   static const char sql[] = "SELECT " COLUMNS
                             " FROM handoffs WHERE rota = ? AND state = 'posted'"
                             " ORDER BY shift_index DESC LIMIT 1";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, rota);
@@ -158,7 +158,7 @@ int handoffs_last(struct db *db, const char *rota, struct handoff_row *out)
 int handoffs_set_message(struct db *db, int64_t id, const char *channel, const char *ts)
 {
   static const char sql[] = "UPDATE handoffs SET channel = ?, ts = ? WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, channel);
@@ -172,7 +172,7 @@ int handoffs_ack(struct db *db, int64_t id, const char *who, int64_t now_ms)
 {
   static const char sql[] =
       "UPDATE handoffs SET acked_at = ?, acked_by = ? WHERE id = ? AND acked_at = 0";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms > 0 ? now_ms : 1);
@@ -192,7 +192,7 @@ int handoffs_ack(struct db *db, int64_t id, const char *who, int64_t now_ms)
 int handoffs_manager_told(struct db *db, int64_t id, int64_t now_ms)
 {
   static const char sql[] = "UPDATE handoffs SET manager_told_at = ? WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms > 0 ? now_ms : 1);
@@ -227,28 +227,28 @@ int handoffs_totals(struct db *db, struct handoff_totals **out, size_t *n)
       " FROM handoffs GROUP BY rota ORDER BY rota";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   struct handoff_totals *t = NULL;
   size_t count = 0, cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&t, &cap, count, sizeof(*t))) {
-      sqlite3_reset(st);
+      db_reset(st);
       handoff_totals_free(t, count);
       return KX_ENOMEM;
     }
     struct handoff_totals *x = &t[count++];
     x->rota = db_col_text(st, 0);
-    x->on_time = sqlite3_column_int64(st, 1);
-    x->late = sqlite3_column_int64(st, 2);
-    x->missed = sqlite3_column_int64(st, 3);
-    x->taken = sqlite3_column_int64(st, 4);
-    x->told = sqlite3_column_int64(st, 5);
+    x->on_time = db_col_int64(st, 1);
+    x->late = db_col_int64(st, 2);
+    x->missed = db_col_int64(st, 3);
+    x->taken = db_col_int64(st, 4);
+    x->told = db_col_int64(st, 5);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     handoff_totals_free(t, count);
     return db_fail(db, rc, "handoffs_totals");
   }
