@@ -15,7 +15,7 @@ int home_views_opened(struct db *db, const char *user, int64_t now_ms)
   static const char sql[] =
       "INSERT INTO home_views (user, opened_at) VALUES (?, ?)"
       " ON CONFLICT (user) DO UPDATE SET opened_at = excluded.opened_at";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, user);
@@ -29,25 +29,25 @@ int home_views_list(struct db *db, size_t limit, struct home_view_row **out, siz
       "SELECT user, hash, opened_at FROM home_views ORDER BY opened_at, user LIMIT ?";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, (int64_t)limit);
   struct home_view_row *rows = calloc(limit ? limit : 1, sizeof(*rows));
   if (!rows) {
-    sqlite3_reset(st);
+    db_reset(st);
     return KX_ENOMEM;
   }
   size_t k = 0;
   int rc;
-  while (k < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while (k < limit && (rc = db_step(st)) == DB_ROW) {
     rows[k].user = db_col_text(st, 0);
     rows[k].hash = db_col_text(st, 1);
-    rows[k].opened_at = sqlite3_column_int64(st, 2);
+    rows[k].opened_at = db_col_int64(st, 2);
     k++;
   }
-  rc = (k == limit || rc == SQLITE_DONE) ? 0 : db_fail(db, rc, "home_views_list");
-  sqlite3_reset(st);
+  rc = (k == limit || rc == DB_DONE) ? 0 : db_fail(db, rc, "home_views_list");
+  db_reset(st);
   if (rc) {
     home_views_free(rows, k);
     return rc;
@@ -72,7 +72,7 @@ int home_views_published(struct db *db, const char *user, const char *hash, int6
       "INSERT INTO home_views (user, hash, opened_at, published_at) VALUES (?, ?, ?, ?)"
       " ON CONFLICT (user) DO UPDATE SET hash = excluded.hash,"
       " published_at = excluded.published_at";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, user);
@@ -85,13 +85,13 @@ int home_views_published(struct db *db, const char *user, const char *hash, int6
 char *home_views_hash(struct db *db, const char *user)
 {
   static const char sql[] = "SELECT hash FROM home_views WHERE user = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return NULL;
   db_bind_text(st, 1, user);
   char *v = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW)
+  if (db_step(st) == DB_ROW)
     v = db_col_text(st, 0);
-  sqlite3_reset(st);
+  db_reset(st);
   return v;
 }
