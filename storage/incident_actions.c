@@ -36,7 +36,7 @@ int incident_actions_set_tracker(
   static const char sql[] =
       "UPDATE incident_actions SET tracker_key = ?, tracker_url = ? WHERE"
       " incident_id = ? AND number = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, key);
@@ -56,19 +56,19 @@ int incident_actions_by_tracker(struct db *db,
 {
   static const char sql[] =
       "SELECT incident_id, number FROM incident_actions WHERE tracker_key = ? LIMIT 1";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, key);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *incident_id = sqlite3_column_int64(st, 0);
-    *number = sqlite3_column_int64(st, 1);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    *incident_id = db_col_int64(st, 0);
+    *number = db_col_int64(st, 1);
   }
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  db_reset(st);
+  if (rc == DB_ROW)
     return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incident_actions_by_tracker");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incident_actions_by_tracker");
 }
 
 int incident_actions_set_due(
@@ -76,7 +76,7 @@ int incident_actions_set_due(
 {
   static const char sql[] =
       "UPDATE incident_actions SET due_at = ?, due_date = ? WHERE incident_id = ? AND number = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, due_at);
@@ -103,7 +103,7 @@ int incident_actions_add(struct db *db,
       " incident_id = ?1), ?2, ?3, ?4, ?5) RETURNING number";
   if (!text || !*text)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -111,12 +111,12 @@ int incident_actions_add(struct db *db,
   db_bind_text(st, 3, text);
   db_bind_text(st, 4, created_by);
   db_bind_int64(st, 5, now_ms);
-  int rc = sqlite3_step(st);
-  int64_t number = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-  if (rc == SQLITE_ROW)
-    rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE)
+  int rc = db_step(st);
+  int64_t number = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  if (rc == DB_ROW)
+    rc = db_step(st);
+  db_reset(st);
+  if (rc != DB_DONE)
     return db_fail(db, rc, "incident_actions_add");
   if (number_out)
     *number_out = number;
@@ -131,7 +131,7 @@ int incident_actions_done(
       " AND done_at = 0";
   static const char exists[] =
       "SELECT 1 FROM incident_actions WHERE incident_id = ? AND number = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms ? now_ms : 1);
@@ -146,11 +146,11 @@ int incident_actions_done(
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_int64(st, 2, number);
-  rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  rc = db_step(st);
+  db_reset(st);
+  if (rc == DB_ROW)
     return KX_EEXISTS;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incident_actions_done");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incident_actions_done");
 }
 
 static int incident_actions_select(struct db *db,
@@ -198,7 +198,7 @@ static int incident_actions_select(struct db *db,
       " ORDER BY a.incident_id, a.number";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -207,38 +207,38 @@ static int incident_actions_select(struct db *db,
   struct incident_action *list = NULL;
   size_t count = 0, cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&list, &cap, count, sizeof(*list))) {
-      sqlite3_reset(st);
+      db_reset(st);
       incident_actions_free(list, count);
       return KX_ENOMEM;
     }
     struct incident_action *x = &list[count++];
     memset(x, 0, sizeof(*x));
-    x->id = sqlite3_column_int64(st, 0);
-    x->incident_id = sqlite3_column_int64(st, 1);
-    x->number = sqlite3_column_int64(st, 2);
+    x->id = db_col_int64(st, 0);
+    x->incident_id = db_col_int64(st, 1);
+    x->number = db_col_int64(st, 2);
     x->owner = db_col_text(st, 3);
     x->text = db_col_text(st, 4);
     x->created_by = db_col_text(st, 5);
-    x->created_at = sqlite3_column_int64(st, 6);
-    x->done_at = sqlite3_column_int64(st, 7);
+    x->created_at = db_col_int64(st, 6);
+    x->done_at = db_col_int64(st, 7);
     x->done_by = db_col_text(st, 8);
     x->incident_title = db_col_text(st, 9);
     x->incident_severity = db_col_text(st, 10);
-    x->incident_drill = sqlite3_column_int(st, 11) != 0;
-    x->due_at = sqlite3_column_int64(st, 12);
+    x->incident_drill = db_col_int(st, 11) != 0;
+    x->due_at = db_col_int64(st, 12);
     x->due_date = db_col_text(st, 13);
     x->tracker_key = db_col_text(st, 14);
     x->tracker_url = db_col_text(st, 15);
     if (!x->text || !x->incident_title || !x->incident_severity) {
-      sqlite3_reset(st);
+      db_reset(st);
       incident_actions_free(list, count);
       return KX_ENOMEM;
     }
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     incident_actions_free(list, count);
     return db_fail(db, rc, "incident_actions_list");
   }
@@ -270,16 +270,16 @@ int incident_actions_count(
       "SELECT COUNT(*), COALESCE(SUM(a.done_at > 0), 0) FROM incident_actions a JOIN incidents"
       " i ON i.id = a.incident_id WHERE i.drill = 0 AND (?1 = 0 AND ?2 = 0 OR (i.declared_at"
       " >= ?1 AND i.declared_at < ?2))";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, from_ms);
   db_bind_int64(st, 2, to_ms);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *total = sqlite3_column_int64(st, 0);
-    *done = sqlite3_column_int64(st, 1);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    *total = db_col_int64(st, 0);
+    *done = db_col_int64(st, 1);
   }
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "incident_actions_count");
+  db_reset(st);
+  return rc == DB_ROW ? 0 : db_fail(db, rc, "incident_actions_count");
 }
