@@ -23,7 +23,7 @@ int incident_roles_set(
   static const char clear_sql[] = "DELETE FROM incident_roles WHERE incident_id = ? AND role = ?";
   if ((int)role < 0 || role >= INCIDENT_N_ROLES)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, who ? set_sql : clear_sql);
+  struct db_stmt *st = db_stmt(db, who ? set_sql : clear_sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -40,12 +40,12 @@ char *incident_roles_get(struct db *db, int64_t incident_id, enum incident_role 
   static const char sql[] = "SELECT who FROM incident_roles WHERE incident_id = ? AND role = ?";
   if ((int)role < 0 || role >= INCIDENT_N_ROLES)
     return NULL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return NULL;
   db_bind_int64(st, 1, incident_id);
   db_bind_text(st, 2, incident_role_name(role));
-  char *who = sqlite3_step(st) == SQLITE_ROW ? db_col_text(st, 0) : NULL;
-  sqlite3_reset(st);
+  char *who = db_step(st) == DB_ROW ? db_col_text(st, 0) : NULL;
+  db_reset(st);
   return who;
 }
