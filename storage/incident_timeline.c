@@ -34,7 +34,7 @@ int timeline_add(struct db *db, const struct timeline_new *e, int64_t *id_out)
       " ON CONFLICT (incident_id, source_ts) WHERE source_ts IS NOT NULL DO NOTHING";
   if (!e->kind || !e->text)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, e->incident_id);
@@ -63,7 +63,7 @@ int timeline_edit(
       " source_ts = ? AND deleted_at = 0";
   if (!source_ts || !text)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, text);
@@ -84,7 +84,7 @@ int timeline_delete(struct db *db, int64_t incident_id, const char *source_ts, i
       " source_ts = ? AND deleted_at = 0";
   if (!source_ts)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms ? now_ms : 1);
@@ -101,7 +101,7 @@ int timeline_hide_kind(struct db *db, int64_t incident_id, const char *kind, int
   static const char sql[] =
       "UPDATE incident_timeline SET deleted_at = ? WHERE incident_id = ? AND kind = ? AND"
       " source_ts IS NULL AND deleted_at = 0";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms ? now_ms : 1);
@@ -125,7 +125,7 @@ int timeline_mark(struct db *db, int64_t incident_id, const char *source_ts, enu
   };
   if ((int)m < 0 || (size_t)m >= KX_ARRAY_SIZE(sql) || !source_ts)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql[m]);
+  struct db_stmt *st = db_stmt(db, sql[m]);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -137,39 +137,39 @@ int timeline_mark(struct db *db, int64_t incident_id, const char *source_ts, enu
 }
 
 static int collect(
-    struct db *db, sqlite3_stmt *st, struct timeline_entry **out, size_t *n, bool reverse)
+    struct db *db, struct db_stmt *st, struct timeline_entry **out, size_t *n, bool reverse)
 {
   struct timeline_entry *list = NULL;
   size_t count = 0, cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&list, &cap, count, sizeof(*list))) {
-      sqlite3_reset(st);
+      db_reset(st);
       timeline_free(list, count);
       return KX_ENOMEM;
     }
     struct timeline_entry *x = &list[count++];
     memset(x, 0, sizeof(*x));
-    x->id = sqlite3_column_int64(st, 0);
-    x->incident_id = sqlite3_column_int64(st, 1);
+    x->id = db_col_int64(st, 0);
+    x->incident_id = db_col_int64(st, 1);
     x->kind = db_col_text(st, 2);
     x->who = db_col_text(st, 3);
     x->text = db_col_text(st, 4);
-    x->at_ms = sqlite3_column_int64(st, 5);
-    x->key_system = sqlite3_column_int(st, 6) != 0;
-    x->pinned = sqlite3_column_int(st, 7) != 0;
-    x->reactions = sqlite3_column_int(st, 8);
+    x->at_ms = db_col_int64(st, 5);
+    x->key_system = db_col_int(st, 6) != 0;
+    x->pinned = db_col_int(st, 7) != 0;
+    x->reactions = db_col_int(st, 8);
     x->source_ts = db_col_text(st, 9);
-    x->edited_at = sqlite3_column_int64(st, 10);
+    x->edited_at = db_col_int64(st, 10);
     x->key = x->key_system || x->pinned || x->reactions > 0;
     if (!x->kind || !x->text) {
-      sqlite3_reset(st);
+      db_reset(st);
       timeline_free(list, count);
       return KX_ENOMEM;
     }
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     timeline_free(list, count);
     return db_fail(db, rc, "timeline_list");
   }
@@ -201,7 +201,7 @@ int timeline_list(struct db *db,
   *out = NULL;
   *n = 0;
   bool latest = (flags & TIMELINE_LATEST) != 0;
-  sqlite3_stmt *st = db_stmt(db, latest ? newest : oldest);
+  struct db_stmt *st = db_stmt(db, latest ? newest : oldest);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -214,13 +214,13 @@ int64_t timeline_count(struct db *db, int64_t incident_id)
 {
   static const char sql[] =
       "SELECT COUNT(*) FROM incident_timeline WHERE incident_id = ? AND deleted_at = 0";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
-  int rc = sqlite3_step(st);
-  int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-  sqlite3_reset(st);
+  int rc = db_step(st);
+  int64_t v = rc == DB_ROW ? db_col_int64(st, 0) : -1;
+  db_reset(st);
   return v < 0 ? db_fail(db, rc, "timeline_count") : v;
 }
 
@@ -242,29 +242,29 @@ int timeline_people(struct db *db, int64_t incident_id, char ***out, size_t *n)
       " deleted_at = 0 GROUP BY who ORDER BY MIN(at), MIN(id)";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   char **list = NULL;
   size_t count = 0, cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&list, &cap, count, sizeof(*list))) {
-      sqlite3_reset(st);
+      db_reset(st);
       timeline_people_free(list, count);
       return KX_ENOMEM;
     }
     list[count] = db_col_text(st, 0);
     if (!list[count]) {
-      sqlite3_reset(st);
+      db_reset(st);
       timeline_people_free(list, count);
       return KX_ENOMEM;
     }
     count++;
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     timeline_people_free(list, count);
     return db_fail(db, rc, "timeline_people");
   }
