@@ -87,11 +87,11 @@ bool incident_is_open(const struct incident *inc)
   return inc && inc->resolved_at == 0 && inc->closed_at == 0;
 }
 
-static void read_row(sqlite3_stmt *st, struct incident *x)
+static void read_row(struct db_stmt *st, struct incident *x)
 {
   memset(x, 0, sizeof(*x));
   int c = 0;
-  x->id = sqlite3_column_int64(st, c++);
+  x->id = db_col_int64(st, c++);
   x->title = db_col_text(st, c++);
   x->description = db_col_text(st, c++);
   x->severity = db_col_text(st, c++);
@@ -104,22 +104,22 @@ static void read_row(sqlite3_stmt *st, struct incident *x)
   x->declared_by = db_col_text(st, c++);
   x->declared_by_user = db_col_text(st, c++);
   x->rota = db_col_text(st, c++);
-  x->drill = sqlite3_column_int(st, c++) != 0;
-  x->alert_id = sqlite3_column_int64(st, c++);
-  x->declared_at = sqlite3_column_int64(st, c++);
-  x->impact_start_at = sqlite3_column_int64(st, c++);
-  x->acknowledged_at = sqlite3_column_int64(st, c++);
+  x->drill = db_col_int(st, c++) != 0;
+  x->alert_id = db_col_int64(st, c++);
+  x->declared_at = db_col_int64(st, c++);
+  x->impact_start_at = db_col_int64(st, c++);
+  x->acknowledged_at = db_col_int64(st, c++);
   x->acknowledged_by = db_col_text(st, c++);
-  x->resolved_at = sqlite3_column_int64(st, c++);
+  x->resolved_at = db_col_int64(st, c++);
   x->resolved_by = db_col_text(st, c++);
   x->resolution = db_col_text(st, c++);
-  x->closed_at = sqlite3_column_int64(st, c++);
-  x->last_update_at = sqlite3_column_int64(st, c++);
-  x->manager_called_at = sqlite3_column_int64(st, c++);
-  x->postmortem_done_at = sqlite3_column_int64(st, c++);
+  x->closed_at = db_col_int64(st, c++);
+  x->last_update_at = db_col_int64(st, c++);
+  x->manager_called_at = db_col_int64(st, c++);
+  x->postmortem_done_at = db_col_int64(st, c++);
   x->postmortem_url = db_col_text(st, c++);
-  x->announced_at = sqlite3_column_int64(st, c++);
-  x->channel_failures = sqlite3_column_int64(st, c++);
+  x->announced_at = db_col_int64(st, c++);
+  x->channel_failures = db_col_int64(st, c++);
   for (int r = 0; r < INCIDENT_N_ROLES; r++)
     x->roles[r] = db_col_text(st, c++);
 }
@@ -170,7 +170,7 @@ int incidents_create(struct db *db, const struct incident_create *n, int64_t *id
       " last_update_at) VALUES (?,?,?,'" INCIDENT_INVESTIGATING "',?,?,?,?,?,?,?,?,?,?)";
   if (!n->title || !n->severity)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, n->title);
@@ -193,27 +193,27 @@ int incidents_create(struct db *db, const struct incident_create *n, int64_t *id
 }
 
 /* Step a bound single-row query into *out. */
-static int one(struct db *db, sqlite3_stmt *st, struct incident *out, const char *what)
+static int one(struct db *db, struct db_stmt *st, struct incident *out, const char *what)
 {
   memset(out, 0, sizeof(*out));
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
     read_row(st, out);
-    sqlite3_reset(st);
+    db_reset(st);
     if (!row_complete(out)) {
       incident_clear(out);
       return KX_ENOMEM;
     }
     return 0;
   }
-  sqlite3_reset(st);
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, what);
+  db_reset(st);
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, what);
 }
 
 int incidents_get(struct db *db, int64_t id, struct incident *out)
 {
   static const char sql[] = "SELECT " INCIDENT_COLUMNS " FROM incidents i WHERE i.id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, id);
@@ -228,7 +228,7 @@ int incidents_by_channel(struct db *db, const char *channel, struct incident *ou
     memset(out, 0, sizeof(*out));
     return KX_ENOTFOUND;
   }
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, channel);
@@ -241,19 +241,19 @@ int incidents_find_repeat(
   static const char sql[] =
       "SELECT id FROM incidents WHERE declared_by IS ? AND title = ? AND declared_at >= ?"
       " AND resolved_at = 0 AND closed_at = 0 ORDER BY id DESC LIMIT 1";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, who);
   db_bind_text(st, 2, title);
   db_bind_int64(st, 3, since_ms);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    *id_out = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    *id_out = db_col_int64(st, 0);
+  db_reset(st);
+  if (rc == DB_ROW)
     return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incidents_find_repeat");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "incidents_find_repeat");
 }
 
 int incidents_list(
@@ -266,7 +266,7 @@ int incidents_list(
       " i.declared_at < ?4)) ORDER BY i.id";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, (flags & INCIDENTS_OPEN) ? 1 : 0);
@@ -276,21 +276,21 @@ int incidents_list(
   struct incident *list = NULL;
   size_t count = 0, cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&list, &cap, count, sizeof(*list))) {
-      sqlite3_reset(st);
+      db_reset(st);
       incidents_free(list, count);
       return KX_ENOMEM;
     }
     read_row(st, &list[count++]);
     if (!row_complete(&list[count - 1])) {
-      sqlite3_reset(st);
+      db_reset(st);
       incidents_free(list, count);
       return KX_ENOMEM;
     }
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     incidents_free(list, count);
     return db_fail(db, rc, "incidents_list");
   }
@@ -317,7 +317,7 @@ int incidents_set_text(struct db *db, int64_t id, enum incident_text_field f, co
     return KX_EINVAL;
   if ((f == INCIDENT_F_TITLE || f == INCIDENT_F_SEVERITY || f == INCIDENT_F_STATUS) && !value)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql[f]);
+  struct db_stmt *st = db_stmt(db, sql[f]);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, value);
@@ -343,7 +343,7 @@ int incidents_set_time(struct db *db, int64_t id, enum incident_time_field f, in
   };
   if ((int)f < 0 || f >= INCIDENT_N_TIME_FIELDS)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql[f]);
+  struct db_stmt *st = db_stmt(db, sql[f]);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, value);
