@@ -31,7 +31,7 @@ int jobs_schedule(struct db *db,
   static const char sql[] =
       "INSERT INTO jobs (kind, key, due_at, ref, created_at) VALUES (?, ?, ?, ?, ?)"
       " ON CONFLICT (key) DO NOTHING";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, kind);
@@ -56,7 +56,7 @@ int jobs_upsert(struct db *db,
       "INSERT INTO jobs (kind, key, due_at, ref, created_at) VALUES (?, ?, ?, ?, ?)"
       " ON CONFLICT(key) DO UPDATE SET kind = excluded.kind, due_at = excluded.due_at,"
       " ref = excluded.ref, state = 'pending', done_at = NULL";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, kind);
@@ -73,7 +73,7 @@ int jobs_cancel_prefix(struct db *db, const char *key_prefix, int64_t now_ms)
   static const char sql[] =
       "UPDATE jobs SET state = 'cancelled', done_at = ?"
       " WHERE state = 'pending' AND substr(key, 1, length(?2)) = ?2";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -86,7 +86,7 @@ int jobs_cancel(struct db *db, const char *key, int64_t now_ms)
 {
   static const char sql[] =
       "UPDATE jobs SET state = 'cancelled', done_at = ? WHERE state = 'pending' AND key = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -95,14 +95,14 @@ int jobs_cancel(struct db *db, const char *key, int64_t now_ms)
   return rc ? rc : db_changes(db);
 }
 
-static void read_job(sqlite3_stmt *st, struct job *j)
+static void read_job(struct db_stmt *st, struct job *j)
 {
-  j->id = sqlite3_column_int64(st, 0);
+  j->id = db_col_int64(st, 0);
   j->kind = db_col_text(st, 1);
   j->key = db_col_text(st, 2);
-  j->due_at = sqlite3_column_int64(st, 3);
+  j->due_at = db_col_int64(st, 3);
   j->ref = db_col_text(st, 4);
-  j->created_at = sqlite3_column_int64(st, 5);
+  j->created_at = db_col_int64(st, 5);
 }
 
 int jobs_due(struct db *db, int64_t now_ms, size_t limit, struct job **out, size_t *n)
@@ -112,7 +112,7 @@ int jobs_due(struct db *db, int64_t now_ms, size_t limit, struct job **out, size
       " WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -121,9 +121,9 @@ int jobs_due(struct db *db, int64_t now_ms, size_t limit, struct job **out, size
   if (!jobs)
     return KX_ENOMEM;
   size_t count = 0;
-  while (count < limit && sqlite3_step(st) == SQLITE_ROW)
+  while (count < limit && db_step(st) == DB_ROW)
     read_job(st, &jobs[count++]);
-  sqlite3_reset(st);
+  db_reset(st);
   *out = jobs;
   *n = count;
   return 0;
@@ -133,7 +133,7 @@ int jobs_finish(struct db *db, int64_t id, int64_t now_ms)
 {
   static const char sql[] =
       "UPDATE jobs SET state = 'done', done_at = ? WHERE id = ? AND state = 'pending'";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -147,48 +147,48 @@ int jobs_finish(struct db *db, int64_t id, int64_t now_ms)
 int64_t jobs_next_due(struct db *db)
 {
   static const char sql[] = "SELECT min(due_at) FROM jobs WHERE state = 'pending'";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return INT64_MAX;
   int64_t v = INT64_MAX;
-  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-    v = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
+  if (db_step(st) == DB_ROW && !db_col_is_null(st, 0))
+    v = db_col_int64(st, 0);
+  db_reset(st);
   return v;
 }
 
 int jobs_pending(struct db *db, const char *key)
 {
   static const char sql[] = "SELECT 1 FROM jobs WHERE key = ? AND state = 'pending'";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, key);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  db_reset(st);
+  if (rc == DB_ROW)
     return 1;
-  return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "jobs_pending");
+  return rc == DB_DONE ? 0 : db_fail(db, rc, "jobs_pending");
 }
 
 int jobs_get(struct db *db, const char *key, struct job *out, int *state_done)
 {
   static const char sql[] =
       "SELECT id, kind, key, due_at, ref, created_at, state FROM jobs WHERE key = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, key);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
     read_job(st, out);
     if (state_done)
-      *state_done = strcmp((const char *)sqlite3_column_text(st, 6), "pending") != 0;
+      *state_done = strcmp(db_col_text_ref(st, 6), "pending") != 0;
   }
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  db_reset(st);
+  if (rc == DB_ROW)
     return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "jobs_get");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "jobs_get");
 }
 
 void job_clear(struct job *j)
