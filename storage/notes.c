@@ -30,7 +30,7 @@ int notes_add(struct db *db,
               int64_t *id_out)
 {
   static const char sql[] = "INSERT INTO notes (rota, author, text, created_at) VALUES (?,?,?,?)";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, rota);
@@ -51,28 +51,28 @@ int notes_pending(struct db *db, const char *rota, struct note **out, size_t *n)
       " WHERE h.note_id = notes.id AND h.rota = ?1) ORDER BY id";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, rota);
   size_t cap = 0, count = 0;
   struct note *notes = NULL;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&notes, &cap, count, sizeof(*notes))) {
-      sqlite3_reset(st);
+      db_reset(st);
       notes_free(notes, count);
       return KX_ENOMEM;
     }
     struct note *x = &notes[count++];
-    x->id = sqlite3_column_int64(st, 0);
+    x->id = db_col_int64(st, 0);
     x->rota = db_col_text(st, 1);
     x->author = db_col_text(st, 2);
     x->text = db_col_text(st, 3);
-    x->created_at = sqlite3_column_int64(st, 4);
+    x->created_at = db_col_int64(st, 4);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     notes_free(notes, count);
     return db_fail(db, rc, "notes_pending");
   }
@@ -91,7 +91,7 @@ int notes_mark_handed(struct db *db, const char *rota, int64_t handoff_at_ms)
       "UPDATE notes SET handed_at = ?1 WHERE handed_at IS NULL AND (rota IS NULL OR rota = ?2)";
   if (!rota)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, mark);
+  struct db_stmt *st = db_stmt(db, mark);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, handoff_at_ms);
