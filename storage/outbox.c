@@ -33,7 +33,7 @@ int outbox_add(struct db *db, const struct outbox_new *n, int64_t *id_out)
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
   if (!n->method || !n->body)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, n->now_ms);
@@ -50,16 +50,16 @@ int outbox_add(struct db *db, const struct outbox_new *n, int64_t *id_out)
   return rc;
 }
 
-static void read_row(sqlite3_stmt *st, struct outbox_row *r)
+static void read_row(struct db_stmt *st, struct outbox_row *r)
 {
-  r->id = sqlite3_column_int64(st, 0);
-  r->created_at = sqlite3_column_int64(st, 1);
+  r->id = db_col_int64(st, 0);
+  r->created_at = db_col_int64(st, 1);
   r->platform = db_col_text(st, 2);
   r->method = db_col_text(st, 3);
   r->queue = db_col_text(st, 4);
   r->body = db_col_text(st, 5);
-  r->priority = sqlite3_column_int(st, 6);
-  r->attempts = sqlite3_column_int(st, 7);
+  r->priority = db_col_int(st, 6);
+  r->attempts = db_col_int(st, 7);
   r->hook = db_col_text(st, 8);
   r->ref = db_col_text(st, 9);
 }
@@ -88,7 +88,7 @@ int outbox_ready(struct db *db,
                             " ORDER BY priority, id LIMIT ?";
   *rows = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, (int64_t)(limit + n_skip));
@@ -96,13 +96,13 @@ int outbox_ready(struct db *db,
   if (!out)
     return KX_ENOMEM;
   size_t count = 0;
-  while (count < limit && sqlite3_step(st) == SQLITE_ROW) {
-    const char *queue = (const char *)sqlite3_column_text(st, 4);
+  while (count < limit && db_step(st) == DB_ROW) {
+    const char *queue = db_col_text_ref(st, 4);
     if (queue && skipped(queue, skip_queues, n_skip))
       continue;
     read_row(st, &out[count++]);
   }
-  sqlite3_reset(st);
+  db_reset(st);
   *rows = out;
   *n = count;
   return 0;
@@ -129,17 +129,17 @@ void outbox_rows_free(struct outbox_row *rows, size_t n)
 int outbox_get(struct db *db, int64_t id, struct outbox_row *out)
 {
   static const char sql[] = "SELECT " ROW_COLUMNS " FROM outbox WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, id);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  if (rc == DB_ROW)
     read_row(st, out);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  db_reset(st);
+  if (rc == DB_ROW)
     return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "outbox_get");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "outbox_get");
 }
 
 int outbox_done(struct db *db, int64_t id, const char *result, int64_t now_ms)
@@ -147,7 +147,7 @@ int outbox_done(struct db *db, int64_t id, const char *result, int64_t now_ms)
   static const char sql[] =
       "UPDATE outbox SET state = 'done', result = ?, done_at = ?, attempts = attempts + 1"
       " WHERE id = ? AND state = 'pending'";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, result);
@@ -164,7 +164,7 @@ int outbox_failed(struct db *db, int64_t id, const char *error, int64_t now_ms)
   static const char sql[] =
       "UPDATE outbox SET state = 'failed', error = ?, done_at = ?, attempts = attempts + 1"
       " WHERE id = ? AND state = 'pending'";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, error);
@@ -180,7 +180,7 @@ int outbox_attempted(struct db *db, int64_t id, const char *error)
 {
   static const char sql[] =
       "UPDATE outbox SET attempts = attempts + 1, error = ? WHERE id = ? AND state = 'pending'";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, error);
@@ -190,13 +190,13 @@ int outbox_attempted(struct db *db, int64_t id, const char *error)
 
 static int64_t scalar(struct db *db, const char *sql, int64_t dflt)
 {
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return dflt;
   int64_t v = dflt;
-  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-    v = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
+  if (db_step(st) == DB_ROW && !db_col_is_null(st, 0))
+    v = db_col_int64(st, 0);
+  db_reset(st);
   return v;
 }
 
@@ -215,7 +215,7 @@ int64_t outbox_oldest_pending(struct db *db)
 int outbox_prune(struct db *db, int64_t before_ms)
 {
   static const char sql[] = "DELETE FROM outbox WHERE state != 'pending' AND done_at < ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, before_ms);
