@@ -43,7 +43,7 @@ int page_attempts_add(struct db *db, const struct page_attempt_new *a, int64_t *
       " ON CONFLICT (page_id, person, step, rule, via) DO NOTHING";
   if (!a->person || !a->via || !a->state)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, a->page_id);
@@ -55,7 +55,7 @@ int page_attempts_add(struct db *db, const struct page_attempt_new *a, int64_t *
   if (a->copy_id)
     db_bind_int64(st, 7, a->copy_id);
   else
-    sqlite3_bind_null(st, 7);
+    db_bind_null(st, 7);
   db_bind_text(st, 8, a->state);
   db_bind_text(st, 9, a->error);
   db_bind_int64(st, 10, a->now_ms);
@@ -74,24 +74,24 @@ int page_attempts_add(struct db *db, const struct page_attempt_new *a, int64_t *
   "id, page_id, person, step, rule, via, dest, copy_id, provider_id, state, error, created_at," \
   " updated_at, delivered_at, acked_at, link_used_at"
 
-static void read_attempt(sqlite3_stmt *st, struct page_attempt *a)
+static void read_attempt(struct db_stmt *st, struct page_attempt *a)
 {
-  a->id = sqlite3_column_int64(st, 0);
-  a->page_id = sqlite3_column_int64(st, 1);
+  a->id = db_col_int64(st, 0);
+  a->page_id = db_col_int64(st, 1);
   a->person = db_col_text(st, 2);
-  a->step = sqlite3_column_int64(st, 3);
-  a->rule = (int)sqlite3_column_int64(st, 4);
+  a->step = db_col_int64(st, 3);
+  a->rule = (int)db_col_int64(st, 4);
   a->via = db_col_text(st, 5);
   a->dest = db_col_text(st, 6);
-  a->copy_id = sqlite3_column_int64(st, 7);
+  a->copy_id = db_col_int64(st, 7);
   a->provider_id = db_col_text(st, 8);
   a->state = db_col_text(st, 9);
   a->error = db_col_text(st, 10);
-  a->created_at = sqlite3_column_int64(st, 11);
-  a->updated_at = sqlite3_column_int64(st, 12);
-  a->delivered_at = sqlite3_column_int64(st, 13);
-  a->acked_at = sqlite3_column_int64(st, 14);
-  a->link_used_at = sqlite3_column_int64(st, 15);
+  a->created_at = db_col_int64(st, 11);
+  a->updated_at = db_col_int64(st, 12);
+  a->delivered_at = db_col_int64(st, 13);
+  a->acked_at = db_col_int64(st, 14);
+  a->link_used_at = db_col_int64(st, 15);
 }
 
 void page_attempt_clear(struct page_attempt *a)
@@ -118,20 +118,20 @@ static int get_one(
     struct db *db, const char *sql, int64_t key, const char *text, struct page_attempt *out)
 {
   memset(out, 0, sizeof(*out));
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   if (text)
     db_bind_text(st, 1, text);
   else
     db_bind_int64(st, 1, key);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  if (rc == DB_ROW)
     read_attempt(st, out);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  db_reset(st);
+  if (rc == DB_ROW)
     return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "page_attempts_get");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "page_attempts_get");
 }
 
 int page_attempts_get(struct db *db, int64_t id, struct page_attempt *out)
@@ -154,7 +154,7 @@ static int list(struct db *db,
 {
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   if (text)
@@ -164,16 +164,16 @@ static int list(struct db *db,
   struct page_attempt *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       page_attempts_free(rows, count);
       return KX_ENOMEM;
     }
     read_attempt(st, &rows[count++]);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     page_attempts_free(rows, count);
     return db_fail(db, rc, "page_attempts_list");
   }
@@ -213,7 +213,7 @@ int page_attempts_set_state(struct db *db,
       " delivered_at = CASE WHEN delivered_at IS NULL AND ? IN ('delivered','answered')"
       "   THEN ? ELSE delivered_at END"
       " WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, state);
@@ -231,7 +231,7 @@ int page_attempts_acked(struct db *db, int64_t id, int64_t now_ms)
 {
   static const char sql[] =
       "UPDATE page_attempts SET acked_at = ? WHERE id = ? AND acked_at IS NULL";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -243,7 +243,7 @@ int page_attempts_use_link(struct db *db, int64_t id, int64_t now_ms)
 {
   static const char sql[] =
       "UPDATE page_attempts SET link_used_at = ? WHERE id = ? AND link_used_at IS NULL";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -257,15 +257,15 @@ int page_attempts_fired(struct db *db, int64_t page_id, const char *person, int6
   static const char sql[] =
       "SELECT count(*) FROM page_attempts"
       " WHERE page_id = ? AND person = ? AND step = ? AND rule = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, page_id);
   db_bind_text(st, 2, person);
   db_bind_int64(st, 3, step);
   db_bind_int64(st, 4, rule);
-  int rc = sqlite3_step(st);
-  int64_t c = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW ? (c > 0) : db_fail(db, rc, "page_attempts_fired");
+  int rc = db_step(st);
+  int64_t c = rc == DB_ROW ? db_col_int64(st, 0) : -1;
+  db_reset(st);
+  return rc == DB_ROW ? (c > 0) : db_fail(db, rc, "page_attempts_fired");
 }
