@@ -16,7 +16,7 @@ int page_copies_add(struct db *db, const struct page_copy_new *c, int64_t *id_ou
       " created_at) VALUES (?,?,?,?,?,?,?,?)";
   if (!c->kind || !c->dest)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, c->page_id);
@@ -37,21 +37,21 @@ int page_copies_add(struct db *db, const struct page_copy_new *c, int64_t *id_ou
   "id, page_id, kind, person, dest, step, channel, ts, version, updating, after_hours, error," \
   " created_at"
 
-static void read_copy(sqlite3_stmt *st, struct page_copy *c)
+static void read_copy(struct db_stmt *st, struct page_copy *c)
 {
-  c->id = sqlite3_column_int64(st, 0);
-  c->page_id = sqlite3_column_int64(st, 1);
+  c->id = db_col_int64(st, 0);
+  c->page_id = db_col_int64(st, 1);
   c->kind = db_col_text(st, 2);
   c->person = db_col_text(st, 3);
   c->dest = db_col_text(st, 4);
-  c->step = sqlite3_column_int64(st, 5);
+  c->step = db_col_int64(st, 5);
   c->channel = db_col_text(st, 6);
   c->ts = db_col_text(st, 7);
-  c->version = sqlite3_column_int64(st, 8);
-  c->updating = sqlite3_column_int(st, 9) != 0;
-  c->after_hours = sqlite3_column_int(st, 10) != 0;
+  c->version = db_col_int64(st, 8);
+  c->updating = db_col_int(st, 9) != 0;
+  c->after_hours = db_col_int(st, 10) != 0;
   c->error = db_col_text(st, 11);
-  c->created_at = sqlite3_column_int64(st, 12);
+  c->created_at = db_col_int64(st, 12);
 }
 
 void page_copy_clear(struct page_copy *c)
@@ -78,17 +78,17 @@ int page_copies_get(struct db *db, int64_t id, struct page_copy *out)
 {
   static const char sql[] = "SELECT " COPY_COLUMNS " FROM page_copies WHERE id = ?";
   memset(out, 0, sizeof(*out));
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, id);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  if (rc == DB_ROW)
     read_copy(st, out);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  db_reset(st);
+  if (rc == DB_ROW)
     return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "page_copies_get");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "page_copies_get");
 }
 
 int page_copies_list(struct db *db, int64_t page_id, struct page_copy **out, size_t *n)
@@ -97,23 +97,23 @@ int page_copies_list(struct db *db, int64_t page_id, struct page_copy **out, siz
       "SELECT " COPY_COLUMNS " FROM page_copies WHERE page_id = ? ORDER BY id";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, page_id);
   struct page_copy *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       page_copies_free(rows, count);
       return KX_ENOMEM;
     }
     read_copy(st, &rows[count++]);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     page_copies_free(rows, count);
     return db_fail(db, rc, "page_copies_list");
   }
@@ -127,7 +127,7 @@ int page_copies_posted(
 {
   static const char sql[] =
       "UPDATE page_copies SET channel = ?, ts = ?, version = ?, error = NULL WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, channel);
@@ -140,7 +140,7 @@ int page_copies_posted(
 int page_copies_failed(struct db *db, int64_t id, const char *error)
 {
   static const char sql[] = "UPDATE page_copies SET error = ?, updating = 0 WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, error);
@@ -151,7 +151,7 @@ int page_copies_failed(struct db *db, int64_t id, const char *error)
 int page_copies_updating(struct db *db, int64_t id, bool updating, int64_t version)
 {
   static const char sql[] = "UPDATE page_copies SET updating = ?, version = ? WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, updating ? 1 : 0);
@@ -168,16 +168,16 @@ int page_copies_has_person(
       " AND step BETWEEN ?3 AND ?4"
       " UNION ALL SELECT 1 FROM page_attempts WHERE page_id = ?1 AND person = ?2"
       " AND step BETWEEN ?3 AND ?4 LIMIT 1";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, page_id);
   db_bind_text(st, 2, person);
   db_bind_int64(st, 3, from);
   db_bind_int64(st, 4, to);
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  db_reset(st);
+  if (rc == DB_ROW)
     return 1;
-  return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "page_copies_has_person");
+  return rc == DB_DONE ? 0 : db_fail(db, rc, "page_copies_has_person");
 }
