@@ -25,21 +25,21 @@ int pages_stats(struct db *db, int64_t from_ms, int64_t to_ms, struct page_stats
       "  WHERE q.kind = 'page' AND q.created_at >= ?1 AND q.created_at < ?2)"
       " FROM pages WHERE kind = 'page' AND created_at >= ?1 AND created_at < ?2";
   memset(out, 0, sizeof(*out));
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, from_ms);
   db_bind_int64(st, 2, to_ms);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
     int64_t *f[] = {&out->pages,          &out->acked,     &out->ack_ms_sum,  &out->resolved,
                     &out->resolve_ms_sum, &out->escalated, &out->escalations, &out->with_reason,
                     &out->false_positive, &out->held,      &out->attempts};
     for (int i = 0; i < (int)KX_ARRAY_SIZE(f); i++)
-      *f[i] = sqlite3_column_int64(st, i);
+      *f[i] = db_col_int64(st, i);
   }
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "pages_stats");
+  db_reset(st);
+  return rc == DB_ROW ? 0 : db_fail(db, rc, "pages_stats");
 }
 
 int pages_count_by(struct db *db,
@@ -64,7 +64,7 @@ int pages_count_by(struct db *db,
       " GROUP BY 1 ORDER BY 2 DESC, 1";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, by == PAGE_COUNT_ROTA ? by_rota : by_person);
+  struct db_stmt *st = db_stmt(db, by == PAGE_COUNT_ROTA ? by_rota : by_person);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, from_ms);
@@ -72,19 +72,19 @@ int pages_count_by(struct db *db,
   struct page_count *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       page_counts_free(rows, count);
       return KX_ENOMEM;
     }
     struct page_count *c = &rows[count++];
     c->name = db_col_text(st, 0);
-    c->total = sqlite3_column_int64(st, 1);
-    c->after_hours = sqlite3_column_int64(st, 2);
+    c->total = db_col_int64(st, 1);
+    c->after_hours = db_col_int64(st, 2);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     page_counts_free(rows, count);
     return db_fail(db, rc, "pages_count_by");
   }
@@ -108,27 +108,27 @@ int pages_rota_totals(struct db *db, struct page_rota_totals **out, size_t *n)
       " FROM pages WHERE kind = 'page' GROUP BY 1 ORDER BY 1";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   struct page_rota_totals *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       page_rota_totals_free(rows, count);
       return KX_ENOMEM;
     }
     struct page_rota_totals *t = &rows[count++];
     t->rota = db_col_text(st, 0);
-    t->created = sqlite3_column_int64(st, 1);
-    t->acked = sqlite3_column_int64(st, 2);
-    t->resolved = sqlite3_column_int64(st, 3);
-    t->escalated = sqlite3_column_int64(st, 4);
+    t->created = db_col_int64(st, 1);
+    t->acked = db_col_int64(st, 2);
+    t->resolved = db_col_int64(st, 3);
+    t->escalated = db_col_int64(st, 4);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     page_rota_totals_free(rows, count);
     return db_fail(db, rc, "pages_rota_totals");
   }
@@ -150,22 +150,22 @@ int pages_ack_durations(struct db *db, int64_t **out, size_t *n)
       "SELECT acked_at - created_at FROM pages WHERE kind = 'page' AND acked_at IS NOT NULL";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   int64_t *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       free(rows);
       return KX_ENOMEM;
     }
-    rows[count++] = sqlite3_column_int64(st, 0);
+    rows[count++] = db_col_int64(st, 0);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     free(rows);
     return db_fail(db, rc, "pages_ack_durations");
   }
