@@ -16,7 +16,7 @@ int pages_target_rows(
       " AND created_at >= ? AND created_at < ? ORDER BY id";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, from_ms);
@@ -24,22 +24,22 @@ int pages_target_rows(
   struct page_target_row *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       page_target_rows_free(rows, count);
       return KX_ENOMEM;
     }
     struct page_target_row *r = &rows[count++];
-    r->id = sqlite3_column_int64(st, 0);
+    r->id = db_col_int64(st, 0);
     r->kind = db_col_text(st, 1);
     r->severity = db_col_text(st, 2);
-    r->anchor_at = sqlite3_column_int64(st, 3);
-    r->acked_at = sqlite3_column_int64(st, 4);
-    r->resolved_at = sqlite3_column_int64(st, 5);
+    r->anchor_at = db_col_int64(st, 3);
+    r->acked_at = db_col_int64(st, 4);
+    r->resolved_at = db_col_int64(st, 5);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     page_target_rows_free(rows, count);
     return db_fail(db, rc, "pages_target_rows");
   }
@@ -64,23 +64,23 @@ int pages_of_incident(struct db *db, int64_t incident_id, int64_t **ids, size_t 
       " AND state != 'resolved' ORDER BY id";
   *ids = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   int64_t *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       free(rows);
       return KX_ENOMEM;
     }
-    rows[count++] = sqlite3_column_int64(st, 0);
+    rows[count++] = db_col_int64(st, 0);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     free(rows);
     return db_fail(db, rc, "pages_of_incident");
   }
