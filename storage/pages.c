@@ -48,10 +48,10 @@ const char pages_schema_v1[] =
 
 static const char *const STATES[] = {"open", "acked", "resolved"};
 
-static enum page_state state_of(const unsigned char *s)
+static enum page_state state_of(const char *s)
 {
   for (int i = 0; i < 3; i++)
-    if (s && strcmp((const char *)s, STATES[i]) == 0)
+    if (s && strcmp(s, STATES[i]) == 0)
       return (enum page_state)i;
   return PAGE_OPEN;
 }
@@ -64,7 +64,7 @@ int pages_add(struct db *db, const struct page_row *p, int64_t *id_out)
       " was_held, next_step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
   if (!p->kind || !p->title || !p->source)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, p->kind);
@@ -98,9 +98,9 @@ int pages_add(struct db *db, const struct page_row *p, int64_t *id_out)
   " held_until, coalesce(acked_at, 0), acked_by, coalesce(resolved_at, 0), resolved_by, reason," \
   " next_step, escalations, coalesce(incident_id, 0)"
 
-static void read_page(sqlite3_stmt *st, struct page_row *p)
+static void read_page(struct db_stmt *st, struct page_row *p)
 {
-  p->id = sqlite3_column_int64(st, 0);
+  p->id = db_col_int64(st, 0);
   p->kind = db_col_text(st, 1);
   p->group_key = db_col_text(st, 2);
   p->rota = db_col_text(st, 3);
@@ -114,20 +114,20 @@ static void read_page(sqlite3_stmt *st, struct page_row *p)
   p->channel = db_col_text(st, 11);
   p->target = db_col_text(st, 12);
   p->created_by = db_col_text(st, 13);
-  p->state = state_of(sqlite3_column_text(st, 14));
-  p->version = sqlite3_column_int64(st, 15);
-  p->created_at = sqlite3_column_int64(st, 16);
-  p->started_at = sqlite3_column_int64(st, 17);
-  p->anchor_at = sqlite3_column_int64(st, 18);
-  p->held_until = sqlite3_column_int64(st, 19);
-  p->acked_at = sqlite3_column_int64(st, 20);
+  p->state = state_of(db_col_text_ref(st, 14));
+  p->version = db_col_int64(st, 15);
+  p->created_at = db_col_int64(st, 16);
+  p->started_at = db_col_int64(st, 17);
+  p->anchor_at = db_col_int64(st, 18);
+  p->held_until = db_col_int64(st, 19);
+  p->acked_at = db_col_int64(st, 20);
   p->acked_by = db_col_text(st, 21);
-  p->resolved_at = sqlite3_column_int64(st, 22);
+  p->resolved_at = db_col_int64(st, 22);
   p->resolved_by = db_col_text(st, 23);
   p->reason = db_col_text(st, 24);
-  p->next_step = sqlite3_column_int64(st, 25);
-  p->escalations = sqlite3_column_int64(st, 26);
-  p->incident_id = sqlite3_column_int64(st, 27);
+  p->next_step = db_col_int64(st, 25);
+  p->escalations = db_col_int64(st, 26);
+  p->incident_id = db_col_int64(st, 27);
 }
 
 void page_row_clear(struct page_row *p)
@@ -147,17 +147,17 @@ int pages_get(struct db *db, int64_t id, struct page_row *out)
 {
   static const char sql[] = "SELECT " PAGE_COLUMNS " FROM pages WHERE id = ?";
   memset(out, 0, sizeof(*out));
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, id);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  if (rc == DB_ROW)
     read_page(st, out);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  db_reset(st);
+  if (rc == DB_ROW)
     return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "pages_get");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "pages_get");
 }
 
 int pages_find_open(struct db *db, const char *group_key, int64_t *id_out)
@@ -166,17 +166,17 @@ int pages_find_open(struct db *db, const char *group_key, int64_t *id_out)
       "SELECT id FROM pages WHERE group_key = ? AND state != 'resolved' AND group_key IS NOT NULL";
   if (!group_key)
     return KX_ENOTFOUND;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, group_key);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
-    *id_out = sqlite3_column_int64(st, 0);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  if (rc == DB_ROW)
+    *id_out = db_col_int64(st, 0);
+  db_reset(st);
+  if (rc == DB_ROW)
     return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "pages_find_open");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "pages_find_open");
 }
 
 int pages_list_open(struct db *db, size_t limit, struct page_row **out, size_t *n)
@@ -186,23 +186,23 @@ int pages_list_open(struct db *db, size_t limit, struct page_row **out, size_t *
                             " ORDER BY id DESC LIMIT ?";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, (int64_t)limit);
   struct page_row *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       pages_free(rows, count);
       return KX_ENOMEM;
     }
     read_page(st, &rows[count++]);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     pages_free(rows, count);
     return db_fail(db, rc, "pages_list_open");
   }
@@ -219,7 +219,7 @@ int pages_list_created(
                             " ORDER BY id LIMIT ?";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, from_ms);
@@ -228,16 +228,16 @@ int pages_list_created(
   struct page_row *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       pages_free(rows, count);
       return KX_ENOMEM;
     }
     read_page(st, &rows[count++]);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     pages_free(rows, count);
     return db_fail(db, rc, "pages_list_created");
   }
@@ -254,7 +254,7 @@ void pages_free(struct page_row *rows, size_t n)
 }
 
 /* Run an UPDATE bound by `bind`; KX_ENOTFOUND/KX_ESTATE when it changed nothing. */
-static int changed(struct db *db, sqlite3_stmt *st, const char *what, int64_t id)
+static int changed(struct db *db, struct db_stmt *st, const char *what, int64_t id)
 {
   int rc = db_step_done(db, st, what);
   if (rc)
@@ -272,7 +272,7 @@ int pages_ack(struct db *db, int64_t id, const char *who, int64_t now_ms)
   static const char sql[] =
       "UPDATE pages SET state = 'acked', acked_at = ?, acked_by = ?, version = version + 1"
       " WHERE id = ? AND state = 'open'";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -286,7 +286,7 @@ int pages_resolve(struct db *db, int64_t id, const char *who, const char *reason
   static const char sql[] =
       "UPDATE pages SET state = 'resolved', resolved_at = ?, resolved_by = ?, reason = ?,"
       " held_until = 0, version = version + 1 WHERE id = ? AND state != 'resolved'";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -300,7 +300,7 @@ int pages_set_reason(struct db *db, int64_t id, const char *reason)
 {
   static const char sql[] =
       "UPDATE pages SET reason = ?, version = version + 1 WHERE id = ? AND state = 'resolved'";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, reason);
@@ -311,7 +311,7 @@ int pages_set_reason(struct db *db, int64_t id, const char *reason)
 int pages_bump(struct db *db, int64_t id)
 {
   static const char sql[] = "UPDATE pages SET version = version + 1 WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, id);
@@ -323,7 +323,7 @@ int pages_set_step(struct db *db, int64_t id, int64_t next_step, bool escalated)
   static const char sql[] =
       "UPDATE pages SET next_step = ?, escalations = escalations + ?, version = version + 1"
       " WHERE id = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, next_step);
@@ -337,7 +337,7 @@ int pages_release(struct db *db, int64_t id, int64_t anchor_ms)
   static const char sql[] =
       "UPDATE pages SET held_until = 0, anchor_at = ?, version = version + 1"
       " WHERE id = ? AND held_until != 0 AND state != 'resolved'";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, anchor_ms);
@@ -350,7 +350,7 @@ int pages_set_incident(struct db *db, int64_t id, int64_t incident_id)
   static const char sql[] =
       "UPDATE pages SET incident_id = ?, version = version + 1 WHERE id = ? AND incident_id IS "
       "NULL";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
