@@ -18,7 +18,7 @@ int people_set_slack(struct db *db, const char *person, const char *slack_id, in
       "INSERT INTO people_ids (person, slack, lookup_error, updated_at) VALUES (?, ?, NULL, ?)"
       " ON CONFLICT(person) DO UPDATE SET slack = excluded.slack, lookup_error = NULL,"
       " updated_at = excluded.updated_at";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, person);
@@ -33,7 +33,7 @@ int people_set_lookup_error(struct db *db, const char *person, const char *error
       "INSERT INTO people_ids (person, slack, lookup_error, updated_at) VALUES (?, NULL, ?, ?)"
       " ON CONFLICT(person) DO UPDATE SET lookup_error = excluded.lookup_error,"
       " updated_at = excluded.updated_at";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, person);
@@ -44,14 +44,14 @@ int people_set_lookup_error(struct db *db, const char *person, const char *error
 
 static char *one(struct db *db, const char *sql, const char *arg)
 {
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return NULL;
   db_bind_text(st, 1, arg);
   char *v = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW)
+  if (db_step(st) == DB_ROW)
     v = db_col_text(st, 0);
-  sqlite3_reset(st);
+  db_reset(st);
   return v;
 }
 
