@@ -20,7 +20,7 @@ int postmortem_exports_begin(struct db *db, int64_t incident_id, int64_t now_ms)
   static const char sql[] =
       "INSERT OR IGNORE INTO postmortem_exports (incident_id, exported_at)"
       " VALUES (?, ?)";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -42,7 +42,7 @@ int postmortem_exports_set(struct db *db,
       "INSERT INTO postmortem_exports (incident_id, page_id, version, url, exported_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (incident_id) DO UPDATE SET page_id = ?2,"
       " version = ?3, url = COALESCE(?4, url), exported_at = ?5";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -57,7 +57,7 @@ int postmortem_exports_abandon(struct db *db, int64_t incident_id)
 {
   static const char sql[] =
       "DELETE FROM postmortem_exports WHERE incident_id = ? AND page_id IS NULL";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -70,23 +70,23 @@ int postmortem_exports_get(struct db *db, int64_t incident_id, struct postmortem
       "SELECT page_id, version, url, exported_at FROM postmortem_exports"
       " WHERE incident_id = ?";
   memset(out, 0, sizeof(*out));
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
-  int rc = sqlite3_step(st), err = 0;
-  if (rc == SQLITE_ROW) {
+  int rc = db_step(st), err = 0;
+  if (rc == DB_ROW) {
     out->incident_id = incident_id;
     out->page_id = db_col_text(st, 0);
-    out->version = sqlite3_column_int64(st, 1);
+    out->version = db_col_int64(st, 1);
     out->url = db_col_text(st, 2);
-    out->exported_at = sqlite3_column_int64(st, 3);
-  } else if (rc == SQLITE_DONE) {
+    out->exported_at = db_col_int64(st, 3);
+  } else if (rc == DB_DONE) {
     err = KX_ENOTFOUND;
   } else {
     err = db_fail(db, rc, "postmortem_exports_get");
   }
-  sqlite3_reset(st);
+  db_reset(st);
   return err;
 }
 
