@@ -27,7 +27,7 @@ int report_pages_by(struct db *db,
 #undef REPORT_PAGE_COLUMNS
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, by == REPORT_PAGES_SEVERITY ? by_severity : by_alert);
+  struct db_stmt *st = db_stmt(db, by == REPORT_PAGES_SEVERITY ? by_severity : by_alert);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, from_ms);
@@ -36,27 +36,27 @@ int report_pages_by(struct db *db,
   struct report_page_row *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
-      sqlite3_reset(st);
+      db_reset(st);
       report_rows_free(rows, count);
       return KX_ENOMEM;
     }
     struct report_page_row *r = &rows[count++];
     r->name = db_col_text(st, 0);
-    r->pages = sqlite3_column_int64(st, 1);
-    r->acked = sqlite3_column_int64(st, 2);
-    r->ack_ms_sum = sqlite3_column_int64(st, 3);
-    r->with_reason = sqlite3_column_int64(st, 4);
-    r->false_positive = sqlite3_column_int64(st, 5);
+    r->pages = db_col_int64(st, 1);
+    r->acked = db_col_int64(st, 2);
+    r->ack_ms_sum = db_col_int64(st, 3);
+    r->with_reason = db_col_int64(st, 4);
+    r->false_positive = db_col_int64(st, 5);
     if (!r->name) {
-      sqlite3_reset(st);
+      db_reset(st);
       report_rows_free(rows, count);
       return KX_ENOMEM;
     }
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     report_rows_free(rows, count);
     return db_fail(db, rc, "report_pages_by");
   }
@@ -86,18 +86,18 @@ int report_actions(struct db *db,
       " coalesce(sum(a.created_at + ?3 < ?2 AND (a.done_at = 0 OR a.done_at >= ?2)), 0)"
       " FROM incident_actions a JOIN incidents i ON i.id = a.incident_id"
       " WHERE i.drill = 0 AND a.created_at < ?2";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, from_ms);
   db_bind_int64(st, 2, to_ms);
   db_bind_int64(st, 3, due_ms);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW) {
-    *opened = sqlite3_column_int64(st, 0);
-    *done = sqlite3_column_int64(st, 1);
-    *overdue = sqlite3_column_int64(st, 2);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    *opened = db_col_int64(st, 0);
+    *done = db_col_int64(st, 1);
+    *overdue = db_col_int64(st, 2);
   }
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW ? 0 : db_fail(db, rc, "report_actions");
+  db_reset(st);
+  return rc == DB_ROW ? 0 : db_fail(db, rc, "report_actions");
 }
