@@ -58,7 +58,7 @@ void retention_cutoffs(int64_t now_ms,
 static int one(
     struct db *db, const char *sql, int64_t before, int limit, struct retention_result *out)
 {
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, before);
