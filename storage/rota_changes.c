@@ -30,7 +30,7 @@ int rota_changes_add(struct db *db, const struct rota_change_new *c, int64_t *id
       " created_at) VALUES (?,?,?,?,?,?,?,?,?)";
   if (!c->rota || !c->person || c->to_ms <= c->from_ms)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, c->rota);
@@ -52,7 +52,7 @@ int rota_changes_cancel(struct db *db, const char *rota, int64_t id, int64_t now
 {
   static const char sql[] =
       "UPDATE rota_changes SET cancelled_at = ? WHERE id = ? AND rota = ? AND cancelled_at IS NULL";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -77,7 +77,7 @@ int rota_changes_load(struct db *db,
       " ORDER BY id LIMIT ?";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, rota);
@@ -86,30 +86,29 @@ int rota_changes_load(struct db *db,
   int rc, err = 0;
   size_t cap = 0, count = 0;
   struct rota_change_row *rows = NULL;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)&rows, &cap, count, sizeof(*rows))) {
       err = KX_ENOMEM;
       break;
     }
     struct rota_change_row *c = &rows[count++];
-    c->id = sqlite3_column_int64(st, 0);
-    c->kind = strcmp((const char *)sqlite3_column_text(st, 1), "absence") == 0
-                  ? ROTA_CHANGE_ABSENCE
-                  : ROTA_CHANGE_OVERRIDE;
+    c->id = db_col_int64(st, 0);
+    c->kind =
+        strcmp(db_col_text_ref(st, 1), "absence") == 0 ? ROTA_CHANGE_ABSENCE : ROTA_CHANGE_OVERRIDE;
     c->person = db_col_text(st, 2);
-    c->from_ms = sqlite3_column_int64(st, 3);
-    c->to_ms = sqlite3_column_int64(st, 4);
-    c->secondary = sqlite3_column_int(st, 5) != 0;
+    c->from_ms = db_col_int64(st, 3);
+    c->to_ms = db_col_int64(st, 4);
+    c->secondary = db_col_int(st, 5) != 0;
     c->created_by = db_col_text(st, 6);
     c->reason = db_col_text(st, 7);
-    c->created_at = sqlite3_column_int64(st, 8);
+    c->created_at = db_col_int64(st, 8);
     if (!c->person)
       err = KX_ENOMEM;
     if (err)
       break;
   }
-  sqlite3_reset(st);
-  if (!err && rc != SQLITE_DONE && rc != SQLITE_ROW)
+  db_reset(st);
+  if (!err && rc != DB_DONE && rc != DB_ROW)
     err = db_fail(db, rc, "rota_changes_load");
   if (err) {
     rota_change_rows_free(rows, count);
