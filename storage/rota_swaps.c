@@ -16,7 +16,7 @@ const char rota_swaps_schema_v2[] =
 int rota_swaps_pair(struct db *db, int64_t a, int64_t b)
 {
   static const char sql[] = "INSERT INTO rota_swaps (change_id, other_id) VALUES (?,?), (?,?)";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, a);
@@ -33,31 +33,31 @@ int rota_swaps_other(struct db *db, const char *rota, int64_t id, struct rota_ch
       " c.created_at FROM rota_swaps s JOIN rota_changes c ON c.id = s.other_id"
       " WHERE s.change_id = ? AND c.rota = ? AND c.cancelled_at IS NULL";
   memset(out, 0, sizeof(*out));
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, id);
   db_bind_text(st, 2, rota);
-  int rc = sqlite3_step(st), err = 0;
-  if (rc == SQLITE_ROW) {
-    out->id = sqlite3_column_int64(st, 0);
-    const char *kind = (const char *)sqlite3_column_text(st, 1);
+  int rc = db_step(st), err = 0;
+  if (rc == DB_ROW) {
+    out->id = db_col_int64(st, 0);
+    const char *kind = db_col_text_ref(st, 1);
     out->kind = kind && strcmp(kind, "absence") == 0 ? ROTA_CHANGE_ABSENCE : ROTA_CHANGE_OVERRIDE;
     out->person = db_col_text(st, 2);
-    out->from_ms = sqlite3_column_int64(st, 3);
-    out->to_ms = sqlite3_column_int64(st, 4);
-    out->secondary = sqlite3_column_int(st, 5) != 0;
+    out->from_ms = db_col_int64(st, 3);
+    out->to_ms = db_col_int64(st, 4);
+    out->secondary = db_col_int(st, 5) != 0;
     out->created_by = db_col_text(st, 6);
     out->reason = db_col_text(st, 7);
-    out->created_at = sqlite3_column_int64(st, 8);
+    out->created_at = db_col_int64(st, 8);
     if (!out->person)
       err = KX_ENOMEM;
-  } else if (rc == SQLITE_DONE) {
+  } else if (rc == DB_DONE) {
     err = KX_ENOTFOUND;
   } else {
     err = db_fail(db, rc, "rota_swaps_other");
   }
-  sqlite3_reset(st);
+  db_reset(st);
   if (err) {
     free(out->person);
     free(out->created_by);
