@@ -14,7 +14,7 @@ int seen_mark(struct db *db, const char *key, int64_t now_ms)
   /* ON CONFLICT names the one collision that means "seen before"; OR IGNORE would also swallow
    * a NOT NULL violation (a NULL key) and call it a redelivery. */
   static const char sql[] = "INSERT INTO seen (key, at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, key);
@@ -28,7 +28,7 @@ int seen_mark(struct db *db, const char *key, int64_t now_ms)
 int seen_prune(struct db *db, int64_t before_ms)
 {
   static const char sql[] = "DELETE FROM seen WHERE at < ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, before_ms);
@@ -40,7 +40,7 @@ int kv_set(struct db *db, const char *key, const char *value, int64_t now_ms)
   static const char sql[] =
       "INSERT INTO kv (key, value, updated_at) VALUES (?, ?, ?)"
       " ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, key);
@@ -52,13 +52,13 @@ int kv_set(struct db *db, const char *key, const char *value, int64_t now_ms)
 char *kv_get(struct db *db, const char *key)
 {
   static const char sql[] = "SELECT value FROM kv WHERE key = ?";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return NULL;
   db_bind_text(st, 1, key);
   char *v = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW)
+  if (db_step(st) == DB_ROW)
     v = db_col_text(st, 0);
-  sqlite3_reset(st);
+  db_reset(st);
   return v;
 }
