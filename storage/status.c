@@ -74,7 +74,7 @@ int status_component_set(
       "INSERT INTO status_components (incident_id, component, state, set_at) VALUES (?,?,?,?)"
       " ON CONFLICT (incident_id, component) DO UPDATE SET state = excluded.state,"
       " set_at = excluded.set_at";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -101,28 +101,28 @@ int status_components_list(struct db *db, int64_t incident_id, struct status_com
       " ORDER BY c.incident_id, c.component";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   size_t cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)out, &cap, *n, sizeof(**out))) {
-      sqlite3_reset(st);
+      db_reset(st);
       status_comps_free(*out, *n);
       *out = NULL;
       *n = 0;
       return KX_ENOMEM;
     }
     struct status_comp *x = &(*out)[(*n)++];
-    x->incident_id = sqlite3_column_int64(st, 0);
+    x->incident_id = db_col_int64(st, 0);
     x->component = db_col_text(st, 1);
-    x->state = sqlite3_column_int(st, 2);
-    x->set_at = sqlite3_column_int64(st, 3);
+    x->state = db_col_int(st, 2);
+    x->set_at = db_col_int64(st, 3);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     status_comps_free(*out, *n);
     *out = NULL;
     *n = 0;
@@ -140,7 +140,7 @@ int status_update_add(struct db *db,
 {
   static const char sql[] =
       "INSERT INTO status_updates (incident_id, at_ms, status, body) VALUES (?,?,?,?)";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -170,31 +170,31 @@ int status_updates_list(
       " WHERE ?1 = 0 OR incident_id = ?1 ORDER BY at_ms DESC, id DESC LIMIT ?2";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_int64(st, 2, (int64_t)limit);
   size_t cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)out, &cap, *n, sizeof(**out))) {
-      rc = SQLITE_NOMEM;
+      rc = KX_ENOMEM;
       break;
     }
     struct status_update *x = &(*out)[(*n)++];
-    x->id = sqlite3_column_int64(st, 0);
-    x->incident_id = sqlite3_column_int64(st, 1);
-    x->at_ms = sqlite3_column_int64(st, 2);
+    x->id = db_col_int64(st, 0);
+    x->incident_id = db_col_int64(st, 1);
+    x->at_ms = db_col_int64(st, 2);
     x->status = db_col_text(st, 3);
     x->body = db_col_text(st, 4);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     status_updates_free(*out, *n);
     *out = NULL;
     *n = 0;
-    return rc == SQLITE_NOMEM ? KX_ENOMEM : db_fail(db, rc, "status_updates_list");
+    return rc == KX_ENOMEM ? KX_ENOMEM : db_fail(db, rc, "status_updates_list");
   }
   return 0;
 }
@@ -206,37 +206,37 @@ int status_incident_ids(struct db *db, size_t limit, int64_t **out, size_t *n)
       " SELECT incident_id FROM status_components) ORDER BY incident_id DESC LIMIT ?";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, (int64_t)limit);
   size_t cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)out, &cap, *n, sizeof(**out))) {
-      rc = SQLITE_NOMEM;
+      rc = KX_ENOMEM;
       break;
     }
-    (*out)[(*n)++] = sqlite3_column_int64(st, 0);
+    (*out)[(*n)++] = db_col_int64(st, 0);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     free(*out);
     *out = NULL;
     *n = 0;
-    return rc == SQLITE_NOMEM ? KX_ENOMEM : db_fail(db, rc, "status_incident_ids");
+    return rc == KX_ENOMEM ? KX_ENOMEM : db_fail(db, rc, "status_incident_ids");
   }
   return 0;
 }
 
-static void read_check(sqlite3_stmt *st, struct status_check *c)
+static void read_check(struct db_stmt *st, struct status_check *c)
 {
   c->name = db_col_text(st, 0);
-  c->up = sqlite3_column_int(st, 1);
-  c->firing = sqlite3_column_int(st, 2);
-  c->down_since = sqlite3_column_int64(st, 3);
-  c->last_at = sqlite3_column_int64(st, 4);
-  c->last_ms = sqlite3_column_double(st, 5);
+  c->up = db_col_int(st, 1);
+  c->firing = db_col_int(st, 2);
+  c->down_since = db_col_int64(st, 3);
+  c->last_at = db_col_int64(st, 4);
+  c->last_ms = db_col_double(st, 5);
   c->detail = db_col_text(st, 6);
   c->warn = db_col_text(st, 7);
 }
@@ -247,17 +247,17 @@ int status_check_get(struct db *db, const char *name, struct status_check *out)
 {
   static const char sql[] = "SELECT " CHECK_COLS " FROM status_checks WHERE name = ?";
   memset(out, 0, sizeof(*out));
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, name);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  if (rc == DB_ROW)
     read_check(st, out);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  db_reset(st);
+  if (rc == DB_ROW)
     return 0;
-  return rc == SQLITE_DONE ? KX_ENOTFOUND : db_fail(db, rc, "status_check_get");
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "status_check_get");
 }
 
 int status_check_put(struct db *db, const struct status_check *c)
@@ -268,7 +268,7 @@ int status_check_put(struct db *db, const struct status_check *c)
       " ON CONFLICT (name) DO UPDATE SET up = excluded.up, firing = excluded.firing,"
       " down_since = excluded.down_since, last_at = excluded.last_at,"
       " last_ms = excluded.last_ms, detail = excluded.detail, warn = excluded.warn";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, c->name);
@@ -276,7 +276,7 @@ int status_check_put(struct db *db, const struct status_check *c)
   db_bind_int64(st, 3, c->firing);
   db_bind_int64(st, 4, c->down_since);
   db_bind_int64(st, 5, c->last_at);
-  sqlite3_bind_double(st, 6, c->last_ms);
+  db_bind_double(st, 6, c->last_ms);
   db_bind_text(st, 7, c->detail);
   db_bind_text(st, 8, c->warn);
   return db_step_done(db, st, "status_check_put");
@@ -304,24 +304,24 @@ int status_checks_all(struct db *db, struct status_check **out, size_t *n)
   static const char sql[] = "SELECT " CHECK_COLS " FROM status_checks ORDER BY name";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   size_t cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)out, &cap, *n, sizeof(**out))) {
-      rc = SQLITE_NOMEM;
+      rc = KX_ENOMEM;
       break;
     }
     read_check(st, &(*out)[(*n)++]);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     status_checks_free(*out, *n);
     *out = NULL;
     *n = 0;
-    return rc == SQLITE_NOMEM ? KX_ENOMEM : db_fail(db, rc, "status_checks_all");
+    return rc == KX_ENOMEM ? KX_ENOMEM : db_fail(db, rc, "status_checks_all");
   }
   return 0;
 }
@@ -331,7 +331,7 @@ int status_day_result(struct db *db, const char *component, int64_t day, bool ok
   static const char sql[] =
       "INSERT INTO status_days (component, day, ok, total) VALUES (?1, ?2, ?3, 1)"
       " ON CONFLICT (component, day) DO UPDATE SET ok = ok + ?3, total = total + 1";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, component);
@@ -345,7 +345,7 @@ int status_day_worst(struct db *db, const char *component, int64_t day, int stat
   static const char sql[] =
       "INSERT INTO status_days (component, day, worst) VALUES (?1, ?2, ?3)"
       " ON CONFLICT (component, day) DO UPDATE SET worst = max(worst, ?3)";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, component);
@@ -366,7 +366,7 @@ int status_days_list(struct db *db,
       " ORDER BY day";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, component);
@@ -374,23 +374,23 @@ int status_days_list(struct db *db,
   db_bind_int64(st, 3, last);
   size_t cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)out, &cap, *n, sizeof(**out))) {
-      rc = SQLITE_NOMEM;
+      rc = KX_ENOMEM;
       break;
     }
     struct status_day *d = &(*out)[(*n)++];
-    d->day = sqlite3_column_int64(st, 0);
-    d->ok = sqlite3_column_int64(st, 1);
-    d->total = sqlite3_column_int64(st, 2);
-    d->worst = sqlite3_column_int(st, 3);
+    d->day = db_col_int64(st, 0);
+    d->ok = db_col_int64(st, 1);
+    d->total = db_col_int64(st, 2);
+    d->worst = db_col_int(st, 3);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     free(*out);
     *out = NULL;
     *n = 0;
-    return rc == SQLITE_NOMEM ? KX_ENOMEM : db_fail(db, rc, "status_days_list");
+    return rc == KX_ENOMEM ? KX_ENOMEM : db_fail(db, rc, "status_days_list");
   }
   return 0;
 }
@@ -400,7 +400,7 @@ int status_window_add(struct db *db, const struct status_window *w, int64_t now_
   static const char sql[] =
       "INSERT INTO status_windows (component, from_ms, to_ms, text, created_by, created_at)"
       " VALUES (?,?,?,?,?,?) ON CONFLICT (component, from_ms, to_ms) DO NOTHING";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, w->component);
@@ -417,12 +417,12 @@ int status_window_add(struct db *db, const struct status_window *w, int64_t now_
   return rc;
 }
 
-static void read_window(sqlite3_stmt *st, struct status_window *w)
+static void read_window(struct db_stmt *st, struct status_window *w)
 {
-  w->id = sqlite3_column_int64(st, 0);
+  w->id = db_col_int64(st, 0);
   w->component = db_col_text(st, 1);
-  w->from_ms = sqlite3_column_int64(st, 2);
-  w->to_ms = sqlite3_column_int64(st, 3);
+  w->from_ms = db_col_int64(st, 2);
+  w->to_ms = db_col_int64(st, 3);
   w->text = db_col_text(st, 4);
   w->created_by = db_col_text(st, 5);
 }
@@ -451,25 +451,25 @@ int status_windows_list(struct db *db, int64_t since_ms, struct status_window **
       " WHERE to_ms > ? ORDER BY from_ms, id LIMIT 200";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, since_ms);
   size_t cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)out, &cap, *n, sizeof(**out))) {
-      rc = SQLITE_NOMEM;
+      rc = KX_ENOMEM;
       break;
     }
     read_window(st, &(*out)[(*n)++]);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     status_windows_free(*out, *n);
     *out = NULL;
     *n = 0;
-    return rc == SQLITE_NOMEM ? KX_ENOMEM : db_fail(db, rc, "status_windows_list");
+    return rc == KX_ENOMEM ? KX_ENOMEM : db_fail(db, rc, "status_windows_list");
   }
   return 0;
 }
@@ -483,16 +483,16 @@ int status_window_active(struct db *db,
       "SELECT id, component, from_ms, to_ms, text, created_by FROM status_windows"
       " WHERE component = ? AND from_ms <= ?2 AND to_ms > ?2 ORDER BY from_ms LIMIT 1";
   memset(out, 0, sizeof(*out));
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, component);
   db_bind_int64(st, 2, now_ms);
-  int rc = sqlite3_step(st);
-  if (rc == SQLITE_ROW)
+  int rc = db_step(st);
+  if (rc == DB_ROW)
     read_window(st, out);
-  sqlite3_reset(st);
-  if (rc == SQLITE_ROW)
+  db_reset(st);
+  if (rc == DB_ROW)
     return 1;
-  return rc == SQLITE_DONE ? 0 : db_fail(db, rc, "status_window_active");
+  return rc == DB_DONE ? 0 : db_fail(db, rc, "status_window_active");
 }
