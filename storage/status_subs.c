@@ -19,13 +19,13 @@ const char status_subs_schema_v2[] =
 
 #define SUB_COLS "id, email, token, confirmed_at, mailed_at"
 
-static void read_sub(sqlite3_stmt *st, struct status_sub *s)
+static void read_sub(struct db_stmt *st, struct status_sub *s)
 {
-  s->id = sqlite3_column_int64(st, 0);
+  s->id = db_col_int64(st, 0);
   s->email = db_col_text(st, 1);
   s->token = db_col_text(st, 2);
-  s->confirmed_at = sqlite3_column_int64(st, 3);
-  s->mailed_at = sqlite3_column_int64(st, 4);
+  s->confirmed_at = db_col_int64(st, 3);
+  s->mailed_at = db_col_int64(st, 4);
 }
 
 int status_sub_add(
@@ -37,7 +37,7 @@ int status_sub_add(
       " created_at = ?3 WHERE removed_at > 0";
   static const char sel[] = "SELECT " SUB_COLS " FROM status_subscribers WHERE email = ?";
   memset(out, 0, sizeof(*out));
-  sqlite3_stmt *st = db_stmt(db, ins);
+  struct db_stmt *st = db_stmt(db, ins);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, email);
@@ -49,16 +49,16 @@ int status_sub_add(
   if (!(st = db_stmt(db, sel)))
     return KX_EDB;
   db_bind_text(st, 1, email);
-  int s = sqlite3_step(st);
-  if (s == SQLITE_ROW)
+  int s = db_step(st);
+  if (s == DB_ROW)
     read_sub(st, out);
-  sqlite3_reset(st);
-  return s == SQLITE_ROW ? 0 : db_fail(db, s, "status_sub_add");
+  db_reset(st);
+  return s == DB_ROW ? 0 : db_fail(db, s, "status_sub_add");
 }
 
 int status_sub_mailed(struct db *db, int64_t id, int64_t now_ms)
 {
-  sqlite3_stmt *st = db_stmt(db, "UPDATE status_subscribers SET mailed_at = ? WHERE id = ?");
+  struct db_stmt *st = db_stmt(db, "UPDATE status_subscribers SET mailed_at = ? WHERE id = ?");
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -68,7 +68,7 @@ int status_sub_mailed(struct db *db, int64_t id, int64_t now_ms)
 
 static int by_token(struct db *db, const char *sql, const char *token, int64_t now_ms)
 {
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
@@ -117,37 +117,37 @@ int status_subs_confirmed(struct db *db, struct status_sub **out, size_t *n)
                             " WHERE confirmed_at > 0 AND removed_at = 0 ORDER BY id";
   *out = NULL;
   *n = 0;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   size_t cap = 0;
   int rc;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+  while ((rc = db_step(st)) == DB_ROW) {
     if (db_grow((void **)out, &cap, *n, sizeof(**out))) {
-      rc = SQLITE_NOMEM;
+      rc = KX_ENOMEM;
       break;
     }
     read_sub(st, &(*out)[(*n)++]);
   }
-  sqlite3_reset(st);
-  if (rc != SQLITE_DONE) {
+  db_reset(st);
+  if (rc != DB_DONE) {
     status_subs_free(*out, *n);
     *out = NULL;
     *n = 0;
-    return rc == SQLITE_NOMEM ? KX_ENOMEM : db_fail(db, rc, "status_subs_confirmed");
+    return rc == KX_ENOMEM ? KX_ENOMEM : db_fail(db, rc, "status_subs_confirmed");
   }
   return 0;
 }
 
 int64_t status_subs_count(struct db *db)
 {
-  sqlite3_stmt *st = db_stmt(db,
-                             "SELECT count(*) FROM status_subscribers"
-                             " WHERE confirmed_at > 0 AND removed_at = 0");
+  struct db_stmt *st = db_stmt(db,
+                               "SELECT count(*) FROM status_subscribers"
+                               " WHERE confirmed_at > 0 AND removed_at = 0");
   if (!st)
     return KX_EDB;
-  int rc = sqlite3_step(st);
-  int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW ? v : db_fail(db, rc, "status_subs_count");
+  int rc = db_step(st);
+  int64_t v = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  return rc == DB_ROW ? v : db_fail(db, rc, "status_subs_count");
 }
