@@ -48,7 +48,7 @@ int teams_store_set_service_url(struct db *db,
       " updated_at = excluded.updated_at";
   if (!tenant_id || !service_url)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, tenant_id);
@@ -61,14 +61,14 @@ static char *one(struct db *db, const char *sql, const char *arg)
 {
   if (!arg)
     return NULL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return NULL;
   db_bind_text(st, 1, arg);
   char *v = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW)
+  if (db_step(st) == DB_ROW)
     v = db_col_text(st, 0);
-  sqlite3_reset(st);
+  db_reset(st);
   return v;
 }
 
@@ -98,7 +98,7 @@ int teams_store_set_conversation(struct db *db,
       "  updated_at = excluded.updated_at";
   if (!c || !c->id)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, c->id);
@@ -123,15 +123,13 @@ int teams_store_installed(struct db *db, const char *conversation_id)
   static const char sql[] = "SELECT installed FROM teams_conversations WHERE id = ?";
   if (!conversation_id)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, conversation_id);
-  int rc = sqlite3_step(st);
-  int v = rc == SQLITE_ROW    ? (sqlite3_column_int(st, 0) != 0)
-          : rc == SQLITE_DONE ? KX_ENOTFOUND
-                              : KX_EDB;
-  sqlite3_reset(st);
+  int rc = db_step(st);
+  int v = rc == DB_ROW ? (db_col_int(st, 0) != 0) : rc == DB_DONE ? KX_ENOTFOUND : KX_EDB;
+  db_reset(st);
   if (v == KX_EDB)
     db_fail(db, rc, "teams_store_installed");
   return v;
@@ -144,7 +142,7 @@ int teams_store_team_removed(struct db *db, const char *team_id, int64_t now_ms)
       " WHERE team_id = ?1 OR id = ?1";
   if (!team_id)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, team_id);
@@ -169,7 +167,7 @@ int teams_store_set_user(struct db *db,
       "  updated_at = excluded.updated_at";
   if (!user_id)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, user_id);
@@ -209,7 +207,7 @@ int teams_store_set_personal(struct db *db,
       "  updated_at = excluded.updated_at";
   if (!user_id || !conversation_id)
     return KX_EINVAL;
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, user_id);
@@ -238,14 +236,14 @@ char *teams_store_any_team(struct db *db, const char *tenant_id)
   static const char sql[] =
       "SELECT team_id FROM teams_conversations WHERE installed = 1 AND team_id IS NOT NULL"
       " AND (?1 IS NULL OR tenant_id = ?1) ORDER BY updated_at DESC LIMIT 1";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return NULL;
   db_bind_text(st, 1, tenant_id);
   char *v = NULL;
-  if (sqlite3_step(st) == SQLITE_ROW)
+  if (db_step(st) == DB_ROW)
     v = db_col_text(st, 0);
-  sqlite3_reset(st);
+  db_reset(st);
   return v;
 }
 
@@ -257,7 +255,7 @@ int teams_store_thread_claim(struct db *db,
   static const char sql[] =
       "INSERT INTO teams_threads (incident_id, state, channel, updated_at)"
       " VALUES (?, 'requested', ?, ?) ON CONFLICT (incident_id) DO NOTHING";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -274,7 +272,7 @@ int teams_store_thread_done(struct db *db, int64_t incident_id, const char *erro
   static const char sql[] =
       "UPDATE teams_threads SET state = CASE WHEN ?2 IS NULL THEN 'started' ELSE 'failed' END,"
       " error = ?2, updated_at = ?3 WHERE incident_id = ?1";
-  sqlite3_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
