@@ -1,113 +1,22 @@
-#include <sqlite3.h>
+/*
+ * db.c — the storage logic that is the same on every engine: the migration driver (the engine
+ * supplies the version it is at, the transaction a migration runs in and how the new version is
+ * written down), db_step_done() over the statement API, and db_grow() for result lists. The
+ * SQLite engine itself is db_sqlite.c.
+ */
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "lib/kx.h"
 #include "lib/log.h"
-#include "storage/db_faults.h"
 #include "storage/db_internal.h"
 
-/* A connection prepares a few dozen distinct statements; a small open-addressing table
- * keyed by the SQL text's address keeps lookups O(1) without allocation per call. */
-#define STMT_CACHE_SIZE 512
-#define BUSY_TIMEOUT_MS 5000
-
-struct stmt_slot {
-  const char *sql;
-  sqlite3_stmt *st;
-};
-
-struct db {
-  sqlite3 *h;
-  char *path;
-  int readonly;
-  int depth; /* open db_begin()s: 1 is the transaction, each one deeper a savepoint */
-  struct stmt_slot cache[STMT_CACHE_SIZE];
-};
-
-const char *db_path(struct db *db)
+int db_step_done(struct db *db, struct db_stmt *st, const char *what)
 {
-  return db->path;
-}
-
-int db_kx_of(int rc); /* storage/db_sqlite.c */
-
-/* A SQLite code from the engine's own calls (open, exec, backup): converted and logged once. */
-static int sq_fail(struct db *db, int rc, const char *what)
-{
-  char q[512];
-  LOG_ERROR("db", "sqlite_error", "what=%s rc=%d msg=%s", what, rc,
-            log_quote(q, sizeof(q), db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc)));
-  return db_kx_of(rc);
-}
-
-int db_fail(struct db *db, int err, const char *what)
-{
-  int rc = db && db->h ? sqlite3_extended_errcode(db->h) : SQLITE_ERROR;
-  char q[512];
-  LOG_ERROR("db", "sqlite_error", "what=%s rc=%d msg=%s", what, rc,
-            log_quote(q, sizeof(q), db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc)));
-  /* A row where none was expected, or none where one was (DB_ROW, DB_DONE), is KX_EDB. */
-  return err < 0 ? err : db_kx_of(err);
-}
-
-struct db_stmt *db_stmt(struct db *db, const char *sql)
-{
-  size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE_SIZE;
-  for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
-    struct stmt_slot *s = &db->cache[(h + i) % STMT_CACHE_SIZE];
-    if (s->sql == sql) {
-      sqlite3_reset(s->st);
-      sqlite3_clear_bindings(s->st);
-      return (struct db_stmt *)s->st;
-    }
-    if (!s->sql) {
-      sqlite3_stmt *st = NULL;
-      int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-      if (rc != SQLITE_OK) {
-        sq_fail(db, rc, "prepare");
-        LOG_ERROR("db", "bad_sql", "sql=%.80s", sql);
-        return NULL;
-      }
-      s->sql = sql;
-      s->st = st;
-      return (struct db_stmt *)st;
-    }
-  }
-  /* The cache is sized well above the number of statements in the program. */
-  LOG_ERROR("db", "stmt_cache_full", "size=%d", STMT_CACHE_SIZE);
-  return NULL;
-}
-
-struct db_stmt *db_prepare(struct db *db, const char *sql)
-{
-  sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
-  if (rc != SQLITE_OK) {
-    sq_fail(db, rc, "prepare");
-    LOG_ERROR("db", "bad_sql", "sql=%.80s", sql);
-    return NULL;
-  }
-  return (struct db_stmt *)st;
-}
-
-int db_exec(struct db *db, const char *sql)
-{
-  char *msg = NULL;
-  int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
-  if (rc != SQLITE_OK) {
-    char q[512];
-    LOG_ERROR("db", "exec_failed", "rc=%d msg=%s", rc, log_quote(q, sizeof(q), msg ? msg : ""));
-    sqlite3_free(msg);
-    return sq_fail(NULL, rc, "exec");
-  }
-  return 0;
-}
-
-int64_t db_last_id(struct db *db)
-{
-  return sqlite3_last_insert_rowid(db->h);
+  int rc = db_step(st);
+  db_reset(st);
+  if (rc == DB_DONE || rc == DB_ROW)
+    return 0;
+  return db_fail(db, rc, what);
 }
 
 int db_grow(void **arr, size_t *cap, size_t count, size_t size)
@@ -123,104 +32,18 @@ int db_grow(void **arr, size_t *cap, size_t count, size_t size)
   return 0;
 }
 
-int db_changes(struct db *db)
-{
-  return sqlite3_changes(db->h);
-}
-
-/* Nesting: the outermost db_begin() is BEGIN IMMEDIATE; one inside it is a SAVEPOINT, so a
- * caller that runs many handlers in one transaction (group commit: bot/slack) lets each handler
- * begin, commit and roll back as it always did, and a rollback undoes that handler alone.
- * SQLite ends the whole transaction by itself on some errors (disk full, I/O); from then on
- * every inner begin and commit fails and the rollbacks only unwind the count, so nothing runs
- * outside the transaction its caller thinks it is in. */
-static bool lost_outer(struct db *db)
-{
-  return db->depth > 0 && sqlite3_get_autocommit(db->h);
-}
-
-int db_begin(struct db *db)
-{
-  if (lost_outer(db))
-    return KX_EDB;
-  sqlite3_stmt *st = db_stmt(db, db->depth ? "SAVEPOINT kx" : "BEGIN IMMEDIATE");
-  int rc = st ? db_step_done(db, st, db->depth ? "savepoint" : "begin") : KX_EDB;
-  if (rc == 0)
-    db->depth++;
-  return rc;
-}
-
-int db_commit(struct db *db)
-{
-  if (lost_outer(db))
-    return KX_EDB;
-  bool inner = db->depth > 1;
-  sqlite3_stmt *st = db_stmt(db, inner ? "RELEASE kx" : "COMMIT");
-  int rc = st ? db_step_done(db, st, inner ? "release" : "commit") : KX_EDB;
-  if (rc == 0 && db->depth > 0)
-    db->depth--;
-  return rc;
-}
-
-int db_rollback(struct db *db)
-{
-  if (sqlite3_get_autocommit(db->h)) {
-    if (db->depth > 0)
-      db->depth--;
-    return 0;
-  }
-  int rc;
-  if (db->depth > 1) {
-    sqlite3_stmt *st = db_stmt(db, "ROLLBACK TO kx");
-    rc = st ? db_step_done(db, st, "rollback_to") : KX_EDB;
-    st = rc == 0 ? db_stmt(db, "RELEASE kx") : NULL;
-    if (st)
-      rc = db_step_done(db, st, "release");
-    if (rc == 0) {
-      db->depth--;
-      return 0;
-    }
-  }
-  /* The outermost level, or a savepoint that would not unwind: the whole transaction goes. */
-  sqlite3_stmt *st = db_stmt(db, "ROLLBACK");
-  rc = st ? db_step_done(db, st, "rollback") : KX_EDB;
-  if (rc == 0 || sqlite3_get_autocommit(db->h))
-    db->depth = db->depth > 1 ? db->depth - 1 : 0;
-  return rc;
-}
-
-bool db_in_transaction(struct db *db)
-{
-  return !sqlite3_get_autocommit(db->h);
-}
-
-int db_depth(struct db *db)
-{
-  return db->depth;
-}
-
-int db_schema_version(struct db *db)
-{
-  sqlite3_stmt *st = db_stmt(db, "PRAGMA user_version");
-  if (!st || sqlite3_step(st) != SQLITE_ROW)
-    return KX_EDB;
-  int v = sqlite3_column_int(st, 0);
-  sqlite3_reset(st);
-  return v;
-}
-
 int db_schema_latest(void)
 {
   return db_n_migrations ? db_migrations[db_n_migrations - 1].version : 0;
 }
 
-static int migrate(struct db *db)
+int db_migrate(struct db *db)
 {
   int current = db_schema_version(db);
   if (current < 0)
     return current;
   if (current > db_schema_latest()) {
-    LOG_ERROR("db", "schema_too_new", "path=%s version=%d known=%d", db->path, current,
+    LOG_ERROR("db", "schema_too_new", "path=%s version=%d known=%d", db_path(db), current,
               db_schema_latest());
     return KX_EDB;
   }
@@ -228,14 +51,11 @@ static int migrate(struct db *db)
     const struct db_migration *m = &db_migrations[i];
     if (m->version <= current)
       continue;
-    int rc = db_exec(db, "BEGIN IMMEDIATE");
+    int rc = db_migration_begin(db);
     for (const char *const *sql = m->sql; rc == 0 && *sql; sql++)
       rc = db_exec(db, *sql);
-    if (rc == 0) {
-      char pragma[64];
-      snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
-      rc = db_exec(db, pragma);
-    }
+    if (rc == 0)
+      rc = db_migration_version(db, m->version);
     if (rc == 0)
       rc = db_exec(db, "COMMIT");
     if (rc) {
@@ -246,192 +66,4 @@ static int migrate(struct db *db)
     LOG_INFO("db", "migrated", "version=%d", m->version);
   }
   return 0;
-}
-
-struct db *db_open(const char *path, int flags, int *err)
-{
-  struct db *db = calloc(1, sizeof(*db));
-  int rc = 0;
-  if (!db || !(db->path = strdup(path))) {
-    free(db);
-    *err = KX_ENOMEM;
-    return NULL;
-  }
-  db->readonly = (flags & DB_OPEN_READONLY) != 0;
-  int oflags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-  if (!db->readonly && !(flags & DB_OPEN_NO_CREATE))
-    oflags |= SQLITE_OPEN_CREATE;
-  db_faults_install(); /* tests only: nothing unless KLAXON_TEST_FAULTS is set */
-  int src = sqlite3_open_v2(path, &db->h, oflags | SQLITE_OPEN_NOMUTEX, NULL);
-  if (src != SQLITE_OK) {
-    char q[512];
-    LOG_ERROR("db", "open_failed", "path=%s msg=%s", path,
-              log_quote(q, sizeof(q), db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(src)));
-    rc = KX_EIO;
-    goto fail;
-  }
-  sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
-  sqlite3_extended_result_codes(db->h, 1);
-  if (!db->readonly) {
-    /* FULL: a commit is on disk before it returns, so an envelope acked after its commit
-     * survives a power loss (NORMAL in WAL mode can lose the last commits). */
-    rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
-    if (rc)
-      goto fail;
-  }
-  /* 1 MiB of page cache: klaxon's working set is small (open incidents, due jobs, the head
-   * of the outbox), and every MiB shows in the resident size on a 16 MB budget. */
-  rc = db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024;");
-  if (rc)
-    goto fail;
-  if (db->readonly) {
-    int v = db_schema_version(db);
-    if (v != db_schema_latest()) {
-      LOG_ERROR("db", "schema_mismatch", "path=%s version=%d expected=%d", path, v,
-                db_schema_latest());
-      rc = KX_EDB;
-      goto fail;
-    }
-  } else {
-    rc = migrate(db);
-    if (rc)
-      goto fail;
-  }
-  *err = 0;
-  return db;
-fail:
-  db_close(db);
-  *err = rc ? rc : KX_EDB;
-  return NULL;
-}
-
-void db_close(struct db *db)
-{
-  if (!db)
-    return;
-  for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
-    if (db->cache[i].st)
-      sqlite3_finalize(db->cache[i].st);
-  if (db->h)
-    sqlite3_close(db->h);
-  free(db->path);
-  free(db);
-}
-
-int db_check(struct db *db)
-{
-  sqlite3_stmt *st = db_stmt(db, "PRAGMA quick_check");
-  if (!st)
-    return KX_EDB;
-  int rc = sqlite3_step(st);
-  int ok = rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0;
-  sqlite3_reset(st);
-  return ok ? 0 : KX_EDB;
-}
-
-void db_busy_timeout(struct db *db, int ms)
-{
-  sqlite3_busy_timeout(db->h, ms);
-}
-
-int db_ping(struct db *db)
-{
-  sqlite3_stmt *st = db_stmt(db, "SELECT 1");
-  if (!st)
-    return KX_EDB;
-  int rc = sqlite3_step(st);
-  sqlite3_reset(st);
-  return rc == SQLITE_ROW ? 0 : KX_EDB;
-}
-
-int db_backup(struct db *db, const char *path)
-{
-  if (access(path, F_OK) == 0) {
-    LOG_ERROR("db", "backup_exists", "path=%s", path);
-    return KX_EEXISTS;
-  }
-  sqlite3 *dst = NULL;
-  int rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-  if (rc != SQLITE_OK) {
-    sqlite3_close(dst);
-    return sq_fail(db, rc, "backup_open");
-  }
-  sqlite3_backup *b = sqlite3_backup_init(dst, "main", db->h, "main");
-  if (!b) {
-    rc = sqlite3_errcode(dst);
-    sqlite3_close(dst);
-    return sq_fail(db, rc, "backup_init");
-  }
-  /* Copy in steps so a running bot's writers get the lock between steps. */
-  do {
-    rc = sqlite3_backup_step(b, 256);
-    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-      sqlite3_sleep(20);
-  } while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
-  sqlite3_backup_finish(b);
-  int final = sqlite3_errcode(dst);
-  sqlite3_close(dst);
-  if (rc != SQLITE_DONE || final != SQLITE_OK)
-    return sq_fail(db, rc, "backup_step");
-  return 0;
-}
-
-int db_restore(const char *backup_path, const char *db_path_out)
-{
-  int err = 0;
-  struct db *src = db_open(backup_path, DB_OPEN_READONLY, &err);
-  if (!src)
-    return err;
-  sqlite3 *dst = NULL;
-  int rc = sqlite3_open_v2(db_path_out, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-  if (rc == SQLITE_OK) {
-    sqlite3_busy_timeout(dst, BUSY_TIMEOUT_MS);
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src->h, "main");
-    if (b) {
-      rc = sqlite3_backup_step(b, -1);
-      sqlite3_backup_finish(b);
-      rc = (rc == SQLITE_DONE) ? SQLITE_OK : rc;
-    } else {
-      rc = sqlite3_errcode(dst);
-    }
-  }
-  sqlite3_close(dst);
-  db_close(src);
-  return rc == SQLITE_OK ? 0 : sq_fail(NULL, rc, "restore");
-}
-
-int db_set_autocheckpoint(struct db *db, int pages)
-{
-  return sqlite3_wal_autocheckpoint(db->h, pages) == SQLITE_OK ? 0 : KX_EDB;
-}
-
-struct db *db_open_checkpointer(const char *path, int *err)
-{
-  struct db *db = calloc(1, sizeof(*db));
-  if (!db || !(db->path = strdup(path))) {
-    free(db);
-    *err = KX_ENOMEM;
-    return NULL;
-  }
-  db_faults_install();
-  int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-  if (rc != SQLITE_OK) {
-    db_close(db);
-    *err = KX_EIO;
-    return NULL;
-  }
-  sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
-  (void)sqlite3_exec(db->h, "PRAGMA cache_size=-128;", NULL, NULL, NULL);
-  *err = 0;
-  return db;
-}
-
-int db_checkpoint(struct db *db, bool truncate)
-{
-  int log = 0, done = 0;
-  int rc = sqlite3_wal_checkpoint_v2(
-      db->h, NULL, truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-  if (rc == SQLITE_BUSY)
-    return KX_EBUSY;
-  return rc == SQLITE_OK ? 0 : KX_EDB;
 }

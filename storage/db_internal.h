@@ -21,7 +21,6 @@
 #ifndef KX_DB_INTERNAL_H
 #define KX_DB_INTERNAL_H
 
-#include <sqlite3.h> /* transitional: until every storage file is converted */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -95,5 +94,14 @@ struct db_migration {
 };
 extern const struct db_migration db_migrations[];
 extern const int db_n_migrations;
+
+/* db.c's migration driver: run every migration newer than the database, each in its own
+ * transaction; 0 or the error (logged). */
+int db_migrate(struct db *db);
+/* What the driver needs from the engine: open a migration's transaction (SQLite: BEGIN
+ * IMMEDIATE), and record the version the schema is at, inside it (SQLite: PRAGMA user_version);
+ * db_schema_version() (db.h) reads it back. COMMIT and ROLLBACK are plain SQL via db_exec(). */
+int db_migration_begin(struct db *db);
+int db_migration_version(struct db *db, int version);
 
 #endif

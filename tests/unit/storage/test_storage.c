@@ -350,7 +350,7 @@ static void test_nested_transactions_are_savepoints(void **state)
   assert_int_equal(db_begin(db), 0);
   assert_int_equal(db_begin(db), 0);
   add(db, "F", OUTBOX_NORMAL, "{}");
-  assert_int_equal(sqlite3_exec(db_handle(db), "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+  assert_int_equal(db_exec(db, "ROLLBACK"), 0);
   assert_int_equal(db_commit(db), KX_EDB);
   assert_int_equal(db_begin(db), KX_EDB);
   assert_false(db_in_transaction(db)); /* nothing started outside the batch */
