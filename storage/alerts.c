@@ -168,7 +168,7 @@ char *alerts_labels_of(struct db *db, const char *fingerprint)
 int alerts_page_counts(struct db *db, int64_t page_id, int64_t *total, int64_t *firing)
 {
   static const char sql[] =
-      "SELECT count(*), coalesce(sum(status = 'firing'), 0) FROM alerts WHERE page_id = ?";
+      "SELECT count(*), count(*) FILTER (WHERE status = 'firing') FROM alerts WHERE page_id = ?";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
