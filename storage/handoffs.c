@@ -222,8 +222,10 @@ void handoff_row_clear(struct handoff_row *h)
 int handoffs_totals(struct db *db, struct handoff_totals **out, size_t *n)
 {
   static const char sql[] =
-      "SELECT rota, sum(state = 'posted' AND late = 0), sum(state = 'posted' AND late = 1),"
-      " sum(state = 'missed'), sum(acked_at > 0), sum(manager_told_at > 0)"
+      "SELECT rota, count(*) FILTER (WHERE state = 'posted' AND late = 0),"
+      " count(*) FILTER (WHERE state = 'posted' AND late = 1),"
+      " count(*) FILTER (WHERE state = 'missed'), count(*) FILTER (WHERE acked_at > 0),"
+      " count(*) FILTER (WHERE manager_told_at > 0)"
       " FROM handoffs GROUP BY rota ORDER BY rota";
   *out = NULL;
   *n = 0;
