@@ -267,7 +267,8 @@ int incident_actions_count(
     struct db *db, int64_t from_ms, int64_t to_ms, int64_t *total, int64_t *done)
 {
   static const char sql[] =
-      "SELECT COUNT(*), COALESCE(SUM(a.done_at > 0), 0) FROM incident_actions a JOIN incidents"
+      "SELECT COUNT(*), count(*) FILTER (WHERE a.done_at > 0) FROM incident_actions a JOIN "
+      "incidents"
       " i ON i.id = a.incident_id WHERE i.drill = 0 AND (?1 = 0 AND ?2 = 0 OR (i.declared_at"
       " >= ?1 AND i.declared_at < ?2))";
   struct db_stmt *st = db_stmt(db, sql);
