@@ -13,13 +13,13 @@ int pages_stats(struct db *db, int64_t from_ms, int64_t to_ms, struct page_stats
 {
   static const char sql[] =
       "SELECT count(*),"
-      " coalesce(sum(acked_at IS NOT NULL), 0),"
+      " count(*) FILTER (WHERE acked_at IS NOT NULL),"
       " coalesce(sum(CASE WHEN acked_at IS NOT NULL THEN acked_at - created_at END), 0),"
-      " coalesce(sum(resolved_at IS NOT NULL), 0),"
+      " count(*) FILTER (WHERE resolved_at IS NOT NULL),"
       " coalesce(sum(CASE WHEN resolved_at IS NOT NULL THEN resolved_at - created_at END), 0),"
-      " coalesce(sum(escalations > 0), 0), coalesce(sum(escalations), 0),"
-      " coalesce(sum(reason IN ('fixed','false_positive','duplicate','not_actionable')), 0),"
-      " coalesce(sum(reason = 'false_positive'), 0),"
+      " count(*) FILTER (WHERE escalations > 0), coalesce(sum(escalations), 0),"
+      " count(*) FILTER (WHERE reason IN ('fixed','false_positive','duplicate','not_actionable')),"
+      " count(*) FILTER (WHERE reason = 'false_positive'),"
       " coalesce(sum(was_held), 0),"
       " (SELECT count(*) FROM page_attempts a JOIN pages q ON q.id = a.page_id"
       "  WHERE q.kind = 'page' AND q.created_at >= ?1 AND q.created_at < ?2)"
@@ -103,8 +103,8 @@ void page_counts_free(struct page_count *c, size_t n)
 int pages_rota_totals(struct db *db, struct page_rota_totals **out, size_t *n)
 {
   static const char sql[] =
-      "SELECT coalesce(rota, ''), count(*), coalesce(sum(acked_at IS NOT NULL), 0),"
-      " coalesce(sum(resolved_at IS NOT NULL), 0), coalesce(sum(escalations > 0), 0)"
+      "SELECT coalesce(rota, ''), count(*), count(*) FILTER (WHERE acked_at IS NOT NULL),"
+      " count(*) FILTER (WHERE resolved_at IS NOT NULL), count(*) FILTER (WHERE escalations > 0)"
       " FROM pages WHERE kind = 'page' GROUP BY 1 ORDER BY 1";
   *out = NULL;
   *n = 0;
