@@ -14,11 +14,11 @@ int report_pages_by(struct db *db,
                     struct report_page_row **out,
                     size_t *n)
 {
-#define REPORT_PAGE_COLUMNS                                                               \
-  " count(*), coalesce(sum(acked_at IS NOT NULL), 0),"                                    \
-  " coalesce(sum(CASE WHEN acked_at IS NOT NULL THEN acked_at - created_at END), 0),"     \
-  " coalesce(sum(reason IN ('fixed','false_positive','duplicate','not_actionable')), 0)," \
-  " coalesce(sum(reason = 'false_positive'), 0)"                                          \
+#define REPORT_PAGE_COLUMNS                                                                     \
+  " count(*), count(*) FILTER (WHERE acked_at IS NOT NULL),"                                    \
+  " coalesce(sum(CASE WHEN acked_at IS NOT NULL THEN acked_at - created_at END), 0),"           \
+  " count(*) FILTER (WHERE reason IN ('fixed','false_positive','duplicate','not_actionable'))," \
+  " count(*) FILTER (WHERE reason = 'false_positive')"                                          \
   " FROM pages WHERE kind = 'page' AND created_at >= ?1 AND created_at < ?2 GROUP BY 1"
   static const char by_severity[] =
       "SELECT coalesce(severity, '-')," REPORT_PAGE_COLUMNS " ORDER BY 1 LIMIT ?3";
@@ -32,7 +32,7 @@ int report_pages_by(struct db *db,
     return KX_EDB;
   db_bind_int64(st, 1, from_ms);
   db_bind_int64(st, 2, to_ms);
-  db_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+  db_bind_int64(st, 3, limit ? (int64_t)limit : INT64_MAX);
   struct report_page_row *rows = NULL;
   size_t cap = 0, count = 0;
   int rc;
@@ -81,9 +81,9 @@ int report_actions(struct db *db,
                    int64_t *overdue)
 {
   static const char sql[] =
-      "SELECT coalesce(sum(a.created_at >= ?1 AND a.created_at < ?2), 0),"
-      " coalesce(sum(a.done_at >= ?1 AND a.done_at < ?2 AND a.done_at > 0), 0),"
-      " coalesce(sum(a.created_at + ?3 < ?2 AND (a.done_at = 0 OR a.done_at >= ?2)), 0)"
+      "SELECT count(*) FILTER (WHERE a.created_at >= ?1 AND a.created_at < ?2),"
+      " count(*) FILTER (WHERE a.done_at >= ?1 AND a.done_at < ?2 AND a.done_at > 0),"
+      " count(*) FILTER (WHERE a.created_at + ?3 < ?2 AND (a.done_at = 0 OR a.done_at >= ?2))"
       " FROM incident_actions a JOIN incidents i ON i.id = a.incident_id"
       " WHERE i.drill = 0 AND a.created_at < ?2";
   struct db_stmt *st = db_stmt(db, sql);
