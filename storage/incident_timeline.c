@@ -116,7 +116,8 @@ int timeline_mark(struct db *db, int64_t incident_id, const char *source_ts, enu
   static const char *const sql[] = {
       "UPDATE incident_timeline SET reactions = reactions + 1 WHERE incident_id = ? AND"
       " source_ts = ? AND deleted_at = 0",
-      "UPDATE incident_timeline SET reactions = MAX(reactions - 1, 0) WHERE incident_id = ? AND"
+      "UPDATE incident_timeline SET reactions = CASE WHEN reactions > 0 THEN reactions - 1 ELSE 0 "
+      "END WHERE incident_id = ? AND"
       " source_ts = ? AND deleted_at = 0",
       "UPDATE incident_timeline SET pinned = 1 WHERE incident_id = ? AND source_ts = ? AND"
       " deleted_at = 0",
@@ -206,7 +207,7 @@ int timeline_list(struct db *db,
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
   db_bind_int64(st, 2, (flags & TIMELINE_KEY_ONLY) ? 1 : 0);
-  db_bind_int64(st, 3, limit ? (int64_t)limit : -1);
+  db_bind_int64(st, 3, limit ? (int64_t)limit : INT64_MAX);
   return collect(db, st, out, n, latest);
 }
 
