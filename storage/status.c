@@ -203,7 +203,7 @@ int status_incident_ids(struct db *db, size_t limit, int64_t **out, size_t *n)
 {
   static const char sql[] =
       "SELECT incident_id FROM (SELECT incident_id FROM status_updates UNION"
-      " SELECT incident_id FROM status_components) ORDER BY incident_id DESC LIMIT ?";
+      " SELECT incident_id FROM status_components) AS u ORDER BY incident_id DESC LIMIT ?";
   *out = NULL;
   *n = 0;
   struct db_stmt *st = db_stmt(db, sql);
@@ -344,7 +344,8 @@ int status_day_worst(struct db *db, const char *component, int64_t day, int stat
 {
   static const char sql[] =
       "INSERT INTO status_days (component, day, worst) VALUES (?1, ?2, ?3)"
-      " ON CONFLICT (component, day) DO UPDATE SET worst = max(worst, ?3)";
+      " ON CONFLICT (component, day) DO UPDATE SET worst = CASE WHEN worst > ?3 THEN worst ELSE ?3 "
+      "END";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
