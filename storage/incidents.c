@@ -239,7 +239,8 @@ int incidents_find_repeat(
     struct db *db, const char *who, const char *title, int64_t since_ms, int64_t *id_out)
 {
   static const char sql[] =
-      "SELECT id FROM incidents WHERE declared_by IS ? AND title = ? AND declared_at >= ?"
+      "SELECT id FROM incidents WHERE declared_by IS NOT DISTINCT FROM ? AND title = ? AND "
+      "declared_at >= ?"
       " AND resolved_at = 0 AND closed_at = 0 ORDER BY id DESC LIMIT 1";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
