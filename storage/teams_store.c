@@ -187,7 +187,7 @@ char *teams_store_user_aad(struct db *db, const char *user_id)
 char *teams_store_user_by_aad(struct db *db, const char *aad_object_id)
 {
   static const char sql[] =
-      "SELECT user_id FROM teams_users WHERE aad_object_id = ? COLLATE NOCASE"
+      "SELECT user_id FROM teams_users WHERE lower(aad_object_id) = lower(?)"
       " ORDER BY updated_at DESC LIMIT 1";
   return one(db, sql, aad_object_id);
 }
