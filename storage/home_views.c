@@ -13,8 +13,8 @@ const char home_views_schema_v2[] =
 int home_views_opened(struct db *db, const char *user, int64_t now_ms)
 {
   static const char sql[] =
-      "INSERT INTO home_views (user, opened_at) VALUES (?, ?)"
-      " ON CONFLICT (user) DO UPDATE SET opened_at = excluded.opened_at";
+      "INSERT INTO home_views (\"user\", opened_at) VALUES (?, ?)"
+      " ON CONFLICT (\"user\") DO UPDATE SET opened_at = excluded.opened_at";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
@@ -26,7 +26,7 @@ int home_views_opened(struct db *db, const char *user, int64_t now_ms)
 int home_views_list(struct db *db, size_t limit, struct home_view_row **out, size_t *n)
 {
   static const char sql[] =
-      "SELECT user, hash, opened_at FROM home_views ORDER BY opened_at, user LIMIT ?";
+      "SELECT \"user\", hash, opened_at FROM home_views ORDER BY opened_at, \"user\" LIMIT ?";
   *out = NULL;
   *n = 0;
   struct db_stmt *st = db_stmt(db, sql);
@@ -69,8 +69,8 @@ void home_views_free(struct home_view_row *rows, size_t n)
 int home_views_published(struct db *db, const char *user, const char *hash, int64_t now_ms)
 {
   static const char sql[] =
-      "INSERT INTO home_views (user, hash, opened_at, published_at) VALUES (?, ?, ?, ?)"
-      " ON CONFLICT (user) DO UPDATE SET hash = excluded.hash,"
+      "INSERT INTO home_views (\"user\", hash, opened_at, published_at) VALUES (?, ?, ?, ?)"
+      " ON CONFLICT (\"user\") DO UPDATE SET hash = excluded.hash,"
       " published_at = excluded.published_at";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
@@ -84,7 +84,7 @@ int home_views_published(struct db *db, const char *user, const char *hash, int6
 
 char *home_views_hash(struct db *db, const char *user)
 {
-  static const char sql[] = "SELECT hash FROM home_views WHERE user = ?";
+  static const char sql[] = "SELECT hash FROM home_views WHERE \"user\" = ?";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return NULL;
