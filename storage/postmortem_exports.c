@@ -18,8 +18,8 @@ const char postmortem_exports_schema_v2[] =
 int postmortem_exports_begin(struct db *db, int64_t incident_id, int64_t now_ms)
 {
   static const char sql[] =
-      "INSERT OR IGNORE INTO postmortem_exports (incident_id, exported_at)"
-      " VALUES (?, ?)";
+      "INSERT INTO postmortem_exports (incident_id, exported_at) VALUES (?, ?)"
+      " ON CONFLICT (incident_id) DO NOTHING";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
