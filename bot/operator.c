@@ -21,9 +21,17 @@ static void compose(const char *platform,
                     char *text,
                     size_t tsize)
 {
-  bool slack = strcmp(platform, "slack") == 0;
-  const char *name = slack ? "Slack" : "Microsoft Teams";
-  const char *what = slack ? "the bot token" : "the Teams bot's credentials";
+  bool slack = strcmp(platform, "slack") == 0, teams = strcmp(platform, "teams") == 0;
+  const char *name = slack ? "Slack" : teams ? "Microsoft Teams" : platform;
+  const char *what = slack   ? "the bot token"
+                     : teams ? "the Teams bot's credentials"
+                             : "klaxon's credentials";
+  const char *fix = slack
+                        ? "put a valid bot token (xoxb-...) in SLACK_BOT_TOKEN and restart klaxon, "
+                          "or reinstall the Slack app to the workspace."
+                    : teams ? "check teams.app_id, teams.tenant_id and the client secret in "
+                              "teams.app_password_env (it may have expired), then restart klaxon."
+                            : "check the credentials the config names for it, then restart klaxon.";
   const char *why = detail && *detail ? detail : "refused";
   switch (news) {
     case OPERATOR_REFUSED:
@@ -33,11 +41,7 @@ static void compose(const char *platform,
                "outbox (%lld waiting); nothing is lost. It tries again now and then and sends "
                "everything, once each, when %s accepts it.\n\nTo fix: %s\n\nYou are told once "
                "for this refusal, and once more when it is over.",
-               name, why, name, (long long)waiting, name,
-               slack ? "put a valid bot token (xoxb-...) in SLACK_BOT_TOKEN and restart klaxon, "
-                       "or reinstall the Slack app to the workspace."
-                     : "check teams.app_id, teams.tenant_id and the client secret in "
-                       "teams.app_password_env (it may have expired), then restart klaxon.");
+               name, why, name, (long long)waiting, name, fix);
       break;
     case OPERATOR_ACCEPTED:
       snprintf(subject, ssize, "[klaxon] %s accepts %s again", name, what);
