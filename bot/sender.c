@@ -14,6 +14,7 @@
 
 #define MAX_INFLIGHT 16
 #define READY_BATCH 64
+#define PUMP_ROUNDS 4 /* batches looked at in one pass when every head waits */
 #define MAX_BACKOFF 256
 #define MAX_BUCKETS 256
 #define MAX_PLATFORMS 16
@@ -68,6 +69,10 @@ struct sender {
   size_t n_inflight;
   struct backoff backoffs[MAX_BACKOFF];
   size_t n_backoff;
+  /* More rows failing than backoffs[] holds: a row retried before (attempts > 0) with no entry
+   * waits for this instant, so none is retried at once, over and over. */
+  uint64_t overflow_until_ms;
+  int overflow_failures;
   struct bucket buckets[MAX_BUCKETS];
   size_t n_buckets;
   struct platform platforms[MAX_PLATFORMS];
@@ -240,17 +245,33 @@ static void backoff_clear(struct sender *s, int64_t id)
   for (size_t i = 0; i < s->n_backoff; i++) {
     if (s->backoffs[i].id == id) {
       s->backoffs[i] = s->backoffs[--s->n_backoff];
+      if (s->n_backoff < MAX_BACKOFF / 2)
+        s->overflow_failures = 0;
       return;
     }
   }
+}
+
+/* How long a row retried before must wait while backoffs[] is full and it has no entry. */
+static uint64_t overflow_gate(struct sender *s, const struct outbox_row *row, uint64_t now)
+{
+  if (row->attempts == 0 || now >= s->overflow_until_ms || backoff_find(s, row->id))
+    return 0;
+  return s->overflow_until_ms - now;
 }
 
 static void backoff_set(struct sender *s, int64_t id, const char *queue, uint64_t delay_ms)
 {
   struct backoff *b = backoff_find(s, id);
   if (!b) {
-    if (s->n_backoff == MAX_BACKOFF)
-      return; /* the row will simply be retried sooner */
+    if (s->n_backoff == MAX_BACKOFF) {
+      /* the pause is shared by every row without an entry (overflow_gate) */
+      uint64_t d =
+          delay_ms ? delay_ms : sender_retry_delay_ms(++s->overflow_failures, (unsigned)rand());
+      if (clock_mono_ms() + d > s->overflow_until_ms)
+        s->overflow_until_ms = clock_mono_ms() + d;
+      return;
+    }
     b = &s->backoffs[s->n_backoff++];
     memset(b, 0, sizeof(*b));
     b->id = id;
@@ -561,7 +582,8 @@ static void pump(struct sender *s)
   if (s->stopping && !s->n_drain)
     return;
   uint64_t now = clock_mono_ms();
-  const char *skip[MAX_INFLIGHT + MAX_BACKOFF];
+  /* In flight, backing off, and (round after round) the heads looked at in this pass. */
+  const char *skip[MAX_INFLIGHT + MAX_BACKOFF + PUMP_ROUNDS * READY_BATCH];
   size_t n_skip = 0;
   uint64_t next_wake = UINT64_MAX;
   for (size_t i = 0; i < s->n_inflight; i++)
@@ -575,57 +597,73 @@ static void pump(struct sender *s)
   }
   if (s->n_inflight >= MAX_INFLIGHT)
     return;
-  struct outbox_row *rows = NULL;
-  size_t n = 0;
-  if (outbox_ready(s->ctx->db, READY_BATCH, skip, n_skip, &rows, &n) != 0) {
-    next_wake = now + 1000;
-    n = 0;
-  }
-  bool more = false;
-  for (size_t i = 0; i < n; i++) {
-    if (s->n_inflight >= MAX_INFLIGHT) {
-      more = true;
+  struct outbox_row *batch[PUMP_ROUNDS];
+  size_t counts[PUMP_ROUNDS], rounds = 0, n = 0;
+  bool more = false, progress = false;
+  /* A batch whose heads all wait (rate limits, pauses) must not hide the ready rows behind it:
+   * look further, a few batches at most, with those queues left out. */
+  while (rounds < PUMP_ROUNDS && s->n_inflight < MAX_INFLIGHT) {
+    struct outbox_row *rows = NULL;
+    if (outbox_ready(s->ctx->db, READY_BATCH, skip, n_skip, &rows, &n) != 0) {
+      next_wake = now + 1000;
+      n = 0;
       break;
     }
-    if (s->stopping && !drain_has(s, rows[i].id))
-      continue;
-    uint64_t wait = slack_gate(s, &rows[i], now);
-    if (!wait)
-      wait = rate_gate(s, &rows[i], now);
-    if (wait) {
-      if (s->slack_probe_id == rows[i].id)
-        s->slack_probe_id = 0; /* the probe waits for its rate limit: pick again then */
-      if (now + wait < next_wake)
-        next_wake = now + wait;
-      continue;
-    }
-    struct inflight *fl = &s->inflight[s->n_inflight++];
-    fl->id = rows[i].id;
-    snprintf(fl->platform, sizeof(fl->platform), "%s", rows[i].platform);
-    snprintf(fl->queue, sizeof(fl->queue), "%s", rows[i].queue);
-    snprintf(fl->method, sizeof(fl->method), "%s", rows[i].method);
-    fl->started_ms = now;
-    int rc = start_row(s, &rows[i]);
-    if (rc) {
-      s->n_inflight--;
-      if (s->stopping)
-        drain_take(s, rows[i].id);
-      if (s->slack_probe_id == rows[i].id)
-        s->slack_probe_id = 0;
-      if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG) {
-        refuse_row(s, &rows[i], rc);
+    batch[rounds] = rows;
+    counts[rounds++] = n;
+    for (size_t i = 0; i < n; i++) {
+      if (s->n_inflight >= MAX_INFLIGHT) {
         more = true;
-      } else if (rc == KX_ESTATE) {
-        backoff_set(s, rows[i].id, rows[i].queue, RETRY_MAX_MS);
-      } else {
-        backoff_set(s, rows[i].id, rows[i].queue, 0);
-        more = true;
+        break;
+      }
+      skip[n_skip++] = rows[i].queue;
+      if (s->stopping && !drain_has(s, rows[i].id))
+        continue;
+      uint64_t wait = slack_gate(s, &rows[i], now);
+      if (!wait)
+        wait = overflow_gate(s, &rows[i], now);
+      if (!wait)
+        wait = rate_gate(s, &rows[i], now);
+      if (wait) {
+        if (s->slack_probe_id == rows[i].id)
+          s->slack_probe_id = 0; /* the probe waits for its rate limit: pick again then */
+        if (now + wait < next_wake)
+          next_wake = now + wait;
+        continue;
+      }
+      progress = true;
+      struct inflight *fl = &s->inflight[s->n_inflight++];
+      fl->id = rows[i].id;
+      snprintf(fl->platform, sizeof(fl->platform), "%s", rows[i].platform);
+      snprintf(fl->queue, sizeof(fl->queue), "%s", rows[i].queue);
+      snprintf(fl->method, sizeof(fl->method), "%s", rows[i].method);
+      fl->started_ms = now;
+      int rc = start_row(s, &rows[i]);
+      if (rc) {
+        s->n_inflight--;
+        if (s->stopping)
+          drain_take(s, rows[i].id);
+        if (s->slack_probe_id == rows[i].id)
+          s->slack_probe_id = 0;
+        if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG) {
+          refuse_row(s, &rows[i], rc);
+          more = true;
+        } else if (rc == KX_ESTATE) {
+          backoff_set(s, rows[i].id, rows[i].queue, RETRY_MAX_MS);
+        } else {
+          backoff_set(s, rows[i].id, rows[i].queue, 0);
+          more = true;
+        }
       }
     }
+    if (n < READY_BATCH)
+      break; /* every ready queue was looked at */
   }
-  outbox_rows_free(rows, n);
-  /* A full batch may hide more ready rows: look again next turn. */
-  if (n == READY_BATCH)
+  for (size_t r = 0; r < rounds; r++)
+    outbox_rows_free(batch[r], counts[r]);
+  /* A full last batch may hide more ready rows: look again next turn, if this one got anywhere
+   * (otherwise the earliest wait wakes the pump: no spinning on rows that all wait). */
+  if (n == READY_BATCH && progress)
     more = true;
   if (s->stopping) {
     /* Only the operator's rows, one try each: a row that could not start now is left for the
