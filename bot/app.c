@@ -245,6 +245,8 @@ void app_stop(struct app *a, int exit_code)
     }
   }
   if (a->sender) {
+    if (exit_code == APP_EXIT_SLACK_DISABLED) /* tell the operator before going (issue 15) */
+      sender_tell_operator(a->sender, "slack", "link_disabled");
     a->pending_stops++;
     sender_stop(a->sender, part_stopped, a);
   }

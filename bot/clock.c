@@ -1,12 +1,26 @@
 #include "bot/clock.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "lib/kx.h"
+#include "lib/log.h"
 #include "lib/timeutil.h"
+
+/* Tests only (KLAXON_TEST_WALL_OFFSET_FILE): the wall clock is shifted by the file's number of
+ * milliseconds, reread at most every 50 ms, so a test steps the clock forward or back while the
+ * bot runs, as NTP or a resumed host would. */
+#define OFFSET_REREAD_US 50000
+static struct {
+  pthread_mutex_t mu;
+  char *file;
+  long long ms;
+  uint64_t read_us;
+} test_offset = {PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0};
 
 static int64_t start_virtual_ms;
 static uint64_t start_mono_us;
@@ -29,13 +43,33 @@ uint64_t clock_mono_ms(void)
   return clock_mono_us() / 1000u;
 }
 
+static long long wall_offset_ms(void)
+{
+  if (!test_offset.file)
+    return 0;
+  pthread_mutex_lock(&test_offset.mu);
+  uint64_t now = clock_mono_us();
+  if (!test_offset.read_us || now - test_offset.read_us >= OFFSET_REREAD_US) {
+    test_offset.read_us = now;
+    FILE *f = fopen(test_offset.file, "r");
+    long long v;
+    if (f && fscanf(f, "%lld", &v) == 1)
+      test_offset.ms = v;
+    if (f)
+      fclose(f);
+  }
+  long long ms = test_offset.ms;
+  pthread_mutex_unlock(&test_offset.mu);
+  return ms;
+}
+
 long long clock_wall_ms(void)
 {
   if (wall_source)
     return wall_source();
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + wall_offset_ms();
 }
 
 void clock_set(int64_t start_ms, double s)
@@ -54,6 +88,12 @@ void clock_set_wall_source(long long (*source)(void))
 
 int clock_init_from_env(char *err, size_t size)
 {
+  const char *off = getenv("KLAXON_TEST_WALL_OFFSET_FILE");
+  if (off && *off && !test_offset.file && (test_offset.file = strdup(off)) != NULL)
+    LOG_WARN("clock", "test_wall_offset_installed",
+             "file=%s note=\"KLAXON_TEST_WALL_OFFSET_FILE is set: the wall clock is shifted; for "
+             "tests only\"",
+             off);
   int64_t start = clock_wall_ms();
   double s = 1.0;
   const char *now = getenv("KLAXON_NOW");
@@ -86,6 +126,11 @@ int64_t clock_now_ms(void)
     return (int64_t)clock_wall_ms();
   uint64_t elapsed_us = clock_mono_us() - start_mono_us;
   return start_virtual_ms + (int64_t)((double)elapsed_us * scale / 1000.0);
+}
+
+int clock_follows_wall(void)
+{
+  return !initialised || follows_wall;
 }
 
 double clock_scale(void)

@@ -23,6 +23,8 @@ void clock_set(int64_t start_ms, double scale);
 void clock_set_wall_source(long long (*source)(void));
 int64_t clock_now_ms(void);
 double clock_scale(void);
+/* 1 when the bot's time is the wall clock itself (no KLAXON_NOW, scale 1): it may step. */
+int clock_follows_wall(void);
 /* Real milliseconds until the clock shows now + virtual_ms (rounded up, >= 0). */
 uint64_t clock_real_delay_ms(int64_t virtual_ms);
 /* Real monotonic milliseconds (for timeouts, rate limits, latency). */
@@ -31,5 +33,8 @@ uint64_t clock_mono_us(void);
 /* The real wall clock (CLOCK_REALTIME), not the scaled one: log timestamps and every security
  * check (token nbf/exp, key-cache lifetimes), which KLAXON_NOW must not move. */
 long long clock_wall_ms(void);
+/* Tests only: KLAXON_TEST_WALL_OFFSET_FILE=/path makes clock_init_from_env shift the wall clock
+ * by the file's content (milliseconds, signed), reread at most every 50 ms: a test steps the
+ * clock as NTP would. Logged as a warning at start; unset in production. */
 
 #endif

@@ -9,13 +9,21 @@
 
 #define JOBS_PER_PASS 200
 #define MAX_SLEEP_MS 60000
+/* Following the wall clock, a step (NTP, a resumed host) is looked for every second: the bot's
+ * time moved more than STEP_MS away from what the monotonic clock says has passed. */
+#define WATCH_MS 1000
+#define STEP_MS 2000
 
 struct scheduler {
   uv_timer_t timer;
+  uv_timer_t watch; /* the wall-clock step watch */
   struct cmd_ctx *ctx;
   void (*after_run)(void *arg);
   void *arg;
   int stopped;
+  int open_handles;
+  int64_t watch_now;   /* the bot's clock at the last look … */
+  uint64_t watch_mono; /* … and the monotonic clock then */
 };
 
 static void on_timer(uv_timer_t *t);
@@ -47,6 +55,25 @@ static void on_timer(uv_timer_t *t)
     arm(s);
 }
 
+/* Did the clock step since the last look? Then look for due jobs now: forward, what became due
+ * runs (each job once: a job that ran is done); back, nothing runs twice and the timer is armed
+ * again from the new time (uv timers are monotonic: nothing waits for the wall clock). */
+static void on_watch(uv_timer_t *t)
+{
+  struct scheduler *s = t->data;
+  int64_t now = clock_now_ms();
+  uint64_t mono = clock_mono_ms();
+  int64_t drift = now - (s->watch_now + (int64_t)(mono - s->watch_mono));
+  s->watch_now = now;
+  s->watch_mono = mono;
+  if (drift > STEP_MS || drift < -STEP_MS) {
+    LOG_WARN("scheduler", "clock_stepped", "by_ms=%lld note=\"due jobs are looked for now\"",
+             (long long)drift);
+    if (!s->stopped)
+      uv_timer_start(&s->timer, on_timer, 0, 0);
+  }
+}
+
 struct scheduler *scheduler_new(uv_loop_t *loop,
                                 struct cmd_ctx *ctx,
                                 void (*after_run)(void *arg),
@@ -57,6 +84,9 @@ struct scheduler *scheduler_new(uv_loop_t *loop,
     return NULL;
   uv_timer_init(loop, &s->timer);
   s->timer.data = s;
+  uv_timer_init(loop, &s->watch);
+  s->watch.data = s;
+  s->open_handles = 2;
   s->ctx = ctx;
   s->after_run = after_run;
   s->arg = arg;
@@ -66,6 +96,11 @@ struct scheduler *scheduler_new(uv_loop_t *loop,
 void scheduler_start(struct scheduler *s)
 {
   uv_timer_start(&s->timer, on_timer, 0, 0);
+  if (clock_follows_wall()) {
+    s->watch_now = clock_now_ms();
+    s->watch_mono = clock_mono_ms();
+    uv_timer_start(&s->watch, on_watch, WATCH_MS, WATCH_MS);
+  }
 }
 
 void scheduler_kick(struct scheduler *s)
@@ -76,7 +111,9 @@ void scheduler_kick(struct scheduler *s)
 
 static void on_closed(uv_handle_t *h)
 {
-  free(h->data);
+  struct scheduler *s = h->data;
+  if (--s->open_handles == 0)
+    free(s);
 }
 
 void scheduler_stop(struct scheduler *s)
@@ -85,5 +122,7 @@ void scheduler_stop(struct scheduler *s)
     return;
   s->stopped = 1;
   uv_timer_stop(&s->timer);
+  uv_timer_stop(&s->watch);
   uv_close((uv_handle_t *)&s->timer, on_closed);
+  uv_close((uv_handle_t *)&s->watch, on_closed);
 }

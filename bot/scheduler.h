@@ -1,9 +1,11 @@
 /*
  * scheduler.h — runs due jobs (storage/jobs.h) on the bot's clock. One uv timer is armed for
  * the earliest pending due time (converted to real time through the clock's scale, and never
- * more than a minute away, so a clock that jumps is caught up); scheduler_kick re-arms it after
- * anything that may have added a job. Each job runs in its own transaction (cmd_run_jobs). Pruning
- * old rows is not done here but on bot/checkpoint.c's pool thread (storage/retention.h).
+ * more than a minute away, so a clock that jumps is caught up; when the bot's time is the wall
+ * clock, a second timer looks every second for a step of more than 2 s, logs
+ * `scheduler clock_stepped by_ms=…` and looks for due jobs at once); scheduler_kick re-arms it
+ * after anything that may have added a job. Each job runs in its own transaction (cmd_run_jobs).
+ * Pruning old rows is not done here but on bot/checkpoint.c's pool thread (storage/retention.h).
  */
 #ifndef KX_SCHEDULER_H
 #define KX_SCHEDULER_H

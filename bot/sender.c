@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "bot/clock.h"
-#include "commands/core/render_email.h"
+#include "bot/operator.h"
+#include "bot/sender_email.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
@@ -13,6 +14,7 @@
 
 #define MAX_INFLIGHT 16
 #define READY_BATCH 64
+#define PUMP_ROUNDS 4 /* batches looked at in one pass when every head waits */
 #define MAX_BACKOFF 256
 #define MAX_BUCKETS 256
 #define MAX_PLATFORMS 16
@@ -22,9 +24,11 @@
  * its rows, and one row probes the token after a pause that doubles up to the maximum. */
 #define SLACK_PAUSE_FIRST_MS 5000
 #define SLACK_PAUSE_MAX_MS ((uint64_t)5 * 60 * 1000)
+#define MAX_DRAIN 8 /* the operator's rows sent while stopping (sender_tell_operator) */
 
 struct inflight {
   int64_t id;
+  char platform[16];
   char queue[256];
   char method[64];
   char channel[64];
@@ -52,6 +56,7 @@ struct platform {
   char name[16];
   sender_platform_fn fn;
   void *arg;
+  bool refused; /* it said KX_EAUTH (our credentials refused) and has not accepted since */
 };
 
 struct sender {
@@ -64,6 +69,10 @@ struct sender {
   size_t n_inflight;
   struct backoff backoffs[MAX_BACKOFF];
   size_t n_backoff;
+  /* More rows failing than backoffs[] holds: a row retried before (attempts > 0) with no entry
+   * waits for this instant, so none is retried at once, over and over. */
+  uint64_t overflow_until_ms;
+  int overflow_failures;
   struct bucket buckets[MAX_BUCKETS];
   size_t n_buckets;
   struct platform platforms[MAX_PLATFORMS];
@@ -78,6 +87,9 @@ struct sender {
   int64_t slack_probe_id; /* the row in flight as the probe, 0 when none */
   uint64_t slack_probe_at_ms;
   uint64_t slack_pause_ms;
+  /* stopping: these rows (the operator told) still go, then the sender stops */
+  int64_t drain[MAX_DRAIN];
+  size_t n_drain;
 };
 
 struct call {
@@ -210,6 +222,16 @@ static uint64_t rate_gate(struct sender *s, const struct outbox_row *row, uint64
   return 0;
 }
 
+uint64_t sender_retry_delay_ms(int failures, unsigned random)
+{
+  uint64_t base = RETRY_BASE_MS;
+  for (int i = 1; i < failures && base < RETRY_MAX_MS; i++)
+    base *= 2;
+  if (base > RETRY_MAX_MS)
+    base = RETRY_MAX_MS;
+  return base / 2 + (uint64_t)random % (base / 2 + 1);
+}
+
 static struct backoff *backoff_find(struct sender *s, int64_t id)
 {
   for (size_t i = 0; i < s->n_backoff; i++)
@@ -223,31 +245,41 @@ static void backoff_clear(struct sender *s, int64_t id)
   for (size_t i = 0; i < s->n_backoff; i++) {
     if (s->backoffs[i].id == id) {
       s->backoffs[i] = s->backoffs[--s->n_backoff];
+      if (s->n_backoff < MAX_BACKOFF / 2)
+        s->overflow_failures = 0;
       return;
     }
   }
+}
+
+/* How long a row retried before must wait while backoffs[] is full and it has no entry. */
+static uint64_t overflow_gate(struct sender *s, const struct outbox_row *row, uint64_t now)
+{
+  if (row->attempts == 0 || now >= s->overflow_until_ms || backoff_find(s, row->id))
+    return 0;
+  return s->overflow_until_ms - now;
 }
 
 static void backoff_set(struct sender *s, int64_t id, const char *queue, uint64_t delay_ms)
 {
   struct backoff *b = backoff_find(s, id);
   if (!b) {
-    if (s->n_backoff == MAX_BACKOFF)
-      return; /* the row will simply be retried sooner */
+    if (s->n_backoff == MAX_BACKOFF) {
+      /* the pause is shared by every row without an entry (overflow_gate) */
+      uint64_t d =
+          delay_ms ? delay_ms : sender_retry_delay_ms(++s->overflow_failures, (unsigned)rand());
+      if (clock_mono_ms() + d > s->overflow_until_ms)
+        s->overflow_until_ms = clock_mono_ms() + d;
+      return;
+    }
     b = &s->backoffs[s->n_backoff++];
     memset(b, 0, sizeof(*b));
     b->id = id;
     snprintf(b->queue, sizeof(b->queue), "%s", queue);
   }
   b->failures++;
-  if (!delay_ms) {
-    uint64_t base = RETRY_BASE_MS;
-    for (int i = 1; i < b->failures && base < RETRY_MAX_MS; i++)
-      base *= 2;
-    if (base > RETRY_MAX_MS)
-      base = RETRY_MAX_MS;
-    delay_ms = base / 2 + (uint64_t)rand() % (base / 2 + 1);
-  }
+  if (!delay_ms)
+    delay_ms = sender_retry_delay_ms(b->failures, (unsigned)rand());
   b->until_ms = clock_mono_ms() + delay_ms;
 }
 
@@ -265,14 +297,66 @@ static void inflight_remove(struct sender *s, int64_t id, struct inflight *out)
     memset(out, 0, sizeof(*out));
 }
 
+static bool drain_take(struct sender *s, int64_t id)
+{
+  for (size_t i = 0; i < s->n_drain; i++) {
+    if (s->drain[i] == id) {
+      s->drain[i] = s->drain[--s->n_drain];
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool drain_has(const struct sender *s, int64_t id)
+{
+  for (size_t i = 0; i < s->n_drain; i++)
+    if (s->drain[i] == id)
+      return true;
+  return false;
+}
+
 static void finish_stop_if_idle(struct sender *s)
 {
-  if (s->stopping && s->n_inflight == 0 && s->stop_done) {
+  if (s->stopping && s->n_inflight == 0 && s->n_drain == 0 && s->stop_done) {
     void (*done)(void *) = s->stop_done;
     s->stop_done = NULL;
     uv_timer_stop(&s->timer);
     done(s->stop_arg);
   }
+}
+
+static void tell_operator(struct sender *s,
+                          const char *platform,
+                          enum operator_news news,
+                          const char *detail)
+{
+  int n = operator_tell(s->ctx, clock_now_ms(), platform, news, detail, NULL, 0);
+  if (n > 0 && !s->stopping)
+    sender_kick(s);
+}
+
+/* A platform other than Slack refused our credentials (KX_EAUTH) or took a row: the first of
+ * each in an episode is logged and told to the operator. The rows are retried with backoff. */
+static void platform_auth(struct sender *s, const char *name, bool refused, const char *error)
+{
+  struct platform *p = NULL;
+  for (size_t i = 0; i < s->n_platforms && !p; i++)
+    if (strcmp(s->platforms[i].name, name) == 0)
+      p = &s->platforms[i];
+  if (!p || p->refused == refused)
+    return;
+  p->refused = refused;
+  char metric[64];
+  snprintf(metric, sizeof(metric), "platform=\"%s\"", p->name);
+  metrics_set("klaxon_platform_credentials_refused", metric, refused ? 1 : 0);
+  if (refused)
+    LOG_ERROR("sender", "credentials_refused",
+              "platform=%s error=%s note=\"rows are kept and retried; the operator is told\"",
+              p->name, error ? error : "-");
+  else
+    LOG_INFO("sender", "credentials_accepted", "platform=%s", p->name);
+  tell_operator(s, p->name, refused ? OPERATOR_REFUSED : OPERATOR_ACCEPTED, error);
 }
 
 static void complete(struct sender *s,
@@ -285,6 +369,9 @@ static void complete(struct sender *s,
   struct inflight fl;
   inflight_remove(s, id, &fl);
   uint64_t took = clock_mono_ms() - fl.started_ms;
+  drain_take(s, id); /* a row sent while stopping gets one try */
+  if (err == KX_EAUTH || (err == 0 && fl.platform[0]))
+    platform_auth(s, fl.platform, err == KX_EAUTH, error);
   if (err == 0 || err == KX_EPLATFORM || err == KX_EPROTO) {
     struct outbox_row row;
     memset(&row, 0, sizeof(row));
@@ -332,6 +419,8 @@ static void complete(struct sender *s,
   finish_stop_if_idle(s);
   if (!s->stopping)
     sender_kick(s);
+  else if (s->n_drain)
+    uv_timer_start(&s->timer, on_timer, 0, 0);
 }
 
 static void platform_done(struct sender *s,
@@ -354,6 +443,7 @@ static void slack_refused(struct sender *s, int64_t id, const char *error)
               "in the environment and restart, or reinstall the app\"",
               error);
     metrics_set("klaxon_slack_token_refused", "", 1);
+    tell_operator(s, "slack", OPERATOR_REFUSED, error);
   } else if (id == s->slack_probe_id) {
     s->slack_pause_ms =
         s->slack_pause_ms * 2 > SLACK_PAUSE_MAX_MS ? SLACK_PAUSE_MAX_MS : s->slack_pause_ms * 2;
@@ -399,6 +489,7 @@ static void on_slack(void *arg, const struct slack_result *r)
     s->slack_refused = false;
     s->slack_probe_id = 0;
     s->slack_pause_ms = 0;
+    tell_operator(s, "slack", OPERATOR_ACCEPTED, NULL);
   } else if (id == s->slack_probe_id) {
     s->slack_probe_id = 0; /* a probe that met something else (5xx, timeout): probe again */
     s->slack_probe_at_ms = clock_mono_ms() + s->slack_pause_ms;
@@ -451,99 +542,6 @@ static int send_slack(struct sender *s, const struct outbox_row *row)
   return rc;
 }
 
-/* ---- email --------------------------------------------------------------------------------- */
-
-struct mail_call {
-  struct sender *s;
-  int64_t id;
-};
-
-static void on_mail(void *arg, const struct http_response *r)
-{
-  struct mail_call *m = arg;
-  struct sender *s = m->s;
-  int64_t id = m->id;
-  free(m);
-  int err = 0;
-  const char *error = NULL;
-  char reason[48];
-  if (r->err) {
-    /* 5xx from the server is permanent; anything else (connect, 4xx) is worth a retry. */
-    err = (r->status >= 500 && r->status < 600) ? KX_EPLATFORM : KX_ERETRY;
-    snprintf(reason, sizeof(reason), "smtp_%ld", r->status);
-    error = r->status ? reason : "smtp_transport";
-  }
-  complete(s, id, err, error, -1, NULL);
-}
-
-static int send_email(struct sender *s, const struct outbox_row *row)
-{
-  const struct smtp_config *smtp = &s->ctx->config->smtp;
-  if (!smtp->url)
-    return KX_ECONFIG;
-  cJSON *body = cJSON_Parse(row->body);
-  const cJSON *to = cJSON_GetObjectItemCaseSensitive(body, "to");
-  const cJSON *subject = cJSON_GetObjectItemCaseSensitive(body, "subject");
-  const cJSON *text = cJSON_GetObjectItemCaseSensitive(body, "text");
-  if (!cJSON_IsArray(to) || !cJSON_IsString(subject) || !cJSON_IsString(text)) {
-    cJSON_Delete(body);
-    return KX_EINVAL;
-  }
-  const char *rcpts[17];
-  size_t n = 0;
-  const cJSON *t;
-  cJSON_ArrayForEach (t, to) {
-    if (cJSON_IsString(t) && n < 16)
-      rcpts[n++] = t->valuestring;
-  }
-  rcpts[n] = NULL;
-  struct email_parts parts = {
-      .from = smtp->from,
-      .to = rcpts,
-      .n_to = n,
-      .subject = subject->valuestring,
-      .text = text->valuestring,
-      .date_ms = clock_now_ms(),
-      .message_id = (long long)row->id,
-  };
-  /* An attached file (out_email_attach): {"name", "type", "data"}. */
-  const cJSON *att = cJSON_GetObjectItemCaseSensitive(body, "attachment");
-  const cJSON *an = cJSON_GetObjectItemCaseSensitive(att, "name");
-  const cJSON *at = cJSON_GetObjectItemCaseSensitive(att, "type");
-  const cJSON *ad = cJSON_GetObjectItemCaseSensitive(att, "data");
-  if (cJSON_IsString(an) && cJSON_IsString(at) && cJSON_IsString(ad)) {
-    parts.attachment = ad->valuestring;
-    parts.attachment_name = an->valuestring;
-    parts.attachment_type = at->valuestring;
-  }
-  char *msg = render_email(&parts);
-  if (!msg) {
-    cJSON_Delete(body);
-    return KX_EINVAL;
-  }
-  struct mail_call *m = calloc(1, sizeof(*m));
-  int rc = KX_ENOMEM;
-  if (m) {
-    m->s = s;
-    m->id = row->id;
-    struct smtp_message sm = {
-        .url = smtp->url,
-        .from = smtp->from,
-        .to = rcpts,
-        .username = smtp->username_env ? getenv(smtp->username_env) : NULL,
-        .password = smtp->password_env ? getenv(smtp->password_env) : NULL,
-        .starttls = smtp->starttls,
-        .payload = msg,
-    };
-    rc = http_client_smtp(s->http, &sm, on_mail, m);
-  }
-  if (rc)
-    free(m);
-  free(msg);
-  cJSON_Delete(body);
-  return rc;
-}
-
 /* ---- the pump ------------------------------------------------------------------------------- */
 
 static struct platform *platform_for(struct sender *s, const char *name)
@@ -563,7 +561,7 @@ static int start_row(struct sender *s, const struct outbox_row *row)
     return send_slack(s, row);
   }
   if (strcmp(row->platform, "email") == 0)
-    return send_email(s, row);
+    return sender_email(s->http, &s->ctx->config->smtp, s, row, platform_done);
   struct platform *p = platform_for(s, row->platform);
   if (!p)
     return KX_EUNSUPPORTED;
@@ -581,10 +579,11 @@ static void refuse_row(struct sender *s, const struct outbox_row *row, int rc)
 
 static void pump(struct sender *s)
 {
-  if (s->stopping)
+  if (s->stopping && !s->n_drain)
     return;
   uint64_t now = clock_mono_ms();
-  const char *skip[MAX_INFLIGHT + MAX_BACKOFF];
+  /* In flight, backing off, and (round after round) the heads looked at in this pass. */
+  const char *skip[MAX_INFLIGHT + MAX_BACKOFF + PUMP_ROUNDS * READY_BATCH];
   size_t n_skip = 0;
   uint64_t next_wake = UINT64_MAX;
   for (size_t i = 0; i < s->n_inflight; i++)
@@ -598,54 +597,87 @@ static void pump(struct sender *s)
   }
   if (s->n_inflight >= MAX_INFLIGHT)
     return;
-  struct outbox_row *rows = NULL;
-  size_t n = 0;
-  if (outbox_ready(s->ctx->db, READY_BATCH, skip, n_skip, &rows, &n) != 0) {
-    next_wake = now + 1000;
-    n = 0;
-  }
-  bool more = false;
-  for (size_t i = 0; i < n; i++) {
-    if (s->n_inflight >= MAX_INFLIGHT) {
-      more = true;
+  struct outbox_row *batch[PUMP_ROUNDS];
+  size_t counts[PUMP_ROUNDS], rounds = 0, n = 0;
+  bool more = false, progress = false;
+  /* A batch whose heads all wait (rate limits, pauses) must not hide the ready rows behind it:
+   * look further, a few batches at most, with those queues left out. */
+  while (rounds < PUMP_ROUNDS && s->n_inflight < MAX_INFLIGHT) {
+    struct outbox_row *rows = NULL;
+    if (outbox_ready(s->ctx->db, READY_BATCH, skip, n_skip, &rows, &n) != 0) {
+      next_wake = now + 1000;
+      n = 0;
       break;
     }
-    uint64_t wait = slack_gate(s, &rows[i], now);
-    if (!wait)
-      wait = rate_gate(s, &rows[i], now);
-    if (wait) {
-      if (s->slack_probe_id == rows[i].id)
-        s->slack_probe_id = 0; /* the probe waits for its rate limit: pick again then */
-      if (now + wait < next_wake)
-        next_wake = now + wait;
-      continue;
-    }
-    struct inflight *fl = &s->inflight[s->n_inflight++];
-    fl->id = rows[i].id;
-    snprintf(fl->queue, sizeof(fl->queue), "%s", rows[i].queue);
-    snprintf(fl->method, sizeof(fl->method), "%s", rows[i].method);
-    fl->started_ms = now;
-    int rc = start_row(s, &rows[i]);
-    if (rc) {
-      s->n_inflight--;
-      if (s->slack_probe_id == rows[i].id)
-        s->slack_probe_id = 0;
-      if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG) {
-        refuse_row(s, &rows[i], rc);
+    batch[rounds] = rows;
+    counts[rounds++] = n;
+    for (size_t i = 0; i < n; i++) {
+      if (s->n_inflight >= MAX_INFLIGHT) {
         more = true;
-      } else if (rc == KX_ESTATE) {
-        backoff_set(s, rows[i].id, rows[i].queue, RETRY_MAX_MS);
-      } else {
-        backoff_set(s, rows[i].id, rows[i].queue, 0);
-        more = true;
+        break;
+      }
+      skip[n_skip++] = rows[i].queue;
+      if (s->stopping && !drain_has(s, rows[i].id))
+        continue;
+      uint64_t wait = slack_gate(s, &rows[i], now);
+      if (!wait)
+        wait = overflow_gate(s, &rows[i], now);
+      if (!wait)
+        wait = rate_gate(s, &rows[i], now);
+      if (wait) {
+        if (s->slack_probe_id == rows[i].id)
+          s->slack_probe_id = 0; /* the probe waits for its rate limit: pick again then */
+        if (now + wait < next_wake)
+          next_wake = now + wait;
+        continue;
+      }
+      progress = true;
+      struct inflight *fl = &s->inflight[s->n_inflight++];
+      fl->id = rows[i].id;
+      snprintf(fl->platform, sizeof(fl->platform), "%s", rows[i].platform);
+      snprintf(fl->queue, sizeof(fl->queue), "%s", rows[i].queue);
+      snprintf(fl->method, sizeof(fl->method), "%s", rows[i].method);
+      fl->started_ms = now;
+      int rc = start_row(s, &rows[i]);
+      if (rc) {
+        s->n_inflight--;
+        if (s->stopping)
+          drain_take(s, rows[i].id);
+        if (s->slack_probe_id == rows[i].id)
+          s->slack_probe_id = 0;
+        if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG) {
+          refuse_row(s, &rows[i], rc);
+          more = true;
+        } else if (rc == KX_ESTATE) {
+          backoff_set(s, rows[i].id, rows[i].queue, RETRY_MAX_MS);
+        } else {
+          backoff_set(s, rows[i].id, rows[i].queue, 0);
+          more = true;
+        }
       }
     }
+    if (n < READY_BATCH)
+      break; /* every ready queue was looked at */
   }
-  outbox_rows_free(rows, n);
-  /* A full batch may hide more ready rows: look again next turn. */
-  if (n == READY_BATCH)
+  for (size_t r = 0; r < rounds; r++)
+    outbox_rows_free(batch[r], counts[r]);
+  /* A full last batch may hide more ready rows: look again next turn, if this one got anywhere
+   * (otherwise the earliest wait wakes the pump: no spinning on rows that all wait). */
+  if (n == READY_BATCH && progress)
     more = true;
-  if (more && s->n_inflight < MAX_INFLIGHT) {
+  if (s->stopping) {
+    /* Only the operator's rows, one try each: a row that could not start now is left for the
+     * next run, and the sender stops when those in flight have ended. */
+    size_t k = 0;
+    for (size_t i = 0; i < s->n_drain; i++)
+      for (size_t j = 0; j < s->n_inflight; j++)
+        if (s->inflight[j].id == s->drain[i]) {
+          s->drain[k++] = s->drain[i];
+          break;
+        }
+    s->n_drain = k;
+    finish_stop_if_idle(s);
+  } else if (more && s->n_inflight < MAX_INFLIGHT) {
     uv_timer_start(&s->timer, on_timer, 0, 0);
   } else if (next_wake != UINT64_MAX) {
     uv_timer_start(&s->timer, on_timer, next_wake > now ? next_wake - now : 0, 0);
@@ -665,6 +697,9 @@ struct sender *sender_new(uv_loop_t *loop, struct cmd_ctx *ctx, struct http_clie
                    "1 while Slack refuses the bot token (invalid_auth, token_revoked …): "
                    "Slack calls are paused and the outbox keeps its rows");
   metrics_set("klaxon_slack_token_refused", "", 0);
+  metrics_describe("klaxon_platform_credentials_refused", METRIC_GAUGE,
+                   "1 while a platform other than Slack (Teams) refuses klaxon's credentials: its "
+                   "rows wait in the outbox and the operator has been told");
   struct sender *s = calloc(1, sizeof(*s));
   if (!s)
     return NULL;
@@ -714,7 +749,20 @@ void sender_stop(struct sender *s, void (*done)(void *arg), void *arg)
   s->stop_done = done;
   s->stop_arg = arg;
   uv_timer_stop(&s->timer);
+  if (s->n_drain)
+    uv_timer_start(&s->timer, on_timer, 0, 0);
   finish_stop_if_idle(s);
+}
+
+void sender_tell_operator(struct sender *s, const char *platform, const char *detail)
+{
+  if (!s || s->stopping)
+    return;
+  int64_t ids[MAX_DRAIN];
+  int n =
+      operator_tell(s->ctx, clock_now_ms(), platform, OPERATOR_DISABLED, detail, ids, MAX_DRAIN);
+  for (int i = 0; i < n && i < MAX_DRAIN; i++)
+    s->drain[s->n_drain++] = ids[i];
 }
 
 static void on_closed(uv_handle_t *h)

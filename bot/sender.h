@@ -26,7 +26,9 @@ struct sender;
  * exactly once (from the loop) with the result. Return < 0 to refuse synchronously. */
 typedef void (*sender_done_fn)(struct sender *s,
                                int64_t row_id,
-                               int err, /* 0, KX_ERETRY, KX_ERATELIMITED, KX_EPLATFORM */
+                               int err, /* 0, KX_ERETRY, KX_ERATELIMITED, KX_EPLATFORM, or
+                                           KX_EAUTH: our credentials refused (retried; the
+                                           operator is told once per episode) */
                                const char *error,
                                long retry_after_s,
                                const cJSON *response);
@@ -48,5 +50,12 @@ void sender_kick(struct sender *s);
 /* Stop taking rows; `done` runs when nothing is in flight (bounded by the HTTP timeouts). */
 void sender_stop(struct sender *s, void (*done)(void *arg), void *arg);
 void sender_free(struct sender *s);
+/* Before sender_stop when klaxon exits because Slack turned the app's Socket Mode off: the
+ * operator is told (bot/operator.h) and those rows, email or Teams, are tried once while the
+ * sender stops (within the app's stop deadline). */
+void sender_tell_operator(struct sender *s, const char *platform, const char *detail);
+/* The pause before retry `failures` (1, 2, …) of a row after a 5xx, a timeout or a transport
+ * error: base 1 s doubling up to 60 s, jittered over [base/2, base] by `random`. */
+uint64_t sender_retry_delay_ms(int failures, unsigned random);
 
 #endif

@@ -203,6 +203,8 @@ void cfg_load_incident(struct cfg_loader *L, yaml_node_t *n);
 void cfg_load_postmortem_export(struct cfg_loader *L, const struct cfg_obj *postmortem);
 /* config_contacts.c: contacts[]. */
 void cfg_load_contacts(struct cfg_loader *L, yaml_node_t *n);
+/* config_operator.c: the operator block (issue 15), after smtp and teams. */
+void cfg_load_operator(struct cfg_loader *L, yaml_node_t *n);
 
 /* config_status.c: status_page, and (after severities and rotas) checks, heartbeats,
  * maintenance (issue 13). */

@@ -496,6 +496,7 @@ static const char *const TOP_KEYS[] = {"absences",
                                        "checks",
                                        "heartbeats",
                                        "maintenance",
+                                       "operator",
                                        NULL};
 
 static void defaults(struct cfg_loader *L)
@@ -544,4 +545,5 @@ void cfg_load_root(struct cfg_loader *L, yaml_node_t *root)
   cfg_load_absences(L, cfg_get(&o, "absences"));
   cfg_load_checks(L, cfg_get(&o, "checks"), cfg_get(&o, "heartbeats"), cfg_get(&o, "maintenance"));
   cfg_load_incident(L, cfg_get(&o, "incident"));
+  cfg_load_operator(L, cfg_get(&o, "operator"));
 }

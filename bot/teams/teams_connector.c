@@ -411,7 +411,9 @@ static void flush_waiters(struct teams_connector *c, int err, const char *error)
       k->member_cb(k->member_arg, KX_ERETRY, NULL, NULL);
       call_free(k);
     } else if (rc) {
-      k->done(k->s, k->row_id, KX_ERETRY, err ? error : kx_err_name(rc), -1, NULL);
+      /* KX_EAUTH: the token endpoint refused our credentials (the sender tells the operator) */
+      k->done(k->s, k->row_id, err == KX_EAUTH ? KX_EAUTH : KX_ERETRY,
+              err ? error : kx_err_name(rc), -1, NULL);
       call_free(k);
     }
   }
@@ -431,6 +433,8 @@ static void on_token(void *arg, const struct http_response *r)
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
     snprintf(error, sizeof(error), "token_%s", cJSON_IsString(e) ? e->valuestring : "http");
     bool creds = r->status == 400 || r->status == 401;
+    if (creds)
+      err = KX_EAUTH;
     if (creds)
       LOG_ERROR("teams", "token_refused",
                 "status=%ld error=%s hint=\"check teams.app_id, "

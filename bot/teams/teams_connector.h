@@ -22,8 +22,9 @@
  * with Retry-After; 5xx, timeouts, network errors, and a 401 (the cached token is dropped, a
  * new one is fetched) → KX_ERETRY; other 4xx → KX_EPLATFORM with the connector's error code
  * ("MessageWritesBlocked" when the bot was blocked or removed, "ConversationNotFound" …).
- * A token endpoint that refuses our credentials logs an error and the rows wait (KX_ERETRY):
- * the operator can fix the secret without losing a page.
+ * A token endpoint that refuses our credentials (400/401: invalid_client, unauthorized_client
+ * …) logs an error and the rows wait (KX_EAUTH: retried like KX_ERETRY, and the sender tells
+ * the operator once, bot/operator.h): the operator can fix the secret without losing a page.
  *
  * Ownership: teams_connector_new copies the strings it is given (the secret included, which is
  * never logged); teams_connector_free (NULL-safe) releases it. Calls in flight must have ended

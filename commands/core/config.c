@@ -145,6 +145,11 @@ void config_free(struct config *c)
   free(c->twilio.account_sid_env);
   free(c->twilio.auth_token_env);
   free(c->twilio.from);
+  for (size_t i = 0; i < c->operator.n_email; i++)
+    free(c->operator.email[i]);
+  free(c->operator.email);
+  free(c->operator.teams_channel);
+  free(c->operator.slack_channel);
   free(c->absences.ical_url);
   free(c->absences.ical_url_env);
   free(c->smtp.url);

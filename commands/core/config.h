@@ -351,6 +351,16 @@ struct config {
   size_t n_heartbeats;
   struct maintenance_config *maintenance;
   size_t n_maintenance;
+
+  /* Who runs klaxon (issue 15): told when Slack or Teams refuses klaxon's credentials, when
+   * they are accepted again, and when Slack turns the app's Socket Mode off, through the
+   * channels that still work (bot/operator.c). All empty when the block is absent. */
+  struct {
+    char **email; /* addresses (needs smtp) */
+    size_t n_email;
+    char *teams_channel; /* a Teams channel id (needs the teams bot), or NULL */
+    char *slack_channel; /* a Slack channel id, or NULL */
+  } operator;
 };
 
 void config_free(struct config *c); /* NULL-safe; frees everything the config owns */

@@ -275,6 +275,7 @@ class TeamsSim:
         self.calls = []  # every connector call, in order
         self.sent = []  # every activity this stand-in POSTed to a bot, with the answer
         self.injections = []
+        self.hangs = []  # connector requests held by inject_hang
         self.workflow_posts = []  # every Workflows webhook request, in order
         self.workflow_id = uuid.uuid4().hex
         self._ids = itertools.count(int(self.clock() * 1000))
@@ -497,6 +498,25 @@ class TeamsSim:
     def inject_5xx(self, status=503, times=1, **match):
         self.inject(status, times=times, **match)
 
+    def inject_hang(self, seconds, times=1, **match):
+        """The next `times` matching connector requests get no answer for `seconds`: a client
+        that gives up first leaves no effect (the request was never processed); one that waits
+        gets the normal answer after the pause."""
+        self.injections.append({"status": None, "times": times, "target": "connector",
+                                "method": match.get("method"), "kind": match.get("kind"),
+                                "retry_after": None, "body": None, "hang": float(seconds)})
+
+    async def _hang(self, request, seconds):
+        """Sleep; False as soon as the client's connection is gone."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            tr = request.transport
+            if tr is None or tr.is_closing():
+                return False
+            await asyncio.sleep(min(0.05, max(0.0, end - time.monotonic())))
+        tr = request.transport
+        return tr is not None and not tr.is_closing()
+
     def inject_blocked(self, times=1, **match):
         """403 as Teams answers a bot that was blocked or uninstalled (subCode
         MessageWritesBlocked, protocols/teams.md §1.3; the exact JSON shape is not documented,
@@ -514,6 +534,8 @@ class TeamsSim:
             if inj["kind"] and target == "connector" and inj["kind"] != kind:
                 continue
             inj["times"] -= 1
+            if inj.get("hang") is not None:
+                return {"hang": inj["hang"]}
             status = inj["status"]
             headers = {}
             if inj["retry_after"] is not None:
@@ -669,6 +691,14 @@ class TeamsSim:
                 return connector_error(400, "BadSyntax", "The body is not JSON.")
             call["body"] = body
         inj = self._take_injection("connector", request.method, kind)
+        if isinstance(inj, dict):
+            self.hangs.append({"kind": kind, "time": self.clock(), "mono": time.monotonic(),
+                               "seconds": inj["hang"]})
+            if not await self._hang(request, inj["hang"]):
+                call["client_gone"] = True
+                self.hangs[-1]["client_gone_after"] = time.monotonic() - self.hangs[-1]["mono"]
+                return web.Response(status=599)  # never written: the client is gone
+            inj = None
         if inj is not None:
             return inj
         if kind == "create_conversation":

@@ -7,7 +7,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 // clang-format on
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bot/clock.h"
 #include "lib/timeutil.h"
@@ -60,11 +63,56 @@ static void test_simulated_clock_ignores_the_wall(void **state)
   unsetenv("KLAXON_TIME_SCALE");
 }
 
+static void write_offset(const char *path, long long ms)
+{
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fprintf(f, "%lld\n", ms);
+  fclose(f);
+}
+
+static long long real_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The test-only hook e2e tests step the wall clock with (tests/e2e/test_clock_jumps.py). */
+static void test_wall_offset_file_steps_the_clock(void **state)
+{
+  (void)state;
+  char path[] = "/tmp/klaxon-wall-offset-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  write_offset(path, 3600 * 1000LL);
+  unsetenv("KLAXON_NOW");
+  unsetenv("KLAXON_TIME_SCALE");
+  setenv("KLAXON_TEST_WALL_OFFSET_FILE", path, 1);
+  char err[160];
+  assert_int_equal(clock_init_from_env(err, sizeof(err)), 0);
+  assert_true(clock_follows_wall());
+  long long d = clock_now_ms() - real_ms() - 3600 * 1000LL;
+  assert_true(d > -1000 && d < 1000);
+  write_offset(path, -7200 * 1000LL); /* back: reread within 50 ms */
+  usleep(60 * 1000);
+  d = clock_now_ms() - real_ms() + 7200 * 1000LL;
+  assert_true(d > -1000 && d < 1000);
+  write_offset(path, 0);
+  usleep(60 * 1000);
+  d = clock_now_ms() - real_ms();
+  assert_true(d > -1000 && d < 1000);
+  unsetenv("KLAXON_TEST_WALL_OFFSET_FILE");
+  unlink(path);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_wall_clock_steps_show_at_once),
       cmocka_unit_test(test_simulated_clock_ignores_the_wall),
+      cmocka_unit_test(test_wall_offset_file_steps_the_clock),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
