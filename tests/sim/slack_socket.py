@@ -280,7 +280,9 @@ class SocketModeMixin:
                                 "ack carries a payload but accepts_response_payload was false", text)
         now = time.monotonic()
         ack = {"envelope_id": eid, "payload": payload, "has_payload": has_payload, "t": time.time(), "mono": now,
-               "latency": now - rec["mono"] if rec["mono"] else None, "conn": conn.id, "duplicate": rec["acked"],
+               "latency": now - rec["mono"] if rec["mono"] else None,
+               "wire_latency": now - rec["sent_mono"] if rec.get("sent_mono") else None,
+               "conn": conn.id, "duplicate": rec["acked"],
                "type": rec["type"], "event_id": rec["event_id"]}
         rec["acks"].append(ack)
         if not rec["acked"]:
@@ -337,6 +339,7 @@ class SocketModeMixin:
             asyncio.get_running_loop().call_later(self.opts["ack_timeout"], self._check_event_ack, rec)
 
     async def _write(self, conn, text, rec):
+        rec["sent_mono"] = time.monotonic()  # the frame goes to the socket now (mono: when queued)
         try:
             await conn.ws.send_str(text)
         except (ConnectionResetError, RuntimeError) as e:
