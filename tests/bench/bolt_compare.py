@@ -70,9 +70,11 @@ DEADLINE = env_num("BENCH_BOLT_TIMEOUT", 900.0)
 STALL = 8.0  # seconds without a new ack after which the envelopes still waiting count as lost
 NODE = os.environ.get("NODE") or "node"
 BOLT_BOT = os.path.join(HERE, "bolt_bot.js")
+ACK_FLOOR = os.path.join(HERE, "ack_floor.js")
+FLOOR = os.environ.get("BENCH_BOLT_FLOOR", "1") != "0"
 NODE_MODULES = os.path.join(ROOT, "tests", "node", "node_modules")
 
-SIM_OPTS = {"rate_limits": False, "echo_bot_messages": False, "mention_events": False}
+SIM_OPTS = {"rate_limits": False, "echo_bot_messages": False, "mention_events": False, "record_frames": False}
 ALICE, BOB = "U0ALICE001", "U0BOB00001"
 HELP_MARK = "`/oncall help`"
 HZ = os.sysconf("SC_CLK_TCK")
@@ -129,9 +131,9 @@ def machine_busy_s():
     return (v[0] + v[1] + v[2]) / HZ
 
 
-def kthreads_cpu_s():
-    """CPU seconds of the kernel's threads (journal commits, writeback: partly the bots' own I/O)."""
-    total = 0
+def kthreads_cpu():
+    """{pid: CPU seconds} of the kernel's threads (journal commits, writeback: partly the bots' I/O)."""
+    out = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -141,8 +143,8 @@ def kthreads_cpu_s():
         except OSError:
             continue
         if int(fields[6]) & 0x00200000:  # PF_KTHREAD
-            total += int(fields[11]) + int(fields[12])
-    return total / HZ
+            out[d] = (int(fields[11]) + int(fields[12])) / HZ
+    return out
 
 
 def loadavg():
@@ -155,7 +157,7 @@ class CpuWindow:
 
     def __init__(self, pid):
         self.pid = pid
-        self.t0, self.busy0, self.k0 = time.monotonic(), machine_busy_s(), kthreads_cpu_s()
+        self.t0, self.busy0, self.k0 = time.monotonic(), machine_busy_s(), kthreads_cpu()
         self.self0, self.bot0 = sum(os.times()[:2]), proc_cpu(pid)
 
     def close(self):
@@ -164,7 +166,7 @@ class CpuWindow:
         me = sum(os.times()[:2]) - self.self0
         user, system = (a - b for a, b in zip(proc_cpu(self.pid), self.bot0))
         bot = user + system
-        k = kthreads_cpu_s() - self.k0
+        k = sum(max(0.0, v - self.k0.get(p, 0.0)) for p, v in kthreads_cpu().items())
         return {"others_cores": max(0.0, busy - me - bot - k) / dt, "peer_cores": me / dt, "bot_cpu_s": bot,
                 "bot_sys_share": system / bot if bot else 0.0,
                 "kernel_cores": k / dt, "seconds": dt}
@@ -327,21 +329,23 @@ class Klaxon:
 
 
 class Bolt:
+    """A Node client of the simulator: the Bolt bot, or (Floor) the ack-only yardstick."""
     name = "Bolt"
+    script = BOLT_BOT
 
     def __init__(self):
-        self.h = Harness(name="bench-bolt-compare-bolt", sim_opts=SIM_OPTS)
+        self.h = Harness(name="bench-bolt-compare-%s" % self.name.lower(), sim_opts=SIM_OPTS)
         self.proc = None
         self.log = None
 
     async def start(self):
         await self.h.setup()
-        self.log = open(os.path.join(self.h.tmp, "bolt.log"), "ab")
+        self.log = open(os.path.join(self.h.tmp, "%s.log" % self.name.lower()), "ab")
         env = self.h.bot_env()
         mark = self.h.sim._conn_seq
         t = time.monotonic()
         self.proc = await asyncio.create_subprocess_exec(
-            NODE, BOLT_BOT, stdin=asyncio.subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=env,
+            NODE, self.script, stdin=asyncio.subprocess.DEVNULL, stdout=self.log, stderr=self.log, env=env,
             cwd=self.h.tmp, preexec_fn=die_with_parent)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 20
@@ -350,7 +354,8 @@ class Bolt:
             if live:
                 return self.proc.pid, live[0], live[0].hello_mono - t
             if self.proc.returncode is not None or loop.time() > deadline:
-                raise BenchError("the Bolt bot did not connect (exit %s)\n%s" % (self.proc.returncode, self.log_tail()))
+                raise BenchError("%s did not connect (exit %s)\n%s" % (self.name, self.proc.returncode,
+                                                                       self.log_tail()))
             await asyncio.sleep(0.005)
 
     @property
@@ -359,7 +364,7 @@ class Bolt:
 
     def log_tail(self, n=20):
         try:
-            with open(os.path.join(self.h.tmp, "bolt.log"), errors="replace") as f:
+            with open(os.path.join(self.h.tmp, "%s.log" % self.name.lower()), errors="replace") as f:
                 return "\n".join(f.read().splitlines()[-n:])
         except OSError:
             return ""
@@ -376,13 +381,18 @@ class Bolt:
                     await self.proc.wait()
                     rc = "killed"
                 if rc != 0:
-                    problems.append("the Bolt bot exited %s on SIGTERM (want 0)\n%s" % (rc, self.log_tail()))
+                    problems.append("%s exited %s on SIGTERM (want 0)\n%s" % (self.name, rc, self.log_tail()))
         finally:
             if self.log is not None:
                 self.log.close()
             await self.h.close(failed=failed or bool(problems))  # no protocol error recorded
         if problems:
             raise BenchError("; ".join(problems))
+
+
+class Floor(Bolt):
+    name = "floor"
+    script = ACK_FLOOR
 
 
 async def run_bot(cls, rnd):
@@ -534,29 +544,31 @@ def machine():
     return "%d cores, %.0f GB, %s" % (cores, mem, osname)
 
 
-def table(runs, storm, storm_src, klaxon_bin, flagged):
+def table(runs, floor, storm, storm_src, klaxon_bin, flagged):
     k = [r for r in runs if r["bot"] == "klaxon"]
     b = [r for r in runs if r["bot"] == "Bolt"]
-    pool = lambda rs, key: [x for r in rs for x in r[key]]
-    med = lambda rs, key: statistics.median(r[key] for r in rs)
+    f = [floor] if floor else []
+    pool = lambda rs, key: [x for r in rs for x in r[key]]  # noqa: E731
+    med = lambda rs, key: statistics.median(r[key] for r in rs) if rs else None  # noqa: E731
     mark = " ⚠" if flagged else ""
     rows = []
 
-    def row(name, kv, bv, fmt, lower=True, aim=None, aim_ok=None):
+    def row(name, kv, bv, fmt, lower=True, aim=None, aim_ok=None, fv=None):
         text, x = ratio(kv, bv, lower)
         met = "—"
         if aim_ok is not None:
             met = "yes" if aim_ok(kv, x) else "**no**"
-        rows.append("| %s | %s%s | %s%s | %s | %s | %s |" % (name, fmt(kv), mark, fmt(bv), mark, text, aim or "—", met))
+        rows.append("| %s | %s%s | %s%s | %s | %s | %s | %s |" % (
+            name, fmt(kv), mark, fmt(bv), mark, text, aim or "—", met, fmt(fv) if fv is not None else "—"))
 
-    for phase, key in (("steady %d/s for %g s" % (RATE, SECONDS), "steady_ms"),
-                       ("burst of %d at once" % BURST, "burst_ms")):
-        kl, bl = pool(k, key), pool(b, key)
-        row("%s: ack p50" % phase, pct(kl, .5), pct(bl, .5), fmt_ms)
+    for phase, key in (("steady %s/s for %g s" % ("{:,}".format(RATE), SECONDS), "steady_ms"),
+                       ("burst of %s at once" % "{:,}".format(BURST), "burst_ms")):
+        kl, bl, fl = pool(k, key), pool(b, key), pool(f, key)
+        row("%s: ack p50" % phase, pct(kl, .5), pct(bl, .5), fmt_ms, fv=pct(fl, .5) if fl else None)
         row("%s: ack p99" % phase, pct(kl, .99), pct(bl, .99), fmt_ms, aim="≥ 10× better",
-            aim_ok=lambda kv, x: x is not None and x >= 10)
+            aim_ok=lambda kv, x: x is not None and x >= 10, fv=pct(fl, .99) if fl else None)
     row("throughput, closed loop (%d in flight)" % WINDOW, med(k, "closed_rate"), med(b, "closed_rate"),
-        lambda v: "{:,.0f}/s".format(v), lower=False)
+        lambda v: "{:,.0f}/s".format(v), lower=False, fv=med(f, "closed_rate"))
     row("peak RSS (VmHWM)", max(r["hwm_kb"] for r in k) / 1024, max(r["hwm_kb"] for r in b) / 1024,
         lambda v: "%.1f MB" % v, aim="≥ 7× smaller", aim_ok=lambda kv, x: x is not None and x >= 7)
     row("private memory after the load", max(r["private_kb"] for r in k) / 1024,
@@ -564,36 +576,43 @@ def table(runs, storm, storm_src, klaxon_bin, flagged):
         aim_ok=lambda kv, x: kv < 6)
     row("start to connected (spawn → hello)", med(k, "connect_s") * 1000, med(b, "connect_s") * 1000,
         lambda v: "%.0f ms" % v)
-    row("CPU per 1,000 envelopes (steady + burst + closed)", med(k, "cpu_ms_per_1000"),
+    row("CPU per 1,000 envelopes (steady + burst + closed loop)", med(k, "cpu_ms_per_1000"),
         med(b, "cpu_ms_per_1000"), lambda v: "%.0f ms" % v)
     total = lambda rs, key: sum(r[key] for r in rs)  # noqa: E731
-    rows.append("| envelopes lost (never acked, redelivery included) / reconnections | %d / %d | %d / %d | — | 0 | %s |"
-                % (total(k, "lost"), total(k, "reconnects"), total(b, "lost"), total(b, "reconnects"),
-                   "yes" if not total(k, "lost") else "**no**"))
+    rows.append("| envelopes lost (never acked, redeliveries included) / reconnections | %d / %d | %d / %d | — | 0 "
+                "| %s | %s |" % (total(k, "lost"), total(k, "reconnects"), total(b, "lost"), total(b, "reconnects"),
+                                 "yes" if not total(k, "lost") else "**no**",
+                                 "%d / %d" % (total(f, "lost"), total(f, "reconnects")) if f else "—"))
     if storm:
-        rows.append("| alert storm: one webhook of %s alerts | %.0f ms (%s alerts/s) | — | — | — | — |" % (
+        rows.append("| alert storm: one webhook of %s alerts | %.0f ms (%s alerts/s) | — | — | — | — | — |" % (
             "{:,}".format(storm["big_alerts"]), storm["big_ms"],
             "{:,.0f}".format(storm["big_alerts"] / storm["big_ms"] * 1000)))
-        rows.append("| alert storm: %d webhooks/s, %d alerts each | %s alerts/s, webhook p50 %.1f ms p99 %.1f ms; "
-                    "%d messages for %d groups, %d HTTP 429, %d lost | — | — | — | — |" % (
-                        storm["rate"], storm["per_hook"], "{:,.0f}".format(storm["ingest_per_s"]), storm["p50_ms"],
-                        storm["p99_ms"], storm["posts"], storm["groups"], storm["http_429"], storm["lost"]))
+        rows.append("| alert storm: %d webhooks/s for %g s, %d alerts each | %s alerts/s, webhook p50 %.1f ms p99 "
+                    "%.1f ms; %d messages for %d groups, %d HTTP 429, %d lost | — | — | — | — | — |" % (
+                        storm["rate"], storm["webhooks"] / storm["rate"], storm["per_hook"],
+                        "{:,.0f}".format(storm["ingest_per_s"]), storm["p50_ms"], storm["p99_ms"], storm["posts"],
+                        storm["groups"], storm["http_429"], storm["lost"]))
     else:
-        rows.append("| alert storm | %s | — | — | — | — |" % storm_src)
-    loads = [x for r in runs for x in r["loadavg"]]
-    head = ["| measure | klaxon | Bolt | klaxon vs Bolt | aim (issue 15) | met |", "|---|---|---|---|---|---|"]
+        rows.append("| alert storm | %s | — | — | — | — | — |" % storm_src)
+    loads = [x for r in runs + f for x in r["loadavg"]]
+    head = ["| measure | klaxon | Bolt | klaxon vs Bolt | aim (issue 15) | met | peer floor |",
+            "|---|---|---|---|---|---|---|"]
     notes = [
         "%s, %s; klaxon %s (%s), node %s, @slack/bolt %s; load average %.2f–%.2f during the runs%s." % (
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine(), klaxon_version(klaxon_bin),
             os.path.relpath(klaxon_bin, ROOT) if klaxon_bin.startswith(ROOT) else klaxon_bin, node_version(),
             bolt_version(), min(loads), max(loads),
             "; alert storm: load average %.2f" % storm["loadavg"] if storm and "loadavg" in storm else ""),
-        "%d round(s) per bot, alternating, %d envelopes each (half `/oncall help`, half channel messages), "
-        "latencies pooled, other figures medians (memory: the largest); warm-up %d envelopes each; alert storm %s." % (
-            len(k), k[0]["envelopes"], WARMUP, storm_src),
+        "%d round(s) per bot, alternating, %s envelopes each (half `/oncall help`, half channel messages) after a "
+        "warm-up of %s; latencies pooled over the rounds, other figures medians (memory: the largest); alert storm "
+        "%s." % (len(k), "{:,}".format(k[0]["envelopes"] - WARMUP), "{:,}".format(WARMUP), storm_src),
     ]
+    if f:
+        notes.append("peer floor: the same load against tests/bench/ack_floor.js, a client that only acks (no "
+                     "framework, no storage): what the Python simulator itself can resolve; a figure near it is "
+                     "bounded by the peer, not by the bot.")
     if flagged:
-        notes.append("⚠ taken under load: other processes used more than %.2f cores during some runs "
+        notes.append("⚠ taken under load: other processes used more than %.2f cores during the runs "
                      "(see the per-run lines); re-run on a quiet machine." % BUSY)
     return "\n".join(head + rows), notes
 
@@ -633,8 +652,12 @@ async def bench():
     use = quiet if quiet else pairs
     if len(use) < len(pairs):
         print("left out %d round(s) taken under load" % (len(pairs) - len(use)))
+    floor = None
+    if FLOOR:
+        floor = await run_bot(Floor, 0)
+        print(describe(floor), flush=True)
     storm, storm_src = storm_figures(klaxon_bin)
-    text, notes = table([r for p in use for r in p], storm, storm_src, klaxon_bin, flagged=not quiet)
+    text, notes = table([r for p in use for r in p], floor, storm, storm_src, klaxon_bin, flagged=not quiet)
     print()
     print(text)
     print()

@@ -228,6 +228,8 @@ class SocketModeMixin:
                 return
 
     def _frame(self, conn, direction, kind, data, lost=False):
+        if kind == "text" and not self.opts["record_frames"]:
+            return None
         rec = {"seq": len(self.frames) + 1, "t": time.time(), "mono": time.monotonic(), "conn": conn.id,
                "dir": direction, "type": kind, "size": len(data), "data": data, "json": None}
         if lost:
