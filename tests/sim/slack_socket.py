@@ -212,7 +212,11 @@ class SocketModeMixin:
                 conn.pings_received += 1
                 self._frame(conn, "in", "ping", msg.data.decode("utf-8", "replace"), lost=conn.silent)
                 if not conn.silent:
-                    await ws.pong(msg.data)
+                    try:
+                        await ws.pong(msg.data)
+                    except ConnectionResetError:  # the client closed with its ping unanswered (Bolt
+                        conn.closed_by = conn.closed_by or "client"  # does when a pong is late)
+                        return
                     conn.pongs_sent += 1
                     self._frame(conn, "out", "pong", msg.data.decode("utf-8", "replace"))
             elif msg.type == WSMsgType.PONG:
