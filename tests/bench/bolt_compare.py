@@ -16,17 +16,24 @@ ack's payload) and half channel message events (acked). Per bot run:
              /proc/PID/smaps_rollup), read 1 s after the load
 
 Latency is measured at the peer: from the envelope's frame being handed to the socket to its
-ack being read (the simulator's wire_latency). Every ack is checked the same way for both bots
-before a figure counts: each envelope acked once, on the bot's connection, with the envelope id
-the simulator sent; slash command acks carry the help text in payload.text, event acks carry
-no payload; no protocol error recorded. A failed check fails the bench.
+ack being read (the simulator's wire_latency; it keeps no copy of text frames, record_frames off,
+so that its own bookkeeping weighs less). Every ack is checked the same way for all clients: each
+envelope id the simulator sent is acked at most once, on the client's connection; slash command
+acks carry the help text in payload.text, event acks carry no payload; no protocol error is
+recorded. A failed check fails the bench. An envelope never acked (an event counts as acked when
+the simulator's redelivery of it is, after 3 s) is lost: counted in the table, with
+reconnections, and its latency is infinite.
 
 Fairness: klaxon and Bolt alternate (who goes first swaps every round), BENCH_BOLT_ROUNDS
-rounds (2); latencies are pooled over the rounds, the other figures are medians. The machine is
-shared, so the CPU used by other processes during each run is measured (/proc/stat minus this
-process and the bot); a run where others used more than BENCH_BOLT_BUSY cores (0.25) is flagged,
-one more round is run (BENCH_BOLT_EXTRA, 1) and flagged rounds are left out when enough quiet
-ones exist; otherwise the table says the figures were taken under load.
+rounds (2); latencies are pooled over the rounds, the other figures are medians (memory: the
+largest). The machine is shared, so the CPU used by other processes during each run is measured
+(/proc/stat minus this process, the bot and the kernel's threads); a run where others used more
+than BENCH_BOLT_BUSY cores (0.25) is flagged, one more round is run (BENCH_BOLT_EXTRA, 1), and
+rounds with a flagged run are left out when any round without one exists; otherwise the table
+says the figures were taken under load.
+
+The "peer floor" column (BENCH_BOLT_FLOOR=0 skips it) is one run of the same load against
+tests/bench/ack_floor.js, a client that only acks: what the Python simulator can resolve.
 
 Alert storm figures are klaxon's only (tests/bench/alert_storm.py): taken from BENCH_OUT when
 run.sh ran it just before for the same binary, else run here (BENCH_BOLT_STORM=0 skips them).
