@@ -71,7 +71,19 @@ async def drained(h, timeout):
     return False
 
 
+def save_summary(d):
+    """With BENCH_OUT set (tests/bench/run.sh sets it), the figures go to BENCH_OUT/alert_storm.json
+    too, so that bolt_compare.py puts them in its table without running the storm again."""
+    out = os.environ.get("BENCH_OUT")
+    if out and os.path.isdir(out):
+        with open(os.path.join(out, "alert_storm.json.tmp"), "w") as f:
+            json.dump(d, f)
+        os.replace(os.path.join(out, "alert_storm.json.tmp"), os.path.join(out, "alert_storm.json"))
+
+
 async def run():
+    with open("/proc/loadavg") as f:
+        loadavg = float(f.read().split()[0])
     h = Harness(name="bench-alert-storm", sim_opts={"echo_bot_messages": False})
     h.config["alerts"]["routes"] = [
         {"match": {"severity": "critical"}, "rota": "platform", "severity": "P1"},
@@ -157,6 +169,12 @@ async def run():
             failures.append("%d messages posted for %d groups" % (posts, groups))
         print("alert_storm: ingest %.0f alerts/s, p99 %.1f ms, %d Slack calls, %d lost" % (
             n * PER_HOOK / storm_s, pct(lat2, 0.99) * 1000, len(h.sim.calls), lost))
+        save_summary({"bin": os.path.realpath(h.bin), "big_alerts": BIG, "big_ms": big_s * 1000,
+                      "webhooks": n, "rate": RATE, "per_hook": PER_HOOK, "ingest_per_s": n * PER_HOOK / storm_s,
+                      "p50_ms": pct(lat2, 0.5) * 1000, "p99_ms": pct(lat2, 0.99) * 1000,
+                      "slack_calls": len(h.sim.calls), "posts": posts, "groups": groups,
+                      "http_429": len(h.sim.ratelimited), "lost": lost, "failures": failures,
+                      "loadavg": loadavg, "time": time.time()})
     finally:
         await h.close(failed=bool(failures))
     for f in failures:

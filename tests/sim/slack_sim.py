@@ -49,6 +49,7 @@ DEFAULT_OPTS = {
     "socket_mode_enabled": True,
     "max_frame": 16 * 1024 * 1024,
     "max_body": 8 * 1024 * 1024,
+    "record_frames": True,        # keep text frames in sim.frames (False: load benches; acks still kept)
     # the app's unfurl domains (manifest features.unfurl_domains): link_shared is sent for these
     "unfurl_domains": ("127.0.0.1", "localhost", "klaxon.example.com"),
     # message shortcuts the app declares (manifest features.shortcuts, type message): callback_ids

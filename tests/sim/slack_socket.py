@@ -212,7 +212,11 @@ class SocketModeMixin:
                 conn.pings_received += 1
                 self._frame(conn, "in", "ping", msg.data.decode("utf-8", "replace"), lost=conn.silent)
                 if not conn.silent:
-                    await ws.pong(msg.data)
+                    try:
+                        await ws.pong(msg.data)
+                    except ConnectionResetError:  # the client closed with its ping unanswered (Bolt
+                        conn.closed_by = conn.closed_by or "client"  # does when a pong is late)
+                        return
                     conn.pongs_sent += 1
                     self._frame(conn, "out", "pong", msg.data.decode("utf-8", "replace"))
             elif msg.type == WSMsgType.PONG:
@@ -228,6 +232,8 @@ class SocketModeMixin:
                 return
 
     def _frame(self, conn, direction, kind, data, lost=False):
+        if kind == "text" and not self.opts["record_frames"]:
+            return None
         rec = {"seq": len(self.frames) + 1, "t": time.time(), "mono": time.monotonic(), "conn": conn.id,
                "dir": direction, "type": kind, "size": len(data), "data": data, "json": None}
         if lost:
@@ -280,7 +286,9 @@ class SocketModeMixin:
                                 "ack carries a payload but accepts_response_payload was false", text)
         now = time.monotonic()
         ack = {"envelope_id": eid, "payload": payload, "has_payload": has_payload, "t": time.time(), "mono": now,
-               "latency": now - rec["mono"] if rec["mono"] else None, "conn": conn.id, "duplicate": rec["acked"],
+               "latency": now - rec["mono"] if rec["mono"] else None,
+               "wire_latency": now - rec["sent_mono"] if rec.get("sent_mono") else None,
+               "conn": conn.id, "duplicate": rec["acked"],
                "type": rec["type"], "event_id": rec["event_id"]}
         rec["acks"].append(ack)
         if not rec["acked"]:
@@ -337,6 +345,7 @@ class SocketModeMixin:
             asyncio.get_running_loop().call_later(self.opts["ack_timeout"], self._check_event_ack, rec)
 
     async def _write(self, conn, text, rec):
+        rec["sent_mono"] = time.monotonic()  # the frame goes to the socket now (mono: when queued)
         try:
             await conn.ws.send_str(text)
         except (ConnectionResetError, RuntimeError) as e:
