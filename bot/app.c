@@ -65,9 +65,9 @@ int app_batch_begin(struct app *a)
   return db_begin(a->ctx.db);
 }
 
-int app_batch_end(struct app *a, bool commit)
+int app_batch_commit(struct app *a)
 {
-  int rc = commit ? db_commit(a->ctx.db) : KX_ESTATE;
+  int rc = db_commit(a->ctx.db);
   if (rc)
     db_rollback(a->ctx.db);
   return rc;

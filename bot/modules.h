@@ -66,10 +66,10 @@ extern const struct module app_modules[];
 int app_dispatch(struct app *a, const struct cmd_request *req, struct cmd_reply *reply);
 /* Group commit (bot/slack): one transaction around many app_dispatch() calls, each of which
  * then runs in a savepoint. Begin fails (and the caller dispatches each alone) when the
- * database is busy or a transaction is already open. End commits, or rolls back when commit is
- * false or the commit fails: 0 only when committed. */
+ * database is busy or a transaction is already open. Commit rolls back when it fails: 0 only
+ * when committed. */
 int app_batch_begin(struct app *a);
-int app_batch_end(struct app *a, bool commit);
+int app_batch_commit(struct app *a);
 /* Stop with an exit code (a fatal condition says why in the log first). */
 void app_stop(struct app *a, int exit_code);
 bool app_stopping(const struct app *a);

@@ -113,10 +113,10 @@ static int on_batch_begin(void *arg)
   return app_batch_begin(sl->env->app);
 }
 
-static int on_batch_end(void *arg, bool commit)
+static int on_batch_commit(void *arg)
 {
   struct slack *sl = arg;
-  return app_batch_end(sl->env->app, commit);
+  return app_batch_commit(sl->env->app);
 }
 
 static void on_socket_state(void *arg, bool connected)
@@ -295,7 +295,7 @@ int slack_init(const struct module_env *env, void **state)
       .ping_interval_ms = (uint64_t)c->slack.ping_interval_ms,
       .pong_timeout_ms = (uint64_t)c->slack.pong_timeout_ms,
   };
-  struct slack_socket_cbs cbs = {on_envelope,     on_batch_begin,  on_batch_end,
+  struct slack_socket_cbs cbs = {on_envelope,     on_batch_begin,  on_batch_commit,
                                  on_socket_state, on_socket_fatal, sl};
   sl->socket = slack_socket_new(env->loop, sl->lws, sl->vhost, sl->api, &opts, &cbs);
   return sl->socket ? 0 : KX_ENOMEM;

@@ -42,7 +42,7 @@ static void run_chunk(struct slack_socket *s)
     size_t i = 0;
     for (struct pending *p = list; p; p = p->next)
       acks[i++] = s->cbs.on_envelope(s->cbs.arg, &p->frame);
-    if (outer && s->cbs.on_batch_end(s->cbs.arg, true) != 0) {
+    if (outer && s->cbs.on_batch_commit(s->cbs.arg) != 0) {
       /* Nothing of this turn is committed: handle each alone, as without the batch. */
       LOG_WARN("slack", "group_commit_failed", "envelopes=%zu note=\"handled again one by one\"",
                n);

@@ -15,7 +15,7 @@
  * Group commit: envelopes are not handled as they are read but gathered, and handled together
  * once the loop has read everything that was ready (a uv_check_t, after the poll phase). When
  * more than one is waiting, on_batch_begin opens one transaction around them all (each handler's
- * own transaction becomes a savepoint inside it), on_batch_end commits it, and only then are the
+ * own transaction becomes a savepoint inside it), on_batch_commit commits it, and only then are the
  * acks queued: one fsync for the whole turn, and nothing acked that is not committed. If that
  * commit fails, every envelope of the turn is handled again alone, as it would have been without
  * the batch; the first answers are thrown away unsent.
@@ -38,8 +38,8 @@
 
 struct slack_socket_cbs {
   char *(*on_envelope)(void *arg, const struct slack_frame *frame);
-  int (*on_batch_begin)(void *arg);            /* 0: a transaction is open around the batch */
-  int (*on_batch_end)(void *arg, bool commit); /* commit (or roll back) it: 0 when committed */
+  int (*on_batch_begin)(void *arg);  /* 0: a transaction is open around the batch */
+  int (*on_batch_commit)(void *arg); /* commit it (rolled back on failure): 0 when committed */
   void (*on_state)(void *arg, bool connected);
   void (*on_fatal)(void *arg, const char *sentence);
   void *arg;
