@@ -4,7 +4,7 @@
 
 CC ?= cc
 PYTHON ?= /usr/bin/python3
-PKGS := libuv libwebsockets libcurl sqlite3 libcjson yaml-0.1 openssl libical
+PKGS := libuv libwebsockets libcurl sqlite3 libpq libcjson yaml-0.1 openssl libical
 SYSTEMD := $(shell pkg-config --exists libsystemd 2>/dev/null && echo 1)
 ifeq ($(SYSTEMD),1)
 PKGS += libsystemd

@@ -26,6 +26,11 @@ enum db_open_flags {
  * reason logged and *err set. path ":memory:" gives a private in-memory database (tests). */
 struct db *db_open(const char *path, int flags, int *err);
 void db_close(struct db *db); /* NULL-safe; finalizes cached statements */
+/* The same on PostgreSQL (storage/db_pg.c): conninfo is a libpq connection string, a URI or
+ * key=value pairs, several hosts with target_session_attrs=read-write allowed. Migrations run
+ * under an advisory lock, so instances starting together migrate once. DB_OPEN_NO_CREATE means
+ * nothing there (the database must exist); DB_OPEN_READONLY opens a read-only session. */
+struct db *db_open_pg(const char *conninfo, int flags, int *err);
 
 /* Transactions nest: the outermost begin is BEGIN IMMEDIATE (the write lock is taken up front);
  * a begin inside it is a savepoint, whose commit keeps its work for the outer commit and whose

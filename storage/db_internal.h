@@ -35,7 +35,9 @@ enum db_step_result {
   DB_ROW = 1   /* a row is ready for the column readers */
 };
 
-/* The cached statement for sql (see above); NULL when it does not prepare (logged). */
+/* The cached statement for sql (see above); NULL when it does not prepare (logged). PostgreSQL
+ * prepares at the first db_step() (the parameters' types come from the binds), so there a
+ * text that does not prepare fails that step with KX_EDB instead (logged as bad_sql). */
 struct db_stmt *db_stmt(struct db *db, const char *sql);
 /* An uncached statement for SQL built at run time; NULL when it does not prepare (logged).
  * The caller frees it with db_finalize() (NULL-safe). */
@@ -75,6 +77,14 @@ int db_changes(struct db *db);
 /* The id of the row the last INSERT on this connection added (SQLite's rowid; PostgreSQL
  * needs RETURNING id instead: docs/ha.md). */
 int64_t db_last_id(struct db *db);
+
+/* Which engine the connection runs on, for the few queries that must differ (a PostgreSQL
+ * variant with FOR UPDATE SKIP LOCKED, say) and for logs: "sqlite" or "postgres". */
+bool db_is_postgres(struct db *db);
+const char *db_engine_name(struct db *db);
+/* The database's own clock in Unix milliseconds, real time (never KLAXON_NOW): PostgreSQL's
+ * clock_timestamp(), one clock for every instance (leases); SQLite's is the host's. */
+int64_t db_clock_ms(struct db *db);
 
 /* Run one or more statements with no result rows (DDL, PRAGMA). */
 int db_exec(struct db *db, const char *sql);

@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/kx.h"
 #include "lib/log.h"
+#include "storage/db_engine.h"
 #include "storage/db_faults.h"
 #include "storage/db_internal.h"
 
@@ -25,13 +27,15 @@
 #define BUSY_TIMEOUT_MS 5000
 
 #define ST(p) ((sqlite3_stmt *)(p))
+#define SQ(d) ((struct sq_db *)(d))
 
 struct stmt_slot {
   const char *sql;
   sqlite3_stmt *st;
 };
 
-struct db {
+struct sq_db {
+  struct db base; /* first: db.c dispatches through base.ops */
   sqlite3 *h;
   char *path;
   int readonly;
@@ -62,33 +66,33 @@ static int kx_of(int rc)
   }
 }
 
-void db_finalize(struct db_stmt *st)
+static void sq_finalize(struct db_stmt *st)
 {
   sqlite3_finalize(ST(st)); /* NULL is a no-op */
 }
 
-int db_bind_text(struct db_stmt *st, int i, const char *s)
+static int sq_bind_text(struct db_stmt *st, int i, const char *s)
 {
   int rc = s ? sqlite3_bind_text(ST(st), i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(ST(st), i);
   return rc == SQLITE_OK ? 0 : KX_EDB;
 }
 
-int db_bind_int64(struct db_stmt *st, int i, int64_t v)
+static int sq_bind_int64(struct db_stmt *st, int i, int64_t v)
 {
   return sqlite3_bind_int64(ST(st), i, v) == SQLITE_OK ? 0 : KX_EDB;
 }
 
-int db_bind_double(struct db_stmt *st, int i, double v)
+static int sq_bind_double(struct db_stmt *st, int i, double v)
 {
   return sqlite3_bind_double(ST(st), i, v) == SQLITE_OK ? 0 : KX_EDB;
 }
 
-int db_bind_null(struct db_stmt *st, int i)
+static int sq_bind_null(struct db_stmt *st, int i)
 {
   return sqlite3_bind_null(ST(st), i) == SQLITE_OK ? 0 : KX_EDB;
 }
 
-int db_step(struct db_stmt *st)
+static int sq_step(struct db_stmt *st)
 {
   int rc = sqlite3_step(ST(st));
   if (rc == SQLITE_ROW)
@@ -98,72 +102,63 @@ int db_step(struct db_stmt *st)
   return kx_of(rc);
 }
 
-void db_reset(struct db_stmt *st)
+static void sq_reset(struct db_stmt *st)
 {
   /* Its return value repeats the last step's error, which db_step() already reported. */
   (void)sqlite3_reset(ST(st));
 }
 
-int64_t db_col_int64(struct db_stmt *st, int i)
+static int64_t sq_col_int64(struct db_stmt *st, int i)
 {
   return sqlite3_column_int64(ST(st), i);
 }
 
-int db_col_int(struct db_stmt *st, int i)
-{
-  return sqlite3_column_int(ST(st), i);
-}
-
-double db_col_double(struct db_stmt *st, int i)
+static double sq_col_double(struct db_stmt *st, int i)
 {
   return sqlite3_column_double(ST(st), i);
 }
 
-bool db_col_is_null(struct db_stmt *st, int i)
+static bool sq_col_is_null(struct db_stmt *st, int i)
 {
   return sqlite3_column_type(ST(st), i) == SQLITE_NULL;
 }
 
-const char *db_col_text_ref(struct db_stmt *st, int i)
+static const char *sq_col_text_ref(struct db_stmt *st, int i)
 {
   return (const char *)sqlite3_column_text(ST(st), i);
 }
 
-char *db_col_text(struct db_stmt *st, int i)
+static const char *sq_path(struct db *db)
 {
-  const char *t = db_col_text_ref(st, i);
-  return t ? strdup(t) : NULL;
-}
-
-const char *db_path(struct db *db)
-{
-  return db->path;
+  return SQ(db)->path;
 }
 
 /* A SQLite code from the engine's own calls (open, exec, backup): converted and logged once. */
-static int sq_fail(struct db *db, int rc, const char *what)
+static int sq_rc_fail(struct db *db, int rc, const char *what)
 {
   char q[512];
-  LOG_ERROR("db", "sqlite_error", "what=%s rc=%d msg=%s", what, rc,
-            log_quote(q, sizeof(q), db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc)));
+  LOG_ERROR(
+      "db", "sqlite_error", "what=%s rc=%d msg=%s", what, rc,
+      log_quote(q, sizeof(q), db && SQ(db)->h ? sqlite3_errmsg(SQ(db)->h) : sqlite3_errstr(rc)));
   return kx_of(rc);
 }
 
-int db_fail(struct db *db, int err, const char *what)
+static int sq_fail(struct db *db, int err, const char *what)
 {
-  int rc = db && db->h ? sqlite3_extended_errcode(db->h) : SQLITE_ERROR;
+  int rc = db && SQ(db)->h ? sqlite3_extended_errcode(SQ(db)->h) : SQLITE_ERROR;
   char q[512];
-  LOG_ERROR("db", "sqlite_error", "what=%s rc=%d msg=%s", what, rc,
-            log_quote(q, sizeof(q), db && db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc)));
+  LOG_ERROR(
+      "db", "sqlite_error", "what=%s rc=%d msg=%s", what, rc,
+      log_quote(q, sizeof(q), db && SQ(db)->h ? sqlite3_errmsg(SQ(db)->h) : sqlite3_errstr(rc)));
   /* A row where none was expected, or none where one was (DB_ROW, DB_DONE), is KX_EDB. */
   return err < 0 ? err : KX_EDB;
 }
 
-struct db_stmt *db_stmt(struct db *db, const char *sql)
+static struct db_stmt *sq_stmt(struct db *db, const char *sql)
 {
   size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE_SIZE;
   for (size_t i = 0; i < STMT_CACHE_SIZE; i++) {
-    struct stmt_slot *s = &db->cache[(h + i) % STMT_CACHE_SIZE];
+    struct stmt_slot *s = &SQ(db)->cache[(h + i) % STMT_CACHE_SIZE];
     if (s->sql == sql) {
       sqlite3_reset(s->st);
       sqlite3_clear_bindings(s->st);
@@ -171,9 +166,9 @@ struct db_stmt *db_stmt(struct db *db, const char *sql)
     }
     if (!s->sql) {
       sqlite3_stmt *st = NULL;
-      int rc = sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+      int rc = sqlite3_prepare_v3(SQ(db)->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
       if (rc != SQLITE_OK) {
-        sq_fail(db, rc, "prepare");
+        sq_rc_fail(db, rc, "prepare");
         LOG_ERROR("db", "bad_sql", "sql=%.80s", sql);
         return NULL;
       }
@@ -187,39 +182,41 @@ struct db_stmt *db_stmt(struct db *db, const char *sql)
   return NULL;
 }
 
-struct db_stmt *db_prepare(struct db *db, const char *sql)
+static struct db_stmt *sq_prepare(struct db *db, const char *sql)
 {
   sqlite3_stmt *st = NULL;
-  int rc = sqlite3_prepare_v2(db->h, sql, -1, &st, NULL);
+  int rc = sqlite3_prepare_v2(SQ(db)->h, sql, -1, &st, NULL);
   if (rc != SQLITE_OK) {
-    sq_fail(db, rc, "prepare");
+    sq_rc_fail(db, rc, "prepare");
     LOG_ERROR("db", "bad_sql", "sql=%.80s", sql);
     return NULL;
   }
   return (struct db_stmt *)st;
 }
 
-int db_exec(struct db *db, const char *sql)
+static int sq_exec(struct db *db, const char *sql)
 {
   char *msg = NULL;
-  int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+  int rc = sqlite3_exec(SQ(db)->h, sql, NULL, NULL, &msg);
   if (rc != SQLITE_OK) {
     char q[512];
     LOG_ERROR("db", "exec_failed", "rc=%d msg=%s", rc, log_quote(q, sizeof(q), msg ? msg : ""));
     sqlite3_free(msg);
-    return sq_fail(NULL, rc, "exec");
+    return sq_rc_fail(NULL, rc, "exec");
   }
   return 0;
 }
 
 int64_t db_last_id(struct db *db)
 {
-  return sqlite3_last_insert_rowid(db->h);
+  if (db->ops != &db_sqlite_ops)
+    return KX_EDB; /* PostgreSQL has no last id: INSERT … RETURNING id */
+  return sqlite3_last_insert_rowid(SQ(db)->h);
 }
 
-int db_changes(struct db *db)
+static int sq_changes(struct db *db)
 {
-  return sqlite3_changes(db->h);
+  return sqlite3_changes(SQ(db)->h);
 }
 
 /* Nesting: the outermost db_begin() is BEGIN IMMEDIATE; one inside it is a SAVEPOINT, so a
@@ -230,70 +227,70 @@ int db_changes(struct db *db)
  * outside the transaction its caller thinks it is in. */
 static bool lost_outer(struct db *db)
 {
-  return db->depth > 0 && sqlite3_get_autocommit(db->h);
+  return SQ(db)->depth > 0 && sqlite3_get_autocommit(SQ(db)->h);
 }
 
-int db_begin(struct db *db)
+static int sq_begin(struct db *db)
 {
   if (lost_outer(db))
     return KX_EDB;
-  struct db_stmt *st = db_stmt(db, db->depth ? "SAVEPOINT kx" : "BEGIN IMMEDIATE");
-  int rc = st ? db_step_done(db, st, db->depth ? "savepoint" : "begin") : KX_EDB;
+  struct db_stmt *st = db_stmt(db, SQ(db)->depth ? "SAVEPOINT kx" : "BEGIN IMMEDIATE");
+  int rc = st ? db_step_done(db, st, SQ(db)->depth ? "savepoint" : "begin") : KX_EDB;
   if (rc == 0)
-    db->depth++;
+    SQ(db)->depth++;
   return rc;
 }
 
-int db_commit(struct db *db)
+static int sq_commit(struct db *db)
 {
   if (lost_outer(db))
     return KX_EDB;
-  bool inner = db->depth > 1;
+  bool inner = SQ(db)->depth > 1;
   struct db_stmt *st = db_stmt(db, inner ? "RELEASE kx" : "COMMIT");
   int rc = st ? db_step_done(db, st, inner ? "release" : "commit") : KX_EDB;
-  if (rc == 0 && db->depth > 0)
-    db->depth--;
+  if (rc == 0 && SQ(db)->depth > 0)
+    SQ(db)->depth--;
   return rc;
 }
 
-int db_rollback(struct db *db)
+static int sq_rollback(struct db *db)
 {
-  if (sqlite3_get_autocommit(db->h)) {
-    if (db->depth > 0)
-      db->depth--;
+  if (sqlite3_get_autocommit(SQ(db)->h)) {
+    if (SQ(db)->depth > 0)
+      SQ(db)->depth--;
     return 0;
   }
   int rc;
-  if (db->depth > 1) {
+  if (SQ(db)->depth > 1) {
     struct db_stmt *st = db_stmt(db, "ROLLBACK TO kx");
     rc = st ? db_step_done(db, st, "rollback_to") : KX_EDB;
     st = rc == 0 ? db_stmt(db, "RELEASE kx") : NULL;
     if (st)
       rc = db_step_done(db, st, "release");
     if (rc == 0) {
-      db->depth--;
+      SQ(db)->depth--;
       return 0;
     }
   }
   /* The outermost level, or a savepoint that would not unwind: the whole transaction goes. */
   struct db_stmt *st = db_stmt(db, "ROLLBACK");
   rc = st ? db_step_done(db, st, "rollback") : KX_EDB;
-  if (rc == 0 || sqlite3_get_autocommit(db->h))
-    db->depth = db->depth > 1 ? db->depth - 1 : 0;
+  if (rc == 0 || sqlite3_get_autocommit(SQ(db)->h))
+    SQ(db)->depth = SQ(db)->depth > 1 ? SQ(db)->depth - 1 : 0;
   return rc;
 }
 
-bool db_in_transaction(struct db *db)
+static bool sq_in_transaction(struct db *db)
 {
-  return !sqlite3_get_autocommit(db->h);
+  return !sqlite3_get_autocommit(SQ(db)->h);
 }
 
-int db_depth(struct db *db)
+static int sq_depth(struct db *db)
 {
-  return db->depth;
+  return SQ(db)->depth;
 }
 
-int db_schema_version(struct db *db)
+static int sq_schema_version(struct db *db)
 {
   struct db_stmt *st = db_stmt(db, "PRAGMA user_version");
   if (!st || db_step(st) != DB_ROW)
@@ -303,43 +300,54 @@ int db_schema_version(struct db *db)
   return v;
 }
 
-int db_migration_begin(struct db *db)
+static int sq_migration_begin(struct db *db)
 {
   return db_exec(db, "BEGIN IMMEDIATE");
 }
 
-int db_migration_version(struct db *db, int version)
+static int sq_migration_version(struct db *db, int version)
 {
   char pragma[64];
   snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", version);
   return db_exec(db, pragma);
 }
 
+static struct db *sq_alloc(void)
+{
+  struct sq_db *d = calloc(1, sizeof(*d));
+  if (d)
+    d->base.ops = &db_sqlite_ops;
+  return d ? &d->base : NULL;
+}
+
 struct db *db_open(const char *path, int flags, int *err)
 {
-  struct db *db = calloc(1, sizeof(*db));
+  const char *test_pg = getenv("KLAXON_TEST_DATABASE_URL");
+  if (test_pg && *test_pg && strcmp(path, ":memory:") == 0)
+    return db_open_pg_test(test_pg, err);
+  struct db *db = sq_alloc();
   int rc = 0;
-  if (!db || !(db->path = strdup(path))) {
+  if (!db || !(SQ(db)->path = strdup(path))) {
     free(db);
     *err = KX_ENOMEM;
     return NULL;
   }
-  db->readonly = (flags & DB_OPEN_READONLY) != 0;
-  int oflags = db->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-  if (!db->readonly && !(flags & DB_OPEN_NO_CREATE))
+  SQ(db)->readonly = (flags & DB_OPEN_READONLY) != 0;
+  int oflags = SQ(db)->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (!SQ(db)->readonly && !(flags & DB_OPEN_NO_CREATE))
     oflags |= SQLITE_OPEN_CREATE;
   db_faults_install(); /* tests only: nothing unless KLAXON_TEST_FAULTS is set */
-  int src = sqlite3_open_v2(path, &db->h, oflags | SQLITE_OPEN_NOMUTEX, NULL);
+  int src = sqlite3_open_v2(path, &SQ(db)->h, oflags | SQLITE_OPEN_NOMUTEX, NULL);
   if (src != SQLITE_OK) {
     char q[512];
     LOG_ERROR("db", "open_failed", "path=%s msg=%s", path,
-              log_quote(q, sizeof(q), db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(src)));
+              log_quote(q, sizeof(q), SQ(db)->h ? sqlite3_errmsg(SQ(db)->h) : sqlite3_errstr(src)));
     rc = KX_EIO;
     goto fail;
   }
-  sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
-  sqlite3_extended_result_codes(db->h, 1);
-  if (!db->readonly) {
+  sqlite3_busy_timeout(SQ(db)->h, BUSY_TIMEOUT_MS);
+  sqlite3_extended_result_codes(SQ(db)->h, 1);
+  if (!SQ(db)->readonly) {
     /* FULL: a commit is on disk before it returns, so an envelope acked after its commit
      * survives a power loss (NORMAL in WAL mode can lose the last commits). */
     rc = db_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
@@ -351,7 +359,7 @@ struct db *db_open(const char *path, int flags, int *err)
   rc = db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024;");
   if (rc)
     goto fail;
-  if (db->readonly) {
+  if (SQ(db)->readonly) {
     int v = db_schema_version(db);
     if (v != db_schema_latest()) {
       LOG_ERROR("db", "schema_mismatch", "path=%s version=%d expected=%d", path, v,
@@ -372,20 +380,20 @@ fail:
   return NULL;
 }
 
-void db_close(struct db *db)
+static void sq_close(struct db *db)
 {
   if (!db)
     return;
   for (size_t i = 0; i < STMT_CACHE_SIZE; i++)
-    if (db->cache[i].st)
-      sqlite3_finalize(db->cache[i].st);
-  if (db->h)
-    sqlite3_close(db->h);
-  free(db->path);
-  free(db);
+    if (SQ(db)->cache[i].st)
+      sqlite3_finalize(SQ(db)->cache[i].st);
+  if (SQ(db)->h)
+    sqlite3_close(SQ(db)->h);
+  free(SQ(db)->path);
+  free(SQ(db));
 }
 
-int db_check(struct db *db)
+static int sq_check(struct db *db)
 {
   struct db_stmt *st = db_stmt(db, "PRAGMA quick_check");
   if (!st)
@@ -396,22 +404,12 @@ int db_check(struct db *db)
   return ok ? 0 : KX_EDB;
 }
 
-void db_busy_timeout(struct db *db, int ms)
+static void sq_busy_timeout(struct db *db, int ms)
 {
-  sqlite3_busy_timeout(db->h, ms);
+  sqlite3_busy_timeout(SQ(db)->h, ms);
 }
 
-int db_ping(struct db *db)
-{
-  struct db_stmt *st = db_stmt(db, "SELECT 1");
-  if (!st)
-    return KX_EDB;
-  int rc = db_step(st);
-  db_reset(st);
-  return rc == DB_ROW ? 0 : KX_EDB;
-}
-
-int db_backup(struct db *db, const char *path)
+static int sq_backup(struct db *db, const char *path)
 {
   if (access(path, F_OK) == 0) {
     LOG_ERROR("db", "backup_exists", "path=%s", path);
@@ -421,13 +419,13 @@ int db_backup(struct db *db, const char *path)
   int rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   if (rc != SQLITE_OK) {
     sqlite3_close(dst);
-    return sq_fail(db, rc, "backup_open");
+    return sq_rc_fail(db, rc, "backup_open");
   }
-  sqlite3_backup *b = sqlite3_backup_init(dst, "main", db->h, "main");
+  sqlite3_backup *b = sqlite3_backup_init(dst, "main", SQ(db)->h, "main");
   if (!b) {
     rc = sqlite3_errcode(dst);
     sqlite3_close(dst);
-    return sq_fail(db, rc, "backup_init");
+    return sq_rc_fail(db, rc, "backup_init");
   }
   /* Copy in steps so a running bot's writers get the lock between steps. */
   do {
@@ -439,7 +437,7 @@ int db_backup(struct db *db, const char *path)
   int final = sqlite3_errcode(dst);
   sqlite3_close(dst);
   if (rc != SQLITE_DONE || final != SQLITE_OK)
-    return sq_fail(db, rc, "backup_step");
+    return sq_rc_fail(db, rc, "backup_step");
   return 0;
 }
 
@@ -453,7 +451,7 @@ int db_restore(const char *backup_path, const char *db_path_out)
   int rc = sqlite3_open_v2(db_path_out, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
   if (rc == SQLITE_OK) {
     sqlite3_busy_timeout(dst, BUSY_TIMEOUT_MS);
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src->h, "main");
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", SQ(src)->h, "main");
     if (b) {
       rc = sqlite3_backup_step(b, -1);
       sqlite3_backup_finish(b);
@@ -464,41 +462,88 @@ int db_restore(const char *backup_path, const char *db_path_out)
   }
   sqlite3_close(dst);
   db_close(src);
-  return rc == SQLITE_OK ? 0 : sq_fail(NULL, rc, "restore");
+  return rc == SQLITE_OK ? 0 : sq_rc_fail(NULL, rc, "restore");
 }
 
-int db_set_autocheckpoint(struct db *db, int pages)
+static int sq_set_autocheckpoint(struct db *db, int pages)
 {
-  return sqlite3_wal_autocheckpoint(db->h, pages) == SQLITE_OK ? 0 : KX_EDB;
+  return sqlite3_wal_autocheckpoint(SQ(db)->h, pages) == SQLITE_OK ? 0 : KX_EDB;
 }
 
 struct db *db_open_checkpointer(const char *path, int *err)
 {
-  struct db *db = calloc(1, sizeof(*db));
-  if (!db || !(db->path = strdup(path))) {
+  struct db *db = sq_alloc();
+  if (!db || !(SQ(db)->path = strdup(path))) {
     free(db);
     *err = KX_ENOMEM;
     return NULL;
   }
   db_faults_install();
-  int rc = sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  int rc = sqlite3_open_v2(path, &SQ(db)->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
   if (rc != SQLITE_OK) {
     db_close(db);
     *err = KX_EIO;
     return NULL;
   }
-  sqlite3_busy_timeout(db->h, BUSY_TIMEOUT_MS);
-  (void)sqlite3_exec(db->h, "PRAGMA cache_size=-128;", NULL, NULL, NULL);
+  sqlite3_busy_timeout(SQ(db)->h, BUSY_TIMEOUT_MS);
+  (void)sqlite3_exec(SQ(db)->h, "PRAGMA cache_size=-128;", NULL, NULL, NULL);
   *err = 0;
   return db;
 }
 
-int db_checkpoint(struct db *db, bool truncate)
+static int sq_checkpoint(struct db *db, bool truncate)
 {
   int log = 0, done = 0;
   int rc = sqlite3_wal_checkpoint_v2(
-      db->h, NULL, truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+      SQ(db)->h, NULL, truncate ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log,
+      &done);
   if (rc == SQLITE_BUSY)
     return KX_EBUSY;
   return rc == SQLITE_OK ? 0 : KX_EDB;
 }
+
+/* SQLite's clock is the host's: one process, one clock. */
+static int64_t sq_clock_ms(struct db *db)
+{
+  (void)db;
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+const struct db_ops db_sqlite_ops = {
+    .engine = DB_ENGINE_SQLITE,
+    .name = "sqlite",
+    .stmt = sq_stmt,
+    .prepare = sq_prepare,
+    .finalize = sq_finalize,
+    .bind_text = sq_bind_text,
+    .bind_int64 = sq_bind_int64,
+    .bind_double = sq_bind_double,
+    .bind_null = sq_bind_null,
+    .step = sq_step,
+    .reset = sq_reset,
+    .col_int64 = sq_col_int64,
+    .col_double = sq_col_double,
+    .col_is_null = sq_col_is_null,
+    .col_text_ref = sq_col_text_ref,
+    .changes = sq_changes,
+    .exec = sq_exec,
+    .fail = sq_fail,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .in_transaction = sq_in_transaction,
+    .depth = sq_depth,
+    .schema_version = sq_schema_version,
+    .migration_begin = sq_migration_begin,
+    .migration_version = sq_migration_version,
+    .check = sq_check,
+    .busy_timeout = sq_busy_timeout,
+    .backup = sq_backup,
+    .set_autocheckpoint = sq_set_autocheckpoint,
+    .checkpoint = sq_checkpoint,
+    .clock_ms = sq_clock_ms,
+    .path = sq_path,
+    .close = sq_close,
+};

@@ -6,7 +6,8 @@
 #   - no .c file is over 800 lines;
 #   - SQLite stays inside its engine: only storage/db_sqlite.c (and db_faults.c, the test VFS)
 #     include <sqlite3.h> or use sqlite3_*/SQLITE_* in code; every other storage file speaks the
-#     neutral statement API of storage/db_internal.h, and lib/, commands/, bot/ only db.h.
+#     neutral statement API of storage/db_internal.h, and lib/, commands/, bot/ only db.h;
+#   - PostgreSQL likewise: only storage/db_pg.c includes <libpq-fe.h> or calls PQ*.
 # Prints every line that breaks a rule, then a summary; exits 1 when any did.
 set -u
 cd "$(dirname "$0")/.."
@@ -53,6 +54,15 @@ find lib storage commands bot -name '*.[ch]' | sort | while IFS= read -r f; do
     grep -nE '#[[:space:]]*include[[:space:]]*<sqlite3\.h>|\bsqlite3(_[a-z0-9_]+)?\b|\bSQLITE_[A-Z]' |
     while IFS= read -r hit; do
       echo "$f:$hit: SQLite outside its engine (storage/db_sqlite.c): use storage/db_internal.h" >>"$out"
+    done
+done
+
+find lib storage commands bot -name '*.[ch]' | sort | while IFS= read -r f; do
+  [ "$f" = storage/db_pg.c ] && continue
+  sed -e 's|/\*.*\*/||g' -e 's|^[[:space:]]*/\*.*||' -e 's|^[[:space:]]*\*.*||' -e 's|//.*||' "$f" |
+    grep -nE '#[[:space:]]*include[[:space:]]*<libpq-fe\.h>|\bPQ[a-z][A-Za-z]*\(|\bPG(conn|result)\b' |
+    while IFS= read -r hit; do
+      echo "$f:$hit: libpq outside its engine (storage/db_pg.c): use storage/db_internal.h" >>"$out"
     done
 done
 
