@@ -10,6 +10,7 @@
 
 #include "bot/checkpoint.h"
 #include "bot/clock.h"
+#include "bot/database.h"
 #include "bot/modules.h"
 #include "bot/scheduler.h"
 #include "commands/core/links.h"
@@ -367,18 +368,29 @@ static int loop_setup(struct app *a)
 
 static int open_database(struct app *a)
 {
-  const char *path = a->config->storage_path ? a->config->storage_path : "klaxon.db";
+  char where[200];
   int err = 0;
-  a->db = db_open(path, 0, &err);
+  a->db = database_open(a->config, 0, &err, where, sizeof(where));
   if (!a->db) {
-    fprintf(stderr, "klaxon: cannot open the database %s (%s)\n", path, kx_strerror(err));
+    fprintf(stderr, "klaxon: cannot open the database %s (%s)\n", where, kx_strerror(err));
     return err ? err : KX_EIO;
   }
   /* The loop never waits seconds for a lock another process holds (a backup, an operator's
-   * sqlite3): a transaction that cannot start within APP_DB_BUSY_MS fails; Slack delivers an
-   * unacked event again, and a command is answered "try again". */
+   * sqlite3, another instance on PostgreSQL): a transaction that cannot start within
+   * APP_DB_BUSY_MS fails; Slack delivers an unacked event again, and a command is answered
+   * "try again". */
   db_busy_timeout(a->db, APP_DB_BUSY_MS);
-  a->checkpoint = checkpoint_new(a->db, path, &a->health);
+  /* Housekeeping has a connection of its own, off the loop: SQLite's WAL checkpointer, or a
+   * second PostgreSQL session (retention and the health check). */
+  const char *file = database_file(a->config);
+  struct db *own = NULL;
+  if (!file)
+    own = database_open(a->config, 0, &err, where, sizeof(where));
+  else if (strcmp(file, ":memory:") != 0)
+    own = db_open_checkpointer(file, &err);
+  if (!own && (!file || strcmp(file, ":memory:") != 0))
+    LOG_WARN("db", "checkpointer_unavailable", "err=%s", kx_err_name(err));
+  a->checkpoint = own ? checkpoint_new(a->db, own, &a->health) : NULL;
   checkpoint_set_retention(a->checkpoint, a->config->storage_retention_ms);
   a->ctx.db = a->db;
   a->ctx.config = a->config;

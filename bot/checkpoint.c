@@ -30,20 +30,14 @@ struct checkpoint {
   struct retention_cutoffs cutoffs;
 };
 
-struct checkpoint *checkpoint_new(struct db *db, const char *path, struct app_health *health)
+struct checkpoint *checkpoint_new(struct db *db, struct db *own, struct app_health *health)
 {
-  if (!path || strcmp(path, ":memory:") == 0)
-    return NULL;
   struct checkpoint *c = calloc(1, sizeof(*c));
-  if (!c)
-    return NULL;
-  int err = 0;
-  c->db = db_open_checkpointer(path, &err);
-  if (!c->db) {
-    LOG_WARN("db", "checkpointer_unavailable", "err=%s", kx_err_name(err));
-    free(c);
+  if (!c) {
+    db_close(own);
     return NULL;
   }
+  c->db = own;
   c->health = health;
   c->retention_ms = RETENTION_DEFAULT_MS;
   db_set_autocheckpoint(db, 0);

@@ -8,8 +8,9 @@
  * tick with RETENTION_YIELD_MS between them, so a year's backlog drains over a few seconds
  * without holding the write lock the loop needs.
  *
- * Not for ":memory:" databases (checkpoint_new returns NULL and the main connection keeps
- * SQLite's own auto-checkpoint).
+ * Not for ":memory:" databases (the app makes none, and the main connection keeps SQLite's own
+ * auto-checkpoint). On PostgreSQL the same worker has a second session: checkpoints are the
+ * server's (no-ops here), the integrity check is SELECT 1, and retention runs as on SQLite.
  */
 #ifndef KX_CHECKPOINT_H
 #define KX_CHECKPOINT_H
@@ -27,9 +28,10 @@
 
 struct checkpoint;
 
-/* Open the second connection to `path` and turn off `db`'s auto-checkpoint; NULL when the
- * database is in memory or the connection cannot be opened (then nothing changes). */
-struct checkpoint *checkpoint_new(struct db *db, const char *path, struct app_health *health);
+/* Take `own`, the worker's own connection to the database `db` is on (db_open_checkpointer
+ * for SQLite, a second session for PostgreSQL), and turn off `db`'s auto-checkpoint; NULL when
+ * out of memory (`own` is closed, and nothing changes). */
+struct checkpoint *checkpoint_new(struct db *db, struct db *own, struct app_health *health);
 /* storage.retention (ms; <= 0 keeps the default, RETENTION_DEFAULT_MS). NULL is fine. */
 void checkpoint_set_retention(struct checkpoint *c, int64_t retention_ms);
 /* Start the timer on `loop`; 0 or a libuv error. */

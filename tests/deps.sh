@@ -4,7 +4,7 @@
 set -u
 build="gcc make pkg-config libuv1-dev libwebsockets-dev libwebsockets-evlib-uv libcurl4-openssl-dev
   libsqlite3-dev libpq-dev libcjson-dev libyaml-dev libssl-dev libsystemd-dev libical-dev tzdata"
-test="clang libclang-rt-14-dev libcmocka-dev python3 python3-aiohttp python3-yaml python3-icalendar python3-aiosmtpd
+test="clang libclang-rt-14-dev libcmocka-dev python3 python3-aiohttp python3-yaml python3-icalendar python3-aiosmtpd python3-psycopg2
   prometheus-alertmanager sqlite3 curl openssl nodejs chromium default-jre-headless postgresql-15"
 case "${1:-build}" in
   build) want=$build ;;

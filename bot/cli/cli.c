@@ -5,6 +5,7 @@
 
 #include "bot/clock.h"
 #include "bot/config/config_load.h"
+#include "bot/database.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 
@@ -114,10 +115,11 @@ struct config *cli_load_config(const struct cli_opts *o)
 struct db *cli_open_db(const struct config *c, bool write)
 {
   int err = 0;
-  const char *path = c->storage_path ? c->storage_path : "klaxon.db";
-  struct db *db = db_open(path, write ? 0 : (DB_OPEN_READONLY | DB_OPEN_NO_CREATE), &err);
+  char where[200];
+  struct db *db = database_open(c, write ? 0 : (DB_OPEN_READONLY | DB_OPEN_NO_CREATE), &err, where,
+                                sizeof(where));
   if (!db)
-    fprintf(stderr, "klaxon: cannot open the database %s (%s)\n", path, kx_strerror(err));
+    fprintf(stderr, "klaxon: cannot open the database %s (%s)\n", where, kx_strerror(err));
   return db;
 }
 

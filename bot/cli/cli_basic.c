@@ -14,6 +14,7 @@
 #include "bot/cli/cli.h"
 #include "bot/cli/cli_oncall.h"
 #include "bot/clock.h"
+#include "bot/database.h"
 #include "commands/core/command.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -78,8 +79,9 @@ int cli_run(int argc, char **argv)
     return APP_EXIT_RUNTIME;
   }
   int lock_fd = -1;
-  const char *db_path = c->storage_path ? c->storage_path : "klaxon.db";
-  rc = cli_lock_db(db_path, &lock_fd);
+  /* On PostgreSQL instances share the database by design (docs/ha.md): no lock file. */
+  const char *db_path = database_file(c);
+  rc = db_path ? cli_lock_db(db_path, &lock_fd) : 0;
   if (rc) {
     fprintf(stderr, "klaxon: %s\n",
             rc == KX_EBUSY ? "another klaxon is already running on this database"
@@ -88,7 +90,8 @@ int cli_run(int argc, char **argv)
     return APP_EXIT_STORAGE;
   }
   int code = app_run(c);
-  close(lock_fd);
+  if (lock_fd >= 0)
+    close(lock_fd);
   config_free(c);
   return code;
 }
@@ -139,6 +142,14 @@ int cli_backup(int argc, char **argv)
     cli_opts_free(&o);
     return 1;
   }
+  if (c->storage_postgres) {
+    fprintf(stderr,
+            "klaxon backup: the database is PostgreSQL: back it up with pg_dump or the "
+            "cluster's own backups (docs/ha.md)\n");
+    config_free(c);
+    cli_opts_free(&o);
+    return 1;
+  }
   struct db *db = cli_open_db(c, false);
   rc = db ? db_backup(db, dest) : KX_EIO;
   if (db && rc == 0)
@@ -168,10 +179,14 @@ int cli_restore(int argc, char **argv)
     cli_opts_free(&o);
     return 1;
   }
-  const char *db_path_s = c->storage_path ? c->storage_path : "klaxon.db";
+  const char *db_path_s = database_file(c);
   int lock_fd = -1;
-  rc = cli_lock_db(db_path_s, &lock_fd);
-  if (rc) {
+  rc = db_path_s ? cli_lock_db(db_path_s, &lock_fd) : KX_EUNSUPPORTED;
+  if (rc == KX_EUNSUPPORTED) {
+    fprintf(stderr,
+            "klaxon restore: the database is PostgreSQL: restore it with pg_restore "
+            "(docs/ha.md)\n");
+  } else if (rc) {
     fprintf(stderr, "klaxon restore: %s\n",
             rc == KX_EBUSY ? "klaxon is running on this database; stop it first"
                            : "cannot lock the database");

@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "bot/cli/cli.h"
+#include "bot/database.h"
 #include "bot/net/http_client.h"
 #include "bot/slack/slack_api.h"
 #include "commands/oncall/oncall.h"
@@ -71,8 +72,8 @@ static int session_load(struct session *s)
   s->config = cli_load_config(&s->o);
   if (!s->config)
     return 1;
-  const char *path = s->config->storage_path ? s->config->storage_path : "klaxon.db";
-  if (access(path, F_OK) == 0) {
+  const char *path = database_file(s->config);
+  if (!path || access(path, F_OK) == 0) {
     s->db = cli_open_db(s->config, false);
     if (!s->db)
       return 1;

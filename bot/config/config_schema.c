@@ -90,7 +90,7 @@ void cfg_person_list(struct cfg_loader *L,
 /* ---- small sections ------------------------------------------------------------------------- */
 
 static const char *const
-    STORAGE_KEYS[] = {"path", "retention", NULL},
+    STORAGE_KEYS[] = {"engine", "path", "url_env", "retention", NULL},
     *const LOG_KEYS[] = {"level", "format", NULL}, *const HANDOFF_KEYS[] = {"ack_timeout", NULL},
     *const POSTMORTEM_KEYS[] = {"template", "due", "confluence", "webhook_url_env", NULL},
     *const TARGETS_KEYS[] = {"mtta", "mttr", "false_positive_rate", "page_success", NULL};
@@ -127,6 +127,42 @@ static void load_retention(struct cfg_loader *L, yaml_node_t *n)
     L->c->storage_retention_ms = ms;
 }
 
+/* storage.engine: sqlite (the default: storage.path, one instance) or postgres (the database
+ * named by the libpq string in the variable storage.url_env, KLAXON_DATABASE_URL unless said;
+ * several instances: docs/ha.md). The string itself never sits in the file: it holds a
+ * password. */
+static void load_engine(struct cfg_loader *L, struct cfg_obj *o)
+{
+  struct config *c = L->c;
+  yaml_node_t *engine = cfg_get(o, "engine");
+  const char *name = engine ? cfg_text(L, engine, "storage.engine") : "sqlite";
+  if (!name)
+    return;
+  if (strcmp(name, "postgres") == 0) {
+    c->storage_postgres = true;
+    if (cfg_get(o, "path"))
+      cfg_problem(L, cfg_line(cfg_get(o, "path")),
+                  "storage.path: the SQLite file has no use with engine: postgres (the database "
+                  "is the one storage.url_env names)");
+    free(c->storage_url_env);
+    c->storage_url_env = NULL;
+    cfg_checked(L, cfg_get(o, "url_env"), "storage.url_env", &CFG_ENV, &c->storage_url_env);
+    if (!c->storage_url_env)
+      c->storage_url_env = cfg_dup(L, "KLAXON_DATABASE_URL");
+    return;
+  }
+  if (strcmp(name, "sqlite") != 0) {
+    cfg_problem(L, cfg_line(engine), "storage.engine: \"%s\" is not sqlite or postgres",
+                cfg_show(name).s);
+    return;
+  }
+  if (cfg_get(o, "url_env"))
+    cfg_problem(L, cfg_line(cfg_get(o, "url_env")),
+                "storage.url_env: only for engine: postgres (SQLite's file is storage.path)");
+  cfg_str(L, cfg_need(L, o, "storage", "path", "(the SQLite file)"), "storage.path",
+          &c->storage_path);
+}
+
 static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
 {
   static const char *const formats[] = {"text", "json", NULL};
@@ -134,8 +170,7 @@ static void load_small(struct cfg_loader *L, const struct cfg_obj *top)
   struct cfg_obj o;
   yaml_node_t *n;
   if ((n = cfg_get(top, "storage")) && cfg_obj_open(L, n, "storage", STORAGE_KEYS, &o)) {
-    cfg_str(L, cfg_need(L, &o, "storage", "path", "(the SQLite file)"), "storage.path",
-            &c->storage_path);
+    load_engine(L, &o);
     load_retention(L, cfg_get(&o, "retention"));
   }
   if ((n = cfg_get(top, "http")) && cfg_obj_open(L, n, "http", HTTP_KEYS, &o)) {

@@ -85,6 +85,7 @@ void config_free(struct config *c)
   free(c->storage_path);
   free(c->http_listen);
   free(c->http_feed_secret_env);
+  free(c->storage_url_env);
   free(c->log_level);
   free(c->log_format);
   free(c->public_url);

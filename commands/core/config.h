@@ -244,7 +244,9 @@ struct maintenance_config {
 struct config {
   char *path;
   char *timezone;
-  char *storage_path;
+  char *storage_path;           /* storage.path: the SQLite file */
+  bool storage_postgres;        /* storage.engine: postgres (false: sqlite, the default) */
+  char *storage_url_env;        /* storage.url_env: the variable holding the libpq string */
   int64_t storage_retention_ms; /* storage.retention: history older than this is pruned */
   char *http_listen;            /* "127.0.0.1:8080"; NULL: no HTTP server */
   /* The variable holding the feed secret (lib/feed_token.h); NULL: KLAXON_FEED_SECRET, and

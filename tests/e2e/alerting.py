@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import tempfile
 import time
@@ -62,12 +61,8 @@ def am_payload(group, alerts, status=None):
 
 
 def db_rows(h, sql, args=()):
-    """Rows from klaxon's database, read-only (WAL lets us read while it writes)."""
-    con = sqlite3.connect("file:%s?mode=ro" % h.db_path, uri=True, timeout=5)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    """Rows from klaxon's database, read-only (WAL lets us read while it writes; either engine)."""
+    return h.db_rows(sql, args)
 
 
 def db_value(h, sql, args=()):

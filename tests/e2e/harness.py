@@ -94,6 +94,16 @@ def sim_options(**opts):
     return deco
 
 
+def engines(*names):
+    """Run this test only on these storage engines (run.py, KLAXON_E2E_ENGINE): for the tests
+    that reach into the SQLite file itself (fault injection, backups, file permissions)."""
+    def deco(fn):
+        fn.e2e_engines = names
+        return fn
+
+    return deco
+
+
 # ---------------------------------------------------------------------------- config
 
 
@@ -207,6 +217,10 @@ class Harness:
         self.config = default_config(self.tmp, self.http_port)
         self.config_path = os.path.join(self.tmp, "klaxon.yaml")
         self.db_path = self.config["storage"]["path"]
+        # KLAXON_E2E_PG (run.py sets it when KLAXON_E2E_ENGINE=postgres): the socket directory of
+        # a PostgreSQL cluster; each harness gets a database of its own in it (see pg_setup).
+        self.pg_dir = os.environ.get("KLAXON_E2E_PG") or None
+        self.pg_db = None
         self.log_path = os.path.join(self.tmp, "klaxon.log")
         self.bin = os.environ.get("KLAXON_BIN") or os.path.join(ROOT, "build", "klaxon")
         if not os.path.isabs(self.bin):
@@ -230,6 +244,69 @@ class Harness:
         self.teams_webhook_secret = None
         self.expect_teams_errors = False  # the test provokes connector 4xx on purpose
         self._clock_anchor = None  # time.monotonic() when the bot's clock started
+        if self.pg_dir:
+            self.pg_setup()
+
+    # ------------------------------------------------------------------ the database
+
+    @property
+    def engine(self):
+        return "postgres" if self.pg_dir else "sqlite"
+
+    def pg_conninfo(self):
+        return "host=%s dbname=%s user=klaxon" % (self.pg_dir, self.pg_db)
+
+    def pg_setup(self):
+        """A database of this harness's own in the run's cluster, and the config and
+        environment that point klaxon at it (storage.engine: postgres)."""
+        import uuid
+        import psycopg2
+        self.pg_db = "kx_" + uuid.uuid4().hex[:12]
+        con = psycopg2.connect(host=self.pg_dir, dbname="postgres", user="klaxon", connect_timeout=10)
+        con.autocommit = True
+        con.cursor().execute("CREATE DATABASE %s" % self.pg_db)
+        con.close()
+        self.config["storage"] = {"engine": "postgres", "url_env": "KLAXON_DATABASE_URL"}
+        self.env["KLAXON_DATABASE_URL"] = self.pg_conninfo()
+
+    def pg_drop(self):
+        if not self.pg_db:
+            return
+        import psycopg2
+        try:
+            con = psycopg2.connect(host=self.pg_dir, dbname="postgres", user="klaxon", connect_timeout=10)
+            con.autocommit = True
+            con.cursor().execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.pg_db)
+            con.close()
+        except Exception:
+            pass
+
+    def db_rows(self, sql, args=()):
+        """Rows from klaxon's database, read-only, on either engine. The SQL is SQLite's (`?`
+        parameters); on PostgreSQL it is run through psycopg2 with `%s`, and a failure raises
+        sqlite3.OperationalError, so the callers' retry loops work unchanged."""
+        if not self.pg_dir:
+            import sqlite3
+            con = sqlite3.connect("file:%s?mode=ro" % self.db_path, uri=True, timeout=5)
+            try:
+                return con.execute(sql, args).fetchall()
+            finally:
+                con.close()
+        import sqlite3
+        import psycopg2
+        try:
+            con = psycopg2.connect(host=self.pg_dir, dbname=self.pg_db, user="klaxon", connect_timeout=5)
+        except psycopg2.Error as e:
+            raise sqlite3.OperationalError(str(e))
+        try:
+            con.set_session(readonly=True, autocommit=True)
+            cur = con.cursor()
+            cur.execute(sql.replace("%", "%%").replace("?", "%s"), tuple(args))
+            return [tuple(r) for r in cur.fetchall()]
+        except psycopg2.Error as e:
+            raise sqlite3.OperationalError(str(e))
+        finally:
+            con.close()
 
     # ------------------------------------------------------------------ setup and teardown
 
@@ -272,6 +349,7 @@ class Harness:
                 self._log = None
             if not failed and not problems:
                 shutil.rmtree(self.tmp, ignore_errors=True)
+                self.pg_drop()
         if problems:
             raise AssertionError("; ".join(problems))
 

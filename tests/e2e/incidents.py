@@ -159,11 +159,8 @@ def mrkdwn(args):
 
 
 def db_rows(h, sql, args=()):
-    con = sqlite3.connect("file:%s?mode=ro" % h.db_path, uri=True, timeout=5)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    """Rows from klaxon's database, read-only (WAL lets us read while it writes; either engine)."""
+    return h.db_rows(sql, args)
 
 
 async def wait_db(h, sql, pred, timeout=8.0, args=()):

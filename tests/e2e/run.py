@@ -110,11 +110,31 @@ def main():
         for t in tests:
             print(t[0])
         return 0
+    # KLAXON_E2E_ENGINE=postgres: one PostgreSQL cluster for the run (tests/e2e/pg.py), each
+    # test's harness a database of its own in it; tests marked @harness.engines("sqlite") skip.
+    engine = os.environ.get("KLAXON_E2E_ENGINE", "sqlite")
+    cluster = None
+    if engine == "postgres":
+        import pg
+        cluster = pg.Postgres().start()
+        os.environ["KLAXON_E2E_PG"] = cluster.dir
+    try:
+        return run_all(a, tests, engine)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def run_all(a, tests, engine):
     label = os.environ.get("KLAXON_TEST_LABEL", "")
     prefix = ("[%s] e2e: " % label) if label else "e2e: "
     passed = failed = 0
     t0 = time.monotonic()
+    skipped = 0
     for name, fn, case, limit, opts in tests:
+        if engine not in getattr(fn, "e2e_engines", (engine,)):
+            skipped += 1
+            continue
         start = time.monotonic()
         ok, err, h = asyncio.run(run_one(name, fn, case, a.timeout or limit, opts))
         took = time.monotonic() - start
@@ -128,7 +148,8 @@ def main():
                 break
         sys.stdout.flush()
     print("(%.1f s)" % (time.monotonic() - t0))
-    print("%s%d passed, %d failed" % (prefix, passed, failed), flush=True)
+    print("%s%d passed, %d failed%s" % (prefix, passed, failed,
+                                       (", %d skipped (SQLite only)" % skipped) if skipped else ""), flush=True)
     return 1 if failed or not tests else 0
 
 

@@ -12,7 +12,7 @@ import time
 import aiohttp
 import yaml
 
-from harness import ROOT, SimTimeout, cases, sim_options, timeout, to_yaml
+from harness import ROOT, SimTimeout, cases, engines, sim_options, timeout, to_yaml
 
 import slack_model as M
 
@@ -935,6 +935,7 @@ async def test_harness_runs_a_fake_bot(h):
     {"id": "redelivery", "test": "test_redelivered_envelope_does_nothing_twice"},
     {"id": "kill9", "test": "test_outbox_kill9_before_call_exactly_once"},
 ])
+@engines("sqlite")  # the stand-in (fake_klaxon.py) keeps its state in a SQLite file
 async def test_foundation_passes_against_stand_in(h, case):
     """Foundation tests are passable: they pass against a stand-in written to the contract."""
     import test_foundation as F
@@ -948,6 +949,7 @@ async def test_foundation_passes_against_stand_in(h, case):
      "args": [{"reason": "refresh_requested"}], "want": "closed before the new one"},
     {"id": "no_backoff", "test": "test_outbox_retries_5xx_with_backoff", "want": "without backoff"},
 ])
+@engines("sqlite")
 async def test_foundation_fails_against_broken_stand_in(h, case):
     """Foundation tests can fail: each catches the stand-in's deliberate bug."""
     import test_foundation as F

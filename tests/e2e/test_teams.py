@@ -10,18 +10,13 @@ the Workflows webhook, and the tenant check.
 
 import asyncio
 import json
-import sqlite3
 import time
 
 from harness import cases, timeout
 
 
 def db_rows(h, sql, *args):
-    con = sqlite3.connect("file:%s?mode=ro" % h.db_path, uri=True, timeout=5)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    return h.db_rows(sql, args)
 
 
 async def wait_rows(h, sql, want, *args, timeout=5.0):

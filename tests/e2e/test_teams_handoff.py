@@ -5,17 +5,12 @@ by the incoming primary takes the pager. With only a Workflows webhook, the hand
 
 import asyncio
 import json
-import sqlite3
 
 from harness import timeout
 
 
 def db_rows(h, sql, *args):
-    con = sqlite3.connect("file:%s?mode=ro" % h.db_path, uri=True, timeout=5)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    return h.db_rows(sql, args)
 
 
 async def wait_rows(h, sql, want, *args, timeout=5.0):

@@ -8,15 +8,10 @@ buttons work from the card.
 
 import asyncio
 import json
-import sqlite3
 
 
 def db_rows(h, sql, *args):
-    con = sqlite3.connect("file:%s?mode=ro" % h.db_path, uri=True, timeout=5)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    return h.db_rows(sql, args)
 
 
 async def wait_rows(h, sql, want, *args, timeout=5.0):
