@@ -846,6 +846,42 @@ static void test_storage_retention(void **state)
   }
 }
 
+/* storage.engine: sqlite (storage.path) unless postgres (storage.url_env, KLAXON_DATABASE_URL
+ * unless said); each engine's key is refused with the other. */
+static void test_storage_engine(void **state)
+{
+  (void)state;
+  struct config *c = LOAD_OK(BASE);
+  assert_false(c->storage_postgres);
+  config_free(c);
+  c = LOAD_OK(BASE "storage: {engine: postgres}\n");
+  assert_true(c->storage_postgres);
+  assert_string_equal(c->storage_url_env, "KLAXON_DATABASE_URL");
+  config_free(c);
+  c = LOAD_OK(BASE "storage: {engine: postgres, url_env: PAGER_DB, retention: 30d}\n");
+  assert_string_equal(c->storage_url_env, "PAGER_DB");
+  config_free(c);
+  c = LOAD_OK(BASE "storage: {engine: sqlite, path: k.db}\n");
+  assert_false(c->storage_postgres);
+  assert_string_equal(c->storage_path, "k.db");
+  config_free(c);
+  static const char *const bad[][2] = {
+      {"{engine: mysql, path: k.db}", "storage.engine"},
+      {"{engine: postgres, path: k.db}", "storage.path"},
+      {"{path: k.db, url_env: PAGER_DB}", "storage.url_env"},
+      {"{engine: postgres, url_env: \"postgres://u:pw@h/db\"}", "storage.url_env"},
+      {"{engine: sqlite}", "storage"},
+  };
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    char yaml[512];
+    snprintf(yaml, sizeof(yaml), BASE "storage: %s\n", bad[i][0]);
+    struct config_problems pr;
+    assert_null(load(yaml, &pr));
+    expect_problem(&pr, 5, bad[i][1]);
+    config_problems_free(&pr);
+  }
+}
+
 /* A secret pasted where a variable name belongs is never repeated in a message. */
 static void test_secret_not_echoed(void **state)
 {
@@ -1001,6 +1037,7 @@ int main(void)
       cmocka_unit_test(test_secret_not_echoed),
       cmocka_unit_test(test_per_client_cap),
       cmocka_unit_test(test_storage_retention),
+      cmocka_unit_test(test_storage_engine),
       cmocka_unit_test(test_huge_refused),
       cmocka_unit_test(test_file_errors),
       cmocka_unit_test(test_alias_bomb),
