@@ -79,7 +79,19 @@ int cli_run(int argc, char **argv)
   }
   int lock_fd = -1;
   const char *db_path = c->storage_path ? c->storage_path : "klaxon.db";
-  rc = cli_lock_db(db_path, &lock_fd);
+  /* Tests only: several instances on one SQLite file (WAL allows it) stand in for several on
+   * PostgreSQL (tests/e2e/test_multi_instance.py). Nothing then stops two schedulers or two
+   * outbox senders, which is why it is never for production. */
+  const char *shared = getenv("KLAXON_TEST_SHARED_DB");
+  if (shared && strcmp(shared, "1") == 0) {
+    LOG_WARN("cli", "test_shared_db",
+             "path=%s note=\"KLAXON_TEST_SHARED_DB=1: the database lock "
+             "is not taken; for tests only\"",
+             db_path);
+    rc = 0;
+  } else {
+    rc = cli_lock_db(db_path, &lock_fd);
+  }
   if (rc) {
     fprintf(stderr, "klaxon: %s\n",
             rc == KX_EBUSY ? "another klaxon is already running on this database"
@@ -88,7 +100,8 @@ int cli_run(int argc, char **argv)
     return APP_EXIT_STORAGE;
   }
   int code = app_run(c);
-  close(lock_fd);
+  if (lock_fd >= 0)
+    close(lock_fd);
   config_free(c);
   return code;
 }

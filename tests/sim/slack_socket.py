@@ -432,7 +432,7 @@ class SocketModeMixin:
         new = self.send_envelope(env, avoid=rec["avoid"] | set(rec["delivered_to"]))
         rec["superseded_by"] = new["envelope_id"]
 
-    def _emit_event(self, event, event_id=None):
+    def _emit_event(self, event, event_id=None, conn=None):
         """Wrap an inner event in an events_api envelope (fixture envelope_events_api_message.json)."""
         env = M.load_fixture("envelope_events_api_message.json")
         env["envelope_id"] = M.new_envelope_id()
@@ -444,14 +444,15 @@ class SocketModeMixin:
         p["event_context"] = "4-" + base64.b64encode(ctx.encode()).decode().rstrip("=")
         env["retry_attempt"] = 0
         env["retry_reason"] = ""
-        return self.send_envelope(env)
+        return self.send_envelope(env, conn)
 
-    def event(self, event, event_id=None):
-        """Send any inner event (a dict with at least `type`) as an events_api envelope."""
+    def event(self, event, event_id=None, conn=None):
+        """Send any inner event (a dict with at least `type`) as an events_api envelope (on
+        connection `conn` when given; a redelivery may go elsewhere)."""
         if not isinstance(event, dict) or not event.get("type"):
             raise ValueError("an event needs a type")
         event.setdefault("event_ts", self.ts.next())
-        return self._emit_event(event, event_id)
+        return self._emit_event(event, event_id, conn)
 
     def _emit_changed(self, c, before, after):
         ts = self.ts.next()
@@ -704,24 +705,25 @@ class SocketModeMixin:
                "accepts_response_payload": False}
         return self.send_envelope(env, conn)
 
-    def user_message(self, user, channel, text, thread_ts=None, deliver=None):
+    def user_message(self, user, channel, text, thread_ts=None, deliver=None, conn=None):
         """A user writes in a channel: the message is stored, and a `message` event goes out when
         the bot is in the channel (or `deliver` says so); an `app_mention` follows when the
-        text mentions the bot. Returns (message, [envelope records])."""
+        text mentions the bot. `conn`: the connection the events go to first (default: spread).
+        Returns (message, [envelope records])."""
         u, c = self._who(user), self._where(channel)
         m = self.post_message(c, text, thread_ts=thread_ts, user=u["id"], bot=False)
         recs = []
         if deliver if deliver is not None else self._subscribed(c):
             ev = M.deepcopy(m)
             ev.update({"channel": c["id"], "event_ts": m["ts"], "channel_type": self.channel_type(c)})
-            recs.append(self._emit_event(ev))
+            recs.append(self._emit_event(ev, conn=conn))
             if self.opts["mention_events"] and "<@%s>" % M.BOT_USER_ID in text:
                 men = M.load_fixture("envelope_events_api_app_mention.json")["payload"]["event"]
                 men.update({"client_msg_id": m["client_msg_id"], "text": text, "user": u["id"], "ts": m["ts"],
                             "team": M.TEAM_ID, "blocks": m["blocks"], "channel": c["id"], "event_ts": m["ts"]})
                 if thread_ts:
                     men["thread_ts"] = thread_ts
-                recs.append(self._emit_event(men))
+                recs.append(self._emit_event(men, conn=conn))
         self._state_changed()
         return m, recs
 
