@@ -155,19 +155,19 @@ async def test_connection_cap_klaxon_backs_off_and_waits_for_a_slot(h):
 @timeout(60)
 async def test_restart_with_the_same_anchor_continues_the_clock(h):
     """KLAXON_NOW_ANCHOR: a restarted klaxon (or a second instance) shows KLAXON_NOW + (wall -
-    anchor) * scale, not KLAXON_NOW again. The time is read where a user sees it: the note's
-    stamp in `/oncall notes`... here, the database's `created` time of a note."""
+    anchor) * scale, not KLAXON_NOW again. The bot's time is read from what it stamps on a
+    note (notes.created_at)."""
     h.use_anchor()
     await I.start(h, "2026-11-24T10:00:00+01:00", scale=600)
     await h.slash("/oncall", "note first")
     t1 = I.db_rows(h, "SELECT created_at FROM notes WHERE text = 'first'")[0][0]
-    assert abs(t1 / 1000.0 - h.bot_clock()) < 60, (t1, h.bot_clock())
+    assert abs(t1 / 1000.0 - h.bot_clock()) < 300, (t1, h.bot_clock())  # 0.5 s of wall time
     await h.sigterm()
     await asyncio.sleep(2.0)  # 2 s of wall time: 20 minutes at scale 600
     await h.restart()
     await h.slash("/oncall", "note second")
     t2 = I.db_rows(h, "SELECT created_at FROM notes WHERE text = 'second'")[0][0]
-    assert abs(t2 / 1000.0 - h.bot_clock()) < 60, (t2, h.bot_clock())
+    assert abs(t2 / 1000.0 - h.bot_clock()) < 300, (t2, h.bot_clock())
     # the clock went on while the bot was down: at least the 2 s of downtime times 600
     assert t2 - t1 >= 1200 * 1000, (t1, t2)
     # without the anchor the restarted clock starts over at KLAXON_NOW (what the anchor fixes)

@@ -161,3 +161,20 @@ async def test_connection_cap(h):
         assert hello["type"] == "hello" and hello["num_connections"] == 10
         for s in socks[1:] + [ws11]:
             await s.close()
+
+
+@sim_options(ack_timeout=0.3, event_retry_delays=(0, 0.8, 0))
+async def test_event_retry_delays(h):
+    """The option paces the copies like Slack's documented schedule (EVENT_RETRY_DELAYS, minutes
+    there, under a second here): copy 1 right after the ack timeout, copy 2 a pause later."""
+    async with Client(h.sim) as c:
+        ws, _ = await c.connect()
+        an_event(h.sim, "slow")
+        t = []
+        for _ in range(4):
+            env = await recv_json(ws, timeout=3)
+            t.append((asyncio.get_running_loop().time(), env["retry_attempt"]))
+        assert [a for _, a in t] == [0, 1, 2, 3]
+        gaps = [round(b[0] - a[0], 2) for a, b in zip(t, t[1:])]
+        assert 0.25 <= gaps[0] < 0.7 and gaps[1] >= 1.05 and 0.25 <= gaps[2] < 0.7, gaps
+        await ws.close()
