@@ -1,5 +1,6 @@
 #include "bot/clock.h"
 
+#include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -86,6 +87,57 @@ void clock_set_wall_source(long long (*source)(void))
   wall_source = source;
 }
 
+/* KLAXON_NOW_ANCHOR: epoch milliseconds (digits only) or an RFC 3339 time. 0 or KX_EINVAL. */
+static int parse_anchor(const char *s, int64_t *out_ms)
+{
+  if (*s >= '0' && *s <= '9' && strspn(s, "0123456789") == strlen(s)) {
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v > 253402300799999LL) /* up to 9999-12-31 */
+      return KX_EINVAL;
+    *out_ms = v;
+    return 0;
+  }
+  return time_parse_rfc3339(s, out_ms) == 0 ? 0 : KX_EINVAL;
+}
+
+/* With an anchor, the simulated clock is a function of the wall clock, not of this process's
+ * start: KLAXON_NOW + (wall - anchor) * scale. Every process given the same three values reads
+ * the same time (to the precision of its wall clock), whenever it starts or restarts. From
+ * here on it runs on the monotonic clock like any simulated clock, so a wall step later does
+ * not move it. */
+static int anchored_start(const char *now,
+                          const char *anchor,
+                          int64_t now_ms,
+                          double s,
+                          int64_t *start,
+                          char *err,
+                          size_t size)
+{
+  int64_t anchor_ms = 0;
+  if (parse_anchor(anchor, &anchor_ms) != 0) {
+    snprintf(err, size,
+             "KLAXON_NOW_ANCHOR=\"%.30s\" is not an RFC 3339 time (like 2026-12-06T03:00:00Z) or "
+             "epoch milliseconds",
+             anchor);
+    return KX_EINVAL;
+  }
+  if (!(now && *now)) {
+    snprintf(err, size,
+             "KLAXON_NOW_ANCHOR needs KLAXON_NOW (the simulated time at the anchor); set both "
+             "or neither");
+    return KX_EINVAL;
+  }
+  double elapsed = (double)(clock_wall_ms() - anchor_ms) * s;
+  if (fabs(elapsed) > 1e15) {
+    snprintf(err, size, "KLAXON_NOW_ANCHOR=\"%.30s\" is too far from the wall clock", anchor);
+    return KX_EINVAL;
+  }
+  *start = now_ms + (int64_t)elapsed;
+  return 0;
+}
+
 int clock_init_from_env(char *err, size_t size)
 {
   const char *off = getenv("KLAXON_TEST_WALL_OFFSET_FILE");
@@ -110,6 +162,12 @@ int clock_init_from_env(char *err, size_t size)
       snprintf(err, size, "KLAXON_TIME_SCALE=\"%.30s\" is not a positive number up to 1000000", sc);
       return KX_EINVAL;
     }
+  }
+  const char *anchor = getenv("KLAXON_NOW_ANCHOR");
+  if (anchor && *anchor) {
+    int rc = anchored_start(now, anchor, start, s, &start, err, size);
+    if (rc)
+      return rc;
   }
   clock_set(start, s);
   follows_wall = !(now && *now) && s == 1.0;

@@ -2,10 +2,13 @@
  * clock.h — the only source of time in the bot.
  *
  * KLAXON_NOW (RFC 3339) starts the clock at that instant; KLAXON_TIME_SCALE (a positive number,
- * default 1) makes it run that many times faster. Every timer in the program (escalations,
- * reminders, the Monday handoff) is set through clock_real_delay_ms, so a test sees a
- * 15-minute escalation in seconds. Network timeouts, Slack's rate limits and ping intervals are
- * the platforms' real time and do not scale.
+ * default 1) makes it run that many times faster. Without KLAXON_NOW_ANCHOR the clock shows
+ * KLAXON_NOW when the process starts; with it (RFC 3339, or epoch milliseconds: a wall-clock
+ * instant) it shows KLAXON_NOW + (wall now - anchor) * scale, so every process started with the
+ * same three values shares one simulated clock (several instances, a restart). Every timer in the
+ * program (escalations, reminders, the Monday handoff) is set through clock_real_delay_ms, so a
+ * test sees a 15-minute escalation in seconds. Network timeouts, Slack's rate limits and ping
+ * intervals are the platforms' real time and do not scale.
  */
 #ifndef KX_CLOCK_H
 #define KX_CLOCK_H

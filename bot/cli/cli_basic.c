@@ -81,7 +81,21 @@ int cli_run(int argc, char **argv)
   int lock_fd = -1;
   /* On PostgreSQL instances share the database by design (docs/ha.md): no lock file. */
   const char *db_path = database_file(c);
-  rc = db_path ? cli_lock_db(db_path, &lock_fd) : 0;
+  /* Tests only: several instances on one SQLite file (WAL allows it) stand in for several on
+   * PostgreSQL (tests/e2e/test_multi_instance.py). Nothing then stops two schedulers or two
+   * outbox senders, which is why it is never for production. */
+  const char *shared = getenv("KLAXON_TEST_SHARED_DB");
+  if (!db_path) {
+    rc = 0;
+  } else if (shared && strcmp(shared, "1") == 0) {
+    LOG_WARN("cli", "test_shared_db",
+             "path=%s note=\"KLAXON_TEST_SHARED_DB=1: the database lock "
+             "is not taken; for tests only\"",
+             db_path);
+    rc = 0;
+  } else {
+    rc = cli_lock_db(db_path, &lock_fd);
+  }
   if (rc) {
     fprintf(stderr, "klaxon: %s\n",
             rc == KX_EBUSY ? "another klaxon is already running on this database"

@@ -21,6 +21,13 @@ static void need_connection(struct slack_socket *s);
 static void open_connection(struct slack_socket *s);
 static void on_retry_timer(uv_timer_t *t);
 
+/* Inside a too_many_websockets refusal streak that was already warned about, the routine
+ * lines of each retry (connecting, closed, rescheduled) go to debug. */
+static enum log_level routine_level(const struct slack_socket *s)
+{
+  return s->too_many_warned && s->too_many > 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO;
+}
+
 static void set_connected(struct slack_socket *s)
 {
   bool now = false;
@@ -57,7 +64,8 @@ static void conn_gone(struct conn *c, const char *why)
       s->conns[i] = NULL;
   if (c->wsi)
     lws_set_opaque_user_data(c->wsi, NULL);
-  LOG_INFO("slack", "socket_closed", "conn=%u reason=%s", c->id, why);
+  LOG_AT(c_had_hello ? LOG_LEVEL_INFO : routine_level(s), "slack", "socket_closed",
+         "conn=%u reason=%s", c->id, why);
   conn_free(c);
   set_connected(s);
   if (!s->stopping && !s->fatal) {
@@ -126,6 +134,7 @@ static void on_hello(struct conn *c, const struct slack_frame *f)
   s->attempt = 0;
   LOG_INFO("slack", "connected", "conn=%u num_connections=%d approximate_connection_time=%d", c->id,
            f->num_connections, f->approximate_connection_time);
+  s->too_many_warned = false; /* the next refusal streak is worth a warning again */
   /* The replacement is live: retire the ones it replaces. */
   for (int i = 0; i < SLACK_MAX_CONNS; i++) {
     struct conn *o = s->conns[i];
@@ -139,7 +148,24 @@ static void on_disconnect(struct conn *c, const struct slack_frame *f)
 {
   struct slack_socket *s = c->owner;
   const char *reason = f->reason ? f->reason : "unknown";
-  LOG_INFO("slack", "disconnect_requested", "conn=%u reason=%s", c->id, reason);
+  bool too_many = strcmp(reason, "too_many_websockets") == 0;
+  if (too_many && !c->hello) {
+    /* Refused over Slack's cap (10 sockets per app, every instance counted; no hello). While
+     * all slots are taken this repeats with every retry: one warning for the streak, then
+     * debug lines, so a full house does not fill the log. */
+    if (!s->too_many_warned)
+      LOG_WARN("slack", "too_many_websockets",
+               "conn=%u note=\"Slack refused the connection: this app already has the 10 "
+               "Socket Mode connections Slack allows (all instances count); retrying with "
+               "backoff until one is free\"",
+               c->id);
+    else
+      LOG_DEBUG("slack", "disconnect_requested", "conn=%u reason=%s refusals=%d", c->id, reason,
+                s->too_many + 1);
+    s->too_many_warned = true;
+  } else {
+    LOG_INFO("slack", "disconnect_requested", "conn=%u reason=%s", c->id, reason);
+  }
   if (strcmp(reason, "link_disabled") == 0) {
     s->fatal = true;
     if (s->cbs.on_fatal)
@@ -148,7 +174,7 @@ static void on_disconnect(struct conn *c, const struct slack_frame *f)
                       "turn Socket Mode back on in the app settings, then restart klaxon");
     return;
   }
-  if (strcmp(reason, "too_many_websockets") == 0) {
+  if (too_many) {
     if (live_conns(s, false) > 1) {
       close_conn(c);
       return;
@@ -395,7 +421,8 @@ static void connect_to(struct slack_socket *s, const char *url)
   ci.local_protocol_name = slack_socket_protocol.name;
   ci.opaque_user_data = c;
   ci.pwsi = &c->wsi;
-  LOG_INFO("slack", "socket_connecting", "conn=%u host=%s port=%d tls=%d", c->id, ads, port, tls);
+  LOG_AT(routine_level(s), "slack", "socket_connecting", "conn=%u host=%s port=%d tls=%d", c->id,
+         ads, port, tls);
   struct lws *wsi = lws_client_connect_via_info(&ci);
   free(copy);
   if (!wsi) {
@@ -499,8 +526,8 @@ static void need_connection(struct slack_socket *s)
     open_connection(s);
     return;
   }
-  LOG_INFO("slack", "reconnect_scheduled", "in_ms=%llu attempt=%d", (unsigned long long)delay,
-           s->attempt);
+  LOG_AT(routine_level(s), "slack", "reconnect_scheduled", "in_ms=%llu attempt=%d",
+         (unsigned long long)delay, s->attempt);
   uv_timer_start(&s->retry_timer, on_retry_timer, delay, 0);
 }
 

@@ -55,8 +55,9 @@ struct slack_socket {
   bool connected; /* some conn has said hello */
   bool stopping;
   bool fatal;
-  int attempt;  /* consecutive failures, for backoff */
-  int too_many; /* consecutive too_many_websockets refusals: each reconnect waits longer */
+  int attempt;          /* consecutive failures, for backoff */
+  int too_many;         /* consecutive too_many_websockets refusals: each reconnect waits longer */
+  bool too_many_warned; /* this refusal streak was logged as a warning (reset by a hello) */
   uv_timer_t retry_timer;
   uv_timer_t watchdog;
   uv_check_t batch; /* handles the envelopes read in this turn of the loop */

@@ -244,6 +244,10 @@ class Harness:
         self.teams_webhook_secret = None
         self.expect_teams_errors = False  # the test provokes connector 4xx on purpose
         self._clock_anchor = None  # time.monotonic() when the bot's clock started
+        # KLAXON_NOW_ANCHOR (epoch ms) for every process of the test: with it, each one (a
+        # restart, a second instance) shows KLAXON_NOW + (wall - anchor) * scale. use_anchor().
+        self.anchor = None
+        self.instances = []  # further klaxon processes on the same database (start_instance)
         if self.pg_dir:
             self.pg_setup()
 
@@ -320,6 +324,14 @@ class Harness:
         """Stop everything; raise AssertionError for what the end of a test must check."""
         problems = []
         try:
+            for inst in self.instances:
+                if inst.running:
+                    rc = await inst.stop(signal.SIGTERM, timeout=5.0)
+                    if rc != 0 and not self.expect_exit:
+                        problems.append("klaxon instance %s exited %s on SIGTERM (want 0)" % (inst.name, rc))
+                found = [m for m in SANITIZER_MARKS if m in inst.log_text()]
+                if found:
+                    problems.append("instance %s's log carries a sanitizer report (%s)" % (inst.name, ", ".join(found)))
             if self.running:
                 rc = await self.stop_bot(signal.SIGTERM, timeout=5.0)
                 if rc != 0 and not self.expect_exit:
@@ -371,12 +383,30 @@ class Harness:
             "KLAXON_ALERT_TOKEN": self.alert_token,
             "KLAXON_FEED_SECRET": self.feed_secret,
         })
+        if self.anchor is not None:
+            env["KLAXON_NOW_ANCHOR"] = str(self.anchor)
         for k, v in self.env.items():
             if v is None:
                 env.pop(k, None)
             else:
                 env[k] = str(v)
         return env
+
+    def use_anchor(self, anchor_ms=None):
+        """Anchor the simulated clock for every process this test starts (KLAXON_NOW_ANCHOR,
+        epoch milliseconds; default: now): restarts and further instances then share one clock
+        instead of each starting at KLAXON_NOW. Returns the anchor."""
+        self.anchor = int(time.time() * 1000) if anchor_ms is None else int(anchor_ms)
+        return self.anchor
+
+    async def start_instance(self, name=None, wait=True, timeout=15.0):
+        """Start one more `klaxon run` on the same database file (WAL lets several processes
+        share it, for tests) with its own HTTP port and log, connected to the same simulator:
+        several instances as issue 12 runs them. Stopped at the end of the test."""
+        inst = Instance(self, name or "i%d" % (len(self.instances) + 2))
+        self.instances.append(inst)
+        await inst.start(wait, timeout)
+        return inst
 
     # ------------------------------------------------------------------ the bot process
 
@@ -559,8 +589,10 @@ class Harness:
 
     def bot_clock(self):
         """The bot's simulated clock in epoch seconds (KLAXON_NOW, running KLAXON_TIME_SCALE
-        times faster since the bot started)."""
+        times faster since the bot started, or since the anchor with use_anchor())."""
         base = datetime.datetime.fromisoformat(self.now.replace("Z", "+00:00")).timestamp()
+        if self.anchor is not None:
+            return base + (time.time() - self.anchor / 1000.0) * float(self.time_scale)
         if self._clock_anchor is None:
             return base
         return base + (time.monotonic() - self._clock_anchor) * float(self.time_scale)
@@ -712,6 +744,85 @@ class Harness:
         parts = [msg.get("text") or ""] + slack_model.block_texts(blocks or []) + slack_model.block_texts(
             msg.get("attachments") or [])
         return "\n".join(x for x in parts if isinstance(x, str) and x)
+
+
+class Instance:
+    """Another klaxon process of the same test (Harness.start_instance): same config but its own
+    http.listen, same database, same environment (tokens, KLAXON_NOW, the anchor)."""
+
+    def __init__(self, h, name):
+        self.h = h
+        self.name = name
+        self.http_port = free_port()
+        self.config_path = os.path.join(h.tmp, "klaxon-%s.yaml" % name)
+        self.log_path = os.path.join(h.tmp, "klaxon-%s.log" % name)
+        self.proc = None
+        self.conn_mark = 0
+        self._log = None
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.returncode is None
+
+    def log_text(self):
+        if self._log is not None and not self._log.closed:
+            self._log.flush()
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    async def start(self, wait=True, timeout=15.0):
+        cfg = json.loads(json.dumps(self.h.config))
+        cfg["http"]["listen"] = "127.0.0.1:%d" % self.http_port
+        with open(self.config_path, "w", encoding="utf-8") as f:
+            f.write("# written by tests/e2e/harness.py for %s, instance %s\n" % (self.h.name, self.name))
+            f.write(to_yaml(cfg) + "\n")
+        if self._log is None:
+            self._log = open(self.log_path, "ab")
+        self.conn_mark = self.h.sim._conn_seq
+        env = self.h.bot_env()
+        env["KLAXON_TEST_SHARED_DB"] = "1"  # the first klaxon holds the database's lock
+        self.proc = await asyncio.create_subprocess_exec(
+            self.h.bin, "run", "--config", self.config_path, stdin=asyncio.subprocess.DEVNULL,
+            stdout=self._log, stderr=self._log, env=env, cwd=self.h.tmp)
+        if wait:
+            await self.wait_connected(timeout)
+        return self
+
+    async def wait_connected(self, timeout=15.0):
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise AssertionError("klaxon instance %s exited with %s\n%s" % (
+                    self.name, self.proc.returncode, self.log_text()[-3000:]))
+            try:
+                async with self.h._http.get("http://127.0.0.1:%d/healthz" % self.http_port) as r:
+                    last = (r.status, await r.text())
+                    if r.status == 200 and json.loads(last[1]).get("slack") == "connected":
+                        return
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as e:
+                last = repr(e)
+            await asyncio.sleep(0.05)
+        raise AssertionError("klaxon instance %s not connected within %.0f s (last /healthz: %s)\n%s" % (
+            self.name, timeout, last, self.log_text()[-3000:]))
+
+    async def stop(self, sig=signal.SIGTERM, timeout=5.0):
+        if not self.running:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return await asyncio.wait_for(self.proc.wait(), timeout)
+        except asyncio.TimeoutError:
+            self.proc.kill()
+            await self.proc.wait()
+            raise AssertionError("klaxon instance %s did not exit within %.1f s" % (self.name, timeout))
+
+    async def kill9(self):
+        self.proc.kill()
+        return await self.proc.wait()
 
 
 __all__ = ["Harness", "SimTimeout", "timeout", "cases", "sim_options", "to_yaml", "default_config"]

@@ -91,6 +91,10 @@ def report_failure(h, err):
     if h.starts:
         print("    --- klaxon log, last 40 lines (%s):" % h.log_path)
         print("    " + h.log_tail(40).replace("\n", "\n    "))
+    for inst in getattr(h, "instances", []):  # further klaxon processes (h.start_instance)
+        lines = inst.log_text().splitlines()[-20:]
+        print("    --- instance %s's log, last 20 lines (%s):" % (inst.name, inst.log_path))
+        print("    " + "\n    ".join(lines or ["(empty)"]))
     if h.sim is not None and h.sim.calls:
         print("    --- simulator, last Web API calls:")
         for c in h.sim.calls[-8:]:

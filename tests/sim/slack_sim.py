@@ -38,6 +38,7 @@ DEFAULT_OPTS = {
     "ping_interval": 15.0,        # seconds between server pings (0/None: none)
     "ack_timeout": 3.0,           # events_api redelivery after this many seconds without ack
     "max_event_retries": 3,
+    "event_retry_delays": None,   # pause before retry n (seconds); slack_socket.EVENT_RETRY_DELAYS is Slack's
     "max_connections": 10,
     "escape_slashes": "alternate",  # apps.connections.open URL with \/: alternate | always | never
     "trigger_ttl": 3.0,
@@ -83,6 +84,7 @@ class SlackSim(WebApiMixin, SocketModeMixin):
         self.calls, self.frames, self.acks, self.protocol_errors = [], [], [], []
         self.ratelimited, self.handshakes, self.response_posts = [], [], []
         self.envelopes, self.envelope_log, self.event_acked = {}, [], set()
+        self.deliveries, self.refused_conns = [], []  # each envelope sent (its connection); cap refusals
         self.conns, self.pending = [], []
         self.faults, self.buckets = [], {}
         self.refuse_handshakes = 0
@@ -290,7 +292,7 @@ class SlackSim(WebApiMixin, SocketModeMixin):
 
     def reset_logs(self):
         for lst in (self.calls, self.frames, self.acks, self.protocol_errors, self.ratelimited, self.handshakes,
-                    self.response_posts):
+                    self.response_posts, self.deliveries):
             lst.clear()
 
 
@@ -315,7 +317,7 @@ class Control:
             "envelopes": self.envelopes, "protocol_errors": self.protocol_errors,
             "ratelimited": self.ratelimited, "connections": self.connections, "handshakes": self.handshakes,
             "response_urls": self.response_urls, "state": self.state, "options": self.options_get,
-            "faults": self.faults_get,
+            "faults": self.faults_get, "deliveries": self.deliveries, "ack_counts": self.ack_counts,
         }
         post = {
             "wait_call": self.wait_call, "wait_ack": self.wait_ack, "slash": self.slash, "action": self.action,
@@ -373,6 +375,12 @@ class Control:
 
     def envelopes(self, request, body):
         return [{k: v for k, v in r.items()} for r in self.sim.envelope_log[self._since(request):]]
+
+    def deliveries(self, request, body):
+        return self.sim.deliveries[self._since(request):]
+
+    def ack_counts(self, request, body):
+        return self.sim.ack_counts(self._since(request))
 
     def protocol_errors(self, request, body):
         return self.sim.protocol_errors

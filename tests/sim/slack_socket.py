@@ -24,6 +24,8 @@ DISCONNECT_FIXTURES = {
     "refresh_requested": "disconnect_refresh_requested.json",
     "link_disabled": "disconnect_link_disabled.json",
 }
+# D-EV (slack.md §1.7): "up to 3 retries: nearly immediately, then after 1 min, then after 5 min".
+EVENT_RETRY_DELAYS = (0, 60, 300)
 BAD_FRAME_KINDS = ("malformed_json", "unknown_type", "no_payload", "binary", "huge_slash", "not_an_object")
 
 
@@ -49,6 +51,7 @@ class Conn:
         self.pongs_sent = 0
         self.pongs_received = 0
         self.host = "applink-sim-%d" % cid
+        self.refused = None  # "too_many_websockets" when the cap refused it (no hello)
 
     @property
     def open(self):
@@ -65,6 +68,7 @@ class Conn:
             "closed_by": self.closed_by, "close_code": self.close_code, "silent": self.silent,
             "pings_sent": self.pings_sent, "pings_received": self.pings_received,
             "pongs_sent": self.pongs_sent, "pongs_received": self.pongs_received, "open": self.open,
+            "refused": self.refused,
         }
 
 
@@ -131,11 +135,7 @@ class SocketModeMixin:
         self._notify()
         try:
             if len(open_before) >= self.opts["max_connections"]:
-                await self._send_json(conn, {"type": "disconnect", "reason": "too_many_websockets",
-                                             "num_connections": len(open_before),
-                                             "debug_info": {"host": conn.host}})
-                conn.closed_by = "server"
-                await ws.close()
+                await self._refuse_too_many(conn)
             else:
                 await self._hello(conn)
                 await self._receive_loop(conn)
@@ -150,6 +150,26 @@ class SocketModeMixin:
                 task.cancel()
             self._notify()
         return ws
+
+    async def _refuse_too_many(self, conn):
+        """Slack documents only the cap: "Socket Mode allows your app to maintain up to 10 open
+        WebSocket connections at the same time" (docs.slack.dev/apis/events-api/using-socket-mode,
+        slack.md §1.5). What a connection over the cap gets is reproduced from what Slack's
+        server was seen to send: right after the handshake, with no hello, exactly
+        {"type":"disconnect","reason":"too_many_websockets","debug_info":{"host":"applink-10"}}
+        (slackapi/bolt-js#2238, #2021; slackapi/java-slack-sdk#1223, where the socket then
+        closed with 1006, no close frame; a Slack maintainer on bolt-js#2225: "each Slack app ID
+        is allowed a maximum of 10 concurrent websocket (socket-mode) connections"), and
+        @slack/socket-mode 3.1.1's notes: "Slack drops the TCP connection after a disconnect
+        message". So: that frame, then the TCP connection dropped. The open ones are untouched."""
+        await self._send_json(conn, {"type": "disconnect", "reason": "too_many_websockets",
+                                     "debug_info": {"host": conn.host}})
+        conn.closed_by = "server"
+        conn.refused = "too_many_websockets"
+        self.refused_conns.append(conn.id)
+        await asyncio.sleep(0.05)  # let the frame leave before the TCP connection goes
+        if conn.transport is not None:
+            conn.transport.abort()
 
     async def _hello(self, conn):
         hello = M.load_fixture("socket_mode_hello.json")
@@ -289,7 +309,7 @@ class SocketModeMixin:
                "latency": now - rec["mono"] if rec["mono"] else None,
                "wire_latency": now - rec["sent_mono"] if rec.get("sent_mono") else None,
                "conn": conn.id, "duplicate": rec["acked"],
-               "type": rec["type"], "event_id": rec["event_id"]}
+               "type": rec["type"], "event_id": rec["event_id"], "key": rec["key"]}
         rec["acks"].append(ack)
         if not rec["acked"]:
             rec["acked"] = True
@@ -301,16 +321,18 @@ class SocketModeMixin:
 
     # ------------------------------------------------------------------ envelopes
 
-    def send_envelope(self, envelope, conn=None, track=True, retry=True):
-        """Queue one envelope for delivery: on `conn` when given, else spread round-robin over the
-        live, non-silent connections (held until one exists). Returns its record."""
+    def send_envelope(self, envelope, conn=None, track=True, retry=True, avoid=()):
+        """Queue one envelope for delivery: on `conn` when given, else to exactly one of the
+        live, non-silent connections, round-robin (held until one exists), preferring one not in
+        `avoid` (connection ids). Returns its record."""
         eid = envelope.get("envelope_id")
         payload = envelope.get("payload") if isinstance(envelope.get("payload"), dict) else {}
+        event_id = payload.get("event_id") if envelope.get("type") == "events_api" else None
         rec = {"envelope_id": eid, "type": envelope.get("type"), "envelope": envelope, "t": time.time(),
                "queued_mono": time.monotonic(), "mono": None, "conn": None, "acked": False, "ack": None,
-               "acks": [], "event_id": payload.get("event_id") if envelope.get("type") == "events_api" else None,
+               "acks": [], "event_id": event_id, "key": event_id or eid,
                "retry_attempt": envelope.get("retry_attempt", 0), "superseded_by": None, "deliveries": 0,
-               "retry": retry, "gave_up": False}
+               "delivered_to": [], "avoid": set(avoid), "retry": retry, "gave_up": False}
         if track and eid:
             self.envelopes[eid] = rec
         self.envelope_log.append(rec)
@@ -323,15 +345,22 @@ class SocketModeMixin:
         self._dispatch(rec, conn)
         return rec
 
-    def _pick(self):
+    def _pick(self, avoid=()):
+        """One connection for the next envelope: "When multiple connections are active, each
+        payload may be sent to any of the connections" (D-SM, slack.md §1.5); Slack spreads them,
+        so round-robin. A redelivery prefers a connection that has not had this event yet."""
         cands = [c for c in self.live_conns() if not c.silent]
         if not cands:
             return None
+        fresh = [c for c in cands if c.id not in avoid]
+        if fresh and len(fresh) < len(cands):
+            self._rr = (self._rr + 1) % len(fresh)
+            return fresh[self._rr]
         self._rr = (self._rr + 1) % len(cands)
         return cands[self._rr]
 
     def _dispatch(self, rec, conn=None):
-        target = self.conn(conn) if conn is not None else self._pick()
+        target = self.conn(conn) if conn is not None else self._pick(rec.get("avoid", ()))
         if target is None:
             self.pending.append(rec)
             return
@@ -339,6 +368,12 @@ class SocketModeMixin:
         rec["conn"] = target.id
         rec["mono"] = time.monotonic()
         rec["deliveries"] += 1
+        rec["delivered_to"].append(target.id)
+        env = rec["envelope"]
+        self.deliveries.append({"seq": len(self.deliveries) + 1, "mono": rec["mono"], "conn": target.id,
+                                "envelope_id": rec["envelope_id"], "type": rec["type"], "key": rec["key"],
+                                "event_id": rec["event_id"], "retry_attempt": env.get("retry_attempt"),
+                                "retry_reason": env.get("retry_reason")})
         self._frame(target, "out", "text", text)
         asyncio.ensure_future(self._write(target, text, rec))
         if rec["type"] == "events_api" and rec["retry"] and rec["deliveries"] == 1:
@@ -351,28 +386,53 @@ class SocketModeMixin:
         except (ConnectionResetError, RuntimeError) as e:
             rec["write_error"] = str(e)
 
+    def ack_counts(self, since=0):
+        """For tests over several connections: {key: number of acks}, one key per thing Slack
+        delivers (an event's event_id, so its redeliveries count together; else the
+        envelope_id), over the envelopes sent since envelope_log index `since`. "Each envelope
+        acked exactly once overall" is: every value is 1."""
+        out = {}
+        for rec in self.envelope_log[since:]:
+            out.setdefault(rec["key"], 0)
+            out[rec["key"]] += len(rec["acks"])
+        return out
+
     def _flush_pending(self):
         pend, self.pending = self.pending, []
         for rec in pend:
             self._dispatch(rec)
 
     def _check_event_ack(self, rec):
-        """§1.7: an events_api envelope not acked in time comes again with retry_attempt+1 and
-        retry_reason "timeout", up to max_event_retries times."""
+        """§1.7: an events_api envelope not acked within ack_timeout (3 s: D-EV "respond … within
+        three seconds") comes again with retry_attempt+1 and retry_reason "timeout" (the fields
+        of fixture envelope_events_api_app_mention_retry.json), up to max_event_retries (3: D-EV
+        "up to 3 retries") times, to another open connection when there is one (a connection
+        that died with the envelope unacked is the usual reason). Slash commands and
+        interactions are not redelivered: D-SLASH and D-INT document an error for the user.
+        The pause before each copy is the option event_retry_delays (None: none, the copy
+        follows the ack timeout at once; EVENT_RETRY_DELAYS is D-EV's "nearly immediately, then
+        after 1 min, then after 5 min")."""
         if rec["acked"] or rec["event_id"] in self.event_acked or self.stopping:
             return
-        if rec["retry_attempt"] >= self.opts["max_event_retries"]:
+        attempt = rec["retry_attempt"]
+        if attempt >= self.opts["max_event_retries"]:
             rec["gave_up"] = True
             self._notify()
             return
+        delays = self.opts.get("event_retry_delays") or ()
+        pause = float(delays[attempt]) if attempt < len(delays) else 0.0
+        if pause > 0 and not rec.get("paused"):
+            rec["paused"] = True
+            asyncio.get_running_loop().call_later(pause, self._check_event_ack, rec)
+            return
         env = M.deepcopy(rec["envelope"])
         env["envelope_id"] = M.new_envelope_id()
-        env["retry_attempt"] = rec["retry_attempt"] + 1
+        env["retry_attempt"] = attempt + 1
         env["retry_reason"] = "timeout"
-        new = self.send_envelope(env)
+        new = self.send_envelope(env, avoid=rec["avoid"] | set(rec["delivered_to"]))
         rec["superseded_by"] = new["envelope_id"]
 
-    def _emit_event(self, event, event_id=None):
+    def _emit_event(self, event, event_id=None, conn=None):
         """Wrap an inner event in an events_api envelope (fixture envelope_events_api_message.json)."""
         env = M.load_fixture("envelope_events_api_message.json")
         env["envelope_id"] = M.new_envelope_id()
@@ -384,14 +444,15 @@ class SocketModeMixin:
         p["event_context"] = "4-" + base64.b64encode(ctx.encode()).decode().rstrip("=")
         env["retry_attempt"] = 0
         env["retry_reason"] = ""
-        return self.send_envelope(env)
+        return self.send_envelope(env, conn)
 
-    def event(self, event, event_id=None):
-        """Send any inner event (a dict with at least `type`) as an events_api envelope."""
+    def event(self, event, event_id=None, conn=None):
+        """Send any inner event (a dict with at least `type`) as an events_api envelope (on
+        connection `conn` when given; a redelivery may go elsewhere)."""
         if not isinstance(event, dict) or not event.get("type"):
             raise ValueError("an event needs a type")
         event.setdefault("event_ts", self.ts.next())
-        return self._emit_event(event, event_id)
+        return self._emit_event(event, event_id, conn)
 
     def _emit_changed(self, c, before, after):
         ts = self.ts.next()
@@ -644,24 +705,25 @@ class SocketModeMixin:
                "accepts_response_payload": False}
         return self.send_envelope(env, conn)
 
-    def user_message(self, user, channel, text, thread_ts=None, deliver=None):
+    def user_message(self, user, channel, text, thread_ts=None, deliver=None, conn=None):
         """A user writes in a channel: the message is stored, and a `message` event goes out when
         the bot is in the channel (or `deliver` says so); an `app_mention` follows when the
-        text mentions the bot. Returns (message, [envelope records])."""
+        text mentions the bot. `conn`: the connection the events go to first (default: spread).
+        Returns (message, [envelope records])."""
         u, c = self._who(user), self._where(channel)
         m = self.post_message(c, text, thread_ts=thread_ts, user=u["id"], bot=False)
         recs = []
         if deliver if deliver is not None else self._subscribed(c):
             ev = M.deepcopy(m)
             ev.update({"channel": c["id"], "event_ts": m["ts"], "channel_type": self.channel_type(c)})
-            recs.append(self._emit_event(ev))
+            recs.append(self._emit_event(ev, conn=conn))
             if self.opts["mention_events"] and "<@%s>" % M.BOT_USER_ID in text:
                 men = M.load_fixture("envelope_events_api_app_mention.json")["payload"]["event"]
                 men.update({"client_msg_id": m["client_msg_id"], "text": text, "user": u["id"], "ts": m["ts"],
                             "team": M.TEAM_ID, "blocks": m["blocks"], "channel": c["id"], "event_ts": m["ts"]})
                 if thread_ts:
                     men["thread_ts"] = thread_ts
-                recs.append(self._emit_event(men))
+                recs.append(self._emit_event(men, conn=conn))
         self._state_changed()
         return m, recs
 
