@@ -480,11 +480,18 @@ static bool lost_outer(struct pg_db *db)
                            PQtransactionStatus(db->conn) == PQTRANS_IDLE);
 }
 
+/* What a level inside a lost transaction gets: the transaction is gone (KX_EDB, as SQLite), or
+ * with it the connection (KX_EIO). */
+static int lost_code(const struct pg_db *db)
+{
+  return db->conn && PQstatus(db->conn) == CONNECTION_OK ? KX_EDB : KX_EIO;
+}
+
 static int pg_begin(struct db *d)
 {
   struct pg_db *db = PG(d);
   if (lost_outer(db))
-    return KX_EIO;
+    return lost_code(db);
   int rc = db->depth ? tx(db, "SAVEPOINT kx") : ensure_conn(db);
   if (rc == 0 && db->depth == 0)
     rc = tx(db, "BEGIN");
@@ -499,7 +506,7 @@ static int pg_commit(struct db *d)
 {
   struct pg_db *db = PG(d);
   if (lost_outer(db))
-    return KX_EIO;
+    return lost_code(db);
   if (db->depth > 1) {
     int rc = tx(db, "RELEASE kx"); /* refused after a failed statement: the caller rolls back */
     if (rc == 0)

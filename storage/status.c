@@ -330,7 +330,8 @@ int status_day_result(struct db *db, const char *component, int64_t day, bool ok
 {
   static const char sql[] =
       "INSERT INTO status_days (component, day, ok, total) VALUES (?1, ?2, ?3, 1)"
-      " ON CONFLICT (component, day) DO UPDATE SET ok = ok + ?3, total = total + 1";
+      " ON CONFLICT (component, day) DO UPDATE SET ok = status_days.ok + ?3, total = "
+      "status_days.total + 1";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
@@ -344,8 +345,8 @@ int status_day_worst(struct db *db, const char *component, int64_t day, int stat
 {
   static const char sql[] =
       "INSERT INTO status_days (component, day, worst) VALUES (?1, ?2, ?3)"
-      " ON CONFLICT (component, day) DO UPDATE SET worst = CASE WHEN worst > ?3 THEN worst ELSE ?3 "
-      "END";
+      " ON CONFLICT (component, day) DO UPDATE SET worst = CASE WHEN status_days.worst > ?3"
+      " THEN status_days.worst ELSE ?3 END";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;

@@ -89,12 +89,12 @@ int teams_store_set_conversation(struct db *db,
       " (id, tenant_id, team_id, team_name, name, type, installed, updated_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?7 < 0 THEN 1 ELSE ?7 END, ?8)"
       " ON CONFLICT(id) DO UPDATE SET"
-      "  tenant_id = COALESCE(excluded.tenant_id, tenant_id),"
-      "  team_id = COALESCE(excluded.team_id, team_id),"
-      "  team_name = COALESCE(excluded.team_name, team_name),"
-      "  name = COALESCE(excluded.name, name),"
-      "  type = COALESCE(excluded.type, type),"
-      "  installed = CASE WHEN ?7 < 0 THEN installed ELSE ?7 END,"
+      "  tenant_id = COALESCE(excluded.tenant_id, teams_conversations.tenant_id),"
+      "  team_id = COALESCE(excluded.team_id, teams_conversations.team_id),"
+      "  team_name = COALESCE(excluded.team_name, teams_conversations.team_name),"
+      "  name = COALESCE(excluded.name, teams_conversations.name),"
+      "  type = COALESCE(excluded.type, teams_conversations.type),"
+      "  installed = CASE WHEN ?7 < 0 THEN teams_conversations.installed ELSE ?7 END,"
       "  updated_at = excluded.updated_at";
   if (!c || !c->id)
     return KX_EINVAL;
@@ -161,9 +161,9 @@ int teams_store_set_user(struct db *db,
       "INSERT INTO teams_users (user_id, aad_object_id, name, tenant_id, updated_at)"
       " VALUES (?, ?, ?, ?, ?)"
       " ON CONFLICT(user_id) DO UPDATE SET"
-      "  aad_object_id = COALESCE(excluded.aad_object_id, aad_object_id),"
-      "  name = COALESCE(excluded.name, name),"
-      "  tenant_id = COALESCE(excluded.tenant_id, tenant_id),"
+      "  aad_object_id = COALESCE(excluded.aad_object_id, teams_users.aad_object_id),"
+      "  name = COALESCE(excluded.name, teams_users.name),"
+      "  tenant_id = COALESCE(excluded.tenant_id, teams_users.tenant_id),"
       "  updated_at = excluded.updated_at";
   if (!user_id)
     return KX_EINVAL;
@@ -203,7 +203,7 @@ int teams_store_set_personal(struct db *db,
       " VALUES (?, ?, ?, ?)"
       " ON CONFLICT(user_id) DO UPDATE SET"
       "  personal_conversation = excluded.personal_conversation,"
-      "  tenant_id = COALESCE(excluded.tenant_id, tenant_id),"
+      "  tenant_id = COALESCE(excluded.tenant_id, teams_users.tenant_id),"
       "  updated_at = excluded.updated_at";
   if (!user_id || !conversation_id)
     return KX_EINVAL;
