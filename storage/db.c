@@ -76,6 +76,18 @@ const char *db_col_text_ref(struct db_stmt *st, int i)
 {
   return st_ops(st)->col_text_ref(st, i);
 }
+enum db_col_type db_col_type(struct db_stmt *st, int i)
+{
+  return st_ops(st)->col_type(st, i);
+}
+int db_col_count(struct db_stmt *st)
+{
+  return st_ops(st)->col_count(st);
+}
+const char *db_col_name(struct db_stmt *st, int i)
+{
+  return st_ops(st)->col_name(st, i);
+}
 char *db_col_text(struct db_stmt *st, int i)
 {
   const char *t = db_col_text_ref(st, i);

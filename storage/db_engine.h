@@ -34,6 +34,9 @@ struct db_ops {
   double (*col_double)(struct db_stmt *st, int i);
   bool (*col_is_null)(struct db_stmt *st, int i);
   const char *(*col_text_ref)(struct db_stmt *st, int i);
+  enum db_col_type (*col_type)(struct db_stmt *st, int i);
+  int (*col_count)(struct db_stmt *st);
+  const char *(*col_name)(struct db_stmt *st, int i);
   /* the connection */
   int (*changes)(struct db *db);
   int (*exec)(struct db *db, const char *sql);

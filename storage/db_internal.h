@@ -66,6 +66,14 @@ int64_t db_col_int64(struct db_stmt *st, int i);
 int db_col_int(struct db_stmt *st, int i); /* the low 32 bits, as sqlite3_column_int */
 double db_col_double(struct db_stmt *st, int i);
 bool db_col_is_null(struct db_stmt *st, int i);
+/* What a column of the current row holds, for code that copies rows it does not know
+ * (`klaxon migrate`): SQLite's storage class of the value; PostgreSQL's column type
+ * (bigint/integer/smallint/boolean as DB_INTEGER, real/double/numeric as DB_FLOAT). */
+enum db_col_type { DB_NULL = 0, DB_INTEGER, DB_FLOAT, DB_TEXT, DB_BLOB };
+enum db_col_type db_col_type(struct db_stmt *st, int i);
+/* How many columns the rows have, and the name of one (borrowed); after db_step() gave a row. */
+int db_col_count(struct db_stmt *st);
+const char *db_col_name(struct db_stmt *st, int i);
 /* A copy of a text column (NULL for SQL NULL, or when out of memory) that the caller frees. */
 char *db_col_text(struct db_stmt *st, int i);
 /* The text itself, borrowed: valid until the next db_step(), db_reset() or column read of the

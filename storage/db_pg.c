@@ -427,6 +427,40 @@ static const char *pg_col_text_ref(struct db_stmt *t, int i)
   return value(PST(t), i);
 }
 
+static enum db_col_type pg_col_type(struct db_stmt *t, int i)
+{
+  struct pg_stmt *st = PST(t);
+  if (!value(st, i))
+    return DB_NULL;
+  switch (PQftype(st->res, i)) {
+    case 20: /* int8 */
+    case 21: /* int2 */
+    case 23: /* int4 */
+    case 16: /* bool */
+      return DB_INTEGER;
+    case 700:  /* float4 */
+    case 701:  /* float8 */
+    case 1700: /* numeric */
+      return DB_FLOAT;
+    case 17: /* bytea */
+      return DB_BLOB;
+    default:
+      return DB_TEXT;
+  }
+}
+
+static int pg_col_count(struct db_stmt *t)
+{
+  struct pg_stmt *st = PST(t);
+  return st->res ? PQnfields(st->res) : 0;
+}
+
+static const char *pg_col_name(struct db_stmt *t, int i)
+{
+  struct pg_stmt *st = PST(t);
+  return st->res && i >= 0 && i < PQnfields(st->res) ? PQfname(st->res, i) : NULL;
+}
+
 static int pg_changes(struct db *d)
 {
   return PG(d)->changes;
@@ -691,6 +725,9 @@ const struct db_ops db_pg_ops = {
     .col_double = pg_col_double,
     .col_is_null = pg_col_is_null,
     .col_text_ref = pg_col_text_ref,
+    .col_type = pg_col_type,
+    .col_count = pg_col_count,
+    .col_name = pg_col_name,
     .changes = pg_changes,
     .exec = pg_exec,
     .fail = pg_fail,

@@ -128,6 +128,32 @@ static const char *sq_col_text_ref(struct db_stmt *st, int i)
   return (const char *)sqlite3_column_text(ST(st), i);
 }
 
+static enum db_col_type sq_col_type(struct db_stmt *st, int i)
+{
+  switch (sqlite3_column_type(ST(st), i)) {
+    case SQLITE_INTEGER:
+      return DB_INTEGER;
+    case SQLITE_FLOAT:
+      return DB_FLOAT;
+    case SQLITE_TEXT:
+      return DB_TEXT;
+    case SQLITE_BLOB:
+      return DB_BLOB;
+    default:
+      return DB_NULL;
+  }
+}
+
+static int sq_col_count(struct db_stmt *st)
+{
+  return sqlite3_column_count(ST(st));
+}
+
+static const char *sq_col_name(struct db_stmt *st, int i)
+{
+  return sqlite3_column_name(ST(st), i);
+}
+
 static const char *sq_path(struct db *db)
 {
   return SQ(db)->path;
@@ -527,6 +553,9 @@ const struct db_ops db_sqlite_ops = {
     .col_double = sq_col_double,
     .col_is_null = sq_col_is_null,
     .col_text_ref = sq_col_text_ref,
+    .col_type = sq_col_type,
+    .col_count = sq_col_count,
+    .col_name = sq_col_name,
     .changes = sq_changes,
     .exec = sq_exec,
     .fail = sq_fail,

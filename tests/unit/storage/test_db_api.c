@@ -167,6 +167,30 @@ static void test_cache(void **state)
   db_finalize(NULL);
 }
 
+/* Rows copied without knowing them (klaxon migrate): each value's kind, the names and count. */
+static void test_column_types_and_names(void **state)
+{
+  struct db *db = *state;
+  struct db_stmt *st = db_stmt(db, ins);
+  db_bind_text(st, 1, "t");
+  db_bind_int64(st, 2, 7);
+  db_bind_double(st, 3, 1.5);
+  db_bind_null(st, 4);
+  assert_int_equal(db_step_done(db, st, "test_insert"), 0);
+  st = db_stmt(db, by_k);
+  db_bind_text(st, 1, "t");
+  assert_int_equal(db_step(st), DB_ROW);
+  assert_int_equal(db_col_count(st), 5);
+  assert_string_equal(db_col_name(st, 0), "id");
+  assert_string_equal(db_col_name(st, 4), "s");
+  assert_int_equal(db_col_type(st, 0), DB_INTEGER);
+  assert_int_equal(db_col_type(st, 1), DB_TEXT);
+  assert_int_equal(db_col_type(st, 2), DB_INTEGER);
+  assert_int_equal(db_col_type(st, 3), DB_FLOAT);
+  assert_int_equal(db_col_type(st, 4), DB_NULL);
+  db_reset(st);
+}
+
 static void test_errors(void **state)
 {
   struct db *db = *state;
@@ -267,6 +291,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_bind_step_columns, setup, teardown),
       cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_column_types_and_names, setup, teardown),
       cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
       cmocka_unit_test(test_busy),
   };
