@@ -94,6 +94,11 @@ const char *db_engine_name(struct db *db);
  * clock_timestamp(), one clock for every instance (leases); SQLite's is the host's. */
 int64_t db_clock_ms(struct db *db);
 
+/* Wake-ups between instances (PostgreSQL's LISTEN/NOTIFY; SQLite has one instance, so these
+ * do nothing there). db_notify() queues a notification on `channel` that is delivered when the
+ * current transaction commits (at once outside one), and not at all if it rolls back. */
+int db_notify(struct db *db, const char *channel);
+
 /* Run one or more statements with no result rows (DDL, PRAGMA). */
 int db_exec(struct db *db, const char *sql);
 /* Log a statement's failure once, as `what` with the engine's code and message, and return the
