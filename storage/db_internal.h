@@ -72,9 +72,6 @@ const char *db_col_text_ref(struct db_stmt *st, int i);
 
 /* Rows changed by the last INSERT, UPDATE or DELETE on this connection. */
 int db_changes(struct db *db);
-/* The id of the row the last INSERT on this connection added (SQLite's rowid; PostgreSQL
- * needs RETURNING id instead: docs/ha.md). */
-int64_t db_last_id(struct db *db);
 
 /* Run one or more statements with no result rows (DDL, PRAGMA). */
 int db_exec(struct db *db, const char *sql);

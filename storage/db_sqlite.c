@@ -212,11 +212,6 @@ int db_exec(struct db *db, const char *sql)
   return 0;
 }
 
-int64_t db_last_id(struct db *db)
-{
-  return sqlite3_last_insert_rowid(db->h);
-}
-
 int db_changes(struct db *db)
 {
   return sqlite3_changes(db->h);

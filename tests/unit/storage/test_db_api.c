@@ -1,5 +1,5 @@
 /* storage/db_internal.h: the engine-neutral statement API itself — binding, stepping, reading
- * columns (NULL included), errors converted to KX_E*, changes, the last id, the statement
+ * columns (NULL included), errors converted to KX_E*, changes, ids from RETURNING, the statement
  * cache (one statement per SQL text address, reset and unbound when handed out again) and the
  * uncached db_prepare(). On SQLite (":memory:" and a temporary file for the lock test). */
 // clang-format off
@@ -21,7 +21,7 @@
 
 static const char create[] =
     "CREATE TABLE t (id INTEGER PRIMARY KEY, k TEXT UNIQUE, n INTEGER, d REAL, s TEXT)";
-static const char ins[] = "INSERT INTO t (k, n, d, s) VALUES (?, ?, ?, ?)";
+static const char ins[] = "INSERT INTO t (k, n, d, s) VALUES (?, ?, ?, ?) RETURNING id";
 static const char by_k[] = "SELECT id, k, n, d, s FROM t WHERE k = ?";
 
 static int setup(void **state)
@@ -48,9 +48,12 @@ static int64_t insert(struct db *db, const char *k, int64_t n, double d, const c
   assert_int_equal(db_bind_int64(st, 2, n), 0);
   assert_int_equal(db_bind_double(st, 3, d), 0);
   assert_int_equal(db_bind_text(st, 4, s), 0);
-  assert_int_equal(db_step_done(db, st, "test_insert"), 0);
+  /* The storage files' pattern: one row, its id, reset without stepping to the end. */
+  assert_int_equal(db_step(st), DB_ROW);
+  int64_t id = db_col_int64(st, 0);
+  db_reset(st);
   assert_int_equal(db_changes(db), 1);
-  return db_last_id(db);
+  return id;
 }
 
 static void test_bind_step_columns(void **state)
@@ -129,6 +132,55 @@ static void test_changes(void **state)
   /* A step that returns a row is not an error for db_step_done (the rest are not read). */
   static const char all[] = "SELECT k FROM t";
   assert_int_equal(db_step_done(db, db_stmt(db, all), "test_select"), 0);
+}
+
+/* RETURNING, the portable way to learn an inserted row's id (docs/ha.md item 3): the row is
+ * written by the first step even when the statement is reset right after its row; a conflict
+ * that ON CONFLICT DO NOTHING skips returns no row at all; UPDATE … RETURNING gives the row as
+ * updated, and nothing when no row matched. */
+static void test_returning(void **state)
+{
+  struct db *db = *state;
+  int64_t id1 = insert(db, "r1", 1, 0, "x");
+  int64_t id2 = insert(db, "r2", 2, 0, "x");
+  assert_true(id1 > 0);
+  assert_int_equal(id2, id1 + 1);
+  struct db_stmt *st = db_stmt(db, by_k);
+  assert_int_equal(db_bind_text(st, 1, "r2"), 0);
+  assert_int_equal(db_step(st), DB_ROW);
+  assert_int_equal(db_col_int64(st, 0), id2);
+  db_reset(st);
+
+  static const char once[] =
+      "INSERT INTO t (k, n) VALUES (?, 0) ON CONFLICT (k) DO NOTHING RETURNING id";
+  st = db_stmt(db, once);
+  assert_int_equal(db_bind_text(st, 1, "r3"), 0);
+  assert_int_equal(db_step(st), DB_ROW);
+  assert_int_equal(db_col_int64(st, 0), id2 + 1);
+  assert_int_equal(db_step(st), DB_DONE);
+  db_reset(st);
+  st = db_stmt(db, once);
+  assert_int_equal(db_bind_text(st, 1, "r1"), 0);
+  assert_int_equal(db_step(st), DB_DONE);
+  db_reset(st);
+  assert_int_equal(db_changes(db), 0);
+
+  static const char upd[] = "UPDATE t SET n = n + 10 WHERE k = ? RETURNING id, n";
+  st = db_stmt(db, upd);
+  assert_int_equal(db_bind_text(st, 1, "r2"), 0);
+  assert_int_equal(db_step(st), DB_ROW);
+  assert_int_equal(db_col_int64(st, 0), id2);
+  assert_int_equal(db_col_int64(st, 1), 12);
+  db_reset(st);
+  st = db_stmt(db, upd);
+  assert_int_equal(db_bind_text(st, 1, "nobody"), 0);
+  assert_int_equal(db_step(st), DB_DONE);
+  db_reset(st);
+  /* A UNIQUE violation is still an error with RETURNING (not a missing row). */
+  st = db_stmt(db, ins);
+  assert_int_equal(db_bind_text(st, 1, "r1"), 0);
+  assert_int_equal(db_step(st), KX_ECONSTRAINT);
+  db_reset(st);
 }
 
 static void test_cache(void **state)
@@ -251,6 +303,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_bind_step_columns, setup, teardown),
       cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_returning, setup, teardown),
       cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
       cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
       cmocka_unit_test(test_busy),
