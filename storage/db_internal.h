@@ -82,9 +82,6 @@ const char *db_col_text_ref(struct db_stmt *st, int i);
 
 /* Rows changed by the last INSERT, UPDATE or DELETE on this connection. */
 int db_changes(struct db *db);
-/* The id of the row the last INSERT on this connection added (SQLite's rowid; PostgreSQL
- * needs RETURNING id instead: docs/ha.md). */
-int64_t db_last_id(struct db *db);
 
 /* Which engine the connection runs on, for the few queries that must differ (a PostgreSQL
  * variant with FOR UPDATE SKIP LOCKED, say) and for logs: "sqlite" or "postgres". */

@@ -233,13 +233,6 @@ static int sq_exec(struct db *db, const char *sql)
   return 0;
 }
 
-int64_t db_last_id(struct db *db)
-{
-  if (db->ops != &db_sqlite_ops)
-    return KX_EDB; /* PostgreSQL has no last id: INSERT … RETURNING id */
-  return sqlite3_last_insert_rowid(SQ(db)->h);
-}
-
 static int sq_changes(struct db *db)
 {
   return sqlite3_changes(SQ(db)->h);
