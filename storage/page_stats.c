@@ -53,7 +53,7 @@ int pages_count_by(struct db *db,
       /* Per rota a page counts once, however many people it reached (per person each
        * delivery counts: that is what each person lived through). */
       "SELECT coalesce(p.rota, '-'), count(DISTINCT p.id),"
-      " count(DISTINCT CASE WHEN c.after_hours THEN p.id END)"
+      " count(DISTINCT CASE WHEN c.after_hours <> 0 THEN p.id END)"
       " FROM page_copies c JOIN pages p ON p.id = c.page_id"
       " WHERE p.kind = 'page' AND c.kind != 'channel' AND c.created_at >= ? AND c.created_at < ?"
       " GROUP BY 1 ORDER BY 2 DESC, 1";

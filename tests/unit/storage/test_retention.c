@@ -70,7 +70,7 @@ static void fill(struct db *db, int64_t age_days, int n)
          (long long)at, (long long)at, (long long)at);
     exec(db,
          "INSERT INTO page_copies (page_id, kind, dest, created_at)"
-         " VALUES (last_insert_rowid(), 'dm', 'U1', 0)");
+         " SELECT max(id), 'dm', 'U1', 0 FROM pages");
     /* and an attempt to reach someone (issue 11) */
     exec(db,
          "INSERT INTO page_attempts (page_id, person, step, rule, via, state, created_at,"
@@ -81,7 +81,7 @@ static void fill(struct db *db, int64_t age_days, int n)
          (long long)at, (long long)at);
     exec(db,
          "INSERT INTO page_copies (page_id, kind, dest, created_at)"
-         " VALUES (last_insert_rowid(), 'dm', 'U1', 0)");
+         " SELECT max(id), 'dm', 'U1', 0 FROM pages");
     exec(db,
          "INSERT INTO page_attempts (page_id, person, step, rule, via, state, created_at,"
          " updated_at) SELECT max(id), 'alice', -1, 0, 'sms', 'delivered', 0, 0 FROM pages");

@@ -287,12 +287,21 @@ static void test_job_taken_by_another_instance(void **state)
   struct fixture *f = *state;
   assert_int_equal(jobs_schedule(f->db, "test_noop", "test:a", 10, NULL, 0), 0);
   assert_int_equal(jobs_schedule(f->db, "test_noop", "test:b", 20, NULL, 0), 0);
-  assert_int_equal(db_exec(f->db,
-                           "CREATE TEMP TRIGGER other_instance AFTER UPDATE OF state ON jobs"
-                           " WHEN NEW.key = 'test:a' AND NEW.state = 'done' BEGIN"
-                           " UPDATE jobs SET state = 'done', done_at = 5 WHERE key = 'test:b';"
-                           " END"),
-                   0);
+  /* SQLite's TEMP trigger, or PL/pgSQL on PostgreSQL (KLAXON_TEST_DATABASE_URL). */
+  assert_int_equal(
+      db_exec(f->db,
+              db_is_postgres(f->db)
+                  ? "CREATE FUNCTION other_instance() RETURNS trigger LANGUAGE plpgsql AS $$"
+                    " BEGIN IF NEW.key = 'test:a' AND NEW.state = 'done' THEN"
+                    " UPDATE jobs SET state = 'done', done_at = 5 WHERE key = 'test:b';"
+                    " END IF; RETURN NEW; END $$;"
+                    "CREATE TRIGGER other_instance AFTER UPDATE OF state ON jobs FOR EACH ROW"
+                    " WHEN (pg_trigger_depth() = 0) EXECUTE FUNCTION other_instance()"
+                  : "CREATE TEMP TRIGGER other_instance AFTER UPDATE OF state ON jobs"
+                    " WHEN NEW.key = 'test:a' AND NEW.state = 'done' BEGIN"
+                    " UPDATE jobs SET state = 'done', done_at = 5 WHERE key = 'test:b';"
+                    " END"),
+      0);
   FILE *tmp = tmpfile();
   assert_non_null(tmp);
   log_set_output(tmp);

@@ -399,15 +399,27 @@ static void test_group_is_one_page_repeats_do_not_repage(void **state)
 static void test_group_opened_by_another_instance(void **state)
 {
   struct fx *f = *state;
-  assert_int_equal(db_exec(f->db,
-                           "CREATE TEMP TRIGGER other_instance BEFORE INSERT ON pages"
-                           " WHEN NEW.group_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pages"
-                           " WHERE group_key = NEW.group_key AND state != 'resolved') BEGIN"
-                           " INSERT INTO pages (kind, group_key, title, source, created_at,"
-                           " anchor_at) VALUES ('page', NEW.group_key, 'theirs', 'alertmanager',"
-                           " 1, 1);"
-                           " END"),
-                   0);
+  /* SQLite's TEMP trigger, or PL/pgSQL on PostgreSQL (KLAXON_TEST_DATABASE_URL). */
+  assert_int_equal(
+      db_exec(f->db,
+              db_is_postgres(f->db)
+                  ? "CREATE FUNCTION other_instance() RETURNS trigger LANGUAGE plpgsql AS $$"
+                    " BEGIN IF pg_trigger_depth() = 1 AND NEW.group_key IS NOT NULL AND NOT EXISTS"
+                    " (SELECT 1 FROM pages WHERE group_key = NEW.group_key"
+                    " AND state != 'resolved') THEN"
+                    " INSERT INTO pages (kind, group_key, title, source, created_at, anchor_at)"
+                    " VALUES ('page', NEW.group_key, 'theirs', 'alertmanager', 1, 1);"
+                    " END IF; RETURN NEW; END $$;"
+                    "CREATE TRIGGER other_instance BEFORE INSERT ON pages FOR EACH ROW"
+                    " EXECUTE FUNCTION other_instance()"
+                  : "CREATE TEMP TRIGGER other_instance BEFORE INSERT ON pages"
+                    " WHEN NEW.group_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pages"
+                    " WHERE group_key = NEW.group_key AND state != 'resolved') BEGIN"
+                    " INSERT INTO pages (kind, group_key, title, source, created_at,"
+                    " anchor_at) VALUES ('page', NEW.group_key, 'theirs', 'alertmanager',"
+                    " 1, 1);"
+                    " END"),
+      0);
   const char *one[] = {"firing", "APIErrorRateSLOCritical", "critical", "a", "f1"};
   char *j = am("g1", "firing", 1, one);
   ingest_text(f, j);

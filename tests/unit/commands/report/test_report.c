@@ -306,10 +306,15 @@ static void test_monthly_job(void **state)
                             "SELECT count(*) FROM outbox WHERE method = 'email.send' AND body"
                             " LIKE '%erin@example.com%klaxon-report-2026-11.html%'"),
                    1);
-  assert_int_equal(fx_count(f,
-                            "SELECT count(*) FROM outbox o, json_each(o.body, '$.blocks') b"
-                            " WHERE o.method = 'chat.postMessage' AND length(b.value) > 3000"),
-                   0);
+  /* No block over Slack's 3000 characters (each engine's own JSON functions). */
+  assert_int_equal(
+      fx_count(f, db_is_postgres(f->db)
+                      ? "SELECT count(*) FROM outbox o, json_array_elements("
+                        "o.body::json -> 'blocks') b WHERE o.method ="
+                        " 'chat.postMessage' AND length(b::text) > 3000"
+                      : "SELECT count(*) FROM outbox o, json_each(o.body, '$.blocks') b"
+                        " WHERE o.method = 'chat.postMessage' AND length(b.value) > 3000"),
+      0);
   assert_int_equal(jobs_get(f->db, "report.monthly:2027-01", &j, &done), 0);
   assert_int_equal(j.due_at, at("2027-01-04T08:00:00+01:00")); /* 1 January is a holiday */
   job_clear(&j);
