@@ -329,6 +329,16 @@ static int start(struct app *a)
     }
   }
   scheduler_start(a->scheduler);
+  if (a->config->storage_postgres) {
+    /* Other instances add jobs too: a connection of the scheduler's own hears them. */
+    char where[200];
+    int err = 0;
+    struct db *listener = database_open(a->config, 0, &err, where, sizeof(where));
+    if (!listener)
+      LOG_WARN("scheduler", "no_listener", "err=%s note=\"polling for other instances' jobs\"",
+               kx_err_name(err));
+    scheduler_listen(a->scheduler, listener);
+  }
   sender_kick(a->sender);
   return 0;
 }

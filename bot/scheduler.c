@@ -6,17 +6,27 @@
 #include "bot/clock.h"
 #include "lib/kx.h"
 #include "lib/log.h"
+#include "storage/jobs.h"
 
 #define JOBS_PER_PASS 200
 #define MAX_SLEEP_MS 60000
+/* With other instances (a listener: PostgreSQL), a job one of them adds wakes this one through
+ * LISTEN/NOTIFY; this short poll covers a notification missed while the listening connection
+ * was being made again. */
+#define SHARED_SLEEP_MS 5000
+#define RELISTEN_MS 1000
 /* Following the wall clock, a step (NTP, a resumed host) is looked for every second: the bot's
  * time moved more than STEP_MS away from what the monotonic clock says has passed. */
 #define WATCH_MS 1000
 #define STEP_MS 2000
 
 struct scheduler {
+  uv_loop_t *loop;
   uv_timer_t timer;
-  uv_timer_t watch; /* the wall-clock step watch */
+  uv_timer_t relisten; /* listening again after the connection was lost */
+  uv_poll_t *poll;     /* the listener's socket, while it listens */
+  struct db *listener; /* NULL: one instance (SQLite), nothing to hear */
+  uv_timer_t watch;    /* the wall-clock step watch */
   struct cmd_ctx *ctx;
   void (*after_run)(void *arg);
   void *arg;
@@ -34,7 +44,7 @@ static void arm(struct scheduler *s)
     return;
   int64_t next = jobs_next_due(s->ctx->db);
   int64_t now = clock_now_ms();
-  uint64_t delay = MAX_SLEEP_MS;
+  uint64_t delay = s->listener ? SHARED_SLEEP_MS : MAX_SLEEP_MS;
   if (next != INT64_MAX) {
     uint64_t d = clock_real_delay_ms(next - now);
     if (d < delay)
@@ -74,6 +84,71 @@ static void on_watch(uv_timer_t *t)
   }
 }
 
+static void on_poll_closed(uv_handle_t *h)
+{
+  free(h);
+}
+
+static void stop_poll(struct scheduler *s)
+{
+  if (!s->poll)
+    return;
+  uv_poll_stop(s->poll);
+  uv_close((uv_handle_t *)s->poll, on_poll_closed);
+  s->poll = NULL;
+}
+
+static void listen_again(struct scheduler *s);
+static void on_relisten(uv_timer_t *t);
+
+/* A notification: another instance added or moved a job; look again for the next due one. */
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+  struct scheduler *s = p->data;
+  (void)events;
+  int n = status < 0 ? KX_EIO : db_listen_drain(s->listener);
+  if (n < 0) {
+    LOG_WARN("scheduler", "listen_lost", "err=%s note=\"polling every %d ms until back\"",
+             kx_err_name(n), SHARED_SLEEP_MS);
+    stop_poll(s);
+    if (!s->stopped)
+      uv_timer_start(&s->relisten, on_relisten, RELISTEN_MS, 0);
+    return;
+  }
+  if (n > 0 && !s->stopped)
+    arm(s);
+}
+
+static void listen_again(struct scheduler *s)
+{
+  if (s->stopped || s->poll)
+    return;
+  int rc = db_listen(s->listener, JOBS_CHANNEL);
+  int fd = rc == 0 ? db_listen_fd(s->listener) : -1;
+  uv_poll_t *p = fd >= 0 ? calloc(1, sizeof(*p)) : NULL;
+  if (p && uv_poll_init(s->loop, p, fd) == 0) {
+    p->data = s;
+    s->poll = p;
+    uv_poll_start(p, UV_READABLE, on_poll);
+    arm(s); /* whatever was added while we were not listening */
+    return;
+  }
+  free(p);
+  uv_timer_start(&s->relisten, on_relisten, RELISTEN_MS, 0);
+}
+
+static void on_relisten(uv_timer_t *t)
+{
+  listen_again(t->data);
+}
+
+void scheduler_listen(struct scheduler *s, struct db *listener)
+{
+  s->listener = listener;
+  if (listener)
+    listen_again(s);
+}
+
 struct scheduler *scheduler_new(uv_loop_t *loop,
                                 struct cmd_ctx *ctx,
                                 void (*after_run)(void *arg),
@@ -86,7 +161,10 @@ struct scheduler *scheduler_new(uv_loop_t *loop,
   s->timer.data = s;
   uv_timer_init(loop, &s->watch);
   s->watch.data = s;
-  s->open_handles = 2;
+  uv_timer_init(loop, &s->relisten);
+  s->relisten.data = s;
+  s->loop = loop;
+  s->open_handles = 3;
   s->ctx = ctx;
   s->after_run = after_run;
   s->arg = arg;
@@ -112,8 +190,10 @@ void scheduler_kick(struct scheduler *s)
 static void on_closed(uv_handle_t *h)
 {
   struct scheduler *s = h->data;
-  if (--s->open_handles == 0)
+  if (--s->open_handles == 0) {
+    db_close(s->listener);
     free(s);
+  }
 }
 
 void scheduler_stop(struct scheduler *s)
@@ -123,6 +203,9 @@ void scheduler_stop(struct scheduler *s)
   s->stopped = 1;
   uv_timer_stop(&s->timer);
   uv_timer_stop(&s->watch);
+  uv_timer_stop(&s->relisten);
+  stop_poll(s);
   uv_close((uv_handle_t *)&s->timer, on_closed);
   uv_close((uv_handle_t *)&s->watch, on_closed);
+  uv_close((uv_handle_t *)&s->relisten, on_closed);
 }

@@ -22,6 +22,10 @@ struct scheduler *scheduler_new(uv_loop_t *loop,
                                 void (*after_run)(void *arg),
                                 void *arg);
 void scheduler_start(struct scheduler *s);
+/* Several instances (PostgreSQL): `listener`, a connection of its own that the scheduler takes
+ * (and closes), hears the jobs other instances add (LISTEN klaxon_jobs) and wakes this one at
+ * once; without a notification it still looks every SHARED_SLEEP_MS (scheduler.c). */
+void scheduler_listen(struct scheduler *s, struct db *listener);
 void scheduler_kick(struct scheduler *s);
 void scheduler_stop(struct scheduler *s); /* closes the timer; frees itself when closed */
 

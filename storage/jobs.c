@@ -42,7 +42,7 @@ int jobs_schedule(struct db *db,
   int rc = db_step_done(db, st, "jobs_schedule");
   if (rc == 0 && db_changes(db) == 0)
     return KX_EEXISTS;
-  return rc;
+  return rc ? rc : db_notify(db, JOBS_CHANNEL);
 }
 
 int jobs_upsert(struct db *db,
@@ -64,7 +64,8 @@ int jobs_upsert(struct db *db,
   db_bind_int64(st, 3, due_at);
   db_bind_text(st, 4, ref);
   db_bind_int64(st, 5, now_ms);
-  return db_step_done(db, st, "jobs_upsert");
+  int rc = db_step_done(db, st, "jobs_upsert");
+  return rc ? rc : db_notify(db, JOBS_CHANNEL);
 }
 
 int jobs_cancel_prefix(struct db *db, const char *key_prefix, int64_t now_ms)
@@ -133,7 +134,13 @@ int jobs_claim(struct db *db, int64_t id, int64_t now_ms)
 {
   static const char sql[] =
       "UPDATE jobs SET state = 'done', done_at = ? WHERE id = ? AND state = 'pending'";
-  struct db_stmt *st = db_stmt(db, sql);
+  /* PostgreSQL: a job another instance is running right now (its row locked by that claim) is
+   * skipped at once instead of waited for; if that instance rolls back, the job is still
+   * pending and the next pass takes it. SQLite has one writer: nothing to skip. */
+  static const char sql_pg[] =
+      "UPDATE jobs SET state = 'done', done_at = ? WHERE id = (SELECT id FROM jobs"
+      " WHERE id = ? AND state = 'pending' FOR UPDATE SKIP LOCKED)";
+  struct db_stmt *st = db_stmt(db, db_is_postgres(db) ? sql_pg : sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);

@@ -25,6 +25,10 @@ struct job {
 };
 
 /* Insert unless a job with this key exists (in any state): KX_EEXISTS then. */
+/* The notification channel a new or moved job is announced on (db_notify): the other
+ * instances' schedulers wake and look again (bot/scheduler.c). */
+#define JOBS_CHANNEL "klaxon_jobs"
+
 int jobs_schedule(struct db *db,
                   const char *kind,
                   const char *key,
@@ -45,8 +49,8 @@ int jobs_cancel(struct db *db, const char *key, int64_t now_ms);
 int jobs_due(struct db *db, int64_t now_ms, size_t limit, struct job **out, size_t *n);
 /* Claim a due job for this run: mark it done, inside the transaction that runs it and before
  * any of its effects. KX_ENOTFOUND when it is not pending any more: another instance claimed it
- * (or it was cancelled) since jobs_due() listed it, and the caller must not run it (PostgreSQL
- * makes a second claimer wait for the first's commit, then finds the row done). */
+ * (or it was cancelled) since jobs_due() listed it, or is running it right now (PostgreSQL's
+ * FOR UPDATE SKIP LOCKED: no waiting for the other's commit), and the caller must not run it. */
 int jobs_claim(struct db *db, int64_t id, int64_t now_ms);
 /* The earliest pending due time, or INT64_MAX when there is none. */
 int64_t jobs_next_due(struct db *db);
