@@ -283,8 +283,8 @@ static int build_sql(struct db *dst,
   int rc = query_names(dst, sql_pg_columns, table, 0, &have);
   if (rc == 0 && have.n == 0)
     rc = fail(out, KX_EDB,
-              "table %s is not in the PostgreSQL database: its schema is not the one this "
-              "klaxon made (is storage.url_env's database another program's?)",
+              "table %s of the SQLite file is not in the PostgreSQL database: the schemas "
+              "differ (a table added to the file by hand?)",
               table);
   for (size_t i = 0; rc == 0 && i < cols->n; i++)
     if (names_find(&have, cols->v[i]) < 0)

@@ -97,10 +97,6 @@ static int plan_from_options(struct cli_opts *o, struct config **c, struct plan 
 /* The SQLite file, read-only, at the schema this klaxon writes; NULL with a sentence. */
 static struct db *open_source(const char *path)
 {
-  if (access(path, R_OK) != 0) {
-    fprintf(stderr, "klaxon migrate: there is no readable SQLite database at %s\n", path);
-    return NULL;
-  }
   int err = 0;
   struct db *db = db_open(path, DB_OPEN_READONLY | DB_OPEN_NO_CREATE | DB_OPEN_ANY_VERSION, &err);
   if (!db) {
@@ -154,6 +150,11 @@ static int report(const struct plan *p, const struct db_copy *copy)
 /* Lock, open both sides, copy: the exit code. */
 static int migrate(const struct plan *p)
 {
+  /* Before the lock, which would leave a .lock file beside a path that holds nothing. */
+  if (access(p->from, R_OK) != 0) {
+    fprintf(stderr, "klaxon migrate: there is no readable SQLite database at %s\n", p->from);
+    return 1;
+  }
   int lock_fd = -1;
   int rc = cli_lock_db(p->from, &lock_fd);
   if (rc) {

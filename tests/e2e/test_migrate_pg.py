@@ -209,6 +209,7 @@ async def test_migrate_refusals_say_what_to_do(h):
         # A file that is not there, or not at this klaxon's schema version.
         rc, out, err = await migrate(h, "--to", "postgres", "--from", h.tmp + "/nothing.db", env=url, config=False)
         assert rc == 1 and "no readable SQLite database at" in err, (rc, err)
+        assert not os.path.exists(h.tmp + "/nothing.db.lock"), "a lock file beside nothing"
         old = h.tmp + "/old.db"
         src = sqlite3.connect(h.db_path)
         dst = sqlite3.connect(old)
