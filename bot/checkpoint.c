@@ -25,6 +25,7 @@ struct checkpoint {
   bool retention_due;
   bool retention_more; /* the last pass stopped at its batch cap: go on at the next tick */
   int retention_rc;
+  int ping_rc; /* the worker's SELECT 1 this tick */
   int64_t retention_deleted;
   int64_t retention_next_mono_ms;
   struct retention_cutoffs cutoffs;
@@ -72,6 +73,7 @@ static void prune(struct checkpoint *c)
 static void work(uv_work_t *w)
 {
   struct checkpoint *c = w->data;
+  c->ping_rc = db_ping(c->db);
   if (c->retention_due)
     prune(c);
   (void)db_checkpoint(c->db, false);
@@ -84,6 +86,15 @@ static void done(uv_work_t *w, int status)
   struct checkpoint *c = w->data;
   (void)status;
   c->running = false;
+  bool down = c->ping_rc != 0;
+  if (down != c->health->db_down || !c->health->db_checked) {
+    if (down)
+      LOG_ERROR("db", "unavailable", "db=%s err=%s", db_path(c->db), kx_err_name(c->ping_rc));
+    else if (c->health->db_down)
+      LOG_INFO("db", "available", "db=%s", db_path(c->db));
+  }
+  c->health->db_down = down;
+  c->health->db_checked = true;
   if (c->retention_due) {
     c->retention_due = false;
     if (c->retention_deleted > 0 || c->retention_rc)

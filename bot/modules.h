@@ -31,6 +31,11 @@ struct app;
 struct app_health {
   int integrity; /* PRAGMA quick_check: 0 not run yet, 1 ok, -1 failed */
   int64_t integrity_at_ms;
+  /* The housekeeping worker's connection did not answer SELECT 1 at its last tick (each
+   * second): the database is unavailable (PostgreSQL failing over, say). /healthz answers 503
+   * and the Slack module closes its socket until it answers again (docs/ha.md). */
+  bool db_down;
+  bool db_checked; /* the worker has looked at least once */
 };
 
 struct module_env {

@@ -22,7 +22,8 @@ int alert_mail_add(struct db *db, const struct alert_mail *m, int64_t *id_out)
 {
   static const char sql[] =
       "INSERT INTO alert_mail (digest_key, recipients, title, summary, severity, labels,"
-      " starts_at, created_at) VALUES (?, ?, ?, ?, ?, coalesce(?, '{}'), ?, ?)";
+      " starts_at, created_at) VALUES (?, ?, ?, ?, ?, coalesce(?, '{}'), ?, ?)"
+      " RETURNING id";
   if (!m->digest_key || !m->recipients || !m->title)
     return KX_EINVAL;
   struct db_stmt *st = db_stmt(db, sql);
@@ -36,10 +37,14 @@ int alert_mail_add(struct db *db, const struct alert_mail *m, int64_t *id_out)
   db_bind_text(st, 6, m->labels);
   db_bind_int64(st, 7, m->starts_at);
   db_bind_int64(st, 8, m->created_at);
-  int rc = db_step_done(db, st, "alert_mail_add");
-  if (rc == 0 && id_out)
-    *id_out = db_last_id(db);
-  return rc;
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "alert_mail_add");
+  if (id_out)
+    *id_out = id;
+  return 0;
 }
 
 int alert_mail_pending(

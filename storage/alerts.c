@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/kx.h"
+#include "lib/log.h"
 #include "storage/db_internal.h"
 
 const char alerts_schema_v1[] =
@@ -29,12 +30,15 @@ const char alerts_schema_v1[] =
     ");"
     "CREATE INDEX alerts_page ON alerts(page_id, status);";
 
+/* A new fingerprint: KX_EEXISTS when the row is there after all (another instance inserted it
+ * after lock_row() found nothing; PostgreSQL waits for that insert's commit before it says so). */
 static int insert(struct db *db, const struct alert_in *a, int64_t now_ms, int64_t *id_out)
 {
   static const char sql[] =
       "INSERT INTO alerts (fingerprint, group_key, source, status, alertname, severity, labels,"
       " annotations, starts_at, ends_at, route, action, first_seen, last_seen, fires)"
-      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+      " ON CONFLICT (fingerprint) DO NOTHING RETURNING id";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
@@ -53,12 +57,46 @@ static int insert(struct db *db, const struct alert_in *a, int64_t now_ms, int64
   db_bind_int64(st, 13, now_ms);
   db_bind_int64(st, 14, now_ms);
   db_bind_int64(st, 15, a->firing ? 1 : 0);
-  int rc = db_step_done(db, st, "alerts_insert");
-  if (rc == 0)
-    *id_out = db_last_id(db);
-  return rc;
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  if (rc == DB_DONE)
+    return KX_EEXISTS;
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "alerts_insert");
+  *id_out = id;
+  return 0;
 }
 
+/* Lock the fingerprint's row and read it as it is now: a no-op UPDATE, because SQLite has no
+ * SELECT … FOR UPDATE. Under PostgreSQL's READ COMMITTED it waits for another instance that is
+ * writing the row and returns the row as that one committed it; nobody else changes it until
+ * this transaction ends. Under SQLite the transaction holds the write lock already.
+ * KX_ENOTFOUND when the fingerprint is new. */
+static int lock_row(
+    struct db *db, const char *fingerprint, int64_t *id, bool *firing, int64_t *page)
+{
+  static const char sql[] =
+      "UPDATE alerts SET receives = receives WHERE fingerprint = ? RETURNING id, status, page_id";
+  struct db_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, fingerprint);
+  int rc = db_step(st);
+  if (rc == DB_ROW) {
+    *id = db_col_int64(st, 0);
+    *firing = strcmp(db_col_text_ref(st, 1), "firing") == 0;
+    *page = db_col_int64(st, 2);
+  }
+  db_reset(st);
+  if (rc == DB_ROW)
+    return 0;
+  return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "alerts_lock");
+}
+
+/* Two instances that receive one fingerprint at once both end here correctly: one inserts, the
+ * other finds the insert's conflict, locks the committed row and updates it (a repeat). Neither
+ * sees the UNIQUE violation a SELECT-then-INSERT would meet. */
 int alerts_upsert(struct db *db,
                   const struct alert_in *a,
                   int64_t now_ms,
@@ -66,37 +104,42 @@ int alerts_upsert(struct db *db,
                   enum alert_change *change,
                   int64_t *page_id_out)
 {
-  static const char find[] = "SELECT id, status, page_id FROM alerts WHERE fingerprint = ?";
   static const char upd[] =
       "UPDATE alerts SET status = ?, group_key = ?, alertname = ?, severity = ?, labels = ?,"
       " annotations = ?, starts_at = ?, ends_at = ?, route = ?, action = ?, last_seen = ?,"
       " receives = receives + 1, fires = fires + ? WHERE id = ?";
   if (!a->fingerprint || !*a->fingerprint)
     return KX_EINVAL;
-  struct db_stmt *st = db_stmt(db, find);
-  if (!st)
-    return KX_EDB;
-  db_bind_text(st, 1, a->fingerprint);
-  int rc = db_step(st);
-  if (rc == DB_DONE) {
-    db_reset(st);
-    *change = a->firing ? ALERT_NEW : ALERT_NEW_RESOLVED;
-    *page_id_out = 0;
-    return insert(db, a, now_ms, id_out);
+  int64_t id = 0, page = 0;
+  bool was_firing = false;
+  int rc = KX_ENOTFOUND;
+  /* The second round only follows an insert that lost to another instance's. */
+  for (int round = 0; round < 2 && rc == KX_ENOTFOUND; round++) {
+    rc = lock_row(db, a->fingerprint, &id, &was_firing, &page);
+    if (rc != KX_ENOTFOUND)
+      break;
+    rc = insert(db, a, now_ms, id_out);
+    if (rc == 0) {
+      *change = a->firing ? ALERT_NEW : ALERT_NEW_RESOLVED;
+      *page_id_out = 0;
+      return 0;
+    }
+    if (rc == KX_EEXISTS)
+      rc = KX_ENOTFOUND;
   }
-  if (rc != DB_ROW) {
-    db_reset(st);
-    return db_fail(db, rc, "alerts_find");
+  if (rc == KX_ENOTFOUND) {
+    /* Inserted by another and gone again, twice (retention at that very moment): the webhook's
+     * sender retries. */
+    LOG_WARN("alerts", "upsert_lost_twice", "fingerprint=%.64s", a->fingerprint);
+    rc = KX_ERETRY;
   }
-  int64_t id = db_col_int64(st, 0);
-  bool was_firing = strcmp(db_col_text_ref(st, 1), "firing") == 0;
-  int64_t page = db_col_int64(st, 2);
-  db_reset(st);
+  if (rc)
+    return rc;
   if (a->firing)
     *change = was_firing ? ALERT_REPEAT : ALERT_REFIRED;
   else
     *change = was_firing ? ALERT_RESOLVED : ALERT_REPEAT_RESOLVED;
-  st = db_stmt(db, upd);
+  struct db_stmt *st = db_stmt(db, upd);
   if (!st)
     return KX_EDB;
   db_bind_text(st, 1, a->firing ? "firing" : "resolved");

@@ -159,6 +159,22 @@ int db_checkpoint(struct db *db, bool truncate)
 {
   return db->ops->checkpoint(db, truncate);
 }
+int db_notify(struct db *db, const char *channel)
+{
+  return db->ops->notify(db, channel);
+}
+int db_listen(struct db *db, const char *channel)
+{
+  return db->ops->listen(db, channel);
+}
+int db_listen_fd(struct db *db)
+{
+  return db->ops->listen_fd(db);
+}
+int db_listen_drain(struct db *db)
+{
+  return db->ops->listen_drain(db);
+}
 int64_t db_clock_ms(struct db *db)
 {
   return db->ops->clock_ms(db);

@@ -46,6 +46,15 @@ int db_rollback(struct db *db); /* safe to call when no transaction is open */
 bool db_in_transaction(struct db *db);
 int db_depth(struct db *db); /* open levels: 0 outside a transaction */
 
+/* A connection that waits for notifications (db_notify in db_internal.h) on `channel`, for a
+ * loop to poll: db_listen() subscribes (KX_EUNSUPPORTED on SQLite), db_listen_fd() is the
+ * socket to watch for reading (-1 when there is none, e.g. after the connection was lost: call
+ * db_listen() again), and db_listen_drain() reads what arrived and says how many came
+ * (a negative KX_E* when the connection is lost). Use a connection of its own for this. */
+int db_listen(struct db *db, const char *channel);
+int db_listen_fd(struct db *db);
+int db_listen_drain(struct db *db);
+
 int db_schema_version(struct db *db);
 /* The newest schema version this build knows. */
 int db_schema_latest(void);

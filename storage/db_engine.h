@@ -55,6 +55,10 @@ struct db_ops {
   int (*set_autocheckpoint)(struct db *db, int pages);
   int (*checkpoint)(struct db *db, bool truncate);
   int64_t (*clock_ms)(struct db *db);
+  int (*notify)(struct db *db, const char *channel);
+  int (*listen)(struct db *db, const char *channel);
+  int (*listen_fd)(struct db *db);
+  int (*listen_drain)(struct db *db);
   const char *(*path)(struct db *db);
   void (*close)(struct db *db);
 };

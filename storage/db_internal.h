@@ -82,9 +82,6 @@ const char *db_col_text_ref(struct db_stmt *st, int i);
 
 /* Rows changed by the last INSERT, UPDATE or DELETE on this connection. */
 int db_changes(struct db *db);
-/* The id of the row the last INSERT on this connection added (SQLite's rowid; PostgreSQL
- * needs RETURNING id instead: docs/ha.md). */
-int64_t db_last_id(struct db *db);
 
 /* Which engine the connection runs on, for the few queries that must differ (a PostgreSQL
  * variant with FOR UPDATE SKIP LOCKED, say) and for logs: "sqlite" or "postgres". */
@@ -93,6 +90,11 @@ const char *db_engine_name(struct db *db);
 /* The database's own clock in Unix milliseconds, real time (never KLAXON_NOW): PostgreSQL's
  * clock_timestamp(), one clock for every instance (leases); SQLite's is the host's. */
 int64_t db_clock_ms(struct db *db);
+
+/* Wake-ups between instances (PostgreSQL's LISTEN/NOTIFY; SQLite has one instance, so these
+ * do nothing there). db_notify() queues a notification on `channel` that is delivered when the
+ * current transaction commits (at once outside one), and not at all if it rolls back. */
+int db_notify(struct db *db, const char *channel);
 
 /* Run one or more statements with no result rows (DDL, PRAGMA). */
 int db_exec(struct db *db, const char *sql);

@@ -19,7 +19,6 @@
  * - Calls are synchronous: connect_timeout, TCP keepalives and tcp_user_timeout bound how long
  *   a dead server can hold the caller (docs/ha.md, "What is not built").
  */
-#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,58 +27,7 @@
 #include "lib/log.h"
 #include "storage/db_engine.h"
 #include "storage/db_internal.h"
-
-#define STMT_CACHE_SIZE 512
-#define MAX_PARAMS 64
-#define INT8OID 20
-#define TEXTOID 25
-#define FLOAT8OID 701
-/* Any 64-bit number, the same on every instance: serialises migrations. */
-#define MIGRATION_LOCK 0x6b6c61786f6e31LL
-
-struct pg_db;
-static int pg_fail(struct db *d, int err, const char *what);
-
-struct pg_stmt {
-  struct pg_db *db;
-  const char *sql; /* the caller's text: the cache key */
-  char *text;      /* with $n placeholders */
-  int nparams;
-  bool cached;
-  char name[24];     /* the server-side prepared statement, "" when not prepared */
-  uint64_t prep_gen; /* the connection it was prepared on */
-  Oid ptypes[MAX_PARAMS];
-  Oid btypes[MAX_PARAMS];
-  char *vals[MAX_PARAMS];
-  PGresult *res;
-  bool ran;
-  int row, nrows;
-};
-
-struct stmt_slot {
-  const char *sql;
-  struct pg_stmt *st;
-};
-
-struct pg_db {
-  struct db base; /* first: db.c dispatches through base.ops */
-  PGconn *conn;
-  char *conninfo;
-  char label[160]; /* "postgres:dbname@host" for logs: never the password */
-  bool readonly;
-  int depth;
-  uint64_t gen; /* bumped on each (re)connection: prepared statements are per connection */
-  unsigned names;
-  int changes;
-  int lock_timeout_ms;
-  char state[6]; /* SQLSTATE of the last failure */
-  char msg[300]; /* its message */
-  struct stmt_slot cache[STMT_CACHE_SIZE];
-};
-
-#define PG(d) ((struct pg_db *)(d))
-#define PST(p) ((struct pg_stmt *)((uintptr_t)(p) & ~DB_STMT_PG_TAG))
-#define TAG(p) ((struct db_stmt *)((uintptr_t)(p) | DB_STMT_PG_TAG))
+#include "storage/db_pg_internal.h"
 
 /* The one place a PostgreSQL failure becomes a KX_E* code (SQLSTATE classes, Appendix A). */
 static int kx_of_state(const char *state)
@@ -100,7 +48,7 @@ static int kx_of_state(const char *state)
 }
 
 /* Remember why a call failed (for db_fail) and convert it. res may be NULL. */
-static int note_failure(struct pg_db *db, const PGresult *res)
+int note_failure(struct pg_db *db, const PGresult *res)
 {
   const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
   const char *msg = res ? PQresultErrorMessage(res) : NULL;
@@ -161,7 +109,7 @@ static int pg_connect(struct pg_db *db)
 
 /* Outside a transaction, a broken connection is made again (and the statements are prepared
  * again as they are used). Inside one, the transaction is gone: the caller's rollback ends it. */
-static int ensure_conn(struct pg_db *db)
+int ensure_conn(struct pg_db *db)
 {
   if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
     return 0;
@@ -466,7 +414,7 @@ static int pg_changes(struct db *d)
   return PG(d)->changes;
 }
 
-static int pg_exec(struct db *d, const char *sql)
+int pg_exec(struct db *d, const char *sql)
 {
   struct pg_db *db = PG(d);
   int rc = ensure_conn(db);
@@ -484,7 +432,7 @@ static int pg_exec(struct db *d, const char *sql)
   return rc;
 }
 
-static int pg_fail(struct db *d, int err, const char *what)
+int pg_fail(struct db *d, int err, const char *what)
 {
   struct pg_db *db = PG(d);
   char q[400];
@@ -494,7 +442,7 @@ static int pg_fail(struct db *d, int err, const char *what)
 }
 
 /* Transaction control, quietly: the caller logs what failed. */
-static int tx(struct pg_db *db, const char *sql)
+int tx(struct pg_db *db, const char *sql)
 {
   if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
     note_failure(db, NULL);
@@ -593,58 +541,6 @@ static int pg_depth(struct db *d)
   return PG(d)->depth;
 }
 
-/* One value from a query of our own; NULL result on failure (noted). */
-static PGresult *one(struct pg_db *db, const char *sql)
-{
-  if (ensure_conn(db) != 0)
-    return NULL;
-  PGresult *r = PQexec(db->conn, sql);
-  if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-    note_failure(db, r);
-    PQclear(r);
-    return NULL;
-  }
-  return r;
-}
-
-/* The version lives in a one-row table, klaxon_schema (created by the first migration's
- * transaction); a database without it is at version 0. */
-static int pg_schema_version(struct db *d)
-{
-  struct pg_db *db = PG(d);
-  PGresult *r = one(db, "SELECT to_regclass('klaxon_schema') IS NOT NULL");
-  if (!r)
-    return pg_fail(d, KX_EDB, "schema_version");
-  bool there = PQgetvalue(r, 0, 0)[0] == 't';
-  PQclear(r);
-  if (!there)
-    return 0;
-  r = one(db, "SELECT coalesce(max(version), 0) FROM klaxon_schema");
-  if (!r)
-    return pg_fail(d, KX_EDB, "schema_version");
-  int v = atoi(PQgetvalue(r, 0, 0));
-  PQclear(r);
-  return v;
-}
-
-static int pg_migration_begin(struct db *d)
-{
-  char sql[200];
-  snprintf(sql, sizeof(sql),
-           "BEGIN; SELECT pg_advisory_xact_lock(%lld); "
-           "CREATE TABLE IF NOT EXISTS klaxon_schema (version bigint NOT NULL)",
-           (long long)MIGRATION_LOCK);
-  return pg_exec(d, sql);
-}
-
-static int pg_migration_version(struct db *d, int version)
-{
-  char sql[120];
-  snprintf(sql, sizeof(sql), "DELETE FROM klaxon_schema; INSERT INTO klaxon_schema VALUES (%d)",
-           version);
-  return pg_exec(d, sql);
-}
-
 static int pg_check(struct db *d)
 {
   return db_ping(d);
@@ -656,38 +552,6 @@ static void pg_busy_timeout(struct db *d, int ms)
   db->lock_timeout_ms = ms;
   if (db->conn && PQstatus(db->conn) == CONNECTION_OK && !pg_in_transaction(d))
     (void)session_setup(db);
-}
-
-static int pg_backup(struct db *d, const char *path)
-{
-  (void)path;
-  LOG_ERROR("db", "backup_unsupported", "db=%s how=\"pg_dump, or the cluster's own backups\"",
-            PG(d)->label);
-  return KX_EUNSUPPORTED;
-}
-
-static int pg_set_autocheckpoint(struct db *d, int pages)
-{
-  (void)d;
-  (void)pages;
-  return 0;
-}
-
-static int pg_checkpoint(struct db *d, bool truncate)
-{
-  (void)d;
-  (void)truncate;
-  return 0; /* the server checkpoints */
-}
-
-static int64_t pg_clock_ms(struct db *d)
-{
-  PGresult *r = one(PG(d), "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint");
-  if (!r)
-    return KX_EIO;
-  int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-  PQclear(r);
-  return v;
 }
 
 static const char *pg_path(struct db *d)
@@ -745,6 +609,10 @@ const struct db_ops db_pg_ops = {
     .set_autocheckpoint = pg_set_autocheckpoint,
     .checkpoint = pg_checkpoint,
     .clock_ms = pg_clock_ms,
+    .notify = pg_notify,
+    .listen = pg_listen,
+    .listen_fd = pg_listen_fd,
+    .listen_drain = pg_listen_drain,
     .path = pg_path,
     .close = pg_close,
 };

@@ -233,13 +233,6 @@ static int sq_exec(struct db *db, const char *sql)
   return 0;
 }
 
-int64_t db_last_id(struct db *db)
-{
-  if (db->ops != &db_sqlite_ops)
-    return KX_EDB; /* PostgreSQL has no last id: INSERT … RETURNING id */
-  return sqlite3_last_insert_rowid(SQ(db)->h);
-}
-
 static int sq_changes(struct db *db)
 {
   return sqlite3_changes(SQ(db)->h);
@@ -541,6 +534,33 @@ static int64_t sq_clock_ms(struct db *db)
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* One instance on SQLite: nobody else to wake. */
+static int sq_notify(struct db *db, const char *channel)
+{
+  (void)db;
+  (void)channel;
+  return 0;
+}
+
+static int sq_listen(struct db *db, const char *channel)
+{
+  (void)db;
+  (void)channel;
+  return KX_EUNSUPPORTED;
+}
+
+static int sq_listen_fd(struct db *db)
+{
+  (void)db;
+  return -1;
+}
+
+static int sq_listen_drain(struct db *db)
+{
+  (void)db;
+  return 0;
+}
+
 const struct db_ops db_sqlite_ops = {
     .engine = DB_ENGINE_SQLITE,
     .name = "sqlite",
@@ -577,6 +597,10 @@ const struct db_ops db_sqlite_ops = {
     .set_autocheckpoint = sq_set_autocheckpoint,
     .checkpoint = sq_checkpoint,
     .clock_ms = sq_clock_ms,
+    .notify = sq_notify,
+    .listen = sq_listen,
+    .listen_fd = sq_listen_fd,
+    .listen_drain = sq_listen_drain,
     .path = sq_path,
     .close = sq_close,
 };

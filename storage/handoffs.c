@@ -36,7 +36,8 @@ int handoffs_add(struct db *db, const struct handoff_new *h, int64_t *id_out)
   static const char sql[] =
       "INSERT INTO handoffs (rota, shift_index, due_at, state, late, created_at, out_primary,"
       " out_secondary, in_primary, in_secondary, in_shadow, manager, checklist)"
-      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (rota, shift_index) DO NOTHING";
+      " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (rota, shift_index) DO NOTHING"
+      " RETURNING id";
   if (!h->rota || h->shift_index < 0)
     return KX_EINVAL;
   struct db_stmt *st = db_stmt(db, sql);
@@ -55,13 +56,16 @@ int handoffs_add(struct db *db, const struct handoff_new *h, int64_t *id_out)
   db_bind_text(st, 11, h->in_shadow);
   db_bind_text(st, 12, h->manager);
   db_bind_text(st, 13, h->checklist);
-  int rc = db_step_done(db, st, "handoffs_add");
-  if (rc)
-    return rc;
-  if (db_changes(db) == 0)
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  /* With RETURNING, a conflict that did nothing returns no row. */
+  if (rc == DB_DONE)
     return KX_EEXISTS;
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "handoffs_add");
   if (id_out)
-    *id_out = db_last_id(db);
+    *id_out = id;
   return 0;
 }
 

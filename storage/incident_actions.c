@@ -101,9 +101,23 @@ int incident_actions_add(struct db *db,
       "INSERT INTO incident_actions (incident_id, number, owner, text, created_by, created_at)"
       " VALUES (?1, (SELECT COALESCE(MAX(number), 0) + 1 FROM incident_actions WHERE"
       " incident_id = ?1), ?2, ?3, ?4, ?5) RETURNING number";
+  /* Two instances adding to one incident at once would both compute the same MAX + 1 under
+   * PostgreSQL's READ COMMITTED. Locking the incident's row first (a no-op UPDATE: SQLite has no
+   * SELECT … FOR UPDATE) makes the second wait for the first's commit; its INSERT, a new
+   * statement, then sees the first's number. Under SQLite the write lock is held already. */
+  static const char lock[] = "UPDATE incidents SET drill = drill WHERE id = ?";
   if (!text || !*text)
     return KX_EINVAL;
-  struct db_stmt *st = db_stmt(db, sql);
+  struct db_stmt *st = db_stmt(db, lock);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, incident_id);
+  int rc = db_step_done(db, st, "incident_actions_lock");
+  if (rc)
+    return rc;
+  if (db_changes(db) == 0)
+    return KX_ENOTFOUND;
+  st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
   db_bind_int64(st, 1, incident_id);
@@ -111,7 +125,7 @@ int incident_actions_add(struct db *db,
   db_bind_text(st, 3, text);
   db_bind_text(st, 4, created_by);
   db_bind_int64(st, 5, now_ms);
-  int rc = db_step(st);
+  rc = db_step(st);
   int64_t number = rc == DB_ROW ? db_col_int64(st, 0) : 0;
   if (rc == DB_ROW)
     rc = db_step(st);

@@ -38,6 +38,9 @@ struct incident_action {
   char *tracker_url;
 };
 
+/* Add an item numbered one past the incident's last (*number_out); KX_ENOTFOUND when there is
+ * no such incident. Several instances adding at once get distinct numbers (the incident's row
+ * is locked first). */
 int incident_actions_add(struct db *db,
                          int64_t incident_id,
                          const char *owner,

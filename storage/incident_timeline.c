@@ -31,7 +31,8 @@ int timeline_add(struct db *db, const struct timeline_new *e, int64_t *id_out)
   static const char sql[] =
       "INSERT INTO incident_timeline (incident_id, kind, who, text, at, key_system, source_ts,"
       " created_at) VALUES (?,?,?,?,?,?,?,?)"
-      " ON CONFLICT (incident_id, source_ts) WHERE source_ts IS NOT NULL DO NOTHING";
+      " ON CONFLICT (incident_id, source_ts) WHERE source_ts IS NOT NULL DO NOTHING"
+      " RETURNING id";
   if (!e->kind || !e->text)
     return KX_EINVAL;
   struct db_stmt *st = db_stmt(db, sql);
@@ -45,13 +46,16 @@ int timeline_add(struct db *db, const struct timeline_new *e, int64_t *id_out)
   db_bind_int64(st, 6, e->key ? 1 : 0);
   db_bind_text(st, 7, e->source_ts);
   db_bind_int64(st, 8, e->now_ms);
-  int rc = db_step_done(db, st, "timeline_add");
-  if (rc)
-    return rc;
-  if (db_changes(db) == 0)
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  /* With RETURNING, a conflict that did nothing returns no row. */
+  if (rc == DB_DONE)
     return KX_EEXISTS;
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "timeline_add");
   if (id_out)
-    *id_out = db_last_id(db);
+    *id_out = id;
   return 0;
 }
 

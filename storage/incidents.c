@@ -167,7 +167,9 @@ int incidents_create(struct db *db, const struct incident_create *n, int64_t *id
   static const char sql[] =
       "INSERT INTO incidents (title, description, severity, status, platform, origin_channel,"
       " declared_by, declared_by_user, rota, drill, alert_id, declared_at, impact_start_at,"
-      " last_update_at) VALUES (?,?,?,'" INCIDENT_INVESTIGATING "',?,?,?,?,?,?,?,?,?,?)";
+      " last_update_at) VALUES (?,?,?,'" INCIDENT_INVESTIGATING
+      "',?,?,?,?,?,?,?,?,?,?)"
+      " RETURNING id";
   if (!n->title || !n->severity)
     return KX_EINVAL;
   struct db_stmt *st = db_stmt(db, sql);
@@ -186,10 +188,14 @@ int incidents_create(struct db *db, const struct incident_create *n, int64_t *id
   db_bind_int64(st, 11, n->declared_at);
   db_bind_int64(st, 12, n->impact_start_at ? n->impact_start_at : n->declared_at);
   db_bind_int64(st, 13, n->declared_at);
-  int rc = db_step_done(db, st, "incidents_create");
-  if (rc == 0 && id_out)
-    *id_out = db_last_id(db);
-  return rc;
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "incidents_create");
+  if (id_out)
+    *id_out = id;
+  return 0;
 }
 
 /* Step a bound single-row query into *out. */

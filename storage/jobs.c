@@ -129,7 +129,7 @@ int jobs_due(struct db *db, int64_t now_ms, size_t limit, struct job **out, size
   return 0;
 }
 
-int jobs_finish(struct db *db, int64_t id, int64_t now_ms)
+int jobs_claim(struct db *db, int64_t id, int64_t now_ms)
 {
   static const char sql[] =
       "UPDATE jobs SET state = 'done', done_at = ? WHERE id = ? AND state = 'pending'";
@@ -138,7 +138,7 @@ int jobs_finish(struct db *db, int64_t id, int64_t now_ms)
     return KX_EDB;
   db_bind_int64(st, 1, now_ms);
   db_bind_int64(st, 2, id);
-  int rc = db_step_done(db, st, "jobs_finish");
+  int rc = db_step_done(db, st, "jobs_claim");
   if (rc == 0 && db_changes(db) == 0)
     return KX_ENOTFOUND;
   return rc;

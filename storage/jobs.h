@@ -43,8 +43,11 @@ int jobs_cancel_prefix(struct db *db, const char *key_prefix, int64_t now_ms);
 int jobs_cancel(struct db *db, const char *key, int64_t now_ms);
 /* Pending jobs due at or before now, oldest first, at most limit. */
 int jobs_due(struct db *db, int64_t now_ms, size_t limit, struct job **out, size_t *n);
-/* Mark one done; KX_ENOTFOUND when it is not pending any more (someone else ran it). */
-int jobs_finish(struct db *db, int64_t id, int64_t now_ms);
+/* Claim a due job for this run: mark it done, inside the transaction that runs it and before
+ * any of its effects. KX_ENOTFOUND when it is not pending any more: another instance claimed it
+ * (or it was cancelled) since jobs_due() listed it, and the caller must not run it (PostgreSQL
+ * makes a second claimer wait for the first's commit, then finds the row done). */
+int jobs_claim(struct db *db, int64_t id, int64_t now_ms);
 /* The earliest pending due time, or INT64_MAX when there is none. */
 int64_t jobs_next_due(struct db *db);
 /* Is a job with this key pending? 1/0, or < 0 on error. */

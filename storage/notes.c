@@ -29,7 +29,9 @@ int notes_add(struct db *db,
               int64_t now_ms,
               int64_t *id_out)
 {
-  static const char sql[] = "INSERT INTO notes (rota, author, text, created_at) VALUES (?,?,?,?)";
+  static const char sql[] =
+      "INSERT INTO notes (rota, author, text, created_at) VALUES (?,?,?,?)"
+      " RETURNING id";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
@@ -37,10 +39,14 @@ int notes_add(struct db *db,
   db_bind_text(st, 2, author);
   db_bind_text(st, 3, text);
   db_bind_int64(st, 4, now_ms);
-  int rc = db_step_done(db, st, "notes_add");
-  if (rc == 0 && id_out)
-    *id_out = db_last_id(db);
-  return rc;
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "notes_add");
+  if (id_out)
+    *id_out = id;
+  return 0;
 }
 
 int notes_pending(struct db *db, const char *rota, struct note **out, size_t *n)

@@ -30,7 +30,7 @@ int outbox_add(struct db *db, const struct outbox_new *n, int64_t *id_out)
 {
   static const char sql[] =
       "INSERT INTO outbox (created_at, platform, method, queue, body, priority, hook, ref) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
   if (!n->method || !n->body)
     return KX_EINVAL;
   struct db_stmt *st = db_stmt(db, sql);
@@ -44,10 +44,14 @@ int outbox_add(struct db *db, const struct outbox_new *n, int64_t *id_out)
   db_bind_int64(st, 6, n->priority);
   db_bind_text(st, 7, n->hook);
   db_bind_text(st, 8, n->ref);
-  int rc = db_step_done(db, st, "outbox_add");
-  if (rc == 0 && id_out)
-    *id_out = db_last_id(db);
-  return rc;
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "outbox_add");
+  if (id_out)
+    *id_out = id;
+  return 0;
 }
 
 static void read_row(struct db_stmt *st, struct outbox_row *r)

@@ -40,7 +40,7 @@ int page_attempts_add(struct db *db, const struct page_attempt_new *a, int64_t *
   static const char sql[] =
       "INSERT INTO page_attempts (page_id, person, step, rule, via, dest, copy_id, state, error,"
       " created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
-      " ON CONFLICT (page_id, person, step, rule, via) DO NOTHING";
+      " ON CONFLICT (page_id, person, step, rule, via) DO NOTHING RETURNING id";
   if (!a->person || !a->via || !a->state)
     return KX_EINVAL;
   struct db_stmt *st = db_stmt(db, sql);
@@ -60,13 +60,16 @@ int page_attempts_add(struct db *db, const struct page_attempt_new *a, int64_t *
   db_bind_text(st, 9, a->error);
   db_bind_int64(st, 10, a->now_ms);
   db_bind_int64(st, 11, a->now_ms);
-  int rc = db_step_done(db, st, "page_attempts_add");
-  if (rc)
-    return rc;
-  if (db_changes(db) != 1)
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  /* With RETURNING, a conflict that did nothing returns no row. */
+  if (rc == DB_DONE)
     return KX_EEXISTS;
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "page_attempts_add");
   if (id_out)
-    *id_out = db_last_id(db);
+    *id_out = id;
   return 0;
 }
 

@@ -13,7 +13,7 @@ int page_copies_add(struct db *db, const struct page_copy_new *c, int64_t *id_ou
 {
   static const char sql[] =
       "INSERT INTO page_copies (page_id, kind, person, dest, step, version, after_hours,"
-      " created_at) VALUES (?,?,?,?,?,?,?,?)";
+      " created_at) VALUES (?,?,?,?,?,?,?,?) RETURNING id";
   if (!c->kind || !c->dest)
     return KX_EINVAL;
   struct db_stmt *st = db_stmt(db, sql);
@@ -27,10 +27,14 @@ int page_copies_add(struct db *db, const struct page_copy_new *c, int64_t *id_ou
   db_bind_int64(st, 6, c->version);
   db_bind_int64(st, 7, c->after_hours ? 1 : 0);
   db_bind_int64(st, 8, c->now_ms);
-  int rc = db_step_done(db, st, "page_copies_add");
-  if (rc == 0 && id_out)
-    *id_out = db_last_id(db);
-  return rc;
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "page_copies_add");
+  if (id_out)
+    *id_out = id;
+  return 0;
 }
 
 #define COPY_COLUMNS                                                                           \

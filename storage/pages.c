@@ -61,7 +61,9 @@ int pages_add(struct db *db, const struct page_row *p, int64_t *id_out)
   static const char sql[] =
       "INSERT INTO pages (kind, group_key, rota, policy, severity, title, summary, labels, runbook,"
       " source, channel, target, created_by, created_at, started_at, anchor_at, held_until,"
-      " was_held, next_step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
+      " was_held, next_step) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+      " ON CONFLICT (group_key) WHERE state != 'resolved' AND group_key IS NOT NULL DO NOTHING"
+      " RETURNING id";
   if (!p->kind || !p->title || !p->source)
     return KX_EINVAL;
   struct db_stmt *st = db_stmt(db, sql);
@@ -86,10 +88,24 @@ int pages_add(struct db *db, const struct page_row *p, int64_t *id_out)
   db_bind_int64(st, 17, p->held_until);
   db_bind_int64(st, 18, p->held_until ? 1 : 0);
   db_bind_int64(st, 19, p->next_step);
-  int rc = db_step_done(db, st, "pages_add");
-  if (rc == 0 && id_out)
-    *id_out = db_last_id(db);
-  return rc;
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  if (rc == DB_DONE) {
+    /* The group has an open page already: another instance opened it after this one looked
+     * (PostgreSQL waits for that insert's commit, then reports the conflict). */
+    int64_t open_id = 0;
+    rc = pages_find_open(db, p->group_key, &open_id);
+    if (rc == 0 && id_out)
+      *id_out = open_id;
+    /* Not found: that page was resolved in between too; the caller's sender retries. */
+    return rc == 0 ? KX_EEXISTS : rc == KX_ENOTFOUND ? KX_ERETRY : rc;
+  }
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "pages_add");
+  if (id_out)
+    *id_out = id;
+  return 0;
 }
 
 #define PAGE_COLUMNS                                                                             \

@@ -8,10 +8,11 @@
  * across the policy's repeats) from `anchor_at`.
  *
  * At most one page is open per group_key (a partial unique index): a new page for a group
- * needs the old one resolved (pages_find_open() first: pages_add() of a second open page for a
- * group is a bug and fails with KX_ECONSTRAINT). Rows read out own their strings (page_row_clear,
- * page_copies_free). Errors: 0 or KX_E*; KX_ENOTFOUND for a missing row, KX_ESTATE when a
- * transition is not allowed from the page's state (acking a resolved page …).
+ * needs the old one resolved (pages_find_open() first). pages_add() of a second open page for a
+ * group adds nothing and returns KX_EEXISTS with *id_out the open page: with several instances
+ * another one may open it between the look and the add. Rows read out own their strings
+ * (page_row_clear, page_copies_free). Errors: 0 or KX_E*; KX_ENOTFOUND for a missing row, KX_ESTATE
+ * when a transition is not allowed from the page's state (acking a resolved page …).
  */
 #ifndef KX_PAGES_H
 #define KX_PAGES_H

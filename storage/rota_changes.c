@@ -27,7 +27,7 @@ int rota_changes_add(struct db *db, const struct rota_change_new *c, int64_t *id
 {
   static const char sql[] =
       "INSERT INTO rota_changes (rota, kind, person, from_ms, to_ms, secondary, created_by, reason,"
-      " created_at) VALUES (?,?,?,?,?,?,?,?,?)";
+      " created_at) VALUES (?,?,?,?,?,?,?,?,?) RETURNING id";
   if (!c->rota || !c->person || c->to_ms <= c->from_ms)
     return KX_EINVAL;
   struct db_stmt *st = db_stmt(db, sql);
@@ -42,10 +42,14 @@ int rota_changes_add(struct db *db, const struct rota_change_new *c, int64_t *id
   db_bind_text(st, 7, c->created_by);
   db_bind_text(st, 8, c->reason);
   db_bind_int64(st, 9, c->now_ms);
-  int rc = db_step_done(db, st, "rota_changes_add");
-  if (rc == 0 && id_out)
-    *id_out = db_last_id(db);
-  return rc;
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "rota_changes_add");
+  if (id_out)
+    *id_out = id;
+  return 0;
 }
 
 int rota_changes_cancel(struct db *db, const char *rota, int64_t id, int64_t now_ms)

@@ -139,7 +139,8 @@ int status_update_add(struct db *db,
                       int64_t *id_out)
 {
   static const char sql[] =
-      "INSERT INTO status_updates (incident_id, at_ms, status, body) VALUES (?,?,?,?)";
+      "INSERT INTO status_updates (incident_id, at_ms, status, body) VALUES (?,?,?,?)"
+      " RETURNING id";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
@@ -147,10 +148,14 @@ int status_update_add(struct db *db,
   db_bind_int64(st, 2, now_ms);
   db_bind_text(st, 3, status);
   db_bind_text(st, 4, body);
-  int rc = db_step_done(db, st, "status_update_add");
-  if (rc == 0 && id_out)
-    *id_out = db_last_id(db);
-  return rc;
+  int rc = db_step(st);
+  int64_t id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "status_update_add");
+  if (id_out)
+    *id_out = id;
+  return 0;
 }
 
 void status_updates_free(struct status_update *v, size_t n)
@@ -401,7 +406,7 @@ int status_window_add(struct db *db, const struct status_window *w, int64_t now_
 {
   static const char sql[] =
       "INSERT INTO status_windows (component, from_ms, to_ms, text, created_by, created_at)"
-      " VALUES (?,?,?,?,?,?) ON CONFLICT (component, from_ms, to_ms) DO NOTHING";
+      " VALUES (?,?,?,?,?,?) ON CONFLICT (component, from_ms, to_ms) DO NOTHING RETURNING id";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;
@@ -411,12 +416,17 @@ int status_window_add(struct db *db, const struct status_window *w, int64_t now_
   db_bind_text(st, 4, w->text);
   db_bind_text(st, 5, w->created_by);
   db_bind_int64(st, 6, now_ms);
-  int rc = db_step_done(db, st, "status_window_add");
-  if (rc == 0 && db_changes(db) == 0)
+  int rc = db_step(st);
+  int64_t new_id = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  /* With RETURNING, a conflict that did nothing returns no row. */
+  if (rc == DB_DONE)
     return KX_EEXISTS;
-  if (rc == 0 && id)
-    *id = db_last_id(db);
-  return rc;
+  if (rc != DB_ROW)
+    return db_fail(db, rc, "status_window_add");
+  if (id)
+    *id = new_id;
+  return 0;
 }
 
 static void read_window(struct db_stmt *st, struct status_window *w)

@@ -128,6 +128,12 @@ static void on_socket_state(void *arg, bool connected)
   (void)connected;
 }
 
+static bool on_socket_hold(void *arg)
+{
+  struct slack *sl = arg;
+  return sl->env->health && sl->env->health->db_down;
+}
+
 static void on_socket_fatal(void *arg, const char *sentence)
 {
   struct slack *sl = arg;
@@ -295,8 +301,13 @@ int slack_init(const struct module_env *env, void **state)
       .ping_interval_ms = (uint64_t)c->slack.ping_interval_ms,
       .pong_timeout_ms = (uint64_t)c->slack.pong_timeout_ms,
   };
-  struct slack_socket_cbs cbs = {on_envelope,     on_batch_begin,  on_batch_commit,
-                                 on_socket_state, on_socket_fatal, sl};
+  struct slack_socket_cbs cbs = {.on_envelope = on_envelope,
+                                 .on_batch_begin = on_batch_begin,
+                                 .on_batch_commit = on_batch_commit,
+                                 .on_state = on_socket_state,
+                                 .on_fatal = on_socket_fatal,
+                                 .hold = on_socket_hold,
+                                 .arg = sl};
   sl->socket = slack_socket_new(env->loop, sl->lws, sl->vhost, sl->api, &opts, &cbs);
   return sl->socket ? 0 : KX_ENOMEM;
 }

@@ -478,7 +478,7 @@ static void on_connections_open(void *arg, const struct slack_result *r)
 
 static void open_connection(struct slack_socket *s)
 {
-  if (s->opening || s->stopping || s->fatal)
+  if (s->opening || s->stopping || s->fatal || s->held)
     return;
   s->opening = true;
   int rc =
@@ -515,7 +515,7 @@ static uint64_t backoff_ms(int attempt)
 /* Open a connection when none is live or connecting (retiring ones do not count). */
 static void need_connection(struct slack_socket *s)
 {
-  if (s->stopping || s->fatal || s->opening)
+  if (s->stopping || s->fatal || s->opening || s->held)
     return;
   if (live_conns(s, false) > 0)
     return;
@@ -541,10 +541,31 @@ static void on_timer_closed(uv_handle_t *h)
   }
 }
 
+/* Closes every socket while cbs.hold() says so (see slack_socket.h), and lets need_connection
+ * open one again when it stops. */
+static void check_hold(struct slack_socket *s)
+{
+  bool hold = s->cbs.hold && !s->stopping && s->cbs.hold(s->cbs.arg);
+  if (hold == s->held)
+    return;
+  s->held = hold;
+  if (hold) {
+    LOG_WARN("slack", "socket_held", "reason=database_unavailable");
+    uv_timer_stop(&s->retry_timer);
+    for (int i = 0; i < SLACK_MAX_CONNS; i++)
+      if (s->conns[i])
+        close_conn(s->conns[i]);
+  } else {
+    LOG_INFO("slack", "socket_released", "reason=database_available");
+    s->attempt = 0;
+  }
+}
+
 static void on_watchdog(uv_timer_t *t)
 {
   struct slack_socket *s = t->data;
   uint64_t now = clock_mono_ms();
+  check_hold(s);
   for (int i = 0; i < SLACK_MAX_CONNS; i++) {
     struct conn *c = s->conns[i];
     if (!c || !c->wsi)

@@ -42,6 +42,11 @@ struct slack_socket_cbs {
   int (*on_batch_commit)(void *arg); /* commit it (rolled back on failure): 0 when committed */
   void (*on_state)(void *arg, bool connected);
   void (*on_fatal)(void *arg, const char *sentence);
+  /* Asked every watchdog tick; true while this instance must not take work (its database does
+   * not answer): the sockets are closed, so Slack sends the envelopes to another instance's
+   * connection (and redelivers the unacked ones), and none is opened until it turns false.
+   * NULL: never. */
+  bool (*hold)(void *arg);
   void *arg;
 };
 

@@ -55,6 +55,7 @@ struct slack_socket {
   bool connected; /* some conn has said hello */
   bool stopping;
   bool fatal;
+  bool held;            /* cbs.hold said so: no connection while it lasts */
   int attempt;          /* consecutive failures, for backoff */
   int too_many;         /* consecutive too_many_websockets refusals: each reconnect waits longer */
   bool too_many_warned; /* this refusal streak was logged as a warning (reset by a hello) */

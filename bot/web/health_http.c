@@ -41,7 +41,10 @@ static int health(void *arg,
     cJSON_AddStringToObject(o, "slack", slack);
     cJSON_AddStringToObject(o, "version", KLAXON_VERSION);
   } else {
-    bool db_ok = db_ping(env->db) == 0 && env->health->integrity >= 0;
+    /* The worker's last look (each second, off the loop) when there is one: a database that
+     * hangs must not hang the probe. */
+    bool db_ok = (env->health->db_checked ? !env->health->db_down : db_ping(env->db) == 0) &&
+                 env->health->integrity >= 0;
     ok = db_ok && strcmp(slack, "disconnected") != 0;
     cJSON_AddStringToObject(o, "status", ok ? "ok" : "unavailable");
     cJSON_AddStringToObject(o, "slack", slack);
@@ -50,10 +53,12 @@ static int health(void *arg,
     if (env->health->integrity_at_ms)
       cJSON_AddNumberToObject(o, "integrity_checked_ms", (double)env->health->integrity_at_ms);
     cJSON_AddStringToObject(o, "version", KLAXON_VERSION);
-    int64_t oldest = outbox_oldest_pending(env->db);
-    cJSON_AddNumberToObject(o, "outbox_depth", (double)outbox_depth(env->db));
-    cJSON_AddNumberToObject(o, "outbox_oldest_age_seconds",
-                            oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
+    if (db_ok) {
+      int64_t oldest = outbox_oldest_pending(env->db);
+      cJSON_AddNumberToObject(o, "outbox_depth", (double)outbox_depth(env->db));
+      cJSON_AddNumberToObject(o, "outbox_oldest_age_seconds",
+                              oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
+    }
   }
   char *text = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);

@@ -493,7 +493,14 @@ int cmd_run_jobs(const struct cmd_ctx *env, int64_t now_ms, size_t limit)
     const struct cmd_job_def *def = job_def(jobs[i].kind);
     if (db_begin(ctx->db))
       break;
-    rc = jobs_finish(ctx->db, jobs[i].id, ctx->now_ms);
+    rc = jobs_claim(ctx->db, jobs[i].id, ctx->now_ms);
+    if (rc == KX_ENOTFOUND) {
+      /* Another instance ran it (or it was cancelled) since jobs_due(): nothing to do, and
+       * above all no re-arm below, which would run it a second time. */
+      db_rollback(ctx->db);
+      LOG_DEBUG("cmd", "job_taken", "kind=%s key=%s", jobs[i].kind, jobs[i].key);
+      continue;
+    }
     if (rc == 0 && def)
       rc = def->fn(ctx, &jobs[i]);
     if (!def)

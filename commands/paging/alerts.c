@@ -406,6 +406,9 @@ static int ingest_one(struct cmd_ctx *ctx,
     if (rc == KX_ENOTFOUND) {
       rc = new_page(ctx, b, it, route, key, labels, &page);
       created = rc == 0;
+      /* Another instance opened the group's page after the look (pages_add): join it. */
+      if (rc == KX_EEXISTS)
+        rc = 0;
       if (created && strcmp(action, "page") == 0)
         res->pages_created++;
       if (created && strcmp(action, "post") == 0)

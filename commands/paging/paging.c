@@ -634,6 +634,8 @@ int paging_create(struct cmd_ctx *ctx, const struct page_new *n, int64_t *id_out
   row.next_step = upto;
   int64_t id = 0;
   int rc = pages_add(ctx->db, &row, &id);
+  if (rc == KX_EEXISTS && id_out)
+    *id_out = id;
   if (rc)
     return rc;
   struct page_row p;

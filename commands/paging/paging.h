@@ -50,7 +50,8 @@ struct page_new {
   unsigned only_via; /* a test of one method (VIA_*) of `person`: no rules, no escalation */
 };
 
-/* Create the page and notify (or hold it), schedule its escalation. */
+/* Create the page and notify (or hold it), schedule its escalation. KX_EEXISTS, with *id_out
+ * the group's open page and nothing done, when the group has one (another instance opened it). */
 int paging_create(struct cmd_ctx *ctx, const struct page_new *p, int64_t *id_out);
 /* Bring every copy of the page up to date (the page's version has changed). */
 int paging_refresh(struct cmd_ctx *ctx, int64_t page_id);

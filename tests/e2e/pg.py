@@ -38,11 +38,28 @@ class Postgres:
     def start(self):
         self._run([os.path.join(BIN, "initdb"), "-D", self.data, "-U", "klaxon", "--auth=trust", "-E", "UTF8",
                    "--no-locale", "--no-sync"])
-        opts = "-c listen_addresses='' -k %s -c fsync=off -c max_connections=40" % self.dir
+        return self.resume()
+
+    def resume(self):
+        """Start the server (again, after halt()) on the same data and socket."""
+        opts = "-c listen_addresses='' -k %s -c fsync=off -c max_connections=100" % self.dir
         self._run([os.path.join(BIN, "pg_ctl"), "-D", self.data, "-w", "-t", "30", "-l",
                    os.path.join(self.dir, "server.log"), "-o", opts, "start"])
         self.started = True
         return self
+
+    def halt(self, mode="immediate"):
+        """Stop the server, keeping its data: a crash (immediate) or a clean stop (fast).
+        Every session is cut; resume() brings it back."""
+        self._run([os.path.join(BIN, "pg_ctl"), "-D", self.data, "-m", mode, "-w", "-t", "30", "stop"])
+        self.started = False
+
+    def terminate_sessions(self, db, application_name="klaxon"):
+        """pg_terminate_backend() every session of `application_name` on `db`: what an
+        operator or a failover does to a live instance's connections. The count cut."""
+        rows = self.psql("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                         " WHERE datname = '%s' AND application_name = '%s'" % (db, application_name))
+        return int(rows[0][0])
 
     def conninfo(self, db="postgres"):
         """A libpq connection string (what `storage.url_env` will hold)."""

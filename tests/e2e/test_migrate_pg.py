@@ -152,7 +152,8 @@ async def test_migrate_copies_every_row_and_postgres_klaxon_uses_them(h):
 
         # (4) klaxon on PostgreSQL works on what was copied: the copied incident's status-update
         # job fires in its channel, `/incident list`, `/oncall` (the override) and the CLI read
-        # the copied rows, and klaxon's own new rows continue the copied numbering.
+        # the copied rows, and klaxon's own new rows (outbox, a new incident) continue the copied
+        # numbering.
         assert not I.said(h, ch["id"], "A status update is due")
         h.config["storage"] = {"engine": "postgres", "url_env": URL}
         h.env[URL] = db.conninfo("kx_migrated")
@@ -169,9 +170,13 @@ async def test_migrate_copies_every_row_and_postgres_klaxon_uses_them(h):
         rows = db.psql("SELECT count(*) FILTER (WHERE id <= %d), count(*) FILTER (WHERE id > %d) FROM outbox"
                        % (top, top), db="kx_migrated")
         assert int(rows[0][0]) == len(before["outbox"]) and int(rows[0][1]) >= 1, (top, rows)
-        # Not checked here yet: a new incident declared on PostgreSQL. incidents_create still reads
-        # its id with db_last_id(), which PostgreSQL lacks (docs/ha.md, item 3): until it uses
-        # INSERT … RETURNING id the declaration fails there, copied data or not.
+        # A new incident gets the next number (the identity was set past the copied ids), with
+        # its channel, and the copied one is still #1.
+        _, ch2 = await I.declare(h, "P2 second thing", user=BOB)
+        assert ch2["name"] == "incident-20261124-2", ch2["name"]
+        assert db.psql("SELECT id, title FROM incidents ORDER BY id", db="kx_migrated") == [
+            ["1", "checkout slow"], ["2", "second thing"]]
+        assert I.said(h, ch2["id"], "Incident #2"), I.texts(h, ch2["id"])
     finally:
         db.stop()
 

@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 
 import pg
-from harness import timeout
+from harness import engines, timeout
 
 TYPES = {"INTEGER": "bigint", "TEXT": "text", "REAL": "double precision"}
 
@@ -104,6 +104,7 @@ def pg_model(db):
 
 
 @timeout(90)
+@engines("sqlite")  # it reads the bot's SQLite file and starts a PostgreSQL of its own
 async def test_postgres_schema_matches_sqlite_column_by_column(h):
     assert pg.available(), "PostgreSQL 15 is not installed (tests/deps.sh installs postgresql-15)"
     await h.start()

@@ -147,8 +147,8 @@ static void test_jobs(void **state)
   assert_string_equal(jobs[0].key, "handoff:platform:3");
   assert_string_equal(jobs[1].key, "page:1:step:1");
   assert_string_equal(jobs[2].key, "page:12:step:1");
-  assert_int_equal(jobs_finish(db, jobs[0].id, 1500), 0);
-  assert_int_equal(jobs_finish(db, jobs[0].id, 1500), KX_ENOTFOUND);
+  assert_int_equal(jobs_claim(db, jobs[0].id, 1500), 0);
+  assert_int_equal(jobs_claim(db, jobs[0].id, 1500), KX_ENOTFOUND);
   jobs_free(jobs, n);
   /* Cancelling page 1's steps must not touch page 12's. */
   assert_int_equal(jobs_cancel_prefix(db, "page:1:", 1600), 2);
@@ -417,16 +417,24 @@ static void test_already_there_or_a_bug(void **state)
   assert_int_equal(jobs_schedule(db, "x", "job:1", 1, NULL, 0), KX_EEXISTS);
   assert_int_equal(teams_store_thread_claim(db, 7, "19:c", 1), 0);
   assert_int_equal(teams_store_thread_claim(db, 7, "19:c", 2), KX_EEXISTS);
+  /* A second open page for one alert group (another instance opened it between the caller's
+   * look and its add): nothing added, and the id of the group's open page. */
+  struct page_row p = {.kind = "page", .group_key = "g1", .title = "t", .source = "alert"};
+  int64_t id = 0, again = 0;
+  assert_int_equal(pages_add(db, &p, &id), 0);
+  assert_int_equal(pages_add(db, &p, &again), KX_EEXISTS);
+  assert_true(id > 0);
+  assert_int_equal(again, id);
+  assert_int_equal(pages_add(db, &p, NULL), KX_EEXISTS);
+  struct db_stmt *count = db_prepare(db, "SELECT count(*) FROM pages");
+  assert_int_equal(db_step(count), DB_ROW);
+  assert_int_equal(db_col_int64(count, 0), 1);
+  db_finalize(count);
   assert_int_equal(fflush(tmp), 0);
   assert_int_equal(ftell(tmp), 0); /* expected answers are not errors */
   /* A job without a kind is not "a job with this key exists". */
   assert_int_equal(jobs_schedule(db, NULL, "job:2", 1, NULL, 0), KX_ECONSTRAINT);
   assert_int_equal(jobs_pending(db, "job:2"), 0);
-  /* A second open page for one alert group: pages_add() does not look first, its callers do. */
-  struct page_row p = {.kind = "page", .group_key = "g1", .title = "t", .source = "alert"};
-  int64_t id = 0;
-  assert_int_equal(pages_add(db, &p, &id), 0);
-  assert_int_equal(pages_add(db, &p, &id), KX_ECONSTRAINT);
   log_set_output(NULL);
   assert_int_equal(fflush(tmp), 0);
   long n = ftell(tmp);
@@ -438,8 +446,6 @@ static void test_already_there_or_a_bug(void **state)
   bool pg = db_is_postgres(db); /* each engine logs its own code and message */
   assert_non_null(strstr(text, pg ? "ERROR db pg_error what=jobs_schedule"
                                   : "ERROR db sqlite_error what=jobs_schedule"));
-  assert_non_null(strstr(
-      text, pg ? "ERROR db pg_error what=pages_add" : "ERROR db sqlite_error what=pages_add"));
   free(text);
 }
 

@@ -17,6 +17,7 @@
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "storage/db_internal.h"
+#include "storage/jobs.h"
 #include "storage/outbox.h"
 
 static const char config_yaml[] =
@@ -277,6 +278,48 @@ static void test_constraint_is_a_bug(void **state)
   cmd_reply_free(&r);
 }
 
+/* Two instances list the same due jobs. Here the other instance claims job b while this one
+ * runs job a (a TEMP trigger plays it: it marks b done when a is claimed). This instance's claim
+ * of b then finds it done: b is skipped, not run, not counted, and above all not re-armed as a
+ * failed job would be (that would run it a second time a minute later). */
+static void test_job_taken_by_another_instance(void **state)
+{
+  struct fixture *f = *state;
+  assert_int_equal(jobs_schedule(f->db, "test_noop", "test:a", 10, NULL, 0), 0);
+  assert_int_equal(jobs_schedule(f->db, "test_noop", "test:b", 20, NULL, 0), 0);
+  assert_int_equal(db_exec(f->db,
+                           "CREATE TEMP TRIGGER other_instance AFTER UPDATE OF state ON jobs"
+                           " WHEN NEW.key = 'test:a' AND NEW.state = 'done' BEGIN"
+                           " UPDATE jobs SET state = 'done', done_at = 5 WHERE key = 'test:b';"
+                           " END"),
+                   0);
+  FILE *tmp = tmpfile();
+  assert_non_null(tmp);
+  log_set_output(tmp);
+  log_set_level(LOG_LEVEL_DEBUG);
+  int ran = cmd_run_jobs(&f->ctx, 100, 10);
+  log_set_level(LOG_LEVEL_INFO);
+  log_set_output(NULL);
+  assert_int_equal(ran, 1);
+  assert_int_equal(jobs_pending(f->db, "test:a"), 0);
+  assert_int_equal(jobs_pending(f->db, "test:b"), 0);
+  struct job j;
+  int done = 0;
+  assert_int_equal(jobs_get(f->db, "test:b", &j, &done), 0);
+  assert_int_equal(done, 1);
+  assert_int_equal(j.due_at, 20); /* not moved a minute on */
+  job_clear(&j);
+  assert_int_equal(fflush(tmp), 0);
+  long n = ftell(tmp);
+  char *log = calloc(1, (size_t)n + 1);
+  rewind(tmp);
+  assert_int_equal(fread(log, 1, (size_t)n, tmp), (size_t)n);
+  fclose(tmp);
+  assert_null(strstr(log, "job_failed"));
+  assert_non_null(strstr(log, "job_taken kind=test_noop key=test:b"));
+  free(log);
+}
+
 static void test_unknown_action_is_harmless(void **state)
 {
   struct fixture *f = *state;
@@ -298,6 +341,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_note_and_redelivery, setup, teardown),
       cmocka_unit_test_setup_teardown(test_constraint_is_a_bug, setup, teardown),
       cmocka_unit_test_setup_teardown(test_unknown_action_is_harmless, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_job_taken_by_another_instance, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -392,6 +392,35 @@ static void test_group_is_one_page_repeats_do_not_repage(void **state)
   assert_int_equal(count(f, "SELECT fires FROM alerts WHERE fingerprint = 'am:f3'"), 2);
 }
 
+/* Another instance opens the group's page after this one looked and found none (a TEMP trigger
+ * plays it: it inserts that page just before this instance's insert). The webhook still
+ * succeeds: the alert joins the other instance's page, and this instance neither opens a
+ * second page nor pages anyone (the page's owner did). */
+static void test_group_opened_by_another_instance(void **state)
+{
+  struct fx *f = *state;
+  assert_int_equal(db_exec(f->db,
+                           "CREATE TEMP TRIGGER other_instance BEFORE INSERT ON pages"
+                           " WHEN NEW.group_key IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pages"
+                           " WHERE group_key = NEW.group_key AND state != 'resolved') BEGIN"
+                           " INSERT INTO pages (kind, group_key, title, source, created_at,"
+                           " anchor_at) VALUES ('page', NEW.group_key, 'theirs', 'alertmanager',"
+                           " 1, 1);"
+                           " END"),
+                   0);
+  const char *one[] = {"firing", "APIErrorRateSLOCritical", "critical", "a", "f1"};
+  char *j = am("g1", "firing", 1, one);
+  ingest_text(f, j);
+  free(j);
+  assert_int_equal(count(f, "SELECT count(*) FROM pages"), 1);
+  assert_int_equal(count(f,
+                         "SELECT count(*) FROM alerts a JOIN pages p ON p.id = a.page_id"
+                         " WHERE p.title = 'theirs'"),
+                   1);
+  assert_int_equal(posts_to(f, "U0ALICE001"), 0);
+  assert_int_equal(count(f, "SELECT count(*) FROM jobs"), 0);
+}
+
 static void test_routes_post_record_and_p0(void **state)
 {
   struct fx *f = *state;
@@ -572,6 +601,7 @@ int main(void)
       cmocka_unit_test_setup_teardown(test_routing_first_match, setup, teardown),
       cmocka_unit_test_setup_teardown(test_group_is_one_page_repeats_do_not_repage, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_group_opened_by_another_instance, setup, teardown),
       cmocka_unit_test_setup_teardown(test_routes_post_record_and_p0, setup, teardown),
       cmocka_unit_test_setup_teardown(test_step_offsets, setup, teardown),
       cmocka_unit_test_setup_teardown(test_escalation_jobs_ack_stops, setup, teardown),

@@ -1,0 +1,100 @@
+"""klaxon on PostgreSQL when the database goes away and comes back (issue 12): the instance stops
+taking work (its Socket Mode connection closed, so Slack sends envelopes to the other
+instances; /healthz 503, so the balancer does too), keeps running, and takes work again once
+the database answers; what was committed before is there after. Each test starts a cluster of
+its own (tests/e2e/pg.py) so it can stop and start it."""
+
+import asyncio
+import time
+
+import incidents as I
+import pg
+from harness import timeout
+
+
+def use_cluster(h, cluster, name="klaxon"):
+    h.pg_drop()  # the run's own database for this harness (KLAXON_E2E_ENGINE=postgres), unused here
+    cluster.psql("CREATE DATABASE %s" % name)
+    h.pg_dir, h.pg_db = cluster.dir, name
+    h.config["storage"] = {"engine": "postgres", "url_env": "KLAXON_DATABASE_URL"}
+    h.env["KLAXON_DATABASE_URL"] = h.pg_conninfo()
+
+
+async def wait_health(h, want_status, timeout=8.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = await h.healthz()
+        if last[0] == want_status:
+            return last
+        await asyncio.sleep(0.1)
+    raise AssertionError("/healthz never answered %d: %r" % (want_status, last))
+
+
+@timeout(90)
+async def test_database_restart_holds_the_socket_then_resumes(h):
+    assert pg.available(), "PostgreSQL 15 is not installed (tests/deps.sh installs postgresql-15)"
+    cluster = pg.Postgres().start()
+    try:
+        use_cluster(h, cluster)
+        await I.start(h)
+        await I.declare(h, "Checkout is down")
+        status, body = await h.healthz()
+        assert status == 200 and body["database"] == "ok", body
+
+        # The database crashes: within a couple of seconds klaxon says so, answers 503 and lets
+        # go of its Socket Mode connection; it does not exit.
+        cluster.halt("immediate")
+        await h.wait_log(r"db unavailable", timeout=5)
+        status, body = await wait_health(h, 503)
+        assert body["database"] == "error", body
+        await h.wait_log(r"slack socket_held reason=database_unavailable", timeout=5)
+        await h.wait_log(r"slack socket_closed", timeout=5)
+        assert h.running, "klaxon exited when its database went away"
+        conns_before = h.sim._conn_seq
+        await asyncio.sleep(2.5)  # held: no new connection while the database is gone
+        assert h.sim._conn_seq == conns_before, "klaxon reconnected to Slack while its database was down"
+
+        # Back: the worker sees it, the socket opens again and work is taken and stored.
+        cluster.resume()
+        await h.wait_log(r"db available", timeout=10)
+        await h.wait_log(r"slack socket_released", timeout=5)
+        await h.wait_connected(timeout=15)
+        await wait_health(h, 200)
+        await I.declare(h, "Payments are slow", wait_channel=False)
+        rows = await I.wait_db(h, "SELECT number, title FROM incidents ORDER BY number", lambda r: len(r) == 2)
+        assert [r[0] for r in rows] == [1, 2], rows
+    finally:
+        if h.running:
+            await h.stop_bot()
+        cluster.stop()
+        h.pg_db = None  # the cluster and its database are gone with it
+
+
+@timeout(60)
+async def test_terminated_session_reconnects_without_losing_work(h):
+    """pg_terminate_backend() on klaxon's sessions (a failover, an operator): the next statement
+    fails, the transaction after it reconnects; nothing committed is lost, nothing is done
+    twice."""
+    assert pg.available()
+    cluster = pg.Postgres().start()
+    try:
+        use_cluster(h, cluster)
+        await I.start(h)
+        await I.declare(h, "Checkout is down")
+        cut = cluster.terminate_sessions("klaxon")
+        assert cut >= 1, "no klaxon session to terminate"
+        await I.declare(h, "Payments are slow", wait_channel=False)
+        await I.declare(h, "Search is slow", wait_channel=False)
+        rows = await I.wait_db(h, "SELECT number FROM incidents ORDER BY number", lambda r: len(r) >= 2, timeout=10)
+        # Each declaration that was acked is stored once; one may have been refused ("try
+        # again") if it ran on the cut session, never stored twice.
+        nums = [r[0] for r in rows]
+        assert nums == sorted(set(nums)), nums
+        await h.wait_log(r"pg_reconnected", timeout=5)
+        assert h.running
+    finally:
+        if h.running:
+            await h.stop_bot()
+        cluster.stop()
+        h.pg_db = None
