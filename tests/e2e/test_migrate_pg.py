@@ -177,7 +177,10 @@ async def test_migrate_copies_every_row_and_postgres_klaxon_uses_them(h):
         assert db.psql("SELECT id, title FROM incidents ORDER BY id", db="kx_migrated") == [
             ["1", "checkout slow"], ["2", "second thing"]]
         assert I.said(h, ch2["id"], "Incident #2"), I.texts(h, ch2["id"])
+        assert await h.stop_bot() == 0
     finally:
+        if h.running:  # the bot goes before its database does
+            await h.stop_bot()
         db.stop()
 
 
