@@ -18,8 +18,11 @@
 struct db;
 
 enum db_open_flags {
-  DB_OPEN_READONLY = 1 << 0, /* CLI reports: never write, never migrate */
-  DB_OPEN_NO_CREATE = 1 << 1 /* refuse a path that does not exist yet */
+  DB_OPEN_READONLY = 1 << 0,  /* CLI reports: never write, never migrate */
+  DB_OPEN_NO_CREATE = 1 << 1, /* refuse a path that does not exist yet */
+  /* With DB_OPEN_READONLY, SQLite only: open a file at any schema version instead of failing
+   * (db_schema_version says which), so a caller can say what to do about it (klaxon migrate). */
+  DB_OPEN_ANY_VERSION = 1 << 2
 };
 
 /* Opens (creating when allowed) and migrates to the newest schema. NULL on failure, with the

@@ -378,7 +378,11 @@ struct db *db_open(const char *path, int flags, int *err)
   rc = db_exec(db, "PRAGMA foreign_keys=ON; PRAGMA cache_size=-1024;");
   if (rc)
     goto fail;
-  if (SQ(db)->readonly) {
+  if (SQ(db)->readonly && (flags & DB_OPEN_ANY_VERSION)) {
+    rc = db_schema_version(db) < 0 ? KX_EDB : 0; /* the caller compares the version */
+    if (rc)
+      goto fail;
+  } else if (SQ(db)->readonly) {
     int v = db_schema_version(db);
     if (v != db_schema_latest()) {
       LOG_ERROR("db", "schema_mismatch", "path=%s version=%d expected=%d", path, v,

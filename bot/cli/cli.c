@@ -1,7 +1,11 @@
 #include "bot/cli/cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "bot/clock.h"
 #include "bot/config/config_load.h"
@@ -121,6 +125,24 @@ struct db *cli_open_db(const struct config *c, bool write)
   if (!db)
     fprintf(stderr, "klaxon: cannot open the database %s (%s)\n", where, kx_strerror(err));
   return db;
+}
+
+int cli_lock_db(const char *db_path, int *fd_out)
+{
+  char *path = kx_asprintf("%s.lock", db_path);
+  if (!path)
+    return KX_ENOMEM;
+  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  free(path);
+  if (fd < 0)
+    return KX_EIO;
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    int busy = errno == EWOULDBLOCK;
+    close(fd);
+    return busy ? KX_EBUSY : KX_EIO;
+  }
+  *fd_out = fd;
+  return 0;
 }
 
 long long cli_now_ms(void)

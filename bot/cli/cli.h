@@ -48,6 +48,12 @@ int cli_links(int argc, char **argv);
 int cli_teams_manifest(int argc, char **argv);
 /* `klaxon import pagerduty|opsgenie --from X [--out F]` (cli_import.c, issue 14). */
 int cli_import(int argc, char **argv);
+/* One bot per SQLite file: two would page twice. `run`, `restore` and `migrate` take an
+ * exclusive flock on `<db_path>.lock` (created when missing) and hold it while they work: 0
+ * with *fd_out open (close it to let go), KX_EBUSY when another process holds it, KX_EIO. */
+int cli_lock_db(const char *db_path, int *fd_out);
+/* `klaxon migrate --to postgres` (cli_migrate.c, issue 12). */
+int cli_migrate(int argc, char **argv);
 /* The clock's now for CLI reports: KLAXON_NOW if set, else the wall clock. */
 long long cli_now_ms(void);
 

@@ -3,11 +3,8 @@
  */
 #include "bot/cli/cli_basic.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "bot/app.h"
@@ -29,24 +26,6 @@ static int apply_log_settings(const struct config *c)
     log_set_level(level);
   if (c->log_format && strcmp(c->log_format, "json") == 0)
     log_set_format(LOG_FORMAT_JSON);
-  return 0;
-}
-
-/* One bot per database: two would page twice. The lock is held for the process's life. */
-static int cli_lock_db(const char *db_path, int *fd_out)
-{
-  char *path = kx_asprintf("%s.lock", db_path);
-  if (!path)
-    return KX_ENOMEM;
-  int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  free(path);
-  if (fd < 0)
-    return KX_EIO;
-  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    close(fd);
-    return errno == EWOULDBLOCK ? KX_EBUSY : KX_EIO;
-  }
-  *fd_out = fd;
   return 0;
 }
 

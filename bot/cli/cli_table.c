@@ -60,5 +60,10 @@ const struct cli_cmd cli_commands[] = {
     /* the schema's SQL per engine (issue 12) */
     {"schema", cli_schema, "schema [sqlite|postgres]",
      "the SQL of every schema migration for SQLite (what klaxon runs) or PostgreSQL, on stdout"},
+    /* SQLite to PostgreSQL (issue 12): cli_migrate.c */
+    {"migrate", cli_migrate, "migrate --to postgres [--config FILE] [--from FILE] [--url-env VAR]",
+     "copy the SQLite database (--from, else the config's storage.path) into an empty PostgreSQL "
+     "database (the libpq string in $VAR: --url-env, else storage.url_env, else "
+     "KLAXON_DATABASE_URL); stop klaxon first"},
     {NULL, NULL, NULL, NULL},
 };
