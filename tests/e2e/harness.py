@@ -273,6 +273,11 @@ class Harness:
         self.config["storage"] = {"engine": "postgres", "url_env": "KLAXON_DATABASE_URL"}
         self.env["KLAXON_DATABASE_URL"] = self.pg_conninfo()
 
+    def db_env(self):
+        """The environment a `klaxon` CLI run needs to reach this harness's database (the
+        libpq string on PostgreSQL; nothing on SQLite, whose file is in the config)."""
+        return {"KLAXON_DATABASE_URL": self.pg_conninfo()} if self.pg_db else {}
+
     def pg_drop(self):
         if not self.pg_db:
             return

@@ -180,7 +180,7 @@ async def wait_db(h, sql, pred, timeout=8.0, args=()):
 def timeline(h, incident_id=1):
     """Visible timeline entries: (kind, who, text, at_ms, key)."""
     return [(k, w, t, a, bool(key)) for k, w, t, a, key in db_rows(
-        h, "SELECT kind, who, text, at, key_system OR pinned OR reactions > 0 FROM incident_timeline"
+        h, "SELECT kind, who, text, at, (key_system <> 0 OR pinned <> 0 OR reactions > 0) FROM incident_timeline"
            " WHERE incident_id = ? AND deleted_at = 0 ORDER BY at, id", (incident_id,))]
 
 
@@ -205,6 +205,7 @@ def cli(h, *args, env=None):
     # the bot's clock now (the simulator's message clock follows it)
     now = datetime.datetime.fromtimestamp(h.sim.ts.now(), datetime.timezone.utc)
     e.update({"KLAXON_NOW": now.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (now.microsecond // 1000)})
+    e.update(h.db_env())
     e.update(env or {})
     p = subprocess.run([h.bin, *args, "--config", h.config_path], capture_output=True, text=True,
                        env=e, timeout=20, cwd=h.tmp)

@@ -88,6 +88,7 @@ async def cli(h, *args, now=None, env=None):
     e = dict(os.environ)
     e.pop("KLAXON_CONFIG", None)
     e["KLAXON_NOW"] = now or h.now
+    e.update(h.db_env())
     e.update(env or {})
     p = await asyncio.create_subprocess_exec(h.bin, *args, "--config", h.config_path, env=e,
                                              stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)

@@ -8,8 +8,8 @@ goes through once the fault clears."""
 import asyncio
 import re
 
-from alerting import db_value
-from harness import sim_options, timeout
+from alerting import db_rows, db_value
+from harness import engines, sim_options, timeout
 from test_storage_faults import faults, last_of, start_with_faults
 
 
@@ -24,7 +24,7 @@ def histogram_sum(text, name):
 
 
 def notes(h):
-    return [r for r in (db_value(h, "SELECT group_concat(text, '|') FROM notes") or "").split("|") if r]
+    return [r for r in "|".join(r[0] for r in db_rows(h, "SELECT text FROM notes ORDER BY id")).split("|") if r]
 
 
 @timeout(60)
@@ -61,6 +61,7 @@ async def test_a_burst_is_committed_in_batches_each_envelope_acked_once(h):
 
 @sim_options(ack_timeout=1.5)
 @timeout(60)
+@engines("sqlite")  # SQLite's fault-injecting file layer
 async def test_nothing_of_a_batch_is_acked_under_a_fault_and_all_of_it_lands_after(h):
     await start_with_faults(h)
     ack = await h.slash("/oncall", "note before")

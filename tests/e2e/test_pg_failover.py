@@ -98,3 +98,24 @@ async def test_terminated_session_reconnects_without_losing_work(h):
             await h.stop_bot()
         cluster.stop()
         h.pg_db = None
+
+
+@timeout(60)
+async def test_backup_and_restore_point_at_pg_tools(h):
+    """`klaxon backup` and `restore` copy SQLite files; on PostgreSQL they refuse and say what to
+    use instead, touching nothing."""
+    import incidents
+    cluster = pg.Postgres().start()
+    try:
+        use_cluster(h, cluster)
+        h.write_config()
+        dest = h.tmp + "/k.bak"
+        rc, out, err = incidents.cli(h, "backup", dest)
+        assert rc == 1 and "pg_dump" in err, (rc, out, err)
+        rc, out, err = incidents.cli(h, "restore", dest)
+        assert rc == 1 and "pg_restore" in err, (rc, out, err)
+        import os
+        assert not os.path.exists(dest)
+    finally:
+        cluster.stop()
+        h.pg_db = None

@@ -30,10 +30,10 @@ async def test_add_to_timeline_in_the_incident_channel_and_from_elsewhere(h):
     m, _ = await h.message(cid, "rolled back deploy 4812", user=BOB)
     await wait_db(h, "SELECT count(*) FROM incident_timeline WHERE source_ts = ?", lambda r: r[0][0] == 1,
                   args=(m["ts"],))
-    assert db_value(h, "SELECT (key_system OR pinned OR reactions > 0) FROM incident_timeline WHERE source_ts = ?", (m["ts"],)) == 0
+    assert db_value(h, "SELECT (key_system <> 0 OR pinned <> 0 OR reactions > 0) FROM incident_timeline WHERE source_ts = ?", (m["ts"],)) == 0
     n = len(h.sim.calls)
     await shortcut(h, CAROL, cid, m["ts"], "incident.timeline_add")
-    await wait_db(h, "SELECT (key_system OR pinned OR reactions > 0) FROM incident_timeline WHERE source_ts = ?", lambda r: r and r[0][0] == 1,
+    await wait_db(h, "SELECT (key_system <> 0 OR pinned <> 0 OR reactions > 0) FROM incident_timeline WHERE source_ts = ?", lambda r: r and r[0][0] == 1,
                   args=(m["ts"],))
     assert not h.sim.calls_of("views.open", since=n)
     said = await h.sim.wait_until(lambda: [p for r in h.sim.response_urls.values() for p in r["posts"]
@@ -59,7 +59,7 @@ async def test_add_to_timeline_in_the_incident_channel_and_from_elsewhere(h):
     rec = h.sim.view_submission(ALICE, view["id"], {"incident": str(iid)})
     a = await h.sim.wait_ack(rec["envelope_id"])
     assert not (a["payload"] or {}).get("response_action"), a
-    rows = await wait_db(h, "SELECT kind, who, text, (key_system OR pinned OR reactions > 0) FROM incident_timeline WHERE source_ts = ?", lambda r: r,
+    rows = await wait_db(h, "SELECT kind, who, text, (key_system <> 0 OR pinned <> 0 OR reactions > 0) FROM incident_timeline WHERE source_ts = ?", lambda r: r,
                          args=(m2["ts"],))
     assert rows == [("message", "alice", "EU payments provider reports an outage", 1)], rows
 

@@ -7,8 +7,8 @@ answered "try again"; an alert webhook gets a 5xx); it recovers by itself once t
 import asyncio
 import os
 
-from alerting import db_value, post
-from harness import cases, sim_options, timeout
+from alerting import db_rows, db_value, post
+from harness import cases, engines, sim_options, timeout
 
 
 def faults(h, spec):
@@ -39,6 +39,7 @@ def alert(key):
 @sim_options(ack_timeout=1.5)
 @cases(["busy", "ioerr", "full"], ids=["busy", "ioerr", "full"])
 @timeout(40)
+@engines("sqlite")  # the faults are injected into SQLite's file I/O (KLAXON_TEST_FAULTS)
 async def test_fault_nothing_acked_uncommitted_and_recovery(h, spec):
     await start_with_faults(h)
     ack = await h.slash("/oncall", "note before the fault")
@@ -67,7 +68,7 @@ async def test_fault_nothing_acked_uncommitted_and_recovery(h, spec):
     assert "try again" not in h.ack_text(ack).lower(), h.ack_text(ack)
     status, body = await post(h, "/alerts/webhook", alert("after-%s" % spec))
     assert status == 200, (status, body)
-    notes = [r for r in (db_value(h, "SELECT group_concat(text, '|') FROM notes") or "").split("|") if r]
+    notes = [r for r in "|".join(r[0] for r in db_rows(h, "SELECT text FROM notes ORDER BY id")).split("|") if r]
     assert notes == ["before the fault", "after the fault"], notes
     assert db_value(h, "SELECT count(*) FROM alerts WHERE fingerprint LIKE '%during%'") == 0
     status, body = await h.healthz()
@@ -75,6 +76,7 @@ async def test_fault_nothing_acked_uncommitted_and_recovery(h, spec):
 
 
 @timeout(40)
+@engines("sqlite")
 async def test_torn_write_at_kill9_recovers_with_only_committed_rows(h):
     await start_with_faults(h)
     for i in range(3):
@@ -93,7 +95,7 @@ async def test_torn_write_at_kill9_recovers_with_only_committed_rows(h):
     assert status == 200, body
     await h.wait_log(r"db migrated|slack connected", timeout=5)
     assert db_value(h, "PRAGMA quick_check") == "ok"
-    texts = sorted(r for r in (db_value(h, "SELECT group_concat(text, '|') FROM notes") or "").split("|") if r)
+    texts = sorted(r for r in "|".join(r[0] for r in db_rows(h, "SELECT text FROM notes ORDER BY id")).split("|") if r)
     assert texts == ["committed 0", "committed 1", "committed 2"], texts
     ack = await h.slash("/oncall", "note after the restart")
     assert "try again" not in h.ack_text(ack).lower(), h.ack_text(ack)
