@@ -13,6 +13,10 @@
  *                    that no caller expected (db_fail()): a bug, never a user's mistake.
  *   KX_EDUPLICATE  — the dispatcher saw this delivery's dedup key before: a redelivery, nothing
  *                    was done, nothing new is said.
+ * And one that only a sender of the outbox sees:
+ *   KX_EFENCED     — a write refused because the caller's lease epoch is no longer the current
+ *                    one (storage/leases.h): another instance took over, the caller's result is
+ *                    dropped and nothing it did is recorded.
  *
  * lib/ is the leaf of the include graph: it includes nothing else from the project, and
  * bot/, commands/ and storage/ may all include it.
@@ -23,26 +27,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KX_ERRNO_MAP(XX)                               \
-  XX(NOMEM, "out of memory")                           \
-  XX(INVAL, "invalid argument")                        \
-  XX(NOTFOUND, "not found")                            \
-  XX(EXISTS, "already exists")                         \
-  XX(IO, "input/output error")                         \
-  XX(DB, "database error")                             \
-  XX(PROTO, "protocol error")                          \
-  XX(TOOBIG, "too large")                              \
-  XX(AUTH, "not authorised")                           \
-  XX(BUSY, "busy")                                     \
-  XX(TIMEOUT, "timed out")                             \
-  XX(RATELIMITED, "rate limited")                      \
-  XX(CONFIG, "configuration error")                    \
-  XX(PLATFORM, "the platform refused the call")        \
-  XX(RETRY, "temporary failure, retry later")          \
-  XX(STATE, "not allowed in the current state")        \
-  XX(UNSUPPORTED, "not supported")                     \
-  XX(CONSTRAINT, "a database constraint was violated") \
-  XX(DUPLICATE, "a repeat of a request already handled")
+#define KX_ERRNO_MAP(XX)                                 \
+  XX(NOMEM, "out of memory")                             \
+  XX(INVAL, "invalid argument")                          \
+  XX(NOTFOUND, "not found")                              \
+  XX(EXISTS, "already exists")                           \
+  XX(IO, "input/output error")                           \
+  XX(DB, "database error")                               \
+  XX(PROTO, "protocol error")                            \
+  XX(TOOBIG, "too large")                                \
+  XX(AUTH, "not authorised")                             \
+  XX(BUSY, "busy")                                       \
+  XX(TIMEOUT, "timed out")                               \
+  XX(RATELIMITED, "rate limited")                        \
+  XX(CONFIG, "configuration error")                      \
+  XX(PLATFORM, "the platform refused the call")          \
+  XX(RETRY, "temporary failure, retry later")            \
+  XX(STATE, "not allowed in the current state")          \
+  XX(UNSUPPORTED, "not supported")                       \
+  XX(CONSTRAINT, "a database constraint was violated")   \
+  XX(DUPLICATE, "a repeat of a request already handled") \
+  XX(FENCED, "fenced out: another instance holds the lease")
 
 enum kx_errno {
   KX_OK = 0,

@@ -83,6 +83,12 @@ int db_exec(struct db *db, const char *sql);
  * caller expected the other, which becomes KX_EDB). */
 int db_fail(struct db *db, int err, const char *what);
 
+/* The database's clock in Unix ms, for leases (storage/leases.h): every instance sharing the
+ * database reads the same clock. Never the bot's simulated KLAXON_NOW clock. SQLite (one host):
+ * the wall clock, CLOCK_REALTIME (storage/db_clock.c); PostgreSQL: the server's
+ * clock_timestamp(). */
+int64_t db_clock_ms(struct db *db);
+
 /* Make room for element `count` in an array of `size`-byte elements (capacity doubles, from 8);
  * 0 or KX_ENOMEM, leaving the array as it was. For the result lists the storage files build. */
 int db_grow(void **arr, size_t *cap, size_t count, size_t size);
