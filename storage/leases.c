@@ -52,6 +52,38 @@ int leases_acquire(
   return db_fail(db, rc, "leases_acquire");
 }
 
+int leases_take_from(struct db *db,
+                     const char *name,
+                     const char *holder,
+                     const char *dead_holder,
+                     int64_t dead_epoch,
+                     int64_t ttl_ms,
+                     int64_t *epoch)
+{
+  static const char sql[] =
+      "UPDATE leases SET holder = ?2, epoch = epoch + 1, expires_at = ?3"
+      " WHERE name = ?1 AND holder = ?4 AND epoch = ?5 RETURNING epoch";
+  if (!name || !holder || !dead_holder || !epoch || ttl_ms <= 0)
+    return KX_EINVAL;
+  struct db_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, name);
+  db_bind_text(st, 2, holder);
+  db_bind_int64(st, 3, db_clock_ms(db) + ttl_ms);
+  db_bind_text(st, 4, dead_holder);
+  db_bind_int64(st, 5, dead_epoch);
+  int rc = db_step(st);
+  int64_t got = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  *epoch = got;
+  if (rc == DB_ROW)
+    return 0;
+  if (rc == DB_DONE)
+    return KX_EEXISTS;
+  return db_fail(db, rc, "leases_take_from");
+}
+
 int leases_release(struct db *db, const char *name, const char *holder, int64_t epoch)
 {
   static const char sql[] =

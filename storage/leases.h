@@ -33,6 +33,17 @@ struct leases_state {
  * write commits at once. */
 int leases_acquire(
     struct db *db, const char *name, const char *holder, int64_t ttl_ms, int64_t *epoch);
+/* Take the lease from a holder the caller knows to be dead (a process of this host that no
+ * longer runs), before it expires: only while it is still `dead_holder`'s at `dead_epoch`.
+ * The epoch goes up by one. 0 with `*epoch` the epoch now held; KX_EEXISTS when the lease
+ * moved meanwhile; or a database error (logged). */
+int leases_take_from(struct db *db,
+                     const char *name,
+                     const char *holder,
+                     const char *dead_holder,
+                     int64_t dead_epoch,
+                     int64_t ttl_ms,
+                     int64_t *epoch);
 /* Give the lease up at once (it expires now; the next taker still bumps the epoch). Nothing
  * happens unless holder and epoch are the lease's. 0 or a database error. */
 int leases_release(struct db *db, const char *name, const char *holder, int64_t epoch);

@@ -54,6 +54,13 @@ DEFAULT_OPTS = {
     "unfurl_domains": ("127.0.0.1", "localhost", "klaxon.example.com"),
     # message shortcuts the app declares (manifest features.shortcuts, type message): callback_ids
     "message_shortcuts": ("incident.timeline_add", "incident.declare_from_message"),
+    # the bot token's scopes (deploy/slack-app-manifest.yaml); methods that check scopes answer
+    # missing_scope (with needed/provided) when theirs is not here
+    "bot_scopes": ("commands", "chat:write", "chat:write.public", "channels:manage", "channels:read",
+                   "channels:history", "groups:history", "im:write", "im:history", "users:read",
+                   "users:read.email", "dnd:read", "usergroups:read", "usergroups:write",
+                   "reactions:read", "reactions:write", "pins:read", "pins:write", "bookmarks:write",
+                   "app_mentions:read", "links:read", "links:write"),
 }
 
 

@@ -132,6 +132,17 @@ static void test_acquire_renew_takeover(void **state)
   old = 0;
   assert_int_equal(leases_acquire(t->a, LEASES_OUTBOX, "A", 200, &old), 0);
   assert_int_equal(old, 3);
+  /* A holder known to be dead is taken over before its lease expires, once: only while it is
+   * still that holder at that epoch. */
+  int64_t ec = 0;
+  assert_int_equal(leases_take_from(t->b, LEASES_OUTBOX, "C", "A", 2, 200, &ec), KX_EEXISTS);
+  assert_int_equal(leases_take_from(t->b, LEASES_OUTBOX, "C", "B", 3, 200, &ec), KX_EEXISTS);
+  assert_int_equal(leases_take_from(t->b, LEASES_OUTBOX, "C", "A", 3, 200, &ec), 0);
+  assert_int_equal(ec, 4);
+  assert_int_equal(leases_take_from(t->a, LEASES_OUTBOX, "D", "A", 3, 200, &ec), KX_EEXISTS);
+  assert_int_equal(leases_get(t->a, LEASES_OUTBOX, &l), 0);
+  assert_string_equal(l.holder, "C");
+  assert_int_equal(l.epoch, 4);
   /* Bad arguments. */
   assert_int_equal(leases_acquire(t->a, LEASES_OUTBOX, "A", 0, &old), KX_EINVAL);
   assert_int_equal(leases_acquire(t->a, NULL, "A", 10, &old), KX_EINVAL);
