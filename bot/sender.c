@@ -504,6 +504,9 @@ static void pump(struct sender *s)
    * (otherwise the earliest wait wakes the pump: no spinning on rows that all wait). */
   if (n == READY_BATCH && progress)
     more = true;
+  /* Rows another instance wrote kick only that instance's sender: the holder looks anyway. */
+  if (now + OUTBOX_POLL_MS < next_wake)
+    next_wake = now + OUTBOX_POLL_MS;
   if (s->stopping) {
     /* Only the operator's rows, one try each: a row that could not start now is left for the
      * next run, and the sender stops when those in flight have ended. */

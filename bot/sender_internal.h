@@ -22,6 +22,10 @@
 #define LEASE_STANDBY_MS 1000
 #define LEASE_RETRY_MS 500
 #define LEASE_MARGIN_MS 2000
+/* While it holds the lease, the sender looks at the outbox at least this often: a row that
+ * another instance committed kicks only that instance's sender (PostgreSQL's LISTEN/NOTIFY
+ * would make this immediate; docs/ha.md). */
+#define OUTBOX_POLL_MS 250
 
 struct sender_lease {
   uv_timer_t timer;

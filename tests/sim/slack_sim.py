@@ -92,6 +92,7 @@ class SlackSim(WebApiMixin, SocketModeMixin):
         self.envelopes, self.envelope_log, self.event_acked = {}, [], set()
         self.conns, self.pending = [], []
         self.faults, self.buckets = [], {}
+        self.holds = []  # (call record, asyncio.Event) held by a hold_after fault
         self.refuse_handshakes = 0
         self.stopping = False
         self._conn_seq = self._rurl_seq = self._aco_count = self._rr = 0
@@ -208,6 +209,7 @@ class SlackSim(WebApiMixin, SocketModeMixin):
 
     async def stop(self):
         self.stopping = True
+        self.release_held()
         for c in self.conns:
             for task in c.tasks:
                 task.cancel()

@@ -78,7 +78,7 @@ METADATA_MAX = 8 * 1024  # the size cap this simulator enforces on the JSON text
 HISTORY_SCOPES = {"public": "channels:history", "private": "groups:history", "im": "im:history",
                   "mpim": "mpim:history"}
 
-FAULT_KINDS = ("ratelimit", "http", "error", "delay", "delay_after", "drop", "drop_after")
+FAULT_KINDS = ("ratelimit", "http", "error", "delay", "delay_after", "hold_after", "drop", "drop_after")
 
 
 class Bucket:
@@ -144,8 +144,10 @@ class WebApiMixin:
         """The next `count` calls of `method` ("*" for any) answer with a fault instead of
         their normal result. kinds: ratelimit (retry_after=S), http (status=500/502/503),
         error (error=NAME), delay (seconds=D, then normal), delay_after (answer normally after
-        committing, then wait D before the response), drop (close TCP, no effect), drop_after
-        (commit the effect, then close TCP without a response)."""
+        committing, then wait D before the response), hold_after (answer normally after
+        committing, then hold the response until release_held() or seconds=D, default 60),
+        drop (close TCP, no effect), drop_after (commit the effect, then close TCP without a
+        response)."""
         if kind not in FAULT_KINDS:
             raise ValueError("unknown fault kind %r (one of %s)" % (kind, ", ".join(FAULT_KINDS)))
         if method != "*" and method not in METHODS:
@@ -161,11 +163,23 @@ class WebApiMixin:
             f["error"] = str(params["error"])
         elif kind in ("delay", "delay_after"):
             f["seconds"] = float(params.get("seconds", 1.0))
+        elif kind == "hold_after":
+            f["seconds"] = float(params.get("seconds", 60.0))
         self.faults.append(f)
         return f
 
     def clear_faults(self):
         self.faults.clear()
+
+    def held(self):
+        """The calls a hold_after fault holds now (their effect is committed, no answer yet)."""
+        return [rec for rec, _ in self.holds]
+
+    def release_held(self):
+        """Let every held response go (hold_after)."""
+        for _, ev in self.holds:
+            ev.set()
+        self.holds.clear()
 
     def _take_fault(self, method):
         for f in self.faults:
@@ -353,6 +367,16 @@ class WebApiMixin:
             asyncio.get_running_loop().call_soon(fn)
         if fault and fault["kind"] == "delay_after":
             await asyncio.sleep(fault["seconds"])
+        if fault and fault["kind"] == "hold_after":
+            ev = asyncio.Event()
+            self.holds.append((rec, ev))
+            rec["held"] = True
+            self._notify()
+            try:
+                await asyncio.wait_for(ev.wait(), fault["seconds"])
+            except asyncio.TimeoutError:
+                pass
+            self.holds = [(r, e) for r, e in self.holds if e is not ev]
         if fault and fault["kind"] == "drop_after":
             return self._drop(rec, request)
         return resp
