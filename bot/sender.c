@@ -191,7 +191,7 @@ void sender_complete(struct sender *s,
       }
       int rc = cmd_outbox_result(s->ctx, clock_now_ms(), &row, &r);
       if (rc == KX_EFENCED)
-        sender_lease_lost(s, "completion_fenced"); /* the new holder decides about the row */
+        sender_lease_lost(s, fl.epoch, "completion_fenced"); /* the new holder decides */
       else if (rc != 0)
         backoff_set(s, id, row.queue, 0);
       else if (row.hook && s->on_hook)
@@ -383,7 +383,7 @@ int sender_begin_row(struct sender *s, const struct outbox_row *row)
    * in doubt (sender_lease.c). */
   int rc = outbox_sending(s->ctx->db, row->id, s->lease.epoch);
   if (rc == KX_EFENCED)
-    sender_lease_lost(s, "sending_fenced");
+    sender_lease_lost(s, s->lease.epoch, "sending_fenced");
   if (rc)
     return rc;
   return start_row(s, row);
@@ -397,6 +397,41 @@ static void refuse_row(struct sender *s, const struct outbox_row *row, int rc)
   LOG_ERROR("sender", "unsendable", "id=%lld platform=%s method=%s err=%s", (long long)row->id,
             row->platform, row->method, kx_err_name(rc));
   cmd_outbox_result(s->ctx, clock_now_ms(), row, &r);
+}
+
+/* Start a row that passed its gates: 0 when it is in flight. Otherwise it is not, and `*more`
+ * is set when another pass should follow at once; KX_EFENCED when the lease is lost. */
+static int launch(struct sender *s, const struct outbox_row *row, uint64_t now, bool *more)
+{
+  struct inflight *fl = &s->inflight[s->n_inflight++];
+  fl->id = row->id;
+  snprintf(fl->platform, sizeof(fl->platform), "%s", row->platform);
+  snprintf(fl->queue, sizeof(fl->queue), "%s", row->queue);
+  snprintf(fl->method, sizeof(fl->method), "%s", row->method);
+  fl->started_ms = now;
+  fl->epoch = s->lease.epoch;
+  int rc = sender_row_in_doubt(s, row) ? sender_doubt_start(s, row) : sender_begin_row(s, row);
+  if (!rc)
+    return 0;
+  s->n_inflight--;
+  if (s->stopping)
+    drain_take(s, row->id);
+  if (s->slack_probe_id == row->id)
+    s->slack_probe_id = 0;
+  if (rc == KX_EFENCED)
+    return rc;
+  if (rc == KX_ENOTFOUND) {
+    *more = true; /* done meanwhile (by a former holder's late completion): the next one */
+  } else if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG) {
+    refuse_row(s, row, rc);
+    *more = true;
+  } else if (rc == KX_ESTATE) {
+    backoff_set(s, row->id, row->queue, RETRY_MAX_MS);
+  } else {
+    backoff_set(s, row->id, row->queue, 0);
+    *more = true;
+  }
+  return rc;
 }
 
 static void pump(struct sender *s)
@@ -463,35 +498,8 @@ static void pump(struct sender *s)
         continue;
       }
       progress = true;
-      struct inflight *fl = &s->inflight[s->n_inflight++];
-      fl->id = rows[i].id;
-      snprintf(fl->platform, sizeof(fl->platform), "%s", rows[i].platform);
-      snprintf(fl->queue, sizeof(fl->queue), "%s", rows[i].queue);
-      snprintf(fl->method, sizeof(fl->method), "%s", rows[i].method);
-      fl->started_ms = now;
-      fl->epoch = s->lease.epoch;
-      int rc = sender_row_in_doubt(s, &rows[i]) ? sender_doubt_start(s, &rows[i])
-                                                : sender_begin_row(s, &rows[i]);
-      if (rc) {
-        s->n_inflight--;
-        if (s->stopping)
-          drain_take(s, rows[i].id);
-        if (s->slack_probe_id == rows[i].id)
-          s->slack_probe_id = 0;
-        if (rc == KX_EFENCED)
-          break; /* the lease is lost: send nothing more */
-        if (rc == KX_ENOTFOUND) {
-          more = true; /* done meanwhile (by a former holder's late completion): the next one */
-        } else if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG) {
-          refuse_row(s, &rows[i], rc);
-          more = true;
-        } else if (rc == KX_ESTATE) {
-          backoff_set(s, rows[i].id, rows[i].queue, RETRY_MAX_MS);
-        } else {
-          backoff_set(s, rows[i].id, rows[i].queue, 0);
-          more = true;
-        }
-      }
+      if (launch(s, &rows[i], now, &more) == KX_EFENCED)
+        break; /* the lease is lost: send nothing more */
     }
     if (!sender_lease_held(s))
       break; /* lost while starting rows: nothing more goes out */

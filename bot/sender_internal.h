@@ -138,8 +138,9 @@ int sender_begin_row(struct sender *s, const struct outbox_row *row);
 void sender_lease_start(struct sender *s);
 /* Held, and not past the local deadline: the pump may send. */
 bool sender_lease_held(const struct sender *s);
-/* A fenced write said another instance took over: stop sending at once. */
-void sender_lease_lost(struct sender *s, const char *why);
+/* A write fenced at `epoch` said another instance took over: counted, and when `epoch` is the
+ * one held (not a late answer from an older term of this process), sending stops at once. */
+void sender_lease_lost(struct sender *s, int64_t epoch, const char *why);
 /* Stopping: give the lease up (the other instance takes over at once) and stop the timer. */
 void sender_lease_release(struct sender *s);
 /* Started under an older epoch and still pending: the call may or may not have arrived. */

@@ -149,9 +149,11 @@ bool sender_lease_held(const struct sender *s)
   return s->lease.epoch && s->lease.valid_until && clock_mono_ms() < s->lease.valid_until;
 }
 
-void sender_lease_lost(struct sender *s, const char *why)
+void sender_lease_lost(struct sender *s, int64_t epoch, const char *why)
 {
   metrics_inc("klaxon_outbox_fenced_total", "", 1);
+  if (epoch != s->lease.epoch)
+    return; /* an answer from an older term: the lease held now is not in question */
   if (s->lease.valid_until)
     LOG_WARN("sender", "outbox_lease_lost", "epoch=%lld why=%s", (long long)s->lease.epoch, why);
   s->lease.valid_until = 0;
