@@ -27,27 +27,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define KX_ERRNO_MAP(XX)                                 \
-  XX(NOMEM, "out of memory")                             \
-  XX(INVAL, "invalid argument")                          \
-  XX(NOTFOUND, "not found")                              \
-  XX(EXISTS, "already exists")                           \
-  XX(IO, "input/output error")                           \
-  XX(DB, "database error")                               \
-  XX(PROTO, "protocol error")                            \
-  XX(TOOBIG, "too large")                                \
-  XX(AUTH, "not authorised")                             \
-  XX(BUSY, "busy")                                       \
-  XX(TIMEOUT, "timed out")                               \
-  XX(RATELIMITED, "rate limited")                        \
-  XX(CONFIG, "configuration error")                      \
-  XX(PLATFORM, "the platform refused the call")          \
-  XX(RETRY, "temporary failure, retry later")            \
-  XX(STATE, "not allowed in the current state")          \
-  XX(UNSUPPORTED, "not supported")                       \
-  XX(CONSTRAINT, "a database constraint was violated")   \
-  XX(DUPLICATE, "a repeat of a request already handled") \
-  XX(FENCED, "fenced out: another instance holds the lease")
+#define KX_ERRNO_MAP(XX)                               \
+  XX(NOMEM, "out of memory")                           \
+  XX(INVAL, "invalid argument")                        \
+  XX(NOTFOUND, "not found")                            \
+  XX(EXISTS, "already exists")                         \
+  XX(IO, "input/output error")                         \
+  XX(DB, "database error")                             \
+  XX(PROTO, "protocol error")                          \
+  XX(TOOBIG, "too large")                              \
+  XX(AUTH, "not authorised")                           \
+  XX(BUSY, "busy")                                     \
+  XX(TIMEOUT, "timed out")                             \
+  XX(RATELIMITED, "rate limited")                      \
+  XX(CONFIG, "configuration error")                    \
+  XX(PLATFORM, "the platform refused the call")        \
+  XX(RETRY, "temporary failure, retry later")          \
+  XX(STATE, "not allowed in the current state")        \
+  XX(UNSUPPORTED, "not supported")                     \
+  XX(CONSTRAINT, "a database constraint was violated") \
+  XX(FENCED, "fenced out by a newer lease")            \
+  XX(DUPLICATE, "a repeat of a request already handled")
 
 enum kx_errno {
   KX_OK = 0,
