@@ -7,90 +7,11 @@
 #include "bot/clock.h"
 #include "bot/operator.h"
 #include "bot/sender_email.h"
+#include "bot/sender_internal.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "lib/timeutil.h"
-
-#define MAX_INFLIGHT 16
-#define READY_BATCH 64
-#define PUMP_ROUNDS 4 /* batches looked at in one pass when every head waits */
-#define MAX_BACKOFF 256
-#define MAX_BUCKETS 256
-#define MAX_PLATFORMS 16
-#define RETRY_BASE_MS 1000
-#define RETRY_MAX_MS 60000
-/* A refused bot token (invalid_auth, token_revoked …): every Slack call stops, the outbox keeps
- * its rows, and one row probes the token after a pause that doubles up to the maximum. */
-#define SLACK_PAUSE_FIRST_MS 5000
-#define SLACK_PAUSE_MAX_MS ((uint64_t)5 * 60 * 1000)
-#define MAX_DRAIN 8 /* the operator's rows sent while stopping (sender_tell_operator) */
-
-struct inflight {
-  int64_t id;
-  char platform[16];
-  char queue[256];
-  char method[64];
-  char channel[64];
-  uint64_t started_ms;
-};
-
-struct backoff {
-  int64_t id;
-  char queue[256];
-  uint64_t until_ms;
-  int failures;
-};
-
-/* A token bucket on real time. */
-struct bucket {
-  char key[96]; /* "m:chat.update" or "c:C0123" */
-  double tokens;
-  double capacity;
-  double per_ms;
-  uint64_t last_ms;
-  uint64_t blocked_until_ms; /* from a 429 */
-};
-
-struct platform {
-  char name[16];
-  sender_platform_fn fn;
-  void *arg;
-  bool refused; /* it said KX_EAUTH (our credentials refused) and has not accepted since */
-};
-
-struct sender {
-  uv_loop_t *loop;
-  struct cmd_ctx *ctx;
-  struct slack_api *slack;
-  struct http_client *http;
-  uv_timer_t timer; /* next pass: kicked (0) or the earliest backoff/bucket time */
-  struct inflight inflight[MAX_INFLIGHT];
-  size_t n_inflight;
-  struct backoff backoffs[MAX_BACKOFF];
-  size_t n_backoff;
-  /* More rows failing than backoffs[] holds: a row retried before (attempts > 0) with no entry
-   * waits for this instant, so none is retried at once, over and over. */
-  uint64_t overflow_until_ms;
-  int overflow_failures;
-  struct bucket buckets[MAX_BUCKETS];
-  size_t n_buckets;
-  struct platform platforms[MAX_PLATFORMS];
-  size_t n_platforms;
-  bool stopping;
-  void (*stop_done)(void *arg);
-  void *stop_arg;
-  void (*on_hook)(void *arg);
-  void *on_hook_arg;
-  /* the bot token refused: Slack rows wait for slack_probe_at_ms, then one probes */
-  bool slack_refused;
-  int64_t slack_probe_id; /* the row in flight as the probe, 0 when none */
-  uint64_t slack_probe_at_ms;
-  uint64_t slack_pause_ms;
-  /* stopping: these rows (the operator told) still go, then the sender stops */
-  int64_t drain[MAX_DRAIN];
-  size_t n_drain;
-};
 
 struct call {
   struct sender *s;
@@ -99,128 +20,6 @@ struct call {
 
 static void pump(struct sender *s);
 static void on_timer(uv_timer_t *t);
-
-/* Slack's tiers (per minute) as buckets: capacity allows a short burst. */
-static void method_rate(const char *method, double *per_min, double *burst)
-{
-  static const struct {
-    const char *method;
-    double per_min, burst;
-  } table[] = {
-      {"chat.postMessage", 300, 20}, /* workspace-wide: "several hundred per minute" */
-      {"chat.update", 50, 10},
-      {"chat.postEphemeral", 100, 20},
-      {"chat.delete", 50, 10},
-      {"conversations.create", 20, 5},
-      {"conversations.invite", 50, 10},
-      {"conversations.setTopic", 20, 5},
-      {"conversations.setPurpose", 20, 5},
-      {"conversations.archive", 20, 5},
-      {"conversations.open", 50, 10},
-      {"pins.add", 20, 5},
-      {"reactions.add", 50, 10},
-      {"bookmarks.add", 20, 5},
-      {"users.lookupByEmail", 50, 10},
-      {"users.info", 100, 20},
-      {"dnd.info", 50, 10},
-      {"usergroups.users.update", 20, 5},
-      {"views.open", 100, 20},
-      {"views.update", 100, 20},
-      {"views.publish", 100, 20},
-      {"response_url", 600, 60},
-  };
-  for (size_t i = 0; i < KX_ARRAY_SIZE(table); i++) {
-    if (strcmp(table[i].method, method) == 0) {
-      *per_min = table[i].per_min;
-      *burst = table[i].burst;
-      return;
-    }
-  }
-  *per_min = 50;
-  *burst = 10;
-}
-
-static struct bucket *bucket_get(struct sender *s, const char *key, double per_min, double burst)
-{
-  for (size_t i = 0; i < s->n_buckets; i++)
-    if (strcmp(s->buckets[i].key, key) == 0)
-      return &s->buckets[i];
-  if (s->n_buckets == MAX_BUCKETS) {
-    /* Forget the fullest bucket: it is the one whose state matters least. */
-    size_t best = 0;
-    for (size_t i = 1; i < s->n_buckets; i++)
-      if (s->buckets[i].tokens >= s->buckets[best].tokens &&
-          s->buckets[i].blocked_until_ms <= clock_mono_ms())
-        best = i;
-    s->buckets[best] = s->buckets[--s->n_buckets];
-  }
-  struct bucket *b = &s->buckets[s->n_buckets++];
-  snprintf(b->key, sizeof(b->key), "%s", key);
-  b->capacity = burst;
-  b->tokens = burst;
-  b->per_ms = per_min / 60000.0;
-  b->last_ms = clock_mono_ms();
-  b->blocked_until_ms = 0;
-  return b;
-}
-
-static void bucket_refill(struct bucket *b, uint64_t now)
-{
-  b->tokens += (double)(now - b->last_ms) * b->per_ms;
-  if (b->tokens > b->capacity)
-    b->tokens = b->capacity;
-  b->last_ms = now;
-}
-
-/* ms until this bucket can give `need` tokens (0 = now). */
-static uint64_t bucket_wait(struct bucket *b, uint64_t now, double need)
-{
-  bucket_refill(b, now);
-  if (b->blocked_until_ms > now)
-    return b->blocked_until_ms - now;
-  if (b->tokens >= need)
-    return 0;
-  return (uint64_t)((need - b->tokens) / b->per_ms) + 1;
-}
-
-static void row_channel(const struct outbox_row *row, char *out, size_t size)
-{
-  out[0] = '\0';
-  if (strcmp(row->method, "chat.postMessage") != 0)
-    return;
-  snprintf(out, size, "%.60s", row->queue);
-}
-
-/* How long this row must wait for rate limits; 0 when it may go now (tokens are taken). */
-static uint64_t rate_gate(struct sender *s, const struct outbox_row *row, uint64_t now)
-{
-  if (strcmp(row->platform, "slack") != 0)
-    return 0;
-  double per_min, burst;
-  method_rate(row->method, &per_min, &burst);
-  char key[96];
-  snprintf(key, sizeof(key), "m:%.80s", row->method);
-  struct bucket *m = bucket_get(s, key, per_min, burst);
-  /* Bulk rows leave two tokens for pages that may come. */
-  double need = row->priority >= OUTBOX_BULK ? 3.0 : 1.0;
-  uint64_t wait = bucket_wait(m, now, need);
-  struct bucket *c = NULL;
-  char channel[64];
-  row_channel(row, channel, sizeof(channel));
-  if (channel[0]) {
-    snprintf(key, sizeof(key), "c:%s", channel);
-    c = bucket_get(s, key, 60, 3);
-    uint64_t cw = bucket_wait(c, now, 1.0);
-    if (cw > wait)
-      wait = cw;
-  }
-  if (wait)
-    return wait;
-  m->tokens -= 1.0;
-  if (c)
-    c->tokens -= 1.0;
-  return 0;
-}
 
 uint64_t sender_retry_delay_ms(int failures, unsigned random)
 {
@@ -322,6 +121,7 @@ static void finish_stop_if_idle(struct sender *s)
     void (*done)(void *) = s->stop_done;
     s->stop_done = NULL;
     uv_timer_stop(&s->timer);
+    sender_lease_release(s);
     done(s->stop_arg);
   }
 }
@@ -359,7 +159,7 @@ static void platform_auth(struct sender *s, const char *name, bool refused, cons
   tell_operator(s, p->name, refused ? OPERATOR_REFUSED : OPERATOR_ACCEPTED, error);
 }
 
-static void complete(struct sender *s,
+void sender_complete(struct sender *s,
                      int64_t id,
                      int err,
                      const char *error,
@@ -370,13 +170,18 @@ static void complete(struct sender *s,
   inflight_remove(s, id, &fl);
   uint64_t took = clock_mono_ms() - fl.started_ms;
   drain_take(s, id); /* a row sent while stopping gets one try */
+  if (err == KX_EFENCED) {
+    finish_stop_if_idle(s); /* another instance holds the outbox: nothing is recorded here */
+    return;
+  }
   if (err == KX_EAUTH || (err == 0 && fl.platform[0]))
     platform_auth(s, fl.platform, err == KX_EAUTH, error);
   if (err == 0 || err == KX_EPLATFORM || err == KX_EPROTO) {
     struct outbox_row row;
     memset(&row, 0, sizeof(row));
     if (outbox_get(s->ctx->db, id, &row) == 0) {
-      struct cmd_result r = {.ok = err == 0, .error = error, .response = response};
+      struct cmd_result r = {
+          .ok = err == 0, .error = error, .response = response, .epoch = fl.epoch};
       if (err) {
         LOG_WARN("sender", "refused", "id=%lld method=%s error=%s", (long long)id, row.method,
                  error ? error : "-");
@@ -384,7 +189,10 @@ static void complete(struct sender *s,
         LOG_DEBUG("sender", "delivered", "id=%lld method=%s ms=%llu", (long long)id, row.method,
                   (unsigned long long)took);
       }
-      if (cmd_outbox_result(s->ctx, clock_now_ms(), &row, &r) != 0)
+      int rc = cmd_outbox_result(s->ctx, clock_now_ms(), &row, &r);
+      if (rc == KX_EFENCED)
+        sender_lease_lost(s, fl.epoch, "completion_fenced"); /* the new holder decides */
+      else if (rc != 0)
         backoff_set(s, id, row.queue, 0);
       else if (row.hook && s->on_hook)
         s->on_hook(s->on_hook_arg);
@@ -396,13 +204,7 @@ static void complete(struct sender *s,
     uint64_t delay = 0;
     if (err == KX_ERATELIMITED) {
       uint64_t until = clock_mono_ms() + (uint64_t)(retry_after_s > 0 ? retry_after_s : 1) * 1000;
-      char key[96];
-      snprintf(key, sizeof(key), "m:%.80s", fl.method);
-      double per_min, burst;
-      method_rate(fl.method, &per_min, &burst);
-      struct bucket *b = bucket_get(s, key, per_min, burst);
-      b->blocked_until_ms = until;
-      b->tokens = 0;
+      sender_rate_block(s, fl.method, until);
       delay = (uint64_t)(retry_after_s > 0 ? retry_after_s : 1) * 1000;
       metrics_inc("klaxon_slack_ratelimited_total", "", 1);
     }
@@ -430,7 +232,7 @@ static void platform_done(struct sender *s,
                           long retry_after_s,
                           const cJSON *response)
 {
-  complete(s, row_id, err, error, retry_after_s, response);
+  sender_complete(s, row_id, err, error, retry_after_s, response);
 }
 
 static void slack_refused(struct sender *s, int64_t id, const char *error)
@@ -494,7 +296,7 @@ static void on_slack(void *arg, const struct slack_result *r)
     s->slack_probe_id = 0; /* a probe that met something else (5xx, timeout): probe again */
     s->slack_probe_at_ms = clock_mono_ms() + s->slack_pause_ms;
   }
-  complete(s, id, err, r->error, r->retry_after_s, r->json);
+  sender_complete(s, id, err, r->error, r->retry_after_s, r->json);
 }
 
 static bool slack_form_method(const char *method)
@@ -534,6 +336,13 @@ static int send_slack(struct sender *s, const struct outbox_row *row)
     rc = form ? slack_api_form(s->slack, row->method, SLACK_TOKEN_BOT, form, on_slack, c)
               : KX_EINVAL;
     free(form);
+  } else if (strcmp(row->method, "chat.postMessage") == 0) {
+    /* The message names its outbox row (Slack message metadata), so that an instance taking
+     * over can tell whether it arrived (sender_lease.c). */
+    char *body = sender_tag_body(row);
+    rc = slack_api_call(s->slack, row->method, SLACK_TOKEN_BOT, body ? body : row->body, on_slack,
+                        c);
+    free(body);
   } else {
     rc = slack_api_call(s->slack, row->method, SLACK_TOKEN_BOT, row->body, on_slack, c);
   }
@@ -568,19 +377,76 @@ static int start_row(struct sender *s, const struct outbox_row *row)
   return p->fn(p->arg, s, row, platform_done);
 }
 
+int sender_begin_row(struct sender *s, const struct outbox_row *row)
+{
+  /* Committed before the call goes out: an instance that takes the lease over finds the row
+   * in doubt (sender_lease.c). */
+  int rc = outbox_sending(s->ctx->db, row->id, s->lease.epoch);
+  if (rc == KX_EFENCED)
+    sender_lease_lost(s, s->lease.epoch, "sending_fenced");
+  if (rc)
+    return rc;
+  return start_row(s, row);
+}
+
 static void refuse_row(struct sender *s, const struct outbox_row *row, int rc)
 {
   /* A row that can never be sent (malformed, no such platform): fail it so its queue moves. */
-  struct cmd_result r = {.ok = false, .error = kx_err_name(rc), .response = NULL};
+  struct cmd_result r = {
+      .ok = false, .error = kx_err_name(rc), .response = NULL, .epoch = s->lease.epoch};
   LOG_ERROR("sender", "unsendable", "id=%lld platform=%s method=%s err=%s", (long long)row->id,
             row->platform, row->method, kx_err_name(rc));
   cmd_outbox_result(s->ctx, clock_now_ms(), row, &r);
+}
+
+/* Start a row that passed its gates: 0 when it is in flight. Otherwise it is not, and `*more`
+ * is set when another pass should follow at once; KX_EFENCED when the lease is lost. */
+static int launch(struct sender *s, const struct outbox_row *row, uint64_t now, bool *more)
+{
+  struct inflight *fl = &s->inflight[s->n_inflight++];
+  fl->id = row->id;
+  snprintf(fl->platform, sizeof(fl->platform), "%s", row->platform);
+  snprintf(fl->queue, sizeof(fl->queue), "%s", row->queue);
+  snprintf(fl->method, sizeof(fl->method), "%s", row->method);
+  fl->started_ms = now;
+  fl->epoch = s->lease.epoch;
+  int rc = sender_row_in_doubt(s, row) ? sender_doubt_start(s, row) : sender_begin_row(s, row);
+  if (!rc)
+    return 0;
+  s->n_inflight--;
+  if (s->stopping)
+    drain_take(s, row->id);
+  if (s->slack_probe_id == row->id)
+    s->slack_probe_id = 0;
+  if (rc == KX_EFENCED)
+    return rc;
+  if (rc == KX_ENOTFOUND) {
+    *more = true; /* done meanwhile (by a former holder's late completion): the next one */
+  } else if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG) {
+    refuse_row(s, row, rc);
+    *more = true;
+  } else if (rc == KX_ESTATE) {
+    backoff_set(s, row->id, row->queue, RETRY_MAX_MS);
+  } else {
+    backoff_set(s, row->id, row->queue, 0);
+    *more = true;
+  }
+  return rc;
 }
 
 static void pump(struct sender *s)
 {
   if (s->stopping && !s->n_drain)
     return;
+  if (!sender_lease_held(s)) {
+    /* Another instance sends (or nobody, until the lease is taken): the lease's timer kicks the
+     * pump when this one holds it. A stopping standby has nothing to drain. */
+    if (s->stopping) {
+      s->n_drain = 0;
+      finish_stop_if_idle(s);
+    }
+    return;
+  }
   uint64_t now = clock_mono_ms();
   /* In flight, backing off, and (round after round) the heads looked at in this pass. */
   const char *skip[MAX_INFLIGHT + MAX_BACKOFF + PUMP_ROUNDS * READY_BATCH];
@@ -623,7 +489,7 @@ static void pump(struct sender *s)
       if (!wait)
         wait = overflow_gate(s, &rows[i], now);
       if (!wait)
-        wait = rate_gate(s, &rows[i], now);
+        wait = sender_rate_gate(s, &rows[i], now);
       if (wait) {
         if (s->slack_probe_id == rows[i].id)
           s->slack_probe_id = 0; /* the probe waits for its rate limit: pick again then */
@@ -632,30 +498,11 @@ static void pump(struct sender *s)
         continue;
       }
       progress = true;
-      struct inflight *fl = &s->inflight[s->n_inflight++];
-      fl->id = rows[i].id;
-      snprintf(fl->platform, sizeof(fl->platform), "%s", rows[i].platform);
-      snprintf(fl->queue, sizeof(fl->queue), "%s", rows[i].queue);
-      snprintf(fl->method, sizeof(fl->method), "%s", rows[i].method);
-      fl->started_ms = now;
-      int rc = start_row(s, &rows[i]);
-      if (rc) {
-        s->n_inflight--;
-        if (s->stopping)
-          drain_take(s, rows[i].id);
-        if (s->slack_probe_id == rows[i].id)
-          s->slack_probe_id = 0;
-        if (rc == KX_EINVAL || rc == KX_EUNSUPPORTED || rc == KX_ECONFIG) {
-          refuse_row(s, &rows[i], rc);
-          more = true;
-        } else if (rc == KX_ESTATE) {
-          backoff_set(s, rows[i].id, rows[i].queue, RETRY_MAX_MS);
-        } else {
-          backoff_set(s, rows[i].id, rows[i].queue, 0);
-          more = true;
-        }
-      }
+      if (launch(s, &rows[i], now, &more) == KX_EFENCED)
+        break; /* the lease is lost: send nothing more */
     }
+    if (!sender_lease_held(s))
+      break; /* lost while starting rows: nothing more goes out */
     if (n < READY_BATCH)
       break; /* every ready queue was looked at */
   }
@@ -665,6 +512,9 @@ static void pump(struct sender *s)
    * (otherwise the earliest wait wakes the pump: no spinning on rows that all wait). */
   if (n == READY_BATCH && progress)
     more = true;
+  /* Rows another instance wrote kick only that instance's sender: the holder looks anyway. */
+  if (now + OUTBOX_POLL_MS < next_wake)
+    next_wake = now + OUTBOX_POLL_MS;
   if (s->stopping) {
     /* Only the operator's rows, one try each: a row that could not start now is left for the
      * next run, and the sender stops when those in flight have ended. */
@@ -708,6 +558,8 @@ struct sender *sender_new(uv_loop_t *loop, struct cmd_ctx *ctx, struct http_clie
   s->http = http;
   uv_timer_init(loop, &s->timer);
   s->timer.data = s;
+  s->open_handles = 1;
+  sender_lease_start(s);
   return s;
 }
 
@@ -767,7 +619,9 @@ void sender_tell_operator(struct sender *s, const char *platform, const char *de
 
 static void on_closed(uv_handle_t *h)
 {
-  free(h->data);
+  struct sender *s = h->data;
+  if (--s->open_handles == 0)
+    free(s);
 }
 
 void sender_free(struct sender *s)
@@ -775,4 +629,6 @@ void sender_free(struct sender *s)
   if (!s)
     return;
   uv_close((uv_handle_t *)&s->timer, on_closed);
+  if (s->open_handles > 1)
+    uv_close((uv_handle_t *)&s->lease.timer, on_closed);
 }

@@ -13,6 +13,10 @@
  *                    that no caller expected (db_fail()): a bug, never a user's mistake.
  *   KX_EDUPLICATE  — the dispatcher saw this delivery's dedup key before: a redelivery, nothing
  *                    was done, nothing new is said.
+ * And one that only a sender of the outbox sees:
+ *   KX_EFENCED     — a write refused because the caller's lease epoch is no longer the current
+ *                    one (storage/leases.h): another instance took over, the caller's result is
+ *                    dropped and nothing it did is recorded.
  *
  * lib/ is the leaf of the include graph: it includes nothing else from the project, and
  * bot/, commands/ and storage/ may all include it.
@@ -42,6 +46,7 @@
   XX(STATE, "not allowed in the current state")        \
   XX(UNSUPPORTED, "not supported")                     \
   XX(CONSTRAINT, "a database constraint was violated") \
+  XX(FENCED, "fenced out by a newer lease")            \
   XX(DUPLICATE, "a repeat of a request already handled")
 
 enum kx_errno {

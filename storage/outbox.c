@@ -66,9 +66,13 @@ static void read_row(struct db_stmt *st, struct outbox_row *r)
   r->attempts = db_col_int(st, 7);
   r->hook = db_col_text(st, 8);
   r->ref = db_col_text(st, 9);
+  r->sending_epoch = db_col_int64(st, 10);
+  r->sending_at = db_col_int64(st, 11);
 }
 
-#define ROW_COLUMNS "id, created_at, platform, method, queue, body, priority, attempts, hook, ref"
+#define ROW_COLUMNS                                                                              \
+  "id, created_at, platform, method, queue, body, priority, attempts, hook, ref, sending_epoch," \
+  " sending_at"
 
 static int skipped(const char *queue, const char *const *skip, size_t n)
 {
@@ -144,6 +148,104 @@ int outbox_get(struct db *db, int64_t id, struct outbox_row *out)
   if (rc == DB_ROW)
     return 0;
   return rc == DB_DONE ? KX_ENOTFOUND : db_fail(db, rc, "outbox_get");
+}
+
+/* Issue 12: the sender's attempt in flight (outbox_sending), and the lease it is fenced by
+ * (storage/leases.c). */
+const char outbox_schema_v3[] =
+    "ALTER TABLE outbox ADD COLUMN sending_epoch INTEGER;"
+    "ALTER TABLE outbox ADD COLUMN sending_at INTEGER;";
+
+/* After a fenced write changed nothing: was it the fence, or is the row no longer pending? */
+static int fenced_or_gone(struct db *db, int64_t epoch)
+{
+  static const char sql[] = "SELECT epoch FROM leases WHERE name = 'outbox'";
+  struct db_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  int rc = db_step(st);
+  int64_t current = rc == DB_ROW ? db_col_int64(st, 0) : 0;
+  db_reset(st);
+  if (rc < 0)
+    return db_fail(db, rc, "outbox_fence");
+  return current == epoch ? KX_ENOTFOUND : KX_EFENCED;
+}
+
+int outbox_sending(struct db *db, int64_t id, int64_t epoch)
+{
+  static const char sql[] =
+      "UPDATE outbox SET sending_epoch = ?1, sending_at = ?2"
+      " WHERE id = ?3 AND state = 'pending' AND EXISTS (SELECT 1 FROM leases"
+      "  WHERE name = 'outbox' AND epoch = ?1 AND expires_at > ?2)";
+  struct db_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  int64_t now = db_clock_ms(db);
+  if (now < 0)
+    return (int)now;
+  db_bind_int64(st, 1, epoch);
+  db_bind_int64(st, 2, now);
+  db_bind_int64(st, 3, id);
+  int rc = db_step_done(db, st, "outbox_sending");
+  if (rc == 0 && db_changes(db) == 0) {
+    rc = fenced_or_gone(db, epoch);
+    /* The epoch is current but the lease ran out on the database clock: fenced all the same,
+     * if the row is still pending. */
+    if (rc == KX_ENOTFOUND) {
+      static const char pending[] = "SELECT 1 FROM outbox WHERE id = ?1 AND state = 'pending'";
+      struct db_stmt *q = db_stmt(db, pending);
+      if (!q)
+        return KX_EDB;
+      db_bind_int64(q, 1, id);
+      if (db_step(q) == DB_ROW)
+        rc = KX_EFENCED;
+      db_reset(q);
+    }
+  }
+  return rc;
+}
+
+int outbox_done_fenced(struct db *db, int64_t id, int64_t epoch, const char *result, int64_t now_ms)
+{
+  static const char sql[] =
+      "UPDATE outbox SET state = 'done', result = ?1, done_at = ?2, attempts = attempts + 1"
+      " WHERE id = ?3 AND state = 'pending'"
+      " AND EXISTS (SELECT 1 FROM leases WHERE name = 'outbox' AND epoch = ?4)";
+  if (!epoch)
+    return outbox_done(db, id, result, now_ms);
+  struct db_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, result);
+  db_bind_int64(st, 2, now_ms);
+  db_bind_int64(st, 3, id);
+  db_bind_int64(st, 4, epoch);
+  int rc = db_step_done(db, st, "outbox_done");
+  if (rc == 0 && db_changes(db) == 0)
+    return fenced_or_gone(db, epoch);
+  return rc;
+}
+
+int outbox_failed_fenced(
+    struct db *db, int64_t id, int64_t epoch, const char *error, int64_t now_ms)
+{
+  static const char sql[] =
+      "UPDATE outbox SET state = 'failed', error = ?1, done_at = ?2, attempts = attempts + 1"
+      " WHERE id = ?3 AND state = 'pending'"
+      " AND EXISTS (SELECT 1 FROM leases WHERE name = 'outbox' AND epoch = ?4)";
+  if (!epoch)
+    return outbox_failed(db, id, error, now_ms);
+  struct db_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, error);
+  db_bind_int64(st, 2, now_ms);
+  db_bind_int64(st, 3, id);
+  db_bind_int64(st, 4, epoch);
+  int rc = db_step_done(db, st, "outbox_failed");
+  if (rc == 0 && db_changes(db) == 0)
+    return fenced_or_gone(db, epoch);
+  return rc;
 }
 
 int outbox_done(struct db *db, int64_t id, const char *result, int64_t now_ms)

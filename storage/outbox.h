@@ -45,6 +45,11 @@ struct outbox_row {
   int attempts;
   char *hook;
   char *ref;
+  /* The lease epoch (storage/leases.h) of the sender that last started to send this row, and
+   * when (database clock, ms); 0 when never started. A row left pending by an older epoch is
+   * "in doubt": the call may or may not have reached the platform. */
+  int64_t sending_epoch;
+  int64_t sending_at;
 };
 
 int outbox_add(struct db *db, const struct outbox_new *row, int64_t *id_out);
@@ -65,6 +70,19 @@ int outbox_done(struct db *db, int64_t id, const char *result, int64_t now_ms);
 int outbox_failed(struct db *db, int64_t id, const char *error, int64_t now_ms);
 /* One more attempt that will be retried; `error` is the reason. */
 int outbox_attempted(struct db *db, int64_t id, const char *error);
+/* The sender holding the outbox lease at `epoch` is about to send row `id`: record it, committed
+ * before the call goes out, so that whoever takes over knows the row is in doubt. Only while
+ * that lease is current and unexpired on the database clock. 0; KX_EFENCED when the lease
+ * moved on or expired (send nothing); KX_ENOTFOUND when the row is no longer pending. */
+int outbox_sending(struct db *db, int64_t id, int64_t epoch);
+/* outbox_done and outbox_failed for the lease holder at `epoch`: the row changes only while
+ * "outbox"'s epoch is still `epoch`, in the same statement. KX_EFENCED when another instance
+ * took the lease over (the result is not recorded: the new holder decides about the row);
+ * KX_ENOTFOUND when the row is no longer pending. epoch 0 is unfenced (the plain forms). */
+int outbox_done_fenced(
+    struct db *db, int64_t id, int64_t epoch, const char *result, int64_t now_ms);
+int outbox_failed_fenced(
+    struct db *db, int64_t id, int64_t epoch, const char *error, int64_t now_ms);
 int64_t outbox_depth(struct db *db);          /* pending rows */
 int64_t outbox_oldest_pending(struct db *db); /* created_at of the oldest pending row, or -1 */
 /* Drop delivered or failed rows older than `before_ms`. */

@@ -87,8 +87,19 @@ static const char *const migration_2[] = {
     NULL,
 };
 
+/* issue 12: the outbox sender's lease, and the attempt it has in flight */
+extern const char leases_schema_v3[];
+extern const char outbox_schema_v3[];
+
+static const char *const migration_3[] = {
+    leases_schema_v3,
+    outbox_schema_v3,
+    NULL,
+};
+
 const struct db_migration db_migrations[] = {
     {1, migration_1},
     {2, migration_2},
+    {3, migration_3},
 };
 const int db_n_migrations = (int)(sizeof(db_migrations) / sizeof(db_migrations[0]));

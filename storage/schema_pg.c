@@ -481,9 +481,29 @@ static const char *const migration_2[] = {
     incident_actions_due_pg_v2, NULL,
 };
 
+/* issue 12: the outbox sender's lease (storage/leases.c), and the attempt it has in flight */
+static const char leases_pg_v3[] =
+    "CREATE TABLE leases ("
+    "  name text PRIMARY KEY,"
+    "  holder text NOT NULL,"
+    "  epoch bigint NOT NULL DEFAULT 0,"
+    "  expires_at bigint NOT NULL DEFAULT 0"
+    ");";
+
+static const char outbox_pg_v3[] =
+    "ALTER TABLE outbox ADD COLUMN sending_epoch bigint;"
+    "ALTER TABLE outbox ADD COLUMN sending_at bigint;";
+
+static const char *const migration_3[] = {
+    leases_pg_v3,
+    outbox_pg_v3,
+    NULL,
+};
+
 const struct db_migration db_pg_migrations[] = {
     {1, migration_1},
     {2, migration_2},
+    {3, migration_3},
 };
 const int db_pg_n_migrations = (int)(sizeof(db_pg_migrations) / sizeof(db_pg_migrations[0]));
 

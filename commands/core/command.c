@@ -541,10 +541,11 @@ int cmd_outbox_result(const struct cmd_ctx *env,
     return rc;
   if (result->ok) {
     char *text = result->response ? cJSON_PrintUnformatted(result->response) : NULL;
-    rc = outbox_done(ctx->db, row->id, text, ctx->now_ms);
+    rc = outbox_done_fenced(ctx->db, row->id, result->epoch, text, ctx->now_ms);
     free(text);
   } else {
-    rc = outbox_failed(ctx->db, row->id, result->error ? result->error : "unknown", ctx->now_ms);
+    rc = outbox_failed_fenced(ctx->db, row->id, result->epoch,
+                              result->error ? result->error : "unknown", ctx->now_ms);
   }
   if (rc == 0 && row->hook) {
     const struct cmd_hook_def *h = cmd_hooks;
@@ -558,7 +559,11 @@ int cmd_outbox_result(const struct cmd_ctx *env,
   }
   if (rc == 0)
     rc = db_commit(ctx->db);
-  if (rc) {
+  if (rc == KX_EFENCED) {
+    db_rollback(ctx->db); /* another sender holds the outbox now: it decides about the row */
+    LOG_WARN("cmd", "outbox_result_fenced", "id=%lld epoch=%lld", (long long)row->id,
+             (long long)result->epoch);
+  } else if (rc) {
     db_rollback(ctx->db);
     LOG_ERROR("cmd", "outbox_result_failed", "id=%lld hook=%s err=%s", (long long)row->id,
               row->hook ? row->hook : "-", kx_err_name(rc));

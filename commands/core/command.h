@@ -145,6 +145,10 @@ struct cmd_result {
   bool ok;
   const char *error;     /* Slack's error name, or a KX name for transport failures */
   const cJSON *response; /* the parsed answer, may be NULL */
+  /* The sender's outbox lease epoch (storage/leases.h): the result is recorded only while it is
+   * still the lease's (KX_EFENCED otherwise, and nothing is recorded, the hook does not run).
+   * 0 records it unfenced (tests, tools). */
+  int64_t epoch;
 };
 
 typedef int (*cmd_hook_fn)(struct cmd_ctx *ctx,

@@ -22,6 +22,9 @@ METHOD_SCOPES = {
     "conversations.invite": "channels:manage", "conversations.setTopic": "channels:manage",
     "conversations.setPurpose": "channels:manage", "conversations.archive": "channels:manage",
     "conversations.info": "channels:read", "conversations.open": "im:write",
+    # the outbox's in-doubt check (issue 12); groups:history and im:history for private channels
+    # and DMs are in the manifest for the timeline already
+    "conversations.history": "channels:history",
     "users.lookupByEmail": "users:read.email", "users.info": "users:read",
     "usergroups.users.update": "usergroups:write", "pins.add": "pins:write",
     "reactions.add": "reactions:write", "bookmarks.add": "bookmarks:write",

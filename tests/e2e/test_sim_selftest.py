@@ -295,18 +295,46 @@ async def test_dm_history_replies_pagination(h):
         tss = [(await c.ok("chat.postMessage", {"channel": "C0ALERTS01", "text": "m%d" % i}))["ts"] for i in range(5)]
         for i in range(3):
             await c.ok("chat.postMessage", {"channel": "C0ALERTS01", "text": "r%d" % i, "thread_ts": tss[0]})
-        page1 = await c.ok("conversations.history", {"channel": "C0ALERTS01", "limit": 3})
+        page1 = await c.ok("conversations.history", {"channel": "C0ALERTS01", "limit": 3}, form=True)
         assert [m["text"] for m in page1["messages"]] == ["m4", "m3", "m2"] and page1["has_more"] is True
         page2 = await c.ok("conversations.history", {"channel": "C0ALERTS01", "limit": 3,
-                                                     "cursor": page1["response_metadata"]["next_cursor"]})
+                                                     "cursor": page1["response_metadata"]["next_cursor"]},
+                     form=True)
         assert [m["text"] for m in page2["messages"]] == ["m1", "m0"] and page2["has_more"] is False
         assert page2["messages"][1]["reply_count"] == 3
         rep = await c.ok("conversations.replies", {"channel": "C0ALERTS01", "ts": tss[0]})
         assert [m["text"] for m in rep["messages"]] == ["m0", "r0", "r1", "r2"]
         assert all(m["thread_ts"] == tss[0] for m in rep["messages"])
         assert await c.err("conversations.replies", {"channel": "C0ALERTS01", "ts": "1111111111.000001"}) == "thread_not_found"
-        assert await c.err("conversations.history", {"channel": "C0ALERTS01", "cursor": "bm9wZQ=="}) == "invalid_cursor"
-        assert await c.err("conversations.history", {"channel": "C0GENERAL1"}) == "not_in_channel"
+        assert await c.err("conversations.history", {"channel": "C0ALERTS01", "cursor": "bm9wZQ=="},
+                           form=True) == "invalid_cursor"
+        assert await c.err("conversations.history", {"channel": "C0GENERAL1"}, form=True) == "not_in_channel"
+        # A read method: a JSON body's fields are not read at all (no channel).
+        assert await c.err("conversations.history", {"channel": "C0ALERTS01"}) == "channel_not_found"
+        # Message metadata (issue 12's in-doubt check): stored with the message, returned by
+        # conversations.history only with include_all_metadata, checked for its shape.
+        md = {"event_type": "klaxon_outbox", "event_payload": {"row": 42}}
+        posted = await c.ok("chat.postMessage", {"channel": "C0ALERTS01", "text": "with md", "metadata": md})
+        plain = await c.ok("conversations.history", {"channel": "C0ALERTS01", "limit": 1}, form=True)
+        assert plain["messages"][0]["ts"] == posted["ts"] and "metadata" not in plain["messages"][0]
+        full = await c.ok("conversations.history", {"channel": "C0ALERTS01", "limit": 1,
+                                                    "include_all_metadata": "true"}, form=True)
+        assert full["messages"][0]["metadata"] == md
+        formed = await c.ok("chat.postMessage", {"channel": "C0ALERTS01", "text": "form md", "metadata": md}, form=True)
+        full = await c.ok("conversations.history", {"channel": "C0ALERTS01", "limit": 1,
+                                                    "include_all_metadata": True}, form=True)
+        assert full["messages"][0]["ts"] == formed["ts"] and full["messages"][0]["metadata"] == md
+        for bad, err in (("not json", "invalid_metadata_format"), ([1], "invalid_metadata_format"),
+                         ({"event_type": "x"}, "invalid_metadata_schema"),
+                         ({"event_type": "", "event_payload": {}}, "invalid_metadata_schema"),
+                         ({"event_type": "x", "event_payload": {"b": "y" * 9000}}, "metadata_too_large")):
+            assert await c.err("chat.postMessage", {"channel": "C0ALERTS01", "text": "x", "metadata": bad}) == err
+        h.sim.opts["bot_scopes"] = tuple(x for x in h.sim.opts["bot_scopes"] if x != "channels:history")
+        try:
+            st, _, body = await c.call("conversations.history", {"channel": "C0ALERTS01"}, form=True)
+            assert body["error"] == "missing_scope" and body["needed"] == "channels:history", body
+        finally:
+            h.sim.opts["bot_scopes"] = h.sim.opts["bot_scopes"] + ("channels:history",)
 
 
 async def test_users_and_usergroups(h):

@@ -55,6 +55,13 @@ DEFAULT_OPTS = {
     "unfurl_domains": ("127.0.0.1", "localhost", "klaxon.example.com"),
     # message shortcuts the app declares (manifest features.shortcuts, type message): callback_ids
     "message_shortcuts": ("incident.timeline_add", "incident.declare_from_message"),
+    # the bot token's scopes (deploy/slack-app-manifest.yaml); methods that check scopes answer
+    # missing_scope (with needed/provided) when theirs is not here
+    "bot_scopes": ("commands", "chat:write", "chat:write.public", "channels:manage", "channels:read",
+                   "channels:history", "groups:history", "im:write", "im:history", "users:read",
+                   "users:read.email", "dnd:read", "usergroups:read", "usergroups:write",
+                   "reactions:read", "reactions:write", "pins:read", "pins:write", "bookmarks:write",
+                   "app_mentions:read", "links:read", "links:write"),
 }
 
 
@@ -87,6 +94,7 @@ class SlackSim(WebApiMixin, SocketModeMixin):
         self.deliveries, self.refused_conns = [], []  # each envelope sent (its connection); cap refusals
         self.conns, self.pending = [], []
         self.faults, self.buckets = [], {}
+        self.holds = []  # (call record, asyncio.Event) held by a hold_after fault
         self.refuse_handshakes = 0
         self.stopping = False
         self._conn_seq = self._rurl_seq = self._aco_count = self._rr = 0
@@ -203,6 +211,7 @@ class SlackSim(WebApiMixin, SocketModeMixin):
 
     async def stop(self):
         self.stopping = True
+        self.release_held()
         for c in self.conns:
             for task in c.tasks:
                 task.cancel()

@@ -70,9 +70,15 @@ METHODS = {
 # Slack's older read methods read form (or query) arguments only: the fields of a JSON body are
 # ignored, so users.info answers user_not_found and users.lookupByEmail finds no email
 # (protocols/slack.md §2.1: JSON bodies are for "most write methods").
-FORM_ONLY = ("users.info", "users.lookupByEmail", "dnd.info")
+FORM_ONLY = ("users.info", "users.lookupByEmail", "dnd.info", "conversations.history")
 
-FAULT_KINDS = ("ratelimit", "http", "error", "delay", "delay_after", "drop", "drop_after")
+# Message metadata (https://docs.slack.dev/messaging/message-metadata): chat.postMessage's
+# `metadata` is {"event_type": "...", "event_payload": {...}}; a JSON string in a form body.
+METADATA_MAX = 8 * 1024  # the size cap this simulator enforces on the JSON text (metadata_too_large)
+HISTORY_SCOPES = {"public": "channels:history", "private": "groups:history", "im": "im:history",
+                  "mpim": "mpim:history"}
+
+FAULT_KINDS = ("ratelimit", "http", "error", "delay", "delay_after", "hold_after", "drop", "drop_after")
 
 
 class Bucket:
@@ -138,8 +144,10 @@ class WebApiMixin:
         """The next `count` calls of `method` ("*" for any) answer with a fault instead of
         their normal result. kinds: ratelimit (retry_after=S), http (status=500/502/503),
         error (error=NAME), delay (seconds=D, then normal), delay_after (answer normally after
-        committing, then wait D before the response), drop (close TCP, no effect), drop_after
-        (commit the effect, then close TCP without a response)."""
+        committing, then wait D before the response), hold_after (answer normally after
+        committing, then hold the response until release_held() or seconds=D, default 60),
+        drop (close TCP, no effect), drop_after (commit the effect, then close TCP without a
+        response)."""
         if kind not in FAULT_KINDS:
             raise ValueError("unknown fault kind %r (one of %s)" % (kind, ", ".join(FAULT_KINDS)))
         if method != "*" and method not in METHODS:
@@ -155,11 +163,23 @@ class WebApiMixin:
             f["error"] = str(params["error"])
         elif kind in ("delay", "delay_after"):
             f["seconds"] = float(params.get("seconds", 1.0))
+        elif kind == "hold_after":
+            f["seconds"] = float(params.get("seconds", 60.0))
         self.faults.append(f)
         return f
 
     def clear_faults(self):
         self.faults.clear()
+
+    def held(self):
+        """The calls a hold_after fault holds now (their effect is committed, no answer yet)."""
+        return [rec for rec, _ in self.holds]
+
+    def release_held(self):
+        """Let every held response go (hold_after)."""
+        for _, ev in self.holds:
+            ev.set()
+        self.holds.clear()
 
     def _take_fault(self, method):
         for f in self.faults:
@@ -347,6 +367,16 @@ class WebApiMixin:
             asyncio.get_running_loop().call_soon(fn)
         if fault and fault["kind"] == "delay_after":
             await asyncio.sleep(fault["seconds"])
+        if fault and fault["kind"] == "hold_after":
+            ev = asyncio.Event()
+            self.holds.append((rec, ev))
+            rec["held"] = True
+            self._notify()
+            try:
+                await asyncio.wait_for(ev.wait(), fault["seconds"])
+            except asyncio.TimeoutError:
+                pass
+            self.holds = [(r, e) for r, e in self.holds if e is not ev]
         if fault and fault["kind"] == "drop_after":
             return self._drop(rec, request)
         return resp
@@ -585,21 +615,49 @@ class WebApiMixin:
         self.tickets[ticket] = {"issued": time.monotonic(), "used": False}
         return {"ok": True, "url": "ws://127.0.0.1:%d/link/?ticket=%s&app_id=%s" % (self.port, ticket, M.APP_ID)}
 
+    def _metadata_arg(self, a):
+        """chat.postMessage's `metadata`: None, or {"event_type": str, "event_payload": dict}."""
+        raw = a.get("metadata")
+        if raw is None or raw == "":
+            return None
+        if isinstance(raw, str) and len(raw) > METADATA_MAX:
+            raise ApiError("metadata_too_large")
+        md = json_arg(a, "metadata", "invalid_metadata_format")
+        if not isinstance(md, dict):
+            raise ApiError("invalid_metadata_format")
+        if len(json.dumps(md)) > METADATA_MAX:
+            raise ApiError("metadata_too_large")
+        et, ep = md.get("event_type"), md.get("event_payload")
+        if not isinstance(et, str) or not et or not isinstance(ep, dict) or set(md) - {"event_type", "event_payload"}:
+            raise ApiError("invalid_metadata_schema")
+        return {"event_type": et, "event_payload": ep}
+
+    def _require_scope(self, scope):
+        granted = self.opts["bot_scopes"]
+        if scope not in granted:
+            raise ApiError("missing_scope", needed=scope, provided=",".join(granted))
+
     def m_chat_postMessage(self, a):
         c = self._chan(a, post=True)
         self._not_archived(c)
         if not self._subscribed(c) and not (self.opts["chat_write_public"] and not c["is_private"]):
             raise ApiError("not_in_channel")
         text, blocks, atts, warnings = self._content(a)
+        metadata = self._metadata_arg(a)
         thread_ts = a.get("thread_ts") or None
         if thread_ts is not None and not M.ts_valid(str(thread_ts)):
             raise ApiError("invalid_thread_ts")
         extra = {}
         if M.truthy(a.get("reply_broadcast")) and thread_ts:
             extra["subtype"] = "thread_broadcast"
+        if metadata is not None:
+            extra["metadata"] = metadata
         m = self.post_message(c, text, blocks, atts, thread_ts, extra=extra)
         if self.opts["echo_bot_messages"] and self._subscribed(c):
+            # Message events carry metadata only for event types the app subscribes to
+            # (manifest metadata_subscriptions); klaxon's manifest has none.
             ev = dict(M.deepcopy(m), channel=c["id"], event_ts=m["ts"], channel_type=self.channel_type(c))
+            ev.pop("metadata", None)
             self._after.append(lambda: self._emit_event(ev))
         return self._warn({"ok": True, "channel": c["id"], "ts": m["ts"], "message": M.deepcopy(m)}, warnings)
 
@@ -813,9 +871,12 @@ class WebApiMixin:
 
     def m_conversations_history(self, a):
         c = self._chan(a)
+        kind = "im" if c["is_im"] else "mpim" if c["is_mpim"] else "private" if c["is_private"] else "public"
+        self._require_scope(HISTORY_SCOPES[kind])
         if not c["is_im"]:
             self._member(c)
         limit = self._limit(a, 100, 999)
+        with_metadata = M.truthy(a.get("include_all_metadata"))
         inclusive = M.truthy(a.get("inclusive"))
         oldest = a.get("oldest") or "0"
         latest = a.get("latest") or None
@@ -837,7 +898,11 @@ class WebApiMixin:
 
         sel = sorted((m for m in top if keep(m)), key=lambda m: m["ts"], reverse=True)
         page, more = sel[:limit], len(sel) > limit
-        body = {"ok": True, "messages": M.deepcopy(page), "has_more": more, "pin_count": len(c["pins"]),
+        page = M.deepcopy(page)
+        if not with_metadata:  # metadata is returned only when asked for (include_all_metadata)
+            for m in page:
+                m.pop("metadata", None)
+        body = {"ok": True, "messages": page, "has_more": more, "pin_count": len(c["pins"]),
                 "channel_actions_ts": None, "channel_actions_count": 0}
         if more:
             body["response_metadata"] = {"next_cursor": cursor_encode(page[-1]["ts"])}
@@ -859,7 +924,11 @@ class WebApiMixin:
         if after:
             thread = [m for m in thread if m["ts"] > after]
         page, more = thread[:limit], len(thread) > limit
-        body = {"ok": True, "messages": M.deepcopy(page), "has_more": more}
+        page = M.deepcopy(page)
+        if not M.truthy(a.get("include_all_metadata")):
+            for m in page:
+                m.pop("metadata", None)
+        body = {"ok": True, "messages": page, "has_more": more}
         if more:
             body["response_metadata"] = {"next_cursor": cursor_encode(page[-1]["ts"])}
         return body

@@ -1,0 +1,336 @@
+/*
+ * sender_lease.c — the outbox sender's lease and the rows it finds in doubt (issue 12; docs/ha.md
+ * "The outbox lease").
+ *
+ * Several instances share one database; one sends the outbox: the one that holds the lease
+ * "outbox" (storage/leases.h). This file keeps it: a timer renews it every LEASE_RENEW_MS while
+ * held, and a standby tries to take it every LEASE_STANDBY_MS, which succeeds once the holder
+ * has let it expire. The pump (sender.c) sends only while sender_lease_held(): the lease was
+ * renewed less than LEASE_TTL_MS - LEASE_MARGIN_MS ago on this host's monotonic clock (which
+ * also runs while the process is stopped, so a process that was frozen does not send on an old
+ * renewal), and the last renewal did not fail.
+ *
+ * Each takeover bumps the epoch. A row started under an older epoch and still pending is in
+ * doubt: its call may have reached the platform or not. A chat.postMessage names its row in
+ * Slack message metadata, so it is looked for first (conversations.history with
+ * include_all_metadata) and recorded as sent when found; everything else converges (chat.update,
+ * topics, user groups …) and is simply sent again.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bot/clock.h"
+#include "bot/sender_internal.h"
+#include "lib/kx.h"
+#include "lib/log.h"
+#include "lib/metrics.h"
+#include "storage/leases.h"
+
+#define DOUBT_EVENT_TYPE "klaxon_outbox"
+#define DOUBT_HISTORY_LIMIT "200" /* recent messages looked at in the row's channel */
+
+static void set_metrics(const struct sender *s)
+{
+  metrics_set("klaxon_outbox_lease_epoch", "", (double)(s->lease.valid_until ? s->lease.epoch : 0));
+  metrics_set("klaxon_outbox_lease_held", "", sender_lease_held(s) ? 1 : 0);
+}
+
+/* Is the lease's holder a process of this host that is gone (killed, crashed, or this
+ * process's former self in a container restarted with the same pid)? Then its lease need not
+ * run out before it is taken over. A stopped (SIGSTOP) process still exists: it is waited for. */
+static bool holder_dead(const struct sender_lease *l, const char *other)
+{
+  char host[64] = "";
+  if (gethostname(host, sizeof(host) - 1) != 0 || !other[0] || strcmp(other, l->holder) == 0)
+    return false;
+  size_t hl = strlen(host);
+  if (strncmp(other, host, hl) != 0 || other[hl] != ':')
+    return false;
+  char *end = NULL;
+  long pid = strtol(other + hl + 1, &end, 10);
+  if (!end || *end != ':' || pid <= 0)
+    return false;
+  if (pid == (long)getpid())
+    return true; /* our pid, another random part: a former process */
+  return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/* Another holder's lease: when that holder is known dead, take it over now. */
+static int take_from_dead(struct sender *s, int64_t *epoch)
+{
+  struct leases_state cur;
+  if (leases_get(s->ctx->db, LEASES_OUTBOX, &cur) != 0 || !holder_dead(&s->lease, cur.holder))
+    return KX_EEXISTS;
+  int rc = leases_take_from(s->ctx->db, LEASES_OUTBOX, s->lease.holder, cur.holder, cur.epoch,
+                            LEASE_TTL_MS, epoch);
+  if (rc == 0)
+    LOG_INFO("sender", "outbox_lease_holder_gone", "holder=%s epoch=%lld", cur.holder,
+             (long long)cur.epoch);
+  return rc;
+}
+
+static void on_lease_timer(uv_timer_t *t)
+{
+  struct sender *s = t->data;
+  struct sender_lease *l = &s->lease;
+  uint64_t began = clock_mono_ms();
+  int64_t epoch = l->epoch;
+  int rc = leases_acquire(s->ctx->db, LEASES_OUTBOX, l->holder, LEASE_TTL_MS, &epoch);
+  if (rc == KX_EEXISTS)
+    rc = take_from_dead(s, &epoch);
+  uint64_t next = LEASE_RENEW_MS;
+  if (rc == 0) {
+    bool taken = epoch != l->epoch || !l->valid_until;
+    if (epoch != l->epoch) {
+      LOG_INFO("sender", "outbox_lease_taken", "epoch=%lld holder=%s", (long long)epoch, l->holder);
+      metrics_inc("klaxon_outbox_lease_takeovers_total", "", 1);
+    }
+    l->epoch = epoch;
+    l->valid_until = began + LEASE_TTL_MS - LEASE_MARGIN_MS;
+    if (taken && !s->stopping)
+      sender_kick(s);
+  } else if (rc == KX_EEXISTS) {
+    if (l->epoch)
+      LOG_WARN("sender", "outbox_lease_lost", "epoch=%lld note=\"another instance holds it\"",
+               (long long)l->epoch);
+    l->epoch = 0;
+    l->valid_until = 0;
+    next = LEASE_STANDBY_MS;
+  } else {
+    /* The database did not answer: stop sending now, keep the epoch, and try to renew it soon
+     * (nobody else can have it while its epoch is still ours). */
+    if (l->valid_until)
+      LOG_WARN("sender", "outbox_lease_renew_failed", "epoch=%lld err=%s", (long long)l->epoch,
+               kx_err_name(rc));
+    l->valid_until = 0;
+    next = LEASE_RETRY_MS;
+  }
+  set_metrics(s);
+  if (!s->stopping)
+    uv_timer_start(&l->timer, on_lease_timer, next, 0);
+}
+
+void sender_lease_start(struct sender *s)
+{
+  struct sender_lease *l = &s->lease;
+  char host[64] = "";
+  if (gethostname(host, sizeof(host) - 1) != 0)
+    snprintf(host, sizeof(host), "host");
+  snprintf(l->holder, sizeof(l->holder), "%s:%ld:%08x", host, (long)getpid(),
+           (unsigned)rand() ^ (unsigned)clock_mono_ms());
+  metrics_describe("klaxon_outbox_lease_epoch", METRIC_GAUGE,
+                   "The outbox lease's epoch this instance sends under; 0 while another instance "
+                   "(or none) holds it");
+  metrics_describe("klaxon_outbox_lease_held", METRIC_GAUGE,
+                   "1 while this instance holds the outbox lease and sends the outbox");
+  metrics_describe("klaxon_outbox_lease_takeovers_total", METRIC_COUNTER,
+                   "Times this instance took the outbox lease (a new epoch)");
+  metrics_describe("klaxon_outbox_fenced_total", METRIC_COUNTER,
+                   "Outbox writes refused because another instance took the lease over "
+                   "(a late completion is dropped, the new holder decides)");
+  metrics_describe("klaxon_outbox_in_doubt_total", METRIC_COUNTER,
+                   "Rows left in flight by a former holder: found (a chat.postMessage already "
+                   "in its channel, recorded as sent), unchecked (it could not be looked for) or "
+                   "resent");
+  metrics_set("klaxon_outbox_lease_epoch", "", 0);
+  metrics_set("klaxon_outbox_lease_held", "", 0);
+  uv_timer_init(s->loop, &l->timer);
+  l->timer.data = s;
+  s->open_handles++;
+  uv_timer_start(&l->timer, on_lease_timer, 0, 0);
+}
+
+bool sender_lease_held(const struct sender *s)
+{
+  return s->lease.epoch && s->lease.valid_until && clock_mono_ms() < s->lease.valid_until;
+}
+
+void sender_lease_lost(struct sender *s, int64_t epoch, const char *why)
+{
+  metrics_inc("klaxon_outbox_fenced_total", "", 1);
+  if (epoch != s->lease.epoch)
+    return; /* an answer from an older term: the lease held now is not in question */
+  if (s->lease.valid_until)
+    LOG_WARN("sender", "outbox_lease_lost", "epoch=%lld why=%s", (long long)s->lease.epoch, why);
+  s->lease.valid_until = 0;
+  set_metrics(s);
+  /* The timer finds out who holds it now (renewing at once if it is still ours). */
+  if (!s->stopping)
+    uv_timer_start(&s->lease.timer, on_lease_timer, LEASE_RETRY_MS, 0);
+}
+
+void sender_lease_release(struct sender *s)
+{
+  uv_timer_stop(&s->lease.timer);
+  if (!s->lease.epoch)
+    return;
+  if (leases_release(s->ctx->db, LEASES_OUTBOX, s->lease.holder, s->lease.epoch) == 0)
+    LOG_INFO("sender", "outbox_lease_released", "epoch=%lld", (long long)s->lease.epoch);
+  s->lease.epoch = 0;
+  s->lease.valid_until = 0;
+  set_metrics(s);
+}
+
+bool sender_row_in_doubt(const struct sender *s, const struct outbox_row *row)
+{
+  return row->sending_epoch > 0 && row->sending_epoch < s->lease.epoch;
+}
+
+char *sender_tag_body(const struct outbox_row *row)
+{
+  cJSON *body = cJSON_Parse(row->body);
+  if (!cJSON_IsObject(body) || cJSON_HasObjectItem(body, "metadata")) {
+    cJSON_Delete(body);
+    return NULL;
+  }
+  cJSON *md = cJSON_AddObjectToObject(body, "metadata");
+  cJSON *payload = md ? cJSON_AddObjectToObject(md, "event_payload") : NULL;
+  char *text = NULL;
+  if (payload && cJSON_AddStringToObject(md, "event_type", DOUBT_EVENT_TYPE) &&
+      cJSON_AddNumberToObject(payload, "row", (double)row->id))
+    text = cJSON_PrintUnformatted(body);
+  cJSON_Delete(body);
+  return text;
+}
+
+/* ---- the in-doubt check --------------------------------------------------------------------- */
+
+struct check {
+  struct sender *s;
+  int64_t id;
+  char channel[64];
+};
+
+static void doubt_count(const char *result)
+{
+  char labels[48];
+  snprintf(labels, sizeof(labels), "result=\"%s\"", result);
+  metrics_inc("klaxon_outbox_in_doubt_total", labels, 1);
+}
+
+/* The message in a conversations.history answer whose metadata names row `id`, or NULL. */
+static const cJSON *find_row(const cJSON *history, int64_t id)
+{
+  const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(history, "messages");
+  const cJSON *m;
+  cJSON_ArrayForEach (m, msgs) {
+    const cJSON *md = cJSON_GetObjectItemCaseSensitive(m, "metadata");
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(md, "event_type");
+    const cJSON *payload = cJSON_GetObjectItemCaseSensitive(md, "event_payload");
+    const cJSON *row = cJSON_GetObjectItemCaseSensitive(payload, "row");
+    if (cJSON_IsString(type) && strcmp(type->valuestring, DOUBT_EVENT_TYPE) == 0 &&
+        cJSON_IsNumber(row) && (int64_t)row->valuedouble == id &&
+        cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "ts")))
+      return m;
+  }
+  return NULL;
+}
+
+/* Send the row again, in flight already: mark it under this epoch, then call. */
+static void resend(struct sender *s, int64_t id, const char *result)
+{
+  doubt_count(result);
+  struct outbox_row row;
+  memset(&row, 0, sizeof(row));
+  int rc = outbox_get(s->ctx->db, id, &row);
+  if (rc == 0)
+    rc = sender_begin_row(s, &row);
+  outbox_row_clear(&row);
+  if (rc == 0)
+    return;
+  LOG_WARN("sender", "in_doubt_resend_failed", "id=%lld err=%s", (long long)id, kx_err_name(rc));
+  sender_complete(s, id, rc == KX_EFENCED ? KX_EFENCED : KX_ERETRY, kx_err_name(rc), 0, NULL);
+}
+
+static void on_history(void *arg, const struct slack_result *r)
+{
+  struct check *c = arg;
+  struct sender *s = c->s;
+  int64_t id = c->id;
+  char channel[64];
+  snprintf(channel, sizeof(channel), "%s", c->channel);
+  free(c);
+  if (r->err == 0) {
+    const cJSON *m = find_row(r->json, id);
+    if (!m) {
+      LOG_INFO("sender", "in_doubt_not_found", "id=%lld channel=%s note=\"sent again\"",
+               (long long)id, channel);
+      resend(s, id, "resent");
+      return;
+    }
+    /* It arrived: record it as chat.postMessage would have answered. */
+    const char *ts = cJSON_GetObjectItemCaseSensitive(m, "ts")->valuestring;
+    LOG_INFO("sender", "in_doubt_found", "id=%lld channel=%s ts=%s", (long long)id, channel, ts);
+    doubt_count("found");
+    cJSON *answer = cJSON_CreateObject();
+    if (answer && cJSON_AddTrueToObject(answer, "ok") &&
+        cJSON_AddStringToObject(answer, "channel", channel) &&
+        cJSON_AddStringToObject(answer, "ts", ts)) {
+      cJSON *copy = cJSON_Duplicate(m, 1);
+      if (copy && !cJSON_AddItemToObject(answer, "message", copy))
+        cJSON_Delete(copy);
+      sender_complete(s, id, 0, NULL, 0, answer);
+    } else {
+      sender_complete(s, id, KX_ERETRY, "nomem", 0, NULL);
+    }
+    cJSON_Delete(answer);
+    return;
+  }
+  if (r->err == KX_EPLATFORM && !slack_error_fatal_auth(r->error)) {
+    /* Not to be looked for here (not_in_channel of a public channel posted to with
+     * chat:write.public, a DM named by user id, missing_scope): send it again. */
+    LOG_WARN("sender", "in_doubt_unchecked", "id=%lld channel=%s error=%s note=\"sent again\"",
+             (long long)id, channel, r->error ? r->error : "-");
+    resend(s, id, "unchecked");
+    return;
+  }
+  /* A 429, a 5xx, a timeout, a refused token: look again later, with the row's backoff. */
+  sender_complete(s, id, r->err == KX_EPLATFORM ? KX_ERETRY : r->err, r->error, r->retry_after_s,
+                  NULL);
+}
+
+int sender_doubt_start(struct sender *s, const struct outbox_row *row)
+{
+  if (strcmp(row->platform, "slack") != 0 || strcmp(row->method, "chat.postMessage") != 0 ||
+      !s->slack) {
+    doubt_count("resent"); /* converging calls, and other platforms: sent again */
+    return sender_begin_row(s, row);
+  }
+  cJSON *body = cJSON_Parse(row->body);
+  const cJSON *ch = cJSON_GetObjectItemCaseSensitive(body, "channel");
+  struct check *c = calloc(1, sizeof(*c));
+  cJSON *args = cJSON_CreateObject();
+  int rc = KX_ENOMEM;
+  if (c && args && cJSON_IsString(ch) && ch->valuestring[0]) {
+    c->s = s;
+    c->id = row->id;
+    snprintf(c->channel, sizeof(c->channel), "%.60s", ch->valuestring);
+    char *form = NULL;
+    LOG_INFO("sender", "in_doubt_check", "id=%lld channel=%s epoch=%lld", (long long)row->id,
+             c->channel, (long long)row->sending_epoch);
+    if (cJSON_AddStringToObject(args, "channel", c->channel) &&
+        cJSON_AddStringToObject(args, "include_all_metadata", "true") &&
+        cJSON_AddStringToObject(args, "limit", DOUBT_HISTORY_LIMIT))
+      form = slack_form_encode(args);
+    rc = form ? slack_api_form(s->slack, "conversations.history", SLACK_TOKEN_BOT, form, on_history,
+                               c)
+              : KX_ENOMEM;
+    free(form);
+  } else if (c && args) {
+    rc = KX_EINVAL; /* no channel to look in */
+  }
+  cJSON_Delete(args);
+  cJSON_Delete(body);
+  if (rc == 0)
+    return 0; /* on_history owns c now */
+  free(c);
+  if (rc == KX_EINVAL) {
+    doubt_count("unchecked");
+    return sender_begin_row(s, row);
+  }
+  return rc;
+}
