@@ -98,6 +98,7 @@ struct sender {
   int overflow_failures;
   struct bucket buckets[MAX_BUCKETS];
   size_t n_buckets;
+  uint64_t buckets_spent_until_ms; /* after a takeover, new buckets start empty until then */
   struct platform platforms[MAX_PLATFORMS];
   size_t n_platforms;
   bool stopping;
@@ -123,6 +124,9 @@ struct sender {
 uint64_t sender_rate_gate(struct sender *s, const struct outbox_row *row, uint64_t now);
 /* A 429 for `method`: nothing of it goes before `until_ms` (monotonic). */
 void sender_rate_block(struct sender *s, const char *method, uint64_t until_ms);
+/* After taking the outbox over from another sender: forget the buckets, and start the ones made
+ * in the next minute empty (that sender may have spent the workspace's bursts just before). */
+void sender_rate_start_spent(struct sender *s);
 
 /* sender.c: a row in flight has ended (see sender_done_fn for err). */
 void sender_complete(struct sender *s,

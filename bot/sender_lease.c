@@ -88,6 +88,10 @@ static void on_lease_timer(uv_timer_t *t)
     if (epoch != l->epoch) {
       LOG_INFO("sender", "outbox_lease_taken", "epoch=%lld holder=%s", (long long)epoch, l->holder);
       metrics_inc("klaxon_outbox_lease_takeovers_total", "", 1);
+      /* Slack's limits are the workspace's, not this process's: the sender before this one may
+       * have spent the bursts a moment ago, so this one starts with them spent. */
+      if (epoch > 1)
+        sender_rate_start_spent(s);
     }
     l->epoch = epoch;
     l->valid_until = began + LEASE_TTL_MS - LEASE_MARGIN_MS;

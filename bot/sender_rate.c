@@ -66,7 +66,7 @@ static struct bucket *bucket_get(struct sender *s, const char *key, double per_m
   struct bucket *b = &s->buckets[s->n_buckets++];
   snprintf(b->key, sizeof(b->key), "%s", key);
   b->capacity = burst;
-  b->tokens = burst;
+  b->tokens = clock_mono_ms() < s->buckets_spent_until_ms ? 0.0 : burst;
   b->per_ms = per_min / 60000.0;
   b->last_ms = clock_mono_ms();
   b->blocked_until_ms = 0;
@@ -75,6 +75,8 @@ static struct bucket *bucket_get(struct sender *s, const char *key, double per_m
 
 static void bucket_refill(struct bucket *b, uint64_t now)
 {
+  if (now <= b->last_ms)
+    return; /* `now` was read before the bucket was made: nothing to add (and no wrap) */
   b->tokens += (double)(now - b->last_ms) * b->per_ms;
   if (b->tokens > b->capacity)
     b->tokens = b->capacity;
@@ -129,6 +131,14 @@ uint64_t sender_rate_gate(struct sender *s, const struct outbox_row *row, uint64
   if (c)
     c->tokens -= 1.0;
   return 0;
+}
+
+void sender_rate_start_spent(struct sender *s)
+{
+  /* A minute refills every bucket (the slowest per-channel rate is one a second, the tiers per
+   * minute): after that nothing the previous sender did can matter. */
+  s->n_buckets = 0;
+  s->buckets_spent_until_ms = clock_mono_ms() + 60000;
 }
 
 void sender_rate_block(struct sender *s, const char *method, uint64_t until_ms)
