@@ -17,11 +17,11 @@
  * database clock, renewed every LEASE_RENEW_MS; a standby instance tries every
  * LEASE_STANDBY_MS. Sending stops LEASE_MARGIN_MS before the lease could have expired since
  * the last renewal began (on this host's monotonic clock), and at once when a renewal fails. */
-#define LEASE_TTL_MS 10000
-#define LEASE_RENEW_MS 3000
-#define LEASE_STANDBY_MS 1000
+#define LEASE_TTL_MS 4000
+#define LEASE_RENEW_MS 1000
+#define LEASE_STANDBY_MS 500
 #define LEASE_RETRY_MS 500
-#define LEASE_MARGIN_MS 2000
+#define LEASE_MARGIN_MS 1500
 /* While it holds the lease, the sender looks at the outbox at least this often: a row that
  * another instance committed kicks only that instance's sender (PostgreSQL's LISTEN/NOTIFY
  * would make this immediate; docs/ha.md). */

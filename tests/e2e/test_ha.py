@@ -210,3 +210,210 @@ async def test_three_instances_kill9_the_sender_pages_once_handoff_once(h):
             await h.stop_bot()
         cluster.stop()
         h.pg_db = None
+
+
+# ---------------------------------------------------------------------------------- the chaos run
+
+CHAOS_NOW = "2026-11-30T07:40:00Z"  # Monday 08:40 in Berlin: the handoff 20 s into the run
+
+
+class Member:
+    """One of the three instances, whichever way it was started, for the chaos run."""
+
+    def __init__(self, h, inst=None):
+        self.h, self.inst = h, inst
+        self.stopped_until = 0.0
+
+    @property
+    def name(self):
+        return self.inst.name if self.inst else "main"
+
+    @property
+    def proc(self):
+        return self.inst.proc if self.inst else self.h.proc
+
+    @property
+    def port(self):
+        return self.inst.http_port if self.inst else self.h.http_port
+
+    def alive(self):
+        return self.proc is not None and self.proc.returncode is None
+
+    def log(self):
+        return self.inst.log_text() if self.inst else self.h.log_text()
+
+    async def start(self):
+        if self.inst:
+            await self.inst.start(wait=False)
+        else:
+            await self.h.restart(wait=False)
+
+
+def pending_max_row(h):
+    rows = h.db_rows("SELECT coalesce(max(id), 0) FROM outbox WHERE state = 'pending'"
+                     " AND method = 'chat.postMessage'")
+    return rows[0][0] if rows else 0
+
+
+def percentile(xs, p):
+    xs = sorted(xs)
+    if not xs:
+        return float("nan")
+    k = min(len(xs) - 1, max(0, int(round(p / 100.0 * (len(xs) - 1)))))
+    return xs[k]
+
+
+@timeout(float(os.environ.get("HA_SECONDS", "25")) + 150)
+async def test_ha_chaos(h):
+    """Alerts, clicks and the Monday handoff while instances are kill -9ed, SIGSTOPped (a host
+    that stops answering), their database sessions terminated, and the database restarted once.
+    HA_SECONDS long (25 in `make test`, `make ha` sets more); the invariants of the module
+    docstring afterwards, and the failover figures printed."""
+    seconds = float(os.environ.get("HA_SECONDS", "25"))
+    rnd = random.Random(int(os.environ.get("HA_SEED", "12")))
+    assert pg.available(), "PostgreSQL 15 is not installed (tests/deps.sh installs postgresql-15)"
+    cluster = pg.Postgres().start()
+    c = Cluster(h)
+    members = []
+    try:
+        use_cluster(h, cluster)
+        h.now, h.time_scale = CHAOS_NOW, SCALE
+        h.config["rotas"][0]["handoff"] = "monday 09:00"
+        h.use_anchor()
+        await c.start(3)
+        members = [Member(h)] + [Member(h, i) for i in c.others]
+        await wait_for(lambda: c.lease()[0], 10, "an instance holding the outbox lease")
+        accepted, acked, clicked = [], set(), set()
+        failovers = {"kill9": [], "sigstop": []}
+        restarted_db = False
+        t_end = time.monotonic() + seconds
+        n = 0
+        while time.monotonic() < t_end:
+            now = time.monotonic()
+            for m in members:  # bring back what is down or frozen past its time
+                if m.stopped_until and now >= m.stopped_until and m.alive():
+                    m.proc.send_signal(signal.SIGCONT)
+                    m.stopped_until = 0.0
+                elif not m.alive() and not m.stopped_until:
+                    await m.start()
+            live = [m for m in members if m.alive() and not m.stopped_until]
+            roll = rnd.random()
+            if roll < 0.45 and live:  # an alert, through any instance that answers
+                name = "Chaos%03d" % n
+                n += 1
+                saved = h.http_port
+                h.http_port = rnd.choice(live).port
+                try:
+                    status, _ = await post(h, "/alerts/alertmanager", am_payload(name, [am_alert(name)]))
+                except Exception:  # the instance went away mid-request: not accepted
+                    status = 0
+                finally:
+                    h.http_port = saved
+                if status == 200:
+                    accepted.append(name)
+            elif roll < 0.65:  # acknowledge a page someone got
+                cands = [x for x in accepted if x not in clicked and page_dms(h, x)]
+                if cands:
+                    name = rnd.choice(cands)
+                    clicked.add(name)
+                    dm = page_dms(h, name)[0]
+                    try:
+                        await click(h, dm, "page.ack", dm["args"]["channel"])
+                        acked.add(name)
+                    except Exception:  # the ack went unanswered (all frozen): Slack shows an error
+                        pass
+            elif roll < 0.80 and len(live) >= 2:  # kill -9 one, the sender more often than not
+                pid = c.holder_pid()
+                pick = [m for m in live if m.proc.pid == pid] if rnd.random() < 0.6 else []
+                m = pick[0] if pick else rnd.choice(live)
+                row, wall = pending_max_row(h), time.time()
+                m.proc.kill()
+                await m.proc.wait()
+                if m.proc.pid == pid and row:
+                    failovers["kill9"].append((wall, row))
+            elif roll < 0.90 and len(live) >= 2:  # a host stops answering for a while
+                pid = c.holder_pid()
+                m = ([x for x in live if x.proc.pid == pid] or [rnd.choice(live)])[0]
+                row, wall = pending_max_row(h), time.time()
+                m.proc.send_signal(signal.SIGSTOP)
+                m.stopped_until = now + rnd.uniform(4, 13)
+                if m.proc.pid == pid and row:
+                    failovers["sigstop"].append((wall, row))
+            elif roll < 0.97:
+                try:
+                    cluster.terminate_sessions(h.pg_db)
+                except RuntimeError:
+                    pass
+            elif not restarted_db:
+                restarted_db = True
+                cluster.halt("immediate")
+                await asyncio.sleep(rnd.uniform(1, 3))
+                cluster.resume()
+            await asyncio.sleep(rnd.uniform(0.2, 0.8))
+
+        # The end: every instance running again, the database up; let everything settle.
+        if not restarted_db:
+            cluster.halt("immediate")
+            await asyncio.sleep(1)
+            cluster.resume()
+        for m in members:
+            if m.stopped_until:
+                m.proc.send_signal(signal.SIGCONT)
+                m.stopped_until = 0.0
+            if not m.alive():
+                await m.start()
+        await wait_for(lambda: all(page_dms(h, x) for x in accepted), 60, "every accepted alert paged")
+        await wait_for(lambda: not h.db_rows("SELECT id FROM outbox WHERE state = 'pending'"
+                                             " AND method = 'chat.postMessage'"), 60, "the outbox drained")
+        await asyncio.sleep(3)
+
+        # Failover: from losing the sender to the first delivery of a page that was pending.
+        samples = {}
+        for kind, events in failovers.items():
+            xs = []
+            for wall, row in events:
+                later = [x["t"] - wall for x in posts_ok(h) if x["t"] >= wall and (row_of(x) or 0) <= row
+                         and (row_of(x) or 0) > 0]
+                if later:
+                    xs.append(min(later))
+            samples[kind] = xs
+            if xs:
+                print("failover after %s of the sender: n=%d p50=%.2f s p95=%.2f s max=%.2f s" % (
+                    kind, len(xs), percentile(xs, 50), percentile(xs, 95), max(xs)))
+        print("chaos: %.0f s, %d alerts accepted, %d acknowledged, %d kill -9 and %d SIGSTOP of the"
+              " sender" % (seconds, len(accepted), len(acked), len(failovers["kill9"]), len(failovers["sigstop"])))
+
+        logs = "\n".join(m.log() for m in members)
+        problems = []
+        for name in accepted:
+            first = [x for x in page_dms(h, name)]
+            pages = h.db_rows("SELECT count(*) FROM pages WHERE title LIKE ?", ("%" + name + "%",))[0][0]
+            if pages != 1:
+                problems.append("%s: %d pages" % (name, pages))
+            if not first:
+                problems.append("%s never paged" % name)
+        resent = set(int(x) for x in re.findall(r"in_doubt_(?:not_found|unchecked) id=(\d+)", logs))
+        rows = collections.Counter(r for r in (row_of(x) for x in posts_ok(h)) if r is not None)
+        twice = {r: k for r, k in rows.items() if k > 1 and not (k == 2 and r in resent)}
+        if twice:
+            problems.append("outbox rows posted twice without an in-doubt resend: %s" % twice)
+        epochs = [int(x) for x in re.findall(r"outbox_lease_taken epoch=(\d+)", logs)]
+        if len(epochs) != len(set(epochs)):
+            problems.append("a lease epoch taken twice: %s" % sorted(epochs))
+        handoffs = handoff_posts(h)
+        if len(handoffs) != 1:
+            problems.append("%d handoff posts for one shift" % len(handoffs))
+        problems += [p for p in check_once_each(h, accepted, acked)
+                     if not p.startswith("outbox rows posted more than once")]
+        assert not problems, problems
+    finally:
+        for m in members:
+            if m.alive():
+                m.proc.send_signal(signal.SIGCONT)
+        for inst in c.others:
+            if inst.running:
+                await inst.stop()
+        if h.running:
+            await h.stop_bot()
+        cluster.stop()
+        h.pg_db = None

@@ -25,7 +25,7 @@ import aiohttp
 from harness import free_port, timeout, to_yaml
 
 HANDOFF = "C0ONCALL01"
-LEASE_S = 10  # LEASE_TTL_MS in bot/sender_internal.h
+LEASE_S = 4  # LEASE_TTL_MS in bot/sender_internal.h
 
 
 def token():
