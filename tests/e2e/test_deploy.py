@@ -483,3 +483,42 @@ async def test_kubernetes_ha_manifests_hold_together(h):
         assert status == 200, (p, status, body)
     status, _, body = await h.http_get(live)
     assert '"probe":"live"' in body, body
+
+
+LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')  # a C string literal's body
+
+
+@H.timeout(30)
+async def test_migrations_only_add(h):
+    """Rolling upgrades (docs/ha.md): the first new instance migrates while old ones keep running
+    on the migrated tables, which is safe only if migrations add and never take away, and if
+    queries name their columns. Read from every migration text of both engines."""
+    storage = os.path.join(ROOT, "storage")
+    files = sorted(n for n in os.listdir(storage) if n.endswith(".c"))
+    texts = {}
+    for name in files:
+        with open(os.path.join(storage, name), encoding="utf-8") as f:
+            texts[name] = f.read()
+    # the SQL of the migrations: every string literal of a *_schema_vN definition, and
+    # schema_pg.c whole (it holds PostgreSQL's copies)
+    migrations = {}
+    for name, text in texts.items():
+        text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)  # comments between a migration's literals
+        for m in re.finditer(r'const char (\w+_schema_v\d+)\[\]\s*=\s*((?:\s*"(?:[^"\\]|\\.)*")+)', text):
+            migrations["%s:%s" % (name, m.group(1))] = "".join(re.findall(LITERAL, m.group(2)))
+    migrations["schema_pg.c"] = "".join(re.findall(LITERAL, texts["schema_pg.c"]))
+    assert len(migrations) > 10 and any("ADD COLUMN" in s for s in migrations.values()), sorted(migrations)
+    taking = re.compile(r"\bDROP\s+(TABLE|COLUMN|VIEW|TYPE|SCHEMA)\b|\bRENAME\b|\bALTER\s+COLUMN\b|"
+                        r"\bALTER\s+TABLE\s+\w+\s+(ALTER|DROP)\b", re.I)
+    for where, sql in migrations.items():
+        m = taking.search(sql)
+        assert not m, "%s: %r takes something away (docs/ha.md, migrations only add)" % (where, m.group(0))
+        for col in re.findall(r"ADD\s+COLUMN\s+([^;,]*)", sql, re.I):
+            assert "NOT NULL" not in col.upper() or "DEFAULT" in col.upper(), \
+                "%s: ADD COLUMN %s is NOT NULL without a DEFAULT: old instances' INSERTs would fail" % (where, col)
+    # queries name their columns: no SELECT *, no INSERT without a column list (db_pg.c's own
+    # one-row klaxon_schema table aside)
+    for name, text in texts.items():
+        body = text.replace("INSERT INTO klaxon_schema VALUES", "") if name == "db_pg.c" else text
+        bad = re.search(r"SELECT\s+\*|\b\w+\.\*|INSERT\s+(OR\s+\w+\s+)?INTO\s+\"?\w+\"?\s+(VALUES|SELECT)\b", body, re.I)
+        assert not bad, "%s: %r does not name its columns" % (name, bad.group(0))
