@@ -7,6 +7,13 @@ it, runs the handler in a SQLite transaction (delivery dedup included) and acks 
 Reported: ack latency p50/p99/max as the simulator sees it (send to ack received, loopback), the
 bot's own histogram (arrival to ack written), envelopes per second (fixed rate; then a closed loop keeping 64 in flight), peak RSS (VmHWM).
 Aim: p99 under 2 ms at 1,000/s and under 16 MB RSS on the 2-core machine.
+
+It runs once per storage engine (BENCH_ENGINES, default "sqlite,postgres"), one instance each,
+and ends with one table with a column per engine. PostgreSQL is a cluster of its own made for
+the run by tests/e2e/pg.py (initdb in a temp dir, Unix socket only, removed afterwards) with
+PostgreSQL's durable defaults (fsync on, synchronous_commit on), as SQLite runs with
+synchronous=FULL. Without the PostgreSQL 15 binaries its column says so and the run still
+counts; an engine whose run fails (an error, an envelope never acked) fails the bench.
 """
 import asyncio
 import os
@@ -23,6 +30,8 @@ RATE = int(os.environ.get("BENCH_RATE", "1000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
 BURST = int(os.environ.get("BENCH_BURST", "20000"))
 WINDOW = int(os.environ.get("BENCH_WINDOW", "64"))
+ENGINES = [e.strip() for e in os.environ.get("BENCH_ENGINES", "sqlite,postgres").split(",") if e.strip()]
+ENGINE_NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 
 
 def pct(values, q):
@@ -40,17 +49,32 @@ def vm_hwm_kb(pid):
     return -1
 
 
-async def wait_acked(sim, start_index, n, timeout):
+def tally(sim, log_index):
+    """Over the envelopes sent since envelope_log[log_index]: (things sent, things acked,
+    redeliveries). A thing is what Slack delivers: an event (its redeliveries, sent when an ack
+    is later than 3 s, share its event_id) or a slash command."""
+    recs = sim.envelope_log[log_index:]
+    keys = {}
+    for rec in recs:
+        keys[rec["key"]] = keys.get(rec["key"], 0) + len(rec["acks"])
+    redelivered = sum(1 for rec in recs if rec.get("retry_attempt"))
+    return len(keys), sum(1 for v in keys.values() if v), redelivered
+
+
+async def wait_acked(sim, log_index, ack_index, n, timeout):
+    """Until each of the n things sent since log_index is acked (or timeout); every ack since
+    ack_index, and the redeliveries."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while len(sim.acks) - start_index < n and loop.time() < deadline:
+    while tally(sim, log_index)[1] < n and loop.time() < deadline:
         await asyncio.sleep(0.05)
-    return sim.acks[start_index:]
+    _, acked, redelivered = tally(sim, log_index)
+    return acked, redelivered, sim.acks[ack_index:]
 
 
 async def fixed_rate(h, sim):
     n = int(RATE * SECONDS)
-    first = len(sim.acks)
+    first, log_index = len(sim.acks), len(sim.envelope_log)
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     for i in range(n):
@@ -62,15 +86,15 @@ async def fixed_rate(h, sim):
             sim.slash("/oncall", "help", user="U0ALICE001", channel="C0INCIDENT")
         else:
             sim.user_message("U0BOB00001", "C0ALERTS01", "load line %d" % i)
-    acks = await wait_acked(sim, first, n, 30)
-    return n, acks, loop.time() - t0
+    acked, redelivered, acks = await wait_acked(sim, log_index, first, n, 30)
+    return n, acked, redelivered, acks, loop.time() - t0
 
 
 async def burst(h, sim):
     """As fast as the bot acks: keep WINDOW envelopes outstanding (a closed loop, like Slack
     with several envelopes in flight), so the figure is the bot's rate, not how fast Python can
     stuff a socket."""
-    first = len(sim.acks)
+    first, log_index = len(sim.acks), len(sim.envelope_log)
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     sent = 0
@@ -81,8 +105,8 @@ async def burst(h, sim):
             sent += 1
             outstanding += 1
         await asyncio.sleep(0)
-    acks = await wait_acked(sim, first, BURST, 120)
-    return BURST, acks, loop.time() - t0
+    acked, redelivered, acks = await wait_acked(sim, log_index, first, BURST, 120)
+    return BURST, acked, redelivered, acks, loop.time() - t0
 
 
 def bot_quantiles(text, name="klaxon_envelope_ack_seconds"):
@@ -110,41 +134,134 @@ def diff_metrics(before, after, name="klaxon_envelope_ack_seconds"):
     return "\n".join(out)
 
 
-def report(name, n, acks, elapsed):
+def report(name, n, acked, redelivered, acks, elapsed):
+    """Print one run's line; return its figures (all acked, rate, peer p50/p99 in ms). Latency
+    is every ack's, from its envelope's delivery; the rate counts things acked, not acks."""
     lat = [a["latency"] * 1000 for a in acks if a.get("latency") is not None]
-    rate = len(acks) / elapsed if elapsed else 0
-    print("%-10s sent %6d acked %6d in %6.2f s = %8.0f envelopes/s; ack latency ms p50 %.3f p99 %.3f max %.3f"
-          % (name, n, len(acks), elapsed, rate, pct(lat, 0.5), pct(lat, 0.99), max(lat) if lat else float("nan")))
-    return len(acks) == n
+    rate = acked / elapsed if elapsed else 0
+    print("%-10s sent %6d acked %6d in %6.2f s = %8.0f envelopes/s; ack latency ms p50 %.3f p99 %.3f max %.3f; "
+          "redelivered (ack later than 3 s) %d"
+          % (name, n, acked, elapsed, rate, pct(lat, 0.5), pct(lat, 0.99), max(lat) if lat else float("nan"),
+             redelivered))
+    return {"ok": acked == n, "sent": n, "acked": acked, "redelivered": redelivered, "rate": rate,
+            "p50": pct(lat, 0.5), "p99": pct(lat, 0.99)}
 
 
-async def main():
-    h = Harness(name="bench-envelopes", sim_opts={"rate_limits": False, "echo_bot_messages": False,
-                                                   "mention_events": False})
+async def run_engine(engine):
+    """One instance of klaxon on ENGINE: the fixed-rate run, then the closed loop. Returns the
+    figures, with "error" set when the run could not be completed."""
+    cluster = None
+    saved = os.environ.get("KLAXON_E2E_PG")
+    os.environ.pop("KLAXON_E2E_PG", None)
+    if engine == "postgres":
+        import pg
+        if not pg.available():
+            return {"skipped": "no PostgreSQL 15 binaries in %s" % pg.BIN}
+        cluster = pg.Postgres(durable=True).start()
+        os.environ["KLAXON_E2E_PG"] = cluster.dir  # the harness makes a database of its own in it
+    elif engine != "sqlite":
+        return {"error": "unknown engine %r (BENCH_ENGINES: sqlite, postgres)" % engine}
+    out = {}
+    h = Harness(name="bench-envelopes-" + engine, sim_opts={"rate_limits": False, "echo_bot_messages": False,
+                                                             "mention_events": False})
     await h.setup()
-    ok = True
     try:
+        print("-- engine %s" % engine)
         h.env["KLAXON_LOG_LEVEL"] = "warn"
         await h.start_bot()
         sim = h.sim
         _, m0 = await h.metrics()
-        ok &= report("fixed", *(await fixed_rate(h, sim)))
+        out["fixed"] = report("fixed", *(await fixed_rate(h, sim)))
         hwm_fixed = vm_hwm_kb(h.proc.pid)
         _, m1 = await h.metrics()
-        ok &= report("burst", *(await burst(h, sim)))
-        hwm = vm_hwm_kb(h.proc.pid)
+        out["burst"] = report("burst", *(await burst(h, sim)))
+        out["hwm_mb"] = vm_hwm_kb(h.proc.pid) / 1024
         _, m2 = await h.metrics()
         for name, a, b in (("fixed", m0, m1), ("burst", m1, m2)):
             p50, p99, total = bot_quantiles(diff_metrics(a, b))
+            out[name]["bot_p50"], out[name]["bot_p99"] = p50, p99
             print("bot-side %-6s arrival→ack written: p50 <= %s ms, p99 <= %s ms (%d envelopes, bucket bounds)"
                   % (name, p50, p99, total))
             d = "klaxon_dispatch_seconds"
             p50, p99, total = bot_quantiles(diff_metrics(a, b, d), d)
+            out[name]["dispatch_p99"] = p99
             print("bot-side %-6s handler + commit:     p50 <= %s ms, p99 <= %s ms" % (name, p50, p99))
-        print("peak RSS (VmHWM): %.1f MB after the fixed-rate run, %.1f MB after the burst" % (hwm_fixed / 1024, hwm / 1024))
+        print("peak RSS (VmHWM): %.1f MB after the fixed-rate run, %.1f MB after the burst"
+              % (hwm_fixed / 1024, out["hwm_mb"]))
+        if not (out["fixed"]["ok"] and out["burst"]["ok"]):
+            out["error"] = "envelopes not acked (fixed %d/%d, burst %d/%d)" % (
+                out["fixed"]["acked"], out["fixed"]["sent"], out["burst"]["acked"], out["burst"]["sent"])
+    except Exception as e:  # the table says what failed; the bench fails
+        out["error"] = "%s: %s" % (type(e).__name__, e)
     finally:
-        await h.close()
-    return 0 if ok else 1
+        try:
+            await h.close()
+        except AssertionError as e:
+            out.setdefault("error", "at the end: %s" % e)
+        if out.get("error"):
+            tail = h.log_text()[-1500:] if hasattr(h, "log_text") else ""
+            print("engine %s failed: %s\nklaxon's log ends:\n%s" % (engine, out["error"], tail))
+            if cluster is not None:
+                print("PostgreSQL's log ends:\n%s" % cluster.log()[-1500:])
+        h.pg_drop()
+        if cluster is not None:
+            cluster.stop()
+        os.environ.pop("KLAXON_E2E_PG", None)
+        if saved is not None:
+            os.environ["KLAXON_E2E_PG"] = saved
+    return out
+
+
+def ms(v):
+    return "—" if v is None or v != v else ("%.2f ms" % v if v < 10 else "%.1f ms" % v)
+
+
+def table(results):
+    """One table, a column per engine."""
+    def cell(r, fn):
+        if "skipped" in r:
+            return "skipped"
+        if "error" in r and not r.get("burst"):
+            return "failed"
+        try:
+            return fn(r)
+        except (KeyError, TypeError):
+            return "—"
+
+    rows = [
+        ("fixed %d/s for %g s: acked/s" % (RATE, SECONDS), lambda r: "%.0f/s" % r["fixed"]["rate"]),
+        ("fixed: ack p50 / p99 (peer)", lambda r: "%s / %s" % (ms(r["fixed"]["p50"]), ms(r["fixed"]["p99"]))),
+        ("fixed: arrival→ack p50 / p99 (bot, bucket bound)",
+         lambda r: "≤ %s / ≤ %s" % (ms(r["fixed"]["bot_p50"]), ms(r["fixed"]["bot_p99"]))),
+        ("closed loop, %d in flight: throughput" % WINDOW, lambda r: "%.0f/s" % r["burst"]["rate"]),
+        ("closed loop: ack p50 / p99 (peer)", lambda r: "%s / %s" % (ms(r["burst"]["p50"]), ms(r["burst"]["p99"]))),
+        ("closed loop: arrival→ack p50 / p99 (bot)",
+         lambda r: "≤ %s / ≤ %s" % (ms(r["burst"]["bot_p50"]), ms(r["burst"]["bot_p99"]))),
+        ("closed loop: handler + commit p99 (bot)", lambda r: "≤ %s" % ms(r["burst"]["dispatch_p99"])),
+        ("acked / sent (redelivered: ack later than 3 s)",
+         lambda r: "%d / %d (%d)" % (r["fixed"]["acked"] + r["burst"]["acked"], r["fixed"]["sent"] + r["burst"]["sent"],
+                                     r["fixed"]["redelivered"] + r["burst"]["redelivered"])),
+        ("peak RSS (VmHWM)", lambda r: "%.1f MB" % r["hwm_mb"]),
+    ]
+    names = [ENGINE_NAMES.get(e, e) for e in results]
+    print("\nload average %s, %d CPUs" % (" ".join(open("/proc/loadavg").read().split()[:3]), os.cpu_count()))
+    print("\n| one instance | %s |" % " | ".join(names))
+    print("|---|%s" % ("---|" * len(names)))
+    for label, fn in rows:
+        print("| %s | %s |" % (label, " | ".join(cell(r, fn) for r in results.values())))
+    for e, r in results.items():
+        if "skipped" in r:
+            print("%s: skipped (%s)" % (ENGINE_NAMES.get(e, e), r["skipped"]))
+        if "error" in r:
+            print("%s: FAILED: %s" % (ENGINE_NAMES.get(e, e), r["error"]))
+
+
+async def main():
+    results = {}
+    for engine in ENGINES:
+        results[engine] = await run_engine(engine)
+    table(results)
+    return 1 if any("error" in r for r in results.values()) else 0
 
 
 if __name__ == "__main__":

@@ -19,7 +19,11 @@ def available():
 
 
 class Postgres:
-    def __init__(self):
+    def __init__(self, durable=False):
+        """durable=True keeps PostgreSQL's own defaults for durability (fsync on, synchronous
+        commit): what a benchmark compares with SQLite's synchronous=FULL. The tests turn fsync
+        off (durable=False) because they stop the cluster with -m immediate anyway."""
+        self.durable = durable
         self.dir = tempfile.mkdtemp(prefix="klaxon-pg-")
         self.data = os.path.join(self.dir, "data")
         self.run_as = []
@@ -42,7 +46,9 @@ class Postgres:
 
     def resume(self):
         """Start the server (again, after halt()) on the same data and socket."""
-        opts = "-c listen_addresses='' -k %s -c fsync=off -c max_connections=100" % self.dir
+        opts = "-c listen_addresses='' -k %s -c max_connections=100" % self.dir
+        if not self.durable:
+            opts += " -c fsync=off"
         self._run([os.path.join(BIN, "pg_ctl"), "-D", self.data, "-w", "-t", "30", "-l",
                    os.path.join(self.dir, "server.log"), "-o", opts, "start"])
         self.started = True

@@ -236,7 +236,7 @@ async def test_service_container_and_kubernetes_files_hold_together(h):
     """No Docker engine or cluster runs here, so these are read, not run: what they promise
     (one replica, Recreate, probes on /healthz, non-root, the lws libuv plugin, the state on a
     volume, systemd readiness and hardening) must be in them, and the unit must parse."""
-    with open(os.path.join(ROOT, "deploy", "kubernetes", "klaxon.yaml"), encoding="utf-8") as f:
+    with open(os.path.join(ROOT, "deploy", "kubernetes", "sqlite", "klaxon.yaml"), encoding="utf-8") as f:
         docs = [d for d in yaml.safe_load_all(f) if d]
     kinds = {d["kind"]: d for d in docs}
     assert set(kinds) >= {"Deployment", "Secret", "ConfigMap", "PersistentVolumeClaim"}, set(kinds)
@@ -253,8 +253,15 @@ async def test_service_container_and_kubernetes_files_hold_together(h):
     assert r.returncode == 0, r.stderr
     with open(os.path.join(ROOT, "deploy", "Dockerfile"), encoding="utf-8") as f:
         docker = f.read()
-    for want in ("FROM debian:bookworm-slim", "libwebsockets-evlib-uv", "USER 10001", "VOLUME", "make build/klaxon"):
+    for want in ("FROM debian:bookworm-slim", "libwebsockets-evlib-uv", "USER 10001", "VOLUME", "make build/klaxon",
+                 "libpq5", "libical3"):
         assert want in docker, want
+    # the build stage installs every package `make` itself needs (tests/deps.sh build)
+    with open(os.path.join(ROOT, "tests", "deps.sh"), encoding="utf-8") as f:
+        build_pkgs = re.search(r'build="([^"]*)"', f.read()).group(1).split()
+    stage = docker[docker.index("AS build"):docker.index("make build/klaxon")]
+    missing = [p for p in build_pkgs if not re.search(r"(?<![\w.-])%s(?![\w.-])" % re.escape(p), stage)]
+    assert not missing, "the Dockerfile's build stage lacks %s (tests/deps.sh build)" % missing
     with open(os.path.join(ROOT, "deploy", "klaxon.service"), encoding="utf-8") as f:
         unit = f.read()
     for want in ("Type=notify", "WatchdogSec=", "DynamicUser=yes", "StateDirectory=klaxon",
@@ -297,3 +304,225 @@ async def test_readme_lists_exactly_the_command_table(h):
     cells = part.replace("\\|", "|")
     absent = [syn for syn in listed if "`%s`" % syn not in cells]
     assert not absent, "README synopses that differ from the table's: %s" % absent
+
+
+def k8s_dir():
+    return os.path.join(ROOT, "deploy", "kubernetes")
+
+
+def load_kustomization():
+    """The documents `kubectl apply -k deploy/kubernetes/` would apply: every resource file
+    parsed, and the ConfigMap the configMapGenerator makes (without kustomize's hash suffix,
+    which kustomize also writes into the Deployment's reference)."""
+    with open(os.path.join(k8s_dir(), "kustomization.yaml"), encoding="utf-8") as f:
+        kust = yaml.safe_load(f)
+    assert kust["kind"] == "Kustomization", kust
+    docs = []
+    for res in kust["resources"]:
+        path = os.path.join(k8s_dir(), res)
+        assert os.path.isfile(path), "kustomization.yaml names %s, which does not exist" % res
+        with open(path, encoding="utf-8") as f:
+            docs += [d for d in yaml.safe_load_all(f) if d]
+    for gen in kust.get("configMapGenerator", []):
+        data = {}
+        for spec in gen["files"]:
+            key, _, name = spec.partition("=") if "=" in spec else (os.path.basename(spec), "", spec)
+            with open(os.path.join(k8s_dir(), name), encoding="utf-8") as f:
+                data[key] = f.read()
+        docs.append({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": gen["name"]}, "data": data})
+    for d in docs:
+        assert d.get("apiVersion") and d.get("kind") and d["metadata"].get("name"), d
+    return kust, docs
+
+
+def served_paths():
+    """Every HTTP route klaxon registers (`.path = "/…"` in bot/)."""
+    paths = set()
+    for top, dirs, names in os.walk(os.path.join(ROOT, "bot")):
+        for name in names:
+            if name.endswith(".c"):
+                with open(os.path.join(top, name), encoding="utf-8") as f:
+                    paths |= set(re.findall(r'\.path = "(/[^"]*)"', f.read()))
+    return paths
+
+
+def matches(selector, labels):
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+@H.timeout(60)
+async def test_kubernetes_ha_manifests_hold_together(h):
+    """deploy/kubernetes/ (issue 12): three instances on PostgreSQL. No cluster, kubectl or
+    kubeconform here, so the files are parsed and what they promise one another is checked:
+    replicas, the PDB and Service and spread selecting the Deployment's pods, every Secret key
+    in the example Secret, probes on paths klaxon serves and answers, the config passing
+    check-config, a grace period longer than klaxon's own stop deadline."""
+    kust, docs = load_kustomization()
+    by_kind = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], []).append(d)
+    assert set(by_kind) >= {"Deployment", "PodDisruptionBudget", "Service", "ConfigMap", "Ingress"}, set(by_kind)
+    assert "Secret" not in by_kind, "the kustomization must not apply placeholder tokens over real ones"
+    (dep,) = by_kind["Deployment"]
+    spec = dep["spec"]
+    assert spec["replicas"] == 3, spec["replicas"]
+    pod = spec["template"]
+    labels = pod["metadata"]["labels"]
+    sel = spec["selector"]["matchLabels"]
+    assert sel and matches(sel, labels), (sel, labels)
+    ru = spec["strategy"]["rollingUpdate"]
+    assert spec["strategy"]["type"] == "RollingUpdate" and ru["maxUnavailable"] == 0, spec["strategy"]
+    # Slack's cap: 10 Socket Mode connections per app, a refresh briefly needs one more each
+    assert spec["replicas"] + ru["maxSurge"] <= 5, ru
+
+    (pdb,) = by_kind["PodDisruptionBudget"]
+    assert pdb["apiVersion"] == "policy/v1"
+    assert pdb["spec"]["minAvailable"] == 2
+    assert pdb["spec"]["selector"]["matchLabels"] == sel, (pdb["spec"]["selector"], sel)
+
+    ps = pod["spec"]
+    tsc = ps["topologySpreadConstraints"]
+    host = [t for t in tsc if t["topologyKey"] == "kubernetes.io/hostname"]
+    assert host and host[0]["whenUnsatisfiable"] == "DoNotSchedule" and host[0]["maxSkew"] == 1, tsc
+    for t in tsc:
+        assert matches(t["labelSelector"]["matchLabels"], labels), t
+
+    (svc,) = by_kind["Service"]
+    assert svc["spec"]["selector"] and matches(svc["spec"]["selector"], labels), svc["spec"]
+    (c,) = ps["containers"]
+    port_names = {p["name"]: p["containerPort"] for p in c["ports"]}
+    for p in svc["spec"]["ports"]:
+        assert p["targetPort"] in port_names or p["targetPort"] in port_names.values(), p
+    served = served_paths()
+    assert {"/alerts/alertmanager", "/teams/messages", "/healthz"} <= served, served
+    (ing,) = by_kind["Ingress"]
+    ing_paths = []
+    for rule in ing["spec"]["rules"]:
+        for p in rule["http"]["paths"]:
+            assert p["backend"]["service"]["name"] == svc["metadata"]["name"], p
+            assert p["backend"]["service"]["port"]["name"] in {sp["name"] for sp in svc["spec"]["ports"]}, p
+            assert any(s.startswith(p["path"]) for s in served), "the Ingress routes %s, which klaxon does not serve" % p["path"]
+            ing_paths.append(p["path"])
+    assert {"/alerts/", "/teams/"} <= set(ing_paths), ing_paths
+    assert not any("/metrics".startswith(p) or "/healthz".startswith(p) for p in ing_paths), ing_paths
+
+    # security: non-root, read-only root, nothing to escalate, no API token in the pod
+    assert ps["securityContext"]["runAsNonRoot"] is True and ps["securityContext"]["runAsUser"] != 0
+    assert ps["automountServiceAccountToken"] is False
+    sc = c["securityContext"]
+    assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False, sc
+    assert sc["capabilities"]["drop"] == ["ALL"], sc
+    assert c["resources"]["requests"]["cpu"] and c["resources"]["requests"]["memory"], c["resources"]
+    assert c["resources"]["limits"]["memory"], c["resources"]
+    with open(os.path.join(ROOT, "deploy", "Dockerfile"), encoding="utf-8") as f:
+        assert "USER %d" % ps["securityContext"]["runAsUser"] in f.read(), "runAsUser is not the image's user"
+    images = {i["name"] for i in kust.get("images", [])}
+    assert c["image"].split(":")[0] in images, (c["image"], images)
+
+    # probes: readiness on /healthz (the database), liveness on the probe that touches none
+    assert c["readinessProbe"]["httpGet"]["path"] == "/healthz", c["readinessProbe"]
+    live = c["livenessProbe"]["httpGet"]["path"]
+    assert live == "/healthz?probe=live", live
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        if probe in c:
+            g = c[probe]["httpGet"]
+            assert g["path"].split("?")[0] in served, (probe, g)
+            assert g["port"] in port_names or g["port"] in port_names.values(), (probe, g)
+
+    # graceful stop: the pod's grace covers the preStop pause plus klaxon's own stop deadline
+    with open(os.path.join(ROOT, "bot", "app.c"), encoding="utf-8") as f:
+        stop_ms = int(re.search(r"#define STOP_DEADLINE_MS (\d+)", f.read()).group(1))
+    pre = c["lifecycle"]["preStop"]["exec"]["command"]
+    assert pre[0] == "/bin/sleep", pre
+    grace = ps["terminationGracePeriodSeconds"]
+    assert grace >= int(pre[1]) + stop_ms / 1000 + 5, (grace, pre, stop_ms)
+
+    # the Secret: every key the pod reads is in the example, and every required one is not optional
+    with open(os.path.join(k8s_dir(), "secret.example.yaml"), encoding="utf-8") as f:
+        (secret,) = [d for d in yaml.safe_load_all(f) if d]
+    with open(os.path.join(k8s_dir(), "secret.example.yaml"), encoding="utf-8") as f:
+        commented = set(re.findall(r"^\s*#\s*([A-Z][A-Z0-9_]*):", f.read(), re.M))
+    keys = set(secret["stringData"])
+    assert "KLAXON_DATABASE_URL" in keys
+    url = secret["stringData"]["KLAXON_DATABASE_URL"]
+    assert "target_session_attrs=read-write" in url and re.search(r"host=[^ ,]+,[^ ,]+", url), url
+    env = {e["name"]: e for e in c["env"]}
+    for name in ("KLAXON_DATABASE_URL", "SLACK_APP_TOKEN", "SLACK_BOT_TOKEN", "KLAXON_ALERT_TOKEN", "KLAXON_FEED_SECRET"):
+        ref = env[name]["valueFrom"]["secretKeyRef"]
+        assert ref["name"] == secret["metadata"]["name"] and ref["key"] in keys, (name, ref)
+        assert not ref.get("optional"), name
+    for e in c["env"]:
+        ref = e.get("valueFrom", {}).get("secretKeyRef")
+        if ref:
+            assert ref["name"] == secret["metadata"]["name"], ref
+            assert ref["key"] in keys or (ref.get("optional") and ref["key"] in commented), ref
+
+    # the config: the ConfigMap the pod mounts, at the path it is given, passes check-config,
+    # names the database variable the Secret fills, and listens on the container's port
+    cms = {d["metadata"]["name"]: d for d in by_kind["ConfigMap"]}
+    vols = {v["name"]: v for v in ps["volumes"]}
+    (cfg_mount,) = [m for m in c["volumeMounts"] if "configMap" in vols[m["name"]]]
+    cm = cms[vols[cfg_mount["name"]]["configMap"]["name"]]
+    cfg_arg = c["args"][c["args"].index("--config") + 1]
+    assert os.path.dirname(cfg_arg) == cfg_mount["mountPath"], (cfg_arg, cfg_mount)
+    text = cm["data"][os.path.basename(cfg_arg)]
+    cfg = yaml.safe_load(text)
+    assert cfg["storage"]["engine"] == "postgres" and cfg["storage"]["url_env"] in env, cfg["storage"]
+    assert cfg["http"]["listen"] == "0.0.0.0:%d" % port_names["http"], cfg["http"]
+    path = os.path.join(h.tmp, "k8s-ha.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    r = run([h.bin, "check-config", "--config", path])
+    assert r.returncode == 0 and "OK" in r.stdout, (r.stdout, r.stderr)
+    # check-config does judge it: the same file with a typo in the engine fails
+    with open(path, "w") as f:
+        f.write(text.replace("engine: postgres", "engine: postgress"))
+    r = run([h.bin, "check-config", "--config", path])
+    assert r.returncode != 0 and "postgress" in r.stderr, (r.stdout, r.stderr)
+
+    # the probe paths answer 200 on a running klaxon (here on SQLite, the harness's engine)
+    await h.start_bot()
+    for p in (c["readinessProbe"]["httpGet"]["path"], live):
+        status, _, body = await h.http_get(p)
+        assert status == 200, (p, status, body)
+    status, _, body = await h.http_get(live)
+    assert '"probe":"live"' in body, body
+
+
+LITERAL = re.compile(r'"((?:[^"\\]|\\.)*)"')  # a C string literal's body
+
+
+@H.timeout(30)
+async def test_migrations_only_add(h):
+    """Rolling upgrades (docs/ha.md): the first new instance migrates while old ones keep running
+    on the migrated tables, which is safe only if migrations add and never take away, and if
+    queries name their columns. Read from every migration text of both engines."""
+    storage = os.path.join(ROOT, "storage")
+    files = sorted(n for n in os.listdir(storage) if n.endswith(".c"))
+    texts = {}
+    for name in files:
+        with open(os.path.join(storage, name), encoding="utf-8") as f:
+            texts[name] = f.read()
+    # the SQL of the migrations: every string literal of a *_schema_vN definition, and
+    # schema_pg.c whole (it holds PostgreSQL's copies)
+    migrations = {}
+    for name, text in texts.items():
+        text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)  # comments between a migration's literals
+        for m in re.finditer(r'const char (\w+_schema_v\d+)\[\]\s*=\s*((?:\s*"(?:[^"\\]|\\.)*")+)', text):
+            migrations["%s:%s" % (name, m.group(1))] = "".join(re.findall(LITERAL, m.group(2)))
+    migrations["schema_pg.c"] = "".join(re.findall(LITERAL, texts["schema_pg.c"]))
+    assert len(migrations) > 10 and any("ADD COLUMN" in s for s in migrations.values()), sorted(migrations)
+    taking = re.compile(r"\bDROP\s+(TABLE|COLUMN|VIEW|TYPE|SCHEMA)\b|\bRENAME\b|\bALTER\s+COLUMN\b|"
+                        r"\bALTER\s+TABLE\s+\w+\s+(ALTER|DROP)\b", re.I)
+    for where, sql in migrations.items():
+        m = taking.search(sql)
+        assert not m, "%s: %r takes something away (docs/ha.md, migrations only add)" % (where, m.group(0))
+        for col in re.findall(r"ADD\s+COLUMN\s+([^;,]*)", sql, re.I):
+            assert "NOT NULL" not in col.upper() or "DEFAULT" in col.upper(), \
+                "%s: ADD COLUMN %s is NOT NULL without a DEFAULT: old instances' INSERTs would fail" % (where, col)
+    # queries name their columns: no SELECT *, no INSERT without a column list (db_pg.c's own
+    # one-row klaxon_schema table aside)
+    for name, text in texts.items():
+        body = text.replace("INSERT INTO klaxon_schema VALUES", "") if name == "db_pg.c" else text
+        bad = re.search(r"SELECT\s+\*|\b\w+\.\*|INSERT\s+(OR\s+\w+\s+)?INTO\s+\"?\w+\"?\s+(VALUES|SELECT)\b", body, re.I)
+        assert not bad, "%s: %r does not name its columns" % (name, bad.group(0))
