@@ -74,6 +74,9 @@ static void work(uv_work_t *w)
 {
   struct checkpoint *c = w->data;
   c->ping_rc = db_ping(c->db);
+  if (c->ping_rc)
+    c->ping_rc = db_ping(c->db); /* a session cut under us is made again at once: only a
+                                    database that does not answer a new one is down */
   if (c->retention_due)
     prune(c);
   (void)db_checkpoint(c->db, false);

@@ -41,7 +41,7 @@ int postmortem_exports_set(struct db *db,
   static const char sql[] =
       "INSERT INTO postmortem_exports (incident_id, page_id, version, url, exported_at)"
       " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (incident_id) DO UPDATE SET page_id = ?2,"
-      " version = ?3, url = COALESCE(?4, url), exported_at = ?5";
+      " version = ?3, url = COALESCE(?4, postmortem_exports.url), exported_at = ?5";
   struct db_stmt *st = db_stmt(db, sql);
   if (!st)
     return KX_EDB;

@@ -34,7 +34,7 @@ int status_sub_add(
   static const char ins[] =
       "INSERT INTO status_subscribers (email, token, created_at) VALUES (?1, ?2, ?3)"
       " ON CONFLICT (email) DO UPDATE SET token = ?2, confirmed_at = 0, removed_at = 0,"
-      " created_at = ?3 WHERE removed_at > 0";
+      " created_at = ?3 WHERE status_subscribers.removed_at > 0";
   static const char sel[] = "SELECT " SUB_COLS " FROM status_subscribers WHERE email = ?";
   memset(out, 0, sizeof(*out));
   struct db_stmt *st = db_stmt(db, ins);

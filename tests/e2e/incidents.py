@@ -165,16 +165,17 @@ def db_rows(h, sql, args=()):
 
 async def wait_db(h, sql, pred, timeout=8.0, args=()):
     deadline = time.monotonic() + timeout
-    rows = None
+    rows = err = None
     while time.monotonic() < deadline:
         try:
             rows = db_rows(h, sql, args)
             if pred(rows):
                 return rows
-        except sqlite3.OperationalError:
-            pass
+        except sqlite3.OperationalError as e:
+            err = e
         await asyncio.sleep(0.05)
-    raise AssertionError("the database never got there: %s -> %r" % (sql, rows))
+    raise AssertionError("the database never got there: %s -> %r%s" % (
+        sql, rows, (" (last error: %s)" % err) if rows is None and err else ""))
 
 
 def timeline(h, incident_id=1):
