@@ -28,6 +28,7 @@ import shutil
 import signal
 import socket
 import sys
+import subprocess
 import tempfile
 import time
 
@@ -277,6 +278,22 @@ class Harness:
         """The environment a `klaxon` CLI run needs to reach this harness's database (the
         libpq string on PostgreSQL; nothing on SQLite, whose file is in the config)."""
         return {"KLAXON_DATABASE_URL": self.pg_conninfo()} if self.pg_db else {}
+
+    def db_dump(self):
+        """Everything klaxon's database holds, as text (SQLite's iterdump, or pg_dump's data),
+        for tests that check a secret is stored nowhere."""
+        if not self.pg_db:
+            import sqlite3
+            con = sqlite3.connect(self.db_path)
+            try:
+                return "\n".join(con.iterdump())
+            finally:
+                con.close()
+        import pg
+        r = subprocess.run([os.path.join(pg.BIN, "pg_dump"), "--data-only", "-h", self.pg_dir, "-U", "klaxon",
+                            self.pg_db], capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
 
     def pg_drop(self):
         if not self.pg_db:

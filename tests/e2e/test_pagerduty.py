@@ -6,7 +6,6 @@ key, a bad event or a flood is refused and nothing is stored."""
 
 import json
 import os
-import sqlite3
 
 from alerting import db_rows, db_value, post, wait_db, wait_dm
 from harness import timeout
@@ -56,10 +55,7 @@ async def test_trigger_acknowledge_resolve_with_pagerdutys_own_examples(h):
     assert status == 202 and body["dedup_key"] == "srv01/mysql", body
     assert db_value(h, "SELECT count(*) FROM pages") == 1
     # The key is a credential: it is stored nowhere.
-    db = sqlite3.connect(h.config["storage"]["path"])
-    dump = "\n".join(db.iterdump())
-    db.close()
-    assert KEY not in dump
+    assert KEY not in h.db_dump()
     ack = fixture("events_v2_acknowledge.json")
     ack["dedup_key"] = "srv01/mysql"
     status, body = await pd(h, ack)
@@ -217,10 +213,7 @@ async def test_a_pagerduty_escalation_step_keeps_an_incident_in_step(h):
         assert trig["payload"]["summary"] == "DiskFull" and trig["payload"]["severity"] == "error", trig
         assert trig["payload"]["custom_details"]["klaxon_page"] == 1
         # The key is read at send time: the outbox never held it.
-        db = sqlite3.connect(h.config["storage"]["path"])
-        dump = "\n".join(db.iterdump())
-        db.close()
-        assert out_key not in dump
+        assert out_key not in h.db_dump()
         await wait_db(h, "SELECT via, state FROM page_attempts WHERE via = 'pagerduty'",
                       lambda r: r == [("pagerduty", "sent")])
         await click(h, dm, "page.ack", ALICE)
