@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 
 from alerting import db_value, post, wait_db
-from harness import timeout
+from harness import engines, timeout
 
 DAY_MS = 86400 * 1000
 T0 = "2026-11-24T10:00:00+01:00"
@@ -61,6 +61,7 @@ def write(h, sql, args=()):
 
 
 @timeout(120)
+@engines("sqlite")  # rows written into the SQLite file directly, and its backups
 async def test_a_year_later_old_rows_go_in_batches_and_nothing_needed_does(h):
     h.now = T0
     await h.start()
@@ -137,6 +138,7 @@ async def test_a_year_later_old_rows_go_in_batches_and_nothing_needed_does(h):
 
 
 @timeout(90)
+@engines("sqlite")  # rows written into the SQLite file directly, and its backups
 async def test_backup_while_a_backlog_is_pruned_is_whole(h):
     """A large backlog (rows written straight into the database, a year old) is pruned while
     `klaxon backup` copies; the backup passes quick_check and has every pending row."""

@@ -6,7 +6,7 @@ import asyncio
 import os
 import signal
 
-from harness import timeout
+from harness import engines, timeout
 
 
 def rss_kib(pid):
@@ -99,6 +99,7 @@ async def test_post_without_a_length_gets_411_at_once(h):
 
 
 @timeout(60)
+@engines("sqlite")  # the SQLite file, its WAL and a backup file
 async def test_files_are_private_and_commits_durable(h):
     """Item 12: umask(077) at start (the database, its WAL and a backup are the owner's only) and
     synchronous=FULL (an acked envelope survives a power loss)."""
@@ -124,12 +125,7 @@ async def test_files_are_private_and_commits_durable(h):
 
 
 def teams_rows(h, sql, *args):
-    import sqlite3
-    con = sqlite3.connect("file:%s?mode=ro" % h.db_path, uri=True, timeout=5)
-    try:
-        return con.execute(sql, args).fetchall()
-    finally:
-        con.close()
+    return h.db_rows(sql, args)
 
 
 @timeout(40)
@@ -164,6 +160,7 @@ async def test_teams_only_msteams_in_our_tenant_and_microsoft_service_urls(h):
 
 
 @timeout(40)
+@engines("sqlite")  # a SQLite file held exclusively by another process
 async def test_liveness_does_no_database_work(h):
     """Item 5: /healthz (even ?probe=live) ran PRAGMA quick_check on the loop; on a 205 MB
     database 20 calls froze the loop 7.3 s. Liveness now touches no database: with another
@@ -331,6 +328,7 @@ async def test_feeds_need_their_token(h):
 
 
 @timeout(40)
+@engines("sqlite")  # SQLite's write lock held by another process
 async def test_a_locked_database_does_not_freeze_the_loop(h):
     """Item 9: another writer held the SQLite lock and the loop waited 5 s in the busy handler:
     Slack dropped the socket. The loop now waits at most a fraction of a second: a command is
