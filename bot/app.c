@@ -51,6 +51,12 @@ static void app_final_stop(struct app *a);
 
 int app_dispatch(struct app *a, const struct cmd_request *req, struct cmd_reply *reply)
 {
+  if (a->health.db_down) {
+    /* Known down (the worker's look, each second): answer at once rather than hold the loop
+     * for the connect timeout. Slack redelivers what is not acked, to another instance. */
+    cmd_reply_printf(reply, "Sorry, I could not reach my database just now; please try again.");
+    return KX_EBUSY;
+  }
   int rc = cmd_dispatch(&a->ctx, req, reply);
   if (a->sender)
     sender_kick(a->sender);
@@ -316,6 +322,8 @@ static int start(struct app *a)
   if (!a->sender || !a->scheduler)
     return APP_EXIT_RUNTIME;
   a->env.sender = a->sender;
+  sender_watch_db(a->sender, &a->health.db_down);
+  scheduler_watch_db(a->scheduler, &a->health.db_down);
   sender_on_hook(a->sender, on_hook_ran, a);
   /* Start-up tasks run before any module can deliver a request (the sockets connect later). */
   if (cmd_startup(&a->ctx, clock_now_ms()) != 0)

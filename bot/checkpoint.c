@@ -1,5 +1,6 @@
 #include "bot/checkpoint.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,8 @@ struct checkpoint {
   struct db *db; /* its own connection, used only from the pool thread */
   struct app_health *health;
   bool running;
+  int64_t started_mono_ms; /* when the pass in flight began */
+  atomic_bool ping_done;   /* its SELECT 1 has answered (the pool thread sets it) */
   bool stopped;
   bool integrity_due;
   int integrity_result; /* written by the pool thread, read in done() on the loop */
@@ -74,6 +77,7 @@ static void work(uv_work_t *w)
 {
   struct checkpoint *c = w->data;
   c->ping_rc = db_ping(c->db);
+  atomic_store(&c->ping_done, true);
   if (c->ping_rc)
     c->ping_rc = db_ping(c->db); /* a session cut under us is made again at once: only a
                                     database that does not answer a new one is down */
@@ -117,9 +121,18 @@ static void done(uv_work_t *w, int status)
 static void on_timer(uv_timer_t *t)
 {
   struct checkpoint *c = t->data;
+  if (c->running && !c->stopped && !atomic_load(&c->ping_done) && !c->health->db_down &&
+      (int64_t)clock_mono_ms() - c->started_mono_ms > PING_DEADLINE_MS) {
+    /* The pass's SELECT 1 has not answered in PING_DEADLINE_MS: a database that slow (frozen,
+     * or a network that drops packets) is down for us until it answers again. */
+    LOG_ERROR("db", "unavailable", "db=%s err=TIMEOUT ms=%d", db_path(c->db), PING_DEADLINE_MS);
+    c->health->db_down = true;
+  }
   if (c->running || c->stopped)
     return;
   c->running = true;
+  atomic_store(&c->ping_done, false);
+  c->started_mono_ms = (int64_t)clock_mono_ms();
   int64_t mono = (int64_t)clock_mono_ms();
   c->integrity_due = mono >= c->integrity_next_mono_ms;
   if (c->integrity_due)

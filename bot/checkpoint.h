@@ -21,6 +21,8 @@
 #include "storage/db.h"
 
 #define CHECKPOINT_EVERY_MS 1000
+/* A database whose SELECT 1 has not answered within this is down (app_health.db_down). */
+#define PING_DEADLINE_MS 2000
 #define RETENTION_FIRST_MS ((int64_t)5 * 1000)
 #define RETENTION_EVERY_MS ((int64_t)60 * 1000)
 #define RETENTION_BATCHES_PER_TICK 8

@@ -15,6 +15,7 @@
  * was being made again. */
 #define SHARED_SLEEP_MS 5000
 #define RELISTEN_MS 1000
+#define DB_DOWN_RECHECK_MS 500
 /* Following the wall clock, a step (NTP, a resumed host) is looked for every second: the bot's
  * time moved more than STEP_MS away from what the monotonic clock says has passed. */
 #define WATCH_MS 1000
@@ -26,6 +27,7 @@ struct scheduler {
   uv_timer_t relisten; /* listening again after the connection was lost */
   uv_poll_t *poll;     /* the listener's socket, while it listens */
   struct db *listener; /* NULL: one instance (SQLite), nothing to hear */
+  const bool *db_down; /* app_health.db_down: no database call while it is true */
   uv_timer_t watch;    /* the wall-clock step watch */
   struct cmd_ctx *ctx;
   void (*after_run)(void *arg);
@@ -42,6 +44,10 @@ static void arm(struct scheduler *s)
 {
   if (s->stopped)
     return;
+  if (s->db_down && *s->db_down) {
+    uv_timer_start(&s->timer, on_timer, DB_DOWN_RECHECK_MS, 0);
+    return;
+  }
   int64_t next = jobs_next_due(s->ctx->db);
   int64_t now = clock_now_ms();
   uint64_t delay = s->listener ? SHARED_SLEEP_MS : MAX_SLEEP_MS;
@@ -56,6 +62,10 @@ static void arm(struct scheduler *s)
 static void on_timer(uv_timer_t *t)
 {
   struct scheduler *s = t->data;
+  if (s->db_down && *s->db_down) {
+    arm(s); /* look again soon; nothing is due that a database we cannot reach would run */
+    return;
+  }
   int ran = cmd_run_jobs(s->ctx, clock_now_ms(), JOBS_PER_PASS);
   if (ran > 0 && s->after_run)
     s->after_run(s->arg);
@@ -140,6 +150,11 @@ static void listen_again(struct scheduler *s)
 static void on_relisten(uv_timer_t *t)
 {
   listen_again(t->data);
+}
+
+void scheduler_watch_db(struct scheduler *s, const bool *db_down)
+{
+  s->db_down = db_down;
 }
 
 void scheduler_listen(struct scheduler *s, struct db *listener)

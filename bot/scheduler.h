@@ -10,6 +10,7 @@
 #ifndef KX_SCHEDULER_H
 #define KX_SCHEDULER_H
 
+#include <stdbool.h>
 #include <uv.h>
 
 #include "commands/core/command.h"
@@ -26,6 +27,8 @@ void scheduler_start(struct scheduler *s);
  * (and closes), hears the jobs other instances add (LISTEN klaxon_jobs) and wakes this one at
  * once; without a notification it still looks every SHARED_SLEEP_MS (scheduler.c). */
 void scheduler_listen(struct scheduler *s, struct db *listener);
+/* The app's look at the database (app_health.db_down): no job is looked for while it is true. */
+void scheduler_watch_db(struct scheduler *s, const bool *db_down);
 void scheduler_kick(struct scheduler *s);
 void scheduler_stop(struct scheduler *s); /* closes the timer; frees itself when closed */
 

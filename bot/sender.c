@@ -438,6 +438,12 @@ static void pump(struct sender *s)
 {
   if (s->stopping && !s->n_drain)
     return;
+  if (s->db_down && *s->db_down) {
+    /* The database does not answer: a call now would hold the loop for the connect timeout.
+     * Nothing is sent without the lease's renewal anyway; look again shortly. */
+    uv_timer_start(&s->timer, on_timer, DB_DOWN_RECHECK_MS, 0);
+    return;
+  }
   if (!sender_lease_held(s)) {
     /* Another instance sends (or nobody, until the lease is taken): the lease's timer kicks the
      * pump when this one holds it. A stopping standby has nothing to drain. */
@@ -583,6 +589,11 @@ void sender_on_hook(struct sender *s, void (*fn)(void *arg), void *arg)
 {
   s->on_hook = fn;
   s->on_hook_arg = arg;
+}
+
+void sender_watch_db(struct sender *s, const bool *db_down)
+{
+  s->db_down = db_down;
 }
 
 void sender_kick(struct sender *s)

@@ -47,6 +47,9 @@ int sender_register(struct sender *s, const char *platform, sender_platform_fn f
 void sender_on_hook(struct sender *s, void (*fn)(void *arg), void *arg);
 /* Something may be ready: look soon (coalesced to one pass per loop turn). */
 void sender_kick(struct sender *s);
+/* The app's look at the database (app_health.db_down, updated each second off the loop): while
+ * it is true the sender makes no database call at all. NULL: never down. */
+void sender_watch_db(struct sender *s, const bool *db_down);
 /* Stop taking rows; `done` runs when nothing is in flight (bounded by the HTTP timeouts). */
 void sender_stop(struct sender *s, void (*done)(void *arg), void *arg);
 void sender_free(struct sender *s);

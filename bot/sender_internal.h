@@ -87,7 +87,8 @@ struct sender {
   struct cmd_ctx *ctx;
   struct slack_api *slack;
   struct http_client *http;
-  uv_timer_t timer; /* next pass: kicked (0) or the earliest backoff/bucket time */
+  uv_timer_t timer;    /* next pass: kicked (0) or the earliest backoff/bucket time */
+  const bool *db_down; /* the app's look at the database (app_health.db_down); NULL: never */
   struct inflight inflight[MAX_INFLIGHT];
   size_t n_inflight;
   struct backoff backoffs[MAX_BACKOFF];
@@ -127,6 +128,9 @@ void sender_rate_block(struct sender *s, const char *method, uint64_t until_ms);
 /* After taking the outbox over from another sender: forget the buckets, and start the ones made
  * in the next minute empty (that sender may have spent the workspace's bursts just before). */
 void sender_rate_start_spent(struct sender *s);
+
+/* While the database is down, the pump looks again this often (no call is made meanwhile). */
+#define DB_DOWN_RECHECK_MS 500
 
 /* sender.c: a row in flight has ended (see sender_done_fn for err). */
 void sender_complete(struct sender *s,

@@ -79,7 +79,11 @@ static void on_lease_timer(uv_timer_t *t)
   struct sender_lease *l = &s->lease;
   uint64_t began = clock_mono_ms();
   int64_t epoch = l->epoch;
-  int rc = leases_acquire(s->ctx->db, LEASES_OUTBOX, l->holder, LEASE_TTL_MS, &epoch);
+  /* A database known down is not asked (the call would wait for the connect timeout on the
+   * loop): the renewal fails, and sending stops as below. */
+  int rc = s->db_down && *s->db_down
+               ? KX_EIO
+               : leases_acquire(s->ctx->db, LEASES_OUTBOX, l->holder, LEASE_TTL_MS, &epoch);
   if (rc == KX_EEXISTS)
     rc = take_from_dead(s, &epoch);
   uint64_t next = LEASE_RENEW_MS;

@@ -19,9 +19,11 @@
  * - Calls are synchronous: connect_timeout, TCP keepalives and tcp_user_timeout bound how long
  *   a dead server can hold the caller (docs/ha.md, "What is not built").
  */
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -68,6 +70,85 @@ static void quiet_notices(void *arg, const char *message)
   (void)message; /* "relation already exists, skipping" and the like: not worth a log line */
 }
 
+/* Every call waits at most this long for the server: one that stops answering (frozen, or a
+ * network that drops packets without a reset) fails the call with KX_EIO and the connection is
+ * dropped, to be made again by the next transaction. The loop is never held longer than this
+ * (or connect_timeout) by one statement. */
+#define CALL_TIMEOUT_MS 3000
+/* After a failed (re)connection or a timeout, calls fail at once for this long instead of
+ * trying again: a database that is away costs the loop one connect_timeout (2 s) a second at
+ * most, until the housekeeping worker's look stops the callers altogether. */
+#define RECONNECT_PAUSE_MS 1000
+
+static int64_t mono_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* After a PQsend*(): the call's last result (the first error, if any), or NULL when the server
+ * did not answer within CALL_TIMEOUT_MS or the connection broke (then it is closed). */
+static PGresult *wait_result(struct pg_db *db, int sent)
+{
+  if (!sent) {
+    note_failure(db, NULL);
+    return NULL;
+  }
+  int64_t deadline = mono_ms() + CALL_TIMEOUT_MS;
+  while (PQflush(db->conn) == 1) {
+    struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN | POLLOUT};
+    int64_t left = deadline - mono_ms();
+    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+      goto timeout;
+    if ((p.revents & POLLIN) && !PQconsumeInput(db->conn))
+      goto broken;
+  }
+  PGresult *last = NULL;
+  for (;;) {
+    while (PQisBusy(db->conn)) {
+      struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
+      int64_t left = deadline - mono_ms();
+      if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+        PQclear(last);
+        goto timeout;
+      }
+      if (!PQconsumeInput(db->conn)) {
+        PQclear(last);
+        goto broken;
+      }
+    }
+    PGresult *r = PQgetResult(db->conn);
+    if (!r)
+      return last;
+    ExecStatusType st = PQresultStatus(r);
+    bool failed = st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE;
+    if (last && PQresultStatus(last) == PGRES_FATAL_ERROR && !failed) {
+      PQclear(r); /* keep the first error of a multi-statement text */
+    } else {
+      PQclear(last);
+      last = r;
+    }
+  }
+timeout:
+  snprintf(db->msg, sizeof(db->msg), "the server did not answer within %d ms", CALL_TIMEOUT_MS);
+  db->state[0] = '\0';
+  LOG_ERROR("db", "pg_timeout", "db=%s ms=%d note=\"connection dropped\"", db->label,
+            CALL_TIMEOUT_MS);
+  PQfinish(db->conn);
+  db->conn = NULL;
+  db->pause_until_ms = mono_ms() + RECONNECT_PAUSE_MS;
+  return NULL;
+broken:
+  note_failure(db, NULL);
+  return NULL;
+}
+
+PGresult *pg_call(struct pg_db *db, const char *sql)
+{
+  return wait_result(db, PQsendQuery(db->conn, sql));
+}
+
 /* Settings every session of ours has, after each (re)connection. */
 static int session_setup(struct pg_db *db)
 {
@@ -75,7 +156,7 @@ static int session_setup(struct pg_db *db)
   snprintf(sql, sizeof(sql),
            "SET lock_timeout = %d; SET TIME ZONE 'UTC'; SET default_transaction_read_only = %s",
            db->lock_timeout_ms, db->readonly ? "on" : "off");
-  PGresult *r = PQexec(db->conn, sql);
+  PGresult *r = pg_call(db, sql);
   int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : note_failure(db, r);
   PQclear(r);
   return rc;
@@ -87,7 +168,7 @@ static int pg_connect(struct pg_db *db)
   const char *keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
                         "keepalives_interval", "keepalives_count", "tcp_user_timeout",
                         "application_name",    "dbname",           NULL};
-  const char *vals[] = {"5", "1", "5", "2", "3", "10000", "klaxon", db->conninfo, NULL};
+  const char *vals[] = {"2", "1", "5", "2", "3", "10000", "klaxon", db->conninfo, NULL};
   if (db->conn)
     PQfinish(db->conn);
   db->conn = PQconnectdbParams(keys, vals, 1);
@@ -115,9 +196,16 @@ int ensure_conn(struct pg_db *db)
     return 0;
   if (db->depth > 0)
     return KX_EIO;
+  if (mono_ms() < db->pause_until_ms) {
+    snprintf(db->msg, sizeof(db->msg), "reconnecting paused after a failure");
+    db->state[0] = '\0';
+    return KX_EIO;
+  }
   int rc = pg_connect(db);
   if (rc == 0)
     LOG_WARN("db", "pg_reconnected", "db=%s", db->label);
+  else
+    db->pause_until_ms = mono_ms() + RECONNECT_PAUSE_MS;
   return rc;
 }
 
@@ -165,7 +253,7 @@ static void deallocate(struct pg_stmt *st)
     return;
   char sql[48];
   snprintf(sql, sizeof(sql), "DEALLOCATE %s", st->name);
-  PQclear(PQexec(db->conn, sql));
+  PQclear(pg_call(db, sql));
   st->name[0] = '\0';
 }
 
@@ -277,7 +365,7 @@ static int ensure_prepared(struct pg_stmt *st)
     st->ptypes[i] = st->btypes[i];
   char name[24];
   snprintf(name, sizeof(name), "kx%u", ++db->names);
-  PGresult *r = PQprepare(db->conn, name, st->text, st->nparams, st->ptypes);
+  PGresult *r = wait_result(db, PQsendPrepare(db->conn, name, st->text, st->nparams, st->ptypes));
   int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : note_failure(db, r);
   PQclear(r);
   if (rc) {
@@ -301,8 +389,9 @@ static int pg_step(struct db_stmt *t)
       rc = ensure_prepared(st);
     if (rc)
       return rc;
-    PGresult *r = PQexecPrepared(db->conn, st->name, st->nparams, (const char *const *)st->vals,
-                                 NULL, NULL, 0);
+    PGresult *r =
+        wait_result(db, PQsendQueryPrepared(db->conn, st->name, st->nparams,
+                                            (const char *const *)st->vals, NULL, NULL, 0));
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
       rc = note_failure(db, r);
@@ -421,7 +510,7 @@ int pg_exec(struct db *d, const char *sql)
   int rc = ensure_conn(db);
   if (rc)
     return rc;
-  PGresult *r = PQexec(db->conn, sql);
+  PGresult *r = pg_call(db, sql);
   ExecStatusType s = PQresultStatus(r);
   rc = (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK) ? 0 : note_failure(db, r);
   PQclear(r);
@@ -449,7 +538,7 @@ int tx(struct pg_db *db, const char *sql)
     note_failure(db, NULL);
     return KX_EIO;
   }
-  PGresult *r = PQexec(db->conn, sql);
+  PGresult *r = pg_call(db, sql);
   int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : note_failure(db, r);
   PQclear(r);
   return rc;

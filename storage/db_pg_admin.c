@@ -17,7 +17,7 @@ static PGresult *one(struct pg_db *db, const char *sql)
 {
   if (ensure_conn(db) != 0)
     return NULL;
-  PGresult *r = PQexec(db->conn, sql);
+  PGresult *r = pg_call(db, sql);
   if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
     note_failure(db, r);
     PQclear(r);

@@ -54,8 +54,9 @@ struct pg_db {
   unsigned names;
   int changes;
   int lock_timeout_ms;
-  char state[6]; /* SQLSTATE of the last failure */
-  char msg[300]; /* its message */
+  int64_t pause_until_ms; /* no reconnection before this (monotonic): see ensure_conn */
+  char state[6];          /* SQLSTATE of the last failure */
+  char msg[300];          /* its message */
   struct stmt_slot cache[STMT_CACHE_SIZE];
 };
 
@@ -66,6 +67,9 @@ struct pg_db {
 int note_failure(struct pg_db *db, const PGresult *res);
 /* Reconnect when the connection is gone and no transaction is open. */
 int ensure_conn(struct pg_db *db);
+/* PQexec with the engine's time limit (db_pg.c CALL_TIMEOUT_MS): NULL when the server did not
+ * answer in time or the connection broke (noted; on a timeout the connection is closed). */
+PGresult *pg_call(struct pg_db *db, const char *sql);
 /* A statement of our own with no result, quietly (the caller logs). */
 int tx(struct pg_db *db, const char *sql);
 int pg_fail(struct db *d, int err, const char *what);

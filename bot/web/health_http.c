@@ -76,10 +76,13 @@ static int metrics_page(void *arg,
   const struct module_env *env = arg;
   if (!feed_auth(env, req, resp))
     return HTTPD_DONE;
-  metrics_set("klaxon_outbox_depth", "", (double)outbox_depth(env->db));
-  int64_t oldest = outbox_oldest_pending(env->db);
-  metrics_set("klaxon_outbox_oldest_age_seconds", "",
-              oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
+  if (!env->health->db_down) { /* the last values stand while the database does not answer */
+    metrics_set("klaxon_outbox_depth", "", (double)outbox_depth(env->db));
+    int64_t oldest = outbox_oldest_pending(env->db);
+    metrics_set("klaxon_outbox_oldest_age_seconds", "",
+                oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
+  }
+  metrics_set("klaxon_database_up", "", env->health->db_down ? 0 : 1);
   metrics_set("klaxon_database_integrity_ok", "", env->health->integrity > 0 ? 1 : 0);
   resp->status = 200;
   snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
@@ -96,6 +99,8 @@ int health_http_init(const struct module_env *env, void **state)
   if (!env->httpd)
     return 0;
   metrics_describe("klaxon_outbox_depth", METRIC_GAUGE, "Outbox rows not yet delivered");
+  metrics_describe("klaxon_database_up", METRIC_GAUGE,
+                   "1 when the database answered the last check (each second, off the loop)");
   metrics_describe("klaxon_outbox_oldest_age_seconds", METRIC_GAUGE,
                    "Age of the oldest undelivered outbox row (bot clock)");
   metrics_describe("klaxon_database_integrity_ok", METRIC_GAUGE,

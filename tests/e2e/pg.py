@@ -60,6 +60,33 @@ class Postgres:
         self._run([os.path.join(BIN, "pg_ctl"), "-D", self.data, "-m", mode, "-w", "-t", "30", "stop"])
         self.started = False
 
+    def _pids(self):
+        """The postmaster and every process it started (backends, walwriter …)."""
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            root = int(f.readline())
+        pids = [root]
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    with open("/proc/%s/stat" % d) as f:
+                        if int(f.read().rsplit(")", 1)[1].split()[1]) == root:
+                            pids.append(int(d))
+                except (OSError, ValueError, IndexError):
+                    pass
+        return pids
+
+    def freeze(self):
+        """SIGSTOP the whole server: connections stay open and nothing answers (a hung host,
+        or a network that drops packets without a reset). thaw() lets it go on."""
+        import signal
+        for pid in self._pids():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        import signal
+        for pid in self._pids():
+            os.kill(pid, signal.SIGCONT)
+
     def terminate_sessions(self, db, application_name="klaxon"):
         """pg_terminate_backend() every session of `application_name` on `db`: what an
         operator or a failover does to a live instance's connections. The count cut."""

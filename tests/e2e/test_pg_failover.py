@@ -120,3 +120,47 @@ async def test_backup_and_restore_point_at_pg_tools(h):
     finally:
         cluster.stop()
         h.pg_db = None
+
+
+@timeout(90)
+async def test_a_frozen_database_does_not_freeze_the_loop(h):
+    """The server stops answering without closing anything (SIGSTOP: a hung host). Every call
+    to it is bounded (5 s), the worker's look marks it down within about 2 s, and from then on
+    nothing on the loop waits for it: liveness keeps answering at once, /healthz says 503, the
+    Slack socket is let go; after it thaws, work goes on."""
+    assert pg.available()
+    cluster = pg.Postgres().start()
+    try:
+        use_cluster(h, cluster)
+        await I.start(h)
+        await I.declare(h, "Checkout is down")
+        cluster.freeze()
+        t0 = time.monotonic()
+        await h.wait_log(r"db unavailable", timeout=8)
+        worst = 0.0
+        for _ in range(20):  # 4 s of liveness probes while it is frozen
+            t = time.monotonic()
+            status, _, _ = await h.http_get("/healthz?probe=live")
+            worst = max(worst, time.monotonic() - t)
+            assert status == 200
+            await asyncio.sleep(0.2)
+        status, body = await wait_health(h, 503)
+        await h.wait_log(r"slack socket_held", timeout=5)
+        print("frozen database: down after %.1f s; liveness answered within %.3f s at worst" % (
+            time.monotonic() - t0, worst))
+        assert worst < 1.0, worst
+        cluster.thaw()
+        await h.wait_log(r"db available", timeout=15)
+        await h.wait_connected(timeout=15)
+        await I.declare(h, "Payments are slow", wait_channel=False)
+        rows = await I.wait_db(h, "SELECT id, title FROM incidents ORDER BY id", lambda r: len(r) == 2, timeout=15)
+        assert rows[1][1] == "Payments are slow", rows
+    finally:
+        try:
+            cluster.thaw()
+        except Exception:
+            pass
+        if h.running:
+            await h.stop_bot()
+        cluster.stop()
+        h.pg_db = None
