@@ -29,7 +29,7 @@
 
 struct sender_lease {
   uv_timer_t timer;
-  char holder[128];     /* host:pid:random */
+  char holder[128];     /* host@pidns:pid:random */
   int64_t epoch;        /* the epoch held (or last held, while a renewal is retried); 0: none */
   uint64_t valid_until; /* clock_mono_ms: no sending from then on without a renewal */
 };

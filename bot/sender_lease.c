@@ -39,13 +39,34 @@ static void set_metrics(const struct sender *s)
   metrics_set("klaxon_outbox_lease_held", "", sender_lease_held(s) ? 1 : 0);
 }
 
+/* Where this process's pids mean something: the host name and the pid namespace (containers
+ * that share a host name, e.g. with host networking, have their own pids: a pid of another
+ * namespace says nothing here). "host@4026531836", no ':' in it. */
+static void pid_space(char *out, size_t size)
+{
+  char host[64] = "", ns[64] = "";
+  if (gethostname(host, sizeof(host) - 1) != 0 || !host[0])
+    snprintf(host, sizeof(host), "host");
+  ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
+  ns[n > 0 ? n : 0] = '\0';
+  const char *digits = strchr(ns, '[');
+  snprintf(out, size, "%s@%.20s", host, digits ? digits + 1 : "0");
+  char *close = strchr(out, ']');
+  if (close)
+    *close = '\0';
+  for (char *p = out; *p; p++)
+    if (*p == ':')
+      *p = '_';
+}
+
 /* Is the lease's holder a process of this host that is gone (killed, crashed, or this
  * process's former self in a container restarted with the same pid)? Then its lease need not
  * run out before it is taken over. A stopped (SIGSTOP) process still exists: it is waited for. */
 static bool holder_dead(const struct sender_lease *l, const char *other)
 {
-  char host[64] = "";
-  if (gethostname(host, sizeof(host) - 1) != 0 || !other[0] || strcmp(other, l->holder) == 0)
+  char host[96] = "";
+  pid_space(host, sizeof(host));
+  if (!other[0] || strcmp(other, l->holder) == 0)
     return false;
   size_t hl = strlen(host);
   if (strncmp(other, host, hl) != 0 || other[hl] != ':')
@@ -125,9 +146,8 @@ static void on_lease_timer(uv_timer_t *t)
 void sender_lease_start(struct sender *s)
 {
   struct sender_lease *l = &s->lease;
-  char host[64] = "";
-  if (gethostname(host, sizeof(host) - 1) != 0)
-    snprintf(host, sizeof(host), "host");
+  char host[96] = "";
+  pid_space(host, sizeof(host));
   snprintf(l->holder, sizeof(l->holder), "%s:%ld:%08x", host, (long)getpid(),
            (unsigned)rand() ^ (unsigned)clock_mono_ms());
   metrics_describe("klaxon_outbox_lease_epoch", METRIC_GAUGE,

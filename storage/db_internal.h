@@ -2,9 +2,8 @@
  * db_internal.h — for the storage/ modules only: the engine-neutral statement API that every
  * storage file writes its queries against. Nothing outside storage/ includes this file (the unit
  * tests excepted). No engine type appears here: the SQLite engine (storage/db_sqlite.c) is the
- * only file that includes <sqlite3.h>; a PostgreSQL engine (db_pg.c) implements the same
- * functions. docs/ha.md "Storage engines: status" lists what the SQL must still lose to run on
- * both.
+ * only file that includes <sqlite3.h>; the PostgreSQL engine (db_pg.c) implements the same
+ * functions. docs/ha.md "Writing SQL for both engines" says what the shared SQL must avoid.
  *
  * A statement is `struct db_stmt`, opaque. db_stmt() returns the connection's cached statement
  * for a SQL text, already reset and with its bindings cleared; the caller binds (parameters are

@@ -59,8 +59,8 @@ int pg_migration_begin(struct db *d)
 int pg_migration_version(struct db *d, int version)
 {
   char sql[120];
-  snprintf(sql, sizeof(sql), "DELETE FROM klaxon_schema; INSERT INTO klaxon_schema VALUES (%d)",
-           version);
+  snprintf(sql, sizeof(sql),
+           "DELETE FROM klaxon_schema; INSERT INTO klaxon_schema (version) VALUES (%d)", version);
   return pg_exec(d, sql);
 }
 
@@ -113,7 +113,8 @@ int pg_notify(struct db *d, const char *channel)
     return KX_EINVAL;
   char sql[80];
   snprintf(sql, sizeof(sql), "NOTIFY %s", channel);
-  return tx(PG(d), sql) == 0 ? 0 : pg_fail(d, KX_EDB, "notify");
+  int rc = tx(PG(d), sql);
+  return rc == 0 ? 0 : pg_fail(d, rc, "notify");
 }
 
 int pg_listen(struct db *d, const char *channel)

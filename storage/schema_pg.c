@@ -7,8 +7,7 @@
  * made to the other in the same commit, and tests/e2e/test_pg_schema.py compares the two
  * column by column against a real PostgreSQL. Released versions are never edited.
  *
- * Issue 12 (several instances on PostgreSQL) starts here: db_pg.c, which will run these, is
- * not written yet (docs/ha.md says what is done and what is not).
+ * db_pg.c runs them (db_open_pg), under an advisory lock; docs/ha.md "The storage engines".
  */
 #include <stddef.h>
 

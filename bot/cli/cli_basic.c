@@ -61,8 +61,9 @@ int cli_run(int argc, char **argv)
   /* On PostgreSQL instances share the database by design (docs/ha.md): no lock file. */
   const char *db_path = database_file(c);
   /* Tests only: several instances on one SQLite file (WAL allows it) stand in for several on
-   * PostgreSQL (tests/e2e/test_multi_instance.py). Nothing then stops two schedulers or two
-   * outbox senders, which is why it is never for production. */
+   * PostgreSQL (tests/e2e/test_multi_instance.py, test_outbox_lease.py). The lease and the job
+   * claims keep them apart there too, but a shared file on one host is a test's stand-in, not
+   * a deployment: production runs one instance per SQLite file. */
   const char *shared = getenv("KLAXON_TEST_SHARED_DB");
   if (!db_path) {
     rc = 0;

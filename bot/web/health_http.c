@@ -104,7 +104,8 @@ int health_http_init(const struct module_env *env, void **state)
   metrics_describe("klaxon_outbox_oldest_age_seconds", METRIC_GAUGE,
                    "Age of the oldest undelivered outbox row (bot clock)");
   metrics_describe("klaxon_database_integrity_ok", METRIC_GAUGE,
-                   "1 when the last PRAGMA quick_check (off the loop) said ok");
+                   "1 when the last PRAGMA quick_check (off the loop) said ok; always 1 on "
+                   "PostgreSQL, which checks its own pages (see klaxon_database_up)");
   struct httpd_route healthz = {
       .method = "GET", .path = "/healthz", .max_body = 0, .fn = health, .arg = (void *)env};
   struct httpd_route metrics = {

@@ -298,7 +298,7 @@ async def test_ha_chaos(h):
                     await m.start()
             live = [m for m in members if m.alive() and not m.stopped_until]
             roll = rnd.random()
-            if roll < 0.45 and live:  # an alert, through any instance that answers
+            if roll < 0.40 and live:  # an alert, through any instance that answers
                 name = "Chaos%03d" % n
                 n += 1
                 saved = h.http_port
@@ -372,8 +372,10 @@ async def test_ha_chaos(h):
         for kind, events in failovers.items():
             xs = []
             for wall, row in events:
-                later = [x["t"] - wall for x in posts_ok(h) if x["t"] >= wall and (row_of(x) or 0) <= row
-                         and (row_of(x) or 0) > 0]
+                # Calls begun in the first 50 ms may still be the old sender's own (already on
+                # their way when it was stopped or killed): not a takeover's delivery.
+                later = [x["t"] - wall for x in posts_ok(h) if x["t"] >= wall + 0.05
+                         and 0 < (row_of(x) or 0) <= row]
                 if later:
                     xs.append(min(later))
             samples[kind] = xs
