@@ -321,8 +321,12 @@ static int bind(struct db_stmt *t, int i, char *val, Oid type)
 
 static int pg_bind_text(struct db_stmt *t, int i, const char *s)
 {
-  if (!s)
-    return bind(t, i, NULL, 0);
+  /* A NULL text is still text: `?2 IS NULL` alone gives PostgreSQL no other way to know. */
+  if (!s) {
+    const struct pg_stmt *st = PST(t);
+    bool typed = i >= 1 && i <= st->nparams && st->ptypes[i - 1];
+    return bind(t, i, NULL, typed ? 0 : TEXTOID);
+  }
   char *v = strdup(s);
   return v ? bind(t, i, v, TEXTOID) : KX_ENOMEM;
 }

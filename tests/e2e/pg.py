@@ -7,6 +7,7 @@ with trust authentication for the cluster's one role, `klaxon`. Bounded in time 
 import os
 import pwd
 import shutil
+import sys
 import subprocess
 import tempfile
 
@@ -121,3 +122,27 @@ class Postgres:
         finally:
             self.started = False
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def main(argv):
+    """`pg.py run CMD ARGS…`: run CMD with KLAXON_TEST_DATABASE_URL naming an empty database of a
+    cluster started for it (and stopped and removed after), for the unit suites on PostgreSQL
+    (make test-pg). The exit status is CMD's."""
+    if len(argv) < 3 or argv[1] != "run":
+        print("usage: pg.py run CMD [ARGS...]", file=sys.stderr)
+        return 2
+    if not available():
+        print("PostgreSQL 15 is not installed (tests/deps.sh installs postgresql-15)", file=sys.stderr)
+        return 1
+    db = Postgres()
+    try:
+        db.start()
+        db.psql("CREATE DATABASE unit")
+        env = dict(os.environ, KLAXON_TEST_DATABASE_URL=db.conninfo("unit"))
+        return subprocess.run(argv[2:], env=env).returncode
+    finally:
+        db.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
