@@ -4,8 +4,9 @@ case of a data-driven one, see harness.cases), each with a fresh Harness and a t
 
     /usr/bin/python3 tests/e2e/run.py [-k PATTERN] [-x] [--list] [--timeout S]
 
-Prints one line per test and ends with `N passed, N failed` (prefixed by $KLAXON_TEST_LABEL as
-`[label] e2e: `); exits 1 when any test failed. KLAXON_BIN names the binary (build/klaxon).
+Prints one line per test, then the slowest tests (SLOWEST of them, 15 by default; 0: none), and
+ends with `N passed, N failed` (prefixed by $KLAXON_TEST_LABEL as `[label] e2e: `); exits 1 when
+any test failed. KLAXON_BIN names the binary (build/klaxon).
 On a failure it prints the end of klaxon's log and the simulator's last calls; the test's
 temporary directory (config, database, log) is kept and named.
 """
@@ -26,6 +27,7 @@ sys.path.insert(0, HERE)
 from harness import Harness  # noqa: E402
 
 DEFAULT_TIMEOUT = 30.0
+SLOWEST = 15
 
 
 def import_failed(msg):
@@ -104,6 +106,7 @@ def main():
     ap.add_argument("-x", dest="exitfirst", action="store_true", help="stop after the first failure")
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
     ap.add_argument("--timeout", type=float, help="override every test's timeout (seconds)")
+    ap.add_argument("--slowest", type=int, default=SLOWEST, help="list the N slowest tests at the end (0: none)")
     a = ap.parse_args()
     tests = discover(a.pattern)
     if a.list:
@@ -113,11 +116,13 @@ def main():
     label = os.environ.get("KLAXON_TEST_LABEL", "")
     prefix = ("[%s] e2e: " % label) if label else "e2e: "
     passed = failed = 0
+    durations = []
     t0 = time.monotonic()
     for name, fn, case, limit, opts in tests:
         start = time.monotonic()
         ok, err, h = asyncio.run(run_one(name, fn, case, a.timeout or limit, opts))
         took = time.monotonic() - start
+        durations.append((took, name))
         print("%s %s (%.1f s)" % ("ok  " if ok else "FAIL", name, took), flush=True)
         if ok:
             passed += 1
@@ -127,6 +132,10 @@ def main():
             if a.exitfirst:
                 break
         sys.stdout.flush()
+    if a.slowest > 0 and durations:
+        print("slowest %d of %d:" % (min(a.slowest, len(durations)), len(durations)))
+        for took, name in sorted(durations, key=lambda d: -d[0])[:a.slowest]:
+            print("  %7.1f s  %s" % (took, name))
     print("(%.1f s)" % (time.monotonic() - t0))
     print("%s%d passed, %d failed" % (prefix, passed, failed), flush=True)
     return 1 if failed or not tests else 0
