@@ -2,20 +2,28 @@
 """Run klaxon's end-to-end tests: every `async def test_*(h)` in tests/e2e/test_*.py (and every
 case of a data-driven one, see harness.cases), each with a fresh Harness and a timeout.
 
-    /usr/bin/python3 tests/e2e/run.py [-k PATTERN] [-x] [--list] [--timeout S]
+    /usr/bin/python3 tests/e2e/run.py [-k PATTERN] [-x] [-j N] [--list] [--timeout S]
 
-Prints one line per test, then the slowest tests (SLOWEST of them, 15 by default; 0: none), and
+Prints one line per test, then the slowest tests (--slowest N, 15 by default; 0: none), and
 ends with `N passed, N failed` (prefixed by $KLAXON_TEST_LABEL as `[label] e2e: `); exits 1 when
-any test failed. KLAXON_BIN names the binary (build/klaxon).
+any test failed.
+
+-j N (or $KLAXON_E2E_JOBS) runs N tests at a time in worker processes (forked after discovery;
+a test's output is printed when it ends). A test marked @alone (harness.alone), or every test of
+a module that sets `E2E_ALONE = True`, judges real-time gaps or speed: it runs after the others,
+one at a time with nothing beside it. KLAXON_BIN names the binary (build/klaxon).
 On a failure it prints the end of klaxon's log and the simulator's last calls; the test's
 temporary directory (config, database, log) is kept and named.
 """
 
 import argparse
 import asyncio
+import contextlib
 import fnmatch
 import importlib.util
 import inspect
+import io
+import multiprocessing
 import os
 import sys
 import time
@@ -38,7 +46,7 @@ def import_failed(msg):
 
 
 def discover(pattern=None):
-    """[(name, fn, case or None, timeout, sim options)] in file and definition order."""
+    """[(name, fn, case or None, timeout, sim options, alone)] in file and definition order."""
     out = []
     for fname in sorted(os.listdir(HERE)):
         if not (fname.startswith("test_") and fname.endswith(".py")):
@@ -50,19 +58,21 @@ def discover(pattern=None):
             spec.loader.exec_module(mod)
         except Exception as e:  # reported as one failing test, so the summary still comes
             msg = "".join(traceback.format_exception(type(e), e, e.__traceback__, limit=-3)).rstrip()
-            out.append(("%s::<import>" % fname, import_failed(msg), None, DEFAULT_TIMEOUT, {}))
+            out.append(("%s::<import>" % fname, import_failed(msg), None, DEFAULT_TIMEOUT, {}, False))
             continue
+        mod_alone = bool(getattr(mod, "E2E_ALONE", False))
         fns = [(n, f) for n, f in vars(mod).items()
                if n.startswith("test_") and inspect.iscoroutinefunction(f) and f.__module__ == mod.__name__]
         fns.sort(key=lambda nf: nf[1].__code__.co_firstlineno)
         for n, f in fns:
             t = getattr(f, "e2e_timeout", DEFAULT_TIMEOUT)
             opts = getattr(f, "e2e_sim_options", {})
+            alone = mod_alone or bool(getattr(f, "e2e_alone", False))
             if hasattr(f, "e2e_cases"):
                 for cid, case in zip(f.e2e_case_ids, f.e2e_cases):
-                    out.append(("%s::%s[%s]" % (fname, n, cid), f, case, t, opts))
+                    out.append(("%s::%s[%s]" % (fname, n, cid), f, case, t, opts, alone))
             else:
-                out.append(("%s::%s" % (fname, n), f, None, t, opts))
+                out.append(("%s::%s" % (fname, n), f, None, t, opts, alone))
     if pattern:
         pats = pattern.split(",")
         out = [x for x in out if any(p in x[0] or fnmatch.fnmatch(x[0], p) for p in pats)]
@@ -100,35 +110,91 @@ def report_failure(h, err):
     print("    --- kept: %s" % h.tmp)
 
 
+TESTS = []  # discover()'s list; worker processes inherit it when they are forked
+
+
+def run_captured(i, limit_override=None):
+    """Run TESTS[i] with its output captured: (i, ok, seconds, output)."""
+    name, fn, case, limit, opts, _ = TESTS[i]
+    buf = io.StringIO()
+    start = time.monotonic()
+    with contextlib.redirect_stdout(buf):
+        ok, err, h = asyncio.run(run_one(name, fn, case, limit_override or limit, opts))
+        if not ok:
+            report_failure(h, err)
+    return i, ok, time.monotonic() - start, buf.getvalue()
+
+
+def _worker(args):
+    return run_captured(*args)
+
+
+def run_all(jobs, limit_override, exitfirst):
+    """Yield (i, ok, seconds, output) for TESTS: one at a time in this process with jobs <= 1;
+    otherwise N at a time in worker processes, then the E2E_ALONE tests one at a time."""
+    if jobs <= 1:
+        for i in range(len(TESTS)):
+            name, fn, case, limit, opts, _ = TESTS[i]
+            start = time.monotonic()
+            ok, err, h = asyncio.run(run_one(name, fn, case, limit_override or limit, opts))
+            took = time.monotonic() - start
+            print("%s %s (%.1f s)" % ("ok  " if ok else "FAIL", name, took), flush=True)
+            if not ok:
+                report_failure(h, err)
+            yield i, ok, took, None
+        return
+    together = [i for i, t in enumerate(TESTS) if not t[5]]
+    alone = [i for i, t in enumerate(TESTS) if t[5]]
+    stop = False
+    if together:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(min(jobs, len(together))) as pool:
+            for r in pool.imap_unordered(_worker, [(i, limit_override) for i in together]):
+                yield r
+                if exitfirst and not r[1]:
+                    stop = True
+                    pool.terminate()
+                    break
+    for i in alone:
+        if stop:
+            break
+        # in a fresh process too, so no state of an earlier test's worker leaks in
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            r = pool.apply(run_captured, (i, limit_override))
+        yield r
+        stop = exitfirst and not r[1]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-k", dest="pattern", help="run tests whose name contains PATTERN (comma: any of several)")
     ap.add_argument("-x", dest="exitfirst", action="store_true", help="stop after the first failure")
+    ap.add_argument("-j", dest="jobs", type=int, default=int(os.environ.get("KLAXON_E2E_JOBS") or 1),
+                    help="run N tests at a time (default $KLAXON_E2E_JOBS or 1)")
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
     ap.add_argument("--timeout", type=float, help="override every test's timeout (seconds)")
     ap.add_argument("--slowest", type=int, default=SLOWEST, help="list the N slowest tests at the end (0: none)")
     a = ap.parse_args()
-    tests = discover(a.pattern)
+    TESTS[:] = discover(a.pattern)
     if a.list:
-        for t in tests:
-            print(t[0])
+        for t in TESTS:
+            print(t[0] + ("  (alone)" if t[5] and a.jobs > 1 else ""))
         return 0
     label = os.environ.get("KLAXON_TEST_LABEL", "")
     prefix = ("[%s] e2e: " % label) if label else "e2e: "
     passed = failed = 0
     durations = []
     t0 = time.monotonic()
-    for name, fn, case, limit, opts in tests:
-        start = time.monotonic()
-        ok, err, h = asyncio.run(run_one(name, fn, case, a.timeout or limit, opts))
-        took = time.monotonic() - start
+    for i, ok, took, output in run_all(a.jobs, a.timeout, a.exitfirst):
+        name = TESTS[i][0]
         durations.append((took, name))
-        print("%s %s (%.1f s)" % ("ok  " if ok else "FAIL", name, took), flush=True)
+        if output is not None:
+            print("%s %s (%.1f s)" % ("ok  " if ok else "FAIL", name, took))
+            sys.stdout.write(output)
         if ok:
             passed += 1
         else:
             failed += 1
-            report_failure(h, err)
             if a.exitfirst:
                 break
         sys.stdout.flush()
@@ -138,7 +204,7 @@ def main():
             print("  %7.1f s  %s" % (took, name))
     print("(%.1f s)" % (time.monotonic() - t0))
     print("%s%d passed, %d failed" % (prefix, passed, failed), flush=True)
-    return 1 if failed or not tests else 0
+    return 1 if failed or not TESTS else 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import signal
 import time
 import uuid
 
-from harness import cases, timeout
+from harness import alone, cases, timeout
 
 import slack_model as M
 
@@ -154,6 +154,7 @@ async def test_payload_only_where_accepted(h):
 # ---------------------------------------------------------------------------- socket hygiene
 
 
+@alone
 async def test_pings_and_pongs(h):
     await h.start()
     conn = h.sim.conn()
@@ -201,6 +202,7 @@ async def test_disconnect_refresh_loses_nothing(h, case):
     assert len(h.sim.calls_of("apps.connections.open")) == 2
 
 
+@alone
 async def test_dropped_socket_reconnects_fast(h):
     await h.start()
     old = h.sim.conn()
@@ -216,6 +218,7 @@ async def test_dropped_socket_reconnects_fast(h):
     assert h.ack_text(await h.slash("/oncall", "help"))
 
 
+@alone
 @timeout(40)
 async def test_reconnect_backoff_grows(h):
     await h.start()
@@ -345,6 +348,7 @@ async def test_bad_frames_are_survived(h):
 # ---------------------------------------------------------------------------- the outbox
 
 
+@alone
 @timeout(30)
 async def test_outbox_honours_429_other_methods_go_on(h):
     await h.start()

@@ -21,6 +21,8 @@ import uuid
 from alerting import db_value
 from harness import timeout
 
+E2E_ALONE = True  # real-time backoff gaps and timeouts: with `run.py -j N` these run with nothing beside them
+
 HANDOFF = "C0ONCALL01"
 HTTP_TIMEOUT = 15.0  # HTTP_DEFAULT_TIMEOUT_MS and TEAMS_CONNECTOR_TIMEOUT_MS
 RETRY_SCALE = 10  # KLAXON_TEST_RETRY_SCALE: a 1 s pause takes 0.1 s
