@@ -2,7 +2,7 @@
 """Run klaxon's end-to-end tests: every `async def test_*(h)` in tests/e2e/test_*.py (and every
 case of a data-driven one, see harness.cases), each with a fresh Harness and a timeout.
 
-    /usr/bin/python3 tests/e2e/run.py [-k PATTERN] [-x] [-j N] [--list] [--timeout S]
+    /usr/bin/python3 tests/e2e/run.py [-k PATTERN] [-x] [-j N] [--klaxon-only] [--list] [--timeout S]
 
 Prints one line per test, then the slowest tests (--slowest N, 15 by default; 0: none), and
 ends with `N passed, N failed` (prefixed by $KLAXON_TEST_LABEL as `[label] e2e: `); exits 1 when
@@ -11,7 +11,9 @@ any test failed.
 -j N (or $KLAXON_E2E_JOBS) runs N tests at a time in worker processes (forked after discovery;
 a test's output is printed when it ends). A test marked @alone (harness.alone), or every test of
 a module that sets `E2E_ALONE = True`, judges real-time gaps or speed: it runs after the others,
-one at a time with nothing beside it. KLAXON_BIN names the binary (build/klaxon).
+one at a time with nothing beside it. --klaxon-only skips the modules that set
+`E2E_RUNS_KLAXON = False`, the simulators' self-tests, in which nothing of KLAXON_BIN's build runs:
+the sanitizer pass (tests/run.sh) has nothing to find there. KLAXON_BIN names the binary.
 On a failure it prints the end of klaxon's log and the simulator's last calls; the test's
 temporary directory (config, database, log) is kept and named.
 """
@@ -45,7 +47,7 @@ def import_failed(msg):
     return fail
 
 
-def discover(pattern=None):
+def discover(pattern=None, klaxon_only=False):
     """[(name, fn, case or None, timeout, sim options, alone)] in file and definition order."""
     out = []
     for fname in sorted(os.listdir(HERE)):
@@ -59,6 +61,8 @@ def discover(pattern=None):
         except Exception as e:  # reported as one failing test, so the summary still comes
             msg = "".join(traceback.format_exception(type(e), e, e.__traceback__, limit=-3)).rstrip()
             out.append(("%s::<import>" % fname, import_failed(msg), None, DEFAULT_TIMEOUT, {}, False))
+            continue
+        if klaxon_only and getattr(mod, "E2E_RUNS_KLAXON", True) is False:
             continue
         mod_alone = bool(getattr(mod, "E2E_ALONE", False))
         fns = [(n, f) for n, f in vars(mod).items()
@@ -171,17 +175,24 @@ def main():
     ap.add_argument("-x", dest="exitfirst", action="store_true", help="stop after the first failure")
     ap.add_argument("-j", dest="jobs", type=int, default=int(os.environ.get("KLAXON_E2E_JOBS") or 1),
                     help="run N tests at a time (default $KLAXON_E2E_JOBS or 1)")
+    ap.add_argument("--klaxon-only", action="store_true",
+                    help="skip the modules that run nothing of KLAXON_BIN's build (E2E_RUNS_KLAXON = False)")
     ap.add_argument("--list", action="store_true", help="list the tests and exit")
     ap.add_argument("--timeout", type=float, help="override every test's timeout (seconds)")
     ap.add_argument("--slowest", type=int, default=SLOWEST, help="list the N slowest tests at the end (0: none)")
     a = ap.parse_args()
-    TESTS[:] = discover(a.pattern)
+    TESTS[:] = discover(a.pattern, a.klaxon_only)
     if a.list:
         for t in TESTS:
             print(t[0] + ("  (alone)" if t[5] and a.jobs > 1 else ""))
         return 0
     label = os.environ.get("KLAXON_TEST_LABEL", "")
     prefix = ("[%s] e2e: " % label) if label else "e2e: "
+    if a.klaxon_only:
+        skipped = len(discover(a.pattern)) - len(TESTS)
+        if skipped:
+            print("skipping %d tests that run nothing of %s's build (E2E_RUNS_KLAXON = False)" % (
+                skipped, os.environ.get("KLAXON_BIN") or "build/klaxon"))
     passed = failed = 0
     durations = []
     t0 = time.monotonic()
