@@ -147,7 +147,8 @@ def run_all(jobs, limit_override, exitfirst):
                 report_failure(h, err)
             yield i, ok, took, None
         return
-    together = [i for i, t in enumerate(TESTS) if not t[5]]
+    # the longest first (by their timeouts), so no long test starts last and runs on its own
+    together = sorted((i for i, t in enumerate(TESTS) if not t[5]), key=lambda i: -TESTS[i][3])
     alone = [i for i, t in enumerate(TESTS) if t[5]]
     stop = False
     if together:

@@ -19,9 +19,7 @@ import time
 import uuid
 
 from alerting import db_value
-from harness import timeout
-
-E2E_ALONE = True  # real-time backoff gaps and timeouts: with `run.py -j N` these run with nothing beside them
+from harness import alone, timeout
 
 HANDOFF = "C0ONCALL01"
 HTTP_TIMEOUT = 15.0  # HTTP_DEFAULT_TIMEOUT_MS and TEAMS_CONNECTOR_TIMEOUT_MS
@@ -107,6 +105,7 @@ async def test_teams_5xx_run_backs_off_and_the_reply_arrives_once(h):
     assert rows == "6 done", rows
 
 
+@alone
 @timeout(60)
 async def test_slack_call_that_hangs_is_cut_off_retried_and_arrives_once(h):
     await h.start()

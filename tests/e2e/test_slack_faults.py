@@ -11,8 +11,6 @@ import uuid
 from alerting import db_value
 from harness import cases, timeout
 
-E2E_ALONE = True  # real-time pauses and Retry-After windows: with `run.py -j N` these run with nothing beside them
-
 HANDOFF = "C0ONCALL01"
 
 

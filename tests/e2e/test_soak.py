@@ -20,8 +20,6 @@ from alerting import am_alert, am_payload, db_rows, db_value, post, wait_db
 from harness import sim_options, timeout
 from incidents import epoch
 
-E2E_ALONE = True  # memory and speed figures: with `run.py -j N` these run with nothing beside them
-
 WEEKS = float(os.environ.get("SOAK_WEEKS", "1"))
 SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
 SCALE = WEEKS * 7 * 86400 / SECONDS
