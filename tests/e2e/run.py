@@ -27,6 +27,7 @@ import inspect
 import io
 import multiprocessing
 import os
+import queue
 import sys
 import time
 import traceback
@@ -129,10 +130,6 @@ def run_captured(i, limit_override=None):
     return i, ok, time.monotonic() - start, buf.getvalue()
 
 
-def _worker(args):
-    return run_captured(*args)
-
-
 def run_all(jobs, limit_override, exitfirst):
     """Yield (i, ok, seconds, output) for TESTS: one at a time in this process with jobs <= 1;
     otherwise N at a time in worker processes, then the E2E_ALONE tests one at a time."""
@@ -152,14 +149,26 @@ def run_all(jobs, limit_override, exitfirst):
     alone = [i for i, t in enumerate(TESTS) if t[5]]
     stop = False
     if together:
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(min(jobs, len(together))) as pool:
-            for r in pool.imap_unordered(_worker, [(i, limit_override) for i in together]):
-                yield r
-                if exitfirst and not r[1]:
-                    stop = True
-                    pool.terminate()
-                    break
+        # N in flight at a time (not all queued at once), so that after a failure under -x the
+        # running tests end normally, stopping their bots, and no more start
+        done = queue.Queue()
+        pool = multiprocessing.get_context("fork").Pool(min(jobs, len(together)))
+        todo, running = list(together), 0
+        while todo or running:
+            while todo and not stop and running < jobs:
+                pool.apply_async(run_captured, (todo.pop(0), limit_override), callback=done.put,
+                                 error_callback=done.put)
+                running += 1
+            if not running:
+                break
+            r = done.get()
+            running -= 1
+            if isinstance(r, BaseException):
+                raise r
+            yield r
+            stop = stop or (exitfirst and not r[1])
+        pool.close()
+        pool.join()
     for i in alone:
         if stop:
             break
@@ -207,7 +216,7 @@ def main():
             passed += 1
         else:
             failed += 1
-            if a.exitfirst:
+            if a.exitfirst and a.jobs <= 1:  # with -j, run_all lets the running tests end
                 break
         sys.stdout.flush()
     if a.slowest > 0 and durations:
