@@ -168,6 +168,7 @@ async def test_pings_and_pongs(h):
     assert pong["data"] == "sim-ping"
 
 
+@alone
 @timeout(30)
 async def test_half_open_socket_detected(h):
     await h.start()

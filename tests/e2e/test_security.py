@@ -6,7 +6,9 @@ import asyncio
 import os
 import signal
 
-from harness import alone, timeout
+from harness import timeout
+
+E2E_ALONE = True  # answers within 1 s, RSS and CPU figures: with `run.py -j N` these run with nothing beside them
 
 
 def rss_kib(pid):
@@ -163,7 +165,6 @@ async def test_teams_only_msteams_in_our_tenant_and_microsoft_service_urls(h):
     assert not any("webchat" in n or "without tenant" in n for n in notes), notes
 
 
-@alone
 @timeout(40)
 async def test_liveness_does_no_database_work(h):
     """Item 5: /healthz (even ?probe=live) ran PRAGMA quick_check on the loop; on a 205 MB
@@ -331,7 +332,6 @@ async def test_feeds_need_their_token(h):
     assert lines["metrics"].strip() == "https://klaxon.example.com" + h.feed_url("/metrics")
 
 
-@alone
 @timeout(40)
 async def test_a_locked_database_does_not_freeze_the_loop(h):
     """Item 9: another writer held the SQLite lock and the loop waited 5 s in the busy handler:
