@@ -23,6 +23,9 @@ LDLIBS_ALL = $(PKG_LIBS) -lm
 # `make test`, which built one file at a time).
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 PAR = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
+# End-to-end tests run E2E_JOBS at a time (tests/e2e/run.py -j; those that bound real time from
+# above run alone). E2E_JOBS=1: one at a time.
+E2E_JOBS ?= 2
 
 # The sanitizer build lives in its own tree, so both can exist side by side.
 B ?= build
@@ -81,12 +84,12 @@ test: deps deps-test
 
 test-plain:
 	@$(MAKE) --no-print-directory $(PAR) B=build build/klaxon $(patsubst $(B)/%,build/%,$(UNIT_BIN))
-	@tests/run.sh build plain
+	@KLAXON_E2E_JOBS=$(E2E_JOBS) tests/run.sh build plain
 
 test-asan:
 	@$(MAKE) --no-print-directory $(PAR) B=build/asan CC=clang CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	  build/asan/klaxon $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
-	@tests/run.sh build/asan asan
+	@KLAXON_E2E_JOBS=$(E2E_JOBS) tests/run.sh build/asan asan
 
 # test-fuzz: each tests/fuzz/fuzz_*.c linked against the ASan+UBSan library and run once over
 # tests/fuzz/seeds/<target>/ (seconds; `make fuzz` is the long, exploring run).
@@ -99,7 +102,7 @@ unit: all $(UNIT_BIN)
 	@tests/run.sh $(B) plain unit
 
 e2e: all
-	@tests/run.sh $(B) plain e2e
+	@KLAXON_E2E_JOBS=$(E2E_JOBS) tests/run.sh $(B) plain e2e
 
 bench: deps deps-test $(B)/klaxon $(BENCH_BIN)
 	@tests/bench/run.sh $(B)
