@@ -19,6 +19,14 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -I. $(WARN) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP
   -DKLAXON_VERSION='"$(VERSION)"' -DKLAXON_SRCDIR='"$(CURDIR)"' $(if $(SYSTEMD),-DHAVE_SYSTEMD=1)
 LDLIBS_ALL = $(PKG_LIBS) -lm
 
+# The test targets build on every core unless make itself was given -j (`.ci/run` is a plain
+# `make test`, which built one file at a time).
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+PAR = $(if $(filter -j%,$(MAKEFLAGS)),,-j$(JOBS))
+# End-to-end tests run E2E_JOBS at a time (tests/e2e/run.py -j; those that bound real time from
+# above run alone). E2E_JOBS=1: one at a time.
+E2E_JOBS ?= 2
+
 # The sanitizer build lives in its own tree, so both can exist side by side.
 B ?= build
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -75,18 +83,18 @@ test: deps deps-test
 	  else echo "make test: FAILED (see the summaries above)"; fi; exit $$st
 
 test-plain:
-	@$(MAKE) --no-print-directory B=build build/klaxon $(patsubst $(B)/%,build/%,$(UNIT_BIN))
-	@tests/run.sh build plain
+	@$(MAKE) --no-print-directory $(PAR) B=build build/klaxon $(patsubst $(B)/%,build/%,$(UNIT_BIN))
+	@KLAXON_E2E_JOBS=$(E2E_JOBS) tests/run.sh build plain
 
 test-asan:
-	@$(MAKE) --no-print-directory B=build/asan CC=clang CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	@$(MAKE) --no-print-directory $(PAR) B=build/asan CC=clang CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	  build/asan/klaxon $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
-	@tests/run.sh build/asan asan
+	@KLAXON_E2E_JOBS=$(E2E_JOBS) tests/run.sh build/asan asan
 
 # test-fuzz: each tests/fuzz/fuzz_*.c linked against the ASan+UBSan library and run once over
 # tests/fuzz/seeds/<target>/ (seconds; `make fuzz` is the long, exploring run).
 test-fuzz:
-	@$(MAKE) --no-print-directory B=build/asan CC=clang CFLAGS="-O1 -g $(SAN_FLAGS)" \
+	@$(MAKE) --no-print-directory $(PAR) B=build/asan CC=clang CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	  build/asan/libklaxon.a
 	@tests/fuzz/regress.sh build/asan
 
@@ -94,7 +102,7 @@ unit: all $(UNIT_BIN)
 	@tests/run.sh $(B) plain unit
 
 e2e: all
-	@tests/run.sh $(B) plain e2e
+	@KLAXON_E2E_JOBS=$(E2E_JOBS) tests/run.sh $(B) plain e2e
 
 bench: deps deps-test $(B)/klaxon $(BENCH_BIN)
 	@tests/bench/run.sh $(B)

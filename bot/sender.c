@@ -65,8 +65,9 @@ static void backoff_set(struct sender *s, int64_t id, const char *queue, uint64_
   if (!b) {
     if (s->n_backoff == MAX_BACKOFF) {
       /* the pause is shared by every row without an entry (overflow_gate) */
-      uint64_t d =
-          delay_ms ? delay_ms : sender_retry_delay_ms(++s->overflow_failures, (unsigned)rand());
+      uint64_t d = delay_ms ? delay_ms
+                            : sender_retry_delay_ms(++s->overflow_failures, (unsigned)rand()) /
+                                  s->retry_scale;
       if (clock_mono_ms() + d > s->overflow_until_ms)
         s->overflow_until_ms = clock_mono_ms() + d;
       return;
@@ -78,7 +79,7 @@ static void backoff_set(struct sender *s, int64_t id, const char *queue, uint64_
   }
   b->failures++;
   if (!delay_ms)
-    delay_ms = sender_retry_delay_ms(b->failures, (unsigned)rand());
+    delay_ms = sender_retry_delay_ms(b->failures, (unsigned)rand()) / s->retry_scale;
   b->until_ms = clock_mono_ms() + delay_ms;
 }
 
@@ -562,6 +563,15 @@ struct sender *sender_new(uv_loop_t *loop, struct cmd_ctx *ctx, struct http_clie
   s->loop = loop;
   s->ctx = ctx;
   s->http = http;
+  s->retry_scale = 1;
+  const char *scale = getenv("KLAXON_TEST_RETRY_SCALE"); /* docs/robustness.md */
+  if (scale && atoi(scale) > 1 && atoi(scale) <= 1000) {
+    s->retry_scale = (unsigned)atoi(scale);
+    LOG_WARN("sender", "test_retry_scale_installed",
+             "scale=%u note=\"KLAXON_TEST_RETRY_SCALE is set: retry pauses are shortened; for "
+             "tests only\"",
+             s->retry_scale);
+  }
   uv_timer_init(loop, &s->timer);
   s->timer.data = s;
   s->open_handles = 1;

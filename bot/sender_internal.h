@@ -89,6 +89,7 @@ struct sender {
   struct http_client *http;
   uv_timer_t timer;    /* next pass: kicked (0) or the earliest backoff/bucket time */
   const bool *db_down; /* the app's look at the database (app_health.db_down); NULL: never */
+  unsigned retry_scale; /* tests only: KLAXON_TEST_RETRY_SCALE divides the backoff pauses */
   struct inflight inflight[MAX_INFLIGHT];
   size_t n_inflight;
   struct backoff backoffs[MAX_BACKOFF];

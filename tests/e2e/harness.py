@@ -85,6 +85,13 @@ def cases(items, ids=None):
     return deco
 
 
+def alone(fn):
+    """The test judges real-time gaps or speed: with `run.py -j N` it runs after the others, with
+    nothing beside it (a whole module: E2E_ALONE = True)."""
+    fn.e2e_alone = True
+    return fn
+
+
 def sim_options(**opts):
     """Options for this test's simulator (see DEFAULT_OPTS in tests/sim/slack_sim.py)."""
 
@@ -847,4 +854,4 @@ class Instance:
         return await self.proc.wait()
 
 
-__all__ = ["Harness", "SimTimeout", "timeout", "cases", "sim_options", "to_yaml", "default_config"]
+__all__ = ["Harness", "SimTimeout", "timeout", "cases", "alone", "sim_options", "to_yaml", "default_config"]

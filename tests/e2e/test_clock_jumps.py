@@ -17,6 +17,8 @@ from alerting import am_alert, am_payload, db_value, post
 from harness import timeout
 from oncalling import handoff_posts, handoff_rows, posts, text_of, wait_handoff
 
+E2E_ALONE = True  # real-time windows around clock steps: with `run.py -j N` these run with nothing beside them
+
 HOUR_MS = 3600 * 1000
 FRANK = "U0FRANK001"
 ERIN = "U0ERIN0001"

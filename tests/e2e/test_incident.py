@@ -7,7 +7,7 @@ import asyncio
 import json
 import re
 
-from harness import cases, timeout
+from harness import alone, cases, timeout
 
 import incidents as I
 
@@ -140,6 +140,7 @@ async def test_two_declarations_at_once_get_two_names(h):
     assert not [c for c in h.sim.calls_of("conversations.create") if not c["ok"]]
 
 
+@alone
 @timeout(25)
 async def test_channel_creation_failure_is_told_and_retried(h):
     await I.start(h, "2026-11-24T10:00:00+01:00", scale=60)

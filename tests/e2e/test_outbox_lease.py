@@ -22,7 +22,7 @@ import uuid
 
 import aiohttp
 
-from harness import free_port, timeout, to_yaml
+from harness import alone, free_port, timeout, to_yaml
 
 HANDOFF = "C0ONCALL01"
 LEASE_S = 4  # LEASE_TTL_MS in bot/sender_internal.h
@@ -147,6 +147,7 @@ async def two_instances(h):
 
 
 @timeout(60)
+@alone  # the takeover must come within the lease's time
 async def test_outbox_lease_one_sender_kill9_takeover_delivers_once(h):
     b = await two_instances(h)
     try:

@@ -14,7 +14,7 @@ import time
 from aiohttp import web
 
 from alerting import Smtp, db_rows, db_value, message_now, post, wait_db, wait_dm
-from harness import timeout
+from harness import alone, timeout
 
 ALICE, BOB = "U0ALICE001", "U0BOB00001"
 ALICE_PHONE, BOB_PHONE = "+4915112345671", "+4915112345672"
@@ -112,6 +112,7 @@ def twilio_url(h, what):
     return "http://127.0.0.1:%d/twilio/%s" % (h.http_port, what)
 
 
+@alone
 @timeout(60)
 async def test_rules_run_chat_push_sms_voice_and_an_sms_reply_acknowledges(h):
     ntfy = await Ntfy().start()

@@ -5,7 +5,7 @@ escalate, email steps over SMTP, /metrics and the stats (docs/alerts.md)."""
 import asyncio
 
 from alerting import click, db_rows, db_value, message_now, post, posts_to, wait_db, wait_dm
-from harness import timeout
+from harness import alone, timeout
 
 ALICE, BOB, CAROL, ERIN, FRANK = "U0ALICE001", "U0BOB00001", "U0CAROL001", "U0ERIN0001", "U0FRANK001"
 
@@ -77,6 +77,7 @@ async def test_ack_double_click_updates_every_copy(h):
     assert 'klaxon_pages_total{rota="platform",result="acknowledged"} 1' in text, text
 
 
+@alone
 @timeout(40)
 async def test_no_ack_escalates_to_secondary_then_ack_stops_it(h):
     h.time_scale = 300  # 15 min = 3 s

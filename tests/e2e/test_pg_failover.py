@@ -9,7 +9,7 @@ import time
 
 import incidents as I
 import pg
-from harness import timeout
+from harness import alone, timeout
 
 
 def use_cluster(h, cluster, name="klaxon"):
@@ -123,6 +123,7 @@ async def test_backup_and_restore_point_at_pg_tools(h):
 
 
 @timeout(90)
+@alone  # liveness must answer within 1 s
 async def test_a_frozen_database_does_not_freeze_the_loop(h):
     """The server stops answering without closing anything (SIGSTOP: a hung host). Every call
     to it is bounded (5 s), the worker's look marks it down within about 2 s, and from then on

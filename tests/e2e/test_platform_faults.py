@@ -3,7 +3,10 @@ bot/teams/teams_connector.c): a run of 5xx answers and a call that never answers
 
 5xx runs: the row backs off (exponential, with jitter, bounded at 60 s), the queue behind it
 waits, nothing is lost, each message arrives once when the platform recovers, and the calls are
-counted: one per attempt, no hot loop.
+counted: one per attempt, no hot loop. The pauses are on the real clock, so these tests shorten
+them RETRY_SCALE times with the test-only KLAXON_TEST_RETRY_SCALE (bot/sender.c) and check the
+same doubling shape, scaled; the full-length pauses are sender_retry_delay_ms's unit test
+(tests/unit/bot/test_sender.c).
 
 Timeouts: a call that hangs is cut off by the HTTP client's bounded timeout (15 s), retried,
 and arrives once; the loop keeps serving meanwhile (/healthz, a slash command). A call the
@@ -11,14 +14,16 @@ platform performed before it hung (Slack committed, then never answered) is sent
 delivery is at least once, and the message shows twice (docs/robustness.md)."""
 
 import asyncio
+import re
 import time
 import uuid
 
 from alerting import db_value
-from harness import timeout
+from harness import alone, timeout
 
 HANDOFF = "C0ONCALL01"
 HTTP_TIMEOUT = 15.0  # HTTP_DEFAULT_TIMEOUT_MS and TEAMS_CONNECTOR_TIMEOUT_MS
+RETRY_SCALE = 10  # KLAXON_TEST_RETRY_SCALE: a 1 s pause takes 0.1 s
 
 
 def tok():
@@ -33,18 +38,24 @@ def posts(h, since):
     return h.sim.calls_of("chat.postMessage", since=since, done=True)
 
 
-def assert_backoff(gaps, what):
+def short_retries(h):
+    h.env["KLAXON_TEST_RETRY_SCALE"] = str(RETRY_SCALE)
+
+
+def assert_backoff(h, gaps, what):
     """Each gap at least half the doubling base (1 s, 2 s, 4 s …: the jitter is base/2..base),
-    never more than the 60 s bound, and the run as a whole grows."""
+    never more than the 60 s bound, and the run as a whole grows; all RETRY_SCALE times shorter."""
+    assert re.search(r"test_retry_scale_installed scale=%d\b" % RETRY_SCALE, h.log_text()), "the knob did not take"
     for i, g in enumerate(gaps):
-        low = 0.45 * min(2 ** i, 60)
-        assert low <= g <= 61, "%s: gap %d is %.2f s (want >= %.2f): %s" % (
-            what, i, g, low, [round(x, 2) for x in gaps])
-    assert gaps[-1] > gaps[0], "%s: no growth: %s" % (what, [round(x, 2) for x in gaps])
+        low = 0.45 * min(2 ** i, 60) / RETRY_SCALE
+        assert low <= g <= 61.0 / RETRY_SCALE, "%s: gap %d is %.3f s (want >= %.3f): %s" % (
+            what, i, g, low, [round(x, 3) for x in gaps])
+    assert gaps[-1] > gaps[0], "%s: no growth: %s" % (what, [round(x, 3) for x in gaps])
 
 
-@timeout(75)
+@timeout(30)
 async def test_slack_5xx_run_backs_off_and_each_message_arrives_once(h):
+    short_retries(h)
     await h.start()
     mark = len(h.sim.calls)
     statuses = [500, 502, 503, 500, 503]
@@ -66,7 +77,7 @@ async def test_slack_5xx_run_backs_off_and_each_message_arrives_once(h):
     assert [c["status"] for c in calls] == statuses + [200] * 3, [c["status"] for c in calls]
     failed = calls[:len(statuses) + 1]
     gaps = [b["mono"] - (a["mono"] + a["duration"]) for a, b in zip(failed, failed[1:])]
-    assert_backoff(gaps, "chat.postMessage")
+    assert_backoff(h, gaps, "chat.postMessage")
     # The queue kept its order behind the failing row, and each note arrived once.
     order = [next(t for t in notes if t in h.message_text(c["args"])) for c in calls[len(statuses):]]
     assert order == notes, order
@@ -76,8 +87,9 @@ async def test_slack_5xx_run_backs_off_and_each_message_arrives_once(h):
     assert db_value(h, "SELECT max(attempts) FROM outbox WHERE method = 'chat.postMessage'") == len(statuses) + 1
 
 
-@timeout(75)
+@timeout(30)
 async def test_teams_5xx_run_backs_off_and_the_reply_arrives_once(h):
+    short_retries(h)
     await h.start_teams()
     await h.start()
     for s in (500, 502, 503, 503, 502):
@@ -88,11 +100,12 @@ async def test_teams_5xx_run_backs_off_and_the_reply_arrives_once(h):
     tries = [c for c in h.teams.calls if c["kind"] == "reply" and c["activity_id"] == act["id"]]
     assert [c["status"] for c in tries] == [500, 502, 503, 503, 502, 201], [c["status"] for c in tries]
     gaps = [b["time"] - a["time"] for a, b in zip(tries, tries[1:])]
-    assert_backoff(gaps, "teams.reply")
+    assert_backoff(h, gaps, "teams.reply")
     rows = db_value(h, "SELECT attempts || ' ' || state FROM outbox WHERE method = 'teams.reply'")
     assert rows == "6 done", rows
 
 
+@alone
 @timeout(60)
 async def test_slack_call_that_hangs_is_cut_off_retried_and_arrives_once(h):
     await h.start()

@@ -12,7 +12,7 @@ import os
 import subprocess
 
 from alerting import Smtp, click, db_rows, db_value, message_now, post, posts_to, wait_db, wait_dm
-from harness import timeout
+from harness import alone, timeout
 
 import incidents as I
 
@@ -43,6 +43,7 @@ def with_smtp(h, smtp):
 
 # ---------------------------------------------------------------------------- 1. ack target
 
+@alone
 @timeout(40)
 async def test_ack_target_escalates_at_once_and_counts_as_missed(h):
     h.time_scale = 300  # 5 min = 1 s; the policy's secondary step is at 15 min (3 s)
@@ -88,6 +89,7 @@ async def test_ack_within_target_stops_it_and_counts_as_met(h):
     assert p1["measured"] == 1 and p1["met"] == 1 and p1["missed"] == 0 and p1["compliance"] == 1, p1
 
 
+@alone
 @timeout(30)
 async def test_ack_target_stays_after_an_escalation_by_hand(h):
     h.time_scale = 300  # 5 min = 1 s; the manager's step is at 30 min (6 s)

@@ -10,6 +10,8 @@ import copy
 from test_sim_selftest import Client
 import teams_sim
 
+E2E_RUNS_KLAXON = False  # the simulators' own tests, no klaxon code: `run.py --klaxon-only` (the sanitizer pass) skips them
+
 HOME = {"type": "home", "blocks": [
     {"type": "section", "block_id": "a", "text": {"type": "mrkdwn", "text": "On call: alice"}},
     {"type": "input", "block_id": "b", "label": {"type": "plain_text", "text": "Rota"},

@@ -16,6 +16,8 @@ from harness import ROOT, SimTimeout, cases, engines, sim_options, timeout, to_y
 
 import slack_model as M
 
+E2E_RUNS_KLAXON = False  # the simulators' own tests, no klaxon code: `run.py --klaxon-only` (the sanitizer pass) skips them
+
 FIX = M.FIXTURES
 
 

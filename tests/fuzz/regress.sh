@@ -28,22 +28,37 @@ else
   targets=$(ls tests/fuzz/fuzz_*.c 2>/dev/null || true)
 fi
 mkdir -p "$B/fuzz"
+# Build the targets that are missing or stale, JOBS at a time (default: the cores); a target
+# that does not build leaves no binary (and its log), and is reported below.
+JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+CFLAGS_PKG=$(pkg-config --cflags $PKGS)
+LIBS_PKG=$(pkg-config --libs $PKGS)
+running=0
+for src in $targets; do
+  name=$(basename "$src" .c)
+  bin="$B/fuzz/$name"
+  if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ] || [ "$B/libklaxon.a" -nt "$bin" ]; then
+    rm -f "$bin"
+    # shellcheck disable=SC2086
+    $CC -std=c11 -D_GNU_SOURCE -I. -Wall -Wextra -Wshadow -Wstrict-prototypes \
+      -Wmissing-prototypes -Wvla -O1 -g $SAN -fsanitize=fuzzer $CFLAGS_PKG \
+      -o "$bin" "$src" "$B/libklaxon.a" $LIBS_PKG -lm >"$B/fuzz/$name.log" 2>&1 || rm -f "$bin" &
+    running=$((running + 1))
+    if [ "$running" -ge "$JOBS" ]; then wait; running=0; fi
+  fi
+done
+wait
 status=0; ntargets=0; ninputs=0; bad=""
 for src in $targets; do
   name=$(basename "$src" .c)
   bin="$B/fuzz/$name"
   log="$B/fuzz/$name.log"
   ntargets=$((ntargets + 1))
-  if [ ! -x "$bin" ] || [ "$src" -nt "$bin" ] || [ "$B/libklaxon.a" -nt "$bin" ]; then
-    # shellcheck disable=SC2046
-    if ! $CC -std=c11 -D_GNU_SOURCE -I. -Wall -Wextra -Wshadow -Wstrict-prototypes \
-        -Wmissing-prototypes -Wvla -O1 -g $SAN -fsanitize=fuzzer $(pkg-config --cflags $PKGS) \
-        -o "$bin" "$src" "$B/libklaxon.a" $(pkg-config --libs $PKGS) -lm >"$log" 2>&1; then
-      cat "$log"
-      echo "fuzz-regress: $name does not build"
-      status=1; bad="$bad $name"
-      continue
-    fi
+  if [ ! -x "$bin" ]; then
+    cat "$log"
+    echo "fuzz-regress: $name does not build"
+    status=1; bad="$bad $name"
+    continue
   fi
   seeds=$(find "tests/fuzz/seeds/$name" -type f 2>/dev/null | sort)
   if [ -z "$seeds" ]; then
