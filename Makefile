@@ -72,14 +72,16 @@ $(B)/bench/%: tests/bench/%.c $(B)/libklaxon.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/libklaxon.a $(LDLIBS_ALL)
 
-# test: the whole suite, plain and then under ASan+UBSan (clang), then every fuzz target once
-# over its seed corpus under ASan+UBSan (regressions). The runner prints a summary.
+# test: the whole suite, plain and then under ASan+UBSan (clang), then again on PostgreSQL (a
+# throwaway cluster, tests/e2e/pg.py), then every fuzz target once over its seed corpus under
+# ASan+UBSan (regressions). The runner prints a summary.
 test: deps deps-test
 	@tests/layout.sh
 	@st=0; $(MAKE) --no-print-directory test-plain || st=1; \
 	  $(MAKE) --no-print-directory test-asan || st=1; \
+	  $(MAKE) --no-print-directory test-pg || st=1; \
 	  $(MAKE) --no-print-directory test-fuzz || st=1; \
-	  if [ $$st -eq 0 ]; then echo "make test: all passed (plain, ASan+UBSan, fuzz corpora)"; \
+	  if [ $$st -eq 0 ]; then echo "make test: all passed (plain, ASan+UBSan, PostgreSQL, fuzz corpora)"; \
 	  else echo "make test: FAILED (see the summaries above)"; fi; exit $$st
 
 test-plain:
@@ -90,6 +92,22 @@ test-asan:
 	@$(MAKE) --no-print-directory $(PAR) B=build/asan CC=clang CFLAGS="-O1 -g $(SAN_FLAGS)" \
 	  build/asan/klaxon $(patsubst $(B)/%,build/asan/%,$(UNIT_BIN))
 	@KLAXON_E2E_JOBS=$(E2E_JOBS) tests/run.sh build/asan asan
+
+# test-pg: the unit suites with every ":memory:" database on PostgreSQL (KLAXON_TEST_DATABASE_URL),
+# plain and (when test-asan built them) under ASan+UBSan, then the end-to-end suite with every bot
+# on PostgreSQL (KLAXON_E2E_ENGINE=postgres), plain build.
+test-pg:
+	@$(MAKE) --no-print-directory $(PAR) B=build build/klaxon $(patsubst $(B)/%,build/%,$(UNIT_BIN))
+	@st=0; $(PYTHON) tests/e2e/pg.py run tests/run.sh build pg unit || st=1; \
+	  if [ -d build/asan/tests ]; then \
+	    $(PYTHON) tests/e2e/pg.py run tests/run.sh build/asan pg-asan unit || st=1; fi; \
+	  KLAXON_E2E_ENGINE=postgres KLAXON_E2E_JOBS=$(E2E_JOBS) tests/run.sh build pg e2e || st=1; exit $$st
+
+# ha: the chaos run of several instances on PostgreSQL (tests/e2e/test_ha.py test_ha_chaos) for
+# HA_SECONDS (default 600; make test runs 25); HA_SEED picks the run. Prints the failover figures.
+.PHONY: ha test-pg
+ha: all
+	@HA_SECONDS=$${HA_SECONDS:-600} KLAXON_BIN=$(B)/klaxon $(PYTHON) tests/e2e/run.py -k test_ha.py::test_ha_chaos
 
 # test-fuzz: each tests/fuzz/fuzz_*.c linked against the ASan+UBSan library and run once over
 # tests/fuzz/seeds/<target>/ (seconds; `make fuzz` is the long, exploring run).

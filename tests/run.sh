@@ -3,7 +3,7 @@
 #   tests/run.sh BUILD_DIR LABEL [unit|e2e|all]
 # Unit tests: every build/tests/test_* binary (cmocka), each its own process with a timeout.
 # End-to-end: tests/e2e/run.py drives BUILD_DIR/klaxon against the local simulators (with the
-# label asan, only the tests that run klaxon code).
+# labels asan and pg, only the tests that run klaxon code; pg with KLAXON_E2E_ENGINE=postgres).
 set -u
 dir=$1
 label=$2
@@ -11,7 +11,7 @@ what=${3:-all}
 PYTHON=${PYTHON:-/usr/bin/python3}
 UNIT_TIMEOUT=${UNIT_TIMEOUT:-120}
 status=0
-if [ "$label" = asan ]; then
+if [ "$label" = asan ] || [ "$label" = pg-asan ]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
@@ -40,7 +40,7 @@ if [ "$what" = all ] || [ "$what" = e2e ]; then
     # The sanitizer pass skips the simulators' self-tests: they run no klaxon code, and the
     # plain pass has run them (tests/e2e/run.py --klaxon-only).
     only=""
-    [ "$label" = asan ] && only=--klaxon-only
+    [ "$label" = asan ] || [ "$label" = pg ] && only=--klaxon-only
     KLAXON_BIN="$dir/klaxon" KLAXON_TEST_LABEL="$label" "$PYTHON" tests/e2e/run.py $only || status=1
   else
     echo "[$label] e2e: no tests/e2e/run.py yet"

@@ -25,7 +25,7 @@ import time
 
 import pg
 from alerting import am_alert, am_payload, click, post
-from harness import timeout
+from harness import engines, timeout
 from oncalling import ALICE, HANDOFF, handoff_posts
 from test_pg_failover import use_cluster
 
@@ -152,6 +152,7 @@ def check_once_each(h, names, acked):
 
 
 @timeout(120)
+@engines("sqlite")  # starts a PostgreSQL of its own: the SQLite passes run it once
 async def test_three_instances_kill9_the_sender_pages_once_handoff_once(h):
     assert pg.available(), "PostgreSQL 15 is not installed (tests/deps.sh installs postgresql-15)"
     cluster = pg.Postgres().start()
@@ -264,6 +265,7 @@ def percentile(xs, p):
 
 
 @timeout(float(os.environ.get("HA_SECONDS", "25")) + 150)
+@engines("sqlite")  # starts a PostgreSQL of its own: the SQLite passes run it once
 async def test_ha_chaos(h):
     """Alerts, clicks and the Monday handoff while instances are kill -9ed, SIGSTOPped (a host
     that stops answering), their database sessions terminated, and the database restarted once.

@@ -9,7 +9,7 @@ import time
 
 import incidents as I
 import pg
-from harness import alone, timeout
+from harness import alone, engines, timeout
 
 
 def use_cluster(h, cluster, name="klaxon"):
@@ -32,6 +32,7 @@ async def wait_health(h, want_status, timeout=8.0):
 
 
 @timeout(90)
+@engines("sqlite")  # starts a PostgreSQL of its own: the SQLite passes run it once
 async def test_database_restart_holds_the_socket_then_resumes(h):
     assert pg.available(), "PostgreSQL 15 is not installed (tests/deps.sh installs postgresql-15)"
     cluster = pg.Postgres().start()
@@ -73,6 +74,7 @@ async def test_database_restart_holds_the_socket_then_resumes(h):
 
 
 @timeout(60)
+@engines("sqlite")  # starts a PostgreSQL of its own: the SQLite passes run it once
 async def test_terminated_session_reconnects_without_losing_work(h):
     """pg_terminate_backend() on klaxon's sessions (a failover, an operator): the next statement
     fails, the transaction after it reconnects; nothing committed is lost, nothing is done
@@ -102,6 +104,7 @@ async def test_terminated_session_reconnects_without_losing_work(h):
 
 
 @timeout(60)
+@engines("sqlite")  # starts a PostgreSQL of its own: the SQLite passes run it once
 async def test_backup_and_restore_point_at_pg_tools(h):
     """`klaxon backup` and `restore` copy SQLite files; on PostgreSQL they refuse and say what to
     use instead, touching nothing."""
@@ -124,6 +127,7 @@ async def test_backup_and_restore_point_at_pg_tools(h):
 
 @timeout(90)
 @alone  # liveness must answer within 1 s
+@engines("sqlite")  # starts a PostgreSQL of its own: the SQLite passes run it once
 async def test_a_frozen_database_does_not_freeze_the_loop(h):
     """The server stops answering without closing anything (SIGSTOP: a hung host). Every call
     to it is bounded (5 s), the worker's look marks it down within about 2 s, and from then on
