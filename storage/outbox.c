@@ -205,6 +205,29 @@ int outbox_sending(struct db *db, int64_t id, int64_t epoch)
   return rc;
 }
 
+/* Record a row's end under the lease's epoch: one statement, so a sender fenced out (the lease
+ * taken over since it started the row) changes nothing (KX_EFENCED). */
+static int finish_fenced(struct db *db,
+                         const char *sql,
+                         const char *what,
+                         int64_t id,
+                         int64_t epoch,
+                         const char *text,
+                         int64_t now_ms)
+{
+  struct db_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_text(st, 1, text);
+  db_bind_int64(st, 2, now_ms);
+  db_bind_int64(st, 3, id);
+  db_bind_int64(st, 4, epoch);
+  int rc = db_step_done(db, st, what);
+  if (rc == 0 && db_changes(db) == 0)
+    return fenced_or_gone(db, epoch);
+  return rc;
+}
+
 int outbox_done_fenced(struct db *db, int64_t id, int64_t epoch, const char *result, int64_t now_ms)
 {
   static const char sql[] =
@@ -213,17 +236,7 @@ int outbox_done_fenced(struct db *db, int64_t id, int64_t epoch, const char *res
       " AND EXISTS (SELECT 1 FROM leases WHERE name = 'outbox' AND epoch = ?4)";
   if (!epoch)
     return outbox_done(db, id, result, now_ms);
-  struct db_stmt *st = db_stmt(db, sql);
-  if (!st)
-    return KX_EDB;
-  db_bind_text(st, 1, result);
-  db_bind_int64(st, 2, now_ms);
-  db_bind_int64(st, 3, id);
-  db_bind_int64(st, 4, epoch);
-  int rc = db_step_done(db, st, "outbox_done");
-  if (rc == 0 && db_changes(db) == 0)
-    return fenced_or_gone(db, epoch);
-  return rc;
+  return finish_fenced(db, sql, "outbox_done", id, epoch, result, now_ms);
 }
 
 int outbox_failed_fenced(
@@ -235,17 +248,7 @@ int outbox_failed_fenced(
       " AND EXISTS (SELECT 1 FROM leases WHERE name = 'outbox' AND epoch = ?4)";
   if (!epoch)
     return outbox_failed(db, id, error, now_ms);
-  struct db_stmt *st = db_stmt(db, sql);
-  if (!st)
-    return KX_EDB;
-  db_bind_text(st, 1, error);
-  db_bind_int64(st, 2, now_ms);
-  db_bind_int64(st, 3, id);
-  db_bind_int64(st, 4, epoch);
-  int rc = db_step_done(db, st, "outbox_failed");
-  if (rc == 0 && db_changes(db) == 0)
-    return fenced_or_gone(db, epoch);
-  return rc;
+  return finish_fenced(db, sql, "outbox_failed", id, epoch, error, now_ms);
 }
 
 int outbox_done(struct db *db, int64_t id, const char *result, int64_t now_ms)
