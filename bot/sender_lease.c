@@ -100,6 +100,14 @@ static void on_lease_timer(uv_timer_t *t)
   struct sender_lease *l = &s->lease;
   uint64_t began = clock_mono_ms();
   int64_t epoch = l->epoch;
+  /* Before taking the lease over: was the sender before us sending until a moment ago (its
+   * lease cut short by a kill or a freeze), or did it let go (a clean stop) or fall silent long
+   * ago? Only in the first case may Slack's budget be spent. */
+  struct leases_state prev = {.expires_at = 0};
+  int64_t db_now = 0;
+  if (!l->valid_until && !(s->db_down && *s->db_down) &&
+      leases_get(s->ctx->db, LEASES_OUTBOX, &prev) == 0)
+    db_now = leases_clock_ms(s->ctx->db);
   /* A database known down is not asked (the call would wait for the connect timeout on the
    * loop): the renewal fails, and sending stops as below. */
   int rc = s->db_down && *s->db_down
@@ -113,9 +121,9 @@ static void on_lease_timer(uv_timer_t *t)
     if (epoch != l->epoch) {
       LOG_INFO("sender", "outbox_lease_taken", "epoch=%lld holder=%s", (long long)epoch, l->holder);
       metrics_inc("klaxon_outbox_lease_takeovers_total", "", 1);
-      /* Slack's limits are the workspace's, not this process's: the sender before this one may
-       * have spent the bursts a moment ago, so this one starts with them spent. */
-      if (epoch > 1)
+      /* Slack's limits are the workspace's, not this process's: a sender cut short a moment
+       * ago may have spent the bursts, so this one starts with them spent. */
+      if (epoch > 1 && prev.expires_at > 0 && db_now > 0 && prev.expires_at > db_now - 60000)
         sender_rate_start_spent(s);
     }
     l->epoch = epoch;
@@ -321,6 +329,38 @@ static void on_history(void *arg, const struct slack_result *r)
                   NULL);
 }
 
+/* Ask for the channel's latest messages (with their metadata); on_history decides. */
+static int ask_history(struct check *c)
+{
+  cJSON *args = cJSON_CreateObject();
+  char *form = NULL;
+  if (args && cJSON_AddStringToObject(args, "channel", c->channel) &&
+      cJSON_AddStringToObject(args, "include_all_metadata", "true") &&
+      cJSON_AddStringToObject(args, "limit", DOUBT_HISTORY_LIMIT))
+    form = slack_form_encode(args);
+  int rc = form ? slack_api_form(c->s->slack, "conversations.history", SLACK_TOKEN_BOT, form,
+                                 on_history, c)
+                : KX_ENOMEM;
+  free(form);
+  cJSON_Delete(args);
+  return rc;
+}
+
+/* A page DM is posted to a user id; its history is the IM channel's, which conversations.open
+ * names (scope im:write; the history needs im:history). */
+static void on_open(void *arg, const struct slack_result *r)
+{
+  struct check *c = arg;
+  const cJSON *ch = r->err == 0 ? cJSON_GetObjectItemCaseSensitive(r->json, "channel") : NULL;
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(ch, "id");
+  if (cJSON_IsString(id) && id->valuestring[0]) {
+    snprintf(c->channel, sizeof(c->channel), "%.60s", id->valuestring);
+    if (ask_history(c) == 0)
+      return;
+  }
+  on_history(c, r->err ? r : &(struct slack_result){.err = KX_EPLATFORM, .error = "no_im"});
+}
+
 int sender_doubt_start(struct sender *s, const struct outbox_row *row)
 {
   if (strcmp(row->platform, "slack") != 0 || strcmp(row->method, "chat.postMessage") != 0 ||
@@ -340,13 +380,14 @@ int sender_doubt_start(struct sender *s, const struct outbox_row *row)
     char *form = NULL;
     LOG_INFO("sender", "in_doubt_check", "id=%lld channel=%s epoch=%lld", (long long)row->id,
              c->channel, (long long)row->sending_epoch);
-    if (cJSON_AddStringToObject(args, "channel", c->channel) &&
-        cJSON_AddStringToObject(args, "include_all_metadata", "true") &&
-        cJSON_AddStringToObject(args, "limit", DOUBT_HISTORY_LIMIT))
+    bool user = c->channel[0] == 'U' || c->channel[0] == 'W';
+    if (user && cJSON_AddStringToObject(args, "users", c->channel))
       form = slack_form_encode(args);
-    rc = form ? slack_api_form(s->slack, "conversations.history", SLACK_TOKEN_BOT, form, on_history,
-                               c)
-              : KX_ENOMEM;
+    if (user)
+      rc = form ? slack_api_form(s->slack, "conversations.open", SLACK_TOKEN_BOT, form, on_open, c)
+                : KX_ENOMEM;
+    else
+      rc = ask_history(c);
     free(form);
   } else if (c && args) {
     rc = KX_EINVAL; /* no channel to look in */

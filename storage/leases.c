@@ -130,3 +130,8 @@ int64_t leases_epoch(struct db *db, const char *name)
     return 0;
   return l.epoch;
 }
+
+int64_t leases_clock_ms(struct db *db)
+{
+  return db_clock_ms(db);
+}

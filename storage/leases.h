@@ -49,6 +49,8 @@ int leases_take_from(struct db *db,
 int leases_release(struct db *db, const char *name, const char *holder, int64_t epoch);
 /* The lease as the database has it now; a lease never taken reads as zeroes and "" (0). */
 int leases_get(struct db *db, const char *name, struct leases_state *out);
+/* The clock leases are measured on (the database's: db_clock_ms), in ms; negative on error. */
+int64_t leases_clock_ms(struct db *db);
 /* The lease's current epoch, 0 when never taken (or on a database error, logged). */
 int64_t leases_epoch(struct db *db, const char *name);
 

@@ -242,3 +242,41 @@ async def test_outbox_lease_frozen_sender_is_fenced_nothing_twice(h):
     finally:
         rc = await b.stop()
     assert rc == 0, "the second klaxon exited %s\n%s" % (rc, b.log()[-3000:])
+
+
+@timeout(90)
+async def test_outbox_lease_page_dm_in_doubt_is_found_not_sent_twice(h):
+    """A page DM is posted to a user id: its history is the IM channel's. The new sender asks
+    conversations.open for it, finds the post by its metadata, and does not page twice."""
+    from alerting import am_alert, am_payload, post
+    b = await two_instances(h)
+    try:
+        h.sim.inject_fault("chat.postMessage", "hold_after")
+        status, _ = await post(h, "/alerts/alertmanager", am_payload("DMDoubt", [am_alert("DMDoubt")]))
+        assert status == 200
+
+        def page_dms():
+            return [c for c in h.sim.calls_of("chat.postMessage")
+                    if c["args"].get("channel") == "U0ALICE001" and "DMDoubt" in h.message_text(c["args"])]
+
+        await h.sim.wait_until(lambda: page_dms() and h.sim.held(), 10, "the page DM committed, answer held")
+        mark = len(h.sim.calls)
+        h.proc.send_signal(signal.SIGSTOP)
+        try:
+            await wait_metric(b.metrics, "klaxon_outbox_lease_held", 1, LEASE_S + 5, "takeover")
+            await h.sim.wait_call("conversations.open", lambda c: c["args"].get("users") == "U0ALICE001",
+                                  timeout=5, since=mark)
+            await h.sim.wait_call("conversations.history",
+                                  lambda c: c["args"].get("include_all_metadata") == "true" and c["ok"]
+                                  and c["args"].get("channel", "").startswith("D"), timeout=5, since=mark)
+            await wait_metric(b.metrics, "klaxon_outbox_in_doubt_total", 1, 5, "the in-doubt check")
+            assert metric(await b.metrics(), "klaxon_outbox_in_doubt_total", 'result="found"') == 1
+        finally:
+            h.proc.send_signal(signal.SIGCONT)
+        h.sim.release_held()
+        await h.wait_log(r"outbox_result_fenced", timeout=10)
+        await asyncio.sleep(1)
+        assert len(page_dms()) == 1, [c["args"].get("channel") for c in page_dms()]
+    finally:
+        rc = await b.stop()
+    assert rc == 0, "the second klaxon exited %s\n%s" % (rc, b.log()[-3000:])
