@@ -103,8 +103,9 @@ def sim_options(**opts):
 
 
 def engines(*names):
-    """Run this test only on these storage engines (run.py, KLAXON_E2E_ENGINE): for the tests
-    that reach into the SQLite file itself (fault injection, backups, file permissions)."""
+    """Run this test only on these storage engines: for the tests that reach into the SQLite
+    file itself (fault injection, backups, file permissions) or start a PostgreSQL of their
+    own. In a PostgreSQL run (run.py, KLAXON_E2E_ENGINE=postgres) they run on SQLite."""
     def deco(fn):
         fn.e2e_engines = names
         return fn
@@ -218,7 +219,7 @@ def to_yaml(x, indent=0):
 
 
 class Harness:
-    def __init__(self, name="e2e", sim_opts=None):
+    def __init__(self, name="e2e", sim_opts=None, postgres_ok=True):
         self.name = name
         self.tmp = tempfile.mkdtemp(prefix="klaxon-e2e-")
         self.http_port = free_port()
@@ -227,7 +228,7 @@ class Harness:
         self.db_path = self.config["storage"]["path"]
         # KLAXON_E2E_PG (run.py sets it when KLAXON_E2E_ENGINE=postgres): the socket directory of
         # a PostgreSQL cluster; each harness gets a database of its own in it (see pg_setup).
-        self.pg_dir = os.environ.get("KLAXON_E2E_PG") or None
+        self.pg_dir = (os.environ.get("KLAXON_E2E_PG") if postgres_ok else None) or None
         self.pg_db = None
         self.log_path = os.path.join(self.tmp, "klaxon.log")
         self.bin = os.environ.get("KLAXON_BIN") or os.path.join(ROOT, "build", "klaxon")
