@@ -149,12 +149,16 @@ PGresult *pg_call(struct pg_db *db, const char *sql)
   return wait_result(db, PQsendQuery(db->conn, sql));
 }
 
-/* Settings every session of ours has, after each (re)connection. */
+/* Settings every session of ours has, after each (re)connection. A transaction left open by an
+ * instance that froze (SIGSTOP, a hung host) is ended by the server after 10 s, so the rows it
+ * locked (the lease's, a job's) do not stop the other instances for longer; ours last
+ * milliseconds. */
 static int session_setup(struct pg_db *db)
 {
-  char sql[200];
+  char sql[240];
   snprintf(sql, sizeof(sql),
-           "SET lock_timeout = %d; SET TIME ZONE 'UTC'; SET default_transaction_read_only = %s",
+           "SET lock_timeout = %d; SET TIME ZONE 'UTC'; SET default_transaction_read_only = %s;"
+           " SET idle_in_transaction_session_timeout = '10s'",
            db->lock_timeout_ms, db->readonly ? "on" : "off");
   PGresult *r = pg_call(db, sql);
   int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : note_failure(db, r);

@@ -260,6 +260,12 @@ async def test_outbox_lease_page_dm_in_doubt_is_found_not_sent_twice(h):
                     if c["args"].get("channel") == "U0ALICE001" and "DMDoubt" in h.message_text(c["args"])]
 
         await h.sim.wait_until(lambda: page_dms() and h.sim.held(), 10, "the page DM committed, answer held")
+        # Freeze it between transactions, as a sender waiting on Slack is: every other call of
+        # the page answered and recorded (dnd.info's answer is written in a transaction; a
+        # process frozen inside one would hold SQLite's write lock, which no lease can take over).
+        await h.sim.wait_until(lambda: all(c.get("done") for c in h.sim.calls
+                                           if c["method"] != "chat.postMessage"), 10, "the page's other calls")
+        await asyncio.sleep(0.3)
         mark = len(h.sim.calls)
         h.proc.send_signal(signal.SIGSTOP)
         try:
