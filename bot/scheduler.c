@@ -133,6 +133,11 @@ static void listen_again(struct scheduler *s)
 {
   if (s->stopped || s->poll)
     return;
+  if (s->db_down && *s->db_down) {
+    /* A connection attempt now would hold the loop for the connect timeout: wait. */
+    uv_timer_start(&s->relisten, on_relisten, RELISTEN_MS, 0);
+    return;
+  }
   int rc = db_listen(s->listener, JOBS_CHANNEL);
   int fd = rc == 0 ? db_listen_fd(s->listener) : -1;
   uv_poll_t *p = fd >= 0 ? calloc(1, sizeof(*p)) : NULL;

@@ -504,6 +504,8 @@ static void pump(struct sender *s)
           next_wake = now + wait;
         continue;
       }
+      if (!sender_lease_held(s))
+        break; /* the lease ran short while rows were started: nothing more goes out */
       progress = true;
       if (launch(s, &rows[i], now, &more) == KX_EFENCED)
         break; /* the lease is lost: send nothing more */

@@ -50,7 +50,17 @@ static void pid_space(char *out, size_t size)
   ssize_t n = readlink("/proc/self/ns/pid", ns, sizeof(ns) - 1);
   ns[n > 0 ? n : 0] = '\0';
   const char *digits = strchr(ns, '[');
-  snprintf(out, size, "%s@%.20s", host, digits ? digits + 1 : "0");
+  /* The boot too: two hosts (or VMs cloned) may share a host name and, for the first
+   * namespace, its number. */
+  char boot[40] = "0";
+  FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+  if (f) {
+    if (!fgets(boot, sizeof(boot), f))
+      snprintf(boot, sizeof(boot), "0");
+    fclose(f);
+  }
+  boot[8] = '\0';
+  snprintf(out, size, "%s@%.8s-%.20s", host, boot, digits ? digits + 1 : "0");
   char *close = strchr(out, ']');
   if (close)
     *close = '\0';
@@ -238,6 +248,7 @@ char *sender_tag_body(const struct outbox_row *row)
 struct check {
   struct sender *s;
   int64_t id;
+  int64_t epoch; /* the lease's epoch when the check began (the row's in-flight epoch) */
   char channel[64];
 };
 
@@ -267,26 +278,33 @@ static const cJSON *find_row(const cJSON *history, int64_t id)
 }
 
 /* Send the row again, in flight already: mark it under this epoch, then call. */
-static void resend(struct sender *s, int64_t id, const char *result)
+static void resend(struct sender *s, int64_t id, const char *result, int64_t epoch)
 {
   doubt_count(result);
   struct outbox_row row;
   memset(&row, 0, sizeof(row));
-  int rc = outbox_get(s->ctx->db, id, &row);
+  /* The check took a round trip or two: send only under the epoch it began in (its completion
+   * is fenced by that one), and only while the lease still holds. */
+  int rc = epoch != s->lease.epoch || !sender_lease_held(s) ? KX_EFENCED : 0;
+  if (rc == 0)
+    rc = outbox_get(s->ctx->db, id, &row);
   if (rc == 0)
     rc = sender_begin_row(s, &row);
   outbox_row_clear(&row);
   if (rc == 0)
     return;
   LOG_WARN("sender", "in_doubt_resend_failed", "id=%lld err=%s", (long long)id, kx_err_name(rc));
-  sender_complete(s, id, rc == KX_EFENCED ? KX_EFENCED : KX_ERETRY, kx_err_name(rc), 0, NULL);
+  /* Fenced, or the row is no longer pending (done meanwhile): nothing to record here and no
+   * backoff to keep; anything else is tried again later. */
+  bool drop = rc == KX_EFENCED || rc == KX_ENOTFOUND;
+  sender_complete(s, id, drop ? KX_EFENCED : KX_ERETRY, kx_err_name(rc), 0, NULL);
 }
 
 static void on_history(void *arg, const struct slack_result *r)
 {
   struct check *c = arg;
   struct sender *s = c->s;
-  int64_t id = c->id;
+  int64_t id = c->id, epoch = c->epoch;
   char channel[64];
   snprintf(channel, sizeof(channel), "%s", c->channel);
   free(c);
@@ -295,7 +313,7 @@ static void on_history(void *arg, const struct slack_result *r)
     if (!m) {
       LOG_INFO("sender", "in_doubt_not_found", "id=%lld channel=%s note=\"sent again\"",
                (long long)id, channel);
-      resend(s, id, "resent");
+      resend(s, id, "resent", epoch);
       return;
     }
     /* It arrived: record it as chat.postMessage would have answered. */
@@ -321,7 +339,7 @@ static void on_history(void *arg, const struct slack_result *r)
      * chat:write.public, a DM named by user id, missing_scope): send it again. */
     LOG_WARN("sender", "in_doubt_unchecked", "id=%lld channel=%s error=%s note=\"sent again\"",
              (long long)id, channel, r->error ? r->error : "-");
-    resend(s, id, "unchecked");
+    resend(s, id, "unchecked", epoch);
     return;
   }
   /* A 429, a 5xx, a timeout, a refused token: look again later, with the row's backoff. */
@@ -376,6 +394,7 @@ int sender_doubt_start(struct sender *s, const struct outbox_row *row)
   if (c && args && cJSON_IsString(ch) && ch->valuestring[0]) {
     c->s = s;
     c->id = row->id;
+    c->epoch = s->lease.epoch;
     snprintf(c->channel, sizeof(c->channel), "%.60s", ch->valuestring);
     char *form = NULL;
     LOG_INFO("sender", "in_doubt_check", "id=%lld channel=%s epoch=%lld", (long long)row->id,

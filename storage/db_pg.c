@@ -19,6 +19,7 @@
  * - Calls are synchronous: connect_timeout, TCP keepalives and tcp_user_timeout bound how long
  *   a dead server can hold the caller (docs/ha.md, "What is not built").
  */
+#include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +45,9 @@ static int kx_of_state(const char *state)
   if (strcmp(state, "53200") == 0)
     return KX_ENOMEM;
   if (strncmp(state, "08", 2) == 0 || strncmp(state, "53", 2) == 0 ||
-      strncmp(state, "57P", 3) == 0 || strcmp(state, "25006") == 0)
-    return KX_EIO; /* connection, resources (disk full), shutdown, read-only standby */
+      strncmp(state, "57P", 3) == 0 || strcmp(state, "25006") == 0 || strcmp(state, "25P03") == 0)
+    return KX_EIO; /* connection, resources (disk full), shutdown, read-only standby, a session
+                      ended by idle_in_transaction_session_timeout */
   return KX_EDB;
 }
 
@@ -75,6 +77,9 @@ static void quiet_notices(void *arg, const char *message)
  * dropped, to be made again by the next transaction. The loop is never held longer than this
  * (or connect_timeout) by one statement. */
 #define CALL_TIMEOUT_MS 3000
+/* Other sessions (migrations, the housekeeping worker, the listener, the CLI) may run longer
+ * statements: they wait this long. */
+#define CALL_TIMEOUT_OTHER_MS 60000
 /* After a failed (re)connection or a timeout, calls fail at once for this long instead of
  * trying again: a database that is away costs the loop one connect_timeout (2 s) a second at
  * most, until the housekeeping worker's look stops the callers altogether. */
@@ -89,27 +94,40 @@ static int64_t mono_ms(void)
 
 /* After a PQsend*(): the call's last result (the first error, if any), or NULL when the server
  * did not answer within CALL_TIMEOUT_MS or the connection broke (then it is closed). */
+/* poll() for the connection's socket until `deadline`, a signal (EINTR) not counting as the
+ * end: 1 ready, 0 the time is up or the socket failed. */
+static int wait_socket(struct pg_db *db, short events, int64_t deadline)
+{
+  for (;;) {
+    int64_t left = deadline - mono_ms();
+    if (left <= 0)
+      return 0;
+    struct pollfd p = {.fd = PQsocket(db->conn), .events = events};
+    int n = poll(&p, 1, (int)left);
+    if (n > 0)
+      return 1;
+    if (n == 0 || errno != EINTR)
+      return 0;
+  }
+}
+
 static PGresult *wait_result(struct pg_db *db, int sent)
 {
   if (!sent) {
     note_failure(db, NULL);
     return NULL;
   }
-  int64_t deadline = mono_ms() + CALL_TIMEOUT_MS;
+  int64_t deadline = mono_ms() + db->call_timeout_ms;
   while (PQflush(db->conn) == 1) {
-    struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN | POLLOUT};
-    int64_t left = deadline - mono_ms();
-    if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+    if (!wait_socket(db, POLLIN | POLLOUT, deadline))
       goto timeout;
-    if ((p.revents & POLLIN) && !PQconsumeInput(db->conn))
+    if (!PQconsumeInput(db->conn))
       goto broken;
   }
   PGresult *last = NULL;
   for (;;) {
     while (PQisBusy(db->conn)) {
-      struct pollfd p = {.fd = PQsocket(db->conn), .events = POLLIN};
-      int64_t left = deadline - mono_ms();
-      if (left <= 0 || poll(&p, 1, (int)left) <= 0) {
+      if (!wait_socket(db, POLLIN, deadline)) {
         PQclear(last);
         goto timeout;
       }
@@ -131,10 +149,10 @@ static PGresult *wait_result(struct pg_db *db, int sent)
     }
   }
 timeout:
-  snprintf(db->msg, sizeof(db->msg), "the server did not answer within %d ms", CALL_TIMEOUT_MS);
+  snprintf(db->msg, sizeof(db->msg), "the server did not answer within %d ms", db->call_timeout_ms);
   db->state[0] = '\0';
   LOG_ERROR("db", "pg_timeout", "db=%s ms=%d note=\"connection dropped\"", db->label,
-            CALL_TIMEOUT_MS);
+            db->call_timeout_ms);
   PQfinish(db->conn);
   db->conn = NULL;
   db->pause_until_ms = mono_ms() + RECONNECT_PAUSE_MS;
@@ -186,6 +204,8 @@ static int pg_connect(struct pg_db *db)
     return KX_EIO;
   }
   PQsetNoticeProcessor(db->conn, quiet_notices, NULL);
+  /* Sending never waits in libpq either: wait_result's poll bounds the whole call. */
+  PQsetnonblocking(db->conn, 1);
   db->gen++;
   snprintf(db->label, sizeof(db->label), "postgres:%s@%s", PQdb(db->conn),
            PQhost(db->conn) && *PQhost(db->conn) ? PQhost(db->conn) : "local");
@@ -620,7 +640,11 @@ static int pg_rollback(struct db *d)
     return 0;
   }
   int rc = tx(db, "ROLLBACK");
-  if (rc == 0 || PQtransactionStatus(db->conn) == PQTRANS_IDLE)
+  /* Rolled back, or the connection (and with it the transaction) is gone: one level less
+   * either way, so the count never outlives the transaction (ensure_conn reconnects only at
+   * depth 0). */
+  if (rc == 0 || !db->conn || PQstatus(db->conn) != CONNECTION_OK ||
+      PQtransactionStatus(db->conn) == PQTRANS_IDLE)
     db->depth = db->depth > 1 ? db->depth - 1 : 0;
   return rc;
 }
@@ -650,6 +674,9 @@ static int pg_check(struct db *d)
 
 static void pg_busy_timeout(struct db *d, int ms)
 {
+  /* The loop's session is the one given a short lock wait (bot/app.c): its calls are bounded
+   * by CALL_TIMEOUT_MS too. */
+  PG(d)->call_timeout_ms = CALL_TIMEOUT_MS;
   struct pg_db *db = PG(d);
   db->lock_timeout_ms = ms;
   if (db->conn && PQstatus(db->conn) == CONNECTION_OK && !pg_in_transaction(d))
@@ -730,6 +757,7 @@ static struct db *open_pg(const char *conninfo, int flags, bool wipe, int *err)
   db->base.ops = &db_pg_ops;
   db->readonly = (flags & DB_OPEN_READONLY) != 0;
   db->lock_timeout_ms = 5000;
+  db->call_timeout_ms = CALL_TIMEOUT_OTHER_MS;
   snprintf(db->label, sizeof(db->label), "postgres");
   int rc = pg_connect(db);
   /* Tests only: a fresh schema for each ":memory:" database (KLAXON_TEST_DATABASE_URL). */

@@ -55,6 +55,7 @@ struct pg_db {
   int changes;
   int lock_timeout_ms;
   int64_t pause_until_ms; /* no reconnection before this (monotonic): see ensure_conn */
+  int call_timeout_ms;    /* how long one call waits for the server (db_pg.c) */
   char state[6];          /* SQLSTATE of the last failure */
   char msg[300];          /* its message */
   struct stmt_slot cache[STMT_CACHE_SIZE];

@@ -14,7 +14,7 @@
 char *db_pg_placeholders(const char *sql, int *nparams)
 {
   size_t n = strlen(sql);
-  char *out = malloc(n * 4 + 1);
+  char *out = malloc(n * 11 + 16); /* a bare ? becomes $ and up to 10 digits */
   if (!out)
     return NULL;
   size_t o = 0;

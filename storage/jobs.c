@@ -212,3 +212,15 @@ void jobs_free(struct job *jobs, size_t n)
     job_clear(&jobs[i]);
   free(jobs);
 }
+
+int jobs_retry_later(struct db *db, int64_t id, int64_t due_at)
+{
+  static const char sql[] = "UPDATE jobs SET due_at = ? WHERE id = ? AND state = 'pending'";
+  struct db_stmt *st = db_stmt(db, sql);
+  if (!st)
+    return KX_EDB;
+  db_bind_int64(st, 1, due_at);
+  db_bind_int64(st, 2, id);
+  int rc = db_step_done(db, st, "jobs_retry_later");
+  return rc ? rc : db_notify(db, JOBS_CHANNEL);
+}

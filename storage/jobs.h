@@ -52,6 +52,9 @@ int jobs_due(struct db *db, int64_t now_ms, size_t limit, struct job **out, size
  * (or it was cancelled) since jobs_due() listed it, or is running it right now (PostgreSQL's
  * FOR UPDATE SKIP LOCKED: no waiting for the other's commit), and the caller must not run it. */
 int jobs_claim(struct db *db, int64_t id, int64_t now_ms);
+/* Move a pending job to due_at (a failed run's retry); a job no longer pending stays as it is
+ * (0 either way). */
+int jobs_retry_later(struct db *db, int64_t id, int64_t due_at);
 /* The earliest pending due time, or INT64_MAX when there is none. */
 int64_t jobs_next_due(struct db *db);
 /* Is a job with this key pending? 1/0, or < 0 on error. */

@@ -177,7 +177,14 @@ int outbox_sending(struct db *db, int64_t id, int64_t epoch)
       "UPDATE outbox SET sending_epoch = ?1, sending_at = ?2"
       " WHERE id = ?3 AND state = 'pending' AND EXISTS (SELECT 1 FROM leases"
       "  WHERE name = 'outbox' AND epoch = ?1 AND expires_at > ?2)";
-  struct db_stmt *st = db_stmt(db, sql);
+  /* PostgreSQL (READ COMMITTED): the lease row is share-locked, so a takeover waits for this
+   * mark's commit (and then sees the row in flight, in doubt) or, committed first, fences it.
+   * Without the lock both could send a row neither saw the other mark. SQLite has one writer. */
+  static const char sql_pg[] =
+      "UPDATE outbox SET sending_epoch = ?1, sending_at = ?2"
+      " WHERE id = ?3 AND state = 'pending' AND EXISTS (SELECT 1 FROM leases"
+      "  WHERE name = 'outbox' AND epoch = ?1 AND expires_at > ?2 FOR SHARE)";
+  struct db_stmt *st = db_stmt(db, db_is_postgres(db) ? sql_pg : sql);
   if (!st)
     return KX_EDB;
   int64_t now = db_clock_ms(db);

@@ -442,8 +442,8 @@ static void on_connections_open(void *arg, const struct slack_result *r)
 {
   struct slack_socket *s = arg;
   s->opening = false;
-  if (s->stopping)
-    return;
+  if (s->stopping || s->held)
+    return; /* held while the URL was asked for: no socket until the database answers */
   if (r->err == 0) {
     const cJSON *url = cJSON_GetObjectItemCaseSensitive(r->json, "url");
     if (cJSON_IsString(url)) {

@@ -512,10 +512,11 @@ int cmd_run_jobs(const struct cmd_ctx *env, int64_t now_ms, size_t limit)
       LOG_ERROR("cmd", "job_failed", "kind=%s key=%s err=%s", jobs[i].kind, jobs[i].key,
                 kx_err_name(rc));
       /* A job that fails is not lost: it stays pending. Re-arm it a minute later on the bot's
-       * clock so one bad job cannot spin the scheduler. */
+       * clock so one bad job cannot spin the scheduler — only while it is still pending: a job
+       * another instance cancelled meanwhile, or whose commit did reach the database before
+       * the connection broke, is not brought back. */
       if (db_begin(ctx->db) == 0) {
-        if (jobs_upsert(ctx->db, jobs[i].kind, jobs[i].key, ctx->now_ms + 60000, jobs[i].ref,
-                        ctx->now_ms) == 0)
+        if (jobs_retry_later(ctx->db, jobs[i].id, ctx->now_ms + 60000) == 0)
           db_commit(ctx->db);
         else
           db_rollback(ctx->db);

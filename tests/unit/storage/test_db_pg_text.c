@@ -8,6 +8,7 @@
 #include <cmocka.h>
 // clang-format on
 #include <stdlib.h>
+#include <string.h>
 
 #include "storage/db_engine.h"
 
@@ -49,11 +50,30 @@ static void test_quotes_and_comments_untouched(void **state)
   expect("SELECT ?-", "SELECT $1-", 1);
 }
 
+/* Every bare ? grows to $ and its number: 2,000 of them (5 characters each at the end) fit. */
+static void test_many_placeholders_fit(void **state)
+{
+  (void)state;
+  char *sql = malloc(2001);
+  assert_non_null(sql);
+  memset(sql, '?', 2000);
+  sql[2000] = '\0';
+  int n = 0;
+  char *got = db_pg_placeholders(sql, &n);
+  assert_non_null(got);
+  assert_int_equal(n, 2000);
+  assert_int_equal(strncmp(got, "$1$2$3", 6), 0);
+  assert_non_null(strstr(got, "$1999$2000"));
+  free(got);
+  free(sql);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_bare_and_numbered),
       cmocka_unit_test(test_quotes_and_comments_untouched),
+      cmocka_unit_test(test_many_placeholders_fit),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
