@@ -28,7 +28,8 @@ struct checkpoint {
   bool retention_due;
   bool retention_more; /* the last pass stopped at its batch cap: go on at the next tick */
   int retention_rc;
-  int ping_rc; /* the worker's SELECT 1 this tick */
+  int ping_rc;     /* the worker's SELECT 1 this tick */
+  struct db *main; /* the loop's connection: told when the database answers again */
   int64_t retention_deleted;
   int64_t retention_next_mono_ms;
   struct retention_cutoffs cutoffs;
@@ -42,6 +43,7 @@ struct checkpoint *checkpoint_new(struct db *db, struct db *own, struct app_heal
     return NULL;
   }
   c->db = own;
+  c->main = db;
   c->health = health;
   c->retention_ms = RETENTION_DEFAULT_MS;
   db_set_autocheckpoint(db, 0);
@@ -97,8 +99,10 @@ static void done(uv_work_t *w, int status)
   if (down != c->health->db_down || !c->health->db_checked) {
     if (down)
       LOG_ERROR("db", "unavailable", "db=%s err=%s", db_path(c->db), kx_err_name(c->ping_rc));
-    else if (c->health->db_down)
+    else if (c->health->db_down) {
       LOG_INFO("db", "available", "db=%s", db_path(c->db));
+      db_retry_now(c->main); /* no waiting out a pause from the outage */
+    }
   }
   c->health->db_down = down;
   c->health->db_checked = true;

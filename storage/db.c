@@ -175,6 +175,11 @@ int db_listen_drain(struct db *db)
 {
   return db->ops->listen_drain(db);
 }
+void db_retry_now(struct db *db)
+{
+  if (db && db->ops->retry_now)
+    db->ops->retry_now(db);
+}
 int64_t db_clock_ms(struct db *db)
 {
   return db->ops->clock_ms(db);

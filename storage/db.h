@@ -52,6 +52,9 @@ int db_depth(struct db *db); /* open levels: 0 outside a transaction */
  * db_listen() again), and db_listen_drain() reads what arrived and says how many came
  * (a negative KX_E* when the connection is lost). Use a connection of its own for this. */
 int db_listen(struct db *db, const char *channel);
+/* The database answers again (another connection's look): the next call may reconnect at once
+ * instead of waiting out the pause after a failed attempt (PostgreSQL; nothing on SQLite). */
+void db_retry_now(struct db *db);
 int db_listen_fd(struct db *db);
 int db_listen_drain(struct db *db);
 

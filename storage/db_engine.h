@@ -59,6 +59,7 @@ struct db_ops {
   int (*listen)(struct db *db, const char *channel);
   int (*listen_fd)(struct db *db);
   int (*listen_drain)(struct db *db);
+  void (*retry_now)(struct db *db);
   const char *(*path)(struct db *db);
   void (*close)(struct db *db);
 };

@@ -683,6 +683,11 @@ static void pg_busy_timeout(struct db *d, int ms)
     (void)session_setup(db);
 }
 
+static void pg_retry_now(struct db *d)
+{
+  PG(d)->pause_until_ms = 0;
+}
+
 static const char *pg_path(struct db *d)
 {
   return PG(d)->label;
@@ -742,6 +747,7 @@ const struct db_ops db_pg_ops = {
     .listen = pg_listen,
     .listen_fd = pg_listen_fd,
     .listen_drain = pg_listen_drain,
+    .retry_now = pg_retry_now,
     .path = pg_path,
     .close = pg_close,
 };

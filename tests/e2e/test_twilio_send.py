@@ -10,7 +10,7 @@ import time
 
 from aiohttp import web
 
-from harness import timeout
+from harness import engines, timeout
 
 CUSTOMER = "+15005550001"
 
@@ -55,6 +55,7 @@ async def fresh_db(h):
 
 
 @timeout(60)
+@engines("sqlite")  # rows written into the SQLite file directly
 async def test_twilio_rows_sent_and_mapped(h):
     stub = await h.start_twilio()
     await fresh_db(h)
@@ -96,6 +97,7 @@ async def test_twilio_rows_sent_and_mapped(h):
 
 
 @timeout(60)
+@engines("sqlite")  # rows written into the SQLite file directly
 async def test_twilio_429_waits_for_retry_after(h):
     stub = await h.start_twilio()
     await fresh_db(h)
@@ -154,6 +156,7 @@ class PushReceiver:
 
 
 @timeout(60)
+@engines("sqlite")  # rows written into the SQLite file directly
 async def test_push_rows(h):
     rx = await PushReceiver().start()
     try:
