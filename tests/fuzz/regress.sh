@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 B=${1:-build/asan}
 [ $# -gt 0 ] && shift
 CC=${FUZZ_CC:-clang}
-PKGS="libuv libwebsockets libcurl sqlite3 libcjson yaml-0.1 openssl libical"
+PKGS="libuv libwebsockets libcurl sqlite3 libpq libcjson yaml-0.1 openssl libical"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-30}
 CC=clang
 B=build/libklaxon-fuzz
-PKGS="libuv libwebsockets libcurl sqlite3 libcjson yaml-0.1 openssl libical"
+PKGS="libuv libwebsockets libcurl sqlite3 libpq libcjson yaml-0.1 openssl libical"
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 
 command -v "$CC" >/dev/null || { echo "fuzz: clang is missing (apt-get install clang)" >&2; exit 1; }
