@@ -87,8 +87,8 @@ struct sender {
   struct cmd_ctx *ctx;
   struct slack_api *slack;
   struct http_client *http;
-  uv_timer_t timer;    /* next pass: kicked (0) or the earliest backoff/bucket time */
-  const bool *db_down; /* the app's look at the database (app_health.db_down); NULL: never */
+  uv_timer_t timer;     /* next pass: kicked (0) or the earliest backoff/bucket time */
+  const bool *db_down;  /* the app's look at the database (app_health.db_down); NULL: never */
   unsigned retry_scale; /* tests only: KLAXON_TEST_RETRY_SCALE divides the backoff pauses */
   struct inflight inflight[MAX_INFLIGHT];
   size_t n_inflight;
