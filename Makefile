@@ -43,7 +43,11 @@ BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
 
 .PHONY: all deps deps-test test unit e2e test-plain test-asan test-fuzz bench demo fuzz clean format lint layout tidy
 
-all: deps $(B)/klaxon
+# The packages go in before anything is compiled or pkg-config is asked (under make -j a
+# prerequisite list runs side by side), so each target installs first and then builds in a
+# sub-make that reads the flags of what is now installed.
+all: deps
+	@$(MAKE) --no-print-directory $(B)/klaxon
 
 deps:
 	@tests/deps.sh build
@@ -78,7 +82,7 @@ $(B)/bench/%: tests/bench/%.c $(B)/libklaxon.a
 # on PostgreSQL (a throwaway cluster, tests/e2e/pg.py; the tests of the SQLite file itself on
 # SQLite), so each test runs on both builds and the bots on both engines. The runner prints a
 # summary.
-test: deps deps-test
+test: deps-test
 	@tests/layout.sh
 	@st=0; $(MAKE) --no-print-directory test-plain || st=1; \
 	  $(MAKE) --no-print-directory test-asan || st=1; \
@@ -108,7 +112,8 @@ test-pg:
 # ha: the chaos run of several instances on PostgreSQL (tests/e2e/test_ha.py test_ha_chaos) for
 # HA_SECONDS (default 600; make test runs 25); HA_SEED picks the run. Prints the failover figures.
 .PHONY: ha test-pg
-ha: all
+ha: deps-test
+	@$(MAKE) --no-print-directory $(B)/klaxon
 	@HA_SECONDS=$${HA_SECONDS:-600} KLAXON_BIN=$(B)/klaxon $(PYTHON) tests/e2e/run.py -k test_ha.py::test_ha_chaos
 
 # test-fuzz: each tests/fuzz/fuzz_*.c linked against the ASan+UBSan library and run once over
@@ -118,26 +123,31 @@ test-fuzz:
 	  build/asan/libklaxon.a
 	@tests/fuzz/regress.sh build/asan
 
-unit: all $(UNIT_BIN)
+unit: deps-test
+	@$(MAKE) --no-print-directory $(PAR) $(B)/klaxon $(UNIT_BIN)
 	@tests/run.sh $(B) plain unit
 
-e2e: all
+e2e: deps-test
+	@$(MAKE) --no-print-directory $(B)/klaxon
 	@KLAXON_E2E_JOBS=$(E2E_JOBS) tests/run.sh $(B) plain e2e
 
-bench: deps deps-test $(B)/klaxon $(BENCH_BIN)
+bench: deps-test
+	@$(MAKE) --no-print-directory $(PAR) $(B)/klaxon $(BENCH_BIN)
 	@tests/bench/run.sh $(B)
 
-demo: deps deps-test $(B)/klaxon
+demo: deps-test
+	@$(MAKE) --no-print-directory $(B)/klaxon
 	@$(B)/klaxon demo
 
-fuzz: deps deps-test
+fuzz: deps-test
 	@tests/fuzz/run.sh
 
 # soak: SOAK_WEEKS simulated weeks (default 4) in SOAK_SECONDS real seconds (default 600) of
 # alerts, storms, pages, incidents, overrides, handoffs and restarts (tests/e2e/test_soak.py;
 # `make e2e` runs a one-week, one-minute version). Prints RSS and database figures.
 .PHONY: soak
-soak: all
+soak: deps-test
+	@$(MAKE) --no-print-directory $(B)/klaxon
 	@SOAK_WEEKS=$${SOAK_WEEKS:-4} SOAK_SECONDS=$${SOAK_SECONDS:-600} KLAXON_BIN=$(B)/klaxon \
 	  $${PYTHON:-/usr/bin/python3} tests/e2e/run.py -k test_soak.py::test_soak
 
