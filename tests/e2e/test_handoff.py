@@ -190,7 +190,10 @@ async def test_handoff_on_holiday_moves_to_next_working_day(h):
 @timeout(30)
 async def test_pager_button_taken_by_incoming_primary_only(h):
     h.config["handoff"] = {"ack_timeout": "2m"}
-    h.now = "2026-11-30T08:59:50+01:00"
+    # A minute before the handoff at 30x: 2 real seconds for the start (a handoff whose time
+    # passed before the rota was first planned is next week's; 10 s, 0.33 real, was too little
+    # under ASan on PostgreSQL with another test beside it).
+    h.now = "2026-11-30T08:59:00+01:00"
     h.time_scale = 30
     await h.start()
     call = await wait_handoff(h, timeout=10)
@@ -213,7 +216,10 @@ async def test_pager_button_taken_by_incoming_primary_only(h):
 @timeout(30)
 async def test_pager_not_taken_tells_the_manager(h):
     h.config["handoff"] = {"ack_timeout": "2m"}
-    h.now = "2026-11-30T08:59:50+01:00"
+    # A minute before the handoff at 30x: 2 real seconds for the start (a handoff whose time
+    # passed before the rota was first planned is next week's; 10 s, 0.33 real, was too little
+    # under ASan on PostgreSQL with another test beside it).
+    h.now = "2026-11-30T08:59:00+01:00"
     h.time_scale = 30
     await h.start()
     call = await wait_handoff(h, timeout=10)
