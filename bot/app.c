@@ -11,6 +11,7 @@
 #include "bot/checkpoint.h"
 #include "bot/clock.h"
 #include "bot/database.h"
+#include "bot/dbtask.h"
 #include "bot/modules.h"
 #include "bot/scheduler.h"
 #include "commands/core/links.h"
@@ -30,7 +31,8 @@ struct app {
   struct app_health health;
   struct config *config;
   struct db *db;
-  struct cmd_ctx ctx; /* set once, before any module starts */
+  struct dbtasks *tasks; /* PostgreSQL: the database thread (dbtask.h); NULL on SQLite */
+  struct cmd_ctx ctx;    /* set once, before any module starts */
   struct lws_context *lws;
   struct httpd *httpd;
   struct http_client *http;
@@ -167,10 +169,19 @@ static void on_heartbeat(uv_timer_t *t)
 #endif
 }
 
+static void on_final_stop(uv_timer_t *t)
+{
+  app_final_stop(t->data);
+}
+
 static void part_stopped(void *arg)
 {
   struct app *a = arg;
-  if (--a->pending_stops == 0)
+  if (--a->pending_stops != 0)
+    return;
+  if (dbtask_inside()) /* the last part stopped inside a task: end from the loop's thread */
+    uv_timer_start(&a->stop_deadline, on_final_stop, 0, 0);
+  else
     app_final_stop(a);
 }
 
@@ -204,6 +215,11 @@ static void close_on_walk(uv_handle_t *h, void *arg)
 /* Every part has stopped (or the deadline passed): close every handle so uv_run returns. */
 static void app_final_stop(struct app *a)
 {
+  /* What is queued for the database runs to its end first (the loop's thread waiting for the
+   * server itself now), while everything it may touch still stands; from here on calls run
+   * where they are made. */
+  dbtasks_stop(a->tasks);
+  a->tasks = NULL;
   /* First end every HTTP call still in flight (a stop deadline may have passed): their
    * callbacks run now, into a sender and modules that are stopping but not yet freed. */
   if (a->http) {
@@ -231,6 +247,15 @@ static void app_final_stop(struct app *a)
     lws_context_destroy(a->lws);
 }
 
+/* The operator's rows are written, then the sender drains them and stops: one database task
+ * (bot/dbtask.h), so the rows are there before the stop looks for them. */
+static void tell_then_stop_sender(void *arg)
+{
+  struct app *a = arg;
+  sender_tell_operator(a->sender, "slack", "link_disabled");
+  sender_stop(a->sender, part_stopped, a);
+}
+
 void app_stop(struct app *a, int exit_code)
 {
   if (a->stopping)
@@ -252,10 +277,11 @@ void app_stop(struct app *a, int exit_code)
     }
   }
   if (a->sender) {
-    if (exit_code == APP_EXIT_SLACK_DISABLED) /* tell the operator before going (issue 15) */
-      sender_tell_operator(a->sender, "slack", "link_disabled");
     a->pending_stops++;
-    sender_stop(a->sender, part_stopped, a);
+    if (exit_code == APP_EXIT_SLACK_DISABLED) /* tell the operator before going (issue 15) */
+      dbtask_run(tell_then_stop_sender, a);
+    else
+      sender_stop(a->sender, part_stopped, a);
   }
   uv_timer_start(&a->stop_deadline, on_stop_deadline, STOP_DEADLINE_MS, 0);
   part_stopped(a);
@@ -346,6 +372,9 @@ static int start(struct app *a)
       LOG_WARN("scheduler", "no_listener", "err=%s note=\"polling for other instances' jobs\"",
                kx_err_name(err));
     scheduler_listen(a->scheduler, listener);
+    /* From here the loop's database work runs as tasks on a thread of its own (dbtask.h). */
+    a->tasks = dbtasks_start(&a->loop, a->db);
+    dbtask_hook(listener);
   }
   sender_kick(a->sender);
   return 0;

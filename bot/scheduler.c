@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "bot/clock.h"
+#include "bot/dbtask.h"
 #include "lib/kx.h"
 #include "lib/log.h"
 #include "storage/jobs.h"
@@ -34,16 +35,59 @@ struct scheduler {
   void *arg;
   int stopped;
   int open_handles;
+  int tasks;           /* queued or running on the database thread (dbtask.h): s lives until 0 */
+  bool arm_queued;     /* an arm() task is queued: kicks meanwhile add nothing */
+  bool drain_queued;   /* a notification's task is queued: the poll waits for it */
   int64_t watch_now;   /* the bot's clock at the last look … */
   uint64_t watch_mono; /* … and the monotonic clock then */
 };
 
 static void on_timer(uv_timer_t *t);
+static void arm(struct scheduler *s);
 
+static void maybe_free(struct scheduler *s)
+{
+  if (s->open_handles == 0 && s->tasks == 0) {
+    dbtask_unhook(s->listener);
+    db_close(s->listener);
+    free(s);
+  }
+}
+
+/* fn(s) as a task (dbtask.h); s is kept until it has run. */
+static void as_task(struct scheduler *s, void (*fn)(void *arg))
+{
+  s->tasks++;
+  dbtask_run(fn, s);
+}
+
+static void task_done(struct scheduler *s)
+{
+  s->tasks--;
+  maybe_free(s);
+}
+
+static void arm_task(void *arg)
+{
+  struct scheduler *s = arg;
+  s->arm_queued = false;
+  arm(s);
+  task_done(s);
+}
+
+/* Look for the next due job and set the timer for it. From the loop's own callbacks this is a
+ * task, so the loop does not wait for the answer. */
 static void arm(struct scheduler *s)
 {
   if (s->stopped)
     return;
+  if (!dbtask_here()) {
+    if (!s->arm_queued) {
+      s->arm_queued = true;
+      as_task(s, arm_task);
+    }
+    return;
+  }
   if (s->db_down && *s->db_down) {
     uv_timer_start(&s->timer, on_timer, DB_DOWN_RECHECK_MS, 0);
     return;
@@ -59,9 +103,8 @@ static void arm(struct scheduler *s)
   uv_timer_start(&s->timer, on_timer, delay, 0);
 }
 
-static void on_timer(uv_timer_t *t)
+static void run_due(struct scheduler *s)
 {
-  struct scheduler *s = t->data;
   if (s->db_down && *s->db_down) {
     arm(s); /* look again soon; nothing is due that a database we cannot reach would run */
     return;
@@ -73,6 +116,23 @@ static void on_timer(uv_timer_t *t)
     uv_timer_start(&s->timer, on_timer, 0, 0); /* more may be due */
   else
     arm(s);
+}
+
+static void run_due_task(void *arg)
+{
+  struct scheduler *s = arg;
+  if (!s->stopped)
+    run_due(s);
+  task_done(s);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+  struct scheduler *s = t->data;
+  if (dbtask_here())
+    run_due(s);
+  else
+    as_task(s, run_due_task);
 }
 
 /* Did the clock step since the last look? Then look for due jobs now: forward, what became due
@@ -111,11 +171,14 @@ static void stop_poll(struct scheduler *s)
 static void listen_again(struct scheduler *s);
 static void on_relisten(uv_timer_t *t);
 
-/* A notification: another instance added or moved a job; look again for the next due one. */
-static void on_poll(uv_poll_t *p, int status, int events)
+static void on_poll(uv_poll_t *p, int status, int events);
+
+/* What arrived on the listener (a task: the listener is a hooked connection). */
+static void drain(struct scheduler *s, int status)
 {
-  struct scheduler *s = p->data;
-  (void)events;
+  s->drain_queued = false;
+  if (s->stopped)
+    return;
   int n = status < 0 ? KX_EIO : db_listen_drain(s->listener);
   if (n < 0) {
     LOG_WARN("scheduler", "listen_lost", "err=%s note=\"polling every %d ms until back\"",
@@ -125,14 +188,50 @@ static void on_poll(uv_poll_t *p, int status, int events)
       uv_timer_start(&s->relisten, on_relisten, RELISTEN_MS, 0);
     return;
   }
+  if (s->poll)
+    uv_poll_start(s->poll, UV_READABLE, on_poll);
   if (n > 0 && !s->stopped)
     arm(s);
+}
+
+static void drain_task(void *arg)
+{
+  drain(arg, 0);
+  task_done(arg);
+}
+
+/* A notification: another instance added or moved a job; look again for the next due one. The
+ * poll rests until the task has read what came. */
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+  struct scheduler *s = p->data;
+  (void)events;
+  if (status < 0 || dbtask_here()) {
+    drain(s, status);
+    return;
+  }
+  uv_poll_stop(p);
+  if (!s->drain_queued) {
+    s->drain_queued = true;
+    as_task(s, drain_task);
+  }
+}
+
+static void listen_task(void *arg)
+{
+  struct scheduler *s = arg;
+  listen_again(s);
+  task_done(s);
 }
 
 static void listen_again(struct scheduler *s)
 {
   if (s->stopped || s->poll)
     return;
+  if (!dbtask_here()) {
+    as_task(s, listen_task);
+    return;
+  }
   if (s->db_down && *s->db_down) {
     /* A connection attempt now would hold the loop for the connect timeout: wait. */
     uv_timer_start(&s->relisten, on_relisten, RELISTEN_MS, 0);
@@ -210,10 +309,8 @@ void scheduler_kick(struct scheduler *s)
 static void on_closed(uv_handle_t *h)
 {
   struct scheduler *s = h->data;
-  if (--s->open_handles == 0) {
-    db_close(s->listener);
-    free(s);
-  }
+  s->open_handles--;
+  maybe_free(s);
 }
 
 void scheduler_stop(struct scheduler *s)

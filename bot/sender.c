@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bot/clock.h"
+#include "bot/dbtask.h"
 #include "bot/operator.h"
 #include "bot/sender_email.h"
 #include "bot/sender_internal.h"
@@ -116,14 +117,28 @@ static bool drain_has(const struct sender *s, int64_t id)
   return false;
 }
 
+/* The lease handed back, then the stop told: a task (dbtask.h) when the stop came from the
+ * loop (sender_stop on a signal). */
+static void stopped_task(void *arg)
+{
+  struct sender *s = arg;
+  void (*done)(void *) = s->stop_done;
+  s->stop_done = NULL;
+  sender_lease_release(s);
+  done(s->stop_arg);
+}
+
 static void finish_stop_if_idle(struct sender *s)
 {
-  if (s->stopping && s->n_inflight == 0 && s->n_drain == 0 && s->stop_done) {
-    void (*done)(void *) = s->stop_done;
-    s->stop_done = NULL;
+  if (s->stopping && s->n_inflight == 0 && s->n_drain == 0 && s->stop_done && !s->stop_queued) {
     uv_timer_stop(&s->timer);
-    sender_lease_release(s);
-    done(s->stop_arg);
+    uv_timer_stop(&s->lease.timer); /* no renewal after this */
+    if (dbtask_here()) {
+      stopped_task(s);
+    } else {
+      s->stop_queued = true;
+      dbtask_run(stopped_task, s);
+    }
   }
 }
 
@@ -543,9 +558,23 @@ static void pump(struct sender *s)
   }
 }
 
+static void pump_task(void *arg)
+{
+  struct sender *s = arg;
+  s->pump_queued = false;
+  pump(s);
+}
+
+/* A pass reads and marks rows: a task (dbtask.h), one queued at a time. */
 static void on_timer(uv_timer_t *t)
 {
-  pump(t->data);
+  struct sender *s = t->data;
+  if (dbtask_here()) {
+    pump(s);
+  } else if (!s->pump_queued) {
+    s->pump_queued = true;
+    dbtask_run(pump_task, s);
+  }
 }
 
 struct sender *sender_new(uv_loop_t *loop, struct cmd_ctx *ctx, struct http_client *http)

@@ -32,6 +32,8 @@ struct sender_lease {
   char holder[128];     /* host@pidns:pid:random */
   int64_t epoch;        /* the epoch held (or last held, while a renewal is retried); 0: none */
   uint64_t valid_until; /* clock_mono_ms: no sending from then on without a renewal */
+  bool queued;          /* a renewal is queued as a database task (dbtask.h) */
+  bool released;        /* handed back at stop: a renewal queued before must not take it again */
 };
 
 #define MAX_INFLIGHT 16
@@ -88,6 +90,8 @@ struct sender {
   struct slack_api *slack;
   struct http_client *http;
   uv_timer_t timer;     /* next pass: kicked (0) or the earliest backoff/bucket time */
+  bool pump_queued;     /* a pass is queued as a database task (dbtask.h) */
+  bool stop_queued;     /* the lease's release and the stop's report are queued likewise */
   const bool *db_down;  /* the app's look at the database (app_health.db_down); NULL: never */
   unsigned retry_scale; /* tests only: KLAXON_TEST_RETRY_SCALE divides the backoff pauses */
   struct inflight inflight[MAX_INFLIGHT];

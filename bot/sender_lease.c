@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "bot/clock.h"
+#include "bot/dbtask.h"
 #include "bot/sender_internal.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -104,9 +105,30 @@ static int take_from_dead(struct sender *s, int64_t *epoch)
   return rc;
 }
 
+static void renew(struct sender *s);
+
+static void renew_task(void *arg)
+{
+  struct sender *s = arg;
+  s->lease.queued = false;
+  if (!s->lease.released)
+    renew(s);
+}
+
+/* The renewal asks the database: a task (dbtask.h), one queued at a time. */
 static void on_lease_timer(uv_timer_t *t)
 {
   struct sender *s = t->data;
+  if (dbtask_here()) {
+    renew(s);
+  } else if (!s->lease.queued) {
+    s->lease.queued = true;
+    dbtask_run(renew_task, s);
+  }
+}
+
+static void renew(struct sender *s)
+{
   struct sender_lease *l = &s->lease;
   uint64_t began = clock_mono_ms();
   int64_t epoch = l->epoch;
@@ -212,6 +234,7 @@ void sender_lease_lost(struct sender *s, int64_t epoch, const char *why)
 void sender_lease_release(struct sender *s)
 {
   uv_timer_stop(&s->lease.timer);
+  s->lease.released = true;
   if (!s->lease.epoch)
     return;
   if (leases_release(s->ctx->db, LEASES_OUTBOX, s->lease.holder, s->lease.epoch) == 0)

@@ -18,13 +18,33 @@ static const struct db_ops *st_ops(const struct db_stmt *st)
   return ((uintptr_t)st & DB_STMT_PG_TAG) ? &db_pg_ops : &db_sqlite_ops;
 }
 
+/* A runner's hooks (db_set_hooks): before a connection is used from a thread, the thread may
+ * have to wait for a task that holds it (bot/dbtask.c). */
+static inline void enter(struct db *db)
+{
+  if (db->hooks.enter)
+    db->hooks.enter(db->hooks.arg);
+}
+
+void db_set_hooks(struct db *db, const struct db_hooks *hooks)
+{
+  if (!db || db->ops->engine != DB_ENGINE_POSTGRES)
+    return; /* a local file answers at once: nothing to hand over */
+  if (hooks)
+    db->hooks = *hooks;
+  else
+    memset(&db->hooks, 0, sizeof(db->hooks));
+}
+
 /* statements */
 struct db_stmt *db_stmt(struct db *db, const char *sql)
 {
+  enter(db);
   return db->ops->stmt(db, sql);
 }
 struct db_stmt *db_prepare(struct db *db, const char *sql)
 {
+  enter(db);
   return db->ops->prepare(db, sql);
 }
 void db_finalize(struct db_stmt *st)
@@ -97,91 +117,112 @@ char *db_col_text(struct db_stmt *st, int i)
 /* the connection */
 int db_changes(struct db *db)
 {
+  enter(db);
   return db->ops->changes(db);
 }
 int db_exec(struct db *db, const char *sql)
 {
+  enter(db);
   return db->ops->exec(db, sql);
 }
 int db_fail(struct db *db, int err, const char *what)
 {
+  enter(db);
   return db->ops->fail(db, err, what);
 }
 int db_begin(struct db *db)
 {
+  enter(db);
   return db->ops->begin(db);
 }
 int db_commit(struct db *db)
 {
+  enter(db);
   return db->ops->commit(db);
 }
 int db_rollback(struct db *db)
 {
+  enter(db);
   return db->ops->rollback(db);
 }
 bool db_in_transaction(struct db *db)
 {
+  enter(db);
   return db->ops->in_transaction(db);
 }
 int db_depth(struct db *db)
 {
+  enter(db);
   return db->ops->depth(db);
 }
 int db_schema_version(struct db *db)
 {
+  enter(db);
   return db->ops->schema_version(db);
 }
 int db_migration_begin(struct db *db)
 {
+  enter(db);
   return db->ops->migration_begin(db);
 }
 int db_migration_version(struct db *db, int v)
 {
+  enter(db);
   return db->ops->migration_version(db, v);
 }
 int db_check(struct db *db)
 {
+  enter(db);
   return db->ops->check(db);
 }
 void db_busy_timeout(struct db *db, int ms)
 {
+  enter(db);
   db->ops->busy_timeout(db, ms);
 }
 int db_backup(struct db *db, const char *path)
 {
+  enter(db);
   return db->ops->backup(db, path);
 }
 int db_set_autocheckpoint(struct db *db, int pages)
 {
+  enter(db);
   return db->ops->set_autocheckpoint(db, pages);
 }
 int db_checkpoint(struct db *db, bool truncate)
 {
+  enter(db);
   return db->ops->checkpoint(db, truncate);
 }
 int db_notify(struct db *db, const char *channel)
 {
+  enter(db);
   return db->ops->notify(db, channel);
 }
 int db_listen(struct db *db, const char *channel)
 {
+  enter(db);
   return db->ops->listen(db, channel);
 }
 int db_listen_fd(struct db *db)
 {
+  enter(db);
   return db->ops->listen_fd(db);
 }
 int db_listen_drain(struct db *db)
 {
+  enter(db);
   return db->ops->listen_drain(db);
 }
 void db_retry_now(struct db *db)
 {
-  if (db && db->ops->retry_now)
+  if (db && db->ops->retry_now) /* no enter(): a flag, safe beside a task's wait */
     db->ops->retry_now(db);
 }
 int64_t db_clock_ms(struct db *db)
 {
+  enter(db);
   return db->ops->clock_ms(db);
 }
 const char *db_path(struct db *db)

@@ -58,6 +58,20 @@ void db_retry_now(struct db *db);
 int db_listen_fd(struct db *db);
 int db_listen_drain(struct db *db);
 
+/* What a runner (bot/dbtask.c) puts on a PostgreSQL connection so the loop never waits for the
+ * server. enter(): before each use of the connection (the runner makes the loop's thread wait
+ * for a task that holds it). release(what): before each wait for the server (a round trip, a
+ * connection attempt); nonzero when the caller gave its turn up, and then acquire() takes it
+ * back when the answer is in. `what` names the wait (the statement) for the runner's count of
+ * the loop's own waits. On SQLite db_set_hooks does nothing; NULL removes them. */
+struct db_hooks {
+  void (*enter)(void *arg);
+  int (*release)(void *arg, const char *what);
+  void (*acquire)(void *arg);
+  void *arg;
+};
+void db_set_hooks(struct db *db, const struct db_hooks *hooks);
+
 int db_schema_version(struct db *db);
 /* The newest schema version this build knows. */
 int db_schema_latest(void);

@@ -67,6 +67,7 @@ struct db_ops {
 /* The head of every engine's connection. */
 struct db {
   const struct db_ops *ops;
+  struct db_hooks hooks; /* db_set_hooks: zero when none */
 };
 
 extern const struct db_ops db_sqlite_ops;

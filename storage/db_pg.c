@@ -16,15 +16,13 @@
  * - A lost connection (failover, restart, a terminated session) fails the statement, and its
  *   transaction, with KX_EIO; the next transaction reconnects (libpq tries every host of the
  *   connection string, target_session_attrs picks the primary) and prepares again.
- * - Calls are synchronous: connect_timeout, TCP keepalives and tcp_user_timeout bound how long
- *   a dead server can hold the caller (docs/ha.md, "What is not built").
+ * - Waiting for the server is db_pg_wait.c's: every call is bounded, and a runner's hooks
+ *   (db_set_hooks, bot/dbtask.c) let the caller's thread give its turn up while it waits, so
+ *   the bot's loop never waits for the database.
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -72,101 +70,6 @@ static void quiet_notices(void *arg, const char *message)
   (void)message; /* "relation already exists, skipping" and the like: not worth a log line */
 }
 
-/* Every call waits at most this long for the server: one that stops answering (frozen, or a
- * network that drops packets without a reset) fails the call with KX_EIO and the connection is
- * dropped, to be made again by the next transaction. The loop is never held longer than this
- * (or connect_timeout) by one statement. */
-#define CALL_TIMEOUT_MS 3000
-/* Other sessions (migrations, the housekeeping worker, the listener, the CLI) may run longer
- * statements: they wait this long. */
-#define CALL_TIMEOUT_OTHER_MS 60000
-/* After a failed (re)connection or a timeout, calls fail at once for this long instead of
- * trying again: a database that is away costs the loop one connect_timeout (2 s) a second at
- * most, until the housekeeping worker's look stops the callers altogether. */
-#define RECONNECT_PAUSE_MS 1000
-
-static int64_t mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* After a PQsend*(): the call's last result (the first error, if any), or NULL when the server
- * did not answer within CALL_TIMEOUT_MS or the connection broke (then it is closed). */
-/* poll() for the connection's socket until `deadline`, a signal (EINTR) not counting as the
- * end: 1 ready, 0 the time is up or the socket failed. */
-static int wait_socket(struct pg_db *db, short events, int64_t deadline)
-{
-  for (;;) {
-    int64_t left = deadline - mono_ms();
-    if (left <= 0)
-      return 0;
-    struct pollfd p = {.fd = PQsocket(db->conn), .events = events};
-    int n = poll(&p, 1, (int)left);
-    if (n > 0)
-      return 1;
-    if (n == 0 || errno != EINTR)
-      return 0;
-  }
-}
-
-static PGresult *wait_result(struct pg_db *db, int sent)
-{
-  if (!sent) {
-    note_failure(db, NULL);
-    return NULL;
-  }
-  int64_t deadline = mono_ms() + db->call_timeout_ms;
-  while (PQflush(db->conn) == 1) {
-    if (!wait_socket(db, POLLIN | POLLOUT, deadline))
-      goto timeout;
-    if (!PQconsumeInput(db->conn))
-      goto broken;
-  }
-  PGresult *last = NULL;
-  for (;;) {
-    while (PQisBusy(db->conn)) {
-      if (!wait_socket(db, POLLIN, deadline)) {
-        PQclear(last);
-        goto timeout;
-      }
-      if (!PQconsumeInput(db->conn)) {
-        PQclear(last);
-        goto broken;
-      }
-    }
-    PGresult *r = PQgetResult(db->conn);
-    if (!r)
-      return last;
-    ExecStatusType st = PQresultStatus(r);
-    bool failed = st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE;
-    if (last && PQresultStatus(last) == PGRES_FATAL_ERROR && !failed) {
-      PQclear(r); /* keep the first error of a multi-statement text */
-    } else {
-      PQclear(last);
-      last = r;
-    }
-  }
-timeout:
-  snprintf(db->msg, sizeof(db->msg), "the server did not answer within %d ms", db->call_timeout_ms);
-  db->state[0] = '\0';
-  LOG_ERROR("db", "pg_timeout", "db=%s ms=%d note=\"connection dropped\"", db->label,
-            db->call_timeout_ms);
-  PQfinish(db->conn);
-  db->conn = NULL;
-  db->pause_until_ms = mono_ms() + RECONNECT_PAUSE_MS;
-  return NULL;
-broken:
-  note_failure(db, NULL);
-  return NULL;
-}
-
-PGresult *pg_call(struct pg_db *db, const char *sql)
-{
-  return wait_result(db, PQsendQuery(db->conn, sql));
-}
-
 /* Settings every session of ours has, after each (re)connection. A transaction left open by an
  * instance that froze (SIGSTOP, a hung host) is ended by the server after 10 s, so the rows it
  * locked (the lease's, a job's) do not stop the other instances for longer; ours last
@@ -193,7 +96,9 @@ static int pg_connect(struct pg_db *db)
   const char *vals[] = {"2", "1", "5", "2", "3", "10000", "klaxon", db->conninfo, NULL};
   if (db->conn)
     PQfinish(db->conn);
+  int handed = pg_hand_over(db, "connect");
   db->conn = PQconnectdbParams(keys, vals, 1);
+  pg_take_back(db, handed);
   if (!db->conn)
     return KX_ENOMEM;
   if (PQstatus(db->conn) != CONNECTION_OK) {
@@ -204,7 +109,7 @@ static int pg_connect(struct pg_db *db)
     return KX_EIO;
   }
   PQsetNoticeProcessor(db->conn, quiet_notices, NULL);
-  /* Sending never waits in libpq either: wait_result's poll bounds the whole call. */
+  /* Sending never waits in libpq either: pg_wait_result's poll bounds the whole call. */
   PQsetnonblocking(db->conn, 1);
   db->gen++;
   snprintf(db->label, sizeof(db->label), "postgres:%s@%s", PQdb(db->conn),
@@ -220,7 +125,7 @@ int ensure_conn(struct pg_db *db)
     return 0;
   if (db->depth > 0)
     return KX_EIO;
-  if (mono_ms() < db->pause_until_ms) {
+  if (pg_mono_ms() < __atomic_load_n(&db->pause_until_ms, __ATOMIC_RELAXED)) {
     snprintf(db->msg, sizeof(db->msg), "reconnecting paused after a failure");
     db->state[0] = '\0';
     return KX_EIO;
@@ -229,7 +134,7 @@ int ensure_conn(struct pg_db *db)
   if (rc == 0)
     LOG_WARN("db", "pg_reconnected", "db=%s", db->label);
   else
-    db->pause_until_ms = mono_ms() + RECONNECT_PAUSE_MS;
+    __atomic_store_n(&db->pause_until_ms, pg_mono_ms() + RECONNECT_PAUSE_MS, __ATOMIC_RELAXED);
   return rc;
 }
 
@@ -393,7 +298,8 @@ static int ensure_prepared(struct pg_stmt *st)
     st->ptypes[i] = st->btypes[i];
   char name[24];
   snprintf(name, sizeof(name), "kx%u", ++db->names);
-  PGresult *r = wait_result(db, PQsendPrepare(db->conn, name, st->text, st->nparams, st->ptypes));
+  PGresult *r =
+      pg_wait_result(db, PQsendPrepare(db->conn, name, st->text, st->nparams, st->ptypes), st->sql);
   int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : note_failure(db, r);
   PQclear(r);
   if (rc) {
@@ -411,15 +317,18 @@ static int pg_step(struct db_stmt *t)
 {
   struct pg_stmt *st = PST(t);
   struct pg_db *db = st->db;
+  if (db->base.hooks.enter)
+    db->base.hooks.enter(db->base.hooks.arg);
   if (!st->ran) {
     int rc = ensure_conn(db);
     if (rc == 0)
       rc = ensure_prepared(st);
     if (rc)
       return rc;
-    PGresult *r =
-        wait_result(db, PQsendQueryPrepared(db->conn, st->name, st->nparams,
-                                            (const char *const *)st->vals, NULL, NULL, 0));
+    PGresult *r = pg_wait_result(db,
+                                 PQsendQueryPrepared(db->conn, st->name, st->nparams,
+                                                     (const char *const *)st->vals, NULL, NULL, 0),
+                                 st->sql);
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
       rc = note_failure(db, r);
@@ -685,7 +594,7 @@ static void pg_busy_timeout(struct db *d, int ms)
 
 static void pg_retry_now(struct db *d)
 {
-  PG(d)->pause_until_ms = 0;
+  __atomic_store_n(&PG(d)->pause_until_ms, 0, __ATOMIC_RELAXED);
 }
 
 static const char *pg_path(struct db *d)

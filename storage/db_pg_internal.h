@@ -12,6 +12,19 @@
 
 #include "storage/db_engine.h"
 
+/* Every call waits at most this long for the server: one that stops answering (frozen, or a
+ * network that drops packets without a reset) fails the call with KX_EIO and the connection is
+ * dropped, to be made again by the next transaction. The loop is never held longer than this
+ * (or connect_timeout) by one statement. */
+#define CALL_TIMEOUT_MS 3000
+/* Other sessions (migrations, the housekeeping worker, the listener, the CLI) may run longer
+ * statements: they wait this long. */
+#define CALL_TIMEOUT_OTHER_MS 60000
+/* After a failed (re)connection or a timeout, calls fail at once for this long instead of
+ * trying again: a database that is away costs the loop one connect_timeout (2 s) a second at
+ * most, until the housekeeping worker's look stops the callers altogether. */
+#define RECONNECT_PAUSE_MS 1000
+
 #define STMT_CACHE_SIZE 512
 #define MAX_PARAMS 64
 #define INT8OID 20
@@ -54,7 +67,8 @@ struct pg_db {
   unsigned names;
   int changes;
   int lock_timeout_ms;
-  int64_t pause_until_ms; /* no reconnection before this (monotonic): see ensure_conn */
+  int64_t pause_until_ms; /* no reconnection before this (monotonic): see ensure_conn; atomic
+                             (db_retry_now comes from the loop while a task waits) */
   int call_timeout_ms;    /* how long one call waits for the server (db_pg.c) */
   char state[6];          /* SQLSTATE of the last failure */
   char msg[300];          /* its message */
@@ -68,9 +82,17 @@ struct pg_db {
 int note_failure(struct pg_db *db, const PGresult *res);
 /* Reconnect when the connection is gone and no transaction is open. */
 int ensure_conn(struct pg_db *db);
-/* PQexec with the engine's time limit (db_pg.c CALL_TIMEOUT_MS): NULL when the server did not
+/* PQexec with the engine's time limit (CALL_TIMEOUT_MS above): NULL when the server did not
  * answer in time or the connection broke (noted; on a timeout the connection is closed). */
 PGresult *pg_call(struct pg_db *db, const char *sql);
+/* db_pg_wait.c: the monotonic clock in ms; after a PQsend*() (sent: its result), the call's
+ * last result (the first error, if any), or NULL when the server did not answer within the
+ * call's limit or the connection broke (then it is closed). `what` names the wait for the
+ * runner's hooks. pg_hand_over/pg_take_back wrap any other wait (a connection attempt). */
+int64_t pg_mono_ms(void);
+PGresult *pg_wait_result(struct pg_db *db, int sent, const char *what);
+int pg_hand_over(struct pg_db *db, const char *what);
+void pg_take_back(struct pg_db *db, int handed);
 /* A statement of our own with no result, quietly (the caller logs). */
 int tx(struct pg_db *db, const char *sql);
 int pg_fail(struct db *d, int err, const char *what);

@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "bot/dbtask.h"
 #include "lib/buf.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -41,6 +42,7 @@ struct transfer {
   size_t upload_len, upload_off;
   http_cb cb;
   void *arg;
+  struct http_response resp; /* what cb is given, its strings inside this transfer */
   struct transfer *prev, *next;
 };
 
@@ -73,6 +75,17 @@ static void unlink_transfer(struct transfer *t)
     c->transfers = t->next;
   if (t->next)
     t->next->prev = t->prev;
+}
+
+/* The callback, and the transfer freed after it: a task (bot/dbtask.h) when called on the loop,
+ * since what an answer leads to is mostly written to the database. */
+static void answer(void *arg)
+{
+  struct transfer *t = arg;
+  t->cb(t->arg, &t->resp);
+  buf_free(&t->body);
+  free(t->upload);
+  free(t);
 }
 
 static void finish(struct transfer *t, CURLcode code)
@@ -110,10 +123,8 @@ static void finish(struct transfer *t, CURLcode code)
   curl_slist_free_all(t->rcpts);
   unlink_transfer(t);
   c->running--;
-  t->cb(t->arg, &r);
-  buf_free(&t->body);
-  free(t->upload);
-  free(t);
+  t->resp = r;
+  dbtask_run(answer, t);
 }
 
 /* Drain completions after every socket_action, the timer path included. */

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "bot/clock.h"
+#include "bot/dbtask.h"
 #include "bot/net/httpd_peers.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -355,6 +356,69 @@ static int answer_now(struct lws *wsi, struct httpd_session *s, struct httpd_pen
   return begin_response(wsi, p);
 }
 
+/* A request handled as a task (bot/dbtask.h): its strings and body copied, since the
+ * connection's own may be gone (the client left) before the task runs. */
+struct deferred {
+  const struct httpd_route *route;
+  struct httpd_pending *p;
+  struct httpd_request req;
+  struct buf body;
+  char strs[]; /* the request's strings, one after the other */
+};
+
+static void run_deferred(void *arg)
+{
+  struct deferred *d = arg;
+  struct httpd_pending *p = d->p;
+  int rc = d->route->fn(d->route->arg, &d->req, &p->resp, p);
+  if (rc != HTTPD_LATER)
+    httpd_finish(p, &p->resp);
+  buf_free(&d->body);
+  free(d);
+}
+
+static const char *copy_str(char **at, const char *v)
+{
+  if (!v)
+    return NULL;
+  size_t n = strlen(v) + 1;
+  memcpy(*at, v, n);
+  const char *out = *at;
+  *at += n;
+  return out;
+}
+
+static int defer(struct httpd_session *s, struct httpd_pending *p, const struct httpd_request *req)
+{
+  const char *v[] = {req->method,        req->path,         req->query,
+                     req->authorization, req->content_type, req->signature,
+                     req->hub_signature, req->event_name,   req->peer};
+  size_t n = 0;
+  for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+    n += v[i] ? strlen(v[i]) + 1 : 0;
+  struct deferred *d = calloc(1, sizeof(*d) + n);
+  if (!d)
+    return KX_ENOMEM;
+  char *at = d->strs;
+  d->route = s->route;
+  d->p = p;
+  d->req = *req;
+  d->req.method = copy_str(&at, req->method);
+  d->req.path = copy_str(&at, req->path);
+  d->req.query = copy_str(&at, req->query);
+  d->req.authorization = copy_str(&at, req->authorization);
+  d->req.content_type = copy_str(&at, req->content_type);
+  d->req.signature = copy_str(&at, req->signature);
+  d->req.hub_signature = copy_str(&at, req->hub_signature);
+  d->req.event_name = copy_str(&at, req->event_name);
+  d->req.peer = copy_str(&at, req->peer);
+  d->body = s->body; /* the body moves over, NUL-terminated as it was */
+  buf_init(&s->body, 0);
+  d->req.body = d->body.data ? d->body.data : "";
+  dbtask_run(run_deferred, d);
+  return 0;
+}
+
 static int dispatch(struct lws *wsi, struct httpd_session *s)
 {
   /* Once per request. A live response is never replaced: a second dispatch (body callbacks of
@@ -395,6 +459,11 @@ static int dispatch(struct lws *wsi, struct httpd_session *s)
       .peer = s->peer,
       .received_us = s->received_us,
   };
+  /* What needs the database runs as a task, so the loop does not wait for it; a route may say
+   * a request of its own (a liveness probe) is answered here and now. */
+  bool here = dbtask_here() || (s->route->on_loop && s->route->on_loop(s->route->arg, &req));
+  if (!here && defer(s, p, &req) == 0)
+    return 0;
   int rc = s->route->fn(s->route->arg, &req, &p->resp, p);
   buf_free(&s->body);
   if (rc == HTTPD_LATER)

@@ -83,6 +83,10 @@ struct httpd_route {
    * client cannot make the server hold or parse a body. */
   bool (*allow)(void *arg, const struct httpd_request *req);
   int deny_status; /* what a refusal by allow() answers; 0: 401 */
+  /* Optional: true when this request is answered without the database (a liveness probe), so
+   * it is handled on the loop at once and never waits behind a database task (dbtask.h).
+   * Otherwise the handler runs as a task; on SQLite that is here and now. */
+  bool (*on_loop)(void *arg, const struct httpd_request *req);
 };
 
 struct httpd;

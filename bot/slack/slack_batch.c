@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bot/dbtask.h"
 #include "bot/slack/slack_socket_internal.h"
 #include "lib/kx.h"
 #include "lib/log.h"
@@ -23,19 +24,21 @@ static struct conn *conn_by_id(struct slack_socket *s, unsigned id)
  * behind one long run of handlers. */
 #define BATCH_MAX 128
 
-/* Handle up to BATCH_MAX envelopes read since the last turn: one transaction, then the acks. */
-static void run_chunk(struct slack_socket *s)
+struct chunk {
+  struct slack_socket *s;
+  struct pending *list;
+  size_t n;
+};
+
+/* One chunk's envelopes: one transaction, then the acks (a task: bot/dbtask.h). */
+static void handle_chunk(void *arg)
 {
-  struct pending *list = s->pend_head, *last = list;
-  size_t n = 1;
-  while (last->next && n < BATCH_MAX) {
-    last = last->next;
-    n++;
-  }
-  s->pend_head = last->next;
-  if (!s->pend_head)
-    s->pend_tail = NULL;
-  last->next = NULL;
+  struct chunk *ch = arg;
+  struct slack_socket *s = ch->s;
+  struct pending *list = ch->list;
+  size_t n = ch->n;
+  free(ch);
+  s->chunks_out--;
   char **acks = calloc(n, sizeof(*acks));
   bool outer = n > 1 && acks && s->cbs.on_batch_begin && s->cbs.on_batch_begin(s->cbs.arg) == 0;
   if (acks && s->cbs.on_envelope) {
@@ -71,6 +74,35 @@ static void run_chunk(struct slack_socket *s)
     free(p);
   }
   free(acks);
+}
+
+/* Up to BATCH_MAX envelopes read since the last turn, handled as one task. */
+static void run_chunk(struct slack_socket *s)
+{
+  struct pending *list = s->pend_head, *last = list;
+  size_t n = 1;
+  while (last->next && n < BATCH_MAX) {
+    last = last->next;
+    n++;
+  }
+  s->pend_head = last->next;
+  if (!s->pend_head)
+    s->pend_tail = NULL;
+  last->next = NULL;
+  struct chunk *ch = malloc(sizeof(*ch));
+  if (!ch) {
+    /* Not even a few bytes: nothing is handled or acked; Slack delivers them again. */
+    while (list) {
+      struct pending *p = list;
+      list = p->next;
+      slack_frame_free(&p->frame);
+      free(p);
+    }
+    return;
+  }
+  *ch = (struct chunk){.s = s, .list = list, .n = n};
+  s->chunks_out++;
+  dbtask_run(handle_chunk, ch);
 }
 
 void slack_batch_run(struct slack_socket *s)

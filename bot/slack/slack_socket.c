@@ -689,6 +689,8 @@ void slack_socket_free(struct slack_socket *s)
 {
   if (!s)
     return;
+  if (s->chunks_out) /* the app ends the database thread's work before this */
+    LOG_WARN("slack", "chunks_unhandled", "chunks=%zu", s->chunks_out);
   slack_batch_free(s);
   for (int i = 0; i < SLACK_MAX_CONNS; i++) {
     if (s->conns[i]) {

@@ -63,6 +63,7 @@ struct slack_socket {
   uv_timer_t watchdog;
   uv_check_t batch; /* handles the envelopes read in this turn of the loop */
   struct pending *pend_head, *pend_tail;
+  size_t chunks_out; /* handed to the database thread and not handled yet (slack_batch.c) */
   int open_timers;
   uint64_t stop_started_ms;
   void (*stop_done)(void *arg);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "bot/clock.h"
+#include "bot/dbtask.h"
 #include "bot/modules.h"
 #include "bot/web/feed_auth.h"
 #include "lib/kx.h"
@@ -17,6 +18,13 @@
 static const char *integrity_name(int integrity)
 {
   return integrity > 0 ? "ok" : integrity < 0 ? "error" : "unchecked";
+}
+
+/* ?probe=live touches no database: answered on the loop, never behind a database task. */
+static bool live_probe(void *arg, const struct httpd_request *req)
+{
+  (void)arg;
+  return req->query && strstr(req->query, "probe=live") != NULL;
 }
 
 static int health(void *arg,
@@ -83,6 +91,7 @@ static int metrics_page(void *arg,
                 oldest < 0 ? 0 : (double)(clock_now_ms() - oldest) / 1000.0);
   }
   metrics_set("klaxon_database_up", "", env->health->db_down ? 0 : 1);
+  metrics_set("klaxon_db_loop_waits_total", "", (double)dbtasks_loop_waits());
   metrics_set("klaxon_database_integrity_ok", "", env->health->integrity > 0 ? 1 : 0);
   resp->status = 200;
   snprintf(resp->content_type, sizeof(resp->content_type), "text/plain; version=0.0.4");
@@ -99,6 +108,10 @@ int health_http_init(const struct module_env *env, void **state)
   if (!env->httpd)
     return 0;
   metrics_describe("klaxon_outbox_depth", METRIC_GAUGE, "Outbox rows not yet delivered");
+  metrics_describe("klaxon_db_loop_waits_total", METRIC_COUNTER,
+                   "PostgreSQL: times the event loop itself waited for the database (a round "
+                   "trip made outside a database task, or a wait for the running task); 0 in a "
+                   "healthy run after start (bot/dbtask.h)");
   metrics_describe("klaxon_database_up", METRIC_GAUGE,
                    "1 when the database answered the last check (each second, off the loop)");
   metrics_describe("klaxon_outbox_oldest_age_seconds", METRIC_GAUGE,
@@ -106,8 +119,12 @@ int health_http_init(const struct module_env *env, void **state)
   metrics_describe("klaxon_database_integrity_ok", METRIC_GAUGE,
                    "1 when the last PRAGMA quick_check (off the loop) said ok; always 1 on "
                    "PostgreSQL, which checks its own pages (see klaxon_database_up)");
-  struct httpd_route healthz = {
-      .method = "GET", .path = "/healthz", .max_body = 0, .fn = health, .arg = (void *)env};
+  struct httpd_route healthz = {.method = "GET",
+                                .path = "/healthz",
+                                .max_body = 0,
+                                .fn = health,
+                                .arg = (void *)env,
+                                .on_loop = live_probe};
   struct httpd_route metrics = {
       .method = "GET", .path = "/metrics", .max_body = 0, .fn = metrics_page, .arg = (void *)env};
   int rc = httpd_route(env->httpd, &healthz);

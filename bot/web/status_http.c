@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "bot/clock.h"
+#include "bot/dbtask.h"
 #include "bot/web/status_http_internal.h"
 #include "commands/core/names.h"
 #include "commands/status/status.h"
@@ -180,31 +181,47 @@ static int on_heartbeat(void *arg,
 
 /* ---- checks --------------------------------------------------------------------------------- */
 
-/* Store the pending results in one transaction. Dropped (logged) when it fails: they are
- * observations, and the next run observes again. */
-static void flush_results(struct status_http *s)
+struct flush {
+  struct status_http *s;
+  cJSON *payload;
+  int n;
+};
+
+static void store_results(void *arg)
 {
-  if (!s->pending || cJSON_GetArraySize(s->pending) == 0 || s->halted)
-    return;
-  cJSON *p = cJSON_CreateObject();
-  if (!p)
-    return;
-  cJSON_AddItemToObject(p, "results", s->pending);
-  int n = cJSON_GetArraySize(s->pending);
-  s->pending = cJSON_CreateArray();
+  struct flush *f = arg;
   struct cmd_request creq = {.platform = CMD_PLATFORM_HTTP,
                              .kind = CMD_KIND_ACTION,
                              .now_ms = clock_now_ms(),
                              .action_id = CMD_ACTION_STATUS_CHECK,
                              .user = "checks",
-                             .payload = p};
+                             .payload = f->payload};
   struct cmd_reply reply;
   cmd_reply_init(&reply);
-  int rc = app_dispatch(s->env->app, &creq, &reply);
+  int rc = app_dispatch(f->s->env->app, &creq, &reply);
   if (rc)
-    LOG_WARN("status", "checks_not_stored", "results=%d rc=%s", n, kx_strerror(rc));
+    LOG_WARN("status", "checks_not_stored", "results=%d rc=%s", f->n, kx_strerror(rc));
   cmd_reply_free(&reply);
-  cJSON_Delete(p);
+  cJSON_Delete(f->payload);
+  free(f);
+}
+
+/* Store the pending results in one transaction (a database task: bot/dbtask.h). Dropped
+ * (logged) when it fails: they are observations, and the next run observes again. */
+static void flush_results(struct status_http *s)
+{
+  if (!s->pending || cJSON_GetArraySize(s->pending) == 0 || s->halted)
+    return;
+  struct flush *f = calloc(1, sizeof(*f));
+  cJSON *p = f ? cJSON_CreateObject() : NULL;
+  if (!p) {
+    free(f);
+    return;
+  }
+  cJSON_AddItemToObject(p, "results", s->pending);
+  *f = (struct flush){.s = s, .payload = p, .n = cJSON_GetArraySize(s->pending)};
+  s->pending = cJSON_CreateArray();
+  dbtask_run(store_results, f);
 }
 
 static void report(struct check_run *r, bool ok, double ms, const char *detail, const char *warn)

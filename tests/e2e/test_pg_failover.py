@@ -169,3 +169,63 @@ async def test_a_frozen_database_does_not_freeze_the_loop(h):
             await h.stop_bot()
         cluster.stop()
         h.pg_db = None
+
+
+def loop_waits(text):
+    for line in text.splitlines():
+        if line.startswith("klaxon_db_loop_waits_total "):
+            return float(line.split()[1])
+    raise AssertionError("no klaxon_db_loop_waits_total in /metrics")
+
+
+@timeout(90)
+@alone  # the probes time the loop from above
+@engines("sqlite")  # starts a PostgreSQL of its own: the SQLite passes run it once
+async def test_the_loop_never_waits_for_the_database(h):
+    """A slash command arrives just as the server stops answering (SIGSTOP), before anything
+    has marked it down. Its handler waits for the server on the database thread (bot/dbtask.c);
+    the loop does not: liveness probes, answered on the loop, come straight back the whole
+    time, through the call's 3 s limit and the down mark. (Before the database thread, the loop
+    itself sat in the handler's call for up to 3 s and the probes waited with it.) The loop
+    never waited for the database: klaxon_db_loop_waits_total stays 0 from start to stop, and
+    the log names no statement it waited for."""
+    assert pg.available()
+    cluster = pg.Postgres().start()
+    try:
+        use_cluster(h, cluster)
+        await I.start(h)
+        await I.declare(h, "Checkout is down")
+        status, text = await h.metrics()
+        assert status == 200 and loop_waits(text) == 0, text
+        cluster.freeze()
+        t0 = time.monotonic()
+        h.sim.slash("/incident", "declare Payments are slow", "U0ALICE001", "C0INCIDENT")
+        worst, probes = 0.0, 0
+        while time.monotonic() - t0 < 4.0:
+            t = time.monotonic()
+            status, _, _ = await h.http_get("/healthz?probe=live")
+            worst = max(worst, time.monotonic() - t)
+            probes += 1
+            assert status == 200
+            await asyncio.sleep(0.05)
+        print("frozen database with a handler waiting on it: %d liveness probes in 4 s, the slowest "
+              "answered in %.3f s" % (probes, worst))
+        assert worst < 0.5, "the loop waited for the database: a probe took %.2f s" % worst
+        cluster.thaw()
+        await h.wait_log(r"db available", timeout=15)
+        await h.wait_connected(timeout=15)
+        await I.declare(h, "Search is slow", wait_channel=False)
+        await I.wait_db(h, "SELECT title FROM incidents WHERE title = 'Search is slow'",
+                        lambda r: len(r) == 1, timeout=15)
+        status, text = await h.metrics()
+        assert status == 200 and loop_waits(text) == 0, "the loop waited for the database"
+        assert "loop_wait" not in h.log_text(), "the log names a statement the loop waited for"
+    finally:
+        try:
+            cluster.thaw()
+        except Exception:
+            pass
+        if h.running:
+            await h.stop_bot()
+        cluster.stop()
+        h.pg_db = None
