@@ -4,9 +4,10 @@
  * On PostgreSQL, what the loop's callbacks do with the database (a turn's Socket Mode envelopes,
  * an HTTP request, a pass of due jobs, a round of the outbox) runs as a *task* on one database
  * thread. A task holds the loop's turn while it computes, exactly as the callback did, and
- * gives the turn back for as long as it waits for the server (every round trip, a
- * reconnection): the loop goes on answering sockets, pings and probes meanwhile, and the task
- * takes the turn back (a uv_async_t) when its answer is in. So the bot's code still runs one
+ * gives the turn back for as long as it waits for the server (every round trip longer than
+ * what is left of 1 ms of holding it, a reconnection): the loop goes on answering sockets,
+ * pings and probes meanwhile, and the task takes the turn back (a uv_async_t) when its answer
+ * is in. So the bot's code still runs one
  * piece at a time, never two at once, and needs no locks of its own; what changes is that a
  * task's waits are not the loop's.
  *

@@ -68,6 +68,9 @@ struct db_hooks {
   void (*enter)(void *arg);
   int (*release)(void *arg, const char *what);
   void (*acquire)(void *arg);
+  /* Optional: microseconds the caller may still wait holding its turn before release() (a
+   * short answer costs no hand-over); 0 or less: release at once. */
+  int (*hold_us)(void *arg);
   void *arg;
 };
 void db_set_hooks(struct db *db, const struct db_hooks *hooks);

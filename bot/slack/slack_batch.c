@@ -24,21 +24,9 @@ static struct conn *conn_by_id(struct slack_socket *s, unsigned id)
  * behind one long run of handlers. */
 #define BATCH_MAX 128
 
-struct chunk {
-  struct slack_socket *s;
-  struct pending *list;
-  size_t n;
-};
-
-/* One chunk's envelopes: one transaction, then the acks (a task: bot/dbtask.h). */
-static void handle_chunk(void *arg)
+/* One chunk's envelopes: one transaction, then the acks. */
+static void handle_chunk(struct slack_socket *s, struct pending *list, size_t n)
 {
-  struct chunk *ch = arg;
-  struct slack_socket *s = ch->s;
-  struct pending *list = ch->list;
-  size_t n = ch->n;
-  free(ch);
-  s->chunks_out--;
   char **acks = calloc(n, sizeof(*acks));
   bool outer = n > 1 && acks && s->cbs.on_batch_begin && s->cbs.on_batch_begin(s->cbs.arg) == 0;
   if (acks && s->cbs.on_envelope) {
@@ -64,11 +52,15 @@ static void handle_chunk(void *arg)
     struct pending *p = list;
     list = p->next;
     char *ack = acks ? acks[i++] : NULL;
-    struct conn *c = ack ? conn_by_id(s, p->conn_id) : NULL;
+    struct conn *c = conn_by_id(s, p->conn_id);
+    if (c && c->unacked)
+      c->unacked--;
     /* A socket that closed meanwhile cannot carry the ack: Slack delivers the envelope again and
      * the dedup mark, committed, answers it. */
-    if (c)
+    if (c && ack)
       slack_queue_frame(c, ack, strlen(ack), p->received_us);
+    else if (c && c->closing && !c->unacked && c->wsi)
+      lws_callback_on_writable(c->wsi); /* a retiring socket waited for this one */
     free(ack);
     slack_frame_free(&p->frame);
     free(p);
@@ -76,7 +68,7 @@ static void handle_chunk(void *arg)
   free(acks);
 }
 
-/* Up to BATCH_MAX envelopes read since the last turn, handled as one task. */
+/* Up to BATCH_MAX of the envelopes waiting, oldest first. */
 static void run_chunk(struct slack_socket *s)
 {
   struct pending *list = s->pend_head, *last = list;
@@ -89,26 +81,36 @@ static void run_chunk(struct slack_socket *s)
   if (!s->pend_head)
     s->pend_tail = NULL;
   last->next = NULL;
-  struct chunk *ch = malloc(sizeof(*ch));
-  if (!ch) {
-    /* Not even a few bytes: nothing is handled or acked; Slack delivers them again. */
-    while (list) {
-      struct pending *p = list;
-      list = p->next;
-      slack_frame_free(&p->frame);
-      free(p);
+  handle_chunk(s, list, n);
+}
+
+/* On PostgreSQL the envelopes are handled by a database task (bot/dbtask.h), one at a time: it
+ * takes what has gathered when it starts, and what arrives while its transaction waits for the
+ * server gathers for the next one, so the batches grow with the load (group commit) instead of
+ * each loop turn queueing a transaction of its own. After a chunk the task queues itself again
+ * behind the others (the lease, the sender, the scheduler), if more waits. */
+static void batch_task(void *arg)
+{
+  struct slack_socket *s = arg;
+  for (;;) {
+    if (s->pend_head)
+      run_chunk(s);
+    if (!s->pend_head)
+      break;
+    if (dbtask_inside()) {
+      dbtask_run(batch_task, s);
+      return;
     }
-    return;
   }
-  *ch = (struct chunk){.s = s, .list = list, .n = n};
-  s->chunks_out++;
-  dbtask_run(handle_chunk, ch);
+  s->batch_queued = false;
 }
 
 void slack_batch_run(struct slack_socket *s)
 {
-  while (s->pend_head)
-    run_chunk(s);
+  if (!s->pend_head || s->batch_queued)
+    return;
+  s->batch_queued = true;
+  dbtask_run(batch_task, s);
 }
 
 static void on_batch(uv_check_t *h)
@@ -130,6 +132,9 @@ int slack_batch_add(struct slack_socket *s,
   p->conn_id = conn_id;
   p->received_us = received_us;
   p->frame = *frame;
+  struct conn *c = conn_by_id(s, conn_id);
+  if (c)
+    c->unacked++;
   if (s->pend_tail)
     s->pend_tail->next = p;
   else

@@ -275,11 +275,11 @@ static int write_one(struct conn *c)
     c->ping_pending = false;
     if (lws_write(wsi, buf + LWS_PRE, (size_t)len, LWS_WRITE_PING) < len)
       return -1;
-  } else if (c->closing) {
+  } else if (c->closing && !c->unacked) {
     lws_close_reason(wsi, LWS_CLOSE_STATUS_NORMAL, (unsigned char *)"bye", 3);
     return -1;
   }
-  if (c->head || c->ping_pending || c->closing)
+  if (c->head || c->ping_pending || (c->closing && !c->unacked))
     lws_callback_on_writable(wsi);
   return 0;
 }
@@ -689,8 +689,8 @@ void slack_socket_free(struct slack_socket *s)
 {
   if (!s)
     return;
-  if (s->chunks_out) /* the app ends the database thread's work before this */
-    LOG_WARN("slack", "chunks_unhandled", "chunks=%zu", s->chunks_out);
+  if (s->batch_queued) /* the app ends the database thread's work before this */
+    LOG_WARN("slack", "batch_unhandled", "note=\"envelopes left unacked: Slack sends them again\"");
   slack_batch_free(s);
   for (int i = 0; i < SLACK_MAX_CONNS; i++) {
     if (s->conns[i]) {

@@ -33,8 +33,10 @@ struct conn {
   unsigned id;
   bool established;
   bool hello;
-  bool retiring; /* replaced: close once the replacement has said hello */
-  bool closing;  /* close at the next writeable */
+  bool retiring;    /* replaced: close once the replacement has said hello */
+  bool closing;     /* close at the next writeable, once `unacked` is 0 */
+  unsigned unacked; /* envelopes read here whose ack is not queued yet (a database task has
+                       them): a retiring socket stays open for their acks */
   bool ping_pending;
   uint64_t opened_ms, established_ms, last_rx_ms, last_ping_ms;
   struct buf rx;
@@ -63,7 +65,7 @@ struct slack_socket {
   uv_timer_t watchdog;
   uv_check_t batch; /* handles the envelopes read in this turn of the loop */
   struct pending *pend_head, *pend_tail;
-  size_t chunks_out; /* handed to the database thread and not handled yet (slack_batch.c) */
+  bool batch_queued; /* a database task will take the envelopes waiting (slack_batch.c) */
   int open_timers;
   uint64_t stop_started_ms;
   void (*stop_done)(void *arg);
