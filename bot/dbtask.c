@@ -267,6 +267,8 @@ void dbtask_unhook(struct db *db)
     }
 }
 
+static void on_wake_closed(uv_handle_t *h);
+
 /* ---- the API ---- */
 
 struct dbtasks *dbtasks_start(uv_loop_t *loop, struct db *db)
@@ -285,9 +287,9 @@ struct dbtasks *dbtasks_start(uv_loop_t *loop, struct db *db)
     goto fail;
   t->wake.data = t;
   if (pthread_create(&t->thread, NULL, task_main, t) != 0) {
-    uv_close((uv_handle_t *)&t->wake, NULL);
     LOG_WARN("dbtask", "no_thread", "note=\"database calls stay on the loop\"");
-    goto fail;
+    uv_close((uv_handle_t *)&t->wake, on_wake_closed); /* frees t once libuv is done with it */
+    return NULL;
   }
   runner = t;
   dbtask_hook(db);

@@ -96,9 +96,11 @@ static int pg_connect(struct pg_db *db)
   const char *vals[] = {"2", "1", "5", "2", "3", "10000", "klaxon", db->conninfo, NULL};
   if (db->conn)
     PQfinish(db->conn);
+  db->conn = NULL; /* not a freed one while the turn is handed over */
   int handed = pg_hand_over(db, "connect");
-  db->conn = PQconnectdbParams(keys, vals, 1);
+  PGconn *conn = PQconnectdbParams(keys, vals, 1);
   pg_take_back(db, handed);
+  db->conn = conn;
   if (!db->conn)
     return KX_ENOMEM;
   if (PQstatus(db->conn) != CONNECTION_OK) {
@@ -230,8 +232,11 @@ static struct db_stmt *pg_prepare(struct db *d, const char *sql)
 static void pg_finalize(struct db_stmt *t)
 {
   struct pg_stmt *st = PST(t);
-  if (st && !st->cached)
+  if (st && !st->cached) {
+    if (st->db->base.hooks.enter) /* DEALLOCATE talks to the server: not beside a task */
+      st->db->base.hooks.enter(st->db->base.hooks.arg);
     stmt_free(st);
+  }
 }
 
 static int bind(struct db_stmt *t, int i, char *val, Oid type)

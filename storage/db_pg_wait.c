@@ -33,7 +33,8 @@ static int64_t mono_us(void)
 struct turn {
   const char *what;
   int64_t hold_until_us; /* 0: give it up at the first wait */
-  int handed;
+  int asked;             /* pg_hand_over was called */
+  int handed;            /* … and the turn was given up */
 };
 
 /* poll() for the connection's socket until `deadline`, a signal (EINTR) not counting as the
@@ -50,8 +51,10 @@ static int wait_socket(struct pg_db *db, short events, int64_t deadline, struct 
     }
     turn->hold_until_us = 0;
   }
-  if (!turn->handed)
+  if (!turn->asked) { /* once per call (on the loop's thread: one counted wait, not one a poll) */
+    turn->asked = 1;
     turn->handed = pg_hand_over(db, turn->what);
+  }
   for (;;) {
     int64_t left = deadline - pg_mono_ms();
     if (left <= 0)

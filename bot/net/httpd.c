@@ -28,6 +28,7 @@ struct httpd {
   int port;
   struct httpd_peers *peers; /* open connections by remote address: the connection caps */
   size_t conn_max;           /* HTTPD_CONN_MAX, or fewer under a low RLIMIT_NOFILE */
+  size_t deferred;           /* requests queued as database tasks and not begun */
 };
 
 struct httpd_pending {
@@ -174,6 +175,9 @@ struct httpd *httpd_new(struct lws_context *lws, const char *listen)
   metrics_describe("klaxon_http_connections_refused_total", METRIC_COUNTER,
                    "HTTP connections answered 503 and closed at once, by reason (per_client: "
                    "one address held too many; server_full: the server did)");
+  metrics_describe("klaxon_http_deferred_dropped_total", METRIC_COUNTER,
+                   "Requests whose client left while they waited for the database thread: not "
+                   "handled (PostgreSQL)");
   metrics_set("klaxon_http_connections_open", "", 0);
   return h;
 }
@@ -359,6 +363,7 @@ static int answer_now(struct lws *wsi, struct httpd_session *s, struct httpd_pen
 /* A request handled as a task (bot/dbtask.h): its strings and body copied, since the
  * connection's own may be gone (the client left) before the task runs. */
 struct deferred {
+  struct httpd *server;
   const struct httpd_route *route;
   struct httpd_pending *p;
   struct httpd_request req;
@@ -370,9 +375,17 @@ static void run_deferred(void *arg)
 {
   struct deferred *d = arg;
   struct httpd_pending *p = d->p;
-  int rc = d->route->fn(d->route->arg, &d->req, &p->resp, p);
-  if (rc != HTTPD_LATER)
+  d->server->deferred--;
+  if (!p->wsi) {
+    /* The client left while the request waited (it will send again if it cares): not handled,
+     * so a retry is not handled twice. */
+    metrics_inc("klaxon_http_deferred_dropped_total", "", 1);
     httpd_finish(p, &p->resp);
+  } else {
+    int rc = d->route->fn(d->route->arg, &d->req, &p->resp, p);
+    if (rc != HTTPD_LATER)
+      httpd_finish(p, &p->resp);
+  }
   buf_free(&d->body);
   free(d);
 }
@@ -396,10 +409,13 @@ static int defer(struct httpd_session *s, struct httpd_pending *p, const struct 
   size_t n = 0;
   for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
     n += v[i] ? strlen(v[i]) + 1 : 0;
+  if (s->server->deferred >= HTTPD_DEFERRED_MAX)
+    return KX_EBUSY;
   struct deferred *d = calloc(1, sizeof(*d) + n);
   if (!d)
     return KX_ENOMEM;
   char *at = d->strs;
+  d->server = s->server;
   d->route = s->route;
   d->p = p;
   d->req = *req;
@@ -415,6 +431,7 @@ static int defer(struct httpd_session *s, struct httpd_pending *p, const struct 
   d->body = s->body; /* the body moves over, NUL-terminated as it was */
   buf_init(&s->body, 0);
   d->req.body = d->body.data ? d->body.data : "";
+  s->server->deferred++;
   dbtask_run(run_deferred, d);
   return 0;
 }
@@ -462,8 +479,18 @@ static int dispatch(struct lws *wsi, struct httpd_session *s)
   /* What needs the database runs as a task, so the loop does not wait for it; a route may say
    * a request of its own (a liveness probe) is answered here and now. */
   bool here = dbtask_here() || (s->route->on_loop && s->route->on_loop(s->route->arg, &req));
-  if (!here && defer(s, p, &req) == 0)
+  int deferred = here ? KX_EUNSUPPORTED : defer(s, p, &req);
+  if (deferred == 0)
     return 0;
+  if (deferred == KX_EBUSY) {
+    /* So many requests wait for the database already (a slow or failing-over server) that more
+     * would only queue: the client tries again, or another instance takes it. */
+    buf_free(&s->body);
+    httpd_error(&p->resp, 503, "busy: too many requests waiting for the database; try again");
+    httpd_add_header(&p->resp, "Retry-After", "1");
+    LOG_WARN("http", "deferred_full", "path=%s waiting=%zu", s->path, s->server->deferred);
+    return answer_now(wsi, s, p);
+  }
   int rc = s->route->fn(s->route->arg, &req, &p->resp, p);
   buf_free(&s->body);
   if (rc == HTTPD_LATER)

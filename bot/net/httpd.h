@@ -40,6 +40,9 @@
 /* Connections one remote address may hold at once, by default (http.max_connections_per_client
  * in the config, at most HTTPD_CONN_MAX). */
 #define HTTPD_PER_CLIENT_MAX 64
+/* Requests waiting for the database thread at most (bot/dbtask.h); beyond it 503 with
+ * Retry-After: 1, so a server that stalls cannot grow the queue without bound. */
+#define HTTPD_DEFERRED_MAX 512
 
 struct httpd_request {
   const char *method; /* "GET", "POST", "PUT", "DELETE" */

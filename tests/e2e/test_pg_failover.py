@@ -211,6 +211,8 @@ async def test_the_loop_never_waits_for_the_database(h):
         print("frozen database with a handler waiting on it: %d liveness probes in 4 s, the slowest "
               "answered in %.3f s" % (probes, worst))
         assert worst < 0.5, "the loop waited for the database: a probe took %.2f s" % worst
+        # … while a task did wait for the frozen server, to its 3 s limit, within the window.
+        await h.wait_log(r"db pg_timeout", timeout=1)
         cluster.thaw()
         await h.wait_log(r"db available", timeout=15)
         await h.wait_connected(timeout=15)
@@ -220,6 +222,53 @@ async def test_the_loop_never_waits_for_the_database(h):
         status, text = await h.metrics()
         assert status == 200 and loop_waits(text) == 0, "the loop waited for the database"
         assert "loop_wait" not in h.log_text(), "the log names a statement the loop waited for"
+    finally:
+        try:
+            cluster.thaw()
+        except Exception:
+            pass
+        if h.running:
+            await h.stop_bot()
+        cluster.stop()
+        h.pg_db = None
+
+
+@timeout(90)
+@alone  # times a client's wait from above
+@engines("sqlite")  # starts a PostgreSQL of its own: the SQLite passes run it once
+async def test_a_webhook_whose_client_left_while_waiting_is_not_handled_twice(h):
+    """A webhook that waits for the database thread (the server frozen, a task ahead of it) and
+    whose client gives up and leaves is not handled when its turn comes: the client's retry is
+    the one that counts, so the alert is ingested once (klaxon_http_deferred_dropped_total 1)."""
+    import aiohttp
+    from alerting import post
+    assert pg.available()
+    cluster = pg.Postgres().start()
+    try:
+        use_cluster(h, cluster)
+        await I.start(h)
+        body = {"title": "DiskFull", "severity": "critical", "source": "e2e", "status": "firing"}
+        cluster.freeze()
+        h.sim.slash("/incident", "declare Payments are slow", "U0ALICE001", "C0INCIDENT")
+        await asyncio.sleep(0.2)  # the slash command's task now waits for the frozen server
+        try:
+            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=0.5)) as s:
+                await s.post("http://127.0.0.1:%d/alerts/webhook" % h.http_port, json=body,
+                             headers={"Authorization": "Bearer " + h.alert_token})
+            raise AssertionError("the webhook was answered while the database was frozen")
+        except asyncio.TimeoutError:
+            pass  # the client gave up and left, its request still queued
+        await asyncio.sleep(0.3)  # the loop (free all along) sees the connection close
+        cluster.thaw()  # before the down mark (2 s): the queue just goes on
+        status, answer = await post(h, "/alerts/webhook", body)  # the client's retry
+        assert status == 200, (status, answer)
+        rows = await I.wait_db(h, "SELECT count(*) FROM alerts", lambda r: r[0][0] >= 1, timeout=10)
+        await asyncio.sleep(0.5)
+        # One alert received once (a second handling would make it receives = 2).
+        assert I.db_rows(h, "SELECT count(*), sum(receives) FROM alerts") == [(1, 1)], rows
+        status, text = await h.metrics()
+        assert "klaxon_http_deferred_dropped_total 1" in text, [
+            line for line in text.splitlines() if "deferred" in line]
     finally:
         try:
             cluster.thaw()

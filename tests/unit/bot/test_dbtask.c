@@ -153,6 +153,7 @@ static void test_the_loop_runs_while_a_task_waits(void **state)
   if (!start_runner(t))
     skip();
   uv_timer_start(&t->tick, on_tick, 10, 10);
+  uint64_t waits = dbtasks_loop_waits();
   t->want_done = 1;
   uint64_t began = uv_hrtime();
   run_job(1, 300);
@@ -164,7 +165,7 @@ static void test_the_loop_runs_while_a_task_waits(void **state)
    * at most one tick, after the task). */
   assert_int_equal(t->errors, 0);
   assert_true(t->ticks >= 10);
-  assert_int_equal(dbtasks_loop_waits(), 0);
+  assert_int_equal(dbtasks_loop_waits(), waits); /* the loop made no call of its own */
 }
 
 static void test_tasks_run_one_at_a_time_in_order(void **state)
@@ -190,13 +191,14 @@ static void test_tasks_run_one_at_a_time_in_order(void **state)
 static void on_later(uv_timer_t *h)
 {
   struct t *t = h->data;
-  assert_false(dbtask_inside());
-  assert_true(t->running);
+  /* The task is inside its transaction (a 300 ms wait after 50 ms): its row is not committed. */
+  if (dbtask_inside() || !t->running)
+    t->errors++;
   struct db_stmt *st = db_stmt(t->db, "SELECT count(*) FROM dbtask_t");
-  assert_non_null(st);
-  assert_int_equal(db_step(st), DB_ROW);
-  t->seen = db_col_int64(st, 0);
-  db_reset(st);
+  if (st && db_step(st) == DB_ROW)
+    t->seen = db_col_int64(st, 0);
+  if (st)
+    db_reset(st);
 }
 
 static void test_a_call_from_the_loop_waits_for_the_running_task(void **state)
@@ -211,8 +213,6 @@ static void test_a_call_from_the_loop_waits_for_the_running_task(void **state)
   t->seen = -1;
   run_job(1, 300);
   uv_run(&t->loop, UV_RUN_DEFAULT);
-  if (t->seen == -1) /* the task ended first on a slow machine: the timer runs now */
-    uv_run(&t->loop, UV_RUN_ONCE);
   assert_int_equal(t->errors, 0);
   assert_int_equal(t->seen, 1);
   assert_true(dbtasks_loop_waits() > waits);
