@@ -63,6 +63,7 @@ static int64_t now_us(void)
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
+
 static _Thread_local bool on_task_thread;
 static uint64_t loop_waits;
 
