@@ -16,8 +16,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bot/clock.h"
 #include "lib/log.h"
 #include "lib/metrics.h"
 #include "storage/db.h"
@@ -56,13 +56,6 @@ static struct dbtasks *runner; /* the process's (one loop) */
  * and back costs four thread wake-ups, which halved the throughput on PostgreSQL (make bench).
  * So the loop is never held by the database for longer than this at a time. */
 #define HOLD_US 1000
-
-static int64_t now_us(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static _Thread_local bool on_task_thread;
 static uint64_t loop_waits;
@@ -118,6 +111,15 @@ static void finish_current(struct dbtasks *t)
   }
 }
 
+/* Loop's thread, mu held: the running task to its end, for a call of the loop's own; the queue
+ * goes on from the loop's next look, not from inside that call. */
+static void finish_then_resume(struct dbtasks *t)
+{
+  finish_current(t);
+  if (t->head)
+    uv_async_send(&t->wake);
+}
+
 static void on_wake(uv_async_t *a)
 {
   struct dbtasks *t = a->data;
@@ -147,7 +149,7 @@ static void *task_main(void *arg)
       break;
     }
     struct item *it = t->current;
-    t->granted_us = now_us();
+    t->granted_us = (int64_t)clock_mono_us();
     pthread_mutex_unlock(&t->mu);
     it->fn(it->arg);
     free(it);
@@ -184,9 +186,7 @@ static void hook_enter(void *arg)
     /* Code on the loop that is not a task yet, while a task holds the session: it waits for
      * that task to end (the loop waits with it). */
     note_loop_wait(t, "the running task (a call made on the loop, not as a task)");
-    finish_current(t);
-    if (t->head)
-      uv_async_send(&t->wake); /* the queue goes on from the loop's next look */
+    finish_then_resume(t);
   }
   pthread_mutex_unlock(&t->mu);
 }
@@ -216,7 +216,7 @@ static void hook_acquire(void *arg)
   pthread_mutex_lock(&t->mu);
   while (t->owner != TASK)
     pthread_cond_wait(&t->to_task, &t->mu);
-  t->granted_us = now_us();
+  t->granted_us = (int64_t)clock_mono_us();
   pthread_mutex_unlock(&t->mu);
 }
 
@@ -225,7 +225,7 @@ static int hook_hold_us(void *arg)
   struct dbtasks *t = arg;
   if (!on_task_thread)
     return 0;
-  int64_t left = HOLD_US - (now_us() - t->granted_us);
+  int64_t left = HOLD_US - ((int64_t)clock_mono_us() - t->granted_us);
   return left > 0 ? (int)left : 0;
 }
 
@@ -257,9 +257,7 @@ void dbtask_unhook(struct db *db)
       /* Not while a task is between its release and acquire (closing, not a call: not counted) */
       if (!on_task_thread) {
         pthread_mutex_lock(&t->mu);
-        finish_current(t);
-        if (t->head)
-          uv_async_send(&t->wake); /* the queue goes on from the loop's next look */
+        finish_then_resume(t);
         pthread_mutex_unlock(&t->mu);
       }
       db_set_hooks(db, NULL);

@@ -13,18 +13,16 @@
 #include "storage/db_engine.h"
 #include "storage/db_pg_internal.h"
 
-int64_t pg_mono_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int64_t mono_us(void)
 {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t pg_mono_ms(void)
+{
+  return mono_us() / 1000;
 }
 
 /* One call's wait and the caller's turn (db_set_hooks): the caller may keep its turn through

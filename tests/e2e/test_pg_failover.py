@@ -20,6 +20,19 @@ def use_cluster(h, cluster, name="klaxon"):
     h.env["KLAXON_DATABASE_URL"] = h.pg_conninfo()
 
 
+async def end_cluster(h, cluster):
+    """A test's own cluster, ended: thawed if a test froze it, klaxon stopped, the cluster stopped
+    (the cluster and its database are gone with it)."""
+    try:
+        cluster.thaw()
+    except Exception:
+        pass
+    if h.running:
+        await h.stop_bot()
+    cluster.stop()
+    h.pg_db = None
+
+
 async def wait_health(h, want_status, timeout=8.0):
     deadline = time.monotonic() + timeout
     last = None
@@ -67,10 +80,7 @@ async def test_database_restart_holds_the_socket_then_resumes(h):
         # Both stored, in order; a crash may skip numbers (PostgreSQL logs sequences 32 ahead).
         assert [r[1] for r in rows] == ["Checkout is down", "Payments are slow"] and rows[0][0] < rows[1][0], rows
     finally:
-        if h.running:
-            await h.stop_bot()
-        cluster.stop()
-        h.pg_db = None  # the cluster and its database are gone with it
+        await end_cluster(h, cluster)
 
 
 @timeout(60)
@@ -97,10 +107,7 @@ async def test_terminated_session_reconnects_without_losing_work(h):
         await h.wait_log(r"pg_reconnected", timeout=5)
         assert h.running
     finally:
-        if h.running:
-            await h.stop_bot()
-        cluster.stop()
-        h.pg_db = None
+        await end_cluster(h, cluster)
 
 
 @timeout(60)
@@ -121,8 +128,7 @@ async def test_backup_and_restore_point_at_pg_tools(h):
         import os
         assert not os.path.exists(dest)
     finally:
-        cluster.stop()
-        h.pg_db = None
+        await end_cluster(h, cluster)
 
 
 @timeout(90)
@@ -161,14 +167,7 @@ async def test_a_frozen_database_does_not_freeze_the_loop(h):
         rows = await I.wait_db(h, "SELECT id, title FROM incidents ORDER BY id", lambda r: len(r) == 2, timeout=15)
         assert rows[1][1] == "Payments are slow", rows
     finally:
-        try:
-            cluster.thaw()
-        except Exception:
-            pass
-        if h.running:
-            await h.stop_bot()
-        cluster.stop()
-        h.pg_db = None
+        await end_cluster(h, cluster)
 
 
 def loop_waits(text):
@@ -223,14 +222,7 @@ async def test_the_loop_never_waits_for_the_database(h):
         assert status == 200 and loop_waits(text) == 0, "the loop waited for the database"
         assert "loop_wait" not in h.log_text(), "the log names a statement the loop waited for"
     finally:
-        try:
-            cluster.thaw()
-        except Exception:
-            pass
-        if h.running:
-            await h.stop_bot()
-        cluster.stop()
-        h.pg_db = None
+        await end_cluster(h, cluster)
 
 
 @timeout(90)
@@ -270,11 +262,4 @@ async def test_a_webhook_whose_client_left_while_waiting_is_not_handled_twice(h)
         assert "klaxon_http_deferred_dropped_total 1" in text, [
             line for line in text.splitlines() if "deferred" in line]
     finally:
-        try:
-            cluster.thaw()
-        except Exception:
-            pass
-        if h.running:
-            await h.stop_bot()
-        cluster.stop()
-        h.pg_db = None
+        await end_cluster(h, cluster)
